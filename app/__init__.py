@@ -1,0 +1,213 @@
+"""Plaza application factory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from app.config import Settings
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, with any ``extra`` fields merged in."""
+
+    _skip = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {"ts": self.formatTime(record), "level": record.levelname,
+                                "logger": record.name, "msg": record.getMessage()}
+        data.update({k: v for k, v in record.__dict__.items() if k not in self._skip})
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """Send Plaza's logs as JSON lines to stderr."""
+    root = logging.getLogger("plaza")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings from the environment, overridden by ``config``."""
+    settings = Settings()
+    app = Flask(__name__)
+    app.config.from_mapping(settings.flask_config())
+    if config:
+        app.config.update(config)
+    app.extensions["plaza_settings"] = settings
+    configure_logging(settings.LOG_LEVEL)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions and the tenant guard, security headers and login loader."""
+    from flask_talisman import Talisman
+
+    from app import models as _models  # noqa: F401 - register every table
+    from app.tenants.guard import install_guard
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent.parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    install_guard()
+    production = app.extensions["plaza_settings"].is_production
+    Talisman(
+        app,
+        force_https=False,
+        strict_transport_security=production,
+        session_cookie_secure=production,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": "'self' data:",
+            "connect-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self' *",
+            "frame-ancestors": "'none'",
+        },
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+    from app.identity.service import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Resolve the tenant from Host, put it in scope, and log one JSON line per request."""
+    from flask import abort, render_template
+
+    from app.tenants.context import reset_tenant, set_tenant
+    from app.tenants.errors import TenantNotFound
+    from app.tenants.resolve import resolve_host
+
+    access = logging.getLogger("plaza.request")
+
+    @app.before_request
+    def _resolve_tenant() -> Any:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.started = time.perf_counter()
+        if request.endpoint in {"ops.healthz", "ops.readyz", "static"}:
+            g.tenant = None
+            return None
+        try:
+            target = resolve_host(request.host, app.config["PLATFORM_DOMAIN"])
+        except TenantNotFound:
+            g.tenant = None
+            return render_template("errors/unknown_tenant.html", host=request.host), 404
+        g.tenant = target.tenant
+        g.tenant_token = set_tenant(target.tenant.id if target.tenant else None)
+        if target.tenant is not None and target.tenant.suspended_at is not None:
+            abort(404)
+        return None
+
+    @app.after_request
+    def _log(resp):
+        resp.headers["X-Request-Id"] = g.get("request_id", "")
+        tenant = g.get("tenant")
+        user = None
+        try:
+            if current_user and current_user.is_authenticated:
+                user = str(current_user.id)
+        except Exception:  # noqa: BLE001 - logging must never fail a request
+            user = None
+        access.info("request", extra={
+            "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+            "status": resp.status_code, "host": request.host,
+            "tenant": tenant.slug if tenant is not None else None, "user": user,
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+        })
+        return resp
+
+    @app.teardown_request
+    def _clear_tenant(exc: BaseException | None) -> None:
+        token = g.pop("tenant_token", None)
+        if token is not None:
+            try:
+                reset_tenant(token)
+            except ValueError:
+                pass
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every HTTP surface."""
+    from app.blueprints.account import bp as account_bp
+    from app.blueprints.api import bp as api_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.dashboard import bp as dashboard_bp
+    from app.blueprints.ops import bp as ops_bp
+    from app.blueprints.site import bp as site_bp
+    from app.blueprints.storefront import bp as storefront_bp
+
+    for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """HTML error pages, and problem+json under ``/api/``."""
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
+
+    from app.web import problem
+
+    def wants_problem() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message="Your form expired or came from another site. Go back, reload and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if wants_problem():
+            return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        if exc.code == 429:
+            return render_template("errors/error.html", code=429, title="Too many attempts",
+                                   message="Too many attempts. Please wait a few minutes and try again."), 429
+        return render_template("errors/error.html", code=exc.code, title=exc.name,
+                               message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        logging.getLogger("plaza.error").exception("unhandled error", extra={"request_id": g.get("request_id")})
+        if wants_problem():
+            return problem(500, "Internal Server Error", "Something went wrong on our side; nothing was saved.")
+        return render_template("errors/error.html", code=500, title="Something went wrong",
+                               message="Something went wrong on our side; nothing was saved."), 500
+
+
+def register_cli(app: Flask) -> None:
+    """``flask seed-demo`` and friends."""
+    from app.cli import register
+
+    register(app)

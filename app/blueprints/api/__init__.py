@@ -1,0 +1,7 @@
+"""HTTP surface: api."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.blueprints.api import views  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""HTTP surface: auth."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.blueprints.auth import views  # noqa: E402,F401

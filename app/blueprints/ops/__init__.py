@@ -1,0 +1,37 @@
+"""Operational endpoints on every host: liveness and readiness."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify
+
+from app.extensions import db
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Database and Redis answer; 503 with the failing part otherwise."""
+    from app.redis_client import get_redis
+
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(sa.text("select 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - report, don't crash
+        db.session.rollback()
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)

@@ -1,0 +1,7 @@
+"""HTTP surface: storefront."""
+
+from flask import Blueprint
+
+bp = Blueprint("storefront", __name__)
+
+from app.blueprints.storefront import views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Booking: customers, bookings, their lifecycle and events."""

@@ -1,0 +1,37 @@
+"""Typed booking errors; blueprints map them to HTTP (409, 422, 403)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class BookingError(Exception):
+    """Base of booking domain errors; ``message`` is user-facing, ``field`` the input at fault."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if field is not None:
+            self.field = field
+
+
+class SlotUnavailable(BookingError):
+    """The time is taken or not bookable; ``alternatives`` are the next free slot starts (UTC)."""
+
+    def __init__(self, message: str, alternatives: list[datetime] | None = None, field: str | None = "start") -> None:
+        super().__init__(message, field)
+        self.alternatives = alternatives or []
+
+
+class InvalidTransition(BookingError):
+    """The booking cannot move from its status by this action."""
+
+
+class CutoffPassed(BookingError):
+    """The customer's self-service cancel/reschedule window has closed."""
+
+
+class UnknownReference(BookingError):
+    """An id that names nothing in this tenant (service, staff member)."""

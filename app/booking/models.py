@@ -1,0 +1,111 @@
+"""Customers, bookings and the booking event log.
+
+No double booking is enforced by PostgreSQL: an exclusion constraint over
+``(tenant_id, staff_id, tstzrange(blocked_from, blocked_until))`` on active bookings,
+where the blocked range is the appointment widened by the service's buffers.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.catalog.models import _tenant_fk
+from app.extensions import db
+from app.tenants.guard import TenantScoped
+from app.timeutil import utcnow
+
+
+class BookingStatus(enum.StrEnum):
+    """Lifecycle states of a booking."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class Customer(TenantScoped, db.Model):
+    """A business's customer record (guest or linked to an account); email lower-cased."""
+
+    __tablename__ = "customer"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"),
+                                                      index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Booking(TenantScoped, db.Model):
+    """A customer's appointment with one staff member for one service.
+
+    ``starts_at``/``ends_at`` are the appointment (UTC); ``blocked_from``/``blocked_until``
+    widen it by the buffers. Price in minor units of ``currency``.
+    """
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        _tenant_fk(["service_id"], "service"),
+        _tenant_fk(["staff_id"], "staff_member"),
+        _tenant_fk(["customer_id"], "customer"),
+        sa.CheckConstraint("starts_at < ends_at", name="booking_order"),
+        sa.CheckConstraint("blocked_from <= starts_at and ends_at <= blocked_until", name="booking_blocked"),
+        ExcludeConstraint(
+            (sa.column("tenant_id"), "="),
+            (sa.column("staff_id"), "="),
+            (sa.func.tstzrange(sa.column("blocked_from"), sa.column("blocked_until")), "&&"),
+            where=sa.text("status in ('pending', 'confirmed')"),
+            using="gist",
+            name="booking_no_overlap",
+        ),
+        sa.Index("booking_staff_time", "tenant_id", "staff_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    service_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    staff_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    blocked_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    blocked_until: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    price_amount: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    customer_timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow,
+                                                 onupdate=utcnow)
+
+
+class BookingEvent(TenantScoped, db.Model):
+    """One recorded transition (or change) of a booking: who, when, why."""
+
+    __tablename__ = "booking_event"
+    __table_args__ = (_tenant_fk(["booking_id"], "booking"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    actor: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    reason: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

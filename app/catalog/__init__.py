@@ -1,0 +1,1 @@
+"""Catalog: services, staff members, working hours, date overrides, time off."""

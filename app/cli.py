@@ -1,0 +1,121 @@
+"""Flask CLI commands: ``seed-demo``, ``create-admin``, ``run-automatic-transitions``."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+
+DEMO_PASSWORD = "plaza-demo-2026"
+
+T = time
+
+
+def _h(a: str, b: str) -> tuple[time, time]:
+    return time.fromisoformat(a), time.fromisoformat(b)
+
+
+BELLA = {
+    "slug": "bella", "name": "Bella Hair Studio", "timezone": "Europe/Copenhagen", "currency": "DKK",
+    "category": "Hair salon", "owner": "owner@bella.test",
+    "staff": [
+        ("Sofie Jensen", "Colour specialist with 12 years behind the chair."),
+        ("Mads Nielsen", "Precision cuts and beard work."),
+        ("Ida Larsen", "Curly hair and styling for events."),
+    ],
+    # weekday -> ranges (lunch break 12:00–12:30); Saturdays short.
+    "hours": {d: [_h("09:00", "12:00"), _h("12:30", "17:30")] for d in range(0, 5)} | {5: [_h("10:00", "14:00")]},
+    "services": [
+        ("Women's haircut", "Cut, wash and blow-dry.", "Cuts", 60, 64900, 0, 10, [0, 1, 2]),
+        ("Men's haircut", "Classic or modern cut.", "Cuts", 30, 39900, 0, 5, [1, 2]),
+        ("Children's haircut", "Under 12.", "Cuts", 30, 29900, 0, 5, [0, 1, 2]),
+        ("Full colour", "Root to tip colour incl. toner.", "Colour", 120, 149900, 0, 15, [0]),
+        ("Highlights", "Foils, half head.", "Colour", 90, 119900, 0, 15, [0, 2]),
+        ("Beard trim", "Shape-up with hot towel.", "Grooming", 20, 19900, 0, 0, [1]),
+    ],
+}
+
+FIXIT = {
+    "slug": "fixit", "name": "FixIt Handyman Co.", "timezone": "America/New_York", "currency": "USD",
+    "category": "Handyman", "owner": "owner@fixit.test",
+    "staff": [
+        ("Joe Rivera", "Licensed electrician and general handyman."),
+        ("Dana Brooks", "Carpentry, drywall and furniture assembly."),
+    ],
+    "hours": {d: [_h("08:00", "12:00"), _h("13:00", "18:00")] for d in range(0, 5)} | {5: [_h("09:00", "13:00")]},
+    "services": [
+        ("Furniture assembly", "Flat-pack furniture, per item.", "Assembly", 60, 8900, 0, 30, [0, 1]),
+        ("TV wall mounting", "Up to 75 inches, hardware included.", "Mounting", 90, 14900, 0, 30, [0, 1]),
+        ("Light fixture install", "Replace or install a fixture.", "Electrical", 60, 11900, 0, 30, [0]),
+        ("Drywall patch", "Holes up to 12 inches.", "Repairs", 120, 19900, 15, 30, [1]),
+    ],
+}
+
+
+def seed_demo() -> list[str]:
+    """Create the demo tenants, staff, services, hours and accounts; idempotent.
+
+    Returns a list of what was created (empty when everything already existed).
+    """
+    from app.catalog.service import create_service, create_staff_member, set_working_hours
+    from app.identity.models import User
+    from app.identity.service import create_user, find_user
+    from app.tenants.context import tenant_scope
+    from app.tenants.models import Role, Tenant
+    from app.tenants.service import add_membership, create_tenant
+    from app.timeutil import utcnow
+
+    created: list[str] = []
+    admin = find_user("admin@plaza.test")
+    if admin is None:
+        admin = create_user("admin@plaza.test", DEMO_PASSWORD, "Plaza Admin")
+        admin.is_platform_admin = True
+        admin.email_verified_at = utcnow()
+        created.append("admin@plaza.test")
+    for spec in (BELLA, FIXIT):
+        if db.session.scalar(sa.select(Tenant).where(Tenant.slug == spec["slug"])) is not None:
+            continue
+        owner: User | None = find_user(spec["owner"])
+        if owner is None:
+            owner = create_user(spec["owner"], DEMO_PASSWORD, f"{spec['name']} owner")
+            owner.email_verified_at = utcnow()
+        tenant = create_tenant(name=spec["name"], slug=spec["slug"], timezone=spec["timezone"],
+                               currency=spec["currency"], owner=owner, category=spec["category"])
+        with tenant_scope(tenant.id):
+            staff_ids = []
+            for i, (name, bio) in enumerate(spec["staff"]):
+                staff = create_staff_member(name=name, bio=bio, position=i)
+                set_working_hours(staff.id, spec["hours"])
+                staff_ids.append(staff.id)
+            # The owner is also staff member #1 in the demo, so the dashboard shows their day.
+            add_membership(owner, Role.OWNER, staff_ids[0])
+            for i, (name, desc, cat, dur, price, bb, ba, who) in enumerate(spec["services"]):
+                create_service(name=name, description=desc, category=cat, duration_minutes=dur,
+                               price_amount=price, currency=spec["currency"], buffer_before_minutes=bb,
+                               buffer_after_minutes=ba, staff_ids=[staff_ids[j] for j in who], position=i)
+        created.append(spec["slug"])
+    db.session.commit()
+    return created
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to ``app.cli``."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo businesses and logins (idempotent)."""
+        created = seed_demo()
+        click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")
+
+    @app.cli.command("run-automatic-transitions")
+    def automatic_transitions_command() -> None:
+        """Expire stale pending bookings and complete old confirmed ones."""
+        from app.booking.service import run_automatic_transitions
+
+        counts = run_automatic_transitions()
+        db.session.commit()
+        click.echo(f"expired {counts['expired']}, completed {counts['completed']}")

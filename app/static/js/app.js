@@ -1,0 +1,39 @@
+// Plaza page behaviour (no inline scripts: the CSP forbids them).
+(function () {
+  "use strict";
+  // Fill hidden/select time-zone fields with the browser's zone unless the user chose one.
+  function fillTimezone(root) {
+    var tz;
+    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!tz) return;
+    (root || document).querySelectorAll("[data-browser-tz]").forEach(function (el) {
+      if (el.dataset.userChosen === "1") return;
+      if (el.tagName === "SELECT") {
+        if (el.value === "" || el.dataset.defaulted === "1") {
+          var has = Array.prototype.some.call(el.options, function (o) { return o.value === tz; });
+          if (has) { el.value = tz; }
+        }
+      } else if (!el.value) {
+        el.value = tz;
+      }
+    });
+    (root || document).querySelectorAll("a[data-add-tz]").forEach(function (a) {
+      var url = new URL(a.href, window.location.href);
+      if (!url.searchParams.get("tz")) { url.searchParams.set("tz", tz); a.href = url.toString(); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    fillTimezone(document);
+    var redirect = document.querySelector("[data-tz-redirect]");
+    if (redirect) {
+      var url = new URL(window.location.href);
+      var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (tz && !url.searchParams.get("tz")) { url.searchParams.set("tz", tz); window.location.replace(url.toString()); }
+    }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.matches("select[data-browser-tz]")) { e.target.dataset.userChosen = "1"; }
+    if (e.target && e.target.matches("[data-autosubmit]")) { e.target.form.requestSubmit ? e.target.form.requestSubmit() : e.target.form.submit(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) { fillTimezone(e.target); });
+})();

@@ -1,0 +1,1 @@
+"""Tenancy: tenants, memberships, host resolution, tenant context, query guard, RLS."""

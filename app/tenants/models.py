@@ -1,0 +1,75 @@
+"""Tenant (a business), its custom domains and its memberships (roles of people in it)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.tenants.guard import TenantScoped
+from app.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    """Roles a person holds in a tenant. Platform admins are a flag on the user."""
+
+    OWNER = "owner"
+    MANAGER = "manager"
+    STAFF = "staff"
+    CUSTOMER = "customer"
+
+
+STAFF_ROLES = frozenset({Role.OWNER, Role.MANAGER, Role.STAFF})
+MANAGER_ROLES = frozenset({Role.OWNER, Role.MANAGER})
+
+
+class Tenant(db.Model):
+    """A business on Plaza: its subdomain ``slug``, time zone, currency and booking rules.
+
+    Durations are whole minutes (lead time, slot interval) or hours/days as named.
+    This table is platform-level (not tenant-scoped): it is what a host resolves to.
+    """
+
+    __tablename__ = "tenant"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(60), nullable=False, default="")
+    lead_time_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=60)
+    horizon_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=60)
+    slot_interval_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=15)
+    requires_confirmation: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    cancellation_cutoff_hours: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=24)
+    suspended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class TenantDomain(db.Model):
+    """A custom domain (``book.bellasalon.dk``) that resolves to a tenant; globally unique."""
+
+    __tablename__ = "tenant_domain"
+
+    domain: Mapped[str] = mapped_column(sa.String(253), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="CASCADE"),
+                                                 nullable=False, index=True)
+
+
+class Membership(TenantScoped, db.Model):
+    """A person's role in a tenant; one person may be staff of one and customer of another."""
+
+    __tablename__ = "membership"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "user_id", "role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="CASCADE"),
+                                               nullable=False, index=True)
+    role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    staff_member_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

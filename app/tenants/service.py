@@ -1,0 +1,83 @@
+"""Creating tenants (business signup) and managing memberships."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.identity.models import User
+from app.tenants.context import tenant_scope
+from app.tenants.models import Membership, Role, Tenant
+from app.tenants.resolve import RESERVED_SLUGS
+from app.timeutil import zone
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+
+
+class SignupError(ValueError):
+    """Invalid signup input; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def validate_slug(slug: str) -> str:
+    """Return the subdomain if acceptable.
+
+    Rules: 3 to 40 characters, lowercase letters, digits and hyphens, not starting or
+    ending with a hyphen, not reserved, not taken.
+
+    Raises:
+        SignupError: with ``field='slug'``.
+    """
+    if not (3 <= len(slug) <= 40):
+        raise SignupError("slug", "Use 3 to 40 characters.")
+    if not SLUG_RE.match(slug):
+        raise SignupError("slug", "Use lowercase letters, digits and hyphens (not at the start or end).")
+    if slug in RESERVED_SLUGS:
+        raise SignupError("slug", f"“{slug}” is reserved; pick another subdomain.")
+    if db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise SignupError("slug", f"“{slug}” is already taken.")
+    return slug
+
+
+def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: User,
+                  category: str = "") -> Tenant:
+    """Create a business with ``owner`` as its owner; flushes, does not commit.
+
+    Raises:
+        SignupError: invalid slug, time zone or currency.
+    """
+    validate_slug(slug)
+    try:
+        zone(timezone)
+    except ValueError as exc:
+        raise SignupError("timezone", str(exc)) from exc
+    if not re.fullmatch(r"[A-Z]{3}", currency or ""):
+        raise SignupError("currency", "Use a three-letter ISO 4217 code such as DKK or USD.")
+    tenant = Tenant(id=uuid.uuid4(), name=name.strip(), slug=slug, timezone=timezone, currency=currency,
+                    category=category)
+    db.session.add(tenant)
+    db.session.flush()
+    with tenant_scope(tenant.id):
+        add_membership(owner, Role.OWNER)
+    return tenant
+
+
+def add_membership(user: User, role: Role, staff_member_id: uuid.UUID | None = None) -> Membership:
+    """Give ``user`` ``role`` in the current tenant (idempotent); flushes."""
+    existing = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id,
+                                                             Membership.role == role.value))
+    if existing is not None:
+        if staff_member_id and existing.staff_member_id != staff_member_id:
+            existing.staff_member_id = staff_member_id
+        return existing
+    row = Membership(user_id=user.id, role=role.value, staff_member_id=staff_member_id)
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -1,0 +1,149 @@
+"""Test fixtures: embedded PostgreSQL and Redis started by the session, a fresh database,
+the app, a clean slate per test, and helpers to act inside a tenant.
+
+With ``DATABASE_URL`` (an admin URL able to create roles and databases) and ``REDIS_URL``
+set, those servers are used instead of the embedded ones.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[dict[str, str]]:
+    """Start (or reuse from the environment) PostgreSQL and Redis; create a fresh database."""
+    from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, remove_tree
+
+    external_db = os.environ.get("DATABASE_URL")
+    external_redis = os.environ.get("REDIS_URL")
+    tmp = Path(tempfile.mkdtemp(prefix="plaza-test-"))
+    pg = redis_server = None
+    if external_db:
+        admin_url = external_db.replace("postgresql+psycopg://", "postgresql://")
+    else:
+        pg = EmbeddedPostgres(tmp / "postgres").start()
+        admin_url = pg.superuser_url
+    if external_redis:
+        redis_url = external_redis
+    else:
+        redis_server = EmbeddedRedis(tmp / "redis").start()
+        redis_url = redis_server.url
+    dbname = f"plaza_test_{uuid.uuid4().hex[:8]}"
+    owner_url, app_url = bootstrap_database(admin_url, dbname, recreate=True)
+    env = {
+        "DATABASE_URL": app_url,
+        "MIGRATION_DATABASE_URL": owner_url,
+        "REDIS_URL": redis_url,
+        "ENV": "test",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "PLATFORM_DOMAIN": "localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(env)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True,
+                   env={**os.environ, **env}, capture_output=True)
+    yield {**env, "OWNER_URL": owner_url, "ADMIN_URL": admin_url}
+    if pg is not None:
+        pg.stop()
+    if redis_server is not None:
+        redis_server.stop()
+    remove_tree(tmp)
+
+
+@pytest.fixture(scope="session")
+def app(services):
+    """The Flask app configured for the test database."""
+    from app import create_app
+
+    application = create_app({"TESTING": True, "SERVER_NAME": None})
+    return application
+
+
+ALL_TABLES = [
+    "booking_event", "booking", "customer", "delivery", "outbox_event", "api_token", "membership",
+    "service_staff", "working_hours", "date_override", "time_off", "service", "staff_member",
+    "tenant_domain", "tenant", "user_account",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request):
+    """Each test starts with empty tables and an empty Redis."""
+    if "services" not in request.fixturenames and "app" not in request.fixturenames:
+        yield
+        return
+    services = request.getfixturevalue("services")
+    import psycopg
+    import redis
+
+    with psycopg.connect(services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://"),
+                         autocommit=True) as conn:
+        conn.execute("truncate " + ", ".join(ALL_TABLES) + " cascade")
+    redis.Redis.from_url(services["REDIS_URL"]).flushdb()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a clean session; rolls back anything left uncommitted."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(services) -> Iterator[str]:
+    """Plaza served by gunicorn on 127.0.0.1 (threads); yields ``http://localhost:<port>``."""
+    port = free_port()
+    env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
+           "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "16", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("gunicorn did not start")
+    yield f"http://localhost:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
