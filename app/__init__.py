@@ -55,6 +55,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
+    from app.formatting import register_filters
+
+    register_filters(app)
     return app
 
 

@@ -1,0 +1,33 @@
+"""Test helpers shared by the suites."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+
+def login_as(client, email: str) -> None:
+    """Log ``client`` in as the account ``email`` (sets the Flask-Login session directly).
+
+    The session cookie is per host; log in on the host you will request (pass the same
+    ``Host`` header / base URL the test uses).
+    """
+    from app.extensions import db
+    from app.identity.models import User
+
+    with client.application.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user is not None, email
+        ident = user.get_id()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = ident
+        sess["_fresh"] = True
+
+
+def csrf_from(html: str | bytes) -> str:
+    """The CSRF token found in a rendered page (hidden input or hx-headers)."""
+    text = html.decode() if isinstance(html, bytes) else html
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(r'"X-CSRFToken": "([^"]+)"', text)
+    assert m, "no CSRF token in page"
+    return m.group(1)
