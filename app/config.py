@@ -72,4 +72,6 @@ class Settings:
             "REDIS_URL": self.REDIS_URL,
             "SMTP_URL": self.SMTP_URL,
             "MAIL_FROM": self.MAIL_FROM,
+            "PUBLIC_PORT": self.PUBLIC_PORT,
+            "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
         }
