@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     install_guard()
     production = app.extensions["plaza_settings"].is_production
+    domain = app.config["PLATFORM_DOMAIN"]
     Talisman(
         app,
         force_https=False,
@@ -91,7 +92,8 @@ def register_extensions(app: Flask) -> None:
             "connect-src": "'self'",
             "object-src": "'none'",
             "base-uri": "'self'",
-            "form-action": "'self' *",
+            # Signup at the apex redirects to the new business's subdomain.
+            "form-action": f"'self' http://*.{domain}:* https://*.{domain}",
             "frame-ancestors": "'none'",
         },
         referrer_policy="strict-origin-when-cross-origin",

@@ -1,0 +1,190 @@
+"""Benchmark: availability, booking POST and /healthz on the demo data scaled up.
+
+Scales the demo business ``bella`` to 10 staff and 5,000 bookings, serves Plaza with
+gunicorn (2 workers x 8 threads, as ``make run``), and measures from one keep-alive
+client on loopback:
+
+- ``GET /healthz`` (floor of the same stack),
+- ``GET /api/v1/availability`` for 14 days, "any staff": warm (served from the Redis
+  cache) and cold (cache invalidated before every request, so computed from PostgreSQL),
+- ``POST /api/v1/bookings`` at distinct free slots.
+
+Prints a Markdown table and, with ``--write``, records it in ``bench/README.md``.
+Run: ``make bench`` (or ``.venv/bin/python bench/run.py --write``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, free_port  # noqa: E402
+
+STAFF_TOTAL = 10
+BOOKINGS_TOTAL = 5000
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile (0–100) of ``values`` by nearest rank."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def scale_demo(owner_url: str) -> tuple[str, list[str], str]:
+    """Give bella 10 staff performing every service and 5,000 bookings; returns (tenant, service ids, staff id)."""
+    with psycopg.connect(owner_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("select set_config('app.platform', 'on', false)")
+        tenant_id = conn.execute("select id from tenant where slug = 'bella'").fetchone()[0]
+        conn.execute("update tenant set lead_time_minutes = 0, horizon_days = 365 where id = %s", [tenant_id])
+        staff = [r[0] for r in conn.execute("select id from staff_member where tenant_id = %s order by position", [tenant_id])]
+        hours = conn.execute("select weekday, start_time, end_time from working_hours where staff_id = %s", [staff[0]]).fetchall()
+        for i in range(len(staff), STAFF_TOTAL):
+            sid = uuid.uuid4()
+            conn.execute("insert into staff_member (tenant_id, id, name, bio, active, position, created_at) "
+                         "values (%s, %s, %s, '', true, %s, now())", [tenant_id, sid, f"Bench Stylist {i + 1}", i])
+            for wd, s, e in hours:
+                conn.execute("insert into working_hours (tenant_id, id, staff_id, weekday, start_time, end_time) "
+                             "values (%s, gen_random_uuid(), %s, %s, %s, %s)", [tenant_id, sid, wd, s, e])
+            staff.append(sid)
+        services = conn.execute("select id, duration_minutes from service where tenant_id = %s", [tenant_id]).fetchall()
+        for svc, _ in services:
+            for sid in staff:
+                conn.execute("insert into service_staff (tenant_id, service_id, staff_id) values (%s, %s, %s) "
+                             "on conflict do nothing", [tenant_id, svc, sid])
+        have = conn.execute("select count(*) from booking where tenant_id = %s", [tenant_id]).fetchone()[0]
+        if have < BOOKINGS_TOTAL:
+            cust = uuid.uuid4()
+            conn.execute("insert into customer (tenant_id, id, name, email, created_at) values (%s, %s, 'Bench', %s, now())",
+                         [tenant_id, cust, f"bench-{cust.hex[:8]}@example.com"])
+            rng = random.Random(7)
+            start_day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=60)
+            rows = []
+            # One 30-minute booking per staff member per hour slot, spread over ~120 days, no overlaps.
+            slots = [(d, h, sid) for d in range(120) for h in (8, 9, 10, 11, 13, 14, 15) for sid in staff]
+            for d, h, sid in rng.sample(slots, BOOKINGS_TOTAL - have):
+                st = start_day + timedelta(days=d, hours=h)
+                rows.append((tenant_id, uuid.uuid4(), services[0][0], sid, cust, "confirmed", st, st + timedelta(minutes=30),
+                             st, st + timedelta(minutes=30), 0, "DKK", "Europe/Copenhagen", ""))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into booking (tenant_id, id, service_id, staff_id, customer_id, status, starts_at, ends_at, "
+                    "blocked_from, blocked_until, price_amount, currency, customer_timezone, notes, created_at, updated_at) "
+                    "values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, now(), now())", rows)
+        conn.execute("analyze")
+        return str(tenant_id), [str(s) for s, _ in services], str(staff[0])
+
+
+def timed(session: requests.Session, method: str, url: str, n: int, host: str, body=None, before=None) -> list[float]:
+    """Milliseconds of ``n`` requests; ``body`` may be a callable(i) giving JSON; fails on any non-2xx."""
+    out = []
+    for i in range(n):
+        if before:
+            before()
+        payload = body(i) if callable(body) else body
+        t0 = time.perf_counter()
+        resp = session.request(method, url, json=payload, headers={"Host": host})
+        out.append((time.perf_counter() - t0) * 1000)
+        if resp.status_code >= 300:
+            raise RuntimeError(f"{method} {url} -> {resp.status_code}: {resp.text[:300]}")
+    return out
+
+
+def main() -> None:
+    """Set up, measure, print (and optionally record) the results."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
+    parser.add_argument("-n", type=int, default=300, help="requests per measurement")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="plaza-bench-"))
+    pg = EmbeddedPostgres(tmp / "pg").start()
+    rd = EmbeddedRedis(tmp / "redis").start()
+    owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza_bench")
+    env = {**os.environ, "DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
+           "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING", "ENV": "development"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    tenant_id, service_ids, staff_id = scale_demo(owner_url)
+    port = free_port()
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
+                            "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(300):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        base, host = f"http://127.0.0.1:{port}", f"bella.localhost:{port}"
+        session = requests.Session()
+        import redis
+
+        r = redis.Redis.from_url(rd.url)
+        today = datetime.now(UTC).date()
+        avail = (f"{base}/api/v1/availability?service_id={service_ids[0]}&start={today + timedelta(days=1)}"
+                 f"&end={today + timedelta(days=14)}&tz=Europe/Copenhagen")
+        timed(session, "GET", f"{base}/healthz", 50, host)
+        timed(session, "GET", avail, 20, host)  # warm-up
+        results = {
+            "GET /healthz (floor)": timed(session, "GET", f"{base}/healthz", args.n, host),
+            "GET availability 14 days, warm cache": timed(session, "GET", avail, args.n, host),
+            "GET availability 14 days, cold (computed)": timed(
+                session, "GET", avail, args.n, host, before=lambda: r.incr(f"plaza:t:{tenant_id}:avail:version")),
+        }
+        free = session.get(avail.replace(str(today + timedelta(days=1)), str(today + timedelta(days=30)))
+                           .replace(str(today + timedelta(days=14)), str(today + timedelta(days=60))),
+                           headers={"Host": host}).json()["slots"]
+        picks = [s for s in free[:: max(1, len(free) // 400)]]
+        seen: set[tuple[str, str]] = set()
+        unique = [s for s in picks if not ((s["start"], s["staff_id"]) in seen or seen.add((s["start"], s["staff_id"])))]
+        n_book = min(args.n, len(unique) // 2)
+        chosen = unique[::2][:n_book]
+        results["POST /api/v1/bookings"] = timed(session, "POST", f"{base}/api/v1/bookings", n_book, host, body=lambda i: {
+            "service_id": service_ids[0], "staff_id": chosen[i]["staff_id"], "start": chosen[i]["start"],
+            "customer": {"name": f"Bench {i}", "email": f"bench{i}@example.com"}})
+    finally:
+        web.terminate()
+        web.wait(10)
+        rd.stop()
+        pg.stop()
+    floor = statistics.median(results["GET /healthz (floor)"])
+    lines = ["| measurement | n | median ms | p99 ms | median / floor median |", "|---|---|---|---|---|"]
+    for name, vals in results.items():
+        med = statistics.median(vals)
+        lines.append(f"| {name} | {len(vals)} | {med:.2f} | {percentile(vals, 99):.2f} | {med / floor:.1f}x |")
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        readme = ROOT / "bench" / "README.md"
+        text = readme.read_text() if readme.exists() else ""
+        marker = "<!-- results -->"
+        stamp = f"Recorded {date.today().isoformat()} on this project's 2-core machine with `python bench/run.py --write`.\n\n"
+        block = f"{marker}\n{stamp}{table}\n{marker}"
+        if marker in text:
+            head, _, rest = text.partition(marker)
+            _, _, tail = rest.partition(marker)
+            text = head + block + tail
+        else:
+            text += "\n" + block + "\n"
+        readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
