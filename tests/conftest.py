@@ -69,7 +69,18 @@ def app(services):
     """The Flask app configured for the test database."""
     from app import create_app
 
+    from flask.testing import FlaskClient
+
+    class IsolatedClient(FlaskClient):
+        """Runs each request in a fresh app context, so ``g`` (the logged-in user, tenant,
+        roles) never leaks from a test's own ``ctx`` app context into a request."""
+
+        def open(self, *args, **kwargs):
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+
     application = create_app({"TESTING": True, "SERVER_NAME": None})
+    application.test_client_class = IsolatedClient
     return application
 
 

@@ -7,11 +7,11 @@ import re
 import sqlalchemy as sa
 
 
-def login_as(client, email: str) -> None:
+def login_as(client, email: str, host: str = "localhost") -> None:
     """Log ``client`` in as the account ``email`` (sets the Flask-Login session directly).
 
-    The session cookie is per host; log in on the host you will request (pass the same
-    ``Host`` header / base URL the test uses).
+    The session cookie is per host: pass ``host`` (e.g. ``"bella.localhost"``) and make the
+    requests with ``base_url=f"http://{host}"``.
     """
     from app.extensions import db
     from app.identity.models import User
@@ -20,7 +20,7 @@ def login_as(client, email: str) -> None:
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user is not None, email
         ident = user.get_id()
-    with client.session_transaction() as sess:
+    with client.session_transaction(base_url=f"http://{host}") as sess:
         sess["_user_id"] = ident
         sess["_fresh"] = True
 

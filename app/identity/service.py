@@ -178,3 +178,105 @@ def find_api_token(secret: str) -> ApiToken | None:
     digest = hashlib.sha256(secret.encode()).hexdigest()
     return db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest,
                                                        ApiToken.revoked_at.is_(None)))
+
+
+class AccountError(ValueError):
+    """Account input rejected; ``field`` names the form field at fault, ``message`` is user-facing."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_password_strength(password: str) -> None:
+    """Accept a new password of at least :data:`MIN_PASSWORD_LENGTH` characters.
+
+    Raises:
+        AccountError: with ``field='password'`` when too short.
+    """
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def register_account(email: str, password: str, name: str) -> User:
+    """Create a new (unverified) account; flushes, does not commit.
+
+    Raises:
+        AccountError: ``field='password'`` too short; ``field='email'`` already registered.
+    """
+    check_password_strength(password)
+    if find_user(email) is not None:
+        raise AccountError("email", "An account with this email already exists. Log in, or reset your password.")
+    return create_user(email, password, name.strip())
+
+
+def account_for_signup(email: str, password: str, name: str) -> tuple[User, bool]:
+    """The owner account for a business signup: the existing account when ``password`` is
+    its password, else a newly registered one. Returns ``(user, created)``; flushes.
+
+    Raises:
+        AccountError: ``field='password'`` wrong password for an existing account (or too
+            short for a new one), or the existing account is suspended.
+    """
+    existing = find_user(email)
+    if existing is None:
+        return register_account(email, password, name), True
+    try:
+        user = authenticate(email, password)
+    except AuthError as exc:
+        if existing.suspended_at is not None:
+            raise AccountError("email", "This account is suspended.") from exc
+        raise AccountError("password", "This email already has a Plaza account: enter its password "
+                                       "(or reset it first).") from exc
+    return user, False
+
+
+HANDOFF_SECONDS = 120
+
+
+def handoff_token(user: User, tenant_id: uuid.UUID | None) -> str:
+    """A one-time token (valid :data:`HANDOFF_SECONDS`) that logs ``user`` in on the host of
+    ``tenant_id`` (``None`` for the apex); carries the user's ``session_version``."""
+    return make_token("handoff", {"u": str(user.id), "v": user.session_version,
+                                  "t": str(tenant_id) if tenant_id else "", "n": secrets.token_hex(8)})
+
+
+def user_from_handoff_token(token: str, tenant_id: uuid.UUID | None) -> User:
+    """The user a handoff token was made for, consuming the token (it works once).
+
+    Raises:
+        TokenError: invalid, expired, made for another host, already used, stale
+            (password changed since) or the account is suspended.
+    """
+    from app.redis_client import get_redis
+
+    data = read_token("handoff", token, HANDOFF_SECONDS)
+    if data.get("t") != (str(tenant_id) if tenant_id else ""):
+        raise TokenError("This link is not valid here.")
+    try:
+        user = db.session.get(User, uuid.UUID(data["u"]))
+    except (KeyError, ValueError) as exc:
+        raise TokenError("This link is not valid.") from exc
+    if user is None or user.session_version != data.get("v") or user.suspended_at is not None:
+        raise TokenError("This link is not valid.")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if not get_redis().set(f"plaza:handoff-used:{digest}", "1", nx=True, ex=HANDOFF_SECONDS + 10):
+        raise TokenError("This link has already been used.")
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password through a reset link; ends every session of the account.
+
+    Raises:
+        TokenError: the link is invalid, expired or already used.
+        AccountError: ``field='password'`` too short.
+    """
+    user = user_from_reset_token(token)
+    check_password_strength(password)
+    set_password(user, password)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()  # the reset link proved the mailbox
+    db.session.flush()
+    return user

@@ -1,11 +1,180 @@
-"""Customer account on the apex: my bookings across every business."""
+"""Customer account on the apex: my bookings across every business, with cancel and
+reschedule, and links into the businesses I work for.
+
+The list reads across tenants with an explicit, logged :func:`platform_scope` and filters
+strictly by the logged-in user; every change happens inside the booking's own tenant scope.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
 from app.blueprints.account import bp
+from app.blueprints.account.forms import CancelBookingForm
+from app.blueprints.auth.security import host_url
+from app.booking.errors import BookingError
+from app.booking.models import Booking, Customer
+from app.booking.service import cancel_by_customer, customer_can_change, manage_token
+from app.catalog.models import Service, StaffMember
+from app.extensions import db
+from app.identity.models import User
+from app.identity.service import handoff_token
+from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import STAFF_ROLES, Membership, Tenant
+from app.timeutil import utcnow
+from app.web import apex_only, parse_uuid, render_page
+
+
+@dataclass(frozen=True)
+class MyBooking:
+    """One row of "my bookings": times are UTC, shown in ``timezone`` (the business's zone)."""
+
+    tenant_id: uuid.UUID
+    booking_id: uuid.UUID
+    business: str
+    business_url: str
+    service: str
+    staff: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    status: str
+    price_amount: int
+    currency: str
+    can_change: bool
+    manage_url: str
+
+
+@dataclass(frozen=True)
+class MyBusiness:
+    """A business where I hold a staff role."""
+
+    tenant_id: uuid.UUID
+    name: str
+    roles: tuple[str, ...]
+
+
+def _owned_customer_clause(user: User) -> sa.ColumnElement[bool]:
+    """Customer records that are this user's: linked to the account, or with its email once verified."""
+    clauses = [Customer.user_id == user.id]
+    if user.email_verified_at is not None:
+        clauses.append(Customer.email == user.email)
+    return sa.or_(*clauses)
+
+
+def _my_bookings(user: User) -> list[MyBooking]:
+    """Every booking of ``user`` at every (non-suspended) business, newest start first."""
+    now = utcnow()
+    with platform_scope("customer's own bookings across businesses"):
+        rows = db.session.execute(
+            sa.select(Booking, Tenant, Service.name, StaffMember.name)
+            .join(Customer, sa.and_(Customer.tenant_id == Booking.tenant_id, Customer.id == Booking.customer_id))
+            .join(Tenant, Tenant.id == Booking.tenant_id)
+            .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
+            .join(StaffMember, sa.and_(StaffMember.tenant_id == Booking.tenant_id,
+                                       StaffMember.id == Booking.staff_id))
+            .where(_owned_customer_clause(user), Tenant.suspended_at.is_(None))
+            .order_by(Booking.starts_at.desc())
+            .limit(500)
+        ).all()
+        out = [MyBooking(
+            tenant_id=b.tenant_id, booking_id=b.id, business=t.name, business_url=host_url(t.slug, "/"),
+            service=service_name, staff=staff_name, starts_at=b.starts_at, ends_at=b.ends_at,
+            timezone=t.timezone, status=b.status, price_amount=b.price_amount, currency=b.currency,
+            can_change=customer_can_change(t, b, now),
+            manage_url=host_url(t.slug, f"/manage/{manage_token(b)}"),
+        ) for b, t, service_name, staff_name in rows]
+    db.session.rollback()
+    return out
+
+
+def _my_businesses(user: User) -> list[MyBusiness]:
+    """Businesses where ``user`` is owner, manager or staff."""
+    with platform_scope("user's own staff memberships across businesses"):
+        rows = db.session.execute(
+            sa.select(Tenant.id, Tenant.name, Membership.role)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user.id, Membership.role.in_([r.value for r in STAFF_ROLES]),
+                   Tenant.suspended_at.is_(None))
+            .order_by(sa.func.lower(Tenant.name))
+        ).all()
+    db.session.rollback()
+    found: dict[uuid.UUID, MyBusiness] = {}
+    for tid, name, role in rows:
+        prev = found.get(tid)
+        found[tid] = MyBusiness(tid, name, (prev.roles if prev else ()) + (role,))
+    return list(found.values())
 
 
 @bp.get("/account/bookings")
-def bookings():
-    """My bookings (placeholder)."""
-    return "my bookings"
+@apex_only
+@login_required
+def bookings() -> Response:
+    """My bookings across every business: upcoming first (soonest first), then past."""
+    rows = _my_bookings(current_user)
+    now = utcnow()
+    upcoming = sorted((b for b in rows if b.ends_at >= now and b.status in {"pending", "confirmed"}),
+                      key=lambda b: b.starts_at)
+    past = [b for b in rows if not (b.ends_at >= now and b.status in {"pending", "confirmed"})]
+    return render_page("account/bookings.html", block="bookings", upcoming=upcoming, past=past,
+                       businesses=_my_businesses(current_user), form=CancelBookingForm(formdata=None))
+
+
+def _tenant_or_404(raw_id: str) -> Tenant:
+    tid = parse_uuid(raw_id)
+    tenant = db.session.get(Tenant, tid) if tid else None
+    if tenant is None or tenant.suspended_at is not None:
+        abort(404)
+    return tenant
+
+
+@bp.post("/account/bookings/<tenant_id>/<booking_id>/cancel")
+@apex_only
+@login_required
+def cancel(tenant_id: str, booking_id: str) -> Response:
+    """Cancel one of my bookings (until the business's cut-off). A booking that is not mine,
+    or that does not exist, answers 404."""
+    tenant = _tenant_or_404(tenant_id)
+    bid = parse_uuid(booking_id)
+    if bid is None:
+        abort(404)
+    form = CancelBookingForm()
+    if not form.validate_on_submit():
+        flash("; ".join(form.reason.errors) or "Please try again.", "error")
+        return redirect(url_for("account.bookings"))
+    with tenant_scope(tenant.id):
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
+        customer = booking and db.session.scalar(
+            sa.select(Customer).where(Customer.id == booking.customer_id, _owned_customer_clause(current_user)))
+        if booking is None or customer is None:
+            db.session.rollback()
+            abort(404)
+        try:
+            cancel_by_customer(tenant, booking, form.reason.data or "", user_id=current_user.id)
+        except BookingError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("account.bookings"))
+        db.session.commit()
+    flash(f"Your booking at {tenant.name} is cancelled.", "success")
+    return redirect(url_for("account.bookings"))
+
+
+@bp.post("/account/businesses/<tenant_id>/open")
+@apex_only
+@login_required
+def open_business(tenant_id: str) -> Response:
+    """Go to the dashboard of a business I work for, logged in there (one-time handoff)."""
+    tenant = _tenant_or_404(tenant_id)
+    if tenant.id not in {b.tenant_id for b in _my_businesses(current_user)}:
+        abort(404)
+    token = handoff_token(current_user, tenant.id)
+    return redirect(host_url(tenant.slug, "/auth/handoff?" + urlencode({"token": token, "next": "/dashboard/"})))

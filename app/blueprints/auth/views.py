@@ -1,19 +1,220 @@
-"""Login, logout, password reset, email verification (on every host)."""
+"""Login, logout, customer signup, password reset, email verification and the cross-host
+login handoff. Every route works on every host (the apex and each business's host); the
+session cookie is per host, so a login holds on the host where it happened.
+"""
 
 from __future__ import annotations
 
-from flask import redirect
+import sqlalchemy as sa
+from flask import flash, g, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from app.blueprints.auth import bp
+from app.blueprints.auth.forms import CustomerSignupForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from app.blueprints.auth.security import AUTH_LIMIT, account_key, safe_next, send_account_email
+from app.extensions import db, limiter
+from app.identity.models import User
+from app.identity.service import (
+    AccountError,
+    AuthError,
+    TokenError,
+    authenticate,
+    email_verification_token,
+    find_user,
+    mark_email_verified,
+    password_reset_token,
+    register_account,
+    reset_password,
+    user_from_handoff_token,
+    user_from_reset_token,
+)
+from app.web import render_page
+
+
+def _is_staff_here(user: User) -> bool:
+    """True when ``user`` holds a staff role (owner, manager, staff) in the current tenant."""
+    from app.tenants.models import STAFF_ROLES, Membership
+
+    roles = set(db.session.scalars(sa.select(Membership.role).where(Membership.user_id == user.id)))
+    return bool(roles & {r.value for r in STAFF_ROLES})
+
+
+def _default_destination(user: User) -> str:
+    """Where a user lands after logging in without ``next``: staff of this business go to the
+    dashboard, everyone else to the storefront; on the apex, to "my bookings"."""
+    if g.get("tenant") is None:
+        return url_for("account.bookings")
+    return "/dashboard/" if _is_staff_here(user) else "/"
+
+
+def _land(user: User, next_url: str | None) -> Response:
+    return redirect(safe_next(next_url) or _default_destination(user))
+
+
+def _message(title: str, message: str, status: int = 200, *, link: tuple[str, str] | None = None) -> Response:
+    return render_page("auth/message.html", title=title, message=message, link=link, status=status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
-    """Log in (placeholder)."""
-    return "login"
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+def login() -> Response:
+    """Log in with email and password; then go to ``next`` (a relative path) or the default page.
+
+    Wrong credentials re-render the form with 422 and one message that does not say which
+    of the two was wrong.
+    """
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return _land(current_user, form.next.data)
+        return render_page("auth/login.html", block="form", form=form)
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except AuthError as exc:
+            error = str(exc)
+        else:
+            login_user(user)
+            db.session.commit()  # a password rehash, if argon2 parameters changed
+            return _land(user, form.next.data)
+    db.session.rollback()
+    form.password.data = ""
+    return render_page("auth/login.html", block="form", form=form, error=error, status=422)
 
 
 @bp.post("/logout")
-def logout():
-    """Log out (placeholder)."""
+def logout() -> Response:
+    """Log out on this host and go to its start page."""
+    logout_user()
+    flash("You are logged out.", "success")
     return redirect("/")
+
+
+@bp.route("/signup-customer", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+def signup_customer() -> Response:
+    """Create a customer account (name, email, password of 10+ characters), log it in and
+    send an email-verification link. Errors answer 422 with the form kept."""
+    form = CustomerSignupForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        return render_page("auth/signup_customer.html", block="form", form=form)
+    if form.validate_on_submit():
+        try:
+            user = register_account(form.email.data, form.password.data, form.name.data)
+        except AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            _send_verification(user)
+            flash("Welcome to Plaza! We sent you a link to confirm your email address.", "success")
+            return _land(user, form.next.data)
+    form.password.data = ""
+    return render_page("auth/signup_customer.html", block="form", form=form, status=422)
+
+
+def _send_verification(user: User) -> None:
+    link = url_for("auth.verify_email", token=email_verification_token(user), _external=True)
+    send_account_email(user.email, "Confirm your email address for Plaza", "verify", user=user, link=link)
+
+
+@bp.get("/verify-email/<token>")
+def verify_email(token: str) -> Response:
+    """Confirm the email address a verification link was sent to."""
+    try:
+        mark_email_verified(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return _message("Link not valid", f"{exc} Log in and ask for a new confirmation link.", 400,
+                        link=(url_for("auth.login"), "Log in"))
+    db.session.commit()
+    return _message("Email confirmed", "Thank you: your email address is confirmed.",
+                    link=("/", "Continue"))
+
+
+@bp.post("/verify-email/resend")
+@login_required
+@limiter.limit(AUTH_LIMIT)
+def resend_verification() -> Response:
+    """Send the logged-in user a new email-verification link."""
+    if current_user.email_verified_at is None:
+        _send_verification(current_user)
+        flash("We sent a new confirmation link to your email address.", "success")
+    return redirect(safe_next(request.form.get("next")) or _default_destination(current_user))
+
+
+_FORGOT_SENT = ("If an account exists for that email address, we sent it a link to choose a new password. "
+                "The link works for one hour.")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+def forgot_password() -> Response:
+    """Ask for a password-reset link. The answer is the same whether or not the email has an
+    account, so the page cannot be used to find out who is registered."""
+    form = ForgotPasswordForm()
+    if request.method == "GET":
+        return render_page("auth/forgot.html", block="form", form=form)
+    if not form.validate_on_submit():
+        return render_page("auth/forgot.html", block="form", form=form, status=422)
+    user = find_user(form.email.data)
+    if user is not None and user.suspended_at is None:
+        link = url_for("auth.reset", token=password_reset_token(user), _external=True)
+        send_account_email(user.email, "Choose a new Plaza password", "reset", user=user, link=link)
+    db.session.rollback()
+    return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=_FORGOT_SENT)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+def reset(token: str) -> Response:
+    """Choose a new password through a reset link. Every session of the account ends
+    (including other devices); the user then logs in with the new password."""
+    try:
+        user_from_reset_token(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return _message("Link not valid", f"{exc} You can ask for a new one.", 400,
+                        link=(url_for("auth.forgot_password"), "Send a new link"))
+    form = ResetPasswordForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data)
+        except AccountError as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
+        except TokenError as exc:
+            db.session.rollback()
+            return _message("Link not valid", str(exc), 400, link=(url_for("auth.forgot_password"), "Send a new link"))
+        else:
+            db.session.commit()
+            logout_user()
+            flash("Your password is changed. Log in with the new password.", "success")
+            return redirect(url_for("auth.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_page("auth/reset.html", block="form", form=form, token=token, status=status)
+
+
+@bp.get("/auth/handoff")
+def handoff() -> Response:
+    """Log in on this host from a one-time token made on another host (valid 120 s), then go
+    to ``next`` (a relative path) or the default page. Used after business signup."""
+    tenant = g.get("tenant")
+    try:
+        user = user_from_handoff_token(request.args.get("token", ""), tenant.id if tenant else None)
+    except TokenError as exc:
+        db.session.rollback()
+        return _message("Link not valid", f"{exc} Please log in.", 400,
+                        link=(url_for("auth.login", next=safe_next(request.args.get("next"))), "Log in"))
+    login_user(user)
+    db.session.rollback()
+    return _land(user, request.args.get("next"))

@@ -1,24 +1,82 @@
-"""Apex pages: landing page and business signup."""
+"""Apex pages: the landing page with the directory of businesses, and business signup."""
 
 from __future__ import annotations
 
-from flask import g
+from urllib.parse import urlencode
 
+import sqlalchemy as sa
+from flask import g, redirect, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from app.blueprints.auth.security import AUTH_LIMIT, account_key, host_label, host_url, send_account_email
 from app.blueprints.site import bp
-from app.web import render_page
+from app.blueprints.site.forms import BusinessSignupForm
+from app.extensions import db, limiter
+from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
+from app.tenants.models import Tenant
+from app.tenants.service import SignupError, create_tenant, validate_slug
+from app.web import apex_only, render_page
 
 
 @bp.get("/")
-def landing():
-    """Apex landing page; on a tenant host, the storefront home."""
+def landing() -> Response:
+    """Apex landing page (hero, how it works, the businesses on Plaza); on a tenant host,
+    the storefront home."""
     if g.get("tenant") is not None:
         from app.blueprints.storefront.views import home
 
         return home()
-    return render_page("site/landing.html")
+    # Tenant is a platform-level table: the public directory needs no tenant scope.
+    tenants = db.session.scalars(
+        sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
+    ).all()
+    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone,
+                   "url": host_url(t.slug, "/"), "host": host_label(t.slug)} for t in tenants]
+    db.session.rollback()
+    return render_page("site/landing.html", businesses=businesses)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup():
-    """Business signup (placeholder until implemented)."""
-    return render_page("site/landing.html")
+@apex_only
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+def signup() -> Response:
+    """Business signup: the business (name, subdomain, time zone, currency, category) and its
+    owner account (new, or an existing one proven by its password).
+
+    On success the owner lands logged in on the new business's dashboard, through a one-time
+    handoff link on ``<slug>.<PLATFORM_DOMAIN>``. Bad input answers 422 with the form kept,
+    each error beside its field, and nothing written.
+    """
+    form = BusinessSignupForm()
+    if request.method == "GET":
+        form.timezone.data = form.timezone.data or "UTC"
+        form.currency.data = form.currency.data or "EUR"
+        return render_page("site/signup.html", block="form", form=form, tz_defaulted=True,
+                           domain=host_label(None))
+    if form.validate_on_submit():
+        try:
+            validate_slug(form.slug.data)
+            owner, created = account_for_signup(form.email.data, form.password.data, form.owner_name.data)
+            tenant = create_tenant(name=form.business_name.data, slug=form.slug.data, timezone=form.timezone.data,
+                                   currency=form.currency.data, owner=owner, category=form.category.data or "")
+            db.session.commit()
+        except (SignupError, AccountError) as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        except IntegrityError:
+            # Lost a race for the same subdomain or email with a concurrent signup.
+            db.session.rollback()
+            form.slug.errors.append("This address was just taken; pick another.")
+        else:
+            if created:
+                link = host_url(tenant.slug, f"/verify-email/{email_verification_token(owner)}")
+                send_account_email(owner.email, "Confirm your email address for Plaza", "verify",
+                                   user=owner, link=link)
+            token = handoff_token(owner, tenant.id)
+            return redirect(host_url(tenant.slug, "/auth/handoff?" + urlencode({"token": token,
+                                                                                "next": "/dashboard/"})))
+    form.password.data = ""
+    return render_page("site/signup.html", block="form", form=form, tz_defaulted=False,
+                       domain=host_label(None), status=422)

@@ -1,0 +1,73 @@
+"""Forms of the auth surface (login, customer signup, password reset) and shared validators."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from app.identity.service import MIN_PASSWORD_LENGTH, normalize_email
+
+
+class ValidEmail:
+    """WTForms validator: a syntactically valid email address (no DNS lookup).
+
+    Special-use test domains such as ``.test`` are accepted so demo accounts work.
+    """
+
+    message = "Enter a valid email address, like name@example.com."
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        value = (field.data or "").strip()
+        try:
+            validate_email(value, check_deliverability=False, test_environment=True)
+        except EmailNotValidError as exc:
+            raise ValidationError(self.message) from exc
+
+
+def email_field(label: str = "Email") -> EmailField:
+    """An email field: required, at most 254 characters, valid, normalised (trimmed, lower-case)."""
+    return EmailField(label, validators=[DataRequired("Enter your email address."), Length(max=254), ValidEmail()],
+                      filters=[lambda v: normalize_email(v) if isinstance(v, str) else v])
+
+
+def new_password_field(label: str = "Password") -> PasswordField:
+    """A new-password field: at least :data:`MIN_PASSWORD_LENGTH` characters, at most 200."""
+    return PasswordField(label, validators=[
+        DataRequired("Choose a password."),
+        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use {MIN_PASSWORD_LENGTH} to 200 characters."),
+    ])
+
+
+class LoginForm(FlaskForm):
+    """Email and password; ``next`` is where to go after (checked by the view)."""
+
+    email = email_field()
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    next = HiddenField()
+
+
+class CustomerSignupForm(FlaskForm):
+    """A customer account: name, email, password."""
+
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)],
+                       filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    email = email_field()
+    password = new_password_field()
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The email to send a reset link to."""
+
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice."""
+
+    password = new_password_field("New password")
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired("Repeat the password."),
+                                        EqualTo("password", message="The two passwords differ.")])
