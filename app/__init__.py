@@ -125,6 +125,10 @@ def register_request_hooks(app: Flask) -> None:
             target = resolve_host(request.host, app.config["PLATFORM_DOMAIN"])
         except TenantNotFound:
             g.tenant = None
+            if request.path.startswith("/api/"):
+                from app.web import problem
+
+                return problem(404, "Not Found", f"There is no business at {request.host}.")
             return render_template("errors/unknown_tenant.html", host=request.host), 404
         g.tenant = target.tenant
         g.tenant_token = set_tenant(target.tenant.id if target.tenant else None)

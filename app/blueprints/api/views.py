@@ -1,1 +1,359 @@
-"""Views."""
+"""JSON API v1 on the tenant host: services, staff, availability, bookings, and its OpenAPI document.
+
+Views parse input with the pydantic models of :mod:`app.blueprints.api.schemas`, call one
+domain function, commit once and answer JSON. Every error is ``application/problem+json``
+(RFC 9457); a 422 lists the fields at fault in ``errors``. Another tenant's ids answer
+exactly like missing ones. The apex host answers 404 to every route here.
+
+Booking reads and cancels are authorised by ``Authorization: Bearer <token>``: a staff
+API token of this business, or the booking's manage token (the last path segment of
+``manage_url``; also accepted as the ``token`` query parameter).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g, request, url_for
+from pydantic import BaseModel, ValidationError
+from werkzeug.wrappers import Response
+
+from app.blueprints.api import bp
+from app.blueprints.api.openapi import build_spec
+from app.blueprints.api.schemas import (
+    Availability,
+    AvailabilityQuery,
+    BookingCreate,
+    BookingOut,
+    CancelRequest,
+    Money,
+    ServiceList,
+    ServiceOut,
+    SlotOut,
+    StaffList,
+    StaffOut,
+    field_errors,
+)
+from app.blueprints.storefront.forms import region_for_timezone
+from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
+from app.booking.models import Booking
+from app.booking.service import (
+    Actor,
+    CustomerInput,
+    booking_from_manage_token,
+    cancel_by_customer,
+    create_booking,
+    manage_token,
+    transition,
+)
+from app.catalog.models import Service
+from app.catalog.service import list_services, list_staff, service_staff_map
+from app.extensions import db
+from app.identity.models import ApiToken
+from app.identity.service import find_api_token
+from app.scheduling.service import AvailabilityError, find_slots
+from app.timeutil import utcnow, zone
+from app.web import parse_uuid, problem, tenant_required
+
+#: Largest request body accepted (bytes); bigger bodies answer 413.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ProblemResponse(Exception):
+    """Raised inside a view to answer with ``response`` (a problem+json) at once."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@bp.errorhandler(ProblemResponse)
+def _problem_response(exc: ProblemResponse) -> Response:
+    db.session.rollback()
+    return exc.response
+
+
+def _json(model: BaseModel, status: int = 200) -> Response:
+    return current_app.response_class(model.model_dump_json(), status=status, mimetype="application/json")
+
+
+def _invalid(errors: list[dict[str, str]], detail: str | None = None) -> ProblemResponse:
+    if detail is None:
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        detail = f"The request has invalid fields: {fields}."
+    return ProblemResponse(problem(422, "Unprocessable Content", detail, errors=errors))
+
+
+def _validate(model: type[BaseModel], data: Any, **context: Any) -> Any:
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise _invalid(field_errors(exc)) from None
+
+
+def _json_body(*, required: bool) -> Any:
+    """The request's JSON body (any JSON value; ``{}`` when optional and empty).
+
+    Raises:
+        ProblemResponse: 413 too large, 415 not ``application/json``, 400 empty when
+            required, not UTF-8 or not valid JSON.
+    """
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ProblemResponse(problem(413, "Content Too Large",
+                                      f"The request body is larger than {MAX_BODY_BYTES} bytes."))
+    request.max_content_length = MAX_BODY_BYTES  # bodies without Content-Length
+    raw = request.get_data(cache=True)
+    if not raw.strip() and not required:
+        return {}
+    if not request.is_json:
+        got = request.mimetype or "none"
+        raise ProblemResponse(problem(415, "Unsupported Media Type",
+                                      f"Send the body as JSON with 'Content-Type: application/json' (got {got})."))
+    if not raw.strip():
+        raise ProblemResponse(problem(400, "Bad Request", "The request body is empty; send a JSON object."))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemResponse(problem(400, "Bad Request", "The request body is not valid UTF-8.")) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemResponse(problem(
+            400, "Bad Request",
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")) from None
+
+
+def _object_body(*, required: bool) -> dict[str, Any]:
+    data = _json_body(required=required)
+    if not isinstance(data, dict):
+        raise ProblemResponse(problem(400, "Bad Request",
+                                      f"The request body must be a JSON object, not {_json_kind(data)}."))
+    return data
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+            type(None): "null"}.get(type(value), "another value")
+
+
+# ------------------------------------------------------------------------- catalogue
+
+
+@bp.get("/services")
+@tenant_required
+def services() -> Response:
+    """``{"services": [...]}``: active services with price and the active staff performing each."""
+    staff_map = service_staff_map()
+    return _json(ServiceList(services=[
+        ServiceOut(id=s.id, name=s.name, duration_minutes=s.duration_minutes,
+                   price=Money(amount=s.price_amount, currency=s.currency), staff_ids=staff_map.get(s.id, []))
+        for s in list_services()
+    ]))
+
+
+@bp.get("/staff")
+@tenant_required
+def staff() -> Response:
+    """``{"staff": [...]}``: active staff with the active services each performs."""
+    active = [s.id for s in list_services()]
+    staff_map = service_staff_map()
+    performs: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for service_id in active:
+        for staff_id in staff_map.get(service_id, []):
+            performs.setdefault(staff_id, []).append(service_id)
+    return _json(StaffList(staff=[
+        StaffOut(id=m.id, name=m.name, service_ids=performs.get(m.id, [])) for m in list_staff()
+    ]))
+
+
+def _active_service(service_id: uuid.UUID) -> Service | None:
+    return db.session.scalar(sa.select(Service).where(Service.id == service_id, Service.active.is_(True)))
+
+
+@bp.get("/availability")
+@tenant_required
+def availability() -> Response:
+    """``{"timezone", "slots": [{"start", "end", "staff_id"}]}`` for one service over a date range.
+
+    Without ``staff_id`` every performer's slots are listed (one entry per staff member).
+    Dates are the business's calendar days; ``tz`` only changes how times are written.
+    """
+    tenant = g.tenant
+    query = _validate(AvailabilityQuery, request.args.to_dict())
+    service = _active_service(query.service_id)
+    if service is None:
+        raise _invalid([{"field": "service_id", "message": "There is no active service with this id."}])
+    try:
+        slots = find_slots(tenant, service, staff_id=query.staff_id, start_date=query.start, end_date=query.end)
+    except AvailabilityError as exc:
+        raise _invalid([{"field": exc.field, "message": exc.message}]) from None
+    tz_name = query.tz or tenant.timezone
+    tz = zone(tz_name)
+    return _json(Availability(timezone=tz_name, slots=[
+        SlotOut(start=s.start.astimezone(tz), end=s.end.astimezone(tz), staff_id=uuid.UUID(s.staff_id))
+        for s in slots
+    ]))
+
+
+# --------------------------------------------------------------------------- bookings
+
+
+def _booking_out(booking: Booking, token: str | None = None) -> BookingOut:
+    tz = zone(booking.customer_timezone)
+    return BookingOut(
+        id=booking.id, status=booking.status, start=booking.starts_at.astimezone(tz),
+        end=booking.ends_at.astimezone(tz), service_id=booking.service_id, staff_id=booking.staff_id,
+        manage_url=url_for("storefront.manage", token=token or manage_token(booking), _external=True),
+    )
+
+
+def _instants(values: list[datetime], tz_name: str) -> list[str]:
+    tz = zone(tz_name)
+    return [v.astimezone(tz).isoformat(timespec="seconds") for v in values]
+
+
+@bp.post("/bookings")
+@tenant_required
+def create() -> Response:
+    """Book a slot; 201 with the booking and ``Location`` of ``GET /bookings/{id}``.
+
+    409 when the time cannot be booked (with ``alternatives``), 422 on invalid fields or
+    an unknown service or staff member, 400/413/415 on a malformed body. Nothing is
+    written unless the answer is 201.
+    """
+    tenant = g.tenant
+    body = _object_body(required=True)
+    data: BookingCreate = _validate(BookingCreate, body, region=region_for_timezone(tenant.timezone))
+    tz_name = data.timezone or tenant.timezone
+    try:
+        booking = create_booking(
+            tenant, service_id=data.service_id, staff_id=data.staff_id, start=data.start,
+            customer=CustomerInput(name=data.customer.name, email=data.customer.email, phone=data.customer.phone),
+            customer_timezone=tz_name, notes=data.notes or "", actor=Actor("customer"),
+        )
+    except SlotUnavailable as exc:
+        db.session.rollback()
+        return problem(409, "Conflict", exc.message, alternatives=_instants(exc.alternatives, tz_name))
+    except UnknownReference as exc:
+        db.session.rollback()
+        field = exc.field or "service_id"
+        raise _invalid([{"field": field, "message": exc.message}], detail=exc.message) from None
+    out = _booking_out(booking)
+    db.session.commit()
+    resp = _json(out, 201)
+    resp.headers["Location"] = url_for("api.booking", booking_id=str(out.id), _external=True)
+    return resp
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who is asking: a staff API token (``token``) or a booking's manage token (``booking``)."""
+
+    token: ApiToken | None = None
+    booking: Booking | None = None
+
+
+def _unauthorized(detail: str, error: str | None = None) -> ProblemResponse:
+    resp = problem(401, "Unauthorized", detail)
+    challenge = 'Bearer realm="Plaza API"'
+    if error:
+        challenge += f', error="{error}"'
+    resp.headers["WWW-Authenticate"] = challenge
+    return ProblemResponse(resp)
+
+
+def _authenticate() -> Credential:
+    """The caller's credential from ``Authorization: Bearer`` (or a manage token in ``?token=``).
+
+    Raises:
+        ProblemResponse: 401 with ``WWW-Authenticate: Bearer`` when missing or not valid here.
+    """
+    header = request.headers.get("Authorization", "").strip()
+    if header:
+        scheme, _, secret = header.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            raise _unauthorized("Send the token as 'Authorization: Bearer <token>'.", "invalid_request")
+        row = find_api_token(secret)
+        if row is not None:
+            row.last_used_at = utcnow()
+            return Credential(token=row)
+    else:
+        secret = request.args.get("token", "").strip()
+        if not secret:
+            raise _unauthorized("This needs a staff API token or the booking's manage token, "
+                                "sent as 'Authorization: Bearer <token>'.")
+    booking = booking_from_manage_token(secret)
+    if booking is None:
+        raise _unauthorized("The token is not valid for this business.", "invalid_token")
+    return Credential(booking=booking)
+
+
+def _authorised_booking(booking_id: str) -> tuple[Credential, Booking]:
+    """The booking named in the path if the caller may see it; 401 without a valid token.
+
+    A malformed id, another tenant's id, a missing id, and a manage token for another
+    booking all answer the same 404.
+    """
+    cred = _authenticate()
+    key = parse_uuid(booking_id)
+    booking: Booking | None = None
+    if key is not None:
+        if cred.booking is not None:
+            booking = cred.booking if cred.booking.id == key else None
+        else:
+            booking = db.session.scalar(sa.select(Booking).where(Booking.id == key))
+    if booking is None:
+        raise ProblemResponse(problem(404, "Not Found", "There is no booking with this id."))
+    return cred, booking
+
+
+@bp.get("/bookings/<booking_id>")
+@tenant_required
+def booking(booking_id: str) -> Response:
+    """The booking, for a staff API token or its own manage token; 401/404 otherwise."""
+    _, found = _authorised_booking(booking_id)
+    out = _booking_out(found)
+    db.session.commit()  # the staff token's last_used_at
+    return _json(out)
+
+
+@bp.post("/bookings/<booking_id>/cancel")
+@tenant_required
+def cancel(booking_id: str) -> Response:
+    """Cancel with an optional ``reason``: as staff (API token) or as the customer (manage token).
+
+    The customer is held to the business's cut-off; 409 when past it or when the booking
+    is no longer active.
+    """
+    cred, found = _authorised_booking(booking_id)
+    data: CancelRequest = _validate(CancelRequest, _object_body(required=False))
+    reason = data.reason or ""
+    try:
+        if cred.token is not None:
+            transition(found, "cancel", Actor("staff", cred.token.created_by), reason)
+        else:
+            cancel_by_customer(g.tenant, found, reason)
+    except (CutoffPassed, InvalidTransition) as exc:
+        db.session.rollback()
+        return problem(409, "Conflict", exc.message)
+    out = _booking_out(found)
+    db.session.commit()
+    return _json(out)
+
+
+# --------------------------------------------------------------------------- document
+
+
+@bp.get("/openapi.json")
+@tenant_required
+def openapi() -> Response:
+    """The OpenAPI 3.1 document of this API, with this business's host as the server."""
+    server = request.host_url.rstrip("/") + bp.url_prefix
+    return current_app.response_class(json.dumps(build_spec(server)), mimetype="application/json")
+

@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 document of the JSON API v1, built from the pydantic models in
+:mod:`app.blueprints.api.schemas` so the document and the validation cannot drift apart."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from app.blueprints.api import schemas as s
+
+REF = "#/components/schemas/{model}"
+PROBLEM = "application/problem+json"
+
+_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn)
+_RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
+              s.ConflictProblem)
+
+DESCRIPTION = """\
+Book a business on Plaza from your own code. The API lives on the business's host
+(`https://<slug>.<platform domain>/api/v1`); the platform's apex host has no API.
+
+* Instants are RFC 3339 strings with a UTC offset (`2026-12-01T09:00:00+01:00`).
+* Availability dates (`start`, `end`) are calendar days in the **business's** time zone;
+  the `tz` parameter only changes the zone slot times are written in.
+* Money is an integer amount in minor units plus an ISO 4217 currency code.
+* Durations are whole minutes.
+* Every error is `application/problem+json` (RFC 9457) with a precise `detail`;
+  a 422 also lists each field at fault in `errors` (`{"field": "customer.email", "message": ...}`).
+* An id of another business answers exactly like an id that does not exist (404).
+* Reading and cancelling a booking needs `Authorization: Bearer <token>` with either a staff
+  API token of this business (created in the dashboard) or the booking's manage token, which
+  is the last path segment of `manage_url`. The manage token may also be given as the `token`
+  query parameter.
+"""
+
+
+@functools.cache
+def _components() -> dict[str, Any]:
+    """Component schemas of every model, with ``$ref``s pointing into ``#/components/schemas``."""
+    pairs = [(m, "validation") for m in _REQUESTS] + [(m, "serialization") for m in _RESPONSES]
+    _, top = models_json_schema(pairs, ref_template=REF)
+    return top.get("$defs", {})
+
+
+def _ref(model: type) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _problem(description: str, model: type = s.Problem, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {PROBLEM: {"schema": _ref(model)}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _ok(description: str, model: type, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _query_parameters() -> list[dict[str, Any]]:
+    schema = s.AvailabilityQuery.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = copy.deepcopy(prop)
+        description = prop.pop("description", "")
+        prop.pop("title", None)
+        if "anyOf" in prop:  # optional: drop the null branch, absence means null
+            prop = next(p for p in prop["anyOf"] if p.get("type") != "null")
+            prop.pop("default", None)
+        params.append({"name": name, "in": "query", "required": name in required,
+                       "description": description, "schema": prop})
+    return params
+
+
+_NOT_FOUND = _problem("No such route here (also: every route on the platform's apex host).")
+_UNAUTHORIZED = _problem(
+    "No token, or one that is not valid for this business.",
+    headers={"WWW-Authenticate": {"description": "`Bearer realm=\"Plaza API\"`, with `error` when a token was sent.",
+                                  "schema": {"type": "string"}}})
+_BOOKING_NOT_FOUND = _problem("No booking with this id here (also: malformed ids, another business's "
+                              "ids, and a manage token used for another booking).")
+_BAD_BODY = {
+    "400": _problem("The body is empty, not UTF-8, not valid JSON, or not a JSON object."),
+    "413": _problem("The body is larger than 64 KiB."),
+    "415": _problem("The body is not sent as `application/json`."),
+}
+_ID_PARAM = {"name": "booking_id", "in": "path", "required": True, "description": "The booking's id.",
+             "schema": {"type": "string", "format": "uuid"}}
+_SECURED = [{"bearerAuth": []}, {"manageToken": []}]
+
+
+def build_spec(server_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a JSON-ready dict) with ``server_url`` as the only server."""
+    paths: dict[str, Any] = {
+        "/services": {"get": {
+            "operationId": "listServices", "summary": "Active services", "tags": ["catalogue"],
+            "description": "Active services with duration (minutes), price (minor units) and the active "
+                           "staff who perform each.",
+            "responses": {"200": _ok("The services.", s.ServiceList), "404": _NOT_FOUND},
+        }},
+        "/staff": {"get": {
+            "operationId": "listStaff", "summary": "Active staff", "tags": ["catalogue"],
+            "description": "Active staff members with the ids of the active services each performs.",
+            "responses": {"200": _ok("The staff.", s.StaffList), "404": _NOT_FOUND},
+        }},
+        "/availability": {"get": {
+            "operationId": "getAvailability", "summary": "Bookable slots", "tags": ["booking"],
+            "description": "Bookable starts of a service between two dates (inclusive, at most 62 days). "
+                           "`start` and `end` are calendar days in the business's time zone; `tz` only "
+                           "changes the zone the times are written in (default the business's zone, "
+                           "which the response names in `timezone`). Without `staff_id` every performer's "
+                           "slots are listed, one entry per staff member, ordered by start. Lead time and "
+                           "booking horizon are already applied.",
+            "parameters": _query_parameters(),
+            "responses": {
+                "200": _ok("The slots.", s.Availability),
+                "404": _NOT_FOUND,
+                "422": _problem("Invalid, missing or unknown parameters (unknown or inactive service, staff "
+                                "member who does not perform it, malformed dates, reversed or too long range, "
+                                "unknown time zone).", s.ValidationProblem),
+            },
+        }},
+        "/bookings": {"post": {
+            "operationId": "createBooking", "summary": "Book a slot", "tags": ["booking"],
+            "description": "Books `start` (a slot from `/availability`) for the customer. Without `staff_id` "
+                           "any free performer is chosen. The booking is `pending` when the business "
+                           "confirms bookings by hand, else `confirmed`. Nothing is written unless the "
+                           "answer is 201.",
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _ref(s.BookingCreate)}}},
+            "responses": {
+                "201": _ok("Booked. Times are in the customer's zone (`timezone`, default the business's).",
+                           s.BookingOut, headers={"Location": {"description": "URL of `GET /bookings/{id}`.",
+                                                               "schema": {"type": "string", "format": "uri"}}}),
+                **_BAD_BODY,
+                "404": _NOT_FOUND,
+                "409": _problem("The time cannot be booked: in the past, inside the lead time, beyond the "
+                                "horizon, outside working hours, or taken. `alternatives` lists the next "
+                                "free starts.", s.ConflictProblem),
+                "422": _problem("Invalid, missing or unknown fields, or an unknown service or staff member.",
+                                s.ValidationProblem),
+            },
+        }},
+        "/bookings/{booking_id}": {"get": {
+            "operationId": "getBooking", "summary": "A booking", "tags": ["booking"],
+            "description": "Readable with a staff API token of this business or the booking's own manage token.",
+            "parameters": [_ID_PARAM],
+            "security": _SECURED,
+            "responses": {
+                "200": _ok("The booking; times in the customer's zone.", s.BookingOut),
+                "401": _UNAUTHORIZED,
+                "404": _BOOKING_NOT_FOUND,
+            },
+        }},
+        "/bookings/{booking_id}/cancel": {"post": {
+            "operationId": "cancelBooking", "summary": "Cancel a booking", "tags": ["booking"],
+            "description": "With a staff API token the business cancels; with the manage token the customer "
+                           "cancels, which is allowed only until the business's cut-off before the start. "
+                           "The body is optional.",
+            "parameters": [_ID_PARAM],
+            "security": _SECURED,
+            "requestBody": {"required": False,
+                            "content": {"application/json": {"schema": _ref(s.CancelRequest)}}},
+            "responses": {
+                "200": _ok("Cancelled.", s.BookingOut),
+                **_BAD_BODY,
+                "401": _UNAUTHORIZED,
+                "404": _BOOKING_NOT_FOUND,
+                "409": _problem("The booking is no longer active, or the customer's cut-off has passed.",
+                                s.ConflictProblem),
+                "422": _problem("Invalid or unknown fields.", s.ValidationProblem),
+            },
+        }},
+        "/openapi.json": {"get": {
+            "operationId": "getOpenApi", "summary": "This document", "tags": ["meta"],
+            "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "404": _NOT_FOUND},
+        }},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Plaza booking API", "version": "1.0.0", "description": DESCRIPTION},
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "servers": [{"url": server_url}],
+        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "meta"}],
+        "paths": paths,
+        "components": {
+            "schemas": copy.deepcopy(_components()),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "A staff API token of this business, or a booking's manage token."},
+                "manageToken": {"type": "apiKey", "in": "query", "name": "token",
+                                "description": "A booking's manage token (the last path segment of `manage_url`)."},
+            },
+        },
+    }

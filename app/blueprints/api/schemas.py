@@ -1,0 +1,320 @@
+"""Pydantic models of the JSON API v1: what requests must look like and what responses look like.
+
+Request models forbid unknown fields and carry the length limits of the columns they end
+up in. Instants travel as RFC 3339 strings with a UTC offset; dates as ``YYYY-MM-DD``;
+money as integer minor units plus an ISO 4217 code. The same models generate the
+component schemas of ``/api/v1/openapi.json`` (:mod:`app.blueprints.api.openapi`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from app.booking.service import MAX_NOTES
+from app.timeutil import zone
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+RFC3339_EXAMPLE = "2026-12-01T09:00:00+01:00"
+
+
+def parse_rfc3339(value: Any) -> datetime:
+    """A tz-aware ``datetime`` from an RFC 3339 string with offset (``Z`` or ``±hh:mm``).
+
+    Raises:
+        PydanticCustomError: not a string, no offset, or not a real date and time.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise PydanticCustomError(
+            "rfc3339", f"Give a date and time in RFC 3339 with a UTC offset, like {RFC3339_EXAMPLE}.")
+    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
+    # fromisoformat takes at most 6 fractional digits.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("t", "T"))
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise PydanticCustomError("rfc3339", "This date and time does not exist: {reason}.",
+                                  {"reason": str(exc)}) from exc
+
+
+def parse_day(value: Any) -> date:
+    """A ``date`` from a ``YYYY-MM-DD`` string.
+
+    Raises:
+        PydanticCustomError: another format, or not a real date.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DAY.match(value):
+        raise PydanticCustomError("day", "Give a date as YYYY-MM-DD, like 2026-12-01.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("day", "This date does not exist: {reason}.", {"reason": str(exc)}) from exc
+
+
+def check_zone(value: str | None) -> str | None:
+    """``value`` when it is a known IANA time zone name (or ``None``).
+
+    Raises:
+        PydanticCustomError: an unknown zone.
+    """
+    if value is None:
+        return None
+    try:
+        zone(value)
+    except ValueError as exc:
+        raise PydanticCustomError("timezone", "Unknown time zone '{name}'; use an IANA name like Europe/Copenhagen.",
+                                  {"name": value}) from exc
+    return value
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+#: An instant given by the client: RFC 3339 with an offset.
+InstantIn = Annotated[datetime, BeforeValidator(parse_rfc3339),
+                      WithJsonSchema({"type": "string", "format": "date-time", "examples": [RFC3339_EXAMPLE],
+                                      "description": "RFC 3339 date and time with a UTC offset."})]
+#: An instant sent to the client, rendered in the zone the response names.
+InstantOut = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json"),
+                       WithJsonSchema({"type": "string", "format": "date-time", "examples": [RFC3339_EXAMPLE]})]
+#: A calendar date ``YYYY-MM-DD``.
+Day = Annotated[date, BeforeValidator(parse_day),
+                WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-12-01"]})]
+#: An IANA time zone name.
+ZoneName = Annotated[str, Field(max_length=64), BeforeValidator(check_zone),
+                     WithJsonSchema({"type": "string", "maxLength": 64, "examples": ["Europe/Copenhagen"],
+                                     "description": "IANA time zone name."})]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+class AvailabilityQuery(_Input):
+    """Query string of ``GET /availability``.
+
+    ``start`` and ``end`` are inclusive calendar dates in the business's time zone (at most
+    62 days); ``tz`` only changes how the slot times are written (default: the business's zone).
+    """
+
+    service_id: uuid.UUID = Field(description="The service to book.")
+    staff_id: uuid.UUID | None = Field(None, description="Only this staff member's slots; default every performer's.")
+    start: Day = Field(description="First date (inclusive), in the business's time zone.")
+    end: Day = Field(description="Last date (inclusive), in the business's time zone; at most 62 days after start.")
+    tz: ZoneName | None = Field(None, description="IANA zone the slot times are written in; default the business's.")
+
+    @field_validator("staff_id", "tz", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class CustomerIn(_Input):
+    """The person booking: name (1–120 characters), email (at most 254), optional phone.
+
+    The phone is read with ``phonenumbers``; without a ``+country`` prefix it is read as a
+    national number of the business's country. It is returned in E.164 form.
+    """
+
+    name: str = Field(min_length=1, max_length=120, examples=["Alice Andersen"])
+    email: str = Field(min_length=1, max_length=254, json_schema_extra={"format": "email"},
+                       examples=["alice@example.com"])
+    phone: str | None = Field(None, max_length=32, examples=["+4512345678"],
+                              description="Any common notation; stored in E.164.")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise PydanticCustomError("email", "{reason}", {"reason": str(exc)}) from exc
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        from app.blueprints.storefront.forms import normalize_phone
+
+        region = (info.context or {}).get("region")
+        try:
+            return normalize_phone(value, region)
+        except ValueError as exc:
+            raise PydanticCustomError("phone", "{reason}", {"reason": str(exc)}) from exc
+
+
+class BookingCreate(_Input):
+    """Body of ``POST /bookings``: a slot start (from ``/availability``) and who is booking."""
+
+    service_id: uuid.UUID
+    staff_id: uuid.UUID | None = Field(None, description="A staff member, or absent/null for anyone free.")
+    start: InstantIn
+    customer: CustomerIn
+    notes: str | None = Field(None, max_length=MAX_NOTES, description="Notes for the business.")
+    timezone: ZoneName | None = Field(
+        None, description="The customer's IANA zone: times in responses and emails; default the business's.")
+
+
+class CancelRequest(_Input):
+    """Body of ``POST /bookings/{id}/cancel`` (optional)."""
+
+    reason: str | None = Field(None, max_length=500, description="Why the booking is cancelled.")
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class Money(BaseModel):
+    """An amount in minor units (øre, cents) of an ISO 4217 currency."""
+
+    amount: int = Field(examples=[50000])
+    currency: str = Field(min_length=3, max_length=3, examples=["DKK"])
+
+
+class ServiceOut(BaseModel):
+    """A bookable service and the staff who perform it."""
+
+    id: uuid.UUID
+    name: str
+    duration_minutes: int
+    price: Money
+    staff_ids: list[uuid.UUID]
+
+
+class ServiceList(BaseModel):
+    """Active services of the business."""
+
+    services: list[ServiceOut]
+
+
+class StaffOut(BaseModel):
+    """An active staff member and the active services they perform."""
+
+    id: uuid.UUID
+    name: str
+    service_ids: list[uuid.UUID]
+
+
+class StaffList(BaseModel):
+    """Active staff of the business."""
+
+    staff: list[StaffOut]
+
+
+class SlotOut(BaseModel):
+    """A bookable start for one staff member; ``end`` is when the appointment ends."""
+
+    start: InstantOut
+    end: InstantOut
+    staff_id: uuid.UUID
+
+
+class Availability(BaseModel):
+    """Bookable slots, ordered by start then staff, written in ``timezone``."""
+
+    timezone: str
+    slots: list[SlotOut]
+
+
+class BookingOut(BaseModel):
+    """A booking; ``start``/``end`` are written in the customer's zone.
+
+    ``manage_url`` is the customer's page to cancel or reschedule; its last path segment
+    is the booking's manage token.
+    """
+
+    id: uuid.UUID
+    status: str = Field(json_schema_extra={"enum": ["pending", "confirmed", "completed", "no_show", "cancelled"]})
+    start: InstantOut
+    end: InstantOut
+    service_id: uuid.UUID
+    staff_id: uuid.UUID
+    manage_url: str = Field(json_schema_extra={"format": "uri"})
+
+
+class FieldError(BaseModel):
+    """One input at fault: dotted ``field`` path (``customer.email``) and a message."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+class ValidationProblem(Problem):
+    """A 422: the request was understood but fields are invalid; ``errors`` lists each one."""
+
+    errors: list[FieldError]
+
+
+class ConflictProblem(Problem):
+    """A 409: the time cannot be booked (or the change is not allowed); ``alternatives`` are
+    the next free starts in the customer's zone, when there are any."""
+
+    alternatives: list[InstantOut] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------- validation errors
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "extra_forbidden": "This field is not allowed.",
+    "string_type": "Must be a string.",
+    "uuid_parsing": "Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
+    "uuid_type": "Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
+    "model_type": "Must be a JSON object.",
+    "model_attributes_type": "Must be a JSON object.",
+    "dict_type": "Must be a JSON object.",
+}
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """``[{"field": "customer.email", "message": "..."}]`` for each error in ``exc``."""
+    out: list[dict[str, str]] = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        if kind == "string_too_long":
+            message = f"Use at most {ctx.get('max_length')} characters."
+        elif kind == "string_too_short":
+            message = "This field cannot be empty."
+        else:
+            message = _MESSAGES.get(kind, err["msg"])
+        out.append({"field": field, "message": message})
+    return out
