@@ -67,9 +67,9 @@ def services() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def app(services):
     """The Flask app configured for the test database."""
-    from app import create_app
-
     from flask.testing import FlaskClient
+
+    from app import create_app
 
     class IsolatedClient(FlaskClient):
         """Runs each request in a fresh app context, so ``g`` (the logged-in user, tenant,
