@@ -162,7 +162,7 @@ class CustomerIn(_Input):
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
-        from app.blueprints.storefront.forms import normalize_phone
+        from app.booking.validation import normalize_phone
 
         region = (info.context or {}).get("region")
         try:

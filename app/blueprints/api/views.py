@@ -39,7 +39,6 @@ from app.blueprints.api.schemas import (
     StaffOut,
     field_errors,
 )
-from app.blueprints.storefront.forms import region_for_timezone
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
@@ -51,6 +50,7 @@ from app.booking.service import (
     manage_token,
     transition,
 )
+from app.booking.validation import region_for_timezone
 from app.catalog.models import Service
 from app.catalog.service import list_services, list_staff, service_staff_map
 from app.extensions import db

@@ -20,7 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
-from app.blueprints.storefront.forms import CancelForm, DetailsForm, region_for_timezone
+from app.blueprints.storefront.forms import CancelForm, DetailsForm
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
@@ -34,6 +34,7 @@ from app.booking.service import (
     next_free_starts,
     reschedule_booking,
 )
+from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, ServiceStaff, StaffMember
 from app.catalog.service import list_services, list_staff
 from app.extensions import db
