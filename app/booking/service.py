@@ -144,6 +144,22 @@ def _candidate_staff(tenant: Tenant, service: Service, staff_id: uuid.UUID | Non
     return [(uuid.UUID(s.staff_id), s.end) for s in slots if s.start == start]
 
 
+def _taken_by_booking(service: Service, staff_id: uuid.UUID | None, start: datetime) -> bool:
+    """True when an active booking of a performer overlaps ``start`` (so the time was taken,
+    rather than never open)."""
+    blocked_from = start - timedelta(minutes=service.buffer_before_minutes)
+    blocked_until = start + timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
+    staff = [staff_id] if staff_id else select_performer_ids(service.id)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
+        Booking.staff_id.in_(staff), Booking.status.in_([s.value for s in ACTIVE_STATUSES]),
+        Booking.blocked_from < blocked_until, Booking.blocked_until > blocked_from)) > 0
+
+
+def select_performer_ids(service_id: uuid.UUID) -> list[uuid.UUID]:
+    """Ids of the staff who perform ``service_id`` in the current tenant."""
+    return list(db.session.scalars(sa.select(ServiceStaff.staff_id).where(ServiceStaff.service_id == service_id)))
+
+
 def _validate_start(tenant: Tenant, start: datetime, now: datetime) -> None:
     if start.tzinfo is None:
         raise SlotUnavailable("Give the start time with a time zone offset.")
@@ -177,7 +193,9 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
     start = start.astimezone(UTC)
     candidates = _candidate_staff(tenant, service, staff_id, start)
     if not candidates:
-        raise SlotUnavailable("This time is not available.", next_free_starts(tenant, service, staff_id, start))
+        message = ("Sorry, this time was just taken." if _taken_by_booking(service, staff_id, start)
+                   else "This time is not available.")
+        raise SlotUnavailable(message, next_free_starts(tenant, service, staff_id, start))
     cust = upsert_customer(customer, user_id)
     db.session.flush()
     status = S.PENDING if tenant.requires_confirmation else S.CONFIRMED

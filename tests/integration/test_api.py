@@ -249,7 +249,7 @@ def test_booking_with_anyone_picks_a_free_staff_member_and_business_zone(client,
     assert {first.get_json()["staff_id"], second.get_json()["staff_id"]} == {str(s) for s in bella.staff_ids}
     assert first.get_json()["start"] == rfc(local(10))
     third = book(client, bella, staff_id=None, customer={"name": "C", "email": "c@example.com"})
-    assert_problem(third, 409, "This time is not available.")
+    assert_problem(third, 409, "Sorry, this time was just taken.")
 
 
 def test_booking_is_pending_when_the_business_confirms_by_hand(app, client):
@@ -263,7 +263,7 @@ def test_taken_slot_is_409_with_alternatives_and_writes_nothing(app, client, bel
     assert book(client, bella).status_code == 201
     before = bookings(app, bella)
     resp = book(client, bella, customer={"name": "Bob", "email": "bob@example.com"})
-    data = assert_problem(resp, 409, "This time is not available.")
+    data = assert_problem(resp, 409, "Sorry, this time was just taken.")
     assert data["alternatives"][0] == rfc(local(11))
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", a) for a in data["alternatives"])
     assert bookings(app, bella) == before

@@ -78,7 +78,7 @@ def test_same_slot_twice_is_refused_with_alternatives(ctx):
     with tenant_scope(biz.tenant_id):
         _book(biz, at(10))
         db.session.commit()
-        with pytest.raises(SlotUnavailable) as err:
+        with pytest.raises(SlotUnavailable, match="just taken") as err:
             _book(biz, at(10), who=BOB)
         assert err.value.alternatives and all(a >= at(10) for a in err.value.alternatives)
         db.session.rollback()
