@@ -156,3 +156,23 @@ def delete_time_off(row: TimeOff) -> None:
     db.session.delete(row)
     db.session.flush()
     bump_version()
+
+
+def update_staff_member(staff: StaffMember, *, name: str, bio: str = "", email: str | None = None,
+                        active: bool = True) -> StaffMember:
+    """Change a staff member's profile; ``active=False`` hides them from booking (bumps the cache)."""
+    staff.name = name
+    staff.bio = bio
+    staff.email = email or None
+    staff.active = active
+    db.session.flush()
+    bump_version()
+    return staff
+
+
+def delete_date_override(staff_id: uuid.UUID, on_date: date) -> None:
+    """Remove every override row of ``on_date`` for a staff member (weekly hours apply again)."""
+    db.session.execute(sa.delete(DateOverride).where(DateOverride.staff_id == staff_id,
+                                                     DateOverride.on_date == on_date))
+    db.session.flush()
+    bump_version()

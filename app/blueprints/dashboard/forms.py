@@ -1,0 +1,343 @@
+"""Dashboard forms: booking actions, services, staff, working hours, date overrides, time off,
+booking rules and API tokens.
+
+Forms only parse and validate input; the views call the domain. Money is entered as a
+decimal in the tenant's currency and exposed in minor units; times are local wall-clock
+times in the tenant's zone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.catalog.rules import RULE_LIMITS
+from app.formatting import _DECIMALS
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+STAFF_ACTIONS = {
+    "confirm": "Confirm",
+    "decline": "Decline",
+    "cancel": "Cancel",
+    "complete": "Mark completed",
+    "no_show": "Mark no-show",
+}
+MAX_PRICE_MAJOR = Decimal("1000000")
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def valid_email(form: Any, field: Any) -> None:
+    """WTForms validator: a syntactically valid address (no DNS; ``.test`` demo domains accepted)."""
+    if not field.data:
+        return
+    try:
+        validate_email(field.data, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ValidationError("Enter a valid email address, like name@example.com.") from exc
+
+
+def currency_decimals(currency: str) -> int:
+    """Number of minor-unit digits of an ISO 4217 currency (2 unless known otherwise)."""
+    return _DECIMALS.get(currency, 2)
+
+
+def parse_price(raw: str, currency: str) -> int:
+    """A decimal price typed by a person (``"649"``, ``"649.50"``, ``"649,50"``) in minor units.
+
+    Raises:
+        ValueError: not a number, negative, too many decimals for ``currency``, or too large
+            (message is user-facing).
+    """
+    text = (raw or "").strip().replace(" ", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError("Enter a price such as 450 or 450.50.") from exc
+    if not value.is_finite():
+        raise ValueError("Enter a price such as 450 or 450.50.")
+    if value < 0:
+        raise ValueError("The price cannot be negative.")
+    if value >= MAX_PRICE_MAJOR:
+        raise ValueError(f"Enter a price below {MAX_PRICE_MAJOR:,}.")
+    decimals = currency_decimals(currency)
+    minor = value * (10 ** decimals)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"Use at most {decimals} decimals for {currency}." if decimals else
+                         f"{currency} has no decimals.")
+    return int(minor)
+
+
+def price_text(amount: int | None, currency: str) -> str:
+    """Minor units as the decimal text shown in a price input (``45050`` -> ``"450.50"``)."""
+    if amount is None:
+        return ""
+    decimals = currency_decimals(currency)
+    return f"{Decimal(amount) / (10 ** decimals):.{decimals}f}"
+
+
+class BookingActionForm(FlaskForm):
+    """A staff action on a booking; cancelling needs a reason (at most 500 characters)."""
+
+    action = SelectField("Action", choices=list(STAFF_ACTIONS.items()),
+                         validators=[InputRequired("Choose an action.")])
+    reason = TextAreaField("Reason", filters=[_strip],
+                           validators=[Length(max=500, message="Keep the reason under 500 characters.")])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        """A cancellation must say why (the customer is told)."""
+        if self.action.data == "cancel" and not field.data:
+            raise ValidationError("Give a reason for cancelling; the customer will see it.")
+
+
+class ServiceForm(FlaskForm):
+    """A service: name, description, category, duration (5–720 min), price (decimal in the
+    tenant's currency), buffers (0–240 min), active flag and the staff who perform it.
+
+    Per-staff overrides come from the fields ``duration-<staff id>`` and ``price-<staff id>``;
+    after ``validate()`` the staff chosen are in ``assignments``: staff id -> (duration or
+    None, price in minor units or None), ``price_amount`` holds the price in minor units and
+    ``override_errors`` maps a staff id to its messages.
+    """
+
+    name = StringField("Name", filters=[_strip],
+                       validators=[InputRequired("Give the service a name."),
+                                   Length(max=120, message="Use at most 120 characters.")])
+    description = TextAreaField("Description", filters=[_strip],
+                                validators=[Optional(), Length(max=2000, message="Use at most 2000 characters.")])
+    category = StringField("Category", filters=[_strip],
+                           validators=[Optional(), Length(max=60, message="Use at most 60 characters.")])
+    duration_minutes = IntegerField("Duration (minutes)", validators=[
+        InputRequired("Enter the duration in minutes."),
+        NumberRange(5, 720, "Enter a duration from 5 to 720 minutes.")])
+    price = StringField("Price", filters=[_strip], validators=[InputRequired("Enter a price (0 for free).")])
+    buffer_before_minutes = IntegerField("Buffer before (minutes)", default=0, validators=[
+        InputRequired("Enter 0 or more minutes."), NumberRange(0, 240, "Enter 0 to 240 minutes.")])
+    buffer_after_minutes = IntegerField("Buffer after (minutes)", default=0, validators=[
+        InputRequired("Enter 0 or more minutes."), NumberRange(0, 240, "Enter 0 to 240 minutes.")])
+    active = BooleanField("Bookable (active)", default=True)
+    staff = SelectMultipleField("Performed by", choices=[], validate_choice=True)
+
+    def __init__(self, *args: Any, currency: str, staff_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.staff.choices = staff_choices
+        self.price.label.text = f"Price ({currency})"
+        self.price_amount: int | None = None
+        self.assignments: dict[uuid.UUID, tuple[int | None, int | None]] = {}
+        self.override_errors: dict[str, list[str]] = {}
+        self.override_values: dict[str, tuple[str, str]] = {}
+
+    def validate_price(self, field: StringField) -> None:
+        """Parse the price into minor units of the tenant's currency."""
+        try:
+            self.price_amount = parse_price(field.data or "", self.currency)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def load_overrides(self, formdata: Any) -> None:
+        """Keep the raw per-staff duration/price inputs from ``formdata`` for re-rendering."""
+        for value, _label in self.staff.choices:
+            self.override_values[value] = ((formdata.get(f"duration-{value}") or "").strip(),
+                                           (formdata.get(f"price-{value}") or "").strip())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Validate the fields, then each chosen staff member's optional duration and price."""
+        ok = super().validate(extra_validators)
+        for value in self.staff.data or []:
+            raw_duration, raw_price = self.override_values.get(value, ("", ""))
+            errors: list[str] = []
+            duration = price = None
+            if raw_duration:
+                try:
+                    duration = int(raw_duration)
+                except ValueError:
+                    errors.append("Duration: enter whole minutes.")
+                else:
+                    if not 5 <= duration <= 720:
+                        errors.append("Duration: enter 5 to 720 minutes.")
+            if raw_price:
+                try:
+                    price = parse_price(raw_price, self.currency)
+                except ValueError as exc:
+                    errors.append(f"Price: {exc}")
+            if errors:
+                self.override_errors[value] = errors
+            else:
+                try:
+                    self.assignments[uuid.UUID(value)] = (duration, price)
+                except ValueError:
+                    self.override_errors[value] = ["Unknown staff member."]
+        return ok and not self.override_errors
+
+
+class StaffForm(FlaskForm):
+    """A staff member's profile: name, bio, optional email, active flag."""
+
+    name = StringField("Name", filters=[_strip], validators=[
+        InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters.")])
+    bio = TextAreaField("Bio", filters=[_strip], validators=[
+        Optional(), Length(max=2000, message="Use at most 2000 characters.")])
+    email = EmailField("Email", filters=[_strip], validators=[
+        Optional(), Length(max=254, message="Use at most 254 characters."),
+        valid_email])
+    active = BooleanField("Takes bookings (active)", default=True)
+
+
+class RangeRow(Form):
+    """One weekly working range: weekday (0=Monday) and local start/end (``HH:MM``)."""
+
+    weekday = SelectField("Day", choices=list(enumerate(WEEKDAYS)), coerce=int,
+                          validators=[InputRequired("Choose a day.")])
+    start = TimeField("From", validators=[Optional()])
+    end = TimeField("To", validators=[Optional()])
+
+
+class HoursForm(FlaskForm):
+    """The weekly hours editor: rows of weekday + start + end, several per day (breaks).
+
+    Rows with both times empty are ignored. After ``validate()``, ``weekly`` maps weekday
+    to sorted ``(start, end)`` ranges; overlapping or reversed ranges are errors on the row.
+    """
+
+    rows = FieldList(FormField(RangeRow), min_entries=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.weekly: dict[int, list[tuple[time, time]]] = {}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check each row and that ranges of one day do not overlap."""
+        ok = super().validate(extra_validators)
+        by_day: dict[int, list[tuple[time, time, Any]]] = {}
+        for entry in self.rows:
+            row = entry.form
+            start_raw = (row.start.raw_data or [""])[0]
+            end_raw = (row.end.raw_data or [""])[0]
+            if not start_raw and not end_raw:
+                continue
+            if row.start.errors or row.end.errors:
+                ok = False
+                continue
+            if row.start.data is None or row.end.data is None:
+                (row.start if row.start.data is None else row.end).errors.append("Enter both times, or clear the row.")
+                ok = False
+                continue
+            if row.start.data >= row.end.data:
+                row.end.errors.append("The end must be after the start.")
+                ok = False
+                continue
+            by_day.setdefault(row.weekday.data, []).append((row.start.data, row.end.data, row))
+        for day, ranges in by_day.items():
+            ranges.sort(key=lambda r: (r[0], r[1]))
+            for (_, end1, _), (start2, _, row2) in zip(ranges, ranges[1:], strict=False):
+                if start2 < end1:
+                    row2.start.errors.append(f"Overlaps another {WEEKDAYS[day]} range.")
+                    ok = False
+            self.weekly[day] = [(s, e) for s, e, _ in ranges]
+        return ok
+
+
+class OverrideForm(FlaskForm):
+    """Hours for one date replacing the weekly ones: closed, or one or two local ranges."""
+
+    on_date = DateField("Date", validators=[InputRequired("Pick a date.")])
+    closed = BooleanField("Closed all day")
+    start1 = TimeField("From", validators=[Optional()])
+    end1 = TimeField("To", validators=[Optional()])
+    start2 = TimeField("From", validators=[Optional()])
+    end2 = TimeField("To", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ranges: list[tuple[time, time]] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Closed, or at least one complete range; ranges ordered and not overlapping."""
+        ok = super().validate(extra_validators)
+        if not ok or self.closed.data:
+            return ok
+        for start, end in ((self.start1, self.end1), (self.start2, self.end2)):
+            if start.data is None and end.data is None:
+                continue
+            if start.data is None or end.data is None:
+                (start if start.data is None else end).errors.append("Enter both times.")
+                return False
+            if start.data >= end.data:
+                end.errors.append("The end must be after the start.")
+                return False
+            self.ranges.append((start.data, end.data))
+        if not self.ranges:
+            self.start1.errors.append("Enter opening hours for this date, or tick “Closed all day”.")
+            return False
+        self.ranges.sort()
+        if len(self.ranges) == 2 and self.ranges[1][0] < self.ranges[0][1]:
+            self.start2.errors.append("The two ranges overlap.")
+            return False
+        return True
+
+
+class TimeOffForm(FlaskForm):
+    """Time off from ``starts`` to ``ends`` (local date and time in the tenant's zone)."""
+
+    starts = DateTimeLocalField("From", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                validators=[InputRequired("Enter when the time off starts.")])
+    ends = DateTimeLocalField("Until", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                              validators=[InputRequired("Enter when the time off ends.")])
+    reason = StringField("Reason (optional)", filters=[_strip], validators=[
+        Optional(), Length(max=200, message="Use at most 200 characters.")])
+
+    def validate_ends(self, field: DateTimeLocalField) -> None:
+        """The end must come after the start."""
+        if self.starts.data and field.data and field.data <= self.starts.data:
+            raise ValidationError("The end must be after the start.")
+
+
+def _rule_field(label: str, name: str, unit: str) -> IntegerField:
+    low, high = RULE_LIMITS[name]
+    return IntegerField(label, validators=[InputRequired(f"Enter a number of {unit}."),
+                                           NumberRange(low, high, f"Enter {low} to {high} {unit}.")])
+
+
+class RulesForm(FlaskForm):
+    """Booking rules: lead time (minutes), horizon (days), slot interval (minutes),
+    confirmation by hand, and the customers' cancellation cut-off (hours)."""
+
+    lead_time_minutes = _rule_field("Minimum notice (minutes)", "lead_time_minutes", "minutes")
+    horizon_days = _rule_field("Booking horizon (days ahead)", "horizon_days", "days")
+    slot_interval_minutes = _rule_field("Slot interval (minutes)", "slot_interval_minutes", "minutes")
+    requires_confirmation = BooleanField("New bookings need staff confirmation")
+    cancellation_cutoff_hours = _rule_field("Cancellation cut-off (hours before start)", "cancellation_cutoff_hours",
+                                            "hours")
+
+
+class TokenForm(FlaskForm):
+    """A new API token's name (1–80 characters)."""
+
+    name = StringField("Token name", filters=[_strip], validators=[
+        InputRequired("Name the token, e.g. “Website widget”."), Length(max=80, message="Use at most 80 characters.")])

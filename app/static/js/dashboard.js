@@ -1,0 +1,92 @@
+// Staff dashboard behaviour (no inline scripts: the CSP forbids them).
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Validation errors come back as 422 with the re-rendered form: swap them in like a 200.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.xhr && e.detail.xhr.status === 422) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+
+  // The bookings board polls; skip a poll while someone is typing in it or has a cancel form open,
+  // or while the tab is hidden, so their input is never replaced under them.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-poll")) return;
+    if (e.detail.requestConfig && e.detail.requestConfig.verb !== "get") return;
+    var active = document.activeElement;
+    var typing = active && elt.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+    if (document.hidden || typing || elt.querySelector("details[open]")) {
+      e.preventDefault();
+    }
+  });
+
+  // Weekly hours editor: add and remove range rows in place (without JS the "Add range"
+  // button posts the form and the server adds a row).
+  function renumber(row, index) {
+    row.querySelectorAll("[name], [id], label[for]").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var v = el.getAttribute(attr);
+        if (v) el.setAttribute(attr, v.replace(/rows-\d+-/, "rows-" + index + "-"));
+      });
+    });
+  }
+  function nextIndex(body) {
+    var max = -1;
+    body.querySelectorAll("[name^='rows-']").forEach(function (el) {
+      var m = /^rows-(\d+)-/.exec(el.getAttribute("name"));
+      if (m) max = Math.max(max, parseInt(m[1], 10));
+    });
+    return max + 1;
+  }
+  function showRemoveButtons(root) {
+    (root || document).querySelectorAll("[data-remove-row]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("click", function (e) {
+    var add = e.target.closest && e.target.closest("[data-add-row]");
+    if (add) {
+      var form = add.closest("form");
+      var body = form && form.querySelector("[data-rows]");
+      var rows = body ? body.querySelectorAll("[data-row]") : [];
+      if (!rows.length) return;
+      e.preventDefault();
+      var last = rows[rows.length - 1];
+      var clone = last.cloneNode(true);
+      clone.classList.remove("invalid");
+      clone.querySelectorAll(".field-error").forEach(function (p) { p.remove(); });
+      clone.querySelectorAll("input").forEach(function (i) { i.value = ""; i.removeAttribute("aria-invalid"); });
+      var lastSelect = last.querySelector("select");
+      var select = clone.querySelector("select");
+      if (select && lastSelect) select.value = lastSelect.value;
+      renumber(clone, nextIndex(body));
+      body.appendChild(clone);
+      var first = clone.querySelector("input");
+      if (first) first.focus();
+      return;
+    }
+    var remove = e.target.closest && e.target.closest("[data-remove-row]");
+    if (remove) {
+      e.preventDefault();
+      var row = remove.closest("[data-row]");
+      var tbody = row && row.parentNode;
+      if (tbody && tbody.querySelectorAll("[data-row]").length > 1) {
+        row.remove();
+      } else if (row) {
+        row.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+      }
+      return;
+    }
+    var copy = e.target.closest && e.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.querySelector(copy.getAttribute("data-copy"));
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { copy.textContent = "Copied"; });
+      }
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () { showRemoveButtons(document); });
+  document.addEventListener("htmx:afterSwap", function () { showRemoveButtons(document); });
+})();
