@@ -1,6 +1,13 @@
-"""RQ worker with its scheduler over the same app factory: ``python worker.py``.
+"""RQ worker with its schedulers over the same app factory: ``python worker.py [queue ...]``.
 
-Each job sets its own app context and tenant scope from its payload.
+* The app is created once per worker process and bound for the jobs; each job pushes its
+  own app context and sets its tenant from its arguments (see ``app.notifications.tasks``).
+* RQ's scheduler (``with_scheduler``) enqueues jobs scheduled with ``enqueue_at`` (reminders).
+* A periodic scheduler thread (``app.notifications.periodic``, RQ's ``CronScheduler``)
+  enqueues the outbox relay, the reminder sweep and the automatic booking transitions. It is
+  installed afresh on every start, so a killed worker needs no clean-up.
+
+``RQ_LOG_LEVEL`` (default WARNING) sets RQ's own log level; Plaza's JSON logs follow ``LOG_LEVEL``.
 """
 
 from __future__ import annotations
@@ -13,18 +20,22 @@ from rq import Queue, Worker
 
 
 def main() -> None:
-    """Run a worker on the ``default`` queue with the RQ scheduler enabled."""
+    """Run a worker on the given queues (default ``default``) with both schedulers."""
     from app import create_app
+    from app.notifications.periodic import start_periodic_scheduler
+    from app.notifications.tasks import QUEUE_NAME, bind_job_app
 
     app = create_app()
-    conn = Redis.from_url(app.config["REDIS_URL"])
-    queues = [Queue(name, connection=conn) for name in (sys.argv[1:] or ["default"])]
-    os.environ.setdefault("PLAZA_WORKER", "1")
-    with app.app_context():
-        from app.notifications.tasks import install_periodic_jobs
-
-        install_periodic_jobs(conn)
-    Worker(queues, connection=conn).work(with_scheduler=True)
+    bind_job_app(app)
+    url = app.config["REDIS_URL"]
+    conn = Redis.from_url(url)
+    queues = [Queue(name, connection=conn) for name in (sys.argv[1:] or [QUEUE_NAME])]
+    periodic = start_periodic_scheduler(Redis.from_url(url))
+    try:
+        Worker(queues, connection=conn).work(with_scheduler=True,
+                                             logging_level=os.environ.get("RQ_LOG_LEVEL", "WARNING"))
+    finally:
+        periodic.stop()
 
 
 if __name__ == "__main__":

@@ -154,6 +154,17 @@ def register_request_hooks(app: Flask) -> None:
         })
         return resp
 
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        def is_staff() -> bool:
+            """True when the logged-in user is staff of the current tenant (for the Dashboard link)."""
+            from app.tenants.models import STAFF_ROLES
+            from app.web import user_roles
+
+            return bool(user_roles() & {r.value for r in STAFF_ROLES})
+
+        return {"is_staff": is_staff}
+
     @app.teardown_request
     def _clear_tenant(exc: BaseException | None) -> None:
         token = g.pop("tenant_token", None)

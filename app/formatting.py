@@ -11,9 +11,14 @@ _SYMBOL_AFTER = {"DKK": " kr.", "SEK": " kr", "NOK": " kr"}
 _SYMBOL_BEFORE = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "AUD": "A$"}
 
 
+def currency_decimals(currency: str) -> int:
+    """Number of minor-unit digits of an ISO 4217 currency (2 for DKK/USD, 0 for JPY)."""
+    return _DECIMALS.get(currency, 2)
+
+
 def format_money(amount: int, currency: str) -> str:
     """``64900, "DKK"`` -> ``"649.00 kr."``; ``8900, "USD"`` -> ``"$89.00"`` (amount in minor units)."""
-    decimals = _DECIMALS.get(currency, 2)
+    decimals = currency_decimals(currency)
     value = amount / (10 ** decimals)
     number = f"{value:,.{decimals}f}"
     if currency in _SYMBOL_BEFORE:

@@ -227,16 +227,32 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
     raise SlotUnavailable("Sorry, this time was just taken.", next_free_starts(tenant, service, staff_id, start))
 
 
-def transition(booking: Booking, action: str, actor: Actor, reason: str = "") -> Booking:
+#: Actions that record what happened at the appointment, so only once it has started.
+AFTER_START_ACTIONS = frozenset({"complete", "no_show"})
+
+
+def can_apply(booking: Booking, action: str, now: datetime | None = None) -> bool:
+    """True when ``action`` is allowed on ``booking`` now (status per :data:`TRANSITIONS`;
+    completed / no-show only once the appointment has started)."""
+    if (BookingStatus(booking.status), action) not in TRANSITIONS:
+        return False
+    return not (action in AFTER_START_ACTIONS and (now or utcnow()) < booking.starts_at)
+
+
+def transition(booking: Booking, action: str, actor: Actor, reason: str = "",
+               now: datetime | None = None) -> Booking:
     """Apply ``action`` to ``booking`` per :data:`TRANSITIONS`; record and emit it.
 
     Raises:
-        InvalidTransition: the action is not allowed from the booking's status.
+        InvalidTransition: the action is not allowed from the booking's status, or marks
+            completed / no-show before the appointment has started.
     """
     current = BookingStatus(booking.status)
     target = TRANSITIONS.get((current, action))
     if target is None:
         raise InvalidTransition(f"A {current.value.replace('_', ' ')} booking cannot be {_past(action)}.")
+    if action in AFTER_START_ACTIONS and (now or utcnow()) < booking.starts_at:
+        raise InvalidTransition("You can mark a booking completed or no-show once it has started.")
     booking.status = target.value
     if target == S.CANCELLED:
         booking.cancel_reason = reason[:500] or None

@@ -32,7 +32,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
                   attachments: list[tuple[str, str, bytes]] | None = None,
                   headers: dict[str, str] | None = None) -> EmailMessage:
     """A MIME message with a plain-text body, an optional HTML alternative and attachments
-    given as ``(filename, mime type 'main/sub', content)``."""
+    given as ``(filename, mime type 'main/sub', content)``; the mime type may carry
+    parameters, e.g. ``'text/calendar; method=REQUEST'``."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -43,6 +44,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
     if html:
         msg.add_alternative(html, subtype="html")
     for filename, mime, content in attachments or []:
-        maintype, subtype = mime.split("/", 1)
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        kind, *raw_params = (part.strip() for part in mime.split(";"))
+        maintype, subtype = kind.split("/", 1)
+        params = dict(p.split("=", 1) for p in raw_params if "=" in p)
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename, params=params)
     return msg

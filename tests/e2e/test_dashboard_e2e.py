@@ -4,12 +4,9 @@ HTMX, and record the screenshot in ``docs/screenshots/dashboard.png``."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from app.booking.models import Booking, Customer
@@ -24,8 +21,6 @@ from tests.factories import PASSWORD, make_business
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "screenshots" / "dashboard.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 CUSTOMERS = [
     ("Sofie Nielsen", "sofie@example.com", "+4520123456", "Bring photos of the colour I want"),
@@ -46,11 +41,6 @@ PLAN = [
     (4, 9, 0, 1, 0, 0, True), (4, 11, 0, 2, 2, 1, True), (4, 14, 30, 3, 1, 2, False), (4, 16, 0, 4, 1, 0, True),
     (5, 10, 0, 5, 2, 1, True), (5, 12, 30, 6, 0, 2, True),
 ]
-
-
-def chromium_path() -> str | None:
-    """Chromium from ``CHROMIUM_PATH`` or ``PATH``."""
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _seed() -> tuple[object, datetime, list[str]]:
@@ -78,58 +68,52 @@ def _seed() -> tuple[object, datetime, list[str]]:
     return biz, datetime.combine(monday, time(0), tzinfo=tz), [c[0] for c in CUSTOMERS]
 
 
-@pytest.mark.skipif(chromium_path() is None, reason="no Chromium on this machine")
-def test_dashboard_week_view_in_chromium(live_server, ctx):
-    from playwright.sync_api import expect, sync_playwright
+def test_dashboard_week_view_in_chromium(live_server, ctx, new_page):
+    from playwright.sync_api import expect
 
     biz, monday, _names = _seed()
     port = int(live_server.rsplit(":", 1)[1])
     base = f"http://{biz.host(port)}"
     week_url = f"{base}/dashboard/?view=week&date={monday.date().isoformat()}&staff=all"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            # Failed loads are caught as responses (the browser's own favicon probe is not one of ours).
-            page.on("console", lambda msg: errors.append(msg.text)
-                    if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-            page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-            page.goto(f"{base}/login?next=/dashboard/")
-            page.fill("input[name=email]", biz.owner_email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url("**/dashboard/**")
-            page.goto(week_url)
-            board = page.locator("#bookings")
-            expect(board.locator(".db-chip")).to_have_count(len(PLAN))
-            expect(board).to_contain_text("Sofie Nielsen")
-            expect(board).to_contain_text("Maja Sørensen")
-            expect(board.locator(".db-chip.s-pending")).to_have_count(sum(not c for *_, c in PLAN))
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page = new_page()
+    errors: list[str] = []
+    # Failed loads are caught as responses (the browser's own favicon probe is not one of ours).
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(f"{base}/login?next=/dashboard/")
+    page.fill("input[name=email]", biz.owner_email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/dashboard/**")
+    page.goto(week_url)
+    board = page.locator("#bookings")
+    expect(board.locator(".db-chip")).to_have_count(len(PLAN))
+    expect(board).to_contain_text("Sofie Nielsen")
+    expect(board).to_contain_text("Maja Sørensen")
+    expect(board.locator(".db-chip.s-pending")).to_have_count(sum(not c for *_, c in PLAN))
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-            # A booking made elsewhere shows up without a reload (the board polls every 10 s).
-            with tenant_scope(biz.tenant_id):
-                tenant = db.session.get(Tenant, biz.tenant_id)
-                start = (monday + timedelta(days=6, hours=13)).astimezone(UTC)
-                create_booking(tenant, service_id=biz.service_ids[1], staff_id=biz.staff_ids[0], start=start,
-                               customer=CustomerInput("Walk-in Viggo", "viggo@example.com", "+4599887766"),
-                               customer_timezone=biz.timezone)
-                db.session.commit()
-            expect(board).to_contain_text("Walk-in Viggo", timeout=25_000)
+    # A booking made elsewhere shows up without a reload (the board polls every 10 s).
+    with tenant_scope(biz.tenant_id):
+        tenant = db.session.get(Tenant, biz.tenant_id)
+        start = (monday + timedelta(days=6, hours=13)).astimezone(UTC)
+        create_booking(tenant, service_id=biz.service_ids[1], staff_id=biz.staff_ids[0], start=start,
+                       customer=CustomerInput("Walk-in Viggo", "viggo@example.com", "+4599887766"),
+                       customer_timezone=biz.timezone)
+        db.session.commit()
+    expect(board).to_contain_text("Walk-in Viggo", timeout=25_000)
 
-            # Open Monday in the day view and confirm the pending booking there, over HTMX.
-            page.locator(".db-day-head").first.click()
-            expect(page.locator(".db-seg a.on")).to_have_text("Day")
-            pending = page.locator(".db-booking.s-pending").first
-            expect(pending).to_contain_text("Emma Hansen")
-            pending.get_by_role("button", name="Confirm").click()
-            expect(page.locator("#bookings")).to_contain_text("Booking confirmed.")
-            expect(page.locator(".db-booking.s-pending")).to_have_count(0)
-            assert not errors, errors
-        finally:
-            browser.close()
+    # Open Monday in the day view and confirm the pending booking there, over HTMX.
+    page.locator(".db-day-head").first.click()
+    expect(page.locator(".db-seg a.on")).to_have_text("Day")
+    pending = page.locator(".db-booking.s-pending").first
+    expect(pending).to_contain_text("Emma Hansen")
+    pending.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#bookings")).to_contain_text("Booking confirmed.")
+    expect(page.locator(".db-booking.s-pending")).to_have_count(0)
+    assert not errors, errors
     with tenant_scope(biz.tenant_id):
         db.session.expire_all()
         emma = list(db.session.scalars(sa.select(Booking.status).join(Customer, Customer.id == Booking.customer_id)

@@ -159,10 +159,12 @@ def test_transition_table_allows_only_listed_moves(ctx):
         b = _book(biz, at(10))
         with pytest.raises(InvalidTransition):
             transition(b, "confirm", Actor("staff"))
-        transition(b, "no_show", Actor("staff"), "did not come")
+        with pytest.raises(InvalidTransition, match="once it has started"):
+            transition(b, "no_show", Actor("staff"), "did not come", now=NOW)
+        transition(b, "no_show", Actor("staff"), "did not come", now=at(10, 20))
         for action in ("cancel", "complete", "confirm", "no_show"):
             with pytest.raises(InvalidTransition):
-                transition(b, action, Actor("staff"))
+                transition(b, action, Actor("staff"), now=at(12))
         events = db.session.scalars(sa.select(BookingEvent).order_by(BookingEvent.at)).all()
         assert [(e.kind, e.from_status, e.to_status, e.actor) for e in events] == [
             ("created", None, "confirmed", "customer"), ("no_show", "confirmed", "no_show", "staff")]

@@ -33,7 +33,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.catalog.rules import RULE_LIMITS
-from app.formatting import _DECIMALS
+from app.formatting import currency_decimals
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 STAFF_ACTIONS = {
@@ -58,11 +58,6 @@ def valid_email(form: Any, field: Any) -> None:
         validate_email(field.data, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise ValidationError("Enter a valid email address, like name@example.com.") from exc
-
-
-def currency_decimals(currency: str) -> int:
-    """Number of minor-unit digits of an ISO 4217 currency (2 unless known otherwise)."""
-    return _DECIMALS.get(currency, 2)
 
 
 def parse_price(raw: str, currency: str) -> int:

@@ -41,7 +41,7 @@ from app.blueprints.dashboard.forms import (
 )
 from app.booking.errors import InvalidTransition
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
-from app.booking.service import TRANSITIONS, Actor, bookings_between, local_date_range, transition
+from app.booking.service import Actor, bookings_between, can_apply, local_date_range, transition
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.catalog.rules import BookingRulesInput, RulesError, update_booking_rules
 from app.catalog.service import (
@@ -227,15 +227,7 @@ class DayColumn:
 def allowed_actions(booking: Booking, now: datetime) -> list[str]:
     """Staff actions allowed on ``booking`` now: those of the transition table from its
     status, with completed / no-show only once the appointment has started."""
-    status = BookingStatus(booking.status)
-    out = []
-    for action in STAFF_ACTIONS:
-        if (status, action) not in TRANSITIONS:
-            continue
-        if action in {"complete", "no_show"} and now < booking.starts_at:
-            continue
-        out.append(action)
-    return out
+    return [action for action in STAFF_ACTIONS if can_apply(booking, action, now)]
 
 
 def booking_rows(bookings: list[Booking], now: datetime) -> list[BookingRow]:
@@ -370,8 +362,6 @@ def booking_action(booking_id: str) -> Response:
         if form.action.errors:
             message = "Choose one of the actions shown."
         error = {"field": field_name, "message": message}
-    elif action in {"complete", "no_show"} and utcnow() < booking.starts_at:
-        error = {"field": "action", "message": "You can mark a booking completed or no-show once it has started."}
     else:
         try:
             transition(booking, action, Actor("staff", current_user.id), form.reason.data or "")

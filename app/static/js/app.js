@@ -36,4 +36,12 @@
     if (e.target && e.target.matches("[data-autosubmit]")) { e.target.form.requestSubmit ? e.target.form.requestSubmit() : e.target.form.submit(); }
   });
   document.addEventListener("htmx:afterSwap", function (e) { fillTimezone(e.target); });
+  // Validation errors (422) and conflicts (409) come back with the re-rendered block: swap them in like a 200.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var status = e.detail.xhr && e.detail.xhr.status;
+    if (status === 422 || status === 409) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
 })();

@@ -3,14 +3,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Validation errors come back as 422 with the re-rendered form: swap them in like a 200.
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    if (e.detail.xhr && e.detail.xhr.status === 422) {
-      e.detail.shouldSwap = true;
-      e.detail.isError = false;
-    }
-  });
-
   // The bookings board polls; skip a poll while someone is typing in it or has a cancel form open,
   // or while the tab is hidden, so their input is never replaced under them.
   document.addEventListener("htmx:beforeRequest", function (e) {

@@ -1,0 +1,153 @@
+"""Send each message once: the delivery protocol over the ``delivery`` table.
+
+1. Claim: insert ``Delivery(status='sending', claimed_at=now)`` for the dedup key in its own
+   committed transaction (``INSERT … ON CONFLICT DO NOTHING``). When the key already exists:
+   ``sent`` -> stop; ``failed``, or ``sending`` with a lease older than
+   ``DELIVERY_LEASE_SECONDS`` (default 300: a worker that died mid-send) -> take it over with
+   ``UPDATE … WHERE status = old AND claimed_at = old`` (only one taker wins); else another
+   worker is sending it right now -> stop.
+2. Send over SMTP (``SMTP_URL``).
+3. Mark ``sent`` (committed). On an SMTP error mark ``failed`` with the error and raise
+   :class:`DeliveryFailed`, so the RQ job retries.
+
+This module commits: the claim has to be durable before the message leaves, so it cannot
+share the caller's transaction. Call it from jobs only, inside a tenant scope. A worker
+killed after the SMTP server accepted the message but before step 3 committed causes one
+duplicate after the lease expires; that window is a few milliseconds, against a
+lost-forever message otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import time
+import uuid
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.extensions import db
+from app.notifications.mailer import smtp_send
+from app.notifications.models import Delivery
+from app.tenants.context import require_tenant_id
+from app.timeutil import utcnow
+
+log = logging.getLogger("plaza.notifications")
+
+DEFAULT_LEASE_SECONDS = 300
+
+
+class Outcome(enum.StrEnum):
+    """What :func:`deliver` did: ``sent`` now, ``already_sent`` before, or ``busy`` (another worker holds it)."""
+
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    BUSY = "busy"
+
+
+class DeliveryFailed(Exception):
+    """The SMTP server refused the message or could not be reached; recorded as ``failed``."""
+
+
+def lease_seconds() -> int:
+    """How long a ``sending`` claim is honoured before another worker may take it over.
+
+    ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300.
+    """
+    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
+    return int(raw) if raw else DEFAULT_LEASE_SECONDS
+
+
+def is_sent(key: str) -> bool:
+    """True when the current tenant's delivery ``key`` is recorded as sent."""
+    return db.session.scalar(sa.select(Delivery.status).where(Delivery.dedup_key == key)) == "sent"
+
+
+def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID | Outcome:
+    """Claim ``key`` (committed); the delivery id when this worker may send, else the outcome."""
+    tenant_id = require_tenant_id()
+    new_id = db.session.execute(
+        pg_insert(Delivery).values(
+            tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel="email", recipient=recipient[:254],
+            subject=subject[:250], status="sending", attempts=1, claimed_at=now, created_at=now,
+        ).on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"]).returning(Delivery.id)
+    ).scalar()
+    db.session.commit()
+    if new_id is not None:
+        return new_id
+    row = db.session.execute(sa.select(Delivery.id, Delivery.status, Delivery.claimed_at)
+                             .where(Delivery.dedup_key == key)).one()
+    if row.status == "sent":
+        db.session.commit()
+        return Outcome.ALREADY_SENT
+    expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
+    if row.status == "sending" and not expired:
+        db.session.commit()
+        return Outcome.BUSY
+    same_claim = (Delivery.claimed_at.is_(None) if row.claimed_at is None else Delivery.claimed_at == row.claimed_at)
+    taken = db.session.execute(
+        sa.update(Delivery).where(Delivery.id == row.id, Delivery.status == row.status, same_claim)
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, recipient=recipient[:254],
+                subject=subject[:250])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if taken != 1:
+        return Outcome.BUSY
+    log.info("delivery taken over", extra={"dedup_key": key, "previous_status": row.status})
+    return row.id
+
+
+def deliver(key: str, message: EmailMessage) -> Outcome:
+    """Send ``message`` unless the delivery ``key`` was already sent or is being sent (commits).
+
+    Raises:
+        DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
+            taken over by a retry.
+    """
+    claimed = _claim(key, str(message["To"]), str(message["Subject"] or ""), utcnow())
+    if isinstance(claimed, Outcome):
+        return claimed
+    _test_pause_before_send(key)
+    try:
+        smtp_send(current_app.config["SMTP_URL"], message)
+    except Exception as exc:
+        db.session.rollback()
+        _mark(claimed, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        log.warning("delivery failed", extra={"dedup_key": key, "error": str(exc)})
+        raise DeliveryFailed(f"sending {key!r} failed: {exc}") from exc
+    _mark(claimed, status="sent", sent_at=utcnow(), error=None)
+    log.info("delivery sent", extra={"dedup_key": key})
+    return Outcome.SENT
+
+
+def _mark(delivery_id: uuid.UUID, **values: object) -> None:
+    db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _test_pause_before_send(key: str) -> None:
+    """Test hook (only when the app is TESTING): while the file named by ``PLAZA_TEST_PAUSE_FILE``
+    exists and its text is part of ``key``, hold the claimed delivery here so a test can kill
+    the worker mid-job. Writes ``<file>.paused`` first so the test knows the job got here."""
+    path = os.environ.get("PLAZA_TEST_PAUSE_FILE")
+    if not path or not current_app.config.get("TESTING"):
+        return
+    flag = Path(path)
+    try:
+        needle = flag.read_text().strip()
+    except OSError:
+        return
+    if needle not in key:
+        return
+    Path(f"{path}.paused").write_text(f"{os.getpid()} {key}\n")
+    deadline = time.monotonic() + 600
+    while flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)

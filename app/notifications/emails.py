@@ -1,0 +1,161 @@
+"""Booking and account emails: subject, plain text, HTML (``app/templates/emails/``) and
+the ``.ics`` attachment, in the business's name and the customer's time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app, render_template
+
+from app.formatting import format_duration, format_money
+from app.notifications.ics import booking_calendar
+from app.notifications.mailer import build_message
+from app.notifications.service import BookingFacts
+from app.timeutil import zone
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What one kind of booking email says: ``subject`` and ``heading`` are format strings
+    over ``service``, ``business``, ``when`` (customer-local date and time) and ``time``."""
+
+    subject: str
+    heading: str
+    intro: str
+
+
+WORDING: dict[str, Wording] = {
+    "confirmed": Wording("Booking confirmed: {service} on {when}", "Your booking is confirmed",
+                         "Thank you for booking with {business}. We look forward to seeing you."),
+    "requested": Wording("Booking request received: {service} on {when}", "We have received your booking request",
+                         "{business} confirms bookings by hand. You will get another email as soon as your "
+                         "booking is confirmed; until then the time is held for you."),
+    "changed": Wording("Booking changed: {service} now on {when}", "Your booking has been changed",
+                       "Your booking with {business} has moved to a new time. The details below are up to date."),
+    "cancelled": Wording("Booking cancelled: {service} on {when}", "Your booking has been cancelled",
+                         "Your booking with {business} has been cancelled."),
+    "declined": Wording("Booking request declined: {service} on {when}", "Your booking request was declined",
+                        "Unfortunately {business} could not accept your booking request."),
+    "expired": Wording("Booking request expired: {service} on {when}", "Your booking request has expired",
+                       "{business} did not confirm your request within 48 hours, so it has been cancelled "
+                       "and the time released. You are welcome to book another time."),
+    "reminder24h": Wording("Reminder: {service} at {business} on {when}", "See you soon",
+                           "This is a reminder of your upcoming booking with {business}."),
+    "reminder2h": Wording("Starting soon: {service} at {business} at {time}", "Your appointment starts soon",
+                          "Your booking with {business} starts in a little while."),
+}
+
+STAFF_WORDING: dict[str, Wording] = {
+    "new": Wording("New booking: {service} with {customer} on {when}", "New booking",
+                   "{customer} booked {service} with {staff}."),
+    "request": Wording("New booking request: {service} with {customer} on {when}", "New booking request",
+                       "{customer} asked to book {service} with {staff}. Please confirm or decline it on "
+                       "your dashboard; requests not confirmed within 48 hours are cancelled automatically."),
+    "cancelled": Wording("Booking cancelled by customer: {service} on {when}", "Booking cancelled by the customer",
+                         "{customer} cancelled their booking of {service} with {staff}."),
+}
+
+DATE_TIME = "%A %d %B %Y, %H:%M"
+
+
+def sender(display_name: str) -> str:
+    """The From header: ``"Bella Hair Studio" <MAIL_FROM>`` (display name encoded when needed)."""
+    return str(Address(display_name=display_name, addr_spec=current_app.config["MAIL_FROM"]))
+
+
+def local(dt: datetime, tz_name: str, fmt: str = DATE_TIME) -> str:
+    """``dt`` as wall-clock text in ``tz_name``."""
+    return dt.astimezone(zone(tz_name)).strftime(fmt)
+
+
+def _times(facts: BookingFacts) -> dict[str, str]:
+    """Display strings of the booking's start and end, in the customer's and the business's zones."""
+    cz, bz = facts.customer_timezone, facts.business_timezone
+    return {
+        "when": local(facts.starts_at, cz),
+        "time": local(facts.starts_at, cz, "%H:%M"),
+        "until": local(facts.ends_at, cz, "%H:%M"),
+        "customer_zone": cz,
+        "business_zone": bz,
+        "business_when": local(facts.starts_at, bz),
+        "offset": local(facts.starts_at, cz, "UTC%z"),
+    }
+
+
+def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
+                  now: datetime | None = None) -> EmailMessage:
+    """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send.
+
+    Plain text and HTML bodies from ``emails/booking.txt`` / ``.html``; the booking as
+    ``booking.ics`` (METHOD REQUEST, or CANCEL for a cancelled booking).
+
+    Raises:
+        KeyError: unknown ``kind``.
+    """
+    wording = WORDING[kind]
+    times = _times(facts)
+    fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
+              "customer": facts.customer_name, **times}
+    context = {
+        "facts": facts, "kind": kind, "times": times, "same_zone": facts.customer_timezone == facts.business_timezone,
+        "heading": wording.heading.format(**fields), "intro": wording.intro.format(**fields),
+        "price": format_money(facts.price_amount, facts.currency),
+        "duration": format_duration(facts.duration_minutes),
+        "previous_when": local(previous_start, facts.customer_timezone) if previous_start else None,
+        "is_cancellation": kind in {"cancelled", "declined", "expired"},
+        "cancelled_by_customer": facts.cancelled_by == "customer",
+    }
+    text = render_template("emails/booking.txt", **context)
+    html = render_template("emails/booking.html", **context)
+    ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
+    method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
+    return _finish(build_message(
+        sender=sender(facts.business_name), to=str(Address(facts.customer_name, addr_spec=facts.customer_email)),
+        subject=wording.subject.format(**fields), text=text, html=html,
+        attachments=[("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics)],
+    ), kind, now)
+
+
+def staff_email(facts: BookingFacts, kind: str, to: str, now: datetime | None = None) -> EmailMessage:
+    """The email telling the staff member at ``to`` about a new booking or request (``new``/``request``)
+    or a customer's cancellation (``cancelled``); times in the business's zone."""
+    wording = STAFF_WORDING[kind]
+    bz = facts.business_timezone
+    fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
+              "customer": facts.customer_name, "when": local(facts.starts_at, bz),
+              "time": local(facts.starts_at, bz, "%H:%M")}
+    context = {"facts": facts, "kind": kind, "heading": wording.heading.format(**fields),
+               "intro": wording.intro.format(**fields), "when": fields["when"],
+               "until": local(facts.ends_at, bz, "%H:%M"), "zone": bz,
+               "price": format_money(facts.price_amount, facts.currency),
+               "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/"}
+    return _finish(build_message(
+        sender=sender(f"{facts.business_name} via Plaza"), to=to, subject=wording.subject.format(**fields),
+        text=render_template("emails/staff_booking.txt", **context),
+        html=render_template("emails/staff_booking.html", **context),
+    ), f"staff-{kind}", now)
+
+
+def account_email(to: str, subject: str, text: str, html: str | None = None,
+                  now: datetime | None = None) -> EmailMessage:
+    """A platform (non-tenant) email such as a password reset, sent as ``"Plaza" <MAIL_FROM>``."""
+    return _finish(build_message(sender=sender("Plaza"), to=to, subject=subject, text=text, html=html),
+                   "account", now)
+
+
+def _finish(msg: EmailMessage, kind: str, now: datetime | None) -> EmailMessage:
+    """Add Date, Message-ID and the automatic-mail headers (RFC 3834)."""
+    msg["Date"] = format_datetime(now or datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain=current_app.config["PLATFORM_DOMAIN"] or "plaza.local")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Plaza-Kind"] = kind
+    return msg
+
+
+def reminder_kind(which: str) -> str:
+    """Email kind of reminder ``which`` (``24h`` -> ``reminder24h``)."""
+    return f"reminder{which}"

@@ -1,0 +1,303 @@
+"""Notification rules: which jobs an outbox event causes, dedup keys, reminder timing, and
+the read model (:class:`BookingFacts`) that emails and calendar files are built from.
+
+Nothing here writes: the delivery protocol is in :mod:`app.notifications.delivery`, the
+jobs in :mod:`app.notifications.tasks`.
+
+Reminder rule (documented choice):
+
+* A booking gets a reminder 24 hours and one 2 hours before its start, while it is
+  ``confirmed`` and the start is still ahead.
+* A reminder is only sent if the booking's current time was settled before that reminder
+  point: the latest booking event (created, confirmed or rescheduled) happened at or before
+  ``start - offset``. A booking made (or moved, or confirmed by staff) 20 hours before its
+  start gets no 24 h reminder, since its confirmation just went out, but does get the 2 h one;
+  one made 1 hour before its start gets neither.
+* Each reminder has a window: the 24 h reminder from ``start - 24h`` until ``start - 2h``, the
+  2 h reminder from ``start - 2h`` until the start. A reminder recovered late (a lost job, a
+  dead worker) is still sent inside its window; once the 2 h reminder is due it supersedes a
+  24 h reminder that never went out, so the customer never gets two at once.
+* A rescheduled booking has a new start and so new dedup keys: its reminders go out again
+  for the new time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
+from app.catalog.models import Service, StaffMember
+from app.extensions import db
+from app.notifications.models import Delivery, OutboxEvent
+from app.tenants.context import platform_scope
+from app.tenants.models import Tenant
+from app.tenants.resolve import tenant_url
+from app.timeutil import zone
+
+TASKS = "app.notifications.tasks"
+
+#: Outbox event kind -> the customer email it causes.
+CUSTOMER_EMAILS: dict[str, str] = {
+    "booking.confirmed": "confirmed",
+    "booking.requested": "requested",
+    "booking.rescheduled": "changed",
+    "booking.cancelled": "cancelled",
+    "booking.declined": "declined",
+    "booking.expired": "expired",
+}
+
+#: Events after which the booking's reminders are (re)scheduled.
+SCHEDULES_REMINDERS = frozenset({"booking.confirmed", "booking.rescheduled"})
+
+#: Reminder name -> how long before the start it is due.
+REMINDERS: dict[str, timedelta] = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+
+#: Every email kind a booking can get (customer side), used by templates and key parsing.
+EMAIL_KINDS = frozenset({*CUSTOMER_EMAILS.values(), "reminder24h", "reminder2h"})
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One RQ job to enqueue: dotted ``func`` path and primitive ``args`` (tenant id first)."""
+
+    func: str
+    args: tuple[str, ...]
+
+
+def jobs_for_event(event: OutboxEvent) -> list[JobSpec]:
+    """The jobs an outbox event causes (empty for events with no side effect, e.g. completed).
+
+    Customer emails for the booking events, reminder scheduling after a confirmation or a
+    reschedule, and a staff email for a new booking or request and for a customer's cancellation.
+    """
+    booking_id = (event.payload or {}).get("booking_id")
+    if not booking_id:
+        return []
+    tenant_id, event_id = str(event.tenant_id), str(event.id)
+    specs: list[JobSpec] = []
+    email = CUSTOMER_EMAILS.get(event.kind)
+    if email:
+        specs.append(JobSpec(f"{TASKS}.send_booking_email", (tenant_id, booking_id, email, event_id)))
+    if event.kind in SCHEDULES_REMINDERS:
+        specs.append(JobSpec(f"{TASKS}.schedule_booking_reminders", (tenant_id, booking_id)))
+    actor = (event.payload or {}).get("actor")
+    staff_kind = None
+    if event.kind == "booking.requested":
+        staff_kind = "request"
+    elif event.kind == "booking.confirmed" and actor is None:
+        staff_kind = "new"
+    elif event.kind == "booking.cancelled" and actor == "customer":
+        staff_kind = "cancelled"
+    if staff_kind:
+        specs.append(JobSpec(f"{TASKS}.send_staff_booking_email", (tenant_id, booking_id, staff_kind, event_id)))
+    return specs
+
+
+def booking_email_key(booking_id: uuid.UUID | str, kind: str, event_id: uuid.UUID | str) -> str:
+    """Dedup key of the customer email ``kind`` caused by outbox event ``event_id``."""
+    return f"booking:{booking_id}:{kind}:{event_id}"
+
+
+def staff_email_key(booking_id: uuid.UUID | str, kind: str, event_id: uuid.UUID | str) -> str:
+    """Dedup key of the staff email ``kind`` (``new``/``request``/``cancelled``) caused by ``event_id``."""
+    return f"booking:{booking_id}:staff-{kind}:{event_id}"
+
+
+def reminder_key(booking_id: uuid.UUID | str, which: str, starts_at: datetime) -> str:
+    """Dedup key of reminder ``which`` (``24h``/``2h``) for the booking starting at ``starts_at``.
+
+    ``booking:<id>:reminder24:<start ISO 8601 UTC>``: a new start gives new keys.
+    """
+    return f"booking:{booking_id}:reminder{which.removesuffix('h')}:{starts_at.astimezone(UTC).isoformat()}"
+
+
+@dataclass(frozen=True)
+class ParsedKey:
+    """A booking dedup key taken apart: ``kind`` is an email kind, ``staff-…`` or ``reminder24``/``reminder2``;
+    ``rest`` is the event id or the start ISO string."""
+
+    booking_id: str
+    kind: str
+    rest: str
+
+
+def parse_key(key: str) -> ParsedKey | None:
+    """Split a key made by the ``*_key`` functions, or ``None`` for a foreign one."""
+    parts = key.split(":", 3)
+    if len(parts) != 4 or parts[0] != "booking":
+        return None
+    return ParsedKey(parts[1], parts[2], parts[3])
+
+
+def reminder_due_at(starts_at: datetime, which: str) -> datetime:
+    """The instant reminder ``which`` becomes due (UTC)."""
+    return starts_at - REMINDERS[which]
+
+
+def due_reminder(starts_at: datetime, last_change_at: datetime | None, now: datetime) -> str | None:
+    """Which reminder (``"24h"``, ``"2h"``) is due at ``now`` for a confirmed booking, per the module rule.
+
+    ``last_change_at`` is the time of the booking's latest event (``None``: treated as always
+    settled). Returns ``None`` outside both windows or when the due one is not eligible.
+    """
+    if now >= starts_at:
+        return None
+    two, day = reminder_due_at(starts_at, "2h"), reminder_due_at(starts_at, "24h")
+    if now >= two:
+        which, due = "2h", two
+    elif now >= day:
+        which, due = "24h", day
+    else:
+        return None
+    if last_change_at is not None and last_change_at > due:
+        return None
+    return which
+
+
+def last_change_at(booking_id: uuid.UUID) -> datetime | None:
+    """Time of the booking's latest recorded event (created, confirmed, rescheduled…)."""
+    return db.session.scalar(sa.select(sa.func.max(BookingEvent.at)).where(BookingEvent.booking_id == booking_id))
+
+
+def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(tenant_id, booking_id)`` of confirmed bookings, across tenants, starting within 24 h after
+    ``now`` whose currently due reminder has not been sent yet.
+
+    A platform-wide scan (``platform_scope``); callers re-check each booking in its tenant.
+    The "already sent" filter rebuilds the :func:`reminder_key` in SQL (start at whole seconds,
+    as slots are); a start with fractional seconds is simply never filtered out here.
+    """
+    which = sa.case((Booking.starts_at <= now + REMINDERS["2h"], "2"), else_="24")
+    start_utc = sa.func.to_char(sa.func.timezone("UTC", Booking.starts_at), 'YYYY-MM-DD"T"HH24:MI:SS')
+    key = sa.func.concat("booking:", sa.cast(Booking.id, sa.String), ":reminder", which, ":", start_utc, "+00:00")
+    already_sent = sa.exists().where(Delivery.tenant_id == Booking.tenant_id, Delivery.dedup_key == key,
+                                     Delivery.status == "sent")
+    with platform_scope("reminder sweep"):
+        rows = db.session.execute(
+            sa.select(Booking.tenant_id, Booking.id)
+            .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
+                   Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
+            .order_by(Booking.starts_at).limit(limit))
+        return [(t, b) for t, b in rows]
+
+
+def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.UUID, str]]:
+    """``(tenant_id, dedup_key)`` of deliveries, across tenants, stuck in ``sending`` since before ``older_than``."""
+    with platform_scope("reclaim stale deliveries"):
+        rows = db.session.execute(
+            sa.select(Delivery.tenant_id, Delivery.dedup_key)
+            .where(Delivery.status == "sending", Delivery.claimed_at < older_than)
+            .order_by(Delivery.claimed_at).limit(limit))
+        return [(t, k) for t, k in rows]
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """Everything an email or calendar file says about one booking (read in its tenant).
+
+    Instants are tz-aware UTC; ``price_amount`` in minor units of ``currency``; ``sequence``
+    is the iCalendar SEQUENCE (number of booking events minus one, so it grows with each change).
+    """
+
+    booking_id: uuid.UUID
+    tenant_id: uuid.UUID
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    business_name: str
+    business_timezone: str
+    service_name: str
+    duration_minutes: int
+    staff_name: str
+    staff_email: str | None
+    customer_name: str
+    customer_email: str
+    customer_phone: str | None
+    customer_timezone: str
+    price_amount: int
+    currency: str
+    notes: str
+    cancel_reason: str | None
+    cancelled_by: str | None
+    manage_url: str
+    business_url: str
+    sequence: int
+    created_at: datetime
+
+
+def manage_url(tenant: Tenant, booking: Booking) -> str:
+    """Absolute URL of the booking's manage page on the tenant's host (for emails).
+
+    Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless 80/443.
+    """
+    from app.booking.service import manage_token
+
+    return _tenant_link(tenant, f"/manage/{manage_token(booking)}")
+
+
+def _tenant_link(tenant: Tenant, path: str) -> str:
+    cfg = current_app.config
+    return tenant_url(tenant, path, scheme=cfg.get("PREFERRED_URL_SCHEME") or "http",
+                      platform_domain=cfg["PLATFORM_DOMAIN"], port=cfg.get("PUBLIC_PORT"))
+
+
+def valid_zone(name: str | None, fallback: str) -> str:
+    """``name`` when it is a known IANA zone, else ``fallback``."""
+    try:
+        zone(name or "")
+    except ValueError:
+        return fallback
+    return name or fallback
+
+
+def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
+    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist."""
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+    if booking is None:
+        return None
+    tenant = db.session.get(Tenant, booking.tenant_id)
+    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
+    customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+    assert tenant is not None and service is not None and staff is not None and customer is not None
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
+                               .where(BookingEvent.booking_id == booking.id)) or 1
+    return BookingFacts(
+        booking_id=booking.id, tenant_id=booking.tenant_id, status=booking.status,
+        starts_at=booking.starts_at, ends_at=booking.ends_at,
+        business_name=tenant.name, business_timezone=tenant.timezone,
+        service_name=service.name, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        staff_name=staff.name, staff_email=staff.email,
+        customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
+        customer_timezone=valid_zone(booking.customer_timezone, tenant.timezone),
+        price_amount=booking.price_amount, currency=booking.currency, notes=booking.notes or "",
+        cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
+        manage_url=manage_url(tenant, booking), business_url=_tenant_link(tenant, "/"),
+        sequence=max(0, events - 1), created_at=booking.created_at,
+    )
+
+
+def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bool:
+    """Whether the customer email ``kind`` still makes sense when its job runs.
+
+    Nothing is sent about a booking that has already ended; a request notice only while the
+    booking is pending; a confirmation or change only while it is still active; a
+    cancellation only when it is cancelled. A newer state has its own email.
+    """
+    if facts.ends_at <= now:
+        return False
+    status = facts.status
+    if kind == "requested":
+        return status == BookingStatus.PENDING.value
+    if kind == "confirmed":
+        return status == BookingStatus.CONFIRMED.value
+    if kind == "changed":
+        return status in {BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value}
+    if kind in {"cancelled", "declined", "expired"}:
+        return status == BookingStatus.CANCELLED.value
+    return False
