@@ -110,7 +110,7 @@ def register_request_hooks(app: Flask) -> None:
 
     from app.tenants.context import reset_tenant, set_tenant
     from app.tenants.errors import TenantNotFound
-    from app.tenants.resolve import resolve_host
+    from app.tenants.resolve import cached_tenant_id, resolve_host
 
     access = logging.getLogger("plaza.request")
 
@@ -121,6 +121,9 @@ def register_request_hooks(app: Flask) -> None:
         if request.endpoint in {"ops.healthz", "ops.readyz", "static"}:
             g.tenant = None
             return None
+        known = cached_tenant_id(request.host)
+        if known is not None:
+            g.tenant_token = set_tenant(known)
         try:
             target = resolve_host(request.host, app.config["PLATFORM_DOMAIN"])
         except TenantNotFound:
@@ -131,7 +134,11 @@ def register_request_hooks(app: Flask) -> None:
                 return problem(404, "Not Found", f"There is no business at {request.host}.")
             return render_template("errors/unknown_tenant.html", host=request.host), 404
         g.tenant = target.tenant
-        g.tenant_token = set_tenant(target.tenant.id if target.tenant else None)
+        resolved = target.tenant.id if target.tenant else None
+        if known != resolved:
+            if "tenant_token" in g:
+                reset_tenant(g.pop("tenant_token"))
+            g.tenant_token = set_tenant(resolved)
         if target.tenant is not None and target.tenant.suspended_at is not None:
             abort(404)
         return None

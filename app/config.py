@@ -39,6 +39,7 @@ class Settings:
     LOG_LEVEL: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
     AVAILABILITY_CACHE_SECONDS: int = field(default_factory=lambda: _int("AVAILABILITY_CACHE_SECONDS", 300))
+    DELIVERY_LEASE_SECONDS: int = field(default_factory=lambda: _int("DELIVERY_LEASE_SECONDS", 300))
 
     def __post_init__(self) -> None:
         if not self.SECRET_KEY:
@@ -74,4 +75,5 @@ class Settings:
             "MAIL_FROM": self.MAIL_FROM,
             "PUBLIC_PORT": self.PUBLIC_PORT,
             "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
+            "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
         }

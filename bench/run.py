@@ -120,7 +120,7 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
            "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING", "ENV": "development"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     tenant_id, service_ids, staff_id = scale_demo(owner_url)
     port = free_port()
@@ -151,11 +151,16 @@ def main() -> None:
         free = session.get(avail.replace(str(today + timedelta(days=1)), str(today + timedelta(days=30)))
                            .replace(str(today + timedelta(days=14)), str(today + timedelta(days=60))),
                            headers={"Host": host}).json()["slots"]
-        picks = [s for s in free[:: max(1, len(free) // 400)]]
-        seen: set[tuple[str, str]] = set()
-        unique = [s for s in picks if not ((s["start"], s["staff_id"]) in seen or seen.add((s["start"], s["staff_id"])))]
-        n_book = min(args.n, len(unique) // 2)
-        chosen = unique[::2][:n_book]
+        # Distinct, non-overlapping slots: per staff member, starts at least 2 hours apart.
+        last: dict[str, datetime] = {}
+        chosen = []
+        for slot in free:
+            start = datetime.fromisoformat(slot["start"])
+            prev = last.get(slot["staff_id"])
+            if prev is None or start - prev >= timedelta(hours=2):
+                last[slot["staff_id"]] = start
+                chosen.append(slot)
+        n_book = min(args.n, len(chosen))
         results["POST /api/v1/bookings"] = timed(session, "POST", f"{base}/api/v1/bookings", n_book, host, body=lambda i: {
             "service_id": service_ids[0], "staff_id": chosen[i]["staff_id"], "start": chosen[i]["start"],
             "customer": {"name": f"Bench {i}", "email": f"bench{i}@example.com"}})

@@ -57,7 +57,7 @@ def main() -> int:
             env["SMTP_URL"] = catcher.url
             print(f"Mail: caught locally at {catcher.url}; read it in var/mail/ (one .eml file per message)")
         flask = [str(BIN / "flask"), "--app", "wsgi"]
-        subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
+        subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True)
         subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True)
         domain = env.get("PLATFORM_DOMAIN", "localhost")
         print(f"""

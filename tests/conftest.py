@@ -54,7 +54,7 @@ def services() -> Iterator[dict[str, str]]:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT, check=True,
                    env={**os.environ, **env}, capture_output=True)
     yield {**env, "OWNER_URL": owner_url, "ADMIN_URL": admin_url}
     if pg is not None:
@@ -84,13 +84,6 @@ def app(services):
     return application
 
 
-ALL_TABLES = [
-    "booking_event", "booking", "customer", "delivery", "outbox_event", "api_token", "membership",
-    "service_staff", "working_hours", "date_override", "time_off", "service", "staff_member",
-    "tenant_domain", "tenant", "user_account",
-]
-
-
 @pytest.fixture(autouse=True)
 def clean_state(request):
     """Each test starts with empty tables and an empty Redis."""
@@ -103,7 +96,9 @@ def clean_state(request):
 
     with psycopg.connect(services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://"),
                          autocommit=True) as conn:
-        conn.execute("truncate " + ", ".join(ALL_TABLES) + " cascade")
+        tables = [r[0] for r in conn.execute(
+            "select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")]
+        conn.execute("truncate " + ", ".join(tables) + " cascade")
     redis.Redis.from_url(services["REDIS_URL"]).flushdb()
     yield
 

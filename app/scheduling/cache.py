@@ -68,3 +68,10 @@ def cache_get(client: redis.Redis, tenant_id: uuid.UUID, parts: tuple[str, ...])
 def cache_set(client: redis.Redis, key: str, value: object, ttl_seconds: int) -> None:
     """Store ``value`` (JSON-serialisable) under ``key`` for ``ttl_seconds``."""
     client.set(key, json.dumps(value), ex=ttl_seconds)
+
+
+def raw_cache_get(client: redis.Redis, tenant_id: uuid.UUID, parts: tuple[str, ...]) -> tuple[str, bytes | None]:
+    """Like :func:`cache_get` but returns the stored bytes undecoded."""
+    version = int(client.get(version_key(tenant_id)) or 0)
+    key = f"plaza:t:{tenant_id}:avail:v{version}:" + ":".join(parts)
+    return key, client.get(key)

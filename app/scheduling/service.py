@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,7 +26,7 @@ from app.scheduling.availability import (
     compute_slots,
     merge_any_staff,
 )
-from app.scheduling.cache import cache_get, cache_set
+from app.scheduling.cache import cache_get, cache_set, raw_cache_get
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
 
@@ -86,6 +89,74 @@ def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime
     ]
 
 
+def _check_range(start_date: date, end_date: date) -> None:
+    if end_date < start_date:
+        raise AvailabilityError("end", "end is before start.")
+    if (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
+        raise AvailabilityError("end", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
+
+
+def _cache_parts(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
+                 end_date: date) -> tuple[str, ...]:
+    return (str(service.id), str(staff_id or "any"), start_date.isoformat(), end_date.isoformat(),
+            str(tenant.slot_interval_minutes))
+
+
+def _redis() -> redis.Redis | None:
+    try:
+        from app.redis_client import get_redis
+
+        return get_redis()
+    except RuntimeError:
+        return None
+
+
+def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
+                      end_date: date) -> tuple[list[Slot], list[uuid.UUID]]:
+    """Every performer's slots over the dates, before lead time and horizon; and the
+    performer ids in preference order. Served from the Redis cache when possible.
+
+    Raises:
+        AvailabilityError: the staff member does not perform the service.
+    """
+    staff_durations = performers(service.id)
+    if staff_id is not None:
+        if staff_id not in staff_durations:
+            raise AvailabilityError("staff_id", "This staff member does not perform this service.")
+        staff_durations = {staff_id: staff_durations[staff_id]}
+    order = list(staff_durations)
+    client = _redis()
+    key = ""
+    if client is not None:
+        try:
+            key, cached = cache_get(client, tenant.id, _cache_parts(tenant, service, staff_id, start_date, end_date))
+            if cached is not None:
+                return [Slot(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in cached], order
+        except redis.RedisError:
+            client = None
+    tz = zone(tenant.timezone)
+    first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
+    schedules = load_schedules(staff_durations, first, last)
+    spec = ServiceSpec(service.duration_minutes, service.buffer_before_minutes, service.buffer_after_minutes)
+    # Computed without lead time/horizon (applied by callers) so the cache does not depend on "now".
+    rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)
+    slots = compute_slots(tz=tz, schedules=schedules, service=spec, rules=rules, start_date=start_date,
+                          end_date=end_date, now=first)
+    if client is not None:
+        try:
+            cache_set(client, key, [[s.start.isoformat(), s.end.isoformat(), s.staff_id] for s in slots],
+                      current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
+        except redis.RedisError:
+            pass
+    return slots, order
+
+
+def _window(tenant: Tenant, now: datetime | None) -> tuple[datetime, datetime]:
+    now = now or utcnow()
+    return now + timedelta(minutes=tenant.lead_time_minutes), now + timedelta(days=tenant.horizon_days)
+
+
 def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, start_date: date,
                end_date: date, now: datetime | None = None, any_staff_merge: bool = False) -> list[Slot]:
     """Bookable slots of ``service`` between two dates (inclusive, the business's zone).
@@ -99,50 +170,75 @@ def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, 
         AvailabilityError: the staff member does not perform the service, or the range is
             reversed or longer than 62 days.
     """
-    now = now or utcnow()
-    if end_date < start_date:
-        raise AvailabilityError("end", "end is before start.")
-    if (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
-        raise AvailabilityError("end", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
-    staff_durations = performers(service.id)
-    if staff_id is not None:
-        if staff_id not in staff_durations:
-            raise AvailabilityError("staff_id", "This staff member does not perform this service.")
-        staff_durations = {staff_id: staff_durations[staff_id]}
-    tz = zone(tenant.timezone)
-    parts = (str(service.id), str(staff_id or "any"), start_date.isoformat(), end_date.isoformat(),
-             str(tenant.slot_interval_minutes))
-    slots: list[Slot] | None = None
-    client = None
-    key = ""
-    try:
-        from app.redis_client import get_redis
-
-        client = get_redis()
-        key, cached = cache_get(client, tenant.id, parts)
-        if cached is not None:
-            slots = [Slot(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in cached]
-    except redis.RedisError:
-        client = None
-    if slots is None:
-        first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
-        last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
-        schedules = load_schedules(staff_durations, first, last)
-        spec = ServiceSpec(service.duration_minutes, service.buffer_before_minutes, service.buffer_after_minutes)
-        # Computed without lead time/horizon (applied below) so the cache does not depend on "now".
-        rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)
-        slots = compute_slots(tz=tz, schedules=schedules, service=spec, rules=rules, start_date=start_date,
-                              end_date=end_date, now=first)
-        if client is not None:
-            try:
-                cache_set(client, key, [[s.start.isoformat(), s.end.isoformat(), s.staff_id] for s in slots],
-                          current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
-            except redis.RedisError:
-                pass
-    earliest = now + timedelta(minutes=tenant.lead_time_minutes)
-    latest = now + timedelta(days=tenant.horizon_days)
+    _check_range(start_date, end_date)
+    slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
+    earliest, latest = _window(tenant, now)
     slots = [s for s in slots if earliest <= s.start < latest]
     if any_staff_merge:
-        order = {str(sid): i for i, sid in enumerate(staff_durations)}
-        slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, order.get(s.staff_id, 0))))
+        rank = {str(sid): i for i, sid in enumerate(order)}
+        slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))
     return slots
+
+
+def availability_json(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, start_date: date,
+                      end_date: date, tz_name: str, now: datetime | None = None) -> bytes:
+    """The API's availability document as UTF-8 JSON bytes:
+    ``{"timezone": tz_name, "slots": [{"start", "end", "staff_id"}]}`` with RFC 3339 times
+    written in ``tz_name``. Without ``staff_id`` ("any staff") the performers are merged: one
+    slot per start time, naming the first free staff member in the business's order. Lead
+    time and horizon are applied against ``now``.
+
+    The rendered slots are cached per tenant version and zone, so a warm request only
+    slices a pre-rendered list (the hot path of storefront widgets and integrations).
+
+    Raises:
+        AvailabilityError: as :func:`find_slots`.
+        ValueError: ``tz_name`` is not an IANA zone.
+    """
+    _check_range(start_date, end_date)
+    tz = zone(tz_name)
+    earliest, latest = _window(tenant, now)
+    client = _redis()
+    parts = ("doc.v2", *_cache_parts(tenant, service, staff_id, start_date, end_date), tz_name)
+    packed: bytes | None = None
+    key = ""
+    if client is not None:
+        try:
+            key, packed = raw_cache_get(client, tenant.id, parts)
+        except redis.RedisError:
+            client = None
+    if packed is None:
+        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
+        if staff_id is None:
+            rank = {str(sid): i for i, sid in enumerate(order)}
+            slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))
+        packed = pack_rendered(slots, tz)
+        if client is not None:
+            try:
+                client.set(key, packed, ex=current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
+            except redis.RedisError:
+                pass
+    starts, fragments = unpack_rendered(packed)
+    lo, hi = bisect_left(starts, earliest.timestamp()), bisect_left(starts, latest.timestamp())
+    return b'{"timezone":' + json.dumps(tz_name).encode() + b',"slots":[' + b",".join(fragments[lo:hi]) + b"]}"
+
+
+def pack_rendered(slots: list[Slot], tz) -> bytes:
+    """Slots rendered as JSON fragments, packed with their start epochs for slicing:
+    ``count (4 bytes) | starts (float64 each) | fragments joined by 0x1e``."""
+    starts = array("d", (s.start.timestamp() for s in slots))
+    fragments = b"\x1e".join(
+        ('{"start":"%s","end":"%s","staff_id":"%s"}' % (  # noqa: UP031 - hot path
+            s.start.astimezone(tz).isoformat(timespec="seconds"), s.end.astimezone(tz).isoformat(timespec="seconds"),
+            s.staff_id)).encode()
+        for s in slots)
+    return len(slots).to_bytes(4, "big") + starts.tobytes() + fragments
+
+
+def unpack_rendered(packed: bytes) -> tuple[array, list[bytes]]:
+    """Inverse of :func:`pack_rendered`: (start epochs, JSON fragments)."""
+    count = int.from_bytes(packed[:4], "big")
+    starts = array("d")
+    starts.frombytes(packed[4:4 + 8 * count])
+    body = packed[4 + 8 * count:]
+    return starts, (body.split(b"\x1e") if count else [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -45,6 +47,12 @@ def resolve_host(host: str, platform_domain: str) -> HostTarget:
     platform_domain = platform_domain.lower()
     if name in {platform_domain, f"www.{platform_domain}"} or _is_ip(name):
         return HostTarget(None)
+    cached = cached_tenant_id(name)
+    if cached is not None:
+        tenant = db.session.get(Tenant, cached)
+        if tenant is not None:
+            return HostTarget(tenant)
+        _HOST_CACHE.pop(name, None)
     suffix = f".{platform_domain}"
     if name.endswith(suffix):
         slug = name[: -len(suffix)]
@@ -56,7 +64,26 @@ def resolve_host(host: str, platform_domain: str) -> HostTarget:
         )
     if tenant is None:
         raise TenantNotFound(name)
+    _HOST_CACHE[name] = (tenant.id, time.monotonic() + HOST_CACHE_SECONDS)
     return HostTarget(tenant)
+
+
+#: host name -> (tenant id, expiry on the monotonic clock). Only the mapping is cached (a
+#: slug never changes owner); the Tenant row itself is loaded fresh on every request.
+_HOST_CACHE: dict[str, tuple[uuid.UUID, float]] = {}
+HOST_CACHE_SECONDS = 60.0
+
+
+def cached_tenant_id(host: str) -> uuid.UUID | None:
+    """The tenant id a host name resolved to recently in this process, or ``None``.
+
+    Lets the request hook put the tenant in scope before its first query, so the
+    transaction's RLS settings are issued once.
+    """
+    hit = _HOST_CACHE.get(host_name(host))
+    if hit is None or hit[1] < time.monotonic():
+        return None
+    return hit[0]
 
 
 def _is_ip(name: str) -> bool:

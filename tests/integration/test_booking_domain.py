@@ -273,3 +273,27 @@ def test_dst_days_open_at_nine_local_from_the_database(ctx, tz, day):
         local = [s.start.astimezone(zone(tz)).strftime("%H:%M") for s in slots]
         assert local[0] == "09:00" and local[-1] == "16:00"
         assert len(local) == len(set(local)) == (16 - 9) * 60 // 15 + 1
+
+
+def test_availability_document_is_sliced_by_now_from_the_cache(ctx):
+    import json
+
+    from app.scheduling.service import availability_json
+
+    biz = make_business("bella", staff=1)
+    with tenant_scope(biz.tenant_id):
+        tenant, service = _tenant(biz), db.session.scalar(sa.select(Service))
+
+        def starts(now):
+            body = availability_json(tenant, service, staff_id=None, start_date=DAY, end_date=DAY,
+                                     tz_name="America/New_York", now=now)
+            return [s["start"] for s in json.loads(body)["slots"]]
+
+        full = starts(NOW)
+        assert full[0] == "2026-12-07T03:00:00-05:00" and full[-1] == "2026-12-07T10:00:00-05:00"
+        # Same cache entry, later "now": the slots before now are gone, nothing else changes.
+        later = starts(at(12))
+        assert later == [s for s in full if s >= "2026-12-07T06:00:00-05:00"]
+        _book(biz, at(14))
+        db.session.commit()
+        assert "2026-12-07T08:00:00-05:00" not in starts(NOW)

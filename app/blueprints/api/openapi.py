@@ -115,8 +115,9 @@ def build_spec(server_url: str) -> dict[str, Any]:
             "description": "Bookable starts of a service between two dates (inclusive, at most 62 days). "
                            "`start` and `end` are calendar days in the business's time zone; `tz` only "
                            "changes the zone the times are written in (default the business's zone, "
-                           "which the response names in `timezone`). Without `staff_id` every performer's "
-                           "slots are listed, one entry per staff member, ordered by start. Lead time and "
+                           "which the response names in `timezone`). Without `staff_id` (\"any staff\") the "
+                           "performers are merged: one slot per start time, naming the staff member who "
+                           "would take it, ordered by start. Lead time and "
                            "booking horizon are already applied.",
             "parameters": _query_parameters(),
             "responses": {

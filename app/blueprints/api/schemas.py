@@ -125,7 +125,7 @@ class AvailabilityQuery(_Input):
     """
 
     service_id: uuid.UUID = Field(description="The service to book.")
-    staff_id: uuid.UUID | None = Field(None, description="Only this staff member's slots; default every performer's.")
+    staff_id: uuid.UUID | None = Field(None, description="Only this staff member's slots; default any staff (one slot per start time).")
     start: Day = Field(description="First date (inclusive), in the business's time zone.")
     end: Day = Field(description="Last date (inclusive), in the business's time zone; at most 62 days after start.")
     tz: ZoneName | None = Field(None, description="IANA zone the slot times are written in; default the business's.")

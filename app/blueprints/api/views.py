@@ -26,7 +26,6 @@ from werkzeug.wrappers import Response
 from app.blueprints.api import bp
 from app.blueprints.api.openapi import build_spec
 from app.blueprints.api.schemas import (
-    Availability,
     AvailabilityQuery,
     BookingCreate,
     BookingOut,
@@ -34,7 +33,6 @@ from app.blueprints.api.schemas import (
     Money,
     ServiceList,
     ServiceOut,
-    SlotOut,
     StaffList,
     StaffOut,
     field_errors,
@@ -56,7 +54,7 @@ from app.catalog.service import list_services, list_staff, service_staff_map
 from app.extensions import db
 from app.identity.models import ApiToken
 from app.identity.service import find_api_token
-from app.scheduling.service import AvailabilityError, find_slots
+from app.scheduling.service import AvailabilityError, availability_json
 from app.timeutil import utcnow, zone
 from app.web import parse_uuid, problem, tenant_required
 
@@ -180,7 +178,7 @@ def _active_service(service_id: uuid.UUID) -> Service | None:
 def availability() -> Response:
     """``{"timezone", "slots": [{"start", "end", "staff_id"}]}`` for one service over a date range.
 
-    Without ``staff_id`` every performer's slots are listed (one entry per staff member).
+    Without ``staff_id`` the performers are merged ("any staff"): one slot per start time.
     Dates are the business's calendar days; ``tz`` only changes how times are written.
     """
     tenant = g.tenant
@@ -189,15 +187,11 @@ def availability() -> Response:
     if service is None:
         raise _invalid([{"field": "service_id", "message": "There is no active service with this id."}])
     try:
-        slots = find_slots(tenant, service, staff_id=query.staff_id, start_date=query.start, end_date=query.end)
+        body = availability_json(tenant, service, staff_id=query.staff_id, start_date=query.start,
+                                 end_date=query.end, tz_name=query.tz or tenant.timezone)
     except AvailabilityError as exc:
         raise _invalid([{"field": exc.field, "message": exc.message}]) from None
-    tz_name = query.tz or tenant.timezone
-    tz = zone(tz_name)
-    return _json(Availability(timezone=tz_name, slots=[
-        SlotOut(start=s.start.astimezone(tz), end=s.end.astimezone(tz), staff_id=uuid.UUID(s.staff_id))
-        for s in slots
-    ]))
+    return current_app.response_class(body, mimetype="application/json")
 
 
 # --------------------------------------------------------------------------- bookings
