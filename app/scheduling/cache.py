@@ -70,8 +70,21 @@ def cache_set(client: redis.Redis, key: str, value: object, ttl_seconds: int) ->
     client.set(key, json.dumps(value), ex=ttl_seconds)
 
 
+_SCRIPTS: dict[int, object] = {}
+
+# Reads the tenant's version and the entry under it in one round trip.
+_GET_AT_VERSION = """
+local version = redis.call('GET', KEYS[1]) or '0'
+local key = ARGV[1] .. version .. ARGV[2]
+return {key, redis.call('GET', key)}
+"""
+
+
 def raw_cache_get(client: redis.Redis, tenant_id: uuid.UUID, parts: tuple[str, ...]) -> tuple[str, bytes | None]:
-    """Like :func:`cache_get` but returns the stored bytes undecoded."""
-    version = int(client.get(version_key(tenant_id)) or 0)
-    key = f"plaza:t:{tenant_id}:avail:v{version}:" + ":".join(parts)
-    return key, client.get(key)
+    """Like :func:`cache_get` but in one round trip, returning the stored bytes undecoded."""
+    script = _SCRIPTS.get(id(client))
+    if script is None:
+        script = _SCRIPTS[id(client)] = client.register_script(_GET_AT_VERSION)
+    key, value = script(keys=[version_key(tenant_id)],
+                        args=[f"plaza:t:{tenant_id}:avail:v", ":" + ":".join(parts)])
+    return (key.decode() if isinstance(key, bytes) else key), (value or None)

@@ -96,9 +96,10 @@ def _check_range(start_date: date, end_date: date) -> None:
         raise AvailabilityError("end", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
 
 
-def _cache_parts(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
+def _cache_parts(tenant: Tenant, service: Service | uuid.UUID, staff_id: uuid.UUID | None, start_date: date,
                  end_date: date) -> tuple[str, ...]:
-    return (str(service.id), str(staff_id or "any"), start_date.isoformat(), end_date.isoformat(),
+    service_id = service if isinstance(service, uuid.UUID) else service.id
+    return (str(service_id), str(staff_id or "any"), start_date.isoformat(), end_date.isoformat(),
             str(tenant.slot_interval_minutes))
 
 
@@ -180,7 +181,7 @@ def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, 
     return slots
 
 
-def availability_json(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, start_date: date,
+def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id: uuid.UUID | None, start_date: date,
                       end_date: date, tz_name: str, now: datetime | None = None) -> bytes:
     """The API's availability document as UTF-8 JSON bytes:
     ``{"timezone": tz_name, "slots": [{"start", "end", "staff_id"}]}`` with RFC 3339 times
@@ -189,10 +190,12 @@ def availability_json(tenant: Tenant, service: Service, *, staff_id: uuid.UUID |
     time and horizon are applied against ``now``.
 
     The rendered slots are cached per tenant version and zone, so a warm request only
-    slices a pre-rendered list (the hot path of storefront widgets and integrations).
+    slices a pre-rendered list (the hot path of storefront widgets and integrations); given a
+    service id, the service is loaded only on a cache miss (any change to a service bumps
+    the tenant's version).
 
     Raises:
-        AvailabilityError: as :func:`find_slots`.
+        AvailabilityError: as :func:`find_slots`, and ``service_id`` when no active service has the id.
         ValueError: ``tz_name`` is not an IANA zone.
     """
     _check_range(start_date, end_date)
@@ -208,6 +211,11 @@ def availability_json(tenant: Tenant, service: Service, *, staff_id: uuid.UUID |
         except redis.RedisError:
             client = None
     if packed is None:
+        if isinstance(service, uuid.UUID):
+            found = db.session.scalar(sa.select(Service).where(Service.id == service, Service.active.is_(True)))
+            if found is None:
+                raise AvailabilityError("service_id", "There is no active service with this id.")
+            service = found
         slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
         if staff_id is None:
             rank = {str(sid): i for i, sid in enumerate(order)}

@@ -183,11 +183,8 @@ def availability() -> Response:
     """
     tenant = g.tenant
     query = _validate(AvailabilityQuery, request.args.to_dict())
-    service = _active_service(query.service_id)
-    if service is None:
-        raise _invalid([{"field": "service_id", "message": "There is no active service with this id."}])
     try:
-        body = availability_json(tenant, service, staff_id=query.staff_id, start_date=query.start,
+        body = availability_json(tenant, query.service_id, staff_id=query.staff_id, start_date=query.start,
                                  end_date=query.end, tz_name=query.tz or tenant.timezone)
     except AvailabilityError as exc:
         raise _invalid([{"field": exc.field, "message": exc.message}]) from None
