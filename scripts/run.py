@@ -26,8 +26,16 @@ VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     """Start services, migrate, seed, run the Procfile; returns the exit code."""
+    # Ctrl-C (SIGINT) and SIGTERM both stop everything, even when started from a shell
+    # that made background jobs ignore SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ)
     started: list = []
