@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
@@ -110,3 +111,15 @@ def run_jobs(app) -> list[str]:
     worker = SimpleWorker([Queue(QUEUE_NAME, connection=conn)], connection=conn, exception_handlers=[record])
     worker.work(burst=True, logging_level="WARNING")
     return errors
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server; the app sends to it for the test."""
+    with running_mailbox() as box:
+        old = app.config["SMTP_URL"]
+        app.config["SMTP_URL"] = box.url
+        try:
+            yield box
+        finally:
+            app.config["SMTP_URL"] = old

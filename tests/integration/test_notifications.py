@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
@@ -44,23 +43,13 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_business
-from tests.integration.conftest_mail import calendar_of, html_of, run_jobs, running_mailbox, subject_of, text_of
+from tests.integration.conftest_mail import calendar_of, html_of, run_jobs, subject_of, text_of
 
 ALICE = CustomerInput("Alice Andersen", "alice@example.com", "+4512345678")
 CPH = ZoneInfo("Europe/Copenhagen")
 NYC = "America/New_York"
 
 
-@pytest.fixture
-def mailbox(app):
-    """A real SMTP server; the app sends to it for the test."""
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 def day_at(days_ahead: int, hour: int) -> datetime:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
@@ -31,7 +30,7 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_business
-from tests.integration.conftest_mail import calendar_of, run_jobs, running_mailbox, subject_of
+from tests.integration.conftest_mail import calendar_of, run_jobs, subject_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = CustomerInput("Alice Andersen", "alice@example.com")
@@ -39,16 +38,6 @@ BOB = CustomerInput("Bob Brown", "bob@example.com")
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
-@pytest.fixture
-def mailbox(app):
-    """A real SMTP server; the app sends to it for the test."""
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 def book(biz, start: datetime, who: CustomerInput = ALICE, staff: int = 0) -> uuid.UUID:
