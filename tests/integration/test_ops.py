@@ -13,3 +13,17 @@ def test_unknown_subdomain_gets_friendly_404(client, services):
     resp = client.get("/", headers={"Host": "nosuch.localhost"})
     assert resp.status_code == 404
     assert b"no business at this address" in resp.data
+
+
+def test_custom_domain_serves_the_tenant_storefront(app, client, services):
+    from app.extensions import db
+    from app.tenants.models import TenantDomain
+    from tests.factories import make_business
+
+    with app.app_context():
+        biz = make_business("bella")
+        db.session.add(TenantDomain(domain="book.bellasalon.dk", tenant_id=biz.tenant_id))
+        db.session.commit()
+    resp = client.get("/", headers={"Host": "book.bellasalon.dk:5000"})
+    assert resp.status_code == 200 and b"Bella" in resp.data
+    assert client.get("/", headers={"Host": "book.othersalon.dk"}).status_code == 404
