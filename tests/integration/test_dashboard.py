@@ -725,3 +725,22 @@ def _swap_ids(path: str, foreign: dict[str, uuid.UUID]) -> str:
         path = path.replace(str(value), str(uuid.uuid4()))
     return path
 
+
+
+def test_new_staff_member_gets_suggested_hours_that_are_not_saved_until_saved(app, ctx):
+    from app.catalog.service import create_staff_member
+
+    biz = make_business("bella")
+    with tenant_scope(biz.tenant_id):
+        member_id = create_staff_member(name="New Stylist").id
+        db.session.commit()
+    client = _client(app, biz.owner_email)
+    page = _get(client, f"/dashboard/staff/{member_id}/hours").data.decode()
+    assert "No hours saved yet" in page
+    assert page.count('value="09:00"') == 5 and page.count('value="17:00"') == 5
+    with tenant_scope(biz.tenant_id):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WorkingHours)
+                                 .where(WorkingHours.staff_id == member_id)) == 0
+    rows = {f"rows-{i}-{k}": v for i in range(5) for k, v in (("weekday", str(i)), ("start", "09:00"), ("end", "17:00"))}
+    assert _post(client, f"/dashboard/staff/{member_id}/hours", rows).status_code in (200, 302, 303)
+    assert "No hours saved yet" not in _get(client, f"/dashboard/staff/{member_id}/hours").data.decode()

@@ -17,7 +17,7 @@ import functools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -530,7 +530,11 @@ def _stored_hours_form(member: StaffMember) -> HoursForm:
     rows = [{"weekday": r.weekday, "start": r.start_time, "end": r.end_time}
             for r in db.session.scalars(sa.select(WorkingHours).where(WorkingHours.staff_id == member.id)
                                         .order_by(WorkingHours.weekday, WorkingHours.start_time))]
-    return HoursForm(formdata=None, data={"rows": rows or [{"weekday": 0}]})
+    return HoursForm(formdata=None, data={"rows": rows or SUGGESTED_HOURS})
+
+
+#: Pre-filled (not saved) for a staff member with no hours yet: Monday to Friday, 09:00–17:00.
+SUGGESTED_HOURS = [{"weekday": d, "start": time(9), "end": time(17)} for d in range(5)]
 
 
 def _overrides(member: StaffMember) -> list[dict[str, Any]]:
@@ -547,8 +551,11 @@ def _overrides(member: StaffMember) -> list[dict[str, Any]]:
 
 def _render_hours(member: StaffMember, *, form: HoursForm | None = None, override_form: OverrideForm | None = None,
                   status: int = 200, block: str = "weekly", notice: str | None = None) -> Response:
+    suggested = form is None and not db.session.scalar(
+        sa.select(sa.func.count()).select_from(WorkingHours).where(WorkingHours.staff_id == member.id))
     form = form or _stored_hours_form(member)
     return render_page("dashboard/staff_hours.html", block=block, status=status, member=member, form=form,
+                       suggested=suggested,
                        override_form=override_form or OverrideForm(formdata=None), overrides=_overrides(member),
                        weekdays=list(enumerate(WEEKDAYS)), tab="hours", notice=notice, tz_name=_tz_name())
 
