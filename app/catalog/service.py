@@ -176,3 +176,16 @@ def delete_date_override(staff_id: uuid.UUID, on_date: date) -> None:
                                                      DateOverride.on_date == on_date))
     db.session.flush()
     bump_version()
+
+
+def setup_progress() -> dict[str, bool]:
+    """What a new business still has to set up before customers can book (current tenant):
+    ``{"staff": has an active staff member, "hours": one of them has working hours,
+    "services": an active service is performed by someone}``."""
+    staff = db.session.scalar(sa.select(sa.func.count()).select_from(StaffMember).where(StaffMember.active.is_(True)))
+    hours = db.session.scalar(sa.select(sa.func.count()).select_from(WorkingHours))
+    services = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Service)
+        .join(ServiceStaff, sa.and_(ServiceStaff.service_id == Service.id, ServiceStaff.tenant_id == Service.tenant_id))
+        .where(Service.active.is_(True)))
+    return {"staff": bool(staff), "hours": bool(hours), "services": bool(services)}

@@ -744,3 +744,24 @@ def test_new_staff_member_gets_suggested_hours_that_are_not_saved_until_saved(ap
     rows = {f"rows-{i}-{k}": v for i in range(5) for k, v in (("weekday", str(i)), ("start", "09:00"), ("end", "17:00"))}
     assert _post(client, f"/dashboard/staff/{member_id}/hours", rows).status_code in (200, 302, 303)
     assert "No hours saved yet" not in _get(client, f"/dashboard/staff/{member_id}/hours").data.decode()
+
+
+def test_new_business_sees_setup_steps_until_done(app, ctx):
+    from app.identity.service import create_user
+    from app.tenants.service import create_tenant
+
+    owner = create_user("new@owner.test", "long-enough-password", "New")
+    tenant = create_tenant(name="Fresh", slug="fresh", timezone="Europe/Copenhagen", currency="DKK", owner=owner)
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, "new@owner.test", host="fresh.localhost")
+    page = client.get("/dashboard/", base_url="http://fresh.localhost").data.decode()
+    assert "Get your booking page ready" in page and 'class="done"' not in page
+    with tenant_scope(tenant.id):
+        from app.catalog.service import create_service, create_staff_member, set_working_hours
+
+        member = create_staff_member(name="Ann")
+        set_working_hours(member.id, {0: [(time(9), time(17))]})
+        create_service(name="Cut", duration_minutes=30, price_amount=100, currency="DKK", staff_ids=[member.id])
+        db.session.commit()
+    assert "Get your booking page ready" not in client.get("/dashboard/", base_url="http://fresh.localhost").data.decode()

@@ -45,6 +45,7 @@ from app.booking.service import Actor, bookings_between, can_apply, local_date_r
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.catalog.rules import BookingRulesInput, RulesError, update_booking_rules
 from app.catalog.service import (
+    setup_progress,
     add_time_off,
     create_service,
     create_staff_member,
@@ -310,7 +311,9 @@ def home() -> Response:
     A malformed date answers 422 with today's board and the message; an unknown staff id 404.
     """
     state, error = board_state(request.args)
-    return render_board(state, status=422 if error else 200, date_error=error)
+    setup = setup_progress() if g.get("is_manager") and not is_htmx() else None
+    return render_board(state, status=422 if error else 200, date_error=error,
+                        setup=setup if setup and not all(setup.values()) else None)
 
 
 def _event_actor(events: list[BookingEvent]) -> dict[uuid.UUID, User]:
@@ -495,6 +498,19 @@ def staff_new() -> Response:
     """Add a staff member (then set their hours)."""
     form = StaffForm()
     if request.method == "POST":
+        from markupsafe import Markup, escape
+
+        from app.billing.errors import StaffSeatLimit
+        from app.billing.service import check_staff_seat
+
+        try:
+            if form.active.data:
+                check_staff_seat()
+        except StaffSeatLimit as exc:
+            form.name.errors = [*form.name.errors, Markup(
+                f'{escape(str(exc))} <a href="{url_for("billing.page")}">Upgrade your plan</a> to add more.')]
+            return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
+                               tab="profile")
         if form.validate():
             member = create_staff_member(name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
                                          position=len(list_staff(active_only=False)))
