@@ -45,7 +45,6 @@ from app.booking.service import Actor, bookings_between, can_apply, local_date_r
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.catalog.rules import BookingRulesInput, RulesError, update_booking_rules
 from app.catalog.service import (
-    setup_progress,
     add_time_off,
     create_service,
     create_staff_member,
@@ -56,6 +55,7 @@ from app.catalog.service import (
     set_date_override,
     set_service_staff,
     set_working_hours,
+    setup_progress,
     update_service,
     update_staff_member,
 )
@@ -296,9 +296,11 @@ def board_context(state: BoardState, *, errors: Mapping[str, dict[str, str]] | N
     }
 
 
-def render_board(state: BoardState, status: int = 200, **kwargs: Any) -> Response:
-    """The bookings page, or its ``bookings`` block for HTMX (polling, navigation, actions)."""
-    return render_page("dashboard/bookings.html", block="bookings", status=status,
+def render_board(state: BoardState, status: int = 200, setup: dict[str, bool] | None = None,
+                 **kwargs: Any) -> Response:
+    """The bookings page, or its ``bookings`` block for HTMX (polling, navigation, actions);
+    ``setup`` is the new-business checklist shown above the board while incomplete."""
+    return render_page("dashboard/bookings.html", block="bookings", status=status, setup=setup,
                        **board_context(state, **kwargs))
 
 
