@@ -22,6 +22,7 @@ $(VENDOR): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js app/static/vendor/htmx.min.js
+	cp node_modules/socket.io-client/dist/socket.io.min.js app/static/vendor/socket.io.min.js
 	touch $@
 
 install: $(STAMP) assets ## Create .venv, install pinned requirements and front-end assets

@@ -89,7 +89,7 @@ def register_extensions(app: Flask) -> None:
             "script-src": "'self'",
             "style-src": "'self'",
             "img-src": "'self' data:",
-            "connect-src": "'self'",
+            "connect-src": f"'self' ws://{domain}:* ws://*.{domain}:* wss://{domain} wss://*.{domain}",
             "object-src": "'none'",
             "base-uri": "'self'",
             # Signup at the apex redirects to the new business's subdomain.
@@ -102,6 +102,9 @@ def register_extensions(app: Flask) -> None:
     from app.identity.service import load_user
 
     login_manager.user_loader(load_user)
+    from app.realtime.server import init_realtime
+
+    init_realtime(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -118,7 +121,7 @@ def register_request_hooks(app: Flask) -> None:
     def _resolve_tenant() -> Any:
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         g.started = time.perf_counter()
-        if request.endpoint in {"ops.healthz", "ops.readyz", "static"}:
+        if request.endpoint in {"ops.healthz", "ops.readyz", "static", "webhooks.stripe_webhook"}:
             g.tenant = None
             return None
         known = cached_tenant_id(request.host)
@@ -187,14 +190,24 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.account import bp as account_bp
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.billing import bp as billing_bp
     from app.blueprints.dashboard import bp as dashboard_bp
     from app.blueprints.ops import bp as ops_bp
+    from app.blueprints.payments import bp as payments_bp
     from app.blueprints.site import bp as site_bp
     from app.blueprints.storefront import bp as storefront_bp
+    from app.blueprints.webhooks import bp as webhooks_bp
 
-    for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp):
+    for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp, payments_bp, billing_bp, webhooks_bp):
         app.register_blueprint(bp)
+    from app.blueprints.notifications import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
+    from app.blueprints.chat import bp as chat_bp
+
+    app.register_blueprint(chat_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(webhooks_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

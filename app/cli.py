@@ -104,6 +104,9 @@ def seed_demo() -> list[str]:
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
+    from app.billing.cli import register_billing_cli
+
+    register_billing_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:

@@ -30,5 +30,8 @@ def grant_app_role() -> None:
     op.execute(
         f"do $$ begin if exists (select 1 from pg_roles where rolname = '{APP_ROLE}') then "
         f"grant select, insert, update, delete on all tables in schema public to {APP_ROLE}; "
-        f"grant usage, select on all sequences in schema public to {APP_ROLE}; end if; end $$"
+        f"grant usage, select on all sequences in schema public to {APP_ROLE}; "
+        # The money ledger stays append-only for the app, whatever migration ran last.
+        f"if to_regclass('public.ledger_entry') is not null then "
+        f"revoke update, delete, truncate on ledger_entry from {APP_ROLE}; end if; end if; end $$"
     )

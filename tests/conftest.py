@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.integration.conftest_mail"]
+pytest_plugins = ["tests.integration.conftest_mail", "tests.browser"]
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 
 

@@ -29,9 +29,10 @@ class BookingStatus(enum.StrEnum):
     COMPLETED = "completed"
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
+    AWAITING_PAYMENT = "awaiting_payment"
 
 
-ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT)
 
 
 class Customer(TenantScoped, db.Model):
@@ -67,7 +68,7 @@ class Booking(TenantScoped, db.Model):
             (sa.column("tenant_id"), "="),
             (sa.column("staff_id"), "="),
             (sa.func.tstzrange(sa.column("blocked_from"), sa.column("blocked_until")), "&&"),
-            where=sa.text("status in ('pending', 'confirmed')"),
+            where=sa.text("status in ('pending', 'confirmed', 'awaiting_payment')"),
             using="gist",
             name="booking_no_overlap",
         ),

@@ -41,6 +41,10 @@ TRANSITIONS: dict[tuple[BookingStatus, str], BookingStatus] = {
     (S.CONFIRMED, "complete"): S.COMPLETED,
     (S.CONFIRMED, "no_show"): S.NO_SHOW,
     (S.CONFIRMED, "auto_complete"): S.COMPLETED,
+    (S.AWAITING_PAYMENT, "pay"): S.CONFIRMED,
+    (S.AWAITING_PAYMENT, "pay_request"): S.PENDING,
+    (S.AWAITING_PAYMENT, "expire_hold"): S.CANCELLED,
+    (S.AWAITING_PAYMENT, "cancel"): S.CANCELLED,
 }
 
 PENDING_TTL = timedelta(hours=48)
@@ -174,10 +178,11 @@ def _validate_start(tenant: Tenant, start: datetime, now: datetime) -> None:
 def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
                    customer: CustomerInput, customer_timezone: str, notes: str = "",
                    actor: Actor | None = None, user_id: uuid.UUID | None = None,
-                   now: datetime | None = None) -> Booking:
+                   now: datetime | None = None, initial_status: BookingStatus | None = None) -> Booking:
     """Book ``start`` (tz-aware) for ``service_id`` with ``staff_id`` or anyone free.
 
-    The booking is ``pending`` when the tenant confirms by hand, else ``confirmed``.
+    The booking is ``pending`` when the tenant confirms by hand, else ``confirmed``, unless
+    ``initial_status`` is given (``awaiting_payment`` for a service paid when booking).
     Writes the booking, its first event and an outbox event in the current transaction.
 
     Raises:
@@ -198,7 +203,7 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
         raise SlotUnavailable(message, next_free_starts(tenant, service, staff_id, start))
     cust = upsert_customer(customer, user_id)
     db.session.flush()
-    status = S.PENDING if tenant.requires_confirmation else S.CONFIRMED
+    status = initial_status or (S.PENDING if tenant.requires_confirmation else S.CONFIRMED)
     price = service.price_amount
     for chosen_staff, end in candidates:
         override = db.session.scalar(sa.select(ServiceStaff.price_amount).where(
@@ -220,7 +225,8 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
                 continue
             raise
         _record(booking, "created", None, actor)
-        _emit("booking.requested" if status == S.PENDING else "booking.confirmed", booking)
+        _emit({S.PENDING: "booking.requested", S.AWAITING_PAYMENT: "booking.awaiting_payment"}.get(
+            status, "booking.confirmed"), booking)
         bump_version()
         db.session.flush()
         return booking
@@ -267,12 +273,14 @@ def transition(booking: Booking, action: str, actor: Actor, reason: str = "",
 def _past(action: str) -> str:
     return {"confirm": "confirmed", "decline": "declined", "cancel": "cancelled", "expire": "expired",
             "complete": "marked completed", "no_show": "marked as a no-show",
-            "auto_complete": "completed"}.get(action, action)
+            "auto_complete": "completed", "expire_hold": "released (the payment time ran out)",
+            "pay": "paid", "pay_request": "paid"}.get(action, action)
 
 
 def _event_name(action: str) -> str:
     return {"auto_complete": "completed", "complete": "completed", "confirm": "confirmed", "decline": "declined",
-            "cancel": "cancelled", "expire": "expired", "no_show": "no_show"}[action]
+            "cancel": "cancelled", "expire": "expired", "no_show": "no_show", "pay": "confirmed",
+            "pay_request": "requested", "expire_hold": "hold_expired"}[action]
 
 
 def customer_can_change(tenant: Tenant, booking: Booking, now: datetime | None = None) -> bool:

@@ -96,6 +96,8 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
     Raises:
         KeyError: unknown ``kind``.
     """
+    from app.payments.service import policy_lines_for_booking
+
     wording = WORDING[kind]
     times = _times(facts)
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
@@ -108,6 +110,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "previous_when": local(previous_start, facts.customer_timezone) if previous_start else None,
         "is_cancellation": kind in {"cancelled", "declined", "expired"},
         "cancelled_by_customer": facts.cancelled_by == "customer",
+        "payment_policy": [] if kind in {"cancelled", "declined", "expired"} else policy_lines_for_booking(facts.booking_id),
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)

@@ -25,7 +25,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 
+from app.billing import tasks as billing_tasks
 from app.notifications import tasks
+from app.payments import tasks as payment_tasks
 
 log = logging.getLogger("plaza.worker")
 
@@ -124,6 +126,10 @@ def install_periodic_jobs(scheduler: CronScheduler, intervals: Intervals | None 
                            name="plaza-sweep-reminders", **common),
         scheduler.register(tasks.periodic_transitions, tasks.QUEUE_NAME, interval=iv.transitions, job_timeout=600,
                            name="plaza-booking-transitions", **common),
+        scheduler.register(payment_tasks.periodic_hold_sweep, tasks.QUEUE_NAME, interval=iv.sweep, job_timeout=600,
+                           name="plaza-sweep-payment-holds", **common),
+        scheduler.register(billing_tasks.periodic_webhook_sweep, tasks.QUEUE_NAME, interval=iv.sweep,
+                           job_timeout=600, name="plaza-sweep-stripe-events", **common),
     ]
 
 

@@ -89,7 +89,7 @@ def jobs_for_event(event: OutboxEvent) -> list[JobSpec]:
     staff_kind = None
     if event.kind == "booking.requested":
         staff_kind = "request"
-    elif event.kind == "booking.confirmed" and actor is None:
+    elif event.kind == "booking.confirmed" and actor in (None, "system"):
         staff_kind = "new"
     elif event.kind == "booking.cancelled" and actor == "customer":
         staff_kind = "cancelled"

@@ -142,6 +142,8 @@ def relay_outbox(limit: int = RELAY_BATCH) -> int:
     so a crash in between relays an event twice (the jobs are idempotent), never zero times.
     Commits. Needs an app context.
     """
+    from app.payments.tasks import payment_jobs_for_event
+
     queue = get_queue()
     with platform_scope("outbox relay"):
         events = list(db.session.scalars(
@@ -149,8 +151,10 @@ def relay_outbox(limit: int = RELAY_BATCH) -> int:
             .order_by(OutboxEvent.created_at).limit(limit).with_for_update(skip_locked=True)))
         now = utcnow()
         for event in events:
-            for spec in rules.jobs_for_event(event):
+            for spec in [*rules.jobs_for_event(event), *payment_jobs_for_event(
+                    event.kind, str(event.tenant_id), str(event.id), event.payload or {})]:
                 _enqueue(queue, spec.func, *spec.args)
+            _enqueue(queue, "app.notifications.fanout.fanout_event", str(event.tenant_id), str(event.id))
             event.relayed_at = now
         db.session.commit()
     return len(events)
@@ -193,6 +197,8 @@ def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
     if not rules.customer_email_relevant(facts, kind, now):
         log.info("booking email skipped", extra={"booking_id": booking_id, "kind": kind, "status": facts.status})
         return "skipped"
+    if not _email_wanted(facts, kind):
+        return "skipped"
     previous = None
     if kind == "changed":
         payload = db.session.scalar(sa.select(OutboxEvent.payload).where(OutboxEvent.id == uuid.UUID(event_id)))
@@ -216,7 +222,7 @@ def _send_staff_email(booking_id: str, kind: str, event_id: str) -> str:
     facts = rules.load_booking_facts(uuid.UUID(booking_id))
     if facts is None:
         return "gone"
-    if not facts.staff_email or facts.ends_at <= utcnow():
+    if not facts.staff_email or facts.ends_at <= utcnow() or not _email_wanted(facts, kind, staff=True):
         return "skipped"
     message = staff_email(facts, kind, facts.staff_email)
     return deliver(rules.staff_email_key(booking_id, kind, event_id), message).value
@@ -281,7 +287,18 @@ def _send_reminder_job(booking_id: str, which: str, starts_at_iso: str) -> str:
 
 def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
     key = rules.reminder_key(facts.booking_id, which, facts.starts_at)
+    _enqueue(get_queue(), "app.notifications.fanout.notify_reminder", str(facts.tenant_id), str(facts.booking_id),
+             which, facts.starts_at.isoformat())  # in-app / push / SMS side, once per start
+    if not _email_wanted(facts, reminder_kind(which)):
+        return Outcome.ALREADY_SENT
     return deliver(key, booking_email(facts, reminder_kind(which)))
+
+
+def _email_wanted(facts: BookingFacts, kind: str, staff: bool = False) -> bool:
+    """The recipient's notification preferences (:func:`app.notifications.fanout.legacy_email_wanted`)."""
+    from app.notifications.fanout import legacy_email_wanted
+
+    return legacy_email_wanted(facts, kind, staff=staff)
 
 
 def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
@@ -345,10 +362,13 @@ def reclaim_stale_deliveries(now: datetime | None = None) -> int:
 
 
 def periodic_sweep() -> dict[str, int]:
-    """Periodic job: send due reminders and re-enqueue stale deliveries."""
+    """Periodic job: send due reminders and re-enqueue stale deliveries (booking emails and notifications)."""
 
     def sweep() -> dict[str, int]:
-        return {"reminders": sweep_due_reminders(), "reclaimed": reclaim_stale_deliveries()}
+        from app.notifications.fanout import requeue_stuck_deliveries
+
+        return {"reminders": sweep_due_reminders(), "reclaimed": reclaim_stale_deliveries(),
+                "notifications": requeue_stuck_deliveries()}
 
     return run_on_platform(sweep)
 

@@ -109,13 +109,15 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
     first, second = PeriodicScheduler(conn, lock_ttl=30), PeriodicScheduler(conn, lock_ttl=30)
     for scheduler in (first, second):
         names = [job.name for job in install_periodic_jobs(scheduler, Intervals(relay=5, sweep=60, transitions=300))]
-        assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions"]
+        assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions",
+                         "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.notifications.tasks.periodic_relay", "app.notifications.tasks.periodic_sweep",
-        "app.notifications.tasks.periodic_transitions"]
+        "app.notifications.tasks.periodic_transitions", "app.payments.tasks.periodic_hold_sweep",
+        "app.billing.tasks.periodic_webhook_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
-    assert len(queue.jobs) == 3
+    assert len(queue.jobs) == 5
     assert run_jobs(ctx) == []
 
 

@@ -6,7 +6,7 @@ session cookie is per host, so a login holds on the host where it happened.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -56,6 +56,10 @@ def _message(title: str, message: str, status: int = 200, *, link: tuple[str, st
     return render_page("auth/message.html", title=title, message=message, link=link, status=status)
 
 
+#: Long-lived random id of a browser, so a sign-in from a new device can be told apart.
+DEVICE_COOKIE = "plaza_device"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
@@ -78,9 +82,16 @@ def login() -> Response:
         except AuthError as exc:
             error = str(exc)
         else:
+            from app.notifications.account import notify_login
+
             login_user(user)
-            db.session.commit()  # a password rehash, if argon2 parameters changed
-            return _land(user, form.next.data)
+            device_id, _ = notify_login(user, request.cookies.get(DEVICE_COOKIE), device=request.user_agent.string,
+                                        ip=request.remote_addr or "")
+            db.session.commit()  # the new-device notice, and a password rehash if argon2 parameters changed
+            resp = _land(user, form.next.data)
+            resp.set_cookie(DEVICE_COOKIE, device_id, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return resp
     db.session.rollback()
     form.password.data = ""
     return render_page("auth/login.html", block="form", form=form, error=error, status=422)
@@ -128,8 +139,10 @@ def _send_verification(user: User) -> None:
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> Response:
     """Confirm the email address a verification link was sent to."""
+    from app.notifications.account import notify_email_verified
+
     try:
-        mark_email_verified(token)
+        notify_email_verified(mark_email_verified(token))
     except TokenError as exc:
         db.session.rollback()
         return _message("Link not valid", f"{exc} Log in and ask for a new confirmation link.", 400,
@@ -187,8 +200,10 @@ def reset(token: str) -> Response:
                         link=(url_for("auth.forgot_password"), "Send a new link"))
     form = ResetPasswordForm()
     if request.method == "POST" and form.validate_on_submit():
+        from app.notifications.account import notify_password_changed
+
         try:
-            reset_password(token, form.password.data)
+            notify_password_changed(reset_password(token, form.password.data))
         except AccountError as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)

@@ -500,6 +500,19 @@ def staff_new() -> Response:
     """Add a staff member (then set their hours)."""
     form = StaffForm()
     if request.method == "POST":
+        from markupsafe import Markup, escape
+
+        from app.billing.errors import StaffSeatLimit
+        from app.billing.service import check_staff_seat
+
+        try:
+            if form.active.data:
+                check_staff_seat()
+        except StaffSeatLimit as exc:
+            form.name.errors = [*form.name.errors, Markup(
+                f'{escape(str(exc))} <a href="{url_for("billing.page")}">Upgrade your plan</a> to add more.')]
+            return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
+                               tab="profile")
         if form.validate():
             member = create_staff_member(name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
                                          position=len(list_staff(active_only=False)))

@@ -38,6 +38,7 @@ from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, ServiceStaff, StaffMember
 from app.catalog.service import list_services, list_staff
 from app.extensions import db
+from app.payments import service as payments
 from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
@@ -435,13 +436,20 @@ def confirm(service_id: str) -> Response:
     if problem is not None:
         return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=problem, status=422)
+    initial_status = payments.initial_status_for(service)
     try:
         booking = create_booking(
             tenant, service_id=service.id, staff_id=staff.id if staff else None, start=start,
             customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164),
             customer_timezone=tz_name, notes=form.notes.data or "",
-            user_id=current_user.id if current_user.is_authenticated else None,
+            user_id=current_user.id if current_user.is_authenticated else None, initial_status=initial_status,
         )
+        if initial_status is not None:
+            payments.start_payment_hold(tenant, booking)
+    except payments.PaymentUnavailable as exc:
+        db.session.rollback()
+        return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
+                             slot_error=SlotUnavailable(exc.message), status=422)
     except SlotUnavailable as exc:
         db.session.rollback()
         return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
@@ -451,6 +459,8 @@ def confirm(service_id: str) -> Response:
         abort(404)
     token = manage_token(booking)
     db.session.commit()
+    if initial_status is not None and booking.status == "awaiting_payment":
+        return redirect(url_for("payments.pay", token=token), 303)
     return redirect(url_for("storefront.booked", token=token), 303)
 
 

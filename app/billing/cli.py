@@ -1,0 +1,39 @@
+"""``flask billing reconcile``: re-fetch every non-final subscription and repair drift."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+
+def register_billing_cli(app: Flask) -> None:
+    """Attach the ``billing`` command group to ``app.cli``."""
+    group = AppGroup("billing", help="Plaza subscriptions (Stripe).")
+
+    @group.command("reconcile")
+    def reconcile() -> None:
+        """Re-fetch every subscription that is not final from Stripe and print what changed."""
+        from app.billing.plans import billing_enabled
+        from app.billing.service import reconcile_all
+
+        if not billing_enabled():
+            click.echo("billing is not configured (STRIPE_SECRET_KEY unset); nothing to reconcile")
+            return
+        changed = reconcile_all()
+        db.session.commit()
+        for tenant_id, sub_id, changes in changed:
+            parts = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in changes.items())
+            click.echo(f"{tenant_id} {sub_id}: {parts}")
+        click.echo(f"reconciled: {len(changed)} subscription(s) changed")
+
+    @group.command("process-pending")
+    def process_pending() -> None:
+        """Process recorded webhook events whose job was lost."""
+        from app.billing.tasks import sweep_unprocessed
+
+        click.echo(f"processed {sweep_unprocessed()} event(s)")
+
+    app.cli.add_command(group)

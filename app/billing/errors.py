@@ -1,0 +1,20 @@
+"""Typed billing errors, mapped to HTTP by the blueprints."""
+
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    """Base class of billing errors; ``str(exc)`` is a message fit to show the owner."""
+
+
+class StaffSeatLimit(BillingError):
+    """Adding an active staff member would exceed the plan's seats: ``plan_name``, ``seats``."""
+
+    def __init__(self, plan_name: str, seats: int) -> None:
+        super().__init__(f"Your {plan_name} plan includes {seats} staff seats, and they are all in use.")
+        self.plan_name = plan_name
+        self.seats = seats
+
+
+class BillingNotConfigured(BillingError):
+    """``STRIPE_SECRET_KEY`` is unset: everyone is on Free and nothing can be bought."""

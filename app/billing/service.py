@@ -1,0 +1,337 @@
+"""Billing domain: plan limits, subscribing and changing plans through the gateway, and the
+derive function that upserts a tenant's ``billing_subscription`` from Stripe's current object.
+
+Functions flush, never commit. State is never incremented: :func:`derive_subscription`
+re-fetches the subscription (and its latest invoice) and overwrites the row, so duplicates,
+retries and any delivery order end in the same state. A ``canceled`` row is final.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.billing.errors import BillingError, BillingNotConfigured, StaffSeatLimit
+from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
+from app.billing.models import BillingSubscription
+from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
+from app.catalog.models import StaffMember
+from app.extensions import db
+from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
+from app.timeutil import utcnow
+
+log = logging.getLogger("plaza.billing")
+
+FINAL_STATUSES = frozenset({"canceled", "incomplete_expired"})
+TRACKED_FIELDS = ("stripe_subscription_id", "status", "price_id", "plan", "current_period_end",
+                  "cancel_at_period_end", "trial_end", "past_due_since", "latest_invoice_id")
+
+
+# --- limits ------------------------------------------------------------------------------------
+
+
+def check_staff_seat() -> None:
+    """Allow adding one more active staff member to the tenant in scope, or refuse.
+
+    Only enforced when billing is configured (``STRIPE_SECRET_KEY``): without it no business
+    can upgrade, so a seat limit would be a dead end for a self-hosted Plaza.
+
+    Raises:
+        StaffSeatLimit: the active staff already fill the current plan's seats.
+    """
+    if not billing_enabled():
+        return
+    plan = current_plan()
+    active = db.session.scalar(sa.select(sa.func.count()).select_from(StaffMember)
+                               .where(StaffMember.active.is_(True))) or 0
+    if active >= plan.staff_seats:
+        raise StaffSeatLimit(plan.name, plan.staff_seats)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def get_subscription() -> BillingSubscription | None:
+    """The tenant-in-scope's subscription row, or ``None``."""
+    return db.session.scalar(sa.select(BillingSubscription))
+
+
+def _ts(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def _price_of(sub: dict) -> str | None:
+    items = (sub.get("items") or {}).get("data") or []
+    if not items:
+        return None
+    item = items[0]
+    return ((item.get("price") or {}).get("id") or (item.get("plan") or {}).get("id")) if item else None
+
+
+def _period_end(sub: dict) -> datetime | None:
+    end = sub.get("current_period_end")
+    if end is None:
+        items = (sub.get("items") or {}).get("data") or []
+        end = items[0].get("current_period_end") if items else None
+    return _ts(end)
+
+
+def invoice_subscription_id(invoice: dict) -> str | None:
+    """The subscription id of an invoice (old ``subscription`` field or ``parent.subscription_details``)."""
+    sub = invoice.get("subscription")
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    if sub:
+        return sub
+    details = ((invoice.get("parent") or {}).get("subscription_details") or {})
+    return details.get("subscription")
+
+
+# --- deriving ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DeriveResult:
+    """What :func:`derive_subscription` did: the tenant, and ``changes`` as field -> (old, new)."""
+
+    tenant_id: uuid.UUID | None
+    changes: dict[str, tuple[Any, Any]]
+
+
+def _find_row(sub: dict) -> BillingSubscription | None:
+    """The row for a Stripe subscription, across tenants (platform scope): by subscription id,
+    by customer id, or by ``metadata.tenant_id``."""
+    with platform_scope("stripe webhook: find the business of a subscription"):
+        row = db.session.scalar(sa.select(BillingSubscription).where(
+            sa.or_(BillingSubscription.stripe_subscription_id == sub["id"],
+                   BillingSubscription.stripe_customer_id == sub.get("customer"))))
+        if row is None:
+            tid = (sub.get("metadata") or {}).get("tenant_id")
+            try:
+                key = uuid.UUID(str(tid)) if tid else None
+            except ValueError:
+                key = None
+            if key is not None:
+                row = db.session.scalar(sa.select(BillingSubscription).where(BillingSubscription.tenant_id == key))
+    return row
+
+
+def apply_subscription(row: BillingSubscription, sub: dict, invoice: dict | None) -> dict[str, tuple[Any, Any]]:
+    """Overwrite ``row`` from Stripe's current subscription ``sub`` (and its latest ``invoice``);
+    returns the changed fields. A row already ``canceled`` for this subscription is final
+    and left alone. A different subscription id replaces the old one only when the old one is final
+    (a resubscription)."""
+    if row.stripe_subscription_id and row.stripe_subscription_id != sub["id"] and row.status not in FINAL_STATUSES:
+        return {}
+    if row.stripe_subscription_id == sub["id"] and row.status in FINAL_STATUSES:
+        return {}
+    price = _price_of(sub)
+    plan = plan_for_price(price)
+    status = sub.get("status") or "incomplete"
+    past_due_since = None
+    if status in {"past_due", "unpaid"}:
+        created = (invoice or {}).get("created") or sub.get("created")
+        past_due_since = _ts(created)
+    new = {
+        "stripe_subscription_id": sub["id"], "status": status, "price_id": price,
+        "plan": plan.code if plan else (row.plan or "free"), "current_period_end": _period_end(sub),
+        "cancel_at_period_end": bool(sub.get("cancel_at_period_end")), "trial_end": _ts(sub.get("trial_end")),
+        "past_due_since": past_due_since,
+        "latest_invoice_id": (invoice or {}).get("id") or (sub.get("latest_invoice") if isinstance(
+            sub.get("latest_invoice"), str) else None),
+    }
+    changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
+    for k, (_, v) in changes.items():
+        setattr(row, k, v)
+    if changes:
+        row.updated_at = utcnow()
+    return changes
+
+
+def derive_subscription(subscription_id: str, gateway: StripeBilling | None = None) -> DeriveResult:
+    """Re-fetch subscription ``subscription_id`` (and its latest invoice) from Stripe and upsert
+    its business's row. Works with or without a tenant in scope (finds the business by the
+    Stripe ids or ``metadata.tenant_id``); flushes.
+
+    Raises:
+        BillingGatewayError: Stripe could not be reached or refused.
+    """
+    gw = gateway or get_gateway()
+    sub = gw.retrieve_subscription(subscription_id)
+    latest = sub.get("latest_invoice")
+    invoice = gw.retrieve_invoice(latest) if isinstance(latest, str) and latest else (
+        latest if isinstance(latest, dict) else None)
+    row = _find_row(sub)
+    if row is None:
+        tid = (sub.get("metadata") or {}).get("tenant_id")
+        if not tid:
+            log.warning("subscription of no known business", extra={"subscription": subscription_id})
+            return DeriveResult(None, {})
+        tenant_id = uuid.UUID(str(tid))
+        with tenant_scope(tenant_id):
+            row = BillingSubscription(tenant_id=tenant_id, stripe_customer_id=sub.get("customer") or "",
+                                      status="none", plan="free", cancel_at_period_end=False)
+            db.session.add(row)
+            changes = apply_subscription(row, sub, invoice)
+            db.session.flush()
+        return DeriveResult(tenant_id, changes)
+    with tenant_scope(row.tenant_id):
+        changes = apply_subscription(row, sub, invoice)
+        db.session.flush()
+    if changes:
+        log.info("subscription derived", extra={"tenant": str(row.tenant_id), "subscription": subscription_id,
+                                                "changes": {k: [str(a), str(b)] for k, (a, b) in changes.items()}})
+    return DeriveResult(row.tenant_id, changes)
+
+
+def refresh_from_stripe() -> dict[str, tuple[Any, Any]]:
+    """Re-derive the tenant-in-scope's subscription from Stripe now (the page's refresh action);
+    returns the changes (empty when nothing drifted or there is no subscription)."""
+    row = get_subscription()
+    if row is None or not row.stripe_subscription_id:
+        return {}
+    return derive_subscription(row.stripe_subscription_id).changes
+
+
+def reconcile_all() -> list[tuple[uuid.UUID, str, dict[str, tuple[Any, Any]]]]:
+    """Re-fetch every subscription that is not final, across businesses, and repair drift.
+
+    Returns ``(tenant_id, subscription_id, changes)`` for each one that changed. Flushes.
+    """
+    with platform_scope("billing reconcile"):
+        subs = list(db.session.execute(sa.select(BillingSubscription.tenant_id,
+                                                 BillingSubscription.stripe_subscription_id)
+                                       .where(BillingSubscription.stripe_subscription_id.is_not(None),
+                                              BillingSubscription.status.not_in(FINAL_STATUSES))))
+    gw = get_gateway()
+    out = []
+    for tenant_id, sub_id in subs:
+        result = derive_subscription(sub_id, gw)
+        if result.changes:
+            out.append((tenant_id, sub_id, result.changes))
+    return out
+
+
+# --- acting (owner's billing page) -------------------------------------------------------------
+
+
+def _gateway() -> StripeBilling:
+    if not billing_enabled():
+        raise BillingNotConfigured("Billing is not configured on this Plaza.")
+    return get_gateway()
+
+
+def ensure_customer(owner_email: str, business_name: str) -> BillingSubscription:
+    """The tenant-in-scope's row, creating the Stripe customer (and a ``none`` row) if needed; flushes."""
+    row = get_subscription()
+    if row is not None:
+        return row
+    tenant_id = require_tenant_id()
+    customer = _gateway().create_customer(owner_email, business_name, str(tenant_id))
+    row = BillingSubscription(stripe_customer_id=customer["id"], status="none", plan="free",
+                              cancel_at_period_end=False)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _paid_plan(code: str) -> Plan:
+    plan = get_plan(code)
+    if not plan.is_paid or not plan.price_id:
+        raise BillingError(f"The {plan.name} plan cannot be bought here.")
+    return plan
+
+
+def subscribe(plan_code: str, owner_email: str, business_name: str, payment_method_id: str | None = None) -> str | None:
+    """Start a subscription to ``plan_code`` for the tenant in scope.
+
+    With ``payment_method_id`` (local mode: a test card) the card becomes the default and the
+    subscription is created now and derived; returns ``None``. Otherwise returns the Stripe
+    Checkout URL to send the owner to (the webhook then derives the state).
+
+    Raises:
+        BillingNotConfigured, BillingError: not configured, unknown plan, already subscribed.
+        BillingGatewayError: Stripe refused (e.g. the card was declined).
+    """
+    plan = _paid_plan(plan_code)
+    row = ensure_customer(owner_email, business_name)
+    if row.stripe_subscription_id and row.status not in FINAL_STATUSES:
+        raise BillingError("This business already has a subscription; change its plan instead.")
+    gw = _gateway()
+    trial = plan.trial_days if row.stripe_subscription_id is None else 0
+    if payment_method_id is None:
+        return gw.checkout_url(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
+                               success_url=_url("billing.page"), cancel_url=_url("billing.page"))
+    gw.set_default_payment_method(row.stripe_customer_id, payment_method_id)
+    sub = gw.create_subscription(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial)
+    if row.status in FINAL_STATUSES:
+        row.status = "none"
+    row.stripe_subscription_id = None
+    db.session.flush()
+    derive_subscription(sub["id"], gw)
+    return None
+
+
+def _url(endpoint: str) -> str:
+    from flask import url_for
+
+    return url_for(endpoint, _external=True)
+
+
+def _live_row() -> BillingSubscription:
+    row = get_subscription()
+    if row is None or not row.stripe_subscription_id or row.status in FINAL_STATUSES:
+        raise BillingError("There is no active subscription to change.")
+    return row
+
+
+def change_plan(plan_code: str) -> None:
+    """Upgrade or downgrade to ``plan_code`` with proration, then derive. Raises like :func:`subscribe`."""
+    plan = _paid_plan(plan_code)
+    row = _live_row()
+    gw = _gateway()
+    gw.change_price(row.stripe_subscription_id or "", plan.price_id or "")
+    derive_subscription(row.stripe_subscription_id or "", gw)
+
+
+def set_cancel_at_period_end(cancel: bool) -> None:
+    """Cancel at the period's end (``True``) or resume (``False``), then derive."""
+    row = _live_row()
+    gw = _gateway()
+    gw.set_cancel_at_period_end(row.stripe_subscription_id or "", cancel)
+    derive_subscription(row.stripe_subscription_id or "", gw)
+
+
+def update_card(payment_method_id: str | None) -> str | None:
+    """Replace the default card: with ``payment_method_id`` (local test card) now, returning
+    ``None``; else return the billing-portal URL. Then retry an open latest invoice, if any."""
+    row = get_subscription()
+    if row is None:
+        raise BillingError("There is no billing account yet; subscribe first.")
+    gw = _gateway()
+    if payment_method_id is None:
+        return gw.portal_url(row.stripe_customer_id, _url("billing.page"))
+    gw.set_default_payment_method(row.stripe_customer_id, payment_method_id)
+    if row.latest_invoice_id:
+        invoice = gw.retrieve_invoice(row.latest_invoice_id)
+        if invoice.get("status") == "open":
+            try:
+                gw.pay_invoice(row.latest_invoice_id)
+            except BillingGatewayError as exc:
+                log.info("invoice retry failed", extra={"invoice": row.latest_invoice_id, "error": str(exc)})
+    if row.stripe_subscription_id:
+        derive_subscription(row.stripe_subscription_id, gw)
+    return None
+
+
+def list_invoices() -> list[dict]:
+    """The tenant-in-scope's invoices from Stripe, newest first (empty without a customer)."""
+    row = get_subscription()
+    if row is None or not billing_enabled():
+        return []
+    return _gateway().list_invoices(row.stripe_customer_id)

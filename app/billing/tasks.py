@@ -1,0 +1,98 @@
+"""Billing jobs: process one recorded Stripe event, send a billing email once, sweep the ledger.
+
+Jobs take primitive ids and are enqueued by dotted path on the notifications queue
+(:func:`app.notifications.tasks.get_queue`), each in a fresh app context
+(:func:`app.notifications.tasks.run_on_platform` / ``run_in_tenant``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.billing import webhooks
+from app.extensions import db
+
+log = logging.getLogger("plaza.billing")
+
+TASKS = "app.billing.tasks"
+
+
+def enqueue_processing(event_id: str) -> None:
+    """Queue :func:`process_webhook_event` for ``event_id`` (needs an app context)."""
+    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
+
+    get_queue().enqueue(f"{TASKS}.process_webhook_event", event_id, retry=_retry(), result_ttl=RESULT_TTL,
+                        failure_ttl=FAILURE_TTL)
+
+
+def _enqueue_effects(effects: list[webhooks.Effect]) -> None:
+    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
+
+    queue = get_queue()
+    for e in effects:
+        queue.enqueue(f"{TASKS}.send_billing_email", e.tenant_id, e.key, e.to, e.subject, e.text,
+                      retry=_retry(), result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+
+
+def handle_event(event_id: str) -> str:
+    """Process ledger event ``event_id`` in the current app context and commit: the email jobs
+    are enqueued before the commit (at least once; each is deduplicated by its key), so a crash
+    between the two sends nothing twice and loses nothing. Returns the outcome status.
+
+    Raises:
+        Exception: processing failed; the error is recorded on the ledger row and re-raised.
+    """
+    try:
+        outcome = webhooks.process_event(event_id)
+        _enqueue_effects(outcome.effects)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        webhooks.record_failure(event_id, f"{type(exc).__name__}: {exc}")
+        db.session.commit()
+        log.warning("webhook processing failed", extra={"event": event_id, "error": str(exc)})
+        raise
+    return outcome.status
+
+
+def process_webhook_event(event_id: str) -> str:
+    """Job: derive state from Stripe event ``event_id`` once (see :mod:`app.billing.webhooks`)."""
+    from app.notifications.tasks import run_on_platform
+
+    return run_on_platform(handle_event, event_id)
+
+
+def periodic_webhook_sweep() -> int:
+    """Periodic job: :func:`sweep_unprocessed` (events whose processing job was lost)."""
+    from app.notifications.tasks import run_on_platform
+
+    return run_on_platform(sweep_unprocessed)
+
+
+def send_billing_email(tenant_id: str, key: str, to: str, subject: str, text: str) -> str:
+    """Job: send a platform billing email to a business owner once per dedup ``key`` (the
+    tenant's ``delivery`` table). Returns the delivery outcome.
+
+    Raises:
+        DeliveryFailed: SMTP failed (RQ retries the job).
+    """
+    from app.notifications.delivery import deliver
+    from app.notifications.emails import account_email
+    from app.notifications.tasks import run_in_tenant
+
+    return run_in_tenant(tenant_id, lambda: deliver(key, account_email(to, subject, text)).value)
+
+
+def sweep_unprocessed() -> int:
+    """Process every recorded event whose job was lost (each in its own transaction); returns how many
+    were processed now. Needs an app context."""
+    count = 0
+    ids = webhooks.unprocessed_event_ids()
+    db.session.commit()
+    for event_id in ids:
+        try:
+            if handle_event(event_id) == "processed":
+                count += 1
+        except Exception:  # noqa: BLE001 - recorded on the row; the next sweep retries
+            continue
+    return count

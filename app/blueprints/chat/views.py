@@ -1,0 +1,252 @@
+"""Conversation pages. Every page works without JavaScript (the form posts and the page
+re-renders); ``static/js/chat.js`` upgrades it to Socket.IO when the visitor is logged in.
+
+- ``/account/messages`` and ``/account/messages/<tenant_id>/<booking_id>`` on the apex: the
+  logged-in customer's conversations about their bookings at any business.
+- ``/manage/<token>/chat`` on the business's host: the customer by the booking's manage link.
+- ``/dashboard/bookings/<booking_id>/chat`` on the business's host: its staff.
+
+Opening a conversation marks it read. Another tenant's or another person's conversation
+answers 404.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.blueprints.chat import bp
+from app.blueprints.chat.forms import MessageForm
+from app.booking.models import Booking, Customer
+from app.booking.service import booking_from_manage_token, manage_token
+from app.catalog.models import Service
+from app.chat import access
+from app.chat import service as chat
+from app.chat.errors import ChatError, RateLimited
+from app.chat.models import Conversation, Message, Participant
+from app.extensions import db
+from app.realtime import broadcast, presence
+from app.redis_client import get_redis
+from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import Tenant
+from app.web import apex_only, get_or_404, parse_uuid, render_page
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One conversation in the customer's list."""
+
+    tenant_id: uuid.UUID
+    booking_id: uuid.UUID
+    business: str
+    service: str
+    starts_at: Any
+    timezone: str
+    unread: int
+    url: str
+    conversation_id: str = ""
+
+
+def _realtime_key() -> str:
+    """A per-login-session key the sockets opened from this session carry (closed on logout)."""
+    if current_user.is_authenticated and "rt" not in session:
+        session["rt"] = secrets.token_hex(12)
+    return session.get("rt", "")
+
+
+def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
+            back_label: str, form: MessageForm | None = None, error: str | None = None, status: int = 200,
+            mark_read: bool = True) -> Response:
+    """Load (or create) the conversation, join it, mark it read, commit, and render the page."""
+    conv = chat.conversation_for_booking(booking.id)
+    me = chat.join_conversation(conv, principal)
+    before = me.last_read_seq
+    if mark_read:
+        chat.mark_read(conv, me)
+    messages = [{**chat.message_payload(m), "at": m.created_at} for m in chat.recent_messages(conv)]
+    customer_name = db.session.scalar(sa.select(Customer.name).where(Customer.id == booking.customer_id)) or ""
+    receipts = chat.receipts(conv, principal.role)
+    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    try:
+        online = presence.online(get_redis(), conv.tenant_id, conv.id)
+    except Exception:  # noqa: BLE001 - presence is best effort on the page
+        online = set()
+    others_online = bool(online - {str(me.id)}) if online else False
+    ctx = {
+        "tenant": tenant, "booking": booking, "service": service, "conv": conv, "me": me, "principal": principal,
+        "messages": messages, "receipts": receipts, "post_url": post_url, "back_url": back_url,
+        "back_label": back_label, "form": form or MessageForm(formdata=None), "error": error,
+        "others_online": others_online, "other_label": "the business" if principal.role == chat.CUSTOMER
+        else "the customer", "max_body": chat.MAX_BODY,
+        "realtime": current_user.is_authenticated and principal.user_id is not None,
+        "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
+    }
+    changed = me.last_read_seq != before
+    db.session.commit()
+    if changed:
+        try:
+            broadcast.receipts_changed(conv)
+            broadcast.unread_changed(conv, me)
+        except Exception:  # noqa: BLE001 - live updates never fail the page
+            current_app.logger.warning("chat broadcast failed", exc_info=True)
+    if ctx["realtime"]:
+        _realtime_key()  # sockets opened from this page carry it; logout revokes it
+    return render_page("chat/conversation.html", block="chat", status=status, **ctx)
+
+
+def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
+            back_label: str) -> Response:
+    """GET renders; POST posts the form's message then redirects (303) back to the page,
+    or re-renders with the error beside the field (422) and the text kept."""
+    if request.method == "GET":
+        return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label)
+    form = MessageForm()
+    if not form.validate():
+        db.session.rollback()
+        abort(400)
+    conv = chat.conversation_for_booking(booking.id)
+    try:
+        msg = chat.post_message(conv, principal, form.body.data)
+    except ChatError as exc:
+        db.session.rollback()
+        status = 429 if isinstance(exc, RateLimited) else 422
+        return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
+                       form=form, error=exc.message, status=status, mark_read=False)
+    db.session.commit()
+    try:
+        broadcast.message_posted(conv, msg)
+        broadcast.receipts_changed(conv)
+    except Exception:  # noqa: BLE001 - the message is stored; live delivery catches up on reconnect
+        current_app.logger.warning("chat broadcast failed", exc_info=True)
+    return redirect(post_url + f"#m{msg.seq}", 303)
+
+
+# --------------------------------------------------------------------------- tenant host
+
+
+def _staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Tenant host, logged in (else to the login page), staff of this business (else 404)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("tenant") is None:
+            abort(404)
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        if not access.is_staff(current_user.id):
+            abort(404)
+        g.is_staff = True
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/dashboard/bookings/<booking_id>/chat", methods=["GET", "POST"])
+@_staff_only
+def staff_conversation(booking_id: str) -> Response:
+    """Staff's conversation with the customer of a booking."""
+    booking = get_or_404(Booking, booking_id)
+    url = url_for("chat.staff_conversation", booking_id=booking.id)
+    return _handle(g.tenant, booking, access.staff_principal(current_user), post_url=url,
+                   back_url=url_for("dashboard.booking_detail", booking_id=booking.id), back_label="Back to the booking")
+
+
+@bp.route("/manage/<token>/chat", methods=["GET", "POST"])
+def manage_conversation(token: str) -> Response:
+    """The customer's conversation about a booking, by its signed manage link."""
+    if g.get("tenant") is None:
+        abort(404)
+    booking = booking_from_manage_token(token)
+    if booking is None:
+        abort(404)
+    user = None
+    if current_user.is_authenticated:
+        customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+        if customer is not None and access.owns_customer(current_user, customer):
+            user = current_user
+    return _handle(g.tenant, booking, access.customer_principal(booking, user),
+                   post_url=url_for("chat.manage_conversation", token=token),
+                   back_url=url_for("storefront.manage", token=token), back_label="Back to your booking")
+
+
+# --------------------------------------------------------------------------- apex account
+
+
+def _my_customer_clause() -> sa.ColumnElement[bool]:
+    clauses = [Customer.user_id == current_user.id]
+    if current_user.email_verified_at is not None:
+        clauses.append(Customer.email == current_user.email)
+    return sa.or_(*clauses)
+
+
+@bp.get("/account/messages")
+@apex_only
+@login_required
+def my_conversations() -> Response:
+    """A conversation per booking of mine at any business (newest booking first), with the
+    number of unread messages; opening one starts it when needed."""
+    with platform_scope("customer's own conversations across businesses"):
+        rows = db.session.execute(
+            sa.select(Booking, Tenant, Service.name, Conversation, Participant)
+            .join(Customer, sa.and_(Customer.tenant_id == Booking.tenant_id, Customer.id == Booking.customer_id))
+            .join(Tenant, Tenant.id == Booking.tenant_id)
+            .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
+            .outerjoin(Conversation, sa.and_(Conversation.tenant_id == Booking.tenant_id,
+                                             Conversation.subject_type == chat.BOOKING,
+                                             Conversation.subject_id == Booking.id))
+            .outerjoin(Participant, sa.and_(Participant.tenant_id == Conversation.tenant_id,
+                                            Participant.conversation_id == Conversation.id,
+                                            Participant.role == chat.CUSTOMER,
+                                            Participant.customer_id == Customer.id))
+            .where(_my_customer_clause(), Tenant.suspended_at.is_(None))
+            .order_by(Booking.starts_at.desc()).limit(200)
+        ).all()
+        out = []
+        for booking, tenant, service_name, conv, me in rows:
+            count = 0
+            if conv is not None:
+                count = db.session.scalar(
+                    sa.select(sa.func.count()).select_from(Message).where(
+                        Message.tenant_id == conv.tenant_id, Message.conversation_id == conv.id,
+                        Message.seq > (me.last_read_seq if me else 0),
+                        Message.author_participant_id != (me.id if me else uuid.UUID(int=0)))) or 0
+            out.append(ConversationRow(tenant.id, booking.id, tenant.name, service_name, booking.starts_at,
+                                       tenant.timezone, count,
+                                       url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id),
+                                       str(conv.id) if conv is not None else ""))
+    db.session.rollback()
+    return render_page("chat/list.html", block="list", conversations=out)
+
+
+@bp.route("/account/messages/<tenant_id>/<booking_id>", methods=["GET", "POST"])
+@apex_only
+@login_required
+def my_conversation(tenant_id: str, booking_id: str) -> Response:
+    """My conversation with a business about one of my bookings (404 unless it is mine)."""
+    tid, bid = parse_uuid(tenant_id), parse_uuid(booking_id)
+    tenant = db.session.get(Tenant, tid) if tid else None
+    if tenant is None or tenant.suspended_at is not None or bid is None:
+        abort(404)
+    with tenant_scope(tenant.id):
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
+        principal = booking and access.booking_principal(booking, current_user, as_staff=False)
+        if booking is None or principal is None:
+            db.session.rollback()
+            abort(404)
+        url = url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id)
+        return _handle(tenant, booking, principal, post_url=url, back_url=url_for("chat.my_conversations"),
+                       back_label="All conversations")
+
+
+def manage_chat_url(booking: Booking) -> str:
+    """The manage-link chat URL of a booking (for templates and emails)."""
+    return url_for("chat.manage_conversation", token=manage_token(booking))

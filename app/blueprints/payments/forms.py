@@ -1,0 +1,60 @@
+"""Forms of the payments pages: the business's money policy and a service's payment rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from app.formatting import currency_decimals
+
+
+class PolicyForm(FlaskForm):
+    """Free-cancellation window (hours), late-cancellation and no-show fees (% of the price),
+    and whether a card must be saved at booking."""
+
+    free_cancellation_hours = IntegerField("Free cancellation until (hours before the start)",
+                                           validators=[InputRequired("Enter a number of hours."),
+                                                       NumberRange(0, 720, "Between 0 and 720 hours.")])
+    late_cancel_fee_percent = IntegerField("Late-cancellation fee (% of the price)",
+                                           validators=[InputRequired("Enter a percentage."),
+                                                       NumberRange(0, 100, "Between 0 and 100%%.")])
+    no_show_fee_percent = IntegerField("No-show fee (% of the price)",
+                                       validators=[InputRequired("Enter a percentage."),
+                                                   NumberRange(0, 100, "Between 0 and 100%%.")])
+    require_card = BooleanField("Save the customer's card at booking to charge these fees")
+
+
+class ServiceRuleForm(FlaskForm):
+    """A service's payment mode; a deposit as a percentage or a fixed amount (major units text)."""
+
+    mode = SelectField("Payment when booking", choices=[("none", "No payment"), ("deposit", "Deposit"),
+                                                        ("full", "Full prepayment")])
+    deposit_percent = IntegerField("Deposit (% of the price)", validators=[Optional(),
+                                                                           NumberRange(1, 100, "Between 1 and 100%%.")])
+    deposit_fixed = StringField("or a fixed deposit", validators=[Optional()])
+
+    def __init__(self, *args, currency: str = "DKK", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.deposit_fixed_minor: int | None = None
+
+    def validate_deposit_fixed(self, field: StringField) -> None:
+        """Parse the fixed deposit as a positive amount with at most the currency's decimals."""
+        if not field.data:
+            return
+        try:
+            value = Decimal(field.data.strip().replace(",", "."))
+        except InvalidOperation as exc:
+            raise ValidationError("Enter an amount like 150 or 150.00.") from exc
+        minor = value * (10 ** currency_decimals(self.currency))
+        if value <= 0 or minor != minor.to_integral_value():
+            raise ValidationError("Enter a positive amount with at most two decimals.")
+        self.deposit_fixed_minor = int(minor)
+
+    def validate_mode(self, field: SelectField) -> None:
+        """A deposit needs exactly one of a percentage or a fixed amount."""
+        if field.data == "deposit" and bool(self.deposit_percent.data) == bool(self.deposit_fixed.data):
+            raise ValidationError("For a deposit, give either a percentage or a fixed amount.")

@@ -1,0 +1,271 @@
+"""Payments pages.
+
+Business side (tenant host, owners and managers; other staff 403, non-staff 404, anonymous
+to the login page): ``/dashboard/payments`` shows the Stripe connection, the money policy,
+each service's payment rule and the ledger; ``/dashboard/payments/ledger.csv`` exports it.
+
+Customer side (tenant host, signed manage token): ``/pay/<token>`` shows what is due, the
+policy and the time left on the hold; ``POST /pay/<token>`` pays (test mode: a Stripe test
+card confirmed server-side) and goes to the confirmation page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.blueprints.payments import bp
+from app.blueprints.payments.forms import PolicyForm, ServiceRuleForm
+from app.booking.models import Booking, BookingStatus
+from app.booking.service import booking_from_manage_token
+from app.catalog.models import Service
+from app.catalog.service import list_services
+from app.extensions import db
+from app.formatting import currency_decimals
+from app.payments import service as payments
+from app.payments.gateway import LocalConnect, connect_mode, payments_enabled, test_payments_allowed
+from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule, amount_due, describe, free_until
+from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
+from app.web import get_or_404, render_page, tenant_required, user_roles
+
+MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
+STAFF = frozenset(r.value for r in STAFF_ROLES)
+
+
+def _require_manager() -> Response | None:
+    """Owners and managers of this tenant; other staff 403; others 404; anonymous: log in."""
+    if g.get("tenant") is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    roles = user_roles()
+    if not roles & STAFF:
+        abort(404)
+    if not roles & MANAGERS:
+        abort(403, "Only the business's owner or a manager can see its payments.")
+    g.is_staff = True
+    g.is_manager = True
+    return None
+
+
+def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None, status: int = 200,
+          block: str | None = None) -> Response:
+    policy = payments.business_policy()
+    policy_form = policy_form or PolicyForm(data={
+        "free_cancellation_hours": policy.free_cancellation_hours,
+        "late_cancel_fee_percent": policy.late_cancel_fee_percent,
+        "no_show_fee_percent": policy.no_show_fee_percent, "require_card": policy.require_card})
+    services = []
+    for svc in list_services():
+        rule = payments.service_rule(svc.id)
+        form = (rule_forms or {}).get(svc.id) or ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency,
+                                                                  data=_rule_data(rule, svc.currency))
+        services.append({"service": svc, "rule": rule, "form": form, "due": amount_due(rule, svc.price_amount)})
+    return render_page("payments/dashboard.html", block=block, status=status, enabled=payments_enabled(),
+                       account=payments.connect_account(), policy=policy, policy_form=policy_form,
+                       services=services, entries=payments.ledger_entries(limit=200))
+
+
+def _rule_data(rule: ServiceRule, currency: str) -> dict:
+    fixed = None
+    if rule.deposit_fixed is not None:
+        fixed = str(Decimal(rule.deposit_fixed) / (10 ** currency_decimals(currency)))
+    return {"mode": rule.mode.value, "deposit_percent": rule.deposit_percent, "deposit_fixed": fixed}
+
+
+@bp.get("/dashboard/payments")
+def dashboard() -> Response:
+    """The business's payments page: connection, policy, service rules, ledger."""
+    return _require_manager() or _page()
+
+
+@bp.post("/dashboard/payments/policy")
+def save_policy() -> Response:
+    """Save the money policy; invalid input re-renders the page with 422 and the errors."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    form = PolicyForm()
+    if not form.validate():
+        return _page(policy_form=form, status=422)
+    payments.save_business_policy(BusinessPolicy(form.free_cancellation_hours.data, form.late_cancel_fee_percent.data,
+                                                 form.no_show_fee_percent.data, bool(form.require_card.data)))
+    db.session.commit()
+    flash("Payment policy saved.", "success")
+    return redirect(url_for("payments.dashboard"), 303)
+
+
+@bp.post("/dashboard/payments/services/<service_id>")
+def save_service_rule(service_id: str) -> Response:
+    """Save one service's payment rule (another tenant's service answers 404)."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    svc = get_or_404(Service, service_id)
+    form = ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency)
+    if not form.validate():
+        return _page(rule_forms={svc.id: form}, status=422)
+    mode = PaymentMode(form.mode.data)
+    rule = ServiceRule(mode, form.deposit_percent.data if mode == PaymentMode.DEPOSIT else None,
+                       form.deposit_fixed_minor if mode == PaymentMode.DEPOSIT and not form.deposit_percent.data
+                       else None)
+    payments.save_service_rule(svc.id, rule)
+    db.session.commit()
+    flash(f"Payment for “{svc.name}” saved.", "success")
+    return redirect(url_for("payments.dashboard"), 303)
+
+
+@bp.get("/dashboard/payments/ledger.csv")
+def ledger_csv() -> Response:
+    """Every ledger row as CSV (amounts in major units with the currency's decimals)."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["created_at", "kind", "amount", "currency", "booking_id", "payment_intent", "refund", "charge",
+                     "description"])
+    for e in payments.ledger_entries():
+        decimals = currency_decimals(e.currency)
+        amount = f"{Decimal(e.amount) / (10 ** decimals):.{decimals}f}"
+        writer.writerow([e.created_at.isoformat(), e.kind, amount, e.currency, e.booking_id or "",
+                         e.stripe_payment_intent_id or "", e.stripe_refund_id or "", e.stripe_charge_id or "",
+                         e.description])
+    resp = current_app.make_response(out.getvalue())
+    resp.mimetype = "text/csv"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{g.tenant.slug}-ledger.csv"'
+    return resp
+
+
+@bp.post("/dashboard/payments/connect")
+def connect_start() -> Response:
+    """Start (or continue) Stripe Connect onboarding: redirect to the onboarding link."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    if not payments_enabled():
+        abort(404)
+    try:
+        link = payments.start_connect_onboarding(
+            g.tenant, current_user.email, refresh_url=url_for("payments.dashboard", _external=True),
+            return_url=url_for("payments.connect_return", _external=True))
+    except payments.PaymentUnavailable as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("payments.dashboard"), 303)
+    db.session.commit()
+    return redirect(link, 303)
+
+
+@bp.get("/dashboard/payments/connect/return")
+def connect_return() -> Response:
+    """Back from onboarding: re-fetch the account's status (``account.updated`` does the same)."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    acct = payments.connect_account()
+    if acct is not None:
+        payments.sync_connect_account(acct.stripe_account_id)
+        db.session.commit()
+    return redirect(url_for("payments.dashboard"), 303)
+
+
+@bp.route("/dashboard/payments/connect/local/<account_id>", methods=["GET", "POST"])
+def connect_local(account_id: str) -> Response:
+    """Local stand-in for Stripe's onboarding form (``STRIPE_CONNECT=local`` only)."""
+    denied = _require_manager()
+    if denied:
+        return denied
+    acct = payments.connect_account()
+    if connect_mode() != "local" or acct is None or acct.stripe_account_id != account_id:
+        abort(404)
+    if request.method == "POST":
+        LocalConnect().complete(account_id)
+        return redirect(url_for("payments.connect_return"), 303)
+    return render_page("payments/connect_local.html", account=acct)
+
+
+# --------------------------------------------------------------------------- customer pay step
+
+
+def _booking_or_404(token: str) -> Booking:
+    booking = booking_from_manage_token(token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _pay_context(booking: Booking, token: str) -> dict:
+    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    payment = payments.booking_payment(booking.id)
+    policy = payments.business_policy()
+    rule = payments.service_rule(booking.service_id)
+    return {"tenant": g.tenant, "booking": booking, "service": service, "payment": payment, "token": token,
+            "policy_lines": describe(policy, rule, booking.price_amount), "policy": policy,
+            "free_until": free_until(policy, booking.starts_at),
+            "hold_active": payment is not None and payments.hold_active(payment),
+            "awaiting": booking.status == BookingStatus.AWAITING_PAYMENT.value,
+            "test_mode": test_payments_allowed(), "customer_tz": booking.customer_timezone}
+
+
+@bp.get("/pay/<token>")
+@tenant_required
+def pay(token: str) -> Response:
+    """The pay step: amount due, the policy, the hold's end; paid bookings go to the confirmation."""
+    booking = _booking_or_404(token)
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value:
+        return redirect(url_for("storefront.booked", token=token), 303)
+    return render_page("payments/pay.html", block="pay", **_pay_context(booking, token))
+
+
+@bp.post("/pay/<token>")
+@tenant_required
+def pay_submit(token: str) -> Response:
+    """Pay (test mode: confirm with a Stripe test card). Refusals re-render the page with 409."""
+    booking = _booking_or_404(token)
+    if not test_payments_allowed():
+        abort(404)
+    method = request.form.get("payment_method") or "pm_card_visa"
+    if not method.startswith("pm_card_"):
+        abort(400)
+    try:
+        payments.pay_with_test_card(g.tenant, booking, method)
+    except payments.PaymentUnavailable as exc:
+        db.session.commit()  # keep the synced payment state
+        return render_page("payments/pay.html", block="pay", status=409, error=exc.message,
+                           **_pay_context(booking, token))
+    db.session.commit()
+    return redirect(url_for("storefront.booked", token=token), 303)
+
+
+# --------------------------------------------------------------------------- template helpers
+
+
+@bp.app_context_processor
+def _payment_helpers() -> dict:
+    """``payment_policy(service, price)`` and ``payment_summary_for(booking)`` for the includes
+    ``payments/_policy.html`` and ``payments/_booking_payment.html`` in other surfaces' pages."""
+
+    def payment_policy(service: Service | None, price: int | None = None) -> dict | None:
+        """The policy box's data for ``service`` at ``price`` (minor units), or ``None`` when the
+        business takes no payments (nothing to show)."""
+        if service is None or g.get("tenant") is None or not payments.accepts_payments():
+            return None
+        rule = payments.service_rule(service.id)
+        price = service.price_amount if price is None else price
+        return {"lines": describe(payments.business_policy(), rule, price), "due": amount_due(rule, price),
+                "currency": service.currency}
+
+    def payment_summary_for(booking: Booking | None) -> payments.PaymentSummary | None:
+        """The booking's payment summary (staff view), or ``None``."""
+        if booking is None or g.get("tenant") is None:
+            return None
+        return payments.payment_summary(booking)
+
+    return {"payment_policy": payment_policy, "payment_summary_for": payment_summary_for}

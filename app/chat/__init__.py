@@ -1,0 +1,1 @@
+"""Conversations and messages (tenant-scoped), with delivery and read receipts."""

@@ -1,0 +1,31 @@
+"""Typed errors of the chat domain; ``message`` is user-facing."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """Base of chat errors; ``field`` names the form field at fault (or ``None``)."""
+
+    field: str | None = "body"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EmptyMessage(ChatError):
+    """The message body is empty or only whitespace."""
+
+
+class MessageTooLong(ChatError):
+    """The message body is longer than :data:`app.chat.service.MAX_BODY` characters."""
+
+
+class RateLimited(ChatError):
+    """The author sent too many messages in the rate window."""
+
+
+class NotParticipant(ChatError):
+    """The principal may not read or write this conversation (answered as 404 by views)."""
+
+    field = None

@@ -1,0 +1,310 @@
+"""Chat domain: conversations about a subject, posting, receipts and unread counts.
+
+Functions flush, never commit. Every function works inside the tenant in scope (the
+ORM guard filters by it). Message bodies are stored as the plain text the author typed
+and rendered with :func:`render_body` (escaped, links made clickable, cleaned by ``nh3``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.chat.errors import EmptyMessage, MessageTooLong, RateLimited
+from app.chat.models import Conversation, Message, Participant
+from app.extensions import db
+from app.notifications.models import OutboxEvent
+from app.tenants.context import require_tenant_id
+
+MAX_BODY = 4000
+#: Messages allowed per author within :data:`RATE_WINDOW_SECONDS`.
+RATE_LIMIT = 20
+RATE_WINDOW_SECONDS = 10
+BOOKING = "booking"
+CUSTOMER = "customer"
+STAFF = "staff"
+
+_URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: ``role`` ``"customer"`` (identified by ``customer_id``, and ``user_id``
+    when logged in) or ``"staff"`` (``user_id``); ``name`` is shown beside their messages."""
+
+    role: str
+    user_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable identity string (rate-limit bucket, presence): ``u:<id>`` or ``c:<id>``."""
+        return f"u:{self.user_id}" if self.user_id else f"c:{self.customer_id}"
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _linkify(text: str) -> str:
+    """Escape ``text`` and wrap http(s) URLs in anchors (still to be cleaned by nh3)."""
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = m.group(0).rstrip(_TRAILING)
+        start, end = m.start(), m.start() + len(url)
+        out.append(str(escape(text[pos:start])))
+        out.append(f'<a href="{escape(url)}">{escape(url)}</a>')
+        pos = end
+    out.append(str(escape(text[pos:])))
+    return "".join(out)
+
+
+def render_body(body: str) -> Markup:
+    """Safe HTML of a message: the text escaped, line breaks kept as ``<br>``, http(s) links
+    as ``<a rel="nofollow noopener noreferrer">``; cleaned by ``nh3`` so only ``a`` (with
+    ``href``) and ``br`` survive."""
+    html = _linkify(body).replace("\r\n", "\n").replace("\n", "<br>")
+    cleaned = nh3.clean(html, tags={"a", "br"}, attributes={"a": {"href"}}, url_schemes={"http", "https"},
+                        link_rel="nofollow noopener noreferrer", strip_comments=True)
+    return Markup(cleaned)  # noqa: S704 - nh3-cleaned
+
+
+def message_payload(msg: Message) -> dict[str, Any]:
+    """JSON shape of a message for pages and sockets: ids as strings, ``seq`` int, ``html``
+    safe to insert, ``created_at`` RFC 3339 UTC."""
+    return {"id": str(msg.id), "seq": msg.seq, "conversation_id": str(msg.conversation_id),
+            "tenant_id": str(msg.tenant_id), "author_participant_id": str(msg.author_participant_id),
+            "author_role": msg.author_role, "author_name": msg.author_name, "body": msg.body,
+            "html": str(render_body(msg.body)), "created_at": msg.created_at.isoformat()}
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+def get_conversation(conversation_id: uuid.UUID) -> Conversation | None:
+    """The conversation of the tenant in scope with this id, or ``None``."""
+    return db.session.scalar(sa.select(Conversation).where(Conversation.id == conversation_id))
+
+
+def conversation_for_subject(subject_type: str, subject_id: uuid.UUID, *, create: bool = True) -> Conversation | None:
+    """The conversation about ``(subject_type, subject_id)``; created on demand when ``create``
+    (concurrency-safe: an insert that loses the race reads the winner's row)."""
+    found = db.session.scalar(sa.select(Conversation).where(Conversation.subject_type == subject_type,
+                                                            Conversation.subject_id == subject_id))
+    if found is not None or not create:
+        return found
+    db.session.execute(pg_insert(Conversation).values(
+        tenant_id=require_tenant_id(), id=uuid.uuid4(), subject_type=subject_type, subject_id=subject_id,
+        created_at=sa.func.now()).on_conflict_do_nothing(constraint="chat_conversation_subject"))
+    return db.session.scalar(sa.select(Conversation).where(Conversation.subject_type == subject_type,
+                                                           Conversation.subject_id == subject_id))
+
+
+def conversation_for_booking(booking_id: uuid.UUID) -> Conversation:
+    """The booking's conversation (customer and the business's staff), created on demand."""
+    conv = conversation_for_subject(BOOKING, booking_id)
+    assert conv is not None
+    return conv
+
+
+def find_participant(conv: Conversation, principal: Principal) -> Participant | None:
+    """The participant row of ``principal`` in ``conv``, or ``None`` (not joined yet)."""
+    q = sa.select(Participant).where(Participant.conversation_id == conv.id, Participant.role == principal.role)
+    if principal.role == CUSTOMER:
+        q = q.where(Participant.customer_id == principal.customer_id)
+    else:
+        q = q.where(Participant.user_id == principal.user_id)
+    return db.session.scalar(q)
+
+
+def join_conversation(conv: Conversation, principal: Principal) -> Participant:
+    """The participant row of ``principal`` in ``conv``, created when missing (race-safe).
+
+    Authorisation is the caller's job (views and socket handlers check who may join).
+    """
+    found = find_participant(conv, principal)
+    if found is not None:
+        if principal.role == CUSTOMER and principal.user_id and found.user_id is None:
+            found.user_id = principal.user_id
+        return found
+    cols = ["tenant_id", "conversation_id", "customer_id" if principal.role == CUSTOMER else "user_id"]
+    db.session.execute(pg_insert(Participant).values(
+        tenant_id=require_tenant_id(), id=uuid.uuid4(), conversation_id=conv.id, role=principal.role,
+        user_id=principal.user_id, customer_id=principal.customer_id, last_delivered_seq=0, last_read_seq=0,
+        joined_at=sa.func.now(),
+    ).on_conflict_do_nothing(index_elements=cols, index_where=sa.text(
+        f"role = '{principal.role}'")))
+    found = find_participant(conv, principal)
+    assert found is not None
+    return found
+
+
+def participants(conv: Conversation) -> list[Participant]:
+    """Everyone who joined ``conv``."""
+    return list(db.session.scalars(sa.select(Participant).where(Participant.conversation_id == conv.id)))
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _check_rate(principal: Principal) -> None:
+    """Count one message for ``principal`` in Redis; raise when over the limit."""
+    from app.redis_client import get_redis
+
+    key = f"chat:rl:{principal.key}"
+    r = get_redis()
+    pipe = r.pipeline()
+    pipe.set(key, 0, ex=RATE_WINDOW_SECONDS, nx=True)  # a window starts with the first message
+    pipe.incr(key)
+    _, count = pipe.execute()
+    if int(count) > RATE_LIMIT:
+        raise RateLimited(f"You are sending messages too fast: at most {RATE_LIMIT} every "
+                          f"{RATE_WINDOW_SECONDS} seconds. Wait a moment and try again.")
+
+
+def validate_body(body: str | None) -> str:
+    """The body to store: surrounding whitespace trimmed, line endings normalised.
+
+    Raises:
+        EmptyMessage: nothing but whitespace.
+        MessageTooLong: more than :data:`MAX_BODY` characters.
+    """
+    text = (body or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    if not text:
+        raise EmptyMessage("Write a message before sending.")
+    if len(text) > MAX_BODY:
+        raise MessageTooLong(f"A message can be at most {MAX_BODY:,} characters (this one has {len(text):,}).")
+    return text
+
+
+def post_message(conv: Conversation, principal: Principal, body: str | None) -> Message:
+    """Store a message by ``principal`` in ``conv`` (joining them if needed); the author's own
+    delivered/read watermarks move to it; a ``chat.message_created`` outbox event (ids, sender
+    name, preview, recipient account ids) is written in the same transaction, for the
+    notification fan-out. Flushes.
+
+    Raises:
+        EmptyMessage, MessageTooLong: invalid body (nothing stored, not counted).
+        RateLimited: more than :data:`RATE_LIMIT` messages in :data:`RATE_WINDOW_SECONDS` (nothing stored).
+    """
+    text = validate_body(body)
+    _check_rate(principal)
+    author = join_conversation(conv, principal)
+    msg = Message(conversation_id=conv.id, author_participant_id=author.id, author_role=principal.role,
+                  author_name=(principal.name or "")[:120], body=text)
+    db.session.add(msg)
+    db.session.flush()  # RETURNING seq (eager_defaults)
+    author.last_delivered_seq = max(author.last_delivered_seq, msg.seq)
+    author.last_read_seq = max(author.last_read_seq, msg.seq)
+    db.session.add(OutboxEvent(kind="chat.message_created", payload={
+        "conversation_id": str(conv.id), "message_id": str(msg.id), "seq": msg.seq,
+        "subject_type": conv.subject_type, "subject_id": str(conv.subject_id), "author_role": principal.role,
+        "sender_name": msg.author_name, "preview": text[:200],
+        "recipient_user_ids": [str(u) for u in recipients(conv, author)]}))
+    db.session.flush()
+    return msg
+
+
+def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
+    """Accounts to tell about a new message by ``author``: the other participants with an
+    account; when a customer writes about a booking, also the business's owners and managers
+    and the booking's staff member (even before they opened the conversation). One query."""
+    from app.booking.models import Booking
+    from app.tenants.models import MANAGER_ROLES, Membership
+
+    tid = require_tenant_id()
+    others = sa.select(Participant.user_id).where(
+        Participant.tenant_id == tid, Participant.conversation_id == conv.id, Participant.id != author.id,
+        Participant.user_id.is_not(None))
+    query: sa.Select | sa.CompoundSelect = others
+    if author.role == CUSTOMER and conv.subject_type == BOOKING:
+        staff_id = (sa.select(Booking.staff_id).where(Booking.tenant_id == tid, Booking.id == conv.subject_id)
+                    .scalar_subquery())
+        staff = sa.select(Membership.user_id).where(Membership.tenant_id == tid, sa.or_(
+            Membership.role.in_([r.value for r in MANAGER_ROLES]), Membership.staff_member_id == staff_id))
+        query = sa.union(others, staff)
+    found = {u for u in db.session.scalars(query) if u is not None and u != author.user_id}
+    return sorted(found, key=str)
+
+
+def messages_since(conv: Conversation, last_seq: int = 0, limit: int = 500) -> list[Message]:
+    """Messages of ``conv`` with ``seq > last_seq``, oldest first (at most ``limit``)."""
+    return list(db.session.scalars(
+        sa.select(Message).where(Message.conversation_id == conv.id, Message.seq > last_seq)
+        .order_by(Message.seq).limit(limit)))
+
+
+def recent_messages(conv: Conversation, limit: int = 200) -> list[Message]:
+    """The last ``limit`` messages of ``conv``, oldest first."""
+    rows = list(db.session.scalars(sa.select(Message).where(Message.conversation_id == conv.id)
+                                   .order_by(Message.seq.desc()).limit(limit)))
+    rows.reverse()
+    return rows
+
+
+def _latest_seq(conv: Conversation) -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Message.seq), 0))
+                             .where(Message.conversation_id == conv.id)) or 0
+
+
+def mark_delivered(conv: Conversation, participant: Participant, upto_seq: int) -> int:
+    """Record that messages up to ``upto_seq`` reached ``participant`` (never moves back;
+    capped at the conversation's latest message). Returns the watermark."""
+    upto = min(int(upto_seq), _latest_seq(conv))
+    participant.last_delivered_seq = max(participant.last_delivered_seq, upto)
+    db.session.flush()
+    return participant.last_delivered_seq
+
+
+def mark_read(conv: Conversation, participant: Participant, upto_seq: int | None = None) -> int:
+    """Record that ``participant`` read up to ``upto_seq`` (default: everything); read implies
+    delivered. Never moves back. Returns the read watermark."""
+    latest = _latest_seq(conv)
+    upto = latest if upto_seq is None else min(int(upto_seq), latest)
+    participant.last_read_seq = max(participant.last_read_seq, upto)
+    participant.last_delivered_seq = max(participant.last_delivered_seq, participant.last_read_seq)
+    db.session.flush()
+    return participant.last_read_seq
+
+
+def unread_count(conv: Conversation, participant: Participant | None) -> int:
+    """Messages in ``conv`` written by others that ``participant`` has not read (all of the
+    others' messages when they never joined)."""
+    q = sa.select(sa.func.count()).select_from(Message).where(Message.conversation_id == conv.id)
+    if participant is not None:
+        q = q.where(Message.seq > participant.last_read_seq, Message.author_participant_id != participant.id)
+    return db.session.scalar(q) or 0
+
+
+def unread_by_account(conv: Conversation, except_participant_id: uuid.UUID | None = None
+                      ) -> list[tuple[Participant, int]]:
+    """``(participant, unread count)`` for every participant with an account (``user_id``),
+    except ``except_participant_id``; one query."""
+    unread = (sa.select(sa.func.count()).select_from(Message)
+              .where(Message.conversation_id == conv.id, Message.seq > Participant.last_read_seq,
+                     Message.author_participant_id != Participant.id)
+              .correlate(Participant).scalar_subquery())
+    q = sa.select(Participant, unread).where(Participant.conversation_id == conv.id, Participant.user_id.is_not(None))
+    if except_participant_id is not None:
+        q = q.where(Participant.id != except_participant_id)
+    return [(p, int(n)) for p, n in db.session.execute(q).all()]
+
+
+def receipts(conv: Conversation, role: str) -> dict[str, int]:
+    """Watermarks of the *other* side of ``role``: ``{"delivered": seq, "read": seq}`` — the
+    highest seq any participant of the other role has received / read."""
+    other = STAFF if role == CUSTOMER else CUSTOMER
+    row = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.max(Participant.last_delivered_seq), 0),
+                  sa.func.coalesce(sa.func.max(Participant.last_read_seq), 0))
+        .where(Participant.conversation_id == conv.id, Participant.role == other)).one()
+    return {"delivered": int(row[0]), "read": int(row[1])}

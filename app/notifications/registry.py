@@ -1,0 +1,321 @@
+"""The registry of notification types: who hears about what, on which channels by default,
+and what it says.
+
+Each :class:`NotificationType` has a stable ``key`` (stored in ``notification.type`` and in
+preferences), a ``category`` (``transactional`` or ``marketing``; marketing needs recorded
+consent and carries a one-click unsubscribe link), and per audience a :class:`Templates`
+set: the in-app title and body and the email subject and body, written as ``str.format``
+templates over a flat context of strings (see :data:`SAMPLE_CONTEXT` for the fields).
+
+Audiences: ``customer`` (the booking's customer, when they have an account), ``staff``
+(owners and managers of the business, and the staff member the booking is with),
+``owner`` (owners of the business: billing), ``user`` (the account holder itself:
+account and security events), ``participant`` (the other people in a conversation).
+
+``legacy_email`` marks types whose email is sent by the booking-email path
+(:mod:`app.notifications.tasks`, with its ``.ics``); the fan-out then handles the other
+channels only, and that path consults the same preferences.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+TRANSACTIONAL = "transactional"
+MARKETING = "marketing"
+
+INAPP, EMAIL, PUSH, SMS = "inapp", "email", "push", "sms"
+#: Every channel, in the order the preferences page shows them.
+CHANNELS: tuple[str, ...] = (INAPP, EMAIL, PUSH, SMS)
+CHANNEL_LABELS: dict[str, str] = {INAPP: "In the app", EMAIL: "Email", PUSH: "Push", SMS: "SMS"}
+
+AUDIENCES = frozenset({"customer", "staff", "owner", "user", "participant"})
+
+
+class UnknownNotificationType(KeyError):
+    """No notification type has this key."""
+
+
+class MissingField(KeyError):
+    """A template refers to a context field that was not given."""
+
+
+@dataclass(frozen=True)
+class Templates:
+    """What one audience is told: in-app ``title``/``body``, email ``subject``/``text``.
+
+    All are ``str.format`` templates over the notification context (strings only).
+    """
+
+    title: str
+    body: str
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    """One kind of notification.
+
+    ``defaults`` maps audience -> the channels on by default; ``locked`` channels cannot be
+    switched off (security notices by email); ``group`` is the heading on the preferences page.
+    """
+
+    key: str
+    label: str
+    group: str
+    category: str
+    templates: Mapping[str, Templates]
+    defaults: Mapping[str, frozenset[str]]
+    locked: frozenset[str] = field(default_factory=frozenset)
+    legacy_email: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        """The audiences this type has templates for."""
+        return frozenset(self.templates)
+
+    @property
+    def is_marketing(self) -> bool:
+        """True for marketing (consent and unsubscribe link required)."""
+        return self.category == MARKETING
+
+    def default_channels(self, audience: str) -> frozenset[str]:
+        """Channels on by default for ``audience`` (empty for an unknown audience); email is
+        on wherever the booking-email path sends this type's email."""
+        base = self.defaults.get(audience, frozenset())
+        return base | {EMAIL} if audience in self.legacy_email else base
+
+
+class _Strict(dict):
+    def __missing__(self, key: str) -> str:
+        raise MissingField(key)
+
+
+def render(template: str, context: Mapping[str, object]) -> str:
+    """``template`` formatted with ``context``.
+
+    Raises:
+        MissingField: the template names a field ``context`` lacks.
+    """
+    return string.Formatter().vformat(template, (), _Strict({k: "" if v is None else v for k, v in context.items()}))
+
+
+def fields_of(template: str) -> set[str]:
+    """The field names ``template`` refers to."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A notification's texts for one audience, ready for any channel."""
+
+    title: str
+    body: str
+    subject: str
+    text: str
+
+
+def render_for(type_key: str, audience: str, context: Mapping[str, object]) -> Rendered:
+    """Render the templates of ``type_key`` for ``audience``.
+
+    Raises:
+        UnknownNotificationType: no such type, or it has no templates for ``audience``.
+        MissingField: ``context`` lacks a field the templates need.
+    """
+    nt = get(type_key)
+    tpl = nt.templates.get(audience)
+    if tpl is None:
+        raise UnknownNotificationType(f"{type_key} has no templates for {audience}")
+    return Rendered(render(tpl.title, context), render(tpl.body, context), render(tpl.subject, context),
+                    render(tpl.text, context))
+
+
+_C = frozenset({INAPP, EMAIL, PUSH})
+_IP = frozenset({INAPP, PUSH})
+_I = frozenset({INAPP})
+_E = frozenset({INAPP, EMAIL})
+
+
+def _t(title: str, body: str, subject: str | None = None, text: str | None = None) -> Templates:
+    """Templates where the email defaults to the in-app wording plus a link."""
+    return Templates(title, body, subject or title, text or (body + "\n\n{url}"))
+
+
+_BOOKING = "{service} at {business} on {when}"
+
+TYPES: tuple[NotificationType, ...] = (
+    NotificationType(
+        "booking_requested", "Booking requested", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking request sent", f"Your request for {_BOOKING} is waiting for confirmation."),
+         "staff": _t("New booking request", "{customer} asked for {service} with {staff} on {when}.")},
+        {"customer": _I, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+    NotificationType(
+        "booking_confirmed", "Booking confirmed", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking confirmed", f"{_BOOKING} is confirmed."),
+         "staff": _t("New booking", "{customer} booked {service} with {staff} on {when}.")},
+        {"customer": _IP, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+    NotificationType(
+        "booking_declined", "Booking declined", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking request declined", f"{{business}} could not accept your request for {_BOOKING}.")},
+        {"customer": _IP}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "booking_cancelled_by_customer", "Booking cancelled by the customer", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking cancelled", f"You cancelled {_BOOKING}."),
+         "staff": _t("Booking cancelled by customer", "{customer} cancelled {service} with {staff} on {when}.")},
+        {"customer": _I, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+    NotificationType(
+        "booking_cancelled_by_business", "Booking cancelled by the business", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking cancelled by {business}", f"{_BOOKING} was cancelled by the business. {{reason}}"),
+         "staff": _t("Booking cancelled", "{service} with {customer} on {when} was cancelled. {reason}")},
+        {"customer": _IP, "staff": _I}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "booking_rescheduled", "Booking rescheduled", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking moved", "{service} at {business} now starts on {when} (was {previous_when})."),
+         "staff": _t("Booking moved", "{customer}'s {service} with {staff} now starts on {when} (was {previous_when}).")},
+        {"customer": _IP, "staff": _IP}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "booking_reminder_24h", "Reminder a day before", "Reminders", TRANSACTIONAL,
+        {"customer": _t("Tomorrow: {service}", f"A reminder of {_BOOKING}.")},
+        {"customer": _IP}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "booking_reminder_2h", "Reminder two hours before", "Reminders", TRANSACTIONAL,
+        {"customer": _t("Starting soon: {service}", "{service} at {business} starts at {time}.")},
+        {"customer": frozenset({INAPP, PUSH, SMS})}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "booking_completed", "Visit completed", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Thanks for visiting {business}", "Your {service} on {when} is marked as completed.")},
+        {"customer": _I}),
+    NotificationType(
+        "booking_no_show", "No-show recorded", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Missed appointment", "{business} recorded that you did not come to {service} on {when}. "
+                                              "If this is a mistake, please contact them.")},
+        {"customer": _E}),
+    NotificationType(
+        "review_requested", "Review request", "Reviews", TRANSACTIONAL,
+        {"customer": _t("How was {service}?", "Tell others about your visit to {business}: leave a review.")},
+        {"customer": _E}),
+    NotificationType(
+        "new_message", "New message", "Messages", TRANSACTIONAL,
+        {"participant": _t("New message from {sender}", "{preview}", "New message from {sender}",
+                           "{sender} wrote:\n\n{preview}\n\nReply: {url}")},
+        {"participant": _C}),
+    NotificationType(
+        "payment_received", "Payment received", "Payments", TRANSACTIONAL,
+        {"customer": _t("Payment received", "We received {amount} for {service} at {business}."),
+         "staff": _t("Payment received", "{customer} paid {amount} for {service}.")},
+        {"customer": _E, "staff": _I}),
+    NotificationType(
+        "payment_failed", "Payment failed", "Payments", TRANSACTIONAL,
+        {"customer": _t("Payment failed", "Your payment of {amount} to {business} failed: {reason}"),
+         "staff": _t("Payment failed", "{customer}'s payment of {amount} failed: {reason}")},
+        {"customer": _C, "staff": _I}),
+    NotificationType(
+        "refund_issued", "Refund issued", "Payments", TRANSACTIONAL,
+        {"customer": _t("Refund issued", "{business} refunded {amount}. It may take a few days to arrive.")},
+        {"customer": _E}),
+    NotificationType(
+        "hold_expired", "Request expired", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Booking request expired", f"{{business}} did not confirm {_BOOKING} in time, "
+                                                   "so the time was released."),
+         "staff": _t("Request expired", "{customer}'s request for {service} on {when} expired unconfirmed.")},
+        {"customer": _IP, "staff": _I}, legacy_email=frozenset({"customer"})),
+    NotificationType(
+        "subscription_past_due", "Subscription past due", "Billing", TRANSACTIONAL,
+        {"owner": _t("Payment for your Plaza plan is past due",
+                     "We could not charge {amount} for {business}'s plan. Update your card to keep taking bookings.")},
+        {"owner": _C}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "subscription_recovered", "Subscription recovered", "Billing", TRANSACTIONAL,
+        {"owner": _t("Your Plaza plan is active again", "Thanks: the payment for {business}'s plan went through.")},
+        {"owner": _E}),
+    NotificationType(
+        "trial_ending", "Trial ending", "Billing", TRANSACTIONAL,
+        {"owner": _t("Your trial ends on {date}", "{business}'s free trial ends on {date}. Choose a plan to continue.")},
+        {"owner": _E}),
+    NotificationType(
+        "staff_invited", "Staff invitation", "Team", TRANSACTIONAL,
+        {"user": _t("You are invited to {business}", "{inviter} invited you to join {business} as {role}.")},
+        {"user": _E}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "staff_joined", "Staff joined", "Team", TRANSACTIONAL,
+        {"staff": _t("{member} joined {business}", "{member} accepted the invitation and joined as {role}.")},
+        {"staff": _I}),
+    NotificationType(
+        "account_email_verified", "Email verified", "Account", TRANSACTIONAL,
+        {"user": _t("Email address verified", "Your email address {email} is verified. Welcome to Plaza!")},
+        {"user": _I}),
+    NotificationType(
+        "password_changed", "Password changed", "Security", TRANSACTIONAL,
+        {"user": _t("Your password was changed", "The password of your Plaza account was changed on {when}. "
+                                                 "If this was not you, reset it now.")},
+        {"user": _E}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "new_login_unknown_device", "New sign-in", "Security", TRANSACTIONAL,
+        {"user": _t("New sign-in to your account", "Someone signed in to your account from {device} ({ip}) on {when}. "
+                                                   "If this was not you, change your password.")},
+        {"user": _C}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "business_announcement", "News and offers from businesses", "News", MARKETING,
+        {"customer": _t("{business}: {headline}", "{message}")},
+        {"customer": _E}),
+)
+
+_BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}
+
+#: Booking outbox event -> (type, audiences) when the actor does not matter.
+#: See :func:`types_for_booking_event` for the actor-dependent ones.
+_BOOKING_EVENTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "booking.requested": (("booking_requested", ("customer", "staff")),),
+    "booking.declined": (("booking_declined", ("customer",)),),
+    "booking.expired": (("hold_expired", ("customer", "staff")),),
+    "booking.hold_expired": (("hold_expired", ("customer", "staff")),),
+    "booking.rescheduled": (("booking_rescheduled", ("customer", "staff")),),
+    "booking.completed": (("booking_completed", ("customer",)), ("review_requested", ("customer",))),
+    "booking.no_show": (("booking_no_show", ("customer",)),),
+}
+
+#: Sample context with every field any template uses (tests and previews render with it).
+SAMPLE_CONTEXT: dict[str, str] = {
+    "service": "Haircut", "business": "Bella Hair Studio", "when": "Tuesday 24 November 2026, 10:00",
+    "time": "10:00", "previous_when": "Monday 23 November 2026, 14:00", "customer": "Alice Andersen",
+    "staff": "Staff 1", "reason": "", "url": "https://bella.plaza.example/", "sender": "Bella Hair Studio",
+    "preview": "See you tomorrow!", "amount": "500.00 DKK", "date": "1 December 2026", "inviter": "Bella",
+    "role": "staff", "member": "Bob", "email": "alice@example.com", "device": "Firefox on Linux",
+    "ip": "192.0.2.1", "headline": "Winter offer", "message": "20% off all colouring in December.",
+}
+
+
+def get(key: str) -> NotificationType:
+    """The type registered as ``key``.
+
+    Raises:
+        UnknownNotificationType: no such type.
+    """
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        raise UnknownNotificationType(key) from None
+
+
+def all_types() -> tuple[NotificationType, ...]:
+    """Every registered type, in registry order."""
+    return TYPES
+
+
+def types_for_booking_event(kind: str, actor: str | None) -> list[tuple[str, tuple[str, ...]]]:
+    """``(type key, audiences)`` pairs a booking outbox event ``kind`` causes.
+
+    ``actor`` is the event payload's actor (``None`` for a booking created directly as
+    confirmed). A confirmation made by staff tells only the customer (the staff did it); a
+    cancellation is "by customer" when the customer cancelled, else "by business".
+    """
+    if kind == "booking.confirmed":
+        return [("booking_confirmed", ("customer", "staff") if actor is None else ("customer",))]
+    if kind == "booking.cancelled":
+        if actor == "customer":
+            return [("booking_cancelled_by_customer", ("customer", "staff"))]
+        return [("booking_cancelled_by_business", ("customer",))]
+    return list(_BOOKING_EVENTS.get(kind, ()))

@@ -1,0 +1,1 @@
+"""Customer payments on bookings: policy engine, gateway, holds, ledger, Stripe event handlers."""

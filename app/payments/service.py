@@ -1,0 +1,605 @@
+"""Customer payments on bookings: policy settings, payment holds, syncing PaymentIntents from
+Stripe, applying the money policy to booking actions, and the immutable ledger.
+
+Every function works in the current tenant's scope, flushes and never commits (the request
+or job commits). Stripe is the source of truth: payment state is re-fetched and upserted
+(:func:`sync_payment_intent`), never incremented, so replays and reordering change nothing.
+Every refund and charge carries an idempotency key derived from what caused it; every
+money movement is one :class:`LedgerEntry` with a unique idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
+from app.booking.service import SYSTEM, transition
+from app.catalog.models import Service
+from app.extensions import db
+from app.notifications.models import OutboxEvent
+from app.payments.gateway import GatewayError, get_connect, get_payments, payments_enabled
+from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry, PaymentSettings, ServicePaymentRule
+from app.payments.policy import (
+    Action,
+    BusinessPolicy,
+    Decision,
+    PaymentMode,
+    ServiceRule,
+    amount_due,
+    decide,
+    describe,
+)
+from app.tenants.context import require_tenant_id
+from app.tenants.models import Tenant
+from app.timeutil import utcnow
+
+log = logging.getLogger("plaza.payments")
+
+#: How long a slot is held while the customer pays.
+HOLD_DURATION = timedelta(minutes=15)
+
+#: Outbox event kind -> policy action, for events of bookings that may carry money.
+#: ``booking.cancelled`` depends on who cancelled (see :func:`action_for_event`).
+EVENT_ACTIONS: dict[str, Action] = {
+    "booking.no_show": Action.NO_SHOW,
+    "booking.hold_expired": Action.HOLD_EXPIRED,
+    "booking.declined": Action.BUSINESS_CANCEL,
+    "booking.expired": Action.BUSINESS_CANCEL,
+    "booking.rescheduled": Action.CUSTOMER_RESCHEDULE,
+}
+
+PAID_ACTIONS = ("pay", "pay_request")
+
+
+class PaymentUnavailable(Exception):
+    """Payments cannot be taken right now (Stripe unreachable or refused); ``message`` for people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def business_policy() -> BusinessPolicy:
+    """The current tenant's money policy (defaults when never saved)."""
+    row = db.session.scalar(sa.select(PaymentSettings))
+    if row is None:
+        return BusinessPolicy()
+    return BusinessPolicy(row.free_cancellation_hours, row.late_cancel_fee_percent, row.no_show_fee_percent,
+                          row.require_card)
+
+
+def save_business_policy(policy: BusinessPolicy) -> PaymentSettings:
+    """Create or update the current tenant's money policy."""
+    row = db.session.scalar(sa.select(PaymentSettings))
+    if row is None:
+        row = PaymentSettings()
+        db.session.add(row)
+    row.free_cancellation_hours = policy.free_cancellation_hours
+    row.late_cancel_fee_percent = policy.late_cancel_fee_percent
+    row.no_show_fee_percent = policy.no_show_fee_percent
+    row.require_card = policy.require_card
+    db.session.flush()
+    return row
+
+
+def service_rule(service_id: uuid.UUID) -> ServiceRule:
+    """The payment rule of service ``service_id`` (no payment when never set)."""
+    row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))
+    if row is None:
+        return ServiceRule()
+    return ServiceRule(PaymentMode(row.mode), row.deposit_percent, row.deposit_fixed)
+
+
+def save_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymentRule:
+    """Create or update the payment rule of service ``service_id`` (of the current tenant)."""
+    row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))
+    if row is None:
+        row = ServicePaymentRule(service_id=service_id)
+        db.session.add(row)
+    row.mode = rule.mode.value
+    row.deposit_percent = rule.deposit_percent
+    row.deposit_fixed = rule.deposit_fixed
+    db.session.flush()
+    return row
+
+
+def connect_account() -> ConnectAccount | None:
+    """The current tenant's connected account, if any."""
+    return db.session.scalar(sa.select(ConnectAccount))
+
+
+def accepts_payments() -> bool:
+    """True when Stripe is configured and the tenant's connected account can take charges."""
+    if not payments_enabled():
+        return False
+    acct = connect_account()
+    return acct is not None and acct.charges_enabled
+
+
+def initial_status_for(service: Service) -> BookingStatus | None:
+    """``awaiting_payment`` when a booking of ``service`` must be paid now (payments on, the
+    account can charge, the service asks a deposit or prepayment above zero); else ``None``
+    (the booking service's own choice)."""
+    if not accepts_payments():
+        return None
+    rule = service_rule(service.id)
+    if business_policy().require_card or (rule.mode != PaymentMode.NONE and amount_due(rule, service.price_amount) > 0):
+        return BookingStatus.AWAITING_PAYMENT
+    return None
+
+
+def application_fee(tenant_id: uuid.UUID, amount: int) -> int:
+    """Plaza's application fee (minor units) on a customer payment of ``amount``: the tenant's
+    plan's ``application_fee_bps`` (``app.billing.plans.current_plan``) of the amount, rounded
+    half up; 0 when the billing domain is absent."""
+    try:
+        from app.billing.plans import current_plan
+    except ImportError:
+        return 0
+    bps = int(getattr(current_plan(tenant_id), "application_fee_bps", 0) or 0)
+    return max(0, min(amount, (amount * bps + 5000) // 10000))
+
+
+# --------------------------------------------------------------------------- Connect
+
+
+def start_connect_onboarding(tenant: Tenant, owner_email: str, refresh_url: str, return_url: str) -> str:
+    """Create the tenant's connected account if needed and return an onboarding link.
+
+    Raises:
+        PaymentUnavailable: Stripe refused or is unreachable.
+    """
+    acct = connect_account()
+    connect = get_connect()
+    try:
+        if acct is None:
+            account_id = connect.create_account(email=owner_email, country=None,
+                                                idempotency_key=f"tenant:{tenant.id}:connect-account")
+            acct = ConnectAccount(stripe_account_id=account_id, charges_enabled=False, details_submitted=False,
+                                  payouts_enabled=False)
+            db.session.add(acct)
+            db.session.flush()
+        return connect.onboarding_link(acct.stripe_account_id, refresh_url=refresh_url, return_url=return_url)
+    except GatewayError as exc:
+        raise PaymentUnavailable("Stripe could not start onboarding right now. Please try again.") from exc
+
+
+def sync_connect_account(stripe_account_id: str) -> ConnectAccount | None:
+    """Re-fetch the account's status and upsert it on the tenant in scope (None when the
+    account is not this tenant's)."""
+    acct = db.session.scalar(sa.select(ConnectAccount).where(ConnectAccount.stripe_account_id == stripe_account_id))
+    if acct is None:
+        return None
+    status = get_connect().retrieve_account(stripe_account_id)
+    acct.charges_enabled = status.charges_enabled
+    acct.details_submitted = status.details_submitted
+    acct.payouts_enabled = status.payouts_enabled
+    db.session.flush()
+    return acct
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+def record_ledger(*, kind: str, amount: int, currency: str, key: str, booking_id: uuid.UUID | None = None,
+                  payment_intent: str | None = None, refund: str | None = None, charge: str | None = None,
+                  description: str = "", at: datetime | None = None) -> bool:
+    """Append one ledger row unless ``key`` was already recorded; True when inserted.
+
+    ``amount`` is signed minor units (payment/fee positive, refund/application_fee negative).
+    """
+    stmt = pg_insert(LedgerEntry).values(
+        tenant_id=require_tenant_id(), id=uuid.uuid4(), kind=kind, amount=amount, currency=currency.upper(),
+        booking_id=booking_id, stripe_payment_intent_id=payment_intent, stripe_refund_id=refund,
+        stripe_charge_id=charge, description=description[:300], idempotency_key=key, created_at=at or utcnow(),
+    ).on_conflict_do_nothing(constraint="ledger_entry_idem")
+    return db.session.execute(stmt).rowcount == 1
+
+
+def ledger_entries(limit: int | None = None) -> list[LedgerEntry]:
+    """The current tenant's ledger, newest first."""
+    q = sa.select(LedgerEntry).order_by(LedgerEntry.created_at.desc(), LedgerEntry.id)
+    if limit:
+        q = q.limit(limit)
+    return list(db.session.scalars(q))
+
+
+def booking_ledger(booking_id: uuid.UUID) -> list[LedgerEntry]:
+    """Ledger rows of one booking, oldest first."""
+    return list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.booking_id == booking_id)
+                                   .order_by(LedgerEntry.created_at, LedgerEntry.id)))
+
+
+# --------------------------------------------------------------------------- holds
+
+
+def booking_payment(booking_id: uuid.UUID) -> BookingPayment | None:
+    """The payment asked for ``booking_id``, if any."""
+    return db.session.scalar(sa.select(BookingPayment).where(BookingPayment.booking_id == booking_id))
+
+
+def _metadata(booking: Booking, purpose: str) -> dict[str, str]:
+    return {"plaza_tenant": str(booking.tenant_id), "plaza_booking": str(booking.id), "plaza_purpose": purpose}
+
+
+def start_payment_hold(tenant: Tenant, booking: Booking, now: datetime | None = None) -> BookingPayment:
+    """Ask for the payment of an ``awaiting_payment`` booking: a PaymentIntent for the amount
+    due (with the connected account and Plaza's application fee) and a hold until now + 15 min.
+    When the business requires a saved card: a Stripe Customer and a SetupIntent too.
+
+    Nothing to pay and no card asked confirms at once.
+
+    Raises:
+        PaymentUnavailable: Stripe refused or is unreachable (nothing should be committed).
+    """
+    now = now or utcnow()
+    amount = amount_due(service_rule(booking.service_id), booking.price_amount)
+    payment = BookingPayment(booking_id=booking.id, amount=amount, currency=booking.currency,
+                             application_fee_amount=application_fee(tenant.id, amount),
+                             hold_expires_at=now + HOLD_DURATION, status="requires_payment_method")
+    db.session.add(payment)
+    require_card = business_policy().require_card
+    if amount == 0:
+        payment.status = "succeeded"
+    acct = connect_account()
+    gateway = get_payments()
+    try:
+        if require_card:
+            customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+            assert customer is not None
+            cus = gateway.create_customer(email=customer.email, name=customer.name,
+                                          idempotency_key=f"booking:{booking.id}:customer")
+            si = gateway.create_setup_intent(customer=cus["id"], metadata=_metadata(booking, "card"),
+                                             idempotency_key=f"booking:{booking.id}:setup")
+            payment.customer_stripe_id = cus["id"]
+            payment.setup_intent_id = si["id"]
+        if amount > 0:
+            pi = gateway.create_payment_intent(
+                amount=amount, currency=booking.currency, metadata=_metadata(booking, "booking"),
+                idempotency_key=f"booking:{booking.id}:intent", customer=payment.customer_stripe_id,
+                destination=acct.stripe_account_id if acct else None, application_fee=payment.application_fee_amount)
+            payment.payment_intent_id = pi["id"]
+            payment.client_secret = pi.get("client_secret")
+            payment.status = pi["status"]
+    except GatewayError as exc:
+        raise PaymentUnavailable("We couldn't start the payment. Please try again in a moment.") from exc
+    db.session.flush()
+    if _ready(payment):
+        _mark_paid(tenant, booking)
+    return payment
+
+
+def _ready(payment: BookingPayment) -> bool:
+    """True when everything asked at booking is done: paid (or nothing to pay) and the card
+    saved when one was asked."""
+    return payment.status == "succeeded" and (payment.setup_intent_id is None or payment.payment_method_id is not None)
+
+
+def hold_active(payment: BookingPayment, now: datetime | None = None) -> bool:
+    """True while the hold of ``payment`` has not expired."""
+    return payment.hold_expires_at is None or (now or utcnow()) < payment.hold_expires_at
+
+
+def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "pm_card_visa",
+                       now: datetime | None = None) -> BookingPayment:
+    """Confirm the booking's PaymentIntent server-side with a Stripe test payment method, then
+    sync it from Stripe (the webhook would do the same). Only for test mode.
+
+    Raises:
+        PaymentUnavailable: the hold expired, the booking is no longer awaiting payment, or
+            Stripe refused the payment (e.g. a declined card).
+    """
+    payment = booking_payment(booking.id)
+    if payment is None or (payment.payment_intent_id is None and payment.setup_intent_id is None):
+        raise PaymentUnavailable("There is nothing to pay for this booking.")
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value or not hold_active(payment, now):
+        raise PaymentUnavailable("The time we held for you has run out. Please book again.")
+    gateway = get_payments()
+    try:
+        if payment.setup_intent_id and payment.payment_method_id is None:
+            si = gateway.confirm_setup_intent(payment.setup_intent_id, payment_method=payment_method,
+                                              idempotency_key=f"booking:{booking.id}:setup-confirm:{payment_method}")
+            sync_setup_intent(si)
+            payment_method = payment.payment_method_id or payment_method
+        if payment.payment_intent_id:
+            gateway.confirm_payment_intent(payment.payment_intent_id, payment_method=payment_method,
+                                           idempotency_key=f"booking:{booking.id}:confirm:{payment_method}")
+    except GatewayError as exc:
+        if payment.payment_intent_id:
+            sync_payment_intent(payment.payment_intent_id)
+        raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
+    if payment.payment_intent_id:
+        sync_payment_intent(payment.payment_intent_id)
+    return payment
+
+
+def sync_setup_intent(si: dict) -> str:
+    """Upsert a (re-fetched) SetupIntent: on success save its card and customer on the
+    booking's payment and confirm the booking when nothing else is outstanding. Idempotent."""
+    raw = (si.get("metadata") or {}).get("plaza_booking")
+    if not raw:
+        return "ignored"
+    payment = db.session.scalar(sa.select(BookingPayment).where(
+        BookingPayment.booking_id == uuid.UUID(raw)).with_for_update())
+    if payment is None or payment.setup_intent_id != si["id"]:
+        return "ignored"
+    if si.get("status") != "succeeded" or not si.get("payment_method"):
+        return "unchanged"
+    pm = si["payment_method"]
+    payment.payment_method_id = pm if isinstance(pm, str) else pm.get("id")
+    payment.customer_stripe_id = payment.customer_stripe_id or si.get("customer")
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == payment.booking_id).with_for_update())
+    db.session.flush()
+    if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT.value and _ready(payment):
+        tenant = db.session.get(Tenant, booking.tenant_id)
+        assert tenant is not None
+        _mark_paid(tenant, booking)
+        return "confirmed"
+    return "card_saved"
+
+
+def _mark_paid(tenant: Tenant, booking: Booking) -> None:
+    action = "pay_request" if tenant.requires_confirmation else "pay"
+    transition(booking, action, SYSTEM, "payment received")
+
+
+def _was_paid(booking_id: uuid.UUID) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent).where(
+        BookingEvent.booking_id == booking_id, BookingEvent.kind.in_(PAID_ACTIONS))) > 0
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What :func:`sync_payment_intent` did: ``status`` of the intent and ``outcome``
+    (``confirmed``, ``late_refund``, ``unchanged``, ``unknown``)."""
+
+    status: str
+    outcome: str
+
+
+def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> SyncResult:
+    """Re-fetch ``payment_intent_id`` and derive everything from its current state (idempotent,
+    order-safe): the payment's status; ledger rows for the payment, Plaza's fee and every
+    refund; an ``awaiting_payment`` booking confirmed on success; a success for a booking
+    whose hold already ended (never paid, now cancelled) refunded in full once, with an
+    outbox event to tell the customer.
+    """
+    payment = db.session.scalar(sa.select(BookingPayment).where(
+        BookingPayment.payment_intent_id == payment_intent_id).with_for_update())
+    if payment is None:
+        return _sync_fee_intent(payment_intent_id)
+    pi = get_payments().retrieve_payment_intent(payment_intent_id)
+    payment.status = pi["status"]
+    if pi.get("customer"):
+        payment.customer_stripe_id = payment.customer_stripe_id or pi["customer"]
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == payment.booking_id).with_for_update())
+    assert booking is not None
+    outcome = "unchanged"
+    if pi["status"] == "succeeded":
+        received = int(pi.get("amount_received") or pi["amount"])
+        charge = pi.get("latest_charge")
+        charge_id = charge if isinstance(charge, str) else (charge or {}).get("id")
+        record_ledger(kind="payment", amount=received, currency=booking.currency, key=f"pi:{pi['id']}:payment",
+                      booking_id=booking.id, payment_intent=pi["id"], charge=charge_id,
+                      description="Booking payment")
+        if payment.application_fee_amount:
+            record_ledger(kind="application_fee", amount=-payment.application_fee_amount, currency=booking.currency,
+                          key=f"pi:{pi['id']}:application_fee", booking_id=booking.id, payment_intent=pi["id"],
+                          description="Plaza application fee")
+        if booking.status == BookingStatus.AWAITING_PAYMENT.value and _ready(payment):
+            tenant = db.session.get(Tenant, booking.tenant_id)
+            assert tenant is not None
+            _mark_paid(tenant, booking)
+            outcome = "confirmed"
+        elif booking.status == BookingStatus.CANCELLED.value and not _was_paid(booking.id):
+            outcome = _refund_late_success(booking, payment, pi)
+    if pi["status"] in ("succeeded", "requires_capture"):
+        for refund in get_payments().list_refunds(pi["id"]):
+            _ledger_refund(booking, refund, "Refund")
+    db.session.flush()
+    return SyncResult(pi["status"], outcome)
+
+
+def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) -> str:
+    """Refund in full a payment that succeeded after its hold ended (idempotency key per intent)."""
+    refunded = sum(r["amount"] for r in get_payments().list_refunds(pi["id"]) if r.get("status") != "failed")
+    amount = int(pi.get("amount_received") or pi["amount"]) - refunded
+    if amount > 0:
+        refund = get_payments().create_refund(payment_intent=pi["id"], amount=amount,
+                                              metadata={**_metadata(booking, "late_success")},
+                                              idempotency_key=f"pi:{pi['id']}:late-refund")
+        _ledger_refund(booking, refund, "Refund: paid after the hold ended")
+    key = f"payment.late_refund:{pi['id']}"
+    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == "payment.late_refund", OutboxEvent.payload["payment_intent"].astext == pi["id"]))
+    if not exists:
+        db.session.add(OutboxEvent(kind="payment.late_refund", payload={
+            "booking_id": str(booking.id), "payment_intent": pi["id"], "amount": amount, "key": key}))
+    log.info("late payment refunded", extra={"booking_id": str(booking.id), "payment_intent": pi["id"]})
+    return "late_refund"
+
+
+def _ledger_refund(booking: Booking, refund: dict, description: str) -> None:
+    if refund.get("status") in ("failed", "canceled"):
+        return
+    record_ledger(kind="refund", amount=-int(refund["amount"]), currency=booking.currency,
+                  key=f"refund:{refund['id']}", booking_id=booking.id, payment_intent=refund.get("payment_intent"),
+                  refund=refund["id"], charge=refund.get("charge"), description=description)
+
+
+def _sync_fee_intent(payment_intent_id: str) -> SyncResult:
+    """A PaymentIntent that is not a booking's main payment: an off-session fee charge (ledger ``fee``)."""
+    pi = get_payments().retrieve_payment_intent(payment_intent_id)
+    meta = pi.get("metadata") or {}
+    booking_id = meta.get("plaza_booking")
+    if meta.get("plaza_purpose") != "fee" or not booking_id:
+        return SyncResult(pi["status"], "unknown")
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(booking_id)))
+    if booking is None:
+        return SyncResult(pi["status"], "unknown")
+    if pi["status"] == "succeeded":
+        record_ledger(kind="fee", amount=int(pi.get("amount_received") or pi["amount"]), currency=booking.currency,
+                      key=f"policy:{meta.get('plaza_event') or pi['id']}:fee", booking_id=booking.id,
+                      payment_intent=pi["id"],
+                      description=meta.get("plaza_reason", "Fee"))
+    for refund in get_payments().list_refunds(pi["id"]) if pi["status"] == "succeeded" else []:
+        _ledger_refund(booking, refund, "Refund of fee")
+    return SyncResult(pi["status"], "unchanged")
+
+
+def expire_hold(booking_id: uuid.UUID, now: datetime | None = None) -> str:
+    """End the hold of an ``awaiting_payment`` booking whose time ran out: first re-check the
+    PaymentIntent (a success that arrived in time confirms it); otherwise release the slot
+    (``expire_hold`` -> cancelled). Returns ``confirmed``, ``expired`` or ``skipped``.
+    A payment that succeeds later is refunded by :func:`sync_payment_intent`.
+    """
+    now = now or utcnow()
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id).with_for_update())
+    payment = booking_payment(booking_id)
+    if booking is None or payment is None or booking.status != BookingStatus.AWAITING_PAYMENT.value:
+        return "skipped"
+    if hold_active(payment, now):
+        return "skipped"
+    try:
+        if payment.setup_intent_id and payment.payment_method_id is None:
+            if sync_setup_intent(get_payments().retrieve_setup_intent(payment.setup_intent_id)) == "confirmed":
+                return "confirmed"
+        if payment.payment_intent_id and sync_payment_intent(payment.payment_intent_id, now).outcome == "confirmed":
+            return "confirmed"
+    except GatewayError:
+        log.warning("could not re-check payment before expiring its hold", extra={"booking_id": str(booking_id)})
+    transition(booking, "expire_hold", SYSTEM, "the payment was not completed within 15 minutes")
+    return "expired"
+
+
+def expired_hold_ids(now: datetime) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(tenant_id, booking_id)`` of every ``awaiting_payment`` booking whose hold ended by ``now``,
+    across tenants (call inside ``platform_scope``)."""
+    return list(db.session.execute(
+        sa.select(Booking.tenant_id, Booking.id).join(
+            BookingPayment, sa.and_(BookingPayment.tenant_id == Booking.tenant_id,
+                                    BookingPayment.booking_id == Booking.id))
+        .where(Booking.status == BookingStatus.AWAITING_PAYMENT.value, BookingPayment.hold_expires_at <= now)))
+
+
+# --------------------------------------------------------------------------- policy on actions
+
+
+def action_for_event(kind: str, payload: dict) -> Action | None:
+    """The policy action an outbox event stands for (``None``: no money question)."""
+    if kind == "booking.cancelled":
+        actor = payload.get("actor")
+        return {"customer": Action.CUSTOMER_CANCEL, "staff": Action.STAFF_CANCEL}.get(actor or "",
+                                                                                      Action.BUSINESS_CANCEL)
+    return EVENT_ACTIONS.get(kind)
+
+
+def _held_excluding(payment: BookingPayment, event_id: str) -> int:
+    """What the customer has paid on the booking's intent and not had refunded, leaving out
+    refunds made for ``event_id`` itself (so a retried job decides the same), from Stripe."""
+    if not payment.payment_intent_id:
+        return 0
+    pi = get_payments().retrieve_payment_intent(payment.payment_intent_id)
+    if pi["status"] != "succeeded":
+        return 0
+    refunds = [r for r in get_payments().list_refunds(pi["id"])
+               if r.get("status") != "failed" and (r.get("metadata") or {}).get("plaza_event") != event_id]
+    return int(pi.get("amount_received") or pi["amount"]) - sum(int(r["amount"]) for r in refunds)
+
+
+def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
+    """Apply the money policy for outbox event ``event_id`` on ``booking_id``: decide with
+    :func:`app.payments.policy.decide` as of the event's time, refund and charge through the
+    gateway (idempotency keys ``policy:<event>:refund`` / ``:fee``), record the ledger.
+
+    Returns the decision, or ``None`` when the event has no money question or the booking
+    has no payment. Safe to run twice.
+    """
+    event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == event_id))
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+    payment = booking_payment(booking_id)
+    if event is None or booking is None or payment is None:
+        return None
+    action = action_for_event(event.kind, event.payload or {})
+    if action is None:
+        return None
+    if action == Action.NO_SHOW and booking.status != BookingStatus.NO_SHOW.value:
+        return None
+    eid = str(event.id)
+    card = bool(payment.customer_stripe_id and payment.payment_method_id)
+    decision = decide(action, policy=business_policy(), price=booking.price_amount, currency=booking.currency,
+                      paid=_held_excluding(payment, eid), starts_at=booking.starts_at, at=event.created_at,
+                      card_on_file=card)
+    gateway = get_payments()
+    if decision.refund > 0 and payment.payment_intent_id:
+        done = [r for r in gateway.list_refunds(payment.payment_intent_id)
+                if (r.get("metadata") or {}).get("plaza_event") == eid and r.get("status") != "failed"]
+        refund = done[0] if done else gateway.create_refund(
+            payment_intent=payment.payment_intent_id, amount=decision.refund,
+            metadata={**_metadata(booking, "policy"), "plaza_event": eid}, idempotency_key=f"policy:{eid}:refund")
+        _ledger_refund(booking, refund, f"Refund: {decision.reason}")
+    charged = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.idempotency_key == f"policy:{eid}:fee"))
+    if decision.charge > 0 and card and not charged:
+        acct = connect_account()
+        fee_pi = gateway.charge_off_session(
+            amount=decision.charge, currency=booking.currency, customer=payment.customer_stripe_id or "",
+            payment_method=payment.payment_method_id or "",
+            metadata={**_metadata(booking, "fee"), "plaza_event": eid, "plaza_reason": decision.reason[:200]},
+            idempotency_key=f"policy:{eid}:fee", destination=acct.stripe_account_id if acct else None)
+        if fee_pi["status"] == "succeeded":
+            record_ledger(kind="fee", amount=int(fee_pi.get("amount_received") or fee_pi["amount"]),
+                          currency=booking.currency, key=f"policy:{eid}:fee", booking_id=booking.id,
+                          payment_intent=fee_pi["id"], description=decision.reason)
+    db.session.flush()
+    return decision
+
+
+# --------------------------------------------------------------------------- read models
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    """What staff and customers see about a booking's money: ``due`` (asked at booking),
+    ``paid``, ``refunded``, ``fees`` (charged later), all minor units; ``status``; ``hold_expires_at``."""
+
+    status: str
+    currency: str
+    due: int
+    paid: int
+    refunded: int
+    fees: int
+    hold_expires_at: datetime | None
+
+
+def payment_summary(booking: Booking) -> PaymentSummary | None:
+    """The booking's payment summary from its payment row and ledger, or ``None`` (no payment)."""
+    payment = booking_payment(booking.id)
+    if payment is None:
+        return None
+    rows = booking_ledger(booking.id)
+    return PaymentSummary(
+        status=payment.status, currency=payment.currency, due=payment.amount,
+        paid=sum(r.amount for r in rows if r.kind == "payment"),
+        refunded=-sum(r.amount for r in rows if r.kind == "refund"),
+        fees=sum(r.amount for r in rows if r.kind == "fee"), hold_expires_at=payment.hold_expires_at)
+
+
+def policy_lines_for_booking(booking_id: uuid.UUID) -> list[str]:
+    """The customer-facing policy sentences for a booking (for the confirmation email), or an
+    empty list when the business takes no payments."""
+    if not accepts_payments():
+        return []
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+    if booking is None:
+        return []
+    return describe(business_policy(), service_rule(booking.service_id), booking.price_amount)

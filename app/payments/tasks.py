@@ -1,0 +1,187 @@
+"""Payment jobs run by the RQ worker, and the outbox routing that enqueues them.
+
+* :func:`payment_jobs_for_event` tells the outbox relay which payment jobs an outbox event
+  causes (called from :func:`app.notifications.tasks.relay_outbox`).
+* ``booking.awaiting_payment`` -> :func:`schedule_hold_expiry` (an RQ scheduled job at the
+  hold's end, :func:`expire_payment_hold`).
+* ``booking.cancelled`` / ``no_show`` / ``declined`` / ``expired`` / ``hold_expired`` / ``rescheduled`` ->
+  :func:`apply_payment_policy` (refunds and fees by the policy engine).
+* ``payment.late_refund`` -> :func:`send_late_refund_email`.
+* :func:`sweep_expired_holds` re-derives expired holds from the database (periodic job
+  :func:`periodic_hold_sweep`), so a lost scheduled job delays a release, never drops it.
+
+Jobs take primitive ids (tenant id first), run in their tenant's scope and commit once
+(:func:`app.notifications.tasks.run_in_tenant`); each is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from email.headerregistry import Address
+
+import sqlalchemy as sa
+from flask import render_template
+
+from app.booking.models import Booking, Customer
+from app.extensions import db
+from app.notifications.service import JobSpec
+from app.notifications.tasks import get_queue, run_in_tenant, run_on_platform
+from app.payments import service
+from app.tenants.context import platform_scope, tenant_scope
+from app.timeutil import utcnow
+
+log = logging.getLogger("plaza.payments")
+
+TASKS = "app.payments.tasks"
+
+#: Outbox events whose money consequences the policy engine decides.
+POLICY_EVENTS = frozenset({"booking.cancelled", "booking.no_show", "booking.declined", "booking.expired",
+                           "booking.rescheduled", "booking.hold_expired"})
+
+
+def payment_jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
+    """The payment jobs an outbox event causes (empty for most events)."""
+    booking_id = (payload or {}).get("booking_id")
+    if not booking_id:
+        return []
+    if kind == "booking.awaiting_payment":
+        return [JobSpec(f"{TASKS}.schedule_hold_expiry", (tenant_id, booking_id))]
+    if kind in POLICY_EVENTS:
+        return [JobSpec(f"{TASKS}.apply_payment_policy", (tenant_id, booking_id, event_id))]
+    if kind == "payment.late_refund":
+        return [JobSpec(f"{TASKS}.send_late_refund_email", (tenant_id, booking_id, event_id))]
+    return []
+
+
+def apply_payment_policy(tenant_id: str, booking_id: str, event_id: str) -> str:
+    """Job: refund / charge what the policy decides for outbox event ``event_id``; returns a
+    summary (``none`` when no money moves). Stripe errors raise so RQ retries (same keys)."""
+
+    def run() -> str:
+        decision = service.apply_policy(uuid.UUID(booking_id), uuid.UUID(event_id))
+        if decision is None:
+            return "none"
+        return f"refund={decision.refund} charge={decision.charge} {decision.currency}"
+
+    return run_in_tenant(tenant_id, run)
+
+
+def _hold_job_id(booking_id: str) -> str:
+    return f"payment-hold-{booking_id}"
+
+
+def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
+    """Job: schedule :func:`expire_payment_hold` at the booking's hold end (deterministic job
+    id, so scheduling twice keeps one). Returns the due instant or ``none``."""
+
+    def run() -> str:
+        payment = service.booking_payment(uuid.UUID(booking_id))
+        if payment is None or payment.hold_expires_at is None:
+            return "none"
+        get_queue().enqueue_at(payment.hold_expires_at, f"{TASKS}.expire_payment_hold", tenant_id, booking_id,
+                               job_id=_hold_job_id(booking_id), result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        return payment.hold_expires_at.isoformat()
+
+    return run_in_tenant(tenant_id, run)
+
+
+def expire_payment_hold(tenant_id: str, booking_id: str) -> str:
+    """Job: release the booking's slot if its payment hold ended unpaid (see
+    :func:`app.payments.service.expire_hold`)."""
+    return run_in_tenant(tenant_id, service.expire_hold, uuid.UUID(booking_id))
+
+
+def sweep_expired_holds(now: datetime | None = None) -> dict[str, int]:
+    """Release every payment hold that ended by ``now`` (default: the current instant), across
+    tenants, each in its own tenant scope and transaction; returns counts by outcome.
+    Commits. Needs an app context."""
+    now = now or utcnow()
+    with platform_scope("payment hold sweep"):
+        rows = service.expired_hold_ids(now)
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for tenant_id, booking_id in rows:
+        with tenant_scope(tenant_id):
+            try:
+                outcome = service.expire_hold(booking_id, now)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("hold sweep failed for a booking", extra={"booking_id": str(booking_id)})
+                outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def periodic_hold_sweep() -> dict[str, int]:
+    """Periodic job: :func:`sweep_expired_holds` now."""
+    return run_on_platform(sweep_expired_holds)
+
+
+def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> str:
+    """Job: tell the customer their payment arrived after the hold ended and was refunded (once).
+
+    Raises:
+        DeliveryFailed: SMTP failed (RQ retries the job).
+    """
+
+    def run() -> str:
+        from app.notifications.delivery import deliver
+        from app.notifications.emails import sender
+        from app.notifications.mailer import build_message
+        from app.notifications.models import OutboxEvent
+        from app.tenants.models import Tenant
+
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(booking_id)))
+        event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
+        if booking is None or event is None:
+            return "gone"
+        customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+        tenant = db.session.get(Tenant, booking.tenant_id)
+        assert customer is not None and tenant is not None
+        context = {"customer": customer, "tenant": tenant, "booking": booking,
+                   "amount": int(event.payload.get("amount") or 0)}
+        message = build_message(
+            sender=sender(tenant.name), to=str(Address(customer.name, addr_spec=customer.email)),
+            subject=f"Your payment to {tenant.name} was refunded",
+            text=render_template("payments/email_late_refund.txt", **context),
+            html=render_template("payments/email_late_refund.html", **context))
+        return deliver(f"booking:{booking_id}:late-refund:{event_id}", message).value
+
+    return run_in_tenant(tenant_id, run)
+
+
+def reconcile_payments() -> list[str]:
+    """Re-fetch every booking payment that is not final (not ``canceled``, or whose booking still
+    awaits payment) and every succeeded one (refunds may have drifted) from Stripe, across
+    tenants, and upsert; returns one line per payment whose state changed (for
+    ``flask billing reconcile``). Commits per payment. Needs an app context."""
+    from app.payments.models import BookingPayment, LedgerEntry
+
+    with platform_scope("payment reconcile"):
+        rows = list(db.session.execute(sa.select(BookingPayment.tenant_id, BookingPayment.payment_intent_id).where(
+            BookingPayment.payment_intent_id.is_not(None), BookingPayment.status != "canceled")))
+    db.session.commit()
+    changes: list[str] = []
+    for tenant_id, pi_id in rows:
+        with tenant_scope(tenant_id):
+            try:
+                before = db.session.scalar(sa.select(BookingPayment.status).where(
+                    BookingPayment.payment_intent_id == pi_id))
+                count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                    LedgerEntry.stripe_payment_intent_id == pi_id))
+                result = service.sync_payment_intent(pi_id)
+                after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                    LedgerEntry.stripe_payment_intent_id == pi_id))
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("payment reconcile failed", extra={"payment_intent": pi_id})
+                changes.append(f"{pi_id}: failed")
+                continue
+        if before != result.status or after_count != count or result.outcome != "unchanged":
+            changes.append(f"{pi_id}: {before} -> {result.status}, {after_count - count} ledger rows, "
+                           f"{result.outcome}")
+    return changes

@@ -1,0 +1,138 @@
+"""Binding the Socket.IO server to the app: message queue, async mode, Origin policy,
+keepalive, and the logout hook that closes a session's sockets.
+
+Async mode (``SOCKETIO_ASYNC_MODE``, detected when unset): ``threading`` under gunicorn's
+``gthread`` worker (each open WebSocket holds one of the worker's threads), or ``gevent``
+under ``-k gevent`` (psycopg 3 detects the monkeypatching and waits cooperatively);
+WebSocket through ``simple-websocket`` in both. ONE worker per process (Socket.IO's
+long-polling needs every request of a session on the same process); scale with more
+processes behind a sticky load balancer, all sharing Redis (``message_queue=REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, session
+
+from app.extensions import socketio
+
+log = logging.getLogger("plaza.realtime")
+
+#: Engine.IO keepalive: a ping every 25 s; a client silent for 20 s more is dropped.
+PING_INTERVAL = 25
+PING_TIMEOUT = 20
+
+
+def origin_allowed(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+    """True when a browser's ``Origin`` is the host it connects to (same origin) and that host
+    is Plaza's: the platform domain, one of its subdomains, or a tenant's custom domain.
+
+    A request without ``Origin`` (not a browser) is left to the session check.
+    """
+    if not origin:
+        return True
+    parts = urlsplit(origin)
+    host = (environ or {}).get("HTTP_HOST", "")
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.netloc.lower() != host.lower():
+        return False
+    name = (parts.hostname or "").lower()
+    domain = current_app.config["PLATFORM_DOMAIN"].lower() if _has_app() else "localhost"
+    if name == domain or name.endswith("." + domain) or name in {"127.0.0.1", "::1"}:
+        return True
+    return _custom_domain(name)
+
+
+def _has_app() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def _custom_domain(name: str) -> bool:
+    app = _APP.get("app")
+    if app is None:
+        return False
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.tenants.models import TenantDomain
+
+    with app.app_context():
+        try:
+            return db.session.scalar(sa.select(TenantDomain.domain).where(TenantDomain.domain == name)) is not None
+        finally:
+            db.session.remove()
+
+
+_APP: dict[str, Flask] = {}
+
+
+def _checked_origin(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+    app = _APP.get("app")
+    if app is None:
+        return False
+    with app.app_context():
+        return origin_allowed(origin, environ)
+
+
+def async_mode(configured: str | None = None) -> str:
+    """``configured`` when set; else ``"gevent"`` when the process is gevent-monkeypatched
+    (gunicorn ``-k gevent``), otherwise ``"threading"`` (gunicorn ``-k gthread``, dev server)."""
+    if configured:
+        return configured
+    import sys
+
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        return "gevent"
+    return "threading"
+
+
+def init_realtime(app: Flask) -> None:
+    """Bind :data:`app.extensions.socketio` to ``app`` and register the event handlers and
+    the login/logout hooks."""
+    from flask_login import user_logged_in, user_logged_out
+
+    _APP["app"] = app
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        channel="flask-socketio",
+        async_mode=async_mode(app.config.get("SOCKETIO_ASYNC_MODE")),
+        cors_allowed_origins=_checked_origin,
+        ping_interval=PING_INTERVAL,
+        ping_timeout=PING_TIMEOUT,
+        max_http_buffer_size=64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+    from app.realtime import events  # noqa: F401 - registers the handlers
+
+    user_logged_in.connect(_on_login, app)
+    user_logged_out.connect(_on_logout, app)
+
+
+def _on_login(sender: Flask, user: Any = None, **_: Any) -> None:
+    """A fresh realtime key for the new login session (sockets carry it; logout revokes it)."""
+    session["rt"] = secrets.token_hex(12)
+
+
+def _on_logout(sender: Flask, user: Any = None, **_: Any) -> None:
+    """Revoke the sockets of the session that logs out; each web process closes them within
+    a couple of seconds (see :func:`app.realtime.events.sweep`)."""
+    from app.redis_client import get_redis
+
+    rt = session.pop("rt", None)
+    try:
+        r = get_redis()
+        if rt:
+            r.set(f"chat:revoked:{rt}", "1", ex=24 * 3600)
+        elif user is not None and getattr(user, "id", None):
+            r.set(f"chat:revoked-nort:{user.id}", str(time.time()), ex=24 * 3600)
+    except Exception:  # noqa: BLE001 - logging out must not fail on Redis
+        log.warning("could not revoke realtime sessions", exc_info=True)

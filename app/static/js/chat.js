@@ -1,0 +1,224 @@
+/* Plaza chat: upgrades the no-JS conversation page (templates/chat/conversation.html) to
+ * Socket.IO. Messages arrive live, the form sends over the socket with an acknowledgement,
+ * delivery and read receipts, presence, typing, unread badges across tabs, and on every
+ * (re)connect the page re-joins with the last message seq it has, so nothing is missed.
+ * Without a connection the form simply posts as a normal HTML form.
+ * Message HTML comes sanitised by the server (nh3: only <a href> and <br>) and is inserted
+ * inside an element carrying hx-disable, so htmx never processes it. */
+(function () {
+  "use strict";
+  if (typeof window.io !== "function") return;
+  var root = document.getElementById("chat");
+  var list = document.getElementById("chat-list");
+  if (!root && !list) return;
+
+  /* Starts with HTTP long-polling and upgrades to WebSocket when it can: where WebSockets
+   * are blocked (proxies, browsers) the chat keeps working over long-polling. */
+  var socket = window.io({ transports: ["polling", "websocket"], reconnectionDelayMax: 5000 });
+  window.plazaChatSocket = socket;
+
+  function setBadges(data) {
+    var badges = document.querySelectorAll('[data-unread-for="' + data.conversation_id + '"]');
+    for (var i = 0; i < badges.length; i++) {
+      badges[i].textContent = data.unread + " unread";
+      badges[i].hidden = data.unread === 0;
+      badges[i].setAttribute("data-unread", String(data.unread));
+    }
+  }
+  socket.on("chat:unread", setBadges);
+  if (!root) return;
+
+  var conversationId = root.getAttribute("data-conversation-id");
+  var tenantId = root.getAttribute("data-tenant-id");
+  var me = root.getAttribute("data-participant-id");
+  var role = root.getAttribute("data-role");
+  var other = role === "customer" ? "staff" : "customer";
+  var maxBody = parseInt(root.getAttribute("data-max-body"), 10) || 4000;
+  var lastSeq = parseInt(root.getAttribute("data-last-seq"), 10) || 0;
+  var receipts = { delivered: parseInt(root.getAttribute("data-delivered-seq"), 10) || 0,
+                   read: parseInt(root.getAttribute("data-read-seq"), 10) || 0 };
+  var messages = document.getElementById("chat-messages");
+  var form = document.getElementById("chat-form");
+  var textarea = document.getElementById("chat-body");
+  var errorBox = document.getElementById("chat-error");
+  var status = document.getElementById("chat-status");
+  var presence = document.getElementById("chat-presence");
+  var typingBox = document.getElementById("chat-typing");
+  var joined = false;
+  var typingTimer = null;
+  var typingSent = false;
+  var theirTypingTimer = null;
+  var readSent = 0;
+  var timeFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+  root.setAttribute("data-live", "connecting");
+
+  function showError(text) {
+    errorBox.textContent = text || "";
+    errorBox.hidden = !text;
+    form.classList.toggle("invalid", !!text);
+    if (text) { textarea.setAttribute("aria-invalid", "true"); } else { textarea.removeAttribute("aria-invalid"); }
+  }
+
+  function receiptText(seq) {
+    if (seq <= receipts.read) return "Read";
+    if (seq <= receipts.delivered) return "Delivered";
+    return "Sent";
+  }
+
+  function renderReceipts() {
+    var mine = messages.querySelectorAll("li.chat-msg.mine");
+    for (var i = 0; i < mine.length; i++) {
+      var seq = parseInt(mine[i].getAttribute("data-seq"), 10);
+      var p = mine[i].querySelector("[data-receipt]");
+      if (p) p.textContent = receiptText(seq);
+    }
+  }
+
+  function append(msg) {
+    if (msg.conversation_id !== conversationId) return;
+    if (messages.querySelector('li[data-seq="' + msg.seq + '"]')) return;
+    var empty = document.getElementById("chat-empty");
+    if (empty) empty.remove();
+    var mine = msg.author_participant_id === me;
+    var li = document.createElement("li");
+    li.className = "chat-msg " + (mine ? "mine" : "theirs");
+    li.id = "m" + msg.seq;
+    li.setAttribute("data-seq", String(msg.seq));
+    li.setAttribute("data-id", msg.id);
+    var meta = document.createElement("p");
+    meta.className = "chat-meta";
+    var author = document.createElement("span");
+    author.className = "chat-author";
+    author.textContent = msg.author_name;
+    var time = document.createElement("time");
+    time.setAttribute("datetime", msg.created_at);
+    time.textContent = timeFormat.format(new Date(msg.created_at));
+    meta.appendChild(author);
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(time);
+    var body = document.createElement("div");
+    body.className = "chat-body";
+    body.innerHTML = msg.html; /* server-sanitised (nh3), inside hx-disable */
+    li.appendChild(meta);
+    li.appendChild(body);
+    if (mine) {
+      var r = document.createElement("p");
+      r.className = "chat-receipt";
+      r.setAttribute("data-receipt", "");
+      r.textContent = receiptText(msg.seq);
+      li.appendChild(r);
+    }
+    // keep order by seq even when a missed message arrives after a newer one
+    var after = null;
+    var items = messages.querySelectorAll("li.chat-msg");
+    for (var i = items.length - 1; i >= 0; i--) {
+      if (parseInt(items[i].getAttribute("data-seq"), 10) < msg.seq) { after = items[i]; break; }
+    }
+    if (after) { after.after(li); } else { messages.prepend(li); }
+    if (msg.seq > lastSeq) lastSeq = msg.seq;
+    root.setAttribute("data-last-seq", String(lastSeq));
+    li.scrollIntoView({ block: "end" });
+    if (!mine) {
+      socket.emit("delivered", { conversation_id: conversationId, seq: msg.seq });
+      markRead();
+    }
+  }
+
+  function markRead() {
+    if (!joined || document.visibilityState !== "visible" || lastSeq <= readSent) return;
+    readSent = lastSeq;
+    socket.emit("read", { conversation_id: conversationId, seq: lastSeq });
+  }
+
+  function setPresence(online) {
+    var others = (online || []).filter(function (id) { return id !== me; });
+    var on = others.length > 0;
+    presence.setAttribute("data-online", on ? "yes" : "no");
+    var label = role === "customer" ? "The business" : "The customer";
+    presence.querySelector(".chat-presence-text").textContent = label + (on ? " is online" : " is offline");
+  }
+
+  function applyReceipts(data) {
+    if (!data || data.conversation_id !== conversationId) return;
+    receipts = data[other] || receipts;
+    renderReceipts();
+  }
+
+  function join() {
+    socket.emit("join", { conversation_id: conversationId, tenant_id: tenantId, last_seq: lastSeq }, function (ack) {
+      if (!ack || !ack.ok) {
+        root.setAttribute("data-live", "refused");
+        status.textContent = "Live updates are not available; the page still works — reload to see new messages.";
+        return;
+      }
+      joined = true;
+      root.setAttribute("data-live", "on");
+      status.textContent = "";
+      (ack.messages || []).forEach(append);
+      applyReceipts(ack.receipts);
+      setPresence(ack.online);
+      markRead();
+    });
+  }
+
+  socket.on("connect", join);
+  socket.on("disconnect", function () {
+    joined = false;
+    root.setAttribute("data-live", "reconnecting");
+    status.textContent = "Connection lost — reconnecting…";
+  });
+  socket.on("connect_error", function () {
+    root.setAttribute("data-live", "reconnecting");
+    status.textContent = "Connection lost — reconnecting…";
+  });
+  socket.on("chat:message", append);
+  socket.on("chat:receipts", applyReceipts);
+  socket.on("chat:presence", function (data) {
+    if (data.conversation_id === conversationId) setPresence(data.online);
+  });
+  socket.on("chat:typing", function (data) {
+    if (data.conversation_id !== conversationId || data.participant_id === me) return;
+    typingBox.textContent = data.typing ? data.name + " is typing…" : "";
+    clearTimeout(theirTypingTimer);
+    if (data.typing) theirTypingTimer = setTimeout(function () { typingBox.textContent = ""; }, 6000);
+  });
+  document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("focus", markRead);
+
+  function stopTyping() {
+    if (typingSent) socket.emit("typing", { conversation_id: conversationId, typing: false });
+    typingSent = false;
+  }
+
+  textarea.addEventListener("input", function () {
+    if (!joined) return;
+    if (!typingSent) {
+      socket.emit("typing", { conversation_id: conversationId, typing: true });
+      typingSent = true;
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, 3000);
+  });
+
+  form.addEventListener("submit", function (event) {
+    if (!joined || !socket.connected) return; /* plain form post */
+    event.preventDefault();
+    var body = textarea.value.trim();
+    if (!body) { showError("Write a message before sending."); return; }
+    if (body.length > maxBody) { showError("A message can be at most " + maxBody.toLocaleString("en") + " characters."); return; }
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    socket.timeout(10000).emit("send", { conversation_id: conversationId, body: body, client_id: String(Date.now()) },
+      function (err, ack) {
+        button.disabled = false;
+        if (err) { showError("Not sent: the connection is slow. Try again."); return; }
+        if (!ack.ok) { showError(ack.error || "Not sent."); return; }
+        showError("");
+        textarea.value = "";
+        clearTimeout(typingTimer);
+        stopTyping();
+        append(ack.message);
+      });
+  });
+})();

@@ -1,0 +1,329 @@
+"""Benchmark: chat message latency from send to receipt, against a bare python-socketio floor.
+
+Plaza: embedded PostgreSQL and Redis, migrated; 100 businesses, each with one staff account,
+one customer account and a booking. Two Plaza web processes (gunicorn, one gthread worker
+each, Flask-SocketIO threading mode, ``message_queue=REDIS_URL``). 200 python-socketio
+clients over WebSocket: every customer on process A (apex), every staff member on process
+B (their business's host). Each message is sent by a customer through A (``send``: validate,
+rate limit, insert, commit, publish to Redis) and timed until the staff client on B receives
+``chat:message``.
+
+Floor: a bare ``python-socketio`` server (threading mode, same gunicorn gthread worker, one
+process, no Redis, no database) relaying ``send`` to a room of two, with the same 200 clients
+and the same send pattern.
+
+Prints a Markdown table; ``--write`` records it in ``bench/README.md`` (section "Chat").
+Run: ``.venv/bin/python bench/chat.py --write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+PAIRS = 100
+
+
+# --------------------------------------------------------------------------- the floor server
+
+
+def echo_app() -> Any:
+    """WSGI app of the bare python-socketio relay (``gunicorn 'bench.chat:echo_app()'``)."""
+    import socketio
+
+    sio = socketio.Server(async_mode="threading", cors_allowed_origins="*")
+
+    @sio.on("join")
+    def join(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        sio.enter_room(sid, data["room"])
+        return {"ok": True}
+
+    @sio.on("send")
+    def send(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        sio.emit("chat:message", data, room=data["room"])
+        return {"ok": True}
+
+    return socketio.WSGIApp(sio)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def p99(values: list[float]) -> float:
+    """99th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.99 * len(ordered))) - 1)]
+
+
+def wait_port(port: int) -> None:
+    """Block until 127.0.0.1:``port`` accepts connections (30 s)."""
+    import socket
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    """One gunicorn process, one gthread worker with enough threads for its WebSockets."""
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "260",
+                             "-b", f"127.0.0.1:{port}", "--log-level", "error", target],
+                            cwd=ROOT, env=env, start_new_session=True)
+    wait_port(port)
+    return proc
+
+
+class Pair:
+    """A sender and a receiver socket and what to send (Plaza conversation or floor room)."""
+
+    def __init__(self, sender: Any, receiver: Any, payload: dict[str, Any]) -> None:
+        self.sender, self.receiver, self.payload = sender, receiver, payload
+
+
+async def make_client(url: str, cookie: str | None, on_message: Any) -> Any:
+    """A connected AsyncClient (WebSocket) calling ``on_message(data)`` for ``chat:message``."""
+    import aiohttp
+    import socketio
+
+    from tests.integration.chat_fixtures import LocalhostResolver
+
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=LocalhostResolver(), limit=0))
+    sio = socketio.AsyncClient(reconnection=False, http_session=http)
+    sio.on("chat:message", on_message)
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    await sio.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
+    sio.plaza_http = http
+    return sio
+
+
+async def measure(pairs: list[Pair], messages: int, wave: int, gap: float) -> list[float]:
+    """Send ``messages`` messages, ``wave`` at a time every ``gap`` seconds, rotating over the
+    pairs; return send->receipt latencies in ms."""
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    def receiver_for(_pair: Pair) -> Any:
+        async def got(data: dict[str, Any]) -> None:
+            body = data.get("body")
+            t0 = sent.pop(body, None)
+            if t0 is not None:
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if len(latencies) >= messages:
+                    done.set()
+        return got
+
+    for pair in pairs:
+        pair.receiver.handlers["/"]["chat:message"] = receiver_for(pair)
+    n = 0
+    while n < messages:
+        for _ in range(min(wave, messages - n)):
+            pair = pairs[n % len(pairs)]
+            body = f"bench {n} {uuid.uuid4().hex[:8]}"
+            sent[body] = time.perf_counter()
+            asyncio.ensure_future(pair.sender.emit("send", {**pair.payload, "body": body}))
+            n += 1
+        await asyncio.sleep(gap)
+    try:
+        await asyncio.wait_for(done.wait(), 30)
+    except TimeoutError:
+        pass
+    return latencies
+
+
+async def close_all(clients: list[Any]) -> None:
+    """Disconnect every client and close its HTTP session."""
+    for c in clients:
+        try:
+            await c.disconnect()
+        finally:
+            await c.plaza_http.close()
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def setup_plaza(env: dict[str, str]) -> list[dict[str, str]]:
+    """Create the businesses, accounts, bookings and conversations; return per pair the
+    cookies, host and ids."""
+    from app import create_app
+    from app.chat.service import conversation_for_booking
+    from app.extensions import db
+    from app.identity.service import find_user
+    from app.tenants.context import tenant_scope
+    from app.tenants.models import Membership
+    from tests.factories import make_business, make_user
+    from tests.integration.chat_fixtures import make_booking, session_cookie
+
+    app = create_app()
+    out = []
+    with app.app_context():
+        for i in range(PAIRS):
+            slug = f"bench{i:03d}"
+            biz = make_business(slug, staff=1)
+            staff_email = f"staff{i}@bench.test"
+            staff_id = make_user(staff_email)
+            with tenant_scope(biz.tenant_id):
+                db.session.add(Membership(user_id=staff_id, role="staff"))
+                db.session.commit()
+            customer_email = f"customer{i}@bench.test"
+            user_id = make_user(customer_email)
+            booking_id, _ = make_booking(biz.tenant_id, customer_email, user_id)
+            with tenant_scope(biz.tenant_id):
+                conv = conversation_for_booking(booking_id)
+                db.session.commit()
+                cid = str(conv.id)
+            out.append({"slug": slug, "tenant_id": str(biz.tenant_id), "conversation_id": cid,
+                        "customer": session_cookie(app, customer_email), "staff": session_cookie(app, staff_email)})
+        assert find_user("customer0@bench.test") is not None
+    return out
+
+
+async def run_plaza(port_a: int, port_b: int, data: list[dict[str, str]], messages: int,
+                    rates: list[tuple[int, float]]) -> dict[tuple[int, float], list[float]]:
+    """200 clients on two Plaza processes; latencies of customer(A) -> staff(B)."""
+    clients: list[Any] = []
+    pairs: list[Pair] = []
+
+    async def noop(_: Any) -> None:
+        return None
+
+    try:
+        for d in data:
+            customer = await make_client(f"http://localhost:{port_a}", d["customer"], noop)
+            staff = await make_client(f"http://{d['slug']}.localhost:{port_b}", d["staff"], noop)
+            clients += [customer, staff]
+            for sock, extra in ((customer, {"tenant_id": d["tenant_id"]}), (staff, {})):
+                ack = await sock.call("join", {"conversation_id": d["conversation_id"], **extra}, timeout=10)
+                assert ack["ok"], ack
+            pairs.append(Pair(customer, staff, {"conversation_id": d["conversation_id"]}))
+        await measure(pairs, 50, *rates[0])  # warm-up
+        out = {}
+        for wave, gap in rates:
+            out[(wave, gap)] = await measure(pairs, messages, wave, gap)
+            await asyncio.sleep(12)  # let the per-author rate-limit windows pass
+        return out
+    finally:
+        await close_all(clients)
+
+
+async def run_floor(port: int, messages: int, rates: list[tuple[int, float]]) -> dict[tuple[int, float], list[float]]:
+    """200 clients on the bare relay; same pattern."""
+    clients: list[Any] = []
+    pairs: list[Pair] = []
+
+    async def noop(_: Any) -> None:
+        return None
+
+    try:
+        for i in range(PAIRS):
+            a = await make_client(f"http://localhost:{port}", None, noop)
+            b = await make_client(f"http://localhost:{port}", None, noop)
+            clients += [a, b]
+            for sock in (a, b):
+                await sock.call("join", {"room": f"r{i}"}, timeout=10)
+            pairs.append(Pair(a, b, {"room": f"r{i}"}))
+        await measure(pairs, 50, *rates[0])
+        return {(wave, gap): await measure(pairs, messages, wave, gap) for wave, gap in rates}
+    finally:
+        await close_all(clients)
+
+
+def row(name: str, rate: str, values: list[float], expected: int, floor: float | None) -> str:
+    """One Markdown table row."""
+    if not values:
+        return f"| {name} | {rate} | 0/{expected} | – | – | – |"
+    med = statistics.median(values)
+    ratio = f"{med / floor:.1f}x" if floor else "1.0x"
+    return f"| {name} | {rate} | {len(values)}/{expected} | {med:.2f} | {p99(values):.2f} | {ratio} |"
+
+
+def main() -> None:
+    """Set up, measure, print (and optionally record) the results."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
+    parser.add_argument("-n", type=int, default=400, help="messages per measurement")
+    args = parser.parse_args()
+    rates = [(5, 0.25), (10, 0.1)]  # 20 and 100 messages/s, sent 5 or 10 at a time
+
+    from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, free_port, remove_tree
+
+    tmp = Path(tempfile.mkdtemp(prefix="plaza-bench-chat-"))
+    pg = EmbeddedPostgres(tmp / "pg").start()
+    rd = EmbeddedRedis(tmp / "redis").start()
+    procs: list[subprocess.Popen] = []
+    try:
+        owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza_bench_chat")
+        env = {"DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
+               "SECRET_KEY": "bench-secret", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "ERROR",
+               "ENV": "development", "PLATFORM_DOMAIN": "localhost"}
+        os.environ.update(env)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT,
+                       env=os.environ, check=True, capture_output=True)
+        data = setup_plaza(env)
+        port_a, port_b, port_floor = free_port(), free_port(), free_port()
+        procs.append(gunicorn("wsgi:app", port_a, dict(os.environ)))
+        procs.append(gunicorn("wsgi:app", port_b, dict(os.environ)))
+        plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates))
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+        procs.clear()
+        procs.append(gunicorn("bench.chat:echo_app()", port_floor, dict(os.environ)))
+        floor = asyncio.run(run_floor(port_floor, args.n, rates))
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        pg.stop()
+        rd.stop()
+        remove_tree(tmp)
+
+    lines = [
+        f"Recorded {time.strftime('%Y-%m-%d')} on this project's 2-core machine (clients, both web processes, "
+        f"PostgreSQL and Redis all on it) with `python bench/chat.py --write`: {PAIRS * 2} WebSocket clients, "
+        f"{args.n} messages per row after a 50-message warm-up.",
+        "",
+        "| measurement | rate | received/sent | median ms | p99 ms | median / floor median |",
+        "|---|---|---|---|---|---|",
+    ]
+    for wave, gap in rates:
+        rate = f"{wave / gap:.0f} msg/s"
+        floor_med = statistics.median(floor[(wave, gap)])
+        lines.append(row("bare python-socketio relay, 1 process (floor)", rate, floor[(wave, gap)], args.n, None))
+        lines.append(row("Plaza chat, customer on process A -> staff on process B", rate, plaza[(wave, gap)],
+                         args.n, floor_med))
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        readme = ROOT / "bench" / "README.md"
+        text = readme.read_text()
+        marker = "<!-- chat -->"
+        if marker in text:
+            text = re.sub(f"{marker}.*?{marker}", f"{marker}\n{table}\n{marker}", text, flags=re.S)
+            readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""In a real browser against Plaza served by gunicorn with payments on (localstripe): a
+customer books a deposit service, pays, cancels late and gets the right partial refund; a
+hold expires and frees its slot. Screenshots go to ``docs/screenshots/payments-*.png``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time as _time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.payments.gateway import get_payments
+from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
+from app.payments.tasks import sweep_expired_holds
+from app.timeutil import utcnow
+from tests.factories import PASSWORD
+from tests.integration.conftest_mail import mailbox  # noqa: F401
+from tests.integration.test_payments import (  # noqa: F401 - fixtures
+    _bookings,
+    _free_port,
+    local_start,
+    localstripe,
+    payments_pi,
+    relay_and_run,
+    setup_business,
+    state,
+    stripe_on,
+    z,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--no-proxy-server"]
+
+
+@pytest.fixture(scope="module")
+def paid_server(services, localstripe) -> Iterator[int]:  # noqa: F811
+    """gunicorn serving Plaza with Stripe pointed at localstripe; yields the port."""
+    port = _free_port()
+    env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
+           "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_plaza",
+           "STRIPE_API_BASE": localstripe, "STRIPE_CONNECT": "local"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
+    deadline = _time.monotonic() + 30
+    while _time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        _time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("gunicorn did not start")
+    yield port
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page_factory(browser):
+    """New browser pages (1280 wide, Copenhagen time) on the session's headless Chromium."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(timezone_id="Europe/Copenhagen", viewport={"width": 1280, "height": 900},
+                                      locale="en-GB")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for c in contexts:
+        c.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"payments-{name}.png"), full_page=True)
+
+
+def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_on, paid_server,  # noqa: F811
+                                                                     page_factory, mailbox):  # noqa: F811
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=20),
+                         ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    base = f"http://bella.localhost:{paid_server}"
+    start = local_start(2, 10)
+    page = page_factory()
+    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(start)}&tz=Europe/Copenhagen")
+    page.fill("input[name=name]", "Ann Customer")
+    page.fill("input[name=email]", "ann@example.com")
+    page.fill("input[name=phone]", "+45 20 30 40 50")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_selector("#payment-policy")
+    assert "Due when booking: 150.00 kr." in page.inner_text("#payment-policy")
+    shot(page, "1-confirm-with-policy")
+    page.click("button[value=confirm]")
+    page.wait_for_url("**/pay/**")
+    assert "150.00 kr." in page.inner_text("#pay")
+    shot(page, "2-pay-step")
+    page.click("#pay button[type=submit]")
+    page.wait_for_url("**/booked/**")
+    (bid,) = [b.id for b in _bookings(biz)]
+    assert state(biz, bid)[0] == "confirmed"
+    shot(page, "3-confirmed")
+    page.click("a[href*='/manage/']")
+    page.fill("textarea[name=reason], input[name=reason]", "Can't make it")
+    page.click("button.danger")
+    page.wait_for_selector(".status-cancelled")
+    assert relay_and_run(ctx) == []
+    assert state(biz, bid)[1] == [("application_fee", -450), ("payment", 15000), ("refund", -5000)]
+    assert [r["amount"] for r in get_payments().list_refunds(payments_pi(biz, bid))] == [5000]
+    page.reload()
+    assert "50.00 kr. was refunded" in page.inner_text("#payment-policy")
+    shot(page, "4-cancelled-late")
+
+    owner = page_factory()
+    owner.goto(f"{base}/login")
+    owner.fill("#login-form input[name=email]", biz.owner_email)
+    owner.fill("#login-form input[name=password]", PASSWORD)
+    owner.click("#login-form button[type=submit]")
+    owner.wait_for_load_state()
+    owner.goto(f"{base}/dashboard/payments")
+    ledger = owner.inner_text("#ledger")
+    assert "-50.00 kr." in ledger and "150.00 kr." in ledger and "-4.50 kr." in ledger
+    shot(owner, "5-ledger")
+
+
+def test_hold_expires_and_the_slot_is_offered_again(ctx, stripe_on, paid_server, page_factory):  # noqa: F811
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    base = f"http://bella.localhost:{paid_server}"
+    start = local_start(3, 10)
+    page = page_factory()
+    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(start)}&tz=Europe/Copenhagen")
+    page.fill("input[name=name]", "Ann Customer")
+    page.fill("input[name=email]", "ann@example.com")
+    page.fill("input[name=phone]", "+45 20 30 40 50")
+    page.locator("form button[type=submit]").last.click()
+    page.click("button[value=confirm]")
+    page.wait_for_url("**/pay/**")
+    slots_url = f"{base}/book/{biz.service_ids[0]}/slots?staff=any&tz=Europe/Copenhagen&date={start.date()}"
+    other = page_factory()
+    other.goto(slots_url)
+    label = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Copenhagen")).strftime("%H:%M")
+    assert label not in other.inner_text("main")
+    assert sweep_expired_holds(utcnow() + timedelta(minutes=16)) == {"expired": 1}
+    other.goto(slots_url)
+    assert label in other.inner_text("main")
+    shot(other, "6-slot-free-after-hold-expired")
+    page.reload()
+    assert "cancelled" in page.inner_text("main").lower()
