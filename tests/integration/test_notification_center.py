@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.booking.models import Booking
@@ -22,7 +21,6 @@ from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_user
 from tests.helpers import csrf_from, login_as
-from tests.integration.conftest_mail import running_mailbox
 from tests.integration.notification_support import (
     ALICE_EMAIL,
     alice,
@@ -33,18 +31,6 @@ from tests.integration.notification_support import (
     deliveries_of,
     notifications_of,
 )
-
-
-@pytest.fixture
-def mailbox(app):
-    """A real SMTP server for the test."""
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 def owner_id(biz) -> uuid.UUID:

@@ -26,7 +26,7 @@ from app.notifications.center_models import PushSubscription
 from app.notifications.channels.sms import LoggingSmsProvider, TwilioSmsProvider, get_provider
 from app.notifications.tasks import QUEUE_NAME
 from tests.helpers import csrf_from, login_as
-from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of
+from tests.integration.conftest_mail import run_jobs, subject_of
 from tests.integration.notification_support import ALICE_EMAIL, alice, deliveries_of, local_http
 
 
@@ -38,15 +38,6 @@ def b64u_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@pytest.fixture
-def mailbox(app):
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 @pytest.fixture

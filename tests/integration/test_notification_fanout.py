@@ -25,7 +25,7 @@ from app.tenants.service import add_membership
 from app.timeutil import utcnow
 from tests.factories import make_business, make_user
 from tests.helpers import login_as
-from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of
+from tests.integration.conftest_mail import run_jobs, subject_of
 from tests.integration.notification_support import (
     ALICE_EMAIL,
     alice,
@@ -36,17 +36,6 @@ from tests.integration.notification_support import (
     deliveries_of,
     notifications_of,
 )
-
-
-@pytest.fixture
-def mailbox(app):
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 class FakePresence:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.notifications import fanout, preferences
 from app.notifications.center_models import MarketingConsent
 from tests.helpers import csrf_from, login_as
-from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of, text_of
+from tests.integration.conftest_mail import run_jobs, subject_of, text_of
 from tests.integration.notification_support import (
     ALICE_EMAIL,
     alice,
@@ -24,17 +23,6 @@ from tests.integration.notification_support import (
     deliveries_of,
     notifications_of,
 )
-
-
-@pytest.fixture
-def mailbox(app):
-    with running_mailbox() as box:
-        old = app.config["SMTP_URL"]
-        app.config["SMTP_URL"] = box.url
-        try:
-            yield box
-        finally:
-            app.config["SMTP_URL"] = old
 
 
 def announce(user_id: uuid.UUID, tenant_id: uuid.UUID | None = None) -> None:
