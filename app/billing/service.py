@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
 from app.catalog.models import StaffMember
 from app.extensions import db
+from app.notifications.models import OutboxEvent
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.timeutil import utcnow
 
@@ -153,10 +154,58 @@ def apply_subscription(row: BillingSubscription, sub: dict, invoice: dict | None
     return changes
 
 
+TRIAL_ENDING_WITHIN = timedelta(days=3)
+PAST_DUE_STATUSES = frozenset({"past_due", "unpaid"})
+
+
+def _emit_once(kind: str, key: str, payload: dict[str, Any]) -> bool:
+    """Add outbox event ``kind`` with ``payload`` and dedup ``key`` unless the tenant in scope
+    already has one with that key; True when written. Flushes."""
+    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == kind, OutboxEvent.payload["key"].astext == key))
+    if exists:
+        return False
+    db.session.add(OutboxEvent(kind=kind, payload={**payload, "key": key}))
+    db.session.flush()
+    return True
+
+
+def emit_subscription_events(row: BillingSubscription, changes: dict[str, tuple[Any, Any]],
+                             invoice: dict | None, now: datetime | None = None) -> list[str]:
+    """Outbox events telling the owners about ``row``'s money state, in the derive's transaction
+    (tenant in scope), once per state (dedup key in the payload): ``subscription.past_due`` when
+    it moves into past due (key: when it became past due), ``subscription.recovered`` when it moves
+    from past due back to active (key: the past-due spell it leaves), ``subscription.trial_ending``
+    while trialing with ``trial_end`` within :data:`TRIAL_ENDING_WITHIN` (key: the trial end).
+    Payloads carry ``amount`` (minor units) and ``currency`` of the invoice, or ``trial_end``
+    (ISO 8601 UTC). Returns the kinds written."""
+    now = now or utcnow()
+    sub_id = row.stripe_subscription_id or ""
+    written: list[str] = []
+    old_status = changes["status"][0] if "status" in changes else row.status
+    money = {"amount": int((invoice or {}).get("amount_due") or 0),
+             "currency": str((invoice or {}).get("currency") or "usd").upper(), "subscription": sub_id}
+    if row.status in PAST_DUE_STATUSES and old_status not in PAST_DUE_STATUSES and row.past_due_since:
+        if _emit_once("subscription.past_due", f"subscription.past_due:{sub_id}:{row.past_due_since.isoformat()}",
+                      money):
+            written.append("subscription.past_due")
+    if row.status == "active" and old_status in PAST_DUE_STATUSES:
+        since = changes.get("past_due_since", (None, None))[0]
+        spell = since.isoformat() if isinstance(since, datetime) else (row.latest_invoice_id or "")
+        if _emit_once("subscription.recovered", f"subscription.recovered:{sub_id}:{spell}", money):
+            written.append("subscription.recovered")
+    if row.status == "trialing" and row.trial_end is not None and now < row.trial_end <= now + TRIAL_ENDING_WITHIN:
+        if _emit_once("subscription.trial_ending", f"subscription.trial_ending:{sub_id}:{row.trial_end.isoformat()}",
+                      {"subscription": sub_id, "trial_end": row.trial_end.isoformat()}):
+            written.append("subscription.trial_ending")
+    return written
+
+
 def derive_subscription(subscription_id: str, gateway: StripeBilling | None = None) -> DeriveResult:
     """Re-fetch subscription ``subscription_id`` (and its latest invoice) from Stripe and upsert
     its business's row. Works with or without a tenant in scope (finds the business by the
-    Stripe ids or ``metadata.tenant_id``); flushes.
+    Stripe ids or ``metadata.tenant_id``); flushes. Writes the owners' money outbox events
+    (:func:`emit_subscription_events`) in the same transaction.
 
     Raises:
         BillingGatewayError: Stripe could not be reached or refused.
@@ -179,10 +228,12 @@ def derive_subscription(subscription_id: str, gateway: StripeBilling | None = No
             db.session.add(row)
             changes = apply_subscription(row, sub, invoice)
             db.session.flush()
+            emit_subscription_events(row, changes, invoice)
         return DeriveResult(tenant_id, changes)
     with tenant_scope(row.tenant_id):
         changes = apply_subscription(row, sub, invoice)
         db.session.flush()
+        emit_subscription_events(row, changes, invoice)
     if changes:
         log.info("subscription derived", extra={"tenant": str(row.tenant_id), "subscription": subscription_id,
                                                 "changes": {k: [str(a), str(b)] for k, (a, b) in changes.items()}})

@@ -316,6 +316,8 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
                 from app.formatting import format_money
 
                 ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
+            if kind in MONEY_BOOKING_TYPES and payload.get("reason"):
+                ctx["reason"] = str(payload["reason"])
             skip = {registry.EMAIL} if skip_email or audience in nt.legacy_email else set()
             for uid in people:
                 results.append(notify(user_id=uid, type_key=type_key, audience=audience, context=ctx,
@@ -371,10 +373,62 @@ def _after_commit(results: Iterable[Notified]) -> int:
     return count
 
 
+#: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
+#: customer's notification type.
+MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
+                                       "refund.issued": "refund_issued"}
+#: Subscription outbox events (written by :mod:`app.billing.service`) -> the owners' notification type.
+SUBSCRIPTION_TYPES: dict[str, str] = {"subscription.past_due": "subscription_past_due",
+                                      "subscription.recovered": "subscription_recovered",
+                                      "subscription.trial_ending": "trial_ending"}
+
+#: Subscription events the billing webhook path already emails (dunning per failed attempt,
+#: "payment received" on recovery): the fan-out adds the center / push side only.
+BILLING_EMAILED = frozenset({"subscription.past_due", "subscription.recovered"})
+
+
+def owner_user_ids() -> list[uuid.UUID]:
+    """Accounts of the business's owners (by membership), in a stable order. Tenant in scope."""
+    from app.tenants.models import Membership, Role
+
+    ids = db.session.scalars(sa.select(Membership.user_id).where(Membership.role == Role.OWNER.value)
+                             .order_by(Membership.created_at))
+    return list(dict.fromkeys(ids))
+
+
+def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID,
+                  now: datetime | None = None) -> list[Notified]:
+    """Fan a subscription event (:data:`SUBSCRIPTION_TYPES`) out to the business's owners
+    (tenant in scope); flushes. Payload: ``amount`` (minor units) and ``currency`` of the
+    invoice, or ``trial_end`` (ISO 8601). Once per event and owner; no email for
+    :data:`BILLING_EMAILED` (the billing path sends it)."""
+    from app.formatting import format_money
+    from app.notifications.emails import local
+    from app.notifications.service import _tenant_link
+    from app.tenants.models import Tenant
+
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return []
+    type_key = SUBSCRIPTION_TYPES[kind]
+    ctx: dict[str, str] = {"business": tenant.name, "amount": "", "date": ""}
+    if payload.get("amount") is not None:
+        ctx["amount"] = format_money(int(payload["amount"]), str(payload.get("currency") or "USD"))  # type: ignore[arg-type]
+    if payload.get("trial_end"):
+        ctx["date"] = local(datetime.fromisoformat(str(payload["trial_end"])), tenant.timezone or "UTC", "%d %b %Y")
+    url = _tenant_link(tenant, "/dashboard/billing")
+    skip = {registry.EMAIL} if kind in BILLING_EMAILED else set()
+    return [notify(user_id=uid, type_key=type_key, audience="owner", context=ctx, tenant_id=tenant_id,
+                   subject_key=f"subscription:{payload.get('subscription') or ''}", url=url,
+                   source_key=f"event:{event_id}:{type_key}", skip_channels=skip, now=now)
+            for uid in owner_user_ids()]
+
+
 def fanout_event(tenant_id: str, event_id: str) -> int:
     """Job: notify the people an outbox event concerns; returns how many deliveries were queued.
 
-    Booking events (``booking.*``) and chat messages (``chat.message_created`` with
+    Booking events (``booking.*``), money events (:data:`MONEY_BOOKING_TYPES` to the booking's
+    customer, :data:`SUBSCRIPTION_TYPES` to the business's owners) and chat messages (``chat.message_created`` with
     ``conversation_id``, ``message_id``, ``sender_name``, ``preview``, ``recipient_user_ids``,
     ``url``). Idempotent: a second run for the same event notifies nobody again.
     """
@@ -393,6 +447,11 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
             # The payments path emails the customer about it; this adds the center / push side.
             return notify_booking(event_id, event.kind, payload, type_audiences=[("refund_issued", ("customer",))],
                                   skip_email=True)
+        if event.kind in MONEY_BOOKING_TYPES and payload.get("booking_id"):
+            return notify_booking(event_id, event.kind, payload,
+                                  type_audiences=[(MONEY_BOOKING_TYPES[event.kind], ("customer",))])
+        if event.kind in SUBSCRIPTION_TYPES:
+            return notify_owners(event_id, event.kind, payload, event.tenant_id)
         if event.kind == "chat.message_created":
             facts = _chat_facts(payload)
             if facts is None:

@@ -371,7 +371,9 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
     order-safe): the payment's status; ledger rows for the payment, Plaza's fee and every
     refund; an ``awaiting_payment`` booking confirmed on success; a success for a booking
     whose hold already ended (never paid, now cancelled) refunded in full once, with an
-    outbox event to tell the customer.
+    outbox event to tell the customer. Money outbox events for the customer's notifications,
+    once each (:func:`emit_money_event`): ``payment.received`` per intent, ``payment.failed``
+    per failed charge, ``refund.issued`` per refund.
     """
     payment = db.session.scalar(sa.select(BookingPayment).where(
         BookingPayment.payment_intent_id == payment_intent_id).with_for_update())
@@ -391,6 +393,10 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
         record_ledger(kind="payment", amount=received, currency=booking.currency, key=f"pi:{pi['id']}:payment",
                       booking_id=booking.id, payment_intent=pi["id"], charge=charge_id,
                       description="Booking payment")
+        if booking.status != BookingStatus.CANCELLED.value or _was_paid(booking.id):
+            # (a late success on a cancelled booking is refunded and told by ``payment.late_refund``)
+            emit_money_event("payment.received", f"payment.received:{pi['id']}", booking_id=str(booking.id),
+                             payment_intent=pi["id"], amount=received)
         if payment.application_fee_amount:
             record_ledger(kind="application_fee", amount=-payment.application_fee_amount, currency=booking.currency,
                           key=f"pi:{pi['id']}:application_fee", booking_id=booking.id, payment_intent=pi["id"],
@@ -402,6 +408,12 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
             outcome = "confirmed"
         elif booking.status == BookingStatus.CANCELLED.value and not _was_paid(booking.id):
             outcome = _refund_late_success(booking, payment, pi)
+    error = pi.get("last_payment_error") or {}
+    if pi["status"] == "requires_payment_method" and error:
+        attempt = error.get("charge") or error.get("code") or "unknown"
+        emit_money_event("payment.failed", f"payment.failed:{pi['id']}:{attempt}", booking_id=str(booking.id),
+                         payment_intent=pi["id"], amount=int(pi["amount"]),
+                         reason=str(error.get("message") or error.get("code") or "the card was declined"))
     if pi["status"] in ("succeeded", "requires_capture"):
         for refund in get_payments().list_refunds(pi["id"]):
             _ledger_refund(booking, refund, "Refund")
@@ -417,7 +429,7 @@ def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) ->
         refund = get_payments().create_refund(payment_intent=pi["id"], amount=amount,
                                               metadata={**_metadata(booking, "late_success")},
                                               idempotency_key=f"pi:{pi['id']}:late-refund")
-        _ledger_refund(booking, refund, "Refund: paid after the hold ended")
+        _ledger_refund(booking, refund, "Refund: paid after the hold ended", notify=False)
     key = f"payment.late_refund:{pi['id']}"
     exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
         OutboxEvent.kind == "payment.late_refund", OutboxEvent.payload["payment_intent"].astext == pi["id"]))
@@ -428,12 +440,38 @@ def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) ->
     return "late_refund"
 
 
-def _ledger_refund(booking: Booking, refund: dict, description: str) -> None:
+def _ledger_refund(booking: Booking, refund: dict, description: str, notify: bool = True) -> None:
     if refund.get("status") in ("failed", "canceled"):
         return
     record_ledger(kind="refund", amount=-int(refund["amount"]), currency=booking.currency,
                   key=f"refund:{refund['id']}", booking_id=booking.id, payment_intent=refund.get("payment_intent"),
                   refund=refund["id"], charge=refund.get("charge"), description=description)
+    if notify and not _late_refund_told(refund.get("payment_intent")):
+        emit_money_event("refund.issued", f"refund.issued:{refund['id']}", booking_id=str(booking.id),
+                         payment_intent=refund.get("payment_intent"), refund=refund["id"],
+                         amount=int(refund["amount"]))
+
+
+def _late_refund_told(payment_intent_id: str | None) -> bool:
+    """Whether the customer is already told about this intent's refund by ``payment.late_refund``."""
+    if not payment_intent_id:
+        return False
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == "payment.late_refund", OutboxEvent.payload["payment_intent"].astext == payment_intent_id)))
+
+
+def emit_money_event(kind: str, key: str, **payload: object) -> bool:
+    """Write outbox event ``kind`` (``payment.received``, ``payment.failed``, ``refund.issued``…)
+    in the current transaction unless one with the same dedup ``key`` exists for the tenant in
+    scope; ``payload`` (primitives: ids, ``amount`` in minor units, ``reason``) is stored with
+    ``key``. Returns True when written. Flushes."""
+    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == kind, OutboxEvent.payload["key"].astext == key))
+    if exists:
+        return False
+    db.session.add(OutboxEvent(kind=kind, payload={**payload, "key": key}))
+    db.session.flush()
+    return True
 
 
 def _sync_fee_intent(payment_intent_id: str) -> SyncResult:

@@ -28,6 +28,19 @@ def _logged_in_page(new_page, app, email: str, url: str, rt: str):
     return page
 
 
+
+def _wait_for_websocket(page, timeout: float = 15.0) -> None:
+    """Poll (with CDP evaluation, which the page's CSP does not block) until the socket upgraded."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate("() => window.plazaChatSocket && window.plazaChatSocket.io.engine.transport.name") == "websocket":
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the chat socket never upgraded to WebSocket")
+
+
 def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, new_page, screenshot_dir):
     apex = chat_server.url()
     host = chat_server.url("bella.localhost")
@@ -40,7 +53,7 @@ def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, n
     staff.click("a[data-chat-link]")
     for page in (customer, staff):
         page.wait_for_selector("#chat[data-live='on']")
-        page.wait_for_function("window.plazaChatSocket.io.engine.transport.name === 'websocket'")  # upgraded
+        _wait_for_websocket(page)  # upgraded from long-polling
     # presence both ways
     staff.wait_for_selector("#chat-presence[data-online='yes']")
     customer.wait_for_selector("#chat-presence[data-online='yes']")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("chat", __name__)
 
-from app.blueprints.chat import views  # noqa: E402,F401
+from app.blueprints.chat import inbox, views  # noqa: E402,F401
