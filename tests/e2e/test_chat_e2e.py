@@ -5,28 +5,8 @@ read receipts, and a hostile message shown as text."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.integration.chat_fixtures import WebProcess, session_cookie, world  # noqa: F401
-
-
-@pytest.fixture
-def chat_server(services):
-    """One web process (one gthread worker, so polling and WebSocket share it)."""
-    server = WebProcess(services)
-    yield server
-    server.stop()
-
-
-def _logged_in_page(new_page, app, email: str, url: str, rt: str):
-    page = new_page()
-    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email, rt=rt), "url": url}])
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.problems = problems
-    return page
-
+from tests.integration.chat_fixtures import chat_server, world  # noqa: F401
+from tests.integration.chat_fixtures import logged_in_page as _logged_in_page
 
 
 def _wait_for_websocket(page, timeout: float = 15.0) -> None:

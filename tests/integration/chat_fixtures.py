@@ -306,3 +306,23 @@ class FailoverProxy:
         """Stop listening."""
         if self._server is not None:
             self._server.close()
+
+
+@pytest.fixture
+def chat_server(services):
+    """One web process (one gthread worker, so polling and WebSocket share it)."""
+    server = WebProcess(services)
+    yield server
+    server.stop()
+
+
+def logged_in_page(new_page, app, email: str, url: str, rt: str):
+    """A browser page carrying ``email``'s session for ``url``; ``page.problems`` collects console
+    errors and uncaught page errors."""
+    page = new_page()
+    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email, rt=rt), "url": url}])
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    return page

@@ -110,30 +110,30 @@ def bulk() -> Response:
     return _back(_tab())
 
 
+def _act_on_one(notification_id: str, act) -> Response:
+    """Apply ``act(user_id, [id])`` to one of the current user's notifications (another
+    person's answers 404), commit, refresh the badge and go back."""
+    item = center.get_notification(current_user.id, parse_uuid(notification_id))
+    if item is None:
+        abort(404)
+    act(current_user.id, [item.id])
+    db.session.commit()
+    center.push_badge(current_user.id)
+    return _back(_tab())
+
+
 @bp.post("/notifications/<notification_id>/read")
 @login_required
 def read(notification_id: str) -> Response:
     """Mark one notification read (someone else's answers 404)."""
-    item = center.get_notification(current_user.id, parse_uuid(notification_id))
-    if item is None:
-        abort(404)
-    center.mark_read(current_user.id, [item.id])
-    db.session.commit()
-    center.push_badge(current_user.id)
-    return _back(_tab())
+    return _act_on_one(notification_id, center.mark_read)
 
 
 @bp.post("/notifications/<notification_id>/archive")
 @login_required
 def archive(notification_id: str) -> Response:
     """Archive one notification (someone else's answers 404)."""
-    item = center.get_notification(current_user.id, parse_uuid(notification_id))
-    if item is None:
-        abort(404)
-    center.archive(current_user.id, [item.id])
-    db.session.commit()
-    center.push_badge(current_user.id)
-    return _back(_tab())
+    return _act_on_one(notification_id, center.archive)
 
 
 def _safe_target(url: str) -> str:
