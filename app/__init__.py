@@ -78,24 +78,31 @@ def register_extensions(app: Flask) -> None:
     install_guard()
     production = app.extensions["plaza_settings"].is_production
     domain = app.config["PLATFORM_DOMAIN"]
+    csp = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "connect-src": f"'self' ws://{domain}:* ws://*.{domain}:* wss://{domain} wss://*.{domain}",
+        "frame-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        # Signup at the apex redirects to the new business's subdomain.
+        "form-action": f"'self' http://*.{domain}:* https://*.{domain}",
+        "frame-ancestors": "'none'",
+    }
+    from app.payments.gateway import stripe_csp_sources
+
+    with app.app_context():
+        for directive, sources in stripe_csp_sources().items():
+            csp[directive] = " ".join([csp[directive], *sources])
     Talisman(
         app,
         force_https=False,
         strict_transport_security=production,
         session_cookie_secure=production,
         frame_options="DENY",
-        content_security_policy={
-            "default-src": "'self'",
-            "script-src": "'self'",
-            "style-src": "'self'",
-            "img-src": "'self' data:",
-            "connect-src": f"'self' ws://{domain}:* ws://*.{domain}:* wss://{domain} wss://*.{domain}",
-            "object-src": "'none'",
-            "base-uri": "'self'",
-            # Signup at the apex redirects to the new business's subdomain.
-            "form-action": f"'self' http://*.{domain}:* https://*.{domain}",
-            "frame-ancestors": "'none'",
-        },
+        content_security_policy=csp,
         referrer_policy="strict-origin-when-cross-origin",
     )
 

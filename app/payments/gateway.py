@@ -125,10 +125,17 @@ class StripePayments:
         """The PaymentIntent's current state."""
         return _call(self.client.v1.payment_intents.retrieve, payment_intent_id)
 
-    def confirm_payment_intent(self, payment_intent_id: str, *, payment_method: str, idempotency_key: str) -> dict:
-        """Attach ``payment_method`` and confirm (server-side confirmation, used by the test-card
-        pay button; with Stripe.js the browser confirms instead)."""
-        _call(self.client.v1.payment_intents.update, payment_intent_id, {"payment_method": payment_method},
+    def confirm_payment_intent(self, payment_intent_id: str, *, payment_method: str, idempotency_key: str,
+                               customer: str | None = None) -> dict:
+        """Set ``payment_method`` (and its ``customer``, needed when the card was saved on one)
+        and confirm server-side: the test-card button, and the card form after Stripe.js saved
+        the card with a SetupIntent. A bank that asks for authentication leaves the intent in
+        ``requires_action`` for Stripe.js ``confirmCardPayment``.
+        (https://docs.stripe.com/payments/save-during-payment, "finalize payments on the server")"""
+        params: dict[str, Any] = {"payment_method": payment_method}
+        if customer:
+            params["customer"] = customer
+        _call(self.client.v1.payment_intents.update, payment_intent_id, params,
               {"idempotency_key": idempotency_key + ":pm"})
         return _call(self.client.v1.payment_intents.confirm, payment_intent_id, {},
                      {"idempotency_key": idempotency_key + ":confirm"})
@@ -293,6 +300,39 @@ def test_payments_allowed() -> bool:
         return raw.lower() in {"1", "true", "yes", "on"}
     return (setting("STRIPE_MODE") == "local" or bool(setting("STRIPE_API_BASE"))
             or setting("STRIPE_SECRET_KEY").startswith("sk_test_"))
+
+
+DEFAULT_STRIPE_JS = "https://js.stripe.com/v3/"
+
+
+def stripe_js_url() -> str:
+    """Where the pay step loads Stripe.js from (``STRIPE_JS_URL``, default Stripe's own; tests
+    point it at localstripe's stand-in, ``<localstripe>/js.stripe.com/v3/``)."""
+    return setting("STRIPE_JS_URL") or DEFAULT_STRIPE_JS
+
+
+def card_form_enabled() -> bool:
+    """True when the pay step shows the Stripe.js card form (``STRIPE_PUBLISHABLE_KEY`` and
+    ``STRIPE_SECRET_KEY`` both set)."""
+    return payments_enabled() and bool(setting("STRIPE_PUBLISHABLE_KEY"))
+
+
+def stripe_csp_sources() -> dict[str, list[str]]:
+    """Content-Security-Policy sources Stripe.js needs on Plaza's pages, by directive, when the
+    card form is on (https://docs.stripe.com/security/guide#content-security-policy); empty
+    otherwise. A non-default ``STRIPE_JS_URL`` (localstripe) adds its own origin, which its
+    stand-in script also calls."""
+    if not card_form_enabled():
+        return {}
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(stripe_js_url())
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if stripe_js_url() == DEFAULT_STRIPE_JS:
+        return {"script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+                "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+                "connect-src": ["https://api.stripe.com"]}
+    return {"script-src": [origin], "frame-src": [origin], "connect-src": [origin]}
 
 
 def get_payments() -> StripePayments:

@@ -289,6 +289,39 @@ def hold_active(payment: BookingPayment, now: datetime | None = None) -> bool:
     return payment.hold_expires_at is None or (now or utcnow()) < payment.hold_expires_at
 
 
+def _payable(booking: Booking, now: datetime | None = None) -> BookingPayment:
+    """The booking's payment while it can still be paid (awaiting payment, hold running).
+
+    Raises:
+        PaymentUnavailable: nothing to pay, the hold ran out, or the booking moved on.
+    """
+    payment = booking_payment(booking.id)
+    if payment is None or (payment.payment_intent_id is None and payment.setup_intent_id is None):
+        raise PaymentUnavailable("There is nothing to pay for this booking.")
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value or not hold_active(payment, now):
+        raise PaymentUnavailable("The time we held for you has run out. Please book again.")
+    return payment
+
+
+def _charge_saved_card(booking: Booking, payment: BookingPayment, payment_method: str) -> None:
+    """Confirm the booking's PaymentIntent server-side with ``payment_method`` (idempotency key
+    per booking and card), then sync it. A declined card syncs the failure and raises.
+
+    Raises:
+        PaymentUnavailable: Stripe refused the payment; the message says why.
+    """
+    if not payment.payment_intent_id:
+        return
+    try:
+        get_payments().confirm_payment_intent(payment.payment_intent_id, payment_method=payment_method,
+                                              customer=payment.customer_stripe_id,
+                                              idempotency_key=f"booking:{booking.id}:confirm:{payment_method}")
+    except GatewayError as exc:
+        sync_payment_intent(payment.payment_intent_id)
+        raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
+    sync_payment_intent(payment.payment_intent_id)
+
+
 def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "pm_card_visa",
                        now: datetime | None = None) -> BookingPayment:
     """Confirm the booking's PaymentIntent server-side with a Stripe test payment method, then
@@ -298,28 +331,102 @@ def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "
         PaymentUnavailable: the hold expired, the booking is no longer awaiting payment, or
             Stripe refused the payment (e.g. a declined card).
     """
-    payment = booking_payment(booking.id)
-    if payment is None or (payment.payment_intent_id is None and payment.setup_intent_id is None):
-        raise PaymentUnavailable("There is nothing to pay for this booking.")
-    if booking.status != BookingStatus.AWAITING_PAYMENT.value or not hold_active(payment, now):
-        raise PaymentUnavailable("The time we held for you has run out. Please book again.")
+    payment = _payable(booking, now)
+    if payment.setup_intent_id and payment.payment_method_id is None:
+        try:
+            si = get_payments().confirm_setup_intent(
+                payment.setup_intent_id, payment_method=payment_method,
+                idempotency_key=f"booking:{booking.id}:setup-confirm:{payment_method}")
+        except GatewayError as exc:
+            raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
+        sync_setup_intent(si)
+        payment_method = payment.payment_method_id or payment_method
+    _charge_saved_card(booking, payment, payment_method)
+    return payment
+
+
+#: SetupIntent statuses in which the browser can still confirm it with a card.
+OPEN_SETUP_STATUSES = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
+
+
+def card_setup_secret(booking: Booking, now: datetime | None = None) -> str:
+    """The ``client_secret`` of the SetupIntent the pay step's card form confirms in the
+    browser with Stripe.js (``stripe.confirmCardSetup``), so card numbers never touch Plaza.
+
+    Reuses the booking's SetupIntent while it is open; after it succeeded with a card that was
+    then declined, or was cancelled, creates a fresh one (idempotency key per replaced intent).
+    Creates the booking's Stripe Customer when there is none (the card is saved on it, for
+    the fees the policy may charge later: ``usage=off_session``). Flushes.
+
+    Raises:
+        PaymentUnavailable: the booking cannot be paid any more, or Stripe is unreachable.
+    """
+    payment = _payable(booking, now)
     gateway = get_payments()
     try:
-        if payment.setup_intent_id and payment.payment_method_id is None:
-            si = gateway.confirm_setup_intent(payment.setup_intent_id, payment_method=payment_method,
-                                              idempotency_key=f"booking:{booking.id}:setup-confirm:{payment_method}")
-            sync_setup_intent(si)
-            payment_method = payment.payment_method_id or payment_method
-        if payment.payment_intent_id:
-            gateway.confirm_payment_intent(payment.payment_intent_id, payment_method=payment_method,
-                                           idempotency_key=f"booking:{booking.id}:confirm:{payment_method}")
+        previous = gateway.retrieve_setup_intent(payment.setup_intent_id) if payment.setup_intent_id else None
+        if previous is not None and previous["status"] in OPEN_SETUP_STATUSES and previous.get("client_secret"):
+            return previous["client_secret"]
+        if payment.customer_stripe_id is None:
+            customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+            assert customer is not None
+            payment.customer_stripe_id = gateway.create_customer(
+                email=customer.email, name=customer.name, idempotency_key=f"booking:{booking.id}:customer")["id"]
+        key = f"booking:{booking.id}:setup" + (f":after:{previous['id']}" if previous else "")
+        si = gateway.create_setup_intent(customer=payment.customer_stripe_id, metadata=_metadata(booking, "card"),
+                                         idempotency_key=key)
     except GatewayError as exc:
-        if payment.payment_intent_id:
-            sync_payment_intent(payment.payment_intent_id)
-        raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
-    if payment.payment_intent_id:
+        raise PaymentUnavailable("We couldn't start the card form. Please try again in a moment.") from exc
+    payment.setup_intent_id = si["id"]
+    payment.payment_method_id = None
+    db.session.flush()
+    return si["client_secret"]
+
+
+@dataclass(frozen=True)
+class CardStep:
+    """Where a card payment stands after :func:`pay_with_saved_card`: ``done`` (the booking
+    is paid), or not yet with ``client_secret`` of the PaymentIntent for Stripe.js
+    ``confirmCardPayment`` to run the bank's authentication (3-D Secure, SCA)."""
+
+    done: bool
+    client_secret: str | None = None
+
+
+def pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated: bool = False,
+                        now: datetime | None = None) -> CardStep:
+    """Finish the pay step after the browser saved the customer's card on ``setup_intent_id``:
+    save the card on the booking's payment, charge the amount due with it server-side, and
+    return :class:`CardStep`. With ``authenticated`` (Stripe.js has just run the bank's
+    authentication) the intent is only re-read, never confirmed again. Safe to repeat: Stripe
+    calls carry idempotency keys and state is derived from Stripe's objects.
+
+    Raises:
+        PaymentUnavailable: the hold ran out, the form is stale (another SetupIntent), the card
+            was not saved, the bank declined or authentication failed; the message says which.
+    """
+    payment = _payable(booking, now)
+    if not setup_intent_id or setup_intent_id != payment.setup_intent_id:
+        raise PaymentUnavailable("This card form has expired. Please enter your card again.")
+    gateway = get_payments()
+    try:
+        si = gateway.retrieve_setup_intent(setup_intent_id)
+    except GatewayError as exc:
+        raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
+    if si.get("status") != "succeeded":
+        raise PaymentUnavailable("Your card was not saved. Please check the details or use another card.")
+    sync_setup_intent(si)
+    if payment.payment_intent_id is None:
+        return CardStep(done=True)
+    if authenticated:
         sync_payment_intent(payment.payment_intent_id)
-    return payment
+    elif payment.status in ("requires_payment_method", "requires_confirmation"):
+        _charge_saved_card(booking, payment, payment.payment_method_id or "")
+    if payment.status == "succeeded":
+        return CardStep(done=True)
+    if payment.status == "requires_action":
+        return CardStep(done=False, client_secret=payment.client_secret)
+    raise PaymentUnavailable("Your bank did not approve the payment. Please try again or use another card.")
 
 
 def sync_setup_intent(si: dict) -> str:

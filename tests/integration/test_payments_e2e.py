@@ -46,7 +46,9 @@ def paid_server(services, localstripe) -> Iterator[int]:  # noqa: F811
     port = _free_port()
     env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
            "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_plaza",
-           "STRIPE_API_BASE": localstripe, "STRIPE_CONNECT": "local"}
+           "STRIPE_API_BASE": localstripe, "STRIPE_CONNECT": "local",
+           # the card form runs localstripe's stand-in for Stripe.js (same API: elements, confirmCardSetup…)
+           "STRIPE_PUBLISHABLE_KEY": "pk_test_plaza", "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}",
                              "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
     deadline = _time.monotonic() + 30
@@ -88,6 +90,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"payments-{name}.png"), full_page=True)
 
 
+def type_card(page, number: str) -> None:
+    """Type a card into the pay step's card form (localstripe's Stripe.js stand-in renders
+    plain inputs where Stripe's iframe would be)."""
+    for field, value in (("number", number), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123"),
+                         ("postal_code", "2100")):
+        page.fill(f"#card-element input[placeholder={field}]", value)
+
+
 def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_on, paid_server,  # noqa: F811
                                                                      page_factory, mailbox):  # noqa: F811
     biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=20),
@@ -106,8 +116,9 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     page.click("button[value=confirm]")
     page.wait_for_url("**/pay/**")
     assert "150.00 kr." in page.inner_text("#pay")
+    type_card(page, "4242424242424242")
     shot(page, "2-pay-step")
-    page.click("#pay button[type=submit]")
+    page.click("#card-submit")
     page.wait_for_url("**/booked/**")
     (bid,) = [b.id for b in _bookings(biz)]
     assert state(biz, bid)[0] == "confirmed"
@@ -158,3 +169,32 @@ def test_hold_expires_and_the_slot_is_offered_again(ctx, stripe_on, paid_server,
     shot(other, "6-slot-free-after-hold-expired")
     page.reload()
     assert "cancelled" in page.inner_text("main").lower()
+
+
+def test_card_declined_then_paid_with_bank_authentication(ctx, stripe_on, paid_server, page_factory):  # noqa: F811
+    """A declined card says so inline and keeps the hold; another card that needs 3-D Secure
+    is authenticated in the bank's dialog and the booking is confirmed."""
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    base = f"http://bella.localhost:{paid_server}"
+    page = page_factory()
+    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(local_start(4, 11))}&tz=Europe/Copenhagen")
+    page.fill("input[name=name]", "Ann Customer")
+    page.fill("input[name=email]", "ann@example.com")
+    page.fill("input[name=phone]", "+45 20 30 40 50")
+    page.locator("form button[type=submit]").last.click()
+    page.click("button[value=confirm]")
+    page.wait_for_url("**/pay/**")
+    type_card(page, "4000000000000002")
+    page.click("#card-submit")
+    page.wait_for_selector("#card-errors:not([hidden])")
+    assert "declined" in page.inner_text("#card-errors").lower()
+    assert page.is_enabled("#card-submit")
+    shot(page, "7-card-declined")
+    (bid,) = [b.id for b in _bookings(biz)]
+    assert state(biz, bid)[:2] == ("awaiting_payment", [])
+    type_card(page, "4000002760003184")
+    page.click("#card-submit")
+    page.get_by_role("button", name="Complete authentication").click()  # saving the card
+    page.get_by_role("button", name="Complete authentication").click()  # paying with it
+    page.wait_for_url("**/booked/**")
+    assert state(biz, bid)[:2] == ("confirmed", [("application_fee", -1500), ("payment", 50000)])

@@ -5,8 +5,13 @@ to the login page): ``/dashboard/payments`` shows the Stripe connection, the mon
 each service's payment rule and the ledger; ``/dashboard/payments/ledger.csv`` exports it.
 
 Customer side (tenant host, signed manage token): ``/pay/<token>`` shows what is due, the
-policy and the time left on the hold; ``POST /pay/<token>`` pays (test mode: a Stripe test
-card confirmed server-side) and goes to the confirmation page.
+policy and the time left on the hold. With ``STRIPE_PUBLISHABLE_KEY`` the card form runs
+Stripe.js (``STRIPE_JS_URL``): ``POST /pay/<token>/card/setup`` hands it a SetupIntent's
+client secret, the browser saves the card with ``confirmCardSetup``, ``POST
+/pay/<token>/card/charge`` charges it server-side and, when the bank asks for
+authentication, answers the client secret for ``confirmCardPayment``; both answer JSON or
+``application/problem+json``. ``POST /pay/<token>`` (test mode) confirms with a Stripe test
+card server-side. Paid bookings go to the confirmation page.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import io
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -29,10 +34,18 @@ from app.catalog.service import list_services
 from app.extensions import db
 from app.formatting import currency_decimals
 from app.payments import service as payments
-from app.payments.gateway import LocalConnect, connect_mode, payments_enabled, test_payments_allowed
+from app.payments.gateway import (
+    LocalConnect,
+    card_form_enabled,
+    connect_mode,
+    payments_enabled,
+    setting,
+    stripe_js_url,
+    test_payments_allowed,
+)
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule, amount_due, describe, free_until
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
-from app.web import get_or_404, render_page, tenant_required, user_roles
+from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
 STAFF = frozenset(r.value for r in STAFF_ROLES)
@@ -211,7 +224,9 @@ def _pay_context(booking: Booking, token: str) -> dict:
             "free_until": free_until(policy, booking.starts_at),
             "hold_active": payment is not None and payments.hold_active(payment),
             "awaiting": booking.status == BookingStatus.AWAITING_PAYMENT.value,
-            "test_mode": test_payments_allowed(), "customer_tz": booking.customer_timezone}
+            "test_mode": test_payments_allowed(), "customer_tz": booking.customer_timezone,
+            "card_form": card_form_enabled(), "publishable_key": setting("STRIPE_PUBLISHABLE_KEY"),
+            "stripe_js_url": stripe_js_url()}
 
 
 @bp.get("/pay/<token>")
@@ -242,6 +257,54 @@ def pay_submit(token: str) -> Response:
                            **_pay_context(booking, token))
     db.session.commit()
     return redirect(url_for("storefront.booked", token=token), 303)
+
+
+@bp.post("/pay/<token>/card/setup")
+@tenant_required
+def card_setup(token: str) -> Response:
+    """JSON ``{"client_secret": …}`` of the SetupIntent the card form confirms with Stripe.js
+    (``{"redirect": url}`` once the booking no longer awaits payment); 409 problem when the
+    hold ran out or Stripe is unreachable."""
+    booking = _booking_or_404(token)
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value:
+        return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
+    try:
+        secret = payments.card_setup_secret(booking)
+    except payments.PaymentUnavailable as exc:
+        db.session.rollback()
+        return problem(409, "Payment not possible", exc.message)
+    db.session.commit()
+    return _no_store(jsonify(client_secret=secret))
+
+
+@bp.post("/pay/<token>/card/charge")
+@tenant_required
+def card_charge(token: str) -> Response:
+    """After Stripe.js saved the card: charge it. Body ``{"setup_intent": "seti_…",
+    "authenticated": bool}``; answers ``{"redirect": url}`` when paid, ``{"requires_action":
+    true, "client_secret": …}`` when the bank asks to authenticate, or a 409 problem saying why
+    the payment did not go through (the hold stays, the customer can try another card)."""
+    booking = _booking_or_404(token)
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value:  # paid already (a second click), or released
+        return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("setup_intent"), str):
+        return problem(400, "Bad request", "Send a JSON object with the saved card's setup_intent id.")
+    try:
+        step = payments.pay_with_saved_card(booking, body["setup_intent"],
+                                            authenticated=body.get("authenticated") is True)
+    except payments.PaymentUnavailable as exc:
+        db.session.commit()  # keep the synced payment state
+        return problem(409, "Payment not completed", exc.message)
+    db.session.commit()
+    if step.done:
+        return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
+    return _no_store(jsonify(requires_action=True, client_secret=step.client_secret))
+
+
+def _no_store(resp: Response) -> Response:
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 # --------------------------------------------------------------------------- template helpers
