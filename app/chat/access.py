@@ -3,15 +3,20 @@
 For a booking's conversation: the business's staff (owner, manager, staff) on its host,
 and the booking's customer — by the manage link, or logged in with the account linked to
 the customer record (or with its verified email). Works in the tenant in scope.
+
+A *guest* is the customer of one booking known only by its manage link (no account): a
+:class:`BookingGuest`, taking part in that booking's conversation and no other, while the
+booking is not cancelled.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.booking.models import Booking, Customer
+from app.booking.models import Booking, BookingStatus, Customer
 from app.chat.models import Conversation
 from app.chat.service import BOOKING, CUSTOMER, STAFF, Principal
 from app.extensions import db
@@ -71,3 +76,69 @@ def conversation_principal(conv: Conversation, user: User, *, as_staff: bool) ->
         return Principal(STAFF, user_id=user.id, name=user.name or user.email) if (
             as_staff and is_staff(user.id)) else None
     return booking_principal(booking, user, as_staff=as_staff)
+
+
+# --------------------------------------------------------------------------- guests (manage link)
+
+
+@dataclass(frozen=True)
+class BookingGuest:
+    """The customer of one booking, authorised by its manage link: ``tenant_id`` and
+    ``booking_id`` name the only conversation they may reach; ``customer_id`` is their
+    participant identity (and rate-limit bucket)."""
+
+    tenant_id: uuid.UUID
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+
+
+def guest_may_chat(booking: Booking) -> bool:
+    """True when the booking's guest may (still) chat live: the booking is not cancelled."""
+    return booking.status != BookingStatus.CANCELLED.value
+
+
+def guest_from_token(token: object) -> BookingGuest | None:
+    """The guest a manage-link ``token`` authorises in the tenant in scope, or ``None`` to refuse:
+    not a non-empty string, a bad or expired signature, a token made for another tenant's
+    booking (the same lookup as the manage page, :func:`app.booking.service.booking_from_manage_token`),
+    a missing booking, or a cancelled one."""
+    from app.booking.service import booking_from_manage_token
+
+    if not isinstance(token, str) or not token or len(token) > 1024:
+        return None
+    booking = booking_from_manage_token(token)
+    if booking is None or not guest_may_chat(booking):
+        return None
+    return BookingGuest(booking.tenant_id, booking.id, booking.customer_id)
+
+
+def guest_booking(guest: BookingGuest) -> Booking | None:
+    """The guest's booking in the tenant in scope while they may still chat (``None`` once it
+    is cancelled or gone, or when another tenant is in scope)."""
+    booking = db.session.scalar(sa.select(Booking).where(Booking.id == guest.booking_id))
+    if booking is None or booking.tenant_id != guest.tenant_id or not guest_may_chat(booking):
+        return None
+    return booking
+
+
+def guest_principal(conv: Conversation, guest: BookingGuest) -> Principal | None:
+    """How ``guest`` takes part in ``conv``: as the customer when ``conv`` is *their* booking's
+    conversation and the booking is still open to chat; ``None`` (refuse) for any other
+    conversation."""
+    if conv.subject_type != BOOKING or conv.subject_id != guest.booking_id or conv.tenant_id != guest.tenant_id:
+        return None
+    booking = guest_booking(guest)
+    if booking is None or booking.customer_id != guest.customer_id:
+        return None
+    return customer_principal(booking)
+
+
+def guests_refused(guests: list[BookingGuest]) -> set[uuid.UUID]:
+    """Booking ids among ``guests`` (all of the tenant in scope) whose guests may no longer chat:
+    cancelled or gone. One query."""
+    ids = {g.booking_id for g in guests}
+    if not ids:
+        return set()
+    open_ids = set(db.session.scalars(sa.select(Booking.id).where(
+        Booking.id.in_(ids), Booking.status != BookingStatus.CANCELLED.value)))
+    return ids - open_ids

@@ -1,9 +1,16 @@
 """Socket.IO event handlers: authentication, tenant scope, rooms, messages, receipts,
 presence, typing, and the watchdog that closes sockets of ended sessions.
 
-Every client event goes through :func:`tenant_event`, which re-checks the logged-in user
-(Flask-Login reloads them from the socket's session on every event, so a changed password
-or a suspension ends access at once), puts the tenant in scope and cleans the DB session.
+A socket acts for one *actor*: a logged-in account (authenticated from the session), or the
+guest of one booking (no account: the booking's manage token in the Socket.IO ``auth``
+payload, ``{"manage_token": "<token>"}``, never in the URL). A guest socket is accepted only
+on the booking's business host, joins no user or staff room, and may join only that
+booking's conversation; everything else answers like a missing room.
+
+Every client event goes through :func:`tenant_event`, which re-checks the actor (Flask-Login
+reloads a user from the socket's session on every event, so a changed password or a
+suspension ends access at once; a guest's booking is re-read, so a cancellation ends it),
+puts the tenant in scope and cleans the DB session.
 
 Client -> server (each answers through the Socket.IO acknowledgement with ``{"ok": bool, …}``):
 ``join {conversation_id, tenant_id?, last_seq}`` -> ``{ok, participant_id, role, messages[],
@@ -44,7 +51,7 @@ from app.realtime import broadcast, presence
 from app.realtime.emit import conversation_room, staff_room, user_room
 from app.realtime.server import origin_allowed
 from app.redis_client import get_redis
-from app.tenants.context import reset_tenant, set_tenant
+from app.tenants.context import reset_tenant, set_tenant, tenant_scope
 from app.tenants.errors import TenantNotFound
 from app.tenants.models import Tenant
 from app.tenants.resolve import resolve_host
@@ -55,6 +62,7 @@ log = logging.getLogger("plaza.realtime")
 #: Seconds between two watchdog sweeps (sockets of ended sessions close within ~2 sweeps).
 SWEEP_SECONDS = 1.5
 REFUSED = {"ok": False, "error": "not_found"}
+UNAUTHORIZED = {"ok": False, "error": "unauthorized"}
 
 
 @dataclass
@@ -69,14 +77,17 @@ class Joined:
 
 @dataclass
 class SocketInfo:
-    """What this process knows about one of its sockets."""
+    """What this process knows about one of its sockets, and for which actor: an account
+    (``user_id``, ``session_version``, ``rt``) or, when ``guest`` is set, the guest of one
+    booking (``user_id`` ``None``)."""
 
-    user_id: uuid.UUID
+    user_id: uuid.UUID | None
     session_version: int
     host_tenant_id: uuid.UUID | None
     rt: str | None
     connected_at: float
     joined: dict[str, Joined] = field(default_factory=dict)
+    guest: access.BookingGuest | None = None
 
 
 _sockets: dict[str, SocketInfo] = {}
@@ -95,11 +106,14 @@ def local_sockets() -> dict[str, SocketInfo]:
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
-    """Authenticate from the session (Flask-Login), check the Origin, resolve the host, join
-    the user's room (and the staff room on a business's host where they are staff).
+    """Check the Origin, resolve the host, then authenticate the actor: with
+    ``auth = {"manage_token": …}`` the guest of that booking (see :func:`_guest_socket`; no
+    rooms yet), else the session's user (Flask-Login), who joins their user room (and the
+    staff room on a business's host where they are staff).
 
     Raises:
-        ConnectionRefusedError: foreign Origin, unknown host, no (valid) session.
+        ConnectionRefusedError: foreign Origin, unknown host, no (valid) session, or a manage
+            token that is invalid, of another business, or of a cancelled booking.
     """
     try:
         if not origin_allowed(request.headers.get("Origin"), request.environ):
@@ -110,6 +124,12 @@ def on_connect(auth: Any = None) -> None:
             raise ConnectionRefusedError("unknown host") from None
         if target.tenant is not None and target.tenant.suspended_at is not None:
             raise ConnectionRefusedError("unknown host")
+        if isinstance(auth, dict) and "manage_token" in auth:
+            guest_info = _guest_socket(auth.get("manage_token"), target.tenant.id if target.tenant else None)
+            with _lock:
+                _sockets[request.sid] = guest_info
+            _ensure_watchdog()
+            return
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
         if session.get("rt") and get_redis().exists(f"chat:revoked:{session['rt']}"):
@@ -135,6 +155,28 @@ def on_connect(auth: Any = None) -> None:
         db.session.remove()
 
 
+def _guest_socket(token: Any, host_tid: uuid.UUID | None) -> SocketInfo:
+    """The socket of the guest a manage ``token`` authorises on the host of ``host_tid`` (the
+    same lookup as the manage page, in that tenant's scope).
+
+    Raises:
+        ConnectionRefusedError: on the apex, or the token is not valid for a booking of this
+            business that is still open to chat.
+    """
+    if host_tid is None:
+        raise ConnectionRefusedError("unauthorized")
+    scope = set_tenant(host_tid)
+    try:
+        guest = access.guest_from_token(token)
+    finally:
+        db.session.remove()
+        reset_tenant(scope)
+    if guest is None:
+        raise ConnectionRefusedError("unauthorized")
+    return SocketInfo(user_id=None, session_version=0, host_tenant_id=host_tid, rt=None, connected_at=time.time(),
+                      guest=guest)
+
+
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
     """Forget the socket; tell its conversations when its person went offline."""
@@ -155,16 +197,18 @@ def on_disconnect(*_: Any) -> None:
 
 
 def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callable[..., Any]:
-    """Wrap a client event: the socket must be known and its user still valid (else it is
-    disconnected), the payload a dict; the tenant (host's, or on the apex the payload's
-    ``tenant_id``) is put in scope for the handler and the DB session cleaned after."""
+    """Wrap a client event: the socket must be known and its actor still valid (the same
+    logged-in user; for a guest, their booking still open to chat — else it is disconnected),
+    the payload a dict; the tenant (host's, or on the apex the payload's ``tenant_id``) is put
+    in scope for the handler and the DB session cleaned after."""
 
     @functools.wraps(handler)
     def wrapped(data: Any = None, *_: Any) -> Any:
         info = _sockets.get(request.sid)
-        if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
+        if info is None or (info.guest is None and (
+                not current_user.is_authenticated or current_user.id != info.user_id)):
             disconnect()
-            return {"ok": False, "error": "unauthorized"}
+            return UNAUTHORIZED
         payload = data if isinstance(data, dict) else {}
         tid = _tenant_for(info, payload)
         if tid is None:
@@ -172,6 +216,9 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
             return REFUSED
         token = set_tenant(tid)
         try:
+            if info.guest is not None and (tid != info.guest.tenant_id or access.guest_booking(info.guest) is None):
+                disconnect()
+                return UNAUTHORIZED
             return handler(info, payload)
         except Exception:  # noqa: BLE001 - a failing handler answers, never kills the socket
             db.session.rollback()
@@ -203,6 +250,15 @@ def _tenant_for(info: SocketInfo, payload: dict[str, Any]) -> uuid.UUID | None:
     return tenant.id
 
 
+def _principal(info: SocketInfo, conv: Any) -> chat.Principal | None:
+    """As whom this socket's actor takes part in ``conv``: a guest only in their booking's
+    conversation (as its customer); a user as staff or customer (see
+    :func:`app.chat.access.conversation_principal`). ``None`` to refuse."""
+    if info.guest is not None:
+        return access.guest_principal(conv, info.guest)
+    return access.conversation_principal(conv, current_user, as_staff=info.host_tenant_id is not None)
+
+
 def _joined(info: SocketInfo, payload: dict[str, Any]) -> tuple[Joined, Any] | None:
     """The joined conversation a payload names (and its row), or ``None``."""
     j = info.joined.get(str(payload.get("conversation_id")))
@@ -230,7 +286,7 @@ def on_join(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     conv = chat.get_conversation(cid) if cid else None
     if conv is None:
         return REFUSED
-    principal = access.conversation_principal(conv, current_user, as_staff=info.host_tenant_id is not None)
+    principal = _principal(info, conv)
     if principal is None:
         return REFUSED
     me = chat.join_conversation(conv, principal)
@@ -385,7 +441,32 @@ def _watch(app: Any) -> None:
 
 def stale_sockets(snapshot: dict[str, SocketInfo]) -> list[str]:
     """Sids in ``snapshot`` whose session ended: user gone, suspended or with a newer
-    ``session_version``, or their login session revoked by a logout."""
+    ``session_version``, or their login session revoked by a logout; a guest's booking
+    cancelled or gone."""
+    guests = {sid: i for sid, i in snapshot.items() if i.guest is not None}
+    users = {sid: i for sid, i in snapshot.items() if i.guest is None}
+    return _stale_users(users) + _stale_guests(guests)
+
+
+def _stale_guests(snapshot: dict[str, SocketInfo]) -> list[str]:
+    """Guest sids whose booking may no longer chat (one query per business)."""
+    by_tenant: dict[uuid.UUID, list[str]] = {}
+    for sid, info in snapshot.items():
+        assert info.guest is not None
+        by_tenant.setdefault(info.guest.tenant_id, []).append(sid)
+    out: list[str] = []
+    for tid, sids in by_tenant.items():
+        with tenant_scope(tid):
+            try:
+                refused = access.guests_refused([snapshot[s].guest for s in sids])  # type: ignore[misc]
+            finally:
+                db.session.rollback()
+        out.extend(s for s in sids if snapshot[s].guest.booking_id in refused)  # type: ignore[union-attr]
+    return out
+
+
+def _stale_users(snapshot: dict[str, SocketInfo]) -> list[str]:
+    """Account sids whose login session ended."""
     if not snapshot:
         return []
     ids = {i.user_id for i in snapshot.values()}

@@ -1,5 +1,7 @@
 """Conversation pages. Every page works without JavaScript (the form posts and the page
-re-renders); ``static/js/chat.js`` upgrades it to Socket.IO when the visitor is logged in.
+re-renders); ``static/js/chat.js`` upgrades it to Socket.IO when the visitor is logged in,
+or is the booking's guest on the manage-link page (the socket then carries the manage token
+in its ``auth`` payload; see :mod:`app.realtime.events`).
 
 - ``/account/messages`` and ``/account/messages/<tenant_id>/<booking_id>`` on the apex: the
   logged-in customer's conversations about their bookings at any business.
@@ -65,8 +67,11 @@ def _realtime_key() -> str:
 
 def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
             back_label: str, form: MessageForm | None = None, error: str | None = None, status: int = 200,
-            mark_read: bool = True) -> Response:
-    """Load (or create) the conversation, join it, mark it read, commit, and render the page."""
+            mark_read: bool = True, guest_token: str | None = None) -> Response:
+    """Load (or create) the conversation, join it, mark it read, commit, and render the page.
+
+    ``guest_token`` (manage-link page, visitor not acting through an account): the page goes
+    live with that token as the socket's credential while the booking may still chat."""
     conv = chat.conversation_for_booking(booking.id)
     me = chat.join_conversation(conv, principal)
     before = me.last_read_seq
@@ -81,13 +86,15 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
     except Exception:  # noqa: BLE001 - presence is best effort on the page
         online = set()
     others_online = bool(online - {str(me.id)}) if online else False
+    user_live = current_user.is_authenticated and principal.user_id is not None
+    live_token = guest_token if (guest_token and not user_live and access.guest_may_chat(booking)) else ""
     ctx = {
         "tenant": tenant, "booking": booking, "service": service, "conv": conv, "me": me, "principal": principal,
         "messages": messages, "receipts": receipts, "post_url": post_url, "back_url": back_url,
         "back_label": back_label, "form": form or MessageForm(formdata=None), "error": error,
         "others_online": others_online, "other_label": "the business" if principal.role == chat.CUSTOMER
         else "the customer", "max_body": chat.MAX_BODY,
-        "realtime": current_user.is_authenticated and principal.user_id is not None,
+        "realtime": user_live or bool(live_token), "live_token": live_token,
         "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
     }
     changed = me.last_read_seq != before
@@ -98,17 +105,19 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
             broadcast.unread_changed(conv, me)
         except Exception:  # noqa: BLE001 - live updates never fail the page
             current_app.logger.warning("chat broadcast failed", exc_info=True)
-    if ctx["realtime"]:
+    if user_live:
         _realtime_key()  # sockets opened from this page carry it; logout revokes it
     return render_page("chat/conversation.html", block="chat", status=status, **ctx)
 
 
 def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
-            back_label: str) -> Response:
+            back_label: str, guest_token: str | None = None) -> Response:
     """GET renders; POST posts the form's message then redirects (303) back to the page,
-    or re-renders with the error beside the field (422) and the text kept."""
+    or re-renders with the error beside the field (422) and the text kept. ``guest_token``
+    as in :func:`_render`."""
     if request.method == "GET":
-        return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label)
+        return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
+                       guest_token=guest_token)
     form = MessageForm()
     if not form.validate():
         db.session.rollback()
@@ -120,7 +129,7 @@ def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
         db.session.rollback()
         status = 429 if isinstance(exc, RateLimited) else 422
         return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
-                       form=form, error=exc.message, status=status, mark_read=False)
+                       form=form, error=exc.message, status=status, mark_read=False, guest_token=guest_token)
     db.session.commit()
     try:
         broadcast.message_posted(conv, msg)
@@ -175,7 +184,8 @@ def manage_conversation(token: str) -> Response:
             user = current_user
     return _handle(g.tenant, booking, access.customer_principal(booking, user),
                    post_url=url_for("chat.manage_conversation", token=token),
-                   back_url=url_for("storefront.manage", token=token), back_label="Back to your booking")
+                   back_url=url_for("storefront.manage", token=token), back_label="Back to your booking",
+                   guest_token=token)
 
 
 # --------------------------------------------------------------------------- apex account

@@ -13,8 +13,13 @@
   if (!root && !list) return;
 
   /* Starts with HTTP long-polling and upgrades to WebSocket when it can: where WebSockets
-   * are blocked (proxies, browsers) the chat keeps working over long-polling. */
-  var socket = window.io({ transports: ["polling", "websocket"], reconnectionDelayMax: 5000 });
+   * are blocked (proxies, browsers) the chat keeps working over long-polling.
+   * A guest (manage-link page, no account) authenticates with the booking's manage token in
+   * the Socket.IO auth payload (sent again on every reconnect; never in the URL). */
+  var options = { transports: ["polling", "websocket"], reconnectionDelayMax: 5000 };
+  var manageToken = root && root.getAttribute("data-manage-token");
+  if (manageToken) options.auth = { manage_token: manageToken };
+  var socket = window.io(options);
   window.plazaChatSocket = socket;
 
   function setBadges(data) {
