@@ -553,10 +553,32 @@ def _ledger_refund(booking: Booking, refund: dict, description: str, notify: boo
     record_ledger(kind="refund", amount=-int(refund["amount"]), currency=booking.currency,
                   key=f"refund:{refund['id']}", booking_id=booking.id, payment_intent=refund.get("payment_intent"),
                   refund=refund["id"], charge=refund.get("charge"), description=description)
+    reversal = application_fee_reversal(booking_payment(booking.id), refund)
+    if reversal:
+        record_ledger(kind="application_fee", amount=reversal, currency=booking.currency,
+                      key=f"refund:{refund['id']}:application_fee", booking_id=booking.id,
+                      payment_intent=refund.get("payment_intent"), refund=refund["id"],
+                      description="Plaza application fee returned with the refund")
     if notify and not _late_refund_told(refund.get("payment_intent")):
         emit_money_event("refund.issued", f"refund.issued:{refund['id']}", booking_id=str(booking.id),
                          payment_intent=refund.get("payment_intent"), refund=refund["id"],
                          amount=int(refund["amount"]))
+
+
+def application_fee_reversal(payment: BookingPayment | None, refund: dict) -> int:
+    """The part of Plaza's application fee returned with ``refund`` of the booking's payment,
+    in minor units (0 when the refund is not of that payment or it carried no fee).
+
+    Refunds are created with ``refund_application_fee=true``, so Stripe returns the fee in
+    proportion to the amount refunded (https://docs.stripe.com/connect/destination-charges#refunding-app-fee);
+    each refund's share is rounded down on its own, so any order of delivery records the same
+    rows and the shares never add up to more than the fee.
+    """
+    if payment is None or not payment.application_fee_amount or not payment.amount:
+        return 0
+    if refund.get("payment_intent") != payment.payment_intent_id:
+        return 0
+    return payment.application_fee_amount * int(refund["amount"]) // payment.amount
 
 
 def _late_refund_told(payment_intent_id: str | None) -> bool:

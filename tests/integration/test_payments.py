@@ -220,7 +220,7 @@ def test_deposit_pay_then_late_cancel_refunds_all_but_the_fee(client, ctx, strip
     # Fee 20 % of 500.00 = 100.00 kept; 50.00 back.
     status, ledger, _ = state(biz, booking_id)
     assert status == "cancelled"
-    assert ledger == [("application_fee", -450), ("payment", 15000), ("refund", -5000)]
+    assert ledger == [("application_fee", -450), ("application_fee", 150), ("payment", 15000), ("refund", -5000)]
     refunds = get_payments().list_refunds(payments_pi(biz, booking_id))
     assert [r["amount"] for r in refunds] == [5000]
 
@@ -244,7 +244,7 @@ def test_cancel_in_time_refunds_the_whole_deposit(ctx, stripe_on):
     pay(biz, bid)
     cancel(biz, bid, Actor("customer"))
     relay_and_run(ctx)
-    assert state(biz, bid)[1] == [("application_fee", -300), ("payment", 10000), ("refund", -10000)]
+    assert state(biz, bid)[1] == [("application_fee", -300), ("application_fee", 300), ("payment", 10000), ("refund", -10000)]
 
 
 def test_staff_cancel_refunds_everything_even_late(ctx, stripe_on):
@@ -254,7 +254,7 @@ def test_staff_cancel_refunds_everything_even_late(ctx, stripe_on):
     pay(biz, bid)
     cancel(biz, bid, Actor("staff"))
     relay_and_run(ctx)
-    assert state(biz, bid)[1] == [("application_fee", -1500), ("payment", 50000), ("refund", -50000)]
+    assert state(biz, bid)[1] == [("application_fee", -1500), ("application_fee", 1500), ("payment", 50000), ("refund", -50000)]
 
 
 def test_no_show_keeps_the_fee_and_charges_the_saved_card_for_the_rest(ctx, stripe_on):
@@ -376,7 +376,7 @@ def test_late_success_after_the_slot_was_taken_is_refunded_once_and_the_customer
     deliver(evs)
     status, ledger, pstatus = state(biz, bid)
     assert status == "cancelled" and pstatus == "succeeded"
-    assert ledger == [("application_fee", -300), ("payment", 10000), ("refund", -10000)]
+    assert ledger == [("application_fee", -300), ("application_fee", 300), ("payment", 10000), ("refund", -10000)]
     assert [r["amount"] for r in get_payments().list_refunds(pi)] == [10000]
     assert state(biz, other)[0] == "awaiting_payment"
     assert relay_and_run(ctx) == []

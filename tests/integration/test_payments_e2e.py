@@ -128,7 +128,7 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     page.click("button.danger")
     page.wait_for_selector(".status-cancelled")
     assert relay_and_run(ctx) == []
-    assert state(biz, bid)[1] == [("application_fee", -450), ("payment", 15000), ("refund", -5000)]
+    assert state(biz, bid)[1] == [("application_fee", -450), ("application_fee", 150), ("payment", 15000), ("refund", -5000)]
     assert [r["amount"] for r in get_payments().list_refunds(payments_pi(biz, bid))] == [5000]
     page.reload()
     assert "50.00 kr. was refunded" in page.inner_text("#payment-policy")
@@ -142,7 +142,7 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     owner.wait_for_load_state()
     owner.goto(f"{base}/dashboard/payments")
     ledger = owner.inner_text("#ledger")
-    assert "-50.00 kr." in ledger and "150.00 kr." in ledger and "-4.50 kr." in ledger
+    assert "-50.00 kr." in ledger and "150.00 kr." in ledger and "-4.50 kr." in ledger and "1.50 kr." in ledger
     shot(owner, "5-ledger")
 
 
