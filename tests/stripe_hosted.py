@@ -131,6 +131,8 @@ class HostedStripe:
         with self.lock:
             session = self.checkout_sessions[session_id]
             params = session["_params"]
+            if session["status"] != "open":
+                raise RuntimeError(f"checkout session {session_id} is {session['status']}: it cannot be paid")
         v1 = stripe.StripeClient("sk_test_hosted", base_addresses={"api": self.upstream}).v1
         customer = session["customer"]
         pm = v1.payment_methods.create(params={
@@ -163,6 +165,8 @@ class HostedStripe:
             self.requests.append(record)
         if method == "POST" and parts.path == "/v1/checkout/sessions":
             return _json(200, self._create_checkout(record.params))
+        if method == "POST" and parts.path.startswith("/v1/checkout/sessions/") and parts.path.endswith("/expire"):
+            return self._expire_checkout(parts.path.split("/")[4])
         if method == "GET" and parts.path.startswith("/v1/checkout/sessions/"):
             with self.lock:
                 found = self.checkout_sessions.get(parts.path.rsplit("/", 1)[1])
@@ -186,6 +190,18 @@ class HostedStripe:
         with self.lock:
             self.checkout_sessions[sid] = session
             return _public(session)
+
+    def _expire_checkout(self, session_id: str) -> tuple[int, bytes, str]:
+        """Stripe's expire: only an ``open`` session can be expired; it can then never be paid."""
+        with self.lock:
+            session = self.checkout_sessions.get(session_id)
+            if session is None:
+                return _not_found("checkout.session")
+            if session["status"] != "open":
+                return _json(400, {"error": {"type": "invalid_request_error", "message":
+                                             'Only Checkout Sessions with a status in ["open"] can be expired.'}})
+            session["status"] = "expired"
+            return _json(200, _public(session))
 
     def _create_portal(self, params: dict[str, Any]) -> dict:
         pid = f"bps_test_{secrets.token_hex(12)}"

@@ -18,3 +18,8 @@ class StaffSeatLimit(BillingError):
 
 class BillingNotConfigured(BillingError):
     """``STRIPE_SECRET_KEY`` is unset: everyone is on Free and nothing can be bought."""
+
+
+class CheckoutAlreadyPaid(BillingError):
+    """The business's last Checkout Session was paid already: no new one is opened. The
+    subscription it created has been derived in the same transaction, which should commit."""

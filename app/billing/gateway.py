@@ -130,17 +130,28 @@ class StripeBilling:
 
     # hosted pages (thin) ------------------------------------------------------------------
 
-    def checkout_url(self, customer_id: str, price_id: str, tenant_id: str, trial_days: int,
-                     success_url: str, cancel_url: str) -> str | None:
-        """A Stripe Checkout URL (subscription mode: card collected by Stripe, SCA handled),
-        or ``None`` when the subscription is created directly (local mode)."""
+    def checkout_session(self, customer_id: str, price_id: str, tenant_id: str, trial_days: int,
+                         success_url: str, cancel_url: str, idempotency_key: str) -> dict | None:
+        """A Stripe Checkout Session in subscription mode (card collected by Stripe, SCA
+        handled) as ``dict`` with ``id`` and ``url``; ``None`` in local mode, where the page
+        subscribes directly. (https://docs.stripe.com/api/checkout/sessions/create)"""
         params: dict[str, Any] = {
             "mode": "subscription", "customer": customer_id, "line_items": [{"price": price_id, "quantity": 1}],
             "success_url": success_url, "cancel_url": cancel_url, "client_reference_id": tenant_id,
             "subscription_data": {"metadata": {"tenant_id": tenant_id}}}
         if trial_days:
             params["subscription_data"]["trial_period_days"] = trial_days
-        return self._call(self.v1.checkout.sessions.create, params=params)["url"]
+        return self._call(self.v1.checkout.sessions.create, params=params,
+                          options={"idempotency_key": idempotency_key})
+
+    def retrieve_checkout_session(self, session_id: str) -> dict:
+        """The Checkout Session as Stripe has it now (``status``: open, complete, expired)."""
+        return self._call(self.v1.checkout.sessions.retrieve, session_id)
+
+    def expire_checkout_session(self, session_id: str) -> dict:
+        """Expire an open Checkout Session, so it can no longer be paid
+        (https://docs.stripe.com/api/checkout/sessions/expire)."""
+        return self._call(self.v1.checkout.sessions.expire, session_id)
 
     def portal_url(self, customer_id: str, return_url: str) -> str | None:
         """A Stripe billing-portal URL to update the card, or ``None`` in local mode."""
@@ -185,8 +196,8 @@ class LocalBilling(StripeBilling):
         self.ensure_prices()
         return super().change_price(subscription_id, price_id)
 
-    def checkout_url(self, customer_id: str, price_id: str, tenant_id: str, trial_days: int,
-                     success_url: str, cancel_url: str) -> str | None:
+    def checkout_session(self, customer_id: str, price_id: str, tenant_id: str, trial_days: int,
+                         success_url: str, cancel_url: str, idempotency_key: str) -> dict | None:
         """No Checkout locally: the page subscribes directly with a test card."""
         return None
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.billing.errors import BillingError, BillingNotConfigured, StaffSeatLimit
+from app.billing.errors import BillingError, BillingNotConfigured, CheckoutAlreadyPaid, StaffSeatLimit
 from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
 from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
@@ -316,8 +316,7 @@ def subscribe(plan_code: str, owner_email: str, business_name: str, payment_meth
     gw = _gateway()
     trial = plan.trial_days if row.stripe_subscription_id is None else 0
     if payment_method_id is None:
-        return gw.checkout_url(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
-                               success_url=_url("billing.page"), cancel_url=_url("billing.page"))
+        return _checkout(gw, row, plan, trial)
     gw.set_default_payment_method(row.stripe_customer_id, payment_method_id)
     sub = gw.create_subscription(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial)
     if row.status in FINAL_STATUSES:
@@ -326,6 +325,45 @@ def subscribe(plan_code: str, owner_email: str, business_name: str, payment_meth
     db.session.flush()
     derive_subscription(sub["id"], gw)
     return None
+
+
+CHECKOUT_KEY = "plaza:billing:checkout:{tenant}"
+#: Stripe expires a Checkout Session after 24 hours; remembering it longer is pointless.
+CHECKOUT_TTL_SECONDS = 24 * 3600
+
+
+def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: int) -> str | None:
+    """The Checkout URL for ``plan``, with at most one payable session per business: the
+    previous session (remembered in Redis) is expired first, so two tabs can never both be
+    paid into two subscriptions; if it was already paid, its subscription is derived now and
+    the owner told (the webhook may still be on its way).
+
+    Raises:
+        CheckoutAlreadyPaid: the previous session was paid already (its subscription derived).
+        BillingGatewayError: Stripe refused.
+    """
+    from app.redis_client import get_redis
+
+    key = CHECKOUT_KEY.format(tenant=row.tenant_id)
+    raw = get_redis().get(key)
+    previous = raw.decode() if isinstance(raw, bytes) else raw
+    if previous:
+        session = gw.retrieve_checkout_session(previous)
+        if session.get("status") == "complete":
+            if session.get("subscription"):
+                derive_subscription(str(session["subscription"]), gw)
+            raise CheckoutAlreadyPaid("Your subscription is already paid and is being set up; "
+                                      "this page shows it in a moment.")
+        if session.get("status") == "open":
+            gw.expire_checkout_session(previous)
+    session = gw.checkout_session(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
+                                  success_url=_url("billing.page"), cancel_url=_url("billing.page"),
+                                  idempotency_key=f"plaza-checkout-{row.tenant_id}-{plan.code}-after-{previous or 'none'}"
+                                  f"-{utcnow():%Y%m%d}")
+    if session is None:
+        return None
+    get_redis().set(key, session["id"], ex=CHECKOUT_TTL_SECONDS)
+    return session["url"]
 
 
 def _url(endpoint: str) -> str:

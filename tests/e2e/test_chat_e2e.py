@@ -5,6 +5,8 @@ read receipts, and a hostile message shown as text."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.integration.chat_fixtures import chat_server, world  # noqa: F401
 from tests.integration.chat_fixtures import logged_in_page as _logged_in_page
 
@@ -45,7 +47,7 @@ def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, n
     customer.click("#chat-form button[type=submit]")
     staff.wait_for_selector("li.chat-msg.theirs:has-text('Is there parking nearby?')")
     customer.wait_for_selector("li.chat-msg.mine:has-text('Is there parking nearby?')")  # acknowledged
-    assert customer.input_value("#chat-body") == ""
+    expect(customer.locator("#chat-body")).to_have_value("")  # cleared by the send acknowledgement
     # the staff page is open and visible: the customer sees "Read"
     customer.wait_for_selector("li.chat-msg.mine .chat-receipt:has-text('Read')")
 

@@ -240,3 +240,23 @@ def test_a_trial_through_checkout_shows_its_end_and_warns_once(client, ctx, host
     assert 'id="sub-status">trialing<' in text
     assert f"<dt>Trial until</dt><dd>{format_local(end, biz.timezone)}</dd>" in text
     assert 'id="current-plan">Pro<' in text
+
+
+def test_two_tabs_can_never_pay_two_subscriptions(client, ctx, hosted_on):
+    """Each new Checkout expires the business's previous one; once one is paid, Subscribe
+    derives that subscription instead of opening another Checkout."""
+    biz = make_business("bella")
+    login_as(client, biz.owner_email, "bella.localhost")
+    first = checkout(client, hosted_on)  # tab 1
+    second = checkout(client, hosted_on)  # tab 2
+    assert hosted_on.checkout_sessions[first["id"]]["status"] == "expired"
+    with pytest.raises(RuntimeError, match="expired"):
+        hosted_on.complete_checkout(first["id"])  # tab 1 can no longer pay
+    hosted_on.complete_checkout(second["id"])
+    # tab 1 reloads and clicks Subscribe again before the webhook arrived
+    resp = act(client, "subscribe", plan="premium")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/dashboard/billing"
+    assert "already paid" in page(client).get_data(as_text=True)
+    assert len(hosted_on.requests_to("/v1/checkout/sessions")) == 2
+    assert (row(biz).status, row(biz).plan) == ("active", "pro")
+    assert current_plan(biz.tenant_id).code == "pro"

@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.billing import service
-from app.billing.errors import BillingError
+from app.billing.errors import BillingError, CheckoutAlreadyPaid
 from app.billing.gateway import BillingGatewayError
 from app.billing.plans import PAID_PLANS, PLANS, billing_enabled, current_plan, grace_period, setting
 from app.blueprints.billing import bp
@@ -80,7 +80,10 @@ def _act(fn, message: str) -> Response:
         url = fn()
         db.session.commit()
     except (BillingError, BillingGatewayError) as exc:
-        db.session.rollback()
+        if isinstance(exc, CheckoutAlreadyPaid):
+            db.session.commit()  # keep the subscription derived from the paid Checkout
+        else:
+            db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("billing.page"), 303)
     if isinstance(url, str) and url:
