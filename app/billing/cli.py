@@ -15,9 +15,11 @@ def register_billing_cli(app: Flask) -> None:
 
     @group.command("reconcile")
     def reconcile() -> None:
-        """Re-fetch every subscription that is not final from Stripe and print what changed."""
+        """Re-fetch from Stripe every subscription and every booking payment that is not final,
+        repair drift, and print what changed (one line each, then a count of each)."""
         from app.billing.plans import billing_enabled
         from app.billing.service import reconcile_all
+        from app.payments.tasks import reconcile_payments
 
         if not billing_enabled():
             click.echo("billing is not configured (STRIPE_SECRET_KEY unset); nothing to reconcile")
@@ -27,7 +29,10 @@ def register_billing_cli(app: Flask) -> None:
         for tenant_id, sub_id, changes in changed:
             parts = ", ".join(f"{k}: {a} -> {b}" for k, (a, b) in changes.items())
             click.echo(f"{tenant_id} {sub_id}: {parts}")
-        click.echo(f"reconciled: {len(changed)} subscription(s) changed")
+        payments = reconcile_payments()
+        for line in payments:
+            click.echo(line)
+        click.echo(f"reconciled: {len(changed)} subscription(s) changed, {len(payments)} payment(s) changed")
 
     @group.command("process-pending")
     def process_pending() -> None:

@@ -55,9 +55,14 @@ class SignatureInvalid(Exception):
     """The body is not signed by any configured webhook secret (or is too old, or malformed)."""
 
 
+WEBHOOK_SECRET_SETTINGS = ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_PREVIOUS", "STRIPE_CONNECT_WEBHOOK_SECRET")
+
+
 def webhook_secrets() -> list[str]:
-    """The accepted signing secrets: ``STRIPE_WEBHOOK_SECRET`` then ``STRIPE_WEBHOOK_SECRET_PREVIOUS``."""
-    return [s for s in (setting("STRIPE_WEBHOOK_SECRET"), setting("STRIPE_WEBHOOK_SECRET_PREVIOUS")) if s]
+    """The accepted signing secrets, in order: ``STRIPE_WEBHOOK_SECRET``,
+    ``STRIPE_WEBHOOK_SECRET_PREVIOUS`` (during a rotation) and ``STRIPE_CONNECT_WEBHOOK_SECRET``
+    (a Connect endpoint, which Stripe signs with its own secret, may point at the same URL)."""
+    return [s for s in (setting(name) for name in WEBHOOK_SECRET_SETTINGS) if s]
 
 
 def verify(payload: bytes, header: str | None) -> dict:
@@ -69,7 +74,10 @@ def verify(payload: bytes, header: str | None) -> dict:
     secrets = webhook_secrets()
     if not secrets or not header:
         raise SignatureInvalid("missing signature or no webhook secret configured")
-    text = payload.decode("utf-8", errors="strict") if isinstance(payload, bytes) else payload
+    try:
+        text = payload.decode("utf-8", errors="strict") if isinstance(payload, bytes) else payload
+    except UnicodeDecodeError as exc:
+        raise SignatureInvalid("body is not UTF-8") from exc
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(text, header, secret, stripe.Webhook.DEFAULT_TOLERANCE)

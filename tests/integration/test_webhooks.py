@@ -79,6 +79,7 @@ def _tamper_cases():
         "old timestamp": (body, sign(body, SECRET, timestamp=int(time.time()) - 301)),
         "re-serialised JSON": (reserialised, sign(body, SECRET)),
         "no signature": (body, ""),
+        "not UTF-8": (b"\xff\xfe" + body.encode(), sign(body, SECRET)),
     }
 
 
