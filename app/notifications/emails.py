@@ -86,6 +86,14 @@ def _times(facts: BookingFacts) -> dict[str, str]:
     }
 
 
+def _paid(facts: BookingFacts) -> str | None:
+    """What the customer has paid on the booking so far, formatted (``None``: nothing)."""
+    from app.payments.service import booking_ledger
+
+    paid = sum(e.amount for e in booking_ledger(facts.booking_id) if e.kind in ("payment", "refund"))
+    return format_money(paid, facts.currency) if paid > 0 else None
+
+
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
                   now: datetime | None = None) -> EmailMessage:
     """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send.
@@ -111,6 +119,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "is_cancellation": kind in {"cancelled", "declined", "expired"},
         "cancelled_by_customer": facts.cancelled_by == "customer",
         "payment_policy": [] if kind in {"cancelled", "declined", "expired"} else policy_lines_for_booking(facts.booking_id),
+        "paid": _paid(facts),
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)

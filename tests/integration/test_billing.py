@@ -18,7 +18,7 @@ from app.timeutil import utcnow
 from tests.factories import make_business, make_user
 from tests.helpers import csrf_from, login_as
 from tests.integration.billing_fixtures import PREMIUM, deliver, localstripe_url, stripe_on  # noqa: F401
-from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of
+from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of, text_of
 
 BASE = "http://bella.localhost"
 
@@ -180,6 +180,36 @@ def test_failed_payment_dunning_grace_and_recovery(client, ctx, monkeypatch):
         subjects = sorted(subject_of(m) for m in box.to(biz.owner_email))
         assert len(subjects) == 2 and subjects[0].startswith("Payment failed")
         assert subjects[1].startswith("Payment received")
+
+
+@pytest.mark.usefixtures("stripe_on")
+def test_each_failed_attempt_emails_the_owner_once(client, ctx, monkeypatch):
+    """Stripe retries a failed invoice (smart retries): the owner hears about every attempt,
+    once each, however often and in whatever order the events arrive."""
+    import random
+
+    biz = make_business("bella", staff=1)
+    login_as(client, biz.owner_email, "bella.localhost")
+    act(client, "subscribe", plan="pro", card="4242424242424242")
+    act(client, "card", card="4000000000000341")
+    act(client, "change", plan="premium")
+    gw = get_gateway()
+    invoice = gw.retrieve_invoice(gw.retrieve_subscription(row(biz).stripe_subscription_id)["latest_invoice"])
+    attempts = [(f"evt_attempt_{n}", {**invoice, "attempt_count": n}) for n in (1, 2, 3)]
+    deliveries = attempts * 2
+    random.Random(7).shuffle(deliveries)
+    with running_mailbox() as box:
+        monkeypatch.setitem(client.application.config, "SMTP_URL", box.url)
+        for event_id, obj in deliveries:
+            assert deliver(client, event_id, "invoice.payment_failed", obj).status_code == 200
+        assert run_jobs(client.application) == []
+        box.wait_until(lambda: len(box.to(biz.owner_email)) >= 3, timeout=10)
+        mails = box.to(biz.owner_email)
+        assert len(mails) == 3
+        assert all(subject_of(m).startswith("Payment failed for your Plaza subscription") for m in mails)
+        bodies = sorted(text_of(m) for m in mails)
+        assert [f"(attempt {n})" in body for n, body in zip((1, 2, 3), bodies, strict=True)] == [True] * 3
+        assert all("keeps taking bookings" in body for body in bodies)
 
 
 @pytest.mark.usefixtures("stripe_on")

@@ -1,0 +1,56 @@
+"""Who sees what about a booking's money: the customer reads the policy in the confirmation
+email, staff see the payment's status and amounts on the booking."""
+
+from __future__ import annotations
+
+from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
+from tests.helpers import csrf_from, login_as
+from tests.integration.conftest_mail import mailbox, text_of  # noqa: F401
+from tests.integration.test_payments import (  # noqa: F401 - fixtures
+    BASE,
+    _bookings,
+    book_http,
+    local_start,
+    localstripe,
+    relay_and_run,
+    setup_business,
+    state,
+    stripe_on,
+)
+
+
+def _book_and_pay(client, biz) -> str:
+    resp = book_http(client, biz, local_start(5, 10))
+    pay_url = resp.headers["Location"]
+    page = client.get(pay_url, base_url=BASE)
+    paid = client.post(pay_url, base_url=BASE, data={"csrf_token": csrf_from(page.data),
+                                                     "payment_method": "pm_card_visa"})
+    assert paid.status_code == 303
+    return pay_url.rsplit("/", 1)[1]
+
+
+def test_confirmation_email_states_the_money_policy(client, ctx, stripe_on, mailbox):  # noqa: F811
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=48, late_cancel_fee_percent=50),
+                         ServiceRule(PaymentMode.DEPOSIT, deposit_percent=20))
+    _book_and_pay(client, biz)
+    assert relay_and_run(ctx) == []
+    [mail] = mailbox.to("ann@example.com")
+    text = text_of(mail)
+    assert "Free cancellation until 48 hours before the start" in text
+    assert "Later cancellations cost 50% of the price" in text
+    assert "Paid:   100.00 kr." in text  # the 20 % deposit on 500.00 kr.
+    html = mail.get_body(("html",)).get_content()
+    assert "Free cancellation until 48 hours before the start" in html and "100.00 kr." in html
+
+
+def test_staff_see_payment_status_and_amounts_on_the_booking(client, ctx, stripe_on):  # noqa: F811
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    _book_and_pay(client, biz)
+    (booking,) = _bookings(biz)
+    assert state(biz, booking.id)[0] == "confirmed"
+    login_as(client, biz.owner_email, "bella.localhost")
+    page = client.get(f"/dashboard/bookings/{booking.id}", base_url=BASE).get_data(as_text=True)
+    box = page[page.index('id="booking-payment"'):]
+    box = box[:box.index("</dl>")]
+    assert "succeeded" in box and "150.00 kr." in box  # asked at booking and paid
+    assert "Refunded" in box and "0.00 kr." in box
