@@ -76,11 +76,16 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
 
 
 def notify_staff_invited(user: User, *, tenant_id: uuid.UUID, business: str, inviter: str, role: str,
-                         url: str) -> fanout.Notified:
-    """Tell an (existing) account it was invited to join ``business`` as ``role``."""
+                         url: str, email: bool = True) -> fanout.Notified:
+    """Tell an (existing) account it was invited to join ``business`` as ``role``.
+
+    ``email=False`` when the invitation email goes out by itself (the team invite path
+    emails the invited address through the outbox); the other channels still apply.
+    """
     return fanout.notify_now(user_id=user.id, type_key="staff_invited", audience="user", tenant_id=tenant_id,
                              context={"business": business, "inviter": inviter, "role": role}, url=url,
-                             source_key=f"invite:{tenant_id}:{user.id}:{role}")
+                             source_key=f"invite:{tenant_id}:{user.id}:{role}",
+                             skip_channels=() if email else ("email",))
 
 
 def notify_staff_joined(member: User, *, tenant_id: uuid.UUID, business: str, role: str,

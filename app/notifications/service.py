@@ -73,11 +73,15 @@ def jobs_for_event(event: OutboxEvent) -> list[JobSpec]:
     """The jobs an outbox event causes (empty for events with no side effect, e.g. completed).
 
     Customer emails for the booking events, reminder scheduling after a confirmation or a
-    reschedule, and a staff email for a new booking or request and for a customer's cancellation.
+    reschedule, a staff email for a new booking or request and for a customer's cancellation,
+    and the invitation email of a ``staff.invited`` event (:mod:`app.team.tasks`).
     """
     booking_id = (event.payload or {}).get("booking_id")
     if not booking_id:
-        return []
+        from app.team.tasks import invitation_jobs  # the staff invitation email (``staff.invited``)
+
+        return [JobSpec(func, args) for func, args in invitation_jobs(
+            event.kind, str(event.tenant_id), str(event.id), event.payload or {})]
     tenant_id, event_id = str(event.tenant_id), str(event.id)
     specs: list[JobSpec] = []
     email = CUSTOMER_EMAILS.get(event.kind)

@@ -1,4 +1,5 @@
-"""Tenant (a business), its custom domains and its memberships (roles of people in it)."""
+"""Tenant (a business), its custom domains, its memberships (roles of people in it) and the
+invitations that turn a staff member into a person with a login."""
 
 from __future__ import annotations
 
@@ -73,3 +74,55 @@ class Membership(TenantScoped, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     staff_member_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class InvitationStatus(enum.StrEnum):
+    """Where a staff invitation stands. "Expired" is not stored: a pending invitation whose
+    ``expires_at`` has passed is expired."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+#: Roles a staff invitation may grant (owners are made by business signup only).
+INVITABLE_ROLES = frozenset({Role.STAFF, Role.MANAGER})
+
+
+class StaffInvitation(TenantScoped, db.Model):
+    """An invitation, sent to ``email``, to log in to the business as ``role`` (``staff`` or
+    ``manager``) and be linked to the staff member ``staff_member_id``.
+
+    The link carries a signed token naming the invitation and its random ``nonce``; at most
+    one pending invitation per email and tenant (a re-invite revokes the previous one).
+    Valid until ``expires_at`` (7 days); used once (``status`` becomes ``accepted``).
+    """
+
+    __tablename__ = "staff_invitation"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["tenant_id", "staff_member_id"], ["staff_member.tenant_id", "staff_member.id"],
+                                ondelete="CASCADE"),
+        sa.CheckConstraint("role in ('staff', 'manager')", name="staff_invitation_role"),
+        sa.CheckConstraint("status in ('pending', 'accepted', 'revoked')", name="staff_invitation_status"),
+        sa.Index("staff_invitation_one_pending", "tenant_id", "email", unique=True,
+                 postgresql_where=sa.text("status = 'pending'")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    staff_member_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    nonce: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=InvitationStatus.PENDING.value)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id",
+                                                                                  ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id",
+                                                                                   ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    def is_expired(self, now: datetime) -> bool:
+        """True when still pending but past ``expires_at``."""
+        return self.status == InvitationStatus.PENDING.value and self.expires_at <= now

@@ -63,7 +63,7 @@ def _snapshot(services) -> str:
     digest = hashlib.sha256()
     with psycopg.connect(url) as conn:
         for table in ("booking", "booking_event", "service", "service_staff", "staff_member", "working_hours",
-                      "date_override", "time_off", "api_token", "tenant"):
+                      "date_override", "time_off", "api_token", "staff_invitation", "tenant"):
             for row in conn.execute(f"select * from {table} order by 1, 2"):  # noqa: S608 - fixed names
                 digest.update(repr(row).encode())
     return digest.hexdigest()
@@ -662,9 +662,15 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
         set_date_override(other.staff_ids[0], date.today() + timedelta(days=9), [])
         override = db.session.scalar(sa.select(DateOverride))
         token, _ = create_api_token("theirs", None)
+        from app.tenants.models import StaffInvitation
+
+        invitation = StaffInvitation(id=uuid.uuid4(), staff_member_id=other.staff_ids[0], email="x@example.com",
+                                     role="staff", nonce="n", status="pending",
+                                     expires_at=utcnow() + timedelta(days=7))
+        db.session.add(invitation)
         db.session.commit()
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
-                "time_off": off.id, "override": override.id, "token": token.id}
+                "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -689,6 +695,8 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/staff/{foreign['staff']}/time-off"),
         ("POST", f"/dashboard/staff/{own_staff}/time-off/{foreign['time_off']}/delete"),
         ("POST", f"/dashboard/api-tokens/{foreign['token']}/revoke"),
+        ("POST", f"/dashboard/staff/{foreign['staff']}/invite"),
+        ("POST", f"/dashboard/staff/{own_staff}/invitations/{foreign['invitation']}/revoke"),
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

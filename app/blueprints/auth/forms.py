@@ -71,3 +71,12 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired("Repeat the password."),
                                         EqualTo("password", message="The two passwords differ.")])
+
+
+class AcceptInviteForm(FlaskForm):
+    """A new person accepting a staff invitation: their name and a password (the email is
+    the invited address)."""
+
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)],
+                       filters=[lambda v: v.strip() if isinstance(v, str) else v])
+    password = new_password_field()

@@ -336,3 +336,15 @@ class TokenForm(FlaskForm):
 
     name = StringField("Token name", filters=[_strip], validators=[
         InputRequired("Name the token, e.g. “Website widget”."), Length(max=80, message="Use at most 80 characters.")])
+
+
+class InviteForm(FlaskForm):
+    """Invite a staff member to log in: the email to send the link to and the role
+    (``staff`` or ``manager``; whether the inviter may grant it is the domain's call)."""
+
+    email = EmailField("Email", filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v], validators=[
+        InputRequired("Enter the email address to send the invitation to."),
+        Length(max=254, message="Use at most 254 characters."), valid_email])
+    role = SelectField("Role", choices=[("staff", "Staff: sees bookings"),
+                                        ("manager", "Manager: also runs the set-up")],
+                       default="staff", validate_choice=False)

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from app.blueprints.dashboard import bp
@@ -31,6 +32,7 @@ from app.blueprints.dashboard.forms import (
     WEEKDAYS,
     BookingActionForm,
     HoursForm,
+    InviteForm,
     OverrideForm,
     RulesForm,
     ServiceForm,
@@ -63,7 +65,7 @@ from app.extensions import db
 from app.identity.models import ApiToken, User
 from app.identity.service import create_api_token
 from app.identity.tokens import list_api_tokens, revoke_api_token
-from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, Tenant
+from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
 from app.timeutil import utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles
 
@@ -488,9 +490,16 @@ def _hours_summary(staff_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
 @login_required
 @manager_required
 def staff() -> Response:
-    """Every staff member with a summary of their weekly hours."""
+    """Every staff member with a summary of their weekly hours and their login: the role of the
+    linked account, or a pending invitation."""
+    from app.team.service import pending_by_staff
+
     members = list_staff(active_only=False)
-    return render_page("dashboard/staff.html", members=members, hours=_hours_summary([m.id for m in members]))
+    logins = {sid: role for sid, role in db.session.execute(
+        sa.select(Membership.staff_member_id, Membership.role).where(
+            Membership.staff_member_id.in_([m.id for m in members]), Membership.role.in_(STAFF_ROLE_NAMES)))}
+    return render_page("dashboard/staff.html", members=members, hours=_hours_summary([m.id for m in members]),
+                       logins=logins, invitations=pending_by_staff(), now=utcnow())
 
 
 @bp.route("/dashboard/staff/new", methods=["GET", "POST"])
@@ -500,8 +509,6 @@ def staff_new() -> Response:
     """Add a staff member (then set their hours)."""
     form = StaffForm()
     if request.method == "POST":
-        from markupsafe import Markup, escape
-
         from app.billing.errors import StaffSeatLimit
         from app.billing.service import check_staff_seat
 
@@ -509,8 +516,7 @@ def staff_new() -> Response:
             if form.active.data:
                 check_staff_seat()
         except StaffSeatLimit as exc:
-            form.name.errors = [*form.name.errors, Markup(
-                f'{escape(str(exc))} <a href="{url_for("billing.page")}">Upgrade your plan</a> to add more.')]
+            form.name.errors = [*form.name.errors, _seat_error(exc, "add more")]
             return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
                                tab="profile")
         if form.validate():
@@ -525,22 +531,108 @@ def staff_new() -> Response:
     return render_page("dashboard/staff_form.html", block="form", form=form, member=None, tab="profile")
 
 
+def _seat_error(exc: Exception, what: str) -> Markup:
+    """The seat-limit message with the link to upgrade (shown beside the name field)."""
+    return Markup(f'{escape(str(exc))} <a href="{url_for("billing.page")}">Upgrade your plan</a> to {what}.')
+
+
+def _render_staff_edit(member: StaffMember, *, form: StaffForm | None = None, invite_form: InviteForm | None = None,
+                       status: int = 200, block: str = "form") -> Response:
+    """The profile page of ``member``: the profile form and the "Dashboard login" card
+    (the linked account's role, the pending invitation, or the invite form)."""
+    from app.team.service import login_roles, pending_invitation
+
+    if invite_form is None:
+        invite_form = InviteForm(formdata=None, data={"email": member.email or "", "role": "staff"})
+    roles = user_roles()
+    if Role.OWNER.value not in roles:
+        invite_form.role.choices = [c for c in invite_form.role.choices if c[0] != Role.MANAGER.value]
+    return render_page("dashboard/staff_form.html", block=block, status=status,
+                       form=form or StaffForm(formdata=None, obj=member), member=member, tab="profile",
+                       invite_form=invite_form, invitation=pending_invitation(member.id),
+                       login_roles=login_roles(member.id), is_owner=Role.OWNER.value in roles, now=utcnow(),
+                       tenant_zone=zone(_tenant().timezone))
+
+
 @bp.route("/dashboard/staff/<staff_id>", methods=["GET", "POST"])
 @login_required
 @manager_required
 def staff_edit(staff_id: str) -> Response:
-    """A staff member's profile: name, bio, email, active."""
+    """A staff member's profile: name, bio, email, active; and their dashboard login.
+
+    Making an inactive member active takes a staff seat: beyond the plan's seats (billing
+    on) it answers 422 with the upgrade link and nothing is saved.
+    """
     member = get_or_404(StaffMember, staff_id)
-    form = StaffForm(obj=member if request.method == "GET" else None)
-    if request.method == "POST":
-        if form.validate():
-            update_staff_member(member, name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
-                                active=bool(form.active.data))
+    if request.method == "GET":
+        return _render_staff_edit(member)
+    form = StaffForm()
+    if form.active.data and not member.active:
+        from app.billing.errors import StaffSeatLimit
+        from app.billing.service import check_staff_seat
+
+        try:
+            check_staff_seat()
+        except StaffSeatLimit as exc:
+            form.validate()
+            form.active.errors = [*form.active.errors, _seat_error(exc, "make them active")]
+            return _render_staff_edit(member, form=form, status=422)
+    if form.validate():
+        update_staff_member(member, name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
+                            active=bool(form.active.data))
+        db.session.commit()
+        return _done(f"{member.name} was saved.", url_for("dashboard.staff"))
+    return _render_staff_edit(member, form=form, status=422)
+
+
+@bp.post("/dashboard/staff/<staff_id>/invite")
+@login_required
+@manager_required
+def staff_invite(staff_id: str) -> Response:
+    """Invite the staff member to log in (form ``email``, ``role``): the invitation email goes
+    out once this commits; a pending invitation to the same address or member is replaced.
+    Only owners may invite managers. Errors re-render the login card with 422."""
+    from app.team.errors import InvitationError
+    from app.team.service import invite_staff
+
+    member = get_or_404(StaffMember, staff_id)
+    form = InviteForm()
+    if form.validate():
+        try:
+            inv = invite_staff(member, email=form.email.data, role=form.role.data or "staff", inviter=current_user,
+                               inviter_roles=user_roles())
+        except InvitationError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
+        else:
             db.session.commit()
-            return _done(f"{member.name} was saved.", url_for("dashboard.staff"))
-        return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=member,
-                           tab="profile")
-    return render_page("dashboard/staff_form.html", block="form", form=form, member=member, tab="profile")
+            return _done(f"Invitation sent to {inv.email}. The link works for 7 days.",
+                         url_for("dashboard.staff_edit", staff_id=member.id))
+    return _render_staff_edit(member, invite_form=form, status=422, block="invite")
+
+
+@bp.post("/dashboard/staff/<staff_id>/invitations/<invitation_id>/revoke")
+@login_required
+@manager_required
+def staff_invite_revoke(staff_id: str, invitation_id: str) -> Response:
+    """Withdraw a pending invitation (owners only; others get 403). Its link stops working."""
+    from app.team.errors import InvitationClosed
+    from app.team.service import revoke_invitation
+
+    if Role.OWNER.value not in user_roles():
+        abort(403, "Only the business's owner can withdraw an invitation.")
+    member = get_or_404(StaffMember, staff_id)
+    inv = get_or_404(StaffInvitation, invitation_id)
+    if inv.staff_member_id != member.id:
+        abort(404)
+    try:
+        revoke_invitation(inv)
+    except InvitationClosed as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("dashboard.staff_edit", staff_id=member.id), 303)
+    db.session.commit()
+    return _done(f"The invitation to {inv.email} was withdrawn.", url_for("dashboard.staff_edit", staff_id=member.id))
 
 
 def _stored_hours_form(member: StaffMember) -> HoursForm:

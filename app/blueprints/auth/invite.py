@@ -1,0 +1,116 @@
+"""Accepting a staff invitation: ``/invite/<token>`` on the business's host.
+
+* A token that is forged, malformed, made for another business or names no invitation of
+  this business answers 404 (another tenant's invitation is never revealed).
+* Expired, withdrawn or already used invitations answer 410 with a page that says which,
+  and what to do.
+* A logged-in person whose email is the invited address accepts with one button; a
+  different account gets 403 with a message naming both addresses and a way to log out.
+* Not logged in and the address has an account: log in first (``next`` brings them back).
+  Otherwise the person chooses a name and password; the account is created (argon2),
+  counts as verified (the link proved the mailbox) and is logged in.
+
+Accepting ends on ``/dashboard/``.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user, login_user
+from werkzeug.wrappers import Response
+
+from app.blueprints.auth import bp
+from app.blueprints.auth.forms import AcceptInviteForm
+from app.blueprints.auth.security import AUTH_LIMIT
+from app.extensions import db, limiter
+from app.identity.service import AccountError, find_user
+from app.team.errors import InvitationClosed, InvitationEmailMismatch
+from app.team.service import accept_invitation, check_open, find_invitation, register_and_accept
+from app.tenants.models import StaffInvitation
+from app.web import render_page
+
+_CLOSED_HINT = {
+    "expired": "Invitations work for 7 days. Ask {business} to send you a new one.",
+    "revoked": "Ask {business} for a new invitation if you still need a login.",
+    "accepted": "If it was you who accepted it, log in with your email and password.",
+}
+
+
+def _closed(inv: StaffInvitation, exc: InvitationClosed) -> Response:
+    business = g.tenant.name
+    hint = _CLOSED_HINT.get(exc.reason, "").format(business=business)
+    if exc.reason == "accepted" and current_user.is_authenticated and current_user.id == inv.accepted_by:
+        return redirect("/dashboard/")
+    link = ("/dashboard/", "Go to the dashboard") if exc.reason == "accepted" and current_user.is_authenticated \
+        else (url_for("auth.login"), "Log in") if exc.reason == "accepted" else ("/", f"Visit {business}")
+    return render_page("auth/invite_closed.html", title="Invitation no longer valid", message=exc.message,
+                       hint=hint, reason=exc.reason, link=link, status=410)
+
+
+def _invitation_or_404(token: str) -> StaffInvitation:
+    if g.get("tenant") is None:
+        abort(404)
+    inv = find_invitation(token)
+    if inv is None:
+        abort(404)
+    return inv
+
+
+def _page(inv: StaffInvitation, token: str, *, form: AcceptInviteForm | None = None, status: int = 200,
+          mismatch: bool = False) -> Response:
+    has_account = find_user(inv.email) is not None
+    return render_page("auth/invite.html", block="accept", status=status, inv=inv, token=token,
+                       form=form or AcceptInviteForm(formdata=None), has_account=has_account, mismatch=mismatch,
+                       login_url=url_for("auth.login", next=url_for("auth.invite", token=token)))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def invite(token: str) -> Response:
+    """Show (GET) or accept (POST) the staff invitation a link names; see the module docstring."""
+    inv = _invitation_or_404(token)
+    try:
+        check_open(inv)
+    except InvitationClosed as exc:
+        db.session.rollback()
+        return _closed(inv, exc)
+    if current_user.is_authenticated:
+        if current_user.email != inv.email:
+            db.session.rollback()
+            return _page(inv, token, status=403, mismatch=True)
+        if request.method == "GET":
+            return _page(inv, token)
+        try:
+            accept_invitation(inv, current_user)
+        except InvitationClosed as exc:
+            db.session.rollback()
+            return _closed(inv, exc)
+        except InvitationEmailMismatch:
+            db.session.rollback()
+            return _page(inv, token, status=403, mismatch=True)
+        db.session.commit()
+        flash(f"Welcome to {g.tenant.name}! You can now see your bookings here.", "success")
+        return redirect("/dashboard/", 303)
+    if find_user(inv.email) is not None:
+        # An existing account: it logs in first and comes back here.
+        return _page(inv, token, status=200 if request.method == "GET" else 409)
+    form = AcceptInviteForm()
+    if request.method == "GET":
+        return _page(inv, token, form=AcceptInviteForm(formdata=None))
+    if form.validate_on_submit():
+        try:
+            user = register_and_accept(inv, name=form.name.data, password=form.password.data)
+        except AccountError as exc:
+            db.session.rollback()
+            (form.password if exc.field == "password" else form.name).errors.append(exc.message)
+        except InvitationClosed as exc:
+            db.session.rollback()
+            return _closed(inv, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(f"Welcome to {g.tenant.name}! Your login is ready.", "success")
+            return redirect("/dashboard/", 303)
+    db.session.rollback()
+    form.password.data = ""
+    return _page(inv, token, form=form, status=422)

@@ -1,0 +1,26 @@
+"""Typed errors of the team domain; blueprints map them to HTTP (422, 403, 410)."""
+
+from __future__ import annotations
+
+
+class InvitationError(ValueError):
+    """Invite input rejected; ``field`` names the form field at fault, ``message`` is user-facing."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class InvitationClosed(Exception):
+    """The invitation can no longer be accepted; ``reason`` is ``expired``, ``revoked`` or
+    ``accepted``; ``message`` is user-facing."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class InvitationEmailMismatch(Exception):
+    """The logged-in account's email is not the address the invitation was sent to."""
