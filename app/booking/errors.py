@@ -35,3 +35,9 @@ class CutoffPassed(BookingError):
 
 class UnknownReference(BookingError):
     """An id that names nothing in this tenant (service, staff member)."""
+
+
+class RescheduleLocked(CutoffPassed):
+    """The customer may not move the booking themselves: its free-cancellation deadline has
+    passed and it holds money, so moving it would dodge the late-cancellation fee (see
+    :func:`app.payments.policy.customer_may_reschedule`). They may still cancel, or ask the business."""

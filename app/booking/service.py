@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
 
-from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
+from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
 from app.booking.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus, Customer
 from app.catalog.models import Service, ServiceStaff
 from app.extensions import db
@@ -306,21 +306,56 @@ def cancel_by_customer(tenant: Tenant, booking: Booking, reason: str = "", now: 
     return transition(booking, "cancel", Actor("customer", user_id), reason)
 
 
+def late_reschedule_refusal(tenant: Tenant, booking: Booking, now: datetime | None = None) -> str | None:
+    """Why the customer may not move ``booking`` themselves at ``now`` under the business's money
+    policy (its free-cancellation deadline has passed and it holds money), or ``None``.
+
+    The rule is :func:`app.payments.policy.customer_may_reschedule`; this only looks up the
+    booking's payment and the policy. Staff are never limited by it.
+    """
+    # Imported here: the payments domain builds on bookings (it imports this module).
+    from app.payments.service import reschedule_refusal
+
+    return reschedule_refusal(tenant, booking, now or utcnow())
+
+
+def check_customer_reschedule(tenant: Tenant, booking: Booking, now: datetime | None = None) -> None:
+    """Raise unless the customer may move ``booking`` themselves now (manage link, account).
+
+    Raises:
+        InvalidTransition: the booking is not active.
+        CutoffPassed: within the cut-off before the start.
+        RescheduleLocked: past the free-cancellation deadline of a booking holding money
+            (:func:`late_reschedule_refusal`); the message says they can still cancel.
+    """
+    now = now or utcnow()
+    if booking.status not in {s.value for s in ACTIVE_STATUSES}:
+        raise InvalidTransition("This booking is no longer active.")
+    if not customer_can_change(tenant, booking, now):
+        raise CutoffPassed(f"Bookings can be changed online until {tenant.cancellation_cutoff_hours} hours "
+                           "before the start. Please contact the business.")
+    refusal = late_reschedule_refusal(tenant, booking, now)
+    if refusal:
+        raise RescheduleLocked(refusal)
+
+
 def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, actor: Actor,
                        staff_id: uuid.UUID | None = None, now: datetime | None = None) -> Booking:
-    """Move an active booking to ``new_start`` (same staff unless ``staff_id`` given).
+    """Move an active booking to ``new_start`` (same staff unless ``staff_id`` given). The
+    ``booking.rescheduled`` outbox event carries ``previous_start`` (ISO 8601) and ``actor``.
 
     Raises:
         CutoffPassed: a customer past the cut-off.
+        RescheduleLocked: a customer past the free-cancellation deadline of a booking that
+            holds money (see :func:`check_customer_reschedule`); nothing changes.
         InvalidTransition: the booking is not active.
         SlotUnavailable: the new time is not free.
     """
     now = now or utcnow()
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
         raise InvalidTransition("This booking is no longer active.")
-    if actor.kind == "customer" and not customer_can_change(tenant, booking, now):
-        raise CutoffPassed(f"Bookings can be changed online until {tenant.cancellation_cutoff_hours} hours "
-                           "before the start. Please contact the business.")
+    if actor.kind == "customer":
+        check_customer_reschedule(tenant, booking, now)
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     assert service is not None
     _validate_start(tenant, new_start, now)
@@ -349,7 +384,7 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
                                   next_free_starts(tenant, service, target_staff, new_start)) from exc
         raise
     _record(booking, "rescheduled", booking.status, actor, f"from {old[0].isoformat()}")
-    _emit("booking.rescheduled", booking, previous_start=old[0].isoformat())
+    _emit("booking.rescheduled", booking, previous_start=old[0].isoformat(), actor=actor.kind)
     bump_version()
     db.session.flush()
     return booking

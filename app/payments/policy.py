@@ -17,7 +17,10 @@ Rules:
   (``late_cancel_fee_percent`` of the price) is kept from what was paid and the rest refunded;
   if the fee exceeds what was paid, the shortfall is charged off-session when a card is on
   file (else it is reported as ``uncollected``).
-* **Customer reschedules**: money stays with the booking (no refund, no charge).
+* **Customer reschedules**: money stays with the booking (no refund, no charge). Moving a
+  booking moves its free-cancellation deadline, so a customer may move a booking that holds
+  money only *before* that deadline (:func:`customer_may_reschedule`): in the late window a
+  reschedule would otherwise turn a late cancellation into a free one. Staff may always move it.
 * **Staff cancel** and **business cancel**: the business called it off, so the whole amount
   held is refunded and nothing is charged. (To charge a fee, staff mark a no-show.)
 * **No-show**: like a late cancellation with ``no_show_fee_percent``.
@@ -149,6 +152,26 @@ def amount_due(rule: ServiceRule, price: int) -> int:
 def free_until(policy: BusinessPolicy, starts_at: datetime) -> datetime:
     """The instant until which a customer cancels free of charge (exclusive)."""
     return starts_at - timedelta(hours=policy.free_cancellation_hours)
+
+
+def customer_may_reschedule(policy: BusinessPolicy, starts_at: datetime, at: datetime, *,
+                            money_at_stake: bool) -> bool:
+    """True when a customer may move their booking starting at ``starts_at`` themselves at ``at``.
+
+    Once the free-cancellation deadline (:func:`free_until`) of a booking that holds money
+    (``money_at_stake``: a payment or a saved card) has passed and a late cancellation would
+    cost a fee, the deadline stays fixed by the start the booking had then: the customer may
+    still cancel (paying the fee) or ask the business, but not move it. Before the deadline, or
+    when nothing could be charged, moving is allowed (and the deadline moves with the start).
+
+    Raises:
+        PolicyError: naive datetimes.
+    """
+    if at.tzinfo is None or starts_at.tzinfo is None:
+        raise PolicyError("datetimes must be tz-aware")
+    if not money_at_stake or policy.late_cancel_fee_percent == 0:
+        return True
+    return at < free_until(policy, starts_at)
 
 
 def decide(action: Action, *, policy: BusinessPolicy, price: int, currency: str, paid: int,

@@ -32,6 +32,7 @@ from app.payments.policy import (
     PaymentMode,
     ServiceRule,
     amount_due,
+    customer_may_reschedule,
     decide,
     describe,
 )
@@ -729,6 +730,20 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
                           payment_intent=fee_pi["id"], description=decision.reason)
     db.session.flush()
     return decision
+
+
+def reschedule_refusal(tenant: Tenant, booking: Booking, now: datetime) -> str | None:
+    """Why the customer may not move ``booking`` themselves at ``now`` (a sentence for them), or
+    ``None``: past the free-cancellation deadline of a booking that holds money (it has a
+    payment row: a payment asked or a card saved) when a late cancellation costs a fee
+    (:func:`app.payments.policy.customer_may_reschedule`)."""
+    policy = business_policy()
+    held = booking_payment(booking.id) is not None
+    if customer_may_reschedule(policy, booking.starts_at, now, money_at_stake=held):
+        return None
+    return (f"Free cancellation for this booking ended {policy.free_cancellation_hours} hours before the start, "
+            f"so it can no longer be moved online. You can still cancel it under the cancellation policy, "
+            f"or contact {tenant.name} to change the time.")
 
 
 # --------------------------------------------------------------------------- read models

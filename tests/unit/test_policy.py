@@ -15,6 +15,7 @@ from app.payments.policy import (
     PolicyError,
     ServiceRule,
     amount_due,
+    customer_may_reschedule,
     decide,
     describe,
     percent_of,
@@ -161,3 +162,23 @@ def test_negative_amounts_and_naive_times_are_rejected():
 def test_description_mentions_the_numbers():
     text = " ".join(describe(POLICY, ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30), 50000))
     assert "24 hours" in text and "20%" in text and "50%" in text and "deposit" in text
+
+
+@pytest.mark.parametrize(("hours_before", "money", "fee", "allowed"), [
+    (30, True, 20, True),      # inside the free window: moving is fine (the deadline moves too)
+    (24.01, True, 20, True),
+    (24, True, 20, False),     # at the deadline: late, a move would dodge the fee
+    (2, True, 20, False),
+    (2, False, 20, True),      # nothing held (no payment, no card): nothing to dodge
+    (2, True, 0, True),        # no late fee: nothing to dodge
+])
+def test_customer_may_reschedule_only_before_the_free_cancellation_deadline(hours_before, money, fee, allowed):
+    policy = BusinessPolicy(free_cancellation_hours=24, late_cancel_fee_percent=fee)
+    at = START - timedelta(hours=hours_before)
+    assert customer_may_reschedule(policy, START, at, money_at_stake=money) is allowed
+
+
+def test_customer_may_reschedule_rejects_naive_times():
+    with pytest.raises(PolicyError):
+        customer_may_reschedule(POLICY, START.replace(tzinfo=None), START, money_at_stake=True)
+

@@ -21,15 +21,17 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.forms import CancelForm, DetailsForm
-from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
+from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
     Actor,
     CustomerInput,
     booking_from_manage_token,
     cancel_by_customer,
+    check_customer_reschedule,
     create_booking,
     customer_can_change,
+    late_reschedule_refusal,
     manage_token,
     next_free_starts,
     reschedule_booking,
@@ -476,10 +478,13 @@ def _booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, 
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
     token = request.view_args["token"] if request.view_args and "token" in request.view_args else manage_token(booking)
+    can_change = customer_can_change(tenant, booking)
     return {
         "tenant": tenant, "booking": booking, "service": service, "staff": staff, "token": token,
         "customer_tz": tz_name or booking.customer_timezone, "business_tz": tenant.timezone,
-        "can_change": customer_can_change(tenant, booking),
+        "can_change": can_change,
+        # Past the free-cancellation deadline of a booking holding money: cancel only (domain rule).
+        "reschedule_locked": late_reschedule_refusal(tenant, booking) if can_change else None,
         "manage_url": url_for("storefront.manage", token=token, _external=True),
         "duration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
     }
@@ -558,15 +563,22 @@ def _render_reschedule(booking: Booking, tz_name: str, *, chosen: date | None = 
 def manage_reschedule(token: str) -> Response:
     """Pick a new time (GET: the slot picker for the same staff member; POST ``start``: move the booking).
 
-    Past the cut-off or for an inactive booking the manage page is shown with the reason (409);
+    Past the cut-off, past the free-cancellation deadline of a booking holding money
+    (:func:`app.booking.service.check_customer_reschedule`) or for an inactive booking the
+    manage page is shown with the reason (409) and nothing changes;
     a taken time re-renders the picker (422) with the next free times.
     """
     booking = _booking_or_404(token)
     values = request.form if request.method == "POST" else request.args
     tz_name, tz_error = customer_zone(g.tenant, values.get("tz") or booking.customer_timezone)
-    if not customer_can_change(g.tenant, booking):
-        message = ("This booking is no longer active." if booking.status not in ("pending", "confirmed")
-                   else policy_text(g.tenant))
+    try:
+        check_customer_reschedule(g.tenant, booking)
+    except (CutoffPassed, InvalidTransition) as exc:
+        if isinstance(exc, RescheduleLocked):
+            message = exc.message
+        else:
+            message = ("This booking is no longer active." if booking.status not in ("pending", "confirmed")
+                       else policy_text(g.tenant))
         return render_page("storefront/manage.html", block="manage", form=CancelForm(), status=409,
                            action_error=message, **_booking_context(booking))
     if request.method == "GET":

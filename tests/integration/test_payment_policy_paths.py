@@ -1,0 +1,140 @@
+"""The money policy on the paths around the obvious ones, against localstripe: a customer
+moving a paid booking in the late window, an off-session fee the card refuses, a payment that
+arrives after the booking was cancelled, and a policy that can never charge a late fee online."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from app.booking.errors import RescheduleLocked
+from app.booking.models import Booking
+from app.booking.service import Actor, reschedule_booking
+from app.extensions import db
+from app.notifications.models import OutboxEvent
+from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
+from app.tenants.context import tenant_scope
+from app.tenants.models import Tenant
+from tests.helpers import csrf_from
+from tests.integration.conftest_mail import mailbox, text_of  # noqa: F401
+from tests.integration.test_payments import (  # noqa: F401 - fixtures used by name
+    BASE,
+    CPH,
+    _bookings,
+    _smtp,
+    book_direct,
+    book_http,
+    cancel,
+    deliver,
+    events_for,
+    local_start,
+    localstripe,
+    pay,
+    payments_token,
+    relay_and_run,
+    setup_business,
+    state,
+    stripe_on,
+    z,
+)
+
+#: Every test here talks to localstripe.
+pytestmark = pytest.mark.usefixtures("stripe_on")
+
+LATE_FEE = BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=50)
+DEPOSIT = ServiceRule(PaymentMode.DEPOSIT, deposit_fixed=10000)  # 100.00 kr. of 500.00 kr.
+
+
+def outbox(biz, kind: str) -> list[dict]:
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        return list(db.session.scalars(sa.select(OutboxEvent.payload).where(OutboxEvent.kind == kind)
+                                       .order_by(OutboxEvent.created_at)))
+
+
+def starts_at(biz, booking_id: uuid.UUID):
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        return db.session.scalar(sa.select(Booking.starts_at).where(Booking.id == booking_id))
+
+
+def policy_event_id(biz, kind: str = "booking.cancelled") -> str:
+    with tenant_scope(biz.tenant_id):
+        return str(db.session.scalar(sa.select(OutboxEvent.id).where(OutboxEvent.kind == kind)))
+
+
+# --------------------------------------------------------------------------- 1. reschedule in the late window
+
+
+def test_manage_link_reschedule_inside_the_free_window_moves_the_booking(client, ctx):
+    biz = setup_business(LATE_FEE, DEPOSIT)
+    start, new = local_start(5, 10), local_start(6, 11)  # both more than 72 h ahead
+    bid, _ = book_direct(biz, start)
+    pay(biz, bid)
+    token = payments_token(biz, bid)
+    html = client.get(f"/manage/{token}", base_url=BASE).get_data(as_text=True)
+    assert "Pick a new time" in html and "can no longer be moved online" not in html
+    picker = client.get(f"/manage/{token}/reschedule", base_url=BASE,
+                        query_string={"tz": "Europe/Copenhagen", "date": new.astimezone(CPH).date().isoformat()})
+    assert picker.status_code == 200
+    moved = client.post(f"/manage/{token}/reschedule", base_url=BASE,
+                        data={"csrf_token": csrf_from(picker.data), "start": z(new), "tz": "Europe/Copenhagen"})
+    assert moved.status_code == 303
+    assert starts_at(biz, bid) == new
+    (event,) = outbox(biz, "booking.rescheduled")
+    assert event["actor"] == "customer" and event["previous_start"] == start.isoformat()
+    assert relay_and_run(ctx) == []
+    assert state(biz, bid)[:2] == ("confirmed", [("application_fee", -300), ("payment", 10000)])
+
+
+def test_manage_link_reschedule_after_the_deadline_is_refused_and_nothing_changes(client, ctx):
+    biz = setup_business(LATE_FEE, DEPOSIT)
+    start = local_start(2, 10)  # about 48 h ahead: free cancellation ended at 72 h
+    bid, _ = book_direct(biz, start)
+    pay(biz, bid)
+    token = payments_token(biz, bid)
+    page = client.get(f"/manage/{token}", base_url=BASE)
+    html = page.get_data(as_text=True)
+    assert "can no longer be moved online" in html and "Pick a new time" not in html
+    assert "Cancel booking" in html  # cancelling under the policy is still offered
+
+    refused_page = client.get(f"/manage/{token}/reschedule", base_url=BASE)
+    assert refused_page.status_code == 409 and "can no longer be moved online" in refused_page.get_data(as_text=True)
+    refused = client.post(f"/manage/{token}/reschedule", base_url=BASE,
+                          data={"csrf_token": csrf_from(page.data), "start": z(local_start(9, 10)),
+                                "tz": "Europe/Copenhagen"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Free cancellation for this booking ended 72 hours before the start" in text
+    assert "You can still cancel it" in text and "contact Bella" in text
+    assert starts_at(biz, bid) == start
+    assert outbox(biz, "booking.rescheduled") == []
+    assert state(biz, bid)[0] == "confirmed"
+
+    # Cancelling is judged against the original start: late, the deposit is kept as the fee.
+    cancelled = client.post(f"/manage/{token}/cancel", base_url=BASE,
+                            data={"csrf_token": csrf_from(page.data), "reason": ""})
+    assert cancelled.status_code == 303
+    assert relay_and_run(ctx) == []
+    assert state(biz, bid)[:2] == ("cancelled", [("application_fee", -300), ("payment", 10000)])
+
+
+def test_staff_reschedule_in_the_late_window_still_works(ctx):
+    biz = setup_business(LATE_FEE, DEPOSIT)
+    start, new = local_start(2, 10), local_start(9, 11)
+    bid, _ = book_direct(biz, start)
+    pay(biz, bid)
+    with tenant_scope(biz.tenant_id):
+        tenant = db.session.get(Tenant, biz.tenant_id)
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
+        with pytest.raises(RescheduleLocked):
+            reschedule_booking(tenant, booking, new, Actor("customer"))
+        reschedule_booking(tenant, booking, new, Actor("staff"))
+    db.session.commit()
+    assert starts_at(biz, bid) == new
+    (event,) = outbox(biz, "booking.rescheduled")
+    assert event["actor"] == "staff"
+    assert relay_and_run(ctx) == []
+    assert state(biz, bid)[1] == [("application_fee", -300), ("payment", 10000)]
