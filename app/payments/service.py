@@ -689,8 +689,16 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
     :func:`app.payments.policy.decide` as of the event's time, refund and charge through the
     gateway (idempotency keys ``policy:<event>:refund`` / ``:fee``), record the ledger.
 
+    A fee Stripe refuses for good (declined, authentication required: :func:`card_refused`) or
+    that cannot be charged (no card) is not retried: it is recorded once as ``fee.uncollected``
+    (:func:`_record_fee_uncollected`) and the refund part of the decision is kept in the ledger
+    in the same transaction. Network errors and Stripe's 5xx raise (the job retries, same keys).
+
     Returns the decision, or ``None`` when the event has no money question or the booking
     has no payment. Safe to run twice.
+
+    Raises:
+        GatewayError: Stripe unreachable, rate-limited or failing (worth a retry).
     """
     event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == event_id))
     booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
@@ -717,19 +725,67 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
         _ledger_refund(booking, refund, f"Refund: {decision.reason}")
     charged = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
         LedgerEntry.idempotency_key == f"policy:{eid}:fee"))
-    if decision.charge > 0 and card and not charged:
+    if decision.charge > 0 and card and not charged and not _fee_uncollected_for(eid):
         acct = connect_account()
-        fee_pi = gateway.charge_off_session(
-            amount=decision.charge, currency=booking.currency, customer=payment.customer_stripe_id or "",
-            payment_method=payment.payment_method_id or "",
-            metadata={**_metadata(booking, "fee"), "plaza_event": eid, "plaza_reason": decision.reason[:200]},
-            idempotency_key=f"policy:{eid}:fee", destination=acct.stripe_account_id if acct else None)
-        if fee_pi["status"] == "succeeded":
-            record_ledger(kind="fee", amount=int(fee_pi.get("amount_received") or fee_pi["amount"]),
-                          currency=booking.currency, key=f"policy:{eid}:fee", booking_id=booking.id,
-                          payment_intent=fee_pi["id"], description=decision.reason)
+        try:
+            fee_pi = gateway.charge_off_session(
+                amount=decision.charge, currency=booking.currency, customer=payment.customer_stripe_id or "",
+                payment_method=payment.payment_method_id or "",
+                metadata={**_metadata(booking, "fee"), "plaza_event": eid, "plaza_reason": decision.reason[:200]},
+                idempotency_key=f"policy:{eid}:fee", destination=acct.stripe_account_id if acct else None)
+        except GatewayError as exc:
+            if not card_refused(exc):
+                raise  # Stripe unreachable or busy: the job's bounded retries try again (same key)
+            _record_fee_uncollected(booking, eid, decision.charge, _refusal_reason(exc), code=exc.code)
+        else:
+            if fee_pi["status"] == "succeeded":
+                record_ledger(kind="fee", amount=int(fee_pi.get("amount_received") or fee_pi["amount"]),
+                              currency=booking.currency, key=f"policy:{eid}:fee", booking_id=booking.id,
+                              payment_intent=fee_pi["id"], description=decision.reason)
+            elif fee_pi["status"] in UNCOLLECTED_FEE_STATUSES:
+                reason = ("the customer's bank asked them to authenticate the payment, which is not possible "
+                          "while they are away" if fee_pi["status"] == "requires_action"
+                          else str((fee_pi.get("last_payment_error") or {}).get("message") or "the card was declined"))
+                _record_fee_uncollected(booking, eid, decision.charge, reason, code=fee_pi["status"],
+                                        payment_intent=fee_pi["id"])
+    if decision.uncollected > 0:
+        _record_fee_uncollected(booking, eid, decision.uncollected, "no card on file to charge", code="no_card")
     db.session.flush()
     return decision
+
+
+#: Statuses of an off-session fee PaymentIntent that will not turn into money without the customer.
+UNCOLLECTED_FEE_STATUSES = frozenset({"requires_action", "requires_payment_method", "canceled"})
+
+
+def card_refused(exc: GatewayError) -> bool:
+    """True when Stripe refused a charge for good (card declined, authentication required,
+    invalid request: HTTP 4xx other than 429), so repeating it with the same idempotency key
+    can only fail again; False for network errors, rate limits and Stripe's 5xx (worth a retry)."""
+    return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+
+
+def _refusal_reason(exc: GatewayError) -> str:
+    if exc.code == "authentication_required":
+        return "the customer's bank asked them to authenticate the payment, which is not possible while they are away"
+    return str(exc) or exc.code or "the card was declined"
+
+
+def _fee_uncollected_for(event_id: str) -> bool:
+    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
+        OutboxEvent.kind == "fee.uncollected", OutboxEvent.payload["key"].astext == f"fee.uncollected:{event_id}")))
+
+
+def _record_fee_uncollected(booking: Booking, event_id: str, amount: int, reason: str, *, code: str | None,
+                            payment_intent: str | None = None) -> bool:
+    """Record, once per policy event, that a fee the policy asked for was not collected: the
+    outbox event ``fee.uncollected`` (``booking_id``, ``amount`` minor units, ``currency``,
+    ``reason`` for people, ``code``, ``event``, ``payment_intent`` of a refused charge). Staff
+    see it in :func:`payment_summary`. Returns True when written."""
+    log.warning("fee not collected", extra={"booking_id": str(booking.id), "amount": amount, "code": code})
+    return emit_money_event("fee.uncollected", f"fee.uncollected:{event_id}", booking_id=str(booking.id),
+                            amount=amount, currency=booking.currency, reason=reason[:300], code=code,
+                            event=event_id, payment_intent=payment_intent)
 
 
 def reschedule_refusal(tenant: Tenant, booking: Booking, now: datetime) -> str | None:
@@ -750,9 +806,18 @@ def reschedule_refusal(tenant: Tenant, booking: Booking, now: datetime) -> str |
 
 
 @dataclass(frozen=True)
+class UncollectedFee:
+    """A fee the policy asked for that was not collected: ``amount`` (minor units) and ``reason``."""
+
+    amount: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class PaymentSummary:
     """What staff and customers see about a booking's money: ``due`` (asked at booking),
-    ``paid``, ``refunded``, ``fees`` (charged later), all minor units; ``status``; ``hold_expires_at``."""
+    ``paid``, ``refunded``, ``fees`` (charged later), all minor units; ``status``; ``hold_expires_at``;
+    ``uncollected``: fees the policy asked for that were not collected (for staff)."""
 
     status: str
     currency: str
@@ -761,10 +826,20 @@ class PaymentSummary:
     refunded: int
     fees: int
     hold_expires_at: datetime | None
+    uncollected: tuple[UncollectedFee, ...] = ()
+
+
+def uncollected_fees(booking_id: uuid.UUID) -> list[UncollectedFee]:
+    """The ``fee.uncollected`` records of one booking, oldest first."""
+    rows = db.session.scalars(sa.select(OutboxEvent.payload).where(
+        OutboxEvent.kind == "fee.uncollected", OutboxEvent.payload["booking_id"].astext == str(booking_id))
+        .order_by(OutboxEvent.created_at))
+    return [UncollectedFee(int(p.get("amount") or 0), str(p.get("reason") or "")) for p in rows]
 
 
 def payment_summary(booking: Booking) -> PaymentSummary | None:
-    """The booking's payment summary from its payment row and ledger, or ``None`` (no payment)."""
+    """The booking's payment summary from its payment row, ledger and uncollected fees, or
+    ``None`` (no payment)."""
     payment = booking_payment(booking.id)
     if payment is None:
         return None
@@ -773,7 +848,8 @@ def payment_summary(booking: Booking) -> PaymentSummary | None:
         status=payment.status, currency=payment.currency, due=payment.amount,
         paid=sum(r.amount for r in rows if r.kind == "payment"),
         refunded=-sum(r.amount for r in rows if r.kind == "refund"),
-        fees=sum(r.amount for r in rows if r.kind == "fee"), hold_expires_at=payment.hold_expires_at)
+        fees=sum(r.amount for r in rows if r.kind == "fee"), hold_expires_at=payment.hold_expires_at,
+        uncollected=tuple(uncollected_fees(booking.id)))
 
 
 def policy_lines_for_booking(booking_id: uuid.UUID) -> list[str]:

@@ -5,19 +5,23 @@ arrives after the booking was cancelled, and a policy that can never charge a la
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.booking.errors import RescheduleLocked
 from app.booking.models import Booking
-from app.booking.service import Actor, reschedule_booking
+from app.booking.service import Actor, reschedule_booking, transition
 from app.extensions import db
 from app.notifications.models import OutboxEvent
+from app.payments import service as payments
+from app.payments.models import BookingPayment, LedgerEntry
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
+from app.payments.tasks import apply_payment_policy
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, login_as
 from tests.integration.conftest_mail import mailbox, text_of  # noqa: F401
 from tests.integration.test_payments import (  # noqa: F401 - fixtures used by name
     BASE,
@@ -119,6 +123,9 @@ def test_manage_link_reschedule_after_the_deadline_is_refused_and_nothing_change
     assert cancelled.status_code == 303
     assert relay_and_run(ctx) == []
     assert state(biz, bid)[:2] == ("cancelled", [("application_fee", -300), ("payment", 10000)])
+    # 50 % of 500.00 = 250.00: 100.00 kept, 150.00 asked but no card on file.
+    (uncollected,) = outbox(biz, "fee.uncollected")
+    assert uncollected["amount"] == 15000 and uncollected["reason"] == "no card on file to charge"
 
 
 def test_staff_reschedule_in_the_late_window_still_works(ctx):
@@ -138,3 +145,59 @@ def test_staff_reschedule_in_the_late_window_still_works(ctx):
     assert event["actor"] == "staff"
     assert relay_and_run(ctx) == []
     assert state(biz, bid)[1] == [("application_fee", -300), ("payment", 10000)]
+
+
+# --------------------------------------------------------------------------- 2. a fee the card refuses
+
+
+def test_declined_off_session_fee_is_recorded_once_not_retried_and_shown_to_staff(client, ctx):
+    # A card is saved at booking (nothing paid); late cancellation costs 50 % = 250.00 kr.
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=50, require_card=True),
+                         ServiceRule())
+    resp = book_http(client, biz, local_start(2, 10))
+    page = client.get(resp.headers["Location"], base_url=BASE)
+    # localstripe's 4000000000000341: attaches fine, every charge is declined.
+    saved = client.post(resp.headers["Location"], base_url=BASE,
+                        data={"csrf_token": csrf_from(page.data), "payment_method": "pm_card_chargeCustomerFail"})
+    assert saved.status_code == 303
+    (booking,) = _bookings(biz)
+    bid = booking.id
+    assert state(biz, bid)[0] == "confirmed"
+    cancel(biz, bid, Actor("customer"))
+    assert relay_and_run(ctx) == []  # the policy job finished: nothing left for RQ to retry
+    assert state(biz, bid)[1] == []
+    (event,) = outbox(biz, "fee.uncollected")
+    assert event["amount"] == 25000 and event["currency"] == "DKK" and event["code"] == "card_declined"
+    assert "declined" in event["reason"]
+
+    # The job again (a redelivery) neither charges nor records it twice.
+    assert apply_payment_policy(str(biz.tenant_id), str(bid), policy_event_id(biz)) == "refund=0 charge=25000 DKK"
+    assert len(outbox(biz, "fee.uncollected")) == 1 and state(biz, bid)[1] == []
+
+    with tenant_scope(biz.tenant_id):
+        summary = payments.payment_summary(db.session.scalar(sa.select(Booking).where(Booking.id == bid)))
+    assert [(u.amount, u.reason) for u in summary.uncollected] == [(25000, event["reason"])]
+    login_as(client, biz.owner_email, host="bella.localhost")
+    staff_page = client.get(f"/dashboard/bookings/{bid}", base_url=BASE).get_data(as_text=True)
+    assert "Fee not collected" in staff_page and "250.00 kr." in staff_page and "declined" in staff_page
+
+
+def test_no_show_fee_refused_by_the_card_keeps_the_deposit_and_records_the_shortfall(ctx):
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=24, no_show_fee_percent=50, require_card=True),
+                         DEPOSIT)
+    bid, _ = book_direct(biz, local_start(1, 12))
+    pay(biz, bid)
+    with tenant_scope(biz.tenant_id):
+        # The card on file declines since (blocked, no funds): Stripe's always-declining test card.
+        db.session.execute(sa.update(BookingPayment).where(BookingPayment.booking_id == bid)
+                           .values(payment_method_id="pm_card_chargeCustomerFail"))
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
+        transition(booking, "no_show", Actor("staff"), now=booking.starts_at + timedelta(minutes=20))
+    db.session.commit()
+    assert relay_and_run(ctx) == []
+    assert state(biz, bid)[:2] == ("no_show", [("application_fee", -300), ("payment", 10000)])
+    (event,) = outbox(biz, "fee.uncollected")
+    assert event["amount"] == 15000 and "declined" in event["reason"]
+    with tenant_scope(biz.tenant_id):
+        fees = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "fee"))
+    assert fees == 0
