@@ -529,21 +529,40 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
     return SyncResult(pi["status"], outcome)
 
 
+def late_payment_cause(booking: Booking) -> str:
+    """Why an unpaid booking that was then paid is no longer active: ``hold_expired`` (its
+    payment time ran out) or ``cancelled`` (the customer or the business cancelled it), from
+    the booking's latest move to ``cancelled``."""
+    kind = db.session.scalar(sa.select(BookingEvent.kind).where(
+        BookingEvent.booking_id == booking.id, BookingEvent.to_status == BookingStatus.CANCELLED.value)
+        .order_by(BookingEvent.at.desc()).limit(1))
+    return "hold_expired" if kind == "expire_hold" else "cancelled"
+
+
+LATE_REFUND_DESCRIPTIONS = {"hold_expired": "Refund: paid after the hold ended",
+                            "cancelled": "Refund: paid after the booking was cancelled"}
+
+
 def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) -> str:
-    """Refund in full a payment that succeeded after its hold ended (idempotency key per intent)."""
+    """Refund in full a payment that succeeded after its booking stopped waiting for it (the
+    hold expired, or the customer or business cancelled it first; idempotency key per intent),
+    and write ``payment.late_refund`` once (``amount`` minor units, ``cause`` from
+    :func:`late_payment_cause`, ``cancelled_by``) so the customer is told why."""
+    cause = late_payment_cause(booking)
     refunded = sum(r["amount"] for r in get_payments().list_refunds(pi["id"]) if r.get("status") != "failed")
     amount = int(pi.get("amount_received") or pi["amount"]) - refunded
     if amount > 0:
         refund = get_payments().create_refund(payment_intent=pi["id"], amount=amount,
                                               metadata={**_metadata(booking, "late_success")},
                                               idempotency_key=f"pi:{pi['id']}:late-refund")
-        _ledger_refund(booking, refund, "Refund: paid after the hold ended", notify=False)
+        _ledger_refund(booking, refund, LATE_REFUND_DESCRIPTIONS[cause], notify=False)
     key = f"payment.late_refund:{pi['id']}"
     exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
         OutboxEvent.kind == "payment.late_refund", OutboxEvent.payload["payment_intent"].astext == pi["id"]))
     if not exists:
         db.session.add(OutboxEvent(kind="payment.late_refund", payload={
-            "booking_id": str(booking.id), "payment_intent": pi["id"], "amount": amount, "key": key}))
+            "booking_id": str(booking.id), "payment_intent": pi["id"], "amount": amount, "key": key,
+            "cause": cause, "cancelled_by": booking.cancelled_by}))
     log.info("late payment refunded", extra={"booking_id": str(booking.id), "payment_intent": pi["id"]})
     return "late_refund"
 

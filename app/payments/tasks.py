@@ -121,7 +121,8 @@ def periodic_hold_sweep() -> dict[str, int]:
 
 
 def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> str:
-    """Job: tell the customer their payment arrived after the hold ended and was refunded (once).
+    """Job: tell the customer their payment arrived after the booking stopped waiting for it
+    (the hold ended, or the booking was cancelled: the event's ``cause``) and was refunded (once).
 
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
@@ -142,7 +143,10 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
         tenant = db.session.get(Tenant, booking.tenant_id)
         assert customer is not None and tenant is not None
         context = {"customer": customer, "tenant": tenant, "booking": booking,
-                   "amount": int(event.payload.get("amount") or 0)}
+                   "amount": int(event.payload.get("amount") or 0),
+                   # events written before ``cause`` existed were all expired holds
+                   "cause": event.payload.get("cause") or "hold_expired",
+                   "cancelled_by": event.payload.get("cancelled_by")}
         message = build_message(
             sender=sender(tenant.name), to=str(Address(customer.name, addr_spec=customer.email)),
             subject=f"Your payment to {tenant.name} was refunded",

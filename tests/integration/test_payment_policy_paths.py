@@ -16,6 +16,7 @@ from app.booking.service import Actor, reschedule_booking, transition
 from app.extensions import db
 from app.notifications.models import OutboxEvent
 from app.payments import service as payments
+from app.payments.gateway import get_payments
 from app.payments.models import BookingPayment, LedgerEntry
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
 from app.payments.tasks import apply_payment_policy
@@ -201,3 +202,31 @@ def test_no_show_fee_refused_by_the_card_keeps_the_deposit_and_records_the_short
     with tenant_scope(biz.tenant_id):
         fees = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "fee"))
     assert fees == 0
+
+
+# --------------------------------------------------------------------------- 3. paid after a cancellation
+
+
+def test_payment_after_the_customer_cancelled_is_refunded_and_the_email_says_why(ctx, mailbox):  # noqa: F811
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=20))
+    bid, pi = book_direct(biz, local_start(3, 14))
+    cancel(biz, bid, Actor("customer"))  # still awaiting payment
+    assert relay_and_run(ctx) == []
+    # The customer's open pay page confirms anyway: Stripe takes the money.
+    get_payments().confirm_payment_intent(pi, payment_method="pm_card_visa", idempotency_key=f"t:{pi}")
+    deliver(events_for(pi) * 2)
+    assert state(biz, bid)[:2] == ("cancelled", [("application_fee", -300), ("application_fee", 300),
+                                                 ("payment", 10000), ("refund", -10000)])
+    with tenant_scope(biz.tenant_id):
+        descriptions = list(db.session.scalars(sa.select(LedgerEntry.description).where(
+            LedgerEntry.kind == "refund")))
+    assert descriptions == ["Refund: paid after the booking was cancelled"]
+    (event,) = outbox(biz, "payment.late_refund")
+    assert event["cause"] == "cancelled" and event["cancelled_by"] == "customer"
+    relay_and_run(ctx)
+    relay_and_run(ctx)
+    mails = mailbox.to("ann@example.com", "Your payment to Bella was refunded")
+    assert len(mails) == 1
+    text = text_of(mails[0])
+    assert "after your booking had been cancelled by you" in text and "100.00 kr." in text
+    assert "held for your booking" not in text

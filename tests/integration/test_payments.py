@@ -383,6 +383,7 @@ def test_late_success_after_the_slot_was_taken_is_refunded_once_and_the_customer
     relay_and_run(ctx)
     mails = mailbox.to("ann@example.com", "Your payment to Bella was refunded")
     assert len(mails) == 1 and "100.00 kr." in text_of(mails[0])
+    assert "the time we held for your booking had run out" in text_of(mails[0])
 
 
 @pytest.mark.parametrize("seed", range(6))
