@@ -174,6 +174,25 @@ def customer_may_reschedule(policy: BusinessPolicy, starts_at: datetime, at: dat
     return at < free_until(policy, starts_at)
 
 
+def policy_warnings(policy: BusinessPolicy, cutoff_hours: int) -> list[str]:
+    """Sentences for the business about settings that defeat each other, given the tenant's
+    online cancellation cut-off ``cutoff_hours`` (customers cancel or move online only until
+    that many hours before the start).
+
+    When ``free_cancellation_hours`` <= ``cutoff_hours`` every online cancellation is free, so
+    the late-cancellation fee can never be charged online (and with the defaults 24 / 24 it never
+    is).
+    """
+    if policy.free_cancellation_hours > cutoff_hours:
+        return []
+    fee = (f"the {policy.late_cancel_fee_percent}% late-cancellation fee is never charged"
+           if policy.late_cancel_fee_percent else "a late-cancellation fee would never be charged")
+    return [f"Free cancellation lasts until {policy.free_cancellation_hours} hours before the start, but customers "
+            f"can only cancel online until {cutoff_hours} hours before (your booking cut-off). Every online "
+            f"cancellation is therefore free and {fee}. Make free cancellation longer than the cut-off, or "
+            "shorten the cut-off."]
+
+
 def decide(action: Action, *, policy: BusinessPolicy, price: int, currency: str, paid: int,
            starts_at: datetime, at: datetime, card_on_file: bool = False) -> Decision:
     """Decide what is refunded and charged when ``action`` happens at ``at`` to a booking

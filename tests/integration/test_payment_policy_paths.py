@@ -230,3 +230,20 @@ def test_payment_after_the_customer_cancelled_is_refunded_and_the_email_says_why
     text = text_of(mails[0])
     assert "after your booking had been cancelled by you" in text and "100.00 kr." in text
     assert "held for your booking" not in text
+
+
+# --------------------------------------------------------------------------- 4. a policy that never charges
+
+
+def test_payments_page_warns_when_free_cancellation_never_ends_before_the_cutoff(client, ctx):
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=24, late_cancel_fee_percent=30),
+                         ServiceRule(PaymentMode.FULL))  # the tenant's cut-off: 24 h (default)
+    login_as(client, biz.owner_email, host="bella.localhost")
+    page = client.get("/dashboard/payments", base_url=BASE)
+    text = page.get_data(as_text=True)
+    assert "pay-policy-warning" in text and "30% late-cancellation fee is never charged" in text
+    saved = client.post("/dashboard/payments/policy", base_url=BASE,
+                        data={"csrf_token": csrf_from(text), "free_cancellation_hours": "48",
+                              "late_cancel_fee_percent": "30", "no_show_fee_percent": "0"})
+    assert saved.status_code == 303
+    assert "pay-policy-warning" not in client.get("/dashboard/payments", base_url=BASE).get_data(as_text=True)

@@ -19,6 +19,7 @@ from app.payments.policy import (
     decide,
     describe,
     percent_of,
+    policy_warnings,
 )
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -182,3 +183,11 @@ def test_customer_may_reschedule_rejects_naive_times():
     with pytest.raises(PolicyError):
         customer_may_reschedule(POLICY, START.replace(tzinfo=None), START, money_at_stake=True)
 
+
+@pytest.mark.parametrize(("free", "cutoff", "warns"), [(24, 24, True), (12, 24, True), (48, 24, False), (1, 0, False),
+                                                         (0, 0, True)])
+def test_policy_warns_when_free_cancellation_never_ends_before_the_cutoff(free, cutoff, warns):
+    warnings = policy_warnings(BusinessPolicy(free_cancellation_hours=free, late_cancel_fee_percent=20), cutoff)
+    assert bool(warnings) is warns
+    if warns:
+        assert f"until {cutoff} hours before" in warnings[0] and "20% late-cancellation fee is never charged" in warnings[0]

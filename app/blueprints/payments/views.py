@@ -43,7 +43,15 @@ from app.payments.gateway import (
     stripe_js_url,
     test_payments_allowed,
 )
-from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule, amount_due, describe, free_until
+from app.payments.policy import (
+    BusinessPolicy,
+    PaymentMode,
+    ServiceRule,
+    amount_due,
+    describe,
+    free_until,
+    policy_warnings,
+)
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
@@ -82,6 +90,7 @@ def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None,
         services.append({"service": svc, "rule": rule, "form": form, "due": amount_due(rule, svc.price_amount)})
     return render_page("payments/dashboard.html", block=block, status=status, enabled=payments_enabled(),
                        account=payments.connect_account(), policy=policy, policy_form=policy_form,
+                       policy_warnings=policy_warnings(policy, g.tenant.cancellation_cutoff_hours),
                        services=services, entries=payments.ledger_entries(limit=200))
 
 
