@@ -31,6 +31,8 @@ RATE_WINDOW_SECONDS = 10
 BOOKING = "booking"
 CUSTOMER = "customer"
 STAFF = "staff"
+#: Notification type of a new message (:mod:`app.notifications.registry`).
+NEW_MESSAGE = "new_message"
 
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\""
@@ -216,9 +218,13 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
 
 
 def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
-    """Accounts to tell about a new message by ``author``: the other participants with an
-    account; when a customer writes about a booking, also the business's owners and managers
-    and the booking's staff member (even before they opened the conversation). One query."""
+    """Accounts to tell about a new message by ``author`` (ids sorted as strings): the other
+    participants with an account; when a customer writes about a booking, also the
+    business's owners and managers and the booking's staff member; when staff write about a
+    booking, also the booking's customer account (linked, or verified with the customer's
+    email: :func:`app.notifications.fanout.customer_user_id`) — all even before they opened
+    the conversation. A guest customer (no account) is not an account: the fan-out emails
+    them (:mod:`app.notifications.chat_messages`)."""
     from app.booking.models import Booking
     from app.tenants.models import MANAGER_ROLES, Membership
 
@@ -233,8 +239,32 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
         staff = sa.select(Membership.user_id).where(Membership.tenant_id == tid, sa.or_(
             Membership.role.in_([r.value for r in MANAGER_ROLES]), Membership.staff_member_id == staff_id))
         query = sa.union(others, staff)
-    found = {u for u in db.session.scalars(query) if u is not None and u != author.user_id}
+    found = {u for u in db.session.scalars(query) if u is not None}
+    if author.role == STAFF:
+        customer = booking_customer_user_id(conv)
+        if customer is not None:
+            found.add(customer)
+    found.discard(author.user_id)  # type: ignore[arg-type]
     return sorted(found, key=str)
+
+
+def booking_customer_id(conv: Conversation) -> uuid.UUID | None:
+    """The customer record of the booking ``conv`` is about (``None`` for other subjects or
+    a missing booking). Tenant in scope."""
+    from app.booking.models import Booking
+
+    if conv.subject_type != BOOKING:
+        return None
+    return db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == conv.subject_id))
+
+
+def booking_customer_user_id(conv: Conversation) -> uuid.UUID | None:
+    """The account of the customer of the booking ``conv`` is about, or ``None`` (a guest,
+    another subject, a missing booking). Tenant in scope."""
+    from app.notifications.fanout import customer_user_id
+
+    customer_id = booking_customer_id(conv)
+    return customer_user_id(customer_id) if customer_id is not None else None
 
 
 def messages_since(conv: Conversation, last_seq: int = 0, limit: int = 500) -> list[Message]:
@@ -275,6 +305,17 @@ def mark_read(conv: Conversation, participant: Participant, upto_seq: int | None
     participant.last_delivered_seq = max(participant.last_delivered_seq, participant.last_read_seq)
     db.session.flush()
     return participant.last_read_seq
+
+
+def read_notifications(conv: Conversation, principal: Principal) -> bool:
+    """The reader ``principal`` read ``conv``: mark their account's new-message notifications
+    about it read (nothing for a guest without an account). Flushes; returns True when some
+    changed (then push their badge after the commit: :func:`app.notifications.center.push_badge`)."""
+    if principal.user_id is None:
+        return False
+    from app.notifications import center
+
+    return center.mark_subject_read(principal.user_id, f"conversation:{conv.id}", NEW_MESSAGE) > 0
 
 
 def unread_count(conv: Conversation, participant: Participant | None) -> int:

@@ -152,6 +152,20 @@ def mark_read(user_id: uuid.UUID, ids: Iterable[uuid.UUID] | None = None, now: d
     return result.rowcount or 0
 
 
+def mark_subject_read(user_id: uuid.UUID, subject_key: str, type_key: str | None = None,
+                      now: datetime | None = None) -> int:
+    """Mark the person's unread notifications about ``subject_key`` (e.g. ``conversation:<id>``),
+    of ``type_key`` when given, read; returns how many changed. For "the person looked at
+    the thing itself" (reading a conversation reads its new-message notifications)."""
+    q = sa.update(Notification).where(_visible(user_id), Notification.read_at.is_(None),
+                                      Notification.subject_key == subject_key)
+    if type_key is not None:
+        q = q.where(Notification.type == type_key)
+    result = db.session.execute(q.values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    db.session.flush()
+    return result.rowcount or 0
+
+
 def mark_unread(user_id: uuid.UUID, notification_id: uuid.UUID) -> int:
     """Mark one of the person's notifications unread again; returns 1 when it changed."""
     result = db.session.execute(sa.update(Notification).where(_visible(user_id), Notification.id == notification_id)

@@ -80,10 +80,23 @@ class ChatPresence:
     """
 
     def _participant(self, user_id: uuid.UUID, conversation_id: str):
+        """The person's participant row: theirs by account, else (the booking's customer who
+        opened the chat by the manage link, not logged in) the customer participant."""
+        from app.chat import service as chat
         from app.chat.models import Participant
 
+        cid = uuid.UUID(str(conversation_id))
+        found = db.session.scalar(sa.select(Participant).where(
+            Participant.conversation_id == cid, Participant.user_id == user_id).limit(1))
+        if found is not None:
+            return found
+        conv = chat.get_conversation(cid)
+        customer_id = chat.booking_customer_id(conv) if conv is not None else None
+        if customer_id is None or customer_user_id(customer_id) != user_id:
+            return None
         return db.session.scalar(sa.select(Participant).where(
-            Participant.conversation_id == uuid.UUID(str(conversation_id)), Participant.user_id == user_id).limit(1))
+            Participant.conversation_id == cid, Participant.role == chat.CUSTOMER,
+            Participant.customer_id == customer_id))
 
     def is_online_in(self, user_id: uuid.UUID, conversation_id: str, tenant_id: uuid.UUID | None = None) -> bool:
         """See :class:`PresenceSource`."""
@@ -327,10 +340,12 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
 
 
 def notify_new_message(*, tenant_id: uuid.UUID | None, conversation_id: str, message_id: str, sender_name: str,
-                       preview: str, recipient_user_ids: Iterable[uuid.UUID], url: str,
-                       now: datetime | None = None) -> list[Notified]:
-    """Notify the other participants of a conversation about a new message; flushes.
+                       preview: str, recipient_user_ids: Iterable[uuid.UUID], url: str = "",
+                       urls: Mapping[uuid.UUID, str] | None = None, now: datetime | None = None) -> list[Notified]:
+    """Notify the accounts ``recipient_user_ids`` about a new message in a conversation; flushes.
 
+    Each person's link (the email's "Reply:" line, the push and the center's target) is
+    ``urls[user_id]`` (see :func:`app.notifications.chat_messages.recipient_urls`), else ``url``.
     Repeats within the dedup window fold into one notification per conversation; the email
     waits :data:`MESSAGE_EMAIL_DELAY` and is not sent to someone online in the conversation.
     """
@@ -338,7 +353,7 @@ def notify_new_message(*, tenant_id: uuid.UUID | None, conversation_id: str, mes
     for uid in recipient_user_ids:
         results.append(notify(user_id=uid, type_key="new_message", audience="participant",
                               context={"sender": sender_name, "preview": preview[:280]}, tenant_id=tenant_id,
-                              subject_key=f"conversation:{conversation_id}", url=url,
+                              subject_key=f"conversation:{conversation_id}", url=(urls or {}).get(uid) or url,
                               source_key=f"message:{message_id}", conversation_id=conversation_id, now=now))
     return results
 
@@ -453,10 +468,7 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
         if event.kind in SUBSCRIPTION_TYPES:
             return notify_owners(event_id, event.kind, payload, event.tenant_id)
         if event.kind == "chat.message_created":
-            facts = _chat_facts(payload)
-            if facts is None:
-                return []
-            return notify_new_message(tenant_id=event.tenant_id, **facts)
+            return _notify_chat_message(event.tenant_id, payload)
         return []
 
     try:
@@ -466,13 +478,34 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
     return tasks.run_on_platform(_after_commit, results)
 
 
+def _notify_chat_message(tenant_id: uuid.UUID, payload: Mapping[str, object]) -> list[Notified]:
+    """A ``chat.message_created`` event: notify the recipient accounts, each with their own
+    link (a payload ``url`` is the fallback), and, when staff wrote to a booking's guest
+    customer, schedule the guest's email (:mod:`app.notifications.chat_messages`). Tenant in scope."""
+    from app.notifications import chat_messages
+
+    facts = _chat_facts(payload)
+    if facts is None:
+        return []
+    conversation_id = str(facts["conversation_id"])
+    recipients: list[uuid.UUID] = facts["recipient_user_ids"]  # type: ignore[assignment]
+    urls = chat_messages.recipient_urls(conversation_id, recipients)
+    author_role = str(facts.pop("author_role", "") or "")
+    results = notify_new_message(tenant_id=tenant_id, urls=urls, **facts)  # type: ignore[arg-type]
+    if chat_messages.guest_to_email(conversation_id, author_role):
+        chat_messages.schedule_guest_email(tenant_id, conversation_id, str(facts["message_id"]))
+    return results
+
+
 def _chat_facts(payload: Mapping[str, object]) -> dict[str, object] | None:
-    """Arguments of :func:`notify_new_message` from a ``chat.message_created`` payload.
+    """Arguments of :func:`notify_new_message` from a ``chat.message_created`` payload, plus
+    ``author_role``.
 
     The payload may carry everything (``conversation_id``, ``message_id``, ``sender_name``,
-    ``preview``, ``recipient_user_ids``, ``url``) or just ``conversation_id`` and
-    ``message_id``, the rest then read from the chat tables (recipients: the other
-    participants with an account). Tenant in scope. ``None`` when the message is gone.
+    ``preview``, ``recipient_user_ids``, ``author_role``, ``url``) or just
+    ``conversation_id`` and ``message_id``, the rest then read from the chat tables
+    (recipients: :func:`app.chat.service.recipients`). Tenant in scope. ``None`` when the
+    message is gone.
     """
     conversation_id = str(payload["conversation_id"])
     facts: dict[str, object] = {
@@ -481,18 +514,21 @@ def _chat_facts(payload: Mapping[str, object]) -> dict[str, object] | None:
         "url": str(payload.get("url") or ""),
         "recipient_user_ids": [uuid.UUID(str(u)) for u in payload.get("recipient_user_ids") or []],  # type: ignore[union-attr]
     }
+    facts["author_role"] = str(payload.get("author_role") or "")
     if "recipient_user_ids" in payload:
         return facts
+    from app.chat import service as chat
     from app.chat.models import Message, Participant
 
-    msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(facts["message_id"])))
-    if msg is None:
+    msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(str(facts["message_id"]))))
+    author = msg and db.session.scalar(sa.select(Participant).where(Participant.id == msg.author_participant_id))
+    conv = msg and chat.get_conversation(msg.conversation_id)
+    if msg is None or author is None or conv is None:
         return None
     facts["sender_name"] = facts["sender_name"] or msg.author_name
     facts["preview"] = facts["preview"] or msg.body
-    facts["recipient_user_ids"] = list(db.session.scalars(sa.select(Participant.user_id).where(
-        Participant.conversation_id == msg.conversation_id, Participant.id != msg.author_participant_id,
-        Participant.user_id.is_not(None))))
+    facts["author_role"] = msg.author_role
+    facts["recipient_user_ids"] = chat.recipients(conv, author)
     return facts
 
 

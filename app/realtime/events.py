@@ -47,6 +47,7 @@ from app.chat import service as chat
 from app.chat.errors import ChatError
 from app.extensions import db, socketio
 from app.identity.models import User
+from app.notifications import center
 from app.realtime import broadcast, presence
 from app.realtime.emit import conversation_room, staff_room, user_room
 from app.realtime.server import origin_allowed
@@ -384,7 +385,9 @@ def on_delivered(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
 @tenant_event
 def on_read(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     """The person read up to ``seq`` (default: everything): receipts to the room, the new
-    unread count to every tab and device of theirs."""
+    unread count to every tab and device of theirs; once nothing is left unread, their
+    new-message notifications about the conversation are marked read and their
+    notification badge pushed."""
     found = _joined(info, data)
     if found is None:
         return REFUSED
@@ -392,10 +395,13 @@ def on_read(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     me = chat.find_participant(conv, j.principal)
     before = me.last_read_seq
     after = chat.mark_read(conv, me, _seq(data))
+    notes_read = chat.unread_count(conv, me) == 0 and chat.read_notifications(conv, j.principal)
     db.session.commit()
     if after != before:
         broadcast.receipts_changed(conv)
     broadcast.unread_changed(conv, me)
+    if notes_read and j.principal.user_id is not None:
+        center.push_badge(j.principal.user_id)
     return {"ok": True, "read": after, "unread": chat.unread_count(conv, me)}
 
 

@@ -249,11 +249,9 @@ def test_real_chat_message_presence_and_read_receipts(ctx, mailbox):
     def staff_says(text: str) -> str:
         with tenant_scope(biz.tenant_id):
             booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+            assert booking is not None
             conv = chat.conversation_for_booking(booking_id)
-            chat.join_conversation(conv, customer_principal(booking, db.session.get(User, alice_id)))
-            msg = chat.post_message(conv, staff_principal(owner), text)
-            db.session.add(OutboxEvent(kind="chat.message_created",
-                                       payload={"conversation_id": str(conv.id), "message_id": str(msg.id)}))
+            chat.post_message(conv, staff_principal(owner), text)  # writes its outbox event
             db.session.commit()
             return str(conv.id)
 
@@ -265,10 +263,12 @@ def test_real_chat_message_presence_and_read_receipts(ctx, mailbox):
     [email] = deliveries_of(alice_id, "email")
     assert email.status == "queued"  # waiting its 10 minutes
 
-    # Alice reads the conversation in the chat: the email is dropped.
+    # Alice (who had not opened the chat before) reads the conversation: the email is dropped.
     with tenant_scope(biz.tenant_id):
         conv = chat.get_conversation(uuid.UUID(conv_id))
-        participant = [p for p in chat.participants(conv) if p.user_id == alice_id][0]
+        assert [p.role for p in chat.participants(conv)] == ["staff"]
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+        participant = chat.join_conversation(conv, customer_principal(booking, db.session.get(User, alice_id)))
         chat.mark_read(conv, participant)
         db.session.commit()
         participant_id = participant.id

@@ -36,6 +36,7 @@ from app.chat import service as chat
 from app.chat.errors import ChatError, RateLimited
 from app.chat.models import Conversation, Message, Participant
 from app.extensions import db
+from app.notifications import center
 from app.realtime import broadcast, presence
 from app.redis_client import get_redis
 from app.tenants.context import platform_scope, tenant_scope
@@ -68,15 +69,18 @@ def _realtime_key() -> str:
 def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
             back_label: str, form: MessageForm | None = None, error: str | None = None, status: int = 200,
             mark_read: bool = True, guest_token: str | None = None) -> Response:
-    """Load (or create) the conversation, join it, mark it read, commit, and render the page.
+    """Load (or create) the conversation, join it, mark it read (and the reader's new-message
+    notifications about it, pushing their badge), commit, and render the page.
 
     ``guest_token`` (manage-link page, visitor not acting through an account): the page goes
     live with that token as the socket's credential while the booking may still chat."""
     conv = chat.conversation_for_booking(booking.id)
     me = chat.join_conversation(conv, principal)
     before = me.last_read_seq
+    notes_read = False
     if mark_read:
         chat.mark_read(conv, me)
+        notes_read = chat.read_notifications(conv, principal)
     messages = [{**chat.message_payload(m), "at": m.created_at} for m in chat.recent_messages(conv)]
     customer_name = db.session.scalar(sa.select(Customer.name).where(Customer.id == booking.customer_id)) or ""
     receipts = chat.receipts(conv, principal.role)
@@ -105,6 +109,11 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
             broadcast.unread_changed(conv, me)
         except Exception:  # noqa: BLE001 - live updates never fail the page
             current_app.logger.warning("chat broadcast failed", exc_info=True)
+    if notes_read and principal.user_id is not None:
+        try:
+            center.push_badge(principal.user_id)
+        except Exception:  # noqa: BLE001 - the badge also refreshes on the next page or poll
+            current_app.logger.warning("notification badge push failed", exc_info=True)
     if user_live:
         _realtime_key()  # sockets opened from this page carry it; logout revokes it
     return render_page("chat/conversation.html", block="chat", status=status, **ctx)

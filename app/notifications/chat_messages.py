@@ -1,0 +1,231 @@
+"""New-message notifications outside the center: the link each recipient follows, and the
+email to a booking's *guest* customer (no account, so no notification center).
+
+Links (absolute, for email, push and the center):
+
+* the booking's customer with an account: ``/account/messages/<tenant_id>/<booking_id>`` on
+  the platform apex (their account's conversation page);
+* the business's staff: ``/dashboard/bookings/<booking_id>/chat`` on the business's host;
+* the guest: ``/manage/<manage token>/chat`` on the business's host (the manage-link chat,
+  endpoint ``chat.manage_conversation``).
+
+Guest email rule (the same as the account's new-message email, see
+:mod:`app.notifications.fanout`): when staff write about a booking whose customer has no
+account, the email waits :data:`~app.notifications.fanout.MESSAGE_EMAIL_DELAY`; it is not
+sent while the guest is online in the conversation, nor once they have read the message
+there. A burst folds: the email lists every unread staff message, and a message an email
+already covered (one sent after it was written) sends nothing more. Each message's email is
+a ``delivery`` row with the dedup key ``chat:<conversation>:guest:<message>``, so a
+repeated job sends it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+from flask import render_template
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+log = logging.getLogger("plaza.notifications")
+
+JOBS = "app.notifications.chat_messages"
+#: At most this many unread messages are quoted in a guest email (the latest ones).
+EMAIL_MESSAGES = 10
+
+
+@dataclass(frozen=True)
+class ConversationLinks:
+    """Absolute links to one booking conversation, per kind of reader."""
+
+    account: str
+    staff: str
+    guest: str
+
+
+def _conversation(conversation_id: object):
+    """The conversation with this id in the tenant in scope (``None`` for a bad id or a missing one)."""
+    from app.chat import service as chat
+
+    try:
+        cid = uuid.UUID(str(conversation_id))
+    except ValueError:
+        return None
+    return chat.get_conversation(cid)
+
+
+def booking_links(booking) -> ConversationLinks:
+    """The :class:`ConversationLinks` of ``booking``'s conversation (tenant in scope, app context)."""
+    from app.booking.service import manage_token
+    from app.notifications.channels.email import platform_url
+    from app.notifications.service import _tenant_link
+    from app.tenants.models import Tenant
+
+    tenant = db.session.get(Tenant, booking.tenant_id)
+    return ConversationLinks(
+        account=platform_url(f"/account/messages/{booking.tenant_id}/{booking.id}"),
+        staff=_tenant_link(tenant, f"/dashboard/bookings/{booking.id}/chat"),
+        guest=_tenant_link(tenant, f"/manage/{manage_token(booking)}/chat"))
+
+
+def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The link each account in ``user_ids`` follows to the conversation: the booking's
+    customer to their account page, everyone else (staff) to the dashboard page. Empty for
+    a conversation that is not about a booking (or is gone). Tenant in scope."""
+    from app.chat import access
+    from app.notifications.fanout import customer_user_id
+
+    conv = _conversation(conversation_id)
+    booking = access.subject_booking(conv) if conv is not None else None
+    if booking is None:
+        return {}
+    links = booking_links(booking)
+    customer = customer_user_id(booking.customer_id)
+    return {uid: links.account if uid == customer else links.staff for uid in user_ids}
+
+
+# --- the guest's email ------------------------------------------------------------------------
+
+
+def dedup_key(conversation_id: uuid.UUID | str, message_id: uuid.UUID | str) -> str:
+    """Delivery key of the guest email about message ``message_id``."""
+    return f"chat:{conversation_id}:guest:{message_id}"
+
+
+def guest_to_email(conversation_id: str, author_role: str) -> bool:
+    """True when a message by ``author_role`` in the conversation should email its guest:
+    staff wrote, about a booking that is still open to chat, whose customer has no account.
+    Tenant in scope."""
+    from app.chat import access
+    from app.chat import service as chat
+    from app.notifications.fanout import customer_user_id
+
+    if author_role != chat.STAFF:
+        return False
+    conv = _conversation(conversation_id)
+    booking = access.subject_booking(conv) if conv is not None else None
+    return (booking is not None and access.guest_may_chat(booking)
+            and customer_user_id(booking.customer_id) is None)
+
+
+def _guest_participant(conv, customer_id: uuid.UUID):
+    from app.chat.models import Participant
+    from app.chat.service import CUSTOMER
+
+    return db.session.scalar(sa.select(Participant).where(
+        Participant.conversation_id == conv.id, Participant.role == CUSTOMER, Participant.customer_id == customer_id))
+
+
+def _guest_online(conv, participant) -> bool:
+    if participant is None:
+        return False
+    try:
+        from app.realtime import presence
+        from app.redis_client import get_redis
+
+        return str(participant.id) in presence.online(get_redis(), conv.tenant_id, conv.id)
+    except Exception:  # noqa: BLE001 - presence is best effort
+        log.warning("guest presence lookup failed", exc_info=True)
+        return False
+
+
+def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id: str,
+                         now: datetime | None = None) -> bool:
+    """Schedule :func:`send_guest_message_email` for :data:`MESSAGE_EMAIL_DELAY` from ``now``,
+    unless the guest is online in the conversation right now. One job per message (a fixed
+    job id). Returns whether it was scheduled. Tenant in scope; call once the message committed."""
+    from app.chat import service as chat
+    from app.notifications import tasks
+    from app.notifications.fanout import MESSAGE_EMAIL_DELAY
+
+    conv = _conversation(conversation_id)
+    customer_id = chat.booking_customer_id(conv) if conv is not None else None
+    if customer_id is None or _guest_online(conv, _guest_participant(conv, customer_id)):
+        return False
+    due = (now or utcnow()) + MESSAGE_EMAIL_DELAY
+    tasks.get_queue().enqueue_at(due, f"{JOBS}.send_guest_message_email", str(tenant_id), str(conversation_id),
+                                 str(message_id), job_id=f"chat-guest-email-{message_id}", retry=tasks._retry(),
+                                 result_ttl=tasks.RESULT_TTL, failure_ttl=tasks.FAILURE_TTL)
+    return True
+
+
+def send_guest_message_email(tenant_id: str, conversation_id: str, message_id: str) -> str:
+    """Job: email the booking's guest about message ``message_id`` and the other staff messages
+    they have not read, unless (checked now) the booking is gone or cancelled, they read it in
+    the conversation, they are online there, or an email sent after it was written already
+    covered it. Returns ``sent``/``already_sent``/``busy`` (:class:`~app.notifications.delivery.Outcome`),
+    ``gone`` or ``skipped: <reason>``.
+
+    Raises:
+        app.notifications.delivery.DeliveryFailed: SMTP failed (RQ retries the job).
+    """
+    from app.notifications import tasks
+
+    return tasks.run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
+
+
+def _send_guest_email(conversation_id: str, message_id: str) -> str:
+    from app.booking.models import Customer
+    from app.chat import access
+    from app.chat import service as chat
+    from app.chat.models import Message
+    from app.notifications.delivery import deliver
+    from app.notifications.models import Delivery
+
+    msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(message_id)))
+    conv = _conversation(conversation_id)
+    booking = access.subject_booking(conv) if conv is not None else None
+    customer = booking and db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+    if msg is None or booking is None or customer is None:
+        return "gone"
+    if not access.guest_may_chat(booking):
+        return "skipped: booking cancelled"
+    if not customer.email:
+        return "skipped: no email address"
+    me = _guest_participant(conv, customer.id)
+    read_upto = me.last_read_seq if me is not None else 0
+    if read_upto >= msg.seq:
+        return "skipped: read in the conversation"
+    if _guest_online(conv, me):
+        return "skipped: online in the conversation"
+    covered = db.session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(
+        Delivery.dedup_key.startswith(f"chat:{conv.id}:guest:", autoescape=True), Delivery.status == "sent",
+        Delivery.sent_at >= msg.created_at))
+    if covered:
+        return "skipped: covered by an earlier email"
+    unread = list(db.session.scalars(
+        sa.select(Message).where(Message.conversation_id == conv.id, Message.seq > read_upto,
+                                 Message.author_role == chat.STAFF)
+        .order_by(Message.seq.desc()).limit(EMAIL_MESSAGES)))
+    unread.reverse()
+    return deliver(dedup_key(conv.id, msg.id), guest_email(booking, customer, unread or [msg])).value
+
+
+def guest_email(booking, customer, messages: list) -> EmailMessage:
+    """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
+    booking's conversation, with the link to the manage-link chat page."""
+    from app.catalog.models import Service
+    from app.notifications.emails import _finish, local, sender
+    from app.notifications.mailer import build_message
+    from app.notifications.service import valid_zone
+    from app.tenants.models import Tenant
+
+    tenant = db.session.get(Tenant, booking.tenant_id)
+    service = db.session.scalar(sa.select(Service.name).where(Service.id == booking.service_id)) or ""
+    tz = valid_zone(booking.customer_timezone, tenant.timezone)
+    author = messages[-1].author_name or tenant.name
+    context = {"business": tenant.name, "service": service, "when": local(booking.starts_at, tz),
+               "customer": customer.name, "messages": messages, "url": booking_links(booking).guest,
+               "heading": f"New message from {author}"}
+    return _finish(build_message(
+        sender=sender(tenant.name), to=str(Address(customer.name or "", addr_spec=customer.email)),
+        subject=f"New message from {author} at {tenant.name}",
+        text=render_template("emails/chat_message.txt", **context),
+        html=render_template("emails/chat_message.html", **context)), "chat-guest", None)
