@@ -445,7 +445,8 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
     Booking events (``booking.*``), money events (:data:`MONEY_BOOKING_TYPES` to the booking's
     customer, :data:`SUBSCRIPTION_TYPES` to the business's owners) and chat messages (``chat.message_created`` with
     ``conversation_id``, ``message_id``, ``sender_name``, ``preview``, ``recipient_user_ids``,
-    ``url``). Idempotent: a second run for the same event notifies nobody again.
+    ``url``), and business announcements (:data:`ANNOUNCEMENT`). Idempotent: a second run for
+    the same event notifies nobody again.
     """
     from app.notifications import tasks
 
@@ -469,6 +470,9 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
             return notify_owners(event_id, event.kind, payload, event.tenant_id)
         if event.kind == "chat.message_created":
             return _notify_chat_message(event.tenant_id, payload)
+        if event.kind == ANNOUNCEMENT:
+            return announce(event.tenant_id, str(payload.get("business") or ""), str(payload.get("headline") or ""),
+                            str(payload.get("message") or ""), str(payload.get("url") or ""), event_id)
         return []
 
     try:
@@ -804,12 +808,36 @@ def announce_job(tenant_id: str, business: str, headline: str, message: str, url
     return tasks.run_on_platform(_after_commit, results)
 
 
-def enqueue_announcement(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str) -> str:
-    """Queue :func:`announce_job`; returns the announcement id. Needs an app context."""
-    from app.notifications import tasks
+#: Outbox event of a business announcement (payload: ``business``, ``headline``, ``message``, ``url``).
+ANNOUNCEMENT = "announcement.created"
 
-    announcement_id = uuid.uuid4().hex
-    tasks.get_queue().enqueue(f"{FANOUT}.announce_job", str(tenant_id), business, headline, message, url,
-                              announcement_id, retry=tasks._retry(), result_ttl=tasks.RESULT_TTL,
-                              failure_ttl=tasks.FAILURE_TTL)
+
+def record_announcement(business: str, headline: str, message: str, url: str) -> str:
+    """Write an :data:`ANNOUNCEMENT` outbox event for the business in scope; flushes, the caller
+    commits. Once committed, the relay hands it to :func:`fanout_event`, which sends it to
+    every consenting customer once (:func:`announce`, keyed by the event id). Returns the
+    event id (the announcement id)."""
+    from app.notifications.models import OutboxEvent
+
+    event = OutboxEvent(kind=ANNOUNCEMENT, payload={"business": business, "headline": headline,
+                                                    "message": message, "url": url})
+    db.session.add(event)
+    db.session.flush()
+    return str(event.id)
+
+
+def enqueue_announcement(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str) -> str:
+    """:func:`record_announcement` for the business ``tenant_id`` (the tenant in scope), then
+    commit: for a view whose last act this is. New code calls :func:`record_announcement` and
+    commits with the rest of its transaction. Returns the announcement id.
+
+    Raises:
+        ValueError: ``tenant_id`` is not the tenant in scope.
+    """
+    from app.tenants.context import require_tenant_id
+
+    if require_tenant_id() != tenant_id:
+        raise ValueError("announcements are recorded in their own business's scope")
+    announcement_id = record_announcement(business, headline, message, url)
+    db.session.commit()
     return announcement_id

@@ -307,3 +307,31 @@ def test_payment_refund_and_hold_expiry_events_reach_the_center(ctx, mailbox):
     assert "hold_expired" in notes
     assert len(notifications_of(alice_id)) == 3
     assert deliveries_of(alice_id, "email") == []  # the payments path sends the refund email itself
+
+
+def test_an_announcement_goes_out_through_the_outbox_after_commit_and_once(ctx, mailbox):
+    from app.notifications import preferences
+
+    biz = bella()
+    alice_id = alice()
+    book(biz, day_at(3, 10), user_id=alice_id)
+    preferences.grant_consent(alice_id, method="signup checkbox", source="/signup-customer")
+    db.session.commit()
+    deliver_all(ctx)
+
+    with tenant_scope(biz.tenant_id):  # a transaction that rolls back announces nothing
+        fanout.record_announcement("Bella Hair Studio", "Never sent", "Rolled back.", "http://bella.localhost/")
+        db.session.rollback()
+    deliver_all(ctx)
+    assert mailbox.to(ALICE_EMAIL, "Bella Hair Studio: Never sent") == []
+
+    with tenant_scope(biz.tenant_id):
+        announcement_id = fanout.record_announcement("Bella Hair Studio", "Winter offer", "20% off colouring.",
+                                                     "http://bella.localhost/")
+        assert run_jobs(ctx) == [] and mailbox.to(ALICE_EMAIL, "Bella Hair Studio: Winter") == []  # not before commit
+        db.session.commit()
+    deliver_all(ctx)
+    fanout.fanout_event(str(biz.tenant_id), announcement_id)  # relayed twice: nobody hears twice
+    assert run_jobs(ctx) == []
+    assert len(mailbox.to(ALICE_EMAIL, "Bella Hair Studio: Winter offer")) == 1
+    assert [n.title for n in notifications_of(alice_id)].count("Bella Hair Studio: Winter offer") == 1
