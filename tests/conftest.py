@@ -130,12 +130,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(services) -> Iterator[str]:
-    """Plaza served by gunicorn on 127.0.0.1 (threads); yields ``http://localhost:<port>``."""
+    """Plaza served by gunicorn on 127.0.0.1 (threads); yields ``http://localhost:<port>``.
+
+    ONE worker, as in production (Procfile): every logged-in page opens a Socket.IO
+    connection, and its long-polling requests must all reach the process that holds the session."""
     port = free_port()
     env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
            "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "16", "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "32", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True,
     )

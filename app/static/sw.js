@@ -36,6 +36,66 @@ self.addEventListener("notificationclick", function (event) {
   }));
 });
 
-self.addEventListener("pushsubscriptionchange", function () {
-  /* The page re-subscribes on its next visit to the settings page. */
+/* The push service replaced (or expired) this browser's subscription: subscribe again with the
+   server's VAPID key and store the new subscription through the same endpoint the settings page
+   uses (POST /notifications/push/subscribe, with the session cookie and a CSRF token), and
+   forget the old endpoint. Best effort: if it fails, the settings page subscribes on its next visit. */
+function urlBase64ToUint8Array(base64) {
+  var padding = "=".repeat((4 - (base64.length % 4)) % 4);
+  var raw = atob((base64 + padding).replace(/-/g, "+").replace(/_/g, "/"));
+  var out = new Uint8Array(raw.length);
+  for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+function getJSON(url) {
+  return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(function (resp) { return resp.ok ? resp.json() : {}; });
+}
+
+/* The session's CSRF token: from the key endpoint when it offers one ({"csrf": …}), else read
+   from a page of the site (base.html carries it in <body hx-headers>). */
+function csrfToken(keyInfo) {
+  if (keyInfo && keyInfo.csrf) return Promise.resolve(keyInfo.csrf);
+  return fetch("/notifications/preferences", { credentials: "same-origin" })
+    .then(function (resp) { return resp.text(); })
+    .then(function (html) {
+      var m = /"X-CSRFToken":\s*"([^"]+)"/.exec(html);
+      return m ? m[1] : "";
+    });
+}
+
+function postJSON(url, body, token) {
+  return fetch(url, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+    body: JSON.stringify(body)
+  });
+}
+
+function resubscribe(event) {
+  var old = event.oldSubscription || null;
+  var keyInfo = null;
+  return getJSON("/notifications/push/key").then(function (info) {
+    keyInfo = info || {};
+    if (event.newSubscription) return event.newSubscription;
+    var key = keyInfo.key ? urlBase64ToUint8Array(keyInfo.key)
+      : (old && old.options && old.options.applicationServerKey) || null;
+    if (!key) return null; /* push is not configured on this server */
+    return self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+  }).then(function (sub) {
+    if (!sub) return null;
+    return csrfToken(keyInfo).then(function (token) {
+      var posts = [postJSON("/notifications/push/subscribe", sub.toJSON(), token)];
+      if (old && old.endpoint && old.endpoint !== sub.endpoint) {
+        posts.push(postJSON("/notifications/push/unsubscribe", { endpoint: old.endpoint }, token));
+      }
+      return Promise.all(posts);
+    });
+  }).catch(function () { /* the settings page subscribes again on its next visit */ });
+}
+
+self.addEventListener("pushsubscriptionchange", function (event) {
+  var work = resubscribe(event);
+  try { event.waitUntil(work); } catch (e) { /* an untrusted (synthetic) event cannot be extended */ }
 });

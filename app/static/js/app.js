@@ -36,6 +36,30 @@
     if (e.target && e.target.matches("[data-autosubmit]")) { e.target.form.requestSubmit ? e.target.form.requestSubmit() : e.target.form.submit(); }
   });
   document.addEventListener("htmx:afterSwap", function (e) { fillTimezone(e.target); });
+
+  /* ONE Socket.IO connection per page, shared by notifications.js (the live bell), chat.js and
+   * chat_inbox.js: window.plazaSocket, opened by whichever script asks first, always with the
+   * same options. It starts with HTTP long-polling and upgrades to WebSocket when it can, so
+   * where WebSockets are blocked (proxies, browsers) everything keeps working over polling.
+   * On a guest's manage-link chat page (#chat[data-manage-token], no account) the socket
+   * authenticates with the booking's manage token in the Socket.IO auth payload (sent again on
+   * every reconnect; never in the URL); such a socket joins no user room (socket.plazaGuest).
+   * Returns null when the Socket.IO client is not on the page (base.html loads it only for
+   * logged-in people and a guest's live chat), so anonymous pages never open a socket. */
+  window.plazaRealtime = {
+    socket: function () {
+      if (window.plazaSocket) return window.plazaSocket;
+      if (typeof window.io !== "function") return null;
+      var options = { transports: ["polling", "websocket"], reconnectionDelayMax: 5000 };
+      var chat = document.querySelector("#chat[data-manage-token]");
+      var token = chat && chat.getAttribute("data-manage-token");
+      if (token) options.auth = { manage_token: token };
+      var socket = window.io(options);
+      socket.plazaGuest = Boolean(token);
+      window.plazaSocket = socket;
+      return socket;
+    }
+  };
   // Validation errors (422) and conflicts (409) come back with the re-rendered block: swap them in like a 200.
   document.addEventListener("htmx:beforeSwap", function (e) {
     var status = e.detail.xhr && e.detail.xhr.status;

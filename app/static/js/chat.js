@@ -12,14 +12,12 @@
   var list = document.getElementById("chat-list");
   if (!root && !list) return;
 
-  /* Starts with HTTP long-polling and upgrades to WebSocket when it can: where WebSockets
-   * are blocked (proxies, browsers) the chat keeps working over long-polling.
-   * A guest (manage-link page, no account) authenticates with the booking's manage token in
-   * the Socket.IO auth payload (sent again on every reconnect; never in the URL). */
-  var options = { transports: ["polling", "websocket"], reconnectionDelayMax: 5000 };
-  var manageToken = root && root.getAttribute("data-manage-token");
-  if (manageToken) options.auth = { manage_token: manageToken };
-  var socket = window.io(options);
+  /* The page's one shared socket (app.js: window.plazaRealtime): long-polling first, upgraded
+   * to WebSocket when it can; on a guest's manage-link page it authenticates with the
+   * booking's manage token (#chat[data-manage-token]). The bell (notifications.js) listens on
+   * the same socket. window.plazaChatSocket is the same object, kept as a name for tests. */
+  if (!window.plazaRealtime) return;
+  var socket = window.plazaRealtime.socket();
   window.plazaChatSocket = socket;
 
   function setBadges(data) {
@@ -168,6 +166,7 @@
   }
 
   socket.on("connect", join);
+  if (socket.connected) join();
   socket.on("disconnect", function () {
     joined = false;
     root.setAttribute("data-live", "reconnecting");

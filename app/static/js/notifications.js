@@ -1,4 +1,4 @@
-/* Notifications: live unread badge over Socket.IO (when the real-time client is on the page),
+/* Notifications: live unread badge over the page's shared Socket.IO connection,
    the service worker, and the "turn on push" button on the settings page. No inline code. */
 (function () {
   "use strict";
@@ -10,6 +10,12 @@
     badge.dataset.unread = String(n);
     badge.classList.toggle("empty", n === 0);
     badge.textContent = n === 0 ? "" : (n > 99 ? "99+" : String(n));
+    if (n > 0) { /* the same markup as notifications/_badge.html */
+      var sr = document.createElement("span");
+      sr.className = "sr-only";
+      sr.textContent = " unread";
+      badge.appendChild(sr);
+    }
   }
 
   function toast(note) {
@@ -34,15 +40,30 @@
     document.body.dispatchEvent(new CustomEvent("plaza:notification", { detail: data }));
   }
 
+  /* The bell listens on the page's one shared socket (app.js: window.plazaRealtime, also used
+   * by the chat). While that socket is connected the server pushes every change ("notification"
+   * events with the unread count), so the badge's 60 s htmx poll (_bell.html) is skipped; when
+   * the socket is down, or absent, the poll runs as before. After a reconnect the badge is
+   * re-loaded once, for whatever changed while the connection was down.
+   * #notif-badge[data-live] says which mode is on ("on" / "off"), for styling and tests. */
   function connectLive() {
-    // The chat client exposes its socket as window.plazaSocket; otherwise open one if io() is loaded.
-    var socket = window.plazaSocket || null;
-    if (!socket && typeof window.io === "function") {
-      try { socket = window.io({ transports: ["websocket", "polling"] }); window.plazaSocket = socket; } catch (e) { socket = null; }
-    }
-    if (socket && socket.on) socket.on("notification", onNotification);
-    document.addEventListener("plaza:socket-ready", function (ev) {
-      if (ev.detail && ev.detail.on && ev.detail !== socket) ev.detail.on("notification", onNotification);
+    var holder = document.getElementById("notif-badge");
+    var socket = window.plazaRealtime ? window.plazaRealtime.socket() : null;
+    if (!holder || !socket || socket.plazaGuest) return; /* a guest's chat socket joins no user room */
+    var wasConnected = socket.connected;
+    function mark() { holder.setAttribute("data-live", socket.connected ? "on" : "off"); }
+    socket.on("notification", onNotification);
+    socket.on("connect", function () {
+      if (wasConnected && window.htmx) window.htmx.trigger(document.body, "plaza:notifications");
+      wasConnected = true;
+      mark();
+    });
+    socket.on("disconnect", mark);
+    mark();
+    document.addEventListener("htmx:confirm", function (event) {
+      var d = event.detail || {};
+      /* the poll ("every 60s") has no triggering event; "plaza:notifications" has one */
+      if (d.elt === holder && !d.triggeringEvent && socket.connected) event.preventDefault();
     });
   }
 
