@@ -219,6 +219,7 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
         InvitationEmailMismatch: ``user``'s email is not the invited address.
     """
     now = now or utcnow()
+    db.session.refresh(invitation, with_for_update=True)  # two tabs accepting at once: one wins
     check_open(invitation, now)
     if normalize_email(user.email) != invitation.email:
         raise InvitationEmailMismatch(invitation.email)
