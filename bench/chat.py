@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import gunicorn, p99, record, stack, stop  # noqa: E402
 
 PAIRS = 100
 
@@ -61,34 +57,6 @@ def echo_app() -> Any:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def p99(values: list[float]) -> float:
-    """99th percentile (nearest rank) of ``values``."""
-    ordered = sorted(values)
-    return ordered[max(0, int(round(0.99 * len(ordered))) - 1)]
-
-
-def wait_port(port: int) -> None:
-    """Block until 127.0.0.1:``port`` accepts connections (30 s)."""
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    """One gunicorn process, one gthread worker with enough threads for its WebSockets."""
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "260",
-                             "-b", f"127.0.0.1:{port}", "--log-level", "error", target],
-                            cwd=ROOT, env=env, start_new_session=True)
-    wait_port(port)
-    return proc
 
 
 class Pair:
@@ -264,41 +232,21 @@ def main() -> None:
     args = parser.parse_args()
     rates = [(5, 0.25), (10, 0.1)]  # 20 and 100 messages/s, sent 5 or 10 at a time
 
-    from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, free_port, remove_tree
+    from app.devservices import free_port
 
-    tmp = Path(tempfile.mkdtemp(prefix="plaza-bench-chat-"))
-    pg = EmbeddedPostgres(tmp / "pg").start()
-    rd = EmbeddedRedis(tmp / "redis").start()
-    procs: list[subprocess.Popen] = []
-    try:
-        owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza_bench_chat")
-        env = {"DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
-               "SECRET_KEY": "bench-secret", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "ERROR",
-               "ENV": "development", "PLATFORM_DOMAIN": "localhost"}
-        os.environ.update(env)
-        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT,
-                       env=os.environ, check=True, capture_output=True)
-        data = setup_plaza(env)
+    with stack("plaza_bench_chat") as st:
+        data = setup_plaza(st.env)
         port_a, port_b, port_floor = free_port(), free_port(), free_port()
-        procs.append(gunicorn("wsgi:app", port_a, dict(os.environ)))
-        procs.append(gunicorn("wsgi:app", port_b, dict(os.environ)))
-        plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates))
-        for p in procs:
-            p.terminate()
-            p.wait(10)
-        procs.clear()
-        procs.append(gunicorn("bench.chat:echo_app()", port_floor, dict(os.environ)))
-        floor = asyncio.run(run_floor(port_floor, args.n, rates))
-    finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        pg.stop()
-        rd.stop()
-        remove_tree(tmp)
+        procs = [gunicorn("wsgi:app", port, workers=1, threads=260) for port in (port_a, port_b)]
+        try:
+            plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates))
+        finally:
+            stop(*procs)
+        floor_proc = gunicorn("bench.chat:echo_app()", port_floor, workers=1, threads=260)
+        try:
+            floor = asyncio.run(run_floor(port_floor, args.n, rates))
+        finally:
+            stop(floor_proc)
 
     lines = [
         f"Recorded {time.strftime('%Y-%m-%d')} on this project's 2-core machine (clients, both web processes, "
@@ -317,12 +265,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        readme = ROOT / "bench" / "README.md"
-        text = readme.read_text()
-        marker = "<!-- chat -->"
-        if marker in text:
-            text = re.sub(f"{marker}.*?{marker}", f"{marker}\n{table}\n{marker}", text, flags=re.S)
-            readme.write_text(text)
+        record("chat", table)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,9 @@ Run: ``make bench`` (or ``.venv/bin/python bench/run.py --write``).
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -31,21 +27,13 @@ from pathlib import Path
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, free_port  # noqa: E402
+from app.devservices import free_port  # noqa: E402
+from bench.harness import flask, gunicorn, percentile, record, stack, stop  # noqa: E402
 
 STAFF_TOTAL = 10
 BOOKINGS_TOTAL = 5000
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """The ``pct`` percentile (0–100) of ``values`` by nearest rank."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[k]
 
 
 def scale_demo(owner_url: str) -> tuple[str, list[str], str]:
@@ -113,62 +101,15 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=300, help="requests per measurement")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="plaza-bench-"))
-    pg = EmbeddedPostgres(tmp / "pg").start()
-    rd = EmbeddedRedis(tmp / "redis").start()
-    owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza_bench")
-    env = {**os.environ, "DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
-           "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING", "ENV": "development"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([*flask, "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    tenant_id, service_ids, staff_id = scale_demo(owner_url)
-    port = free_port()
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
-                            "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-    try:
-        for _ in range(300):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        base, host = f"http://127.0.0.1:{port}", f"bella.localhost:{port}"
-        session = requests.Session()
-        import redis
-
-        r = redis.Redis.from_url(rd.url)
-        today = datetime.now(UTC).date()
-        avail = (f"{base}/api/v1/availability?service_id={service_ids[0]}&start={today + timedelta(days=1)}"
-                 f"&end={today + timedelta(days=14)}&tz=Europe/Copenhagen")
-        timed(session, "GET", f"{base}/healthz", 50, host)
-        timed(session, "GET", avail, 20, host)  # warm-up
-        results = {
-            "GET /healthz (floor)": timed(session, "GET", f"{base}/healthz", args.n, host),
-            "GET availability 14 days, warm cache": timed(session, "GET", avail, args.n, host),
-            "GET availability 14 days, cold (computed)": timed(
-                session, "GET", avail, args.n, host, before=lambda: r.incr(f"plaza:t:{tenant_id}:avail:version")),
-        }
-        free = session.get(avail.replace(str(today + timedelta(days=1)), str(today + timedelta(days=30)))
-                           .replace(str(today + timedelta(days=14)), str(today + timedelta(days=60))),
-                           headers={"Host": host}).json()["slots"]
-        # Distinct, non-overlapping slots: per staff member, starts at least 2 hours apart.
-        last: dict[str, datetime] = {}
-        chosen = []
-        for slot in free:
-            start = datetime.fromisoformat(slot["start"])
-            prev = last.get(slot["staff_id"])
-            if prev is None or start - prev >= timedelta(hours=2):
-                last[slot["staff_id"]] = start
-                chosen.append(slot)
-        n_book = min(args.n, len(chosen))
-        results["POST /api/v1/bookings"] = timed(session, "POST", f"{base}/api/v1/bookings", n_book, host, body=lambda i: {
-            "service_id": service_ids[0], "staff_id": chosen[i]["staff_id"], "start": chosen[i]["start"],
-            "customer": {"name": f"Bench {i}", "email": f"bench{i}@example.com"}})
-    finally:
-        web.terminate()
-        web.wait(10)
-        rd.stop()
-        pg.stop()
+    with stack("plaza_bench", LOG_LEVEL="WARNING") as st:
+        flask(["seed-demo"])
+        tenant_id, service_ids, staff_id = scale_demo(st.owner_url)
+        port = free_port()
+        web = gunicorn("wsgi:app", port)
+        try:
+            results = measure(port, st.redis_url, tenant_id, service_ids, args.n)
+        finally:
+            stop(web)
     floor = statistics.median(results["GET /healthz (floor)"])
     lines = ["| measurement | n | median ms | p99 ms | median / floor median |", "|---|---|---|---|---|"]
     for name, vals in results.items():
@@ -177,18 +118,45 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        readme = ROOT / "bench" / "README.md"
-        text = readme.read_text() if readme.exists() else ""
-        marker = "<!-- results -->"
-        stamp = f"Recorded {date.today().isoformat()} on this project's 2-core machine with `python bench/run.py --write`.\n\n"
-        block = f"{marker}\n{stamp}{table}\n{marker}"
-        if marker in text:
-            head, _, rest = text.partition(marker)
-            _, _, tail = rest.partition(marker)
-            text = head + block + tail
-        else:
-            text += "\n" + block + "\n"
-        readme.write_text(text)
+        record("results", f"Recorded {date.today().isoformat()} on this project's 2-core machine with "
+                          f"`python bench/run.py --write`.\n\n{table}")
+
+
+def measure(port: int, redis_url: str, tenant_id: str, service_ids: list[str], n: int) -> dict[str, list[float]]:
+    """Milliseconds per request of each measurement against Plaza on ``port``."""
+    base, host = f"http://127.0.0.1:{port}", f"bella.localhost:{port}"
+    session = requests.Session()
+    import redis
+
+    r = redis.Redis.from_url(redis_url)
+    today = datetime.now(UTC).date()
+    avail = (f"{base}/api/v1/availability?service_id={service_ids[0]}&start={today + timedelta(days=1)}"
+             f"&end={today + timedelta(days=14)}&tz=Europe/Copenhagen")
+    timed(session, "GET", f"{base}/healthz", 50, host)
+    timed(session, "GET", avail, 20, host)  # warm-up
+    results = {
+        "GET /healthz (floor)": timed(session, "GET", f"{base}/healthz", n, host),
+        "GET availability 14 days, warm cache": timed(session, "GET", avail, n, host),
+        "GET availability 14 days, cold (computed)": timed(
+            session, "GET", avail, n, host, before=lambda: r.incr(f"plaza:t:{tenant_id}:avail:version")),
+    }
+    free = session.get(avail.replace(str(today + timedelta(days=1)), str(today + timedelta(days=30)))
+                       .replace(str(today + timedelta(days=14)), str(today + timedelta(days=60))),
+                       headers={"Host": host}).json()["slots"]
+    # Distinct, non-overlapping slots: per staff member, starts at least 2 hours apart.
+    last: dict[str, datetime] = {}
+    chosen = []
+    for slot in free:
+        start = datetime.fromisoformat(slot["start"])
+        prev = last.get(slot["staff_id"])
+        if prev is None or start - prev >= timedelta(hours=2):
+            last[slot["staff_id"]] = start
+            chosen.append(slot)
+    n_book = min(n, len(chosen))
+    results["POST /api/v1/bookings"] = timed(session, "POST", f"{base}/api/v1/bookings", n_book, host, body=lambda i: {
+        "service_id": service_ids[0], "staff_id": chosen[i]["staff_id"], "start": chosen[i]["start"],
+        "customer": {"name": f"Bench {i}", "email": f"bench{i}@example.com"}})
+    return results
 
 
 if __name__ == "__main__":

@@ -17,46 +17,23 @@ Run: ``.venv/bin/python bench/webhooks.py --write``.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, free_port  # noqa: E402
+from app.devservices import free_port  # noqa: E402
+from bench.harness import ROOT, gunicorn, p99, record, stack, stop  # noqa: E402
 from tests.localstripe_server import event_json, running_localstripe, sign  # noqa: E402
 
 SECRET = "whsec_bench"
 PRICE = "price_bench_pro"
-
-
-def p99(values: list[float]) -> float:
-    """99th percentile (nearest rank) of ``values``."""
-    ordered = sorted(values)
-    return ordered[max(0, int(round(0.99 * len(ordered))) - 1)]
-
-
-def wait_port(port: int) -> None:
-    """Block until 127.0.0.1:``port`` accepts connections (30 s)."""
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def main() -> None:
@@ -65,18 +42,9 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=300, help="events per measurement")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="plaza-bench-wh-"))
-    pg = EmbeddedPostgres(tmp / "pg").start()
-    rd = EmbeddedRedis(tmp / "redis").start()
-    owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza_bench_wh")
-    with running_localstripe() as stripe_url:
-        env = {"DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
-               "SECRET_KEY": "bench", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "ERROR", "ENV": "development",
-               "STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": stripe_url, "STRIPE_MODE": "local",
-               "STRIPE_PRICE_PRO": PRICE, "STRIPE_WEBHOOK_SECRET": SECRET}
-        os.environ.update(env)
-        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-        subprocess.run([*flask, "db", "upgrade", "heads"], cwd=ROOT, env=os.environ, check=True, capture_output=True)
+    with running_localstripe() as stripe_url, stack(
+            "plaza_bench_wh", STRIPE_SECRET_KEY="sk_test_bench", STRIPE_API_BASE=stripe_url, STRIPE_MODE="local",
+            STRIPE_PRICE_PRO=PRICE, STRIPE_WEBHOOK_SECRET=SECRET) as st:
         from app import create_app
         from app.billing.gateway import get_gateway
         from app.extensions import db
@@ -93,11 +61,9 @@ def main() -> None:
                 subs.append(gw.create_subscription(cus["id"], PRICE, str(biz.tenant_id)))
             db.session.commit()
         port = free_port()
-        web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b",
-                                f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=os.environ)
+        web = gunicorn("wsgi:app", port)
         worker = None
         try:
-            wait_port(port)
             url = f"http://127.0.0.1:{port}/webhooks/stripe"
             http = requests.Session()
             for i in range(20):  # warm up both gunicorn workers (imports, pools)
@@ -117,12 +83,12 @@ def main() -> None:
                 assert r.status_code == 200, r.text
             intake_rate = args.n / (time.perf_counter() - start)
             print(f"intake done: {intake_rate:.0f} events/s", file=sys.stderr)
-            worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=os.environ)
-            drain(owner_url)
+            worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT)
+            drain(st.owner_dsn)
             print("drained", file=sys.stderr)
             # receipt -> state change: toggle cancel_at_period_end at Stripe, send the event, wait for the row
             latencies = []
-            conn = psycopg.connect(owner_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+            conn = psycopg.connect(st.owner_dsn, autocommit=True)
             conn.execute("select set_config('app.platform', 'on', false)")  # read across tenants (RLS)
             for i in range(args.n // 3):
                 sub = subs[i % len(subs)]
@@ -138,13 +104,7 @@ def main() -> None:
                 latencies.append((time.perf_counter() - t0) * 1000)
             conn.close()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(10)
-            web.terminate()
-            web.wait(10)
-    rd.stop()
-    pg.stop()
+            stop(worker, web)
     table = ("| measurement | n | rate | median ms | p99 ms |\n|---|---|---|---|---|\n"
              f"| POST /webhooks/stripe (verify + ledger + enqueue) | {args.n} | {intake_rate:.0f} events/s | "
              f"{statistics.median(times):.2f} | {p99(times):.2f} |\n"
@@ -153,17 +113,13 @@ def main() -> None:
              f"{p99(latencies):.2f} |\n")
     print(table)
     if args.write:
-        readme = ROOT / "bench" / "README.md"
-        text = readme.read_text()
-        block = ("<!-- webhooks -->\nRecorded on this project's 2-core machine with "
-                 "`python bench/webhooks.py --write`.\n\n" + table + "<!-- webhooks -->")
-        text = re.sub(r"<!-- webhooks -->.*<!-- webhooks -->", lambda _: block, text, flags=re.S)
-        readme.write_text(text)
+        record("webhooks", "Recorded on this project's 2-core machine with `python bench/webhooks.py --write`.\n\n"
+               + table)
 
 
-def drain(owner_url: str) -> None:
+def drain(owner_dsn: str) -> None:
     """Wait until every recorded event is processed."""
-    with psycopg.connect(owner_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(owner_dsn) as conn:
         while conn.execute("select count(*) from stripe_webhook_event where processed_at is null").fetchone()[0]:
             conn.rollback()
             time.sleep(0.05)
