@@ -10,6 +10,7 @@ money movement is one :class:`LedgerEntry` with a unique idempotency key.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -734,6 +735,10 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
     decision = decide(action, policy=business_policy(), price=booking.price_amount, currency=booking.currency,
                       paid=_held_excluding(payment, eid), starts_at=booking.starts_at, at=event.created_at,
                       card_on_file=card)
+    if not _was_paid(booking.id):
+        # The booking never got past its pay step (a saved card alone does not make it a
+        # booking the customer committed to): no fee for walking away from it.
+        decision = dataclasses.replace(decision, charge=0, uncollected=0)
     gateway = get_payments()
     if decision.refund > 0 and payment.payment_intent_id:
         done = [r for r in gateway.list_refunds(payment.payment_intent_id)

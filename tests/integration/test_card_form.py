@@ -23,6 +23,7 @@ from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
 from app.tenants.context import tenant_scope
 from app.timeutil import utcnow
 from tests.helpers import csrf_from
+from tests.integration.conftest_mail import mailbox  # noqa: F401
 from tests.integration.test_payments import (  # noqa: F401 - fixtures
     BASE,
     book_http,
@@ -213,3 +214,25 @@ def test_expired_hold_cannot_be_paid_with_the_card_form(client, ctx, stripe_on, 
     late = step.charge(seti)
     assert late.status_code == 409 and "run out" in late.json["detail"]
     assert state(biz, bid)[1] == []
+
+
+def test_walking_away_after_saving_a_card_costs_no_late_fee(client, ctx, stripe_on, localstripe,  # noqa: F811
+                                                            mailbox):  # noqa: F811
+    """A customer who saved a card but never paid the deposit, then cancels inside the late
+    window, never had a booking: no fee goes to their card."""
+    from app.booking.service import Actor, transition
+    from tests.integration.test_payments import relay_and_run
+
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=50, require_card=True),
+                         ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    step = _start(client, biz, days=1)
+    seti = save_card_in_browser(localstripe, step.setup().json["client_secret"], VISA)
+    bid = _booking(biz).id
+    with tenant_scope(biz.tenant_id):
+        payments.sync_setup_intent(get_payments().retrieve_setup_intent(seti))  # the setup_intent.succeeded webhook
+        assert payments.booking_payment(bid).payment_method_id is not None
+        transition(db.session.get(Booking, (biz.tenant_id, bid)), "cancel", Actor("customer"), "changed my mind")
+        db.session.commit()
+    assert relay_and_run(ctx) == []
+    status, ledger, _ = state(biz, bid)
+    assert status == "cancelled" and ledger == []
