@@ -38,6 +38,22 @@ def stripe_on(app, localstripe_url, monkeypatch):
     return localstripe_url
 
 
+BILLING_BASE = "http://bella.localhost"
+
+
+def page(client):
+    """GET the billing page of bella (the client is logged in as its owner)."""
+    return client.get("/dashboard/billing", base_url=BILLING_BASE)
+
+
+def act(client, path: str, **data):
+    """POST a billing action form (``subscribe``, ``change``, ``card``…) with the page's CSRF token."""
+    from tests.helpers import csrf_from
+
+    token = csrf_from(page(client).data)
+    return client.post(f"/dashboard/billing/{path}", base_url=BILLING_BASE, data={"csrf_token": token, **data})
+
+
 def deliver(client, event_id: str, event_type: str, obj: dict, secret: str = SECRET, host: str = "localhost"):
     """POST a signed event to ``/webhooks/stripe``; returns the response."""
     body = event_json(event_id, event_type, obj)
@@ -51,4 +67,4 @@ def post_raw(client, body: str | bytes, header: str):
                        headers={"Stripe-Signature": header, "Content-Type": "application/json"})
 
 
-__all__ = ["json", "deliver", "post_raw", "stripe_on", "localstripe_url"]
+__all__ = ["json", "act", "deliver", "page", "post_raw", "stripe_on", "localstripe_url"]

@@ -17,19 +17,10 @@ from app.tenants.context import tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business, make_user
 from tests.helpers import csrf_from, login_as
-from tests.integration.billing_fixtures import PREMIUM, deliver, localstripe_url, stripe_on  # noqa: F401
+from tests.integration.billing_fixtures import PREMIUM, act, deliver, localstripe_url, page, stripe_on  # noqa: F401
 from tests.integration.conftest_mail import run_jobs, running_mailbox, subject_of, text_of
 
 BASE = "http://bella.localhost"
-
-
-def page(client):
-    return client.get("/dashboard/billing", base_url=BASE)
-
-
-def act(client, path: str, **data):
-    token = csrf_from(page(client).data)
-    return client.post(f"/dashboard/billing/{path}", base_url=BASE, data={"csrf_token": token, **data})
 
 
 def row(biz) -> BillingSubscription | None:

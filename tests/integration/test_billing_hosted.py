@@ -18,8 +18,8 @@ from app.notifications.models import OutboxEvent
 from app.tenants.context import tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business
-from tests.helpers import csrf_from, login_as
-from tests.integration.billing_fixtures import PREMIUM, PRO, SECRET, deliver, localstripe_url  # noqa: F401
+from tests.helpers import login_as
+from tests.integration.billing_fixtures import PREMIUM, PRO, SECRET, act, deliver, localstripe_url, page  # noqa: F401
 from tests.integration.conftest_mail import run_jobs
 from tests.stripe_hosted import CHECKOUT_HOST, PORTAL_HOST, HostedStripe, running_hosted_stripe
 
@@ -46,15 +46,6 @@ def hosted_on(app, hosted, monkeypatch) -> HostedStripe:
                        "BILLING_TRIAL_DAYS_PREMIUM": "", "STRIPE_WEBHOOK_SECRET": SECRET}.items():
         monkeypatch.setitem(app.config, key, value)
     return hosted
-
-
-def page(client):
-    return client.get("/dashboard/billing", base_url=BASE)
-
-
-def act(client, path: str, **data):
-    token = csrf_from(page(client).data)
-    return client.post(f"/dashboard/billing/{path}", base_url=BASE, data={"csrf_token": token, **data})
 
 
 def row(biz) -> BillingSubscription | None:

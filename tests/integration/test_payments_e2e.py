@@ -98,6 +98,23 @@ def type_card(page, number: str) -> None:
         page.fill(f"#card-element input[placeholder={field}]", value)
 
 
+def fill_details(page, base: str, biz, start) -> None:
+    """Open the details step of ``biz``'s first service at ``start`` and submit Ann's details
+    (lands on the review step, where the policy box is shown)."""
+    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(start)}&tz=Europe/Copenhagen")
+    page.fill("input[name=name]", "Ann Customer")
+    page.fill("input[name=email]", "ann@example.com")
+    page.fill("input[name=phone]", "+45 20 30 40 50")
+    page.locator("form button[type=submit]").last.click()
+
+
+def book_to_pay_step(page, base: str, biz, start) -> None:
+    """Book ``start`` through the storefront up to the pay step."""
+    fill_details(page, base, biz, start)
+    page.click("button[value=confirm]")
+    page.wait_for_url("**/pay/**")
+
+
 def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_on, paid_server,  # noqa: F811
                                                                      page_factory, mailbox):  # noqa: F811
     biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=20),
@@ -105,11 +122,7 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     base = f"http://bella.localhost:{paid_server}"
     start = local_start(2, 10)
     page = page_factory()
-    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(start)}&tz=Europe/Copenhagen")
-    page.fill("input[name=name]", "Ann Customer")
-    page.fill("input[name=email]", "ann@example.com")
-    page.fill("input[name=phone]", "+45 20 30 40 50")
-    page.locator("form button[type=submit]").last.click()
+    fill_details(page, base, biz, start)
     page.wait_for_selector("#payment-policy")
     assert "Due when booking: 150.00 kr." in page.inner_text("#payment-policy")
     shot(page, "1-confirm-with-policy")
@@ -151,13 +164,7 @@ def test_hold_expires_and_the_slot_is_offered_again(ctx, stripe_on, paid_server,
     base = f"http://bella.localhost:{paid_server}"
     start = local_start(3, 10)
     page = page_factory()
-    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(start)}&tz=Europe/Copenhagen")
-    page.fill("input[name=name]", "Ann Customer")
-    page.fill("input[name=email]", "ann@example.com")
-    page.fill("input[name=phone]", "+45 20 30 40 50")
-    page.locator("form button[type=submit]").last.click()
-    page.click("button[value=confirm]")
-    page.wait_for_url("**/pay/**")
+    book_to_pay_step(page, base, biz, start)
     slots_url = f"{base}/book/{biz.service_ids[0]}/slots?staff=any&tz=Europe/Copenhagen&date={start.date()}"
     other = page_factory()
     other.goto(slots_url)
@@ -177,13 +184,7 @@ def test_card_declined_then_paid_with_bank_authentication(ctx, stripe_on, paid_s
     biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
     base = f"http://bella.localhost:{paid_server}"
     page = page_factory()
-    page.goto(f"{base}/book/{biz.service_ids[0]}/details?staff=any&start={z(local_start(4, 11))}&tz=Europe/Copenhagen")
-    page.fill("input[name=name]", "Ann Customer")
-    page.fill("input[name=email]", "ann@example.com")
-    page.fill("input[name=phone]", "+45 20 30 40 50")
-    page.locator("form button[type=submit]").last.click()
-    page.click("button[value=confirm]")
-    page.wait_for_url("**/pay/**")
+    book_to_pay_step(page, base, biz, local_start(4, 11))
     type_card(page, "4000000000000002")
     page.click("#card-submit")
     page.wait_for_selector("#card-errors:not([hidden])")
