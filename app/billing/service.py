@@ -54,6 +54,48 @@ def check_staff_seat() -> None:
         raise StaffSeatLimit(plan.name, plan.staff_seats)
 
 
+@dataclass(frozen=True)
+class SmsAllowance:
+    """A business's text messages this calendar month (UTC): ``used`` sent so far, ``included``
+    in its plan; ``exhausted`` when no more may be sent."""
+
+    used: int
+    included: int
+
+    @property
+    def exhausted(self) -> bool:
+        """True when the plan's monthly SMS are all used."""
+        return self.used >= self.included
+
+
+def sms_allowance(tenant_id: uuid.UUID, now: datetime | None = None) -> SmsAllowance | None:
+    """SMS sent on behalf of business ``tenant_id`` since the start of the month of ``now``
+    against its plan's ``sms_per_month``; ``None`` when billing is not configured (a self-hosted
+    Plaza without Stripe has no plans to sell, so it sends without a cap)."""
+    if not billing_enabled():
+        return None
+    from app.notifications.center_models import NotificationDelivery
+
+    now = now or utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    used = db.session.scalar(sa.select(sa.func.count()).select_from(NotificationDelivery).where(
+        NotificationDelivery.tenant_id == tenant_id, NotificationDelivery.channel == "sms",
+        NotificationDelivery.status == "sent", NotificationDelivery.sent_at >= month_start)) or 0
+    return SmsAllowance(used=used, included=current_plan(tenant_id, now).sms_per_month)
+
+
+def sms_quota_reason(tenant_id: uuid.UUID | None, now: datetime | None = None) -> str | None:
+    """Why a text message for business ``tenant_id`` may not go out (its plan's monthly SMS are
+    used up), or ``None``. Platform messages (``tenant_id`` ``None``) are never capped."""
+    if tenant_id is None:
+        return None
+    allowance = sms_allowance(tenant_id, now)
+    if allowance is None or not allowance.exhausted:
+        return None
+    plan = current_plan(tenant_id, now)
+    return f"the {plan.name} plan's {plan.sms_per_month} SMS this month are used"
+
+
 # --- reading -----------------------------------------------------------------------------------
 
 

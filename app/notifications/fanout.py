@@ -329,7 +329,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
                 from app.formatting import format_money
 
                 ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
-            if kind in MONEY_BOOKING_TYPES and payload.get("reason"):
+            if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
                 ctx["reason"] = str(payload["reason"])
             skip = {registry.EMAIL} if skip_email or audience in nt.legacy_email else set()
             for uid in people:
@@ -392,6 +392,8 @@ def _after_commit(results: Iterable[Notified]) -> int:
 #: customer's notification type.
 MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
                                        "refund.issued": "refund_issued"}
+#: Money outbox events about a booking that staff must act on -> their notification type.
+STAFF_MONEY_TYPES: dict[str, str] = {"fee.uncollected": "fee_uncollected"}
 #: Subscription outbox events (written by :mod:`app.billing.service`) -> the owners' notification type.
 SUBSCRIPTION_TYPES: dict[str, str] = {"subscription.past_due": "subscription_past_due",
                                       "subscription.recovered": "subscription_recovered",
@@ -466,6 +468,9 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
         if event.kind in MONEY_BOOKING_TYPES and payload.get("booking_id"):
             return notify_booking(event_id, event.kind, payload,
                                   type_audiences=[(MONEY_BOOKING_TYPES[event.kind], ("customer",))])
+        if event.kind in STAFF_MONEY_TYPES and payload.get("booking_id"):
+            return notify_booking(event_id, event.kind, payload,
+                                  type_audiences=[(STAFF_MONEY_TYPES[event.kind], ("staff",))])
         if event.kind in SUBSCRIPTION_TYPES:
             return notify_owners(event_id, event.kind, payload, event.tenant_id)
         if event.kind == "chat.message_created":
@@ -660,6 +665,13 @@ def _skip_reason(d: NotificationDelivery, n: Notification, now: datetime) -> str
     nt = registry.get(n.type)
     if not preferences.channel_enabled(n.user_id, n.type, d.channel, n.audience):
         return "turned off in preferences"
+    if d.channel == registry.SMS and n.tenant_id is not None:
+        from app.billing.service import sms_quota_reason
+
+        with _scope(n.tenant_id):
+            quota = sms_quota_reason(n.tenant_id, now)
+        if quota:
+            return quota
     if nt.is_marketing and not preferences.has_marketing_consent(n.user_id, n.tenant_id):
         return "no marketing consent"
     return None

@@ -213,6 +213,12 @@ TYPES: tuple[NotificationType, ...] = (
          "staff": _t("Payment failed", "{customer}'s payment of {amount} failed: {reason}")},
         {"customer": _C, "staff": _I}),
     NotificationType(
+        "fee_uncollected", "Fee not collected", "Payments", TRANSACTIONAL,
+        {"staff": _t("Fee not collected",
+                     "{customer}'s fee of {amount} for {service} on {when} could not be charged: {reason}. "
+                     "Settle it with them directly.")},
+        {"staff": _E}),
+    NotificationType(
         "refund_issued", "Refund issued", "Payments", TRANSACTIONAL,
         {"customer": _t("Refund issued", "{business} refunded {amount}. It may take a few days to arrive.")},
         {"customer": _E}),

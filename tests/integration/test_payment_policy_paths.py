@@ -182,6 +182,20 @@ def test_declined_off_session_fee_is_recorded_once_not_retried_and_shown_to_staf
     staff_page = client.get(f"/dashboard/bookings/{bid}", base_url=BASE).get_data(as_text=True)
     assert "Fee not collected" in staff_page and "250.00 kr." in staff_page and "declined" in staff_page
 
+    # The owner is told in their notification center (and by email), once.
+    relay_and_run(ctx)
+    relay_and_run(ctx)
+    from app.identity.service import find_user
+    from app.notifications.center_models import Notification
+
+    db.session.rollback()
+    owner_id = find_user(biz.owner_email).id
+    told = db.session.scalars(sa.select(Notification).where(Notification.user_id == owner_id,
+                                                            Notification.type == "fee_uncollected")).all()
+    assert len(told) == 1
+    assert "Ann Customer's fee of 250.00 kr." in told[0].body and "declined" in told[0].body
+    assert told[0].url.endswith(f"/dashboard/bookings/{bid}")
+
 
 def test_no_show_fee_refused_by_the_card_keeps_the_deposit_and_records_the_shortfall(ctx):
     biz = setup_business(BusinessPolicy(free_cancellation_hours=24, no_show_fee_percent=50, require_card=True),

@@ -58,7 +58,7 @@ def page() -> Response:
             invoice_error = str(exc)
     return render_page("billing/page.html", enabled=billing_enabled(), sub=sub, plan=current_plan(),
                        plans=list(PLANS.values()), paid_plans=PAID_PLANS, invoices=invoices,
-                       invoice_error=invoice_error, local_mode=_local_mode(),
+                       invoice_error=invoice_error, local_mode=_local_mode(), sms=service.sms_allowance(g.tenant.id),
                        grace_days=grace_period().days, live=sub is not None and sub.stripe_subscription_id
                        and sub.status not in service.FINAL_STATUSES)
 
