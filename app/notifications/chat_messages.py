@@ -99,6 +99,14 @@ def dedup_key(conversation_id: uuid.UUID | str, message_id: uuid.UUID | str) -> 
     return f"chat:{conversation_id}:guest:{message_id}"
 
 
+def parse_dedup_key(key: str) -> tuple[str, str] | None:
+    """``(conversation_id, message_id)`` of a guest-email :func:`dedup_key`, else ``None``."""
+    parts = key.split(":")
+    if len(parts) == 4 and parts[0] == "chat" and parts[2] == "guest":
+        return parts[1], parts[3]
+    return None
+
+
 def guest_to_email(conversation_id: str, author_role: str) -> bool:
     """True when a message by ``author_role`` in the conversation should email its guest:
     staff wrote, about a booking that is still open to chat, whose customer has no account.

@@ -336,17 +336,25 @@ def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
 
 def reclaim_stale_deliveries(now: datetime | None = None) -> int:
     """Re-enqueue the job of every delivery stuck in ``sending`` longer than the lease (its
-    worker died mid-send); the job takes the claim over and sends. Returns how many. Commits."""
+    worker died mid-send): booking emails, reminders, staff emails and guests' new-message
+    emails; the job takes the claim over and sends. Returns how many. Commits."""
     now = now or utcnow()
     stale = rules.stale_deliveries(now - timedelta(seconds=lease_seconds()))
     db.session.commit()
     queue = get_queue()
     count = 0
+    from app.notifications import chat_messages
+
     for tenant_id, key in stale:
+        tid = str(tenant_id)
+        guest = chat_messages.parse_dedup_key(key)
+        if guest is not None:  # a guest's new-message email
+            _enqueue(queue, f"{chat_messages.JOBS}.send_guest_message_email", tid, *guest)
+            count += 1
+            continue
         parsed = rules.parse_key(key)
         if parsed is None:
             continue
-        tid = str(tenant_id)
         if parsed.kind in {"reminder24", "reminder2"}:
             which = parsed.kind.removeprefix("reminder") + "h"
             _enqueue(queue, f"{TASKS}.send_booking_reminder", tid, parsed.booking_id, which, parsed.rest)

@@ -313,3 +313,26 @@ def test_guest_who_read_the_chat_or_is_online_gets_no_email(app, ctx, world, mai
         assert anonymous.get(manage_chat, base_url=f"http://{_host(world)}").status_code == 200  # reads it
         assert _run_when_due(job) == "skipped: read in the conversation"
     assert mailbox.to(GUEST, "New message") == []
+
+
+def test_a_guest_email_whose_worker_died_mid_send_is_sent_by_the_sweep(app, ctx, world, mailbox):
+    from app.notifications.chat_messages import dedup_key
+    from app.notifications.models import Delivery
+    from app.notifications.tasks import reclaim_stale_deliveries
+
+    guest = make_guest(app, world.biz.tenant_id, GUEST)
+    staff = _client(app, world.biz.owner_email, _host(world))
+    _post(staff, f"/dashboard/bookings/{guest.booking_id}/chat", "Your table is ready.", _host(world))
+    _fan_out(app)
+    [job] = _scheduled(app)
+    message_id = job.args[2]
+    job.delete()  # the worker took it and died while sending: the claim is left behind
+    with tenant_scope(world.biz.tenant_id):
+        db.session.add(Delivery(dedup_key=dedup_key(guest.conversation_id, message_id), recipient=GUEST,
+                                status="sending", claimed_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    assert reclaim_stale_deliveries() == 1
+    assert run_jobs(app) == []
+    [msg] = mailbox.to(GUEST, "New message")
+    assert "Your table is ready." in text_of(msg)
+    assert reclaim_stale_deliveries() == 0
