@@ -836,20 +836,3 @@ def record_announcement(business: str, headline: str, message: str, url: str) ->
     db.session.add(event)
     db.session.flush()
     return str(event.id)
-
-
-def enqueue_announcement(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str) -> str:
-    """:func:`record_announcement` for the business ``tenant_id`` (the tenant in scope), then
-    commit: for a view whose last act this is. New code calls :func:`record_announcement` and
-    commits with the rest of its transaction. Returns the announcement id.
-
-    Raises:
-        ValueError: ``tenant_id`` is not the tenant in scope.
-    """
-    from app.tenants.context import require_tenant_id
-
-    if require_tenant_id() != tenant_id:
-        raise ValueError("announcements are recorded in their own business's scope")
-    announcement_id = record_announcement(business, headline, message, url)
-    db.session.commit()
-    return announcement_id

@@ -53,16 +53,9 @@ function getJSON(url) {
     .then(function (resp) { return resp.ok ? resp.json() : {}; });
 }
 
-/* The session's CSRF token: from the key endpoint when it offers one ({"csrf": …}), else read
-   from a page of the site (base.html carries it in <body hx-headers>). */
+/* The session's CSRF token, handed out by the key endpoint ({"key": …, "csrf": …}). */
 function csrfToken(keyInfo) {
-  if (keyInfo && keyInfo.csrf) return Promise.resolve(keyInfo.csrf);
-  return fetch("/notifications/preferences", { credentials: "same-origin" })
-    .then(function (resp) { return resp.text(); })
-    .then(function (html) {
-      var m = /"X-CSRFToken":\s*"([^"]+)"/.exec(html);
-      return m ? m[1] : "";
-    });
+  return Promise.resolve((keyInfo && keyInfo.csrf) || "");
 }
 
 function postJSON(url, body, token) {

@@ -87,8 +87,9 @@ def test_web_push_reaches_the_push_service_encrypted_and_signed(ctx, client, mai
     login_as(client, ALICE_EMAIL)
     page = client.get("/notifications/preferences")
     assert vapid.encode() in page.data  # the page hands the VAPID key to the browser
-    assert client.get("/notifications/push/key").json == {"key": vapid}
-    token = csrf_from(page.data)
+    key_info = client.get("/notifications/push/key").json
+    assert key_info["key"] == vapid
+    token = key_info["csrf"]  # what the service worker uses to renew a subscription
     browser_key, p256dh, auth_raw, auth = browser_keys()
     with local_http() as push_service:
         endpoint = f"{push_service.url}/push/v1/abc123"

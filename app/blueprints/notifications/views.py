@@ -253,8 +253,14 @@ def unsubscribe(token: str) -> Response:
 
 @bp.get("/notifications/push/key")
 def push_key() -> Response:
-    """The VAPID public key (``{"key": "…"}``; empty when push is not configured)."""
-    return jsonify({"key": push.vapid_public_key()})
+    """The VAPID public key and a CSRF token for the subscribe call (``{"key": "…", "csrf":
+    "…"}``; ``key`` empty when push is not configured). The service worker renews a
+    subscription with them (``pushsubscriptionchange``)."""
+    from flask_wtf.csrf import generate_csrf
+
+    resp = jsonify({"key": push.vapid_public_key(), "csrf": generate_csrf()})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/notifications/push/subscribe")
@@ -356,8 +362,8 @@ def announce() -> Response:
         elif len(values["message"]) > 1000:
             errors["message"] = "Keep the message under 1,000 characters."
         if not errors:
-            fanout.enqueue_announcement(tenant.id, tenant.name, values["headline"], values["message"],
-                                        request.host_url)
+            fanout.record_announcement(tenant.name, values["headline"], values["message"], request.host_url)
+            db.session.commit()
             flash(f"Your announcement is on its way to {audience} customer(s) who agreed to news.", "success")
             if request.headers.get("HX-Request") == "true":
                 resp = current_app.make_response(("", 200))
