@@ -853,27 +853,57 @@ class PaymentSummary:
     uncollected: tuple[UncollectedFee, ...] = ()
 
 
-def uncollected_fees(booking_id: uuid.UUID) -> list[UncollectedFee]:
-    """The ``fee.uncollected`` records of one booking, oldest first."""
-    rows = db.session.scalars(sa.select(OutboxEvent.payload).where(
-        OutboxEvent.kind == "fee.uncollected", OutboxEvent.payload["booking_id"].astext == str(booking_id))
-        .order_by(OutboxEvent.created_at))
-    return [UncollectedFee(int(p.get("amount") or 0), str(p.get("reason") or "")) for p in rows]
+    @property
+    def label(self) -> str:
+        """A few words for the staff board: what happened to the money so far."""
+        from app.formatting import format_money
+
+        if self.paid:
+            text = f"Paid {format_money(self.paid, self.currency)}"
+            if self.refunded:
+                text += f", {format_money(self.refunded, self.currency)} refunded"
+        elif self.status == "succeeded":
+            text = "Card on file" if self.due == 0 else "Paid"
+        else:
+            text = "Awaiting payment"
+        if self.fees:
+            text += f" + {format_money(self.fees, self.currency)} fee"
+        if self.uncollected:
+            text += " · fee not collected"
+        return text
+
+
+def payment_summaries(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, PaymentSummary]:
+    """The payment summary of each booking in ``booking_ids`` that has a payment (tenant in
+    scope), from three queries whatever the number of bookings: payment rows, ledger sums by
+    kind, and ``fee.uncollected`` records."""
+    if not booking_ids:
+        return {}
+    payments = {p.booking_id: p for p in db.session.scalars(
+        sa.select(BookingPayment).where(BookingPayment.booking_id.in_(booking_ids)))}
+    if not payments:
+        return {}
+    ids = list(payments)
+    sums: dict[tuple[uuid.UUID, str], int] = {
+        (bid, kind): int(total) for bid, kind, total in db.session.execute(
+            sa.select(LedgerEntry.booking_id, LedgerEntry.kind, sa.func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.booking_id.in_(ids)).group_by(LedgerEntry.booking_id, LedgerEntry.kind))}
+    uncollected: dict[uuid.UUID, list[UncollectedFee]] = {}
+    for payload in db.session.scalars(sa.select(OutboxEvent.payload).where(
+            OutboxEvent.kind == "fee.uncollected",
+            OutboxEvent.payload["booking_id"].astext.in_([str(i) for i in ids])).order_by(OutboxEvent.created_at)):
+        uncollected.setdefault(uuid.UUID(payload["booking_id"]), []).append(
+            UncollectedFee(int(payload.get("amount") or 0), str(payload.get("reason") or "")))
+    return {bid: PaymentSummary(
+        status=p.status, currency=p.currency, due=p.amount, paid=sums.get((bid, "payment"), 0),
+        refunded=-sums.get((bid, "refund"), 0), fees=sums.get((bid, "fee"), 0), hold_expires_at=p.hold_expires_at,
+        uncollected=tuple(uncollected.get(bid, ()))) for bid, p in payments.items()}
 
 
 def payment_summary(booking: Booking) -> PaymentSummary | None:
     """The booking's payment summary from its payment row, ledger and uncollected fees, or
     ``None`` (no payment)."""
-    payment = booking_payment(booking.id)
-    if payment is None:
-        return None
-    rows = booking_ledger(booking.id)
-    return PaymentSummary(
-        status=payment.status, currency=payment.currency, due=payment.amount,
-        paid=sum(r.amount for r in rows if r.kind == "payment"),
-        refunded=-sum(r.amount for r in rows if r.kind == "refund"),
-        fees=sum(r.amount for r in rows if r.kind == "fee"), hold_expires_at=payment.hold_expires_at,
-        uncollected=tuple(uncollected_fees(booking.id)))
+    return payment_summaries([booking.id]).get(booking.id)
 
 
 def policy_lines_for_booking(booking_id: uuid.UUID) -> list[str]:

@@ -54,3 +54,16 @@ def test_staff_see_payment_status_and_amounts_on_the_booking(client, ctx, stripe
     box = box[:box.index("</dl>")]
     assert "succeeded" in box and "150.00 kr." in box  # asked at booking and paid
     assert "Refunded" in box and "0.00 kr." in box
+
+
+def test_the_staff_board_shows_what_each_booking_has_paid(client, ctx, stripe_on):  # noqa: F811
+    from zoneinfo import ZoneInfo
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    _book_and_pay(client, biz)
+    unpaid = book_http(client, biz, local_start(5, 14), email="bo@example.com")
+    assert "/pay/" in unpaid.headers["Location"]
+    login_as(client, biz.owner_email, "bella.localhost")
+    day = local_start(5, 10).astimezone(ZoneInfo("Europe/Copenhagen")).date()
+    html = client.get(f"/dashboard/?view=day&date={day.isoformat()}", base_url=BASE).get_data(as_text=True)
+    assert "Paid 150.00 kr." in html and "Awaiting payment" in html

@@ -65,6 +65,7 @@ from app.extensions import db
 from app.identity.models import ApiToken, User
 from app.identity.service import create_api_token
 from app.identity.tokens import list_api_tokens, revoke_api_token
+from app.payments.service import PaymentSummary, payment_summaries
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
 from app.timeutil import utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles
@@ -215,6 +216,7 @@ class BookingRow:
     end: datetime
     actions: list[str]
     error: dict[str, str] | None = None
+    payment: PaymentSummary | None = None
 
 
 @dataclass
@@ -234,7 +236,8 @@ def allowed_actions(booking: Booking, now: datetime) -> list[str]:
 
 
 def booking_rows(bookings: list[Booking], now: datetime) -> list[BookingRow]:
-    """Attach customer, service and staff (one query each) and local times to ``bookings``."""
+    """Attach customer, service, staff and payment (a query or three each, whatever the number
+    of bookings) and local times to ``bookings``."""
     tz = zone(_tz_name())
 
     def load(model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -245,8 +248,10 @@ def booking_rows(bookings: list[Booking], now: datetime) -> list[BookingRow]:
     customers = load(Customer, {b.customer_id for b in bookings})
     services = load(Service, {b.service_id for b in bookings})
     staff = load(StaffMember, {b.staff_id for b in bookings})
+    money = payment_summaries([b.id for b in bookings])
     return [BookingRow(b, customers.get(b.customer_id), services.get(b.service_id), staff.get(b.staff_id),
-                       b.starts_at.astimezone(tz), b.ends_at.astimezone(tz), allowed_actions(b, now))
+                       b.starts_at.astimezone(tz), b.ends_at.astimezone(tz), allowed_actions(b, now),
+                       payment=money.get(b.id))
             for b in bookings]
 
 
