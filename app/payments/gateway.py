@@ -87,10 +87,13 @@ class StripePayments:
         return _call(self.client.v1.customers.create, {"email": email, "name": name},
                      {"idempotency_key": idempotency_key})
 
-    def create_setup_intent(self, *, customer: str, metadata: dict[str, str], idempotency_key: str) -> dict:
-        """A SetupIntent saving a card on ``customer`` for later off-session charges."""
+    def create_setup_intent(self, *, customer: str, metadata: dict[str, str], idempotency_key: str,
+                            usage: str = "off_session") -> dict:
+        """A SetupIntent saving a card on ``customer``: ``usage="off_session"`` for later charges
+        without the customer (the policy's fees), ``"on_session"`` for a payment made now.
+        (https://docs.stripe.com/api/setup_intents/create#create_setup_intent-usage)"""
         return _call(self.client.v1.setup_intents.create,
-                     {"customer": customer, "usage": "off_session", "metadata": metadata},
+                     {"customer": customer, "usage": usage, "metadata": metadata},
                      {"idempotency_key": idempotency_key})
 
     def confirm_setup_intent(self, setup_intent_id: str, *, payment_method: str, idempotency_key: str) -> dict:

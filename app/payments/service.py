@@ -357,8 +357,9 @@ def card_setup_secret(booking: Booking, now: datetime | None = None) -> str:
 
     Reuses the booking's SetupIntent while it is open; after it succeeded with a card that was
     then declined, or was cancelled, creates a fresh one (idempotency key per replaced intent).
-    Creates the booking's Stripe Customer when there is none (the card is saved on it, for
-    the fees the policy may charge later: ``usage=off_session``). Flushes.
+    Creates the booking's Stripe Customer when there is none. The card is saved for the fees
+    the policy may charge later (``usage=off_session``) only when the business asks for a card
+    at booking; otherwise it serves this payment alone (``on_session``). Flushes.
 
     Raises:
         PaymentUnavailable: the booking cannot be paid any more, or Stripe is unreachable.
@@ -375,8 +376,9 @@ def card_setup_secret(booking: Booking, now: datetime | None = None) -> str:
             payment.customer_stripe_id = gateway.create_customer(
                 email=customer.email, name=customer.name, idempotency_key=f"booking:{booking.id}:customer")["id"]
         key = f"booking:{booking.id}:setup" + (f":after:{previous['id']}" if previous else "")
+        usage = "off_session" if business_policy().require_card else "on_session"
         si = gateway.create_setup_intent(customer=payment.customer_stripe_id, metadata=_metadata(booking, "card"),
-                                         idempotency_key=key)
+                                         idempotency_key=key, usage=usage)
     except GatewayError as exc:
         raise PaymentUnavailable("We couldn't start the card form. Please try again in a moment.") from exc
     payment.setup_intent_id = si["id"]
@@ -704,6 +706,14 @@ def _held_excluding(payment: BookingPayment, event_id: str) -> int:
     return int(pi.get("amount_received") or pi["amount"]) - sum(int(r["amount"]) for r in refunds)
 
 
+def _card_saved_for_fees(payment: BookingPayment) -> bool:
+    """True when the booking's saved card may be charged without the customer: it was saved
+    on a SetupIntent made for that (``usage=off_session``), not just to pay the deposit."""
+    if not (payment.customer_stripe_id and payment.payment_method_id and payment.setup_intent_id):
+        return False
+    return get_payments().retrieve_setup_intent(payment.setup_intent_id).get("usage") == "off_session"
+
+
 def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
     """Apply the money policy for outbox event ``event_id`` on ``booking_id``: decide with
     :func:`app.payments.policy.decide` as of the event's time, refund and charge through the
@@ -731,7 +741,7 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
     if action == Action.NO_SHOW and booking.status != BookingStatus.NO_SHOW.value:
         return None
     eid = str(event.id)
-    card = bool(payment.customer_stripe_id and payment.payment_method_id)
+    card = _card_saved_for_fees(payment)
     decision = decide(action, policy=business_policy(), price=booking.price_amount, currency=booking.currency,
                       paid=_held_excluding(payment, eid), starts_at=booking.starts_at, at=event.created_at,
                       card_on_file=card)

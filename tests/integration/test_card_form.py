@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.booking.models import Booking
@@ -127,7 +128,7 @@ def test_card_saved_in_the_browser_is_charged_and_the_booking_confirmed(client, 
     with tenant_scope(biz.tenant_id):
         payment = payments.booking_payment(booking.id)
         pi = get_payments().retrieve_payment_intent(payment.payment_intent_id)
-        # the card is kept on the customer for the no-show fee the policy may charge later
+        # the card paid on the customer's Stripe Customer
         assert payment.payment_method_id == pi["payment_method"] and pi["customer"] == payment.customer_stripe_id
     again = step.charge(seti)  # a second click: nothing charged twice, straight to the confirmation
     assert again.status_code == 200 and "/booked/" in again.json["redirect"]
@@ -236,3 +237,38 @@ def test_walking_away_after_saving_a_card_costs_no_late_fee(client, ctx, stripe_
     assert relay_and_run(ctx) == []
     status, ledger, _ = state(biz, bid)
     assert status == "cancelled" and ledger == []
+
+
+
+@pytest.mark.parametrize("require_card", [False, True])
+def test_a_card_paying_the_deposit_covers_later_fees_only_when_the_business_asks_for_one(
+        app, client, ctx, stripe_on, localstripe, mailbox, require_card, monkeypatch):  # noqa: F811
+    """Late cancellation costs 50 % (250.00 kr.) and 30 % (150.00 kr.) was paid: the other
+    100.00 kr. is charged to the saved card only when the business asks for a card at booking
+    (the customer was told so); otherwise staff are told the fee was not collected."""
+    from app.booking.service import Actor, transition
+    from tests.integration.test_payments import relay_and_run
+
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=50,
+                                        require_card=require_card),
+                         ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    monkeypatch.setitem(app.config, "STRIPE_PUBLISHABLE_KEY", PUBLISHABLE)
+    step = _start(client, biz, days=1)
+    page = client.get(step.url, base_url=BASE).get_data(as_text=True)
+    assert 'id="card-form"' in page
+    assert ("The card is kept for the fees described above" in page) is require_card
+    paid = step.charge(save_card_in_browser(localstripe, step.setup().json["client_secret"], VISA))
+    assert "/booked/" in paid.json["redirect"]
+    bid = _booking(biz).id
+    with tenant_scope(biz.tenant_id):
+        transition(db.session.get(Booking, (biz.tenant_id, bid)), "cancel", Actor("customer"), "can't come")
+        db.session.commit()
+    assert relay_and_run(ctx) == []
+    ledger = state(biz, bid)[1]
+    if require_card:
+        assert ("fee", 10000) in ledger
+    else:
+        assert not any(kind == "fee" for kind, _ in ledger)
+        with tenant_scope(biz.tenant_id):
+            summary = payments.payment_summary(db.session.get(Booking, (biz.tenant_id, bid)))
+        assert [(u.amount, u.reason) for u in summary.uncollected] == [(10000, "no card on file to charge")]
