@@ -101,6 +101,26 @@ def service_rule(service_id: uuid.UUID) -> ServiceRule:
     return ServiceRule(PaymentMode(row.mode), row.deposit_percent, row.deposit_fixed)
 
 
+def amounts_due(services: list[Service]) -> dict[uuid.UUID, int]:
+    """What each of ``services`` asks when booking at its list price, in minor units (only
+    the services that ask something; empty when the business takes no payments). Two queries
+    whatever the number of services. Tenant in scope."""
+    if not services or not accepts_payments():
+        return {}
+    rows = {r.service_id: r for r in db.session.scalars(sa.select(ServicePaymentRule).where(
+        ServicePaymentRule.service_id.in_([s.id for s in services])))}
+    due = {}
+    for service in services:
+        row = rows.get(service.id)
+        if row is None:
+            continue
+        amount = amount_due(ServiceRule(PaymentMode(row.mode), row.deposit_percent, row.deposit_fixed),
+                            service.price_amount)
+        if amount:
+            due[service.id] = amount
+    return due
+
+
 def save_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymentRule:
     """Create or update the payment rule of service ``service_id`` (of the current tenant)."""
     row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))

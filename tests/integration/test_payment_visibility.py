@@ -67,3 +67,11 @@ def test_the_staff_board_shows_what_each_booking_has_paid(client, ctx, stripe_on
     day = local_start(5, 10).astimezone(ZoneInfo("Europe/Copenhagen")).date()
     html = client.get(f"/dashboard/?view=day&date={day.isoformat()}", base_url=BASE).get_data(as_text=True)
     assert "Paid 150.00 kr." in html and "Awaiting payment" in html
+
+
+def test_the_storefront_says_which_services_ask_for_money_up_front(client, ctx, stripe_on):  # noqa: F811
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    html = client.get("/", base_url=BASE).get_data(as_text=True)
+    card = html[html.index(f'data-service="{biz.service_ids[0]}"'):]
+    card = card[:card.index("</li>")]
+    assert "150.00 kr. deposit" in card
