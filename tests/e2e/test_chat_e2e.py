@@ -5,6 +5,8 @@ read receipts, and a hostile message shown as text."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.integration.chat_fixtures import chat_server, world  # noqa: F401
@@ -46,6 +48,9 @@ def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, n
     staff.wait_for_selector("#chat-typing:has-text('is typing')")
     customer.click("#chat-form button[type=submit]")
     staff.wait_for_selector("li.chat-msg.theirs:has-text('Is there parking nearby?')")
+    # a message that arrived live shows its time like the server-rendered ones ("1 Dec, 07:43")
+    live_time = staff.inner_text("li.chat-msg.theirs:has-text('Is there parking nearby?') time")
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}, \d{2}:\d{2}", live_time), live_time
     customer.wait_for_selector("li.chat-msg.mine:has-text('Is there parking nearby?')")  # acknowledged
     expect(customer.locator("#chat-body")).to_have_value("")  # cleared by the send acknowledgement
     # the staff page is open and visible: the customer sees "Read"

@@ -52,7 +52,14 @@
   var typingSent = false;
   var theirTypingTimer = null;
   var readSent = 0;
-  var timeFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  // The same clock as the server-rendered messages: the business's zone, "1 Dec, 07:43".
+  var timeOptions = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  var timeFormat;
+  try {
+    timeFormat = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: root.dataset.tz || undefined }, timeOptions));
+  } catch (e) {
+    timeFormat = new Intl.DateTimeFormat("en-GB", timeOptions);
+  }
 
   root.setAttribute("data-live", "connecting");
 
