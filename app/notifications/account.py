@@ -48,12 +48,27 @@ def new_device_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+def describe_device(user_agent: str) -> str:
+    """A person's words for the browser behind ``user_agent``: "Chrome on Linux", "Mobile
+    Safari on iPhone", or "an unknown browser" (parsed with ``ua-parser``'s regexes, the
+    uap-core project)."""
+    from ua_parser import parse
+
+    result = parse(user_agent or "")
+    browser = result.user_agent.family.removeprefix("Headless") if result.user_agent else ""
+    device = result.device.family if result.device and result.device.family not in ("Other", "Spider") else ""
+    system = device or (result.os.family if result.os and result.os.family != "Other" else "")
+    if not browser or browser == "Other":
+        return f"an unknown browser on {system}" if system else "an unknown browser"
+    return f"{browser} on {system}" if system else browser
+
+
 def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
                  now: datetime | None = None) -> tuple[str, bool]:
     """Record a sign-in from ``device_id`` (the cookie's value, ``None`` when absent) and tell
     the person when it is a device not seen before and not their first ever sign-in.
 
-    ``device`` is a short description (user agent), ``ip`` the client address.
+    ``device`` is the browser's user agent (described with :func:`describe_device`), ``ip`` the client address.
     Returns ``(device id to keep in the cookie, whether a notice was sent)``. Needs an app context.
     """
     from app.redis_client import get_redis
@@ -69,7 +84,7 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
     if not added or known_before == 0:
         return device_id, False
     fanout.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
-                      context={"device": device[:120] or "an unknown browser", "ip": ip or "unknown",
+                      context={"device": describe_device(device)[:120], "ip": ip or "unknown",
                                "when": _when(now)},
                       subject_key="security", source_key=f"login:{user.id}:{digest}", url="/notifications/", now=now)
     return device_id, True

@@ -229,11 +229,13 @@ def test_account_notices_new_device_password_and_verification(ctx, mailbox):
 
     alice_id = alice()
     user = db.session.get(User, alice_id)
-    laptop, sent = account.notify_login(user, None, device="Firefox on Linux", ip="192.0.2.1")
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    laptop, sent = account.notify_login(user, None, device=firefox, ip="192.0.2.1")
     db.session.commit()
     assert not sent  # the first sign-in ever tells nobody
-    assert account.notify_login(user, laptop, device="Firefox on Linux", ip="192.0.2.1")[1] is False
-    phone, sent = account.notify_login(user, None, device="Safari on iPhone", ip="198.51.100.4")
+    assert account.notify_login(user, laptop, device=firefox, ip="192.0.2.1")[1] is False
+    phone, sent = account.notify_login(user, None, device=iphone, ip="198.51.100.4")
     db.session.commit()
     assert sent and phone != laptop
     account.notify_password_changed(user)
@@ -242,7 +244,7 @@ def test_account_notices_new_device_password_and_verification(ctx, mailbox):
     db.session.commit()
     assert run_jobs(ctx) == []
     [login] = mailbox.to(ALICE_EMAIL, "New sign-in")
-    assert "Safari on iPhone" in login.get_body(("plain",)).get_content()
+    assert "Mobile Safari on iPhone" in login.get_body(("plain",)).get_content()  # not the raw user agent
     assert len(mailbox.to(ALICE_EMAIL, "Your password was changed")) == 1
     from tests.integration.notification_support import notifications_of
 
