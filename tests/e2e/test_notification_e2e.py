@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.extensions import db
 from app.notifications import center
@@ -38,6 +40,11 @@ def test_center_and_service_worker_push_in_chromium(live_server, ctx, new_page, 
     expect(page.locator("#notif-badge .notif-count")).to_have_text("2 unread")
     expect(page.locator(".notif-item.unread")).to_have_count(2)
     expect(page.locator(".notif-list")).to_contain_text("Booking moved")
+    # times read in the reader's own zone (Copenhagen here), not the server's UTC
+    shown = page.locator(".notif-item time").first
+    iso = shown.get_attribute("datetime")
+    local = datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Copenhagen"))
+    expect(shown).to_have_text(f"{local.day} {local:%b %Y, %H:%M}")
     page.screenshot(path=str(screenshot_dir / "notifications.png"), full_page=True)
     page.click("button[name=all]")
     expect(page.locator(".notif-item.unread")).to_have_count(0)

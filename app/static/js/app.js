@@ -22,8 +22,19 @@
       if (!url.searchParams.get("tz")) { url.searchParams.set("tz", tz); a.href = url.toString(); }
     });
   }
+  // <time data-local datetime="ISO 8601"> shows the instant in the reader's own zone
+  // ("1 Dec 2026, 07:46"); without JavaScript the server's UTC text stays.
+  var localFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric",
+                                                       hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function localizeTimes(root) {
+    (root || document).querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (!isNaN(at)) { el.textContent = localFormat.format(at); el.title = el.getAttribute("datetime"); }
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     fillTimezone(document);
+    localizeTimes(document);
     var redirect = document.querySelector("[data-tz-redirect]");
     if (redirect) {
       var url = new URL(window.location.href);
@@ -35,7 +46,7 @@
     if (e.target && e.target.matches("select[data-browser-tz]")) { e.target.dataset.userChosen = "1"; }
     if (e.target && e.target.matches("[data-autosubmit]")) { e.target.form.requestSubmit ? e.target.form.requestSubmit() : e.target.form.submit(); }
   });
-  document.addEventListener("htmx:afterSwap", function (e) { fillTimezone(e.target); });
+  document.addEventListener("htmx:afterSwap", function (e) { fillTimezone(e.target); localizeTimes(e.target); });
 
   /* ONE Socket.IO connection per page, shared by notifications.js (the live bell), chat.js and
    * chat_inbox.js: window.plazaSocket, opened by whichever script asks first, always with the
