@@ -24,3 +24,12 @@ class InvitationClosed(Exception):
 
 class InvitationEmailMismatch(Exception):
     """The logged-in account's email is not the address the invitation was sent to."""
+
+
+class InvitationUnverified(Exception):
+    """The logged-in account has the invited address but never confirmed it: it must confirm
+    the address (the verification email) before it can take the role."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(email)
+        self.email = email

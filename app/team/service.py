@@ -39,7 +39,7 @@ from app.identity.service import (
     register_account,
 )
 from app.notifications.models import OutboxEvent
-from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationError
+from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationError, InvitationUnverified
 from app.tenants.context import require_tenant_id
 from app.tenants.models import (
     INVITABLE_ROLES,
@@ -183,7 +183,9 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
         staff.email = email
     db.session.add(OutboxEvent(kind=INVITE_EVENT, payload={"invitation_id": str(inv.id)}))
     db.session.flush()
-    if existing is not None:
+    if existing is not None and existing.email_verified_at is not None:
+        # Only an account that proved it holds the invited mailbox sees the link in the app:
+        # anyone can sign up with an address they do not own, and never verify it.
         from app.notifications.account import notify_staff_invited
 
         tenant = db.session.get(Tenant, require_tenant_id())
@@ -217,12 +219,16 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
     Raises:
         InvitationClosed: expired, revoked, or already used.
         InvitationEmailMismatch: ``user``'s email is not the invited address.
+        InvitationUnverified: ``user`` never confirmed that address (anyone can sign up with an
+            address they do not hold; the role goes only to whoever proved they hold it).
     """
     now = now or utcnow()
     db.session.refresh(invitation, with_for_update=True)  # two tabs accepting at once: one wins
     check_open(invitation, now)
     if normalize_email(user.email) != invitation.email:
         raise InvitationEmailMismatch(invitation.email)
+    if user.email_verified_at is None:
+        raise InvitationUnverified(invitation.email)
     staff = None
     if invitation.staff_member_id is not None:
         staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == invitation.staff_member_id)
@@ -233,8 +239,6 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
     if staff is not None:
         staff.user_id = user.id
     invitation.status, invitation.accepted_at, invitation.accepted_by = InvitationStatus.ACCEPTED.value, now, user.id
-    if user.email_verified_at is None:
-        user.email_verified_at = now  # the link in the email proved the mailbox
     db.session.flush()
     from app.notifications.account import notify_staff_joined
 
@@ -261,5 +265,6 @@ def register_and_accept(invitation: StaffInvitation, *, name: str, password: str
     """
     check_open(invitation, now)
     user = register_account(invitation.email, password, name)
+    user.email_verified_at = now or utcnow()  # the link came to that mailbox
     accept_invitation(invitation, user, now)
     return user

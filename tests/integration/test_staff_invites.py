@@ -274,6 +274,26 @@ def test_an_existing_account_logs_in_then_accepts_as_manager(app, bella, mailbox
     assert person.get("/dashboard/staff", base_url=BASE).status_code == 200  # managers run the set-up
 
 
+def test_an_unconfirmed_account_with_the_invited_address_cannot_take_the_role(app, bella, mailbox):
+    """Anyone can sign up with an address they do not hold and never confirm it: such an
+    account is not told about the invitation in the app, and cannot accept it until it
+    confirms the address."""
+    uid = make_user(INVITEE, password=PASSWORD, name="Not Sam", email_verified_at=None)
+    link = _accept_link(app, bella, mailbox, role="manager")  # the link goes to the mailbox only
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == uid, Notification.type == "staff_invited")) == 0
+    person = _client(app)
+    token = csrf_from(person.get("/login", base_url=BASE).data)
+    person.post("/login", base_url=BASE, data={"csrf_token": token, "email": INVITEE, "password": PASSWORD,
+                                               "next": link})
+    page = person.get(link, base_url=BASE)
+    assert page.status_code == 403 and "Please confirm your email address first" in page.get_data(as_text=True)
+    resp = _post_form(person, link, {})
+    assert resp.status_code == 403 and _membership(bella, uid) == []
+    db.session.rollback()
+    assert db.session.get(User, uid).email_verified_at is None
+
+
 def test_logged_in_with_another_email_gets_a_clear_message(app, bella, mailbox):
     make_user("someone.else@example.com")
     link = _accept_link(app, bella, mailbox)

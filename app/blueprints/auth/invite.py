@@ -23,8 +23,8 @@ from app.blueprints.auth import bp
 from app.blueprints.auth.forms import AcceptInviteForm
 from app.blueprints.auth.security import AUTH_LIMIT
 from app.extensions import db, limiter
-from app.identity.service import AccountError, find_user
-from app.team.errors import InvitationClosed, InvitationEmailMismatch
+from app.identity.service import AccountError, find_user, normalize_email
+from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationUnverified
 from app.team.service import accept_invitation, check_open, find_invitation, register_and_accept
 from app.tenants.models import StaffInvitation
 from app.web import render_page
@@ -57,10 +57,11 @@ def _invitation_or_404(token: str) -> StaffInvitation:
 
 
 def _page(inv: StaffInvitation, token: str, *, form: AcceptInviteForm | None = None, status: int = 200,
-          mismatch: bool = False) -> Response:
+          mismatch: bool = False, unverified: bool = False) -> Response:
     has_account = find_user(inv.email) is not None
     return render_page("auth/invite.html", block="accept", status=status, inv=inv, token=token,
                        form=form or AcceptInviteForm(formdata=None), has_account=has_account, mismatch=mismatch,
+                       unverified=unverified,
                        login_url=url_for("auth.login", next=url_for("auth.invite", token=token)))
 
 
@@ -75,9 +76,12 @@ def invite(token: str) -> Response:
         db.session.rollback()
         return _closed(inv, exc)
     if current_user.is_authenticated:
-        if current_user.email != inv.email:
+        if normalize_email(current_user.email) != inv.email:
             db.session.rollback()
             return _page(inv, token, status=403, mismatch=True)
+        if current_user.email_verified_at is None:
+            db.session.rollback()
+            return _page(inv, token, status=403, unverified=True)
         if request.method == "GET":
             return _page(inv, token)
         try:
@@ -88,6 +92,9 @@ def invite(token: str) -> Response:
         except InvitationEmailMismatch:
             db.session.rollback()
             return _page(inv, token, status=403, mismatch=True)
+        except InvitationUnverified:
+            db.session.rollback()
+            return _page(inv, token, status=403, unverified=True)
         db.session.commit()
         flash(f"Welcome to {g.tenant.name}! You can now see your bookings here.", "success")
         return redirect("/dashboard/", 303)
