@@ -339,6 +339,8 @@ def _charge_saved_card(booking: Booking, payment: BookingPayment, payment_method
                                               customer=payment.customer_stripe_id,
                                               idempotency_key=f"booking:{booking.id}:confirm:{payment_method}")
     except GatewayError as exc:
+        if not card_refused(exc):
+            raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
         sync_payment_intent(payment.payment_intent_id)
         raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
     sync_payment_intent(payment.payment_intent_id)
@@ -371,25 +373,50 @@ def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "
 OPEN_SETUP_STATUSES = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
 
 
-def card_setup_secret(booking: Booking, now: datetime | None = None) -> str:
-    """The ``client_secret`` of the SetupIntent the pay step's card form confirms in the
-    browser with Stripe.js (``stripe.confirmCardSetup``), so card numbers never touch Plaza.
+@dataclass(frozen=True)
+class CardStart:
+    """What the pay step's card form does next (:func:`start_card_payment`): confirm the
+    SetupIntent ``setup_secret`` with the card (Stripe.js ``confirmCardSetup``); or, when the
+    payment already waits for the bank (``resume_secret``, the PaymentIntent's client secret),
+    run that authentication (``confirmCardPayment``) for the card saved on ``setup_intent``;
+    or nothing (``done``: the payment already went through)."""
 
-    Reuses the booking's SetupIntent while it is open; after it succeeded with a card that was
-    then declined, or was cancelled, creates a fresh one (idempotency key per replaced intent).
-    Creates the booking's Stripe Customer when there is none. The card is saved for the fees
-    the policy may charge later (``usage=off_session``) only when the business asks for a card
-    at booking; otherwise it serves this payment alone (``on_session``). Flushes.
+    setup_secret: str | None = None
+    resume_secret: str | None = None
+    setup_intent: str | None = None
+    done: bool = False
+
+
+def start_card_payment(booking: Booking, now: datetime | None = None) -> CardStart:
+    """Start (or resume) paying by card on the pay step, so card numbers never touch Plaza.
+
+    First re-reads the payment from Stripe: one that went through is ``done``; one waiting for
+    the bank's authentication (a second tab, a closed 3-D Secure window) is resumed, never
+    given a new card. Otherwise hands out the SetupIntent the browser confirms with the card:
+    the booking's own while it is open, else (its card was declined afterwards, or it was
+    cancelled) a fresh one, idempotency key per replaced intent. Creates the booking's Stripe
+    Customer when there is none. The card is saved for the fees the policy may charge later
+    (``usage=off_session``) only when the business asks for a card at booking; otherwise it
+    serves this payment alone (``on_session``). Flushes.
 
     Raises:
-        PaymentUnavailable: the booking cannot be paid any more, or Stripe is unreachable.
+        PaymentUnavailable: the booking cannot be paid any more, the payment is being
+            processed, or Stripe is unreachable.
     """
     payment = _payable(booking, now)
     gateway = get_payments()
     try:
+        if payment.payment_intent_id:
+            sync_payment_intent(payment.payment_intent_id)
+            if payment.status == "succeeded":
+                return CardStart(done=True)
+            if payment.status == "requires_action" and payment.setup_intent_id:
+                return CardStart(resume_secret=payment.client_secret, setup_intent=payment.setup_intent_id)
+            if payment.status == "processing":
+                raise PaymentUnavailable("Your payment is being processed. We'll email you as soon as it's through.")
         previous = gateway.retrieve_setup_intent(payment.setup_intent_id) if payment.setup_intent_id else None
         if previous is not None and previous["status"] in OPEN_SETUP_STATUSES and previous.get("client_secret"):
-            return previous["client_secret"]
+            return CardStart(setup_secret=previous["client_secret"])
         if payment.customer_stripe_id is None:
             customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
             assert customer is not None
@@ -404,7 +431,7 @@ def card_setup_secret(booking: Booking, now: datetime | None = None) -> str:
     payment.setup_intent_id = si["id"]
     payment.payment_method_id = None
     db.session.flush()
-    return si["client_secret"]
+    return CardStart(setup_secret=si["client_secret"])
 
 
 @dataclass(frozen=True)
@@ -442,14 +469,19 @@ def pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated
     sync_setup_intent(si)
     if payment.payment_intent_id is None:
         return CardStep(done=True)
-    if authenticated:
-        sync_payment_intent(payment.payment_intent_id)
-    elif payment.status in ("requires_payment_method", "requires_confirmation"):
-        _charge_saved_card(booking, payment, payment.payment_method_id or "")
+    try:
+        if authenticated:
+            sync_payment_intent(payment.payment_intent_id)
+        elif payment.status in ("requires_payment_method", "requires_confirmation"):
+            _charge_saved_card(booking, payment, payment.payment_method_id or "")
+    except GatewayError as exc:
+        raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
     if payment.status == "succeeded":
         return CardStep(done=True)
     if payment.status == "requires_action":
         return CardStep(done=False, client_secret=payment.client_secret)
+    if payment.status == "processing":
+        raise PaymentUnavailable("Your payment is being processed. We'll email you as soon as it's through.")
     raise PaymentUnavailable("Your bank did not approve the payment. Please try again or use another card.")
 
 
@@ -812,11 +844,18 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
 UNCOLLECTED_FEE_STATUSES = frozenset({"requires_action", "requires_payment_method", "canceled"})
 
 
+#: Stripe error codes that say the card (or the customer's saved card) cannot pay, for good.
+CARD_REFUSALS = frozenset({"card_declined", "authentication_required", "expired_card", "incorrect_cvc",
+                           "insufficient_funds", "processing_error", "incorrect_number", "resource_missing"})
+
+
 def card_refused(exc: GatewayError) -> bool:
-    """True when Stripe refused a charge for good (card declined, authentication required,
-    invalid request: HTTP 4xx other than 429), so repeating it with the same idempotency key
-    can only fail again; False for network errors, rate limits and Stripe's 5xx (worth a retry)."""
-    return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+    """True when Stripe refused the card itself (HTTP 402, a card error, or a saved card or
+    customer that no longer exists: 404), so repeating the charge with the same idempotency key
+    can only fail again; False for network errors, rate limits, Stripe's 5xx and our own
+    mistakes (a bad API key, an invalid request), which must be retried or fixed, never
+    written off. (https://docs.stripe.com/error-codes)"""
+    return exc.status in (402, 404) or exc.code in CARD_REFUSALS
 
 
 def _refusal_reason(exc: GatewayError) -> str:

@@ -272,3 +272,34 @@ def test_a_card_paying_the_deposit_covers_later_fees_only_when_the_business_asks
         with tenant_scope(biz.tenant_id):
             summary = payments.payment_summary(db.session.get(Booking, (biz.tenant_id, bid)))
         assert [(u.amount, u.reason) for u in summary.uncollected] == [(10000, "no card on file to charge")]
+
+
+
+def test_a_second_tab_during_the_banks_check_resumes_it_instead_of_taking_a_new_card(
+        client, ctx, stripe_on, localstripe):  # noqa: F811
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    step = _start(client, biz)
+    seti = save_card_in_browser(localstripe, step.setup().json["client_secret"], THREE_DS)
+    challenge = step.charge(seti)
+    assert challenge.json["requires_action"] is True
+    # The customer opens the pay page again (another tab) and presses Pay.
+    again = step.setup()
+    assert again.status_code == 200
+    assert again.json == {"requires_action": True, "client_secret": challenge.json["client_secret"],
+                          "setup_intent": seti}
+    authenticate_payment_in_browser(localstripe, again.json["client_secret"], success=True)
+    done = step.charge(seti, authenticated=True)
+    assert "/booked/" in done.json["redirect"]
+    assert state(biz, _booking(biz).id)[0] == "confirmed"  # the card that paid stayed the booking's card
+    assert "/booked/" in step.setup().json["redirect"]
+
+
+def test_only_the_card_itself_refusing_writes_a_fee_off():
+    from app.payments.gateway import GatewayError
+
+    assert payments.card_refused(GatewayError("Your card was declined.", "card_declined", 402))
+    assert payments.card_refused(GatewayError("Authentication required", "authentication_required", 402))
+    assert not payments.card_refused(GatewayError("Invalid API Key provided", None, 401))
+    assert not payments.card_refused(GatewayError("Received unknown parameter", "parameter_unknown", 400))
+    assert not payments.card_refused(GatewayError("Too many requests", "rate_limit", 429))
+    assert not payments.card_refused(GatewayError("Connection reset", None, None))

@@ -31,7 +31,7 @@ from app.booking.models import Booking, BookingStatus
 from app.booking.service import booking_from_manage_token
 from app.catalog.models import Service
 from app.catalog.service import list_services
-from app.extensions import db
+from app.extensions import db, limiter
 from app.formatting import currency_decimals
 from app.payments import service as payments
 from app.payments.gateway import (
@@ -56,6 +56,8 @@ from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
+#: Card form calls per client address: a few cards tried, never a card-testing run.
+CARD_LIMIT = "20 per 10 minutes"
 STAFF = frozenset(r.value for r in STAFF_ROLES)
 
 
@@ -270,24 +272,33 @@ def pay_submit(token: str) -> Response:
 
 @bp.post("/pay/<token>/card/setup")
 @tenant_required
+@limiter.limit(CARD_LIMIT)
 def card_setup(token: str) -> Response:
-    """JSON ``{"client_secret": …}`` of the SetupIntent the card form confirms with Stripe.js
-    (``{"redirect": url}`` once the booking no longer awaits payment); 409 problem when the
-    hold ran out or Stripe is unreachable."""
+    """What the card form does next (:class:`~app.payments.service.CardStart`), as JSON:
+    ``{"client_secret": …}`` of the SetupIntent to confirm with the card;
+    ``{"requires_action": true, "client_secret": …, "setup_intent": …}`` when the payment waits
+    for the bank's authentication; ``{"redirect": url}`` once the booking no longer awaits
+    payment. A 409 problem when the hold ran out or Stripe is unreachable."""
     booking = _booking_or_404(token)
     if booking.status != BookingStatus.AWAITING_PAYMENT.value:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     try:
-        secret = payments.card_setup_secret(booking)
+        start = payments.start_card_payment(booking)
     except payments.PaymentUnavailable as exc:
-        db.session.rollback()
+        db.session.commit()  # keep the synced payment state
         return problem(409, "Payment not possible", exc.message)
     db.session.commit()
-    return _no_store(jsonify(client_secret=secret))
+    if start.done:
+        return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
+    if start.resume_secret:
+        return _no_store(jsonify(requires_action=True, client_secret=start.resume_secret,
+                                 setup_intent=start.setup_intent))
+    return _no_store(jsonify(client_secret=start.setup_secret))
 
 
 @bp.post("/pay/<token>/card/charge")
 @tenant_required
+@limiter.limit(CARD_LIMIT)
 def card_charge(token: str) -> Response:
     """After Stripe.js saved the card: charge it. Body ``{"setup_intent": "seti_…",
     "authenticated": bool}``; answers ``{"redirect": url}`` when paid, ``{"requires_action":

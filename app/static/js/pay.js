@@ -68,15 +68,16 @@
     button.textContent = button.dataset.busyLabel || "Processing…";
     post(form.dataset.setupUrl)
       .then(function (data) {
-        if (data.redirect) { window.location.assign(data.redirect); return new Promise(function () {}); }
-        return stripe.confirmCardSetup(data.client_secret, { payment_method: { card: card } });
-      })
-      .then(function (result) {
-        if (result.error) { throw new Error(result.error.message || "Your card was not accepted."); }
-        var setupIntent = result.setupIntent.id;
-        return post(form.dataset.chargeUrl, { setup_intent: setupIntent }).then(function (step) {
-          return finish(step, setupIntent);
-        });
+        if (data.redirect) { window.location.assign(data.redirect); return null; }
+        if (data.requires_action) { return finish(data, data.setup_intent); }  // resume the bank's check
+        return stripe.confirmCardSetup(data.client_secret, { payment_method: { card: card } })
+          .then(function (result) {
+            if (result.error) { throw new Error(result.error.message || "Your card was not accepted."); }
+            var setupIntent = result.setupIntent.id;
+            return post(form.dataset.chargeUrl, { setup_intent: setupIntent }).then(function (step) {
+              return finish(step, setupIntent);
+            });
+          });
       })
       .catch(function (error) { fail(error && error.message); });
   });
