@@ -375,37 +375,47 @@ CHECKOUT_TTL_SECONDS = 24 * 3600
 
 
 def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: int) -> str | None:
-    """The Checkout URL for ``plan``, with at most one payable session per business: the
-    previous session (remembered in Redis) is expired first, so two tabs can never both be
-    paid into two subscriptions; if it was already paid, its subscription is derived now and
-    the owner told (the webhook may still be on its way).
+    """The Checkout URL for ``plan``, with at most one payable session per business: under a
+    per-business lock, the previous session (remembered in Redis) is expired first, so two tabs
+    can never both be paid into two subscriptions; if it was already paid, its subscription is
+    derived now and the owner told (the webhook may still be on its way), unless that
+    subscription has ended since (then the owner may subscribe again).
 
     Raises:
         CheckoutAlreadyPaid: the previous session was paid already (its subscription derived).
+        BillingError: another Checkout for this business is being opened right now.
         BillingGatewayError: Stripe refused.
     """
     from app.redis_client import get_redis
 
+    redis = get_redis()
     key = CHECKOUT_KEY.format(tenant=row.tenant_id)
-    raw = get_redis().get(key)
-    previous = raw.decode() if isinstance(raw, bytes) else raw
-    if previous:
-        session = gw.retrieve_checkout_session(previous)
-        if session.get("status") == "complete":
-            if session.get("subscription"):
-                derive_subscription(str(session["subscription"]), gw)
-            raise CheckoutAlreadyPaid("Your subscription is already paid and is being set up; "
-                                      "this page shows it in a moment.")
-        if session.get("status") == "open":
-            gw.expire_checkout_session(previous)
-    session = gw.checkout_session(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
-                                  success_url=_url("billing.page"), cancel_url=_url("billing.page"),
-                                  idempotency_key=f"plaza-checkout-{row.tenant_id}-{plan.code}-after-{previous or 'none'}"
-                                  f"-{utcnow():%Y%m%d}")
-    if session is None:
-        return None
-    get_redis().set(key, session["id"], ex=CHECKOUT_TTL_SECONDS)
-    return session["url"]
+    lock = redis.lock(f"{key}:lock", timeout=30, blocking_timeout=10)
+    if not lock.acquire():
+        raise BillingError("Another checkout for this business is being opened; please try again.")
+    try:
+        raw = redis.get(key)
+        previous = raw.decode() if isinstance(raw, bytes) else raw
+        if previous:
+            session = gw.retrieve_checkout_session(previous)
+            if session.get("status") == "complete":
+                if session.get("subscription"):
+                    derive_subscription(str(session["subscription"]), gw)
+                if row.status not in FINAL_STATUSES:
+                    raise CheckoutAlreadyPaid("Your subscription is already paid and is being set up; "
+                                              "this page shows it in a moment.")
+            elif session.get("status") == "open":
+                gw.expire_checkout_session(previous)
+        session = gw.checkout_session(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
+                                      success_url=_url("billing.page"), cancel_url=_url("billing.page"),
+                                      idempotency_key=f"plaza-checkout-{row.tenant_id}-{plan.code}-after-"
+                                                      f"{previous or 'none'}-{utcnow():%Y%m%d}")
+        if session is None:
+            return None
+        redis.set(key, session["id"], ex=CHECKOUT_TTL_SECONDS)
+        return session["url"]
+    finally:
+        lock.release()
 
 
 def _url(endpoint: str) -> str:

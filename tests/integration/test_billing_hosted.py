@@ -251,3 +251,19 @@ def test_two_tabs_can_never_pay_two_subscriptions(client, ctx, hosted_on):
     assert len(hosted_on.requests_to("/v1/checkout/sessions")) == 2
     assert (row(biz).status, row(biz).plan) == ("active", "pro")
     assert current_plan(biz.tenant_id).code == "pro"
+
+
+
+def test_after_a_paid_checkout_ends_the_owner_can_subscribe_again_the_same_day(client, ctx, hosted_on):
+    biz = make_business("bella")
+    login_as(client, biz.owner_email, "bella.localhost")
+    session = checkout(client, hosted_on)
+    hosted_on.complete_checkout(session["id"])
+    act(client, "subscribe", plan="pro")  # before the webhook: derived from the paid session
+    sub_id = row(biz).stripe_subscription_id
+    assert row(biz).status == "active"
+    ended = get_gateway().cancel_now(sub_id)
+    deliver_and_process(client, "evt_sub_ended", "customer.subscription.deleted", ended)
+    assert row(biz).status == "canceled"
+    again = checkout(client, hosted_on)  # a new Checkout, not "already paid"
+    assert again["id"] != session["id"]
