@@ -623,7 +623,9 @@ def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) ->
 
 
 def _ledger_refund(booking: Booking, refund: dict, description: str, notify: bool = True) -> None:
-    if refund.get("status") in ("failed", "canceled"):
+    """Record a refund once it has succeeded at Stripe (a pending one is recorded by the sync
+    that sees it succeed; a failed or cancelled one never is), with Plaza's returned fee."""
+    if refund.get("status") != "succeeded":
         return
     record_ledger(kind="refund", amount=-int(refund["amount"]), currency=booking.currency,
                   key=f"refund:{refund['id']}", booking_id=booking.id, payment_intent=refund.get("payment_intent"),

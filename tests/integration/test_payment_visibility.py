@@ -75,3 +75,30 @@ def test_the_storefront_says_which_services_ask_for_money_up_front(client, ctx, 
     card = html[html.index(f'data-service="{biz.service_ids[0]}"'):]
     card = card[:card.index("</li>")]
     assert "150.00 kr. deposit" in card
+
+
+def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, ctx, stripe_on):  # noqa: F811
+    """A pending refund (some banks take days) is not money back yet; a failed one never is."""
+    from app.booking.models import Booking
+    from app.extensions import db
+    from app.payments import service as payments
+    from app.tenants.context import tenant_scope
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    _book_and_pay(client, biz)
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        booking = db.session.get(Booking, (biz.tenant_id, bid))
+        pi = payments.booking_payment(bid).payment_intent_id
+        refund = {"id": "re_test_pending", "amount": 5000, "payment_intent": pi, "status": "pending"}
+        payments._ledger_refund(booking, refund, "Refund")
+        payments._ledger_refund(booking, {**refund, "id": "re_test_failed", "status": "failed"}, "Refund")
+        db.session.commit()
+    assert ("refund", -5000) not in state(biz, bid)[1]
+    with tenant_scope(biz.tenant_id):
+        booking = db.session.get(Booking, (biz.tenant_id, bid))
+        for _ in range(2):  # the sync that sees it succeed, and a replay
+            payments._ledger_refund(booking, {**refund, "status": "succeeded"}, "Refund")
+        db.session.commit()
+    ledger = state(biz, bid)[1]
+    assert ledger.count(("refund", -5000)) == 1 and ("application_fee", 150) in ledger
