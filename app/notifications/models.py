@@ -21,7 +21,13 @@ class OutboxEvent(TenantScoped, db.Model):
     """
 
     __tablename__ = "outbox_event"
-    __table_args__ = (sa.Index("outbox_unrelayed", "created_at", postgresql_where=sa.text("relayed_at is null")),)
+    __table_args__ = (
+        sa.Index("outbox_unrelayed", "created_at", postgresql_where=sa.text("relayed_at is null")),
+        # migration e1_outbox_lookups: dedup keys of money events, uncollected fees by booking
+        sa.Index("outbox_event_kind_key", "tenant_id", "kind", sa.text("(payload ->> 'key')")),
+        sa.Index("outbox_event_fee_uncollected", "tenant_id", sa.text("(payload ->> 'booking_id')"),
+                 postgresql_where=sa.text("kind = 'fee.uncollected'")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     kind: Mapped[str] = mapped_column(sa.String(64), nullable=False)

@@ -831,9 +831,10 @@ def apply_policy(booking_id: uuid.UUID, event_id: uuid.UUID) -> Decision | None:
                               currency=booking.currency, key=f"policy:{eid}:fee", booking_id=booking.id,
                               payment_intent=fee_pi["id"], description=decision.reason)
             elif fee_pi["status"] in UNCOLLECTED_FEE_STATUSES:
-                reason = ("the customer's bank asked them to authenticate the payment, which is not possible "
-                          "while they are away" if fee_pi["status"] == "requires_action"
-                          else str((fee_pi.get("last_payment_error") or {}).get("message") or "the card was declined"))
+                error = fee_pi.get("last_payment_error") or {}
+                reason = _refusal_reason(GatewayError(
+                    str(error.get("message") or ""),
+                    "authentication_required" if fee_pi["status"] == "requires_action" else error.get("code")))
                 _record_fee_uncollected(booking, eid, decision.charge, reason, code=fee_pi["status"],
                                         payment_intent=fee_pi["id"])
     if decision.uncollected > 0:
@@ -861,6 +862,7 @@ def card_refused(exc: GatewayError) -> bool:
 
 
 def _refusal_reason(exc: GatewayError) -> str:
+    """Why a fee could not be charged, in words for staff."""
     if exc.code == "authentication_required":
         return "the customer's bank asked them to authenticate the payment, which is not possible while they are away"
     return str(exc) or exc.code or "the card was declined"
