@@ -267,7 +267,11 @@ def booking_customer_user_id(conv: Conversation) -> uuid.UUID | None:
     return customer_user_id(customer_id) if customer_id is not None else None
 
 
-def messages_since(conv: Conversation, last_seq: int = 0, limit: int = 500) -> list[Message]:
+#: How many missed messages one ``join`` answers with; the client asks again while there are more.
+JOIN_PAGE = 500
+
+
+def messages_since(conv: Conversation, last_seq: int = 0, limit: int = JOIN_PAGE) -> list[Message]:
     """Messages of ``conv`` with ``seq > last_seq``, oldest first (at most ``limit``)."""
     return list(db.session.scalars(
         sa.select(Message).where(Message.conversation_id == conv.id, Message.seq > last_seq)

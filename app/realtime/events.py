@@ -282,7 +282,9 @@ def _emit_presence(r: Any, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> 
 @tenant_event
 def on_join(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     """Join a conversation this person takes part in; answer with what they missed since
-    ``last_seq`` (marked delivered), receipts, their unread count and who is online."""
+    ``last_seq`` (marked delivered; at most :data:`~app.chat.service.JOIN_PAGE`, with ``more``
+    true when the client must join again from the last one to get the rest), receipts, their
+    unread count and who is online."""
     cid = parse_uuid(data.get("conversation_id"))
     conv = chat.get_conversation(cid) if cid else None
     if conv is None:
@@ -307,7 +309,8 @@ def on_join(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     if delivered:
         broadcast.receipts_changed(conv)
     return {"ok": True, "participant_id": str(me.id), "role": principal.role,
-            "messages": [chat.message_payload(m) for m in missed], "receipts": broadcast.receipts_payload(conv),
+            "messages": [chat.message_payload(m) for m in missed], "more": len(missed) >= chat.JOIN_PAGE,
+            "receipts": broadcast.receipts_payload(conv),
             "unread": chat.unread_count(conv, me), "online": sorted(presence.online(r, conv.tenant_id, conv.id))}
 
 

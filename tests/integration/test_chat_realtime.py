@@ -283,6 +283,50 @@ def test_offline_recipient_gets_messages_on_return_and_long_polling_works(app, w
     run(body())
 
 
+def test_a_client_that_missed_more_than_a_page_gets_every_message(app, world, web_pair):
+    """Back after a long time away: the join answers page by page until nothing is missing."""
+    import uuid as _uuid
+
+    import sqlalchemy as sa
+
+    from app.chat import service as chat
+    from app.chat.models import Message
+    from app.tenants.context import tenant_scope
+
+    a, _ = web_pair
+    cid = conversation_id(app, world)
+    tid = str(world.biz.tenant_id)
+    total = chat.JOIN_PAGE + 7
+    with app.app_context(), tenant_scope(world.biz.tenant_id):
+        conv = chat.get_conversation(_uuid.UUID(cid))
+        author = chat.join_conversation(conv, chat.Principal(chat.STAFF, user_id=world.owner_user_id, name="Owner"))
+        db.session.execute(sa.insert(Message), [
+            {"tenant_id": world.biz.tenant_id, "conversation_id": conv.id, "author_participant_id": author.id,
+             "author_role": chat.STAFF, "author_name": "Owner", "body": f"note {i}"} for i in range(total)])
+        db.session.commit()
+        db.session.remove()
+
+    async def body():
+        customer = ChatClient(session_cookie(app, world.customer_email))
+        try:
+            await customer.connect(a.url())
+            seen: list[str] = []
+            last, pages = 0, 0
+            while True:
+                joined = await customer.call("join", {"conversation_id": cid, "tenant_id": tid, "last_seq": last})
+                assert joined["ok"], joined
+                seen += [m["body"] for m in joined["messages"]]
+                pages += 1
+                if not joined["more"]:
+                    break
+                last = joined["messages"][-1]["seq"]
+            assert pages == 2 and seen == [f"note {i}" for i in range(total)]
+        finally:
+            await customer.close()
+
+    run(body())
+
+
 def test_killed_process_clients_reconnect_elsewhere_without_gaps(app, world, services):
     cid = conversation_id(app, world)
     tid = str(world.biz.tenant_id)

@@ -166,6 +166,7 @@
       root.setAttribute("data-live", "on");
       status.textContent = "";
       (ack.messages || []).forEach(append);
+      if (ack.more) { join(); return; }  // missed more than one page: fetch the rest, then carry on
       applyReceipts(ack.receipts);
       setPresence(ack.online);
       markRead();
