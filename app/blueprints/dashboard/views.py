@@ -497,12 +497,10 @@ def _hours_summary(staff_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
 def staff() -> Response:
     """Every staff member with a summary of their weekly hours and their login: the role of the
     linked account, or a pending invitation."""
-    from app.team.service import pending_by_staff
+    from app.team.service import login_roles_by_staff, pending_by_staff
 
     members = list_staff(active_only=False)
-    logins = {sid: role for sid, role in db.session.execute(
-        sa.select(Membership.staff_member_id, Membership.role).where(
-            Membership.staff_member_id.in_([m.id for m in members]), Membership.role.in_(STAFF_ROLE_NAMES)))}
+    logins = login_roles_by_staff([m.id for m in members])
     return render_page("dashboard/staff.html", members=members, hours=_hours_summary([m.id for m in members]),
                        logins=logins, invitations=pending_by_staff(), now=utcnow())
 
