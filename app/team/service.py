@@ -166,8 +166,9 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
 
     Raises:
         InvitationError: ``field='role'``: not staff/manager, or a manager invites a manager;
-            ``field='email'``: the staff member already has a login, or the address's
-            account already holds a staff role in this business.
+            ``field='email'``: the staff member already has a login, the address's account
+            already holds a staff role in this business, or a manager would replace an
+            owner's pending manager invitation.
     """
     now = now or utcnow()
     email = normalize_email(email)
@@ -180,9 +181,14 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
     existing = find_user(email)
     if existing is not None and _staff_role_of(existing.id) is not None:
         raise InvitationError("email", "This person is already on your team.")
-    for old in db.session.scalars(sa.select(StaffInvitation).where(
-            StaffInvitation.status == InvitationStatus.PENDING.value,
-            sa.or_(StaffInvitation.email == email, StaffInvitation.staff_member_id == staff.id))):
+    pending = list(db.session.scalars(sa.select(StaffInvitation).where(
+        StaffInvitation.status == InvitationStatus.PENDING.value,
+        sa.or_(StaffInvitation.email == email, StaffInvitation.staff_member_id == staff.id))))
+    if Role.OWNER.value not in set(inviter_roles) and any(
+            old.role == Role.MANAGER.value and not old.is_expired(now) for old in pending):
+        # replacing it would withdraw an owner's manager invitation, which only owners may do
+        raise InvitationError("email", "An owner's invitation to join as a manager is pending for this person.")
+    for old in pending:
         old.status, old.revoked_at = InvitationStatus.REVOKED.value, now
     db.session.flush()  # the partial unique index: at most one pending per email
     inv = StaffInvitation(id=uuid.uuid4(), staff_member_id=staff.id, email=email, role=role,

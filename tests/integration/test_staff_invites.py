@@ -181,6 +181,20 @@ def test_a_manager_may_invite_staff_but_not_a_manager(app, bella):
     assert _invitations(bella)[0].status == "pending"
 
 
+def test_a_manager_cannot_replace_an_owners_manager_invitation(app, bella):
+    make_user("manager@bella.test")
+    with tenant_scope(bella.tenant_id):
+        add_membership(find_user("manager@bella.test"), Role.MANAGER)
+        db.session.commit()
+    owner = _client(app, bella.owner_email)
+    assert _invite(owner, bella.staff_ids[1], role="manager").status_code == 303
+    manager = _client(app, "manager@bella.test")
+    resp = _invite(manager, bella.staff_ids[1], role="staff")
+    assert resp.status_code == 422 and "invitation to join as a manager is pending" in resp.get_data(
+        as_text=True)
+    assert [(i.role, i.status) for i in _invitations(bella)] == [("manager", "pending")]
+
+
 def test_plain_staff_and_other_tenants_cannot_invite(app, bella):
     other = make_business("fixit", timezone="America/New_York", currency="USD")
     make_user("stylist@bella.test")
