@@ -16,6 +16,7 @@ from tests.integration.test_payments import (  # noqa: F401 - fixtures
     setup_business,
     state,
     stripe_on,
+    z,
 )
 
 
@@ -102,3 +103,18 @@ def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, c
         db.session.commit()
     ledger = state(biz, bid)[1]
     assert ledger.count(("refund", -5000)) == 1 and ("application_fee", 150) in ledger
+
+
+def test_the_booking_pages_never_promise_free_cancellation_the_policy_does_not_give(client, ctx, stripe_on):  # noqa: F811
+    biz = setup_business(BusinessPolicy(free_cancellation_hours=72, late_cancel_fee_percent=50),
+                         ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    home = client.get("/", base_url=BASE).get_data(as_text=True)
+    assert "free cancellation until 72 h before" in home
+    token = csrf_from(home)
+    review = client.post(f"/book/{biz.service_ids[0]}/details", base_url=BASE, data={
+        "csrf_token": token, "staff": "any", "start": z(local_start(5, 10)), "tz": "Europe/Copenhagen",
+        "name": "Ann Customer", "email": "ann@example.com", "phone": "+45 20 30 40 50", "notes": ""})
+    assert review.status_code == 200
+    page = review.get_data(as_text=True)
+    assert "Free cancellation until 72 hours before the start" in page  # the policy box
+    assert "Free cancellation and changes online until 24 hours" not in page

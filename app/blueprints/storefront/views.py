@@ -327,7 +327,9 @@ def home() -> Response:
     for service in services:
         categories.setdefault(service.category or "Services", []).append(service)
     return render_page("storefront/home.html", tenant=tenant, categories=categories, staff=list_staff(),
-                       service_count=len(services), due_at_booking=payments.amounts_due(services))
+                       service_count=len(services), due_at_booking=payments.amounts_due(services),
+                       free_cancellation_hours=payments.business_policy().free_cancellation_hours
+                       if payments.accepts_payments() else None)
 
 
 @bp.get("/book/<service_id>")
