@@ -31,7 +31,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_port(port: int, timeout: float = 30.0) -> None:
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    """Block until 127.0.0.1:``port`` accepts connections.
+
+    Raises:
+        RuntimeError: nothing listens after ``timeout`` seconds.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -109,7 +114,7 @@ class EmbeddedPostgres:
         except subprocess.CalledProcessError:
             print(log.read_text() if log.exists() else "(no server log)")
             raise
-        _wait_port(self.port)
+        wait_port(self.port)
         return self
 
     def _stop_stale(self, pidfile: Path) -> None:
@@ -162,7 +167,7 @@ class EmbeddedRedis:
              "--logfile", str((self.datadir / "redis.log").resolve())],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
-        _wait_port(self.port)
+        wait_port(self.port)
         return self
 
     def stop(self) -> None:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,8 @@ README = ROOT / "bench" / "README.md"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+from app.devservices import wait_port  # noqa: E402
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -37,21 +37,6 @@ def percentile(values: list[float], pct: float) -> float:
 def p99(values: list[float]) -> float:
     """The 99th percentile of ``values`` by nearest rank."""
     return percentile(values, 99)
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    """Block until 127.0.0.1:``port`` accepts connections.
-
-    Raises:
-        RuntimeError: nothing listens after ``timeout`` seconds.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 @dataclass(frozen=True)
