@@ -189,6 +189,10 @@ def test_a_manage_link_expires_a_set_time_after_the_appointment(app, world):
                        (f"/pay/{token}", {})):
         resp = client.post(path, data={"csrf_token": csrf, **data}, base_url=BELLA)
         assert resp.status_code == 410, path
+    card = client.post(f"/pay/{token}/card/setup", json={}, base_url=BELLA,
+                       headers={"Accept": "application/json", "X-CSRFToken": csrf})
+    assert card.status_code == 410 and card.mimetype == "application/problem+json"
+    assert "This link has expired" in card.json["detail"]
     assert _status(app, tid, bid) == "confirmed" and _messages(app, tid) == []
     api = client.get(f"/api/v1/bookings/{bid}?token={token}", base_url=BELLA)
     assert api.status_code == 401 and "expired" in api.json["detail"]

@@ -57,7 +57,7 @@ from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
 from app.timeutil import all_zones, utcnow, zone
-from app.web import get_or_404, parse_uuid, render_page, tenant_required
+from app.web import get_or_404, parse_uuid, problem, render_page, tenant_required
 
 STRIP_DAYS = 14
 ANY = "any"
@@ -492,8 +492,11 @@ def _booking_or_404(token: str) -> Booking:
 @bp.app_errorhandler(ManageLinkExpired)
 def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
     """Any page or form behind an expired manage link (storefront, pay step, chat): 410 with
-    a page that says so; nothing was changed (the request rolls back)."""
+    a page that says so (problem+json, RFC 9457, for a caller that asks for JSON, e.g. the
+    pay step's card form); nothing was changed (the request rolls back)."""
     db.session.rollback()
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return problem(410, "Link expired", exc.message)
     return render_page("storefront/link_expired.html", status=410, tenant=g.get("tenant"),
                        days=manage_link_days_after())
 
