@@ -40,6 +40,8 @@ class Settings:
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
     AVAILABILITY_CACHE_SECONDS: int = field(default_factory=lambda: _int("AVAILABILITY_CACHE_SECONDS", 300))
     DELIVERY_LEASE_SECONDS: int = field(default_factory=lambda: _int("DELIVERY_LEASE_SECONDS", 300))
+    MANAGE_LINK_DAYS_AFTER: int = field(default_factory=lambda: _int("MANAGE_LINK_DAYS_AFTER", 30))
+    PUSH_ALLOW_INSECURE: bool = field(default_factory=lambda: _bool("PUSH_ALLOW_INSECURE", False))
 
     def __post_init__(self) -> None:
         if not self.SECRET_KEY:
@@ -76,4 +78,6 @@ class Settings:
             "PUBLIC_PORT": self.PUBLIC_PORT,
             "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
             "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
+            "MANAGE_LINK_DAYS_AFTER": self.MANAGE_LINK_DAYS_AFTER,
+            "PUSH_ALLOW_INSECURE": self.PUSH_ALLOW_INSECURE and not self.is_production,
         }

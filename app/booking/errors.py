@@ -29,6 +29,10 @@ class InvalidTransition(BookingError):
     """The booking cannot move from its status by this action."""
 
 
+class ManageLinkExpired(BookingError):
+    """A genuine manage link whose booking ended more than ``MANAGE_LINK_DAYS_AFTER`` days ago."""
+
+
 class CutoffPassed(BookingError):
     """The customer's self-service cancel/reschedule window has closed."""
 

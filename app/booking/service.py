@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
 
-from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
+from app.booking.errors import (
+    CutoffPassed,
+    InvalidTransition,
+    ManageLinkExpired,
+    RescheduleLocked,
+    SlotUnavailable,
+    UnknownReference,
+)
 from app.booking.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus, Customer
 from app.catalog.models import Service, ServiceStaff
 from app.extensions import db
@@ -405,22 +413,67 @@ def _candidate_staff_excluding(tenant: Tenant, service: Service, staff_id: uuid.
 
 
 def manage_token(booking: Booking) -> str:
-    """Signed token for the booking's manage link (identifies tenant and booking)."""
+    """Signed token for the booking's manage link (identifies tenant and booking). It opens the
+    booking until :func:`manage_link_expires_at`."""
     return make_token("manage-booking", {"t": str(booking.tenant_id), "b": str(booking.id)})
 
 
-def booking_from_manage_token(token: str) -> Booking | None:
-    """The booking of the current tenant that ``token`` was made for, or ``None``."""
+#: Default of ``MANAGE_LINK_DAYS_AFTER``: days after a booking's end its manage link keeps working.
+MANAGE_LINK_DAYS_AFTER = 30
+
+
+def manage_link_days_after() -> int:
+    """``MANAGE_LINK_DAYS_AFTER`` (whole days, at least 0) from the app config."""
+    return max(0, int(current_app.config.get("MANAGE_LINK_DAYS_AFTER", MANAGE_LINK_DAYS_AFTER)))
+
+
+def manage_link_expires_at(booking: Booking) -> datetime:
+    """When ``booking``'s manage link stops working: ``MANAGE_LINK_DAYS_AFTER`` days after the
+    booking's end (tz-aware UTC). A reschedule moves it with the booking."""
+    return booking.ends_at + timedelta(days=manage_link_days_after())
+
+
+def manage_link_expired(booking: Booking, now: datetime | None = None) -> bool:
+    """True when ``booking``'s manage link no longer works at ``now`` (default: the current time)."""
+    return (now or utcnow()) >= manage_link_expires_at(booking)
+
+
+def open_manage_link(token: str, now: datetime | None = None) -> Booking | None:
+    """The booking of the current tenant that ``token`` was made for, or ``None`` (not a
+    string, bad signature, another tenant's booking, a missing booking).
+
+    Raises:
+        ManageLinkExpired: a genuine link of a booking that ended more than
+            ``MANAGE_LINK_DAYS_AFTER`` days before ``now`` (pages say the link has expired).
+    """
     from app.identity.service import TokenError
     from app.tenants.context import current_tenant_id
 
+    if not isinstance(token, str) or not token or len(token) > 1024:
+        return None
     try:
         data = read_token("manage-booking", token, max_age_seconds=400 * 24 * 3600)
     except TokenError:
         return None
-    if data.get("t") != str(current_tenant_id()):
+    try:
+        if data.get("t") != str(current_tenant_id()):
+            return None
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(str(data["b"]))))
+    except (AttributeError, KeyError, ValueError):
         return None
-    return db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(data["b"])))
+    if booking is not None and manage_link_expired(booking, now):
+        raise ManageLinkExpired("This link has expired: it worked until "
+                                f"{manage_link_days_after()} days after the appointment.")
+    return booking
+
+
+def booking_from_manage_token(token: str, now: datetime | None = None) -> Booking | None:
+    """The booking of the current tenant that ``token`` was made for while its link works,
+    else ``None`` (an expired link answers like an invalid one; see :func:`open_manage_link`)."""
+    try:
+        return open_manage_link(token, now)
+    except ManageLinkExpired:
+        return None
 
 
 def bookings_between(start: datetime, end: datetime, staff_id: uuid.UUID | None = None,

@@ -6,22 +6,28 @@ the customer record (or with its verified email). Works in the tenant in scope.
 
 A *guest* is the customer of one booking known only by its manage link (no account): a
 :class:`BookingGuest`, taking part in that booking's conversation and no other, while the
-booking is not cancelled.
+booking's customer may still write (:func:`app.chat.service.customer_may_write`: not
+cancelled) and its manage link works (:func:`app.booking.service.manage_link_expired`).
+Who may *write* is one rule for every way in: :func:`app.chat.service.post_message` refuses
+a closed conversation's customer, over HTTP and Socket.IO alike.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.booking.models import Booking, BookingStatus, Customer
+from app.booking.models import Booking, Customer
+from app.booking.service import booking_from_manage_token, manage_link_days_after, manage_link_expired
 from app.chat.models import Conversation
-from app.chat.service import BOOKING, CUSTOMER, STAFF, Principal
+from app.chat.service import BOOKING, CLOSED_TO_CUSTOMER, CUSTOMER, STAFF, Principal, customer_may_write
 from app.extensions import db
 from app.identity.models import User
 from app.tenants.models import STAFF_ROLES, Membership
+from app.timeutil import utcnow
 
 
 def is_staff(user_id: uuid.UUID) -> bool:
@@ -93,17 +99,16 @@ class BookingGuest:
 
 
 def guest_may_chat(booking: Booking) -> bool:
-    """True when the booking's guest may (still) chat live: the booking is not cancelled."""
-    return booking.status != BookingStatus.CANCELLED.value
+    """True when the booking's guest may (still) chat: its customer may write
+    (:func:`app.chat.service.customer_may_write`) and its manage link has not expired."""
+    return customer_may_write(booking.status) and not manage_link_expired(booking)
 
 
 def guest_from_token(token: object) -> BookingGuest | None:
     """The guest a manage-link ``token`` authorises in the tenant in scope, or ``None`` to refuse:
     not a non-empty string, a bad or expired signature, a token made for another tenant's
     booking (the same lookup as the manage page, :func:`app.booking.service.booking_from_manage_token`),
-    a missing booking, or a cancelled one."""
-    from app.booking.service import booking_from_manage_token
-
+    a missing booking, a cancelled one, or an expired link."""
     if not isinstance(token, str) or not token or len(token) > 1024:
         return None
     booking = booking_from_manage_token(token)
@@ -135,10 +140,11 @@ def guest_principal(conv: Conversation, guest: BookingGuest) -> Principal | None
 
 def guests_refused(guests: list[BookingGuest]) -> set[uuid.UUID]:
     """Booking ids among ``guests`` (all of the tenant in scope) whose guests may no longer chat:
-    cancelled or gone. One query."""
+    cancelled, gone, or their manage link expired (the rule of :func:`guest_may_chat`). One query."""
     ids = {g.booking_id for g in guests}
     if not ids:
         return set()
+    ended_after = utcnow() - timedelta(days=manage_link_days_after())
     open_ids = set(db.session.scalars(sa.select(Booking.id).where(
-        Booking.id.in_(ids), Booking.status != BookingStatus.CANCELLED.value)))
+        Booking.id.in_(ids), Booking.status.not_in(sorted(CLOSED_TO_CUSTOMER)), Booking.ends_at > ended_after)))
     return ids - open_ids

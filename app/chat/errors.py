@@ -29,3 +29,11 @@ class NotParticipant(ChatError):
     """The principal may not read or write this conversation (answered as 404 by views)."""
 
     field = None
+
+
+class ConversationClosed(ChatError):
+    """The booking's customer may no longer write in its conversation (the booking is
+    cancelled, or gone): :func:`app.chat.service.closed_reason`. Answered as 409 by views and
+    as the error acknowledgement on sockets."""
+
+    field = None

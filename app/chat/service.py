@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 
-from app.chat.errors import EmptyMessage, MessageTooLong, RateLimited
+from app.chat.errors import ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
 from app.chat.models import Conversation, Message, Participant
 from app.extensions import db
 from app.notifications.models import OutboxEvent
@@ -33,6 +33,8 @@ CUSTOMER = "customer"
 STAFF = "staff"
 #: Notification type of a new message (:mod:`app.notifications.registry`).
 NEW_MESSAGE = "new_message"
+#: Booking statuses in which the booking's customer may no longer write in its conversation.
+CLOSED_TO_CUSTOMER = frozenset({"cancelled"})
 
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\""
@@ -189,6 +191,28 @@ def validate_body(body: str | None) -> str:
     return text
 
 
+def customer_may_write(status: str | None) -> bool:
+    """True when the customer of a booking in ``status`` may (still) write in its conversation:
+    the booking exists (``status`` not ``None``) and is not cancelled. The one rule for every
+    way in (the HTTP form, Socket.IO, a guest's manage link or a logged-in account)."""
+    return status is not None and status not in CLOSED_TO_CUSTOMER
+
+
+def closed_reason(conv: Conversation, principal: Principal) -> str | None:
+    """Why ``principal`` may not write in ``conv`` now (a user-facing sentence), or ``None``
+    when they may. Only a booking's customer is ever refused (see :func:`customer_may_write`);
+    the business's staff may still write, e.g. to explain a cancellation. Tenant in scope."""
+    from app.booking.models import Booking
+
+    if principal.role != CUSTOMER or conv.subject_type != BOOKING:
+        return None
+    status = db.session.scalar(sa.select(Booking.status).where(Booking.id == conv.subject_id))
+    if customer_may_write(status):
+        return None
+    return ("This booking was cancelled, so its conversation is closed: you can read it, but not write here "
+            "any more. Please contact the business directly.")
+
+
 def post_message(conv: Conversation, principal: Principal, body: str | None) -> Message:
     """Store a message by ``principal`` in ``conv`` (joining them if needed); the author's own
     delivered/read watermarks move to it; a ``chat.message_created`` outbox event (ids, sender
@@ -196,9 +220,13 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
     notification fan-out. Flushes.
 
     Raises:
+        ConversationClosed: the booking's customer may no longer write (:func:`closed_reason`).
         EmptyMessage, MessageTooLong: invalid body (nothing stored, not counted).
         RateLimited: more than :data:`RATE_LIMIT` messages in :data:`RATE_WINDOW_SECONDS` (nothing stored).
     """
+    reason = closed_reason(conv, principal)
+    if reason is not None:
+        raise ConversationClosed(reason)
     text = validate_body(body)
     _check_rate(principal)
     author = join_conversation(conv, principal)

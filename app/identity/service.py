@@ -211,13 +211,19 @@ def register_account(email: str, password: str, name: str) -> User:
     return create_user(email, password, name.strip())
 
 
+#: Business signup with an email whose password did not match (says nothing about the account).
+SIGNUP_PASSWORD_REFUSED = ("We could not sign you up with this email and password. If you have a Plaza account "
+                           "with this email, enter its password (or reset it first); otherwise use another email.")
+
+
 def account_for_signup(email: str, password: str, name: str) -> tuple[User, bool]:
     """The owner account for a business signup: the existing account when ``password`` is
     its password, else a newly registered one. Returns ``(user, created)``; flushes.
 
     Raises:
-        AccountError: ``field='password'`` wrong password for an existing account (or too
-            short for a new one), or the existing account is suspended.
+        AccountError: ``field='password'`` too short for a new account, or not the password of
+            the existing (or suspended) one. The message never says whether the email has an
+            account: only a caller who knows its password learns anything.
     """
     existing = find_user(email)
     if existing is None:
@@ -225,10 +231,7 @@ def account_for_signup(email: str, password: str, name: str) -> tuple[User, bool
     try:
         user = authenticate(email, password)
     except AuthError as exc:
-        if existing.suspended_at is not None:
-            raise AccountError("email", "This account is suspended.") from exc
-        raise AccountError("password", "This email already has a Plaza account: enter its password "
-                                       "(or reset it first).") from exc
+        raise AccountError("password", SIGNUP_PASSWORD_REFUSED) from exc
     return user, False
 
 

@@ -9,13 +9,15 @@ booking's conversation; everything else answers like a missing room.
 
 Every client event goes through :func:`tenant_event`, which re-checks the actor (Flask-Login
 reloads a user from the socket's session on every event, so a changed password or a
-suspension ends access at once; a guest's booking is re-read, so a cancellation ends it),
+suspension ends access at once; a guest's booking is re-read, so a cancellation or the expiry
+of its manage link ends it),
 puts the tenant in scope and cleans the DB session.
 
 Client -> server (each answers through the Socket.IO acknowledgement with ``{"ok": bool, …}``):
 ``join {conversation_id, tenant_id?, last_seq}`` -> ``{ok, participant_id, role, messages[],
 receipts, unread, online[]}``; ``send {conversation_id, body, client_id?}`` -> ``{ok, message}``
-or ``{ok: false, error, code}``; ``delivered {conversation_id, seq}``; ``read {conversation_id,
+or ``{ok: false, error, code}`` (``code`` ``ConversationClosed`` once the booking's customer may
+no longer write: the chat domain's one rule, the same as the HTTP form's 409); ``delivered {conversation_id, seq}``; ``read {conversation_id,
 seq?}``; ``typing {conversation_id, typing}``; ``leave {conversation_id}``.
 
 Server -> client: ``chat:message`` (message payload), ``chat:receipts``, ``chat:unread``,

@@ -30,7 +30,9 @@ def validate_slug(slug: str) -> str:
     """Return the subdomain if acceptable.
 
     Rules: 3 to 40 characters, lowercase letters, digits and hyphens, not starting or
-    ending with a hyphen, not reserved, not taken.
+    ending with a hyphen, no ``--`` as the 3rd and 4th characters (IDNA's reserved form,
+    RFC 5891 section 4.2.3.1: ``xn--`` labels are punycode and could pass for another
+    business's name, e.g. ``xn--bla-jpa`` shows as ``bèla``), not reserved, not taken.
 
     Raises:
         SignupError: with ``field='slug'``.
@@ -39,6 +41,9 @@ def validate_slug(slug: str) -> str:
         raise SignupError("slug", "Use 3 to 40 characters.")
     if not SLUG_RE.match(slug):
         raise SignupError("slug", "Use lowercase letters, digits and hyphens (not at the start or end).")
+    if slug[2:4] == "--":
+        raise SignupError("slug", "An address cannot have “--” as its 3rd and 4th characters (like “xn--”, "
+                                  "which browsers show as another alphabet's letters); pick another.")
     if slug in RESERVED_SLUGS:
         raise SignupError("slug", f"“{slug}” is reserved; pick another subdomain.")
     if db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)) is not None:

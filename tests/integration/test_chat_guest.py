@@ -317,7 +317,8 @@ def test_hostile_guest_message_is_stored_as_text_and_sent_inert(app, world, web_
 
 def test_manage_chat_page_goes_live_for_guests_only_while_the_booking_is_open(app, world):
     """The page hands the token to ``chat.js`` (a data attribute, for the ``auth`` payload);
-    a cancelled booking's page still works as a form, without live updates."""
+    a cancelled booking's page still shows the conversation, without live updates and
+    without the form (its customer may no longer write: see ``test_app_isolation``)."""
     guest = make_guest(app, world.biz.tenant_id)
     client = app.test_client()
     page = client.get(f"/manage/{guest.token}/chat", base_url="http://bella.localhost")
@@ -326,3 +327,4 @@ def test_manage_chat_page_goes_live_for_guests_only_while_the_booking_is_open(ap
     cancel(app, guest)
     page = client.get(f"/manage/{guest.token}/chat", base_url="http://bella.localhost")
     assert page.status_code == 200 and "data-manage-token" not in page.text and "js/chat.js" not in page.text
+    assert "conversation is closed" in page.text and 'id="chat-form"' not in page.text

@@ -74,6 +74,17 @@ def browser_keys() -> tuple[ec.EllipticCurvePrivateKey, str, bytes, str]:
     return key, p256dh, auth, b64u(auth)
 
 
+@pytest.fixture
+def loopback_push(monkeypatch):
+    """The local push service listens on 127.0.0.1, an address the endpoint check refuses
+    before every send (tested in ``test_app_isolation``): these delivery tests trust that
+    one address, and only it."""
+    from app.notifications.channels import push
+
+    real = push.address_refusal
+    monkeypatch.setattr(push, "address_refusal", lambda address: None if address == "127.0.0.1" else real(address))
+
+
 def notify_login(user_id: uuid.UUID) -> None:
     """A security notice (in-app, email, push by default), committed."""
     fanout.notify_now(user_id=user_id, type_key="new_login_unknown_device", audience="user",
@@ -82,7 +93,7 @@ def notify_login(user_id: uuid.UUID) -> None:
     db.session.commit()
 
 
-def test_web_push_reaches_the_push_service_encrypted_and_signed(ctx, client, mailbox, vapid):
+def test_web_push_reaches_the_push_service_encrypted_and_signed(ctx, client, mailbox, vapid, loopback_push):
     alice_id = alice()
     login_as(client, ALICE_EMAIL)
     page = client.get("/notifications/preferences")
@@ -117,7 +128,7 @@ def test_web_push_reaches_the_push_service_encrypted_and_signed(ctx, client, mai
     assert mailbox.to(ALICE_EMAIL, "New sign-in")  # the same notice also went by email
 
 
-def test_a_gone_push_subscription_is_disabled(ctx, mailbox, vapid):
+def test_a_gone_push_subscription_is_disabled(ctx, mailbox, vapid, loopback_push):
     alice_id = alice()
     _, p256dh, _, auth = browser_keys()
     with local_http() as push_service:

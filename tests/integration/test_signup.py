@@ -106,7 +106,8 @@ def test_signup_with_existing_account_needs_its_password(app, client):
         make_user("nina@example.com")
     resp = post_signup(client, password="wrong-password-1")
     assert resp.status_code == 422
-    assert b"already has a Plaza account" in resp.data
+    assert b"If you have a Plaza account with this email, enter its password" in resp.data
+    assert b"already has" not in resp.data and b"already exists" not in resp.data  # nothing about the account
     assert counts(app) == (0, 1, 0)
     resp = post_signup(client, password=PASSWORD)
     assert resp.status_code == 302

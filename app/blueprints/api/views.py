@@ -37,15 +37,15 @@ from app.blueprints.api.schemas import (
     StaffOut,
     field_errors,
 )
-from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
+from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
     Actor,
     CustomerInput,
-    booking_from_manage_token,
     cancel_by_customer,
     create_booking,
     manage_token,
+    open_manage_link,
     transition,
 )
 from app.booking.validation import region_for_timezone
@@ -279,7 +279,10 @@ def _authenticate() -> Credential:
         if not secret:
             raise _unauthorized("This needs a staff API token or the booking's manage token, "
                                 "sent as 'Authorization: Bearer <token>'.")
-    booking = booking_from_manage_token(secret)
+    try:
+        booking = open_manage_link(secret)
+    except ManageLinkExpired as exc:
+        raise _unauthorized(exc.message, "invalid_token") from None
     if booking is None:
         raise _unauthorized("The token is not valid for this business.", "invalid_token")
     return Credential(booking=booking)

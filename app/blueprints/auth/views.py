@@ -8,11 +8,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import CustomerSignupForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
-from app.blueprints.auth.security import AUTH_LIMIT, account_key, safe_next, send_account_email
+from app.blueprints.auth.security import AUTH_LIMIT, account_key, host_url, safe_next, send_account_email
 from app.extensions import db, limiter
 from app.identity.models import User
 from app.identity.service import (
@@ -20,8 +21,10 @@ from app.identity.service import (
     AuthError,
     TokenError,
     authenticate,
+    check_password_strength,
     email_verification_token,
     find_user,
+    hash_password,
     mark_email_verified,
     password_reset_token,
     register_account,
@@ -105,30 +108,67 @@ def logout() -> Response:
     return redirect("/")
 
 
+_SIGNUP_SENT = ("Check your email: we sent a message to {email}. If this address is new to Plaza, it holds "
+                "a link to confirm it; then log in with the password you chose. If the address already has "
+                "an account, the message tells you how to log in or reset your password.")
+
+
 @bp.route("/signup-customer", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
 def signup_customer() -> Response:
-    """Create a customer account (name, email, password of 10+ characters), log it in and
-    send an email-verification link. Errors answer 422 with the form kept."""
+    """Create a customer account (name, email, password of 10+ characters) and send an
+    email-verification link; then the person logs in. Errors about the input answer 422
+    with the form kept.
+
+    The answer to a valid form is the same "check your email" page whether or not the
+    address already has an account, so the page cannot be used to find out who is
+    registered: for an address that has one, nothing is created and its owner gets an email
+    instead ("someone tried to create an account with your address"), with links to log in
+    and to reset the password (from configuration, :func:`host_url`).
+    """
     form = CustomerSignupForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
         return render_page("auth/signup_customer.html", block="form", form=form)
     if form.validate_on_submit():
         try:
-            user = register_account(form.email.data, form.password.data, form.name.data)
+            check_password_strength(form.password.data)
         except AccountError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors.append(exc.message)
         else:
-            db.session.commit()
-            login_user(user)
-            _send_verification(user)
-            flash("Welcome to Plaza! We sent you a link to confirm your email address.", "success")
-            return _land(user, form.next.data)
+            _sign_up_or_tell_owner(form.email.data, form.password.data, form.name.data)
+            next_url = safe_next(form.next.data)
+            return render_page("auth/signup_customer.html", block="form", form=form,
+                               sent=_SIGNUP_SENT.format(email=form.email.data),
+                               login_url=url_for("auth.login", next=next_url or None))
     form.password.data = ""
     return render_page("auth/signup_customer.html", block="form", form=form, status=422)
+
+
+def _sign_up_or_tell_owner(email: str, password: str, name: str) -> None:
+    """Register ``email`` and send its confirmation link; when the address already has an
+    account (or gets one concurrently), hash the password anyway (the same work, so the
+    answer takes as long) and email the owner instead (not a suspended one). Commits."""
+    existing = find_user(email)
+    if existing is None:
+        try:
+            user = register_account(email, password, name)
+            db.session.commit()
+        except (AccountError, IntegrityError):
+            db.session.rollback()  # taken a moment ago by a concurrent signup
+            existing = find_user(email)
+        else:
+            _send_verification(user)
+            return
+    else:
+        hash_password(password)
+    if existing is not None and existing.suspended_at is None:
+        send_account_email(existing.email, "Someone tried to create a Plaza account with your email address",
+                           "signup_attempt", user=existing, login_link=host_url("", "/login"),
+                           reset_link=host_url("", "/password/forgot"))
+    db.session.rollback()
 
 
 def _send_verification(user: User) -> None:
@@ -148,8 +188,8 @@ def verify_email(token: str) -> Response:
         return _message("Link not valid", f"{exc} Log in and ask for a new confirmation link.", 400,
                         link=(url_for("auth.login"), "Log in"))
     db.session.commit()
-    return _message("Email confirmed", "Thank you: your email address is confirmed.",
-                    link=("/", "Continue"))
+    link = ("/", "Continue") if current_user.is_authenticated else (url_for("auth.login"), "Log in")
+    return _message("Email confirmed", "Thank you: your email address is confirmed.", link=link)
 
 
 @bp.post("/verify-email/resend")

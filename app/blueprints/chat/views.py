@@ -5,11 +5,14 @@ in its ``auth`` payload; see :mod:`app.realtime.events`).
 
 - ``/account/messages`` and ``/account/messages/<tenant_id>/<booking_id>`` on the apex: the
   logged-in customer's conversations about their bookings at any business.
-- ``/manage/<token>/chat`` on the business's host: the customer by the booking's manage link.
+- ``/manage/<token>/chat`` on the business's host: the customer by the booking's manage link
+  (while it works: an expired link answers the "link expired" page, 410).
 - ``/dashboard/bookings/<booking_id>/chat`` on the business's host: its staff.
 
 Opening a conversation marks it read. Another tenant's or another person's conversation
-answers 404.
+answers 404. Once a booking is cancelled its customer can still read the conversation but
+no longer write (the chat domain's rule, the same on Socket.IO): the page shows why instead
+of the form, and a post answers 409 with that message.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from werkzeug.wrappers import Response
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import MessageForm
 from app.booking.models import Booking, Customer
-from app.booking.service import booking_from_manage_token, manage_token
+from app.booking.service import manage_token, open_manage_link
 from app.catalog.models import Service
 from app.chat import access
 from app.chat import service as chat
-from app.chat.errors import ChatError, RateLimited
+from app.chat.errors import ChatError, ConversationClosed, RateLimited
 from app.chat.models import Conversation, Message, Participant
 from app.extensions import db
 from app.notifications import center
@@ -92,14 +95,16 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
     others_online = bool(online - {str(me.id)}) if online else False
     user_live = current_user.is_authenticated and principal.user_id is not None
     live_token = guest_token if (guest_token and not user_live and access.guest_may_chat(booking)) else ""
+    closed = chat.closed_reason(conv, principal)
     ctx = {
         "tenant": tenant, "booking": booking, "service": service, "conv": conv, "me": me, "principal": principal,
         "messages": messages, "receipts": receipts, "post_url": post_url, "back_url": back_url,
         "back_label": back_label, "form": form or MessageForm(formdata=None), "error": error,
         "others_online": others_online, "other_label": "the business" if principal.role == chat.CUSTOMER
         else "the customer", "max_body": chat.MAX_BODY,
-        "realtime": user_live or bool(live_token), "live_token": live_token,
+        "realtime": (user_live or bool(live_token)) and closed is None, "live_token": live_token,
         "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
+        "closed": closed,
     }
     changed = me.last_read_seq != before
     db.session.commit()
@@ -136,7 +141,7 @@ def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
         msg = chat.post_message(conv, principal, form.body.data)
     except ChatError as exc:
         db.session.rollback()
-        status = 429 if isinstance(exc, RateLimited) else 422
+        status = 429 if isinstance(exc, RateLimited) else 409 if isinstance(exc, ConversationClosed) else 422
         return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
                        form=form, error=exc.message, status=status, mark_read=False, guest_token=guest_token)
     db.session.commit()
@@ -180,10 +185,11 @@ def staff_conversation(booking_id: str) -> Response:
 
 @bp.route("/manage/<token>/chat", methods=["GET", "POST"])
 def manage_conversation(token: str) -> Response:
-    """The customer's conversation about a booking, by its signed manage link."""
+    """The customer's conversation about a booking, by its signed manage link (an expired link:
+    :class:`~app.booking.errors.ManageLinkExpired`, the storefront's "link expired" page)."""
     if g.get("tenant") is None:
         abort(404)
-    booking = booking_from_manage_token(token)
+    booking = open_manage_link(token)
     if booking is None:
         abort(404)
     user = None

@@ -266,14 +266,18 @@ def push_key() -> Response:
 @bp.post("/notifications/push/subscribe")
 @login_required
 def push_subscribe() -> Response:
-    """Store this browser's push subscription (JSON body: ``PushSubscription.toJSON()``)."""
-    allow_insecure = bool(current_app.config.get("TESTING") or push.setting("PUSH_ALLOW_INSECURE"))
+    """Store this browser's push subscription (JSON body: ``PushSubscription.toJSON()``): 201;
+    422 for a malformed or refused endpoint, 409 when another account has it."""
     try:
         endpoint, p256dh, auth = push.validate_subscription(request.get_json(silent=True),
-                                                            allow_insecure=allow_insecure)
+                                                            allow_insecure=push.insecure_allowed())
     except push.InvalidSubscription as exc:
         return jsonify({"error": str(exc)}), 422
-    push.save_subscription(current_user.id, endpoint, p256dh, auth, request.headers.get("User-Agent", ""))
+    try:
+        push.save_subscription(current_user.id, endpoint, p256dh, auth, request.headers.get("User-Agent", ""))
+    except push.EndpointTaken as exc:
+        db.session.rollback()
+        return jsonify({"error": str(exc)}), 409
     db.session.commit()
     return jsonify({"ok": True}), 201
 

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from app.blueprints.payments import bp
 from app.blueprints.payments.forms import PolicyForm, ServiceRuleForm
 from app.booking.models import Booking, BookingStatus
-from app.booking.service import booking_from_manage_token
+from app.booking.service import open_manage_link
 from app.catalog.models import Service
 from app.catalog.service import list_services
 from app.extensions import db, limiter
@@ -219,7 +219,9 @@ def connect_local(account_id: str) -> Response:
 
 
 def _booking_or_404(token: str) -> Booking:
-    booking = booking_from_manage_token(token)
+    """The booking of a manage link; 404 when not valid here (an expired one raises
+    :class:`~app.booking.errors.ManageLinkExpired`: the storefront's "link expired" page)."""
+    booking = open_manage_link(token)
     if booking is None:
         abort(404)
     return booking
@@ -240,6 +242,15 @@ def _pay_context(booking: Booking, token: str) -> dict:
             "stripe_js_url": stripe_js_url()}
 
 
+def _not_payable(booking: Booking) -> str:
+    """Why a booking that no longer awaits payment cannot be paid (user-facing)."""
+    if booking.status == BookingStatus.CANCELLED.value:
+        return "This booking is cancelled, so there is nothing to pay. Please book again."
+    if booking.status in (BookingStatus.COMPLETED.value, BookingStatus.NO_SHOW.value):
+        return "This appointment is over, so there is nothing to pay here."
+    return "This booking is already paid: nothing more to pay."
+
+
 @bp.get("/pay/<token>")
 @tenant_required
 def pay(token: str) -> Response:
@@ -257,6 +268,9 @@ def pay_submit(token: str) -> Response:
     booking = _booking_or_404(token)
     if not test_payments_allowed():
         abort(404)
+    if booking.status != BookingStatus.AWAITING_PAYMENT.value:
+        return render_page("payments/pay.html", block="pay", status=409, error=_not_payable(booking),
+                           **_pay_context(booking, token))
     method = request.form.get("payment_method") or "pm_card_visa"
     if not method.startswith("pm_card_"):
         abort(400)

@@ -5,6 +5,10 @@ Steps (each a plain HTML page; the slot picker also swaps itself with HTMX):
 -> ``/book/<service>/details`` (name, email, phone, notes; POST shows the summary)
 -> ``POST /book/<service>/confirm`` (creates the booking) -> ``/booked/<token>``.
 ``/manage/<token>`` shows a booking and lets the customer cancel or reschedule it until the cut-off.
+A manage link works until ``MANAGE_LINK_DAYS_AFTER`` days after the appointment; after that
+every page and form behind it (here, the pay step and the chat) answers the "link expired"
+page (410) and changes nothing. Actions the booking's status does not allow (cancelling or
+moving a cancelled, completed or no-show booking) answer 409 with the reason inline.
 """
 
 from __future__ import annotations
@@ -21,19 +25,27 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.forms import CancelForm, DetailsForm
-from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
+from app.booking.errors import (
+    CutoffPassed,
+    InvalidTransition,
+    ManageLinkExpired,
+    RescheduleLocked,
+    SlotUnavailable,
+    UnknownReference,
+)
 from app.booking.models import Booking
 from app.booking.service import (
     Actor,
     CustomerInput,
-    booking_from_manage_token,
     cancel_by_customer,
     check_customer_reschedule,
     create_booking,
     customer_can_change,
     late_reschedule_refusal,
+    manage_link_days_after,
     manage_token,
     next_free_starts,
+    open_manage_link,
     reschedule_booking,
 )
 from app.booking.validation import region_for_timezone
@@ -45,7 +57,7 @@ from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
 from app.timeutil import all_zones, utcnow, zone
-from app.web import get_or_404, parse_uuid, render_page, tenant_required
+from app.web import get_or_404, parse_uuid, problem, render_page, tenant_required
 
 STRIP_DAYS = 14
 ANY = "any"
@@ -469,10 +481,24 @@ def confirm(service_id: str) -> Response:
 
 
 def _booking_or_404(token: str) -> Booking:
-    booking = booking_from_manage_token(token)
+    """The booking of a manage link; 404 when not valid here (an expired one raises
+    :class:`ManageLinkExpired`, answered by :func:`manage_link_expired_page`)."""
+    booking = open_manage_link(token)
     if booking is None:
         abort(404)
     return booking
+
+
+@bp.app_errorhandler(ManageLinkExpired)
+def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
+    """Any page or form behind an expired manage link (storefront, pay step, chat): 410 with
+    a page that says so (problem+json, RFC 9457, for a caller that asks for JSON, e.g. the
+    pay step's card form); nothing was changed (the request rolls back)."""
+    db.session.rollback()
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return problem(410, "Link expired", exc.message)
+    return render_page("storefront/link_expired.html", status=410, tenant=g.get("tenant"),
+                       days=manage_link_days_after())
 
 
 def _booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, Any]:

@@ -102,8 +102,12 @@
                 });
               })
               .then(function (resp) {
-                status.textContent = resp && resp.ok ? "Push is on for this device." : "Could not turn push on.";
                 button.hidden = resp && resp.ok;
+                if (resp && resp.ok) { status.textContent = "Push is on for this device."; return; }
+                // e.g. 409: this browser already receives another account's notifications
+                return resp.json().catch(function () { return {}; }).then(function (data) {
+                  status.textContent = "Could not turn push on." + (data && data.error ? " " + data.error : "");
+                });
               })
               .catch(function () { status.textContent = "Could not turn push on."; });
           });
