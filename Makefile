@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
 VENDOR := app/static/vendor/htmx.min.js
 
-.PHONY: help install assets run test lint fmt db-upgrade bench chromium
+.PHONY: help install assets run test lint fmt db-upgrade bench chromium backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -49,3 +49,10 @@ db-upgrade: install ## Apply migrations to DATABASE_URL (MIGRATION_DATABASE_URL 
 
 bench: install ## Run the benchmarks in bench/
 	$(PY) bench/run.py
+
+backup: $(STAMP) ## Back up the embedded database (make run's var/postgres) to var/backups/plaza-<time>.dump
+	$(PY) scripts/backup.py
+
+restore: $(STAMP) ## Replace the embedded database with a backup: make restore FILE=var/backups/plaza-….dump (stop make run first)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/plaza-….dump"; exit 2; }
+	$(PY) scripts/backup.py --restore "$(FILE)"

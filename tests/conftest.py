@@ -36,7 +36,7 @@ def services() -> Iterator[dict[str, str]]:
     if external_db:
         admin_url = external_db.replace("postgresql+psycopg://", "postgresql://")
     else:
-        pg = EmbeddedPostgres(tmp / "postgres").start()
+        pg = EmbeddedPostgres(tmp / "postgres", durable=False).start()  # throw-away: fast
         admin_url = pg.superuser_url
     if external_redis:
         redis_url = external_redis
