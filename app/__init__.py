@@ -52,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_logging(settings.LOG_LEVEL)
     register_extensions(app)
     register_request_hooks(app)
+    from app.inputguard import install_input_guard
+
+    install_input_guard(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
