@@ -19,7 +19,7 @@ from app.extensions import db
 from app.tenants.context import platform_scope, tenant_scope
 from tests.factories import make_business
 from tests.helpers import csrf_from, login_as
-from tests.integration.conftest_mail import mailbox, run_jobs  # noqa: F401 - fixture
+from tests.integration.conftest_mail import run_jobs
 
 BELLA = "http://bella.localhost"
 PROBLEM = "application/problem+json"
@@ -257,3 +257,35 @@ def test_boundary_dates_inside_the_window_still_work(client, bella):
         "service_id": str(bella.service_ids[0]), "start": (today - timedelta(days=1)).isoformat(),
         "end": (today + timedelta(days=7)).isoformat()})
     assert resp.status_code == 200, resp.get_data(as_text=True)
+
+
+def test_stored_crlf_name_still_gets_its_confirmation(app, bella, mailbox):
+    """Names stored before the edge checks existed cannot break the message (it used to fail forever)."""
+    from app.notifications.tasks import relay_outbox
+
+    _store_booking(bella, "Bob\r\nBcc: x@evil.example")
+    relay_outbox()
+    assert run_jobs(app) == []
+    [msg] = mailbox.to("bob@example.com")
+    [only] = msg["To"].addresses
+    assert only.display_name == "Bob Bcc: x@evil.example"
+    assert msg["Bcc"] is None and not mailbox.to("x@evil.example")
+
+
+def test_unusable_stored_address_fails_once_with_a_reason(app, bella, mailbox):
+    """A stored address that cannot go in a header is recorded as undeliverable, not retried."""
+    from app.notifications.models import Delivery
+    from app.notifications.tasks import relay_outbox
+
+    _store_booking(bella, "Bob", "bob@example.com")
+    with tenant_scope(bella.tenant_id):
+        db.session.execute(sa.update(Customer).values(email="bob@example.com\r\nBcc: x@evil.example"))
+        db.session.commit()
+    relay_outbox()
+    assert run_jobs(app) == []  # no job raised, so RQ does not retry it
+    assert not mailbox.messages
+    with tenant_scope(bella.tenant_id):
+        rows = db.session.execute(sa.select(Delivery.dedup_key, Delivery.status, Delivery.error)).all()
+        db.session.commit()
+    customer_rows = [r for r in rows if "staff" not in r.dedup_key]
+    assert customer_rows and all(r.status == "undeliverable" and "address" in r.error for r in customer_rows)
