@@ -30,6 +30,9 @@ SINGLE_LINE_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 #: Bodies larger than this are not inspected here (the views refuse them with 413).
 MAX_INSPECTED_BODY = 1024 * 1024
+#: API query arguments that are credentials (the manage token): never stored or shown, only
+#: compared with signed tokens, so a control character in one simply fails authentication (401).
+API_CREDENTIAL_ARGS = frozenset({"token"})
 #: Endpoints whose raw input is checked elsewhere (signed webhook bodies) or is not text.
 EXEMPT_ENDPOINTS = frozenset({"static", "webhooks.stripe_webhook", "ops.healthz", "ops.readyz"})
 
@@ -68,8 +71,10 @@ def json_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _request_strings() -> Iterator[tuple[str, str]]:
+    credential_args = API_CREDENTIAL_ARGS if request.path.startswith("/api/") else frozenset()
     for key, value in request.args.items(multi=True):
-        yield key, value
+        if key not in credential_args:
+            yield key, value
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         if (request.content_length or 0) > MAX_INSPECTED_BODY:
             return

@@ -72,6 +72,11 @@ def _plant_real_ids(case, biz, booking_id: str, turn: int) -> None:
             container["service_id"] = str(biz.service_ids[turn % 4 // 2])
         if isinstance(container.get("staff_id"), str):
             container["staff_id"] = str(biz.staff_ids[turn % 4 // 2])
+    if isinstance(case.query, dict) and isinstance(case.query.get("start"), str):
+        from datetime import date, timedelta
+
+        first = date.today() + timedelta(days=turn % 10)
+        case.query["start"], case.query["end"] = first.isoformat(), (first + timedelta(days=turn % 5)).isoformat()
     if isinstance(case.body, dict) and isinstance(case.body.get("start"), str):
         case.body["start"] = _bookable_start(biz, turn)
 

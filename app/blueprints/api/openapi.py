@@ -205,6 +205,12 @@ def build_spec(server_url: str) -> dict[str, Any]:
                           "404": _NOT_FOUND, **_THROTTLED},
         }},
     }
+    paths["/bookings"]["post"]["responses"]["201"]["links"] = {
+        "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
+                       "description": "Read the new booking (with a staff token or its manage token)."},
+        "CancelBooking": {"operationId": "cancelBooking", "parameters": {"booking_id": "$response.body#/id"},
+                          "description": "Cancel the new booking."},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Plaza booking API", "version": "1.0.0", "description": DESCRIPTION},

@@ -29,19 +29,24 @@ from pydantic_core import PydanticCustomError
 
 from app.booking.service import MAX_NOTES
 from app.inputguard import PERSON_NAME_PATTERN, SINGLE_LINE_PATTERN, person_name_problem, single_line_problem
-from app.timeutil import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY, day_in_range, zone
+from app.timeutil import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY, all_zones, day_in_range, zone
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RFC3339_EXAMPLE = "2026-12-01T09:00:00+01:00"
-#: Years the API accepts in dates and instants (:data:`app.timeutil.EARLIEST_DAY` .. ``LATEST_DAY``).
-_YEAR = r"(20[0-9]{2}|2100)"
-#: JSON Schema ``pattern`` of a ``Day``: ``YYYY-MM-DD`` in years 2000–2100.
-DAY_PATTERN = rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$"
-#: JSON Schema ``pattern`` of an ``InstantIn``: RFC 3339 with offset, local date in years 2000–2100.
-INSTANT_PATTERN = rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}[Tt ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]{{1,9}})?([Zz]|[+-][0-9]{{2}}:[0-9]{{2}})$"
+#: A real calendar date ``YYYY-MM-DD`` in years 2000–2100 (leap days included), as a regex:
+#: exactly what :func:`parse_day` accepts, so the documented ``pattern`` is the rule itself.
+_DATE = (r"(?:(?:20[0-9]{2}|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+         r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+         r"|20(?:0[048]|[2468][048]|[13579][26])-02-29)")
+#: JSON Schema ``pattern`` of a ``Day``.
+DAY_PATTERN = rf"^{_DATE}$"
+#: JSON Schema ``pattern`` of an ``InstantIn``: RFC 3339 with an offset (no leap second), local
+#: date in years 2000–2100; what :func:`parse_rfc3339` accepts.
+INSTANT_PATTERN = (rf"^{_DATE}[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,9}})?"
+                   r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
 #: JSON Schema ``pattern`` of multi-line text (notes, reasons): no control characters but TAB, LF, CR.
 MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 _RANGE = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
@@ -127,8 +132,7 @@ Day = Annotated[date, BeforeValidator(parse_day),
                                 "description": f"A calendar date YYYY-MM-DD {_RANGE}."})]
 #: An IANA time zone name.
 ZoneName = Annotated[str, Field(max_length=64), BeforeValidator(check_zone),
-                     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 64,
-                                     "examples": ["Europe/Copenhagen"],
+                     WithJsonSchema({"type": "string", "enum": all_zones(), "examples": ["Europe/Copenhagen"],
                                      "description": "IANA time zone name."})]
 
 
@@ -169,7 +173,7 @@ class CustomerIn(_Input):
                       description="One line; no control characters, no < > and no @.")
     email: str = Field(min_length=1, max_length=254, json_schema_extra={"format": "email"},
                        examples=["alice@example.com"])
-    phone: str | None = Field(None, max_length=32, pattern=SINGLE_LINE_PATTERN, examples=["+4512345678"],
+    phone: str | None = Field(None, max_length=32, pattern=SINGLE_LINE_PATTERN, examples=["+4520123456"],
                               description="Any common notation; stored in E.164.")
 
     @field_validator("email")
