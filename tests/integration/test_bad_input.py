@@ -289,3 +289,58 @@ def test_unusable_stored_address_fails_once_with_a_reason(app, bella, mailbox):
         db.session.commit()
     customer_rows = [r for r in rows if "staff" not in r.dedup_key]
     assert customer_rows and all(r.status == "undeliverable" and "address" in r.error for r in customer_rows)
+
+
+def _dashboard_post(owner, path: str, data: dict):
+    token = csrf_from(owner.get("/dashboard/", base_url=BELLA).data)
+    return owner.post(path, base_url=BELLA, data={"csrf_token": token, **data})
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_date_override_out_of_range_is_422_and_writes_nothing(owner, bella, day):
+    from app.catalog.models import DateOverride
+
+    resp = _dashboard_post(owner, f"/dashboard/staff/{bella.staff_ids[0]}/overrides", {"on_date": day, "closed": "y"})
+    assert resp.status_code == 422
+    assert "between 2000-01-01 and 2100-12-31" in resp.get_data(as_text=True)
+    db.session.rollback()
+    with platform_scope("test: count"):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(DateOverride)) == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("name", "Colour\r\nX-Injected: 1", "Use a single line"),
+    ("category", "Hair\nNails", "Use a single line"),
+])
+def test_single_line_dashboard_fields_refuse_line_breaks(owner, bella, field, value, message):
+    before = _counts()
+    data = {"name": "Colour", "duration_minutes": "90", "price": "649", "buffer_before_minutes": "0",
+            "buffer_after_minutes": "0", "staff": [str(bella.staff_ids[0])], field: value}
+    resp = _dashboard_post(owner, "/dashboard/services/new", data)
+    assert resp.status_code == 422
+    assert message in resp.get_data(as_text=True)
+    assert _counts() == before
+
+
+def test_staff_member_name_refuses_an_address(owner, bella):
+    resp = _dashboard_post(owner, f"/dashboard/staff/{bella.staff_ids[0]}", {"name": "Eve <eve@evil.example>"})
+    assert resp.status_code == 422
+    assert "cannot contain &lt; or &gt;" in resp.get_data(as_text=True)
+
+
+def test_api_wrong_method_is_405_problem_with_allow(client, bella):
+    resp = client.delete("/api/v1/services", base_url=BELLA)
+    data = _problem(resp, 405)
+    assert set(resp.headers["Allow"].replace(" ", "").split(",")) >= {"GET"}
+    assert data["title"] == "Method Not Allowed"
+
+
+def test_booking_form_name_with_angle_brackets_is_an_inline_error(client, bella):
+    before = _counts()
+    resp = client.post(f"/book/{bella.service_ids[0]}/confirm", base_url=BELLA, data={
+        "csrf_token": _csrf(client), "staff": "any", "start": _start(), "tz": "Europe/Copenhagen",
+        "name": "Bob <x@evil.example>, xxx", "email": "ann@example.com", "phone": "+4520304050",
+        "action": "confirm"})
+    assert resp.status_code == 422
+    assert "cannot contain &lt; or &gt;" in resp.get_data(as_text=True)
+    assert _counts() == before
