@@ -52,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_logging(settings.LOG_LEVEL)
     register_extensions(app)
     register_request_hooks(app)
+    from app.inputguard import install_input_guard
+
+    install_input_guard(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
@@ -236,7 +239,9 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if wants_problem():
-            return problem(exc.code or 500, exc.name, exc.description or exc.name)
+            resp = problem(exc.code or 500, exc.name, exc.description or exc.name)
+            resp.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")  # Allow on 405
+            return resp
         if exc.code == 429:
             return render_template("errors/error.html", code=429, title="Too many attempts",
                                    message="Too many attempts. Please wait a few minutes and try again."), 429

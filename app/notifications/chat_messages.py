@@ -25,7 +25,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -221,7 +220,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
     booking's conversation, with the link to the manage-link chat page."""
     from app.catalog.models import Service
     from app.notifications.emails import _finish, local, sender
-    from app.notifications.mailer import build_message
+    from app.notifications.mailer import build_message, mail_address
     from app.notifications.service import valid_zone
     from app.tenants.models import Tenant
 
@@ -233,7 +232,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
                "customer": customer.name, "messages": messages, "url": booking_links(booking).guest,
                "heading": f"New message from {author}"}
     return _finish(build_message(
-        sender=sender(tenant.name), to=str(Address(customer.name or "", addr_spec=customer.email)),
+        sender=sender(tenant.name), to=mail_address(customer.name or "", customer.email),
         subject=f"New message from {author} at {tenant.name}",
         text=render_template("emails/chat_message.txt", **context),
         html=render_template("emails/chat_message.html", **context)), "chat-guest", None)

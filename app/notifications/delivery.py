@@ -10,6 +10,10 @@
 3. Mark ``sent`` (committed). On an SMTP error mark ``failed`` with the error and raise
    :class:`DeliveryFailed`, so the RQ job retries.
 
+A message that cannot even be built because the stored address is unusable is recorded once
+as ``undeliverable`` with the reason (:func:`record_undeliverable`): final, like ``sent``, so
+neither RQ's retries, the reminder sweep nor a later job try it again.
+
 This module commits: the claim has to be durable before the message leaves, so it cannot
 share the caller's transaction. Call it from jobs only, inside a tenant scope. A worker
 killed after the SMTP server accepted the message but before step 3 committed causes one
@@ -49,6 +53,11 @@ class Outcome(enum.StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     BUSY = "busy"
+    UNDELIVERABLE = "undeliverable"
+
+
+#: Delivery statuses that end the delivery for good.
+FINAL_STATUSES = ("sent", "undeliverable")
 
 
 class DeliveryFailed(Exception):
@@ -65,8 +74,26 @@ def lease_seconds() -> int:
 
 
 def is_sent(key: str) -> bool:
-    """True when the current tenant's delivery ``key`` is recorded as sent."""
-    return db.session.scalar(sa.select(Delivery.status).where(Delivery.dedup_key == key)) == "sent"
+    """True when the current tenant's delivery ``key`` is settled: recorded as sent, or as
+    undeliverable (nothing more will be tried)."""
+    return db.session.scalar(sa.select(Delivery.status).where(Delivery.dedup_key == key)) in FINAL_STATUSES
+
+
+def record_undeliverable(key: str, recipient: str, reason: str) -> Outcome:
+    """Record delivery ``key`` as ``undeliverable`` with ``reason`` (commits); returns
+    :attr:`Outcome.UNDELIVERABLE`. A key already sent stays sent."""
+    now = utcnow()
+    values = {"status": "undeliverable", "error": reason[:2000], "claimed_at": None}
+    db.session.rollback()
+    db.session.execute(
+        pg_insert(Delivery).values(
+            tenant_id=require_tenant_id(), id=uuid.uuid4(), dedup_key=key, channel="email",
+            recipient=recipient[:254], subject="", attempts=1, created_at=now, **values,
+        ).on_conflict_do_update(index_elements=["tenant_id", "dedup_key"], set_=values,
+                                where=Delivery.status != "sent"))
+    db.session.commit()
+    log.warning("delivery undeliverable", extra={"dedup_key": key, "error": reason})
+    return Outcome.UNDELIVERABLE
 
 
 def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID | Outcome:
@@ -86,6 +113,9 @@ def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID |
     if row.status == "sent":
         db.session.commit()
         return Outcome.ALREADY_SENT
+    if row.status == "undeliverable":
+        db.session.commit()
+        return Outcome.UNDELIVERABLE
     expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
     if row.status == "sending" and not expired:
         db.session.commit()

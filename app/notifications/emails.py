@@ -13,7 +13,7 @@ from flask import current_app, render_template
 
 from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
-from app.notifications.mailer import build_message
+from app.notifications.mailer import build_message, mail_address
 from app.notifications.service import BookingFacts
 from app.timeutil import zone
 
@@ -62,9 +62,9 @@ STAFF_WORDING: dict[str, Wording] = {
 DATE_TIME = "%A %d %B %Y, %H:%M"
 
 
-def sender(display_name: str) -> str:
+def sender(display_name: str) -> Address:
     """The From header: ``"Bella Hair Studio" <MAIL_FROM>`` (display name encoded when needed)."""
-    return str(Address(display_name=display_name, addr_spec=current_app.config["MAIL_FROM"]))
+    return mail_address(display_name, current_app.config["MAIL_FROM"])
 
 
 def local(dt: datetime, tz_name: str, fmt: str = DATE_TIME) -> str:
@@ -103,9 +103,11 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
 
     Raises:
         KeyError: unknown ``kind``.
+        UndeliverableAddress: the stored customer address cannot go in a header.
     """
     from app.payments.service import policy_lines_for_booking
 
+    to = mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
     wording = WORDING[kind]
     times = _times(facts)
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
@@ -126,7 +128,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
     ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
     method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
     return _finish(build_message(
-        sender=sender(facts.business_name), to=str(Address(facts.customer_name, addr_spec=facts.customer_email)),
+        sender=sender(facts.business_name), to=to,
         subject=wording.subject.format(**fields), text=text, html=html,
         attachments=[("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics)],
     ), kind, now)

@@ -2,9 +2,60 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from urllib.parse import parse_qs, unquote, urlsplit
+
+#: Characters that never belong in a header: every C0/C1 control (CR and LF included), DEL, surrogates.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
+
+
+class UndeliverableAddress(ValueError):
+    """The recipient (or sender) address cannot be written into a mail header; retrying cannot help."""
+
+
+def mail_address(display_name: str | None, addr_spec: str) -> Address:
+    """The ``Address`` for a mail header: ``display_name`` quoted or RFC 2047-encoded by the
+    ``email`` package (RFC 5322 §3.4), so commas, ``<>`` or ``@`` in a stored name can never
+    add a recipient. Control characters (CR/LF included) in the name become spaces.
+
+    Raises:
+        UndeliverableAddress: ``addr_spec`` is empty, has whitespace or control characters, or
+            is not a single ``local@domain``.
+    """
+    name = " ".join(_HEADER_UNSAFE.sub(" ", display_name or "").split())
+    spec = (addr_spec or "").strip()
+    if not spec or _HEADER_UNSAFE.search(spec) or any(c.isspace() for c in spec):
+        raise UndeliverableAddress(f"not a usable email address: {spec[:80]!r}")
+    try:
+        address = Address(display_name=name, addr_spec=spec)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise UndeliverableAddress(f"not a usable email address: {spec[:80]!r} ({exc})") from exc
+    if not address.username or not address.domain:
+        raise UndeliverableAddress(f"not a usable email address: {spec[:80]!r}")
+    return address
+
+
+def parse_mail_address(value: str | Address) -> Address:
+    """``value`` (an ``Address``, ``local@domain`` or ``Name <local@domain>``) as exactly one ``Address``.
+
+    Raises:
+        UndeliverableAddress: not exactly one usable address.
+    """
+    if isinstance(value, Address):
+        return mail_address(value.display_name, value.addr_spec)
+    if _HEADER_UNSAFE.search(value or ""):
+        raise UndeliverableAddress(f"control characters in the address {value[:80]!r}")
+    try:
+        addresses = default_policy.header_factory("To", value).addresses
+    except (ValueError, IndexError, TypeError) as exc:
+        raise UndeliverableAddress(f"not a usable email address: {value[:80]!r} ({exc})") from exc
+    if len(addresses) != 1:
+        raise UndeliverableAddress(f"expected one address, got {len(addresses)}: {value[:80]!r}")
+    return mail_address(addresses[0].display_name, addresses[0].addr_spec)
 
 
 def smtp_send(smtp_url: str, message: EmailMessage, timeout: float = 30.0) -> None:
@@ -28,16 +79,23 @@ def smtp_send(smtp_url: str, message: EmailMessage, timeout: float = 30.0) -> No
         server.send_message(message)
 
 
-def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None = None,
+def build_message(*, sender: str | Address, to: str | Address, subject: str, text: str, html: str | None = None,
                   attachments: list[tuple[str, str, bytes]] | None = None,
                   headers: dict[str, str] | None = None) -> EmailMessage:
     """A MIME message with a plain-text body, an optional HTML alternative and attachments
     given as ``(filename, mime type 'main/sub', content)``; the mime type may carry
-    parameters, e.g. ``'text/calendar; method=REQUEST'``."""
+    parameters, e.g. ``'text/calendar; method=REQUEST'``.
+
+    ``sender`` and ``to`` are each exactly one address (see :func:`parse_mail_address`);
+    line breaks and control characters in ``subject`` become spaces.
+
+    Raises:
+        UndeliverableAddress: ``sender`` or ``to`` is not exactly one usable address.
+    """
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
+    msg["From"] = parse_mail_address(sender)
+    msg["To"] = parse_mail_address(to)
+    msg["Subject"] = " ".join(_HEADER_UNSAFE.sub(" ", subject).split())
     for key, value in (headers or {}).items():
         msg[key] = value
     msg.set_content(text)

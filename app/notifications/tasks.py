@@ -28,9 +28,16 @@ from rq import Queue, Retry, get_current_job
 from app.booking.models import BookingStatus
 from app.extensions import db
 from app.notifications import service as rules
-from app.notifications.delivery import DeliveryFailed, Outcome, deliver, is_sent, lease_seconds
+from app.notifications.delivery import (
+    DeliveryFailed,
+    Outcome,
+    deliver,
+    is_sent,
+    lease_seconds,
+    record_undeliverable,
+)
 from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
-from app.notifications.mailer import smtp_send
+from app.notifications.mailer import UndeliverableAddress, smtp_send
 from app.notifications.models import OutboxEvent
 from app.notifications.service import BookingFacts
 from app.tenants.context import platform_scope, tenant_scope
@@ -83,7 +90,11 @@ def _fresh_pool_after_fork(app: Flask) -> None:
 
 
 def run_in_tenant(tenant_id: str, fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(*args)`` in a fresh app context with tenant ``tenant_id`` in scope; commit, or roll back and re-raise."""
+    """Run ``fn(*args)`` in a fresh app context with tenant ``tenant_id`` in scope; commit, or roll back and re-raise.
+
+    A job stopped by :class:`UndeliverableAddress` (a stored address unusable in a header) is
+    logged and ends with ``"undeliverable"`` instead of raising, so RQ does not retry it.
+    """
     app = _app_for_job()
     with app.app_context():
         _fresh_pool_after_fork(app)
@@ -92,6 +103,11 @@ def run_in_tenant(tenant_id: str, fn: Callable[..., T], *args: Any) -> T:
                 try:
                     result = fn(*args)
                     db.session.commit()
+                except UndeliverableAddress as exc:
+                    # A stored address that cannot go in a header: retrying cannot help.
+                    db.session.rollback()
+                    log.warning("job stopped: undeliverable address", extra={"error": str(exc)})
+                    return Outcome.UNDELIVERABLE.value  # type: ignore[return-value]
                 except BaseException:
                     db.session.rollback()
                     raise
@@ -101,7 +117,8 @@ def run_in_tenant(tenant_id: str, fn: Callable[..., T], *args: Any) -> T:
 
 
 def run_on_platform(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``fn(*args)`` in a fresh app context with no tenant in scope; commit, or roll back and re-raise."""
+    """Run ``fn(*args)`` in a fresh app context with no tenant in scope; commit, or roll back and re-raise
+    (an :class:`UndeliverableAddress` ends the job with ``"undeliverable"``, as in :func:`run_in_tenant`)."""
     app = _app_for_job()
     with app.app_context():
         _fresh_pool_after_fork(app)
@@ -109,6 +126,10 @@ def run_on_platform(fn: Callable[..., T], *args: Any) -> T:
             result = fn(*args)
             db.session.commit()
             return result
+        except UndeliverableAddress as exc:
+            db.session.rollback()
+            log.warning("job stopped: undeliverable address", extra={"error": str(exc)})
+            return Outcome.UNDELIVERABLE.value  # type: ignore[return-value]
         except BaseException:
             db.session.rollback()
             raise
@@ -204,8 +225,12 @@ def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
         payload = db.session.scalar(sa.select(OutboxEvent.payload).where(OutboxEvent.id == uuid.UUID(event_id)))
         if payload and payload.get("previous_start"):
             previous = datetime.fromisoformat(payload["previous_start"])
-    message = booking_email(facts, kind, previous_start=previous)
-    return deliver(rules.booking_email_key(booking_id, kind, event_id), message).value
+    key = rules.booking_email_key(booking_id, kind, event_id)
+    try:
+        message = booking_email(facts, kind, previous_start=previous)
+    except UndeliverableAddress as exc:
+        return record_undeliverable(key, facts.customer_email, str(exc)).value
+    return deliver(key, message).value
 
 
 def send_staff_booking_email(tenant_id: str, booking_id: str, kind: str, event_id: str) -> str:
@@ -224,8 +249,12 @@ def _send_staff_email(booking_id: str, kind: str, event_id: str) -> str:
         return "gone"
     if not facts.staff_email or facts.ends_at <= utcnow() or not _email_wanted(facts, kind, staff=True):
         return "skipped"
-    message = staff_email(facts, kind, facts.staff_email)
-    return deliver(rules.staff_email_key(booking_id, kind, event_id), message).value
+    key = rules.staff_email_key(booking_id, kind, event_id)
+    try:
+        message = staff_email(facts, kind, facts.staff_email)
+    except UndeliverableAddress as exc:
+        return record_undeliverable(key, facts.staff_email, str(exc)).value
+    return deliver(key, message).value
 
 
 # --- reminders --------------------------------------------------------------------------
@@ -291,7 +320,11 @@ def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
              which, facts.starts_at.isoformat())  # in-app / push / SMS side, once per start
     if not _email_wanted(facts, reminder_kind(which)):
         return Outcome.ALREADY_SENT
-    return deliver(key, booking_email(facts, reminder_kind(which)))
+    try:
+        message = booking_email(facts, reminder_kind(which))
+    except UndeliverableAddress as exc:
+        return record_undeliverable(key, facts.customer_email, str(exc))
+    return deliver(key, message)
 
 
 def _email_wanted(facts: BookingFacts, kind: str, staff: bool = False) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from email.headerregistry import Address
 
 import sqlalchemy as sa
 from flask import render_template
@@ -131,7 +130,7 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
     def run() -> str:
         from app.notifications.delivery import deliver
         from app.notifications.emails import sender
-        from app.notifications.mailer import build_message
+        from app.notifications.mailer import build_message, mail_address
         from app.notifications.models import OutboxEvent
         from app.tenants.models import Tenant
 
@@ -148,7 +147,7 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
                    "cause": event.payload.get("cause") or "hold_expired",
                    "cancelled_by": event.payload.get("cancelled_by")}
         message = build_message(
-            sender=sender(tenant.name), to=str(Address(customer.name, addr_spec=customer.email)),
+            sender=sender(tenant.name), to=mail_address(customer.name, customer.email),
             subject=f"Your payment to {tenant.name} was refunded",
             text=render_template("payments/email_late_refund.txt", **context),
             html=render_template("payments/email_late_refund.html", **context))

@@ -29,6 +29,12 @@ Book a business on Plaza from your own code. The API lives on the business's hos
 * Durations are whole minutes.
 * Every error is `application/problem+json` (RFC 9457) with a precise `detail`;
   a 422 also lists each field at fault in `errors` (`{"field": "customer.email", "message": ...}`).
+* Dates and instants are accepted for years 2000 to 2100 only (the `pattern` of each says so);
+  anything else is a 422 naming the field.
+* Control characters (C0 except tab, line feed and carriage return; DEL; C1) are refused in every
+  query parameter and JSON string with a 400 whose `errors` names the field; single-line fields
+  (names, phone) refuse line breaks too, and a person's name cannot contain `<`, `>` or `@` (422).
+* Too many requests answer 429 with `Retry-After`.
 * An id of another business answers exactly like an id that does not exist (404).
 * Reading and cancelling a booking needs `Authorization: Bearer <token>` with either a staff
   API token of this business (created in the dashboard) or the booking's manage token, which
@@ -86,8 +92,15 @@ _UNAUTHORIZED = _problem(
                                   "schema": {"type": "string"}}})
 _BOOKING_NOT_FOUND = _problem("No booking with this id here (also: malformed ids, another business's "
                               "ids, and a manage token used for another booking).")
+_CONTROL = "A query parameter or JSON string contains a control character; `errors` names the field."
+_BAD_INPUT = {"400": _problem(_CONTROL, s.ValidationProblem)}
+_THROTTLED = {"429": _problem(
+    "Too many requests from this client; try again after `Retry-After` seconds.",
+    headers={"Retry-After": {"description": "Seconds to wait before trying again.",
+                             "schema": {"type": "integer", "minimum": 0}}})}
 _BAD_BODY = {
-    "400": _problem("The body is empty, not UTF-8, not valid JSON, or not a JSON object."),
+    "400": _problem("The body is empty, not UTF-8, not valid JSON, or not a JSON object; or a query parameter "
+                    "or JSON string contains a control character (then `errors` names the field)."),
     "413": _problem("The body is larger than 64 KiB."),
     "415": _problem("The body is not sent as `application/json`."),
 }
@@ -103,12 +116,12 @@ def build_spec(server_url: str) -> dict[str, Any]:
             "operationId": "listServices", "summary": "Active services", "tags": ["catalogue"],
             "description": "Active services with duration (minutes), price (minor units) and the active "
                            "staff who perform each.",
-            "responses": {"200": _ok("The services.", s.ServiceList), "404": _NOT_FOUND},
+            "responses": {"200": _ok("The services.", s.ServiceList), "404": _NOT_FOUND, **_THROTTLED},
         }},
         "/staff": {"get": {
             "operationId": "listStaff", "summary": "Active staff", "tags": ["catalogue"],
             "description": "Active staff members with the ids of the active services each performs.",
-            "responses": {"200": _ok("The staff.", s.StaffList), "404": _NOT_FOUND},
+            "responses": {"200": _ok("The staff.", s.StaffList), "404": _NOT_FOUND, **_THROTTLED},
         }},
         "/availability": {"get": {
             "operationId": "getAvailability", "summary": "Bookable slots", "tags": ["booking"],
@@ -122,10 +135,12 @@ def build_spec(server_url: str) -> dict[str, Any]:
             "parameters": _query_parameters(),
             "responses": {
                 "200": _ok("The slots.", s.Availability),
+                **_BAD_INPUT,
                 "404": _NOT_FOUND,
                 "422": _problem("Invalid, missing or unknown parameters (unknown or inactive service, staff "
                                 "member who does not perform it, malformed dates, reversed or too long range, "
-                                "unknown time zone).", s.ValidationProblem),
+                                "unknown time zone, a date outside 2000–2100).", s.ValidationProblem),
+                **_THROTTLED,
             },
         }},
         "/bookings": {"post": {
@@ -147,6 +162,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
                                 "free starts.", s.ConflictProblem),
                 "422": _problem("Invalid, missing or unknown fields, or an unknown service or staff member.",
                                 s.ValidationProblem),
+                **_THROTTLED,
             },
         }},
         "/bookings/{booking_id}": {"get": {
@@ -156,8 +172,10 @@ def build_spec(server_url: str) -> dict[str, Any]:
             "security": _SECURED,
             "responses": {
                 "200": _ok("The booking; times in the customer's zone.", s.BookingOut),
+                **_BAD_INPUT,
                 "401": _UNAUTHORIZED,
                 "404": _BOOKING_NOT_FOUND,
+                **_THROTTLED,
             },
         }},
         "/bookings/{booking_id}/cancel": {"post": {
@@ -177,14 +195,21 @@ def build_spec(server_url: str) -> dict[str, Any]:
                 "409": _problem("The booking is no longer active, or the customer's cut-off has passed.",
                                 s.ConflictProblem),
                 "422": _problem("Invalid or unknown fields.", s.ValidationProblem),
+                **_THROTTLED,
             },
         }},
         "/openapi.json": {"get": {
             "operationId": "getOpenApi", "summary": "This document", "tags": ["meta"],
             "responses": {"200": {"description": "The OpenAPI 3.1 document.",
                                   "content": {"application/json": {"schema": {"type": "object"}}}},
-                          "404": _NOT_FOUND},
+                          "404": _NOT_FOUND, **_THROTTLED},
         }},
+    }
+    paths["/bookings"]["post"]["responses"]["201"]["links"] = {
+        "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
+                       "description": "Read the new booking (with a staff token or its manage token)."},
+        "CancelBooking": {"operationId": "cancelBooking", "parameters": {"booking_id": "$response.body#/id"},
+                          "description": "Cancel the new booking."},
     }
     return {
         "openapi": "3.1.0",

@@ -28,20 +28,36 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.booking.service import MAX_NOTES
-from app.timeutil import zone
+from app.inputguard import PERSON_NAME_PATTERN, SINGLE_LINE_PATTERN, person_name_problem, single_line_problem
+from app.timeutil import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY, all_zones, day_in_range, zone
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RFC3339_EXAMPLE = "2026-12-01T09:00:00+01:00"
+#: A real calendar date ``YYYY-MM-DD`` in years 2000–2100 (leap days included), as a regex:
+#: exactly what :func:`parse_day` accepts, so the documented ``pattern`` is the rule itself.
+_DATE = (r"(?:(?:20[0-9]{2}|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+         r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+         r"|20(?:0[048]|[2468][048]|[13579][26])-02-29)")
+#: JSON Schema ``pattern`` of a ``Day``.
+DAY_PATTERN = rf"^{_DATE}$"
+#: JSON Schema ``pattern`` of an ``InstantIn``: RFC 3339 with an offset (no leap second), local
+#: date in years 2000–2100; what :func:`parse_rfc3339` accepts.
+INSTANT_PATTERN = (rf"^{_DATE}[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,9}})?"
+                   r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+#: JSON Schema ``pattern`` of multi-line text (notes, reasons): no control characters but TAB, LF, CR.
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_RANGE = f"between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
 
 
 def parse_rfc3339(value: Any) -> datetime:
     """A tz-aware ``datetime`` from an RFC 3339 string with offset (``Z`` or ``±hh:mm``).
 
     Raises:
-        PydanticCustomError: not a string, no offset, or not a real date and time.
+        PydanticCustomError: not a string, no offset, not a real date and time, or a local
+            date outside years 2000–2100.
     """
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value
@@ -52,36 +68,44 @@ def parse_rfc3339(value: Any) -> datetime:
     # fromisoformat takes at most 6 fractional digits.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("t", "T"))
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise PydanticCustomError("rfc3339", "This date and time does not exist: {reason}.",
                                   {"reason": str(exc)}) from exc
+    if not day_in_range(parsed):
+        raise PydanticCustomError("date_range", f"Give a date and time {_RANGE}.")
+    return parsed
 
 
 def parse_day(value: Any) -> date:
     """A ``date`` from a ``YYYY-MM-DD`` string.
 
     Raises:
-        PydanticCustomError: another format, or not a real date.
+        PydanticCustomError: another format, not a real date, or outside years 2000–2100.
     """
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _DAY.match(value):
         raise PydanticCustomError("day", "Give a date as YYYY-MM-DD, like 2026-12-01.")
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError as exc:
         raise PydanticCustomError("day", "This date does not exist: {reason}.", {"reason": str(exc)}) from exc
+    if not day_in_range(parsed):
+        raise PydanticCustomError("date_range", DAY_RANGE_MESSAGE)
+    return parsed
 
 
 def check_zone(value: str | None) -> str | None:
     """``value`` when it is a known IANA time zone name (or ``None``).
 
     Raises:
-        PydanticCustomError: an unknown zone.
+        PydanticCustomError: not a string, or an unknown zone.
     """
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Must be a string.")
     try:
         zone(value)
     except ValueError as exc:
@@ -96,17 +120,19 @@ def _iso(value: datetime) -> str:
 
 #: An instant given by the client: RFC 3339 with an offset.
 InstantIn = Annotated[datetime, BeforeValidator(parse_rfc3339),
-                      WithJsonSchema({"type": "string", "format": "date-time", "examples": [RFC3339_EXAMPLE],
-                                      "description": "RFC 3339 date and time with a UTC offset."})]
+                      WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN,
+                                      "examples": [RFC3339_EXAMPLE],
+                                      "description": f"RFC 3339 date and time with a UTC offset, local date {_RANGE}."})]
 #: An instant sent to the client, rendered in the zone the response names.
 InstantOut = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json"),
                        WithJsonSchema({"type": "string", "format": "date-time", "examples": [RFC3339_EXAMPLE]})]
 #: A calendar date ``YYYY-MM-DD``.
 Day = Annotated[date, BeforeValidator(parse_day),
-                WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-12-01"]})]
+                WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN, "examples": ["2026-12-01"],
+                                "description": f"A calendar date YYYY-MM-DD {_RANGE}."})]
 #: An IANA time zone name.
 ZoneName = Annotated[str, Field(max_length=64), BeforeValidator(check_zone),
-                     WithJsonSchema({"type": "string", "maxLength": 64, "examples": ["Europe/Copenhagen"],
+                     WithJsonSchema({"type": "string", "enum": all_zones(), "examples": ["Europe/Copenhagen"],
                                      "description": "IANA time zone name."})]
 
 
@@ -143,10 +169,11 @@ class CustomerIn(_Input):
     national number of the business's country. It is returned in E.164 form.
     """
 
-    name: str = Field(min_length=1, max_length=120, examples=["Alice Andersen"])
+    name: str = Field(min_length=1, max_length=120, pattern=PERSON_NAME_PATTERN, examples=["Alice Andersen"],
+                      description="One line; no control characters, no < > and no @.")
     email: str = Field(min_length=1, max_length=254, json_schema_extra={"format": "email"},
                        examples=["alice@example.com"])
-    phone: str | None = Field(None, max_length=32, examples=["+4512345678"],
+    phone: str | None = Field(None, max_length=32, pattern=SINGLE_LINE_PATTERN, examples=["+4520123456"],
                               description="Any common notation; stored in E.164.")
 
     @field_validator("email")
@@ -178,7 +205,8 @@ class BookingCreate(_Input):
     staff_id: uuid.UUID | None = Field(None, description="A staff member, or absent/null for anyone free.")
     start: InstantIn
     customer: CustomerIn
-    notes: str | None = Field(None, max_length=MAX_NOTES, description="Notes for the business.")
+    notes: str | None = Field(None, max_length=MAX_NOTES, pattern=MULTI_LINE_PATTERN,
+                              description="Notes for the business (several lines allowed).")
     timezone: ZoneName | None = Field(
         None, description="The customer's IANA zone: times in responses and emails; default the business's.")
 
@@ -186,7 +214,8 @@ class BookingCreate(_Input):
 class CancelRequest(_Input):
     """Body of ``POST /bookings/{id}/cancel`` (optional)."""
 
-    reason: str | None = Field(None, max_length=500, description="Why the booking is cancelled.")
+    reason: str | None = Field(None, max_length=500, pattern=MULTI_LINE_PATTERN,
+                               description="Why the booking is cancelled.")
 
 
 # --------------------------------------------------------------------------- responses
@@ -314,6 +343,10 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
             message = f"Use at most {ctx.get('max_length')} characters."
         elif kind == "string_too_short":
             message = "This field cannot be empty."
+        elif kind == "string_pattern_mismatch":
+            text = err.get("input") if isinstance(err.get("input"), str) else ""
+            message = ((person_name_problem(text) if field.endswith("name") else single_line_problem(text))
+                       or "Contains characters that are not allowed (control characters).")
         else:
             message = _MESSAGES.get(kind, err["msg"])
         out.append({"field": field, "message": message})

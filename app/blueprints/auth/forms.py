@@ -8,6 +8,7 @@ from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from app.identity.service import MIN_PASSWORD_LENGTH, normalize_email
+from app.inputguard import person_name
 
 
 class ValidEmail:
@@ -51,7 +52,7 @@ class LoginForm(FlaskForm):
 class CustomerSignupForm(FlaskForm):
     """A customer account: name, email, password."""
 
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)],
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), person_name],
                        filters=[lambda v: v.strip() if isinstance(v, str) else v])
     email = email_field()
     password = new_password_field()
@@ -77,6 +78,6 @@ class AcceptInviteForm(FlaskForm):
     """A new person accepting a staff invitation: their name and a password (the email is
     the invited address)."""
 
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)],
+    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), person_name],
                        filters=[lambda v: v.strip() if isinstance(v, str) else v])
     password = new_password_field()

@@ -34,6 +34,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from app.catalog.rules import RULE_LIMITS
 from app.formatting import currency_decimals
+from app.inputguard import person_name, single_line
+from app.timeutil import DAY_RANGE_MESSAGE, day_in_range
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 STAFF_ACTIONS = {
@@ -48,6 +50,16 @@ MAX_PRICE_MAJOR = Decimal("1000000")
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def within_calendar(form: Any, field: Any) -> None:
+    """WTForms validator: a date or date-time within years 2000 to 2100 (:data:`app.timeutil.EARLIEST_DAY`).
+
+    Raises:
+        wtforms.validators.ValidationError: outside that range.
+    """
+    if field.data is not None and not day_in_range(field.data):
+        raise ValidationError(DAY_RANGE_MESSAGE.replace("Give", "Enter"))
 
 
 def valid_email(form: Any, field: Any) -> None:
@@ -122,11 +134,11 @@ class ServiceForm(FlaskForm):
 
     name = StringField("Name", filters=[_strip],
                        validators=[InputRequired("Give the service a name."),
-                                   Length(max=120, message="Use at most 120 characters.")])
+                                   Length(max=120, message="Use at most 120 characters."), single_line])
     description = TextAreaField("Description", filters=[_strip],
                                 validators=[Optional(), Length(max=2000, message="Use at most 2000 characters.")])
     category = StringField("Category", filters=[_strip],
-                           validators=[Optional(), Length(max=60, message="Use at most 60 characters.")])
+                           validators=[Optional(), Length(max=60, message="Use at most 60 characters."), single_line])
     duration_minutes = IntegerField("Duration (minutes)", validators=[
         InputRequired("Enter the duration in minutes."),
         NumberRange(5, 720, "Enter a duration from 5 to 720 minutes.")])
@@ -195,7 +207,7 @@ class StaffForm(FlaskForm):
     """A staff member's profile: name, bio, optional email, active flag."""
 
     name = StringField("Name", filters=[_strip], validators=[
-        InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters.")])
+        InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters."), person_name])
     bio = TextAreaField("Bio", filters=[_strip], validators=[
         Optional(), Length(max=2000, message="Use at most 2000 characters.")])
     email = EmailField("Email", filters=[_strip], validators=[
@@ -261,7 +273,7 @@ class HoursForm(FlaskForm):
 class OverrideForm(FlaskForm):
     """Hours for one date replacing the weekly ones: closed, or one or two local ranges."""
 
-    on_date = DateField("Date", validators=[InputRequired("Pick a date.")])
+    on_date = DateField("Date", validators=[InputRequired("Pick a date."), within_calendar])
     closed = BooleanField("Closed all day")
     start1 = TimeField("From", validators=[Optional()])
     end1 = TimeField("To", validators=[Optional()])
@@ -301,9 +313,9 @@ class TimeOffForm(FlaskForm):
     """Time off from ``starts`` to ``ends`` (local date and time in the tenant's zone)."""
 
     starts = DateTimeLocalField("From", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                                validators=[InputRequired("Enter when the time off starts.")])
+                                validators=[InputRequired("Enter when the time off starts."), within_calendar])
     ends = DateTimeLocalField("Until", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-                              validators=[InputRequired("Enter when the time off ends.")])
+                              validators=[InputRequired("Enter when the time off ends."), within_calendar])
     reason = StringField("Reason (optional)", filters=[_strip], validators=[
         Optional(), Length(max=200, message="Use at most 200 characters.")])
 
@@ -335,7 +347,7 @@ class TokenForm(FlaskForm):
     """A new API token's name (1–80 characters)."""
 
     name = StringField("Token name", filters=[_strip], validators=[
-        InputRequired("Name the token, e.g. “Website widget”."), Length(max=80, message="Use at most 80 characters.")])
+        InputRequired("Name the token, e.g. “Website widget”."), Length(max=80, message="Use at most 80 characters."), single_line])
 
 
 class InviteForm(FlaskForm):

@@ -67,7 +67,7 @@ from app.identity.service import create_api_token
 from app.identity.tokens import list_api_tokens, revoke_api_token
 from app.payments.service import PaymentSummary, payment_summaries
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
-from app.timeutil import utcnow, zone
+from app.timeutil import EARLIEST_DAY, LATEST_DAY, day_in_range, utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles
 
 STAFF_ROLE_NAMES = frozenset(r.value for r in STAFF_ROLES)
@@ -187,9 +187,15 @@ def board_state(values: Mapping[str, str]) -> tuple[BoardState, str | None]:
     raw_day = values.get("date")
     if raw_day:
         try:
-            day = date.fromisoformat(raw_day.strip())
+            parsed = date.fromisoformat(raw_day.strip())
         except ValueError:
             error = f"“{raw_day[:40]}” is not a date (use YYYY-MM-DD); showing today."
+        else:
+            if day_in_range(parsed):
+                day = parsed
+            else:
+                error = (f"“{raw_day[:40]}” is outside the calendar: use a date between "
+                         f"{EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}; showing today.")
     raw_staff = values.get("staff")
     staff_id: uuid.UUID | None
     if raw_staff is None:

@@ -7,6 +7,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.blueprints.auth.forms import email_field
+from app.inputguard import person_name, single_line
 from app.timeutil import all_zones
 
 #: Common ISO 4217 currencies offered at signup: (code, label).
@@ -38,9 +39,10 @@ class BusinessSignupForm(FlaskForm):
     """
 
     business_name = StringField("Business name", filters=_strip,
-                                validators=[DataRequired("Enter the name of your business."), Length(max=120)])
+                                validators=[DataRequired("Enter the name of your business."), Length(max=120),
+                                            single_line])
     slug = StringField("Your Plaza address", filters=_strip,
-                       validators=[DataRequired("Choose the address of your page."), Length(max=100)])
+                       validators=[DataRequired("Choose the address of your page."), Length(max=100), single_line])
     timezone = SelectField("Time zone", validate_choice=False,
                            validators=[DataRequired("Choose your time zone.")])
     currency = SelectField("Currency", choices=CURRENCIES, validate_choice=False,
@@ -48,7 +50,7 @@ class BusinessSignupForm(FlaskForm):
     category = SelectField("Category", choices=[("", "Choose…")] + [(c, c) for c in CATEGORIES],
                            validate_choice=False)
     owner_name = StringField("Your name", filters=_strip,
-                             validators=[DataRequired("Enter your name."), Length(max=120)])
+                             validators=[DataRequired("Enter your name."), Length(max=120), person_name])
     email = email_field("Your email")
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(max=200)])
 

@@ -10,6 +10,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from app.booking.service import MAX_NOTES
 from app.booking.validation import normalize_phone
+from app.inputguard import person_name
 
 
 def _strip(value: Any) -> Any:
@@ -25,7 +26,8 @@ class DetailsForm(FlaskForm):
     """
 
     name = StringField("Your name", filters=[_strip],
-                       validators=[InputRequired("Enter your name."), Length(max=120, message="Use at most 120 characters.")])
+                       validators=[InputRequired("Enter your name."), Length(max=120, message="Use at most 120 characters."),
+                                   person_name])
     email = EmailField("Email", filters=[_strip],
                        validators=[InputRequired("Enter your email address."),
                                    Length(max=254, message="Use at most 254 characters."),

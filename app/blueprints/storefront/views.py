@@ -56,7 +56,7 @@ from app.payments import service as payments
 from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
-from app.timeutil import all_zones, utcnow, zone
+from app.timeutil import all_zones, day_in_range, utcnow, zone
 from app.web import get_or_404, parse_uuid, problem, render_page, tenant_required
 
 STRIP_DAYS = 14
@@ -102,7 +102,8 @@ def rfc3339(dt: datetime) -> str:
 
 
 def parse_start(raw: str | None) -> datetime | None:
-    """An RFC 3339 instant with offset as tz-aware UTC, or ``None`` when missing or malformed."""
+    """An RFC 3339 instant with offset as tz-aware UTC, or ``None`` when missing, malformed or outside
+    years 2000–2100 (:func:`app.timeutil.day_in_range`)."""
     if not raw:
         return None
     try:
@@ -112,9 +113,10 @@ def parse_start(raw: str | None) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         return None
     try:
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
     except OverflowError:
         return None
+    return value if day_in_range(value) else None
 
 
 def parse_day(raw: str | None) -> tuple[date | None, str | None]:

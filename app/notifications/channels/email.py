@@ -8,7 +8,6 @@ preferences page.
 
 from __future__ import annotations
 
-from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -17,7 +16,7 @@ from app.identity.models import User
 from app.notifications import preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery
 from app.notifications.emails import _finish, sender
-from app.notifications.mailer import build_message, smtp_send
+from app.notifications.mailer import build_message, mail_address, smtp_send
 
 
 def platform_url(path: str) -> str:
@@ -48,7 +47,7 @@ def build_email(notification: Notification, user: User) -> EmailMessage:
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     msg = build_message(
         sender=sender(f"{business} via Plaza" if business else "Plaza"),
-        to=str(Address(user.name or "", addr_spec=user.email)), subject=rendered.subject,
+        to=mail_address(user.name or "", user.email), subject=rendered.subject,
         text=render_template("notifications/email.txt", **context),
         html=render_template("notifications/email.html", **context), headers=headers)
     return _finish(msg, f"notify-{nt.key}", None)
