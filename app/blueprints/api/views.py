@@ -37,6 +37,7 @@ from app.blueprints.api.schemas import (
     StaffOut,
     field_errors,
 )
+from app.blueprints.booking_limits import public_booking_limits
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
@@ -209,6 +210,7 @@ def _instants(values: list[datetime], tz_name: str) -> list[str]:
 
 
 @bp.post("/bookings")
+@public_booking_limits
 @tenant_required
 def create() -> Response:
     """Book a slot; 201 with the booking and ``Location`` of ``GET /bookings/{id}``.

@@ -19,6 +19,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.blueprints.booking_limits import public_booking_limits
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.forms import CancelForm, DetailsForm
 from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
@@ -414,6 +415,7 @@ def details(service_id: str) -> Response:
 
 
 @bp.post("/book/<service_id>/confirm")
+@public_booking_limits
 @tenant_required
 def confirm(service_id: str) -> Response:
     """Step 5: create the booking (``action=confirm``) or go back to edit the details (``action=edit``).
