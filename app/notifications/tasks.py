@@ -30,6 +30,7 @@ from app.extensions import db
 from app.notifications import service as rules
 from app.notifications.delivery import DeliveryFailed, Outcome, deliver, is_sent, lease_seconds
 from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
+from app.notifications.mailcap import cap_reason, take_send_slot
 from app.notifications.mailer import smtp_send
 from app.notifications.models import OutboxEvent
 from app.notifications.service import BookingFacts
@@ -421,7 +422,8 @@ def send_account_email(to: str, subject: str, text: str, html: str | None = None
     """Job: send a platform account email as ``"Plaza" <MAIL_FROM>``.
 
     Not tenant data, so no ``delivery`` row: a retry of a job that already sent is stopped by
-    a Redis marker per job id (kept 7 days). Returns ``sent`` or ``already_sent``.
+    a Redis marker per job id (kept 7 days). Returns ``sent``, ``already_sent``, or ``skipped``
+    when the address is over ``MAIL_PER_RECIPIENT_PER_HOUR`` (logged with the reason, not raised).
 
     Raises:
         smtplib.SMTPException, OSError: SMTP failed (RQ retries the job).
@@ -435,6 +437,11 @@ def send_account_email(to: str, subject: str, text: str, html: str | None = None
         redis = get_redis()
         if marker and redis.exists(marker):
             return Outcome.ALREADY_SENT.value
+        if not take_send_slot(to):
+            log.warning("account email not sent", extra={"to": to, "subject": subject, "reason": cap_reason()})
+            if marker:
+                redis.set(marker, "skipped", ex=7 * 24 * 3600)
+            return Outcome.SKIPPED.value
         smtp_send(current_app.config["SMTP_URL"], account_email(to, subject, text, html))
         if marker:
             redis.set(marker, "1", ex=7 * 24 * 3600)

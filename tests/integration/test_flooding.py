@@ -1,0 +1,224 @@
+"""Flooding (issue 8 §3): public booking limits, guest email confirmation, the per-recipient
+mail cap, the global per-IP limit and a login lock-out that cannot shut the owner out.
+
+Rate limits are on here (the ``app`` fixture does not disable them; Redis is emptied
+before each test, so every test starts with fresh buckets). Each request names its client
+IP through ``environ_base``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app.booking.models import Booking
+from app.extensions import db
+from app.tenants.context import tenant_scope
+from tests.factories import make_business
+from tests.helpers import csrf_from, login_as
+
+BASE = "http://bella.localhost"
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+def ip(n: int) -> dict[str, str]:
+    """``environ_base`` of a client at documentation address 203.0.113.n."""
+    return {"REMOTE_ADDR": f"203.0.113.{n}"}
+
+
+def slot(i: int) -> datetime:
+    """The i-th distinct bookable hour (09:00-16:00 local, day after day from tomorrow), UTC."""
+    day = datetime.now(CPH).date() + timedelta(days=1 + i // 8)
+    return datetime.combine(day, time(9 + i % 8), tzinfo=CPH).astimezone(UTC)
+
+
+def z(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def page_book(client, biz, i: int, *, email: str = "ann@example.com", addr: int = 1):
+    """Book slot ``i`` through the storefront's confirm step from 203.0.113.``addr``."""
+    token = csrf_from(client.get("/", base_url=BASE, environ_base=ip(addr)).data)
+    data = {"csrf_token": token, "staff": "any", "start": z(slot(i)), "tz": "Europe/Copenhagen",
+            "name": "Ann Customer", "email": email, "phone": "+45 20 30 40 50", "notes": "", "action": "confirm"}
+    return client.post(f"/book/{biz.service_ids[0]}/confirm", data=data, base_url=BASE, environ_base=ip(addr))
+
+
+def api_book(client, biz, i: int, *, email: str = "ann@example.com", addr: int = 1, token: str | None = None):
+    """Book slot ``i`` through ``POST /api/v1/bookings`` from 203.0.113.``addr``."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"service_id": str(biz.service_ids[0]), "start": z(slot(i)),
+            "customer": {"name": "Ann Customer", "email": email}}
+    return client.post("/api/v1/bookings", json=body, base_url=BASE, environ_base=ip(addr), headers=headers)
+
+
+def booking_count(biz) -> int:
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Booking))
+
+
+@pytest.fixture
+def biz(ctx):
+    return make_business("bella", staff=3)
+
+
+def assert_429_page(resp) -> None:
+    assert resp.status_code == 429
+    assert int(resp.headers["Retry-After"]) > 0
+    text = resp.get_data(as_text=True)
+    assert "a lot of bookings in a short time" in text and "try again in about" in text
+
+
+def assert_429_problem(resp) -> dict:
+    assert resp.status_code == 429
+    assert resp.mimetype == "application/problem+json"
+    retry = int(resp.headers["Retry-After"])
+    data = resp.get_json()
+    assert data["status"] == 429 and data["retry_after"] == pytest.approx(retry, abs=2) and retry > 0
+    return data
+
+
+# --------------------------------------------------------------------------- public booking limits
+
+
+def test_eleventh_booking_from_one_ip_in_an_hour_is_refused_with_a_friendly_429(client, biz):
+    for i in range(10):
+        resp = page_book(client, biz, i, email=f"guest{i}@example.com")
+        assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+    refused = page_book(client, biz, 10, email="guest10@example.com")
+    assert_429_page(refused)
+    assert booking_count(biz) == 10
+    # The API shares the same per-IP budget and answers problem+json.
+    data = assert_429_problem(api_book(client, biz, 11, email="guest11@example.com"))
+    assert "a lot of bookings" in data["detail"]
+    assert booking_count(biz) == 10
+    # Another address is not affected.
+    assert page_book(client, biz, 12, email="guest12@example.com", addr=2).status_code == 303
+
+
+def test_failed_attempts_do_not_use_up_the_guests_budget(client, biz):
+    assert page_book(client, biz, 0, email="a@example.com").status_code == 303
+    for _ in range(12):  # the same slot again: two more succeed (three staff), then it is full
+        page_book(client, biz, 0, email="b@example.com", addr=1)
+    assert booking_count(biz) <= 3
+    assert page_book(client, biz, 20, email="c@example.com").status_code == 303
+
+
+def test_one_email_from_many_ips_is_limited(client, biz):
+    for i in range(5):
+        assert api_book(client, biz, i, email="victim@example.com", addr=10 + i).status_code == 201
+    assert_429_problem(api_book(client, biz, 5, email="Victim@Example.com", addr=20))
+    assert_429_page(page_book(client, biz, 6, email="victim@example.com", addr=21))
+    assert booking_count(biz) == 5
+
+
+def test_business_setting_lowers_and_raises_its_cap(client, biz):
+    from app.tenants.models import Tenant
+
+    owner = biz.owner_email
+    login_as(client, owner, "bella.localhost")
+    form = client.get("/dashboard/rules", base_url=BASE).get_data(as_text=True)
+    assert 'name="public_bookings_per_hour"' in form and 'value="60"' in form
+    data = {"csrf_token": csrf_from(form), "lead_time_minutes": 0, "horizon_days": 60, "slot_interval_minutes": 15,
+            "cancellation_cutoff_hours": 24, "public_bookings_per_hour": 2}
+    assert client.post("/dashboard/rules", data=data, base_url=BASE).status_code in (200, 303)
+    client.post("/logout", data={"csrf_token": csrf_from(form)}, base_url=BASE)
+    guest = client.application.test_client()
+    assert api_book(guest, biz, 0, email="x0@example.com", addr=1).status_code == 201
+    assert api_book(guest, biz, 1, email="x1@example.com", addr=2).status_code == 201
+    data_429 = assert_429_problem(api_book(guest, biz, 2, email="x2@example.com", addr=3))
+    assert "This business is taking a lot of online bookings" in data_429["detail"]
+    # Out-of-range values are refused inline.
+    bad = client.application.test_client()
+    login_as(bad, owner, "bella.localhost")
+    form = bad.get("/dashboard/rules", base_url=BASE).get_data(as_text=True)
+    resp = bad.post("/dashboard/rules", data={**data, "csrf_token": csrf_from(form), "public_bookings_per_hour": 0},
+                    base_url=BASE)
+    assert resp.status_code == 422 and "Enter 1 to 10000 bookings." in resp.get_data(as_text=True)
+    # Raising it lets the guests through again.
+    resp = bad.post("/dashboard/rules", data={**data, "csrf_token": csrf_from(form), "public_bookings_per_hour": 100},
+                    base_url=BASE)
+    assert resp.status_code in (200, 303)
+    db.session.rollback()
+    assert db.session.get(Tenant, biz.tenant_id).public_bookings_per_hour == 100
+    assert api_book(guest, biz, 2, email="x2@example.com", addr=3).status_code == 201
+
+
+def test_staff_are_not_limited_by_the_public_limits(client, biz):
+    from app.identity.service import create_api_token
+
+    with tenant_scope(biz.tenant_id):
+        _, secret = create_api_token("front desk", None)
+        db.session.commit()
+    for i in range(12):  # one IP, one customer email: far over the public limits
+        assert api_book(client, biz, i, email="regular@example.com", token=secret).status_code == 201
+    login_as(client, biz.owner_email, "bella.localhost")
+    for i in range(12, 18):
+        assert page_book(client, biz, i, email="regular@example.com").status_code == 303
+    assert booking_count(biz) == 18
+
+
+# --------------------------------------------------------------------------- the global limit
+
+
+def test_the_global_limit_answers_429_with_retry_after_but_not_on_health_checks(app, client, biz, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_GLOBAL", "5 per minute")
+    for _ in range(5):
+        assert client.get("/", base_url=BASE, environ_base=ip(7)).status_code == 200
+    page = client.get("/", base_url=BASE, environ_base=ip(7))
+    assert page.status_code == 429 and int(page.headers["Retry-After"]) > 0
+    assert "Too many attempts" in page.get_data(as_text=True)
+    api = client.get("/api/v1/services", base_url=BASE, environ_base=ip(7))
+    assert_429_problem(api)
+    for path in ("/healthz", "/readyz"):
+        assert client.get(path, environ_base=ip(7)).status_code != 429
+    assert client.post("/webhooks/stripe", data=b"{}", environ_base=ip(7)).status_code != 429
+    assert client.get("/", base_url=BASE, environ_base=ip(8)).status_code == 200
+
+
+def test_the_default_global_limit_is_300_per_minute(app):
+    assert app.config["RATELIMIT_GLOBAL"] == "300 per minute"
+    assert app.config["RATELIMIT_ENABLED"] is True
+
+
+# --------------------------------------------------------------------------- the per-recipient mail cap
+
+
+def test_the_21st_mail_to_one_address_in_an_hour_is_not_sent_and_the_log_says_why(ctx, mailbox):
+    from app.booking.service import CustomerInput, create_booking
+    from app.notifications.deliverylog import sent_to_customer
+    from app.notifications.models import Delivery
+    from app.notifications.tasks import enqueue_account_email, relay_outbox
+    from app.tenants.models import Tenant
+    from tests.integration.conftest_mail import run_jobs
+
+    biz = make_business("bella", staff=3)
+    tenant = db.session.get(Tenant, biz.tenant_id)
+    with tenant_scope(biz.tenant_id):
+        for i in range(21):
+            create_booking(tenant, service_id=biz.service_ids[0], staff_id=None, start=slot(i),
+                           customer=CustomerInput("Vic Tim", "victim@example.com"), customer_timezone="UTC")
+        db.session.commit()
+    relay_outbox()
+    assert run_jobs(ctx) == []
+    assert len(mailbox.to("victim@example.com")) == 20
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        rows = list(db.session.scalars(sa.select(Delivery).where(Delivery.recipient.contains("victim@example.com"))))
+        assert sorted(r.status for r in rows) == ["sent"] * 20 + ["skipped"]
+        [skipped] = [r for r in rows if r.status == "skipped"]
+        assert skipped.error == "not sent: over the limit of 20 emails per hour to this address"
+        log = sent_to_customer("victim@example.com", None)
+        assert [r.error for r in log if r.status == "skipped"] == [skipped.error]
+    # Account emails (no delivery row) are held back too, without failing the job.
+    enqueue_account_email("victim@example.com", "Reset your password", "text")
+    assert run_jobs(ctx) == []
+    assert len(mailbox.to("victim@example.com")) == 20
+    # Other addresses are not affected.
+    enqueue_account_email("someone@example.com", "Reset your password", "text")
+    assert run_jobs(ctx) == []
+    assert len(mailbox.to("someone@example.com")) == 1
