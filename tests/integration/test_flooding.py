@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.booking.models import Booking
 from app.extensions import db
 from app.tenants.context import tenant_scope
-from tests.factories import make_business
+from tests.factories import PASSWORD, make_business
 from tests.helpers import csrf_from, login_as
 
 BASE = "http://bella.localhost"
@@ -222,3 +222,54 @@ def test_the_21st_mail_to_one_address_in_an_hour_is_not_sent_and_the_log_says_wh
     enqueue_account_email("someone@example.com", "Reset your password", "text")
     assert run_jobs(ctx) == []
     assert len(mailbox.to("someone@example.com")) == 1
+
+
+# --------------------------------------------------------------------------- login lock-out
+
+
+def login(client, email: str, password: str, addr: int):
+    env = ip(addr)
+    token = csrf_from(client.get("/login", environ_base=env).data)
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password},
+                       environ_base=env)
+
+
+def test_failed_logins_from_many_ips_do_not_lock_out_a_device_that_signed_in_before(app, ctx, mailbox):
+    from app.identity.models import User
+    from tests.factories import make_user
+    from tests.integration.conftest_mail import run_jobs, subject_of, text_of
+
+    make_user("owner@bella.test", name="Olga Owner")
+    laptop = app.test_client()
+    resp = login(laptop, "owner@bella.test", PASSWORD, addr=200)
+    assert resp.status_code == 302
+    cookie = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("plaza_trusted_")]
+    assert cookie and "HttpOnly" in cookie[0]
+    laptop.post("/logout", data={"csrf_token": csrf_from(laptop.get("/account/", environ_base=ip(200)).data)},
+                environ_base=ip(200))
+
+    attacker = app.test_client()
+    statuses = [login(attacker, "owner@bella.test", f"guess-{n}", addr=n).status_code for n in range(1, 21)]
+    assert statuses[:15] == [422] * 15 and statuses[15:] == [429] * 5
+    # A new browser is held back for the account...
+    assert login(app.test_client(), "owner@bella.test", PASSWORD, addr=150).status_code == 429
+    # ...but the owner's laptop, which signed in before, gets in (the per-IP limit still holds there).
+    assert login(laptop, "owner@bella.test", PASSWORD, addr=200).status_code == 302
+
+    assert run_jobs(ctx) == []
+    [warning] = mailbox.to("owner@bella.test", "Someone is trying to sign in")
+    text = text_of(warning)
+    assert "15 different internet addresses" in text and "UTC" in text
+    from app.notifications.channels.email import platform_url
+
+    assert platform_url("/password/forgot") in text  # from configuration, not from the request
+    assert subject_of(warning) == "Someone is trying to sign in to your Plaza account"
+    assert db.session.scalar(sa.select(User.email).where(User.email == "owner@bella.test"))
+
+
+def test_successful_logins_do_not_count_toward_the_limit(app, ctx):
+    from tests.factories import make_user
+
+    make_user("busy@bella.test")
+    for _ in range(20):  # e.g. a front desk signing in from fresh browsers all day, one address
+        assert login(app.test_client(), "busy@bella.test", PASSWORD, addr=9).status_code == 302
