@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.extensions import limiter
@@ -109,3 +110,16 @@ def public_booking_limits(view: Callable) -> Callable:
                                 error_message=BOOKING_LIMIT_MESSAGE, **common)(view)
     return limiter.shared_limit(ip_limits, scope="public-booking-ip", error_message=BOOKING_LIMIT_MESSAGE,
                                 **common)(view)
+
+
+def guest_confirm_threshold(email: str | None) -> int | None:
+    """``confirm_email_over`` for :func:`app.booking.service.create_booking`: the number of open
+    bookings (``GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM``, default 3) past which a booking for
+    ``email`` waits for email confirmation; ``None`` (never) for staff and for a signed-in
+    customer booking under their own verified address."""
+    if is_staff_request():
+        return None
+    if current_user.is_authenticated and getattr(current_user, "email_verified_at", None) is not None \
+            and normalize_email(current_user.email) == normalize_email(email or ""):
+        return None
+    return int(current_app.config.get("GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM") or 3)

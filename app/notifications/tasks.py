@@ -388,7 +388,8 @@ _TRANSITIONS_LOCK = 0x504C415A41  # "PLAZA": advisory lock key of the transition
 
 
 def periodic_transitions() -> dict[str, int]:
-    """Periodic job: expire pending bookings older than 48 h and complete confirmed ones 7 days
+    """Periodic job: expire pending bookings older than 48 h, release unconfirmed guest holds
+    (``awaiting_email``), and complete confirmed ones 7 days
     past their end (:func:`app.booking.service.run_automatic_transitions`), then commit.
 
     Guarded by a transaction-level PostgreSQL advisory lock so two workers never move the
@@ -399,7 +400,7 @@ def periodic_transitions() -> dict[str, int]:
         from app.booking.service import run_automatic_transitions
 
         if not db.session.scalar(sa.text("select pg_try_advisory_xact_lock(:k)"), {"k": _TRANSITIONS_LOCK}):
-            return {"expired": 0, "completed": 0, "skipped": 1}
+            return {"expired": 0, "completed": 0, "released": 0, "skipped": 1}
         return run_automatic_transitions(utcnow())
 
     return run_on_platform(transitions)

@@ -8,6 +8,7 @@ IP through ``environ_base``.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,11 @@ def booking_count(biz) -> int:
     db.session.rollback()
     with tenant_scope(biz.tenant_id):
         return db.session.scalar(sa.select(sa.func.count()).select_from(Booking))
+
+
+def status_of(booking_id) -> str:
+    """Status of a booking of the tenant in scope."""
+    return db.session.scalar(sa.select(Booking.status).where(Booking.id == booking_id))
 
 
 @pytest.fixture
@@ -273,3 +279,88 @@ def test_successful_logins_do_not_count_toward_the_limit(app, ctx):
     make_user("busy@bella.test")
     for _ in range(20):  # e.g. a front desk signing in from fresh browsers all day, one address
         assert login(app.test_client(), "busy@bella.test", PASSWORD, addr=9).status_code == 302
+
+
+# --------------------------------------------------------------------------- guests with many open bookings
+
+
+def test_fourth_open_booking_of_one_guest_waits_for_email_confirmation(app, ctx, client, biz, mailbox):
+    from app.booking.service import booking_from_email_confirm_token, run_automatic_transitions
+    from app.notifications.tasks import relay_outbox
+    from tests.integration.conftest_mail import run_jobs, text_of
+
+    for i in range(3):
+        assert page_book(client, biz, i, email="many@example.com", addr=1).status_code == 303
+    # The 4th: held as awaiting email confirmation, and the page says to check the email.
+    resp = page_book(client, biz, 3, email="many@example.com", addr=2)
+    assert resp.status_code == 303
+    page = client.get(resp.headers["Location"], base_url=BASE, environ_base=ip(2)).get_data(as_text=True)
+    assert "Check your email" in page and "many@example.com" in page and "30 minutes" in page
+    # The API answers the same way for a 5th one.
+    api = api_book(client, biz, 4, email="many@example.com", addr=3)
+    assert api.status_code == 201 and api.get_json()["status"] == "awaiting_email"
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        statuses = [b.status for b in db.session.scalars(sa.select(Booking).order_by(Booking.starts_at))]
+    assert statuses == ["confirmed"] * 3 + ["awaiting_email"] * 2
+
+    # The slot is not held: three other guests can take all three chairs at that time.
+    for n in range(3):
+        assert page_book(client, biz, 3, email=f"other{n}@example.com", addr=40 + n).status_code == 303
+
+    relay_outbox()
+    assert run_jobs(ctx) == []
+    mails = mailbox.to("many@example.com", "Please confirm your booking")
+    assert len(mails) == 2 and len(mailbox.to("many@example.com", "Booking confirmed")) == 3
+    links = {re.search(r"http://bella\.localhost:\d+(/booked/confirm-email/\S+)", text_of(m)).group(1) for m in mails}
+    with tenant_scope(biz.tenant_id):
+        link_of = {booking_from_email_confirm_token(link.rsplit("/", 1)[1]).starts_at: link for link in links}
+        waiting = {b.starts_at: b.id for b in db.session.scalars(sa.select(Booking).where(
+            Booking.status == "awaiting_email"))}
+    assert set(link_of) == set(waiting) == {slot(3), slot(4)}
+
+    def confirm(link):
+        form = client.get(link, base_url=BASE, environ_base=ip(2))
+        assert form.status_code == 200 and "Confirm this booking" in form.get_data(as_text=True)
+        return client.post(link, data={"csrf_token": csrf_from(form.data)}, base_url=BASE, environ_base=ip(2))
+
+    # The time taken meanwhile cannot be confirmed any more; nothing changes.
+    refused = confirm(link_of[slot(3)])
+    assert refused.status_code == 409 and "booked by someone else" in refused.get_data(as_text=True)
+    # The other one is confirmed by its link and now holds its slot like any booking.
+    done = confirm(link_of[slot(4)])
+    assert done.status_code == 303
+    assert "status-confirmed" in client.get(done.headers["Location"], base_url=BASE).get_data(as_text=True)
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        assert status_of(waiting[slot(4)]) == "confirmed"
+        assert status_of(waiting[slot(3)]) == "awaiting_email"
+
+    # An unconfirmed booking is released by the automatic-transition sweep after 30 minutes,
+    # and its link no longer works.
+    counts = run_automatic_transitions(now=datetime.now(UTC) + timedelta(minutes=31))
+    db.session.commit()
+    assert counts["released"] == 1
+    with tenant_scope(biz.tenant_id):
+        assert status_of(waiting[slot(3)]) == "cancelled"
+    assert client.get(link_of[slot(3)], base_url=BASE, environ_base=ip(2)).status_code == 410
+
+
+def test_an_unconfirmed_booking_frees_its_slot_after_expiry_and_its_link_dies(app, ctx, client, monkeypatch):
+    from app.booking.service import run_automatic_transitions
+    from app.notifications.tasks import relay_outbox
+    from tests.integration.conftest_mail import run_jobs
+
+    one = make_business("bella", staff=1)
+    monkeypatch.setitem(app.config, "GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM", 1)
+    assert api_book(client, one, 0, email="g@example.com").get_json()["status"] == "confirmed"
+    assert api_book(client, one, 1, email="g@example.com").get_json()["status"] == "awaiting_email"
+    # Not held: the only chair at that time is still offered and bookable.
+    assert api_book(client, one, 1, email="h@example.com", addr=2).get_json()["status"] == "confirmed"
+    run_automatic_transitions(now=datetime.now(UTC) + timedelta(minutes=31))
+    db.session.commit()
+    with tenant_scope(one.tenant_id):
+        statuses = sorted(db.session.scalars(sa.select(Booking.status)))
+    assert statuses == ["cancelled", "confirmed", "confirmed"]
+    relay_outbox()
+    run_jobs(ctx)
