@@ -1,8 +1,11 @@
 """Rate limits on public booking (the storefront's confirm step and ``POST /api/v1/bookings``).
 
-Three Flask-Limiter limits, shared by both routes (one bucket each, whichever route is used),
-counted only when a booking was actually made (201 or 303), so a guest who picks a taken
-slot and tries again loses nothing:
+Three Flask-Limiter limits, shared by both routes (one bucket each, whichever route is used).
+The per-IP limit counts every attempt before the booking is tried (an atomic hit in Redis),
+so a burst of parallel requests from one address cannot slip past it. The per-email and
+per-business limits count only bookings actually made (201 or 303): otherwise anyone could
+use up a stranger's address or a business's budget with junk requests and lock real guests
+out. Going back from the summary to edit the details (``action=edit``) never counts.
 
 * per client IP: ``BOOKING_LIMITS_PER_IP``, default ``10 per hour;30 per day``. A busy
   family or a front desk on one shared connection books a handful an hour; ten is a lot for
@@ -96,18 +99,25 @@ def email_limits() -> str:
     return current_app.config.get("BOOKING_LIMITS_PER_EMAIL") or "5 per hour;15 per day"
 
 
+def not_a_booking_attempt() -> bool:
+    """``exempt_when`` of the booking limits: staff (:func:`is_staff_request`), or the summary
+    page's "edit details" button, which books nothing."""
+    return request.form.get("action") == "edit" or is_staff_request()
+
+
 def booking_made(response: Response) -> bool:
-    """Whether the response created a booking (``201`` from the API, ``303`` from the page)."""
+    """``deduct_when`` of the per-email and per-business limits: the response created a booking
+    (``201`` from the API, ``303`` from the page)."""
     return response.status_code in (201, 303)
 
 
 def public_booking_limits(view: Callable) -> Callable:
     """Decorate a public booking-create view with the per-IP, per-email and per-business limits."""
-    common: dict[str, Any] = {"methods": ["POST"], "exempt_when": is_staff_request, "deduct_when": booking_made}
+    common: dict[str, Any] = {"methods": ["POST"], "exempt_when": not_a_booking_attempt}
     view = limiter.shared_limit(business_limit, scope="public-booking-business", key_func=business_key,
-                                error_message=BUSINESS_LIMIT_MESSAGE, **common)(view)
+                                error_message=BUSINESS_LIMIT_MESSAGE, deduct_when=booking_made, **common)(view)
     view = limiter.shared_limit(email_limits, scope="public-booking-email", key_func=email_key,
-                                error_message=BOOKING_LIMIT_MESSAGE, **common)(view)
+                                error_message=BOOKING_LIMIT_MESSAGE, deduct_when=booking_made, **common)(view)
     return limiter.shared_limit(ip_limits, scope="public-booking-ip", error_message=BOOKING_LIMIT_MESSAGE,
                                 **common)(view)
 

@@ -506,12 +506,15 @@ def booking_from_manage_token(token: str) -> Booking | None:
 
 def bookings_between(start: datetime, end: datetime, staff_id: uuid.UUID | None = None,
                      include_cancelled: bool = False) -> list[Booking]:
-    """Bookings of the current tenant starting in ``[start, end)`` (UTC), by start time."""
+    """Bookings of the current tenant starting in ``[start, end)`` (UTC), by start time.
+
+    Guest bookings still awaiting email confirmation hold nothing and are left out, like
+    cancelled ones unless ``include_cancelled``."""
     q = sa.select(Booking).where(Booking.starts_at >= start, Booking.starts_at < end).order_by(Booking.starts_at)
     if staff_id:
         q = q.where(Booking.staff_id == staff_id)
     if not include_cancelled:
-        q = q.where(Booking.status != S.CANCELLED.value)
+        q = q.where(Booking.status.not_in([S.CANCELLED.value, S.AWAITING_EMAIL.value]))
     return list(db.session.scalars(q))
 
 
