@@ -330,8 +330,10 @@ class RulesForm(FlaskForm):
     requires_confirmation = BooleanField("New bookings need staff confirmation")
     cancellation_cutoff_hours = _rule_field("Cancellation cut-off (hours before start)", "cancellation_cutoff_hours",
                                             "hours")
-    public_bookings_per_hour = _rule_field("Online bookings per hour (all guests)", "public_bookings_per_hour",
-                                           "bookings")
+    #: Left out of a post (an older form): the current value stays.
+    public_bookings_per_hour = IntegerField("Online bookings per hour (all guests)", validators=[
+        Optional(), NumberRange(*RULE_LIMITS["public_bookings_per_hour"],
+                                "Enter {} to {} bookings.".format(*RULE_LIMITS["public_bookings_per_hour"]))])
 
 
 class TokenForm(FlaskForm):

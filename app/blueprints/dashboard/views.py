@@ -809,7 +809,9 @@ def rules() -> Response:
                     slot_interval_minutes=form.slot_interval_minutes.data,
                     requires_confirmation=bool(form.requires_confirmation.data),
                     cancellation_cutoff_hours=form.cancellation_cutoff_hours.data,
-                    public_bookings_per_hour=form.public_bookings_per_hour.data))
+                    public_bookings_per_hour=(tenant.public_bookings_per_hour
+                                              if form.public_bookings_per_hour.data is None
+                                              else form.public_bookings_per_hour.data)))
             except RulesError as exc:
                 db.session.rollback()
                 getattr(form, exc.field).errors.append(exc.message)
