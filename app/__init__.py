@@ -238,15 +238,33 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if exc.code == 429:
+            return too_many_requests(exc)
         if wants_problem():
             resp = problem(exc.code or 500, exc.name, exc.description or exc.name)
             resp.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")  # Allow on 405
             return resp
-        if exc.code == 429:
-            return render_template("errors/error.html", code=429, title="Too many attempts",
-                                   message="Too many attempts. Please wait a few minutes and try again."), 429
         return render_template("errors/error.html", code=exc.code, title=exc.name,
                                message=exc.description), exc.code
+
+    def too_many_requests(exc: HTTPException):
+        """429 with ``Retry-After`` (seconds until the breached window frees a place): problem+json
+        with ``retry_after`` under ``/api/``, else the friendly page. A limit's own
+        ``error_message`` (e.g. the booking limits') is the message."""
+        current = limiter.current_limit
+        retry_after = max(1, int(current.reset_at - time.time())) if current is not None else 60
+        limit = getattr(exc, "limit", None)
+        custom = exc.description if limit is not None and limit.error_message else None
+        message = custom or "Too many attempts. Please wait a few minutes and try again."
+        if wants_problem():
+            resp = problem(429, "Too Many Requests", message, retry_after=retry_after)
+        else:
+            minutes = max(1, round(retry_after / 60))
+            wait = f"You can try again in about {minutes} minute{'s' if minutes != 1 else ''}."
+            resp = app.make_response((render_template("errors/error.html", code=429, title="Too many attempts",
+                                                      message=f"{message} {wait}"), 429))
+        resp.headers["Retry-After"] = str(retry_after)
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -116,9 +116,9 @@ def register(app: Flask) -> None:
 
     @app.cli.command("run-automatic-transitions")
     def automatic_transitions_command() -> None:
-        """Expire stale pending bookings and complete old confirmed ones."""
+        """Expire stale pending bookings, release unconfirmed guest holds, complete old confirmed ones."""
         from app.booking.service import run_automatic_transitions
 
         counts = run_automatic_transitions()
         db.session.commit()
-        click.echo(f"expired {counts['expired']}, completed {counts['completed']}")
+        click.echo(f"expired {counts['expired']}, completed {counts['completed']}, released {counts['released']}")

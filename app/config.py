@@ -38,6 +38,15 @@ class Settings:
     PUBLIC_PORT: int = field(default_factory=lambda: _int("PUBLIC_PORT", _int("PORT", 5000)))
     LOG_LEVEL: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
+    RATELIMIT_DEFAULT: str = field(default_factory=lambda: os.environ.get("RATELIMIT_DEFAULT", "300 per minute"))
+    BOOKING_LIMITS_PER_IP: str = field(
+        default_factory=lambda: os.environ.get("BOOKING_LIMITS_PER_IP", "10 per hour;30 per day"))
+    BOOKING_LIMITS_PER_EMAIL: str = field(
+        default_factory=lambda: os.environ.get("BOOKING_LIMITS_PER_EMAIL", "5 per hour;15 per day"))
+    GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM: int = field(
+        default_factory=lambda: _int("GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM", 3))
+    GUEST_CONFIRM_MINUTES: int = field(default_factory=lambda: _int("GUEST_CONFIRM_MINUTES", 30))
+    MAIL_PER_RECIPIENT_PER_HOUR: int = field(default_factory=lambda: _int("MAIL_PER_RECIPIENT_PER_HOUR", 20))
     AVAILABILITY_CACHE_SECONDS: int = field(default_factory=lambda: _int("AVAILABILITY_CACHE_SECONDS", 300))
     DELIVERY_LEASE_SECONDS: int = field(default_factory=lambda: _int("DELIVERY_LEASE_SECONDS", 300))
     MANAGE_LINK_DAYS_AFTER: int = field(default_factory=lambda: _int("MANAGE_LINK_DAYS_AFTER", 30))
@@ -69,6 +78,13 @@ class Settings:
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
             "RATELIMIT_STORAGE_URI": self.REDIS_URL,
             "RATELIMIT_HEADERS_ENABLED": True,
+            # One shared budget per client IP over every route (app.extensions.global_limit).
+            "RATELIMIT_GLOBAL": self.RATELIMIT_DEFAULT,
+            "BOOKING_LIMITS_PER_IP": self.BOOKING_LIMITS_PER_IP,
+            "BOOKING_LIMITS_PER_EMAIL": self.BOOKING_LIMITS_PER_EMAIL,
+            "GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM": self.GUEST_OPEN_BOOKINGS_BEFORE_CONFIRM,
+            "GUEST_CONFIRM_MINUTES": self.GUEST_CONFIRM_MINUTES,
+            "MAIL_PER_RECIPIENT_PER_HOUR": self.MAIL_PER_RECIPIENT_PER_HOUR,
             "WTF_CSRF_TIME_LIMIT": None,
             "TESTING": self.ENV == "test",
             "PLATFORM_DOMAIN": self.PLATFORM_DOMAIN,

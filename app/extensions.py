@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,5 +21,23 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def global_limit() -> str:
+    """The budget every client IP shares over all routes (``RATELIMIT_DEFAULT``, e.g.
+    ``"300 per minute"``, read per request so a test can change it), in the ``limits`` notation."""
+    return current_app.config.get("RATELIMIT_GLOBAL") or "300 per minute"
+
+
+#: Endpoints outside every limit: health probes and Stripe's signed webhook (static files
+#: are exempt in Flask-Limiter already).
+LIMIT_EXEMPT_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "webhooks.stripe_webhook"})
+
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], application_limits=[global_limit])
+
+
+@limiter.request_filter
+def _exempt_endpoint() -> bool:
+    return request.endpoint in LIMIT_EXEMPT_ENDPOINTS
 socketio = SocketIO()

@@ -30,6 +30,9 @@ class BookingStatus(enum.StrEnum):
     NO_SHOW = "no_show"
     CANCELLED = "cancelled"
     AWAITING_PAYMENT = "awaiting_payment"
+    #: A guest over the open-bookings threshold must click the emailed link first; the slot
+    #: is not held (not active) until then, and it is released after a short expiry.
+    AWAITING_EMAIL = "awaiting_email"
 
 
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT)

@@ -53,9 +53,16 @@ TRANSITIONS: dict[tuple[BookingStatus, str], BookingStatus] = {
     (S.AWAITING_PAYMENT, "pay_request"): S.PENDING,
     (S.AWAITING_PAYMENT, "expire_hold"): S.CANCELLED,
     (S.AWAITING_PAYMENT, "cancel"): S.CANCELLED,
+    (S.AWAITING_EMAIL, "confirm_email"): S.CONFIRMED,
+    (S.AWAITING_EMAIL, "confirm_email_request"): S.PENDING,
+    (S.AWAITING_EMAIL, "expire_email"): S.CANCELLED,
+    (S.AWAITING_EMAIL, "cancel"): S.CANCELLED,
 }
 
 PENDING_TTL = timedelta(hours=48)
+#: How long a guest has to click the emailed link of an ``awaiting_email`` booking by default
+#: (``GUEST_CONFIRM_MINUTES``).
+EMAIL_CONFIRM_TTL = timedelta(minutes=30)
 AUTO_COMPLETE_AFTER = timedelta(days=7)
 MAX_NOTES = 2000
 
@@ -186,11 +193,16 @@ def _validate_start(tenant: Tenant, start: datetime, now: datetime) -> None:
 def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
                    customer: CustomerInput, customer_timezone: str, notes: str = "",
                    actor: Actor | None = None, user_id: uuid.UUID | None = None,
-                   now: datetime | None = None, initial_status: BookingStatus | None = None) -> Booking:
+                   now: datetime | None = None, initial_status: BookingStatus | None = None,
+                   confirm_email_over: int | None = None) -> Booking:
     """Book ``start`` (tz-aware) for ``service_id`` with ``staff_id`` or anyone free.
 
     The booking is ``pending`` when the tenant confirms by hand, else ``confirmed``, unless
     ``initial_status`` is given (``awaiting_payment`` for a service paid when booking).
+    With ``confirm_email_over`` (public guests), a customer email that already has that many
+    open future bookings here gets ``awaiting_email`` instead: the slot is not held until the
+    guest clicks the emailed link (:func:`confirm_guest_email`), and it lapses after
+    :func:`email_confirm_ttl`.
     Writes the booking, its first event and an outbox event in the current transaction.
 
     Raises:
@@ -212,6 +224,9 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
     cust = upsert_customer(customer, user_id)
     db.session.flush()
     status = initial_status or (S.PENDING if tenant.requires_confirmation else S.CONFIRMED)
+    if (confirm_email_over is not None and status in (S.PENDING, S.CONFIRMED)
+            and open_bookings_of(cust.email, now) >= confirm_email_over):
+        status = S.AWAITING_EMAIL
     price = service.price_amount
     for chosen_staff, end in candidates:
         override = db.session.scalar(sa.select(ServiceStaff.price_amount).where(
@@ -233,12 +248,76 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
                 continue
             raise
         _record(booking, "created", None, actor)
-        _emit({S.PENDING: "booking.requested", S.AWAITING_PAYMENT: "booking.awaiting_payment"}.get(
-            status, "booking.confirmed"), booking)
+        _emit({S.PENDING: "booking.requested", S.AWAITING_PAYMENT: "booking.awaiting_payment",
+               S.AWAITING_EMAIL: "booking.awaiting_email"}.get(status, "booking.confirmed"), booking)
         bump_version()
         db.session.flush()
         return booking
     raise SlotUnavailable("Sorry, this time was just taken.", next_free_starts(tenant, service, staff_id, start))
+
+
+def open_bookings_of(email: str, now: datetime | None = None) -> int:
+    """How many pending or confirmed bookings that have not started yet the customer with
+    ``email`` has in the current tenant."""
+    now = now or utcnow()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Booking).join(
+        Customer, Customer.id == Booking.customer_id).where(
+        Customer.email == normalize_email(email), Booking.starts_at > now,
+        Booking.status.in_([S.PENDING.value, S.CONFIRMED.value]))) or 0
+
+
+def email_confirm_ttl() -> timedelta:
+    """How long an ``awaiting_email`` booking waits for its link (``GUEST_CONFIRM_MINUTES``
+    from the app config when there is one, else :data:`EMAIL_CONFIRM_TTL`)."""
+    from flask import current_app, has_app_context
+
+    minutes = current_app.config.get("GUEST_CONFIRM_MINUTES") if has_app_context() else None
+    return timedelta(minutes=int(minutes)) if minutes else EMAIL_CONFIRM_TTL
+
+
+def email_confirm_token(tenant_id: uuid.UUID, booking_id: uuid.UUID) -> str:
+    """Signed token of the "confirm your booking" link of an ``awaiting_email`` booking."""
+    return make_token("confirm-booking-email", {"t": str(tenant_id), "b": str(booking_id)})
+
+
+def booking_from_email_confirm_token(token: str) -> Booking | None:
+    """The current tenant's booking ``token`` (from :func:`email_confirm_token`) was made for,
+    or ``None`` when the token is forged, for another business, or older than the expiry."""
+    from app.identity.service import TokenError
+    from app.tenants.context import current_tenant_id
+
+    try:
+        data = read_token("confirm-booking-email", token, max_age_seconds=int(email_confirm_ttl().total_seconds()))
+    except TokenError:
+        return None
+    if data.get("t") != str(current_tenant_id()):
+        return None
+    return db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(data["b"])))
+
+
+def confirm_guest_email(tenant: Tenant, booking: Booking, now: datetime | None = None) -> Booking:
+    """The guest clicked the emailed link: the ``awaiting_email`` booking becomes a normal one
+    (``confirmed``, or ``pending`` when the business confirms by hand) and now holds its slot.
+
+    Raises:
+        InvalidTransition: not awaiting its email any more (already confirmed, or released).
+        SlotUnavailable: someone else booked the time meanwhile (``alternatives`` has the next
+            free starts); nothing changes.
+    """
+    now = now or utcnow()
+    if booking.status != S.AWAITING_EMAIL.value or booking.created_at <= now - email_confirm_ttl():
+        raise InvalidTransition("This booking can no longer be confirmed: the link has expired.")
+    action = "confirm_email_request" if tenant.requires_confirmation else "confirm_email"
+    try:
+        with db.session.begin_nested():
+            transition(booking, action, SYSTEM, "the customer confirmed their email address", now=now)
+    except IntegrityError as exc:
+        if not _is_overlap(exc):
+            raise
+        service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+        raise SlotUnavailable("Sorry, this time was booked by someone else before you confirmed.",
+                              next_free_starts(tenant, service, None, now) if service else []) from None
+    return booking
 
 
 #: Actions that record what happened at the appointment, so only once it has started.
@@ -282,13 +361,15 @@ def _past(action: str) -> str:
     return {"confirm": "confirmed", "decline": "declined", "cancel": "cancelled", "expire": "expired",
             "complete": "marked completed", "no_show": "marked as a no-show",
             "auto_complete": "completed", "expire_hold": "released (the payment time ran out)",
-            "pay": "paid", "pay_request": "paid"}.get(action, action)
+            "pay": "paid", "pay_request": "paid", "confirm_email": "confirmed", "confirm_email_request": "confirmed",
+            "expire_email": "released (the email was not confirmed in time)"}.get(action, action)
 
 
 def _event_name(action: str) -> str:
     return {"auto_complete": "completed", "complete": "completed", "confirm": "confirmed", "decline": "declined",
             "cancel": "cancelled", "expire": "expired", "no_show": "no_show", "pay": "confirmed",
-            "pay_request": "requested", "expire_hold": "hold_expired"}[action]
+            "pay_request": "requested", "expire_hold": "hold_expired", "confirm_email": "confirmed",
+            "confirm_email_request": "requested", "expire_email": "email_expired"}[action]
 
 
 def customer_can_change(tenant: Tenant, booking: Booking, now: datetime | None = None) -> bool:
@@ -478,20 +559,24 @@ def booking_from_manage_token(token: str, now: datetime | None = None) -> Bookin
 
 def bookings_between(start: datetime, end: datetime, staff_id: uuid.UUID | None = None,
                      include_cancelled: bool = False) -> list[Booking]:
-    """Bookings of the current tenant starting in ``[start, end)`` (UTC), by start time."""
+    """Bookings of the current tenant starting in ``[start, end)`` (UTC), by start time.
+
+    Guest bookings still awaiting email confirmation hold nothing and are left out, like
+    cancelled ones unless ``include_cancelled``."""
     q = sa.select(Booking).where(Booking.starts_at >= start, Booking.starts_at < end).order_by(Booking.starts_at)
     if staff_id:
         q = q.where(Booking.staff_id == staff_id)
     if not include_cancelled:
-        q = q.where(Booking.status != S.CANCELLED.value)
+        q = q.where(Booking.status.not_in([S.CANCELLED.value, S.AWAITING_EMAIL.value]))
     return list(db.session.scalars(q))
 
 
 def run_automatic_transitions(now: datetime | None = None) -> dict[str, int]:
-    """Cancel pending bookings older than 48 h and complete confirmed ones 7 days past their end.
+    """Cancel pending bookings older than 48 h, release ``awaiting_email`` ones whose link was
+    not clicked within :func:`email_confirm_ttl`, and complete confirmed ones 7 days past their end.
 
     Runs across tenants (each booking moved inside its own tenant scope); flushes only.
-    Returns counts ``{"expired": n, "completed": m}``.
+    Returns counts ``{"expired": n, "completed": m, "released": r}``.
     """
     now = now or utcnow()
     with platform_scope("automatic booking transitions"):
@@ -499,9 +584,12 @@ def run_automatic_transitions(now: datetime | None = None) -> dict[str, int]:
             Booking.status == S.PENDING.value, Booking.created_at <= now - PENDING_TTL)))
         done = list(db.session.execute(sa.select(Booking.tenant_id, Booking.id).where(
             Booking.status == S.CONFIRMED.value, Booking.ends_at <= now - AUTO_COMPLETE_AFTER)))
-    counts = {"expired": 0, "completed": 0}
+        unconfirmed = list(db.session.execute(sa.select(Booking.tenant_id, Booking.id).where(
+            Booking.status == S.AWAITING_EMAIL.value, Booking.created_at <= now - email_confirm_ttl())))
+    counts = {"expired": 0, "completed": 0, "released": 0}
     for rows, action, key, reason in ((expired, "expire", "expired", "not confirmed within 48 hours"),
-                                      (done, "auto_complete", "completed", "not marked within 7 days")):
+                                      (done, "auto_complete", "completed", "not marked within 7 days"),
+                                      (unconfirmed, "expire_email", "released", "email not confirmed in time")):
         for tenant_id, booking_id in rows:
             with tenant_scope(tenant_id):
                 booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))

@@ -1,4 +1,5 @@
-"""A business's booking rules: lead time, horizon, slot interval, confirmation, cut-off.
+"""A business's booking rules: lead time, horizon, slot interval, confirmation, cut-off, and
+the hourly cap on public bookings.
 
 The rules live on the (platform-level) :class:`~app.tenants.models.Tenant` row; only the
 tenant in scope may be changed. Every change bumps the availability cache version.
@@ -20,6 +21,7 @@ RULE_LIMITS: dict[str, tuple[int, int]] = {
     "horizon_days": (1, 365),
     "slot_interval_minutes": (5, 120),
     "cancellation_cutoff_hours": (0, 720),
+    "public_bookings_per_hour": (1, 10000),
 }
 
 
@@ -35,13 +37,15 @@ class RulesError(ValueError):
 @dataclass(frozen=True)
 class BookingRulesInput:
     """New booking rules: minutes of notice, days ahead, minutes between slot starts,
-    whether staff confirm by hand, hours before the start when customers stop self-service."""
+    whether staff confirm by hand, hours before the start when customers stop self-service, and
+    how many bookings the public (not staff) may make per hour, all guests together (default 60)."""
 
     lead_time_minutes: int
     horizon_days: int
     slot_interval_minutes: int
     requires_confirmation: bool
     cancellation_cutoff_hours: int
+    public_bookings_per_hour: int = 60
 
 
 def update_booking_rules(tenant: Tenant, rules: BookingRulesInput) -> Tenant:
@@ -62,6 +66,7 @@ def update_booking_rules(tenant: Tenant, rules: BookingRulesInput) -> Tenant:
     tenant.slot_interval_minutes = rules.slot_interval_minutes
     tenant.requires_confirmation = bool(rules.requires_confirmation)
     tenant.cancellation_cutoff_hours = rules.cancellation_cutoff_hours
+    tenant.public_bookings_per_hour = rules.public_bookings_per_hour
     db.session.flush()
     bump_version(tenant.id)
     return tenant

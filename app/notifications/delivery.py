@@ -6,7 +6,9 @@
    ``DELIVERY_LEASE_SECONDS`` (default 300: a worker that died mid-send) -> take it over with
    ``UPDATE … WHERE status = old AND claimed_at = old`` (only one taker wins); else another
    worker is sending it right now -> stop.
-2. Send over SMTP (``SMTP_URL``).
+2. Send over SMTP (``SMTP_URL``), unless the recipient already had
+   ``MAIL_PER_RECIPIENT_PER_HOUR`` emails this hour (:mod:`app.notifications.mailcap`): then
+   mark it ``skipped`` with the reason (final: never sent later) and return ``skipped``.
 3. Mark ``sent`` (committed). On an SMTP error mark ``failed`` with the error and raise
    :class:`DeliveryFailed`, so the RQ job retries.
 
@@ -37,6 +39,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.extensions import db
+from app.notifications.mailcap import cap_reason, take_send_slot
 from app.notifications.mailer import smtp_send
 from app.notifications.models import Delivery
 from app.tenants.context import require_tenant_id
@@ -48,16 +51,19 @@ DEFAULT_LEASE_SECONDS = 300
 
 
 class Outcome(enum.StrEnum):
-    """What :func:`deliver` did: ``sent`` now, ``already_sent`` before, or ``busy`` (another worker holds it)."""
+    """What :func:`deliver` did: ``sent`` now, ``already_sent`` before, ``busy`` (another worker
+    holds it), ``undeliverable`` (the stored address cannot be put in a header; recorded), or
+    ``skipped`` (not sent: the recipient's hourly cap; recorded with the reason)."""
 
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     BUSY = "busy"
     UNDELIVERABLE = "undeliverable"
+    SKIPPED = "skipped"
 
 
-#: Delivery statuses that end the delivery for good.
-FINAL_STATUSES = ("sent", "undeliverable")
+#: Delivery statuses that end the delivery for good (``skipped``: over the recipient's hourly cap).
+FINAL_STATUSES = ("sent", "undeliverable", "skipped")
 
 
 class DeliveryFailed(Exception):
@@ -116,6 +122,9 @@ def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID |
     if row.status == "undeliverable":
         db.session.commit()
         return Outcome.UNDELIVERABLE
+    if row.status == "skipped":
+        db.session.commit()
+        return Outcome.SKIPPED
     expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
     if row.status == "sending" and not expired:
         db.session.commit()
@@ -135,7 +144,8 @@ def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID |
 
 
 def deliver(key: str, message: EmailMessage) -> Outcome:
-    """Send ``message`` unless the delivery ``key`` was already sent or is being sent (commits).
+    """Send ``message`` unless the delivery ``key`` was already sent or is being sent, or the
+    recipient is over the hourly cap (then recorded as ``skipped`` with the reason; commits).
 
     Raises:
         DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
@@ -144,6 +154,9 @@ def deliver(key: str, message: EmailMessage) -> Outcome:
     claimed = _claim(key, str(message["To"]), str(message["Subject"] or ""), utcnow())
     if isinstance(claimed, Outcome):
         return claimed
+    if not take_send_slot(str(message["To"])):
+        _mark(claimed, status="skipped", error=cap_reason())
+        return Outcome.SKIPPED
     _test_pause_before_send(key)
     try:
         smtp_send(current_app.config["SMTP_URL"], message)

@@ -11,10 +11,11 @@ from email.utils import format_datetime, make_msgid
 
 from flask import current_app, render_template
 
+from app.booking.service import email_confirm_ttl
 from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
 from app.notifications.mailer import build_message, mail_address
-from app.notifications.service import BookingFacts
+from app.notifications.service import BookingFacts, email_confirm_url
 from app.timeutil import zone
 
 
@@ -43,6 +44,10 @@ WORDING: dict[str, Wording] = {
     "expired": Wording("Booking request expired: {service} on {when}", "Your booking request has expired",
                        "{business} did not confirm your request within 48 hours, so it has been cancelled "
                        "and the time released. You are welcome to book another time."),
+    "confirm_email": Wording("Please confirm your booking: {service} on {when}", "Confirm your booking",
+                             "You have several bookings with {business} already, so we need you to confirm this "
+                             "one from your email. Until you do, the time is not reserved; unconfirmed requests "
+                             "are released after {minutes} minutes."),
     "reminder24h": Wording("Reminder: {service} at {business} on {when}", "See you soon",
                            "This is a reminder of your upcoming booking with {business}."),
     "reminder2h": Wording("Starting soon: {service} at {business} at {time}", "Your appointment starts soon",
@@ -111,7 +116,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
     wording = WORDING[kind]
     times = _times(facts)
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
-              "customer": facts.customer_name, **times}
+              "customer": facts.customer_name, "minutes": int(email_confirm_ttl().total_seconds() // 60), **times}
     context = {
         "facts": facts, "kind": kind, "times": times, "same_zone": facts.customer_timezone == facts.business_timezone,
         "heading": wording.heading.format(**fields), "intro": wording.intro.format(**fields),
@@ -122,15 +127,18 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "cancelled_by_customer": facts.cancelled_by == "customer",
         "payment_policy": [] if kind in {"cancelled", "declined", "expired"} else policy_lines_for_booking(facts.booking_id),
         "paid": _paid(facts),
+        "confirm_url": email_confirm_url(facts) if kind == "confirm_email" else None,
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)
-    ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
-    method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
+    attachments = []
+    if kind != "confirm_email":  # nothing to put in a calendar before the guest confirms
+        ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
+        method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
+        attachments.append(("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics))
     return _finish(build_message(
         sender=sender(facts.business_name), to=to,
-        subject=wording.subject.format(**fields), text=text, html=html,
-        attachments=[("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics)],
+        subject=wording.subject.format(**fields), text=text, html=html, attachments=attachments,
     ), kind, now)
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db
 from app.identity.models import User
-from app.notifications import center, preferences, registry
+from app.notifications import center, mailcap, preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
 from app.timeutil import utcnow
 
@@ -674,6 +674,10 @@ def _skip_reason(d: NotificationDelivery, n: Notification, now: datetime) -> str
             return quota
     if nt.is_marketing and not preferences.has_marketing_consent(n.user_id, n.tenant_id):
         return "no marketing consent"
+    if d.channel == registry.EMAIL:
+        user = db.session.get(User, n.user_id)
+        if user is not None and not mailcap.take_send_slot(user.email):
+            return mailcap.cap_reason()
     return None
 
 

@@ -39,7 +39,8 @@ class OutboxEvent(TenantScoped, db.Model):
 class Delivery(TenantScoped, db.Model):
     """One outgoing message, unique per ``dedup_key`` so it is sent once.
 
-    ``status``: ``sending`` (claimed; ``claimed_at`` is the lease), ``sent`` or ``failed``.
+    ``status``: ``sending`` (claimed; ``claimed_at`` is the lease), ``sent``, ``failed``, or
+    ``skipped`` (not sent, final; ``error`` says why, e.g. the recipient's hourly cap).
     """
 
     __tablename__ = "delivery"

@@ -49,6 +49,7 @@ CUSTOMER_EMAILS: dict[str, str] = {
     "booking.cancelled": "cancelled",
     "booking.declined": "declined",
     "booking.expired": "expired",
+    "booking.awaiting_email": "confirm_email",
 }
 
 #: Events after which the booking's reminders are (re)scheduled.
@@ -244,6 +245,16 @@ def manage_url(tenant: Tenant, booking: Booking) -> str:
     return _tenant_link(tenant, f"/manage/{manage_token(booking)}")
 
 
+def email_confirm_url(facts: BookingFacts) -> str:
+    """Absolute URL (from configuration, like :func:`manage_url`) of the page where a guest
+    confirms an ``awaiting_email`` booking."""
+    from app.booking.service import email_confirm_token
+
+    tenant = db.session.get(Tenant, facts.tenant_id)
+    assert tenant is not None
+    return _tenant_link(tenant, f"/booked/confirm-email/{email_confirm_token(facts.tenant_id, facts.booking_id)}")
+
+
 def _tenant_link(tenant: Tenant, path: str) -> str:
     cfg = current_app.config
     return tenant_url(tenant, path, scheme=cfg.get("PREFERRED_URL_SCHEME") or "http",
@@ -304,4 +315,6 @@ def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bo
         return status in {BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value}
     if kind in {"cancelled", "declined", "expired"}:
         return status == BookingStatus.CANCELLED.value
+    if kind == "confirm_email":
+        return status == BookingStatus.AWAITING_EMAIL.value
     return False

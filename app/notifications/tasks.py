@@ -37,6 +37,7 @@ from app.notifications.delivery import (
     record_undeliverable,
 )
 from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
+from app.notifications.mailcap import cap_reason, take_send_slot
 from app.notifications.mailer import UndeliverableAddress, smtp_send
 from app.notifications.models import OutboxEvent
 from app.notifications.service import BookingFacts
@@ -420,7 +421,8 @@ _TRANSITIONS_LOCK = 0x504C415A41  # "PLAZA": advisory lock key of the transition
 
 
 def periodic_transitions() -> dict[str, int]:
-    """Periodic job: expire pending bookings older than 48 h and complete confirmed ones 7 days
+    """Periodic job: expire pending bookings older than 48 h, release unconfirmed guest holds
+    (``awaiting_email``), and complete confirmed ones 7 days
     past their end (:func:`app.booking.service.run_automatic_transitions`), then commit.
 
     Guarded by a transaction-level PostgreSQL advisory lock so two workers never move the
@@ -431,7 +433,7 @@ def periodic_transitions() -> dict[str, int]:
         from app.booking.service import run_automatic_transitions
 
         if not db.session.scalar(sa.text("select pg_try_advisory_xact_lock(:k)"), {"k": _TRANSITIONS_LOCK}):
-            return {"expired": 0, "completed": 0, "skipped": 1}
+            return {"expired": 0, "completed": 0, "released": 0, "skipped": 1}
         return run_automatic_transitions(utcnow())
 
     return run_on_platform(transitions)
@@ -454,7 +456,8 @@ def send_account_email(to: str, subject: str, text: str, html: str | None = None
     """Job: send a platform account email as ``"Plaza" <MAIL_FROM>``.
 
     Not tenant data, so no ``delivery`` row: a retry of a job that already sent is stopped by
-    a Redis marker per job id (kept 7 days). Returns ``sent`` or ``already_sent``.
+    a Redis marker per job id (kept 7 days). Returns ``sent``, ``already_sent``, or ``skipped``
+    when the address is over ``MAIL_PER_RECIPIENT_PER_HOUR`` (logged with the reason, not raised).
 
     Raises:
         smtplib.SMTPException, OSError: SMTP failed (RQ retries the job).
@@ -468,6 +471,11 @@ def send_account_email(to: str, subject: str, text: str, html: str | None = None
         redis = get_redis()
         if marker and redis.exists(marker):
             return Outcome.ALREADY_SENT.value
+        if not take_send_slot(to):
+            log.warning("account email not sent", extra={"to": to, "subject": subject, "reason": cap_reason()})
+            if marker:
+                redis.set(marker, "skipped", ex=7 * 24 * 3600)
+            return Outcome.SKIPPED.value
         smtp_send(current_app.config["SMTP_URL"], account_email(to, subject, text, html))
         if marker:
             redis.set(marker, "1", ex=7 * 24 * 3600)

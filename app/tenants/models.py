@@ -48,6 +48,9 @@ class Tenant(db.Model):
     slot_interval_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=15)
     requires_confirmation: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     cancellation_cutoff_hours: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=24)
+    #: Bookings the public (page and API, not staff) may make here per hour, all guests together.
+    public_bookings_per_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=60,
+                                                          server_default="60")
     suspended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -224,7 +224,7 @@ def test_automatic_transitions(ctx):
         db.session.commit()
     counts = run_automatic_transitions(now=NOW)
     db.session.commit()
-    assert counts == {"expired": 1, "completed": 0}
+    assert counts == {"expired": 1, "completed": 0, "released": 0}
     with tenant_scope(biz.tenant_id):
         assert db.session.scalar(sa.select(Booking.status)) == "cancelled"
         transition_actor = db.session.scalar(sa.select(BookingEvent.actor).where(BookingEvent.kind == "expire"))

@@ -281,7 +281,8 @@ class BookingOut(BaseModel):
     """
 
     id: uuid.UUID
-    status: str = Field(json_schema_extra={"enum": ["awaiting_payment", "pending", "confirmed", "completed", "no_show", "cancelled"]})
+    status: str = Field(json_schema_extra={"enum": ["awaiting_payment", "awaiting_email", "pending", "confirmed",
+                                                    "completed", "no_show", "cancelled"]})
     start: InstantOut
     end: InstantOut
     service_id: uuid.UUID

@@ -37,6 +37,7 @@ from app.blueprints.api.schemas import (
     StaffOut,
     field_errors,
 )
+from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
 from app.booking.service import (
@@ -209,9 +210,15 @@ def _instants(values: list[datetime], tz_name: str) -> list[str]:
 
 
 @bp.post("/bookings")
+@public_booking_limits
 @tenant_required
 def create() -> Response:
     """Book a slot; 201 with the booking and ``Location`` of ``GET /bookings/{id}``.
+
+    A guest email that already has several open bookings here gets ``status: awaiting_email``:
+    the booking holds nothing until the guest clicks the emailed link. Limited per IP, per
+    customer email and per business (:mod:`app.blueprints.booking_limits`) unless a staff API
+    token is sent; over a limit, 429 problem+json with ``retry_after``.
 
     409 when the time cannot be booked (with ``alternatives``), 422 on invalid fields or
     an unknown service or staff member, 400/413/415 on a malformed body. Nothing is
@@ -226,6 +233,7 @@ def create() -> Response:
             tenant, service_id=data.service_id, staff_id=data.staff_id, start=data.start,
             customer=CustomerInput(name=data.customer.name, email=data.customer.email, phone=data.customer.phone),
             customer_timezone=tz_name, notes=data.notes or "", actor=Actor("customer"),
+            confirm_email_over=guest_confirm_threshold(data.customer.email),
         )
     except SlotUnavailable as exc:
         db.session.rollback()

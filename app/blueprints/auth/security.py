@@ -8,9 +8,14 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
 
-from app.identity.service import TokenError, normalize_email, read_token
+from app.identity.service import TokenError, find_user, make_token, normalize_email, read_token
+from app.notifications.channels.email import platform_url
+from app.redis_client import get_redis
+from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.auth")
 
@@ -94,3 +99,87 @@ def send_account_email(to: str, subject: str, template: str, **context: object) 
         enqueue_account_email(to, subject, text, html)
     except Exception:  # noqa: BLE001 - a mail hiccup must not fail the page; it is logged
         log.exception("account email could not be queued", extra={"to": to, "subject": subject})
+
+
+# --- login lock-out that cannot shut the owner out ------------------------------------------------
+
+#: How long a browser that signed in to an account stays trusted for it (the cookie's lifetime).
+TRUSTED_DEVICE_SECONDS = 400 * 24 * 3600
+#: How long failed sign-ins of an account are remembered for the owner's warning (seconds).
+FAILED_LOGIN_WINDOW_SECONDS = 3600
+
+
+def email_digest(email: str) -> str:
+    """Hex SHA-256 of the normalised ``email`` (never the address itself in cookies or keys)."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def trusted_device_cookie(email: str) -> str:
+    """Name of the per-account "this browser signed in before" cookie for ``email``."""
+    return f"plaza_trusted_{email_digest(email)[:16]}"
+
+
+def trusted_device_token(user_id: object, email: str) -> str:
+    """The signed value of :func:`trusted_device_cookie` (itsdangerous through ``make_token``)."""
+    return make_token("trusted-device", {"u": str(user_id), "e": email_digest(email)})
+
+
+def set_trusted_device(resp: Response, user_id: object, email: str) -> None:
+    """After a successful sign-in: remember this browser for the account (HttpOnly, Lax,
+    Secure in production, :data:`TRUSTED_DEVICE_SECONDS`)."""
+    resp.set_cookie(trusted_device_cookie(email), trusted_device_token(user_id, email),
+                    max_age=TRUSTED_DEVICE_SECONDS, httponly=True, samesite="Lax",
+                    secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def is_trusted_device() -> bool:
+    """True when the login request carries a valid trusted-device cookie for the posted email:
+    it then skips the per-account limit (the per-IP limit still applies), so failed attempts
+    from elsewhere cannot lock the owner out of a browser they signed in with before."""
+    email = normalize_email(request.form.get("email", ""))
+    token = request.cookies.get(trusted_device_cookie(email)) if email else None
+    if not token:
+        return False
+    try:
+        data = read_token("trusted-device", token, TRUSTED_DEVICE_SECONDS)
+    except TokenError:
+        return False
+    return data.get("e") == email_digest(email)
+
+
+def login_failed(response: Response) -> bool:
+    """``deduct_when`` of the login limits: only failed sign-ins (4xx) count, never a success."""
+    return response.status_code >= 400
+
+
+def note_failed_login(email: str, ip: str) -> None:
+    """Remember that ``ip`` failed to sign in to ``email`` (for :func:`warn_account_owner`)."""
+    key = f"plaza:login-failed-ips:{email_digest(email)}"
+    try:
+        redis = get_redis()
+        redis.sadd(key, ip or "unknown")
+        redis.expire(key, FAILED_LOGIN_WINDOW_SECONDS)
+    except Exception:  # noqa: BLE001 - bookkeeping for a warning must not fail the login page
+        log.exception("could not record a failed login")
+
+
+def warn_account_owner(limit: RequestLimit) -> None:
+    """``on_breach`` of the per-account login limit: email the account's owner, at most once an
+    hour, that someone is trying to sign in (time, how many addresses tried, a reset link
+    built from configuration). Unknown emails get nothing; the 429 looks the same either way."""
+    email = normalize_email(request.form.get("email", ""))
+    user = find_user(email) if email else None
+    if user is None or user.suspended_at is not None:
+        return
+    digest = email_digest(email)
+    try:
+        redis = get_redis()
+        if not redis.set(f"plaza:login-attack-warned:{digest}", "1", nx=True, ex=3600):
+            return
+        ips = redis.scard(f"plaza:login-failed-ips:{digest}") or 1
+    except Exception:  # noqa: BLE001 - never turn the 429 into a 500
+        log.exception("could not decide on the sign-in attack warning")
+        return
+    send_account_email(user.email, "Someone is trying to sign in to your Plaza account", "login_attack",
+                       user=user, when=utcnow().strftime("%A %d %B %Y, %H:%M UTC"), ip_count=ips,
+                       link=platform_url("/password/forgot"))

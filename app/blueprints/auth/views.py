@@ -13,7 +13,18 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import CustomerSignupForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
-from app.blueprints.auth.security import AUTH_LIMIT, account_key, host_url, safe_next, send_account_email
+from app.blueprints.auth.security import (
+    AUTH_LIMIT,
+    account_key,
+    host_url,
+    is_trusted_device,
+    login_failed,
+    note_failed_login,
+    safe_next,
+    send_account_email,
+    set_trusted_device,
+    warn_account_owner,
+)
 from app.extensions import db, limiter
 from app.identity.models import User
 from app.identity.service import (
@@ -64,13 +75,18 @@ DEVICE_COOKIE = "plaza_device"
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key)
+@limiter.limit(AUTH_LIMIT, methods=["POST"], deduct_when=login_failed)
+@limiter.limit(AUTH_LIMIT, methods=["POST"], key_func=account_key, deduct_when=login_failed,
+               exempt_when=is_trusted_device, on_breach=warn_account_owner)
 def login() -> Response:
     """Log in with email and password; then go to ``next`` (a relative path) or the default page.
 
     Wrong credentials re-render the form with 422 and one message that does not say which
-    of the two was wrong.
+    of the two was wrong. Only failed attempts count toward the limits (:data:`AUTH_LIMIT`
+    per IP and per account); a browser that signed in to the account before carries a
+    signed trusted-device cookie and skips the per-account limit, so attempts from other
+    addresses cannot lock the owner out. Hitting the per-account limit emails the owner
+    (at most hourly).
     """
     form = LoginForm()
     if request.method == "GET":
@@ -94,7 +110,9 @@ def login() -> Response:
             resp = _land(user, form.next.data)
             resp.set_cookie(DEVICE_COOKIE, device_id, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
                             secure=current_app.config["SESSION_COOKIE_SECURE"])
+            set_trusted_device(resp, user.id, user.email)
             return resp
+        note_failed_login(form.email.data or "", request.remote_addr or "")
     db.session.rollback()
     form.password.data = ""
     return render_page("auth/login.html", block="form", form=form, error=error, status=422)

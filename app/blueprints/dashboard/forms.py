@@ -333,7 +333,8 @@ def _rule_field(label: str, name: str, unit: str) -> IntegerField:
 
 class RulesForm(FlaskForm):
     """Booking rules: lead time (minutes), horizon (days), slot interval (minutes),
-    confirmation by hand, and the customers' cancellation cut-off (hours)."""
+    confirmation by hand, the customers' cancellation cut-off (hours), and the hourly cap on
+    bookings made online by the public (staff are never limited)."""
 
     lead_time_minutes = _rule_field("Minimum notice (minutes)", "lead_time_minutes", "minutes")
     horizon_days = _rule_field("Booking horizon (days ahead)", "horizon_days", "days")
@@ -341,6 +342,10 @@ class RulesForm(FlaskForm):
     requires_confirmation = BooleanField("New bookings need staff confirmation")
     cancellation_cutoff_hours = _rule_field("Cancellation cut-off (hours before start)", "cancellation_cutoff_hours",
                                             "hours")
+    #: Left out of a post (an older form): the current value stays.
+    public_bookings_per_hour = IntegerField("Online bookings per hour (all guests)", validators=[
+        Optional(), NumberRange(*RULE_LIMITS["public_bookings_per_hour"],
+                                "Enter {} to {} bookings.".format(*RULE_LIMITS["public_bookings_per_hour"]))])
 
 
 class TokenForm(FlaskForm):

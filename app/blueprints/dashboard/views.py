@@ -803,7 +803,8 @@ def staff_time_off_delete(staff_id: str, time_off_id: str) -> Response:
 @login_required
 @manager_required
 def rules() -> Response:
-    """Booking rules of this business: notice, horizon, slot interval, confirmation, cut-off."""
+    """Booking rules of this business: notice, horizon, slot interval, confirmation, cut-off,
+    and the hourly cap on public online bookings."""
     tenant = _tenant()
     form = RulesForm(obj=tenant if request.method == "GET" else None)
     if request.method == "POST":
@@ -813,7 +814,10 @@ def rules() -> Response:
                     lead_time_minutes=form.lead_time_minutes.data, horizon_days=form.horizon_days.data,
                     slot_interval_minutes=form.slot_interval_minutes.data,
                     requires_confirmation=bool(form.requires_confirmation.data),
-                    cancellation_cutoff_hours=form.cancellation_cutoff_hours.data))
+                    cancellation_cutoff_hours=form.cancellation_cutoff_hours.data,
+                    public_bookings_per_hour=(tenant.public_bookings_per_hour
+                                              if form.public_bookings_per_hour.data is None
+                                              else form.public_bookings_per_hour.data)))
             except RulesError as exc:
                 db.session.rollback()
                 getattr(form, exc.field).errors.append(exc.message)

@@ -23,6 +23,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.forms import CancelForm, DetailsForm
 from app.booking.errors import (
@@ -33,14 +34,17 @@ from app.booking.errors import (
     SlotUnavailable,
     UnknownReference,
 )
-from app.booking.models import Booking
+from app.booking.models import Booking, Customer
 from app.booking.service import (
     Actor,
     CustomerInput,
+    booking_from_email_confirm_token,
     cancel_by_customer,
     check_customer_reschedule,
+    confirm_guest_email,
     create_booking,
     customer_can_change,
+    email_confirm_ttl,
     late_reschedule_refusal,
     manage_link_days_after,
     manage_token,
@@ -428,6 +432,7 @@ def details(service_id: str) -> Response:
 
 
 @bp.post("/book/<service_id>/confirm")
+@public_booking_limits
 @tenant_required
 def confirm(service_id: str) -> Response:
     """Step 5: create the booking (``action=confirm``) or go back to edit the details (``action=edit``).
@@ -461,6 +466,7 @@ def confirm(service_id: str) -> Response:
             customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164),
             customer_timezone=tz_name, notes=form.notes.data or "",
             user_id=current_user.id if current_user.is_authenticated else None, initial_status=initial_status,
+            confirm_email_over=guest_confirm_threshold(form.email.data),
         )
         if initial_status is not None:
             payments.start_payment_hold(tenant, booking)
@@ -480,6 +486,39 @@ def confirm(service_id: str) -> Response:
     if initial_status is not None and booking.status == "awaiting_payment":
         return redirect(url_for("payments.pay", token=token), 303)
     return redirect(url_for("storefront.booked", token=token), 303)
+
+
+@bp.route("/booked/confirm-email/<token>", methods=["GET", "POST"])
+@tenant_required
+def confirm_email(token: str) -> Response:
+    """The link emailed to a guest whose booking awaits email confirmation: GET shows the
+    booking and a button (so mail scanners that open links confirm nothing), POST confirms it
+    and goes to the confirmation page (303). An expired, forged or used link, or a time taken
+    meanwhile, answers 410/409 with a clear message; nothing changes."""
+    booking = booking_from_email_confirm_token(token)
+    tenant = g.tenant
+    if booking is None or booking.status not in ("awaiting_email",):
+        if booking is not None and booking.status in ("confirmed", "pending"):
+            return redirect(url_for("storefront.booked", token=manage_token(booking)), 303)
+        return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=410,
+                           error="This link has expired or is not valid. Unconfirmed bookings are released "
+                                 "after a short while; you are welcome to book again.")
+    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    ctx = {"tenant": tenant, "booking": booking, "service": service, "customer_tz": booking.customer_timezone}
+    if request.method == "GET":
+        return render_page("storefront/confirm_email.html", **ctx)
+    try:
+        confirm_guest_email(tenant, booking)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=410, error=str(exc))
+    except SlotUnavailable as exc:
+        db.session.rollback()
+        return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=409,
+                           error=exc.message)
+    manage = manage_token(booking)
+    db.session.commit()
+    return redirect(url_for("storefront.booked", token=manage), 303)
 
 
 def _booking_or_404(token: str) -> Booking:
@@ -517,6 +556,8 @@ def _booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, 
         "reschedule_locked": late_reschedule_refusal(tenant, booking) if can_change else None,
         "manage_url": url_for("storefront.manage", token=token, _external=True),
         "duration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        "customer_email": db.session.scalar(sa.select(Customer.email).where(Customer.id == booking.customer_id)),
+        "confirm_minutes": int(email_confirm_ttl().total_seconds() // 60),
     }
 
 
