@@ -29,6 +29,7 @@ from app.identity.service import (
     user_from_handoff_token,
     user_from_reset_token,
 )
+from app.tenants.urls import external_url
 from app.web import render_page
 
 
@@ -132,7 +133,7 @@ def signup_customer() -> Response:
 
 
 def _send_verification(user: User) -> None:
-    link = url_for("auth.verify_email", token=email_verification_token(user), _external=True)
+    link = external_url("auth.verify_email", tenant=g.get("tenant"), token=email_verification_token(user))
     send_account_email(user.email, "Confirm your email address for Plaza", "verify", user=user, link=link)
 
 
@@ -180,7 +181,7 @@ def forgot_password() -> Response:
         return render_page("auth/forgot.html", block="form", form=form, status=422)
     user = find_user(form.email.data)
     if user is not None and user.suspended_at is None:
-        link = url_for("auth.reset", token=password_reset_token(user), _external=True)
+        link = external_url("auth.reset", tenant=g.get("tenant"), token=password_reset_token(user))
         send_account_email(user.email, "Choose a new Plaza password", "reset", user=user, link=link)
     db.session.rollback()
     return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=_FORGOT_SENT)
