@@ -15,7 +15,6 @@ Mail goes to a real SMTP server (aiosmtpd) through the real queue (rq, run in-pr
 from __future__ import annotations
 
 import re
-import subprocess
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -249,13 +248,19 @@ def test_socket_handshake_applies_the_same_host_rule(app, client, bella, chat_se
 def test_no_link_in_app_is_built_from_the_request():
     """``_external=True``, ``request.host_url``/``url_root``/``scheme`` build links from the
     request: use :mod:`app.tenants.urls`. ``request.host`` may only be read to resolve and log it."""
-    forbidden = r"\b_external|host_url|url_root|request\.scheme|request\.host\b"
-    out = subprocess.run(["git", "grep", "-nE", forbidden, "--", "app/*.py", "app/*.html", "app/*.txt"],
-                         cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
-    allowed = ("app/__init__.py", "app/realtime/events.py")
-    found = [line for line in out if not line.startswith(allowed)]
+    forbidden = re.compile(r"\b_external|host_url|url_root|request\.scheme|request\.host\b")
+    allowed = {Path("app/__init__.py"), Path("app/realtime/events.py")}
+    found, host_reads = [], []
+    for path in sorted((ROOT / "app").rglob("*")):
+        rel = path.relative_to(ROOT)
+        if path.suffix not in {".py", ".html", ".txt"} or "static" in rel.parts:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if forbidden.search(line):
+                (host_reads if rel in allowed else found).append(f"{rel}:{n}: {line.strip()}")
     assert found == [], found
-    assert all("request.host" in line and "_external" not in line and "host_url" not in line for line in out), out
+    assert host_reads and all("request.host" in line and "_external" not in line and "host_url" not in line
+                              for line in host_reads), host_reads
 
 
 def test_tenant_url_and_external_url_use_only_configuration(app, monkeypatch):
@@ -273,3 +278,14 @@ def test_tenant_url_and_external_url_use_only_configuration(app, monkeypatch):
             "https://plaza.example:8443/auth/handoff?token=a+b&next=/dashboard/")
         monkeypatch.setitem(app.config, "PUBLIC_PORT", 443)
         assert tenant_url("bella", "manage/x") == "https://bella.plaza.example/manage/x"
+
+
+def test_malformed_or_literal_hosts_are_refused_before_any_lookup(app):
+    from app.tenants.errors import HostRefused
+    from app.tenants.resolve import check_host
+
+    with app.app_context():
+        for host in ("", ":5000", "localhost:", "localhost:abc", "localhost:0", "localhost:70000", "::1", "[::1",
+                     "[::1]x", "a b.localhost", "bella_x.localhost", "127.0.0.1:5000", "[::ffff:127.0.0.1]:5000"):
+            with pytest.raises(HostRefused):
+                check_host(host)
