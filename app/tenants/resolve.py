@@ -69,15 +69,6 @@ def split_host(host: str) -> tuple[str, int | None]:
     return name, int(port)
 
 
-def host_name(host: str) -> str:
-    """Lower-cased host without port (``Bella.localhost:5000`` -> ``bella.localhost``); the
-    input itself, lower-cased, when it cannot be split."""
-    try:
-        return split_host(host)[0]
-    except HostRefused:
-        return host.strip().lower()
-
-
 def served_ports() -> frozenset[int]:
     """Ports a Host header may name: ``PUBLIC_PORT`` and, when set, the web server's own
     ``PORT`` (a Host without a port, the scheme's default, is always accepted)."""
