@@ -124,6 +124,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.tenants.context import reset_tenant, set_tenant
     from app.tenants.errors import TenantNotFound
     from app.tenants.resolve import cached_tenant_id, resolve_host
+    from app.tenants.urls import host_label
 
     access = logging.getLogger("plaza.request")
 
@@ -131,21 +132,29 @@ def register_request_hooks(app: Flask) -> None:
     def _resolve_tenant() -> Any:
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         g.started = time.perf_counter()
-        if request.endpoint in {"ops.healthz", "ops.readyz", "static", "webhooks.stripe_webhook"}:
+        if request.endpoint in {"ops.healthz", "ops.readyz"}:  # probes reach servers by address
             g.tenant = None
             return None
-        known = cached_tenant_id(request.host)
+        # Every other route, static files and the Stripe webhook included, only on a host
+        # Plaza serves (resolve_host refuses IP literals and foreign ports): 404 otherwise.
+        host_only = request.endpoint in {"static", "webhooks.stripe_webhook"}
+        known = None if host_only else cached_tenant_id(request.host)
         if known is not None:
             g.tenant_token = set_tenant(known)
         try:
-            target = resolve_host(request.host, app.config["PLATFORM_DOMAIN"])
+            target = resolve_host(request.host)
         except TenantNotFound:
             g.tenant = None
+            if "tenant_token" in g:
+                reset_tenant(g.pop("tenant_token"))
             if request.path.startswith("/api/"):
                 from app.web import problem
 
                 return problem(404, "Not Found", f"There is no business at {request.host}.")
             return render_template("errors/unknown_tenant.html", host=request.host), 404
+        if host_only:  # as before: no tenant in scope for static files and the webhook
+            g.tenant = None
+            return None
         g.tenant = target.tenant
         resolved = target.tenant.id if target.tenant else None
         if known != resolved:
@@ -183,7 +192,7 @@ def register_request_hooks(app: Flask) -> None:
 
             return bool(user_roles() & {r.value for r in STAFF_ROLES})
 
-        return {"is_staff": is_staff}
+        return {"is_staff": is_staff, "public_host": host_label}
 
     @app.teardown_request
     def _clear_tenant(exc: BaseException | None) -> None:

@@ -36,6 +36,8 @@ class Settings:
     MAIL_FROM: str = field(default_factory=lambda: os.environ.get("MAIL_FROM", "bookings@plaza.example"))
     PREFERRED_URL_SCHEME: str = field(default_factory=lambda: os.environ.get("PREFERRED_URL_SCHEME", "http"))
     PUBLIC_PORT: int = field(default_factory=lambda: _int("PUBLIC_PORT", _int("PORT", 5000)))
+    #: The web server's own port, when set; a Host naming it is accepted as well as PUBLIC_PORT.
+    PORT: int | None = field(default_factory=lambda: _int("PORT", 0) or None)
     LOG_LEVEL: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
     RATELIMIT_DEFAULT: str = field(default_factory=lambda: os.environ.get("RATELIMIT_DEFAULT", "300 per minute"))
@@ -92,6 +94,7 @@ class Settings:
             "SMTP_URL": self.SMTP_URL,
             "MAIL_FROM": self.MAIL_FROM,
             "PUBLIC_PORT": self.PUBLIC_PORT,
+            "PORT": self.PORT,
             "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
             "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
             "MANAGE_LINK_DAYS_AFTER": self.MANAGE_LINK_DAYS_AFTER,

@@ -92,10 +92,12 @@ def flask(args: list[str]) -> None:
 
 def gunicorn(target: str, port: int, *, workers: int = 2, threads: int = 8) -> subprocess.Popen:
     """gunicorn serving ``target`` on 127.0.0.1:``port`` with ``workers`` gthread workers of
-    ``threads`` threads, started in its own session; returns once it accepts connections."""
+    ``threads`` threads, started in its own session; returns once it accepts connections.
+
+    ``PORT`` is set to ``port``, so Plaza serves Hosts naming it (``bella.localhost:<port>``)."""
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
                              "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "error", target],
-                            cwd=ROOT, env=os.environ, start_new_session=True)
+                            cwd=ROOT, env={**os.environ, "PORT": str(port)}, start_new_session=True)
     try:
         wait_port(port)
     except RuntimeError:

@@ -24,6 +24,8 @@ from app.catalog.models import StaffMember
 from app.extensions import db
 from app.notifications.models import OutboxEvent
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
+from app.tenants.models import Tenant
+from app.tenants.urls import external_url
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.billing")
@@ -419,9 +421,8 @@ def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: in
 
 
 def _url(endpoint: str) -> str:
-    from flask import url_for
-
-    return url_for(endpoint, _external=True)
+    """Absolute URL of ``endpoint`` on the host of the tenant in scope (from configuration)."""
+    return external_url(endpoint, tenant=db.session.get(Tenant, require_tenant_id()))
 
 
 def _live_row() -> BillingSubscription:

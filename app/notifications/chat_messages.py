@@ -63,15 +63,14 @@ def _conversation(conversation_id: object):
 def booking_links(booking) -> ConversationLinks:
     """The :class:`ConversationLinks` of ``booking``'s conversation (tenant in scope, app context)."""
     from app.booking.service import manage_token
-    from app.notifications.channels.email import platform_url
-    from app.notifications.service import _tenant_link
     from app.tenants.models import Tenant
+    from app.tenants.urls import platform_url, tenant_url
 
     tenant = db.session.get(Tenant, booking.tenant_id)
     return ConversationLinks(
         account=platform_url(f"/account/messages/{booking.tenant_id}/{booking.id}"),
-        staff=_tenant_link(tenant, f"/dashboard/bookings/{booking.id}/chat"),
-        guest=_tenant_link(tenant, f"/manage/{manage_token(booking)}/chat"))
+        staff=tenant_url(tenant, f"/dashboard/bookings/{booking.id}/chat"),
+        guest=tenant_url(tenant, f"/manage/{manage_token(booking)}/chat"))
 
 
 def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -421,8 +421,8 @@ def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenan
     :data:`BILLING_EMAILED` (the billing path sends it)."""
     from app.formatting import format_money
     from app.notifications.emails import local
-    from app.notifications.service import _tenant_link
     from app.tenants.models import Tenant
+    from app.tenants.urls import tenant_url
 
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
@@ -433,7 +433,7 @@ def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenan
         ctx["amount"] = format_money(int(payload["amount"]), str(payload.get("currency") or "USD"))  # type: ignore[arg-type]
     if payload.get("trial_end"):
         ctx["date"] = local(datetime.fromisoformat(str(payload["trial_end"])), tenant.timezone or "UTC", "%d %b %Y")
-    url = _tenant_link(tenant, "/dashboard/billing")
+    url = tenant_url(tenant, "/dashboard/billing")
     skip = {registry.EMAIL} if kind in BILLING_EMAILED else set()
     return [notify(user_id=uid, type_key=type_key, audience="owner", context=ctx, tenant_id=tenant_id,
                    subject_key=f"subscription:{payload.get('subscription') or ''}", url=url,

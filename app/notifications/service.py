@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.catalog.models import Service, StaffMember
@@ -36,7 +35,7 @@ from app.extensions import db
 from app.notifications.models import Delivery, OutboxEvent
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
-from app.tenants.resolve import tenant_url
+from app.tenants.urls import tenant_url
 from app.timeutil import zone
 
 TASKS = "app.notifications.tasks"
@@ -238,11 +237,12 @@ class BookingFacts:
 def manage_url(tenant: Tenant, booking: Booking) -> str:
     """Absolute URL of the booking's manage page on the tenant's host (for emails).
 
-    Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless 80/443.
+    Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless
+    the scheme's default (:func:`app.tenants.urls.tenant_url`).
     """
     from app.booking.service import manage_token
 
-    return _tenant_link(tenant, f"/manage/{manage_token(booking)}")
+    return tenant_url(tenant, f"/manage/{manage_token(booking)}")
 
 
 def email_confirm_url(facts: BookingFacts) -> str:
@@ -252,13 +252,7 @@ def email_confirm_url(facts: BookingFacts) -> str:
 
     tenant = db.session.get(Tenant, facts.tenant_id)
     assert tenant is not None
-    return _tenant_link(tenant, f"/booked/confirm-email/{email_confirm_token(facts.tenant_id, facts.booking_id)}")
-
-
-def _tenant_link(tenant: Tenant, path: str) -> str:
-    cfg = current_app.config
-    return tenant_url(tenant, path, scheme=cfg.get("PREFERRED_URL_SCHEME") or "http",
-                      platform_domain=cfg["PLATFORM_DOMAIN"], port=cfg.get("PUBLIC_PORT"))
+    return tenant_url(tenant, f"/booked/confirm-email/{email_confirm_token(facts.tenant_id, facts.booking_id)}")
 
 
 def valid_zone(name: str | None, fallback: str) -> str:
@@ -292,7 +286,7 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
         customer_timezone=valid_zone(booking.customer_timezone, tenant.timezone),
         price_amount=booking.price_amount, currency=booking.currency, notes=booking.notes or "",
         cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
-        manage_url=manage_url(tenant, booking), business_url=_tenant_link(tenant, "/"),
+        manage_url=manage_url(tenant, booking), business_url=tenant_url(tenant),
         sequence=max(0, events - 1), created_at=booking.created_at,
     )
 

@@ -122,7 +122,7 @@ def on_connect(auth: Any = None) -> None:
         if not origin_allowed(request.headers.get("Origin"), request.environ):
             raise ConnectionRefusedError("origin not allowed")
         try:
-            target = resolve_host(request.host, current_app.config["PLATFORM_DOMAIN"])
+            target = resolve_host(request.host)  # the HTTP rule: no IP literals, no foreign port
         except TenantNotFound:
             raise ConnectionRefusedError("unknown host") from None
         if target.tenant is not None and target.tenant.suspended_at is not None:

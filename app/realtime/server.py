@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, session
 
 from app.extensions import socketio
+from app.tenants.errors import HostRefused
+from app.tenants.resolve import check_host
 
 log = logging.getLogger("plaza.realtime")
 
@@ -30,7 +32,8 @@ PING_TIMEOUT = 20
 
 def origin_allowed(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
     """True when a browser's ``Origin`` is the host it connects to (same origin) and that host
-    is Plaza's: the platform domain, one of its subdomains, or a tenant's custom domain.
+    is Plaza's: the platform domain, one of its subdomains, or a tenant's custom domain (never
+    an IP literal; the connect handler then applies the HTTP host rule, port included).
 
     A request without ``Origin`` (not a browser) is left to the session check.
     """
@@ -41,8 +44,13 @@ def origin_allowed(origin: str | None, environ: dict[str, Any] | None = None) ->
     if parts.scheme not in {"http", "https"} or not parts.netloc or parts.netloc.lower() != host.lower():
         return False
     name = (parts.hostname or "").lower()
+    if _has_app():
+        try:
+            check_host(host)
+        except HostRefused:
+            return False
     domain = current_app.config["PLATFORM_DOMAIN"].lower() if _has_app() else "localhost"
-    if name == domain or name.endswith("." + domain) or name in {"127.0.0.1", "::1"}:
+    if name == domain or name.endswith("." + domain):
         return True
     return _custom_domain(name)
 

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.catalog.models import StaffMember
 from app.extensions import db
@@ -50,8 +49,8 @@ from app.tenants.models import (
     StaffInvitation,
     Tenant,
 )
-from app.tenants.resolve import tenant_url
 from app.tenants.service import add_membership
+from app.tenants.urls import tenant_url
 from app.timeutil import utcnow
 
 INVITE_TTL = timedelta(days=7)
@@ -76,12 +75,10 @@ def invitation_token(invitation: StaffInvitation) -> str:
 def invitation_url(tenant: Tenant, invitation: StaffInvitation) -> str:
     """Absolute URL of the accept page ``/invite/<token>`` on the tenant's host (for emails).
 
-    Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless 80/443.
+    Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless
+    the scheme's default (:func:`app.tenants.urls.tenant_url`).
     """
-    cfg = current_app.config
-    return tenant_url(tenant, f"/invite/{invitation_token(invitation)}",
-                      scheme=cfg.get("PREFERRED_URL_SCHEME") or "http", platform_domain=cfg["PLATFORM_DOMAIN"],
-                      port=cfg.get("PUBLIC_PORT"))
+    return tenant_url(tenant, f"/invite/{invitation_token(invitation)}")
 
 
 def find_invitation(token: str) -> StaffInvitation | None:

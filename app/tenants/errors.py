@@ -7,3 +7,9 @@ class TenantScopeError(RuntimeError):
 
 class TenantNotFound(LookupError):
     """The Host names no known tenant."""
+
+
+class HostRefused(TenantNotFound):
+    """The Host is not one Plaza serves whatever the tenants: an IP literal, a port other
+    than the public one, or not a host name at all. A :class:`TenantNotFound`, so every
+    caller that answers "no business here" refuses it the same way."""

@@ -1,15 +1,22 @@
-"""Resolve the tenant from a request's Host header."""
+"""Resolve the tenant from a request's Host header, and refuse hosts Plaza does not serve.
+
+Links are never built from the Host (see :mod:`app.tenants.urls`); refusing foreign hosts
+outright also keeps caches, logs and pages free of attacker-chosen names.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
-from app.tenants.errors import TenantNotFound
+from app.tenants.errors import HostRefused, TenantNotFound
 from app.tenants.models import Tenant, TenantDomain
 
 RESERVED_SLUGS = frozenset({
@@ -26,28 +33,86 @@ class HostTarget:
     tenant: Tenant | None
 
 
-def host_name(host: str) -> str:
-    """Lower-cased host without port (``Bella.localhost:5000`` -> ``bella.localhost``)."""
-    host = host.strip().lower()
-    if host.startswith("["):  # IPv6 literal
-        return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if ":" in host else host
+#: A DNS host name (letters, digits, hyphens, dots; IDNs arrive as ``xn--`` A-labels).
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 
-def resolve_host(host: str, platform_domain: str) -> HostTarget:
-    """Map a Host header to the apex or a tenant.
-
-    ``<slug>.<platform_domain>`` is a tenant by slug; the bare platform domain, an IP
-    literal or ``www.`` is the apex; anything else is looked up in the custom-domain table.
+def split_host(host: str) -> tuple[str, int | None]:
+    """``(name, port)`` of a Host header value, the name lower-cased, ``port`` ``None`` when
+    absent (``"Bella.localhost:5000"`` -> ``("bella.localhost", 5000)``; an IPv6 literal keeps
+    its brackets). Syntax of RFC 9110 §7.2 / RFC 3986 §3.2.2.
 
     Raises:
+        HostRefused: empty, a port that is not 1-65535, or an unbracketed IPv6 address.
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        if end < 0:
+            raise HostRefused(host)
+        name, rest = host[: end + 1], host[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise HostRefused(host)
+        port = rest[1:] if rest else None
+    else:
+        name, sep, port = host.rpartition(":")
+        if not sep:
+            name, port = host, None
+        elif ":" in name:
+            raise HostRefused(host)
+    if not name:
+        raise HostRefused(host)
+    if port is None:
+        return name, None
+    if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise HostRefused(host)
+    return name, int(port)
+
+
+def served_ports() -> frozenset[int]:
+    """Ports a Host header may name: ``PUBLIC_PORT`` and, when set, the web server's own
+    ``PORT`` (a Host without a port, the scheme's default, is always accepted)."""
+    cfg = current_app.config
+    return frozenset(int(p) for p in (cfg.get("PUBLIC_PORT"), cfg.get("PORT")) if p)
+
+
+def check_host(host: str, platform_domain: str | None = None) -> str:
+    """The host name of ``host`` when Plaza may serve it at all, before any tenant lookup.
+
+    Refused: an IP literal (``127.0.0.1``, ``[::1]``; unless it is ``PLATFORM_DOMAIN``
+    itself), a port other than :func:`served_ports`, anything that is not a DNS name.
+    ``localhost`` and ``*.localhost`` are ordinary names (the development apex).
+
+    Raises:
+        HostRefused: as above.
+    """
+    name, port = split_host(host)
+    if port is not None and port not in served_ports():
+        raise HostRefused(host)
+    apex = (platform_domain or current_app.config["PLATFORM_DOMAIN"]).lower()
+    if name == apex:
+        return name
+    if _is_ip(name) or not _HOST_NAME.fullmatch(name):
+        raise HostRefused(host)
+    return name
+
+
+def resolve_host(host: str, platform_domain: str | None = None) -> HostTarget:
+    """Map a Host header to the apex or a tenant.
+
+    ``PLATFORM_DOMAIN`` (default ``platform_domain``) and ``www.`` of it are the apex;
+    ``<slug>.<platform_domain>`` is a tenant by slug; any other name is looked up in the
+    custom-domain table. The host must first pass :func:`check_host`.
+
+    Raises:
+        HostRefused: an IP literal, a port Plaza is not served on, or not a host name.
         TenantNotFound: a subdomain or custom domain that names no tenant.
     """
-    name = host_name(host)
-    platform_domain = platform_domain.lower()
-    if name in {platform_domain, f"www.{platform_domain}"} or _is_ip(name):
+    platform_domain = (platform_domain or current_app.config["PLATFORM_DOMAIN"]).lower()
+    name = check_host(host, platform_domain)
+    if name in {platform_domain, f"www.{platform_domain}"}:
         return HostTarget(None)
-    cached = cached_tenant_id(name)
+    cached = _cached(name)
     if cached is not None:
         tenant = db.session.get(Tenant, cached)
         if tenant is not None:
@@ -78,27 +143,26 @@ def cached_tenant_id(host: str) -> uuid.UUID | None:
     """The tenant id a host name resolved to recently in this process, or ``None``.
 
     Lets the request hook put the tenant in scope before its first query, so the
-    transaction's RLS settings are issued once.
+    transaction's RLS settings are issued once. ``None`` too for a host :func:`check_host`
+    refuses.
     """
-    hit = _HOST_CACHE.get(host_name(host))
+    try:
+        name = check_host(host)
+    except HostRefused:
+        return None
+    return _cached(name)
+
+
+def _cached(name: str) -> uuid.UUID | None:
+    hit = _HOST_CACHE.get(name)
     if hit is None or hit[1] < time.monotonic():
         return None
     return hit[0]
 
 
 def _is_ip(name: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(name.strip("[]"))
     except ValueError:
         return False
     return True
-
-
-def tenant_url(tenant: Tenant, path: str = "/", *, scheme: str, platform_domain: str, port: int | None) -> str:
-    """Absolute URL of ``path`` on the tenant's subdomain (port omitted when 80/443/None)."""
-    netloc = f"{tenant.slug}.{platform_domain}"
-    if port and port not in (80, 443):
-        netloc += f":{port}"
-    return f"{scheme}://{netloc}{path}"

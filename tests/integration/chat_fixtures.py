@@ -97,12 +97,13 @@ class WebProcess:
     session on the same process) — ``gthread`` (Flask-SocketIO threading mode) or ``gevent``
     (gevent mode) — sharing PostgreSQL and Redis."""
 
-    def __init__(self, services: dict[str, str], port: int | None = None, worker: str = "gthread") -> None:
+    def __init__(self, services: dict[str, str], port: int | None = None, worker: str = "gthread",
+                 public_port: int | None = None) -> None:
         self.port = port or free_port()
         workers = ["-k", "gevent", "--worker-connections", "1000"] if worker == "gevent" else [
             "-k", "gthread", "--threads", "100"]
         env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(self.port),
-               "PUBLIC_PORT": str(self.port), "RATELIMIT_ENABLED": "false"}
+               "PUBLIC_PORT": str(public_port or self.port), "RATELIMIT_ENABLED": "false"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *workers, "-w", "1",
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
@@ -269,14 +270,14 @@ class FailoverProxy:
     """A TCP proxy on 127.0.0.1 that sends each new connection to the first backend port that
     accepts it — a load balancer in front of the web processes."""
 
-    def __init__(self, backends: list[int]) -> None:
+    def __init__(self, backends: list[int], port: int = 0) -> None:
         self.backends = backends
-        self.port = 0
+        self.port = port
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        """Listen on a free port."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        """Listen on ``port`` (a free one when 0)."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -202,7 +202,7 @@ def test_owner_opens_dashboard_from_the_apex(app, client):
     resp = client.post(f"/account/businesses/{bella.tenant_id}/open", data={"csrf_token": token})
     assert resp.status_code == 302
     target = urlsplit(resp.headers["Location"])
-    assert (target.netloc, target.path) == ("bella.localhost", "/auth/handoff")
+    assert (target.netloc, target.path) == (f"bella.localhost:{app.config['PUBLIC_PORT']}", "/auth/handoff")
     landed = client.get(resp.headers["Location"])
     assert landed.status_code == 302 and landed.headers["Location"] == "/dashboard/"
     with client.session_transaction(base_url="http://bella.localhost") as sess:

@@ -24,7 +24,8 @@ from tests.integration.conftest_mail import run_jobs
 from tests.stripe_hosted import CHECKOUT_HOST, PORTAL_HOST, HostedStripe, running_hosted_stripe
 
 BASE = "http://bella.localhost"
-BILLING_PAGE = f"{BASE}/dashboard/billing"
+#: Stripe returns people here: built from configuration (PUBLIC_PORT 5000 under the test settings).
+BILLING_PAGE = "http://bella.localhost:5000/dashboard/billing"
 KEY = "sk_test_hosted"
 
 

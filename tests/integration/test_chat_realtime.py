@@ -22,6 +22,7 @@ from tests.integration.chat_fixtures import (  # noqa: F401
     FailoverProxy,
     WebProcess,
     conversation_id,
+    free_port,
     make_booking,
     session_cookie,
     web_pair,
@@ -330,11 +331,12 @@ def test_a_client_that_missed_more_than_a_page_gets_every_message(app, world, we
 def test_killed_process_clients_reconnect_elsewhere_without_gaps(app, world, services):
     cid = conversation_id(app, world)
     tid = str(world.biz.tenant_id)
-    doomed = WebProcess(services)
-    survivor = WebProcess(services)
+    lb_port = free_port()  # the load balancer's port is the public one
+    doomed = WebProcess(services, public_port=lb_port)
+    survivor = WebProcess(services, public_port=lb_port)
 
     async def body():
-        proxy = FailoverProxy([doomed.port, survivor.port])
+        proxy = FailoverProxy([doomed.port, survivor.port], port=lb_port)
         await proxy.start()
         state = {"last_seq": 0, "missed": [], "joins": 0}
         outage_over = asyncio.Event()

@@ -66,7 +66,8 @@ def test_signup_creates_business_and_owner_and_lands_on_its_dashboard(app, clien
     resp = post_signup(client)
     assert resp.status_code == 302
     location = urlsplit(resp.headers["Location"])
-    assert (location.scheme, location.netloc, location.path) == ("http", "nordic-nails.localhost", "/auth/handoff")
+    assert (location.scheme, location.netloc, location.path) == (
+        "http", f"nordic-nails.localhost:{app.config['PUBLIC_PORT']}", "/auth/handoff")
     query = parse_qs(location.query)
     assert query["next"] == ["/dashboard/"]
 
@@ -95,10 +96,17 @@ def test_signup_creates_business_and_owner_and_lands_on_its_dashboard(app, clien
         assert "_user_id" not in sess
 
 
-def test_signup_keeps_the_port_of_the_request(app, client):
-    resp = post_signup(client, base_url="http://localhost:5123")
+def test_signup_redirect_takes_scheme_and_port_from_configuration_not_the_request(app, client):
+    page = client.get("/signup", base_url="https://localhost")
+    resp = client.post("/signup", data={**GOOD, "csrf_token": csrf_from(page.data)}, base_url="https://localhost",
+                       headers={"Referer": "https://localhost/signup"})  # Flask-WTF checks it over https
     assert resp.status_code == 302
-    assert urlsplit(resp.headers["Location"]).netloc == "nordic-nails.localhost:5123"
+    location = urlsplit(resp.headers["Location"])
+    assert (location.scheme, location.netloc) == ("http", f"nordic-nails.localhost:{app.config['PUBLIC_PORT']}")
+
+
+def test_signup_under_a_foreign_port_is_refused(app, client):
+    assert client.get("/signup", base_url="http://localhost:5123").status_code == 404
 
 
 def test_signup_with_existing_account_needs_its_password(app, client):
@@ -170,10 +178,11 @@ def test_landing_lists_businesses_with_links(app, client):
     with app_ctx(app):
         make_business("bella")
         make_business("fixit")
-    resp = client.get("/", base_url="http://localhost:5000")
+    resp = client.get("/")
     assert resp.status_code == 200
     html = resp.data.decode()
-    assert 'href="http://bella.localhost:5000/"' in html
-    assert 'href="http://fixit.localhost:5000/"' in html
+    port = app.config["PUBLIC_PORT"]
+    assert f'href="http://bella.localhost:{port}/"' in html
+    assert f'href="http://fixit.localhost:{port}/"' in html
     assert "List your business" in html
     assert "How it works" in html

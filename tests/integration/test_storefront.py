@@ -146,7 +146,7 @@ def test_full_booking_through_plain_forms(client, biz):
     assert "confirmed" in text and "You're booked" in text
     assert "America/New_York" in text and "Europe/Copenhagen" in text
     assert first.strftime("%H:%M") in text
-    assert f"http://bella.localhost/manage/{manage_token_of(page)}" in text
+    assert f"http://bella.localhost:{client.application.config['PUBLIC_PORT']}/manage/{manage_token_of(page)}" in text
 
     [booking] = bookings(biz)
     assert booking.status == "confirmed" and booking.starts_at == starts[0]

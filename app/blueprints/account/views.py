@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, url_for
@@ -19,7 +18,6 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.account import bp
 from app.blueprints.account.forms import CancelBookingForm
-from app.blueprints.auth.security import host_url
 from app.booking.errors import BookingError
 from app.booking.models import Booking, Customer
 from app.booking.service import cancel_by_customer, customer_can_change, manage_token
@@ -29,6 +27,7 @@ from app.identity.models import User
 from app.identity.service import handoff_token
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import STAFF_ROLES, Membership, Tenant
+from app.tenants.urls import external_url, tenant_url
 from app.timeutil import utcnow
 from app.web import apex_only, parse_uuid, render_page
 
@@ -86,11 +85,11 @@ def _my_bookings(user: User) -> list[MyBooking]:
             .limit(500)
         ).all()
         out = [MyBooking(
-            tenant_id=b.tenant_id, booking_id=b.id, business=t.name, business_url=host_url(t.slug, "/"),
+            tenant_id=b.tenant_id, booking_id=b.id, business=t.name, business_url=tenant_url(t),
             service=service_name, staff=staff_name, starts_at=b.starts_at, ends_at=b.ends_at,
             timezone=t.timezone, status=b.status, price_amount=b.price_amount, currency=b.currency,
             can_change=customer_can_change(t, b, now),
-            manage_url=host_url(t.slug, f"/manage/{manage_token(b)}"),
+            manage_url=external_url("storefront.manage", tenant=t, token=manage_token(b)),
         ) for b, t, service_name, staff_name in rows]
     db.session.rollback()
     return out
@@ -177,4 +176,4 @@ def open_business(tenant_id: str) -> Response:
     if tenant.id not in {b.tenant_id for b in _my_businesses(current_user)}:
         abort(404)
     token = handoff_token(current_user, tenant.id)
-    return redirect(host_url(tenant.slug, "/auth/handoff?" + urlencode({"token": token, "next": "/dashboard/"})))
+    return redirect(external_url("auth.handoff", tenant=tenant, token=token, next="/dashboard/"))

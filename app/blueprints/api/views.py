@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request, url_for
+from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
@@ -56,6 +56,7 @@ from app.extensions import db
 from app.identity.models import ApiToken
 from app.identity.service import find_api_token
 from app.scheduling.service import AvailabilityError, availability_json
+from app.tenants.urls import base_url, external_url
 from app.timeutil import utcnow, zone
 from app.web import parse_uuid, problem, tenant_required
 
@@ -200,7 +201,7 @@ def _booking_out(booking: Booking, token: str | None = None) -> BookingOut:
     return BookingOut(
         id=booking.id, status=booking.status, start=booking.starts_at.astimezone(tz),
         end=booking.ends_at.astimezone(tz), service_id=booking.service_id, staff_id=booking.staff_id,
-        manage_url=url_for("storefront.manage", token=token or manage_token(booking), _external=True),
+        manage_url=external_url("storefront.manage", tenant=g.tenant, token=token or manage_token(booking)),
     )
 
 
@@ -245,7 +246,7 @@ def create() -> Response:
     out = _booking_out(booking)
     db.session.commit()
     resp = _json(out, 201)
-    resp.headers["Location"] = url_for("api.booking", booking_id=str(out.id), _external=True)
+    resp.headers["Location"] = external_url("api.booking", tenant=tenant, booking_id=str(out.id))
     return resp
 
 
@@ -356,6 +357,6 @@ def cancel(booking_id: str) -> Response:
 @tenant_required
 def openapi() -> Response:
     """The OpenAPI 3.1 document of this API, with this business's host as the server."""
-    server = request.host_url.rstrip("/") + bp.url_prefix
+    server = base_url(g.tenant) + bp.url_prefix
     return current_app.response_class(json.dumps(build_spec(server)), mimetype="application/json")
 

@@ -1,5 +1,5 @@
-"""Helpers shared by the auth, site and account surfaces: rate-limit keys, safe redirects,
-host URLs and account emails."""
+"""Helpers shared by the auth, site and account surfaces: rate-limit keys, safe redirects
+and account emails. Absolute links come from :mod:`app.tenants.urls` (configuration only)."""
 
 from __future__ import annotations
 
@@ -55,31 +55,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
-
-
-def request_port() -> int | None:
-    """The port of the request's Host header, or ``None`` when absent (default port)."""
-    try:
-        return urlsplit(f"//{request.host}").port
-    except ValueError:
-        return None
-
-
-def host_label(slug: str | None) -> str:
-    """``<slug>.<PLATFORM_DOMAIN>[:port]`` (the bare domain for ``None``), with this request's
-    port unless it is 80/443 or absent."""
-    netloc = current_app.config["PLATFORM_DOMAIN"]
-    if slug:
-        netloc = f"{slug}.{netloc}"
-    port = request_port()
-    if port and port not in (80, 443):
-        netloc += f":{port}"
-    return netloc
-
-
-def host_url(slug: str, path: str) -> str:
-    """Absolute URL of ``path`` on ``<slug>.<PLATFORM_DOMAIN>``, same scheme and port as this request."""
-    return f"{request.scheme}://{host_label(slug)}{path}"
 
 
 def send_account_email(to: str, subject: str, template: str, **context: object) -> None:

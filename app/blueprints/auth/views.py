@@ -16,7 +16,6 @@ from app.blueprints.auth.forms import CustomerSignupForm, ForgotPasswordForm, Lo
 from app.blueprints.auth.security import (
     AUTH_LIMIT,
     account_key,
-    host_url,
     is_trusted_device,
     login_failed,
     note_failed_login,
@@ -43,6 +42,7 @@ from app.identity.service import (
     user_from_handoff_token,
     user_from_reset_token,
 )
+from app.tenants.urls import external_url, platform_url
 from app.web import render_page
 
 
@@ -143,7 +143,7 @@ def signup_customer() -> Response:
     address already has an account, so the page cannot be used to find out who is
     registered: for an address that has one, nothing is created and its owner gets an email
     instead ("someone tried to create an account with your address"), with links to log in
-    and to reset the password (from configuration, :func:`host_url`).
+    and to reset the password (from configuration, :func:`platform_url`).
     """
     form = CustomerSignupForm()
     if request.method == "GET":
@@ -184,13 +184,13 @@ def _sign_up_or_tell_owner(email: str, password: str, name: str) -> None:
         hash_password(password)
     if existing is not None and existing.suspended_at is None:
         send_account_email(existing.email, "Someone tried to create a Plaza account with your email address",
-                           "signup_attempt", user=existing, login_link=host_url("", "/login"),
-                           reset_link=host_url("", "/password/forgot"))
+                           "signup_attempt", user=existing, login_link=platform_url("/login"),
+                           reset_link=platform_url("/password/forgot"))
     db.session.rollback()
 
 
 def _send_verification(user: User) -> None:
-    link = url_for("auth.verify_email", token=email_verification_token(user), _external=True)
+    link = external_url("auth.verify_email", tenant=g.get("tenant"), token=email_verification_token(user))
     send_account_email(user.email, "Confirm your email address for Plaza", "verify", user=user, link=link)
 
 
@@ -238,7 +238,7 @@ def forgot_password() -> Response:
         return render_page("auth/forgot.html", block="form", form=form, status=422)
     user = find_user(form.email.data)
     if user is not None and user.suspended_at is None:
-        link = url_for("auth.reset", token=password_reset_token(user), _external=True)
+        link = external_url("auth.reset", tenant=g.get("tenant"), token=password_reset_token(user))
         send_account_email(user.email, "Choose a new Plaza password", "reset", user=user, link=link)
     db.session.rollback()
     return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=_FORGOT_SENT)

@@ -27,6 +27,7 @@ from app.identity.service import TokenError
 from app.notifications import center, deliverylog, preferences, registry
 from app.notifications.channels import push
 from app.tenants.models import MANAGER_ROLES
+from app.tenants.urls import tenant_url
 from app.web import get_or_404, parse_uuid, render_page, tenant_required, user_roles
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -366,7 +367,7 @@ def announce() -> Response:
         elif len(values["message"]) > 1000:
             errors["message"] = "Keep the message under 1,000 characters."
         if not errors:
-            fanout.record_announcement(tenant.name, values["headline"], values["message"], request.host_url)
+            fanout.record_announcement(tenant.name, values["headline"], values["message"], tenant_url(tenant))
             db.session.commit()
             flash(f"Your announcement is on its way to {audience} customer(s) who agreed to news.", "success")
             if request.headers.get("HX-Request") == "true":

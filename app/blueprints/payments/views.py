@@ -53,6 +53,7 @@ from app.payments.policy import (
     policy_warnings,
 )
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
+from app.tenants.urls import external_url
 from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
@@ -177,8 +178,8 @@ def connect_start() -> Response:
         abort(404)
     try:
         link = payments.start_connect_onboarding(
-            g.tenant, current_user.email, refresh_url=url_for("payments.dashboard", _external=True),
-            return_url=url_for("payments.connect_return", _external=True))
+            g.tenant, current_user.email, refresh_url=external_url("payments.dashboard", tenant=g.tenant),
+            return_url=external_url("payments.connect_return", tenant=g.tenant))
     except payments.PaymentUnavailable as exc:
         db.session.rollback()
         flash(exc.message, "error")

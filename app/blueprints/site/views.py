@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import sqlalchemy as sa
 from flask import g, redirect, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from app.blueprints.auth.security import AUTH_LIMIT, account_key, host_label, host_url, send_account_email
+from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
 from app.blueprints.site.forms import BusinessSignupForm
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
 from app.tenants.models import Tenant
 from app.tenants.service import SignupError, create_tenant, validate_slug
+from app.tenants.urls import external_url, host_label, tenant_url
 from app.web import apex_only, render_page
 
 
@@ -32,7 +31,7 @@ def landing() -> Response:
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
     ).all()
     businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone,
-                   "url": host_url(t.slug, "/"), "host": host_label(t.slug)} for t in tenants]
+                   "url": tenant_url(t), "host": host_label(t)} for t in tenants]
     db.session.rollback()
     return render_page("site/landing.html", businesses=businesses)
 
@@ -71,12 +70,11 @@ def signup() -> Response:
             form.slug.errors.append("This address was just taken; pick another.")
         else:
             if created:
-                link = host_url(tenant.slug, f"/verify-email/{email_verification_token(owner)}")
+                link = external_url("auth.verify_email", tenant=tenant, token=email_verification_token(owner))
                 send_account_email(owner.email, "Confirm your email address for Plaza", "verify",
                                    user=owner, link=link)
             token = handoff_token(owner, tenant.id)
-            return redirect(host_url(tenant.slug, "/auth/handoff?" + urlencode({"token": token,
-                                                                                "next": "/dashboard/"})))
+            return redirect(external_url("auth.handoff", tenant=tenant, token=token, next="/dashboard/"))
     form.password.data = ""
     return render_page("site/signup.html", block="form", form=form, tz_defaulted=False,
                        domain=host_label(None), status=422)

@@ -60,6 +60,7 @@ from app.payments import service as payments
 from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
+from app.tenants.urls import external_url
 from app.timeutil import all_zones, day_in_range, utcnow, zone
 from app.web import get_or_404, parse_uuid, problem, render_page, tenant_required
 
@@ -554,7 +555,7 @@ def _booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, 
         "can_change": can_change,
         # Past the free-cancellation deadline of a booking holding money: cancel only (domain rule).
         "reschedule_locked": late_reschedule_refusal(tenant, booking) if can_change else None,
-        "manage_url": url_for("storefront.manage", token=token, _external=True),
+        "manage_url": external_url("storefront.manage", tenant=tenant, token=token),
         "duration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         "customer_email": db.session.scalar(sa.select(Customer.email).where(Customer.id == booking.customer_id)),
         "confirm_minutes": int(email_confirm_ttl().total_seconds() // 60),

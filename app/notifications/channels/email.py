@@ -17,16 +17,7 @@ from app.notifications import preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery
 from app.notifications.emails import _finish, sender
 from app.notifications.mailer import build_message, mail_address, smtp_send
-
-
-def platform_url(path: str) -> str:
-    """Absolute URL of ``path`` on the platform apex (scheme, ``PLATFORM_DOMAIN``, ``PUBLIC_PORT``)."""
-    cfg = current_app.config
-    netloc = cfg["PLATFORM_DOMAIN"]
-    port = cfg.get("PUBLIC_PORT")
-    if port and int(port) not in (80, 443):
-        netloc += f":{port}"
-    return f"{cfg.get('PREFERRED_URL_SCHEME') or 'http'}://{netloc}{path}"
+from app.tenants.urls import platform_url
 
 
 def unsubscribe_url(user: User, type_key: str) -> str:
