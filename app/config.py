@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -40,6 +41,7 @@ class Settings:
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
     AVAILABILITY_CACHE_SECONDS: int = field(default_factory=lambda: _int("AVAILABILITY_CACHE_SECONDS", 300))
     DELIVERY_LEASE_SECONDS: int = field(default_factory=lambda: _int("DELIVERY_LEASE_SECONDS", 300))
+    SESSION_LIFETIME_DAYS: int = field(default_factory=lambda: _int("SESSION_LIFETIME_DAYS", 14))
 
     def __post_init__(self) -> None:
         if not self.SECRET_KEY:
@@ -76,4 +78,10 @@ class Settings:
             "PUBLIC_PORT": self.PUBLIC_PORT,
             "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
             "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
+            # Server-side sessions (Flask-Session on Redis; the client "redis" is bound in create_app).
+            "SESSION_TYPE": "redis",
+            "SESSION_KEY_PREFIX": "plaza:session:",
+            "SESSION_PERMANENT": True,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=self.SESSION_LIFETIME_DAYS),
+            "SESSION_REFRESH_EACH_REQUEST": False,  # app.identity.sessions refreshes at most once a minute
         }
