@@ -319,11 +319,11 @@ def chat_server(services):
     server.stop()
 
 
-def logged_in_page(new_page, app, email: str, url: str, rt: str):
+def logged_in_page(new_page, app, email: str, url: str):
     """A browser page carrying ``email``'s session for ``url``; ``page.problems`` collects console
     errors and uncaught page errors."""
     page = new_page()
-    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email, rt=rt), "url": url}])
+    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email), "url": url}])
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
