@@ -13,7 +13,7 @@ from flask import Flask, g, request
 from flask_login import current_user
 
 from app.config import Settings
-from app.extensions import csrf, db, limiter, login_manager, migrate, session_store
+from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,7 +80,6 @@ def register_extensions(app: Flask) -> None:
 
     with app.app_context():
         app.config.setdefault("SESSION_REDIS", get_redis())  # Flask-Session stores sessions there
-    session_store.init_app(app)
     sessions.init_app(app)
     install_guard()
     production = app.extensions["plaza_settings"].is_production

@@ -78,8 +78,7 @@ class Settings:
             "PUBLIC_PORT": self.PUBLIC_PORT,
             "AVAILABILITY_CACHE_SECONDS": self.AVAILABILITY_CACHE_SECONDS,
             "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
-            # Server-side sessions (Flask-Session on Redis; the client "redis" is bound in create_app).
-            "SESSION_TYPE": "redis",
+            # Server-side sessions (Flask-Session on Redis, bound in app.identity.sessions.init_app).
             "SESSION_KEY_PREFIX": "plaza:session:",
             "SESSION_PERMANENT": True,
             "PERMANENT_SESSION_LIFETIME": timedelta(days=self.SESSION_LIFETIME_DAYS),

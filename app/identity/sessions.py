@@ -1,7 +1,7 @@
 """Login sessions kept server-side, and each person's index of their live sessions.
 
 Sessions are Flask-Session's, in Redis under ``SESSION_KEY_PREFIX + sid`` with a lifetime of
-``PERMANENT_SESSION_LIFETIME``; the ``session`` cookie (per host, HttpOnly, SameSite=Lax,
+``PERMANENT_SESSION_LIFETIME`` (a day for sessions holding no login); the ``session`` cookie (per host, HttpOnly, SameSite=Lax,
 Secure in production) carries only the random ``sid``. Ending a session deletes that key, so
 a copied cookie opens nothing afterwards.
 
@@ -29,12 +29,13 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request, session
 from flask_login import user_logged_in, user_logged_out
+from flask_session.redis import RedisSessionInterface
 from sqlalchemy.orm import Session as OrmSession
 from ua_parser import parse as parse_user_agent
 
@@ -48,7 +49,20 @@ INDEX_PREFIX = "plaza:user-sessions:"
 SEEN_EVERY_SECONDS = 60
 #: Endpoints that never look at the login session.
 SKIP_ENDPOINTS = frozenset({"static", "ops.healthz", "ops.readyz", "webhooks.stripe_webhook"})
+#: Seconds a session without a login (a visitor's CSRF secret, a flash message) is kept.
+ANONYMOUS_SESSION_SECONDS = 24 * 3600
 _PENDING = "plaza_sessions_to_end"
+
+
+class LoginSessionInterface(RedisSessionInterface):
+    """Flask-Session's Redis session store, except that a session holding no login is kept
+    only :data:`ANONYMOUS_SESSION_SECONDS` (not the whole ``PERMANENT_SESSION_LIFETIME``), so
+    page views without a cookie cannot fill Redis for weeks."""
+
+    def _upsert_session(self, session_lifetime: timedelta, session: Any, store_id: str) -> None:
+        if user_id_in(session) is None:
+            session_lifetime = min(session_lifetime, timedelta(seconds=ANONYMOUS_SESSION_SECONDS))
+        super()._upsert_session(session_lifetime, session, store_id)
 
 
 @dataclass(frozen=True)
@@ -320,9 +334,13 @@ def _forget_collected(orm_session: OrmSession) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Wire login session upkeep into ``app``: rotation and index on login, deletion on
-    logout, the per-request check, and the end of every session after a committed password
-    change or suspension."""
+    """Keep ``app``'s sessions in Redis (``SESSION_REDIS``, ``SESSION_KEY_PREFIX``,
+    ``PERMANENT_SESSION_LIFETIME``) and wire their upkeep: rotation and index on login,
+    deletion on logout, the per-request check, and the end of every session after a
+    committed password change or suspension."""
+    app.session_interface = LoginSessionInterface(
+        app, client=app.config["SESSION_REDIS"], key_prefix=app.config["SESSION_KEY_PREFIX"],
+        permanent=app.config.get("SESSION_PERMANENT", True), sid_length=app.config.get("SESSION_ID_LENGTH", 32))
     user_logged_in.connect(_on_login, app)
     user_logged_out.connect(_on_logout, app)
     app.before_request(_check_session)

@@ -18,7 +18,13 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.identity.models import User
 from app.identity.service import password_reset_token
-from app.identity.sessions import handle_of, index_key
+from app.identity.sessions import (
+    ANONYMOUS_SESSION_SECONDS,
+    handle_of,
+    index_key,
+    record_session,
+    touch_session,
+)
 from app.timeutil import utcnow
 from tests.factories import PASSWORD, make_business, make_user
 from tests.helpers import csrf_from
@@ -179,6 +185,27 @@ def test_log_out_other_devices_with_a_plain_form(app, bella):
     assert "Every other device is logged out." in page
     assert "/end\"" not in page  # nothing else left to end
     assert laptop.get("/dashboard/", base_url=BELLA).status_code == 200
+
+
+def test_visitor_sessions_are_kept_a_day_and_logins_the_whole_lifetime(app, bella):
+    client = app.test_client()
+    page = client.get("/login", base_url=BELLA)
+    r = redis_of(app)
+    prefix = app.config["SESSION_KEY_PREFIX"]
+    assert 0 < r.ttl(prefix + cookie(client)) <= ANONYMOUS_SESSION_SECONDS
+    client.post("/login", base_url=BELLA, data={"email": OWNER, "password": PASSWORD,
+                                                 "csrf_token": csrf_from(page.data)})
+    assert r.ttl(prefix + cookie(client)) > ANONYMOUS_SESSION_SECONDS
+
+
+def test_last_seen_is_written_at_most_once_a_minute(app, bella):
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.email == OWNER))
+        record_session(user_id, "sid-1", ip="192.0.2.1", user_agent=FIREFOX, host="bella.localhost", now=1000.0)
+        assert touch_session(user_id, "sid-1", ip="192.0.2.1", now=1030.0) is False
+        assert touch_session(user_id, "sid-1", ip="192.0.2.9", now=1061.0) is True
+        assert touch_session(user_id, "sid-2", ip="192.0.2.1", now=1061.0) is None  # never recorded, or ended
+        db.session.remove()
 
 
 def test_session_pages_need_a_login_and_posts_need_csrf(app, bella):
