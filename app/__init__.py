@@ -78,6 +78,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
+    from app.identity import sessions
+    from app.redis_client import get_redis
+
+    with app.app_context():
+        app.config.setdefault("SESSION_REDIS", get_redis())  # Flask-Session stores sessions there
+    sessions.init_app(app)
     install_guard()
     production = app.extensions["plaza_settings"].is_production
     domain = app.config["PLATFORM_DOMAIN"]

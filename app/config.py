@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -53,6 +54,7 @@ class Settings:
     DELIVERY_LEASE_SECONDS: int = field(default_factory=lambda: _int("DELIVERY_LEASE_SECONDS", 300))
     MANAGE_LINK_DAYS_AFTER: int = field(default_factory=lambda: _int("MANAGE_LINK_DAYS_AFTER", 30))
     PUSH_ALLOW_INSECURE: bool = field(default_factory=lambda: _bool("PUSH_ALLOW_INSECURE", False))
+    SESSION_LIFETIME_DAYS: int = field(default_factory=lambda: _int("SESSION_LIFETIME_DAYS", 14))
 
     def __post_init__(self) -> None:
         if not self.SECRET_KEY:
@@ -99,4 +101,9 @@ class Settings:
             "DELIVERY_LEASE_SECONDS": self.DELIVERY_LEASE_SECONDS,
             "MANAGE_LINK_DAYS_AFTER": self.MANAGE_LINK_DAYS_AFTER,
             "PUSH_ALLOW_INSECURE": self.PUSH_ALLOW_INSECURE and not self.is_production,
+            # Server-side sessions (Flask-Session on Redis, bound in app.identity.sessions.init_app).
+            "SESSION_KEY_PREFIX": "plaza:session:",
+            "SESSION_PERMANENT": True,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=self.SESSION_LIFETIME_DAYS),
+            "SESSION_REFRESH_EACH_REQUEST": False,  # app.identity.sessions refreshes at most once a minute
         }

@@ -52,13 +52,10 @@ def describe_device(user_agent: str) -> str:
     """A person's words for the browser behind ``user_agent``: "Chrome on Linux", "Mobile
     Safari on iPhone", or "an unknown browser" (parsed with ``ua-parser``'s regexes, the
     uap-core project)."""
-    from ua_parser import parse
+    from app.identity.sessions import describe_browser
 
-    result = parse(user_agent or "")
-    browser = result.user_agent.family.removeprefix("Headless") if result.user_agent else ""
-    device = result.device.family if result.device and result.device.family not in ("Other", "Spider") else ""
-    system = device or (result.os.family if result.os and result.os.family != "Other" else "")
-    if not browser or browser == "Other":
+    browser, system = describe_browser(user_agent)
+    if not browser:
         return f"an unknown browser on {system}" if system else "an unknown browser"
     return f"{browser} on {system}" if system else browser
 

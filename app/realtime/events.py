@@ -8,10 +8,10 @@ on the booking's business host, joins no user or staff room, and may join only t
 booking's conversation; everything else answers like a missing room.
 
 Every client event goes through :func:`tenant_event`, which re-checks the actor (Flask-Login
-reloads a user from the socket's session on every event, so a changed password or a
-suspension ends access at once; a guest's booking is re-read, so a cancellation or the expiry
-of its manage link ends it),
-puts the tenant in scope and cleans the DB session.
+reloads a user from the socket's server-side session on every event, so a logout, an ended
+session, a changed password or a suspension ends access at once; a guest's booking is
+re-read, so a cancellation or the expiry of its manage link ends it), puts the tenant in
+scope and cleans the DB session.
 
 Client -> server (each answers through the Socket.IO acknowledgement with ``{"ok": bool, …}``):
 ``join {conversation_id, tenant_id?, last_seq}`` -> ``{ok, participant_id, role, messages[],
@@ -48,6 +48,7 @@ from app.chat import access
 from app.chat import service as chat
 from app.chat.errors import ChatError
 from app.extensions import db, socketio
+from app.identity import sessions as login_sessions
 from app.identity.models import User
 from app.notifications import center
 from app.realtime import broadcast, presence
@@ -81,13 +82,13 @@ class Joined:
 @dataclass
 class SocketInfo:
     """What this process knows about one of its sockets, and for which actor: an account
-    (``user_id``, ``session_version``, ``rt``) or, when ``guest`` is set, the guest of one
-    booking (``user_id`` ``None``)."""
+    (``user_id``, ``session_version``, ``session_id``: the server-side login session it was
+    opened from) or, when ``guest`` is set, the guest of one booking (``user_id`` ``None``)."""
 
     user_id: uuid.UUID | None
     session_version: int
     host_tenant_id: uuid.UUID | None
-    rt: str | None
+    session_id: str | None
     connected_at: float
     joined: dict[str, Joined] = field(default_factory=dict)
     guest: access.BookingGuest | None = None
@@ -135,11 +136,11 @@ def on_connect(auth: Any = None) -> None:
             return
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
-        if session.get("rt") and get_redis().exists(f"chat:revoked:{session['rt']}"):
-            raise ConnectionRefusedError("unauthorized")  # a logged-out session's cookie, replayed
+        if not login_sessions.live_flags([(current_user.id, session.sid)])[0]:
+            raise ConnectionRefusedError("unauthorized")  # a session ended elsewhere
         host_tid = target.tenant.id if target.tenant else None
         info = SocketInfo(user_id=current_user.id, session_version=current_user.session_version,
-                          host_tenant_id=host_tid, rt=session.get("rt"), connected_at=time.time())
+                          host_tenant_id=host_tid, session_id=session.sid, connected_at=time.time())
         staff = False
         if host_tid is not None:
             token = set_tenant(host_tid)
@@ -176,8 +177,8 @@ def _guest_socket(token: Any, host_tid: uuid.UUID | None) -> SocketInfo:
         reset_tenant(scope)
     if guest is None:
         raise ConnectionRefusedError("unauthorized")
-    return SocketInfo(user_id=None, session_version=0, host_tenant_id=host_tid, rt=None, connected_at=time.time(),
-                      guest=guest)
+    return SocketInfo(user_id=None, session_version=0, host_tenant_id=host_tid, session_id=None,
+                      connected_at=time.time(), guest=guest)
 
 
 @socketio.on("disconnect")
@@ -209,7 +210,8 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
     def wrapped(data: Any = None, *_: Any) -> Any:
         info = _sockets.get(request.sid)
         if info is None or (info.guest is None and (
-                not current_user.is_authenticated or current_user.id != info.user_id)):
+                not current_user.is_authenticated or current_user.id != info.user_id
+                or session.sid != info.session_id)):
             disconnect()
             return UNAUTHORIZED
         payload = data if isinstance(data, dict) else {}
@@ -452,8 +454,8 @@ def _watch(app: Any) -> None:
 
 def stale_sockets(snapshot: dict[str, SocketInfo]) -> list[str]:
     """Sids in ``snapshot`` whose session ended: user gone, suspended or with a newer
-    ``session_version``, or their login session revoked by a logout; a guest's booking
-    cancelled or gone."""
+    ``session_version``, or their server-side login session ended (logout, "end session",
+    expiry; see :func:`app.identity.sessions.live_flags`); a guest's booking cancelled or gone."""
     guests = {sid: i for sid, i in snapshot.items() if i.guest is not None}
     users = {sid: i for sid, i in snapshot.items() if i.guest is None}
     return _stale_users(users) + _stale_guests(guests)
@@ -484,18 +486,13 @@ def _stale_users(snapshot: dict[str, SocketInfo]) -> list[str]:
     users = {u.id: (u.session_version, u.suspended_at) for u in db.session.execute(
         sa.select(User.id, User.session_version, User.suspended_at).where(User.id.in_(ids)))}
     db.session.rollback()
-    r = get_redis()
     sids = list(snapshot)
-    keys = [f"chat:revoked:{snapshot[s].rt}" if snapshot[s].rt else f"chat:revoked-nort:{snapshot[s].user_id}"
-            for s in sids]
-    marks = r.mget(keys)
+    live = login_sessions.live_flags([(snapshot[s].user_id, snapshot[s].session_id or "") for s in sids])
     out = []
-    for sid, mark in zip(sids, marks, strict=True):
+    for sid, alive in zip(sids, live, strict=True):
         info = snapshot[sid]
         state = users.get(info.user_id)
-        if state is None or state[0] != info.session_version or state[1] is not None:
-            out.append(sid)
-        elif mark is not None and (info.rt or float(mark) >= info.connected_at):
+        if state is None or state[0] != info.session_version or state[1] is not None or not alive:
             out.append(sid)
     return out
 

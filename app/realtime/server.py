@@ -1,5 +1,6 @@
 """Binding the Socket.IO server to the app: message queue, async mode, Origin policy,
-keepalive, and the logout hook that closes a session's sockets.
+and keepalive. Sockets read the server-side login session (``manage_session=False``); the
+watchdog in :mod:`app.realtime.events` closes those whose session ended.
 
 Async mode (``SOCKETIO_ASYNC_MODE``, detected when unset): ``threading`` under gunicorn's
 ``gthread`` worker (each open WebSocket holds one of the worker's threads), or ``gevent``
@@ -12,12 +13,10 @@ processes behind a sticky load balancer, all sharing Redis (``message_queue=REDI
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app
 
 from app.extensions import socketio
 from app.tenants.errors import HostRefused
@@ -102,10 +101,7 @@ def async_mode(configured: str | None = None) -> str:
 
 
 def init_realtime(app: Flask) -> None:
-    """Bind :data:`app.extensions.socketio` to ``app`` and register the event handlers and
-    the login/logout hooks."""
-    from flask_login import user_logged_in, user_logged_out
-
+    """Bind :data:`app.extensions.socketio` to ``app`` and register the event handlers."""
     _APP["app"] = app
     socketio.init_app(
         app,
@@ -118,29 +114,8 @@ def init_realtime(app: Flask) -> None:
         max_http_buffer_size=64 * 1024,
         logger=False,
         engineio_logger=False,
+        # Handlers read the server-side (Flask-Session) session on every event, so a session
+        # ended over HTTP is ended for its sockets too (see app.identity.sessions).
+        manage_session=False,
     )
     from app.realtime import events  # noqa: F401 - registers the handlers
-
-    user_logged_in.connect(_on_login, app)
-    user_logged_out.connect(_on_logout, app)
-
-
-def _on_login(sender: Flask, user: Any = None, **_: Any) -> None:
-    """A fresh realtime key for the new login session (sockets carry it; logout revokes it)."""
-    session["rt"] = secrets.token_hex(12)
-
-
-def _on_logout(sender: Flask, user: Any = None, **_: Any) -> None:
-    """Revoke the sockets of the session that logs out; each web process closes them within
-    a couple of seconds (see :func:`app.realtime.events.sweep`)."""
-    from app.redis_client import get_redis
-
-    rt = session.pop("rt", None)
-    try:
-        r = get_redis()
-        if rt:
-            r.set(f"chat:revoked:{rt}", "1", ex=24 * 3600)
-        elif user is not None and getattr(user, "id", None):
-            r.set(f"chat:revoked-nort:{user.id}", str(time.time()), ex=24 * 3600)
-    except Exception:  # noqa: BLE001 - logging out must not fail on Redis
-        log.warning("could not revoke realtime sessions", exc_info=True)

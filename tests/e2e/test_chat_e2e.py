@@ -28,8 +28,8 @@ def _wait_for_websocket(page, timeout: float = 15.0) -> None:
 def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, new_page, screenshot_dir):
     apex = chat_server.url()
     host = chat_server.url("bella.localhost")
-    customer = _logged_in_page(new_page, app, world.customer_email, apex, "e2e-customer")
-    staff = _logged_in_page(new_page, app, world.biz.owner_email, host, "e2e-staff")
+    customer = _logged_in_page(new_page, app, world.customer_email, apex)
+    staff = _logged_in_page(new_page, app, world.biz.owner_email, host)
 
     customer.goto(f"{apex}/account/messages")
     customer.click(f"a[href='/account/messages/{world.biz.tenant_id}/{world.booking_id}']")
@@ -81,9 +81,9 @@ def test_customer_and_staff_chat_live_in_two_browsers(app, world, chat_server, n
 def test_chat_falls_back_to_long_polling_when_websockets_are_blocked(app, world, chat_server, new_page):
     apex = chat_server.url()
     host = chat_server.url("bella.localhost")
-    customer = _logged_in_page(new_page, app, world.customer_email, apex, "e2e-customer-2")
+    customer = _logged_in_page(new_page, app, world.customer_email, apex)
     customer.add_init_script("window.WebSocket = undefined;")  # a browser/proxy where WebSockets fail
-    staff = _logged_in_page(new_page, app, world.biz.owner_email, host, "e2e-staff-2")
+    staff = _logged_in_page(new_page, app, world.biz.owner_email, host)
     customer.goto(f"{apex}/account/messages/{world.biz.tenant_id}/{world.booking_id}")
     staff.goto(f"{host}/dashboard/bookings/{world.booking_id}/chat")
     for page in (customer, staff):

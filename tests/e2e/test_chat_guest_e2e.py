@@ -14,7 +14,7 @@ from tests.integration.test_chat_guest import make_guest
 def test_guest_manage_page_chats_live_with_staff(app, world, chat_server, new_page):
     host = chat_server.url("bella.localhost")
     guest = make_guest(app, world.biz.tenant_id)
-    staff = _logged_in_page(new_page, app, world.biz.owner_email, host, "e2e-guest-staff")
+    staff = _logged_in_page(new_page, app, world.biz.owner_email, host)
     page = new_page()  # no cookies: a guest
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -12,8 +12,8 @@ from tests.integration.chat_fixtures import logged_in_page as _logged_in_page
 def test_inbox_updates_live_when_a_customer_writes(app, world, chat_server, new_page, screenshot_dir):
     apex = chat_server.url()
     host = chat_server.url("bella.localhost")
-    staff = _logged_in_page(new_page, app, world.biz.owner_email, host, "e2e-inbox-staff")
-    customer = _logged_in_page(new_page, app, world.customer_email, apex, "e2e-inbox-customer")
+    staff = _logged_in_page(new_page, app, world.biz.owner_email, host)
+    customer = _logged_in_page(new_page, app, world.customer_email, apex)
 
     staff.goto(f"{host}/dashboard/messages")
     assert "No messages yet" in staff.inner_text("#chat-inbox")

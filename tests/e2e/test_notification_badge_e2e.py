@@ -128,7 +128,7 @@ def test_bell_badge_goes_up_live_over_the_one_shared_socket(app, world, server, 
     assert anon.evaluate("() => window.plazaSocket === undefined")
     assert anon_log.handshakes == [] and anon_log.websockets == []
 
-    customer = _logged_in_page(new_page, app, world.customer_email, apex, "badge-customer")
+    customer = _logged_in_page(new_page, app, world.customer_email, apex)
     traffic = SocketLog(customer)
     customer.goto(f"{apex}/account/bookings")
     badge = customer.locator("#notif-badge .notif-count")
@@ -230,7 +230,7 @@ def _wait_for(predicate, timeout: float = 10.0):
 
 def test_turn_on_push_stores_the_subscription_and_the_worker_renews_it(app, world, server, new_page):
     apex = server.url()
-    page = _logged_in_page(new_page, app, world.customer_email, apex, "push-customer")
+    page = _logged_in_page(new_page, app, world.customer_email, apex)
     page.context.grant_permissions(["notifications"], origin=apex)
     page.add_init_script(PUSH_STUB)
     posted: list[str] = []

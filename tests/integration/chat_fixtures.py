@@ -1,5 +1,5 @@
 """Shared set-up for the chat tests: a business, a customer with an account and a booking,
-and a staff member (the owner); real web processes, signed session cookies, recording
+and a staff member (the owner); real web processes, server-side session cookies, recording
 python-socketio clients and a fail-over TCP proxy standing in for a load balancer."""
 
 from __future__ import annotations
@@ -154,17 +154,20 @@ def web_pair(services) -> Iterator[tuple[WebProcess, WebProcess]]:
     b.stop()
 
 
-def session_cookie(app, email: str, rt: str | None = None) -> str:
-    """A signed Flask session cookie value logging in ``email`` (as the login view would)."""
+def session_cookie(app, email: str) -> str:
+    """The ``session`` cookie value of a fresh server-side login session of ``email`` (made
+    as the login view makes one: stored in Redis and in the account's session index)."""
+    from flask import session
+    from flask_login import login_user
+
     from app.identity.service import find_user
 
-    with app.app_context():
-        user = find_user(email)
-        data: dict[str, Any] = {"_user_id": user.get_id(), "_fresh": True}
+    with app.test_request_context("/", base_url="http://localhost"):
+        login_user(find_user(email))
+        app.session_interface.save_session(app, session, app.response_class())
+        sid = session.sid
         db.session.remove()
-    if rt:
-        data["rt"] = rt
-    return app.session_interface.get_signing_serializer(app).dumps(data)
+    return sid
 
 
 class LocalhostResolver:
@@ -317,11 +320,11 @@ def chat_server(services):
     server.stop()
 
 
-def logged_in_page(new_page, app, email: str, url: str, rt: str):
+def logged_in_page(new_page, app, email: str, url: str):
     """A browser page carrying ``email``'s session for ``url``; ``page.problems`` collects console
     errors and uncaught page errors."""
     page = new_page()
-    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email, rt=rt), "url": url}])
+    page.context.add_cookies([{"name": "session", "value": session_cookie(app, email), "url": url}])
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))

@@ -213,9 +213,9 @@ def test_logout_and_password_change_close_open_sockets(app, world, web_pair):
     a, b = web_pair
 
     async def body():
-        customer_cookie = session_cookie(app, world.customer_email, rt="rt-customer-1")
+        customer_cookie = session_cookie(app, world.customer_email)
         customer = ChatClient(customer_cookie)
-        customer_other_device = ChatClient(session_cookie(app, world.customer_email, rt="rt-customer-2"))
+        customer_other_device = ChatClient(session_cookie(app, world.customer_email))
         staff_cookie = session_cookie(app, world.biz.owner_email)
         staff = ChatClient(staff_cookie)
         try:

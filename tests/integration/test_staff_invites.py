@@ -281,9 +281,15 @@ def test_an_existing_account_logs_in_then_accepts_as_manager(app, bella, mailbox
     assert login.status_code == 302 and login.headers["Location"] == link
     page = person.get(link, base_url=BASE).get_data(as_text=True)
     assert 'id="invite-accept-form"' in page
+    before = person.get_cookie("session", domain=HOST).value
     resp = _post_form(person, link, {})
     assert resp.status_code == 303 and resp.headers["Location"] == "/dashboard/"
     assert [m.role for m in _membership(bella, uid)] == ["manager"]
+    # New privileges, new session id: the session id from before the accept is dead.
+    assert person.get_cookie("session", domain=HOST).value != before
+    replayed = app.test_client()
+    replayed.set_cookie("session", before, domain=HOST)
+    assert replayed.get("/dashboard/", base_url=BASE).status_code == 302
     assert _staff(bella, bella.staff_ids[0]).user_id == uid
     assert person.get("/dashboard/staff", base_url=BASE).status_code == 200  # managers run the set-up
 

@@ -1,5 +1,6 @@
 """Customer account on the apex: my bookings across every business, with cancel and
-reschedule, and links into the businesses I work for.
+reschedule, and links into the businesses I work for. On every host: my login sessions
+(where I am logged in), each of which I can end.
 
 The list reads across tenants with an explicit, logged :func:`platform_scope` and filters
 strictly by the logged-in user; every change happens inside the booking's own tenant scope.
@@ -7,12 +8,13 @@ strictly by the logged-in user; every change happens inside the booking's own te
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -23,13 +25,17 @@ from app.booking.models import Booking, Customer
 from app.booking.service import cancel_by_customer, customer_can_change, manage_token
 from app.catalog.models import Service, StaffMember
 from app.extensions import db
+from app.identity import sessions as login_sessions
 from app.identity.models import User
 from app.identity.service import handoff_token
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import STAFF_ROLES, Membership, Tenant
 from app.tenants.urls import external_url, tenant_url
 from app.timeutil import utcnow
-from app.web import apex_only, parse_uuid, render_page
+from app.web import apex_only, is_htmx, parse_uuid, render_page
+
+#: A session's public handle (:func:`app.identity.sessions.handle_of`).
+HANDLE_RE = re.compile(r"[0-9a-f]{20}")
 
 
 @dataclass(frozen=True)
@@ -177,3 +183,48 @@ def open_business(tenant_id: str) -> Response:
         abort(404)
     token = handoff_token(current_user, tenant.id)
     return redirect(external_url("auth.handoff", tenant=tenant, token=token, next="/dashboard/"))
+
+
+# --------------------------------------------------------------------------- login sessions
+
+
+def _sessions_page(status: int = 200, notice: str | None = None) -> Response:
+    """The list of my login sessions (whole page, or its ``sessions`` block for HTMX)."""
+    rows = login_sessions.list_sessions(current_user.id, session.sid)
+    return render_page("account/sessions.html", block="sessions", status=status, rows=rows, notice=notice)
+
+
+def _after_end(message: str) -> Response:
+    """Answer an "end session" POST: the refreshed list for HTMX, else a redirect with a flash."""
+    if is_htmx():
+        return _sessions_page(notice=message)
+    flash(message, "success")
+    return redirect(url_for("account.sessions"), 303)
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions() -> Response:
+    """Where I am logged in: every live login session of my account (on every host), with
+    browser and system, last seen, IP address and host; "this device" first."""
+    return _sessions_page()
+
+
+@bp.post("/account/sessions/<handle>/end")
+@login_required
+def end_session(handle: str) -> Response:
+    """End one of my other login sessions (``handle`` from the list): that browser is logged
+    out at its next request and its live connections close. Unknown handles answer 404."""
+    if not HANDLE_RE.fullmatch(handle):
+        abort(404)
+    if not login_sessions.end_session(current_user.id, handle, keep_sid=session.sid):
+        abort(404)
+    return _after_end("That session is ended: the device is logged out.")
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions() -> Response:
+    """Log out every other device (all my login sessions but this one)."""
+    count = login_sessions.end_sessions(current_user.id, keep_sid=session.sid)
+    return _after_end("Every other device is logged out." if count else "No other device was logged in.")

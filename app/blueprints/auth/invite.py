@@ -24,6 +24,7 @@ from app.blueprints.auth.forms import AcceptInviteForm
 from app.blueprints.auth.security import AUTH_LIMIT
 from app.extensions import db, limiter
 from app.identity.service import AccountError, find_user, normalize_email
+from app.identity.sessions import rotate_session
 from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationUnverified
 from app.team.service import accept_invitation, check_open, find_invitation, register_and_accept
 from app.tenants.models import StaffInvitation
@@ -96,6 +97,7 @@ def invite(token: str) -> Response:
             db.session.rollback()
             return _page(inv, token, status=403, unverified=True)
         db.session.commit()
+        rotate_session()  # new privileges, new session id
         flash(f"Welcome to {g.tenant.name}! You can now see your bookings here.", "success")
         return redirect("/dashboard/", 303)
     if find_user(inv.email) is not None:

@@ -18,14 +18,13 @@ of the form, and a post answers 409 with that message.
 from __future__ import annotations
 
 import functools
-import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -60,13 +59,6 @@ class ConversationRow:
     unread: int
     url: str
     conversation_id: str = ""
-
-
-def _realtime_key() -> str:
-    """A per-login-session key the sockets opened from this session carry (closed on logout)."""
-    if current_user.is_authenticated and "rt" not in session:
-        session["rt"] = secrets.token_hex(12)
-    return session.get("rt", "")
 
 
 def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
@@ -119,8 +111,6 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
             center.push_badge(principal.user_id)
         except Exception:  # noqa: BLE001 - the badge also refreshes on the next page or poll
             current_app.logger.warning("notification badge push failed", exc_info=True)
-    if user_live:
-        _realtime_key()  # sockets opened from this page carry it; logout revokes it
     return render_page("chat/conversation.html", block="chat", status=status, **ctx)
 
 
