@@ -121,6 +121,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.tenants.context import reset_tenant, set_tenant
     from app.tenants.errors import TenantNotFound
     from app.tenants.resolve import cached_tenant_id, resolve_host
+    from app.tenants.roles import hand_over_to_tenant_role
 
     access = logging.getLogger("plaza.request")
 
@@ -149,6 +150,7 @@ def register_request_hooks(app: Flask) -> None:
             if "tenant_token" in g:
                 reset_tenant(g.pop("tenant_token"))
             g.tenant_token = set_tenant(resolved)
+            hand_over_to_tenant_role()  # the host lookup ran on the platform role
         if target.tenant is not None and target.tenant.suspended_at is not None:
             abort(404)
         return None

@@ -50,9 +50,10 @@ def main() -> int:
         if not env.get("DATABASE_URL"):
             pg = EmbeddedPostgres(VAR / "postgres").start()
             started.append(pg)
-            owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza")
-            env["DATABASE_URL"] = app_url
-            env["MIGRATION_DATABASE_URL"] = owner_url
+            urls = bootstrap_database(pg.superuser_url, "plaza")
+            env["DATABASE_URL"] = urls.app
+            env["PLATFORM_DATABASE_URL"] = urls.platform
+            env["MIGRATION_DATABASE_URL"] = urls.owner
             print(f"PostgreSQL (embedded): 127.0.0.1:{pg.port}, data in var/postgres")
         if not env.get("REDIS_URL"):
             rd = EmbeddedRedis(VAR / "redis").start()

@@ -82,11 +82,19 @@ def platform_scope(reason: str) -> Iterator[None]:
     """Explicitly bypass tenant filtering for the block, e.g. the marketplace or admin console.
 
     The bypass is logged with ``reason``; inside it ORM queries on tenant-owned models
-    see every tenant, and the PostgreSQL policies accept the transaction-local
-    ``app.platform`` flag.
+    see every tenant, and the PostgreSQL policies of the platform role (never the tenant
+    role's) accept the transaction-local ``app.platform`` flag. A transaction begun inside it
+    runs on the platform role (:mod:`app.tenants.roles`).
+
+    Raises:
+        ValueError: empty ``reason``.
+        PlatformRoleRequired: ``db.session`` has a transaction open on the tenant role.
     """
+    from app.tenants.roles import check_platform_scope
+
     if not reason:
         raise ValueError("platform_scope needs a reason")
+    check_platform_scope()
     log.info("platform_scope entered", extra={"reason": reason})
     token = _platform_reason.set(reason)
     _sync_database()

@@ -7,3 +7,12 @@ class TenantScopeError(RuntimeError):
 
 class TenantNotFound(LookupError):
     """The Host names no known tenant."""
+
+
+class PlatformRoleRequired(TenantScopeError):
+    """Platform-wide work was asked for inside a transaction of the tenant database role.
+
+    The tenant role's policies have no bypass, so ``platform_scope`` cannot widen its view:
+    platform work runs in its own transaction on the platform role (a job, an apex request,
+    or :func:`app.tenants.roles.platform_read`).
+    """
