@@ -26,7 +26,9 @@ LEGACY_APP_ROLE = "plaza_app"
 APP_ROLE = LEGACY_APP_ROLE
 
 #: Rows that belong to a person across businesses (``tenant_id`` nullable): the platform role
-#: reads and writes them without the flag (the code filters by ``user_id``).
+#: reads and writes them without the flag (the code filters by ``user_id``); the tenant role
+#: sees its business's rows and the person's platform-wide ones (``tenant_id`` null), never
+#: another business's.
 PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent")
 #: Host -> tenant mapping the platform role reads before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
@@ -55,6 +57,8 @@ def tenant_policies(table: str) -> None:
     for name in ("tenant_isolation", "tenant_rows", "platform_rows", "platform_person_rows", "platform_host_lookup"):
         op.execute(f"drop policy if exists {name} on {table}")
     mine = "tenant_id::text = current_setting('app.tenant_id', true)"
+    if table in PERSON_TABLES:  # a person's platform-wide rows (no business) show on every host
+        mine = f"({mine} or tenant_id is null)"
     op.execute(f"create policy tenant_rows on {table} using ({mine}) with check ({mine})")
     flag = "current_setting('app.platform', true) = 'on'"
     op.execute(f"create policy platform_rows on {table} to {PLATFORM_GROUP} using ({flag}) with check ({flag})")

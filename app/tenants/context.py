@@ -88,13 +88,14 @@ def platform_scope(reason: str) -> Iterator[None]:
 
     Raises:
         ValueError: empty ``reason``.
-        PlatformRoleRequired: ``db.session`` has a transaction open on the tenant role.
+        PlatformRoleRequired: ``db.session`` has a tenant-role transaction that has written
+            (one that has not is ended, :func:`app.tenants.roles.check_platform_scope`).
     """
     from app.tenants.roles import check_platform_scope
 
     if not reason:
         raise ValueError("platform_scope needs a reason")
-    check_platform_scope()
+    check_platform_scope(reason)
     log.info("platform_scope entered", extra={"reason": reason})
     token = _platform_reason.set(reason)
     _sync_database()

@@ -13,9 +13,10 @@ Plaza connects with two roles besides the owner that runs migrations (README, De
 :class:`RoutingSession` (the class of ``db.session``) picks the engine when a transaction
 begins: the platform role when no tenant is in scope or inside ``platform_scope``, the tenant
 role otherwise. The transaction then stays on that role: a platform transaction narrowed with
-``tenant_scope`` keeps the platform role (policies still filter by ``app.tenant_id``), and
-``platform_scope`` inside a tenant-role transaction raises :class:`PlatformRoleRequired`
-instead of silently seeing one tenant. A tenant-role request that needs one platform-wide
+``tenant_scope`` keeps the platform role (policies still filter by ``app.tenant_id``);
+``platform_scope`` ends a tenant-role transaction that has written nothing and begins its own
+on the platform role, and raises :class:`PlatformRoleRequired` when it has written (never a
+platform view inside a half-done tenant transaction). A tenant-role request that needs one platform-wide
 fact reads it through :func:`platform_read` (its own read-only transaction).
 """
 
@@ -28,7 +29,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.tenants.context import current_tenant_id, platform_reason
 from app.tenants.errors import PlatformRoleRequired, TenantScopeError
@@ -41,6 +42,8 @@ PLATFORM = "platform"
 PLATFORM_BIND = "platform"
 #: ``Session.info`` key holding the role of the open transaction.
 ROLE_KEY = "plaza_db_role"
+#: ``Session.info`` key set once the open transaction has flushed or run a DML statement.
+WROTE_KEY = "plaza_db_wrote"
 
 
 def wanted_role() -> str:
@@ -86,18 +89,38 @@ def _remember_role(session: Session, transaction: SessionTransaction, connection
 def _forget_role(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(ROLE_KEY, None)
+        session.info.pop(WROTE_KEY, None)
 
 
-def check_platform_scope() -> None:
-    """Refuse to enter ``platform_scope`` on a tenant-role transaction (called by it).
+@event.listens_for(RoutingSession, "after_flush")
+def _flushed(session: Session, flush_context) -> None:  # noqa: ANN001 - SQLAlchemy's signature
+    session.info[WROTE_KEY] = True
+
+
+@event.listens_for(RoutingSession, "do_orm_execute")
+def _dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE_KEY] = True
+
+
+def check_platform_scope(reason: str) -> None:
+    """Make way for ``platform_scope(reason)`` (called by it).
+
+    A tenant-role transaction that has written nothing is rolled back (logged), so the block
+    begins its own transaction on the platform role; loaded objects are expired and reload
+    on the role of the next transaction.
 
     Raises:
-        PlatformRoleRequired: ``db.session`` has a transaction open on the tenant role.
+        PlatformRoleRequired: ``db.session`` has a tenant-role transaction that has written.
     """
     session = _session()
-    if session is not None and transaction_role(session) == TENANT:
-        raise PlatformRoleRequired("platform_scope needs the platform role: the open transaction runs on the "
-                                   "tenant role (commit it first, or use platform_read)")
+    if session is None or transaction_role(session) != TENANT:
+        return
+    if session.new or session.dirty or session.deleted or session.info.get(WROTE_KEY):
+        raise PlatformRoleRequired(f"platform_scope({reason!r}) needs the platform role, and this transaction "
+                                   "has written on the tenant role (commit it first, or use platform_read)")
+    log.info("tenant-role transaction ended for platform_scope", extra={"reason": reason})
+    session.rollback()
 
 
 def hand_over_to_tenant_role() -> None:
