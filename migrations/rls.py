@@ -30,7 +30,7 @@ APP_ROLE = LEGACY_APP_ROLE
 #: sees its business's rows and the person's platform-wide ones (``tenant_id`` null), never
 #: another business's.
 PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent")
-#: Host -> tenant mapping the platform role reads before any tenant is in scope.
+#: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
 
@@ -65,7 +65,7 @@ def tenant_policies(table: str) -> None:
     if table in PERSON_TABLES:
         op.execute(f"create policy platform_person_rows on {table} to {PLATFORM_GROUP} using (true) with check (true)")
     if table in HOST_TABLES:
-        op.execute(f"create policy platform_host_lookup on {table} for select to {PLATFORM_GROUP} using (true)")
+        op.execute(f"create policy platform_host_lookup on {table} to {PLATFORM_GROUP} using (true) with check (true)")
 
 
 def enable_rls(tables: list[str]) -> None:

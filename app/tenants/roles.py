@@ -57,6 +57,14 @@ def transaction_role(session: Session) -> str | None:
     return session.info.get(ROLE_KEY) if session.in_transaction() else None
 
 
+def on_tenant_role() -> bool:
+    """True when ``db.session``'s open transaction (or, with none open, the next one) runs on
+    the tenant role: a lookup there can only find the business in scope."""
+    session = _session()
+    role = transaction_role(session) if session is not None else None
+    return (role or wanted_role()) == TENANT
+
+
 class RoutingSession(FlaskSession):
     """``db.session``: each transaction runs on the tenant or the platform role's engine.
 

@@ -53,6 +53,7 @@ def _two_businesses(ctx):
             create_booking(tenant, service_id=svc.id, staff_id=None, start=slot.start,
                            customer=CustomerInput("Cust", f"c@{biz.slug}.test"), customer_timezone="UTC")
             db.session.add(TenantDomain(tenant_id=biz.tenant_id, domain=f"book.{biz.slug}.example"))
+            db.session.flush()
         db.session.commit()
     return a, b
 
