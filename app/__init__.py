@@ -107,8 +107,9 @@ def register_extensions(app: Flask) -> None:
     )
 
     from app.identity.service import load_user
+    from app.tenants.roles import act_as_loaded_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(act_as_loaded_user(load_user))
     from app.realtime.server import init_realtime
 
     init_realtime(app)
@@ -121,7 +122,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.tenants.context import reset_tenant, set_tenant
     from app.tenants.errors import TenantNotFound
     from app.tenants.resolve import cached_tenant_id, resolve_host
-    from app.tenants.roles import hand_over_to_tenant_role
+    from app.tenants.roles import end_acting_user, hand_over_to_tenant_role
 
     access = logging.getLogger("plaza.request")
 
@@ -183,6 +184,8 @@ def register_request_hooks(app: Flask) -> None:
             return bool(user_roles() & {r.value for r in STAFF_ROLES})
 
         return {"is_staff": is_staff}
+
+    app.teardown_appcontext(lambda exc: end_acting_user())
 
     @app.teardown_request
     def _clear_tenant(exc: BaseException | None) -> None:

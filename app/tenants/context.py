@@ -23,6 +23,9 @@ _current_tenant: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextV
 _platform_reason: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "plaza_platform_scope", default=None
 )
+_acting_user: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar(
+    "plaza_acting_user", default=None
+)
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -40,6 +43,25 @@ def require_tenant_id() -> uuid.UUID:
     if tid is None:
         raise TenantScopeError("no tenant in scope")
     return tid
+
+
+def acting_user_id() -> uuid.UUID | None:
+    """The logged-in person the request acts for (``app.user_id`` in PostgreSQL), or ``None``."""
+    return _acting_user.get()
+
+
+def set_acting_user(user_id: uuid.UUID | None) -> contextvars.Token:
+    """Put the logged-in person in scope (their own push subscriptions become visible to the
+    tenant database role); returns a token for :func:`reset_acting_user`."""
+    token = _acting_user.set(user_id)
+    _sync_database()
+    return token
+
+
+def reset_acting_user(token: contextvars.Token) -> None:
+    """Restore the person in scope before :func:`set_acting_user`."""
+    _acting_user.reset(token)
+    _sync_database()
 
 
 def platform_reason() -> str | None:

@@ -23,15 +23,16 @@ fact reads it through :func:`platform_read` (its own read-only transaction).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from app.tenants.context import current_tenant_id, platform_reason
+from app.tenants.context import current_tenant_id, platform_reason, reset_acting_user, set_acting_user
 from app.tenants.errors import PlatformRoleRequired, TenantScopeError
 
 log = logging.getLogger(__name__)
@@ -183,3 +184,29 @@ def _session() -> Session | None:
         return db.session()
     except RuntimeError:  # no app context
         return None
+
+
+def act_as_loaded_user(loader: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Wrap a Flask-Login user loader: the loaded person becomes the acting user
+    (``app.user_id``) until the app context ends (a request or a Socket.IO event)."""
+    from flask import g
+
+    def load(ident: str) -> Any:
+        user = loader(ident)
+        if user is not None and "plaza_acting_user" not in g:
+            g.plaza_acting_user = set_acting_user(user.id)
+        return user
+
+    return load
+
+
+def end_acting_user() -> None:
+    """Forget the acting user of this app context (``teardown_appcontext``)."""
+    from flask import g
+
+    token = g.pop("plaza_acting_user", None)
+    if token is not None:
+        try:
+            reset_acting_user(token)
+        except ValueError:  # set in another context
+            pass

@@ -206,3 +206,43 @@ def test_apex_and_signup_work_on_the_platform_role(client, ctx):
     assert client.get("/", base_url="http://localhost").status_code == 200
     page = client.get("/signup", base_url="http://localhost")
     assert page.status_code == 200
+
+
+def test_tenant_role_sees_push_subscriptions_of_its_people_only(ctx, services):
+    from tests.factories import make_user
+
+    biz = make_business("bella")
+    stranger = make_user("stranger@example.com")
+    with psycopg.connect(_url(services, "PLATFORM_DATABASE_URL")) as conn:
+        for email in (biz.owner_email, "stranger@example.com"):
+            conn.execute("insert into push_subscription (id, user_id, endpoint, p256dh, auth, user_agent, created_at) "
+                         "select gen_random_uuid(), id, 'https://push.example/' || email, 'k', 'a', '', now() "
+                         "from user_account where email = %s", [email])
+    with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
+        conn.execute("select set_config('app.platform', 'on', false)")
+        assert conn.execute("select count(*) from push_subscription").fetchone()[0] == 0
+        conn.execute("select set_config('app.tenant_id', %s, false)", [str(biz.tenant_id)])
+        seen = [r[0] for r in conn.execute("select endpoint from push_subscription")]
+        assert seen == [f"https://push.example/{biz.owner_email}"]
+        # A write for someone else is refused even where the row is visible.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("insert into push_subscription (id, user_id, endpoint, p256dh, auth, user_agent, created_at) "
+                         "values (gen_random_uuid(), %s, 'https://evil.example/x', 'k', 'a', '', now())", [stranger])
+
+
+def test_a_person_saves_their_push_subscription_on_a_business_host(client, ctx, services):
+    """On the tenant role the logged-in person (app.user_id) may write their own subscription."""
+    from tests.factories import make_user
+    from tests.helpers import login_as
+
+    make_business("bella")
+    make_user("visitor@example.com")
+    login_as(client, "visitor@example.com", host="bella.localhost")
+    base = "http://bella.localhost"
+    token = client.get("/notifications/push/key", base_url=base).json["csrf"]
+    resp = client.post("/notifications/push/subscribe", base_url=base, headers={"X-CSRFToken": token},
+                       json={"endpoint": "https://push.example/v1/visitor", "keys": {"p256dh": "k" * 40, "auth": "a" * 16}})
+    assert resp.status_code == 201
+    with psycopg.connect(_url(services, "PLATFORM_DATABASE_URL")) as conn:
+        assert conn.execute("select u.email from push_subscription p join user_account u on u.id = p.user_id"
+                            ).fetchall() == [("visitor@example.com",)]
