@@ -16,8 +16,10 @@ role otherwise. The transaction then stays on that role: a platform transaction 
 ``tenant_scope`` keeps the platform role (policies still filter by ``app.tenant_id``);
 ``platform_scope`` ends a tenant-role transaction that has written nothing and begins its own
 on the platform role, and raises :class:`PlatformRoleRequired` when it has written (never a
-platform view inside a half-done tenant transaction). A tenant-role request that needs one platform-wide
-fact reads it through :func:`platform_read` (its own read-only transaction).
+platform view inside a half-done tenant transaction). A tenant-role request that needs one
+platform-wide fact reads it through :func:`platform_read` (its own read-only transaction).
+The request hook and Socket.IO events call :func:`hand_over_to_tenant_role` once the
+business is known, so the host lookup's platform transaction never carries a tenant's work.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -189,7 +192,6 @@ def _session() -> Session | None:
 def act_as_loaded_user(loader: Callable[[str], Any]) -> Callable[[str], Any]:
     """Wrap a Flask-Login user loader: the loaded person becomes the acting user
     (``app.user_id``) until the app context ends (a request or a Socket.IO event)."""
-    from flask import g
 
     def load(ident: str) -> Any:
         user = loader(ident)
@@ -202,8 +204,6 @@ def act_as_loaded_user(loader: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def end_acting_user() -> None:
     """Forget the acting user of this app context (``teardown_appcontext``)."""
-    from flask import g
-
     token = g.pop("plaza_acting_user", None)
     if token is not None:
         try:
