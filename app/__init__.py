@@ -116,8 +116,9 @@ def register_extensions(app: Flask) -> None:
     )
 
     from app.identity.service import load_user
+    from app.tenants.roles import act_as_loaded_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(act_as_loaded_user(load_user))
     from app.realtime.server import init_realtime
 
     init_realtime(app)
@@ -130,6 +131,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.tenants.context import reset_tenant, set_tenant
     from app.tenants.errors import TenantNotFound
     from app.tenants.resolve import cached_tenant_id, resolve_host
+    from app.tenants.roles import end_acting_user, hand_over_to_tenant_role
     from app.tenants.urls import host_label
 
     access = logging.getLogger("plaza.request")
@@ -167,6 +169,7 @@ def register_request_hooks(app: Flask) -> None:
             if "tenant_token" in g:
                 reset_tenant(g.pop("tenant_token"))
             g.tenant_token = set_tenant(resolved)
+            hand_over_to_tenant_role()  # the host lookup ran on the platform role
         if target.tenant is not None and target.tenant.suspended_at is not None:
             abort(404)
         return None
@@ -199,6 +202,8 @@ def register_request_hooks(app: Flask) -> None:
             return bool(user_roles() & {r.value for r in STAFF_ROLES})
 
         return {"is_staff": is_staff, "public_host": host_label}
+
+    app.teardown_appcontext(lambda exc: end_acting_user())
 
     @app.teardown_request
     def _clear_tenant(exc: BaseException | None) -> None:

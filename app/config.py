@@ -26,12 +26,18 @@ class Settings:
 
     ``ENV`` is ``development`` (default), ``production`` or ``test``. In production
     ``SECRET_KEY`` must be set; elsewhere a random one is used per process when absent.
+    ``DATABASE_URL`` (the tenant role) needs ``PLATFORM_DATABASE_URL`` (the platform role) beside it.
+
+    Raises:
+        RuntimeError: ``SECRET_KEY`` missing in production, or ``DATABASE_URL`` without
+            ``PLATFORM_DATABASE_URL``.
     """
 
     ENV: str = field(default_factory=lambda: os.environ.get("ENV", "development"))
     SECRET_KEY: str = field(default_factory=lambda: os.environ.get("SECRET_KEY", ""))
     PLATFORM_DOMAIN: str = field(default_factory=lambda: os.environ.get("PLATFORM_DOMAIN", "localhost"))
     DATABASE_URL: str = field(default_factory=lambda: os.environ.get("DATABASE_URL", ""))
+    PLATFORM_DATABASE_URL: str = field(default_factory=lambda: os.environ.get("PLATFORM_DATABASE_URL", ""))
     REDIS_URL: str = field(default_factory=lambda: os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     SMTP_URL: str = field(default_factory=lambda: os.environ.get("SMTP_URL", "smtp://127.0.0.1:1025"))
     MAIL_FROM: str = field(default_factory=lambda: os.environ.get("MAIL_FROM", "bookings@plaza.example"))
@@ -61,6 +67,9 @@ class Settings:
             if self.ENV == "production":
                 raise RuntimeError("SECRET_KEY must be set in production")
             self.SECRET_KEY = secrets.token_hex(32)
+        if self.DATABASE_URL and not self.PLATFORM_DATABASE_URL:
+            raise RuntimeError("PLATFORM_DATABASE_URL must be set with DATABASE_URL: the platform role's URL "
+                               "(README, Deploying)")
 
     @property
     def is_production(self) -> bool:
@@ -73,6 +82,9 @@ class Settings:
             "SECRET_KEY": self.SECRET_KEY,
             "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20},
+            # The platform role's own pool (app.tenants.roles routes each transaction to one of them).
+            "SQLALCHEMY_BINDS": {"platform": {"url": self.PLATFORM_DATABASE_URL or self.DATABASE_URL,
+                                              "pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}},
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,

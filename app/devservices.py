@@ -17,14 +17,22 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 OWNER_ROLE = "plaza_owner"
+#: Login role serving tenant hosts (member of :data:`TENANT_GROUP`); ``DATABASE_URL``.
 APP_ROLE = "plaza_app"
-
+#: Login role for the apex, signup and jobs spanning tenants (member of :data:`PLATFORM_GROUP`);
+#: ``PLATFORM_DATABASE_URL``.
+PLATFORM_ROLE = "plaza_platform_app"
+#: NOLOGIN group roles the migrations grant to and write policies for (fixed names, so the
+#: login roles may be called anything on an external server).
+TENANT_GROUP = "plaza_tenant"
+PLATFORM_GROUP = "plaza_platform"
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
@@ -236,57 +244,98 @@ class EmbeddedRedis:
 
 
 def with_credentials(url: str, user: str, password: str, dbname: str | None = None) -> str:
-    """Return ``url`` with its user, password (and optionally database) replaced."""
+    """Return ``url`` with its user, password (percent-encoded here) and optionally database replaced."""
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{user}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     path = f"/{dbname}" if dbname else parts.path
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
-def bootstrap_database(admin_url: str, dbname: str, *, recreate: bool = False) -> tuple[str, str]:
-    """Create the owner and app roles and the database ``dbname``; return their URLs.
+class DatabaseURLs(NamedTuple):
+    """``postgresql+psycopg://`` URLs of the three login roles of one database."""
 
-    The owner role owns the schema and runs migrations; the app role has only DML
-    grants and is neither superuser nor BYPASSRLS, so row-level security applies to it.
+    owner: str
+    """Owns the schema and runs migrations (``MIGRATION_DATABASE_URL``)."""
+    app: str
+    """The tenant role serving tenant hosts (``DATABASE_URL``)."""
+    platform: str
+    """The platform role: apex, signup, jobs spanning tenants (``PLATFORM_DATABASE_URL``)."""
+
+
+def bootstrap_database(admin_url: str, dbname: str, *, recreate: bool = False,
+                       passwords: dict[str, str] | None = None) -> DatabaseURLs:
+    """Create the roles and the database ``dbname``; return the URLs of the three login roles.
+
+    Roles (none superuser, none BYPASSRLS):
+
+    * ``plaza_owner`` owns the schema and runs migrations; it is a member of ``plaza_platform``
+      so data migrations can read every tenant with ``app.platform = 'on'``.
+    * ``plaza_tenant`` / ``plaza_platform``: NOLOGIN groups the migrations grant privileges to
+      and write row-level-security policies for.
+    * ``plaza_app`` (login, member of ``plaza_tenant`` only) serves tenant hosts: its policies
+      admit only rows of ``app.tenant_id``, whatever else it sets.
+    * ``plaza_platform_app`` (login, member of ``plaza_platform``) serves the apex, signup and
+      jobs spanning tenants; its policies also honour the ``app.platform`` flag.
 
     Args:
         admin_url: a URL with rights to create roles and databases.
         dbname: database to create (kept if it exists, unless ``recreate``).
+        recreate: drop and create the database.
+        passwords: login role name -> password; a role missing from it gets its own name as
+            password (development and tests only). Passwords are (re)set on every call.
 
     Returns:
-        ``(owner_url, app_url)``.
+        :class:`DatabaseURLs` (a named tuple ``(owner, app, platform)``).
     """
+    passwords = passwords or {}
+    logins = {OWNER_ROLE: [PLATFORM_GROUP], APP_ROLE: [TENANT_GROUP], PLATFORM_ROLE: [PLATFORM_GROUP]}
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        for role in (OWNER_ROLE, APP_ROLE):
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("create role {} login password {}").format(
-                    sql.Identifier(role), sql.Literal(role)))
-            conn.execute(sql.SQL("alter role {} nosuperuser nobypassrls").format(sql.Identifier(role)))
+        for group in (TENANT_GROUP, PLATFORM_GROUP):
+            if not conn.execute("select 1 from pg_roles where rolname = %s", [group]).fetchone():
+                conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(group)))
+            conn.execute(sql.SQL("alter role {} nologin nosuperuser nobypassrls nocreaterole nocreatedb").format(
+                sql.Identifier(group)))
+        for role, groups in logins.items():
+            password = passwords.get(role, role)
+            if not conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone():
+                conn.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("alter role {} login nosuperuser nobypassrls nocreaterole nocreatedb password {}")
+                         .format(sql.Identifier(role), sql.Literal(password)))
+            for group in groups:
+                conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(role)))
+        # The tenant login role must never reach the platform group (nor the owner's rights).
+        for group in (PLATFORM_GROUP, OWNER_ROLE):
+            conn.execute(sql.SQL("revoke {} from {}").format(sql.Identifier(group), sql.Identifier(APP_ROLE)))
         if recreate:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
         exists = conn.execute("select 1 from pg_database where datname = %s", [dbname]).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {} owner {}").format(
                 sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)))
-    db_admin = with_credentials(admin_url, urlsplit(admin_url).username or "postgres",
-                                urlsplit(admin_url).password or "", dbname)
+    db_admin = with_credentials(admin_url, unquote(urlsplit(admin_url).username or "postgres"),
+                                unquote(urlsplit(admin_url).password or ""), dbname)
     with psycopg.connect(db_admin, autocommit=True) as conn:
         conn.execute("create extension if not exists btree_gist")
+        conn.execute("revoke create on schema public from public")
         conn.execute(sql.SQL("grant all on schema public to {}").format(sql.Identifier(OWNER_ROLE)))
-        conn.execute(sql.SQL("grant usage on schema public to {}").format(sql.Identifier(APP_ROLE)))
+        for grantee in (TENANT_GROUP, PLATFORM_GROUP):
+            conn.execute(sql.SQL("grant usage on schema public to {}").format(sql.Identifier(grantee)))
+        # Privileges come from the migrations only (table by table); databases bootstrapped before
+        # the three roles granted DML on every new table, alembic_version included.
         conn.execute(sql.SQL(
             "alter default privileges for role {} in schema public "
-            "grant select, insert, update, delete on tables to {}"
+            "revoke select, insert, update, delete on tables from {}"
         ).format(sql.Identifier(OWNER_ROLE), sql.Identifier(APP_ROLE)))
         conn.execute(sql.SQL(
-            "alter default privileges for role {} in schema public grant usage, select on sequences to {}"
+            "alter default privileges for role {} in schema public revoke usage, select on sequences from {}"
         ).format(sql.Identifier(OWNER_ROLE), sql.Identifier(APP_ROLE)))
-    return (
-        with_credentials(admin_url, OWNER_ROLE, OWNER_ROLE, dbname).replace("postgresql://", "postgresql+psycopg://", 1),
-        with_credentials(admin_url, APP_ROLE, APP_ROLE, dbname).replace("postgresql://", "postgresql+psycopg://", 1),
-    )
+
+    def url(role: str) -> str:
+        return with_credentials(admin_url, role, passwords.get(role, role), dbname).replace(
+            "postgresql://", "postgresql+psycopg://", 1)
+
+    return DatabaseURLs(url(OWNER_ROLE), url(APP_ROLE), url(PLATFORM_ROLE))
 
 
 def remove_tree(path: Path) -> None:

@@ -12,12 +12,15 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from app.tenants.roles import RoutingSession
+
 
 class Base(DeclarativeBase):
     """Declarative base of every Plaza model."""
 
 
-db = SQLAlchemy(model_class=Base)
+# Each transaction runs on the tenant or the platform database role (app.tenants.roles).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -67,8 +67,9 @@ def stack(name: str, **settings: str) -> Iterator[Stack]:
     pg = EmbeddedPostgres(tmp / "pg", durable=False).start()  # throw-away: fast
     rd = EmbeddedRedis(tmp / "redis").start()
     try:
-        owner_url, app_url = bootstrap_database(pg.superuser_url, name)
-        env = {"DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "REDIS_URL": rd.url,
+        owner_url, app_url, platform_url = bootstrap_database(pg.superuser_url, name)
+        env = {"DATABASE_URL": app_url, "PLATFORM_DATABASE_URL": platform_url, "MIGRATION_DATABASE_URL": owner_url,
+               "REDIS_URL": rd.url,
                "SECRET_KEY": "bench-secret", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "ERROR",
                "ENV": "development", "PLATFORM_DOMAIN": "localhost", **settings}
         os.environ.update(env)

@@ -1,37 +1,116 @@
-"""Row-level security helpers for migrations.
+"""Row-level security and grants for migrations (README, Deploying: the three roles).
 
-Each tenant table gets ``ENABLE`` + ``FORCE ROW LEVEL SECURITY`` and one policy that
-admits rows of the transaction's ``app.tenant_id`` or any row when ``app.platform`` is
-``on`` (set by ``platform_scope``). The app role gets DML grants only.
+The migrations write policies for and grant to two fixed NOLOGIN group roles, which must
+exist before ``flask db upgrade`` (``bootstrap_database`` creates them; on an external server
+the DBA does): ``plaza_tenant`` (the login role serving tenant hosts is a member) and
+``plaza_platform`` (the platform login role and the owner are members).
+
+Every table with a ``tenant_id`` gets ``ENABLE`` + ``FORCE ROW LEVEL SECURITY`` and:
+
+* ``tenant_rows`` (every role): rows whose ``tenant_id`` is the transaction's
+  ``app.tenant_id``. The tenant role has no other policy: nothing it can set widens it.
+* ``platform_rows`` (``plaza_platform`` only): any row while the transaction-local
+  ``app.platform`` is ``on`` (``platform_scope``).
+
+:func:`apply_grants` is the one place privileges are decided; every migration that adds a
+table (or a column to ``user_account``) ends with it.
 """
 
 from alembic import op
 
-APP_ROLE = "plaza_app"
+TENANT_GROUP = "plaza_tenant"
+PLATFORM_GROUP = "plaza_platform"
+#: The login role of databases bootstrapped before the three roles; its direct grants are revoked.
+LEGACY_APP_ROLE = "plaza_app"
+#: Kept for older migrations that name it.
+APP_ROLE = LEGACY_APP_ROLE
+
+#: Rows that belong to a person across businesses (``tenant_id`` nullable): the platform role
+#: reads and writes them without the flag (the code filters by ``user_id``); the tenant role
+#: sees its business's rows and the person's platform-wide ones (``tenant_id`` null), never
+#: another business's.
+PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent")
+#: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
+HOST_TABLES = ("tenant_domain",)
+
+
+def require_groups() -> None:
+    """Fail the migration clearly when the group roles do not exist.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: (raised by PostgreSQL) a group role is missing.
+    """
+    op.execute(
+        "do $$ begin "
+        f"if not exists (select 1 from pg_roles where rolname = '{TENANT_GROUP}') "
+        f"or not exists (select 1 from pg_roles where rolname = '{PLATFORM_GROUP}') then "
+        f"raise exception 'create the NOLOGIN roles {TENANT_GROUP} and {PLATFORM_GROUP} first (README, Deploying)'; "
+        "end if; end $$"
+    )
+
+
+def tenant_policies(table: str) -> None:
+    """(Re)create the policies of one table with a ``tenant_id`` and force RLS on it."""
+    require_groups()
+    op.execute(f"alter table {table} enable row level security")
+    op.execute(f"alter table {table} force row level security")
+    for name in ("tenant_isolation", "tenant_rows", "platform_rows", "platform_person_rows", "platform_host_lookup"):
+        op.execute(f"drop policy if exists {name} on {table}")
+    mine = "tenant_id::text = current_setting('app.tenant_id', true)"
+    if table in PERSON_TABLES:  # a person's platform-wide rows (no business) show on every host
+        mine = f"({mine} or tenant_id is null)"
+    op.execute(f"create policy tenant_rows on {table} using ({mine}) with check ({mine})")
+    flag = "current_setting('app.platform', true) = 'on'"
+    op.execute(f"create policy platform_rows on {table} to {PLATFORM_GROUP} using ({flag}) with check ({flag})")
+    if table in PERSON_TABLES:
+        op.execute(f"create policy platform_person_rows on {table} to {PLATFORM_GROUP} using (true) with check (true)")
+    if table in HOST_TABLES:
+        op.execute(f"create policy platform_host_lookup on {table} to {PLATFORM_GROUP} using (true) with check (true)")
 
 
 def enable_rls(tables: list[str]) -> None:
-    """Turn on forced RLS with the tenant policy for ``tables`` and grant DML to the app role."""
+    """Force RLS with the tenant and platform policies on ``tables``, then :func:`apply_grants`."""
     for table in tables:
-        op.execute(f"alter table {table} enable row level security")
-        op.execute(f"alter table {table} force row level security")
-        op.execute(
-            f"create policy tenant_isolation on {table} "
-            "using (tenant_id::text = current_setting('app.tenant_id', true) "
-            "or current_setting('app.platform', true) = 'on') "
-            "with check (tenant_id::text = current_setting('app.tenant_id', true) "
-            "or current_setting('app.platform', true) = 'on')"
-        )
-    grant_app_role()
+        tenant_policies(table)
+    apply_grants()
+
+
+def apply_grants() -> None:
+    """Grant the group roles what they may do on every table and sequence, idempotently.
+
+    Both groups: DML on every table, sequences; then
+
+    * ``alembic_version``: nothing for the tenant role, SELECT for the platform role;
+    * ``ledger_entry``: no UPDATE/DELETE/TRUNCATE for anyone (append-only);
+    * ``user_account``: the tenant role may SELECT every column but ``password_hash`` (it may
+      still set it: INSERT and UPDATE);
+    * ``stripe_webhook_event``, and INSERT/DELETE on ``tenant``: platform role only.
+    """
+    require_groups()
+    t, p, legacy = TENANT_GROUP, PLATFORM_GROUP, LEGACY_APP_ROLE
+    op.execute(
+        "do $$ declare cols text; begin "
+        f"grant select, insert, update, delete on all tables in schema public to {t}, {p}; "
+        f"grant usage, select on all sequences in schema public to {t}, {p}; "
+        "if to_regclass('public.alembic_version') is not null then "
+        f"revoke all on alembic_version from {t}, {p}; grant select on alembic_version to {p}; end if; "
+        "if to_regclass('public.ledger_entry') is not null then "
+        f"revoke update, delete, truncate on ledger_entry from {t}, {p}; end if; "
+        "if to_regclass('public.stripe_webhook_event') is not null then "
+        f"revoke all on stripe_webhook_event from {t}; end if; "
+        f"revoke insert, delete on tenant from {t}; "
+        "select string_agg(quote_ident(attname), ', ' order by attnum) into cols from pg_attribute "
+        "where attrelid = 'public.user_account'::regclass and attnum > 0 and not attisdropped "
+        "and attname <> 'password_hash'; "
+        f"revoke select on user_account from {t}; "
+        f"execute format('grant select (%s) on user_account to {t}', cols); "
+        f"if exists (select 1 from pg_roles where rolname = '{legacy}') then "
+        f"revoke all on all tables in schema public from {legacy}; "
+        f"revoke all on all sequences in schema public from {legacy}; end if; "
+        "end $$"
+    )
 
 
 def grant_app_role() -> None:
-    """Grant DML on every table to the app role, when that role exists."""
-    op.execute(
-        f"do $$ begin if exists (select 1 from pg_roles where rolname = '{APP_ROLE}') then "
-        f"grant select, insert, update, delete on all tables in schema public to {APP_ROLE}; "
-        f"grant usage, select on all sequences in schema public to {APP_ROLE}; "
-        # The money ledger stays append-only for the app, whatever migration ran last.
-        f"if to_regclass('public.ledger_entry') is not null then "
-        f"revoke update, delete, truncate on ledger_entry from {APP_ROLE}; end if; end if; end $$"
-    )
+    """Older migrations' name for :func:`apply_grants`."""
+    apply_grants()

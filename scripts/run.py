@@ -19,7 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
-from app.devservices import EmbeddedPostgres, EmbeddedRedis, bootstrap_database, local_secrets  # noqa: E402
+from app.devservices import (  # noqa: E402
+    APP_ROLE,
+    OWNER_ROLE,
+    PLATFORM_ROLE,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    bootstrap_database,
+    local_secrets,
+)
 from app.mailcatcher import MailCatcher  # noqa: E402
 
 VAR = ROOT / "var"
@@ -51,12 +59,14 @@ def main() -> int:
         if not env.get("DATABASE_URL"):
             # Durable (fsync on) with password authentication; the generated passwords are
             # kept in var/postgres-passwords.json (mode 0600).
-            passwords = local_secrets(VAR / "postgres-passwords.json", ["postgres"])
+            passwords = local_secrets(VAR / "postgres-passwords.json",
+                                      ["postgres", OWNER_ROLE, APP_ROLE, PLATFORM_ROLE])
             pg = EmbeddedPostgres(VAR / "postgres", password=passwords["postgres"]).start()
             started.append(pg)
-            owner_url, app_url = bootstrap_database(pg.superuser_url, "plaza")
-            env["DATABASE_URL"] = app_url
-            env["MIGRATION_DATABASE_URL"] = owner_url
+            urls = bootstrap_database(pg.superuser_url, "plaza", passwords=passwords)
+            env["DATABASE_URL"] = urls.app
+            env["PLATFORM_DATABASE_URL"] = urls.platform
+            env["MIGRATION_DATABASE_URL"] = urls.owner
             print(f"PostgreSQL (embedded): 127.0.0.1:{pg.port}, data in var/postgres")
         if not env.get("REDIS_URL"):
             rd = EmbeddedRedis(VAR / "redis").start()

@@ -44,9 +44,11 @@ def services() -> Iterator[dict[str, str]]:
         redis_server = EmbeddedRedis(tmp / "redis").start()
         redis_url = redis_server.url
     dbname = f"plaza_test_{uuid.uuid4().hex[:8]}"
-    owner_url, app_url = bootstrap_database(admin_url, dbname, recreate=True)
+    urls = bootstrap_database(admin_url, dbname, recreate=True)
+    owner_url = urls.owner
     env = {
-        "DATABASE_URL": app_url,
+        "DATABASE_URL": urls.app,
+        "PLATFORM_DATABASE_URL": urls.platform,
         "MIGRATION_DATABASE_URL": owner_url,
         "REDIS_URL": redis_url,
         "ENV": "test",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.notifications.models import OutboxEvent
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
+from app.tenants.roles import on_tenant_role
 from app.tenants.urls import external_url
 from app.timeutil import utcnow
 
@@ -150,8 +152,10 @@ class DeriveResult:
 
 def _find_row(sub: dict) -> BillingSubscription | None:
     """The row for a Stripe subscription, across tenants (platform scope): by subscription id,
-    by customer id, or by ``metadata.tenant_id``."""
-    with platform_scope("stripe webhook: find the business of a subscription"):
+    by customer id, or by ``metadata.tenant_id``. On the tenant database role (a business's own
+    request) only that business's row can be found."""
+    scope = nullcontext() if on_tenant_role() else platform_scope("stripe webhook: find the business of a subscription")
+    with scope:
         row = db.session.scalar(sa.select(BillingSubscription).where(
             sa.or_(BillingSubscription.stripe_subscription_id == sub["id"],
                    BillingSubscription.stripe_customer_id == sub.get("customer"))))

@@ -27,7 +27,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     phone: Mapped[str | None] = mapped_column(sa.String(32))
-    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # Deferred: the tenant database role may not read it (app.identity.service.stored_password_hash).
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), deferred=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     is_platform_admin: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     suspended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

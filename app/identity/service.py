@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.identity.models import ApiToken, User
+from app.tenants.roles import platform_read
 from app.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -33,15 +34,26 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def stored_password_hash(user: User) -> str | None:
+    """``user``'s password hash: as set or loaded in this session, else read through the
+    platform database role (the tenant role may not select the column)."""
+    state = sa.inspect(user)
+    if "password_hash" not in state.unloaded or state.key is None:
+        return user.password_hash
+    with platform_read("verify a password") as conn:
+        return conn.scalar(sa.select(User.password_hash).where(User.id == user.id))
+
+
 def verify_password(user: User, password: str) -> bool:
     """True when ``password`` matches; rehashes in place when parameters changed."""
-    if not user.password_hash:
+    stored = stored_password_hash(user)
+    if not stored:
         return False
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher.check_needs_rehash(stored):
         user.password_hash = hash_password(password)
     return True
 

@@ -59,6 +59,7 @@ from app.tenants.context import reset_tenant, set_tenant, tenant_scope
 from app.tenants.errors import TenantNotFound
 from app.tenants.models import Tenant
 from app.tenants.resolve import resolve_host
+from app.tenants.roles import hand_over_to_tenant_role
 from app.web import parse_uuid
 
 log = logging.getLogger("plaza.realtime")
@@ -145,6 +146,7 @@ def on_connect(auth: Any = None) -> None:
         if host_tid is not None:
             token = set_tenant(host_tid)
             try:
+                hand_over_to_tenant_role()
                 staff = access.is_staff(current_user.id)
             finally:
                 db.session.remove()
@@ -171,6 +173,7 @@ def _guest_socket(token: Any, host_tid: uuid.UUID | None) -> SocketInfo:
         raise ConnectionRefusedError("unauthorized")
     scope = set_tenant(host_tid)
     try:
+        hand_over_to_tenant_role()
         guest = access.guest_from_token(token)
     finally:
         db.session.remove()
@@ -221,6 +224,7 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
             return REFUSED
         token = set_tenant(tid)
         try:
+            hand_over_to_tenant_role()  # the business's events run on the tenant database role
             if info.guest is not None and (tid != info.guest.tenant_id or access.guest_booking(info.guest) is None):
                 disconnect()
                 return UNAUTHORIZED

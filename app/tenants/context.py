@@ -23,6 +23,9 @@ _current_tenant: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextV
 _platform_reason: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "plaza_platform_scope", default=None
 )
+_acting_user: contextvars.ContextVar[uuid.UUID | None] = contextvars.ContextVar(
+    "plaza_acting_user", default=None
+)
 
 
 def current_tenant_id() -> uuid.UUID | None:
@@ -40,6 +43,25 @@ def require_tenant_id() -> uuid.UUID:
     if tid is None:
         raise TenantScopeError("no tenant in scope")
     return tid
+
+
+def acting_user_id() -> uuid.UUID | None:
+    """The logged-in person the request acts for (``app.user_id`` in PostgreSQL), or ``None``."""
+    return _acting_user.get()
+
+
+def set_acting_user(user_id: uuid.UUID | None) -> contextvars.Token:
+    """Put the logged-in person in scope (their own push subscriptions become visible to the
+    tenant database role); returns a token for :func:`reset_acting_user`."""
+    token = _acting_user.set(user_id)
+    _sync_database()
+    return token
+
+
+def reset_acting_user(token: contextvars.Token) -> None:
+    """Restore the person in scope before :func:`set_acting_user`."""
+    _acting_user.reset(token)
+    _sync_database()
 
 
 def platform_reason() -> str | None:
@@ -82,11 +104,20 @@ def platform_scope(reason: str) -> Iterator[None]:
     """Explicitly bypass tenant filtering for the block, e.g. the marketplace or admin console.
 
     The bypass is logged with ``reason``; inside it ORM queries on tenant-owned models
-    see every tenant, and the PostgreSQL policies accept the transaction-local
-    ``app.platform`` flag.
+    see every tenant, and the PostgreSQL policies of the platform role (never the tenant
+    role's) accept the transaction-local ``app.platform`` flag. A transaction begun inside it
+    runs on the platform role (:mod:`app.tenants.roles`).
+
+    Raises:
+        ValueError: empty ``reason``.
+        PlatformRoleRequired: ``db.session`` has a tenant-role transaction that has written
+            (one that has not is ended, :func:`app.tenants.roles.check_platform_scope`).
     """
+    from app.tenants.roles import check_platform_scope
+
     if not reason:
         raise ValueError("platform_scope needs a reason")
+    check_platform_scope(reason)
     log.info("platform_scope entered", extra={"reason": reason})
     token = _platform_reason.set(reason)
     _sync_database()

@@ -6,9 +6,10 @@ Every ORM statement touching a :class:`TenantScoped` model gets
 :class:`TenantScopeError`, unless inside :func:`platform_scope`. New rows take their
 ``tenant_id`` from the context, and a mismatch raises.
 
-At the start of each transaction ``set_config('app.tenant_id', …, true)`` and
-``set_config('app.platform', …, true)`` are issued so PostgreSQL's policies see the same
-scope (transaction-local, safe behind a transaction-pooling PgBouncer).
+At the start of each transaction ``set_config('app.tenant_id', …, true)``,
+``set_config('app.platform', …, true)`` and ``set_config('app.user_id', …, true)`` (the
+logged-in person) are issued so PostgreSQL's policies see the same scope (transaction-local,
+safe behind a transaction-pooling PgBouncer).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
 
-from app.tenants.context import current_tenant_id, platform_reason
+from app.tenants.context import acting_user_id, current_tenant_id, platform_reason
 from app.tenants.errors import TenantScopeError
 
 
@@ -33,11 +34,12 @@ class TenantScoped:
 
 
 def _rls_values() -> dict[str, str]:
-    tid = current_tenant_id()
-    return {"t": str(tid) if tid else "", "p": "on" if platform_reason() else "off"}
+    tid, uid = current_tenant_id(), acting_user_id()
+    return {"t": str(tid) if tid else "", "p": "on" if platform_reason() else "off", "u": str(uid) if uid else ""}
 
 
-_RLS_SQL = sa.text("select set_config('app.tenant_id', :t, true), set_config('app.platform', :p, true)")
+_RLS_SQL = sa.text("select set_config('app.tenant_id', :t, true), set_config('app.platform', :p, true), "
+                   "set_config('app.user_id', :u, true)")
 
 
 def apply_rls_settings() -> None:

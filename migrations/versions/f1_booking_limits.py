@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f1_booking_limits"
-down_revision = "e1_outbox_lookups"
+down_revision = "f2_push_subscription_rls"
 branch_labels = None
 depends_on = None
 

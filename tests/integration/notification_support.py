@@ -66,16 +66,27 @@ def deliver_all(app) -> None:
         assert run_jobs(app) == []
 
 
+def fresh_read() -> None:
+    """Expire what the test's session holds; a transaction left on the tenant role after its
+    ``tenant_scope`` ended is ended, so the read runs on the platform role and sees every business."""
+    from app.tenants.context import current_tenant_id
+    from app.tenants.roles import TENANT, transaction_role
+
+    if current_tenant_id() is None and transaction_role(db.session()) == TENANT:
+        db.session.rollback()
+    db.session.expire_all()
+
+
 def notifications_of(user_id: uuid.UUID) -> list[Notification]:
     """The person's notifications, oldest first."""
-    db.session.expire_all()
+    fresh_read()
     return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
                                    .order_by(Notification.created_at)))
 
 
 def deliveries_of(user_id: uuid.UUID, channel: str | None = None) -> list[NotificationDelivery]:
     """The person's deliveries (of ``channel``), oldest first."""
-    db.session.expire_all()
+    fresh_read()
     q = sa.select(NotificationDelivery).where(NotificationDelivery.user_id == user_id)
     if channel:
         q = q.where(NotificationDelivery.channel == channel)

@@ -179,11 +179,11 @@ def log(notification_id: str) -> Response:
 
 def _audiences() -> set[str]:
     """Audiences shown on my preferences page: staff and billing types only to staff."""
-    from app.tenants.context import platform_scope
     from app.tenants.models import Membership, Role
+    from app.tenants.roles import platform_read
 
-    with platform_scope("person's own roles for their preferences page"):
-        roles = set(db.session.scalars(sa.select(Membership.role).where(Membership.user_id == current_user.id)))
+    with platform_read("person's own roles for their preferences page") as conn:
+        roles = set(conn.scalars(sa.select(Membership.role).where(Membership.user_id == current_user.id)))
     audiences = {"customer", "participant", "user"}
     if roles & {Role.OWNER.value, Role.MANAGER.value, Role.STAFF.value}:
         audiences.add("staff")
