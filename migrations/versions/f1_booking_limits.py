@@ -1,7 +1,7 @@
 """booking limits: a business's hourly cap on public bookings (default 60)
 
 Revision ID: f1_booking_limits
-Revises: e1_outbox_lookups
+Revises: f2_push_subscription_rls
 """
 import sqlalchemy as sa
 from alembic import op
