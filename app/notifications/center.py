@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.extensions import db
 from app.notifications import registry
 from app.notifications.center_models import Notification, NotificationSource
+from app.tenants.models import Tenant
+from app.tenants.urls import platform_url, tenant_url
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")
@@ -50,6 +52,16 @@ class Created:
     duplicate: bool = False
 
 
+def absolute_url(url: str, tenant_id: uuid.UUID | None = None) -> str:
+    """``url`` as an absolute link for an email or a text message: a path (``/x``) is put on
+    the business's host when ``tenant_id`` is given, else on the apex, from configuration
+    (:mod:`app.tenants.urls`); an absolute URL or ``""`` is returned unchanged."""
+    if not url.startswith("/") or url.startswith("//"):
+        return url
+    tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
+    return tenant_url(tenant, url) if tenant is not None else platform_url(url)
+
+
 def create_notification(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, str],
                         tenant_id: uuid.UUID | None = None, subject_key: str = "", url: str = "",
                         source_key: str | None = None, now: datetime | None = None) -> Created:
@@ -66,7 +78,7 @@ def create_notification(*, user_id: uuid.UUID, type_key: str, audience: str, con
     now = now or utcnow()
     nt = registry.get(type_key)
     ctx = {k: "" if v is None else str(v) for k, v in context.items()}
-    ctx.setdefault("url", url)
+    ctx.setdefault("url", absolute_url(url, tenant_id))
     rendered = registry.render_for(type_key, audience, ctx)
     if source_key:
         seen = db.session.scalar(sa.select(NotificationSource.notification_id).where(

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.tenants.context import platform_scope
 from app.tenants.errors import HostRefused, TenantNotFound
 from app.tenants.models import Tenant, TenantDomain
 
@@ -123,10 +124,13 @@ def resolve_host(host: str, platform_domain: str | None = None) -> HostTarget:
         slug = name[: -len(suffix)]
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     else:
-        tenant = db.session.scalar(
-            sa.select(Tenant).join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
-            .where(TenantDomain.domain == name)
-        )
+        # tenant_domain has forced row-level security: which business owns a custom domain is
+        # a platform-wide question, asked on the platform role before any tenant is in scope.
+        with platform_scope("resolve a custom domain"):
+            tenant = db.session.scalar(
+                sa.select(Tenant).join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
+                .where(TenantDomain.domain == name)
+            )
     if tenant is None:
         raise TenantNotFound(name)
     _HOST_CACHE[name] = (tenant.id, time.monotonic() + HOST_CACHE_SECONDS)

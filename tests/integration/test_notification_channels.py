@@ -256,8 +256,17 @@ def test_account_notices_new_device_password_and_verification(ctx, mailbox):
     assert run_jobs(ctx) == []
     [login] = mailbox.to(ALICE_EMAIL, "New sign-in")
     assert "Mobile Safari on iPhone" in login.get_body(("plain",)).get_content()  # not the raw user agent
-    assert len(mailbox.to(ALICE_EMAIL, "Your password was changed")) == 1
+    [changed] = mailbox.to(ALICE_EMAIL, "Your password was changed")
+    # Links in an email are absolute and built from configuration (never a bare path).
+    from app.tenants.urls import platform_url
+
+    text = changed.get_body(("plain",)).get_content()
+    assert platform_url("/password/forgot") in text and platform_url("/password/forgot").startswith("http")
+    assert platform_url("/notifications/") in login.get_body(("plain",)).get_content()
+    from app.notifications.channels.sms import sms_text
     from tests.integration.notification_support import notifications_of
+
+    assert sms_text(notifications_of(alice_id)[1]).endswith(" " + platform_url("/password/forgot"))
 
     assert [n.type for n in notifications_of(alice_id)] == [
         "new_login_unknown_device", "password_changed", "account_email_verified"]

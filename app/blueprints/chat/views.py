@@ -94,7 +94,9 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
         "back_label": back_label, "form": form or MessageForm(formdata=None), "error": error,
         "others_online": others_online, "other_label": "the business" if principal.role == chat.CUSTOMER
         else "the customer", "max_body": chat.MAX_BODY,
-        "realtime": (user_live or bool(live_token)) and closed is None, "live_token": live_token,
+        # A closed conversation stays live, read-only, for a signed-in customer: the business
+        # may still write (say, why it cancelled). A guest's live link ends with the booking.
+        "realtime": user_live or bool(live_token), "live_token": live_token,
         "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
         "closed": closed,
     }

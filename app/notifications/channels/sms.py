@@ -18,6 +18,7 @@ import requests
 from flask import current_app, has_app_context
 
 from app.identity.models import User
+from app.notifications.center import absolute_url
 from app.notifications.center_models import Notification, NotificationDelivery
 
 log = logging.getLogger("plaza.sms")
@@ -111,8 +112,9 @@ def get_provider() -> SmsProvider:
 def sms_text(notification: Notification) -> str:
     """The message text: title, body and link, cut to :data:`MAX_SMS` characters."""
     text = f"{notification.title}: {notification.body}"
-    if notification.url:
-        text = f"{text[:MAX_SMS - len(notification.url) - 1]} {notification.url}"
+    link = absolute_url(notification.url or "", notification.tenant_id)
+    if link:
+        text = f"{text[:MAX_SMS - len(link) - 1]} {link}"
     return text[:MAX_SMS]
 
 

@@ -64,6 +64,7 @@
   root.setAttribute("data-live", "connecting");
 
   function showError(text) {
+    if (!form) return; /* a closed conversation: read-only, no form */
     errorBox.textContent = text || "";
     errorBox.hidden = !text;
     form.classList.toggle("invalid", !!text);
@@ -203,7 +204,7 @@
     typingSent = false;
   }
 
-  textarea.addEventListener("input", function () {
+  if (form) textarea.addEventListener("input", function () {
     if (!joined) return;
     if (!typingSent) {
       socket.emit("typing", { conversation_id: conversationId, typing: true });
@@ -213,7 +214,7 @@
     typingTimer = setTimeout(stopTyping, 3000);
   });
 
-  form.addEventListener("submit", function (event) {
+  if (form) form.addEventListener("submit", function (event) {
     if (!joined || !socket.connected) return; /* plain form post */
     event.preventDefault();
     var body = textarea.value.trim();
