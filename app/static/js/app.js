@@ -79,4 +79,34 @@
       e.detail.isError = false;
     }
   });
+  // Any other refusal of an HTMX request (400 bad input, 403, 404, 429 too many requests, 5xx) is a
+  // whole error page: show its message above the page instead of silently doing nothing.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr || xhr.status === 422 || xhr.status === 409) return;
+    var message = "Something went wrong; nothing was saved. Reload the page and try again.";
+    try {
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (type.indexOf("json") !== -1) {
+        message = JSON.parse(xhr.responseText).detail || message;
+      } else {
+        var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        var p = doc.querySelector(".error-page p");
+        if (p && p.textContent.trim()) message = p.textContent.trim();
+      }
+    } catch (err) { /* keep the generic message */ }
+    var holder = document.querySelector(".flashes");
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.className = "flashes";
+      var main = document.querySelector("main");
+      if (main) { main.parentNode.insertBefore(holder, main); } else { document.body.prepend(holder); }
+    }
+    var note = document.createElement("p");
+    note.className = "flash error";
+    note.setAttribute("role", "alert");
+    note.textContent = message;
+    holder.replaceChildren(note);
+    note.scrollIntoView({ block: "nearest" });
+  });
 })();
