@@ -119,3 +119,33 @@ def test_dashboard_week_view_in_chromium(live_server, ctx, new_page):
         emma = list(db.session.scalars(sa.select(Booking.status).join(Customer, Customer.id == Booking.customer_id)
                                        .where(Customer.email == "emma@example.com")))
     assert emma == ["confirmed", "confirmed"]
+
+
+def test_a_refused_htmx_form_says_why_in_chromium(live_server, ctx, new_page):
+    """A form sent over HTMX that the edge refuses (a control character: 400 page) shows the
+    reason above the page; before, the click did nothing at all. Nothing is saved."""
+    from playwright.sync_api import expect
+
+    from app.catalog.models import Service
+
+    biz = make_business("bella", staff=1)
+    port = int(live_server.rsplit(":", 1)[1])
+    base = f"http://{biz.host(port)}"
+    page = new_page()
+    page.goto(f"{base}/login?next=/dashboard/")
+    page.fill("input[name=email]", biz.owner_email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/dashboard/**")
+    page.goto(f"{base}/dashboard/services/new")
+    page.fill("#name", "Balayage")
+    page.evaluate("() => { document.querySelector('#name').value = 'Bala\\u0000yage'; }")
+    page.locator("#service-form button[type=submit]").click()
+    alert = page.locator(".flashes .flash.error[role=alert]")
+    expect(alert).to_contain_text("name")
+    expect(alert).to_contain_text("character")
+    assert page.url.endswith("/dashboard/services/new")  # the form is still there to correct
+    db.session.rollback()
+    with tenant_scope(biz.tenant_id):
+        names = set(db.session.scalars(sa.select(Service.name)))
+    assert "Balayage" not in names and not any("yage" in n for n in names)
