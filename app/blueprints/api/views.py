@@ -252,10 +252,12 @@ def create() -> Response:
 
 @dataclass(frozen=True)
 class Credential:
-    """Who is asking: a staff API token (``token``) or a booking's manage token (``booking``)."""
+    """Who is asking: a staff API token (``token``) or a booking's manage token (``booking``,
+    with the token itself in ``manage_token``, echoed back in ``manage_url``)."""
 
     token: ApiToken | None = None
     booking: Booking | None = None
+    manage_token: str | None = None
 
 
 def _unauthorized(detail: str, error: str | None = None) -> ProblemResponse:
@@ -294,7 +296,7 @@ def _authenticate() -> Credential:
         raise _unauthorized(exc.message, "invalid_token") from None
     if booking is None:
         raise _unauthorized("The token is not valid for this business.", "invalid_token")
-    return Credential(booking=booking)
+    return Credential(booking=booking, manage_token=secret)
 
 
 def _authorised_booking(booking_id: str) -> tuple[Credential, Booking]:
@@ -320,8 +322,8 @@ def _authorised_booking(booking_id: str) -> tuple[Credential, Booking]:
 @tenant_required
 def booking(booking_id: str) -> Response:
     """The booking, for a staff API token or its own manage token; 401/404 otherwise."""
-    _, found = _authorised_booking(booking_id)
-    out = _booking_out(found)
+    cred, found = _authorised_booking(booking_id)
+    out = _booking_out(found, cred.manage_token)
     db.session.commit()  # the staff token's last_used_at
     return _json(out)
 
