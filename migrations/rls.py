@@ -12,6 +12,11 @@ Every table with a ``tenant_id`` gets ``ENABLE`` + ``FORCE ROW LEVEL SECURITY`` 
 * ``platform_rows`` (``plaza_platform`` only): any row while the transaction-local
   ``app.platform`` is ``on`` (``platform_scope``).
 
+The ``tenant`` table itself (migration ``g1_tenant_row_rls``) is forced too: the tenant role
+reads and updates only the row whose ``id`` is ``app.tenant_id``; the platform role reads
+every row (host lookup by slug, signup's slug check), inserts (signup), and changes any row
+only with ``app.platform`` on or the business in scope.
+
 :func:`apply_grants` is the one place privileges are decided; every migration that adds a
 table (or a column to ``user_account``) ends with it.
 """
@@ -27,9 +32,11 @@ APP_ROLE = LEGACY_APP_ROLE
 
 #: Rows that belong to a person across businesses (``tenant_id`` nullable): the platform role
 #: reads and writes them without the flag (the code filters by ``user_id``); the tenant role
-#: sees its business's rows and the person's platform-wide ones (``tenant_id`` null), never
-#: another business's.
+#: sees its business's rows and the logged-in person's (``app.user_id``) platform-wide ones
+#: (``tenant_id`` null), never another business's nor another person's account-wide rows.
 PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent")
+#: The tenant role's test for a person's own row (``app.user_id``: the logged-in person, set by the app).
+PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
@@ -57,8 +64,8 @@ def tenant_policies(table: str) -> None:
     for name in ("tenant_isolation", "tenant_rows", "platform_rows", "platform_person_rows", "platform_host_lookup"):
         op.execute(f"drop policy if exists {name} on {table}")
     mine = "tenant_id::text = current_setting('app.tenant_id', true)"
-    if table in PERSON_TABLES:  # a person's platform-wide rows (no business) show on every host
-        mine = f"({mine} or tenant_id is null)"
+    if table in PERSON_TABLES:  # the logged-in person's platform-wide rows (no business) show on every host
+        mine = f"({mine} or (tenant_id is null and {PERSON_MINE}))"
     op.execute(f"create policy tenant_rows on {table} using ({mine}) with check ({mine})")
     flag = "current_setting('app.platform', true) = 'on'"
     op.execute(f"create policy platform_rows on {table} to {PLATFORM_GROUP} using ({flag}) with check ({flag})")

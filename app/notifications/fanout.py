@@ -40,6 +40,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.notifications import center, mailcap, preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
+from app.tenants.roles import acting_as, on_tenant_role, platform_read
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")
@@ -188,7 +189,17 @@ def notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping
     Raises:
         registry.UnknownNotificationType, registry.MissingField: bad type or context.
     """
-    now = now or utcnow()
+    # Written as the person it is for: on the tenant role their account-wide rows (consent,
+    # an earlier notice to fold into) are visible only with app.user_id theirs.
+    with acting_as(user_id):
+        return _notify(user_id=user_id, type_key=type_key, audience=audience, context=context, tenant_id=tenant_id,
+                       subject_key=subject_key, url=url, source_key=source_key, conversation_id=conversation_id,
+                       skip_channels=skip_channels, now=now or utcnow())
+
+
+def _notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, object],
+            tenant_id: uuid.UUID | None, subject_key: str, url: str, source_key: str | None,
+            conversation_id: str | None, skip_channels: Iterable[str], now: datetime) -> Notified:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         return Notified(None)
@@ -792,13 +803,18 @@ def announcement_audience(tenant_id: uuid.UUID) -> list[uuid.UUID]:
     linked = sa.select(Customer.user_id).where(Customer.user_id.is_not(None))
     by_email = sa.select(User.id).join(Customer, Customer.email == User.email).where(
         User.email_verified_at.is_not(None))
-    consenting = sa.select(MarketingConsent.user_id).where(
-        MarketingConsent.withdrawn_at.is_(None),
-        sa.or_(MarketingConsent.tenant_id.is_(None), MarketingConsent.tenant_id == tenant_id))
-    ids = db.session.scalars(sa.select(User.id).where(
-        sa.or_(User.id.in_(linked), User.id.in_(by_email)), User.id.in_(consenting),
-        User.suspended_at.is_(None)).order_by(User.id))
-    return list(ids)
+    customers = list(db.session.scalars(sa.select(User.id).where(
+        sa.or_(User.id.in_(linked), User.id.in_(by_email)), User.suspended_at.is_(None)).order_by(User.id)))
+    if not customers:
+        return []
+    live = MarketingConsent.withdrawn_at.is_(None), MarketingConsent.user_id.in_(customers)
+    consenting = set(db.session.scalars(sa.select(MarketingConsent.user_id).where(
+        *live, sa.or_(MarketingConsent.tenant_id.is_(None), MarketingConsent.tenant_id == tenant_id))))
+    if on_tenant_role():  # which customers consented platform-wide: not the tenant role's to read
+        with platform_read("platform-wide marketing consents of a business's customers") as conn:
+            consenting |= set(conn.scalars(sa.select(MarketingConsent.user_id).where(
+                *live, MarketingConsent.tenant_id.is_(None))))
+    return [uid for uid in customers if uid in consenting]
 
 
 def announce(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str,

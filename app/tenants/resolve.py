@@ -122,7 +122,10 @@ def resolve_host(host: str, platform_domain: str | None = None) -> HostTarget:
     suffix = f".{platform_domain}"
     if name.endswith(suffix):
         slug = name[: -len(suffix)]
-        tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
+        # The tenant role reads only the business in scope (a stale cache entry may have put
+        # one there): which business has a slug is asked on the platform role.
+        with platform_scope("resolve a subdomain"):
+            tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
     else:
         # tenant_domain has forced row-level security: which business owns a custom domain is
         # a platform-wide question, asked on the platform role before any tenant is in scope.

@@ -25,6 +25,7 @@ business is known, so the host lookup's platform transaction never carries a ten
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -171,6 +172,24 @@ def platform_read(reason: str) -> Iterator[sa.Connection]:
         conn.exec_driver_sql("set transaction read only")
         conn.execute(sa.text("select set_config('app.platform', 'on', true), set_config('app.tenant_id', '', true)"))
         yield conn
+
+
+@contextmanager
+def acting_as(user_id: uuid.UUID) -> Iterator[None]:
+    """Write (and read) one person's own rows as that person: ``app.user_id`` is ``user_id``
+    inside the block, so the tenant role admits their account-wide notifications, deliveries
+    and marketing consents (those without a business); flushes before the previous person
+    (the logged-in one, or none) is restored. For a notice to the person a request just
+    proved (sign-in, reset link) or any one person a notification is for.
+    """
+    token = set_acting_user(user_id)
+    try:
+        yield
+        session = _session()
+        if session is not None and session.in_transaction():
+            session.flush()
+    finally:
+        reset_acting_user(token)
 
 
 def current_user_of_transaction() -> str:

@@ -38,8 +38,9 @@ def day_at(days_ahead: int, hour: int) -> datetime:
 def bella(**rules):
     """Bella Hair Studio with an owner account (owner@bella.test) and two staff."""
     biz = make_business("bella", **rules)
-    db.session.get(Tenant, biz.tenant_id).name = "Bella Hair Studio"
-    db.session.commit()
+    with tenant_scope(biz.tenant_id):  # the business renames itself (its own row of tenant)
+        db.session.get(Tenant, biz.tenant_id).name = "Bella Hair Studio"
+        db.session.commit()
     return biz
 
 
@@ -55,8 +56,9 @@ def book(biz, start: datetime, user_id: uuid.UUID | None = None, email: str = AL
                                  staff_id=biz.staff_ids[0], start=start,
                                  customer=CustomerInput("Alice Andersen", email, None),
                                  customer_timezone="Europe/Copenhagen", user_id=user_id)
+        booking_id = booking.id  # read before the commit: no tenant-role transaction left open
         db.session.commit()
-        return booking.id
+    return booking_id
 
 
 def deliver_all(app) -> None:

@@ -37,15 +37,16 @@ def book(tenant_id: uuid.UUID, email: str, *, days: int = 3, hour: int = 10, use
     from app.booking.service import CustomerInput, create_booking
     from app.catalog.models import Service
 
-    tenant = db.session.get(Tenant, tenant_id)
-    local = datetime.combine((utcnow() + timedelta(days=days)).astimezone(ZoneInfo(tenant.timezone)).date(),
-                             time(hour), ZoneInfo(tenant.timezone))
-    with tenant_scope(tenant_id):
+    with tenant_scope(tenant_id):  # the tenant role reads only the business in scope
+        tenant = db.session.get(Tenant, tenant_id)
+        local = datetime.combine((utcnow() + timedelta(days=days)).astimezone(ZoneInfo(tenant.timezone)).date(),
+                                 time(hour), ZoneInfo(tenant.timezone))
         service_id = db.session.scalar(sa.select(Service.id))
         booking = create_booking(tenant, service_id=service_id, staff_id=None, start=local,
                                  customer=CustomerInput(name, email), customer_timezone="UTC", user_id=user_id)
+        booking_id = booking.id
         db.session.commit()
-        return booking.id
+    return booking_id
 
 
 def status_of(app, booking_id: uuid.UUID) -> str:

@@ -5,6 +5,8 @@ the apex, signup and jobs spanning tenants; each unit of work runs on the role c
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -99,7 +101,7 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
     with psycopg.connect(_url(services, "OWNER_URL")) as conn:
         tables = _tenant_tables(conn)
         assert {"notification", "notification_delivery", "marketing_consent", "tenant_domain"} <= set(tables)
-        for table in tables:
+        for table in [*tables, "tenant"]:  # the business's own row (name, slug, suspension, limits) too
             enabled, forced = conn.execute(
                 "select relrowsecurity, relforcerowsecurity from pg_class where oid = %s::regclass", [table]).fetchone()
             assert enabled and forced, f"{table}: ENABLE + FORCE ROW LEVEL SECURITY"
@@ -110,6 +112,8 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
                 if set(roles) & {"public", "plaza_tenant"}:
                     assert "app.platform" not in qual + check, f"{table}.{name}: a bypass the tenant role can set"
                     assert "app.tenant_id" in qual, f"{table}.{name}: not limited to the tenant"
+                    if table in ("notification", "notification_delivery", "marketing_consent"):
+                        assert "app.user_id" in qual and "app.user_id" in check, f"{table}.{name}: every person's rows"
 
 
 def test_no_role_bypasses_rls_and_the_tenant_role_cannot_become_platform(services):
@@ -246,3 +250,78 @@ def test_a_person_saves_their_push_subscription_on_a_business_host(client, ctx, 
     with psycopg.connect(_url(services, "PLATFORM_DATABASE_URL")) as conn:
         assert conn.execute("select u.email from push_subscription p join user_account u on u.id = p.user_id"
                             ).fetchall() == [("visitor@example.com",)]
+
+
+def _settings_the_tenant_role_may_set(tenant_ids: list[str], user_ids: list[str]):
+    """Every combination of the settings an injected statement could issue (but the ones named)."""
+    for tid in tenant_ids:
+        for platform in ("on", "off", ""):
+            for uid in user_ids:
+                yield tid, platform, uid
+
+
+def test_tenant_role_cannot_change_another_business(ctx, services):
+    """The ``tenant`` row holds name, slug, suspension and limits: the tenant role serving one
+    business may change only that business's row, whatever it sets."""
+    from tests.factories import make_user
+
+    a, b = make_business("bella"), make_business("fixit")
+    stranger = make_user("stranger@example.com")
+    db.session.commit()
+    with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
+        for tid, platform, uid in _settings_the_tenant_role_may_set(["", str(a.tenant_id)], ["", str(stranger)]):
+            conn.execute("select set_config('app.tenant_id', %s, false), set_config('app.platform', %s, false), "
+                         "set_config('app.user_id', %s, false)", [tid, platform, uid])
+            for attempt in ("set role plaza_tenant", "reset role"):
+                conn.execute(attempt)
+                for sql in ("update tenant set name = 'pwned', suspended_at = now() where id = %s",
+                            "update tenant set slug = 'pwned' where id = %s"):
+                    assert conn.execute(sql, [b.tenant_id]).rowcount == 0, (tid, platform, uid, sql)
+                seen = {r[0] for r in conn.execute("select id from tenant")}
+                assert seen <= {a.tenant_id}, (tid, platform, uid)
+        # Its own business it may still change (settings pages), but not turn into another.
+        conn.execute("select set_config('app.tenant_id', %s, false)", [str(a.tenant_id)])
+        assert conn.execute("update tenant set name = 'Bella Salon' where id = %s", [a.tenant_id]).rowcount == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("update tenant set id = %s where id = %s", [str(uuid.uuid4()), a.tenant_id])
+    with psycopg.connect(_url(services, "PLATFORM_DATABASE_URL")) as conn:
+        name, slug, suspended = conn.execute("select name, slug, suspended_at from tenant where id = %s",
+                                             [b.tenant_id]).fetchone()
+        assert (slug, suspended) == ("fixit", None) and name != "pwned"
+
+
+def test_tenant_role_sees_account_wide_notifications_of_the_logged_in_person_only(ctx, services):
+    """Rows without a business (``tenant_id`` null) belong to one person across businesses: the
+    tenant role sees those of ``app.user_id`` only, never every person's."""
+    from tests.factories import make_user
+
+    a = make_business("bella")
+    victim, me = make_user("victim@example.com"), make_user("me@example.com")
+    db.session.commit()
+    with psycopg.connect(_url(services, "PLATFORM_DATABASE_URL")) as conn:
+        for uid in (victim, me):
+            nid = conn.execute(
+                "insert into notification (id, user_id, tenant_id, type, audience, category, subject_key, title, body, "
+                "url, context, count, created_at, updated_at) values (gen_random_uuid(), %s, null, 'account.test', "
+                "'customer', 'transactional', '', 'Secret of ' || %s::text, '', '', '{}', 1, now(), now()) returning id",
+                [uid, uid]).fetchone()[0]
+            conn.execute("insert into notification_delivery (id, notification_id, user_id, tenant_id, channel, recipient, "
+                         "status, attempts, log, created_at, updated_at) values (gen_random_uuid(), %s, %s, null, "
+                         "'email', 'x@example.com', 'queued', 0, '[]', now(), now())", [nid, uid])
+            conn.execute("insert into marketing_consent (id, user_id, tenant_id, granted_at, method, source) "
+                         "values (gen_random_uuid(), %s, null, now(), 'test', '')", [uid])
+    with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
+        for tid, platform, uid in _settings_the_tenant_role_may_set(
+                ["", str(a.tenant_id)], ["", str(me)]):
+            conn.execute("select set_config('app.tenant_id', %s, false), set_config('app.platform', %s, false), "
+                         "set_config('app.user_id', %s, false)", [tid, platform, uid])
+            for table in ("notification", "notification_delivery", "marketing_consent"):
+                seen = {r[0] for r in conn.execute(f"select user_id from {table} where tenant_id is null")}  # noqa: S608
+                assert seen == ({me} if uid else set()), (table, tid, platform, uid)
+                assert conn.execute(f"update {table} set user_id = user_id where user_id = %s",  # noqa: S608
+                                    [victim]).rowcount == 0, table
+        # Nor may it write an account-wide row for someone else.
+        conn.execute("select set_config('app.user_id', %s, false)", [str(me)])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("insert into marketing_consent (id, user_id, tenant_id, granted_at, method, source) "
+                         "values (gen_random_uuid(), %s, null, now(), 'forged', '')", [victim])

@@ -167,3 +167,18 @@ def test_owner_announcement_reaches_only_consenting_customers(ctx, client, mailb
     other = client.application.test_client()
     login_as(other, ALICE_EMAIL, host)
     assert other.get("/notifications/announce", base_url=f"http://{host}").status_code == 404
+
+
+def test_one_click_unsubscribe_works_on_a_business_host_too(ctx, client):
+    """The tenant role sees only the logged-in person's account-wide consent; the signed link
+    names the person, so it withdraws their consent on whichever host it is opened."""
+    bella()
+    alice_id = alice()
+    preferences.grant_consent(alice_id, method="signup checkbox", source="/signup-customer", ip="192.0.2.1")
+    db.session.commit()
+    token = preferences.unsubscribe_token(alice_id, "business_announcement")
+    resp = client.post(f"/notifications/unsubscribe/{token}", base_url="http://bella.localhost",
+                       data={"List-Unsubscribe": "One-Click"})
+    assert resp.status_code == 200 and b"You are unsubscribed" in resp.data
+    db.session.expire_all()
+    assert not preferences.has_marketing_consent(alice_id)

@@ -61,8 +61,9 @@ def day_at(days_ahead: int, hour: int) -> datetime:
 def business(**rules):
     """Bella Hair Studio (Copenhagen), two staff working 09-17 daily, one 60 min haircut."""
     biz = make_business("bella", **rules)
-    db.session.get(Tenant, biz.tenant_id).name = "Bella Hair Studio"
-    db.session.commit()
+    with tenant_scope(biz.tenant_id):  # the business renames itself (its own row of tenant)
+        db.session.get(Tenant, biz.tenant_id).name = "Bella Hair Studio"
+        db.session.commit()
     return biz
 
 

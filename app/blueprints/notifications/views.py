@@ -26,6 +26,7 @@ from app.identity.models import User
 from app.identity.service import TokenError
 from app.notifications import center, deliverylog, preferences, registry
 from app.notifications.channels import push
+from app.tenants.context import platform_scope
 from app.tenants.models import MANAGER_ROLES
 from app.tenants.urls import tenant_url
 from app.web import get_or_404, parse_uuid, render_page, tenant_required, user_roles
@@ -243,8 +244,11 @@ def unsubscribe(token: str) -> Response:
         return render_page("notifications/unsubscribe.html", error="This link is not valid.", done=False,
                            token=token, label=label, status=400)
     if request.method == "POST":
-        preferences.unsubscribe(user_id, type_key)
-        db.session.commit()
+        # No one is logged in: the signed token names the person, whose account-wide consent
+        # the tenant role of a business host cannot see (app.user_id is the logged-in person).
+        with platform_scope("one-click unsubscribe of the person the signed token names"):
+            preferences.unsubscribe(user_id, type_key)
+            db.session.commit()
         return render_page("notifications/unsubscribe.html", error=None, done=True, token=token, label=label)
     return render_page("notifications/unsubscribe.html", error=None, done=False, token=token, label=label)
 
