@@ -41,6 +41,17 @@ PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 HOST_TABLES = ("tenant_domain",)
 
 
+#: True when the transaction's ``app.tenant_id`` carries the proof only the app can make
+#: (``app.tenant_proof``, a MAC over the id with the key in ``rls_key``; migration h1_tenant_proof).
+PROVEN = "plaza_tenant_proven()"
+
+
+def tenant_proof_installed() -> bool:
+    """True once migration ``h1_tenant_proof`` created ``plaza_tenant_proven()``."""
+    return bool(op.get_bind().exec_driver_sql(
+        "select to_regprocedure('public.plaza_tenant_proven()') is not null").scalar())
+
+
 def require_groups() -> None:
     """Fail the migration clearly when the group roles do not exist.
 
@@ -64,6 +75,8 @@ def tenant_policies(table: str) -> None:
     for name in ("tenant_isolation", "tenant_rows", "platform_rows", "platform_person_rows", "platform_host_lookup"):
         op.execute(f"drop policy if exists {name} on {table}")
     mine = "tenant_id::text = current_setting('app.tenant_id', true)"
+    if tenant_proof_installed():  # from h1_tenant_proof on: the tenant id must carry the app's proof
+        mine = f"({mine} and {PROVEN})"
     if table in PERSON_TABLES:  # the logged-in person's platform-wide rows (no business) show on every host
         mine = f"({mine} or (tenant_id is null and {PERSON_MINE}))"
     op.execute(f"create policy tenant_rows on {table} using ({mine}) with check ({mine})")
@@ -106,6 +119,8 @@ def apply_grants() -> None:
         "if to_regclass('public.stripe_webhook_event') is not null then "
         f"revoke all on stripe_webhook_event from {t}; end if; "
         f"revoke insert, delete on tenant from {t}; "
+        "if to_regclass('public.rls_key') is not null then "
+        f"revoke all on rls_key from {t}, {p}; grant select on rls_key to {p}; end if; "
         "select string_agg(quote_ident(attname), ', ' order by attnum) into cols from pg_attribute "
         "where attrelid = 'public.user_account'::regclass and attnum > 0 and not attisdropped "
         "and attname <> 'password_hash'; "

@@ -100,7 +100,7 @@ def clean_state(request):
     with psycopg.connect(services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://"),
                          autocommit=True) as conn:
         tables = [r[0] for r in conn.execute(
-            "select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")]
+            "select tablename from pg_tables where schemaname = 'public' and tablename not in ('alembic_version', 'rls_key')")]
         conn.execute("truncate " + ", ".join(tables) + " cascade")
     redis.Redis.from_url(services["REDIS_URL"]).flushdb()
     yield

@@ -36,3 +36,27 @@ def csrf_from(html: str | bytes) -> str:
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text) or re.search(r'"X-CSRFToken": "([^"]+)"', text)
     assert m, "no CSRF token in page"
     return m.group(1)
+
+
+def tenant_settings(tenant_id, *, local: bool = True) -> tuple[str, list[str]]:
+    """``(sql, params)`` that put ``tenant_id`` in scope on a raw psycopg connection the way the
+    app does: ``app.tenant_id`` with its proof (:func:`app.tenants.guard.tenant_proof`; the key
+    is read once as the owner, from ``MIGRATION_DATABASE_URL``)."""
+    import hashlib
+    import os
+
+    import psycopg
+
+    global _RLS_KEY
+    if _RLS_KEY is None:
+        owner = os.environ["MIGRATION_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(owner) as conn:
+            _RLS_KEY = bytes(conn.execute("select secret from rls_key where id = 1").fetchone()[0])
+    tid = str(tenant_id)
+    proof = hashlib.sha256(_RLS_KEY + hashlib.sha256(_RLS_KEY + tid.encode()).digest()).hexdigest()
+    flag = "true" if local else "false"
+    return (f"select set_config('app.tenant_id', %s, {flag}), set_config('app.tenant_proof', %s, {flag})",
+            [tid, proof])
+
+
+_RLS_KEY: bytes | None = None

@@ -14,6 +14,7 @@ safe behind a transaction-pooling PgBouncer).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import sqlalchemy as sa
@@ -35,11 +36,49 @@ class TenantScoped:
 
 def _rls_values() -> dict[str, str]:
     tid, uid = current_tenant_id(), acting_user_id()
-    return {"t": str(tid) if tid else "", "p": "on" if platform_reason() else "off", "u": str(uid) if uid else ""}
+    return {"t": str(tid) if tid else "", "p": "on" if platform_reason() else "off", "u": str(uid) if uid else "",
+            "q": tenant_proof(tid) if tid else ""}
 
 
 _RLS_SQL = sa.text("select set_config('app.tenant_id', :t, true), set_config('app.platform', :p, true), "
-                   "set_config('app.user_id', :u, true)")
+                   "set_config('app.user_id', :u, true), set_config('app.tenant_proof', :q, true)")
+
+#: platform engine URL -> the ``rls_key`` secret (it never changes once migrated).
+_PROOF_KEYS: dict[str, bytes] = {}
+
+
+def tenant_proof(tenant_id: uuid.UUID) -> str:
+    """The proof that goes with ``app.tenant_id`` (hex ``sha256(key || sha256(key || id))``).
+
+    Every tenant policy requires it (migration ``h1_tenant_proof``, ``plaza_tenant_proven()``),
+    so a statement injected on a tenant host cannot point ``app.tenant_id`` at another
+    business: the key is in ``rls_key``, which only the platform role can read. It is read
+    once per process through the platform role's pool. Returns ``""`` before the migration.
+    """
+    key = _proof_key()
+    if key is None:
+        return ""
+    inner = hashlib.sha256(key + str(tenant_id).encode()).digest()
+    return hashlib.sha256(key + inner).hexdigest()
+
+
+def _proof_key() -> bytes | None:
+    from app.extensions import db
+    from app.tenants.roles import PLATFORM_BIND
+
+    engine = db.engines.get(PLATFORM_BIND)
+    if engine is None:
+        return None
+    url = str(engine.url)
+    if url not in _PROOF_KEYS:
+        with engine.connect() as conn:
+            exists = conn.exec_driver_sql("select to_regclass('public.rls_key') is not null").scalar()
+            secret = conn.exec_driver_sql("select secret from rls_key where id = 1").scalar() if exists else None
+            conn.rollback()
+        if secret is None:
+            return None
+        _PROOF_KEYS[url] = bytes(secret)
+    return _PROOF_KEYS[url]
 
 
 def apply_rls_settings() -> None:

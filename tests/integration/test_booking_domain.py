@@ -30,6 +30,7 @@ from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from tests.factories import make_business
+from tests.helpers import tenant_settings
 
 ALICE = CustomerInput("Alice Andersen", "alice@example.com", "+4512345678")
 BOB = CustomerInput("Bob Brown", "bob@example.com")
@@ -105,7 +106,7 @@ def test_exclusion_constraint_rejects_overlap_written_directly(ctx, services):
     url = services["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.ExclusionViolation):
         with conn.transaction():
-            conn.execute("select set_config('app.tenant_id', %s, true)", [row[0]])
+            conn.execute(*tenant_settings(row[0]))
             # Starts inside the 15-minute buffer after the first booking.
             conn.execute(
                 "insert into booking (tenant_id, id, service_id, staff_id, customer_id, status, starts_at, ends_at, "

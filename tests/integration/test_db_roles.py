@@ -18,7 +18,7 @@ from app.tenants.errors import PlatformRoleRequired
 from app.tenants.models import Tenant
 from app.tenants.roles import current_user_of_transaction
 from tests.factories import PASSWORD, make_business
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, tenant_settings
 
 TENANT_LOGIN = "plaza_app"
 PLATFORM_LOGIN = "plaza_platform_app"
@@ -76,7 +76,7 @@ def test_tenant_role_sees_only_its_tenant_whatever_it_sets(ctx, services):
         for table in tables:
             assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 0, table  # noqa: S608
         # Everything the role may set, and what it may not.
-        conn.execute("select set_config('app.tenant_id', %s, false)", [str(a.tenant_id)])
+        conn.execute(*tenant_settings(a.tenant_id, local=False))
         conn.execute("set app.platform = 'on'")
         conn.execute("set role plaza_tenant")
         conn.execute("reset role")
@@ -94,6 +94,18 @@ def test_tenant_role_sees_only_its_tenant_whatever_it_sets(ctx, services):
         assert conn.execute("update service set name = 'pwned' where tenant_id = %s", [b.tenant_id]).rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("insert into tenant_domain (tenant_id, domain) values (%s, 'evil.example')", [b.tenant_id])
+        # Pointing app.tenant_id at the other business, with no proof, its own business's proof or
+        # a made-up one, shows nothing of it: only the app can make a business's proof.
+        _, (_, proof_a) = tenant_settings(a.tenant_id)
+        for proof in ("", proof_a, "0" * 64):
+            conn.execute("select set_config('app.tenant_id', %s, false), set_config('app.tenant_proof', %s, false)",
+                         [str(b.tenant_id), proof])
+            for table in [*tables, "tenant"]:
+                column = "id" if table == "tenant" else "tenant_id"
+                assert conn.execute(f"select count(*) from {table} where {column} = %s",  # noqa: S608
+                                    [b.tenant_id]).fetchone()[0] == 0, (table, proof)
+            assert conn.execute("update service set name = 'pwned' where tenant_id = %s",
+                                [b.tenant_id]).rowcount == 0
 
 
 def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(services):
@@ -112,6 +124,8 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
                 if set(roles) & {"public", "plaza_tenant"}:
                     assert "app.platform" not in qual + check, f"{table}.{name}: a bypass the tenant role can set"
                     assert "app.tenant_id" in qual, f"{table}.{name}: not limited to the tenant"
+                    assert "plaza_tenant_proven()" in qual and "plaza_tenant_proven()" in check, \
+                        f"{table}.{name}: a tenant id without the app's proof"
                     if table in ("notification", "notification_delivery", "marketing_consent"):
                         assert "app.user_id" in qual and "app.user_id" in check, f"{table}.{name}: every person's rows"
 
@@ -225,7 +239,7 @@ def test_tenant_role_sees_push_subscriptions_of_its_people_only(ctx, services):
     with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
         conn.execute("select set_config('app.platform', 'on', false)")
         assert conn.execute("select count(*) from push_subscription").fetchone()[0] == 0
-        conn.execute("select set_config('app.tenant_id', %s, false)", [str(biz.tenant_id)])
+        conn.execute(*tenant_settings(biz.tenant_id, local=False))
         seen = [r[0] for r in conn.execute("select endpoint from push_subscription")]
         assert seen == [f"https://push.example/{biz.owner_email}"]
         # A write for someone else is refused even where the row is visible.
@@ -280,7 +294,7 @@ def test_tenant_role_cannot_change_another_business(ctx, services):
                 seen = {r[0] for r in conn.execute("select id from tenant")}
                 assert seen <= {a.tenant_id}, (tid, platform, uid)
         # Its own business it may still change (settings pages), but not turn into another.
-        conn.execute("select set_config('app.tenant_id', %s, false)", [str(a.tenant_id)])
+        conn.execute(*tenant_settings(a.tenant_id, local=False))
         assert conn.execute("update tenant set name = 'Bella Salon' where id = %s", [a.tenant_id]).rowcount == 1
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("update tenant set id = %s where id = %s", [str(uuid.uuid4()), a.tenant_id])

@@ -37,7 +37,7 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_business
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_as, tenant_settings
 from tests.integration.conftest_mail import mailbox, run_jobs, text_of  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -562,13 +562,13 @@ def test_ledger_is_append_only_for_the_app(ctx, stripe_on, services):
     pay(biz, bid)
     url = services["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
-        conn.execute("select set_config('app.tenant_id', %s, false)", (str(biz.tenant_id),))
+        conn.execute(*tenant_settings(biz.tenant_id, local=False))
         assert conn.execute("select count(*) from ledger_entry").fetchone()[0] == 2
         for sql in ("update ledger_entry set amount = 0", "delete from ledger_entry"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
             conn.rollback()
-            conn.execute("select set_config('app.tenant_id', %s, false)", (str(biz.tenant_id),))
+            conn.execute(*tenant_settings(biz.tenant_id, local=False))
     owner = services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(owner) as conn:
         conn.execute("select set_config('app.platform', 'on', false)")

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.errors import TenantScopeError
 from tests.factories import make_business
+from tests.helpers import tenant_settings
 
 
 def test_orm_query_without_tenant_raises(ctx):
@@ -50,7 +51,7 @@ def test_raw_sql_under_rls_sees_only_scoped_tenant(ctx, services):
     make_business("fixit")
     with _app_conn(services) as conn:
         with conn.transaction():
-            conn.execute("select set_config('app.tenant_id', %s, true)", [str(a.tenant_id)])
+            conn.execute(*tenant_settings(a.tenant_id))
             tenants = {r[0] for r in conn.execute("select tenant_id from service")}
             assert tenants == {a.tenant_id}
             assert conn.execute("select count(*) from staff_member").fetchone()[0] == 2
@@ -66,7 +67,7 @@ def test_rls_rejects_insert_for_other_tenant(ctx, services):
     with _app_conn(services) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             with conn.transaction():
-                conn.execute("select set_config('app.tenant_id', %s, true)", [str(a.tenant_id)])
+                conn.execute(*tenant_settings(a.tenant_id))
                 conn.execute("insert into service (tenant_id, id, name, description, category, duration_minutes, "
                              "price_amount, currency, buffer_before_minutes, buffer_after_minutes, active, position, "
                              "created_at) values (%s, gen_random_uuid(), 'x', '', '', 30, 1, 'DKK', 0, 0, true, 0, now())",
