@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.extensions["plaza_settings"] = settings
+    trust_proxies(app, settings.TRUSTED_PROXIES)
     configure_logging(settings.LOG_LEVEL)
     register_extensions(app)
     register_request_hooks(app)
@@ -62,6 +64,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_filters(app)
     return app
+
+
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address from the last ``hops`` entries of ``X-Forwarded-For``
+    (``TRUSTED_PROXIES``: the reverse proxies in front of Plaza), so per-IP rate limits and the
+    session list see the client, not the proxy. Nothing else is taken from the proxy: hosts and
+    links stay configuration. ``hops`` 0 leaves the header ignored (it could be forged)."""
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0, x_port=0)
 
 
 def register_extensions(app: Flask) -> None:

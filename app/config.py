@@ -48,6 +48,9 @@ class Settings:
     LOG_LEVEL: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"))
     RATELIMIT_ENABLED: bool = field(default_factory=lambda: _bool("RATELIMIT_ENABLED", True))
     RATELIMIT_DEFAULT: str = field(default_factory=lambda: os.environ.get("RATELIMIT_DEFAULT", "300 per minute"))
+    #: Reverse proxies in front of the web servers that append the client's address to
+    #: ``X-Forwarded-For`` (0: none, the header is ignored so it cannot be forged).
+    TRUSTED_PROXIES: int = field(default_factory=lambda: _int("TRUSTED_PROXIES", 0))
     BOOKING_LIMITS_PER_IP: str = field(
         default_factory=lambda: os.environ.get("BOOKING_LIMITS_PER_IP", "10 per hour;30 per day"))
     BOOKING_LIMITS_PER_EMAIL: str = field(

@@ -373,3 +373,25 @@ def test_an_unconfirmed_booking_frees_its_slot_after_expiry_and_its_link_dies(ap
     assert statuses == ["cancelled", "confirmed", "confirmed"]
     relay_outbox()
     run_jobs(ctx)
+
+
+def test_behind_trusted_proxies_each_client_has_its_own_budget_and_forged_headers_do_not(app, client, biz,
+                                                                                        monkeypatch):
+    """Behind a proxy every request comes from the proxy's address: with ``TRUSTED_PROXIES=1``
+    the global limit counts each client (the last ``X-Forwarded-For`` entry) apart, and an
+    address the client itself put earlier in the header buys it nothing."""
+    from app import trust_proxies
+
+    monkeypatch.setitem(app.config, "RATELIMIT_GLOBAL", "3 per minute")
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app)  # restored after the test
+    trust_proxies(app, 1)
+
+    def get(forwarded: str) -> int:
+        return client.get("/", base_url=BASE, environ_base=proxy,
+                          headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert [get("198.51.100.1") for _ in range(3)] == [200, 200, 200]
+    assert get("198.51.100.1") == 429
+    assert get("198.51.100.2") == 200  # another client behind the same proxy
+    assert get("192.0.2.99, 198.51.100.1") == 429  # a forged first hop does not reset the budget
