@@ -63,7 +63,8 @@ class Outcome(enum.StrEnum):
 
 
 #: Delivery statuses that end the delivery for good (``skipped``: over the recipient's hourly cap).
-FINAL_STATUSES = ("sent", "undeliverable", "skipped")
+SETTLED = {"sent": Outcome.ALREADY_SENT, "undeliverable": Outcome.UNDELIVERABLE, "skipped": Outcome.SKIPPED}
+FINAL_STATUSES = tuple(SETTLED)
 
 
 class DeliveryFailed(Exception):
@@ -116,15 +117,9 @@ def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID |
         return new_id
     row = db.session.execute(sa.select(Delivery.id, Delivery.status, Delivery.claimed_at)
                              .where(Delivery.dedup_key == key)).one()
-    if row.status == "sent":
+    if row.status in SETTLED:  # nothing more will be tried
         db.session.commit()
-        return Outcome.ALREADY_SENT
-    if row.status == "undeliverable":
-        db.session.commit()
-        return Outcome.UNDELIVERABLE
-    if row.status == "skipped":
-        db.session.commit()
-        return Outcome.SKIPPED
+        return SETTLED[row.status]
     expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
     if row.status == "sending" and not expired:
         db.session.commit()
