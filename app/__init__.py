@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Settings
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.uow import transactional_views
 
 
 class JsonFormatter(logging.Formatter):
@@ -58,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     install_input_guard(app)
     register_blueprints(app)
+    transactional_views(app)
     register_errorhandlers(app)
     register_cli(app)
     from app.formatting import register_filters

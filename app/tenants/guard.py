@@ -15,11 +15,13 @@ safe behind a transaction-pooling PgBouncer).
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.pool import NullPool
 
 from app.tenants.context import acting_user_id, current_tenant_id, platform_reason
 from app.tenants.errors import TenantScopeError
@@ -45,6 +47,7 @@ _RLS_SQL = sa.text("select set_config('app.tenant_id', :t, true), set_config('ap
 
 #: platform engine URL -> the ``rls_key`` secret (it never changes once migrated).
 _PROOF_KEYS: dict[str, bytes] = {}
+_PROOF_LOCK = threading.Lock()
 
 
 def tenant_proof(tenant_id: uuid.UUID) -> str:
@@ -70,14 +73,24 @@ def _proof_key() -> bytes | None:
     if engine is None:
         return None
     url = str(engine.url)
-    if url not in _PROOF_KEYS:
-        with engine.connect() as conn:
-            exists = conn.exec_driver_sql("select to_regclass('public.rls_key') is not null").scalar()
-            secret = conn.exec_driver_sql("select secret from rls_key where id = 1").scalar() if exists else None
-            conn.rollback()
-        if secret is None:
-            return None
-        _PROOF_KEYS[url] = bytes(secret)
+    if url in _PROOF_KEYS:
+        return _PROOF_KEYS[url]
+    with _PROOF_LOCK:
+        if url not in _PROOF_KEYS:
+            # A connection of its own, outside the pool: the first requests after start-up each
+            # hold a pooled platform connection (host lookup) while they need the key, and
+            # waiting on the same pool for it would exhaust it under a burst.
+            one_off = sa.create_engine(engine.url, poolclass=NullPool)
+            try:
+                with one_off.connect() as conn:
+                    exists = conn.exec_driver_sql("select to_regclass('public.rls_key') is not null").scalar()
+                    secret = conn.exec_driver_sql("select secret from rls_key where id = 1").scalar() if exists else None
+                    conn.rollback()
+            finally:
+                one_off.dispose()
+            if secret is None:
+                return None
+            _PROOF_KEYS[url] = bytes(secret)
     return _PROOF_KEYS[url]
 
 

@@ -1,0 +1,77 @@
+"""The unit of work: the one module in Plaza that commits.
+
+A unit of work is a request, a job, a socket event or a CLI command. Domain functions write
+and flush; the unit around them commits once when it succeeds and rolls back when it fails.
+Each kind of unit is wrapped in one place:
+
+* requests: :func:`transactional_views` wraps every view function of the app (``create_app``);
+* jobs, socket events and CLI commands: :func:`unit_of_work`, used by their runners.
+
+Nothing outside this module calls ``db.session.commit()`` (checked by a test).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+
+from app.extensions import db
+
+T = TypeVar("T")
+
+#: Responses with a status below this commit the request's work; anything else rolls it back.
+FIRST_FAILED_STATUS = 400
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit the session when the block ends normally, roll back (and re-raise) when it raises.
+
+    Used once per job, socket event and CLI command. ``BaseException`` rolls back too, so a job
+    killed by RQ's timeout leaves nothing half-written.
+    """
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap one view: commit when its answer's status is below 400, else roll back.
+
+    An exception from the view (or from the commit) rolls back and propagates to the app's
+    error handlers, so a failed request never leaves a half-written row.
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code < FIRST_FAILED_STATUS:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return response
+
+    return wrapped
+
+
+def transactional_views(app: Flask) -> None:
+    """Make every registered view of ``app`` one unit of work (:func:`commit_response`).
+
+    Call after all blueprints are registered; views added later are not wrapped.
+    """
+    for endpoint, view in list(app.view_functions.items()):
+        if not getattr(view, "plaza_unit_of_work", False):
+            wrapped = commit_response(view)
+            wrapped.plaza_unit_of_work = True  # type: ignore[attr-defined]
+            app.view_functions[endpoint] = wrapped
