@@ -27,11 +27,11 @@ from app.booking.errors import (
     UnknownReference,
 )
 from app.booking.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus, Customer
+from app.catalog.availability_version import bump_version
 from app.catalog.models import Service, ServiceStaff
 from app.extensions import db
 from app.identity.service import make_token, normalize_email, read_token
 from app.notifications.models import OutboxEvent
-from app.scheduling.cache import bump_version
 from app.scheduling.service import find_slots
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
