@@ -132,7 +132,7 @@ def register_extensions(app: Flask) -> None:
     from app.tenants.roles import act_as_loaded_user
 
     login_manager.user_loader(act_as_loaded_user(load_user))
-    from app.realtime.server import init_realtime
+    from app.blueprints.realtime.server import init_realtime
 
     init_realtime(app)
 
