@@ -22,6 +22,14 @@ from app.timeutil import utcnow
 MESSAGE_SEQ = sa.Sequence("chat_message_seq")
 
 
+#: ``subject_type`` of a conversation about a booking.
+BOOKING = "booking"
+#: ``Participant.role`` / ``Message.author_role`` of a booking's customer.
+CUSTOMER = "customer"
+#: ``Participant.role`` / ``Message.author_role`` of the business's staff.
+STAFF = "staff"
+
+
 class Conversation(TenantScoped, db.Model):
     """A conversation about one subject of a tenant (unique per subject)."""
 

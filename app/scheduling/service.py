@@ -15,6 +15,7 @@ from flask import current_app
 
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.extensions import db
+from app.redis_client import get_redis
 from app.scheduling.availability import (
     BookingRules,
     Interval,
@@ -103,9 +104,8 @@ def _cache_parts(tenant: Tenant, service: Service | uuid.UUID, staff_id: uuid.UU
 
 
 def _redis() -> redis.Redis | None:
+    """The app's Redis client, or ``None`` outside an app context (the cache is skipped)."""
     try:
-        from app.redis_client import get_redis
-
         return get_redis()
     except RuntimeError:
         return None

@@ -9,7 +9,8 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.tenants.context import tenant_scope
+from app.tenants.context import require_tenant_id, tenant_scope
+from app.tenants.errors import TenantNotFound
 from app.tenants.models import Membership, Role, Tenant
 from app.tenants.resolve import RESERVED_SLUGS
 from app.timeutil import zone
@@ -94,3 +95,17 @@ def add_membership(user: Person, role: Role, staff_member_id: uuid.UUID | None =
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def tenant_in_scope() -> Tenant:
+    """The :class:`Tenant` row of the business in scope.
+
+    Raises:
+        TenantScopeError: no tenant is in scope.
+        TenantNotFound: the tenant's row is gone (deleted meanwhile).
+    """
+    tid = require_tenant_id()
+    tenant = db.session.get(Tenant, tid)
+    if tenant is None:
+        raise TenantNotFound(f"tenant {tid} not found")
+    return tenant
