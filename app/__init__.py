@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
@@ -85,7 +86,7 @@ def register_extensions(app: Flask) -> None:
     from app.tenants.guard import install_guard
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent.parent / "migrations"))
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -132,7 +133,7 @@ def register_extensions(app: Flask) -> None:
     from app.tenants.roles import act_as_loaded_user
 
     login_manager.user_loader(act_as_loaded_user(load_user))
-    from app.realtime.server import init_realtime
+    from app.blueprints.realtime.server import init_realtime
 
     init_realtime(app)
 

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.catalog.models import _tenant_fk
 from app.extensions import db
-from app.tenants.guard import TenantScoped
+from app.scheduling.busy import SLOT_HOLDING_STATUSES
+from app.tenants.guard import TenantScoped, tenant_fk
 from app.timeutil import utcnow
 
 
@@ -35,7 +35,8 @@ class BookingStatus(enum.StrEnum):
     AWAITING_EMAIL = "awaiting_email"
 
 
-ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT)
+#: The statuses that hold a slot (scheduling's :data:`~app.scheduling.busy.SLOT_HOLDING_STATUSES`).
+ACTIVE_STATUSES = tuple(BookingStatus(value) for value in SLOT_HOLDING_STATUSES)
 
 
 class Customer(TenantScoped, db.Model):
@@ -62,9 +63,9 @@ class Booking(TenantScoped, db.Model):
 
     __tablename__ = "booking"
     __table_args__ = (
-        _tenant_fk(["service_id"], "service"),
-        _tenant_fk(["staff_id"], "staff_member"),
-        _tenant_fk(["customer_id"], "customer"),
+        tenant_fk(["service_id"], "service"),
+        tenant_fk(["staff_id"], "staff_member"),
+        tenant_fk(["customer_id"], "customer"),
         sa.CheckConstraint("starts_at < ends_at", name="booking_order"),
         sa.CheckConstraint("blocked_from <= starts_at and ends_at <= blocked_until", name="booking_blocked"),
         ExcludeConstraint(
@@ -102,7 +103,7 @@ class BookingEvent(TenantScoped, db.Model):
     """One recorded transition (or change) of a booking: who, when, why."""
 
     __tablename__ = "booking_event"
-    __table_args__ = (_tenant_fk(["booking_id"], "booking"),)
+    __table_args__ = (tenant_fk(["booking_id"], "booking"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     booking_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False, index=True)

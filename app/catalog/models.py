@@ -13,14 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.tenants.guard import TenantScoped
+from app.tenants.guard import TenantScoped, tenant_fk
 from app.timeutil import utcnow
-
-
-def _tenant_fk(cols: list[str], table: str) -> sa.ForeignKeyConstraint:
-    """Composite FK ``(tenant_id, col) -> table(tenant_id, id)``: no cross-tenant reference."""
-    return sa.ForeignKeyConstraint(["tenant_id", *cols], [f"{table}.tenant_id", f"{table}.id"],
-                                   ondelete="CASCADE")
 
 
 class Service(TenantScoped, db.Model):
@@ -61,7 +55,7 @@ class ServiceStaff(TenantScoped, db.Model):
     """Which staff perform a service, with optional per-staff duration and price."""
 
     __tablename__ = "service_staff"
-    __table_args__ = (_tenant_fk(["service_id"], "service"), _tenant_fk(["staff_id"], "staff_member"))
+    __table_args__ = (tenant_fk(["service_id"], "service"), tenant_fk(["staff_id"], "staff_member"))
 
     service_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
@@ -73,7 +67,7 @@ class WorkingHours(TenantScoped, db.Model):
     """One weekly working range of a staff member: weekday 0=Monday, local times, start < end."""
 
     __tablename__ = "working_hours"
-    __table_args__ = (_tenant_fk(["staff_id"], "staff_member"),
+    __table_args__ = (tenant_fk(["staff_id"], "staff_member"),
                       sa.CheckConstraint("start_time < end_time", name="working_hours_order"),
                       sa.CheckConstraint("weekday between 0 and 6", name="working_hours_weekday"))
 
@@ -88,7 +82,7 @@ class DateOverride(TenantScoped, db.Model):
     """Hours for one date replacing the weekly ones; a row with no times means closed that day."""
 
     __tablename__ = "date_override"
-    __table_args__ = (_tenant_fk(["staff_id"], "staff_member"),)
+    __table_args__ = (tenant_fk(["staff_id"], "staff_member"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     staff_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False, index=True)
@@ -101,7 +95,7 @@ class TimeOff(TenantScoped, db.Model):
     """An absolute interval (UTC) when a staff member is unavailable."""
 
     __tablename__ = "time_off"
-    __table_args__ = (_tenant_fk(["staff_id"], "staff_member"),
+    __table_args__ = (tenant_fk(["staff_id"], "staff_member"),
                       sa.CheckConstraint("starts_at < ends_at", name="time_off_order"))
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.catalog.availability_version import bump_version
 from app.extensions import db
-from app.scheduling.cache import bump_version
 from app.tenants.context import require_tenant_id
 from app.tenants.errors import TenantScopeError
 from app.tenants.models import Tenant

@@ -12,9 +12,9 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
+from app.catalog.availability_version import bump_version
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.extensions import db
-from app.scheduling.cache import bump_version
 
 
 def list_services(*, active_only: bool = True) -> list[Service]:

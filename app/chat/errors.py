@@ -37,3 +37,9 @@ class ConversationClosed(ChatError):
     as the error acknowledgement on sockets."""
 
     field = None
+
+
+class ChatStateError(RuntimeError):
+    """A row the chat just wrote (or found) is not there to read back: the database broke an
+    invariant of the chat tables (raised instead of ``assert``, which ``python -O`` drops).
+    Not a user error: an unexpected 500, logged."""

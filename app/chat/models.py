@@ -15,12 +15,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.catalog.models import _tenant_fk
 from app.extensions import db
-from app.tenants.guard import TenantScoped
+from app.tenants.guard import TenantScoped, tenant_fk
 from app.timeutil import utcnow
 
 MESSAGE_SEQ = sa.Sequence("chat_message_seq")
+
+
+#: ``subject_type`` of a conversation about a booking.
+BOOKING = "booking"
+#: ``Participant.role`` / ``Message.author_role`` of a booking's customer.
+CUSTOMER = "customer"
+#: ``Participant.role`` / ``Message.author_role`` of the business's staff.
+STAFF = "staff"
 
 
 class Conversation(TenantScoped, db.Model):
@@ -43,7 +50,7 @@ class Participant(TenantScoped, db.Model):
 
     __tablename__ = "chat_participant"
     __table_args__ = (
-        _tenant_fk(["conversation_id"], "chat_conversation"),
+        tenant_fk(["conversation_id"], "chat_conversation"),
         sa.CheckConstraint("role in ('customer', 'staff')", name="chat_participant_role"),
         sa.CheckConstraint("user_id is not null or customer_id is not null", name="chat_participant_who"),
         sa.Index("chat_participant_user", "tenant_id", "conversation_id", "user_id", unique=True,
@@ -69,7 +76,7 @@ class Message(TenantScoped, db.Model):
     __tablename__ = "chat_message"
     __mapper_args__ = {"eager_defaults": True}  # INSERT … RETURNING seq
     __table_args__ = (
-        _tenant_fk(["conversation_id"], "chat_conversation"),
+        tenant_fk(["conversation_id"], "chat_conversation"),
         sa.CheckConstraint("char_length(body) between 1 and 4000", name="chat_message_body"),
         sa.UniqueConstraint("tenant_id", "seq", name="chat_message_seq_unique"),
         sa.Index("chat_message_conv_seq", "tenant_id", "conversation_id", "seq"),

@@ -2,42 +2,51 @@
 
 Functions flush, never commit. Every function works inside the tenant in scope (the
 ORM guard filters by it). Message bodies are stored as the plain text the author typed
-and rendered with :func:`render_body` (escaped, links made clickable, cleaned by ``nh3``).
+and rendered with :func:`render_body` (escaped, links made clickable, cleaned by ``nh3``;
+:mod:`app.chat.rendering`). The staff inbox queries are in :mod:`app.chat.inbox`, re-exported
+here.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import nh3
 import sqlalchemy as sa
-from markupsafe import Markup, escape
+from flask import current_app
+from limits import RateLimitItemPerSecond
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import aliased
 
-from app.chat.errors import ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
-from app.chat.models import Conversation, Message, Participant
+from app.booking.models import Booking
+from app.chat.errors import ChatStateError, ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
+
+# Re-exported: callers reach the chat domain through this module (``chat.list_inbox`` …).
+from app.chat.inbox import PREVIEW_CHARS as PREVIEW_CHARS
+from app.chat.inbox import InboxItem as InboxItem
+from app.chat.inbox import inbox_unread_total as inbox_unread_total
+from app.chat.inbox import list_inbox as list_inbox
+from app.chat.models import BOOKING, CUSTOMER, STAFF, Conversation, Message, Participant
+from app.chat.rendering import render_body
 from app.extensions import db
 from app.notifications.models import OutboxEvent
+from app.redis_client import get_redis
 from app.tenants.context import require_tenant_id
+from app.tenants.models import MANAGER_ROLES, Membership
 
 MAX_BODY = 4000
 #: Messages allowed per author within :data:`RATE_WINDOW_SECONDS`.
 RATE_LIMIT = 20
 RATE_WINDOW_SECONDS = 10
-BOOKING = "booking"
-CUSTOMER = "customer"
-STAFF = "staff"
+#: The per-author budget in the ``limits`` notation: :data:`RATE_LIMIT` per :data:`RATE_WINDOW_SECONDS`,
+#: a fixed window that starts with the author's first message.
+RATE = RateLimitItemPerSecond(RATE_LIMIT, RATE_WINDOW_SECONDS)
 #: Notification type of a new message (:mod:`app.notifications.registry`).
 NEW_MESSAGE = "new_message"
 #: Booking statuses in which the booking's customer may no longer write in its conversation.
 CLOSED_TO_CUSTOMER = frozenset({"cancelled"})
-
-_URL = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
-_TRAILING = ".,;:!?)]}'\""
 
 
 @dataclass(frozen=True)
@@ -54,33 +63,6 @@ class Principal:
     def key(self) -> str:
         """Stable identity string (rate-limit bucket, presence): ``u:<id>`` or ``c:<id>``."""
         return f"u:{self.user_id}" if self.user_id else f"c:{self.customer_id}"
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _linkify(text: str) -> str:
-    """Escape ``text`` and wrap http(s) URLs in anchors (still to be cleaned by nh3)."""
-    out: list[str] = []
-    pos = 0
-    for m in _URL.finditer(text):
-        url = m.group(0).rstrip(_TRAILING)
-        start, end = m.start(), m.start() + len(url)
-        out.append(str(escape(text[pos:start])))
-        out.append(f'<a href="{escape(url)}">{escape(url)}</a>')
-        pos = end
-    out.append(str(escape(text[pos:])))
-    return "".join(out)
-
-
-def render_body(body: str) -> Markup:
-    """Safe HTML of a message: the text escaped, line breaks kept as ``<br>``, http(s) links
-    as ``<a rel="nofollow noopener noreferrer">``; cleaned by ``nh3`` so only ``a`` (with
-    ``href``) and ``br`` survive."""
-    html = _linkify(body).replace("\r\n", "\n").replace("\n", "<br>")
-    cleaned = nh3.clean(html, tags={"a", "br"}, attributes={"a": {"href"}}, url_schemes={"http", "https"},
-                        link_rel="nofollow noopener noreferrer", strip_comments=True)
-    return Markup(cleaned)  # noqa: S704 - nh3-cleaned
 
 
 def message_payload(msg: Message) -> dict[str, Any]:
@@ -115,9 +97,14 @@ def conversation_for_subject(subject_type: str, subject_id: uuid.UUID, *, create
 
 
 def conversation_for_booking(booking_id: uuid.UUID) -> Conversation:
-    """The booking's conversation (customer and the business's staff), created on demand."""
+    """The booking's conversation (customer and the business's staff), created on demand.
+
+    Raises:
+        ChatStateError: the conversation cannot be read back after creating it.
+    """
     conv = conversation_for_subject(BOOKING, booking_id)
-    assert conv is not None
+    if conv is None:
+        raise ChatStateError(f"conversation of booking {booking_id} not found after creating it")
     return conv
 
 
@@ -135,6 +122,9 @@ def join_conversation(conv: Conversation, principal: Principal) -> Participant:
     """The participant row of ``principal`` in ``conv``, created when missing (race-safe).
 
     Authorisation is the caller's job (views and socket handlers check who may join).
+
+    Raises:
+        ChatStateError: the participant cannot be read back after inserting it.
     """
     found = find_participant(conv, principal)
     if found is not None:
@@ -149,7 +139,8 @@ def join_conversation(conv: Conversation, principal: Principal) -> Participant:
     ).on_conflict_do_nothing(index_elements=cols, index_where=sa.text(
         f"role = '{principal.role}'")))
     found = find_participant(conv, principal)
-    assert found is not None
+    if found is None:
+        raise ChatStateError(f"participant {principal.key} of conversation {conv.id} not found after joining")
     return found
 
 
@@ -161,17 +152,24 @@ def participants(conv: Conversation) -> list[Participant]:
 # --------------------------------------------------------------------------- messages
 
 
-def _check_rate(principal: Principal) -> None:
-    """Count one message for ``principal`` in Redis; raise when over the limit."""
-    from app.redis_client import get_redis
+def rate_limiter() -> FixedWindowRateLimiter:
+    """The app's chat rate limiter: ``limits``' fixed window over the app's Redis client
+    (one per app, kept in ``app.extensions``)."""
+    limiter = current_app.extensions.get("plaza_chat_limiter")
+    if limiter is None:
+        storage = RedisStorage(current_app.config["REDIS_URL"], connection_pool=get_redis().connection_pool,
+                               key_prefix="chat:rl")
+        limiter = current_app.extensions["plaza_chat_limiter"] = FixedWindowRateLimiter(storage)
+    return limiter
 
-    key = f"chat:rl:{principal.key}"
-    r = get_redis()
-    pipe = r.pipeline()
-    pipe.set(key, 0, ex=RATE_WINDOW_SECONDS, nx=True)  # a window starts with the first message
-    pipe.incr(key)
-    _, count = pipe.execute()
-    if int(count) > RATE_LIMIT:
+
+def check_rate(principal: Principal) -> None:
+    """Count one message for ``principal`` against :data:`RATE` (Redis, shared by every process).
+
+    Raises:
+        RateLimited: over the limit (the message is not stored).
+    """
+    if not rate_limiter().hit(RATE, principal.key):
         raise RateLimited(f"You are sending messages too fast: at most {RATE_LIMIT} every "
                           f"{RATE_WINDOW_SECONDS} seconds. Wait a moment and try again.")
 
@@ -202,8 +200,6 @@ def closed_reason(conv: Conversation, principal: Principal) -> str | None:
     """Why ``principal`` may not write in ``conv`` now (a user-facing sentence), or ``None``
     when they may. Only a booking's customer is ever refused (see :func:`customer_may_write`);
     the business's staff may still write, e.g. to explain a cancellation. Tenant in scope."""
-    from app.booking.models import Booking
-
     if principal.role != CUSTOMER or conv.subject_type != BOOKING:
         return None
     status = db.session.scalar(sa.select(Booking.status).where(Booking.id == conv.subject_id))
@@ -228,7 +224,7 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
     if reason is not None:
         raise ConversationClosed(reason)
     text = validate_body(body)
-    _check_rate(principal)
+    check_rate(principal)
     author = join_conversation(conv, principal)
     msg = Message(conversation_id=conv.id, author_participant_id=author.id, author_role=principal.role,
                   author_name=(principal.name or "")[:120], body=text)
@@ -253,9 +249,6 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
     email: :func:`app.notifications.fanout.customer_user_id`) — all even before they opened
     the conversation. A guest customer (no account) is not an account: the fan-out emails
     them (:mod:`app.notifications.chat_messages`)."""
-    from app.booking.models import Booking
-    from app.tenants.models import MANAGER_ROLES, Membership
-
     tid = require_tenant_id()
     others = sa.select(Participant.user_id).where(
         Participant.tenant_id == tid, Participant.conversation_id == conv.id, Participant.id != author.id,
@@ -279,8 +272,6 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
 def booking_customer_id(conv: Conversation) -> uuid.UUID | None:
     """The customer record of the booking ``conv`` is about (``None`` for other subjects or
     a missing booking). Tenant in scope."""
-    from app.booking.models import Booking
-
     if conv.subject_type != BOOKING:
         return None
     return db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == conv.subject_id))
@@ -382,95 +373,3 @@ def receipts(conv: Conversation, role: str) -> dict[str, int]:
                   sa.func.coalesce(sa.func.max(Participant.last_read_seq), 0))
         .where(Participant.conversation_id == conv.id, Participant.role == other)).one()
     return {"delivered": int(row[0]), "read": int(row[1])}
-
-
-# --------------------------------------------------------------------------- staff inbox
-
-#: Characters of the last message shown in the inbox.
-PREVIEW_CHARS = 140
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    """One booking conversation in the staff inbox: the customer's name, the booking's
-    service and start (tz-aware UTC), the latest message (``last_preview`` at most
-    :data:`PREVIEW_CHARS` characters plus an ellipsis, its author's role and name, time and
-    ``seq``) and ``unread``, the messages by others the staff user has not read."""
-
-    conversation_id: uuid.UUID
-    booking_id: uuid.UUID
-    customer_name: str
-    service_name: str
-    starts_at: Any
-    last_preview: str
-    last_author_role: str
-    last_author_name: str
-    last_at: Any
-    last_seq: int
-    unread: int
-
-
-def _preview(body: str) -> str:
-    text = " ".join(body.split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
-
-
-def _me_join(me: Any, tid: uuid.UUID, user_id: uuid.UUID) -> sa.ColumnElement[bool]:
-    """Outer-join condition: ``me`` is ``user_id``'s staff participant row in ``Conversation``."""
-    return sa.and_(me.tenant_id == tid, me.conversation_id == Conversation.id, me.role == STAFF,
-                   me.user_id == user_id)
-
-
-def _unread_expr(tid: uuid.UUID, me: Any) -> sa.ScalarSelect:
-    """Correlated count of the messages of ``Conversation`` that ``me`` (possibly NULL: never
-    joined, so everything is unread) has not read and did not write."""
-    return (sa.select(sa.func.count()).select_from(Message)
-            .where(Message.tenant_id == tid, Message.conversation_id == Conversation.id,
-                   Message.seq > sa.func.coalesce(me.last_read_seq, 0),
-                   sa.or_(me.id.is_(None), Message.author_participant_id != me.id))
-            .correlate(Conversation, me).scalar_subquery())
-
-
-def list_inbox(user_id: uuid.UUID, limit: int = 200) -> list[InboxItem]:
-    """The booking conversations of the tenant in scope that have at least one message,
-    latest message first (at most ``limit``), with unread counts for the staff account
-    ``user_id`` (everything by others counts as unread until they open the conversation).
-
-    Authorisation (``user_id`` is staff here) is the caller's job. One query.
-    """
-    from app.booking.models import Booking, Customer
-    from app.catalog.models import Service
-
-    tid = require_tenant_id()
-    me = aliased(Participant, name="me")
-    last_seq = (sa.select(sa.func.max(Message.seq)).where(Message.tenant_id == tid,
-                                                          Message.conversation_id == Conversation.id)
-                .correlate(Conversation).scalar_subquery())
-    last = aliased(Message, name="last")
-    rows = db.session.execute(
-        sa.select(Conversation.id, Booking.id, Customer.name, Service.name, Booking.starts_at, last.body,
-                  last.author_role, last.author_name, last.created_at, last.seq, _unread_expr(tid, me))
-        .select_from(Conversation)
-        .join(last, sa.and_(last.tenant_id == Conversation.tenant_id, last.conversation_id == Conversation.id,
-                            last.seq == last_seq))
-        .join(Booking, sa.and_(Booking.tenant_id == Conversation.tenant_id, Booking.id == Conversation.subject_id))
-        .join(Customer, sa.and_(Customer.tenant_id == Booking.tenant_id, Customer.id == Booking.customer_id))
-        .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
-        .outerjoin(me, _me_join(me, tid, user_id))
-        .where(Conversation.tenant_id == tid, Conversation.subject_type == BOOKING)
-        .order_by(last.seq.desc()).limit(limit)).all()
-    return [InboxItem(conv_id, booking_id, customer_name or "", service_name or "", starts_at, _preview(body),
-                      role, author_name or "", at, int(seq), int(unread or 0))
-            for conv_id, booking_id, customer_name, service_name, starts_at, body, role, author_name, at, seq, unread
-            in rows]
-
-
-def inbox_unread_total(user_id: uuid.UUID) -> int:
-    """Unread messages over every booking conversation of the tenant in scope for the staff
-    account ``user_id`` (the sidebar badge). One query."""
-    tid = require_tenant_id()
-    me = aliased(Participant, name="me")
-    per_conv = (sa.select(_unread_expr(tid, me).label("n")).select_from(Conversation)
-                .outerjoin(me, _me_join(me, tid, user_id))
-                .where(Conversation.tenant_id == tid, Conversation.subject_type == BOOKING).subquery())
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_conv.c.n), 0))) or 0)

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.identity.models import ApiToken, User
+from app.redis_client import get_redis
 from app.tenants.roles import platform_read
 from app.timeutil import utcnow
 
@@ -264,8 +265,6 @@ def user_from_handoff_token(token: str, tenant_id: uuid.UUID | None) -> User:
         TokenError: invalid, expired, made for another host, already used, stale
             (password changed since) or the account is suspended.
     """
-    from app.redis_client import get_redis
-
     data = read_token("handoff", token, HANDOFF_SECONDS)
     if data.get("t") != (str(tenant_id) if tenant_id else ""):
         raise TokenError("This link is not valid here.")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request, session
 from flask_login import user_logged_in, user_logged_out
@@ -287,7 +288,7 @@ def _on_logout(sender: Flask, user: Any = None, **_: Any) -> None:
             _delete(user.id, [sid])
         else:
             get_redis().delete(store_key(sid))
-    except Exception:  # noqa: BLE001 - logging out must not fail on Redis
+    except (redis.RedisError, RuntimeError):  # logging out must not fail on Redis (or no app)
         log.warning("could not delete the session", exc_info=True)
     session.clear()
     session.sid = new_sid()
@@ -325,7 +326,7 @@ def _end_collected(orm_session: OrmSession) -> None:
     for user_id in orm_session.info.pop(_PENDING, set()):
         try:
             end_sessions(user_id)
-        except Exception:  # noqa: BLE001 - session_version still refuses them
+        except (redis.RedisError, RuntimeError):  # session_version still refuses them
             log.warning("could not end the sessions of a user", exc_info=True, extra={"user": str(user_id)})
 
 

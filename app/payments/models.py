@@ -14,9 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.catalog.models import _tenant_fk
 from app.extensions import db
-from app.tenants.guard import TenantScoped
+from app.tenants.guard import TenantScoped, tenant_fk
 from app.timeutil import utcnow
 
 
@@ -44,7 +43,7 @@ class ServicePaymentRule(TenantScoped, db.Model):
     (1..100) or a fixed amount in minor units."""
 
     __tablename__ = "service_payment_rule"
-    __table_args__ = (_tenant_fk(["service_id"], "service"),
+    __table_args__ = (tenant_fk(["service_id"], "service"),
                       sa.CheckConstraint("mode in ('none', 'deposit', 'full')", name="service_payment_rule_mode"))
 
     service_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
@@ -78,7 +77,7 @@ class BookingPayment(TenantScoped, db.Model):
     """
 
     __tablename__ = "booking_payment"
-    __table_args__ = (_tenant_fk(["booking_id"], "booking"),
+    __table_args__ = (tenant_fk(["booking_id"], "booking"),
                       sa.UniqueConstraint("tenant_id", "booking_id", name="booking_payment_one"),
                       sa.UniqueConstraint("payment_intent_id", name="booking_payment_pi"),
                       sa.Index("booking_payment_hold", "hold_expires_at",

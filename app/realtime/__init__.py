@@ -1,2 +1,6 @@
-"""Real-time layer: the Socket.IO server (events, rooms, auth, presence) and :mod:`emit`,
-which any process (web or worker) uses to reach connected clients through Redis."""
+"""Low-level real-time plumbing any process may use: :mod:`.emit` (reach connected clients
+through Redis, from web or worker) and :mod:`.presence` (who has a socket in a conversation).
+
+The Socket.IO server and its event handlers are a surface like HTTP: they live in
+:mod:`app.blueprints.realtime`.
+"""

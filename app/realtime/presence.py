@@ -2,7 +2,7 @@
 
 Redis set ``chat:presence:<tenant>:<conversation>`` holds ``<proc>|<participant_id>|<sid>``
 entries. Each web process refreshes ``chat:proc:<proc>`` every few seconds (see
-:mod:`app.realtime.events`); entries of a process whose key expired (it died) are dropped
+:mod:`app.blueprints.realtime.watchdog`); entries of a process whose key expired (it died) are dropped
 on read, so a killed process does not leave people "online".
 """
 

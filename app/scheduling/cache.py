@@ -1,60 +1,21 @@
 """Tenant-namespaced availability cache in Redis, invalidated by version bump.
 
-A change that affects availability calls :func:`bump_version`; the bump is applied
-when the session commits, so a reader never caches old data under the new version.
+A change that affects availability calls :func:`app.catalog.availability_version.bump_version`;
+the bump is applied when the session commits, so a reader never caches old data under the new
+version.
 Keys: ``plaza:t:<tenant_id>:avail:v<version>:…``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 
 import redis
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from app.tenants.context import current_tenant_id
+from app.catalog.availability_version import bump_version, version_key
 
-log = logging.getLogger("plaza.cache")
-_PENDING = "plaza_bump_tenants"
-
-
-def version_key(tenant_id: uuid.UUID) -> str:
-    """Redis key of a tenant's availability version counter."""
-    return f"plaza:t:{tenant_id}:avail:version"
-
-
-def bump_version(tenant_id: uuid.UUID | None = None) -> None:
-    """Invalidate the tenant's cached availability when the current transaction commits."""
-    from app.extensions import db
-
-    tid = tenant_id or current_tenant_id()
-    if tid is None:
-        return
-    db.session().info.setdefault(_PENDING, set()).add(tid)
-
-
-@event.listens_for(Session, "after_commit")
-def _apply_bumps(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    try:
-        from app.redis_client import get_redis
-
-        pipe = get_redis().pipeline()
-        for tid in pending:
-            pipe.incr(version_key(tid))
-        pipe.execute()
-    except (redis.RedisError, RuntimeError):
-        log.exception("availability cache bump failed")
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_bumps(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+__all__ = ["bump_version", "cache_get", "cache_set", "raw_cache_get", "version_key"]
 
 
 def cache_get(client: redis.Redis, tenant_id: uuid.UUID, parts: tuple[str, ...]) -> tuple[str, object | None]:

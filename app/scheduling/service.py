@@ -13,9 +13,9 @@ import redis
 import sqlalchemy as sa
 from flask import current_app
 
-from app.booking.models import ACTIVE_STATUSES, Booking
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.extensions import db
+from app.redis_client import get_redis
 from app.scheduling.availability import (
     BookingRules,
     Interval,
@@ -26,6 +26,7 @@ from app.scheduling.availability import (
     compute_slots,
     merge_any_staff,
 )
+from app.scheduling.busy import busy_bookings
 from app.scheduling.cache import cache_get, cache_set, raw_cache_get
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
@@ -54,10 +55,12 @@ def performers(service_id: uuid.UUID) -> dict[uuid.UUID, int | None]:
     return {sid: dur for sid, dur in rows}
 
 
-def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime, end: datetime) -> list[StaffSchedule]:
+def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime, end: datetime, *,
+                   tenant_id: uuid.UUID) -> list[StaffSchedule]:
     """Build :class:`StaffSchedule` inputs for the staff in ``staff_durations`` over ``[start, end)`` UTC.
 
-    Busy intervals are time off plus active bookings' blocked ranges.
+    Busy intervals are time off plus the blocked ranges of the tenant's slot-holding bookings
+    (:func:`app.scheduling.busy.busy_bookings`).
     """
     ids = list(staff_durations)
     if not ids:
@@ -76,11 +79,8 @@ def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime
     for sid, s, e in db.session.execute(sa.select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
             TimeOff.staff_id.in_(ids), TimeOff.starts_at < end, TimeOff.ends_at > start)):
         busy[sid].append(Interval(s.astimezone(UTC), e.astimezone(UTC)))
-    for sid, s, e in db.session.execute(
-            sa.select(Booking.staff_id, Booking.blocked_from, Booking.blocked_until).where(
-                Booking.staff_id.in_(ids), Booking.status.in_([s.value for s in ACTIVE_STATUSES]),
-                Booking.blocked_from < end, Booking.blocked_until > start)):
-        busy[sid].append(Interval(s.astimezone(UTC), e.astimezone(UTC)))
+    for sid, interval in busy_bookings(tenant_id, ids, start, end):
+        busy[sid].append(interval)
     return [
         StaffSchedule(staff_id=str(sid), weekly={k: tuple(v) for k, v in weekly[sid].items()},
                       overrides={k: tuple(v) for k, v in overrides[sid].items()},
@@ -104,9 +104,8 @@ def _cache_parts(tenant: Tenant, service: Service | uuid.UUID, staff_id: uuid.UU
 
 
 def _redis() -> redis.Redis | None:
+    """The app's Redis client, or ``None`` outside an app context (the cache is skipped)."""
     try:
-        from app.redis_client import get_redis
-
         return get_redis()
     except RuntimeError:
         return None
@@ -138,7 +137,7 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
     tz = zone(tenant.timezone)
     first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
     last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
-    schedules = load_schedules(staff_durations, first, last)
+    schedules = load_schedules(staff_durations, first, last, tenant_id=tenant.id)
     spec = ServiceSpec(service.duration_minutes, service.buffer_before_minutes, service.buffer_after_minutes)
     # Computed without lead time/horizon (applied by callers) so the cache does not depend on "now".
     rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)

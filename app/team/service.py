@@ -49,7 +49,7 @@ from app.tenants.models import (
     StaffInvitation,
     Tenant,
 )
-from app.tenants.service import add_membership
+from app.tenants.service import add_membership, tenant_in_scope
 from app.tenants.urls import tenant_url
 from app.timeutil import utcnow
 
@@ -201,8 +201,7 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
         # anyone can sign up with an address they do not own, and never verify it.
         from app.notifications.account import notify_staff_invited
 
-        tenant = db.session.get(Tenant, require_tenant_id())
-        assert tenant is not None
+        tenant = tenant_in_scope()
         notify_staff_invited(existing, tenant_id=tenant.id, business=tenant.name,
                              inviter=inviter.name or inviter.email, role=role,
                              url=invitation_url(tenant, inv), email=False)
@@ -255,8 +254,7 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
     db.session.flush()
     from app.notifications.account import notify_staff_joined
 
-    tenant = db.session.get(Tenant, require_tenant_id())
-    assert tenant is not None
+    tenant = tenant_in_scope()
     leaders = list(dict.fromkeys(db.session.scalars(
         sa.select(Membership.user_id).where(Membership.role.in_([Role.OWNER.value, Role.MANAGER.value]))
         .order_by(Membership.created_at))))

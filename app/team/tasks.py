@@ -10,6 +10,8 @@ from flask import render_template
 
 from app.extensions import db
 from app.identity.models import User
+from app.team.service import INVITE_EVENT, invitation_url
+from app.tenants.errors import TenantNotFound
 from app.tenants.models import InvitationStatus, StaffInvitation, Tenant
 from app.timeutil import utcnow
 
@@ -23,8 +25,6 @@ def invitation_email_key(invitation_id: uuid.UUID | str) -> str:
 
 def invitation_jobs(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[tuple[str, tuple[str, ...]]]:
     """``(dotted job path, args)`` an outbox event of the team domain causes (the relay enqueues them)."""
-    from app.team.service import INVITE_EVENT
-
     if kind == INVITE_EVENT and payload.get("invitation_id"):
         return [(f"{TASKS}.send_invitation_email", (tenant_id, str(payload["invitation_id"]), event_id))]
     return []
@@ -35,7 +35,6 @@ def invitation_email(invitation: StaffInvitation, tenant: Tenant, inviter_name: 
     (``emails/staff_invite.txt`` / ``.html``), sent as ``"<Business> via Plaza" <MAIL_FROM>``."""
     from app.notifications.emails import _finish, local, sender
     from app.notifications.mailer import build_message
-    from app.team.service import invitation_url
 
     context = {"business": tenant.name, "inviter": inviter_name, "role": invitation.role,
                "link": invitation_url(tenant, invitation), "email": invitation.email,
@@ -69,7 +68,8 @@ def _send_invitation_email(invitation_id: str) -> str:
     if inv.status != InvitationStatus.PENDING.value or inv.is_expired(utcnow()):
         return "skipped"
     tenant = db.session.get(Tenant, inv.tenant_id)
-    assert tenant is not None
+    if tenant is None:
+        raise TenantNotFound(f"tenant {inv.tenant_id} of invitation {invitation_id} not found")
     inviter = db.session.get(User, inv.invited_by) if inv.invited_by else None
     inviter_name = (inviter.name or inviter.email) if inviter else tenant.name
     return deliver(invitation_email_key(inv.id), invitation_email(inv, tenant, inviter_name)).value

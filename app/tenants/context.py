@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.tenants.errors import TenantScopeError
+from app.tenants.rls import apply_rls_settings, rls_params
+from app.tenants.transactions import check_platform_scope
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +71,14 @@ def platform_reason() -> str | None:
     return _platform_reason.get()
 
 
+def rls_scope_params() -> dict[str, str]:
+    """The RLS bind parameters of the scope in effect (:func:`app.tenants.rls.rls_params`)."""
+    return rls_params(_current_tenant.get(), _acting_user.get(), bool(_platform_reason.get()))
+
+
 def _sync_database() -> None:
     """Re-apply the RLS settings to the open transaction, if any."""
-    from app.tenants.guard import apply_rls_settings
-
-    apply_rls_settings()
+    apply_rls_settings(rls_scope_params())
 
 
 def set_tenant(tenant_id: uuid.UUID | None) -> contextvars.Token:
@@ -111,10 +116,8 @@ def platform_scope(reason: str) -> Iterator[None]:
     Raises:
         ValueError: empty ``reason``.
         PlatformRoleRequired: ``db.session`` has a tenant-role transaction that has written
-            (one that has not is ended, :func:`app.tenants.roles.check_platform_scope`).
+            (one that has not is ended, :func:`app.tenants.transactions.check_platform_scope`).
     """
-    from app.tenants.roles import check_platform_scope
-
     if not reason:
         raise ValueError("platform_scope needs a reason")
     check_platform_scope(reason)

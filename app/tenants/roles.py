@@ -10,8 +10,9 @@ Plaza connects with two roles besides the owner that runs migrations (README, De
   serves the apex, signup and jobs that span tenants; its policies also honour the
   transaction-local ``app.platform = 'on'`` that :func:`app.tenants.context.platform_scope` sets.
 
-:class:`RoutingSession` (the class of ``db.session``) picks the engine when a transaction
-begins: the platform role when no tenant is in scope or inside ``platform_scope``, the tenant
+:class:`app.extensions.RoutingSession` (the class of ``db.session``) asks
+:func:`route_transaction` (installed by :func:`install_role_router`) for the engine when a
+transaction begins: the platform role when no tenant is in scope or inside ``platform_scope``, the tenant
 role otherwise. The transaction then stays on that role: a platform transaction narrowed with
 ``tenant_scope`` keeps the platform role (policies still filter by ``app.tenant_id``);
 ``platform_scope`` ends a tenant-role transaction that has written nothing and begins its own
@@ -32,23 +33,28 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from app.extensions import RoutingSession, db
 from app.tenants.context import current_tenant_id, platform_reason, reset_acting_user, set_acting_user
 from app.tenants.errors import PlatformRoleRequired, TenantScopeError
+from app.tenants.transactions import (
+    PLATFORM,
+    PLATFORM_BIND,
+    ROLE_KEY,
+    TENANT,
+    WROTE_KEY,
+    check_platform_scope,
+    current_session,
+    transaction_role,
+)
 
 log = logging.getLogger(__name__)
 
-TENANT = "tenant"
-PLATFORM = "platform"
-#: ``SQLALCHEMY_BINDS`` key of the platform role's engine (the default engine is the tenant role's).
-PLATFORM_BIND = "platform"
-#: ``Session.info`` key holding the role of the open transaction.
-ROLE_KEY = "plaza_db_role"
-#: ``Session.info`` key set once the open transaction has flushed or run a DML statement.
-WROTE_KEY = "plaza_db_wrote"
+__all__ = ["PLATFORM", "PLATFORM_BIND", "ROLE_KEY", "TENANT", "WROTE_KEY", "acting_as", "act_as_loaded_user",
+           "check_platform_scope", "current_user_of_transaction", "end_acting_user", "hand_over_to_tenant_role",
+           "install_role_router", "on_tenant_role", "platform_read", "route_transaction", "transaction_role",
+           "wanted_role"]
 
 
 def wanted_role() -> str:
@@ -57,83 +63,36 @@ def wanted_role() -> str:
     return PLATFORM if platform_reason() or current_tenant_id() is None else TENANT
 
 
-def transaction_role(session: Session) -> str | None:
-    """The role of ``session``'s open transaction (:data:`TENANT` / :data:`PLATFORM`), or ``None``."""
-    return session.info.get(ROLE_KEY) if session.in_transaction() else None
-
-
 def on_tenant_role() -> bool:
     """True when ``db.session``'s open transaction (or, with none open, the next one) runs on
     the tenant role: a lookup there can only find the business in scope."""
-    session = _session()
+    session = current_session()
     role = transaction_role(session) if session is not None else None
     return (role or wanted_role()) == TENANT
 
 
-class RoutingSession(FlaskSession):
-    """``db.session``: each transaction runs on the tenant or the platform role's engine.
+def route_transaction(session: Session) -> str | None:
+    """The bind key for ``session``'s next statement: the open transaction's role, or
+    :func:`wanted_role` when none is open (``None`` is the tenant role's default engine,
+    :data:`PLATFORM_BIND` the platform role's).
 
-    Raises (from any statement):
+    Raises:
         PlatformRoleRequired: inside ``platform_scope`` while the open transaction is on the
             tenant role.
     """
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # noqa: ANN001, ANN201 - SQLAlchemy's signature
-        """The engine of the open transaction's role, or of :func:`wanted_role` when none is open."""
-        if bind is not None:
-            return bind
-        role = transaction_role(self)
-        if role is None:
-            role = wanted_role()
-        elif role == TENANT and platform_reason():
-            raise PlatformRoleRequired(
-                f"platform_scope({platform_reason()!r}) inside a transaction of the tenant role")
-        engines = self._db.engines
-        return engines[PLATFORM_BIND] if role == PLATFORM else engines[None]
+    role = transaction_role(session)
+    if role is None:
+        role = wanted_role()
+    elif role == TENANT and platform_reason():
+        raise PlatformRoleRequired(
+            f"platform_scope({platform_reason()!r}) inside a transaction of the tenant role")
+    return PLATFORM_BIND if role == PLATFORM else None
 
 
-@event.listens_for(RoutingSession, "after_begin")
-def _remember_role(session: Session, transaction: SessionTransaction, connection: sa.Connection) -> None:
-    platform = session._db.engines[PLATFORM_BIND]  # noqa: SLF001 - Flask-SQLAlchemy's own session attribute
-    session.info[ROLE_KEY] = PLATFORM if connection.engine is platform else TENANT
-
-
-@event.listens_for(RoutingSession, "after_transaction_end")
-def _forget_role(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(ROLE_KEY, None)
-        session.info.pop(WROTE_KEY, None)
-
-
-@event.listens_for(RoutingSession, "after_flush")
-def _flushed(session: Session, flush_context) -> None:  # noqa: ANN001 - SQLAlchemy's signature
-    session.info[WROTE_KEY] = True
-
-
-@event.listens_for(RoutingSession, "do_orm_execute")
-def _dml(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[WROTE_KEY] = True
-
-
-def check_platform_scope(reason: str) -> None:
-    """Make way for ``platform_scope(reason)`` (called by it).
-
-    A tenant-role transaction that has written nothing is rolled back (logged), so the block
-    begins its own transaction on the platform role; loaded objects are expired and reload
-    on the role of the next transaction.
-
-    Raises:
-        PlatformRoleRequired: ``db.session`` has a tenant-role transaction that has written.
-    """
-    session = _session()
-    if session is None or transaction_role(session) != TENANT:
-        return
-    if session.new or session.dirty or session.deleted or session.info.get(WROTE_KEY):
-        raise PlatformRoleRequired(f"platform_scope({reason!r}) needs the platform role, and this transaction "
-                                   "has written on the tenant role (commit it first, or use platform_read)")
-    log.info("tenant-role transaction ended for platform_scope", extra={"reason": reason})
-    session.rollback()
+def install_role_router() -> None:
+    """Make :func:`route_transaction` choose the engine of every ``db.session`` transaction
+    (called by :func:`app.tenants.guard.install_guard`; idempotent)."""
+    RoutingSession.bind_router = route_transaction
 
 
 def hand_over_to_tenant_role() -> None:
@@ -146,7 +105,7 @@ def hand_over_to_tenant_role() -> None:
     Raises:
         TenantScopeError: the platform transaction has unflushed changes.
     """
-    session = _session()
+    session = current_session()
     if session is None or wanted_role() != TENANT or transaction_role(session) != PLATFORM:
         return
     if session.new or session.dirty or session.deleted:
@@ -163,8 +122,6 @@ def platform_read(reason: str) -> Iterator[sa.Connection]:
     Raises:
         ValueError: empty ``reason``.
     """
-    from app.extensions import db
-
     if not reason:
         raise ValueError("platform_read needs a reason")
     log.info("platform_read", extra={"reason": reason})
@@ -185,7 +142,7 @@ def acting_as(user_id: uuid.UUID) -> Iterator[None]:
     token = set_acting_user(user_id)
     try:
         yield
-        session = _session()
+        session = current_session()
         if session is not None and session.in_transaction():
             session.flush()
     finally:
@@ -194,18 +151,7 @@ def acting_as(user_id: uuid.UUID) -> Iterator[None]:
 
 def current_user_of_transaction() -> str:
     """``current_user`` of ``db.session``'s connection (for operators and tests)."""
-    from app.extensions import db
-
     return db.session.scalar(sa.text("select current_user"))
-
-
-def _session() -> Session | None:
-    try:
-        from app.extensions import db
-
-        return db.session()
-    except RuntimeError:  # no app context
-        return None
 
 
 def act_as_loaded_user(loader: Callable[[str], Any]) -> Callable[[str], Any]:

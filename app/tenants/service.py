@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Protocol
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.identity.models import User
-from app.tenants.context import tenant_scope
+from app.tenants.context import require_tenant_id, tenant_scope
+from app.tenants.errors import TenantNotFound
 from app.tenants.models import Membership, Role, Tenant
 from app.tenants.resolve import RESERVED_SLUGS
 from app.timeutil import zone
+
+
+class Person(Protocol):
+    """Whoever is given a role: anything with the account's ``id`` (an
+    :class:`app.identity.models.User`; tenants sit below identity and do not import it)."""
+
+    id: uuid.UUID
+
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 
@@ -51,7 +60,7 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: User,
+def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: Person,
                   category: str = "") -> Tenant:
     """Create a business with ``owner`` as its owner; flushes, does not commit.
 
@@ -74,7 +83,7 @@ def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: 
     return tenant
 
 
-def add_membership(user: User, role: Role, staff_member_id: uuid.UUID | None = None) -> Membership:
+def add_membership(user: Person, role: Role, staff_member_id: uuid.UUID | None = None) -> Membership:
     """Give ``user`` ``role`` in the current tenant (idempotent); flushes."""
     existing = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id,
                                                              Membership.role == role.value))
@@ -86,3 +95,17 @@ def add_membership(user: User, role: Role, staff_member_id: uuid.UUID | None = N
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def tenant_in_scope() -> Tenant:
+    """The :class:`Tenant` row of the business in scope.
+
+    Raises:
+        TenantScopeError: no tenant is in scope.
+        TenantNotFound: the tenant's row is gone (deleted meanwhile).
+    """
+    tid = require_tenant_id()
+    tenant = db.session.get(Tenant, tid)
+    if tenant is None:
+        raise TenantNotFound(f"tenant {tid} not found")
+    return tenant

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
-from app.booking.models import Booking, BookingEvent
+from app.booking.models import ACTIVE_STATUSES, Booking, BookingEvent
 from app.booking.service import (
     SYSTEM,
     TRANSITIONS,
@@ -26,6 +26,7 @@ from app.catalog.models import Service
 from app.catalog.service import add_time_off
 from app.extensions import db
 from app.notifications.models import OutboxEvent
+from app.scheduling.busy import SLOT_HOLDING_STATUSES
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
@@ -298,3 +299,12 @@ def test_availability_document_is_sliced_by_now_from_the_cache(ctx):
         _book(biz, at(14))
         db.session.commit()
         assert "2026-12-07T08:00:00-05:00" not in starts(NOW)
+
+
+def test_slot_holding_statuses_agree_with_the_exclusion_constraint():
+    """Scheduling's own read of busy time (``app.scheduling.busy``), booking's ``ACTIVE_STATUSES``
+    and the database's ``booking_no_overlap`` constraint name the same statuses."""
+    assert {s.value for s in ACTIVE_STATUSES} == set(SLOT_HOLDING_STATUSES)
+    constraint = next(c for c in Booking.__table__.constraints if c.name == "booking_no_overlap")
+    listed = str(constraint.where).split("in (", 1)[1].rstrip(")")
+    assert {s.strip(" '") for s in listed.split(",")} == set(SLOT_HOLDING_STATUSES)

@@ -1,7 +1,7 @@
 """Conversation pages. Every page works without JavaScript (the form posts and the page
 re-renders); ``static/js/chat.js`` upgrades it to Socket.IO when the visitor is logged in,
 or is the booking's guest on the manage-link page (the socket then carries the manage token
-in its ``auth`` payload; see :mod:`app.realtime.events`).
+in its ``auth`` payload; see :mod:`app.blueprints.realtime.connect`).
 
 - ``/account/messages`` and ``/account/messages/<tenant_id>/<booking_id>`` on the apex: the
   logged-in customer's conversations about their bookings at any business.
@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.chat import bp
 from app.blueprints.chat.forms import MessageForm
+from app.blueprints.realtime import broadcast
 from app.booking.models import Booking, Customer
 from app.booking.service import manage_token, open_manage_link
 from app.catalog.models import Service
@@ -39,7 +40,7 @@ from app.chat.errors import ChatError, ConversationClosed, RateLimited
 from app.chat.models import Conversation, Message, Participant
 from app.extensions import db
 from app.notifications import center
-from app.realtime import broadcast, presence
+from app.realtime import presence
 from app.redis_client import get_redis
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant

@@ -1,6 +1,8 @@
 """What the chat tells connected clients after a change has committed (any process).
 
-Call these after ``db.session.commit()``, inside the tenant scope of the conversation.
+Call these once the change is committed (socket events register them as effects with
+:func:`app.blueprints.realtime.scope.after_commit`), inside the tenant scope of the
+conversation.
 """
 
 from __future__ import annotations

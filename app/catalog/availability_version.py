@@ -1,0 +1,59 @@
+"""The per-tenant availability version: every change to what can be booked bumps it.
+
+Availability (:mod:`app.scheduling`) is cached in Redis under keys that carry the tenant's
+version, so a bump invalidates every cached answer of that tenant at once. Catalog changes
+(services, staff, working hours, time off, booking rules) and booking changes call
+:func:`bump_version`; the bump is applied when the session commits, so a reader never caches
+old data under the new version, and dropped on rollback. It lives here, below scheduling and
+booking, so that both the writers and the cache reader can import it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.redis_client import get_redis
+from app.tenants.context import current_tenant_id
+
+log = logging.getLogger("plaza.cache")
+#: ``Session.info`` key: the tenant ids whose version the open transaction will bump.
+PENDING_KEY = "plaza_bump_tenants"
+
+
+def version_key(tenant_id: uuid.UUID) -> str:
+    """Redis key of a tenant's availability version counter (an integer, missing = 0)."""
+    return f"plaza:t:{tenant_id}:avail:version"
+
+
+def bump_version(tenant_id: uuid.UUID | None = None) -> None:
+    """Invalidate the cached availability of ``tenant_id`` (default: the tenant in scope; with
+    none, nothing) when the current transaction of ``db.session`` commits."""
+    tid = tenant_id or current_tenant_id()
+    if tid is None:
+        return
+    db.session().info.setdefault(PENDING_KEY, set()).add(tid)
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_bumps(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    try:
+        pipe = get_redis().pipeline()
+        for tid in pending:
+            pipe.incr(version_key(tid))
+        pipe.execute()
+    except (redis.RedisError, RuntimeError):
+        log.exception("availability cache bump failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_bumps(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
