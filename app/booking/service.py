@@ -30,7 +30,7 @@ from app.booking.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingSt
 from app.catalog.models import Service, ServiceStaff
 from app.extensions import db
 from app.identity.service import make_token, normalize_email, read_token
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.scheduling.cache import bump_version
 from app.scheduling.service import find_slots
 from app.tenants.context import platform_scope, tenant_scope
@@ -88,7 +88,7 @@ class CustomerInput:
 
 
 def _emit(kind: str, booking: Booking, **extra: object) -> None:
-    db.session.add(OutboxEvent(kind=kind, payload={"booking_id": str(booking.id), **extra}))
+    emit(kind, {"booking_id": str(booking.id), **extra})
 
 
 def _record(booking: Booking, kind: str, from_status: str | None, actor: Actor, reason: str = "") -> None:

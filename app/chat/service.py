@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from app.chat.errors import ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
 from app.chat.models import Conversation, Message, Participant
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.tenants.context import require_tenant_id
 
 MAX_BODY = 4000
@@ -236,11 +236,11 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
     db.session.flush()  # RETURNING seq (eager_defaults)
     author.last_delivered_seq = max(author.last_delivered_seq, msg.seq)
     author.last_read_seq = max(author.last_read_seq, msg.seq)
-    db.session.add(OutboxEvent(kind="chat.message_created", payload={
+    emit("chat.message_created", {
         "conversation_id": str(conv.id), "message_id": str(msg.id), "seq": msg.seq,
         "subject_type": conv.subject_type, "subject_id": str(conv.subject_id), "author_role": principal.role,
         "sender_name": msg.author_name, "preview": text[:200],
-        "recipient_user_ids": [str(u) for u in recipients(conv, author)]}))
+        "recipient_user_ids": [str(u) for u in recipients(conv, author)]})
     db.session.flush()
     return msg
 

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from flask import render_template
 
 from app.extensions import db
+from app.jobs.runner import enqueue_at, run_in_tenant
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")
@@ -148,7 +149,6 @@ def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id:
     unless the guest is online in the conversation right now. One job per message (a fixed
     job id). Returns whether it was scheduled. Tenant in scope; call once the message committed."""
     from app.chat import service as chat
-    from app.notifications import tasks
     from app.notifications.fanout import MESSAGE_EMAIL_DELAY
 
     conv = _conversation(conversation_id)
@@ -156,9 +156,8 @@ def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id:
     if customer_id is None or _guest_online(conv, _guest_participant(conv, customer_id)):
         return False
     due = (now or utcnow()) + MESSAGE_EMAIL_DELAY
-    tasks.get_queue().enqueue_at(due, f"{JOBS}.send_guest_message_email", str(tenant_id), str(conversation_id),
-                                 str(message_id), job_id=f"chat-guest-email-{message_id}", retry=tasks._retry(),
-                                 result_ttl=tasks.RESULT_TTL, failure_ttl=tasks.FAILURE_TTL)
+    enqueue_at(due, f"{JOBS}.send_guest_message_email", str(tenant_id), str(conversation_id), str(message_id),
+               job_id=f"chat-guest-email-{message_id}")
     return True
 
 
@@ -172,9 +171,7 @@ def send_guest_message_email(tenant_id: str, conversation_id: str, message_id: s
     Raises:
         app.notifications.delivery.DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications import tasks
-
-    return tasks.run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
+    return run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
 
 
 def _send_guest_email(conversation_id: str, message_id: str) -> str:

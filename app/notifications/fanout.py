@@ -38,8 +38,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.extensions import db
 from app.identity.models import User
+from app.jobs.runner import FAILURE_TTL, RESULT_TTL, enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
 from app.notifications import center, mailcap, preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
+from app.outbox.events import emit
+from app.outbox.models import OutboxEvent
 from app.tenants.roles import acting_as, on_tenant_role, platform_read
 from app.timeutil import utcnow
 
@@ -374,16 +377,13 @@ def notify_new_message(*, tenant_id: uuid.UUID | None, conversation_id: str, mes
 
 def enqueue_deliveries(queued: Iterable[tuple[uuid.UUID, datetime | None]]) -> int:
     """Enqueue a :func:`send_delivery` job per ``(delivery id, not before)``; call after the commit."""
-    from app.notifications import tasks
-
-    queue = tasks.get_queue()
+    queue = get_queue()
     count = 0
     for delivery_id, not_before in queued:
-        kwargs = {"retry": tasks._retry(), "result_ttl": tasks.RESULT_TTL, "failure_ttl": tasks.FAILURE_TTL}
         if not_before is not None and not_before > utcnow():
-            queue.enqueue_at(not_before, f"{FANOUT}.send_delivery", str(delivery_id), **kwargs)
+            enqueue_at(not_before, f"{FANOUT}.send_delivery", str(delivery_id), queue=queue)
         else:
-            queue.enqueue(f"{FANOUT}.send_delivery", str(delivery_id), **kwargs)
+            enqueue(f"{FANOUT}.send_delivery", str(delivery_id), queue=queue)
         count += 1
     return count
 
@@ -461,11 +461,7 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
     ``url``), and business announcements (:data:`ANNOUNCEMENT`). Idempotent: a second run for
     the same event notifies nobody again.
     """
-    from app.notifications import tasks
-
     def run() -> list[Notified]:
-        from app.notifications.models import OutboxEvent
-
         event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
         if event is None:
             return []
@@ -492,10 +488,10 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
         return []
 
     try:
-        results = tasks.run_in_tenant(tenant_id, run)
+        results = run_in_tenant(tenant_id, run)
     except center.ConcurrentDuplicate:
         return 0
-    return tasks.run_on_platform(_after_commit, results)
+    return run_on_platform(_after_commit, results)
 
 
 def _notify_chat_message(tenant_id: uuid.UUID, payload: Mapping[str, object]) -> list[Notified]:
@@ -555,8 +551,6 @@ def _chat_facts(payload: Mapping[str, object]) -> dict[str, object] | None:
 def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: str) -> int:
     """Job: the in-app / push / SMS side of reminder ``which`` (``24h``/``2h``) of a booking
     (its email goes out through the reminder path); once per booking start."""
-    from app.notifications import tasks
-
     type_key = f"booking_reminder_{which}"
 
     def run() -> list[Notified]:
@@ -564,10 +558,10 @@ def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: 
                               type_audiences=[(type_key, ("customer",))])
 
     try:
-        results = tasks.run_in_tenant(tenant_id, run)
+        results = run_in_tenant(tenant_id, run)
     except center.ConcurrentDuplicate:
         return 0
-    return tasks.run_on_platform(_after_commit, results)
+    return run_on_platform(_after_commit, results)
 
 
 def notify_now(**kwargs: object) -> Notified:
@@ -596,14 +590,12 @@ def _enqueue_after_commit(result: Notified) -> None:
         sess.info.pop("plaza_notify_hooked", None)
         try:
             enqueue_deliveries([q for r in items for q in r.queued])
-            from app.notifications import tasks
-
-            queue = tasks.get_queue()
+            queue = get_queue()
             for r in items:
                 if r.user_id is not None:
                     queue.enqueue(f"{FANOUT}.push_badge_job", str(r.user_id),
                                   str(r.notification_id) if r.new and r.notification_id else None,
-                                  result_ttl=tasks.RESULT_TTL, failure_ttl=tasks.FAILURE_TTL)
+                                  result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
         except Exception:  # noqa: BLE001 - the sweep re-enqueues queued deliveries
             log.warning("could not enqueue notification deliveries", exc_info=True)
 
@@ -615,9 +607,7 @@ def _enqueue_after_commit(result: Notified) -> None:
 
 def push_badge_job(user_id: str, notification_id: str | None = None) -> bool:
     """Job: push the person's live unread badge (after a commit that notified them)."""
-    from app.notifications import tasks
-
-    return tasks.run_on_platform(center.push_badge, uuid.UUID(user_id),
+    return run_on_platform(center.push_badge, uuid.UUID(user_id),
                                  uuid.UUID(notification_id) if notification_id else None)
 
 
@@ -739,9 +729,7 @@ def deliver_now(delivery_id: uuid.UUID) -> str:
 
 def send_delivery(delivery_id: str) -> str:
     """Job: send one queued delivery (see :func:`deliver_now`); RQ retries it with backoff on failure."""
-    from app.notifications import tasks
-
-    return tasks.run_on_platform(deliver_now, uuid.UUID(delivery_id))
+    return run_on_platform(deliver_now, uuid.UUID(delivery_id))
 
 
 def requeue_stuck_deliveries(now: datetime | None = None, limit: int = 200) -> int:
@@ -830,14 +818,12 @@ def announce(tenant_id: uuid.UUID, business: str, headline: str, message: str, u
 
 def announce_job(tenant_id: str, business: str, headline: str, message: str, url: str, announcement_id: str) -> int:
     """Job: :func:`announce`, then queue the deliveries; returns how many were queued."""
-    from app.notifications import tasks
-
     try:
-        results = tasks.run_in_tenant(tenant_id, announce, uuid.UUID(tenant_id), business, headline, message, url,
+        results = run_in_tenant(tenant_id, announce, uuid.UUID(tenant_id), business, headline, message, url,
                                       announcement_id)
     except center.ConcurrentDuplicate:
         return 0
-    return tasks.run_on_platform(_after_commit, results)
+    return run_on_platform(_after_commit, results)
 
 
 #: Outbox event of a business announcement (payload: ``business``, ``headline``, ``message``, ``url``).
@@ -849,10 +835,4 @@ def record_announcement(business: str, headline: str, message: str, url: str) ->
     commits. Once committed, the relay hands it to :func:`fanout_event`, which sends it to
     every consenting customer once (:func:`announce`, keyed by the event id). Returns the
     event id (the announcement id)."""
-    from app.notifications.models import OutboxEvent
-
-    event = OutboxEvent(kind=ANNOUNCEMENT, payload={"business": business, "headline": headline,
-                                                    "message": message, "url": url})
-    db.session.add(event)
-    db.session.flush()
-    return str(event.id)
+    return str(emit(ANNOUNCEMENT, {"business": business, "headline": headline, "message": message, "url": url}))

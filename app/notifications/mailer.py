@@ -9,12 +9,17 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from app.uow import PermanentFailure
+
 #: Characters that never belong in a header: every C0/C1 control (CR and LF included), DEL, surrogates.
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
-class UndeliverableAddress(ValueError):
-    """The recipient (or sender) address cannot be written into a mail header; retrying cannot help."""
+class UndeliverableAddress(PermanentFailure, ValueError):
+    """The recipient (or sender) address cannot be written into a mail header; retrying cannot help
+    (a job stopped by it ends with ``"undeliverable"``, :mod:`app.jobs.runner`)."""
+
+    outcome = "undeliverable"
 
 
 def mail_address(display_name: str | None, addr_spec: str) -> Address:

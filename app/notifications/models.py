@@ -1,4 +1,4 @@
-"""Outbox events (written in the domain's transaction) and deliveries (one per effect)."""
+"""Deliveries: one row per outgoing message (one per effect), so each is sent once."""
 
 from __future__ import annotations
 
@@ -6,34 +6,11 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.tenants.guard import TenantScoped
 from app.timeutil import utcnow
-
-
-class OutboxEvent(TenantScoped, db.Model):
-    """Something that happened and must cause side effects once its transaction commits.
-
-    ``kind`` e.g. ``booking.confirmed``; ``payload`` holds primitive ids only.
-    """
-
-    __tablename__ = "outbox_event"
-    __table_args__ = (
-        sa.Index("outbox_unrelayed", "created_at", postgresql_where=sa.text("relayed_at is null")),
-        # migration e1_outbox_lookups: dedup keys of money events, uncollected fees by booking
-        sa.Index("outbox_event_kind_key", "tenant_id", "kind", sa.text("(payload ->> 'key')")),
-        sa.Index("outbox_event_fee_uncollected", "tenant_id", sa.text("(payload ->> 'booking_id')"),
-                 postgresql_where=sa.text("kind = 'fee.uncollected'")),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    kind: Mapped[str] = mapped_column(sa.String(64), nullable=False)
-    payload: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
-    relayed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Delivery(TenantScoped, db.Model):

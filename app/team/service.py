@@ -37,7 +37,7 @@ from app.identity.service import (
     read_token,
     register_account,
 )
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationError, InvitationUnverified
 from app.tenants.context import require_tenant_id
 from app.tenants.models import (
@@ -194,7 +194,7 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
     db.session.add(inv)
     if not staff.email:
         staff.email = email
-    db.session.add(OutboxEvent(kind=INVITE_EVENT, payload={"invitation_id": str(inv.id)}))
+    emit(INVITE_EVENT, {"invitation_id": str(inv.id)})
     db.session.flush()
     if existing is not None and existing.email_verified_at is not None:
         # Only an account that proved it holds the invited mailbox sees the link in the app:

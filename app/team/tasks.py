@@ -55,7 +55,7 @@ def send_invitation_email(tenant_id: str, invitation_id: str, event_id: str) -> 
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications.tasks import run_in_tenant
+    from app.jobs.runner import run_in_tenant
 
     return run_in_tenant(tenant_id, _send_invitation_email, invitation_id)
 

@@ -99,7 +99,7 @@ def run_jobs(app) -> list[str]:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from app.notifications.tasks import QUEUE_NAME
+    from app.jobs.runner import QUEUE_NAME
 
     conn = Redis.from_url(app.config["REDIS_URL"])
     errors: list[str] = []

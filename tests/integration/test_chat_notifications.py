@@ -23,9 +23,10 @@ from app.chat import service as chat
 from app.chat.models import Message
 from app.extensions import db
 from app.identity.models import User
+from app.jobs.runner import QUEUE_NAME
 from app.notifications import center, fanout
 from app.notifications.center_models import Notification
-from app.notifications.tasks import QUEUE_NAME, relay_outbox
+from app.outbox.relay import relay_outbox
 from app.realtime import presence as chat_presence
 from app.redis_client import get_redis
 from app.tenants.context import tenant_scope
@@ -223,7 +224,7 @@ def test_reading_over_the_socket_reads_the_notifications_and_pushes_the_badge(ap
             with app.app_context():  # (this coroutine runs in its own thread: no RQ worker here)
                 with tenant_scope(world.biz.tenant_id):
                     from app.chat.access import staff_principal
-                    from app.notifications.models import OutboxEvent
+                    from app.outbox.models import OutboxEvent
 
                     conv = chat.get_conversation(uuid.UUID(cid))
                     msg = chat.post_message(conv, staff_principal(db.session.get(User, world.owner_user_id)),

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.notifications import center
 from app.notifications.center_models import Notification
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow

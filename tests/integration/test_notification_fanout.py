@@ -16,9 +16,11 @@ from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.identity.models import User
+from app.jobs.runner import QUEUE_NAME
 from app.notifications import center, fanout
-from app.notifications.models import OutboxEvent
-from app.notifications.tasks import QUEUE_NAME, relay_outbox, sweep_due_reminders
+from app.notifications.tasks import sweep_due_reminders
+from app.outbox.models import OutboxEvent
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role
 from app.tenants.service import add_membership

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.identity.service import find_user, verify_password
 from app.notifications.center_models import Notification
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Membership, Role, StaffInvitation
 from app.tenants.service import add_membership

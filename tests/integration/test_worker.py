@@ -22,9 +22,10 @@ from app.booking.models import Booking, BookingEvent
 from app.booking.service import Actor, CustomerInput, create_booking, transition
 from app.catalog.models import Service
 from app.extensions import db
+from app.jobs.periodic import Intervals, PeriodicScheduler, install_periodic_jobs
+from app.jobs.runner import QUEUE_NAME
 from app.notifications.models import Delivery
-from app.notifications.periodic import Intervals, PeriodicScheduler, install_periodic_jobs
-from app.notifications.tasks import QUEUE_NAME, relay_outbox
+from app.outbox.relay import relay_outbox
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
@@ -112,13 +113,30 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
         assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions",
                          "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
-        "app.notifications.tasks.periodic_relay", "app.notifications.tasks.periodic_sweep",
+        "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
         "app.notifications.tasks.periodic_transitions", "app.payments.tasks.periodic_hold_sweep",
         "app.billing.tasks.periodic_webhook_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
     assert len(queue.jobs) == 5
     assert run_jobs(ctx) == []
+
+
+def test_the_leader_lock_passes_to_another_scheduler_when_its_holder_stops(ctx):
+    conn = Redis.from_url(ctx.config["REDIS_URL"])
+    first, second = PeriodicScheduler(conn, lock_ttl=30), PeriodicScheduler(conn, lock_ttl=30)
+    for scheduler in (first, second):
+        install_periodic_jobs(scheduler, Intervals(relay=5, sweep=60, transitions=300))
+    assert first.is_leader() and first.is_leader()  # taken, then extended
+    assert not second.is_leader()
+    first.start_in_thread()
+    first.stop()  # releases the lock on the way out
+    assert not first.lock.owned()
+    assert second.is_leader()
+    assert len(second.enqueue_jobs()) == 5
+    assert second.enqueue_jobs() == []  # nothing due again before its interval
+    second.lock.release()
+    Queue(QUEUE_NAME, connection=conn).empty()
 
 
 def _slot_between(biz, earliest: datetime, latest: datetime) -> datetime:
