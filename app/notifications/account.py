@@ -15,9 +15,9 @@ import secrets
 import uuid
 from datetime import datetime
 
+from app.delivery.mailer import local
 from app.identity.models import User
 from app.notifications import fanout
-from app.notifications.emails import local
 from app.timeutil import utcnow
 
 DEVICE_COOKIE = "plaza_device"

@@ -165,11 +165,11 @@ def send_guest_message_email(tenant_id: str, conversation_id: str, message_id: s
     """Job: email the booking's guest about message ``message_id`` and the other staff messages
     they have not read, unless (checked now) the booking is gone or cancelled, they read it in
     the conversation, they are online there, or an email sent after it was written already
-    covered it. Returns ``sent``/``already_sent``/``busy`` (:class:`~app.notifications.delivery.Outcome`),
+    covered it. Returns ``sent``/``already_sent``/``busy`` (:class:`~app.delivery.pipeline.Outcome`),
     ``gone`` or ``skipped: <reason>``.
 
     Raises:
-        app.notifications.delivery.DeliveryFailed: SMTP failed (RQ retries the job).
+        app.delivery.pipeline.DeliveryFailed: SMTP failed (RQ retries the job).
     """
     return run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
 
@@ -179,8 +179,8 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
     from app.chat import access
     from app.chat import service as chat
     from app.chat.models import Message
-    from app.notifications.delivery import deliver
-    from app.notifications.models import Delivery
+    from app.delivery.models import Delivery
+    from app.delivery.pipeline import deliver
 
     msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(message_id)))
     conv = _conversation(conversation_id)
@@ -215,8 +215,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
     """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
     booking's conversation, with the link to the manage-link chat page."""
     from app.catalog.models import Service
-    from app.notifications.emails import _finish, local, sender
-    from app.notifications.mailer import build_message, mail_address
+    from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
     from app.notifications.service import valid_zone
     from app.tenants.models import Tenant
 
@@ -227,7 +226,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
     context = {"business": tenant.name, "service": service, "when": local(booking.starts_at, tz),
                "customer": customer.name, "messages": messages, "url": booking_links(booking).guest,
                "heading": f"New message from {author}"}
-    return _finish(build_message(
+    return finish_message(build_message(
         sender=sender(tenant.name), to=mail_address(customer.name or "", customer.email),
         subject=f"New message from {author} at {tenant.name}",
         text=render_template("emails/chat_message.txt", **context),

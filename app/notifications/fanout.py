@@ -36,10 +36,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.delivery import mailcap
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import FAILURE_TTL, RESULT_TTL, enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
-from app.notifications import center, mailcap, preferences, registry
+from app.notifications import center, preferences, registry
 from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
 from app.outbox.events import emit
 from app.outbox.models import OutboxEvent
@@ -293,7 +294,7 @@ def staff_user_ids(staff_id: uuid.UUID | None) -> list[uuid.UUID]:
 
 
 def _booking_context(facts, audience: str, previous_start: datetime | None) -> dict[str, str]:
-    from app.notifications.emails import local
+    from app.delivery.mailer import local
 
     tz = facts.customer_timezone if audience == "customer" else facts.business_timezone
     return {
@@ -430,8 +431,8 @@ def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenan
     (tenant in scope); flushes. Payload: ``amount`` (minor units) and ``currency`` of the
     invoice, or ``trial_end`` (ISO 8601). Once per event and owner; no email for
     :data:`BILLING_EMAILED` (the billing path sends it)."""
+    from app.delivery.mailer import local
     from app.formatting import format_money
-    from app.notifications.emails import local
     from app.tenants.models import Tenant
     from app.tenants.urls import tenant_url
 

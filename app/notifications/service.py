@@ -1,7 +1,7 @@
 """Notification rules: which jobs an outbox event causes, dedup keys, reminder timing, and
 the read model (:class:`BookingFacts`) that emails and calendar files are built from.
 
-Nothing here writes: the delivery protocol is in :mod:`app.notifications.delivery`, the
+Nothing here writes: the delivery protocol is in :mod:`app.delivery.pipeline`, the
 jobs in :mod:`app.notifications.tasks`.
 
 Reminder rule (documented choice):
@@ -31,9 +31,9 @@ import sqlalchemy as sa
 
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.catalog.models import Service, StaffMember
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.jobs.runner import JobSpec
-from app.notifications.models import Delivery
 from app.team.tasks import invitation_jobs
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant

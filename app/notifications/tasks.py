@@ -21,11 +21,9 @@ from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
 from app.booking.service import run_automatic_transitions
-from app.extensions import db
-from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
-from app.notifications import chat_messages
-from app.notifications import service as rules
-from app.notifications.delivery import (
+from app.delivery.mailcap import cap_reason, take_send_slot
+from app.delivery.mailer import UndeliverableAddress, smtp_send
+from app.delivery.pipeline import (
     DeliveryFailed,
     Outcome,
     deliver,
@@ -33,10 +31,12 @@ from app.notifications.delivery import (
     lease_seconds,
     record_undeliverable,
 )
+from app.extensions import db
+from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
+from app.notifications import chat_messages
+from app.notifications import service as rules
 from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
 from app.notifications.fanout import legacy_email_wanted, requeue_stuck_deliveries
-from app.notifications.mailcap import cap_reason, take_send_slot
-from app.notifications.mailer import UndeliverableAddress, smtp_send
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
 from app.redis_client import get_redis

@@ -127,9 +127,8 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
     """
 
     def run() -> str:
-        from app.notifications.delivery import deliver
-        from app.notifications.emails import sender
-        from app.notifications.mailer import build_message, mail_address
+        from app.delivery.mailer import build_message, mail_address, sender
+        from app.delivery.pipeline import deliver
         from app.outbox.models import OutboxEvent
         from app.tenants.models import Tenant
 

@@ -275,7 +275,7 @@ def test_stored_crlf_name_still_gets_its_confirmation(app, bella, mailbox):
 
 def test_unusable_stored_address_fails_once_with_a_reason(app, bella, mailbox):
     """A stored address that cannot go in a header is recorded as undeliverable, not retried."""
-    from app.notifications.models import Delivery
+    from app.delivery.models import Delivery
     from app.outbox.relay import relay_outbox
 
     _store_booking(bella, "Bob", "bob@example.com")

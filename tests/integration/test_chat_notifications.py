@@ -317,8 +317,8 @@ def test_guest_who_read_the_chat_or_is_online_gets_no_email(app, ctx, world, mai
 
 
 def test_a_guest_email_whose_worker_died_mid_send_is_sent_by_the_sweep(app, ctx, world, mailbox):
+    from app.delivery.models import Delivery
     from app.notifications.chat_messages import dedup_key
-    from app.notifications.models import Delivery
     from app.notifications.tasks import reclaim_stale_deliveries
 
     guest = make_guest(app, world.biz.tenant_id, GUEST)

@@ -205,8 +205,8 @@ def test_the_default_global_limit_is_300_per_minute(app):
 
 def test_the_21st_mail_to_one_address_in_an_hour_is_not_sent_and_the_log_says_why(ctx, mailbox):
     from app.booking.service import CustomerInput, create_booking
+    from app.delivery.models import Delivery
     from app.notifications.deliverylog import sent_to_customer
-    from app.notifications.models import Delivery
     from app.notifications.tasks import enqueue_account_email
     from app.outbox.relay import relay_outbox
     from app.tenants.models import Tenant

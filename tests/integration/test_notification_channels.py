@@ -19,12 +19,12 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from app.delivery.sms import LoggingSmsProvider, TwilioSmsProvider, get_provider
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import QUEUE_NAME
 from app.notifications import fanout, preferences
 from app.notifications.center_models import PushSubscription
-from app.notifications.channels.sms import LoggingSmsProvider, TwilioSmsProvider, get_provider
 from tests.helpers import csrf_from, login_as
 from tests.integration.conftest_mail import run_jobs, subject_of
 from tests.integration.notification_support import ALICE_EMAIL, alice, deliveries_of, local_http

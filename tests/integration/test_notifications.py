@@ -28,10 +28,10 @@ from app.booking.service import (
     transition,
 )
 from app.catalog.models import StaffMember
+from app.delivery.models import Delivery
 from app.devservices import free_port
 from app.extensions import db
 from app.jobs.runner import QUEUE_NAME
-from app.notifications.models import Delivery
 from app.notifications.service import reminder_candidates
 from app.notifications.tasks import enqueue_account_email, send_booking_reminder, sweep_due_reminders
 from app.outbox.relay import relay_outbox

@@ -1,4 +1,5 @@
-"""Deliveries: one row per outgoing message (one per effect), so each is sent once."""
+"""The ``delivery`` table: one row per outgoing email (one per effect), so each is sent once
+(the protocol is in :mod:`app.delivery.pipeline`)."""
 
 from __future__ import annotations
 
