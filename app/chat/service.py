@@ -289,7 +289,7 @@ def booking_customer_id(conv: Conversation) -> uuid.UUID | None:
 def booking_customer_user_id(conv: Conversation) -> uuid.UUID | None:
     """The account of the customer of the booking ``conv`` is about, or ``None`` (a guest,
     another subject, a missing booking). Tenant in scope."""
-    from app.notifications.fanout import customer_user_id
+    from app.booking.accounts import customer_user_id
 
     customer_id = booking_customer_id(conv)
     return customer_user_id(customer_id) if customer_id is not None else None

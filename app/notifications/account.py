@@ -17,7 +17,7 @@ from datetime import datetime
 
 from app.delivery.mailer import local
 from app.identity.models import User
-from app.notifications import fanout
+from app.notifications import dispatch
 from app.timeutil import utcnow
 
 DEVICE_COOKIE = "plaza_device"
@@ -29,17 +29,17 @@ def _when(now: datetime) -> str:
     return local(now, "UTC", "%A %d %B %Y, %H:%M UTC")
 
 
-def notify_password_changed(user: User, now: datetime | None = None) -> fanout.Notified:
+def notify_password_changed(user: User, now: datetime | None = None) -> dispatch.Notified:
     """Tell the person their password changed (email is locked on)."""
     now = now or utcnow()
-    return fanout.notify_now(user_id=user.id, type_key="password_changed", audience="user",
+    return dispatch.notify_now(user_id=user.id, type_key="password_changed", audience="user",
                              context={"when": _when(now)}, subject_key="security",
                              source_key=f"password:{user.id}:{user.session_version}", url="/password/forgot", now=now)
 
 
-def notify_email_verified(user: User) -> fanout.Notified:
+def notify_email_verified(user: User) -> dispatch.Notified:
     """Welcome the person once their email address is verified."""
-    return fanout.notify_now(user_id=user.id, type_key="account_email_verified", audience="user",
+    return dispatch.notify_now(user_id=user.id, type_key="account_email_verified", audience="user",
                              context={"email": user.email}, source_key=f"verified:{user.id}:{user.email}")
 
 
@@ -80,7 +80,7 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
     redis.expire(key, DEVICE_TTL_SECONDS)
     if not added or known_before == 0:
         return device_id, False
-    fanout.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
+    dispatch.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
                       context={"device": describe_device(device)[:120], "ip": ip or "unknown",
                                "when": _when(now)},
                       subject_key="security", source_key=f"login:{user.id}:{digest}", url="/notifications/", now=now)
@@ -88,22 +88,22 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
 
 
 def notify_staff_invited(user: User, *, tenant_id: uuid.UUID, business: str, inviter: str, role: str,
-                         url: str, email: bool = True) -> fanout.Notified:
+                         url: str, email: bool = True) -> dispatch.Notified:
     """Tell an (existing) account it was invited to join ``business`` as ``role``.
 
     ``email=False`` when the invitation email goes out by itself (the team invite path
     emails the invited address through the outbox); the other channels still apply.
     """
-    return fanout.notify_now(user_id=user.id, type_key="staff_invited", audience="user", tenant_id=tenant_id,
+    return dispatch.notify_now(user_id=user.id, type_key="staff_invited", audience="user", tenant_id=tenant_id,
                              context={"business": business, "inviter": inviter, "role": role}, url=url,
                              source_key=f"invite:{tenant_id}:{user.id}:{role}",
                              skip_channels=() if email else ("email",))
 
 
 def notify_staff_joined(member: User, *, tenant_id: uuid.UUID, business: str, role: str,
-                        staff_user_ids: list[uuid.UUID]) -> list[fanout.Notified]:
+                        staff_user_ids: list[uuid.UUID]) -> list[dispatch.Notified]:
     """Tell the business's owners and managers (``staff_user_ids``) that ``member`` joined."""
-    return [fanout.notify_now(user_id=uid, type_key="staff_joined", audience="staff", tenant_id=tenant_id,
+    return [dispatch.notify_now(user_id=uid, type_key="staff_joined", audience="staff", tenant_id=tenant_id,
                               context={"business": business, "member": member.name or member.email, "role": role},
                               source_key=f"joined:{tenant_id}:{member.id}")
             for uid in staff_user_ids if uid != member.id]

@@ -78,8 +78,8 @@ def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid
     """The link each account in ``user_ids`` follows to the conversation: the booking's
     customer to their account page, everyone else (staff) to the dashboard page. Empty for
     a conversation that is not about a booking (or is gone). Tenant in scope."""
+    from app.booking.accounts import customer_user_id
     from app.chat import access
-    from app.notifications.fanout import customer_user_id
 
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
@@ -110,9 +110,9 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
     """True when a message by ``author_role`` in the conversation should email its guest:
     staff wrote, about a booking that is still open to chat, whose customer has no account.
     Tenant in scope."""
+    from app.booking.accounts import customer_user_id
     from app.chat import access
     from app.chat import service as chat
-    from app.notifications.fanout import customer_user_id
 
     if author_role != chat.STAFF:
         return False
@@ -149,7 +149,7 @@ def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id:
     unless the guest is online in the conversation right now. One job per message (a fixed
     job id). Returns whether it was scheduled. Tenant in scope; call once the message committed."""
     from app.chat import service as chat
-    from app.notifications.fanout import MESSAGE_EMAIL_DELAY
+    from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
 
     conv = _conversation(conversation_id)
     customer_id = chat.booking_customer_id(conv) if conv is not None else None

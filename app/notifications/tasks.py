@@ -36,7 +36,8 @@ from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_o
 from app.notifications import chat_messages
 from app.notifications import service as rules
 from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
-from app.notifications.fanout import legacy_email_wanted, requeue_stuck_deliveries
+from app.notifications.fanout import legacy_email_wanted
+from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
 from app.redis_client import get_redis

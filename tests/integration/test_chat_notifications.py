@@ -24,7 +24,7 @@ from app.chat.models import Message
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import QUEUE_NAME
-from app.notifications import center, fanout
+from app.notifications import center, fanout, sending
 from app.notifications.center_models import Notification
 from app.outbox.relay import relay_outbox
 from app.realtime import presence as chat_presence
@@ -157,7 +157,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     assert urlsplit(note.url).hostname == "localhost" and urlsplit(note.url).path == account_path
     [email] = deliveries_of(world.customer_user_id, "email")
     assert email.status == "queued" and email.not_before >= utcnow() + timedelta(minutes=9)
-    assert fanout.deliver_now(email.id) == "sent"  # its time came, still unread
+    assert sending.deliver_now(email.id) == "sent"  # its time came, still unread
     [msg] = mailbox.to(world.customer_email, "New message")
     assert subject_of(msg) == "New message from bella owner"
     assert "Your colour is ready" in text_of(msg)
@@ -175,7 +175,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     [staff_note] = _messages(world.owner_user_id)
     assert urlsplit(staff_note.url).hostname == _host(world) and urlsplit(staff_note.url).path == staff_path
     [staff_email] = deliveries_of(world.owner_user_id, "email")
-    assert fanout.deliver_now(staff_email.id) == "sent"
+    assert sending.deliver_now(staff_email.id) == "sent"
     [staff_msg] = mailbox.to(world.biz.owner_email, "New message")
     link = urlsplit(_reply_link(staff_msg))
     assert (link.hostname, link.path) == (_host(world), staff_path)
@@ -208,7 +208,7 @@ def test_opening_the_conversation_reads_its_notifications_pushes_the_badge_and_d
     assert [n.body for n in _messages(world.customer_user_id) if n.read_at is None] == ["About your 15:00"]
     assert center.unread_count(world.customer_user_id) == unread_before - 1
     # Its email, when due, is not sent.
-    assert fanout.deliver_now(first_email.id) == "skipped"
+    assert sending.deliver_now(first_email.id) == "skipped"
     assert db.session.get(type(first_email), first_email.id).error == "read in the app"
     assert mailbox.to(world.customer_email, "New message") == []
 
