@@ -36,6 +36,13 @@ def owner_user_ids() -> list[uuid.UUID]:
     return list(dict.fromkeys(ids))
 
 
+def leader_user_ids() -> list[uuid.UUID]:
+    """Accounts of the business's owners and managers (by membership), in a stable order. Tenant in scope."""
+    return list(dict.fromkeys(db.session.scalars(
+        sa.select(Membership.user_id).where(Membership.role.in_([Role.OWNER.value, Role.MANAGER.value]))
+        .order_by(Membership.created_at))))
+
+
 def announcement_audience(tenant_id: uuid.UUID) -> list[uuid.UUID]:
     """Accounts of the business's customers (tenant in scope) who currently consent to
     marketing, platform-wide or from this business."""

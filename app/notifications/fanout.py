@@ -26,12 +26,13 @@ from app.formatting import format_money
 from app.identity.models import User
 from app.jobs.runner import run_in_tenant, run_on_platform
 from app.notifications import center, chat_messages, preferences, registry
-from app.notifications.audiences import announcement_audience, owner_user_ids, staff_user_ids
+from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
 from app.notifications.dispatch import Notified, after_commit, notify
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
 from app.outbox.models import OutboxEvent
-from app.tenants.models import Tenant
+from app.team.service import INVITE_EVENT, JOINED_EVENT, invitation_url
+from app.tenants.models import StaffInvitation, Tenant
 from app.tenants.urls import tenant_url
 
 #: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
@@ -257,6 +258,34 @@ def _announcement(event_id: str, kind: str, payload: Mapping[str, object], tenan
                     str(payload.get("message") or ""), str(payload.get("url") or ""), event_id)
 
 
+def _staff_invited(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``staff.invited``: an existing, verified account with the invited address sees the
+    invitation in the app (the invitation email goes out by itself: no email here)."""
+    user_id, invitation_id = payload.get("notify_user_id"), payload.get("invitation_id")
+    tenant = db.session.get(Tenant, tenant_id)
+    invitation = invitation_id and db.session.scalar(sa.select(StaffInvitation).where(
+        StaffInvitation.id == uuid.UUID(str(invitation_id))))
+    if not user_id or tenant is None or not invitation:
+        return []
+    role = str(payload.get("role") or invitation.role)
+    return [notify(user_id=uuid.UUID(str(user_id)), type_key="staff_invited", audience="user", tenant_id=tenant_id,
+                   context={"business": tenant.name, "inviter": str(payload.get("inviter") or ""), "role": role},
+                   url=invitation_url(tenant, invitation), source_key=f"invite:{tenant_id}:{user_id}:{role}",
+                   skip_channels=(registry.EMAIL,))]
+
+
+def _staff_joined(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``staff.joined``: the business's owners and managers hear that the person joined."""
+    member = db.session.get(User, uuid.UUID(str(payload["user_id"])))
+    tenant = db.session.get(Tenant, tenant_id)
+    if member is None or tenant is None:
+        return []
+    context = {"business": tenant.name, "member": member.name or member.email, "role": str(payload.get("role") or "")}
+    return [notify(user_id=uid, type_key="staff_joined", audience="staff", tenant_id=tenant_id, context=context,
+                   source_key=f"joined:{tenant_id}:{member.id}")
+            for uid in leader_user_ids() if uid != member.id]
+
+
 Handler = Callable[[str, str, Mapping[str, object], uuid.UUID], list[Notified]]
 
 #: Outbox event kind -> handler ``(event id, kind, payload, tenant id) -> notified``. Booking
@@ -268,6 +297,8 @@ HANDLERS: dict[str, Handler] = {
     **{kind: _owners for kind in SUBSCRIPTION_TYPES},
     "chat.message_created": _chat,
     ANNOUNCEMENT: _announcement,
+    INVITE_EVENT: _staff_invited,
+    JOINED_EVENT: _staff_joined,
 }
 #: Every event kind starting with this is a booking event (:func:`notify_booking`).
 BOOKING_PREFIX = "booking."

@@ -242,7 +242,8 @@ def test_a_new_person_sets_name_and_password_and_lands_on_the_dashboard(app, bel
     [inv] = _invitations(bella)
     assert (inv.status, inv.accepted_by) == ("accepted", uid) and inv.accepted_at is not None
 
-    # The owner hears about it in the notification center.
+    # The owner hears about it in the notification center (through the outbox, as the worker would).
+    _deliver(app)
     owner_id = find_user(bella.owner_email).id
     joined = list(db.session.scalars(sa.select(Notification).where(Notification.user_id == owner_id,
                                                                    Notification.type == "staff_joined")))
