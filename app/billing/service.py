@@ -78,7 +78,7 @@ def sms_allowance(tenant_id: uuid.UUID, now: datetime | None = None) -> SmsAllow
     Plaza without Stripe has no plans to sell, so it sends without a cap)."""
     if not billing_enabled():
         return None
-    from app.notifications.center_models import NotificationDelivery
+    from app.delivery.models import NotificationDelivery
 
     now = now or utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

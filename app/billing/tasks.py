@@ -76,9 +76,9 @@ def send_billing_email(tenant_id: str, key: str, to: str, subject: str, text: st
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
     """
+    from app.delivery.mailer import account_email
     from app.delivery.pipeline import deliver
     from app.jobs.runner import run_in_tenant
-    from app.notifications.emails import account_email
 
     return run_in_tenant(tenant_id, lambda: deliver(key, account_email(to, subject, text)).value)
 

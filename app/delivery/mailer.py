@@ -145,3 +145,15 @@ def finish_message(msg: EmailMessage, kind: str, now: datetime | None) -> EmailM
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Plaza-Kind"] = kind
     return msg
+
+
+def account_email(to: str, subject: str, text: str, html: str | None = None,
+                  now: datetime | None = None) -> EmailMessage:
+    """A platform (non-tenant) email such as a password reset or a billing notice, sent as
+    ``"Plaza" <MAIL_FROM>`` with the automatic-mail headers.
+
+    Raises:
+        UndeliverableAddress: ``to`` or ``MAIL_FROM`` cannot go in a header.
+    """
+    return finish_message(build_message(sender=sender("Plaza"), to=to, subject=subject, text=text, html=html),
+                          "account", now)

@@ -29,9 +29,27 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
+from redis.exceptions import RedisError
 
+from app.booking.accounts import customer_user_id
+from app.booking.models import Customer
+from app.booking.service import manage_token
+from app.catalog.models import Service
+from app.chat import access
+from app.chat import service as chat
+from app.chat.models import Message, Participant
+from app.chat.service import CUSTOMER
+from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
+from app.delivery.models import Delivery
+from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.jobs.runner import enqueue_at, run_in_tenant
+from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
+from app.notifications.service import valid_zone
+from app.realtime import presence
+from app.redis_client import get_redis
+from app.tenants.models import Tenant
+from app.tenants.urls import platform_url, tenant_url
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")
@@ -52,8 +70,6 @@ class ConversationLinks:
 
 def _conversation(conversation_id: object):
     """The conversation with this id in the tenant in scope (``None`` for a bad id or a missing one)."""
-    from app.chat import service as chat
-
     try:
         cid = uuid.UUID(str(conversation_id))
     except ValueError:
@@ -63,10 +79,6 @@ def _conversation(conversation_id: object):
 
 def booking_links(booking) -> ConversationLinks:
     """The :class:`ConversationLinks` of ``booking``'s conversation (tenant in scope, app context)."""
-    from app.booking.service import manage_token
-    from app.tenants.models import Tenant
-    from app.tenants.urls import platform_url, tenant_url
-
     tenant = db.session.get(Tenant, booking.tenant_id)
     return ConversationLinks(
         account=platform_url(f"/account/messages/{booking.tenant_id}/{booking.id}"),
@@ -78,9 +90,6 @@ def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid
     """The link each account in ``user_ids`` follows to the conversation: the booking's
     customer to their account page, everyone else (staff) to the dashboard page. Empty for
     a conversation that is not about a booking (or is gone). Tenant in scope."""
-    from app.booking.accounts import customer_user_id
-    from app.chat import access
-
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
     if booking is None:
@@ -110,10 +119,6 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
     """True when a message by ``author_role`` in the conversation should email its guest:
     staff wrote, about a booking that is still open to chat, whose customer has no account.
     Tenant in scope."""
-    from app.booking.accounts import customer_user_id
-    from app.chat import access
-    from app.chat import service as chat
-
     if author_role != chat.STAFF:
         return False
     conv = _conversation(conversation_id)
@@ -123,9 +128,6 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
 
 
 def _guest_participant(conv, customer_id: uuid.UUID):
-    from app.chat.models import Participant
-    from app.chat.service import CUSTOMER
-
     return db.session.scalar(sa.select(Participant).where(
         Participant.conversation_id == conv.id, Participant.role == CUSTOMER, Participant.customer_id == customer_id))
 
@@ -134,11 +136,8 @@ def _guest_online(conv, participant) -> bool:
     if participant is None:
         return False
     try:
-        from app.realtime import presence
-        from app.redis_client import get_redis
-
         return str(participant.id) in presence.online(get_redis(), conv.tenant_id, conv.id)
-    except Exception:  # noqa: BLE001 - presence is best effort
+    except RedisError:  # presence is best effort
         log.warning("guest presence lookup failed", exc_info=True)
         return False
 
@@ -148,9 +147,6 @@ def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id:
     """Schedule :func:`send_guest_message_email` for :data:`MESSAGE_EMAIL_DELAY` from ``now``,
     unless the guest is online in the conversation right now. One job per message (a fixed
     job id). Returns whether it was scheduled. Tenant in scope; call once the message committed."""
-    from app.chat import service as chat
-    from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
-
     conv = _conversation(conversation_id)
     customer_id = chat.booking_customer_id(conv) if conv is not None else None
     if customer_id is None or _guest_online(conv, _guest_participant(conv, customer_id)):
@@ -175,13 +171,6 @@ def send_guest_message_email(tenant_id: str, conversation_id: str, message_id: s
 
 
 def _send_guest_email(conversation_id: str, message_id: str) -> str:
-    from app.booking.models import Customer
-    from app.chat import access
-    from app.chat import service as chat
-    from app.chat.models import Message
-    from app.delivery.models import Delivery
-    from app.delivery.pipeline import deliver
-
     msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(message_id)))
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
@@ -214,11 +203,6 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
 def guest_email(booking, customer, messages: list) -> EmailMessage:
     """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
     booking's conversation, with the link to the manage-link chat page."""
-    from app.catalog.models import Service
-    from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
-    from app.notifications.service import valid_zone
-    from app.tenants.models import Tenant
-
     tenant = db.session.get(Tenant, booking.tenant_id)
     service = db.session.scalar(sa.select(Service.name).where(Service.id == booking.service_id)) or ""
     tz = valid_zone(booking.customer_timezone, tenant.timezone)

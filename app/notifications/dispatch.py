@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
+from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import FAILURE_TTL, RESULT_TTL, enqueue, enqueue_at, get_queue, run_on_platform
 from app.notifications import center, preferences, registry
-from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
+from app.notifications.center_models import Notification, PushSubscription
 from app.notifications.presence import presence
 from app.tenants.roles import acting_as
 from app.timeutil import utcnow

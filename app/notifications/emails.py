@@ -146,13 +146,6 @@ def staff_email(facts: BookingFacts, kind: str, to: str, now: datetime | None = 
     ), f"staff-{kind}", now)
 
 
-def account_email(to: str, subject: str, text: str, html: str | None = None,
-                  now: datetime | None = None) -> EmailMessage:
-    """A platform (non-tenant) email such as a password reset, sent as ``"Plaza" <MAIL_FROM>``."""
-    return finish_message(build_message(sender=sender("Plaza"), to=to, subject=subject, text=text, html=html),
-                   "account", now)
-
-
 def reminder_kind(which: str) -> str:
     """Email kind of reminder ``which`` (``24h`` -> ``reminder24h``)."""
     return f"reminder{which}"

@@ -22,11 +22,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.billing.service import sms_quota_reason
 from app.delivery import mailcap
+from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import run_on_platform
 from app.notifications import preferences, registry
-from app.notifications.center_models import Notification, NotificationDelivery
+from app.notifications.center_models import Notification
 from app.notifications.channels import get_channel
 from app.notifications.dispatch import enqueue_deliveries
 from app.notifications.presence import presence

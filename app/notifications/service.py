@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
+from app.booking.service import email_confirm_token
 from app.catalog.models import Service, StaffMember
 from app.delivery.models import Delivery
 from app.extensions import db
@@ -199,6 +200,11 @@ def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.
         return [(t, k) for t, k in rows]
 
 
+class MissingBookingRecord(LookupError):
+    """A booking's business, service, staff member or customer row is missing (the foreign keys
+    make this impossible unless the data was changed by hand)."""
+
+
 @dataclass(frozen=True)
 class BookingFacts:
     """Everything an email or calendar file says about one booking (read in its tenant).
@@ -246,11 +252,15 @@ def manage_url(tenant: Tenant, booking: Booking) -> str:
 
 def email_confirm_url(facts: BookingFacts) -> str:
     """Absolute URL (from configuration, like :func:`manage_url`) of the page where a guest
-    confirms an ``awaiting_email`` booking."""
-    from app.booking.service import email_confirm_token
+    confirms an ``awaiting_email`` booking.
+
+    Raises:
+        MissingBookingRecord: the booking's business row is gone.
+    """
 
     tenant = db.session.get(Tenant, facts.tenant_id)
-    assert tenant is not None
+    if tenant is None:
+        raise MissingBookingRecord(f"tenant {facts.tenant_id} of booking {facts.booking_id}")
     return tenant_url(tenant, f"/booked/confirm-email/{email_confirm_token(facts.tenant_id, facts.booking_id)}")
 
 
@@ -264,7 +274,11 @@ def valid_zone(name: str | None, fallback: str) -> str:
 
 
 def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
-    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist."""
+    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist.
+
+    Raises:
+        MissingBookingRecord: the booking exists but a row it points to does not.
+    """
     booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
     if booking is None:
         return None
@@ -272,7 +286,8 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
     customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-    assert tenant is not None and service is not None and staff is not None and customer is not None
+    if tenant is None or service is None or staff is None or customer is None:
+        raise MissingBookingRecord(f"booking {booking_id} lacks its business, service, staff member or customer")
     events = db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
                                .where(BookingEvent.booking_id == booking.id)) or 1
     return BookingFacts(

@@ -22,7 +22,7 @@ from rq import get_current_job
 from app.booking.models import Booking, BookingStatus
 from app.booking.service import run_automatic_transitions
 from app.delivery.mailcap import cap_reason, take_send_slot
-from app.delivery.mailer import UndeliverableAddress, smtp_send
+from app.delivery.mailer import UndeliverableAddress, account_email, smtp_send
 from app.delivery.pipeline import (
     DeliveryFailed,
     Outcome,
@@ -35,7 +35,7 @@ from app.extensions import db
 from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
 from app.notifications import chat_messages
 from app.notifications import service as rules
-from app.notifications.emails import account_email, booking_email, reminder_kind, staff_email
+from app.notifications.emails import booking_email, reminder_kind, staff_email
 from app.notifications.fanout import legacy_email_wanted
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts

@@ -13,9 +13,10 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 
 from app.delivery.mailer import build_message, finish_message, mail_address, sender, smtp_send
+from app.delivery.models import NotificationDelivery
 from app.identity.models import User
 from app.notifications import preferences, registry
-from app.notifications.center_models import Notification, NotificationDelivery
+from app.notifications.center_models import Notification
 from app.tenants.urls import platform_url
 
 

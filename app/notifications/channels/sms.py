@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from app.delivery.models import NotificationDelivery
 from app.delivery.sms import SmsError, get_provider
 from app.identity.models import User
 from app.notifications.center import absolute_url
-from app.notifications.center_models import Notification, NotificationDelivery
+from app.notifications.center_models import Notification
 
 #: An SMS body is cut to this many characters (about two segments).
 MAX_SMS = 320
