@@ -1,11 +1,11 @@
 """RQ worker with its schedulers over the same app factory: ``python worker.py [queue ...]``.
 
 * The app is created once per worker process and bound for the jobs; each job pushes its
-  own app context and sets its tenant from its arguments (see ``app.notifications.tasks``).
+  own app context and sets its tenant from its arguments (:mod:`app.jobs.runner`).
 * RQ's scheduler (``with_scheduler``) enqueues jobs scheduled with ``enqueue_at`` (reminders).
-* A periodic scheduler thread (``app.notifications.periodic``, RQ's ``CronScheduler``)
-  enqueues the outbox relay, the reminder sweep and the automatic booking transitions. It is
-  installed afresh on every start, so a killed worker needs no clean-up.
+* A periodic scheduler thread (:mod:`app.jobs.periodic`) enqueues the outbox relay, the
+  sweeps and the automatic booking transitions. It is installed afresh on every start, so a
+  killed worker needs no clean-up.
 
 ``RQ_LOG_LEVEL`` (default WARNING) sets RQ's own log level; Plaza's JSON logs follow ``LOG_LEVEL``.
 """
@@ -18,13 +18,13 @@ import sys
 from redis import Redis
 from rq import Queue, Worker
 
+from app import create_app
+from app.jobs.periodic import start_periodic_scheduler
+from app.jobs.runner import QUEUE_NAME, bind_job_app
+
 
 def main() -> None:
     """Run a worker on the given queues (default ``default``) with both schedulers."""
-    from app import create_app
-    from app.notifications.periodic import start_periodic_scheduler
-    from app.notifications.tasks import QUEUE_NAME, bind_job_app
-
     app = create_app()
     bind_job_app(app)
     url = app.config["REDIS_URL"]

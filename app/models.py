@@ -4,8 +4,9 @@ from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: 
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
 from app.chat.models import Conversation, Message, Participant  # noqa: F401
+from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.notifications import center_models  # noqa: F401
-from app.notifications.models import Delivery, OutboxEvent  # noqa: F401
+from app.outbox.models import OutboxEvent  # noqa: F401
 from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry, PaymentSettings, ServicePaymentRule  # noqa: F401,E501
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401

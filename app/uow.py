@@ -7,6 +7,9 @@ Each kind of unit is wrapped in one place:
 * requests: :func:`transactional_views` wraps every view function of the app (``create_app``);
 * jobs, socket events and CLI commands: :func:`unit_of_work`, used by their runners.
 
+A step that must be durable before the unit around it ends (claiming a delivery before the
+message leaves) uses :func:`own_transaction`, a second session with a transaction of its own.
+
 Nothing outside this module calls ``db.session.commit()`` (checked by a test).
 """
 
@@ -18,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
@@ -25,6 +29,38 @@ T = TypeVar("T")
 
 #: Responses with a status below this commit the request's work; anything else rolls it back.
 FIRST_FAILED_STATUS = 400
+
+
+class PermanentFailure(Exception):
+    """A unit of work that cannot succeed by being tried again (e.g. a stored address unusable
+    in a mail header). The job runner rolls back, logs it and ends the job with :attr:`outcome`
+    instead of raising, so RQ does not retry it."""
+
+    #: What the job returns when it stops with this error.
+    outcome = "failed"
+
+
+@contextmanager
+def own_transaction() -> Iterator[Session]:
+    """A new session, on its own connection and transaction, committed when the block ends.
+
+    For the one kind of step that must be durable before the surrounding unit of work ends:
+    claiming a delivery (and recording its result) before and after the message leaves. The
+    caller's session and its pending work are untouched. The tenant in scope applies (the RLS
+    settings are set on every transaction's begin). Rolls back and re-raises on any error.
+
+    Yields:
+        The :class:`sqlalchemy.orm.Session`; closed after the block.
+    """
+    session = db.session.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
 from app.catalog.models import StaffMember
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
 from app.tenants.roles import on_tenant_role
@@ -78,7 +78,7 @@ def sms_allowance(tenant_id: uuid.UUID, now: datetime | None = None) -> SmsAllow
     Plaza without Stripe has no plans to sell, so it sends without a cap)."""
     if not billing_enabled():
         return None
-    from app.notifications.center_models import NotificationDelivery
+    from app.delivery.models import NotificationDelivery
 
     now = now or utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -208,14 +208,8 @@ PAST_DUE_STATUSES = frozenset({"past_due", "unpaid"})
 
 def _emit_once(kind: str, key: str, payload: dict[str, Any]) -> bool:
     """Add outbox event ``kind`` with ``payload`` and dedup ``key`` unless the tenant in scope
-    already has one with that key; True when written. Flushes."""
-    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.kind == kind, OutboxEvent.payload["key"].astext == key))
-    if exists:
-        return False
-    db.session.add(OutboxEvent(kind=kind, payload={**payload, "key": key}))
-    db.session.flush()
-    return True
+    already has one with that key (:func:`app.outbox.events.emit`); True when written. Flushes."""
+    return emit(kind, {**payload, "key": key}, dedup_key=key) is not None
 
 
 def emit_subscription_events(row: BillingSubscription, changes: dict[str, tuple[Any, Any]],

@@ -1,8 +1,8 @@
 """Billing jobs: process one recorded Stripe event, send a billing email once, sweep the ledger.
 
 Jobs take primitive ids and are enqueued by dotted path on the notifications queue
-(:func:`app.notifications.tasks.get_queue`), each in a fresh app context
-(:func:`app.notifications.tasks.run_on_platform` / ``run_in_tenant``).
+(:func:`app.jobs.runner.get_queue`), each in a fresh app context
+(:func:`app.jobs.runner.run_on_platform` / ``run_in_tenant``).
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ TASKS = "app.billing.tasks"
 
 def enqueue_processing(event_id: str) -> None:
     """Queue :func:`process_webhook_event` for ``event_id`` (needs an app context)."""
-    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
+    from app.jobs.runner import FAILURE_TTL, RESULT_TTL, get_queue, retry_policy
 
-    get_queue().enqueue(f"{TASKS}.process_webhook_event", event_id, retry=_retry(), result_ttl=RESULT_TTL,
+    get_queue().enqueue(f"{TASKS}.process_webhook_event", event_id, retry=retry_policy(), result_ttl=RESULT_TTL,
                         failure_ttl=FAILURE_TTL)
 
 
 def _enqueue_effects(effects: list[webhooks.Effect]) -> None:
-    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
+    from app.jobs.runner import FAILURE_TTL, RESULT_TTL, get_queue, retry_policy
 
     queue = get_queue()
     for e in effects:
         queue.enqueue(f"{TASKS}.send_billing_email", e.tenant_id, e.key, e.to, e.subject, e.text,
-                      retry=_retry(), result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+                      retry=retry_policy(), result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
 def handle_event(event_id: str) -> str:
@@ -57,14 +57,14 @@ def handle_event(event_id: str) -> str:
 
 def process_webhook_event(event_id: str) -> str:
     """Job: derive state from Stripe event ``event_id`` once (see :mod:`app.billing.webhooks`)."""
-    from app.notifications.tasks import run_on_platform
+    from app.jobs.runner import run_on_platform
 
     return run_on_platform(handle_event, event_id)
 
 
 def periodic_webhook_sweep() -> int:
     """Periodic job: :func:`sweep_unprocessed` (events whose processing job was lost)."""
-    from app.notifications.tasks import run_on_platform
+    from app.jobs.runner import run_on_platform
 
     return run_on_platform(sweep_unprocessed)
 
@@ -76,9 +76,9 @@ def send_billing_email(tenant_id: str, key: str, to: str, subject: str, text: st
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications.delivery import deliver
-    from app.notifications.emails import account_email
-    from app.notifications.tasks import run_in_tenant
+    from app.delivery.mailer import account_email
+    from app.delivery.pipeline import deliver
+    from app.jobs.runner import run_in_tenant
 
     return run_in_tenant(tenant_id, lambda: deliver(key, account_email(to, subject, text)).value)
 

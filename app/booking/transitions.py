@@ -20,7 +20,7 @@ from app.booking.links import email_confirm_ttl
 from app.booking.models import Booking, BookingEvent, BookingStatus
 from app.catalog.availability_version import bump_version
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 
@@ -63,7 +63,7 @@ SYSTEM = Actor("system")
 def emit_event(kind: str, booking: Booking, **extra: object) -> None:
     """Write the outbox event ``kind`` about ``booking`` (payload ``{"booking_id", **extra}``,
     JSON-serialisable) in the current transaction."""
-    db.session.add(OutboxEvent(kind=kind, payload={"booking_id": str(booking.id), **extra}))
+    emit(kind, {"booking_id": str(booking.id), **extra})
 
 
 def record_event(booking: Booking, kind: str, from_status: str | None, actor: Actor, reason: str = "") -> None:

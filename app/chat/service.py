@@ -20,6 +20,7 @@ from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.booking.accounts import customer_user_id
 from app.booking.models import Booking
 from app.chat.errors import ChatStateError, ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
 
@@ -31,7 +32,7 @@ from app.chat.inbox import list_inbox as list_inbox
 from app.chat.models import BOOKING, CUSTOMER, STAFF, Conversation, Message, Participant
 from app.chat.rendering import render_body
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.redis_client import get_redis
 from app.tenants.context import require_tenant_id
 from app.tenants.models import MANAGER_ROLES, Membership
@@ -232,11 +233,11 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
     db.session.flush()  # RETURNING seq (eager_defaults)
     author.last_delivered_seq = max(author.last_delivered_seq, msg.seq)
     author.last_read_seq = max(author.last_read_seq, msg.seq)
-    db.session.add(OutboxEvent(kind="chat.message_created", payload={
+    emit("chat.message_created", {
         "conversation_id": str(conv.id), "message_id": str(msg.id), "seq": msg.seq,
         "subject_type": conv.subject_type, "subject_id": str(conv.subject_id), "author_role": principal.role,
         "sender_name": msg.author_name, "preview": text[:200],
-        "recipient_user_ids": [str(u) for u in recipients(conv, author)]}))
+        "recipient_user_ids": [str(u) for u in recipients(conv, author)]})
     db.session.flush()
     return msg
 
@@ -246,7 +247,7 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
     participants with an account; when a customer writes about a booking, also the
     business's owners and managers and the booking's staff member; when staff write about a
     booking, also the booking's customer account (linked, or verified with the customer's
-    email: :func:`app.notifications.fanout.customer_user_id`) — all even before they opened
+    email: :func:`app.booking.accounts.customer_user_id`) — all even before they opened
     the conversation. A guest customer (no account) is not an account: the fan-out emails
     them (:mod:`app.notifications.chat_messages`)."""
     tid = require_tenant_id()
@@ -280,8 +281,6 @@ def booking_customer_id(conv: Conversation) -> uuid.UUID | None:
 def booking_customer_user_id(conv: Conversation) -> uuid.UUID | None:
     """The account of the customer of the booking ``conv`` is about, or ``None`` (a guest,
     another subject, a missing booking). Tenant in scope."""
-    from app.notifications.fanout import customer_user_id
-
     customer_id = booking_customer_id(conv)
     return customer_user_id(customer_id) if customer_id is not None else None
 

@@ -1,23 +1,21 @@
-"""Account and team notices, for the auth and team views to call (each flushes; the
+"""Account notices, for the auth views to call (each flushes; the
 view commits, and the deliveries are queued once that commit happens).
 
 * :func:`notify_password_changed`, :func:`notify_email_verified`
 * :func:`notify_login` - "new sign-in from an unknown device": a device is known by a random
   id the browser keeps in a long-lived cookie (:data:`DEVICE_COOKIE`); the hashes of a
   person's known devices live in Redis. The very first sign-in of an account tells nobody.
-* :func:`notify_staff_invited`, :func:`notify_staff_joined`
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from datetime import datetime
 
+from app.delivery.mailer import local
 from app.identity.models import User
-from app.notifications import fanout
-from app.notifications.emails import local
+from app.notifications import dispatch
 from app.timeutil import utcnow
 
 DEVICE_COOKIE = "plaza_device"
@@ -29,17 +27,17 @@ def _when(now: datetime) -> str:
     return local(now, "UTC", "%A %d %B %Y, %H:%M UTC")
 
 
-def notify_password_changed(user: User, now: datetime | None = None) -> fanout.Notified:
+def notify_password_changed(user: User, now: datetime | None = None) -> dispatch.Notified:
     """Tell the person their password changed (email is locked on)."""
     now = now or utcnow()
-    return fanout.notify_now(user_id=user.id, type_key="password_changed", audience="user",
+    return dispatch.notify_now(user_id=user.id, type_key="password_changed", audience="user",
                              context={"when": _when(now)}, subject_key="security",
                              source_key=f"password:{user.id}:{user.session_version}", url="/password/forgot", now=now)
 
 
-def notify_email_verified(user: User) -> fanout.Notified:
+def notify_email_verified(user: User) -> dispatch.Notified:
     """Welcome the person once their email address is verified."""
-    return fanout.notify_now(user_id=user.id, type_key="account_email_verified", audience="user",
+    return dispatch.notify_now(user_id=user.id, type_key="account_email_verified", audience="user",
                              context={"email": user.email}, source_key=f"verified:{user.id}:{user.email}")
 
 
@@ -80,30 +78,8 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
     redis.expire(key, DEVICE_TTL_SECONDS)
     if not added or known_before == 0:
         return device_id, False
-    fanout.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
+    dispatch.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
                       context={"device": describe_device(device)[:120], "ip": ip or "unknown",
                                "when": _when(now)},
                       subject_key="security", source_key=f"login:{user.id}:{digest}", url="/notifications/", now=now)
     return device_id, True
-
-
-def notify_staff_invited(user: User, *, tenant_id: uuid.UUID, business: str, inviter: str, role: str,
-                         url: str, email: bool = True) -> fanout.Notified:
-    """Tell an (existing) account it was invited to join ``business`` as ``role``.
-
-    ``email=False`` when the invitation email goes out by itself (the team invite path
-    emails the invited address through the outbox); the other channels still apply.
-    """
-    return fanout.notify_now(user_id=user.id, type_key="staff_invited", audience="user", tenant_id=tenant_id,
-                             context={"business": business, "inviter": inviter, "role": role}, url=url,
-                             source_key=f"invite:{tenant_id}:{user.id}:{role}",
-                             skip_channels=() if email else ("email",))
-
-
-def notify_staff_joined(member: User, *, tenant_id: uuid.UUID, business: str, role: str,
-                        staff_user_ids: list[uuid.UUID]) -> list[fanout.Notified]:
-    """Tell the business's owners and managers (``staff_user_ids``) that ``member`` joined."""
-    return [fanout.notify_now(user_id=uid, type_key="staff_joined", audience="staff", tenant_id=tenant_id,
-                              context={"business": business, "member": member.name or member.email, "role": role},
-                              source_key=f"joined:{tenant_id}:{member.id}")
-            for uid in staff_user_ids if uid != member.id]

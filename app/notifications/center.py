@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.extensions import db
 from app.notifications import registry
 from app.notifications.center_models import Notification, NotificationSource
+from app.realtime.emit import emit_to_user
 from app.tenants.models import Tenant
 from app.tenants.urls import platform_url, tenant_url
 from app.timeutil import utcnow
@@ -212,30 +213,18 @@ def unarchive(user_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> int:
 # --- live updates ------------------------------------------------------------------------
 
 
-def _emitter():
-    """``app.realtime.emit.emit_to_user`` when the real-time module exists, else ``None``."""
-    try:
-        from app.realtime.emit import emit_to_user  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - the real-time module is optional
-        return None
-    return emit_to_user
-
-
 def push_badge(user_id: uuid.UUID, notification_id: uuid.UUID | None = None) -> bool:
     """Tell the person's open pages the new unread count (and the new notification) over
-    Socket.IO. Call after the commit. Returns False when live updates are unavailable;
+    Socket.IO. Call after the commit. Returns False when the live update could not go out;
     never raises (the badge also refreshes on the next page or poll)."""
-    emit = _emitter()
-    if emit is None:
-        return False
     data: dict[str, object] = {"unread": unread_count(user_id)}
     notification = get_notification(user_id, notification_id)
     if notification is not None:
         data["notification"] = {"id": str(notification.id), "type": notification.type, "title": notification.title,
                                 "body": notification.body, "url": notification.url, "count": notification.count}
     try:
-        emit(user_id, "notification", data)
-    except Exception:  # noqa: BLE001 - a live update is best effort
+        emit_to_user(user_id, "notification", data)
+    except Exception:  # noqa: BLE001 - a live update is best effort: whatever the message queue raises, the page catches up
         log.warning("live notification emit failed", exc_info=True, extra={"user_id": str(user_id)})
         return False
     return True

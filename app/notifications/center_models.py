@@ -6,7 +6,8 @@ and is what an owner's "sent to this customer" view filters on.
 * :class:`Notification` - one per recipient; the in-app notification center lists these.
 * :class:`NotificationSource` - which source events already produced a notification for a
   person (so a relayed-twice outbox event notifies once, even when folded).
-* :class:`NotificationDelivery` - the delivery log: one row per notification and channel.
+* :class:`app.delivery.models.NotificationDelivery` - the delivery log: one row per notification
+  and channel (part of the delivery pipeline).
 * :class:`NotificationPreference` - a person's explicit choice per type and channel.
 * :class:`MarketingConsent` - when and how a person agreed to (or withdrew from) marketing.
 * :class:`PushSubscription` - a browser's Web Push subscription.
@@ -76,38 +77,6 @@ class NotificationSource(db.Model):
     notification_id: Mapped[uuid.UUID] = mapped_column(
         sa.Uuid, sa.ForeignKey("notification.id", ondelete="CASCADE"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(_TS, nullable=False, default=utcnow)
-
-
-class NotificationDelivery(db.Model):
-    """One channel's delivery of one notification (the delivery log).
-
-    ``status``: ``queued`` -> ``sending`` (claimed; ``claimed_at`` is the lease) -> ``sent``,
-    or ``failed`` (with ``error``; retried with backoff), or ``skipped`` (``error`` says why:
-    read in the app, online in the conversation, no consent, no address…). ``attempts``
-    counts sends tried; ``log`` is the history ``[{"at", "status", "error"}]``.
-    """
-
-    __tablename__ = "notification_delivery"
-    __table_args__ = (sa.UniqueConstraint("notification_id", "channel"),
-                      sa.Index("notification_delivery_tenant", "tenant_id", "user_id"))
-
-    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    notification_id: Mapped[uuid.UUID] = mapped_column(
-        sa.Uuid, sa.ForeignKey("notification.id", ondelete="CASCADE"), nullable=False)
-    user_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, _user_fk(), nullable=False, index=True)
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    recipient: Mapped[str] = mapped_column(sa.String(1000), nullable=False, default="")
-    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="queued")
-    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    provider_id: Mapped[str | None] = mapped_column(sa.String(200))
-    log: Mapped[list] = mapped_column(JSONB, nullable=False, default=list)
-    not_before: Mapped[datetime | None] = mapped_column(_TS)
-    claimed_at: Mapped[datetime | None] = mapped_column(_TS)
-    sent_at: Mapped[datetime | None] = mapped_column(_TS)
-    created_at: Mapped[datetime] = mapped_column(_TS, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(_TS, nullable=False, default=utcnow)
 
 
 class NotificationPreference(db.Model):

@@ -29,8 +29,27 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
+from redis.exceptions import RedisError
 
+from app.booking.accounts import customer_user_id
+from app.booking.models import Customer
+from app.booking.service import manage_token
+from app.catalog.models import Service
+from app.chat import access
+from app.chat import service as chat
+from app.chat.models import Message, Participant
+from app.chat.service import CUSTOMER
+from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
+from app.delivery.models import Delivery
+from app.delivery.pipeline import deliver
 from app.extensions import db
+from app.jobs.runner import enqueue_at, run_in_tenant
+from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
+from app.notifications.service import valid_zone
+from app.realtime import presence
+from app.redis_client import get_redis
+from app.tenants.models import Tenant
+from app.tenants.urls import platform_url, tenant_url
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")
@@ -51,8 +70,6 @@ class ConversationLinks:
 
 def _conversation(conversation_id: object):
     """The conversation with this id in the tenant in scope (``None`` for a bad id or a missing one)."""
-    from app.chat import service as chat
-
     try:
         cid = uuid.UUID(str(conversation_id))
     except ValueError:
@@ -62,10 +79,6 @@ def _conversation(conversation_id: object):
 
 def booking_links(booking) -> ConversationLinks:
     """The :class:`ConversationLinks` of ``booking``'s conversation (tenant in scope, app context)."""
-    from app.booking.service import manage_token
-    from app.tenants.models import Tenant
-    from app.tenants.urls import platform_url, tenant_url
-
     tenant = db.session.get(Tenant, booking.tenant_id)
     return ConversationLinks(
         account=platform_url(f"/account/messages/{booking.tenant_id}/{booking.id}"),
@@ -77,9 +90,6 @@ def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid
     """The link each account in ``user_ids`` follows to the conversation: the booking's
     customer to their account page, everyone else (staff) to the dashboard page. Empty for
     a conversation that is not about a booking (or is gone). Tenant in scope."""
-    from app.chat import access
-    from app.notifications.fanout import customer_user_id
-
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
     if booking is None:
@@ -109,10 +119,6 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
     """True when a message by ``author_role`` in the conversation should email its guest:
     staff wrote, about a booking that is still open to chat, whose customer has no account.
     Tenant in scope."""
-    from app.chat import access
-    from app.chat import service as chat
-    from app.notifications.fanout import customer_user_id
-
     if author_role != chat.STAFF:
         return False
     conv = _conversation(conversation_id)
@@ -122,9 +128,6 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
 
 
 def _guest_participant(conv, customer_id: uuid.UUID):
-    from app.chat.models import Participant
-    from app.chat.service import CUSTOMER
-
     return db.session.scalar(sa.select(Participant).where(
         Participant.conversation_id == conv.id, Participant.role == CUSTOMER, Participant.customer_id == customer_id))
 
@@ -133,11 +136,8 @@ def _guest_online(conv, participant) -> bool:
     if participant is None:
         return False
     try:
-        from app.realtime import presence
-        from app.redis_client import get_redis
-
         return str(participant.id) in presence.online(get_redis(), conv.tenant_id, conv.id)
-    except Exception:  # noqa: BLE001 - presence is best effort
+    except RedisError:  # presence is best effort
         log.warning("guest presence lookup failed", exc_info=True)
         return False
 
@@ -147,18 +147,13 @@ def schedule_guest_email(tenant_id: uuid.UUID, conversation_id: str, message_id:
     """Schedule :func:`send_guest_message_email` for :data:`MESSAGE_EMAIL_DELAY` from ``now``,
     unless the guest is online in the conversation right now. One job per message (a fixed
     job id). Returns whether it was scheduled. Tenant in scope; call once the message committed."""
-    from app.chat import service as chat
-    from app.notifications import tasks
-    from app.notifications.fanout import MESSAGE_EMAIL_DELAY
-
     conv = _conversation(conversation_id)
     customer_id = chat.booking_customer_id(conv) if conv is not None else None
     if customer_id is None or _guest_online(conv, _guest_participant(conv, customer_id)):
         return False
     due = (now or utcnow()) + MESSAGE_EMAIL_DELAY
-    tasks.get_queue().enqueue_at(due, f"{JOBS}.send_guest_message_email", str(tenant_id), str(conversation_id),
-                                 str(message_id), job_id=f"chat-guest-email-{message_id}", retry=tasks._retry(),
-                                 result_ttl=tasks.RESULT_TTL, failure_ttl=tasks.FAILURE_TTL)
+    enqueue_at(due, f"{JOBS}.send_guest_message_email", str(tenant_id), str(conversation_id), str(message_id),
+               job_id=f"chat-guest-email-{message_id}")
     return True
 
 
@@ -166,25 +161,16 @@ def send_guest_message_email(tenant_id: str, conversation_id: str, message_id: s
     """Job: email the booking's guest about message ``message_id`` and the other staff messages
     they have not read, unless (checked now) the booking is gone or cancelled, they read it in
     the conversation, they are online there, or an email sent after it was written already
-    covered it. Returns ``sent``/``already_sent``/``busy`` (:class:`~app.notifications.delivery.Outcome`),
+    covered it. Returns ``sent``/``already_sent``/``busy`` (:class:`~app.delivery.pipeline.Outcome`),
     ``gone`` or ``skipped: <reason>``.
 
     Raises:
-        app.notifications.delivery.DeliveryFailed: SMTP failed (RQ retries the job).
+        app.delivery.pipeline.DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications import tasks
-
-    return tasks.run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
+    return run_in_tenant(tenant_id, _send_guest_email, conversation_id, message_id)
 
 
 def _send_guest_email(conversation_id: str, message_id: str) -> str:
-    from app.booking.models import Customer
-    from app.chat import access
-    from app.chat import service as chat
-    from app.chat.models import Message
-    from app.notifications.delivery import deliver
-    from app.notifications.models import Delivery
-
     msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(message_id)))
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
@@ -217,12 +203,6 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
 def guest_email(booking, customer, messages: list) -> EmailMessage:
     """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
     booking's conversation, with the link to the manage-link chat page."""
-    from app.catalog.models import Service
-    from app.notifications.emails import _finish, local, sender
-    from app.notifications.mailer import build_message, mail_address
-    from app.notifications.service import valid_zone
-    from app.tenants.models import Tenant
-
     tenant = db.session.get(Tenant, booking.tenant_id)
     service = db.session.scalar(sa.select(Service.name).where(Service.id == booking.service_id)) or ""
     tz = valid_zone(booking.customer_timezone, tenant.timezone)
@@ -230,7 +210,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
     context = {"business": tenant.name, "service": service, "when": local(booking.starts_at, tz),
                "customer": customer.name, "messages": messages, "url": booking_links(booking).guest,
                "heading": f"New message from {author}"}
-    return _finish(build_message(
+    return finish_message(build_message(
         sender=sender(tenant.name), to=mail_address(customer.name or "", customer.email),
         subject=f"New message from {author} at {tenant.name}",
         text=render_template("emails/chat_message.txt", **context),

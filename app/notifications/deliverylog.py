@@ -13,9 +13,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.delivery.models import Delivery, NotificationDelivery
 from app.extensions import db
-from app.notifications.center_models import Notification, NotificationDelivery
-from app.notifications.models import Delivery
+from app.notifications.center_models import Notification
 from app.tenants.context import require_tenant_id
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from flask import current_app, render_template
 
 from app.booking.service import email_confirm_ttl
+from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
 from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
-from app.notifications.mailer import build_message, mail_address
 from app.notifications.service import BookingFacts, email_confirm_url
-from app.timeutil import zone
 
 
 @dataclass(frozen=True)
@@ -63,19 +60,6 @@ STAFF_WORDING: dict[str, Wording] = {
     "cancelled": Wording("Booking cancelled by customer: {service} on {when}", "Booking cancelled by the customer",
                          "{customer} cancelled their booking of {service} with {staff}."),
 }
-
-DATE_TIME = "%A %d %B %Y, %H:%M"
-
-
-def sender(display_name: str) -> Address:
-    """The From header: ``"Bella Hair Studio" <MAIL_FROM>`` (display name encoded when needed)."""
-    return mail_address(display_name, current_app.config["MAIL_FROM"])
-
-
-def local(dt: datetime, tz_name: str, fmt: str = DATE_TIME) -> str:
-    """``dt`` as wall-clock text in ``tz_name``."""
-    return dt.astimezone(zone(tz_name)).strftime(fmt)
-
 
 def _times(facts: BookingFacts) -> dict[str, str]:
     """Display strings of the booking's start and end, in the customer's and the business's zones."""
@@ -136,7 +120,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
         method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
         attachments.append(("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics))
-    return _finish(build_message(
+    return finish_message(build_message(
         sender=sender(facts.business_name), to=to,
         subject=wording.subject.format(**fields), text=text, html=html, attachments=attachments,
     ), kind, now)
@@ -155,27 +139,11 @@ def staff_email(facts: BookingFacts, kind: str, to: str, now: datetime | None = 
                "until": local(facts.ends_at, bz, "%H:%M"), "zone": bz,
                "price": format_money(facts.price_amount, facts.currency),
                "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/"}
-    return _finish(build_message(
+    return finish_message(build_message(
         sender=sender(f"{facts.business_name} via Plaza"), to=to, subject=wording.subject.format(**fields),
         text=render_template("emails/staff_booking.txt", **context),
         html=render_template("emails/staff_booking.html", **context),
     ), f"staff-{kind}", now)
-
-
-def account_email(to: str, subject: str, text: str, html: str | None = None,
-                  now: datetime | None = None) -> EmailMessage:
-    """A platform (non-tenant) email such as a password reset, sent as ``"Plaza" <MAIL_FROM>``."""
-    return _finish(build_message(sender=sender("Plaza"), to=to, subject=subject, text=text, html=html),
-                   "account", now)
-
-
-def _finish(msg: EmailMessage, kind: str, now: datetime | None) -> EmailMessage:
-    """Add Date, Message-ID and the automatic-mail headers (RFC 3834)."""
-    msg["Date"] = format_datetime(now or datetime.now().astimezone())
-    msg["Message-ID"] = make_msgid(domain=current_app.config["PLATFORM_DOMAIN"] or "plaza.local")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Plaza-Kind"] = kind
-    return msg
 
 
 def reminder_kind(which: str) -> str:

@@ -1,297 +1,66 @@
-"""Smart fan-out: from something that happened (an outbox event, an account event, a chat
-message) to notifications in people's centers and deliveries on the channels they chose.
+"""Fan-out: from something that happened (an outbox event) to the people it concerns.
 
-Flow, all after the cause committed:
-
-1. The outbox relay enqueues :func:`fanout_event` for every event (``tenant id, event id``).
-2. :func:`fanout_event` works out the notification types and audiences (the registry), the
-   people (the booking's customer when they have an account; the business's owners and
-   managers and the staff member the booking is with), and calls :func:`notify` for each.
-3. :func:`notify` puts one notification in the person's center (folding a repeat of the same
-   type and subject inside the dedup window; a source already seen notifies nobody again)
-   and writes one ``notification_delivery`` row per enabled channel (``queued``, or
-   ``skipped`` with the reason), committed with the notification.
-4. After the commit each queued delivery gets a :func:`send_delivery` job (RQ retry with
-   backoff); the job claims the row (once), applies the last-minute rules, sends, and
-   records ``sent`` or ``failed`` with the error.
-
-Smart rule for new messages: no email while the recipient is online in that conversation,
-and the email waits :data:`MESSAGE_EMAIL_DELAY` (10 minutes); it is dropped if by then the
-person read the notification in the app or read the conversation. Presence and read state
-come from a :class:`PresenceSource` (the chat module's when present).
+The relay sends every outbox event to :func:`fanout_event` (``tenant id, event id``), which
+looks up the event's kind in :data:`HANDLERS` (a table from event kind to handler) and calls
+it with the tenant in scope. A handler works out the notification types and audiences (the
+registry) and the people (:mod:`app.notifications.audiences`), and notifies each one
+(:func:`app.notifications.dispatch.notify`): a notification in their center plus a delivery
+per enabled channel. Once that committed, the queued deliveries get their jobs.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.dialects.postgresql import JSONB
 
+from app.booking.accounts import customer_user_id
+from app.booking.models import Booking
+from app.chat import service as chat
+from app.chat.models import Message, Participant
+from app.delivery.mailer import local
 from app.extensions import db
+from app.formatting import format_money
 from app.identity.models import User
-from app.notifications import center, mailcap, preferences, registry
-from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
-from app.tenants.roles import acting_as, on_tenant_role, platform_read
-from app.timeutil import utcnow
+from app.jobs.runner import run_in_tenant, run_on_platform
+from app.notifications import center, chat_messages, preferences, registry
+from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
+from app.notifications.dispatch import Notified, after_commit, notify
+from app.notifications.service import load_booking_facts
+from app.outbox.events import emit
+from app.outbox.models import OutboxEvent
+from app.team.service import INVITE_EVENT, JOINED_EVENT, invitation_url
+from app.tenants.models import StaffInvitation, Tenant
+from app.tenants.urls import tenant_url
 
-log = logging.getLogger("plaza.notifications")
-
-FANOUT = "app.notifications.fanout"
-#: How long a new-message email waits for the person to read it in the app first.
-MESSAGE_EMAIL_DELAY = timedelta(minutes=10)
-
-
-class DeliveryFailed(Exception):
-    """A channel could not deliver; recorded as ``failed`` and retried by RQ."""
-
-
-# --- presence ------------------------------------------------------------------------------
+#: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
+#: customer's notification type.
+MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
+                                       "refund.issued": "refund_issued"}
 
 
-class PresenceSource(Protocol):
-    """Where the fan-out learns whether someone is engaged with a conversation.
-
-    ``tenant_id`` is the conversation's business (``None`` for platform conversations); the
-    tenant is in scope when these are called.
-    """
-
-    def is_online_in(self, user_id: uuid.UUID, conversation_id: str, tenant_id: uuid.UUID | None = None) -> bool:
-        """True while the person has the conversation open (a live socket in it)."""
-
-    def read_since(self, user_id: uuid.UUID, conversation_id: str, since: datetime,
-                   tenant_id: uuid.UUID | None = None) -> bool:
-        """True when the person has read the conversation's messages up to ``since``."""
+#: Money outbox events about a booking that staff must act on -> their notification type.
+STAFF_MONEY_TYPES: dict[str, str] = {"fee.uncollected": "fee_uncollected"}
 
 
-class ChatPresence:
-    """Presence and read receipts from the chat module (:mod:`app.chat`, :mod:`app.realtime`):
-    the person's participant in the conversation is online when
-    :func:`app.realtime.presence.online` lists it, and has read up to ``since`` when its
-    ``last_read_seq`` covers the last message sent at or before ``since``. Without the chat
-    module (or on any lookup error) nobody counts as online or as having read.
-    """
-
-    def _participant(self, user_id: uuid.UUID, conversation_id: str):
-        """The person's participant row: theirs by account, else (the booking's customer who
-        opened the chat by the manage link, not logged in) the customer participant."""
-        from app.chat import service as chat
-        from app.chat.models import Participant
-
-        cid = uuid.UUID(str(conversation_id))
-        found = db.session.scalar(sa.select(Participant).where(
-            Participant.conversation_id == cid, Participant.user_id == user_id).limit(1))
-        if found is not None:
-            return found
-        conv = chat.get_conversation(cid)
-        customer_id = chat.booking_customer_id(conv) if conv is not None else None
-        if customer_id is None or customer_user_id(customer_id) != user_id:
-            return None
-        return db.session.scalar(sa.select(Participant).where(
-            Participant.conversation_id == cid, Participant.role == chat.CUSTOMER,
-            Participant.customer_id == customer_id))
-
-    def is_online_in(self, user_id: uuid.UUID, conversation_id: str, tenant_id: uuid.UUID | None = None) -> bool:
-        """See :class:`PresenceSource`."""
-        if tenant_id is None:
-            return False
-        try:
-            from app.realtime import presence as chat_presence
-            from app.redis_client import get_redis
-
-            participant = self._participant(user_id, conversation_id)
-            return participant is not None and str(participant.id) in chat_presence.online(
-                get_redis(), tenant_id, conversation_id)
-        except Exception:  # noqa: BLE001 - optional module; presence is best effort
-            log.warning("presence lookup failed", exc_info=True)
-            return False
-
-    def read_since(self, user_id: uuid.UUID, conversation_id: str, since: datetime,
-                   tenant_id: uuid.UUID | None = None) -> bool:
-        """See :class:`PresenceSource`."""
-        if tenant_id is None:
-            return False
-        try:
-            from app.chat.models import Message
-
-            participant = self._participant(user_id, conversation_id)
-            if participant is None:
-                return False
-            last = db.session.scalar(sa.select(sa.func.max(Message.seq)).where(
-                Message.conversation_id == participant.conversation_id, Message.created_at <= since))
-            return last is not None and participant.last_read_seq >= last
-        except Exception:  # noqa: BLE001
-            log.warning("read-receipt lookup failed", exc_info=True)
-            return False
+#: Subscription outbox events (written by :mod:`app.billing.service`) -> the owners' notification type.
+SUBSCRIPTION_TYPES: dict[str, str] = {"subscription.past_due": "subscription_past_due",
+                                      "subscription.recovered": "subscription_recovered",
+                                      "subscription.trial_ending": "trial_ending"}
 
 
-_presence: PresenceSource = ChatPresence()
+#: Subscription events the billing webhook path already emails (dunning per failed attempt,
+#: "payment received" on recovery): the fan-out adds the center / push side only.
+BILLING_EMAILED = frozenset({"subscription.past_due", "subscription.recovered"})
 
 
-def set_presence_source(source: PresenceSource) -> PresenceSource:
-    """Use ``source`` for presence from now on; returns the previous one (tests restore it)."""
-    global _presence
-    previous, _presence = _presence, source
-    return previous
-
-
-def presence() -> PresenceSource:
-    """The presence source in use."""
-    return _presence
-
-
-# --- notify --------------------------------------------------------------------------------
-
-
-@dataclass
-class Notified:
-    """Result of :func:`notify`: the notification (``None`` when nothing happened), whether it
-    was new, and the ids of the deliveries to send after the commit with their not-before time."""
-
-    notification: Notification | None
-    new: bool = False
-    queued: list[tuple[uuid.UUID, datetime | None]] = field(default_factory=list)
-    user_id: uuid.UUID | None = None
-    notification_id: uuid.UUID | None = None
-
-
-def _log_entry(status: str, at: datetime, error: str | None = None) -> dict[str, str | None]:
-    return {"at": at.isoformat(), "status": status, "error": error}
-
-
-def _delivery(n: Notification, channel: str, recipient: str, status: str, now: datetime,
-              error: str | None = None, not_before: datetime | None = None) -> NotificationDelivery:
-    d = NotificationDelivery(notification_id=n.id, user_id=n.user_id, tenant_id=n.tenant_id, channel=channel,
-                             recipient=recipient[:1000], status=status, attempts=1 if status == "sent" else 0,
-                             error=error, not_before=not_before, sent_at=now if status == "sent" else None,
-                             log=[_log_entry(status, now, error)], created_at=now, updated_at=now)
-    db.session.add(d)
-    return d
-
-
-def notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, object],
-           tenant_id: uuid.UUID | None = None, subject_key: str = "", url: str = "",
-           source_key: str | None = None, conversation_id: str | None = None,
-           skip_channels: Iterable[str] = (), now: datetime | None = None) -> Notified:
-    """Notify one person: a notification in their center plus a delivery per enabled channel.
-
-    ``skip_channels`` are handled elsewhere (the booking-email path sends those emails).
-    Flushes; the caller commits, then calls :func:`enqueue_deliveries` with ``queued``.
-
-    Raises:
-        registry.UnknownNotificationType, registry.MissingField: bad type or context.
-    """
-    # Written as the person it is for: on the tenant role their account-wide rows (consent,
-    # an earlier notice to fold into) are visible only with app.user_id theirs.
-    with acting_as(user_id):
-        return _notify(user_id=user_id, type_key=type_key, audience=audience, context=context, tenant_id=tenant_id,
-                       subject_key=subject_key, url=url, source_key=source_key, conversation_id=conversation_id,
-                       skip_channels=skip_channels, now=now or utcnow())
-
-
-def _notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, object],
-            tenant_id: uuid.UUID | None, subject_key: str, url: str, source_key: str | None,
-            conversation_id: str | None, skip_channels: Iterable[str], now: datetime) -> Notified:
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
-        return Notified(None)
-    nt = registry.get(type_key)
-    created = center.create_notification(user_id=user_id, type_key=type_key, audience=audience, context=context,
-                                         tenant_id=tenant_id, subject_key=subject_key, url=url,
-                                         source_key=source_key, now=now)
-    n = created.notification
-    if not created.new:
-        return Notified(n, new=False, user_id=user_id, notification_id=n.id)  # folded into a recent one (or a repeat): nothing more goes out
-    channels = preferences.enabled_channels(user_id, type_key, audience)
-    skip = set(skip_channels)
-    if nt.is_marketing and not preferences.has_marketing_consent(user_id, tenant_id):
-        # No consent: nothing reaches the person; the log says why.
-        n.archived_at = n.read_at = now
-        for channel in channels:
-            _delivery(n, channel, _address(user, channel)[0], "skipped", now, "no marketing consent")
-        db.session.flush()
-        return Notified(n, new=True, user_id=user_id, notification_id=n.id)
-    if registry.INAPP in channels:
-        _delivery(n, registry.INAPP, str(user_id), "sent", now)
-    else:
-        n.archived_at = n.read_at = now  # kept for the log, out of the inbox
-    queued: list[NotificationDelivery] = []
-    for channel in channels:
-        if channel == registry.INAPP or channel in skip:
-            continue
-        recipient, reason = _address(user, channel)
-        not_before = None
-        if reason is None and type_key == "new_message" and channel in {registry.EMAIL, registry.SMS}:
-            if conversation_id and _presence.is_online_in(user_id, conversation_id, tenant_id):
-                reason = "online in the conversation"
-            else:
-                not_before = now + MESSAGE_EMAIL_DELAY
-        if reason is not None:
-            _delivery(n, channel, recipient, "skipped", now, reason)
-        else:
-            queued.append(_delivery(n, channel, recipient, "queued", now, not_before=not_before))
-    db.session.flush()
-    return Notified(n, new=True, queued=[(d.id, d.not_before) for d in queued], user_id=user_id,
-                    notification_id=n.id)
-
-
-def _address(user: User, channel: str) -> tuple[str, str | None]:
-    """``(recipient, reason it cannot be reached or None)`` of ``user`` on ``channel``."""
-    if channel == registry.EMAIL:
-        return user.email, None if user.email else "no email address"
-    if channel == registry.SMS:
-        return user.phone or "", None if user.phone else "no phone number"
-    if channel == registry.PUSH:
-        n = db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription).where(
-            PushSubscription.user_id == user.id, PushSubscription.disabled_at.is_(None))) or 0
-        return f"{n} device(s)", None if n else "no push subscription"
-    return str(user.id), None
-
-
-# --- booking events -----------------------------------------------------------------------
-
-
-def customer_user_id(customer_id: uuid.UUID) -> uuid.UUID | None:
-    """The account of a booking's customer: the linked one, else a verified account with the
-    same email; ``None`` for a guest. Needs the tenant in scope."""
-    from app.booking.models import Customer
-
-    customer = db.session.scalar(sa.select(Customer).where(Customer.id == customer_id))
-    if customer is None:
-        return None
-    if customer.user_id is not None:
-        return customer.user_id
-    return db.session.scalar(sa.select(User.id).where(User.email == customer.email,
-                                                      User.email_verified_at.is_not(None)))
-
-
-def staff_user_ids(staff_id: uuid.UUID | None) -> list[uuid.UUID]:
-    """Accounts told about a booking with ``staff_id``: owners, managers and that staff member
-    (by membership), in a stable order. Needs the tenant in scope."""
-    from app.tenants.models import Membership, Role
-
-    rows = db.session.execute(sa.select(Membership.user_id, Membership.role, Membership.staff_member_id)
-                              .order_by(Membership.created_at))
-    out: list[uuid.UUID] = []
-    for user_id, role, staff_member_id in rows:
-        keep = role in {Role.OWNER.value, Role.MANAGER.value} or (
-            role == Role.STAFF.value and staff_id is not None and staff_member_id == staff_id)
-        if keep and user_id not in out:
-            out.append(user_id)
-    return out
+#: Outbox event of a business announcement (payload: ``business``, ``headline``, ``message``, ``url``).
+ANNOUNCEMENT = "announcement.created"
 
 
 def _booking_context(facts, audience: str, previous_start: datetime | None) -> dict[str, str]:
-    from app.notifications.emails import local
-
     tz = facts.customer_timezone if audience == "customer" else facts.business_timezone
     return {
         "service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
@@ -310,9 +79,6 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
     ``skip_email`` when another path already emails everyone about it. A payload ``amount``
     (minor units of the booking's currency) becomes the ``amount`` field.
     """
-    from app.booking.models import Booking
-    from app.notifications.service import load_booking_facts
-
     booking_id = uuid.UUID(str(payload["booking_id"]))
     pairs = type_audiences if type_audiences is not None else registry.types_for_booking_event(
         kind, payload.get("actor"))  # type: ignore[arg-type]
@@ -337,8 +103,6 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
                 url = facts.business_url.rstrip("/") + f"/dashboard/bookings/{booking_id}"
             ctx = _booking_context(facts, audience, previous_start)
             if payload.get("amount") is not None:
-                from app.formatting import format_money
-
                 ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
             if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
                 ctx["reason"] = str(payload["reason"])
@@ -369,72 +133,12 @@ def notify_new_message(*, tenant_id: uuid.UUID | None, conversation_id: str, mes
     return results
 
 
-# --- jobs -----------------------------------------------------------------------------------
-
-
-def enqueue_deliveries(queued: Iterable[tuple[uuid.UUID, datetime | None]]) -> int:
-    """Enqueue a :func:`send_delivery` job per ``(delivery id, not before)``; call after the commit."""
-    from app.notifications import tasks
-
-    queue = tasks.get_queue()
-    count = 0
-    for delivery_id, not_before in queued:
-        kwargs = {"retry": tasks._retry(), "result_ttl": tasks.RESULT_TTL, "failure_ttl": tasks.FAILURE_TTL}
-        if not_before is not None and not_before > utcnow():
-            queue.enqueue_at(not_before, f"{FANOUT}.send_delivery", str(delivery_id), **kwargs)
-        else:
-            queue.enqueue(f"{FANOUT}.send_delivery", str(delivery_id), **kwargs)
-        count += 1
-    return count
-
-
-def _after_commit(results: Iterable[Notified]) -> int:
-    """Enqueue the queued deliveries and push the live badge of each person notified anew."""
-    results = list(results)
-    queued = [q for r in results for q in r.queued]
-    count = enqueue_deliveries(queued)
-    for r in results:
-        if r.user_id is not None:
-            center.push_badge(r.user_id, r.notification_id if r.new else None)
-    return count
-
-
-#: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
-#: customer's notification type.
-MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
-                                       "refund.issued": "refund_issued"}
-#: Money outbox events about a booking that staff must act on -> their notification type.
-STAFF_MONEY_TYPES: dict[str, str] = {"fee.uncollected": "fee_uncollected"}
-#: Subscription outbox events (written by :mod:`app.billing.service`) -> the owners' notification type.
-SUBSCRIPTION_TYPES: dict[str, str] = {"subscription.past_due": "subscription_past_due",
-                                      "subscription.recovered": "subscription_recovered",
-                                      "subscription.trial_ending": "trial_ending"}
-
-#: Subscription events the billing webhook path already emails (dunning per failed attempt,
-#: "payment received" on recovery): the fan-out adds the center / push side only.
-BILLING_EMAILED = frozenset({"subscription.past_due", "subscription.recovered"})
-
-
-def owner_user_ids() -> list[uuid.UUID]:
-    """Accounts of the business's owners (by membership), in a stable order. Tenant in scope."""
-    from app.tenants.models import Membership, Role
-
-    ids = db.session.scalars(sa.select(Membership.user_id).where(Membership.role == Role.OWNER.value)
-                             .order_by(Membership.created_at))
-    return list(dict.fromkeys(ids))
-
-
 def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID,
                   now: datetime | None = None) -> list[Notified]:
     """Fan a subscription event (:data:`SUBSCRIPTION_TYPES`) out to the business's owners
     (tenant in scope); flushes. Payload: ``amount`` (minor units) and ``currency`` of the
     invoice, or ``trial_end`` (ISO 8601). Once per event and owner; no email for
     :data:`BILLING_EMAILED` (the billing path sends it)."""
-    from app.formatting import format_money
-    from app.notifications.emails import local
-    from app.tenants.models import Tenant
-    from app.tenants.urls import tenant_url
-
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         return []
@@ -452,58 +156,10 @@ def notify_owners(event_id: str, kind: str, payload: Mapping[str, object], tenan
             for uid in owner_user_ids()]
 
 
-def fanout_event(tenant_id: str, event_id: str) -> int:
-    """Job: notify the people an outbox event concerns; returns how many deliveries were queued.
-
-    Booking events (``booking.*``), money events (:data:`MONEY_BOOKING_TYPES` to the booking's
-    customer, :data:`SUBSCRIPTION_TYPES` to the business's owners) and chat messages (``chat.message_created`` with
-    ``conversation_id``, ``message_id``, ``sender_name``, ``preview``, ``recipient_user_ids``,
-    ``url``), and business announcements (:data:`ANNOUNCEMENT`). Idempotent: a second run for
-    the same event notifies nobody again.
-    """
-    from app.notifications import tasks
-
-    def run() -> list[Notified]:
-        from app.notifications.models import OutboxEvent
-
-        event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
-        if event is None:
-            return []
-        payload = event.payload or {}
-        if event.kind.startswith("booking.") and payload.get("booking_id"):
-            return notify_booking(event_id, event.kind, payload)
-        if event.kind == "payment.late_refund" and payload.get("booking_id"):
-            # The payments path emails the customer about it; this adds the center / push side.
-            return notify_booking(event_id, event.kind, payload, type_audiences=[("refund_issued", ("customer",))],
-                                  skip_email=True)
-        if event.kind in MONEY_BOOKING_TYPES and payload.get("booking_id"):
-            return notify_booking(event_id, event.kind, payload,
-                                  type_audiences=[(MONEY_BOOKING_TYPES[event.kind], ("customer",))])
-        if event.kind in STAFF_MONEY_TYPES and payload.get("booking_id"):
-            return notify_booking(event_id, event.kind, payload,
-                                  type_audiences=[(STAFF_MONEY_TYPES[event.kind], ("staff",))])
-        if event.kind in SUBSCRIPTION_TYPES:
-            return notify_owners(event_id, event.kind, payload, event.tenant_id)
-        if event.kind == "chat.message_created":
-            return _notify_chat_message(event.tenant_id, payload)
-        if event.kind == ANNOUNCEMENT:
-            return announce(event.tenant_id, str(payload.get("business") or ""), str(payload.get("headline") or ""),
-                            str(payload.get("message") or ""), str(payload.get("url") or ""), event_id)
-        return []
-
-    try:
-        results = tasks.run_in_tenant(tenant_id, run)
-    except center.ConcurrentDuplicate:
-        return 0
-    return tasks.run_on_platform(_after_commit, results)
-
-
 def _notify_chat_message(tenant_id: uuid.UUID, payload: Mapping[str, object]) -> list[Notified]:
     """A ``chat.message_created`` event: notify the recipient accounts, each with their own
     link (a payload ``url`` is the fallback), and, when staff wrote to a booking's guest
     customer, schedule the guest's email (:mod:`app.notifications.chat_messages`). Tenant in scope."""
-    from app.notifications import chat_messages
-
     facts = _chat_facts(payload)
     if facts is None:
         return []
@@ -537,9 +193,6 @@ def _chat_facts(payload: Mapping[str, object]) -> dict[str, object] | None:
     facts["author_role"] = str(payload.get("author_role") or "")
     if "recipient_user_ids" in payload:
         return facts
-    from app.chat import service as chat
-    from app.chat.models import Message, Participant
-
     msg = db.session.scalar(sa.select(Message).where(Message.id == uuid.UUID(str(facts["message_id"]))))
     author = msg and db.session.scalar(sa.select(Participant).where(Participant.id == msg.author_participant_id))
     conv = msg and chat.get_conversation(msg.conversation_id)
@@ -552,11 +205,138 @@ def _chat_facts(payload: Mapping[str, object]) -> dict[str, object] | None:
     return facts
 
 
+def announce(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str,
+             announcement_id: str, now: datetime | None = None) -> list[Notified]:
+    """Send a business announcement to every consenting customer (tenant in scope); flushes.
+    ``announcement_id`` makes a repeated run notify nobody twice."""
+    ctx = {"business": business, "headline": headline, "message": message}
+    return [notify(user_id=uid, type_key="business_announcement", audience="customer", context=ctx,
+                   tenant_id=tenant_id, subject_key=f"announcement:{announcement_id}", url=url,
+                   source_key=f"announcement:{announcement_id}", now=now)
+            for uid in announcement_audience(tenant_id)]
+
+
+def record_announcement(business: str, headline: str, message: str, url: str) -> str:
+    """Write an :data:`ANNOUNCEMENT` outbox event for the business in scope; flushes, the caller
+    commits. Once committed, the relay hands it to :func:`fanout_event`, which sends it to
+    every consenting customer once (:func:`announce`, keyed by the event id). Returns the
+    event id (the announcement id)."""
+    return str(emit(ANNOUNCEMENT, {"business": business, "headline": headline, "message": message, "url": url}))
+
+
+def _late_refund(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``payment.late_refund``: the payments path emails the customer; this adds the center / push side."""
+    return notify_booking(event_id, kind, payload, type_audiences=[("refund_issued", ("customer",))], skip_email=True)
+
+
+def _money(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """A money event about a booking: the customer (:data:`MONEY_BOOKING_TYPES`) or its staff
+    (:data:`STAFF_MONEY_TYPES`) is told."""
+    if kind in MONEY_BOOKING_TYPES:
+        return notify_booking(event_id, kind, payload, type_audiences=[(MONEY_BOOKING_TYPES[kind], ("customer",))])
+    return notify_booking(event_id, kind, payload, type_audiences=[(STAFF_MONEY_TYPES[kind], ("staff",))])
+
+
+def _booking(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """A ``booking.*`` event: the audiences of the registry."""
+    return notify_booking(event_id, kind, payload)
+
+
+def _owners(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """A subscription event: the business's owners."""
+    return notify_owners(event_id, kind, payload, tenant_id)
+
+
+def _chat(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``chat.message_created``: the conversation's recipients."""
+    return _notify_chat_message(tenant_id, payload)
+
+
+def _announcement(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """:data:`ANNOUNCEMENT`: every consenting customer, once per announcement (the event id)."""
+    return announce(tenant_id, str(payload.get("business") or ""), str(payload.get("headline") or ""),
+                    str(payload.get("message") or ""), str(payload.get("url") or ""), event_id)
+
+
+def _staff_invited(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``staff.invited``: an existing, verified account with the invited address sees the
+    invitation in the app (the invitation email goes out by itself: no email here)."""
+    user_id, invitation_id = payload.get("notify_user_id"), payload.get("invitation_id")
+    tenant = db.session.get(Tenant, tenant_id)
+    invitation = invitation_id and db.session.scalar(sa.select(StaffInvitation).where(
+        StaffInvitation.id == uuid.UUID(str(invitation_id))))
+    if not user_id or tenant is None or not invitation:
+        return []
+    role = str(payload.get("role") or invitation.role)
+    return [notify(user_id=uuid.UUID(str(user_id)), type_key="staff_invited", audience="user", tenant_id=tenant_id,
+                   context={"business": tenant.name, "inviter": str(payload.get("inviter") or ""), "role": role},
+                   url=invitation_url(tenant, invitation), source_key=f"invite:{tenant_id}:{user_id}:{role}",
+                   skip_channels=(registry.EMAIL,))]
+
+
+def _staff_joined(event_id: str, kind: str, payload: Mapping[str, object], tenant_id: uuid.UUID) -> list[Notified]:
+    """``staff.joined``: the business's owners and managers hear that the person joined."""
+    member = db.session.get(User, uuid.UUID(str(payload["user_id"])))
+    tenant = db.session.get(Tenant, tenant_id)
+    if member is None or tenant is None:
+        return []
+    context = {"business": tenant.name, "member": member.name or member.email, "role": str(payload.get("role") or "")}
+    return [notify(user_id=uid, type_key="staff_joined", audience="staff", tenant_id=tenant_id, context=context,
+                   source_key=f"joined:{tenant_id}:{member.id}")
+            for uid in leader_user_ids() if uid != member.id]
+
+
+Handler = Callable[[str, str, Mapping[str, object], uuid.UUID], list[Notified]]
+
+#: Outbox event kind -> handler ``(event id, kind, payload, tenant id) -> notified``. Booking
+#: and money events about a booking need ``booking_id`` in the payload; ``booking.*`` kinds not
+#: listed here go to the registry's booking handler (:data:`BOOKING_PREFIX`).
+HANDLERS: dict[str, Handler] = {
+    "payment.late_refund": _late_refund,
+    **{kind: _money for kind in (*MONEY_BOOKING_TYPES, *STAFF_MONEY_TYPES)},
+    **{kind: _owners for kind in SUBSCRIPTION_TYPES},
+    "chat.message_created": _chat,
+    ANNOUNCEMENT: _announcement,
+    INVITE_EVENT: _staff_invited,
+    JOINED_EVENT: _staff_joined,
+}
+#: Every event kind starting with this is a booking event (:func:`notify_booking`).
+BOOKING_PREFIX = "booking."
+#: Handlers that need the payload's ``booking_id``.
+NEEDS_BOOKING = frozenset({_late_refund, _money, _booking})
+
+
+def handler_for(kind: str) -> Handler | None:
+    """The handler of event ``kind`` in :data:`HANDLERS` (``booking.*``: the booking handler), or ``None``."""
+    if kind.startswith(BOOKING_PREFIX):
+        return _booking
+    return HANDLERS.get(kind)
+
+
+def fanout_event(tenant_id: str, event_id: str) -> int:
+    """Job: notify the people an outbox event concerns (:func:`handler_for`); returns how many
+    deliveries were queued. Idempotent: a second run for the same event notifies nobody again."""
+
+    def run() -> list[Notified]:
+        event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
+        if event is None:
+            return []
+        payload = event.payload or {}
+        handler = handler_for(event.kind)
+        if handler is None or (handler in NEEDS_BOOKING and not payload.get("booking_id")):
+            return []
+        return handler(event_id, event.kind, payload, event.tenant_id)
+
+    try:
+        results = run_in_tenant(tenant_id, run)
+    except center.ConcurrentDuplicate:
+        return 0
+    return run_on_platform(after_commit, results)
+
+
 def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: str) -> int:
     """Job: the in-app / push / SMS side of reminder ``which`` (``24h``/``2h``) of a booking
     (its email goes out through the reminder path); once per booking start."""
-    from app.notifications import tasks
-
     type_key = f"booking_reminder_{which}"
 
     def run() -> list[Notified]:
@@ -564,200 +344,21 @@ def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: 
                               type_audiences=[(type_key, ("customer",))])
 
     try:
-        results = tasks.run_in_tenant(tenant_id, run)
+        results = run_in_tenant(tenant_id, run)
     except center.ConcurrentDuplicate:
         return 0
-    return tasks.run_on_platform(_after_commit, results)
+    return run_on_platform(after_commit, results)
 
 
-def notify_now(**kwargs: object) -> Notified:
-    """Notify one person (arguments of :func:`notify`) from a request or job that commits
-    right after: flushes now and enqueues the deliveries once the session commits.
-
-    For account and billing events (password changed, new sign-in, staff invited…).
-    """
-    result = notify(**kwargs)  # type: ignore[arg-type]
-    if result.user_id is not None:
-        _enqueue_after_commit(result)
-    return result
-
-
-def _enqueue_after_commit(result: Notified) -> None:
-    session = db.session()
-    pending: list[Notified] = session.info.setdefault("plaza_notify_pending", [])
-    pending.append(result)
-    if session.info.get("plaza_notify_hooked"):
-        return
-    session.info["plaza_notify_hooked"] = True
-
-    @sa.event.listens_for(session, "after_commit", once=True)
-    def _go(sess) -> None:
-        items = sess.info.pop("plaza_notify_pending", [])
-        sess.info.pop("plaza_notify_hooked", None)
-        try:
-            enqueue_deliveries([q for r in items for q in r.queued])
-            from app.notifications import tasks
-
-            queue = tasks.get_queue()
-            for r in items:
-                if r.user_id is not None:
-                    queue.enqueue(f"{FANOUT}.push_badge_job", str(r.user_id),
-                                  str(r.notification_id) if r.new and r.notification_id else None,
-                                  result_ttl=tasks.RESULT_TTL, failure_ttl=tasks.FAILURE_TTL)
-        except Exception:  # noqa: BLE001 - the sweep re-enqueues queued deliveries
-            log.warning("could not enqueue notification deliveries", exc_info=True)
-
-    @sa.event.listens_for(session, "after_rollback", once=True)
-    def _drop(sess) -> None:
-        sess.info.pop("plaza_notify_pending", None)
-        sess.info.pop("plaza_notify_hooked", None)
-
-
-def push_badge_job(user_id: str, notification_id: str | None = None) -> bool:
-    """Job: push the person's live unread badge (after a commit that notified them)."""
-    from app.notifications import tasks
-
-    return tasks.run_on_platform(center.push_badge, uuid.UUID(user_id),
-                                 uuid.UUID(notification_id) if notification_id else None)
-
-
-# --- sending ------------------------------------------------------------------------------
-
-
-def lease_seconds() -> int:
-    """Seconds a ``sending`` claim is honoured (``DELIVERY_LEASE_SECONDS``, default 300)."""
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
-    return int(raw) if raw else 300
-
-
-def _append_log(status: str, now: datetime, error: str | None = None) -> sa.ColumnElement:
-    return NotificationDelivery.log.op("||")(sa.cast(sa.func.jsonb_build_array(sa.func.jsonb_build_object(
-        "at", now.isoformat(), "status", status, "error", error)), JSONB))
-
-
-def _claim(delivery_id: uuid.UUID, now: datetime) -> bool:
-    """Take the delivery for sending (committed): only from ``queued``/``failed`` or an expired lease."""
-    lease_cut = now - timedelta(seconds=lease_seconds())
-    taken = db.session.execute(
-        sa.update(NotificationDelivery)
-        .where(NotificationDelivery.id == delivery_id,
-               sa.or_(NotificationDelivery.status.in_(("queued", "failed")),
-                      sa.and_(NotificationDelivery.status == "sending", NotificationDelivery.claimed_at < lease_cut)))
-        .values(status="sending", claimed_at=now, attempts=NotificationDelivery.attempts + 1, updated_at=now,
-                log=_append_log("sending", now))
-        .returning(NotificationDelivery.id)).scalar()
-    db.session.commit()
-    return taken is not None
-
-
-def _finish(delivery_id: uuid.UUID, status: str, error: str | None = None, provider_id: str | None = None) -> None:
-    now = utcnow()
-    values: dict[str, object] = {"status": status, "error": error, "updated_at": now,
-                                 "log": _append_log(status, now, error)}
-    if status == "sent":
-        values["sent_at"] = now
-    if provider_id:
-        values["provider_id"] = provider_id[:200]
-    db.session.execute(sa.update(NotificationDelivery).where(NotificationDelivery.id == delivery_id).values(**values))
-    db.session.commit()
-
-
-def _skip_reason(d: NotificationDelivery, n: Notification, now: datetime) -> str | None:
-    """Why this delivery should not go out any more (checked just before sending), or ``None``."""
-    if n.type == "new_message" and d.channel in {registry.EMAIL, registry.SMS}:
-        conversation = n.subject_key.removeprefix("conversation:")
-        if n.read_at is not None:
-            return "read in the app"
-        with _scope(n.tenant_id):
-            if _presence.is_online_in(n.user_id, conversation, n.tenant_id):
-                return "online in the conversation"
-            if _presence.read_since(n.user_id, conversation, n.updated_at, n.tenant_id):
-                return "read in the conversation"
-    nt = registry.get(n.type)
-    if not preferences.channel_enabled(n.user_id, n.type, d.channel, n.audience):
-        return "turned off in preferences"
-    if d.channel == registry.SMS and n.tenant_id is not None:
-        from app.billing.service import sms_quota_reason
-
-        with _scope(n.tenant_id):
-            quota = sms_quota_reason(n.tenant_id, now)
-        if quota:
-            return quota
-    if nt.is_marketing and not preferences.has_marketing_consent(n.user_id, n.tenant_id):
-        return "no marketing consent"
-    if d.channel == registry.EMAIL:
-        user = db.session.get(User, n.user_id)
-        if user is not None and not mailcap.take_send_slot(user.email):
-            return mailcap.cap_reason()
-    return None
-
-
-@contextmanager
-def _scope(tenant_id: uuid.UUID | None) -> Iterator[None]:
-    """The tenant in scope for the block (nothing changes for ``None``)."""
-    if tenant_id is None:
-        yield
-        return
-    from app.tenants.context import tenant_scope
-
-    with tenant_scope(tenant_id):
-        yield
-
-
-def deliver_now(delivery_id: uuid.UUID) -> str:
-    """Send one delivery once (needs an app context; commits). Returns the final status, or
-    ``already_<status>`` when it was not claimable (sent, skipped, or being sent elsewhere).
-
-    Raises:
-        DeliveryFailed: the channel failed; recorded as ``failed`` for the retry.
-    """
-    from app.notifications.channels import get_channel
-
-    now = utcnow()
-    if not _claim(delivery_id, now):
-        status = db.session.scalar(sa.select(NotificationDelivery.status).where(NotificationDelivery.id == delivery_id))
-        db.session.commit()
-        return f"already_{status}"
-    d = db.session.get(NotificationDelivery, delivery_id)
-    n = db.session.get(Notification, d.notification_id)
-    user = db.session.get(User, d.user_id)
-    reason = _skip_reason(d, n, now) if user is not None else "account removed"
-    if reason is not None:
-        _finish(delivery_id, "skipped", reason)
-        return "skipped"
+def announce_job(tenant_id: str, business: str, headline: str, message: str, url: str, announcement_id: str) -> int:
+    """Job: :func:`announce`, then queue the deliveries; returns how many were queued."""
     try:
-        provider_id = get_channel(d.channel).send(n, d, user)
-    except Exception as exc:
-        db.session.rollback()
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        _finish(delivery_id, "failed", error)
-        log.warning("notification delivery failed", extra={"delivery_id": str(delivery_id), "error": error})
-        raise DeliveryFailed(error) from exc
-    _finish(delivery_id, "sent", None, provider_id)
-    return "sent"
+        results = run_in_tenant(tenant_id, announce, uuid.UUID(tenant_id), business, headline, message, url,
+                                announcement_id)
+    except center.ConcurrentDuplicate:
+        return 0
+    return run_on_platform(after_commit, results)
 
-
-def send_delivery(delivery_id: str) -> str:
-    """Job: send one queued delivery (see :func:`deliver_now`); RQ retries it with backoff on failure."""
-    from app.notifications import tasks
-
-    return tasks.run_on_platform(deliver_now, uuid.UUID(delivery_id))
-
-
-def requeue_stuck_deliveries(now: datetime | None = None, limit: int = 200) -> int:
-    """Re-enqueue deliveries left ``queued`` (enqueue lost) or ``sending`` past the lease (worker
-    died) for more than a minute past their time; returns how many. Commits. For a periodic sweep."""
-    now = now or utcnow()
-    lease_cut = now - timedelta(seconds=lease_seconds())
-    due = sa.func.coalesce(NotificationDelivery.not_before, NotificationDelivery.created_at)
-    ids = list(db.session.scalars(sa.select(NotificationDelivery.id).where(sa.or_(
-        sa.and_(NotificationDelivery.status == "queued", due < now - timedelta(minutes=1)),
-        sa.and_(NotificationDelivery.status == "sending", NotificationDelivery.claimed_at < lease_cut))).limit(limit)))
-    db.session.commit()
-    return enqueue_deliveries((i, None) for i in ids)
-
-
-# --- the booking-email path asks here -------------------------------------------------------
 
 #: Booking email kind (customer side) -> notification type.
 LEGACY_CUSTOMER_TYPES: dict[str, str] = {
@@ -765,6 +366,8 @@ LEGACY_CUSTOMER_TYPES: dict[str, str] = {
     "declined": "booking_declined", "expired": "hold_expired", "reminder24h": "booking_reminder_24h",
     "reminder2h": "booking_reminder_2h",
 }
+
+
 #: Staff booking email kind -> notification type.
 LEGACY_STAFF_TYPES: dict[str, str] = {"new": "booking_confirmed", "request": "booking_requested",
                                       "cancelled": "booking_cancelled_by_customer"}
@@ -789,70 +392,3 @@ def legacy_email_wanted(facts, kind: str, staff: bool = False) -> bool:
     if user_id is None:
         return True
     return preferences.channel_enabled(user_id, type_key, registry.EMAIL, audience)
-
-
-# --- announcements (marketing) -------------------------------------------------------------
-
-
-def announcement_audience(tenant_id: uuid.UUID) -> list[uuid.UUID]:
-    """Accounts of the business's customers (tenant in scope) who currently consent to
-    marketing, platform-wide or from this business."""
-    from app.booking.models import Customer
-    from app.notifications.center_models import MarketingConsent
-
-    linked = sa.select(Customer.user_id).where(Customer.user_id.is_not(None))
-    by_email = sa.select(User.id).join(Customer, Customer.email == User.email).where(
-        User.email_verified_at.is_not(None))
-    customers = list(db.session.scalars(sa.select(User.id).where(
-        sa.or_(User.id.in_(linked), User.id.in_(by_email)), User.suspended_at.is_(None)).order_by(User.id)))
-    if not customers:
-        return []
-    live = MarketingConsent.withdrawn_at.is_(None), MarketingConsent.user_id.in_(customers)
-    consenting = set(db.session.scalars(sa.select(MarketingConsent.user_id).where(
-        *live, sa.or_(MarketingConsent.tenant_id.is_(None), MarketingConsent.tenant_id == tenant_id))))
-    if on_tenant_role():  # which customers consented platform-wide: not the tenant role's to read
-        with platform_read("platform-wide marketing consents of a business's customers") as conn:
-            consenting |= set(conn.scalars(sa.select(MarketingConsent.user_id).where(
-                *live, MarketingConsent.tenant_id.is_(None))))
-    return [uid for uid in customers if uid in consenting]
-
-
-def announce(tenant_id: uuid.UUID, business: str, headline: str, message: str, url: str,
-             announcement_id: str, now: datetime | None = None) -> list[Notified]:
-    """Send a business announcement to every consenting customer (tenant in scope); flushes.
-    ``announcement_id`` makes a repeated run notify nobody twice."""
-    ctx = {"business": business, "headline": headline, "message": message}
-    return [notify(user_id=uid, type_key="business_announcement", audience="customer", context=ctx,
-                   tenant_id=tenant_id, subject_key=f"announcement:{announcement_id}", url=url,
-                   source_key=f"announcement:{announcement_id}", now=now)
-            for uid in announcement_audience(tenant_id)]
-
-
-def announce_job(tenant_id: str, business: str, headline: str, message: str, url: str, announcement_id: str) -> int:
-    """Job: :func:`announce`, then queue the deliveries; returns how many were queued."""
-    from app.notifications import tasks
-
-    try:
-        results = tasks.run_in_tenant(tenant_id, announce, uuid.UUID(tenant_id), business, headline, message, url,
-                                      announcement_id)
-    except center.ConcurrentDuplicate:
-        return 0
-    return tasks.run_on_platform(_after_commit, results)
-
-
-#: Outbox event of a business announcement (payload: ``business``, ``headline``, ``message``, ``url``).
-ANNOUNCEMENT = "announcement.created"
-
-
-def record_announcement(business: str, headline: str, message: str, url: str) -> str:
-    """Write an :data:`ANNOUNCEMENT` outbox event for the business in scope; flushes, the caller
-    commits. Once committed, the relay hands it to :func:`fanout_event`, which sends it to
-    every consenting customer once (:func:`announce`, keyed by the event id). Returns the
-    event id (the announcement id)."""
-    from app.notifications.models import OutboxEvent
-
-    event = OutboxEvent(kind=ANNOUNCEMENT, payload={"business": business, "headline": headline,
-                                                    "message": message, "url": url})
-    db.session.add(event)
-    db.session.flush()
-    return str(event.id)

@@ -1,7 +1,7 @@
 """Notification rules: which jobs an outbox event causes, dedup keys, reminder timing, and
 the read model (:class:`BookingFacts`) that emails and calendar files are built from.
 
-Nothing here writes: the delivery protocol is in :mod:`app.notifications.delivery`, the
+Nothing here writes: the delivery protocol is in :mod:`app.delivery.pipeline`, the
 jobs in :mod:`app.notifications.tasks`.
 
 Reminder rule (documented choice):
@@ -30,15 +30,20 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
+from app.booking.service import email_confirm_token
 from app.catalog.models import Service, StaffMember
+from app.delivery.models import Delivery
 from app.extensions import db
-from app.notifications.models import Delivery, OutboxEvent
+from app.jobs.runner import JobSpec
+from app.team.tasks import invitation_jobs
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
 from app.timeutil import zone
 
 TASKS = "app.notifications.tasks"
+#: The fan-out job every outbox event is relayed to.
+FANOUT_JOB = "app.notifications.fanout.fanout_event"
 
 #: Outbox event kind -> the customer email it causes.
 CUSTOMER_EMAILS: dict[str, str] = {
@@ -61,45 +66,40 @@ REMINDERS: dict[str, timedelta] = {"24h": timedelta(hours=24), "2h": timedelta(h
 EMAIL_KINDS = frozenset({*CUSTOMER_EMAILS.values(), "reminder24h", "reminder2h"})
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    """One RQ job to enqueue: dotted ``func`` path and primitive ``args`` (tenant id first)."""
-
-    func: str
-    args: tuple[str, ...]
-
-
-def jobs_for_event(event: OutboxEvent) -> list[JobSpec]:
-    """The jobs an outbox event causes (empty for events with no side effect, e.g. completed).
+def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
+    """Outbox router (:data:`app.outbox.relay.ROUTERS`): the email jobs an outbox event causes
+    (empty for events with no email, e.g. completed).
 
     Customer emails for the booking events, reminder scheduling after a confirmation or a
     reschedule, a staff email for a new booking or request and for a customer's cancellation,
     and the invitation email of a ``staff.invited`` event (:mod:`app.team.tasks`).
     """
-    booking_id = (event.payload or {}).get("booking_id")
+    booking_id = (payload or {}).get("booking_id")
     if not booking_id:
-        from app.team.tasks import invitation_jobs  # the staff invitation email (``staff.invited``)
-
-        return [JobSpec(func, args) for func, args in invitation_jobs(
-            event.kind, str(event.tenant_id), str(event.id), event.payload or {})]
-    tenant_id, event_id = str(event.tenant_id), str(event.id)
+        return [JobSpec(func, args) for func, args in invitation_jobs(kind, tenant_id, event_id, payload or {})]
     specs: list[JobSpec] = []
-    email = CUSTOMER_EMAILS.get(event.kind)
+    email = CUSTOMER_EMAILS.get(kind)
     if email:
         specs.append(JobSpec(f"{TASKS}.send_booking_email", (tenant_id, booking_id, email, event_id)))
-    if event.kind in SCHEDULES_REMINDERS:
+    if kind in SCHEDULES_REMINDERS:
         specs.append(JobSpec(f"{TASKS}.schedule_booking_reminders", (tenant_id, booking_id)))
-    actor = (event.payload or {}).get("actor")
+    actor = (payload or {}).get("actor")
     staff_kind = None
-    if event.kind == "booking.requested":
+    if kind == "booking.requested":
         staff_kind = "request"
-    elif event.kind == "booking.confirmed" and actor in (None, "system"):
+    elif kind == "booking.confirmed" and actor in (None, "system"):
         staff_kind = "new"
-    elif event.kind == "booking.cancelled" and actor == "customer":
+    elif kind == "booking.cancelled" and actor == "customer":
         staff_kind = "cancelled"
     if staff_kind:
         specs.append(JobSpec(f"{TASKS}.send_staff_booking_email", (tenant_id, booking_id, staff_kind, event_id)))
     return specs
+
+
+def fanout_jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
+    """Outbox router (:data:`app.outbox.relay.ROUTERS`): every event goes to the notification
+    fan-out (:func:`app.notifications.fanout.fanout_event`), which decides who is told."""
+    return [JobSpec(FANOUT_JOB, (tenant_id, event_id))]
 
 
 def booking_email_key(booking_id: uuid.UUID | str, kind: str, event_id: uuid.UUID | str) -> str:
@@ -200,6 +200,11 @@ def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.
         return [(t, k) for t, k in rows]
 
 
+class MissingBookingRecord(LookupError):
+    """A booking's business, service, staff member or customer row is missing (the foreign keys
+    make this impossible unless the data was changed by hand)."""
+
+
 @dataclass(frozen=True)
 class BookingFacts:
     """Everything an email or calendar file says about one booking (read in its tenant).
@@ -247,11 +252,15 @@ def manage_url(tenant: Tenant, booking: Booking) -> str:
 
 def email_confirm_url(facts: BookingFacts) -> str:
     """Absolute URL (from configuration, like :func:`manage_url`) of the page where a guest
-    confirms an ``awaiting_email`` booking."""
-    from app.booking.service import email_confirm_token
+    confirms an ``awaiting_email`` booking.
+
+    Raises:
+        MissingBookingRecord: the booking's business row is gone.
+    """
 
     tenant = db.session.get(Tenant, facts.tenant_id)
-    assert tenant is not None
+    if tenant is None:
+        raise MissingBookingRecord(f"tenant {facts.tenant_id} of booking {facts.booking_id}")
     return tenant_url(tenant, f"/booked/confirm-email/{email_confirm_token(facts.tenant_id, facts.booking_id)}")
 
 
@@ -265,7 +274,11 @@ def valid_zone(name: str | None, fallback: str) -> str:
 
 
 def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
-    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist."""
+    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist.
+
+    Raises:
+        MissingBookingRecord: the booking exists but a row it points to does not.
+    """
     booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
     if booking is None:
         return None
@@ -273,7 +286,8 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
     customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-    assert tenant is not None and service is not None and staff is not None and customer is not None
+    if tenant is None or service is None or staff is None or customer is None:
+        raise MissingBookingRecord(f"booking {booking_id} lacks its business, service, staff member or customer")
     events = db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
                                .where(BookingEvent.booking_id == booking.id)) or 1
     return BookingFacts(

@@ -23,7 +23,8 @@ from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.booking.service import SYSTEM, transition
 from app.catalog.models import Service
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
+from app.outbox.models import OutboxEvent
 from app.payments.gateway import GatewayError, get_connect, get_payments, payments_enabled
 from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry, PaymentSettings, ServicePaymentRule
 from app.payments.policy import (
@@ -612,12 +613,8 @@ def _refund_late_success(booking: Booking, payment: BookingPayment, pi: dict) ->
                                               idempotency_key=f"pi:{pi['id']}:late-refund")
         _ledger_refund(booking, refund, LATE_REFUND_DESCRIPTIONS[cause], notify=False)
     key = f"payment.late_refund:{pi['id']}"
-    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.kind == "payment.late_refund", OutboxEvent.payload["payment_intent"].astext == pi["id"]))
-    if not exists:
-        db.session.add(OutboxEvent(kind="payment.late_refund", payload={
-            "booking_id": str(booking.id), "payment_intent": pi["id"], "amount": amount, "key": key,
-            "cause": cause, "cancelled_by": booking.cancelled_by}))
+    emit("payment.late_refund", {"booking_id": str(booking.id), "payment_intent": pi["id"], "amount": amount,
+                                  "key": key, "cause": cause, "cancelled_by": booking.cancelled_by}, dedup_key=key)
     log.info("late payment refunded", extra={"booking_id": str(booking.id), "payment_intent": pi["id"]})
     return "late_refund"
 
@@ -671,13 +668,7 @@ def emit_money_event(kind: str, key: str, **payload: object) -> bool:
     in the current transaction unless one with the same dedup ``key`` exists for the tenant in
     scope; ``payload`` (primitives: ids, ``amount`` in minor units, ``reason``) is stored with
     ``key``. Returns True when written. Flushes."""
-    exists = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.kind == kind, OutboxEvent.payload["key"].astext == key))
-    if exists:
-        return False
-    db.session.add(OutboxEvent(kind=kind, payload={**payload, "key": key}))
-    db.session.flush()
-    return True
+    return emit(kind, {**payload, "key": key}, dedup_key=key) is not None
 
 
 def _sync_fee_intent(payment_intent_id: str) -> SyncResult:

@@ -1,7 +1,7 @@
 """Payment jobs run by the RQ worker, and the outbox routing that enqueues them.
 
 * :func:`payment_jobs_for_event` tells the outbox relay which payment jobs an outbox event
-  causes (called from :func:`app.notifications.tasks.relay_outbox`).
+  causes (called from :func:`app.outbox.relay.relay_outbox`).
 * ``booking.awaiting_payment`` -> :func:`schedule_hold_expiry` (an RQ scheduled job at the
   hold's end, :func:`expire_payment_hold`).
 * ``booking.cancelled`` / ``no_show`` / ``declined`` / ``expired`` / ``hold_expired`` / ``rescheduled`` ->
@@ -11,7 +11,7 @@
   :func:`periodic_hold_sweep`), so a lost scheduled job delays a release, never drops it.
 
 Jobs take primitive ids (tenant id first), run in their tenant's scope and commit once
-(:func:`app.notifications.tasks.run_in_tenant`); each is safe to run twice.
+(:func:`app.jobs.runner.run_in_tenant`); each is safe to run twice.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from flask import render_template
 
 from app.booking.models import Booking, Customer
 from app.extensions import db
-from app.notifications.service import JobSpec
-from app.notifications.tasks import get_queue, run_in_tenant, run_on_platform
+from app.jobs.runner import JobSpec, get_queue, run_in_tenant, run_on_platform
 from app.payments import service
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
@@ -128,10 +127,9 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
     """
 
     def run() -> str:
-        from app.notifications.delivery import deliver
-        from app.notifications.emails import sender
-        from app.notifications.mailer import build_message, mail_address
-        from app.notifications.models import OutboxEvent
+        from app.delivery.mailer import build_message, mail_address, sender
+        from app.delivery.pipeline import deliver
+        from app.outbox.models import OutboxEvent
         from app.tenants.models import Tenant
 
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(booking_id)))

@@ -37,7 +37,7 @@ from app.identity.service import (
     read_token,
     register_account,
 )
-from app.notifications.models import OutboxEvent
+from app.outbox.events import emit
 from app.team.errors import InvitationClosed, InvitationEmailMismatch, InvitationError, InvitationUnverified
 from app.tenants.context import require_tenant_id
 from app.tenants.models import (
@@ -49,13 +49,15 @@ from app.tenants.models import (
     StaffInvitation,
     Tenant,
 )
-from app.tenants.service import add_membership, tenant_in_scope
+from app.tenants.service import add_membership
 from app.tenants.urls import tenant_url
 from app.timeutil import utcnow
 
 INVITE_TTL = timedelta(days=7)
 #: Outbox event kind written by :func:`invite_staff`; relayed to the invitation email job.
 INVITE_EVENT = "staff.invited"
+#: Outbox event of an accepted invitation (payload ``user_id``, ``role``).
+JOINED_EVENT = "staff.joined"
 TOKEN_PURPOSE = "staff-invite"
 #: The signature outlives any invitation; the row's ``expires_at`` decides expiry.
 _TOKEN_MAX_AGE = 90 * 24 * 3600
@@ -194,17 +196,12 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
     db.session.add(inv)
     if not staff.email:
         staff.email = email
-    db.session.add(OutboxEvent(kind=INVITE_EVENT, payload={"invitation_id": str(inv.id)}))
+    # Only an account that proved it holds the invited mailbox sees the link in the app
+    # (``notify_user_id``): anyone can sign up with an address they do not own, and never verify it.
+    verified = existing is not None and existing.email_verified_at is not None
+    emit(INVITE_EVENT, {"invitation_id": str(inv.id), "role": role, "inviter": inviter.name or inviter.email,
+                        "notify_user_id": str(existing.id) if verified else None})
     db.session.flush()
-    if existing is not None and existing.email_verified_at is not None:
-        # Only an account that proved it holds the invited mailbox sees the link in the app:
-        # anyone can sign up with an address they do not own, and never verify it.
-        from app.notifications.account import notify_staff_invited
-
-        tenant = tenant_in_scope()
-        notify_staff_invited(existing, tenant_id=tenant.id, business=tenant.name,
-                             inviter=inviter.name or inviter.email, role=role,
-                             url=invitation_url(tenant, inv), email=False)
     return inv
 
 
@@ -251,15 +248,8 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
     if staff is not None:
         staff.user_id = user.id
     invitation.status, invitation.accepted_at, invitation.accepted_by = InvitationStatus.ACCEPTED.value, now, user.id
+    emit(JOINED_EVENT, {"user_id": str(user.id), "role": invitation.role})  # the owners and managers are told
     db.session.flush()
-    from app.notifications.account import notify_staff_joined
-
-    tenant = tenant_in_scope()
-    leaders = list(dict.fromkeys(db.session.scalars(
-        sa.select(Membership.user_id).where(Membership.role.in_([Role.OWNER.value, Role.MANAGER.value]))
-        .order_by(Membership.created_at))))
-    notify_staff_joined(user, tenant_id=tenant.id, business=tenant.name, role=invitation.role,
-                        staff_user_ids=leaders)
     return membership
 
 

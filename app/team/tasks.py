@@ -8,8 +8,11 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from flask import render_template
 
+from app.delivery.mailer import build_message, finish_message, local, sender
+from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.identity.models import User
+from app.jobs.runner import run_in_tenant
 from app.team.service import INVITE_EVENT, invitation_url
 from app.tenants.errors import TenantNotFound
 from app.tenants.models import InvitationStatus, StaffInvitation, Tenant
@@ -33,13 +36,10 @@ def invitation_jobs(kind: str, tenant_id: str, event_id: str, payload: dict) -> 
 def invitation_email(invitation: StaffInvitation, tenant: Tenant, inviter_name: str) -> EmailMessage:
     """The email inviting ``invitation.email`` to log in to ``tenant``, with the accept link
     (``emails/staff_invite.txt`` / ``.html``), sent as ``"<Business> via Plaza" <MAIL_FROM>``."""
-    from app.notifications.emails import _finish, local, sender
-    from app.notifications.mailer import build_message
-
     context = {"business": tenant.name, "inviter": inviter_name, "role": invitation.role,
                "link": invitation_url(tenant, invitation), "email": invitation.email,
                "expires": local(invitation.expires_at, tenant.timezone or "UTC", "%A %d %B %Y")}
-    return _finish(build_message(
+    return finish_message(build_message(
         sender=sender(f"{tenant.name} via Plaza"), to=invitation.email,
         subject=f"{inviter_name} invited you to join {tenant.name} on Plaza",
         text=render_template("emails/staff_invite.txt", **context),
@@ -54,14 +54,10 @@ def send_invitation_email(tenant_id: str, invitation_id: str, event_id: str) -> 
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications.tasks import run_in_tenant
-
     return run_in_tenant(tenant_id, _send_invitation_email, invitation_id)
 
 
 def _send_invitation_email(invitation_id: str) -> str:
-    from app.notifications.delivery import deliver
-
     inv = db.session.scalar(sa.select(StaffInvitation).where(StaffInvitation.id == uuid.UUID(invitation_id)))
     if inv is None:
         return "gone"

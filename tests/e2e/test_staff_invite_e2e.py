@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from tests.factories import PASSWORD, make_business
 from tests.integration.conftest_mail import run_jobs, text_of
 

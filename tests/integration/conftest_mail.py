@@ -3,6 +3,7 @@ and helpers to read booking emails and run queued jobs in-process."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,9 +25,19 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.url = ""
         self._cond = threading.Condition()
+        #: While set, a message whose subject starts with it is held in DATA (the sender waits
+        #: for the answer), then refused with a 451 and not kept: a test kills the sender meanwhile.
+        self.hold_subject: str | None = None
+        #: Set once a message has been held.
+        self.holding = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
         msg = message_from_bytes(envelope.content, policy=policy.default)
+        if self.hold_subject is not None and subject_of(msg).startswith(self.hold_subject):
+            self.holding.set()
+            while self.hold_subject is not None:
+                await asyncio.sleep(0.05)
+            return "451 Held by the test, not delivered"
         with self._cond:
             self.messages.append(msg)  # type: ignore[arg-type]
             self._cond.notify_all()
@@ -99,7 +110,7 @@ def run_jobs(app) -> list[str]:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from app.notifications.tasks import QUEUE_NAME
+    from app.jobs.runner import QUEUE_NAME
 
     conn = Redis.from_url(app.config["REDIS_URL"])
     errors: list[str] = []

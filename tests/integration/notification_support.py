@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.booking.service import CustomerInput, create_booking
+from app.delivery.models import NotificationDelivery
 from app.extensions import db
-from app.notifications.center_models import Notification, NotificationDelivery
-from app.notifications.tasks import relay_outbox
+from app.notifications.center_models import Notification
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow

@@ -334,7 +334,7 @@ def _vapid(app) -> dict[str, object]:
 def test_push_to_a_private_address_is_refused_at_send_time_and_logged(app, ctx, mailbox):
     """A subscription saved before the check (or by another path) pointing at loopback: the
     push service there receives nothing, and the delivery log says why."""
-    from app.notifications import fanout
+    from app.notifications import dispatch
     from tests.integration.notification_support import deliveries_of
 
     alice_id = make_user("alice@example.com")
@@ -345,7 +345,7 @@ def test_push_to_a_private_address_is_refused_at_send_time_and_logged(app, ctx, 
                              push_service.url.replace("127.0.0.1", "localhost") + "/push/v1/name"):
                 db.session.add(PushSubscription(user_id=alice_id, endpoint=endpoint, **_browser_keys()))
             db.session.commit()
-            fanout.notify_now(user_id=alice_id, type_key="new_login_unknown_device", audience="user",
+            dispatch.notify_now(user_id=alice_id, type_key="new_login_unknown_device", audience="user",
                               context={"device": "Firefox", "ip": "192.0.2.7", "when": "today"},
                               subject_key="login", source_key=f"login:{uuid.uuid4()}")
             db.session.commit()

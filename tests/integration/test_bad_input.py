@@ -238,7 +238,7 @@ def _store_booking(biz, name: str, email_addr: str = "bob@example.com") -> None:
 
 
 def test_stored_name_with_angle_brackets_gives_one_quoted_to_address(app, bella, mailbox):
-    from app.notifications.tasks import relay_outbox
+    from app.outbox.relay import relay_outbox
 
     evil = "Bob <x@evil.example>, xxx"
     _store_booking(bella, evil)
@@ -262,7 +262,7 @@ def test_boundary_dates_inside_the_window_still_work(client, bella):
 
 def test_stored_crlf_name_still_gets_its_confirmation(app, bella, mailbox):
     """Names stored before the edge checks existed cannot break the message (it used to fail forever)."""
-    from app.notifications.tasks import relay_outbox
+    from app.outbox.relay import relay_outbox
 
     _store_booking(bella, "Bob\r\nBcc: x@evil.example")
     relay_outbox()
@@ -275,8 +275,8 @@ def test_stored_crlf_name_still_gets_its_confirmation(app, bella, mailbox):
 
 def test_unusable_stored_address_fails_once_with_a_reason(app, bella, mailbox):
     """A stored address that cannot go in a header is recorded as undeliverable, not retried."""
-    from app.notifications.models import Delivery
-    from app.notifications.tasks import relay_outbox
+    from app.delivery.models import Delivery
+    from app.outbox.relay import relay_outbox
 
     _store_booking(bella, "Bob", "bob@example.com")
     with tenant_scope(bella.tenant_id):

@@ -14,7 +14,7 @@ from app.billing.models import BillingSubscription, StripeWebhookEvent
 from app.billing.plans import current_plan
 from app.extensions import db
 from app.formatting import format_local
-from app.notifications.models import OutboxEvent
+from app.outbox.models import OutboxEvent
 from app.tenants.context import tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business

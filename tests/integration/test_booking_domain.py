@@ -25,7 +25,7 @@ from app.booking.service import (
 from app.catalog.models import Service
 from app.catalog.service import add_time_off
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.models import OutboxEvent
 from app.scheduling.busy import SLOT_HOLDING_STATUSES
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope

@@ -88,7 +88,7 @@ def test_render_body_is_escaped_with_clickable_links():
 def test_new_message_writes_an_outbox_event_for_the_notifications(ctx, world):
     import sqlalchemy as sa
 
-    from app.notifications.models import OutboxEvent
+    from app.outbox.models import OutboxEvent
 
     with tenant_scope(world.biz.tenant_id):
         conv = chat.conversation_for_booking(world.booking_id)

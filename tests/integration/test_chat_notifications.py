@@ -23,9 +23,10 @@ from app.chat import service as chat
 from app.chat.models import Message
 from app.extensions import db
 from app.identity.models import User
-from app.notifications import center, fanout
+from app.jobs.runner import QUEUE_NAME
+from app.notifications import center, fanout, sending
 from app.notifications.center_models import Notification
-from app.notifications.tasks import QUEUE_NAME, relay_outbox
+from app.outbox.relay import relay_outbox
 from app.realtime import presence as chat_presence
 from app.redis_client import get_redis
 from app.tenants.context import tenant_scope
@@ -156,7 +157,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     assert urlsplit(note.url).hostname == "localhost" and urlsplit(note.url).path == account_path
     [email] = deliveries_of(world.customer_user_id, "email")
     assert email.status == "queued" and email.not_before >= utcnow() + timedelta(minutes=9)
-    assert fanout.deliver_now(email.id) == "sent"  # its time came, still unread
+    assert sending.deliver_now(email.id) == "sent"  # its time came, still unread
     [msg] = mailbox.to(world.customer_email, "New message")
     assert subject_of(msg) == "New message from bella owner"
     assert "Your colour is ready" in text_of(msg)
@@ -174,7 +175,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     [staff_note] = _messages(world.owner_user_id)
     assert urlsplit(staff_note.url).hostname == _host(world) and urlsplit(staff_note.url).path == staff_path
     [staff_email] = deliveries_of(world.owner_user_id, "email")
-    assert fanout.deliver_now(staff_email.id) == "sent"
+    assert sending.deliver_now(staff_email.id) == "sent"
     [staff_msg] = mailbox.to(world.biz.owner_email, "New message")
     link = urlsplit(_reply_link(staff_msg))
     assert (link.hostname, link.path) == (_host(world), staff_path)
@@ -207,7 +208,7 @@ def test_opening_the_conversation_reads_its_notifications_pushes_the_badge_and_d
     assert [n.body for n in _messages(world.customer_user_id) if n.read_at is None] == ["About your 15:00"]
     assert center.unread_count(world.customer_user_id) == unread_before - 1
     # Its email, when due, is not sent.
-    assert fanout.deliver_now(first_email.id) == "skipped"
+    assert sending.deliver_now(first_email.id) == "skipped"
     assert db.session.get(type(first_email), first_email.id).error == "read in the app"
     assert mailbox.to(world.customer_email, "New message") == []
 
@@ -223,7 +224,7 @@ def test_reading_over_the_socket_reads_the_notifications_and_pushes_the_badge(ap
             with app.app_context():  # (this coroutine runs in its own thread: no RQ worker here)
                 with tenant_scope(world.biz.tenant_id):
                     from app.chat.access import staff_principal
-                    from app.notifications.models import OutboxEvent
+                    from app.outbox.models import OutboxEvent
 
                     conv = chat.get_conversation(uuid.UUID(cid))
                     msg = chat.post_message(conv, staff_principal(db.session.get(User, world.owner_user_id)),
@@ -316,8 +317,8 @@ def test_guest_who_read_the_chat_or_is_online_gets_no_email(app, ctx, world, mai
 
 
 def test_a_guest_email_whose_worker_died_mid_send_is_sent_by_the_sweep(app, ctx, world, mailbox):
+    from app.delivery.models import Delivery
     from app.notifications.chat_messages import dedup_key
-    from app.notifications.models import Delivery
     from app.notifications.tasks import reclaim_stale_deliveries
 
     guest = make_guest(app, world.biz.tenant_id, GUEST)

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.notifications.tasks import run_in_tenant, run_on_platform
+from app.jobs.runner import run_in_tenant, run_on_platform
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.errors import PlatformRoleRequired
 from app.tenants.models import Tenant

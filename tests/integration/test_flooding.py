@@ -205,9 +205,10 @@ def test_the_default_global_limit_is_300_per_minute(app):
 
 def test_the_21st_mail_to_one_address_in_an_hour_is_not_sent_and_the_log_says_why(ctx, mailbox):
     from app.booking.service import CustomerInput, create_booking
+    from app.delivery.models import Delivery
     from app.notifications.deliverylog import sent_to_customer
-    from app.notifications.models import Delivery
-    from app.notifications.tasks import enqueue_account_email, relay_outbox
+    from app.notifications.tasks import enqueue_account_email
+    from app.outbox.relay import relay_outbox
     from app.tenants.models import Tenant
     from tests.integration.conftest_mail import run_jobs
 
@@ -295,7 +296,7 @@ def test_successful_logins_do_not_count_toward_the_limit(app, ctx):
 
 def test_fourth_open_booking_of_one_guest_waits_for_email_confirmation(app, ctx, client, biz, mailbox):
     from app.booking.service import booking_from_email_confirm_token, run_automatic_transitions
-    from app.notifications.tasks import relay_outbox
+    from app.outbox.relay import relay_outbox
     from tests.integration.conftest_mail import run_jobs, text_of
 
     for i in range(3):
@@ -357,7 +358,7 @@ def test_fourth_open_booking_of_one_guest_waits_for_email_confirmation(app, ctx,
 
 def test_an_unconfirmed_booking_frees_its_slot_after_expiry_and_its_link_dies(app, ctx, client, monkeypatch):
     from app.booking.service import run_automatic_transitions
-    from app.notifications.tasks import relay_outbox
+    from app.outbox.relay import relay_outbox
     from tests.integration.conftest_mail import run_jobs
 
     one = make_business("bella", staff=1)

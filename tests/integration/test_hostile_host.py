@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from app.booking.models import Booking
 from app.extensions import db
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import TenantDomain
 from tests.factories import make_business, make_user

@@ -16,8 +16,8 @@ from app.billing.gateway import StripeBilling, get_gateway
 from app.extensions import db
 from app.formatting import format_money
 from app.identity.models import User
-from app.notifications.models import OutboxEvent
-from app.notifications.tasks import relay_outbox
+from app.outbox.models import OutboxEvent
+from app.outbox.relay import relay_outbox
 from app.payments.gateway import GatewayError, get_payments
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
 from app.tenants.context import tenant_scope

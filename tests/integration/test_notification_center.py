@@ -15,7 +15,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.notifications import center
 from app.notifications.center_models import Notification
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -216,7 +216,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_page(ctx, client, 
 
 def test_live_badge_goes_to_the_person_over_socketio(ctx, monkeypatch, mailbox):
     sent = []
-    monkeypatch.setattr(center, "_emitter", lambda: lambda user_id, event, data: sent.append((user_id, event, data)))
+    monkeypatch.setattr(center, "emit_to_user", lambda user_id, event, data: sent.append((user_id, event, data)))
     biz = bella()
     alice_id = alice()
     book(biz, day_at(3, 10), user_id=alice_id)
@@ -227,6 +227,9 @@ def test_live_badge_goes_to_the_person_over_socketio(ctx, monkeypatch, mailbox):
     mine = [s for s in sent if s[0] == alice_id]
     assert mine and mine[0][1] == "notification" and mine[0][2]["unread"] == 1
     assert mine[0][2]["notification"]["title"] == "Booking confirmed"
-    # Without the real-time module the emit is skipped quietly.
-    monkeypatch.setattr(center, "_emitter", lambda: None)
+    # When the live update cannot go out (the message queue is down) the badge is skipped quietly.
+    def unreachable(user_id, event, data):
+        raise ConnectionError("message queue down")
+
+    monkeypatch.setattr(center, "emit_to_user", unreachable)
     assert center.push_badge(alice_id) is False

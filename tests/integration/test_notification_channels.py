@@ -19,12 +19,12 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from app.delivery.sms import LoggingSmsProvider, TwilioSmsProvider, get_provider
 from app.extensions import db
 from app.identity.models import User
-from app.notifications import fanout, preferences
+from app.jobs.runner import QUEUE_NAME
+from app.notifications import dispatch, preferences, sending
 from app.notifications.center_models import PushSubscription
-from app.notifications.channels.sms import LoggingSmsProvider, TwilioSmsProvider, get_provider
-from app.notifications.tasks import QUEUE_NAME
 from tests.helpers import csrf_from, login_as
 from tests.integration.conftest_mail import run_jobs, subject_of
 from tests.integration.notification_support import ALICE_EMAIL, alice, deliveries_of, local_http
@@ -87,7 +87,7 @@ def loopback_push(monkeypatch):
 
 def notify_login(user_id: uuid.UUID) -> None:
     """A security notice (in-app, email, push by default), committed."""
-    fanout.notify_now(user_id=user_id, type_key="new_login_unknown_device", audience="user",
+    dispatch.notify_now(user_id=user_id, type_key="new_login_unknown_device", audience="user",
                       context={"device": "Firefox on Linux", "ip": "192.0.2.7", "when": "today 10:00"},
                       subject_key="login", source_key=f"login:{uuid.uuid4()}")
     db.session.commit()
@@ -172,7 +172,7 @@ def test_sms_through_twilio_api_with_retry_and_log(ctx, settings):
     with local_http() as twilio:
         twilio.respond = lambda req: next(answers)
         _twilio(settings, twilio.url)
-        fanout.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
+        dispatch.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
                           context={"email": ALICE_EMAIL}, source_key="verified")
         db.session.commit()
         errors = run_jobs(ctx)
@@ -182,7 +182,7 @@ def test_sms_through_twilio_api_with_retry_and_log(ctx, settings):
         # RQ keeps the job for a retry with backoff.
         conn = Redis.from_url(ctx.config["REDIS_URL"])
         [job_id] = ScheduledJobRegistry(queue=Queue(QUEUE_NAME, connection=conn)).get_job_ids()
-        assert fanout.deliver_now(failed.id) == "sent"  # the retry
+        assert sending.deliver_now(failed.id) == "sent"  # the retry
         assert len(twilio.requests) == 2
     req = twilio.requests[-1]
     assert req.path == "/2010-04-01/Accounts/AC123/Messages.json"
@@ -192,7 +192,7 @@ def test_sms_through_twilio_api_with_retry_and_log(ctx, settings):
     [sms] = deliveries_of(alice_id, "sms")
     assert (sms.status, sms.attempts, sms.provider_id, sms.error) == ("sent", 2, "SM0123456789", None)
     assert [e["status"] for e in sms.log] == ["queued", "sending", "failed", "sending", "sent"]
-    assert fanout.deliver_now(sms.id) == "already_sent"  # a late duplicate job sends nothing
+    assert sending.deliver_now(sms.id) == "already_sent"  # a late duplicate job sends nothing
 
 
 def test_sms_defaults_to_the_logging_provider_and_needs_a_phone_number(ctx, settings):
@@ -203,7 +203,7 @@ def test_sms_defaults_to_the_logging_provider_and_needs_a_phone_number(ctx, sett
     settings(SMS_PROVIDER="log")
     alice_id = alice()  # no phone
     preferences.set_preference(alice_id, "account_email_verified", "sms", True)
-    fanout.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
+    dispatch.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
                       context={"email": ALICE_EMAIL}, source_key="verified")
     db.session.commit()
     assert run_jobs(ctx) == []
@@ -211,7 +211,7 @@ def test_sms_defaults_to_the_logging_provider_and_needs_a_phone_number(ctx, sett
     assert (sms.status, sms.error) == ("skipped", "no phone number")
     user = db.session.get(User, alice_id)
     user.phone = "+4512345678"
-    fanout.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
+    dispatch.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
                       context={"email": ALICE_EMAIL}, source_key="verified-again", subject_key="x")
     db.session.commit()
     assert run_jobs(ctx) == []
@@ -221,7 +221,7 @@ def test_sms_defaults_to_the_logging_provider_and_needs_a_phone_number(ctx, sett
 def test_email_failure_is_logged_and_retried(ctx, mailbox, settings):
     alice_id = alice()
     settings(SMTP_URL="smtp://127.0.0.1:9")  # nothing listens there
-    fanout.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "today"},
+    dispatch.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "today"},
                       source_key="pw")
     db.session.commit()
     errors = run_jobs(ctx)
@@ -229,7 +229,7 @@ def test_email_failure_is_logged_and_retried(ctx, mailbox, settings):
     [email] = deliveries_of(alice_id, "email")
     assert email.status == "failed" and "Connection refused" in email.error
     settings(SMTP_URL=mailbox.url)
-    assert fanout.deliver_now(email.id) == "sent"
+    assert sending.deliver_now(email.id) == "sent"
     [msg] = mailbox.to(ALICE_EMAIL)
     assert subject_of(msg) == "Your password was changed" and msg["List-Unsubscribe"] is None
     assert "notifications/preferences" in msg.get_body(("plain",)).get_content()

@@ -16,9 +16,12 @@ from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.identity.models import User
-from app.notifications import center, fanout
-from app.notifications.models import OutboxEvent
-from app.notifications.tasks import QUEUE_NAME, relay_outbox, sweep_due_reminders
+from app.jobs.runner import QUEUE_NAME
+from app.notifications import center, dispatch, fanout, sending
+from app.notifications import presence as presence_source
+from app.notifications.tasks import sweep_due_reminders
+from app.outbox.models import OutboxEvent
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role
 from app.tenants.service import add_membership
@@ -56,9 +59,9 @@ class FakePresence:
 @pytest.fixture
 def presence():
     fake = FakePresence()
-    previous = fanout.set_presence_source(fake)
+    previous = presence_source.set_presence_source(fake)
     yield fake
-    fanout.set_presence_source(previous)
+    presence_source.set_presence_source(previous)
 
 
 def message(user_id: uuid.UUID, conversation: str = "c1", text: str = "See you tomorrow!", msg_id: str | None = None):
@@ -66,7 +69,7 @@ def message(user_id: uuid.UUID, conversation: str = "c1", text: str = "See you t
                                         sender_name="Bella Hair Studio", preview=text, recipient_user_ids=[user_id],
                                         url="/account/messages/c1")
     db.session.commit()
-    fanout.enqueue_deliveries([q for r in results for q in r.queued])
+    dispatch.enqueue_deliveries([q for r in results for q in r.queued])
     return results
 
 
@@ -87,7 +90,7 @@ def test_message_email_waits_ten_minutes_and_is_dropped_when_read_in_the_app(ctx
 
     center.mark_read(alice_id)  # Alice reads it in the app within the 10 minutes
     db.session.commit()
-    assert fanout.deliver_now(email.id) == "skipped"  # the job, when it runs
+    assert sending.deliver_now(email.id) == "skipped"  # the job, when it runs
     [email] = deliveries_of(alice_id, "email")
     assert (email.status, email.error) == ("skipped", "read in the app")
     assert mailbox.to(ALICE_EMAIL) == []
@@ -97,7 +100,7 @@ def test_unread_message_is_emailed_after_the_wait(ctx, mailbox, presence):
     alice_id = alice()
     message(alice_id)
     [email] = deliveries_of(alice_id, "email")
-    assert fanout.deliver_now(email.id) == "sent"
+    assert sending.deliver_now(email.id) == "sent"
     [msg] = mailbox.to(ALICE_EMAIL)
     assert subject_of(msg) == "New message from Bella Hair Studio"
     assert "See you tomorrow!" in msg.get_body(("plain",)).get_content()
@@ -116,7 +119,7 @@ def test_no_message_email_while_online_in_the_conversation_or_after_reading_it_t
     message(alice_id, conversation="c2")
     [_, email2] = deliveries_of(alice_id, "email")
     presence.read[(alice_id, "c2")] = utcnow()
-    assert fanout.deliver_now(email2.id) == "skipped"
+    assert sending.deliver_now(email2.id) == "skipped"
     assert deliveries_of(alice_id, "email")[1].error == "read in the conversation"
     assert mailbox.to(ALICE_EMAIL) == []
 
@@ -221,12 +224,12 @@ def test_owner_sees_what_was_sent_to_a_customer_and_nobody_else_does(ctx, client
 
 def test_a_lost_delivery_job_is_requeued_by_the_sweep(ctx, mailbox):
     alice_id = alice()
-    fanout.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "now"},
+    dispatch.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "now"},
                       source_key="pw")
     db.session.commit()
     Redis.from_url(ctx.config["REDIS_URL"]).flushdb()  # the queued job is lost
-    assert fanout.requeue_stuck_deliveries() == 0  # not overdue yet
-    assert fanout.requeue_stuck_deliveries(now=utcnow() + timedelta(minutes=2)) == 1
+    assert sending.requeue_stuck_deliveries() == 0  # not overdue yet
+    assert sending.requeue_stuck_deliveries(now=utcnow() + timedelta(minutes=2)) == 1
     assert run_jobs(ctx) == []
     assert [d.status for d in deliveries_of(alice_id, "email")] == ["sent"]
     assert len(mailbox.to(ALICE_EMAIL)) == 1
@@ -274,7 +277,7 @@ def test_real_chat_message_presence_and_read_receipts(ctx, mailbox):
         db.session.commit()
         participant_id = participant.id
     db.session.rollback()  # as in its job: a transaction of its own (the platform role's)
-    assert fanout.deliver_now(email_id) == "skipped"
+    assert sending.deliver_now(email_id) == "skipped"
     assert deliveries_of(alice_id, "email")[0].error == "read in the conversation"
 
     # Alice has the conversation open when the next message arrives: no email at all.

@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.notifications import fanout, preferences
+from app.notifications import audiences, dispatch, preferences
 from app.notifications.center_models import MarketingConsent
 from tests.helpers import csrf_from, login_as
 from tests.integration.conftest_mail import run_jobs, subject_of, text_of
@@ -26,7 +26,7 @@ from tests.integration.notification_support import (
 
 
 def announce(user_id: uuid.UUID, tenant_id: uuid.UUID | None = None) -> None:
-    fanout.notify_now(user_id=user_id, type_key="business_announcement", audience="customer", tenant_id=tenant_id,
+    dispatch.notify_now(user_id=user_id, type_key="business_announcement", audience="customer", tenant_id=tenant_id,
                       context={"business": "Bella Hair Studio", "headline": "Winter offer",
                                "message": "20% off colouring."}, source_key=f"news:{uuid.uuid4()}")
     db.session.commit()
@@ -54,7 +54,7 @@ def test_preferences_page_turns_booking_email_off_and_security_email_stays_on(ct
     assert [n.type for n in notifications_of(alice_id)] == ["booking_confirmed"]
     assert [d.channel for d in deliveries_of(alice_id)] == ["inapp"]
 
-    fanout.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "now"},
+    dispatch.notify_now(user_id=alice_id, type_key="password_changed", audience="user", context={"when": "now"},
                       source_key="pw")
     db.session.commit()
     assert run_jobs(ctx) == []
@@ -64,7 +64,7 @@ def test_preferences_page_turns_booking_email_off_and_security_email_stays_on(ct
 def test_in_app_off_keeps_the_badge_quiet_but_logs_it(ctx):
     alice_id = alice()
     preferences.set_preference(alice_id, "account_email_verified", "inapp", False)
-    fanout.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
+    dispatch.notify_now(user_id=alice_id, type_key="account_email_verified", audience="user",
                       context={"email": ALICE_EMAIL}, source_key="v")
     db.session.commit()
     [n] = notifications_of(alice_id)
@@ -118,7 +118,7 @@ def test_marketing_needs_consent_and_unsubscribes_in_one_click(ctx, client, mail
 def test_consent_withdrawn_on_the_page_stops_marketing_at_send_time(ctx, mailbox):
     alice_id = alice()
     preferences.grant_consent(alice_id, method="signup checkbox", source="/signup-customer", ip="192.0.2.1")
-    fanout.notify_now(user_id=alice_id, type_key="business_announcement", audience="customer",
+    dispatch.notify_now(user_id=alice_id, type_key="business_announcement", audience="customer",
                       context={"business": "Bella", "headline": "Hi", "message": "News"}, source_key="n1")
     preferences.withdraw_consent(alice_id, method="preferences page checkbox")
     db.session.commit()
@@ -145,7 +145,7 @@ def test_owner_announcement_reaches_only_consenting_customers(ctx, client, mailb
     db.session.commit()
     deliver_all(ctx)
     with tenant_scope(biz.tenant_id):
-        assert fanout.announcement_audience(biz.tenant_id) == [alice_id]
+        assert audiences.announcement_audience(biz.tenant_id) == [alice_id]
 
     host = "bella.localhost"
     login_as(client, biz.owner_email, host)

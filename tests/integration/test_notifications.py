@@ -28,17 +28,13 @@ from app.booking.service import (
     transition,
 )
 from app.catalog.models import StaffMember
+from app.delivery.models import Delivery
 from app.devservices import free_port
 from app.extensions import db
-from app.notifications.models import Delivery
+from app.jobs.runner import QUEUE_NAME
 from app.notifications.service import reminder_candidates
-from app.notifications.tasks import (
-    QUEUE_NAME,
-    enqueue_account_email,
-    relay_outbox,
-    send_booking_reminder,
-    sweep_due_reminders,
-)
+from app.notifications.tasks import enqueue_account_email, send_booking_reminder, sweep_due_reminders
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow

@@ -14,7 +14,7 @@ from app.booking.errors import RescheduleLocked
 from app.booking.models import Booking
 from app.booking.service import Actor, reschedule_booking, transition
 from app.extensions import db
-from app.notifications.models import OutboxEvent
+from app.outbox.models import OutboxEvent
 from app.payments import service as payments
 from app.payments.gateway import get_payments
 from app.payments.models import BookingPayment, LedgerEntry

@@ -25,8 +25,8 @@ from app.booking.errors import SlotUnavailable
 from app.booking.models import Booking, BookingEvent
 from app.booking.service import Actor, CustomerInput, create_booking, transition
 from app.extensions import db
-from app.notifications.models import OutboxEvent
-from app.notifications.tasks import relay_outbox
+from app.outbox.models import OutboxEvent
+from app.outbox.relay import relay_outbox
 from app.payments import service as payments
 from app.payments.gateway import get_payments
 from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry

@@ -11,7 +11,7 @@ from app.billing.gateway import get_gateway
 from app.billing.service import subscribe
 from app.extensions import db
 from app.identity.models import User
-from app.notifications import fanout, preferences
+from app.notifications import dispatch, preferences
 from app.tenants.context import tenant_scope
 from tests.helpers import login_as
 from tests.integration.billing_fixtures import localstripe_url, stripe_on  # noqa: F401
@@ -21,11 +21,11 @@ from tests.integration.notification_support import alice, bella, deliveries_of
 
 def _text_alice(biz, alice_id, n: int) -> None:
     """A refund notice from the business to Alice (SMS on, phone set), then run the jobs."""
-    notified = fanout.notify(user_id=alice_id, type_key="refund_issued", audience="customer",
+    notified = dispatch.notify(user_id=alice_id, type_key="refund_issued", audience="customer",
                              context={"business": "Bella Hair Studio", "amount": "50.00 kr."},
                              tenant_id=biz.tenant_id, subject_key=f"booking:{n}", source_key=f"sms-allowance-{n}")
     db.session.commit()
-    fanout.enqueue_deliveries(notified.queued)
+    dispatch.enqueue_deliveries(notified.queued)
     assert run_jobs(current_app._get_current_object()) == []
 
 

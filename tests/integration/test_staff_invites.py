@@ -20,7 +20,7 @@ from app.extensions import db
 from app.identity.models import User
 from app.identity.service import find_user, verify_password
 from app.notifications.center_models import Notification
-from app.notifications.tasks import relay_outbox
+from app.outbox.relay import relay_outbox
 from app.tenants.context import tenant_scope
 from app.tenants.models import Membership, Role, StaffInvitation
 from app.tenants.service import add_membership
@@ -242,7 +242,8 @@ def test_a_new_person_sets_name_and_password_and_lands_on_the_dashboard(app, bel
     [inv] = _invitations(bella)
     assert (inv.status, inv.accepted_by) == ("accepted", uid) and inv.accepted_at is not None
 
-    # The owner hears about it in the notification center.
+    # The owner hears about it in the notification center (through the outbox, as the worker would).
+    _deliver(app)
     owner_id = find_user(bella.owner_email).id
     joined = list(db.session.scalars(sa.select(Notification).where(Notification.user_id == owner_id,
                                                                    Notification.type == "staff_joined")))

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from app.billing.gateway import get_gateway
 from app.billing.models import StripeWebhookEvent
 from app.billing.webhooks import subscription_snapshot
+from app.delivery.models import Delivery
 from app.extensions import db
-from app.notifications.models import Delivery
 from app.tenants.context import platform_scope
 from tests.factories import make_business
 from tests.integration.billing_fixtures import (  # noqa: F401

@@ -21,10 +21,11 @@ from rq import Queue
 from app.booking.models import Booking, BookingEvent
 from app.booking.service import Actor, CustomerInput, create_booking, transition
 from app.catalog.models import Service
+from app.delivery.models import Delivery
 from app.extensions import db
-from app.notifications.models import Delivery
-from app.notifications.periodic import Intervals, PeriodicScheduler, install_periodic_jobs
-from app.notifications.tasks import QUEUE_NAME, relay_outbox
+from app.jobs.periodic import Intervals, PeriodicScheduler, install_periodic_jobs
+from app.jobs.runner import QUEUE_NAME
+from app.outbox.relay import relay_outbox
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
@@ -112,13 +113,30 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
         assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions",
                          "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
-        "app.notifications.tasks.periodic_relay", "app.notifications.tasks.periodic_sweep",
+        "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
         "app.notifications.tasks.periodic_transitions", "app.payments.tasks.periodic_hold_sweep",
         "app.billing.tasks.periodic_webhook_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
     assert len(queue.jobs) == 5
     assert run_jobs(ctx) == []
+
+
+def test_the_leader_lock_passes_to_another_scheduler_when_its_holder_stops(ctx):
+    conn = Redis.from_url(ctx.config["REDIS_URL"])
+    first, second = PeriodicScheduler(conn, lock_ttl=30), PeriodicScheduler(conn, lock_ttl=30)
+    for scheduler in (first, second):
+        install_periodic_jobs(scheduler, Intervals(relay=5, sweep=60, transitions=300))
+    assert first.is_leader() and first.is_leader()  # taken, then extended
+    assert not second.is_leader()
+    first.start_in_thread()
+    first.stop()  # releases the lock on the way out
+    assert not first.lock.owned()
+    assert second.is_leader()
+    assert len(second.enqueue_jobs()) == 5
+    assert second.enqueue_jobs() == []  # nothing due again before its interval
+    second.lock.release()
+    Queue(QUEUE_NAME, connection=conn).empty()
 
 
 def _slot_between(biz, earliest: datetime, latest: datetime) -> datetime:
@@ -148,6 +166,19 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def _children(pid: int) -> list[int]:
+    """Pids of the running processes whose parent is ``pid`` (from ``/proc``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().split(")")[-1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> bool:
@@ -180,29 +211,27 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
             db.session.commit()
             return tuple(row) if row else None
 
-    pause = tmp_path / "pause"
-    pause.write_text(":reminder24:")  # the first worker holds reminder sends here
+    mailbox.hold_subject = "Reminder:"  # the first worker's reminder send waits in SMTP DATA
     log = tmp_path / "worker.log"
     env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "SMTP_URL": mailbox.url,
            "PLAZA_RELAY_INTERVAL": "1", "PLAZA_SWEEP_INTERVAL": "1", "PLAZA_TRANSITIONS_INTERVAL": "60",
-           "DELIVERY_LEASE_SECONDS": "3", "PLAZA_TEST_PAUSE_FILE": str(pause), "RQ_LOG_LEVEL": "INFO",
-           "LOG_LEVEL": "INFO"}
+           "DELIVERY_LEASE_SECONDS": "3", "RQ_LOG_LEVEL": "INFO", "LOG_LEVEL": "INFO"}
     first = _start_worker(env, log)
     second = None
     try:
         # The worker relays the booking, sends the confirmation, and its sweep claims the reminder.
-        paused = Path(f"{pause}.paused")
-        assert _wait_for(lambda: paused.exists() and paused.read_text().endswith("\n")), log.read_text()[-3000:]
+        assert _wait_for(mailbox.holding.is_set), log.read_text()[-3000:]
         assert delivery() == ("sending", 1)
-        # SIGKILL mid-job, the worker and its work horse (RQ puts the horse in its own session):
-        # the claim stays behind with its lease.
-        horse = int(paused.read_text().split()[0])
+        # SIGKILL mid-job, the worker and its children (RQ puts the work horse in its own
+        # session, so it is found by parent pid): the claim stays behind with its lease.
+        children = _children(first.pid)
         _kill(first)
-        with suppress(ProcessLookupError):
-            os.kill(horse, signal.SIGKILL)
+        for pid in children:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         assert first.returncode is not None
-        assert _wait_for(lambda: not Path(f"/proc/{horse}").exists() or _is_zombie(horse), 20)
-        pause.unlink()
+        assert all(_wait_for(lambda p=pid: not Path(f"/proc/{p}").exists() or _is_zombie(p), 20) for pid in children)
+        mailbox.hold_subject = None
         assert delivery() == ("sending", 1)
         assert mailbox.to("alice@example.com", "Reminder:") == []
 

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from app.blueprints.api.schemas import DAY_PATTERN, INSTANT_PATTERN, BookingCreate, parse_day, parse_rfc3339
+from app.delivery.mailer import UndeliverableAddress, build_message, mail_address, parse_mail_address
 from app.inputguard import PERSON_NAME_PATTERN, find_control_character, json_strings, person_name_problem
-from app.notifications.mailer import UndeliverableAddress, build_message, mail_address, parse_mail_address
 
 
 def test_day_pattern_is_exactly_the_accepted_calendar():

@@ -337,7 +337,7 @@ def sent_to_customer(customer_id: str) -> Response:
     attempts and errors (another business's customer answers 404)."""
     _require_manager()
     customer = get_or_404(Customer, customer_id)
-    from app.notifications.fanout import customer_user_id
+    from app.booking.accounts import customer_user_id
 
     rows = deliverylog.sent_to_customer(customer.email, customer_user_id(customer.id))
     return render_page("notifications/sent.html", customer=customer, rows=rows)
@@ -354,11 +354,11 @@ def announce() -> Response:
     carries a one-click unsubscribe link). Empty or too long fields re-render with 422."""
     from flask import g
 
-    from app.notifications import fanout
+    from app.notifications import audiences, fanout
 
     _require_manager()
     tenant = g.tenant
-    audience = len(fanout.announcement_audience(tenant.id))
+    audience = len(audiences.announcement_audience(tenant.id))
     values = {"headline": request.form.get("headline", "").strip(), "message": request.form.get("message", "").strip()}
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from app.delivery.models import NotificationDelivery
     from app.identity.models import User
-    from app.notifications.center_models import Notification, NotificationDelivery
+    from app.notifications.center_models import Notification
 
 
 class Channel(Protocol):

@@ -12,11 +12,11 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 
+from app.delivery.mailer import build_message, finish_message, mail_address, sender, smtp_send
+from app.delivery.models import NotificationDelivery
 from app.identity.models import User
 from app.notifications import preferences, registry
-from app.notifications.center_models import Notification, NotificationDelivery
-from app.notifications.emails import _finish, sender
-from app.notifications.mailer import build_message, mail_address, smtp_send
+from app.notifications.center_models import Notification
 from app.tenants.urls import platform_url
 
 
@@ -41,7 +41,7 @@ def build_email(notification: Notification, user: User) -> EmailMessage:
         to=mail_address(user.name or "", user.email), subject=rendered.subject,
         text=render_template("notifications/email.txt", **context),
         html=render_template("notifications/email.html", **context), headers=headers)
-    return _finish(msg, f"notify-{nt.key}", None)
+    return finish_message(msg, f"notify-{nt.key}", None)
 
 
 class EmailChannel:

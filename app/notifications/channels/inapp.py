@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from app.delivery.models import NotificationDelivery
 from app.identity.models import User
 from app.notifications import center
-from app.notifications.center_models import Notification, NotificationDelivery
+from app.notifications.center_models import Notification
 
 
 class InAppChannel:

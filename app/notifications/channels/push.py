@@ -34,9 +34,10 @@ import sqlalchemy as sa
 from flask import current_app
 from pywebpush import WebPushException, webpush
 
+from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.identity.models import User
-from app.notifications.center_models import Notification, NotificationDelivery, PushSubscription
+from app.notifications.center_models import Notification, PushSubscription
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.notifications")

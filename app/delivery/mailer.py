@@ -1,20 +1,34 @@
-"""Low-level SMTP sending from ``SMTP_URL`` (``smtp://user:pass@host:port``, ``?starttls=1``, ``smtps://``)."""
+"""Building and sending email: safe headers, the From of every Plaza mail, the automatic-mail
+headers, and low-level SMTP from ``SMTP_URL`` (``smtp://user:pass@host:port``, ``?starttls=1``, ``smtps://``)."""
 
 from __future__ import annotations
 
 import re
 import smtplib
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from app.timeutil import zone
+from app.uow import PermanentFailure
+
+#: How emails write a date and time (``Monday 07 December 2026, 14:30``), in the reader's zone.
+DATE_TIME = "%A %d %B %Y, %H:%M"
 
 #: Characters that never belong in a header: every C0/C1 control (CR and LF included), DEL, surrogates.
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]+")
 
 
-class UndeliverableAddress(ValueError):
-    """The recipient (or sender) address cannot be written into a mail header; retrying cannot help."""
+class UndeliverableAddress(PermanentFailure, ValueError):
+    """The recipient (or sender) address cannot be written into a mail header; retrying cannot help
+    (a job stopped by it ends with ``"undeliverable"``, :mod:`app.jobs.runner`)."""
+
+    outcome = "undeliverable"
 
 
 def mail_address(display_name: str | None, addr_spec: str) -> Address:
@@ -107,3 +121,39 @@ def build_message(*, sender: str | Address, to: str | Address, subject: str, tex
         params = dict(p.split("=", 1) for p in raw_params if "=" in p)
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename, params=params)
     return msg
+
+
+def sender(display_name: str) -> Address:
+    """The From header: ``"Bella Hair Studio" <MAIL_FROM>`` (display name encoded when needed).
+
+    Raises:
+        UndeliverableAddress: ``MAIL_FROM`` cannot go in a header.
+    """
+    return mail_address(display_name, current_app.config["MAIL_FROM"])
+
+
+def local(dt: datetime, tz_name: str, fmt: str = DATE_TIME) -> str:
+    """``dt`` (tz-aware) as wall-clock text in the IANA zone ``tz_name``, formatted with ``fmt``."""
+    return dt.astimezone(zone(tz_name)).strftime(fmt)
+
+
+def finish_message(msg: EmailMessage, kind: str, now: datetime | None) -> EmailMessage:
+    """Add Date (``now``, default the current instant), Message-ID (on ``PLATFORM_DOMAIN``) and
+    the automatic-mail headers (RFC 3834 ``Auto-Submitted``; ``X-Plaza-Kind: kind``); returns ``msg``."""
+    msg["Date"] = format_datetime(now or datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain=current_app.config["PLATFORM_DOMAIN"] or "plaza.local")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Plaza-Kind"] = kind
+    return msg
+
+
+def account_email(to: str, subject: str, text: str, html: str | None = None,
+                  now: datetime | None = None) -> EmailMessage:
+    """A platform (non-tenant) email such as a password reset or a billing notice, sent as
+    ``"Plaza" <MAIL_FROM>`` with the automatic-mail headers.
+
+    Raises:
+        UndeliverableAddress: ``to`` or ``MAIL_FROM`` cannot go in a header.
+    """
+    return finish_message(build_message(sender=sender("Plaza"), to=to, subject=subject, text=text, html=html),
+                          "account", now)

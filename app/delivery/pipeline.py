@@ -7,7 +7,7 @@
    ``UPDATE … WHERE status = old AND claimed_at = old`` (only one taker wins); else another
    worker is sending it right now -> stop.
 2. Send over SMTP (``SMTP_URL``), unless the recipient already had
-   ``MAIL_PER_RECIPIENT_PER_HOUR`` emails this hour (:mod:`app.notifications.mailcap`): then
+   ``MAIL_PER_RECIPIENT_PER_HOUR`` emails this hour (:mod:`app.delivery.mailcap`): then
    mark it ``skipped`` with the reason (final: never sent later) and return ``skipped``.
 3. Mark ``sent`` (committed). On an SMTP error mark ``failed`` with the error and raise
    :class:`DeliveryFailed`, so the RQ job retries.
@@ -16,8 +16,10 @@ A message that cannot even be built because the stored address is unusable is re
 as ``undeliverable`` with the reason (:func:`record_undeliverable`): final, like ``sent``, so
 neither RQ's retries, the reminder sweep nor a later job try it again.
 
-This module commits: the claim has to be durable before the message leaves, so it cannot
-share the caller's transaction. Call it from jobs only, inside a tenant scope. A worker
+The claim and the result are each written in a transaction of their own
+(:func:`app.uow.own_transaction`): the claim has to be durable before the message leaves, so
+it cannot share the caller's unit of work, which is left untouched. Call it from jobs only,
+inside a tenant scope. A worker
 killed after the SMTP server accepted the message but before step 3 committed causes one
 duplicate after the lease expires; that window is a few milliseconds, against a
 lost-forever message otherwise.
@@ -28,22 +30,22 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import time
+import smtplib
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.delivery.mailcap import cap_reason, take_send_slot
+from app.delivery.mailer import smtp_send
+from app.delivery.models import Delivery
 from app.extensions import db
-from app.notifications.mailcap import cap_reason, take_send_slot
-from app.notifications.mailer import smtp_send
-from app.notifications.models import Delivery
 from app.tenants.context import require_tenant_id
 from app.timeutil import utcnow
+from app.uow import own_transaction
 
 log = logging.getLogger("plaza.notifications")
 
@@ -87,51 +89,53 @@ def is_sent(key: str) -> bool:
 
 
 def record_undeliverable(key: str, recipient: str, reason: str) -> Outcome:
-    """Record delivery ``key`` as ``undeliverable`` with ``reason`` (commits); returns
-    :attr:`Outcome.UNDELIVERABLE`. A key already sent stays sent."""
+    """Record delivery ``key`` as ``undeliverable`` with ``reason`` (in its own transaction);
+    returns :attr:`Outcome.UNDELIVERABLE`. A key already sent stays sent."""
     now = utcnow()
     values = {"status": "undeliverable", "error": reason[:2000], "claimed_at": None}
-    db.session.rollback()
-    db.session.execute(
-        pg_insert(Delivery).values(
-            tenant_id=require_tenant_id(), id=uuid.uuid4(), dedup_key=key, channel="email",
-            recipient=recipient[:254], subject="", attempts=1, created_at=now, **values,
-        ).on_conflict_do_update(index_elements=["tenant_id", "dedup_key"], set_=values,
-                                where=Delivery.status != "sent"))
-    db.session.commit()
+    with own_transaction() as session:
+        session.execute(
+            pg_insert(Delivery).values(
+                tenant_id=require_tenant_id(), id=uuid.uuid4(), dedup_key=key, channel="email",
+                recipient=recipient[:254], subject="", attempts=1, created_at=now, **values,
+            ).on_conflict_do_update(index_elements=["tenant_id", "dedup_key"], set_=values,
+                                    where=Delivery.status != "sent"))
     log.warning("delivery undeliverable", extra={"dedup_key": key, "error": reason})
     return Outcome.UNDELIVERABLE
 
 
-def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID | Outcome:
-    """Claim ``key`` (committed); the delivery id when this worker may send, else the outcome."""
+def claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID | Outcome:
+    """Claim delivery ``key`` for sending, in its own committed transaction (the lease starts ``now``).
+
+    Returns the delivery id when this worker may send; else the :class:`Outcome` that stops it
+    (settled before, or ``busy``: another worker holds an unexpired lease or won the take-over).
+    """
     tenant_id = require_tenant_id()
-    new_id = db.session.execute(
-        pg_insert(Delivery).values(
-            tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel="email", recipient=recipient[:254],
-            subject=subject[:250], status="sending", attempts=1, claimed_at=now, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"]).returning(Delivery.id)
-    ).scalar()
-    db.session.commit()
+    with own_transaction() as session:
+        new_id = session.execute(
+            pg_insert(Delivery).values(
+                tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel="email", recipient=recipient[:254],
+                subject=subject[:250], status="sending", attempts=1, claimed_at=now, created_at=now,
+            ).on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"]).returning(Delivery.id)
+        ).scalar()
     if new_id is not None:
         return new_id
-    row = db.session.execute(sa.select(Delivery.id, Delivery.status, Delivery.claimed_at)
-                             .where(Delivery.dedup_key == key)).one()
-    if row.status in SETTLED:  # nothing more will be tried
-        db.session.commit()
-        return SETTLED[row.status]
-    expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
-    if row.status == "sending" and not expired:
-        db.session.commit()
-        return Outcome.BUSY
-    same_claim = (Delivery.claimed_at.is_(None) if row.claimed_at is None else Delivery.claimed_at == row.claimed_at)
-    taken = db.session.execute(
-        sa.update(Delivery).where(Delivery.id == row.id, Delivery.status == row.status, same_claim)
-        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, recipient=recipient[:254],
-                subject=subject[:250])
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with own_transaction() as session:
+        row = session.execute(sa.select(Delivery.id, Delivery.status, Delivery.claimed_at)
+                              .where(Delivery.dedup_key == key)).one()
+        if row.status in SETTLED:  # nothing more will be tried
+            return SETTLED[row.status]
+        expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
+        if row.status == "sending" and not expired:
+            return Outcome.BUSY
+        same_claim = (Delivery.claimed_at.is_(None) if row.claimed_at is None
+                      else Delivery.claimed_at == row.claimed_at)
+        taken = session.execute(
+            sa.update(Delivery).where(Delivery.id == row.id, Delivery.status == row.status, same_claim)
+            .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, recipient=recipient[:254],
+                    subject=subject[:250])
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if taken != 1:
         return Outcome.BUSY
     log.info("delivery taken over", extra={"dedup_key": key, "previous_status": row.status})
@@ -140,23 +144,24 @@ def _claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID |
 
 def deliver(key: str, message: EmailMessage) -> Outcome:
     """Send ``message`` unless the delivery ``key`` was already sent or is being sent, or the
-    recipient is over the hourly cap (then recorded as ``skipped`` with the reason; commits).
+    recipient is over the hourly cap (then recorded as ``skipped`` with the reason).
+
+    The claim and the result are committed on their own (:func:`app.uow.own_transaction`);
+    the caller's unit of work is untouched.
 
     Raises:
         DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
             taken over by a retry.
     """
-    claimed = _claim(key, str(message["To"]), str(message["Subject"] or ""), utcnow())
+    claimed = claim(key, str(message["To"]), str(message["Subject"] or ""), utcnow())
     if isinstance(claimed, Outcome):
         return claimed
     if not take_send_slot(str(message["To"])):
         _mark(claimed, status="skipped", error=cap_reason())
         return Outcome.SKIPPED
-    _test_pause_before_send(key)
     try:
         smtp_send(current_app.config["SMTP_URL"], message)
-    except Exception as exc:
-        db.session.rollback()
+    except (smtplib.SMTPException, OSError, ValueError) as exc:  # what smtp_send and the email package raise
         _mark(claimed, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         log.warning("delivery failed", extra={"dedup_key": key, "error": str(exc)})
         raise DeliveryFailed(f"sending {key!r} failed: {exc}") from exc
@@ -166,26 +171,6 @@ def deliver(key: str, message: EmailMessage) -> Outcome:
 
 
 def _mark(delivery_id: uuid.UUID, **values: object) -> None:
-    db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-def _test_pause_before_send(key: str) -> None:
-    """Test hook (only when the app is TESTING): while the file named by ``PLAZA_TEST_PAUSE_FILE``
-    exists and its text is part of ``key``, hold the claimed delivery here so a test can kill
-    the worker mid-job. Writes ``<file>.paused`` first so the test knows the job got here."""
-    path = os.environ.get("PLAZA_TEST_PAUSE_FILE")
-    if not path or not current_app.config.get("TESTING"):
-        return
-    flag = Path(path)
-    try:
-        needle = flag.read_text().strip()
-    except OSError:
-        return
-    if needle not in key:
-        return
-    Path(f"{path}.paused").write_text(f"{os.getpid()} {key}\n")
-    deadline = time.monotonic() + 600
-    while flag.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with own_transaction() as session:
+        session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values)
+                        .execution_options(synchronize_session=False))
