@@ -19,7 +19,7 @@ def register_billing_cli(app: Flask) -> None:
         repair drift, and print what changed (one line each, then a count of each)."""
         from app.billing.plans import billing_enabled
         from app.billing.service import reconcile_all
-        from app.payments.tasks import reconcile_payments
+        from app.checkout.tasks import reconcile_payments
 
         if not billing_enabled():
             click.echo("billing is not configured (STRIPE_SECRET_KEY unset); nothing to reconcile")

@@ -13,7 +13,7 @@ events, and ``checkout.session.completed`` for a subscription), collect side eff
 keyed by a unique dedup key), mark the row processed. Events of connected accounts
 (``event.account`` set) never touch Plaza's own billing. Payment events
 (``payment_intent.*``, ``charge.*``, ``setup_intent.*``, ``account.*``, ``refund.*``) go to
-``app.payments.webhooks.HANDLERS[type](event)`` when that handler exists.
+``app.checkout.webhooks.HANDLERS[type](event)`` when that handler exists.
 """
 
 from __future__ import annotations
@@ -126,13 +126,15 @@ class Outcome:
     effects: list[Effect] = field(default_factory=list)
 
 
-def _payment_handler(event_type: str) -> Callable[[dict], Any] | None:
-    try:
-        module = importlib.import_module("app.payments.webhooks")
-    except ModuleNotFoundError as exc:
-        if exc.name in {"app.payments.webhooks", "app.payments"}:
-            return None
-        raise
+#: The module holding ``HANDLERS`` for payment events. Named by dotted path, like a job: it
+#: lives in :mod:`app.checkout`, above this domain, which must not import it.
+PAYMENT_HANDLERS_MODULE = "app.checkout.webhooks"
+
+
+def payment_handler(event_type: str) -> Callable[[dict], Any] | None:
+    """The handler of payment event ``event_type`` (``HANDLERS`` of :data:`PAYMENT_HANDLERS_MODULE`),
+    or ``None`` when payments do not handle that type. An import error propagates."""
+    module = importlib.import_module(PAYMENT_HANDLERS_MODULE)
     return getattr(module, "HANDLERS", {}).get(event_type)
 
 
@@ -188,7 +190,7 @@ def _derive(event: dict) -> list[Effect]:
     etype = event["type"]
     obj = (event.get("data") or {}).get("object") or {}
     if etype.startswith(PAYMENT_PREFIXES):
-        handler = _payment_handler(etype)
+        handler = payment_handler(etype)
         if handler is not None:
             handler(event)
         return []

@@ -399,7 +399,7 @@ def _after_commit(results: Iterable[Notified]) -> int:
     return count
 
 
-#: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
+#: Money outbox events about a booking (written by :mod:`app.payments` and :mod:`app.checkout`) -> the
 #: customer's notification type.
 MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
                                        "refund.issued": "refund_issued"}

@@ -26,8 +26,8 @@ from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 
 from app.billing import tasks as billing_tasks
+from app.checkout import tasks as payment_tasks
 from app.notifications import tasks
-from app.payments import tasks as payment_tasks
 
 log = logging.getLogger("plaza.worker")
 

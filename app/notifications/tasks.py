@@ -164,7 +164,7 @@ def relay_outbox(limit: int = RELAY_BATCH) -> int:
     so a crash in between relays an event twice (the jobs are idempotent), never zero times.
     Commits. Needs an app context.
     """
-    from app.payments.tasks import payment_jobs_for_event
+    from app.checkout.tasks import payment_jobs_for_event
 
     queue = get_queue()
     with platform_scope("outbox relay"):

@@ -82,7 +82,8 @@ def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, c
     """A pending refund (some banks take days) is not money back yet; a failed one never is."""
     from app.booking.models import Booking
     from app.extensions import db
-    from app.payments import service as payments
+    from app.payments.holds import booking_payment
+    from app.payments.ledger import ledger_refund
     from app.tenants.context import tenant_scope
 
     biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
@@ -90,16 +91,16 @@ def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, c
     (bid,) = [b.id for b in _bookings(biz)]
     with tenant_scope(biz.tenant_id):
         booking = db.session.get(Booking, (biz.tenant_id, bid))
-        pi = payments.booking_payment(bid).payment_intent_id
+        pi = booking_payment(bid).payment_intent_id
         refund = {"id": "re_test_pending", "amount": 5000, "payment_intent": pi, "status": "pending"}
-        payments._ledger_refund(booking, refund, "Refund")
-        payments._ledger_refund(booking, {**refund, "id": "re_test_failed", "status": "failed"}, "Refund")
+        ledger_refund(booking.id, booking.currency, refund, "Refund")
+        ledger_refund(booking.id, booking.currency, {**refund, "id": "re_test_failed", "status": "failed"}, "Refund")
         db.session.commit()
     assert ("refund", -5000) not in state(biz, bid)[1]
     with tenant_scope(biz.tenant_id):
         booking = db.session.get(Booking, (biz.tenant_id, bid))
         for _ in range(2):  # the sync that sees it succeed, and a replay
-            payments._ledger_refund(booking, {**refund, "status": "succeeded"}, "Refund")
+            ledger_refund(booking.id, booking.currency, {**refund, "status": "succeeded"}, "Refund")
         db.session.commit()
     ledger = state(biz, bid)[1]
     assert ledger.count(("refund", -5000)) == 1 and ("application_fee", 150) in ledger

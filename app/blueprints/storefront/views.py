@@ -36,27 +36,31 @@ from app.booking.errors import (
 )
 from app.booking.models import Booking, Customer
 from app.booking.service import (
-    Actor,
     CustomerInput,
     booking_from_email_confirm_token,
     cancel_by_customer,
-    check_customer_reschedule,
     confirm_guest_email,
-    create_booking,
     customer_can_change,
     email_confirm_ttl,
-    late_reschedule_refusal,
     manage_link_days_after,
     manage_token,
     next_free_starts,
     open_manage_link,
-    reschedule_booking,
 )
 from app.booking.validation import region_for_timezone
-from app.catalog.models import Service, ServiceStaff, StaffMember
+from app.catalog.models import Service, StaffMember
 from app.catalog.service import list_services, list_staff
+from app.checkout.booking import (
+    awaits_payment,
+    check_customer_money_reschedule,
+    late_reschedule_refusal,
+    place_booking,
+    quote,
+    reschedule_by_customer,
+)
 from app.extensions import db
-from app.payments import service as payments
+from app.payments.errors import PaymentUnavailable
+from app.payments.settings import accepts_payments, amounts_due, business_policy
 from app.scheduling.availability import Slot
 from app.scheduling.service import find_slots, performers
 from app.tenants.models import Tenant
@@ -181,24 +185,6 @@ def service_performers(service: Service) -> list[StaffMember]:
         return []
     members = {m.id: m for m in db.session.scalars(sa.select(StaffMember).where(StaffMember.id.in_(ids)))}
     return [members[i] for i in ids if i in members]
-
-
-def price_for(service: Service, staff: StaffMember | None) -> tuple[int, bool]:
-    """``(price in minor units, varies)`` for ``service`` with ``staff`` (``varies`` for "anyone" with overrides)."""
-    overrides = dict(db.session.execute(sa.select(ServiceStaff.staff_id, ServiceStaff.price_amount).where(
-        ServiceStaff.service_id == service.id, ServiceStaff.price_amount.is_not(None))).all())
-    if staff is not None:
-        return overrides.get(staff.id, service.price_amount), False
-    return service.price_amount, bool(overrides)
-
-
-def duration_for(service: Service, staff: StaffMember | None) -> int:
-    """Duration in minutes of ``service`` with ``staff`` (their override, else the service's)."""
-    if staff is not None:
-        override = performers(service.id).get(staff.id)
-        if override:
-            return override
-    return service.duration_minutes
 
 
 def unavailable_reason(tenant: Tenant, service: Service, staff: StaffMember | None,
@@ -326,13 +312,13 @@ def _render_slots(service: Service, staff: StaffMember | None, tz_name: str, *, 
     if slot_error is not None:
         alternatives = [SlotView(start=a, label=a.astimezone(ctz).strftime("%a %d %b, %H:%M"), value=rfc3339(a),
                                  url=slot_url(a)) for a in slot_error.alternatives]
-    price, varies = price_for(service, staff)
+    offer = quote(service, staff)
     status = 422 if (status == 200 and (tz_error or picker["date_error"])) else status
     return render_page("storefront/slots.html", block="picker", status=status, tenant=tenant, service=service,
                        staff=staff, staff_value=str(staff.id) if staff else ANY, tz_error=tz_error,
                        slot_error=slot_error, alternatives=alternatives, needs_tz=needs_tz,
-                       picker_action=url_for("storefront.slots", service_id=service.id), price=price,
-                       price_varies=varies, duration=duration_for(service, staff), **picker)
+                       picker_action=url_for("storefront.slots", service_id=service.id), price=offer.price,
+                       price_varies=offer.varies, duration=offer.duration, **picker)
 
 
 # --------------------------------------------------------------------------- pages
@@ -346,9 +332,9 @@ def home() -> Response:
     for service in services:
         categories.setdefault(service.category or "Services", []).append(service)
     return render_page("storefront/home.html", tenant=tenant, categories=categories, staff=list_staff(),
-                       service_count=len(services), due_at_booking=payments.amounts_due(services),
-                       free_cancellation_hours=payments.business_policy().free_cancellation_hours
-                       if payments.accepts_payments() else None)
+                       service_count=len(services), due_at_booking=amounts_due(services),
+                       free_cancellation_hours=business_policy().free_cancellation_hours
+                       if accepts_payments() else None)
 
 
 @bp.get("/book/<service_id>")
@@ -358,13 +344,13 @@ def choose_staff(service_id: str) -> Response:
     service = get_service_or_404(service_id)
     tz_name, tz_error = customer_zone(g.tenant, request.args.get("tz"))
     tz_args = {"tz": tz_name} if request.args.get("tz") and not tz_error else {}
-    options = [{"member": m, "price": price_for(service, m)[0], "duration": duration_for(service, m),
+    options = [{"member": m, "price": offer.price, "duration": offer.duration,
                 "url": url_for("storefront.slots", service_id=service.id, staff=str(m.id), **tz_args)}
-               for m in service_performers(service)]
+               for m in service_performers(service) for offer in [quote(service, m)]]
     any_url = url_for("storefront.slots", service_id=service.id, staff=ANY, **tz_args)
-    price, varies = price_for(service, None)
+    anyone = quote(service, None)
     return render_page("storefront/staff.html", tenant=g.tenant, service=service, options=options, any_url=any_url,
-                       staff=None, price=price, price_varies=varies, duration=service.duration_minutes,
+                       staff=None, price=anyone.price, price_varies=anyone.varies, duration=service.duration_minutes,
                        customer_tz=tz_name, business_tz=g.tenant.timezone)
 
 
@@ -386,8 +372,8 @@ def slots(service_id: str) -> Response:
 
 
 def _details_context(service: Service, staff: StaffMember | None, start: datetime, tz_name: str) -> dict[str, Any]:
-    price, varies = price_for(service, staff)
-    duration = duration_for(service, staff)
+    offer = quote(service, staff)
+    price, varies, duration = offer.price, offer.varies, offer.duration
     page_url, _ = _booking_urls(service, staff, tz_name)
     return {"tenant": g.tenant, "service": service, "staff": staff, "staff_value": str(staff.id) if staff else ANY,
             "start": start, "start_value": rfc3339(start), "end": start + timedelta(minutes=duration),
@@ -460,31 +446,24 @@ def confirm(service_id: str) -> Response:
     if problem is not None:
         return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=problem, status=422)
-    initial_status = payments.initial_status_for(service)
     try:
-        booking = create_booking(
-            tenant, service_id=service.id, staff_id=staff.id if staff else None, start=start,
+        booking = place_booking(
+            tenant, service, staff_id=staff.id if staff else None, start=start,
             customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164),
             customer_timezone=tz_name, notes=form.notes.data or "",
-            user_id=current_user.id if current_user.is_authenticated else None, initial_status=initial_status,
+            user_id=current_user.id if current_user.is_authenticated else None,
             confirm_email_over=guest_confirm_threshold(form.email.data),
         )
-        if initial_status is not None:
-            payments.start_payment_hold(tenant, booking)
-    except payments.PaymentUnavailable as exc:
-        db.session.rollback()
+    except PaymentUnavailable as exc:  # answered 422: the request rolls back, no unpaid booking holds the slot
         return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=SlotUnavailable(exc.message), status=422)
     except SlotUnavailable as exc:
-        db.session.rollback()
         return _render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=exc, status=422)
     except UnknownReference:
-        db.session.rollback()
         abort(404)
     token = manage_token(booking)
-    db.session.commit()
-    if initial_status is not None and booking.status == "awaiting_payment":
+    if awaits_payment(booking):
         return redirect(url_for("payments.pay", token=token), 303)
     return redirect(url_for("storefront.booked", token=token), 303)
 
@@ -511,14 +490,11 @@ def confirm_email(token: str) -> Response:
     try:
         confirm_guest_email(tenant, booking)
     except InvalidTransition as exc:
-        db.session.rollback()
         return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=410, error=str(exc))
     except SlotUnavailable as exc:
-        db.session.rollback()
         return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=409,
                            error=exc.message)
     manage = manage_token(booking)
-    db.session.commit()
     return redirect(url_for("storefront.booked", token=manage), 303)
 
 
@@ -535,8 +511,7 @@ def _booking_or_404(token: str) -> Booking:
 def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
     """Any page or form behind an expired manage link (storefront, pay step, chat): 410 with
     a page that says so (problem+json, RFC 9457, for a caller that asks for JSON, e.g. the
-    pay step's card form); nothing was changed (the request rolls back)."""
-    db.session.rollback()
+    pay step's card form); nothing was changed (the request rolled back before this handler runs)."""
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return problem(410, "Link expired", exc.message)
     return render_page("storefront/link_expired.html", status=410, tenant=g.get("tenant"),
@@ -591,10 +566,8 @@ def manage_cancel(token: str) -> Response:
         cancel_by_customer(g.tenant, booking, form.reason.data or "",
                            user_id=current_user.id if current_user.is_authenticated else None)
     except (CutoffPassed, InvalidTransition) as exc:
-        db.session.rollback()
         return render_page("storefront/manage.html", block="manage", form=form, status=409, action_error=exc.message,
                            **_booking_context(booking))
-    db.session.commit()
     flash("Your booking is cancelled. We've let the business know.", "success")
     return redirect(url_for("storefront.manage", token=token), 303)
 
@@ -636,7 +609,7 @@ def manage_reschedule(token: str) -> Response:
     """Pick a new time (GET: the slot picker for the same staff member; POST ``start``: move the booking).
 
     Past the cut-off, past the free-cancellation deadline of a booking holding money
-    (:func:`app.booking.service.check_customer_reschedule`) or for an inactive booking the
+    (:func:`app.checkout.booking.check_customer_money_reschedule`) or for an inactive booking the
     manage page is shown with the reason (409) and nothing changes;
     a taken time re-renders the picker (422) with the next free times.
     """
@@ -644,7 +617,7 @@ def manage_reschedule(token: str) -> Response:
     values = request.form if request.method == "POST" else request.args
     tz_name, tz_error = customer_zone(g.tenant, values.get("tz") or booking.customer_timezone)
     try:
-        check_customer_reschedule(g.tenant, booking)
+        check_customer_money_reschedule(g.tenant, booking)
     except (CutoffPassed, InvalidTransition) as exc:
         if isinstance(exc, RescheduleLocked):
             message = exc.message
@@ -660,17 +633,13 @@ def manage_reschedule(token: str) -> Response:
     if start is None:
         return _render_reschedule(booking, tz_name, date_error="Pick a time from the list.", status=422)
     try:
-        reschedule_booking(g.tenant, booking, start,
-                           Actor("customer", current_user.id if current_user.is_authenticated else None))
+        reschedule_by_customer(g.tenant, booking, start, current_user.id if current_user.is_authenticated else None)
     except SlotUnavailable as exc:
-        db.session.rollback()
         return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                                   slot_error=exc, status=422)
     except (CutoffPassed, InvalidTransition) as exc:
-        db.session.rollback()
         return render_page("storefront/manage.html", block="manage", form=CancelForm(), status=409,
                            action_error=exc.message, **_booking_context(booking))
-    db.session.commit()
     flash("Your booking was moved to " + start.astimezone(zone(tz_name)).strftime("%A %d %B at %H:%M") + ".",
           "success")
     return redirect(url_for("storefront.manage", token=token), 303)

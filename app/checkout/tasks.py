@@ -24,16 +24,20 @@ import sqlalchemy as sa
 from flask import render_template
 
 from app.booking.models import Booking, Customer
+from app.checkout.expiry import expire_hold, expired_hold_ids
+from app.checkout.policy import apply_policy
+from app.checkout.sync import sync_payment_intent
 from app.extensions import db
 from app.notifications.service import JobSpec
 from app.notifications.tasks import get_queue, run_in_tenant, run_on_platform
-from app.payments import service
+from app.payments.holds import booking_payment
+from app.payments.models import BookingPayment, LedgerEntry
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.payments")
 
-TASKS = "app.payments.tasks"
+TASKS = "app.checkout.tasks"
 
 #: Outbox events whose money consequences the policy engine decides.
 POLICY_EVENTS = frozenset({"booking.cancelled", "booking.no_show", "booking.declined", "booking.expired",
@@ -59,7 +63,7 @@ def apply_payment_policy(tenant_id: str, booking_id: str, event_id: str) -> str:
     summary (``none`` when no money moves). Stripe errors raise so RQ retries (same keys)."""
 
     def run() -> str:
-        decision = service.apply_policy(uuid.UUID(booking_id), uuid.UUID(event_id))
+        decision = apply_policy(uuid.UUID(booking_id), uuid.UUID(event_id))
         if decision is None:
             return "none"
         return f"refund={decision.refund} charge={decision.charge} {decision.currency}"
@@ -76,7 +80,7 @@ def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
     id, so scheduling twice keeps one). Returns the due instant or ``none``."""
 
     def run() -> str:
-        payment = service.booking_payment(uuid.UUID(booking_id))
+        payment = booking_payment(uuid.UUID(booking_id))
         if payment is None or payment.hold_expires_at is None:
             return "none"
         get_queue().enqueue_at(payment.hold_expires_at, f"{TASKS}.expire_payment_hold", tenant_id, booking_id,
@@ -88,8 +92,8 @@ def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
 
 def expire_payment_hold(tenant_id: str, booking_id: str) -> str:
     """Job: release the booking's slot if its payment hold ended unpaid (see
-    :func:`app.payments.service.expire_hold`)."""
-    return run_in_tenant(tenant_id, service.expire_hold, uuid.UUID(booking_id))
+    :func:`app.payments.expire_hold`)."""
+    return run_in_tenant(tenant_id, expire_hold, uuid.UUID(booking_id))
 
 
 def sweep_expired_holds(now: datetime | None = None) -> dict[str, int]:
@@ -98,13 +102,13 @@ def sweep_expired_holds(now: datetime | None = None) -> dict[str, int]:
     Commits. Needs an app context."""
     now = now or utcnow()
     with platform_scope("payment hold sweep"):
-        rows = service.expired_hold_ids(now)
+        rows = expired_hold_ids(now)
     db.session.commit()
     counts: dict[str, int] = {}
     for tenant_id, booking_id in rows:
         with tenant_scope(tenant_id):
             try:
-                outcome = service.expire_hold(booking_id, now)
+                outcome = expire_hold(booking_id, now)
                 db.session.commit()
             except Exception:
                 db.session.rollback()
@@ -161,8 +165,6 @@ def reconcile_payments() -> list[str]:
     awaits payment) and every succeeded one (refunds may have drifted) from Stripe, across
     tenants, and upsert; returns one line per payment whose state changed (for
     ``flask billing reconcile``). Commits per payment. Needs an app context."""
-    from app.payments.models import BookingPayment, LedgerEntry
-
     with platform_scope("payment reconcile"):
         rows = list(db.session.execute(sa.select(BookingPayment.tenant_id, BookingPayment.payment_intent_id).where(
             BookingPayment.payment_intent_id.is_not(None), BookingPayment.status != "canceled")))
@@ -175,7 +177,7 @@ def reconcile_payments() -> list[str]:
                     BookingPayment.payment_intent_id == pi_id))
                 count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
                     LedgerEntry.stripe_payment_intent_id == pi_id))
-                result = service.sync_payment_intent(pi_id)
+                result = sync_payment_intent(pi_id)
                 after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
                     LedgerEntry.stripe_payment_intent_id == pi_id))
                 db.session.commit()
