@@ -8,13 +8,15 @@ import logging
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.billing.plans import current_plan
 from app.extensions import db
-from app.notifications.models import OutboxEvent
 from app.payments.events import emit_money_event
 from app.payments.gateway import GatewayError
-from app.payments.models import BookingPayment
+from app.payments.models import BookingPayment, UncollectedFeeRecord
+from app.tenants.context import require_tenant_id
+from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.payments")
 
@@ -70,17 +72,28 @@ def refusal_reason(exc: GatewayError) -> str:
 
 def fee_uncollected_for(event_id: str) -> bool:
     """Whether the fee of policy event ``event_id`` was already recorded as not collected."""
-    return bool(db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(
-        OutboxEvent.kind == "fee.uncollected", OutboxEvent.payload["key"].astext == f"fee.uncollected:{event_id}")))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UncollectedFeeRecord).where(
+        UncollectedFeeRecord.policy_event_id == event_id)) > 0
 
 
 def record_fee_uncollected(booking_id: uuid.UUID, currency: str, event_id: str, amount: int, reason: str, *,
                            code: str | None, payment_intent: str | None = None) -> bool:
-    """Record, once per policy event, that a fee the policy asked for was not collected: the
-    outbox event ``fee.uncollected`` (``booking_id``, ``amount`` minor units, ``currency``,
-    ``reason`` for people, ``code``, ``event``, ``payment_intent`` of a refused charge). Staff
-    see it in :func:`app.payments.queries.payment_summary`. Returns True when written."""
+    """Record, once per policy event ``event_id``, that a fee of ``amount`` (minor units of
+    ``currency``) the policy asked for on booking ``booking_id`` was not collected: a row of
+    ``uncollected_fee`` (:class:`~app.payments.models.UncollectedFeeRecord`, inserted with
+    ``ON CONFLICT DO NOTHING`` on the policy event) and, when that row is new, the outbox event
+    ``fee.uncollected`` (``booking_id``, ``amount``, ``currency``, ``reason`` for people,
+    ``code``, ``event``, ``payment_intent`` of a refused charge) so staff are notified. Staff
+    see the row in :func:`app.payments.queries.payment_summary`. Returns True when written."""
     log.warning("fee not collected", extra={"booking_id": str(booking_id), "amount": amount, "code": code})
-    return emit_money_event("fee.uncollected", f"fee.uncollected:{event_id}", booking_id=str(booking_id),
-                            amount=amount, currency=currency, reason=reason[:300], code=code,
-                            event=event_id, payment_intent=payment_intent)
+    inserted = db.session.execute(pg_insert(UncollectedFeeRecord).values(
+        tenant_id=require_tenant_id(), id=uuid.uuid4(), booking_id=booking_id, policy_event_id=event_id,
+        amount=amount, currency=currency.upper(), reason=reason[:300], code=code, payment_intent=payment_intent,
+        created_at=utcnow()).on_conflict_do_nothing(constraint="uncollected_fee_once")
+        .returning(UncollectedFeeRecord.id)).scalar() is not None
+    if not inserted:
+        return False
+    emit_money_event("fee.uncollected", f"fee.uncollected:{event_id}", booking_id=str(booking_id),
+                     amount=amount, currency=currency, reason=reason[:300], code=code,
+                     event=event_id, payment_intent=payment_intent)
+    return True

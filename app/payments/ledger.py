@@ -32,8 +32,8 @@ def record_ledger(*, kind: str, amount: int, currency: str, key: str, booking_id
         tenant_id=require_tenant_id(), id=uuid.uuid4(), kind=kind, amount=amount, currency=currency.upper(),
         booking_id=booking_id, stripe_payment_intent_id=payment_intent, stripe_refund_id=refund,
         stripe_charge_id=charge, description=description[:300], idempotency_key=key, created_at=at or utcnow(),
-    ).on_conflict_do_nothing(constraint="ledger_entry_idem")
-    return db.session.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(constraint="ledger_entry_idem").returning(LedgerEntry.id)
+    return db.session.execute(stmt).scalar() is not None
 
 
 def ledger_entries(limit: int | None = None) -> list[LedgerEntry]:

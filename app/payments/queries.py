@@ -11,8 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.notifications.models import OutboxEvent
-from app.payments.models import BookingPayment, LedgerEntry
+from app.payments.models import BookingPayment, LedgerEntry, UncollectedFeeRecord
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class PaymentSummary:
 def payment_summaries(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, PaymentSummary]:
     """The payment summary of each booking in ``booking_ids`` that has a payment (tenant in
     scope), from three queries whatever the number of bookings: payment rows, ledger sums by
-    kind, and ``fee.uncollected`` records."""
+    kind, and ``uncollected_fee`` rows."""
     if not booking_ids:
         return {}
     payments = {p.booking_id: p for p in db.session.scalars(
@@ -56,11 +55,9 @@ def payment_summaries(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, PaymentSu
             sa.select(LedgerEntry.booking_id, LedgerEntry.kind, sa.func.sum(LedgerEntry.amount))
             .where(LedgerEntry.booking_id.in_(ids)).group_by(LedgerEntry.booking_id, LedgerEntry.kind))}
     uncollected: dict[uuid.UUID, list[UncollectedFee]] = {}
-    for payload in db.session.scalars(sa.select(OutboxEvent.payload).where(
-            OutboxEvent.kind == "fee.uncollected",
-            OutboxEvent.payload["booking_id"].astext.in_([str(i) for i in ids])).order_by(OutboxEvent.created_at)):
-        uncollected.setdefault(uuid.UUID(payload["booking_id"]), []).append(
-            UncollectedFee(int(payload.get("amount") or 0), str(payload.get("reason") or "")))
+    for row in db.session.scalars(sa.select(UncollectedFeeRecord).where(UncollectedFeeRecord.booking_id.in_(ids))
+                                  .order_by(UncollectedFeeRecord.created_at, UncollectedFeeRecord.id)):
+        uncollected.setdefault(row.booking_id, []).append(UncollectedFee(row.amount, row.reason))
     return {bid: PaymentSummary(
         status=p.status, currency=p.currency, due=p.amount, paid=sums.get((bid, "payment"), 0),
         refunded=-sums.get((bid, "refund"), 0), fees=sums.get((bid, "fee"), 0), hold_expires_at=p.hold_expires_at,
