@@ -9,29 +9,46 @@ from __future__ import annotations
 
 import logging
 
+from rq import Retry
+
 from app.billing import webhooks
 from app.extensions import db
+
+# Job wiring on the notifications queue and delivery pipeline: billing's jobs move to the job
+# and delivery packages being split out of app.notifications (issue 9, part A); until then the
+# billing domain imports them here (a known exception to "billing never imports notifications").
+from app.notifications.delivery import deliver
+from app.notifications.emails import account_email
+from app.notifications.tasks import (
+    FAILURE_TTL,
+    RESULT_TTL,
+    RETRY_INTERVALS,
+    get_queue,
+    run_in_tenant,
+    run_on_platform,
+)
 
 log = logging.getLogger("plaza.billing")
 
 TASKS = "app.billing.tasks"
 
 
+def job_retry() -> Retry:
+    """RQ's retry policy for billing jobs: the notifications queue's intervals (seconds)."""
+    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
+
 def enqueue_processing(event_id: str) -> None:
     """Queue :func:`process_webhook_event` for ``event_id`` (needs an app context)."""
-    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
-
-    get_queue().enqueue(f"{TASKS}.process_webhook_event", event_id, retry=_retry(), result_ttl=RESULT_TTL,
+    get_queue().enqueue(f"{TASKS}.process_webhook_event", event_id, retry=job_retry(), result_ttl=RESULT_TTL,
                         failure_ttl=FAILURE_TTL)
 
 
 def _enqueue_effects(effects: list[webhooks.Effect]) -> None:
-    from app.notifications.tasks import FAILURE_TTL, RESULT_TTL, _retry, get_queue
-
     queue = get_queue()
     for e in effects:
         queue.enqueue(f"{TASKS}.send_billing_email", e.tenant_id, e.key, e.to, e.subject, e.text,
-                      retry=_retry(), result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
+                      retry=job_retry(), result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL)
 
 
 def handle_event(event_id: str) -> str:
@@ -57,15 +74,11 @@ def handle_event(event_id: str) -> str:
 
 def process_webhook_event(event_id: str) -> str:
     """Job: derive state from Stripe event ``event_id`` once (see :mod:`app.billing.webhooks`)."""
-    from app.notifications.tasks import run_on_platform
-
     return run_on_platform(handle_event, event_id)
 
 
 def periodic_webhook_sweep() -> int:
     """Periodic job: :func:`sweep_unprocessed` (events whose processing job was lost)."""
-    from app.notifications.tasks import run_on_platform
-
     return run_on_platform(sweep_unprocessed)
 
 
@@ -76,10 +89,6 @@ def send_billing_email(tenant_id: str, key: str, to: str, subject: str, text: st
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
     """
-    from app.notifications.delivery import deliver
-    from app.notifications.emails import account_email
-    from app.notifications.tasks import run_in_tenant
-
     return run_in_tenant(tenant_id, lambda: deliver(key, account_email(to, subject, text)).value)
 
 

@@ -10,3 +10,10 @@ class MissingRecord(LookupError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
         self.what = what
+
+
+class TestPaymentsDisabled(PermissionError):
+    """The server-side test-card payment (a test hook) was asked for while the configuration
+    does not allow it (:func:`app.payments.gateway.test_payments_allowed`)."""
+
+    __test__ = False  # not a pytest test class, whatever its name

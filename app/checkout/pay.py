@@ -12,14 +12,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.booking.models import Booking, BookingStatus, Customer
-from app.checkout.errors import MissingRecord
+from app.checkout.errors import MissingRecord, TestPaymentsDisabled
 from app.checkout.state import mark_paid
 from app.checkout.sync import sync_payment_intent, sync_setup_intent
 from app.extensions import db
 from app.payments.connect import connect_account
 from app.payments.errors import PaymentUnavailable
 from app.payments.fees import application_fee, card_refused
-from app.payments.gateway import GatewayError, get_payments
+from app.payments.gateway import GatewayError, get_payments, test_payments_allowed
 from app.payments.holds import (
     HOLD_DURATION,
     OPEN_SETUP_STATUSES,
@@ -124,9 +124,13 @@ def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "
     sync it from Stripe (the webhook would do the same). Only for test mode.
 
     Raises:
+        TestPaymentsDisabled: test payments are not allowed by the configuration
+            (:func:`app.payments.gateway.test_payments_allowed`: the Stripe stand-in only).
         PaymentUnavailable: the hold expired, the booking is no longer awaiting payment, or
             Stripe refused the payment (e.g. a declined card).
     """
+    if not test_payments_allowed():
+        raise TestPaymentsDisabled("paying with a test card is only possible against the Stripe stand-in")
     payment = payable_payment(booking, now)
     if payment.setup_intent_id and payment.payment_method_id is None:
         try:

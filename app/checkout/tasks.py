@@ -24,16 +24,23 @@ import sqlalchemy as sa
 from flask import render_template
 
 from app.booking.models import Booking, Customer
+from app.checkout.errors import MissingRecord
 from app.checkout.expiry import expire_hold, expired_hold_ids
 from app.checkout.policy import apply_policy
 from app.checkout.sync import sync_payment_intent
 from app.extensions import db
+from app.notifications.delivery import deliver
+from app.notifications.emails import sender
+from app.notifications.mailer import build_message, mail_address
+from app.notifications.models import OutboxEvent
 from app.notifications.service import JobSpec
 from app.notifications.tasks import get_queue, run_in_tenant, run_on_platform
 from app.payments.holds import booking_payment
 from app.payments.models import BookingPayment, LedgerEntry
 from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import Tenant
 from app.timeutil import utcnow
+from app.uow import unit_of_work
 
 log = logging.getLogger("plaza.payments")
 
@@ -92,26 +99,24 @@ def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
 
 def expire_payment_hold(tenant_id: str, booking_id: str) -> str:
     """Job: release the booking's slot if its payment hold ended unpaid (see
-    :func:`app.payments.expire_hold`)."""
+    :func:`app.checkout.expiry.expire_hold`)."""
     return run_in_tenant(tenant_id, expire_hold, uuid.UUID(booking_id))
 
 
 def sweep_expired_holds(now: datetime | None = None) -> dict[str, int]:
     """Release every payment hold that ended by ``now`` (default: the current instant), across
     tenants, each in its own tenant scope and transaction; returns counts by outcome.
-    Commits. Needs an app context."""
+    One unit of work per booking (:func:`app.uow.unit_of_work`). Needs an app context."""
     now = now or utcnow()
-    with platform_scope("payment hold sweep"):
+    with unit_of_work(), platform_scope("payment hold sweep"):
         rows = expired_hold_ids(now)
-    db.session.commit()
     counts: dict[str, int] = {}
     for tenant_id, booking_id in rows:
         with tenant_scope(tenant_id):
             try:
-                outcome = expire_hold(booking_id, now)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
+                with unit_of_work():
+                    outcome = expire_hold(booking_id, now)
+            except Exception:  # noqa: BLE001 - one booking's failure (Stripe, a row) must not stop the sweep
                 log.exception("hold sweep failed for a booking", extra={"booking_id": str(booking_id)})
                 outcome = "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -132,19 +137,14 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
     """
 
     def run() -> str:
-        from app.notifications.delivery import deliver
-        from app.notifications.emails import sender
-        from app.notifications.mailer import build_message, mail_address
-        from app.notifications.models import OutboxEvent
-        from app.tenants.models import Tenant
-
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(booking_id)))
         event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
         if booking is None or event is None:
             return "gone"
         customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
         tenant = db.session.get(Tenant, booking.tenant_id)
-        assert customer is not None and tenant is not None
+        if customer is None or tenant is None:
+            raise MissingRecord(f"customer or tenant of booking {booking_id}")
         context = {"customer": customer, "tenant": tenant, "booking": booking,
                    "amount": int(event.payload.get("amount") or 0),
                    # events written before ``cause`` existed were all expired holds
@@ -164,25 +164,24 @@ def reconcile_payments() -> list[str]:
     """Re-fetch every booking payment that is not final (not ``canceled``, or whose booking still
     awaits payment) and every succeeded one (refunds may have drifted) from Stripe, across
     tenants, and upsert; returns one line per payment whose state changed (for
-    ``flask billing reconcile``). Commits per payment. Needs an app context."""
-    with platform_scope("payment reconcile"):
+    ``flask billing reconcile``). One unit of work per payment (:func:`app.uow.unit_of_work`).
+    Needs an app context."""
+    with unit_of_work(), platform_scope("payment reconcile"):
         rows = list(db.session.execute(sa.select(BookingPayment.tenant_id, BookingPayment.payment_intent_id).where(
             BookingPayment.payment_intent_id.is_not(None), BookingPayment.status != "canceled")))
-    db.session.commit()
     changes: list[str] = []
     for tenant_id, pi_id in rows:
         with tenant_scope(tenant_id):
             try:
-                before = db.session.scalar(sa.select(BookingPayment.status).where(
-                    BookingPayment.payment_intent_id == pi_id))
-                count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
-                    LedgerEntry.stripe_payment_intent_id == pi_id))
-                result = sync_payment_intent(pi_id)
-                after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
-                    LedgerEntry.stripe_payment_intent_id == pi_id))
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
+                with unit_of_work():
+                    before = db.session.scalar(sa.select(BookingPayment.status).where(
+                        BookingPayment.payment_intent_id == pi_id))
+                    count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                        LedgerEntry.stripe_payment_intent_id == pi_id))
+                    result = sync_payment_intent(pi_id)
+                    after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                        LedgerEntry.stripe_payment_intent_id == pi_id))
+            except Exception:  # noqa: BLE001 - one payment's failure (Stripe, a row) must not stop the run; reported
                 log.exception("payment reconcile failed", extra={"payment_intent": pi_id})
                 changes.append(f"{pi_id}: failed")
                 continue

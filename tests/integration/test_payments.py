@@ -627,3 +627,36 @@ def cancel(biz, booking_id, actor: Actor) -> None:
         transition(booking, "cancel", actor, "test")
     db.session.commit()
 
+
+
+def test_the_test_card_is_only_offered_against_the_stripe_stand_in(app, client, ctx, stripe_on, monkeypatch):
+    """``pay_with_test_card`` is a test hook: offered against localstripe, never in production,
+    with a live key or against Stripe itself with a test key; the domain refuses it too."""
+    from app.checkout.errors import TestPaymentsDisabled
+    from app.payments.gateway import test_payments_allowed
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    pay_url = book_http(client, biz, local_start(3, 10)).headers["Location"]
+    page = client.get(pay_url, base_url=BASE)
+    assert "with test card 4242" in page.get_data(as_text=True) and test_payments_allowed()
+    with monkeypatch.context() as m:
+        m.setitem(app.config, "STRIPE_API_BASE", "")
+        assert not test_payments_allowed()  # an sk_test_ key against Stripe itself
+        m.setitem(app.config, "STRIPE_TEST_PAYMENTS", "1")
+        assert test_payments_allowed()  # asked for explicitly
+        m.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_plaza")
+        assert not test_payments_allowed()
+    monkeypatch.setenv("ENV", "production")
+    assert not test_payments_allowed()
+    page = client.get(pay_url, base_url=BASE)
+    assert "with test card 4242" not in page.get_data(as_text=True)
+    refused = client.post(pay_url, base_url=BASE, data={"csrf_token": csrf_from(page.data),
+                                                        "payment_method": "pm_card_visa"})
+    assert refused.status_code == 404
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        tenant = db.session.get(Tenant, biz.tenant_id)
+        with pytest.raises(TestPaymentsDisabled):
+            pay_with_test_card(tenant, db.session.get(Booking, (biz.tenant_id, bid)))
+    db.session.rollback()
+    assert state(biz, bid)[:2] == ("awaiting_payment", [])
