@@ -12,7 +12,6 @@ import logging
 from rq import Retry
 
 from app.billing import webhooks
-from app.extensions import db
 
 # Job wiring on the notifications queue and delivery pipeline: billing's jobs move to the job
 # and delivery packages being split out of app.notifications (issue 9, part A); until then the
@@ -27,6 +26,7 @@ from app.notifications.tasks import (
     run_in_tenant,
     run_on_platform,
 )
+from app.uow import unit_of_work
 
 log = logging.getLogger("plaza.billing")
 
@@ -52,7 +52,7 @@ def _enqueue_effects(effects: list[webhooks.Effect]) -> None:
 
 
 def handle_event(event_id: str) -> str:
-    """Process ledger event ``event_id`` in the current app context and commit: the email jobs
+    """Process ledger event ``event_id`` in the current app context, one unit of work: the email jobs
     are enqueued before the commit (at least once; each is deduplicated by its key), so a crash
     between the two sends nothing twice and loses nothing. Returns the outcome status.
 
@@ -60,13 +60,12 @@ def handle_event(event_id: str) -> str:
         Exception: processing failed; the error is recorded on the ledger row and re-raised.
     """
     try:
-        outcome = webhooks.process_event(event_id)
-        _enqueue_effects(outcome.effects)
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        webhooks.record_failure(event_id, f"{type(exc).__name__}: {exc}")
-        db.session.commit()
+        with unit_of_work():
+            outcome = webhooks.process_event(event_id)
+            _enqueue_effects(outcome.effects)
+    except Exception as exc:  # noqa: BLE001 - whatever failed is recorded on the event's row, then re-raised
+        with unit_of_work():
+            webhooks.record_failure(event_id, f"{type(exc).__name__}: {exc}")
         log.warning("webhook processing failed", extra={"event": event_id, "error": str(exc)})
         raise
     return outcome.status
@@ -96,8 +95,8 @@ def sweep_unprocessed() -> int:
     """Process every recorded event whose job was lost (each in its own transaction); returns how many
     were processed now. Needs an app context."""
     count = 0
-    ids = webhooks.unprocessed_event_ids()
-    db.session.commit()
+    with unit_of_work():
+        ids = webhooks.unprocessed_event_ids()
     for event_id in ids:
         try:
             if handle_event(event_id) == "processed":

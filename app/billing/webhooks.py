@@ -29,11 +29,14 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.billing.gateway import get_gateway
 from app.billing.models import BillingSubscription, StripeWebhookEvent
 from app.billing.plans import setting
 from app.billing.service import FINAL_STATUSES, derive_subscription, invoice_subscription_id
 from app.extensions import db
+from app.identity.models import User
 from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import Membership, Role, Tenant
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.billing.webhooks")
@@ -139,9 +142,6 @@ def payment_handler(event_type: str) -> Callable[[dict], Any] | None:
 
 
 def _owner_email(tenant_id) -> str | None:
-    from app.identity.models import User
-    from app.tenants.models import Membership, Role
-
     with tenant_scope(tenant_id):
         return db.session.scalar(sa.select(User.email).join(Membership, Membership.user_id == User.id)
                                  .where(Membership.role == Role.OWNER.value).order_by(Membership.created_at)
@@ -149,8 +149,6 @@ def _owner_email(tenant_id) -> str | None:
 
 
 def _business_name(tenant_id) -> str:
-    from app.tenants.models import Tenant
-
     return db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant_id)) or "your business"
 
 
@@ -203,8 +201,6 @@ def _derive(event: dict) -> list[Effect]:
         derive_subscription(obj["id"])
         return []
     if etype in INVOICE_EVENTS and obj.get("id"):
-        from app.billing.gateway import get_gateway
-
         gw = get_gateway()
         invoice = gw.retrieve_invoice(obj["id"])
         sub_id = invoice_subscription_id(invoice) or invoice_subscription_id(obj)

@@ -118,7 +118,7 @@ def charge_saved_card(booking: Booking, payment: BookingPayment, payment_method:
     sync_payment_intent(payment.payment_intent_id)
 
 
-def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "pm_card_visa",
+def _pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "pm_card_visa",
                        now: datetime | None = None) -> BookingPayment:
     """Confirm the booking's PaymentIntent server-side with a Stripe test payment method, then
     sync it from Stripe (the webhook would do the same). Only for test mode.
@@ -159,7 +159,7 @@ class CardStart:
     done: bool = False
 
 
-def start_card_payment(booking: Booking, now: datetime | None = None) -> CardStart:
+def _start_card_payment(booking: Booking, now: datetime | None = None) -> CardStart:
     """Start (or resume) paying by card on the pay step, so card numbers never touch Plaza.
 
     First re-reads the payment from Stripe: one that went through is ``done``; one waiting for
@@ -217,7 +217,7 @@ class CardStep:
     client_secret: str | None = None
 
 
-def pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated: bool = False,
+def _pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated: bool = False,
                         now: datetime | None = None) -> CardStep:
     """Finish the pay step after the browser saved the customer's card on ``setup_intent_id``:
     save the card on the booking's payment, charge the amount due with it server-side, and
@@ -256,3 +256,52 @@ def pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated
     if payment.status == "processing":
         raise PaymentUnavailable("Your payment is being processed. We'll email you as soon as it's through.")
     raise PaymentUnavailable("Your bank did not approve the payment. Please try again or use another card.")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A pay step that did not go through: ``message`` says why, for the customer (the hold ran
+    out, the form is stale, the bank declined, Stripe is unreachable…). What Stripe reported
+    before the refusal (the payment's status, its ``payment.failed`` event, a saved card) is
+    written and flushed: the caller keeps it (the pay views commit it with
+    :func:`app.uow.unit_of_work`, then answer 409)."""
+
+    message: str
+
+
+def pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = "pm_card_visa",
+                       now: datetime | None = None) -> BookingPayment | Refused:
+    """Confirm the booking's PaymentIntent server-side with a Stripe test payment method, then
+    sync it from Stripe (the webhook would do the same): the booking's payment, or
+    :class:`Refused` (the hold expired, the booking no longer awaits payment, Stripe refused
+    the payment, e.g. a declined card). Only against the Stripe stand-in.
+
+    Raises:
+        TestPaymentsDisabled: test payments are not allowed by the configuration
+            (:func:`app.payments.gateway.test_payments_allowed`).
+    """
+    try:
+        return _pay_with_test_card(tenant, booking, payment_method, now)
+    except PaymentUnavailable as exc:
+        return Refused(exc.message)
+
+
+def start_card_payment(booking: Booking, now: datetime | None = None) -> CardStart | Refused:
+    """Start (or resume) paying by card on the pay step (:class:`CardStart`), or :class:`Refused`:
+    the booking cannot be paid any more, the payment is being processed, or Stripe is
+    unreachable. Card numbers never touch Plaza. Flushes."""
+    try:
+        return _start_card_payment(booking, now)
+    except PaymentUnavailable as exc:
+        return Refused(exc.message)
+
+
+def pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticated: bool = False,
+                        now: datetime | None = None) -> CardStep | Refused:
+    """Finish the pay step after the browser saved the customer's card on ``setup_intent_id``
+    (:class:`CardStep`), or :class:`Refused`: the hold ran out, the form is stale, the card was
+    not saved, the bank declined or authentication failed. Safe to repeat. Flushes."""
+    try:
+        return _pay_with_saved_card(booking, setup_intent_id, authenticated=authenticated, now=now)
+    except PaymentUnavailable as exc:
+        return Refused(exc.message)

@@ -20,7 +20,8 @@ def connect_account() -> ConnectAccount | None:
 
 
 def start_connect_onboarding(tenant: Tenant, owner_email: str, refresh_url: str, return_url: str) -> str:
-    """Create the tenant's connected account if needed and return an onboarding link.
+    """Create the tenant's connected account if needed and return an onboarding link. The
+    account row is written only once Stripe gave the link, so a refusal writes nothing.
 
     Raises:
         PaymentUnavailable: Stripe refused or is unreachable.
@@ -28,16 +29,16 @@ def start_connect_onboarding(tenant: Tenant, owner_email: str, refresh_url: str,
     acct = connect_account()
     connect = get_connect()
     try:
-        if acct is None:
-            account_id = connect.create_account(email=owner_email, country=None,
-                                                idempotency_key=f"tenant:{tenant.id}:connect-account")
-            acct = ConnectAccount(stripe_account_id=account_id, charges_enabled=False, details_submitted=False,
-                                  payouts_enabled=False)
-            db.session.add(acct)
-            db.session.flush()
-        return connect.onboarding_link(acct.stripe_account_id, refresh_url=refresh_url, return_url=return_url)
-    except GatewayError as exc:
+        account_id = acct.stripe_account_id if acct is not None else connect.create_account(
+            email=owner_email, country=None, idempotency_key=f"tenant:{tenant.id}:connect-account")
+        link = connect.onboarding_link(account_id, refresh_url=refresh_url, return_url=return_url)
+    except GatewayError as exc:  # nothing written yet: the same idempotency key finds the account again
         raise PaymentUnavailable("Stripe could not start onboarding right now. Please try again.") from exc
+    if acct is None:
+        db.session.add(ConnectAccount(stripe_account_id=account_id, charges_enabled=False, details_submitted=False,
+                                      payouts_enabled=False))
+        db.session.flush()
+    return link
 
 
 def sync_connect_account(stripe_account_id: str) -> ConnectAccount | None:

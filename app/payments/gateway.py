@@ -33,6 +33,8 @@ from typing import Any, Protocol
 import stripe
 from flask import current_app, has_app_context
 
+from app.redis_client import get_redis
+
 
 class GatewayError(RuntimeError):
     """Stripe refused or failed a call: ``code`` (Stripe's error code or ``None``), ``status`` (HTTP)."""
@@ -243,8 +245,6 @@ class LocalConnect:
     PREFIX = "plaza:local-connect:"
 
     def _redis(self):  # noqa: ANN202 - redis client
-        from app.redis_client import get_redis
-
         return get_redis()
 
     def create_account(self, *, email: str, country: str | None, idempotency_key: str) -> str:

@@ -660,3 +660,23 @@ def test_the_test_card_is_only_offered_against_the_stripe_stand_in(app, client, 
             pay_with_test_card(tenant, db.session.get(Booking, (biz.tenant_id, bid)))
     db.session.rollback()
     assert state(biz, bid)[:2] == ("awaiting_payment", [])
+
+
+def test_a_declined_card_answers_409_and_keeps_what_stripe_said(client, ctx, stripe_on):
+    """The pay step's refusal is a 409, yet the payment state synced from Stripe (the failed
+    attempt) is committed: the request keeps it with its own unit of work, and the booking
+    keeps its hold."""
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    resp = book_http(client, biz, local_start(3, 10))
+    page = client.get(resp.headers["Location"], base_url=BASE)
+    declined = client.post(resp.headers["Location"], base_url=BASE,
+                           data={"csrf_token": csrf_from(page.data), "payment_method": "pm_card_chargeDeclined"})
+    assert declined.status_code == 409
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        payment = booking_payment(bid)
+        stripe_status = get_payments().retrieve_payment_intent(payment.payment_intent_id)["status"]
+        # committed: the row moved on from the status it had when the hold started
+        assert payment.status == stripe_status != "requires_payment_method"
+    assert state(biz, bid)[:2] == ("awaiting_payment", [])
+    db.session.rollback()

@@ -31,7 +31,7 @@ from app.booking.models import Booking, BookingStatus
 from app.booking.service import open_manage_link
 from app.catalog.models import Service
 from app.catalog.service import list_services
-from app.checkout.pay import pay_with_saved_card, pay_with_test_card, start_card_payment
+from app.checkout.pay import Refused, pay_with_saved_card, pay_with_test_card, start_card_payment
 from app.extensions import db, limiter
 from app.formatting import currency_decimals, format_money
 from app.payments.connect import connect_account, start_connect_onboarding, sync_connect_account
@@ -61,6 +61,7 @@ from app.payments.settings import accepts_payments, business_policy, save_busine
 from app.payments.settings import save_service_rule as save_payment_rule
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.tenants.urls import external_url
+from app.uow import unit_of_work
 from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
@@ -128,7 +129,6 @@ def save_policy() -> Response:
         return _page(policy_form=form, status=422)
     save_business_policy(BusinessPolicy(form.free_cancellation_hours.data, form.late_cancel_fee_percent.data,
                                                  form.no_show_fee_percent.data, bool(form.require_card.data)))
-    db.session.commit()
     flash("Payment policy saved.", "success")
     return redirect(url_for("payments.dashboard"), 303)
 
@@ -148,7 +148,6 @@ def save_service_rule(service_id: str) -> Response:
                        form.deposit_fixed_minor if mode == PaymentMode.DEPOSIT and not form.deposit_percent.data
                        else None)
     save_payment_rule(svc.id, rule)
-    db.session.commit()
     flash(f"Payment for “{svc.name}” saved.", "success")
     return redirect(url_for("payments.dashboard"), 303)
 
@@ -188,10 +187,8 @@ def connect_start() -> Response:
             g.tenant, current_user.email, refresh_url=external_url("payments.dashboard", tenant=g.tenant),
             return_url=external_url("payments.connect_return", tenant=g.tenant))
     except PaymentUnavailable as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("payments.dashboard"), 303)
-    db.session.commit()
     return redirect(link, 303)
 
 
@@ -204,7 +201,6 @@ def connect_return() -> Response:
     acct = connect_account()
     if acct is not None:
         sync_connect_account(acct.stripe_account_id)
-        db.session.commit()
     return redirect(url_for("payments.dashboard"), 303)
 
 
@@ -282,13 +278,11 @@ def pay_submit(token: str) -> Response:
     method = request.form.get("payment_method") or "pm_card_visa"
     if not method.startswith("pm_card_"):
         abort(400)
-    try:
-        pay_with_test_card(g.tenant, booking, method)
-    except PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return render_page("payments/pay.html", block="pay", status=409, error=exc.message,
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
+        paid = pay_with_test_card(g.tenant, booking, method)
+    if isinstance(paid, Refused):
+        return render_page("payments/pay.html", block="pay", status=409, error=paid.message,
                            **_pay_context(booking, token))
-    db.session.commit()
     return redirect(url_for("storefront.booked", token=token), 303)
 
 
@@ -304,12 +298,10 @@ def card_setup(token: str) -> Response:
     booking = _booking_or_404(token)
     if booking.status != BookingStatus.AWAITING_PAYMENT.value:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
-    try:
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
         start = start_card_payment(booking)
-    except PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return problem(409, "Payment not possible", exc.message)
-    db.session.commit()
+    if isinstance(start, Refused):
+        return problem(409, "Payment not possible", start.message)
     if start.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     if start.resume_secret:
@@ -332,13 +324,10 @@ def card_charge(token: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("setup_intent"), str):
         return problem(400, "Bad request", "Send a JSON object with the saved card's setup_intent id.")
-    try:
-        step = pay_with_saved_card(booking, body["setup_intent"],
-                                            authenticated=body.get("authenticated") is True)
-    except PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return problem(409, "Payment not completed", exc.message)
-    db.session.commit()
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
+        step = pay_with_saved_card(booking, body["setup_intent"], authenticated=body.get("authenticated") is True)
+    if isinstance(step, Refused):
+        return problem(409, "Payment not completed", step.message)
     if step.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     return _no_store(jsonify(requires_action=True, client_secret=step.client_secret))
