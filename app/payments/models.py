@@ -14,10 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.catalog.models import _tenant_fk
 from app.extensions import db
 from app.tenants.guard import TenantScoped
 from app.timeutil import utcnow
+
+
+def _tenant_fk(cols: list[str], table: str) -> sa.ForeignKeyConstraint:
+    """Composite FK ``(tenant_id, col) -> table(tenant_id, id)``: no cross-tenant reference."""
+    return sa.ForeignKeyConstraint(["tenant_id", *cols], [f"{table}.tenant_id", f"{table}.id"], ondelete="CASCADE")
 
 
 class PaymentSettings(TenantScoped, db.Model):
