@@ -104,7 +104,7 @@ def seed_demo() -> list[str]:
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
-    from app.billing.cli import register_billing_cli
+    from app.checkout.cli import register_billing_cli
 
     register_billing_cli(app)
 

@@ -8,5 +8,12 @@ from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.notifications import center_models  # noqa: F401
 from app.outbox.models import OutboxEvent  # noqa: F401
-from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry, PaymentSettings, ServicePaymentRule  # noqa: F401,E501
+from app.payments.models import (  # noqa: F401
+    BookingPayment,
+    ConnectAccount,
+    LedgerEntry,
+    PaymentSettings,
+    ServicePaymentRule,
+    UncollectedFeeRecord,
+)
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from app.billing.models import BillingSubscription
 from app.extensions import db
+from app.tenants.context import require_tenant_id, tenant_scope
 from app.timeutil import utcnow
 
 DEFAULT_GRACE_DAYS = 7
@@ -131,14 +133,13 @@ def current_plan(tenant: object | None = None, now: datetime | None = None) -> P
 
     Raises:
         TenantScopeError: no tenant given and none in scope.
+        TypeError: ``tenant`` is neither a ``Tenant`` nor a UUID.
     """
-    from app.billing.models import BillingSubscription
-    from app.tenants.context import require_tenant_id, tenant_scope
-
     if not billing_enabled():
         return FREE
     tid = getattr(tenant, "id", tenant) if tenant is not None else require_tenant_id()
-    assert isinstance(tid, uuid.UUID)
+    if not isinstance(tid, uuid.UUID):
+        raise TypeError(f"current_plan needs a Tenant or a tenant id (UUID), not {type(tid).__name__}")
     with tenant_scope(tid):
         sub = db.session.scalar(sa.select(BillingSubscription))
     return plan_from_subscription(sub, now)

@@ -22,8 +22,10 @@ from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
 from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
 from app.catalog.models import StaffMember
+from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.outbox.events import emit
+from app.redis_client import get_redis
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
 from app.tenants.roles import on_tenant_role
@@ -78,8 +80,6 @@ def sms_allowance(tenant_id: uuid.UUID, now: datetime | None = None) -> SmsAllow
     Plaza without Stripe has no plans to sell, so it sends without a cap)."""
     if not billing_enabled():
         return None
-    from app.delivery.models import NotificationDelivery
-
     now = now or utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     used = db.session.scalar(sa.select(sa.func.count()).select_from(NotificationDelivery).where(
@@ -386,8 +386,6 @@ def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: in
         BillingError: another Checkout for this business is being opened right now.
         BillingGatewayError: Stripe refused.
     """
-    from app.redis_client import get_redis
-
     redis = get_redis()
     key = CHECKOUT_KEY.format(tenant=row.tenant_id)
     lock = redis.lock(f"{key}:lock", timeout=30, blocking_timeout=10)

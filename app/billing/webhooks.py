@@ -13,7 +13,7 @@ events, and ``checkout.session.completed`` for a subscription), collect side eff
 keyed by a unique dedup key), mark the row processed. Events of connected accounts
 (``event.account`` set) never touch Plaza's own billing. Payment events
 (``payment_intent.*``, ``charge.*``, ``setup_intent.*``, ``account.*``, ``refund.*``) go to
-``app.payments.webhooks.HANDLERS[type](event)`` when that handler exists.
+``app.checkout.webhooks.HANDLERS[type](event)`` when that handler exists.
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ import sqlalchemy as sa
 import stripe
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.billing.gateway import get_gateway
 from app.billing.models import BillingSubscription, StripeWebhookEvent
 from app.billing.plans import setting
 from app.billing.service import FINAL_STATUSES, derive_subscription, invoice_subscription_id
 from app.extensions import db
+from app.identity.models import User
 from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import Membership, Role, Tenant
 from app.timeutil import utcnow
 
 log = logging.getLogger("plaza.billing.webhooks")
@@ -126,20 +129,19 @@ class Outcome:
     effects: list[Effect] = field(default_factory=list)
 
 
-def _payment_handler(event_type: str) -> Callable[[dict], Any] | None:
-    try:
-        module = importlib.import_module("app.payments.webhooks")
-    except ModuleNotFoundError as exc:
-        if exc.name in {"app.payments.webhooks", "app.payments"}:
-            return None
-        raise
+#: The module holding ``HANDLERS`` for payment events. Named by dotted path, like a job: it
+#: lives in :mod:`app.checkout`, above this domain, which must not import it.
+PAYMENT_HANDLERS_MODULE = "app.checkout.webhooks"
+
+
+def payment_handler(event_type: str) -> Callable[[dict], Any] | None:
+    """The handler of payment event ``event_type`` (``HANDLERS`` of :data:`PAYMENT_HANDLERS_MODULE`),
+    or ``None`` when payments do not handle that type. An import error propagates."""
+    module = importlib.import_module(PAYMENT_HANDLERS_MODULE)
     return getattr(module, "HANDLERS", {}).get(event_type)
 
 
 def _owner_email(tenant_id) -> str | None:
-    from app.identity.models import User
-    from app.tenants.models import Membership, Role
-
     with tenant_scope(tenant_id):
         return db.session.scalar(sa.select(User.email).join(Membership, Membership.user_id == User.id)
                                  .where(Membership.role == Role.OWNER.value).order_by(Membership.created_at)
@@ -147,8 +149,6 @@ def _owner_email(tenant_id) -> str | None:
 
 
 def _business_name(tenant_id) -> str:
-    from app.tenants.models import Tenant
-
     return db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant_id)) or "your business"
 
 
@@ -188,7 +188,7 @@ def _derive(event: dict) -> list[Effect]:
     etype = event["type"]
     obj = (event.get("data") or {}).get("object") or {}
     if etype.startswith(PAYMENT_PREFIXES):
-        handler = _payment_handler(etype)
+        handler = payment_handler(etype)
         if handler is not None:
             handler(event)
         return []
@@ -201,8 +201,6 @@ def _derive(event: dict) -> list[Effect]:
         derive_subscription(obj["id"])
         return []
     if etype in INVOICE_EVENTS and obj.get("id"):
-        from app.billing.gateway import get_gateway
-
         gw = get_gateway()
         invoice = gw.retrieve_invoice(obj["id"])
         sub_id = invoice_subscription_id(invoice) or invoice_subscription_id(obj)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.booking.errors import CutoffPassed, InvalidTransition, RescheduleLocked, SlotUnavailable, UnknownReference
+from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
 from app.booking.models import ACTIVE_STATUSES, Booking
 from app.booking.slots import candidate_staff, is_overlap, next_free_starts, validate_start
 from app.booking.transitions import Actor, emit_event, record_event, transition
@@ -43,27 +43,15 @@ def cancel_by_customer(tenant: Tenant, booking: Booking, reason: str = "", now: 
     return transition(booking, "cancel", Actor("customer", user_id), reason)
 
 
-def late_reschedule_refusal(tenant: Tenant, booking: Booking, now: datetime | None = None) -> str | None:
-    """Why the customer may not move ``booking`` themselves at ``now`` under the business's money
-    policy (its free-cancellation deadline has passed and it holds money), or ``None``.
-
-    The rule is :func:`app.payments.policy.customer_may_reschedule`; this only looks up the
-    booking's payment and the policy. Staff are never limited by it.
-    """
-    # Imported here: the payments domain builds on bookings (it imports this module).
-    from app.payments.service import reschedule_refusal
-
-    return reschedule_refusal(tenant, booking, now or utcnow())
-
-
 def check_customer_reschedule(tenant: Tenant, booking: Booking, now: datetime | None = None) -> None:
     """Raise unless the customer may move ``booking`` themselves now (manage link, account).
 
     Raises:
         InvalidTransition: the booking is not active.
         CutoffPassed: within the cut-off before the start.
-        RescheduleLocked: past the free-cancellation deadline of a booking holding money
-            (:func:`late_reschedule_refusal`); the message says they can still cancel.
+
+    The money policy (past the free-cancellation deadline of a booking holding money) is
+    checked above this domain: :func:`app.checkout.booking.check_customer_money_reschedule`.
     """
     now = now or utcnow()
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
@@ -71,9 +59,6 @@ def check_customer_reschedule(tenant: Tenant, booking: Booking, now: datetime | 
     if not customer_can_change(tenant, booking, now):
         raise CutoffPassed(f"Bookings can be changed online until {tenant.cancellation_cutoff_hours} hours "
                            "before the start. Please contact the business.")
-    refusal = late_reschedule_refusal(tenant, booking, now)
-    if refusal:
-        raise RescheduleLocked(refusal)
 
 
 def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, actor: Actor,
@@ -83,8 +68,6 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
 
     Raises:
         CutoffPassed: a customer past the cut-off.
-        RescheduleLocked: a customer past the free-cancellation deadline of a booking that
-            holds money (see :func:`check_customer_reschedule`); nothing changes.
         InvalidTransition: the booking is not active.
         SlotUnavailable: the new time is not free.
         UnknownReference: the booking's service no longer exists.

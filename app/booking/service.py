@@ -28,7 +28,6 @@ from app.booking.changes import (
     cancel_by_customer,
     check_customer_reschedule,
     customer_can_change,
-    late_reschedule_refusal,
     reschedule_booking,
 )
 from app.booking.errors import InvalidTransition, SlotUnavailable
@@ -82,7 +81,7 @@ __all__ = [
     "PENDING_TTL", "SYSTEM", "TRANSITIONS", "Actor", "CustomerInput", "booking_from_email_confirm_token",
     "booking_from_manage_token", "bookings_between", "can_apply", "cancel_by_customer", "check_customer_reschedule",
     "confirm_guest_email", "create_booking", "customer_can_change", "email_confirm_token", "email_confirm_ttl",
-    "is_unique_violation_of", "late_reschedule_refusal", "local_date_range", "manage_link_days_after",
+    "is_unique_violation_of", "local_date_range", "manage_link_days_after",
     "manage_link_expired", "manage_link_expires_at", "manage_token", "next_free_starts", "open_bookings_of",
     "open_manage_link", "reschedule_booking", "run_automatic_transitions", "select_performer_ids", "transition",
     "upsert_customer",

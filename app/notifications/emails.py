@@ -77,7 +77,7 @@ def _times(facts: BookingFacts) -> dict[str, str]:
 
 def _paid(facts: BookingFacts) -> str | None:
     """What the customer has paid on the booking so far, formatted (``None``: nothing)."""
-    from app.payments.service import booking_ledger
+    from app.payments.ledger import booking_ledger
 
     paid = sum(e.amount for e in booking_ledger(facts.booking_id) if e.kind in ("payment", "refund"))
     return format_money(paid, facts.currency) if paid > 0 else None
@@ -94,7 +94,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         KeyError: unknown ``kind``.
         UndeliverableAddress: the stored customer address cannot go in a header.
     """
-    from app.payments.service import policy_lines_for_booking
+    from app.checkout.policy import policy_lines_for_booking
 
     to = mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
     wording = WORDING[kind]

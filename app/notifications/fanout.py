@@ -35,7 +35,7 @@ from app.team.service import INVITE_EVENT, JOINED_EVENT, invitation_url
 from app.tenants.models import StaffInvitation, Tenant
 from app.tenants.urls import tenant_url
 
-#: Money outbox events about a booking (written by :mod:`app.payments.service`) -> the
+#: Money outbox events about a booking (written by :mod:`app.payments` and :mod:`app.checkout`) -> the
 #: customer's notification type.
 MONEY_BOOKING_TYPES: dict[str, str] = {"payment.received": "payment_received", "payment.failed": "payment_failed",
                                        "refund.issued": "refund_issued"}

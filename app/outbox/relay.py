@@ -29,7 +29,7 @@ RELAY_MAX_BATCHES = 10
 #: The routers asked for each event's jobs, in this order (the jobs are enqueued in the same order).
 ROUTERS: tuple[str, ...] = (
     "app.notifications.service.jobs_for_event",  # customer / staff emails, reminders, invitations
-    "app.payments.tasks.payment_jobs_for_event",  # refunds and fees by policy, hold expiry
+    "app.checkout.tasks.payment_jobs_for_event",  # refunds and fees by policy, hold expiry
     "app.notifications.service.fanout_jobs_for_event",  # in-app, push and SMS notifications
 )
 

@@ -15,7 +15,8 @@ Configuration (``app.config`` first, then the environment):
   ``STRIPE_MODE=local`` or ``STRIPE_API_BASE`` is set, else ``stripe``). With ``local`` no Connect parameters go to Stripe (plain
   PaymentIntents; the application fee is only recorded in the ledger).
 * ``STRIPE_TEST_PAYMENTS``: ``1`` shows the "pay with a test card" button on the pay step
-  (default on with ``STRIPE_MODE=local``, ``STRIPE_API_BASE`` or an ``sk_test_`` key).
+  (default on only against the stand-in: ``STRIPE_MODE=local`` or ``STRIPE_API_BASE``; never
+  with ``ENV=production`` or a live key).
 
 Objects are returned as plain ``dict`` (the SDK's ``to_dict()``); Stripe errors surface as
 :class:`GatewayError` with Stripe's ``code`` when there is one.
@@ -31,6 +32,8 @@ from typing import Any, Protocol
 
 import stripe
 from flask import current_app, has_app_context
+
+from app.redis_client import get_redis
 
 
 class GatewayError(RuntimeError):
@@ -242,8 +245,6 @@ class LocalConnect:
     PREFIX = "plaza:local-connect:"
 
     def _redis(self):  # noqa: ANN202 - redis client
-        from app.redis_client import get_redis
-
         return get_redis()
 
     def create_account(self, *, email: str, country: str | None, idempotency_key: str) -> str:
@@ -296,13 +297,23 @@ def connect_mode() -> str:
     return "local" if setting("STRIPE_MODE") == "local" or setting("STRIPE_API_BASE") else "stripe"
 
 
+def stand_in_configured() -> bool:
+    """True when Stripe calls go to a local stand-in (``STRIPE_MODE=local`` or ``STRIPE_API_BASE``,
+    i.e. localstripe), never to Stripe itself."""
+    return setting("STRIPE_MODE") == "local" or bool(setting("STRIPE_API_BASE"))
+
+
 def test_payments_allowed() -> bool:
-    """True when the pay step may offer the server-side "pay with a test card" button."""
+    """True when the pay step may offer the server-side "pay with a test card" button
+    (:func:`app.checkout.pay.pay_with_test_card`), a test hook: by default only against the
+    Stripe stand-in (:func:`stand_in_configured`); ``STRIPE_TEST_PAYMENTS=1`` turns it on and
+    ``0`` off explicitly. Never with ``ENV=production`` or a live key (``sk_live_``/``rk_live_``)."""
+    if setting("ENV") == "production" or setting("STRIPE_SECRET_KEY").startswith(("sk_live_", "rk_live_")):
+        return False
     raw = setting("STRIPE_TEST_PAYMENTS")
     if raw:
         return raw.lower() in {"1", "true", "yes", "on"}
-    return (setting("STRIPE_MODE") == "local" or bool(setting("STRIPE_API_BASE"))
-            or setting("STRIPE_SECRET_KEY").startswith("sk_test_"))
+    return stand_in_configured()
 
 
 DEFAULT_STRIPE_JS = "https://js.stripe.com/v3/"

@@ -19,6 +19,11 @@ from app.tenants.guard import TenantScoped, tenant_fk
 from app.timeutil import utcnow
 
 
+def _tenant_fk(cols: list[str], table: str) -> sa.ForeignKeyConstraint:
+    """Composite FK ``(tenant_id, col) -> table(tenant_id, id)``: no cross-tenant reference."""
+    return sa.ForeignKeyConstraint(["tenant_id", *cols], [f"{table}.tenant_id", f"{table}.id"], ondelete="CASCADE")
+
+
 class PaymentSettings(TenantScoped, db.Model):
     """A business's money policy (one row per tenant; absent = the defaults of
     :class:`app.payments.policy.BusinessPolicy`)."""
@@ -123,4 +128,29 @@ class LedgerEntry(TenantScoped, db.Model):
     stripe_charge_id: Mapped[str | None] = mapped_column(sa.String(64))
     description: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class UncollectedFeeRecord(TenantScoped, db.Model):
+    """A fee the money policy asked for that was not collected (the card was refused, needed
+    the customer's authentication, or there was none): one row per policy event
+    (``policy_event_id``, the outbox event that caused the decision), written once
+    (``INSERT … ON CONFLICT DO NOTHING`` on ``uncollected_fee_once``). Staff read it on the
+    booking board. ``amount`` in minor units of ``currency``; ``reason`` for people; ``code``
+    Stripe's error code or our own (``no_card``); ``payment_intent`` of a refused charge."""
+
+    __tablename__ = "uncollected_fee"
+    __table_args__ = (_tenant_fk(["booking_id"], "booking"),
+                      sa.UniqueConstraint("tenant_id", "policy_event_id", name="uncollected_fee_once"),
+                      sa.CheckConstraint("amount >= 0", name="uncollected_fee_amount"),
+                      sa.Index("uncollected_fee_booking", "tenant_id", "booking_id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    policy_event_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    reason: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="")
+    code: Mapped[str | None] = mapped_column(sa.String(64))
+    payment_intent: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -17,10 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.booking.models import Booking
+from app.checkout.sync import sync_setup_intent
 from app.extensions import db
-from app.payments import service as payments
+from app.payments.fees import card_refused
 from app.payments.gateway import get_payments
+from app.payments.holds import booking_payment
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
+from app.payments.queries import payment_summary
 from app.tenants.context import tenant_scope
 from app.timeutil import utcnow
 from tests.helpers import csrf_from
@@ -126,7 +129,7 @@ def test_card_saved_in_the_browser_is_charged_and_the_booking_confirmed(client, 
     assert (status, pay_status) == ("confirmed", "succeeded")
     assert ("payment", 15000) in ledger
     with tenant_scope(biz.tenant_id):
-        payment = payments.booking_payment(booking.id)
+        payment = booking_payment(booking.id)
         pi = get_payments().retrieve_payment_intent(payment.payment_intent_id)
         # the card paid on the customer's Stripe Customer
         assert payment.payment_method_id == pi["payment_method"] and pi["customer"] == payment.customer_stripe_id
@@ -209,7 +212,7 @@ def test_expired_hold_cannot_be_paid_with_the_card_form(client, ctx, stripe_on, 
     seti = save_card_in_browser(localstripe, step.setup().json["client_secret"], VISA)
     bid = _booking(biz).id
     with tenant_scope(biz.tenant_id):
-        payment = payments.booking_payment(bid)
+        payment = booking_payment(bid)
         payment.hold_expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
     late = step.charge(seti)
@@ -230,8 +233,8 @@ def test_walking_away_after_saving_a_card_costs_no_late_fee(client, ctx, stripe_
     seti = save_card_in_browser(localstripe, step.setup().json["client_secret"], VISA)
     bid = _booking(biz).id
     with tenant_scope(biz.tenant_id):
-        payments.sync_setup_intent(get_payments().retrieve_setup_intent(seti))  # the setup_intent.succeeded webhook
-        assert payments.booking_payment(bid).payment_method_id is not None
+        sync_setup_intent(get_payments().retrieve_setup_intent(seti))  # the setup_intent.succeeded webhook
+        assert booking_payment(bid).payment_method_id is not None
         transition(db.session.get(Booking, (biz.tenant_id, bid)), "cancel", Actor("customer"), "changed my mind")
         db.session.commit()
     assert relay_and_run(ctx) == []
@@ -270,7 +273,7 @@ def test_a_card_paying_the_deposit_covers_later_fees_only_when_the_business_asks
     else:
         assert not any(kind == "fee" for kind, _ in ledger)
         with tenant_scope(biz.tenant_id):
-            summary = payments.payment_summary(db.session.get(Booking, (biz.tenant_id, bid)))
+            summary = payment_summary(db.session.get(Booking, (biz.tenant_id, bid)).id)
         assert [(u.amount, u.reason) for u in summary.uncollected] == [(10000, "no card on file to charge")]
 
 
@@ -297,9 +300,9 @@ def test_a_second_tab_during_the_banks_check_resumes_it_instead_of_taking_a_new_
 def test_only_the_card_itself_refusing_writes_a_fee_off():
     from app.payments.gateway import GatewayError
 
-    assert payments.card_refused(GatewayError("Your card was declined.", "card_declined", 402))
-    assert payments.card_refused(GatewayError("Authentication required", "authentication_required", 402))
-    assert not payments.card_refused(GatewayError("Invalid API Key provided", None, 401))
-    assert not payments.card_refused(GatewayError("Received unknown parameter", "parameter_unknown", 400))
-    assert not payments.card_refused(GatewayError("Too many requests", "rate_limit", 429))
-    assert not payments.card_refused(GatewayError("Connection reset", None, None))
+    assert card_refused(GatewayError("Your card was declined.", "card_declined", 402))
+    assert card_refused(GatewayError("Authentication required", "authentication_required", 402))
+    assert not card_refused(GatewayError("Invalid API Key provided", None, 401))
+    assert not card_refused(GatewayError("Received unknown parameter", "parameter_unknown", 400))
+    assert not card_refused(GatewayError("Too many requests", "rate_limit", 429))
+    assert not card_refused(GatewayError("Connection reset", None, None))

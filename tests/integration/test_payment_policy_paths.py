@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from app.booking.errors import RescheduleLocked
 from app.booking.models import Booking
 from app.booking.service import Actor, reschedule_booking, transition
+from app.checkout.booking import reschedule_by_customer
+from app.checkout.tasks import apply_payment_policy
 from app.extensions import db
 from app.outbox.models import OutboxEvent
-from app.payments import service as payments
 from app.payments.gateway import get_payments
 from app.payments.models import BookingPayment, LedgerEntry
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
-from app.payments.tasks import apply_payment_policy
+from app.payments.queries import payment_summary
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from tests.helpers import csrf_from, login_as
@@ -138,7 +139,7 @@ def test_staff_reschedule_in_the_late_window_still_works(ctx):
         tenant = db.session.get(Tenant, biz.tenant_id)
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
         with pytest.raises(RescheduleLocked):
-            reschedule_booking(tenant, booking, new, Actor("customer"))
+            reschedule_by_customer(tenant, booking, new)
         reschedule_booking(tenant, booking, new, Actor("staff"))
     db.session.commit()
     assert starts_at(biz, bid) == new
@@ -176,7 +177,7 @@ def test_declined_off_session_fee_is_recorded_once_not_retried_and_shown_to_staf
     assert len(outbox(biz, "fee.uncollected")) == 1 and state(biz, bid)[1] == []
 
     with tenant_scope(biz.tenant_id):
-        summary = payments.payment_summary(db.session.scalar(sa.select(Booking).where(Booking.id == bid)))
+        summary = payment_summary(db.session.scalar(sa.select(Booking).where(Booking.id == bid)).id)
     assert [(u.amount, u.reason) for u in summary.uncollected] == [(25000, event["reason"])]
     login_as(client, biz.owner_email, host="bella.localhost")
     staff_page = client.get(f"/dashboard/bookings/{bid}", base_url=BASE).get_data(as_text=True)

@@ -82,7 +82,8 @@ def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, c
     """A pending refund (some banks take days) is not money back yet; a failed one never is."""
     from app.booking.models import Booking
     from app.extensions import db
-    from app.payments import service as payments
+    from app.payments.holds import booking_payment
+    from app.payments.ledger import ledger_refund
     from app.tenants.context import tenant_scope
 
     biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
@@ -90,16 +91,16 @@ def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, c
     (bid,) = [b.id for b in _bookings(biz)]
     with tenant_scope(biz.tenant_id):
         booking = db.session.get(Booking, (biz.tenant_id, bid))
-        pi = payments.booking_payment(bid).payment_intent_id
+        pi = booking_payment(bid).payment_intent_id
         refund = {"id": "re_test_pending", "amount": 5000, "payment_intent": pi, "status": "pending"}
-        payments._ledger_refund(booking, refund, "Refund")
-        payments._ledger_refund(booking, {**refund, "id": "re_test_failed", "status": "failed"}, "Refund")
+        ledger_refund(booking.id, booking.currency, refund, "Refund")
+        ledger_refund(booking.id, booking.currency, {**refund, "id": "re_test_failed", "status": "failed"}, "Refund")
         db.session.commit()
     assert ("refund", -5000) not in state(biz, bid)[1]
     with tenant_scope(biz.tenant_id):
         booking = db.session.get(Booking, (biz.tenant_id, bid))
         for _ in range(2):  # the sync that sees it succeed, and a replay
-            payments._ledger_refund(booking, {**refund, "status": "succeeded"}, "Refund")
+            ledger_refund(booking.id, booking.currency, {**refund, "status": "succeeded"}, "Refund")
         db.session.commit()
     ledger = state(biz, bid)[1]
     assert ledger.count(("refund", -5000)) == 1 and ("application_fee", 150) in ledger
@@ -118,3 +119,84 @@ def test_the_booking_pages_never_promise_free_cancellation_the_policy_does_not_g
     page = review.get_data(as_text=True)
     assert "Free cancellation until 72 hours before the start" in page  # the policy box
     assert "Free cancellation and changes online until 24 hours" not in page
+
+
+def test_uncollected_fees_are_a_domain_table_written_once_per_policy_event(client, ctx, stripe_on):  # noqa: F811
+    """Staff read "fee not collected" from ``uncollected_fee``, not from the outbox: one row per
+    policy event (a retried job records nothing twice), and the ``fee.uncollected`` outbox event
+    is written only with a new row (to notify staff)."""
+    import sqlalchemy as sa
+
+    from app.booking.models import Booking
+    from app.extensions import db
+    from app.outbox.models import OutboxEvent
+    from app.payments.fees import fee_uncollected_for, record_fee_uncollected
+    from app.payments.models import UncollectedFeeRecord
+    from app.payments.queries import payment_summary
+    from app.tenants.context import tenant_scope
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    _book_and_pay(client, biz)
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        booking = db.session.get(Booking, (biz.tenant_id, bid))
+        assert not fee_uncollected_for("evt-policy-1")
+        first = record_fee_uncollected(booking.id, booking.currency, "evt-policy-1", 4000, "the card was declined",
+                                       code="card_declined", payment_intent="pi_fee_1")
+        again = record_fee_uncollected(booking.id, booking.currency, "evt-policy-1", 4000, "the card was declined",
+                                       code="card_declined", payment_intent="pi_fee_1")
+        assert (first, again) == (True, False) and fee_uncollected_for("evt-policy-1")
+        db.session.commit()
+    with tenant_scope(biz.tenant_id):
+        (row,) = db.session.scalars(sa.select(UncollectedFeeRecord)).all()
+        assert (row.booking_id, row.amount, row.currency, row.code, row.payment_intent) == (
+            bid, 4000, "DKK", "card_declined", "pi_fee_1")
+        events = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.kind == "fee.uncollected")).all()
+        assert len(events) == 1
+        # The outbox is not where staff read it: without the event the summary still shows the fee.
+        db.session.execute(sa.delete(OutboxEvent).where(OutboxEvent.kind == "fee.uncollected"))
+        summary = payment_summary(bid)
+        assert [(u.amount, u.reason) for u in summary.uncollected] == [(4000, "the card was declined")]
+        db.session.rollback()
+
+
+def test_the_migration_backfills_uncollected_fees_from_the_outbox_once(client, ctx, stripe_on, services):  # noqa: F811
+    """``i9b_uncollected_fee`` copies ``fee.uncollected`` outbox rows written before the table
+    existed into ``uncollected_fee``: one row per policy event, however often it runs."""
+    import importlib.util
+    from pathlib import Path
+
+    import psycopg
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.outbox.models import OutboxEvent
+    from app.payments.models import UncollectedFeeRecord
+    from app.payments.queries import payment_summary
+    from app.tenants.context import tenant_scope
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "i9b_uncollected_fee.py"
+    spec = importlib.util.spec_from_file_location("i9b_uncollected_fee", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.DEPOSIT, deposit_percent=30))
+    _book_and_pay(client, biz)
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        for _ in range(2):  # a duplicate record of the same policy event, as count-then-insert allowed
+            db.session.add(OutboxEvent(kind="fee.uncollected", payload={
+                "booking_id": str(bid), "amount": 7500, "currency": "dkk", "reason": "no card on file to charge",
+                "code": "no_card", "event": "evt-old-1", "payment_intent": None, "key": "fee.uncollected:evt-old-1"}))
+        db.session.commit()
+    with psycopg.connect(services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        for _ in range(2):
+            conn.execute(migration.BACKFILL)
+        conn.commit()
+    with tenant_scope(biz.tenant_id):
+        rows = db.session.scalars(sa.select(UncollectedFeeRecord)).all()
+        assert [(r.booking_id, r.policy_event_id, r.amount, r.currency, r.code) for r in rows] == [
+            (bid, "evt-old-1", 7500, "DKK", "no_card")]
+        summary = payment_summary(bid)
+        assert [(u.amount, u.reason) for u in summary.uncollected] == [(7500, "no card on file to charge")]
+    db.session.rollback()

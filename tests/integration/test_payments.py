@@ -24,15 +24,20 @@ import sqlalchemy as sa
 from app.booking.errors import SlotUnavailable
 from app.booking.models import Booking, BookingEvent
 from app.booking.service import Actor, CustomerInput, create_booking, transition
+from app.checkout.pay import pay_with_test_card, start_payment_hold
+from app.checkout.policy import initial_status_for
+from app.checkout.tasks import sweep_expired_holds
+from app.checkout.webhooks import HANDLERS
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.outbox.relay import relay_outbox
-from app.payments import service as payments
+from app.payments.connect import connect_account
 from app.payments.gateway import get_payments
+from app.payments.holds import booking_payment
 from app.payments.models import BookingPayment, ConnectAccount, LedgerEntry
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
-from app.payments.tasks import sweep_expired_holds
-from app.payments.webhooks import HANDLERS
+from app.payments.queries import payment_summary
+from app.payments.settings import business_policy, save_business_policy, save_service_rule, service_rule
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -108,8 +113,8 @@ def setup_business(policy: BusinessPolicy, rule: ServiceRule, staff: int = 1, co
     connected account able to charge."""
     biz = make_business("bella", staff=staff, services=[("Colour", 60, PRICE)], **rules)
     with tenant_scope(biz.tenant_id):
-        payments.save_business_policy(policy)
-        payments.save_service_rule(biz.service_ids[0], rule)
+        save_business_policy(policy)
+        save_service_rule(biz.service_ids[0], rule)
         if connected:
             db.session.add(ConnectAccount(stripe_account_id="acct_local_test", charges_enabled=True,
                                           details_submitted=True, payouts_enabled=True))
@@ -133,11 +138,11 @@ def book_direct(biz, start: datetime, email: str = "ann@example.com") -> tuple[u
         from app.catalog.models import Service
 
         svc = db.session.get(Service, (biz.tenant_id, biz.service_ids[0]))
-        status = payments.initial_status_for(svc)
+        status = initial_status_for(svc)
         booking = create_booking(tenant, service_id=svc.id, staff_id=None, start=start,
                                  customer=CustomerInput("Ann Customer", email), customer_timezone="Europe/Copenhagen",
                                  initial_status=status)
-        payment = payments.start_payment_hold(tenant, booking) if status else None
+        payment = start_payment_hold(tenant, booking) if status else None
         bid, pi = booking.id, payment.payment_intent_id if payment else None
     db.session.commit()
     return bid, pi
@@ -150,7 +155,7 @@ def state(biz, booking_id: uuid.UUID) -> tuple[str, list[tuple[str, int]], str]:
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
         ledger = sorted((e.kind, e.amount) for e in db.session.scalars(
             sa.select(LedgerEntry).where(LedgerEntry.booking_id == booking_id)))
-        payment = payments.booking_payment(booking_id)
+        payment = booking_payment(booking_id)
         return booking.status, ledger, payment.status if payment else ""
 
 
@@ -227,7 +232,7 @@ def test_deposit_pay_then_late_cancel_refunds_all_but_the_fee(client, ctx, strip
     # The policy job and every payment event again, in any order: nothing more moves.
     with tenant_scope(biz.tenant_id):
         event_id = db.session.scalar(sa.select(OutboxEvent.id).where(OutboxEvent.kind == "booking.cancelled"))
-    from app.payments.tasks import apply_payment_policy
+    from app.checkout.tasks import apply_payment_policy
 
     apply_payment_policy(str(biz.tenant_id), str(booking_id), str(event_id))
     evs = events_for(payments_pi(biz, booking_id)) * 2
@@ -275,7 +280,7 @@ def test_no_show_keeps_the_fee_and_charges_the_saved_card_for_the_rest(ctx, stri
     assert status == "no_show"
     assert ledger == [("application_fee", -300), ("fee", 15000), ("payment", 10000)]
     with tenant_scope(biz.tenant_id):
-        summary = payments.payment_summary(db.session.scalar(sa.select(Booking).where(Booking.id == bid)))
+        summary = payment_summary(db.session.scalar(sa.select(Booking).where(Booking.id == bid)).id)
     assert (summary.due, summary.paid, summary.refunded, summary.fees) == (10000, 10000, 0, 15000)
 
 
@@ -296,7 +301,7 @@ def test_card_saved_at_booking_pays_a_late_cancellation_fee_off_session(client, 
     assert relay_and_run(ctx) == []
     assert state(biz, bid)[1] == [("fee", 25000)]
     # The job again (a retry) charges nothing more.
-    from app.payments.tasks import apply_payment_policy
+    from app.checkout.tasks import apply_payment_policy
 
     with tenant_scope(biz.tenant_id):
         event_id = db.session.scalar(sa.select(OutboxEvent.id).where(OutboxEvent.kind == "booking.cancelled"))
@@ -342,7 +347,7 @@ def test_expiry_job_scheduled_from_the_outbox_releases_the_hold(ctx, stripe_on):
     relay_and_run(ctx)
     queue = Queue("default", connection=Redis.from_url(ctx.config["REDIS_URL"]))
     assert f"payment-hold-{bid}" in queue.scheduled_job_registry.get_job_ids()
-    from app.payments.tasks import expire_payment_hold
+    from app.checkout.tasks import expire_payment_hold
 
     assert expire_payment_hold(str(biz.tenant_id), str(bid)) == "skipped"  # not yet over
     with tenant_scope(biz.tenant_id):
@@ -421,7 +426,7 @@ def test_unknown_objects_are_ignored(ctx, stripe_on):
 
 
 def test_reconcile_repairs_a_lost_webhook_and_then_reports_nothing(ctx, stripe_on):
-    from app.payments.tasks import reconcile_payments
+    from app.checkout.tasks import reconcile_payments
 
     biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
     bid, pi = book_direct(biz, local_start(3, 10))
@@ -492,7 +497,7 @@ def test_connect_onboarding_and_account_updated(client, ctx, stripe_on):
     page = client.get("/dashboard/payments", base_url=BASE).get_data(as_text=True)
     assert "connected" in page
     with tenant_scope(biz.tenant_id):
-        acct = payments.connect_account()
+        acct = connect_account()
         account_id = acct.stripe_account_id
         assert acct.charges_enabled
         acct.charges_enabled = False  # drift; account.updated re-fetches the truth
@@ -501,7 +506,7 @@ def test_connect_onboarding_and_account_updated(client, ctx, stripe_on):
     assert deliver([{"id": "e", "type": "account.updated", "data": {"object": {"id": account_id}}}] * 2) == [
         "updated", "updated"]
     with tenant_scope(biz.tenant_id):
-        assert payments.connect_account().charges_enabled
+        assert connect_account().charges_enabled
 
 
 def test_payments_page_policy_rules_ledger_and_csv(client, ctx, stripe_on):
@@ -529,8 +534,8 @@ def test_payments_page_policy_rules_ledger_and_csv(client, ctx, stripe_on):
                            data={"csrf_token": token, f"{prefix}-mode": "deposit"})
     assert bad_rule.status_code == 422
     with tenant_scope(biz.tenant_id):
-        assert payments.business_policy() == BusinessPolicy(12, 25, 40, True)
-        assert payments.service_rule(biz.service_ids[0]) == ServiceRule(PaymentMode.DEPOSIT, deposit_fixed=12050)
+        assert business_policy() == BusinessPolicy(12, 25, 40, True)
+        assert service_rule(biz.service_ids[0]) == ServiceRule(PaymentMode.DEPOSIT, deposit_fixed=12050)
     assert client.post(f"/dashboard/payments/services/{uuid.uuid4()}", base_url=BASE,
                        data={"csrf_token": token}).status_code == 404
     export = client.get("/dashboard/payments/ledger.csv", base_url=BASE)
@@ -597,7 +602,7 @@ def _bookings(biz) -> list[Booking]:
 
 def payments_pi(biz, booking_id) -> str:
     with tenant_scope(biz.tenant_id):
-        return payments.booking_payment(booking_id).payment_intent_id
+        return booking_payment(booking_id).payment_intent_id
 
 
 def payments_token(biz, booking_id) -> str:
@@ -612,7 +617,7 @@ def pay(biz, booking_id) -> None:
     with tenant_scope(biz.tenant_id):
         tenant = db.session.get(Tenant, biz.tenant_id)
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
-        payments.pay_with_test_card(tenant, booking)
+        pay_with_test_card(tenant, booking)
     db.session.commit()
 
 
@@ -622,3 +627,56 @@ def cancel(biz, booking_id, actor: Actor) -> None:
         transition(booking, "cancel", actor, "test")
     db.session.commit()
 
+
+
+def test_the_test_card_is_only_offered_against_the_stripe_stand_in(app, client, ctx, stripe_on, monkeypatch):
+    """``pay_with_test_card`` is a test hook: offered against localstripe, never in production,
+    with a live key or against Stripe itself with a test key; the domain refuses it too."""
+    from app.checkout.errors import TestPaymentsDisabled
+    from app.payments.gateway import test_payments_allowed
+
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    pay_url = book_http(client, biz, local_start(3, 10)).headers["Location"]
+    page = client.get(pay_url, base_url=BASE)
+    assert "with test card 4242" in page.get_data(as_text=True) and test_payments_allowed()
+    with monkeypatch.context() as m:
+        m.setitem(app.config, "STRIPE_API_BASE", "")
+        assert not test_payments_allowed()  # an sk_test_ key against Stripe itself
+        m.setitem(app.config, "STRIPE_TEST_PAYMENTS", "1")
+        assert test_payments_allowed()  # asked for explicitly
+        m.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_plaza")
+        assert not test_payments_allowed()
+    monkeypatch.setenv("ENV", "production")
+    assert not test_payments_allowed()
+    page = client.get(pay_url, base_url=BASE)
+    assert "with test card 4242" not in page.get_data(as_text=True)
+    refused = client.post(pay_url, base_url=BASE, data={"csrf_token": csrf_from(page.data),
+                                                        "payment_method": "pm_card_visa"})
+    assert refused.status_code == 404
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        tenant = db.session.get(Tenant, biz.tenant_id)
+        with pytest.raises(TestPaymentsDisabled):
+            pay_with_test_card(tenant, db.session.get(Booking, (biz.tenant_id, bid)))
+    db.session.rollback()
+    assert state(biz, bid)[:2] == ("awaiting_payment", [])
+
+
+def test_a_declined_card_answers_409_and_keeps_what_stripe_said(client, ctx, stripe_on):
+    """The pay step's refusal is a 409, yet the payment state synced from Stripe (the failed
+    attempt) is committed: the request keeps it with its own unit of work, and the booking
+    keeps its hold."""
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    resp = book_http(client, biz, local_start(3, 10))
+    page = client.get(resp.headers["Location"], base_url=BASE)
+    declined = client.post(resp.headers["Location"], base_url=BASE,
+                           data={"csrf_token": csrf_from(page.data), "payment_method": "pm_card_chargeDeclined"})
+    assert declined.status_code == 409
+    (bid,) = [b.id for b in _bookings(biz)]
+    with tenant_scope(biz.tenant_id):
+        payment = booking_payment(bid)
+        stripe_status = get_payments().retrieve_payment_intent(payment.payment_intent_id)["status"]
+        # committed: the row moved on from the status it had when the hold started
+        assert payment.status == stripe_status != "requires_payment_method"
+    assert state(biz, bid)[:2] == ("awaiting_payment", [])
+    db.session.rollback()

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from app.checkout.tasks import sweep_expired_holds
 from app.payments.gateway import get_payments
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
-from app.payments.tasks import sweep_expired_holds
 from app.timeutil import utcnow
 from tests.factories import PASSWORD
 from tests.integration.conftest_mail import mailbox  # noqa: F401

@@ -263,9 +263,9 @@ def test_payment_events_are_recorded_then_handed_to_the_payments_handlers(client
         seen.append((event["id"], event["type"], ledger_count()))
         return "ok"
 
-    fake = types.ModuleType("app.payments.webhooks")
+    fake = types.ModuleType("app.checkout.webhooks")
     fake.HANDLERS = {"payment_intent.succeeded": handler}  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "app.payments.webhooks", fake)
+    monkeypatch.setitem(sys.modules, "app.checkout.webhooks", fake)
     for _ in range(2):
         assert deliver(client, "evt_pi_1", "payment_intent.succeeded", {"id": "pi_1"}).status_code == 200
     assert deliver(client, "evt_pi_2", "payment_intent.canceled", {"id": "pi_1"}).status_code == 200  # no handler

@@ -114,7 +114,7 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
                          "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
-        "app.notifications.tasks.periodic_transitions", "app.payments.tasks.periodic_hold_sweep",
+        "app.notifications.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
         "app.billing.tasks.periodic_webhook_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.billing import service
 from app.billing.errors import BillingError, CheckoutAlreadyPaid
-from app.billing.gateway import BillingGatewayError
+from app.billing.gateway import BillingGatewayError, get_gateway
 from app.billing.plans import PAID_PLANS, PLANS, billing_enabled, current_plan, grace_period, setting
 from app.blueprints.billing import bp
 from app.extensions import db
@@ -67,8 +67,6 @@ def _test_card() -> str | None:
     """Local mode: a payment method from the chosen test card (``card`` form field)."""
     if not _local_mode():
         return None
-    from app.billing.gateway import get_gateway
-
     number = request.form.get("card") or "4242424242424242"
     if not number.isdigit() or len(number) != 16:
         number = "4242424242424242"
@@ -76,14 +74,15 @@ def _test_card() -> str | None:
 
 
 def _act(fn, message: str) -> Response:
+    """Run billing action ``fn`` and answer with a redirect (303) to the billing page (or the URL
+    ``fn`` returns): the request's unit of work commits it. A refusal is flashed; its partial
+    writes are dropped, except for :class:`CheckoutAlreadyPaid`, whose subscription derived from
+    the paid Checkout is kept (committed with the redirect)."""
     try:
         url = fn()
-        db.session.commit()
     except (BillingError, BillingGatewayError) as exc:
-        if isinstance(exc, CheckoutAlreadyPaid):
-            db.session.commit()  # keep the subscription derived from the paid Checkout
-        else:
-            db.session.rollback()
+        if not isinstance(exc, CheckoutAlreadyPaid):
+            db.session.rollback()  # answered with a redirect (3xx), which would otherwise commit
         flash(str(exc), "error")
         return redirect(url_for("billing.page"), 303)
     if isinstance(url, str) and url:

@@ -65,7 +65,7 @@ from app.extensions import db
 from app.identity.models import ApiToken, User
 from app.identity.service import create_api_token
 from app.identity.tokens import list_api_tokens, revoke_api_token
-from app.payments.service import PaymentSummary, payment_summaries
+from app.payments.queries import PaymentSummary, payment_summaries
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
 from app.timeutil import EARLIEST_DAY, LATEST_DAY, day_in_range, utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles

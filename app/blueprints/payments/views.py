@@ -31,9 +31,11 @@ from app.booking.models import Booking, BookingStatus
 from app.booking.service import open_manage_link
 from app.catalog.models import Service
 from app.catalog.service import list_services
+from app.checkout.pay import Refused, pay_with_saved_card, pay_with_test_card, start_card_payment
 from app.extensions import db, limiter
-from app.formatting import currency_decimals
-from app.payments import service as payments
+from app.formatting import currency_decimals, format_money
+from app.payments.connect import connect_account, start_connect_onboarding, sync_connect_account
+from app.payments.errors import PaymentUnavailable
 from app.payments.gateway import (
     LocalConnect,
     card_form_enabled,
@@ -43,6 +45,8 @@ from app.payments.gateway import (
     stripe_js_url,
     test_payments_allowed,
 )
+from app.payments.holds import booking_payment, hold_active
+from app.payments.ledger import ledger_entries
 from app.payments.policy import (
     BusinessPolicy,
     PaymentMode,
@@ -52,8 +56,12 @@ from app.payments.policy import (
     free_until,
     policy_warnings,
 )
+from app.payments.queries import PaymentSummary, payment_summary
+from app.payments.settings import accepts_payments, business_policy, save_business_policy, service_rule
+from app.payments.settings import save_service_rule as save_payment_rule
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.tenants.urls import external_url
+from app.uow import unit_of_work
 from app.web import get_or_404, problem, render_page, tenant_required, user_roles
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
@@ -80,21 +88,21 @@ def _require_manager() -> Response | None:
 
 def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None, status: int = 200,
           block: str | None = None) -> Response:
-    policy = payments.business_policy()
+    policy = business_policy()
     policy_form = policy_form or PolicyForm(data={
         "free_cancellation_hours": policy.free_cancellation_hours,
         "late_cancel_fee_percent": policy.late_cancel_fee_percent,
         "no_show_fee_percent": policy.no_show_fee_percent, "require_card": policy.require_card})
     services = []
     for svc in list_services():
-        rule = payments.service_rule(svc.id)
+        rule = service_rule(svc.id)
         form = (rule_forms or {}).get(svc.id) or ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency,
                                                                   data=_rule_data(rule, svc.currency))
         services.append({"service": svc, "rule": rule, "form": form, "due": amount_due(rule, svc.price_amount)})
     return render_page("payments/dashboard.html", block=block, status=status, enabled=payments_enabled(),
-                       account=payments.connect_account(), policy=policy, policy_form=policy_form,
+                       account=connect_account(), policy=policy, policy_form=policy_form,
                        policy_warnings=policy_warnings(policy, g.tenant.cancellation_cutoff_hours),
-                       services=services, entries=payments.ledger_entries(limit=200))
+                       services=services, entries=ledger_entries(limit=200))
 
 
 def _rule_data(rule: ServiceRule, currency: str) -> dict:
@@ -119,9 +127,8 @@ def save_policy() -> Response:
     form = PolicyForm()
     if not form.validate():
         return _page(policy_form=form, status=422)
-    payments.save_business_policy(BusinessPolicy(form.free_cancellation_hours.data, form.late_cancel_fee_percent.data,
+    save_business_policy(BusinessPolicy(form.free_cancellation_hours.data, form.late_cancel_fee_percent.data,
                                                  form.no_show_fee_percent.data, bool(form.require_card.data)))
-    db.session.commit()
     flash("Payment policy saved.", "success")
     return redirect(url_for("payments.dashboard"), 303)
 
@@ -140,8 +147,7 @@ def save_service_rule(service_id: str) -> Response:
     rule = ServiceRule(mode, form.deposit_percent.data if mode == PaymentMode.DEPOSIT else None,
                        form.deposit_fixed_minor if mode == PaymentMode.DEPOSIT and not form.deposit_percent.data
                        else None)
-    payments.save_service_rule(svc.id, rule)
-    db.session.commit()
+    save_payment_rule(svc.id, rule)
     flash(f"Payment for “{svc.name}” saved.", "success")
     return redirect(url_for("payments.dashboard"), 303)
 
@@ -156,7 +162,7 @@ def ledger_csv() -> Response:
     writer = csv.writer(out)
     writer.writerow(["created_at", "kind", "amount", "currency", "booking_id", "payment_intent", "refund", "charge",
                      "description"])
-    for e in payments.ledger_entries():
+    for e in ledger_entries():
         decimals = currency_decimals(e.currency)
         amount = f"{Decimal(e.amount) / (10 ** decimals):.{decimals}f}"
         writer.writerow([e.created_at.isoformat(), e.kind, amount, e.currency, e.booking_id or "",
@@ -177,14 +183,12 @@ def connect_start() -> Response:
     if not payments_enabled():
         abort(404)
     try:
-        link = payments.start_connect_onboarding(
+        link = start_connect_onboarding(
             g.tenant, current_user.email, refresh_url=external_url("payments.dashboard", tenant=g.tenant),
             return_url=external_url("payments.connect_return", tenant=g.tenant))
-    except payments.PaymentUnavailable as exc:
-        db.session.rollback()
+    except PaymentUnavailable as exc:
         flash(exc.message, "error")
         return redirect(url_for("payments.dashboard"), 303)
-    db.session.commit()
     return redirect(link, 303)
 
 
@@ -194,10 +198,9 @@ def connect_return() -> Response:
     denied = _require_manager()
     if denied:
         return denied
-    acct = payments.connect_account()
+    acct = connect_account()
     if acct is not None:
-        payments.sync_connect_account(acct.stripe_account_id)
-        db.session.commit()
+        sync_connect_account(acct.stripe_account_id)
     return redirect(url_for("payments.dashboard"), 303)
 
 
@@ -207,7 +210,7 @@ def connect_local(account_id: str) -> Response:
     denied = _require_manager()
     if denied:
         return denied
-    acct = payments.connect_account()
+    acct = connect_account()
     if connect_mode() != "local" or acct is None or acct.stripe_account_id != account_id:
         abort(404)
     if request.method == "POST":
@@ -230,13 +233,13 @@ def _booking_or_404(token: str) -> Booking:
 
 def _pay_context(booking: Booking, token: str) -> dict:
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
-    payment = payments.booking_payment(booking.id)
-    policy = payments.business_policy()
-    rule = payments.service_rule(booking.service_id)
+    payment = booking_payment(booking.id)
+    policy = business_policy()
+    rule = service_rule(booking.service_id)
     return {"tenant": g.tenant, "booking": booking, "service": service, "payment": payment, "token": token,
             "policy_lines": describe(policy, rule, booking.price_amount), "policy": policy,
             "free_until": free_until(policy, booking.starts_at),
-            "hold_active": payment is not None and payments.hold_active(payment),
+            "hold_active": payment is not None and hold_active(payment),
             "awaiting": booking.status == BookingStatus.AWAITING_PAYMENT.value,
             "test_mode": test_payments_allowed(), "customer_tz": booking.customer_timezone,
             "card_form": card_form_enabled(), "publishable_key": setting("STRIPE_PUBLISHABLE_KEY"),
@@ -275,13 +278,11 @@ def pay_submit(token: str) -> Response:
     method = request.form.get("payment_method") or "pm_card_visa"
     if not method.startswith("pm_card_"):
         abort(400)
-    try:
-        payments.pay_with_test_card(g.tenant, booking, method)
-    except payments.PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return render_page("payments/pay.html", block="pay", status=409, error=exc.message,
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
+        paid = pay_with_test_card(g.tenant, booking, method)
+    if isinstance(paid, Refused):
+        return render_page("payments/pay.html", block="pay", status=409, error=paid.message,
                            **_pay_context(booking, token))
-    db.session.commit()
     return redirect(url_for("storefront.booked", token=token), 303)
 
 
@@ -289,7 +290,7 @@ def pay_submit(token: str) -> Response:
 @tenant_required
 @limiter.limit(CARD_LIMIT)
 def card_setup(token: str) -> Response:
-    """What the card form does next (:class:`~app.payments.service.CardStart`), as JSON:
+    """What the card form does next (:class:`~app.checkout.pay.CardStart`), as JSON:
     ``{"client_secret": …}`` of the SetupIntent to confirm with the card;
     ``{"requires_action": true, "client_secret": …, "setup_intent": …}`` when the payment waits
     for the bank's authentication; ``{"redirect": url}`` once the booking no longer awaits
@@ -297,12 +298,10 @@ def card_setup(token: str) -> Response:
     booking = _booking_or_404(token)
     if booking.status != BookingStatus.AWAITING_PAYMENT.value:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
-    try:
-        start = payments.start_card_payment(booking)
-    except payments.PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return problem(409, "Payment not possible", exc.message)
-    db.session.commit()
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
+        start = start_card_payment(booking)
+    if isinstance(start, Refused):
+        return problem(409, "Payment not possible", start.message)
     if start.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     if start.resume_secret:
@@ -325,13 +324,10 @@ def card_charge(token: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("setup_intent"), str):
         return problem(400, "Bad request", "Send a JSON object with the saved card's setup_intent id.")
-    try:
-        step = payments.pay_with_saved_card(booking, body["setup_intent"],
-                                            authenticated=body.get("authenticated") is True)
-    except payments.PaymentUnavailable as exc:
-        db.session.commit()  # keep the synced payment state
-        return problem(409, "Payment not completed", exc.message)
-    db.session.commit()
+    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
+        step = pay_with_saved_card(booking, body["setup_intent"], authenticated=body.get("authenticated") is True)
+    if isinstance(step, Refused):
+        return problem(409, "Payment not completed", step.message)
     if step.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     return _no_store(jsonify(requires_action=True, client_secret=step.client_secret))
@@ -353,17 +349,36 @@ def _payment_helpers() -> dict:
     def payment_policy(service: Service | None, price: int | None = None) -> dict | None:
         """The policy box's data for ``service`` at ``price`` (minor units), or ``None`` when the
         business takes no payments (nothing to show)."""
-        if service is None or g.get("tenant") is None or not payments.accepts_payments():
+        if service is None or g.get("tenant") is None or not accepts_payments():
             return None
-        rule = payments.service_rule(service.id)
+        rule = service_rule(service.id)
         price = service.price_amount if price is None else price
-        return {"lines": describe(payments.business_policy(), rule, price), "due": amount_due(rule, price),
+        return {"lines": describe(business_policy(), rule, price), "due": amount_due(rule, price),
                 "currency": service.currency}
 
-    def payment_summary_for(booking: Booking | None) -> payments.PaymentSummary | None:
+    def payment_summary_for(booking: Booking | None) -> PaymentSummary | None:
         """The booking's payment summary (staff view), or ``None``."""
         if booking is None or g.get("tenant") is None:
             return None
-        return payments.payment_summary(booking)
+        return payment_summary(booking.id)
 
     return {"payment_policy": payment_policy, "payment_summary_for": payment_summary_for}
+
+
+@bp.app_template_filter("payment_label")
+def payment_label(summary: PaymentSummary) -> str:
+    """A few words for the staff board: what happened to a booking's money so far
+    (``{{ row.payment|payment_label }}``), e.g. "Paid €50.00, €20.00 refunded + €10.00 fee"."""
+    if summary.paid:
+        text = f"Paid {format_money(summary.paid, summary.currency)}"
+        if summary.refunded:
+            text += f", {format_money(summary.refunded, summary.currency)} refunded"
+    elif summary.status == "succeeded":
+        text = "Card on file" if summary.due == 0 else "Paid"
+    else:
+        text = "Awaiting payment"
+    if summary.fees:
+        text += f" + {format_money(summary.fees, summary.currency)} fee"
+    if summary.uncollected:
+        text += " · fee not collected"
+    return text

@@ -3,7 +3,7 @@
 ``HANDLERS[event_type](event)`` takes the verified event as a ``dict`` (Stripe's JSON shape:
 ``{"id", "type", "account"?, "data": {"object": {...}}}``). Each handler uses the event only
 to learn *which* object changed, re-fetches that object through the gateway and upserts its
-current state (:func:`app.payments.service.sync_payment_intent`), so duplicates, retries and
+current state (:func:`app.payments.sync_payment_intent`), so duplicates, retries and
 any order of delivery end in the same state; nothing is incremented.
 
 Call inside an app context; handlers put the owning tenant in scope themselves, flush and
@@ -19,8 +19,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from app.checkout.sync import sync_payment_intent, sync_setup_intent
 from app.extensions import db
-from app.payments import service
+from app.payments.connect import sync_connect_account
 from app.payments.gateway import get_payments
 from app.payments.models import BookingPayment, ConnectAccount
 from app.tenants.context import platform_scope, tenant_scope
@@ -56,7 +57,7 @@ def _sync_intent(payment_intent_id: str | None) -> str:
     if tenant_id is None:
         return "ignored"
     with tenant_scope(tenant_id):
-        result = service.sync_payment_intent(payment_intent_id)
+        result = sync_payment_intent(payment_intent_id)
         db.session.flush()
     return result.outcome
 
@@ -93,7 +94,7 @@ def handle_setup_intent(event: dict) -> str:
     if not raw:
         return "ignored"
     with tenant_scope(uuid.UUID(raw)):
-        outcome = service.sync_setup_intent(si)
+        outcome = sync_setup_intent(si)
         db.session.flush()
     return outcome
 
@@ -110,7 +111,7 @@ def handle_account(event: dict) -> str:
     if tenant_id is None:
         return "ignored"
     with tenant_scope(tenant_id):
-        acct = service.sync_connect_account(account_id)
+        acct = sync_connect_account(account_id)
         db.session.flush()
     return "updated" if acct is not None else "ignored"
 

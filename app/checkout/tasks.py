@@ -24,15 +24,25 @@ import sqlalchemy as sa
 from flask import render_template
 
 from app.booking.models import Booking, Customer
+from app.checkout.errors import MissingRecord
+from app.checkout.expiry import expire_hold, expired_hold_ids
+from app.checkout.policy import apply_policy
+from app.checkout.sync import sync_payment_intent
+from app.delivery.mailer import build_message, mail_address, sender
+from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.jobs.runner import JobSpec, get_queue, run_in_tenant, run_on_platform
-from app.payments import service
+from app.outbox.models import OutboxEvent
+from app.payments.holds import booking_payment
+from app.payments.models import BookingPayment, LedgerEntry
 from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.models import Tenant
 from app.timeutil import utcnow
+from app.uow import unit_of_work
 
 log = logging.getLogger("plaza.payments")
 
-TASKS = "app.payments.tasks"
+TASKS = "app.checkout.tasks"
 
 #: Outbox events whose money consequences the policy engine decides.
 POLICY_EVENTS = frozenset({"booking.cancelled", "booking.no_show", "booking.declined", "booking.expired",
@@ -58,7 +68,7 @@ def apply_payment_policy(tenant_id: str, booking_id: str, event_id: str) -> str:
     summary (``none`` when no money moves). Stripe errors raise so RQ retries (same keys)."""
 
     def run() -> str:
-        decision = service.apply_policy(uuid.UUID(booking_id), uuid.UUID(event_id))
+        decision = apply_policy(uuid.UUID(booking_id), uuid.UUID(event_id))
         if decision is None:
             return "none"
         return f"refund={decision.refund} charge={decision.charge} {decision.currency}"
@@ -75,7 +85,7 @@ def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
     id, so scheduling twice keeps one). Returns the due instant or ``none``."""
 
     def run() -> str:
-        payment = service.booking_payment(uuid.UUID(booking_id))
+        payment = booking_payment(uuid.UUID(booking_id))
         if payment is None or payment.hold_expires_at is None:
             return "none"
         get_queue().enqueue_at(payment.hold_expires_at, f"{TASKS}.expire_payment_hold", tenant_id, booking_id,
@@ -87,26 +97,24 @@ def schedule_hold_expiry(tenant_id: str, booking_id: str) -> str:
 
 def expire_payment_hold(tenant_id: str, booking_id: str) -> str:
     """Job: release the booking's slot if its payment hold ended unpaid (see
-    :func:`app.payments.service.expire_hold`)."""
-    return run_in_tenant(tenant_id, service.expire_hold, uuid.UUID(booking_id))
+    :func:`app.checkout.expiry.expire_hold`)."""
+    return run_in_tenant(tenant_id, expire_hold, uuid.UUID(booking_id))
 
 
 def sweep_expired_holds(now: datetime | None = None) -> dict[str, int]:
     """Release every payment hold that ended by ``now`` (default: the current instant), across
     tenants, each in its own tenant scope and transaction; returns counts by outcome.
-    Commits. Needs an app context."""
+    One unit of work per booking (:func:`app.uow.unit_of_work`). Needs an app context."""
     now = now or utcnow()
-    with platform_scope("payment hold sweep"):
-        rows = service.expired_hold_ids(now)
-    db.session.commit()
+    with unit_of_work(), platform_scope("payment hold sweep"):
+        rows = expired_hold_ids(now)
     counts: dict[str, int] = {}
     for tenant_id, booking_id in rows:
         with tenant_scope(tenant_id):
             try:
-                outcome = service.expire_hold(booking_id, now)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
+                with unit_of_work():
+                    outcome = expire_hold(booking_id, now)
+            except Exception:  # noqa: BLE001 - one booking's failure (Stripe, a row) must not stop the sweep
                 log.exception("hold sweep failed for a booking", extra={"booking_id": str(booking_id)})
                 outcome = "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -127,18 +135,14 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
     """
 
     def run() -> str:
-        from app.delivery.mailer import build_message, mail_address, sender
-        from app.delivery.pipeline import deliver
-        from app.outbox.models import OutboxEvent
-        from app.tenants.models import Tenant
-
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == uuid.UUID(booking_id)))
         event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.id == uuid.UUID(event_id)))
         if booking is None or event is None:
             return "gone"
         customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
         tenant = db.session.get(Tenant, booking.tenant_id)
-        assert customer is not None and tenant is not None
+        if customer is None or tenant is None:
+            raise MissingRecord(f"customer or tenant of booking {booking_id}")
         context = {"customer": customer, "tenant": tenant, "booking": booking,
                    "amount": int(event.payload.get("amount") or 0),
                    # events written before ``cause`` existed were all expired holds
@@ -158,27 +162,24 @@ def reconcile_payments() -> list[str]:
     """Re-fetch every booking payment that is not final (not ``canceled``, or whose booking still
     awaits payment) and every succeeded one (refunds may have drifted) from Stripe, across
     tenants, and upsert; returns one line per payment whose state changed (for
-    ``flask billing reconcile``). Commits per payment. Needs an app context."""
-    from app.payments.models import BookingPayment, LedgerEntry
-
-    with platform_scope("payment reconcile"):
+    ``flask billing reconcile``). One unit of work per payment (:func:`app.uow.unit_of_work`).
+    Needs an app context."""
+    with unit_of_work(), platform_scope("payment reconcile"):
         rows = list(db.session.execute(sa.select(BookingPayment.tenant_id, BookingPayment.payment_intent_id).where(
             BookingPayment.payment_intent_id.is_not(None), BookingPayment.status != "canceled")))
-    db.session.commit()
     changes: list[str] = []
     for tenant_id, pi_id in rows:
         with tenant_scope(tenant_id):
             try:
-                before = db.session.scalar(sa.select(BookingPayment.status).where(
-                    BookingPayment.payment_intent_id == pi_id))
-                count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
-                    LedgerEntry.stripe_payment_intent_id == pi_id))
-                result = service.sync_payment_intent(pi_id)
-                after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
-                    LedgerEntry.stripe_payment_intent_id == pi_id))
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
+                with unit_of_work():
+                    before = db.session.scalar(sa.select(BookingPayment.status).where(
+                        BookingPayment.payment_intent_id == pi_id))
+                    count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                        LedgerEntry.stripe_payment_intent_id == pi_id))
+                    result = sync_payment_intent(pi_id)
+                    after_count = db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+                        LedgerEntry.stripe_payment_intent_id == pi_id))
+            except Exception:  # noqa: BLE001 - one payment's failure (Stripe, a row) must not stop the run; reported
                 log.exception("payment reconcile failed", extra={"payment_intent": pi_id})
                 changes.append(f"{pi_id}: failed")
                 continue

@@ -1,0 +1,90 @@
+"""A business's money settings: its policy (free-cancellation window, fees, card at booking) and
+each service's payment rule (none, deposit, full prepayment), and whether it can take payments.
+
+Tenant in scope; functions flush and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from app.catalog.models import Service
+from app.extensions import db
+from app.payments.connect import connect_account
+from app.payments.gateway import payments_enabled
+from app.payments.models import PaymentSettings, ServicePaymentRule
+from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule, amount_due
+
+
+def business_policy() -> BusinessPolicy:
+    """The current tenant's money policy (defaults when never saved)."""
+    row = db.session.scalar(sa.select(PaymentSettings))
+    if row is None:
+        return BusinessPolicy()
+    return BusinessPolicy(row.free_cancellation_hours, row.late_cancel_fee_percent, row.no_show_fee_percent,
+                          row.require_card)
+
+
+def save_business_policy(policy: BusinessPolicy) -> PaymentSettings:
+    """Create or update the current tenant's money policy."""
+    row = db.session.scalar(sa.select(PaymentSettings))
+    if row is None:
+        row = PaymentSettings()
+        db.session.add(row)
+    row.free_cancellation_hours = policy.free_cancellation_hours
+    row.late_cancel_fee_percent = policy.late_cancel_fee_percent
+    row.no_show_fee_percent = policy.no_show_fee_percent
+    row.require_card = policy.require_card
+    db.session.flush()
+    return row
+
+
+def service_rule(service_id: uuid.UUID) -> ServiceRule:
+    """The payment rule of service ``service_id`` (no payment when never set)."""
+    row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))
+    if row is None:
+        return ServiceRule()
+    return ServiceRule(PaymentMode(row.mode), row.deposit_percent, row.deposit_fixed)
+
+
+def amounts_due(services: list[Service]) -> dict[uuid.UUID, int]:
+    """What each of ``services`` asks when booking at its list price, in minor units (only
+    the services that ask something; empty when the business takes no payments). Two queries
+    whatever the number of services. Tenant in scope."""
+    if not services or not accepts_payments():
+        return {}
+    rows = {r.service_id: r for r in db.session.scalars(sa.select(ServicePaymentRule).where(
+        ServicePaymentRule.service_id.in_([s.id for s in services])))}
+    due = {}
+    for service in services:
+        row = rows.get(service.id)
+        if row is None:
+            continue
+        amount = amount_due(ServiceRule(PaymentMode(row.mode), row.deposit_percent, row.deposit_fixed),
+                            service.price_amount)
+        if amount:
+            due[service.id] = amount
+    return due
+
+
+def save_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymentRule:
+    """Create or update the payment rule of service ``service_id`` (of the current tenant)."""
+    row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))
+    if row is None:
+        row = ServicePaymentRule(service_id=service_id)
+        db.session.add(row)
+    row.mode = rule.mode.value
+    row.deposit_percent = rule.deposit_percent
+    row.deposit_fixed = rule.deposit_fixed
+    db.session.flush()
+    return row
+
+
+def accepts_payments() -> bool:
+    """True when Stripe is configured and the tenant's connected account can take charges."""
+    if not payments_enabled():
+        return False
+    acct = connect_account()
+    return acct is not None and acct.charges_enabled
