@@ -13,7 +13,7 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Settings
+from app.config import load_settings
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.uow import transactional_views
 
@@ -45,7 +45,7 @@ def configure_logging(level: str) -> None:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings from the environment, overridden by ``config``."""
-    settings = Settings()
+    settings = load_settings()
     app = Flask(__name__)
     app.config.from_mapping(settings.flask_config())
     if config:

@@ -12,7 +12,6 @@ has been past due longer than the grace period (``BILLING_GRACE_DAYS``, default 
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from app.config import settings_str
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -34,7 +34,7 @@ def setting(name: str, default: str = "") -> str:
         value = current_app.config.get(name)
         if value not in (None, ""):
             return str(value)
-    return os.environ.get(name, default) or default
+    return settings_str(name, default)
 
 
 def billing_enabled() -> bool:

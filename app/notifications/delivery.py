@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.config import settings_str
 from app.extensions import db
 from app.notifications.mailcap import cap_reason, take_send_slot
 from app.notifications.mailer import smtp_send
@@ -76,7 +77,7 @@ def lease_seconds() -> int:
 
     ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300.
     """
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
+    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
     return int(raw) if raw else DEFAULT_LEASE_SECONDS
 
 
@@ -175,7 +176,7 @@ def _test_pause_before_send(key: str) -> None:
     """Test hook (only when the app is TESTING): while the file named by ``PLAZA_TEST_PAUSE_FILE``
     exists and its text is part of ``key``, hold the claimed delivery here so a test can kill
     the worker mid-job. Writes ``<file>.paused`` first so the test knows the job got here."""
-    path = os.environ.get("PLAZA_TEST_PAUSE_FILE")
+    path = settings_str("PLAZA_TEST_PAUSE_FILE")
     if not path or not current_app.config.get("TESTING"):
         return
     flag = Path(path)

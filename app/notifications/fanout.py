@@ -24,7 +24,6 @@ come from a :class:`PresenceSource` (the chat module's when present).
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.config import settings_str
 from app.extensions import db
 from app.identity.models import User
 from app.notifications import center, mailcap, preferences, registry
@@ -626,7 +626,7 @@ def push_badge_job(user_id: str, notification_id: str | None = None) -> bool:
 
 def lease_seconds() -> int:
     """Seconds a ``sending`` claim is honoured (``DELIVERY_LEASE_SECONDS``, default 300)."""
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
+    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
     return int(raw) if raw else 300
 
 

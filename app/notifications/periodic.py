@@ -17,7 +17,6 @@ Intervals (seconds), from the environment:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 
 from app.billing import tasks as billing_tasks
+from app.config import settings_str
 from app.notifications import tasks
 from app.payments import tasks as payment_tasks
 
@@ -49,7 +49,7 @@ class Intervals:
         """Read ``PLAZA_RELAY_INTERVAL``, ``PLAZA_SWEEP_INTERVAL``, ``PLAZA_TRANSITIONS_INTERVAL``."""
 
         def get(name: str, default: int) -> int:
-            raw = os.environ.get(name)
+            raw = settings_str(name)
             return max(1, int(raw)) if raw else default
 
         return cls(get("PLAZA_RELAY_INTERVAL", cls.relay), get("PLAZA_SWEEP_INTERVAL", cls.sweep),

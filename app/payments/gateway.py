@@ -24,13 +24,14 @@ Objects are returned as plain ``dict`` (the SDK's ``to_dict()``); Stripe errors 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import stripe
 from flask import current_app, has_app_context
+
+from app.config import settings_str
 
 
 class GatewayError(RuntimeError):
@@ -48,7 +49,7 @@ def setting(name: str, default: str = "") -> str:
         value = current_app.config.get(name)
         if value not in (None, ""):
             return str(value)
-    return os.environ.get(name, default) or default
+    return settings_str(name, default)
 
 
 def payments_enabled() -> bool:

@@ -24,6 +24,8 @@ from typing import Any
 import socketio
 from flask import current_app, has_app_context
 
+from app.config import settings_str
+
 #: Flask-SocketIO's default pub/sub channel name.
 CHANNEL = "flask-socketio"
 NAMESPACE = "/"
@@ -52,9 +54,7 @@ def _redis_url(redis_url: str | None) -> str:
         return redis_url
     if has_app_context():
         return current_app.config["REDIS_URL"]
-    import os
-
-    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return settings_str("REDIS_URL")
 
 
 def _manager(redis_url: str | None = None) -> socketio.RedisManager:

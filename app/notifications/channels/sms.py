@@ -11,12 +11,12 @@ basic auth) with ``requests``, so no SDK is needed.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Protocol
 
 import requests
 from flask import current_app, has_app_context
 
+from app.config import settings_str
 from app.identity.models import User
 from app.notifications.center import absolute_url
 from app.notifications.center_models import Notification, NotificationDelivery
@@ -86,7 +86,7 @@ class TwilioSmsProvider:
 
 def _setting(name: str, default: str = "") -> str:
     value = current_app.config.get(name) if has_app_context() else None
-    return str(value or os.environ.get(name) or default)
+    return str(value or settings_str(name) or default)
 
 
 _logging_provider = LoggingSmsProvider()
