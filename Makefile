@@ -64,7 +64,7 @@ requirements: $(DEV_STAMP) ## Re-compile requirements*.txt from requirements*.in
 db-upgrade: install ## Apply migrations to DATABASE_URL (MIGRATION_DATABASE_URL for the owner role)
 	$(VENV)/bin/flask --app wsgi db upgrade
 
-bench: install ## Run the benchmarks in bench/
+bench: install-dev ## Run the benchmarks in bench/ (localstripe comes with the dev requirements)
 	$(PY) bench/run.py
 
 backup: $(STAMP) ## Back up the embedded database (make run's var/postgres) to var/backups/plaza-<time>.dump
