@@ -4,18 +4,25 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.txt | md5sum | cut -c1-8)
 VENDOR := app/static/vendor/htmx.min.js
 
-.PHONY: help install assets run test lint fmt db-upgrade bench chromium backup restore
+.PHONY: help install install-dev assets run test screenshots lint fmt requirements db-upgrade bench chromium backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# requirements.txt / requirements-dev.txt are compiled from the .in files (pinned, with hashes): `make requirements`.
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-????????
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-dev-*
 	touch $@
 
 $(VENDOR): package.json package-lock.json
@@ -25,7 +32,9 @@ $(VENDOR): package.json package-lock.json
 	cp node_modules/socket.io-client/dist/socket.io.min.js app/static/vendor/socket.io.min.js
 	touch $@
 
-install: $(STAMP) assets ## Create .venv, install pinned requirements and front-end assets
+install: $(STAMP) assets ## Create .venv, install the runtime requirements (requirements.txt) and front-end assets
+
+install-dev: install $(DEV_STAMP) ## install, plus the test and lint tools (requirements-dev.txt)
 
 assets: $(VENDOR) ## Vendor front-end assets from the npm registry into app/static/vendor
 
@@ -35,19 +44,27 @@ run: install ## Start Plaza (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS
 chromium: ## Make sure a Chromium for browser tests is available
 	@bash scripts/ensure-chromium.sh
 
-test: install lint chromium ## Run the whole test suite (lint first)
-	$(PY) -m pytest
+test: install-dev lint chromium ## Run the whole test suite (lint first), with the 15 slowest tests listed
+	$(PY) -m pytest --durations=15
 
-lint: $(STAMP) ## ruff
+screenshots: install-dev chromium ## Re-record docs/screenshots/ (the browser tests; otherwise they write to a temporary folder)
+	PLAZA_SCREENSHOTS=1 $(PY) -m pytest tests/e2e tests/integration/test_payments_e2e.py tests/integration/test_billing_screens.py
+
+lint: $(DEV_STAMP) ## ruff, and the import contracts (lint-imports, .importlinter)
 	$(VENV)/bin/ruff check app tests scripts bench worker.py wsgi.py
+	$(VENV)/bin/lint-imports
 
-fmt: $(STAMP) ## ruff --fix
+fmt: $(DEV_STAMP) ## ruff --fix
 	$(VENV)/bin/ruff check --fix app tests scripts bench worker.py wsgi.py
+
+requirements: $(DEV_STAMP) ## Re-compile requirements*.txt from requirements*.in (pip-compile, hashes; keeps existing pins)
+	$(VENV)/bin/pip-compile -q --allow-unsafe --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links requirements.in
+	$(VENV)/bin/pip-compile -q --allow-unsafe --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links requirements-dev.in
 
 db-upgrade: install ## Apply migrations to DATABASE_URL (MIGRATION_DATABASE_URL for the owner role)
 	$(VENV)/bin/flask --app wsgi db upgrade
 
-bench: install ## Run the benchmarks in bench/
+bench: install-dev ## Run the benchmarks in bench/ (localstripe comes with the dev requirements)
 	$(PY) bench/run.py
 
 backup: $(STAMP) ## Back up the embedded database (make run's var/postgres) to var/backups/plaza-<time>.dump

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from redis import Redis
@@ -33,7 +32,7 @@ def main() -> None:
     periodic = start_periodic_scheduler(Redis.from_url(url))
     try:
         Worker(queues, connection=conn).work(with_scheduler=True,
-                                             logging_level=os.environ.get("RQ_LOG_LEVEL", "WARNING"))
+                                             logging_level=app.extensions["plaza_settings"].RQ_LOG_LEVEL)
     finally:
         periodic.stop()
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
 import time
 import uuid
+from logging import getLogger  # not `import logging`: the submodule app.logging binds that name here
 from pathlib import Path
 from typing import Any
 
@@ -14,39 +12,15 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import Settings
+from app.config import load_settings
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.logging import configure_logging
 from app.uow import transactional_views
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per log line, with any ``extra`` fields merged in."""
-
-    _skip = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {"ts": self.formatTime(record), "level": record.levelname,
-                                "logger": record.name, "msg": record.getMessage()}
-        data.update({k: v for k, v in record.__dict__.items() if k not in self._skip})
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
-
-
-def configure_logging(level: str) -> None:
-    """Send Plaza's logs as JSON lines to stderr."""
-    root = logging.getLogger("plaza")
-    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        root.addHandler(handler)
-    root.setLevel(level)
-    root.propagate = False
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: settings from the environment, overridden by ``config``."""
-    settings = Settings()
+    settings = load_settings()
     app = Flask(__name__)
     app.config.from_mapping(settings.flask_config())
     if config:
@@ -148,7 +122,7 @@ def register_request_hooks(app: Flask) -> None:
     from app.tenants.roles import end_acting_user, hand_over_to_tenant_role
     from app.tenants.urls import host_label
 
-    access = logging.getLogger("plaza.request")
+    access = getLogger("plaza.request")
 
     @app.before_request
     def _resolve_tenant() -> Any:
@@ -303,7 +277,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         db.session.rollback()
-        logging.getLogger("plaza.error").exception("unhandled error", extra={"request_id": g.get("request_id")})
+        getLogger("plaza.error").exception("unhandled error", extra={"request_id": g.get("request_id")})
         if wants_problem():
             return problem(500, "Internal Server Error", "Something went wrong on our side; nothing was saved.")
         return render_template("errors/error.html", code=500, title="Something went wrong",

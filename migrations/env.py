@@ -1,5 +1,4 @@
 import logging
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -37,7 +36,7 @@ def get_engine_url():
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
 # Migrations run as the owner role: MIGRATION_DATABASE_URL when set, else the app's URL.
-_url = os.environ.get('MIGRATION_DATABASE_URL')
+_url = current_app.extensions['plaza_settings'].MIGRATION_DATABASE_URL
 config.set_main_option('sqlalchemy.url', _url.replace('%', '%%') if _url else get_engine_url())
 target_db = current_app.extensions['migrate'].db
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+from tests.support.screenshots import screenshot_folder
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--no-proxy-server"]
 
@@ -55,6 +56,6 @@ def new_page(browser):
 
 @pytest.fixture
 def screenshot_dir() -> Path:
-    """``docs/screenshots`` (created if missing)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    """Where to write screenshots: ``docs/screenshots`` under ``make screenshots``, else a temporary
+    folder (:func:`tests.support.screenshots.screenshot_folder`)."""
+    return screenshot_folder()

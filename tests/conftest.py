@@ -8,20 +8,39 @@ set, those servers are used instead of the embedded ones.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+
+from tests.support.database import TableCleaner
+from tests.support.servers import running_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.integration.conftest_mail", "tests.browser"]
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+
+#: Marker applied to every test under each top-level folder of tests/.
+MARKERS_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test ``unit``, ``integration`` or ``e2e`` by the folder it lives in (``tests/<folder>/``)."""
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            folder = item.path.resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        marker = MARKERS_BY_FOLDER.get(folder)
+        if marker is not None:
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -87,21 +106,23 @@ def app(services):
     return application
 
 
+@pytest.fixture(scope="session")
+def table_cleaner(services) -> Iterator[TableCleaner]:
+    """Empties the tables a test wrote to (:class:`tests.support.database.TableCleaner`)."""
+    cleaner = TableCleaner(services["OWNER_URL"], services["ADMIN_URL"])
+    yield cleaner
+    cleaner.close()
+
+
 @pytest.fixture(autouse=True)
 def clean_state(request):
-    """Each test starts with empty tables and an empty Redis."""
+    """Each test that uses the database starts with empty tables (only those holding rows are
+    truncated) and an empty Redis."""
     if "services" not in request.fixturenames and "app" not in request.fixturenames:
         yield
         return
     services = request.getfixturevalue("services")
-    import psycopg
-    import redis
-
-    with psycopg.connect(services["OWNER_URL"].replace("postgresql+psycopg://", "postgresql://"),
-                         autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select tablename from pg_tables where schemaname = 'public' and tablename not in ('alembic_version', 'rls_key')")]
-        conn.execute("truncate " + ", ".join(tables) + " cascade")
+    request.getfixturevalue("table_cleaner").clean()
     redis.Redis.from_url(services["REDIS_URL"]).flushdb()
     yield
 
@@ -123,39 +144,11 @@ def client(app):
     return app.test_client()
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(services) -> Iterator[str]:
     """Plaza served by gunicorn on 127.0.0.1 (threads); yields ``http://localhost:<port>``.
 
     ONE worker, as in production (Procfile): every logged-in page opens a Socket.IO
     connection, and its long-polling requests must all reach the process that holds the session."""
-    port = free_port()
-    env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
-           "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "32", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("gunicorn did not start")
-    yield f"http://localhost:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_gunicorn(services, threads=32) as server:
+        yield server.url()

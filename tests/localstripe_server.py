@@ -1,7 +1,7 @@
 """A localstripe server for the billing tests, and helpers to sign Stripe webhook events.
 
-:func:`running_localstripe` starts ``localstripe --port <free> --from-scratch`` as a
-subprocess on 127.0.0.1 and stops it; :func:`sign` builds a ``Stripe-Signature`` header with
+:func:`running_localstripe` (from :mod:`tests.support.servers`, re-exported here) runs
+localstripe on a free 127.0.0.1 port for a block; :func:`sign` builds a ``Stripe-Signature`` header with
 Stripe's scheme (HMAC-SHA256 of ``"{t}.{payload}"``).
 """
 
@@ -10,43 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-from app.devservices import free_port
+from tests.support.servers import running_localstripe
 
-BIN = Path(sys.executable).with_name("localstripe")
-
-
-@contextmanager
-def running_localstripe() -> Iterator[str]:
-    """Run localstripe for the block; yields its base URL ``http://127.0.0.1:<port>``."""
-    port = free_port()
-    proc = subprocess.Popen([str(BIN), "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ}, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("localstripe did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
+__all__ = ["event_json", "running_localstripe", "sign"]
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
     """The ``Stripe-Signature`` header for ``payload`` signed with ``secret`` at ``timestamp``."""

@@ -12,7 +12,6 @@ has been past due longer than the grace period (``BILLING_GRACE_DAYS``, default 
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 from app.billing.models import BillingSubscription
+from app.config import settings_str
 from app.extensions import db
 from app.tenants.context import require_tenant_id, tenant_scope
 from app.timeutil import utcnow
@@ -36,7 +36,7 @@ def setting(name: str, default: str = "") -> str:
         value = current_app.config.get(name)
         if value not in (None, ""):
             return str(value)
-    return os.environ.get(name, default) or default
+    return settings_str(name, default)
 
 
 def billing_enabled() -> bool:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
 import smtplib
 import uuid
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.config import settings_str
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import smtp_send
 from app.delivery.models import Delivery
@@ -78,7 +78,7 @@ def lease_seconds() -> int:
 
     ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300.
     """
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
+    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
     return int(raw) if raw else DEFAULT_LEASE_SECONDS
 
 

@@ -9,7 +9,6 @@ provider uses the ``twilio`` SDK (Messages API: ``POST /2010-04-01/Accounts/{sid
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from typing import Protocol
 
@@ -17,6 +16,8 @@ from flask import current_app, has_app_context
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+
+from app.config import settings_str
 
 log = logging.getLogger("plaza.sms")
 
@@ -84,7 +85,7 @@ class TwilioSmsProvider:
 
 def _setting(name: str, default: str = "") -> str:
     value = current_app.config.get(name) if has_app_context() else None
-    return str(value or os.environ.get(name) or default)
+    return str(value or settings_str(name) or default)
 
 
 _logging_provider = LoggingSmsProvider()

@@ -32,6 +32,7 @@ from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 from rq import Queue
 
+from app.config import settings_str
 from app.jobs.runner import QUEUE_NAME
 from app.timeutil import utcnow
 
@@ -57,7 +58,7 @@ class Intervals:
         (whole seconds, at least 1; unset or empty keeps the default)."""
 
         def get(name: str, default: int) -> int:
-            raw = os.environ.get(name)
+            raw = settings_str(name)
             return max(1, int(raw)) if raw else default
 
         return cls(get("PLAZA_RELAY_INTERVAL", cls.relay), get("PLAZA_SWEEP_INTERVAL", cls.sweep),

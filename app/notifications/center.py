@@ -9,7 +9,6 @@ Functions flush, never commit; :func:`push_badge` is called after the commit.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.config import settings_str
 from app.extensions import db
 from app.notifications import registry
 from app.notifications.center_models import Notification, NotificationSource
@@ -38,7 +38,7 @@ def dedup_window() -> timedelta:
     """Repeats of the same type and subject within this window fold into one notification
     (``NOTIFY_DEDUP_WINDOW_SECONDS``, default 300)."""
     raw = current_app.config.get("NOTIFY_DEDUP_WINDOW_SECONDS") if has_app_context() else None
-    raw = raw or os.environ.get("NOTIFY_DEDUP_WINDOW_SECONDS")
+    raw = raw or settings_str("NOTIFY_DEDUP_WINDOW_SECONDS")
     return timedelta(seconds=int(raw) if raw else DEFAULT_DEDUP_WINDOW)
 
 

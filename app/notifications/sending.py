@@ -10,7 +10,6 @@ expires (``DELIVERY_LEASE_SECONDS``) and is taken over by the sweep's re-enqueue
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.billing.service import sms_quota_reason
+from app.config import settings_str
 from app.delivery import mailcap
 from app.delivery.models import NotificationDelivery
 from app.extensions import db
@@ -44,7 +44,7 @@ class DeliveryFailed(Exception):
 
 def lease_seconds() -> int:
     """Seconds a ``sending`` claim is honoured (``DELIVERY_LEASE_SECONDS``, default 300)."""
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or os.environ.get("DELIVERY_LEASE_SECONDS")
+    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
     return int(raw) if raw else 300
 
 

@@ -25,7 +25,6 @@ Objects are returned as plain ``dict`` (the SDK's ``to_dict()``); Stripe errors 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,6 +32,7 @@ from typing import Any, Protocol
 import stripe
 from flask import current_app, has_app_context
 
+from app.config import settings_str
 from app.redis_client import get_redis
 
 
@@ -51,7 +51,7 @@ def setting(name: str, default: str = "") -> str:
         value = current_app.config.get(name)
         if value not in (None, ""):
             return str(value)
-    return os.environ.get(name, default) or default
+    return settings_str(name, default)
 
 
 def payments_enabled() -> bool:

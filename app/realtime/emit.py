@@ -24,7 +24,7 @@ from typing import Any
 import socketio
 from flask import current_app, has_app_context
 
-from app.config import Settings
+from app.config import settings_str
 
 #: Flask-SocketIO's default pub/sub channel name.
 CHANNEL = "flask-socketio"
@@ -54,7 +54,7 @@ def _redis_url(redis_url: str | None) -> str:
         return redis_url
     if has_app_context():
         return current_app.config["REDIS_URL"]
-    return Settings().REDIS_URL
+    return settings_str("REDIS_URL")
 
 
 def _manager(redis_url: str | None = None) -> socketio.RedisManager:

@@ -18,9 +18,9 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
 from tests.factories import PASSWORD, make_business
+from tests.support.screenshots import screenshot_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "docs" / "screenshots" / "dashboard.png"
 
 CUSTOMERS = [
     ("Sofie Nielsen", "sofie@example.com", "+4520123456", "Bring photos of the colour I want"),
@@ -92,8 +92,7 @@ def test_dashboard_week_view_in_chromium(live_server, ctx, new_page):
     expect(board).to_contain_text("Sofie Nielsen")
     expect(board).to_contain_text("Maja Sørensen")
     expect(board.locator(".db-chip.s-pending")).to_have_count(sum(not c for *_, c in PLAN))
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot_folder() / "dashboard.png"), full_page=True)
 
     # A booking made elsewhere shows up without a reload (the board polls every 10 s).
     with tenant_scope(biz.tenant_id):

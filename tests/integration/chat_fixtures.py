@@ -9,8 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time as _time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -25,6 +23,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from tests.factories import Business, make_business, make_user
+from tests.support.servers import free_port, start_gunicorn  # noqa: F401 - free_port: re-exported for the chat tests
 
 
 @dataclass
@@ -85,13 +84,6 @@ def world(app) -> ChatWorld:
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class WebProcess:
     """One Plaza web process: gunicorn, ONE worker (Socket.IO needs every request of a
     session on the same process) — ``gthread`` (Flask-SocketIO threading mode) or ``gevent``
@@ -99,23 +91,8 @@ class WebProcess:
 
     def __init__(self, services: dict[str, str], port: int | None = None, worker: str = "gthread",
                  public_port: int | None = None) -> None:
-        self.port = port or free_port()
-        workers = ["-k", "gevent", "--worker-connections", "1000"] if worker == "gevent" else [
-            "-k", "gthread", "--threads", "100"]
-        env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(self.port),
-               "PUBLIC_PORT": str(public_port or self.port), "RATELIMIT_ENABLED": "false"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *workers, "-w", "1",
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, start_new_session=True)
-        deadline = _time.monotonic() + 30
-        while _time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            _time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
+        server = start_gunicorn(services, port=port, worker=worker, threads=100, public_port=public_port)
+        self.port, self.proc = server.port, server.proc
 
     def url(self, host: str = "localhost") -> str:
         """Base URL on ``host`` (``localhost`` is the apex; ``bella.localhost`` a business)."""

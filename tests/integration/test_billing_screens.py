@@ -8,7 +8,6 @@ owner updates the card and recovers.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,13 +18,14 @@ from tests.factories import make_business
 from tests.helpers import login_as
 from tests.integration.billing_fixtures import deliver, localstripe_url, stripe_on  # noqa: F401
 from tests.integration.conftest_mail import run_jobs, running_mailbox
+from tests.support.screenshots import recording
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.mark.skipif(not os.environ.get("PLAZA_SCREENSHOTS"), reason="set PLAZA_SCREENSHOTS=1 to record")
+@pytest.mark.skipif(not recording(), reason="set PLAZA_SCREENSHOTS=1 to record")
 @pytest.mark.usefixtures("stripe_on")
 def test_billing_journey_screenshots(app, client, ctx, monkeypatch):
     from playwright.sync_api import sync_playwright

@@ -347,7 +347,7 @@ def test_create_service_with_staff_overrides(owner, bella):
                  for s in db.session.scalars(sa.select(ServiceStaff).where(ServiceStaff.service_id == svc.id))}
     assert links == {bella.staff_ids[0]: (None, None), bella.staff_ids[1]: (120, 79900)}
     listing = _get(owner, "/dashboard/services").data.decode()
-    assert "Colour" in listing and "649.50 kr." in listing
+    assert "Colour" in listing and "649,50\xa0kr." in listing
 
 
 @pytest.mark.parametrize("field,value,message", [

@@ -92,7 +92,7 @@ def test_payment_received_reaches_the_customer_once_when_the_webhook_is_replayed
 
     assert outbox_count(biz, "payment.received") == 1
     [note] = of_type(alice_id, "payment_received")
-    assert "500.00 kr." in note.body
+    assert "500,00\xa0kr." in note.body
     assert of_type(owner_id(biz), "payment_received") == []
     assert len(mailbox.to(ALICE_EMAIL, "Payment received")) == 1
 
@@ -112,7 +112,7 @@ def test_refund_reaches_the_customer_once_per_refund(ctx, payments_on, mailbox):
 
     assert outbox_count(biz, "refund.issued") == 1
     [note] = of_type(alice_id, "refund_issued")
-    assert "12.34 kr." in note.body
+    assert "12,34\xa0kr." in note.body
     assert len(of_type(alice_id, "payment_received")) == 1
 
 
@@ -130,7 +130,7 @@ def test_the_business_cancelling_refunds_and_tells_the_customer_once(ctx, paymen
 
     assert outbox_count(biz, "refund.issued") == 1
     [note] = of_type(alice_id, "refund_issued")
-    assert "500.00 kr." in note.body
+    assert "500,00\xa0kr." in note.body
 
 
 def test_failed_payment_reaches_the_customer_once_with_the_reason(ctx, payments_on, mailbox):  # noqa: F811
@@ -151,7 +151,7 @@ def test_failed_payment_reaches_the_customer_once_with_the_reason(ctx, payments_
 
     assert outbox_count(biz, "payment.failed") == 1
     [note] = of_type(alice_id, "payment_failed")
-    assert "500.00 kr." in note.body and "declined" in note.body.lower()
+    assert "500,00\xa0kr." in note.body and "declined" in note.body.lower()
     assert of_type(alice_id, "payment_received") == []
 
 

@@ -308,7 +308,7 @@ def test_payment_refund_and_hold_expiry_events_reach_the_center(ctx, mailbox):
     fanout.fanout_event(str(biz.tenant_id), refund_id)  # a repeat changes nothing
     assert run_jobs(ctx) == []
     notes = {n.type: n for n in notifications_of(alice_id)}
-    assert "250.00" in notes["refund_issued"].body and "Bella Hair Studio" in notes["refund_issued"].body
+    assert "250,00" in notes["refund_issued"].body and "Bella Hair Studio" in notes["refund_issued"].body
     assert "hold_expired" in notes
     assert len(notifications_of(alice_id)) == 3
     assert deliveries_of(alice_id, "email") == []  # the payments path sends the refund email itself

@@ -181,7 +181,7 @@ def test_declined_off_session_fee_is_recorded_once_not_retried_and_shown_to_staf
     assert [(u.amount, u.reason) for u in summary.uncollected] == [(25000, event["reason"])]
     login_as(client, biz.owner_email, host="bella.localhost")
     staff_page = client.get(f"/dashboard/bookings/{bid}", base_url=BASE).get_data(as_text=True)
-    assert "Fee not collected" in staff_page and "250.00 kr." in staff_page and "declined" in staff_page
+    assert "Fee not collected" in staff_page and "250,00\xa0kr." in staff_page and "declined" in staff_page
 
     # The owner is told in their notification center (and by email), once.
     relay_and_run(ctx)
@@ -194,7 +194,7 @@ def test_declined_off_session_fee_is_recorded_once_not_retried_and_shown_to_staf
     told = db.session.scalars(sa.select(Notification).where(Notification.user_id == owner_id,
                                                             Notification.type == "fee_uncollected")).all()
     assert len(told) == 1
-    assert "Ann Customer's fee of 250.00 kr." in told[0].body and "declined" in told[0].body
+    assert "Ann Customer's fee of 250,00\xa0kr." in told[0].body and "declined" in told[0].body
     assert told[0].url.endswith(f"/dashboard/bookings/{bid}")
 
 
@@ -243,7 +243,7 @@ def test_payment_after_the_customer_cancelled_is_refunded_and_the_email_says_why
     mails = mailbox.to("ann@example.com", "Your payment to Bella was refunded")
     assert len(mails) == 1
     text = text_of(mails[0])
-    assert "after your booking had been cancelled by you" in text and "100.00 kr." in text
+    assert "after your booking had been cancelled by you" in text and "100,00\xa0kr." in text
     assert "held for your booking" not in text
 
 

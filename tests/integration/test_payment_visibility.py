@@ -39,9 +39,9 @@ def test_confirmation_email_states_the_money_policy(client, ctx, stripe_on, mail
     text = text_of(mail)
     assert "Free cancellation until 48 hours before the start" in text
     assert "Later cancellations cost 50% of the price" in text
-    assert "Paid:   100.00 kr." in text  # the 20 % deposit on 500.00 kr.
+    assert "Paid:   100,00\xa0kr." in text  # the 20 % deposit on 500.00 kr.
     html = mail.get_body(("html",)).get_content()
-    assert "Free cancellation until 48 hours before the start" in html and "100.00 kr." in html
+    assert "Free cancellation until 48 hours before the start" in html and "100,00\xa0kr." in html
 
 
 def test_staff_see_payment_status_and_amounts_on_the_booking(client, ctx, stripe_on):  # noqa: F811
@@ -53,8 +53,8 @@ def test_staff_see_payment_status_and_amounts_on_the_booking(client, ctx, stripe
     page = client.get(f"/dashboard/bookings/{booking.id}", base_url=BASE).get_data(as_text=True)
     box = page[page.index('id="booking-payment"'):]
     box = box[:box.index("</dl>")]
-    assert "succeeded" in box and "150.00 kr." in box  # asked at booking and paid
-    assert "Refunded" in box and "0.00 kr." in box
+    assert "succeeded" in box and "150,00\xa0kr." in box  # asked at booking and paid
+    assert "Refunded" in box and "0,00\xa0kr." in box
 
 
 def test_the_staff_board_shows_what_each_booking_has_paid(client, ctx, stripe_on):  # noqa: F811
@@ -67,7 +67,7 @@ def test_the_staff_board_shows_what_each_booking_has_paid(client, ctx, stripe_on
     login_as(client, biz.owner_email, "bella.localhost")
     day = local_start(5, 10).astimezone(ZoneInfo("Europe/Copenhagen")).date()
     html = client.get(f"/dashboard/?view=day&date={day.isoformat()}", base_url=BASE).get_data(as_text=True)
-    assert "Paid 150.00 kr." in html and "Awaiting payment" in html
+    assert "Paid 150,00\xa0kr." in html and "Awaiting payment" in html
 
 
 def test_the_storefront_says_which_services_ask_for_money_up_front(client, ctx, stripe_on):  # noqa: F811
@@ -75,7 +75,7 @@ def test_the_storefront_says_which_services_ask_for_money_up_front(client, ctx, 
     html = client.get("/", base_url=BASE).get_data(as_text=True)
     card = html[html.index(f'data-service="{biz.service_ids[0]}"'):]
     card = card[:card.index("</li>")]
-    assert "150.00 kr. deposit" in card
+    assert "150,00\xa0kr. deposit" in card
 
 
 def test_a_refund_enters_the_ledger_only_once_stripe_says_it_succeeded(client, ctx, stripe_on):  # noqa: F811

@@ -7,9 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import socket
-import subprocess
-import sys
 import time as _time
 import uuid
 from collections.abc import Iterator
@@ -44,6 +41,7 @@ from app.timeutil import utcnow
 from tests.factories import make_business
 from tests.helpers import csrf_from, login_as, tenant_settings
 from tests.integration.conftest_mail import mailbox, run_jobs, text_of  # noqa: F401
+from tests.support.servers import running_localstripe
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://bella.localhost"
@@ -51,34 +49,11 @@ CPH = ZoneInfo("Europe/Copenhagen")
 PRICE = 50000  # 500.00 kr.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def localstripe() -> Iterator[str]:
     """localstripe on a free 127.0.0.1 port for this module; yields its base URL."""
-    port = _free_port()
-    exe = Path(sys.executable).parent / "localstripe"
-    proc = subprocess.Popen([str(exe), "--port", str(port), "--from-scratch"], cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = _time.monotonic() + 30
-    while _time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        _time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("localstripe did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_localstripe() as url:
+        yield url
 
 
 @pytest.fixture
@@ -205,7 +180,7 @@ def test_deposit_pay_then_late_cancel_refunds_all_but_the_fee(client, ctx, strip
     token = pay_url.rsplit("/", 1)[1]
     pay_page = client.get(pay_url, base_url=BASE)
     text = pay_page.get_data(as_text=True)
-    assert "150.00 kr." in text and "Free cancellation until 72 hours" in text and "20%" in text
+    assert "150,00\xa0kr." in text and "Free cancellation until 72 hours" in text and "20%" in text
     (booking_id,) = [b.id for b in _bookings(biz)]
     assert state(biz, booking_id)[0] == "awaiting_payment"
 
@@ -387,7 +362,7 @@ def test_late_success_after_the_slot_was_taken_is_refunded_once_and_the_customer
     assert relay_and_run(ctx) == []
     relay_and_run(ctx)
     mails = mailbox.to("ann@example.com", "Your payment to Bella was refunded")
-    assert len(mails) == 1 and "100.00 kr." in text_of(mails[0])
+    assert len(mails) == 1 and "100,00\xa0kr." in text_of(mails[0])
     assert "the time we held for your booking had run out" in text_of(mails[0])
 
 
@@ -516,7 +491,7 @@ def test_payments_page_policy_rules_ledger_and_csv(client, ctx, stripe_on):
     login_as(client, biz.owner_email, host="bella.localhost")
     page = client.get("/dashboard/payments", base_url=BASE)
     text = page.get_data(as_text=True)
-    assert "500.00 kr." in text and "application fee" in text
+    assert "500,00\xa0kr." in text and "application fee" in text
     token = csrf_from(text)
     bad = client.post("/dashboard/payments/policy", base_url=BASE,
                       data={"csrf_token": token, "free_cancellation_hours": "12", "late_cancel_fee_percent": "150",

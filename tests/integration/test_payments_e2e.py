@@ -4,11 +4,6 @@ hold expires and frees its slot. Screenshots go to ``docs/screenshots/payments-*
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time as _time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +18,6 @@ from tests.factories import PASSWORD
 from tests.integration.conftest_mail import mailbox  # noqa: F401
 from tests.integration.test_payments import (  # noqa: F401 - fixtures
     _bookings,
-    _free_port,
     local_start,
     localstripe,
     payments_pi,
@@ -33,9 +27,10 @@ from tests.integration.test_payments import (  # noqa: F401 - fixtures
     stripe_on,
     z,
 )
+from tests.support.screenshots import screenshot_folder
+from tests.support.servers import running_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--no-proxy-server"]
 
@@ -43,29 +38,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="module")
 def paid_server(services, localstripe) -> Iterator[int]:  # noqa: F811
     """gunicorn serving Plaza with Stripe pointed at localstripe; yields the port."""
-    port = _free_port()
-    env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "PORT": str(port),
-           "PUBLIC_PORT": str(port), "RATELIMIT_ENABLED": "false", "STRIPE_SECRET_KEY": "sk_test_plaza",
-           "STRIPE_API_BASE": localstripe, "STRIPE_CONNECT": "local",
-           # the card form runs localstripe's stand-in for Stripe.js (same API: elements, confirmCardSetup…)
-           "STRIPE_PUBLISHABLE_KEY": "pk_test_plaza", "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "8", "-b", f"127.0.0.1:{port}",
-                             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
-    deadline = _time.monotonic() + 30
-    while _time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        _time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError("gunicorn did not start")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_gunicorn(services, threads=8, env={
+            "STRIPE_SECRET_KEY": "sk_test_plaza", "STRIPE_API_BASE": localstripe, "STRIPE_CONNECT": "local",
+            # the card form runs localstripe's stand-in for Stripe.js (same API: elements, confirmCardSetup…)
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_plaza", "STRIPE_JS_URL": f"{localstripe}/js.stripe.com/v3/"}) as server:
+        yield server.port
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +63,7 @@ def page_factory(browser):
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"payments-{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_folder() / f"payments-{name}.png"), full_page=True)
 
 
 def type_card(page, number: str) -> None:
@@ -124,11 +100,11 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     page = page_factory()
     fill_details(page, base, biz, start)
     page.wait_for_selector("#payment-policy")
-    assert "Due when booking: 150.00 kr." in page.inner_text("#payment-policy")
+    assert "Due when booking: 150,00\xa0kr." in page.inner_text("#payment-policy")
     shot(page, "1-confirm-with-policy")
     page.click("button[value=confirm]")
     page.wait_for_url("**/pay/**")
-    assert "150.00 kr." in page.inner_text("#pay")
+    assert "150,00\xa0kr." in page.inner_text("#pay")
     type_card(page, "4242424242424242")
     shot(page, "2-pay-step")
     page.click("#card-submit")
@@ -145,7 +121,7 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     assert [r["amount"] for r in get_payments().list_refunds(payments_pi(biz, bid))] == [5000]
     page.reload()
     money = page.inner_text("#payment-policy .pay-paid")
-    assert "You paid\n150.00 kr." in money and "Refunded to your card\n50.00 kr." in money
+    assert "You paid\n150,00\xa0kr." in money and "Refunded to your card\n50,00\xa0kr." in money
     shot(page, "4-cancelled-late")
 
     owner = page_factory()
@@ -156,7 +132,7 @@ def test_customer_pays_deposit_cancels_late_and_gets_partial_refund(ctx, stripe_
     owner.wait_for_load_state()
     owner.goto(f"{base}/dashboard/payments")
     ledger = owner.inner_text("#ledger")
-    assert "-50.00 kr." in ledger and "150.00 kr." in ledger and "-4.50 kr." in ledger and "1.50 kr." in ledger
+    assert "-50,00\xa0kr." in ledger and "150,00\xa0kr." in ledger and "-4,50\xa0kr." in ledger and "1,50\xa0kr." in ledger
     shot(owner, "5-ledger")
 
 

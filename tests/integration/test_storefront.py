@@ -97,7 +97,7 @@ def test_home_shows_business_services_and_team(client, ctx):
         db.session.commit()
     html = get(client, "/").get_data(as_text=True)
     assert "Bella" in html and "Europe/Copenhagen" in html
-    assert "Haircut" in html and "1 h" in html and "500.00 kr." in html
+    assert "Haircut" in html and "1 h" in html and "500,00\xa0kr." in html
     assert "Grooming" in html and "Shape-up with a hot towel." in html and "20 min" in html
     assert "Staff 1" in html and "Staff 2" in html
     assert f"/book/{b.service_ids[0]}" in html
@@ -136,7 +136,7 @@ def test_full_booking_through_plain_forms(client, biz):
     review = post(client, f"/book/{sid}/details", data)
     text = review.get_data(as_text=True)
     assert review.status_code == 200 and "Confirm booking" in text
-    assert "+4520304050" in text and "500.00 kr." in text and "business is in Europe/Copenhagen" in text
+    assert "+4520304050" in text and "500,00\xa0kr." in text and "business is in Europe/Copenhagen" in text
     assert all_counts() == (0, 0)
 
     done = post(client, f"/book/{sid}/confirm", {**data, "phone": "+4520304050", "action": "confirm"})

@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import os
 import socket
 import uuid
 from urllib.parse import urlsplit
@@ -34,6 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from pywebpush import WebPushException, webpush
 
+from app.config import settings_str
 from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.identity.models import User
@@ -133,7 +133,7 @@ def endpoint_refusal(endpoint: str, *, allow_insecure: bool = False, resolve: bo
 
 def setting(name: str) -> str:
     """``name`` from the app config, else the environment, else ``""``."""
-    return str(current_app.config.get(name) or os.environ.get(name) or "")
+    return str(current_app.config.get(name) or settings_str(name) or "")
 
 
 def vapid_public_key() -> str:
