@@ -17,9 +17,7 @@ of the form, and a post answers 409 with that message.
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +42,7 @@ from app.redis_client import get_redis
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
 from app.web import apex_only, get_or_404, parse_uuid, render_page
+from app.web.access import staff_required
 
 
 @dataclass(frozen=True)
@@ -148,25 +147,8 @@ def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
 # --------------------------------------------------------------------------- tenant host
 
 
-def _staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Tenant host, logged in (else to the login page), staff of this business (else 404)."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("tenant") is None:
-            abort(404)
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        if not access.is_staff(current_user.id):
-            abort(404)
-        g.is_staff = True
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 @bp.route("/dashboard/bookings/<booking_id>/chat", methods=["GET", "POST"])
-@_staff_only
+@staff_required
 def staff_conversation(booking_id: str) -> Response:
     """Staff's conversation with the customer of a booking."""
     booking = get_or_404(Booking, booking_id)

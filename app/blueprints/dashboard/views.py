@@ -13,9 +13,8 @@ the form with 422, its values kept and each error beside its field; nothing is w
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -69,6 +68,7 @@ from app.payments.service import PaymentSummary, payment_summaries
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
 from app.timeutil import EARLIEST_DAY, LATEST_DAY, day_in_range, utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles
+from app.web.access import manager_required, owner_required, require_staff
 
 STAFF_ROLE_NAMES = frozenset(r.value for r in STAFF_ROLES)
 MANAGER_ROLE_NAMES = frozenset(r.value for r in MANAGER_ROLES)
@@ -79,34 +79,9 @@ POLL_SECONDS = 10
 # --------------------------------------------------------------------------- access
 
 
-@bp.before_request
-def require_staff() -> Response | None:
-    """Only staff of this tenant: apex 404, anonymous to the login page, anyone else 404.
-
-    Sets ``g.is_staff`` (the layout shows the Dashboard link) and ``g.is_manager``.
-    """
-    if g.get("tenant") is None:
-        abort(404)
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    roles = user_roles()
-    if not roles & STAFF_ROLE_NAMES:
-        abort(404)
-    g.is_staff = True
-    g.is_manager = bool(roles & MANAGER_ROLE_NAMES)
-    return None
-
-
-def manager_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Set-up pages: owners and managers only (plain staff get 403)."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not g.get("is_manager"):
-            abort(403, "Only the business's owner or a manager can change its set-up.")
-        return view(*args, **kwargs)
-
-    return wrapped
+# Only staff of this tenant (app.web.access): apex 404, anonymous to the login page, anyone
+# else 404; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add ``@manager_required``.
+bp.before_request(require_staff)
 
 
 def _done(message: str, url: str) -> Response:
@@ -622,14 +597,12 @@ def staff_invite(staff_id: str) -> Response:
 
 @bp.post("/dashboard/staff/<staff_id>/invitations/<invitation_id>/revoke")
 @login_required
-@manager_required
+@owner_required
 def staff_invite_revoke(staff_id: str, invitation_id: str) -> Response:
     """Withdraw a pending invitation (owners only; others get 403). Its link stops working."""
     from app.team.errors import InvitationClosed
     from app.team.service import revoke_invitation
 
-    if Role.OWNER.value not in user_roles():
-        abort(403, "Only the business's owner can withdraw an invitation.")
     member = get_or_404(StaffMember, staff_id)
     inv = get_or_404(StaffInvitation, invitation_id)
     if inv.staff_member_id != member.id:

@@ -27,9 +27,9 @@ from app.identity.service import TokenError
 from app.notifications import center, deliverylog, preferences, registry
 from app.notifications.channels import push
 from app.tenants.context import platform_scope
-from app.tenants.models import MANAGER_ROLES
 from app.tenants.urls import tenant_url
-from app.web import get_or_404, parse_uuid, render_page, tenant_required, user_roles
+from app.web import get_or_404, parse_uuid, render_page
+from app.web.access import manager_required
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -309,17 +309,10 @@ def service_worker() -> Response:
 # --- owner view: what was sent to a customer --------------------------------------------------
 
 
-def _require_manager() -> None:
-    if not current_user.is_authenticated or not (user_roles() & {r.value for r in MANAGER_ROLES}):
-        abort(404)
-
-
 @bp.get("/notifications/sent")
-@tenant_required
-@login_required
+@manager_required
 def sent_index() -> Response:
     """Owners and managers: the business's customers, each linking to what was sent to them."""
-    _require_manager()
     q = request.args.get("q", "").strip().lower()[:100]
     stmt = sa.select(Customer).order_by(Customer.created_at.desc()).limit(100)
     if q:
@@ -330,12 +323,10 @@ def sent_index() -> Response:
 
 
 @bp.get("/notifications/sent/<customer_id>")
-@tenant_required
-@login_required
+@manager_required
 def sent_to_customer(customer_id: str) -> Response:
     """Owners and managers: every email and notification sent to one customer, with status,
     attempts and errors (another business's customer answers 404)."""
-    _require_manager()
     customer = get_or_404(Customer, customer_id)
     from app.notifications.fanout import customer_user_id
 
@@ -347,8 +338,7 @@ def sent_to_customer(customer_id: str) -> Response:
 
 
 @bp.route("/notifications/announce", methods=["GET", "POST"])
-@tenant_required
-@login_required
+@manager_required
 def announce() -> Response:
     """Owners and managers: send news to the customers who agreed to marketing (each email
     carries a one-click unsubscribe link). Empty or too long fields re-render with 422."""
@@ -356,7 +346,6 @@ def announce() -> Response:
 
     from app.notifications import fanout
 
-    _require_manager()
     tenant = g.tenant
     audience = len(fanout.announcement_audience(tenant.id))
     values = {"headline": request.form.get("headline", "").strip(), "message": request.form.get("message", "").strip()}
