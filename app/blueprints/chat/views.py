@@ -35,6 +35,7 @@ from app.chat import access
 from app.chat import service as chat
 from app.chat.errors import ChatError, ConversationClosed, RateLimited
 from app.chat.models import Conversation, Message, Participant
+from app.customers.ownership import owned_by, owns_booking
 from app.extensions import db
 from app.notifications import center
 from app.realtime import broadcast, presence
@@ -166,11 +167,7 @@ def manage_conversation(token: str) -> Response:
     booking = open_manage_link(token)
     if booking is None:
         abort(404)
-    user = None
-    if current_user.is_authenticated:
-        customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-        if customer is not None and access.owns_customer(current_user, customer):
-            user = current_user
+    user = current_user if current_user.is_authenticated and owns_booking(current_user, booking) else None
     return _handle(g.tenant, booking, access.customer_principal(booking, user),
                    post_url=url_for("chat.manage_conversation", token=token),
                    back_url=url_for("storefront.manage", token=token), back_label="Back to your booking",
@@ -178,13 +175,6 @@ def manage_conversation(token: str) -> Response:
 
 
 # --------------------------------------------------------------------------- apex account
-
-
-def _my_customer_clause() -> sa.ColumnElement[bool]:
-    clauses = [Customer.user_id == current_user.id]
-    if current_user.email_verified_at is not None:
-        clauses.append(Customer.email == current_user.email)
-    return sa.or_(*clauses)
 
 
 @bp.get("/account/messages")
@@ -206,7 +196,7 @@ def my_conversations() -> Response:
                                             Participant.conversation_id == Conversation.id,
                                             Participant.role == chat.CUSTOMER,
                                             Participant.customer_id == Customer.id))
-            .where(_my_customer_clause(), Tenant.suspended_at.is_(None))
+            .where(owned_by(current_user), Tenant.suspended_at.is_(None))
             .order_by(Booking.starts_at.desc()).limit(200)
         ).all()
         out = []
