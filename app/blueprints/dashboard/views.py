@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from app.billing.errors import StaffSeatLimit
 from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.forms import (
     STAFF_ACTIONS,
@@ -48,7 +49,6 @@ from app.catalog.rules import BookingRulesInput, RulesError, update_booking_rule
 from app.catalog.service import (
     add_time_off,
     create_service,
-    create_staff_member,
     delete_date_override,
     delete_time_off,
     list_services,
@@ -58,13 +58,13 @@ from app.catalog.service import (
     set_working_hours,
     setup_progress,
     update_service,
-    update_staff_member,
 )
 from app.extensions import db
 from app.identity.models import ApiToken, User
 from app.identity.service import create_api_token
 from app.identity.tokens import list_api_tokens, revoke_api_token
 from app.payments.service import PaymentSummary, payment_summaries
+from app.team.staff import add_staff_member, update_staff_profile
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES, Membership, Role, StaffInvitation, Tenant
 from app.timeutil import EARLIEST_DAY, LATEST_DAY, day_in_range, utcnow, zone
 from app.web import get_or_404, is_htmx, parse_uuid, render_page, user_roles
@@ -493,22 +493,14 @@ def staff_new() -> Response:
     """Add a staff member (then set their hours)."""
     form = StaffForm()
     if request.method == "POST":
-        from app.billing.errors import StaffSeatLimit
-        from app.billing.service import check_staff_seat
-
-        try:
-            if form.active.data:
-                check_staff_seat()
-        except StaffSeatLimit as exc:
-            form.name.errors = [*form.name.errors, _seat_error(exc, "add more")]
-            return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
-                               tab="profile")
         if form.validate():
-            member = create_staff_member(name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
-                                         position=len(list_staff(active_only=False)))
-            if not form.active.data:
-                update_staff_member(member, name=member.name, bio=member.bio, email=member.email, active=False)
-            db.session.commit()
+            try:
+                member = add_staff_member(name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
+                                          position=len(list_staff(active_only=False)), active=bool(form.active.data))
+            except StaffSeatLimit as exc:
+                form.name.errors = [*form.name.errors, _seat_error(exc, "add more")]
+                return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
+                                   tab="profile")
             return _done(f"{member.name} was added. Now set their working hours.",
                          url_for("dashboard.staff_hours", staff_id=member.id))
         return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None, tab="profile")
@@ -551,20 +543,13 @@ def staff_edit(staff_id: str) -> Response:
     if request.method == "GET":
         return _render_staff_edit(member)
     form = StaffForm()
-    if form.active.data and not member.active:
-        from app.billing.errors import StaffSeatLimit
-        from app.billing.service import check_staff_seat
-
+    if form.validate():
         try:
-            check_staff_seat()
+            update_staff_profile(member, name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
+                                 active=bool(form.active.data))
         except StaffSeatLimit as exc:
-            form.validate()
             form.active.errors = [*form.active.errors, _seat_error(exc, "make them active")]
             return _render_staff_edit(member, form=form, status=422)
-    if form.validate():
-        update_staff_member(member, name=form.name.data, bio=form.bio.data or "", email=form.email.data or None,
-                            active=bool(form.active.data))
-        db.session.commit()
         return _done(f"{member.name} was saved.", url_for("dashboard.staff"))
     return _render_staff_edit(member, form=form, status=422)
 
