@@ -34,13 +34,13 @@ from app.catalog.models import Service
 from app.chat import access
 from app.chat import service as chat
 from app.chat.errors import ChatError, ConversationClosed, RateLimited
-from app.chat.models import Conversation, Message, Participant
-from app.customers.ownership import owned_by, owns_booking
+from app.chat.inbox_queries import customer_conversations
+from app.customers.ownership import owns_booking
 from app.extensions import db
 from app.notifications import center
 from app.realtime import broadcast, presence
 from app.redis_client import get_redis
-from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.web import apex_only, get_or_404, parse_uuid, render_page
 from app.web.access import staff_required
@@ -183,35 +183,10 @@ def manage_conversation(token: str) -> Response:
 def my_conversations() -> Response:
     """A conversation per booking of mine at any business (newest booking first), with the
     number of unread messages; opening one starts it when needed."""
-    with platform_scope("customer's own conversations across businesses"):
-        rows = db.session.execute(
-            sa.select(Booking, Tenant, Service.name, Conversation, Participant)
-            .join(Customer, sa.and_(Customer.tenant_id == Booking.tenant_id, Customer.id == Booking.customer_id))
-            .join(Tenant, Tenant.id == Booking.tenant_id)
-            .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
-            .outerjoin(Conversation, sa.and_(Conversation.tenant_id == Booking.tenant_id,
-                                             Conversation.subject_type == chat.BOOKING,
-                                             Conversation.subject_id == Booking.id))
-            .outerjoin(Participant, sa.and_(Participant.tenant_id == Conversation.tenant_id,
-                                            Participant.conversation_id == Conversation.id,
-                                            Participant.role == chat.CUSTOMER,
-                                            Participant.customer_id == Customer.id))
-            .where(owned_by(current_user), Tenant.suspended_at.is_(None))
-            .order_by(Booking.starts_at.desc()).limit(200)
-        ).all()
-        out = []
-        for booking, tenant, service_name, conv, me in rows:
-            count = 0
-            if conv is not None:
-                count = db.session.scalar(
-                    sa.select(sa.func.count()).select_from(Message).where(
-                        Message.tenant_id == conv.tenant_id, Message.conversation_id == conv.id,
-                        Message.seq > (me.last_read_seq if me else 0),
-                        Message.author_participant_id != (me.id if me else uuid.UUID(int=0)))) or 0
-            out.append(ConversationRow(tenant.id, booking.id, tenant.name, service_name, booking.starts_at,
-                                       tenant.timezone, count,
-                                       url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id),
-                                       str(conv.id) if conv is not None else ""))
+    out = [ConversationRow(c.tenant_id, c.booking_id, c.business, c.service, c.starts_at, c.timezone, c.unread,
+                           url_for("chat.my_conversation", tenant_id=c.tenant_id, booking_id=c.booking_id),
+                           str(c.conversation_id) if c.conversation_id is not None else "")
+           for c in customer_conversations(current_user)]
     db.session.rollback()
     return render_page("chat/list.html", block="list", conversations=out)
 
