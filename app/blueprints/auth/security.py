@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.identity.service import TokenError, find_user, make_token, normalize_email, read_token
 from app.notifications.channels.email import platform_url
+from app.notifications.tasks import enqueue_account_email
 from app.redis_client import get_redis
 from app.timeutil import utcnow
 
@@ -60,16 +61,11 @@ def safe_next(target: str | None) -> str | None:
 def send_account_email(to: str, subject: str, template: str, **context: object) -> None:
     """Render ``auth/email_<template>.txt`` and ``.html`` and hand them to the mail queue.
 
-    Call after the transaction that caused the mail has committed. When the queue function
-    is unavailable the mail is logged as not sent (never raised to the user).
+    Call after the transaction that caused the mail has committed (from a view:
+    ``after_commit(send_account_email, ...)``). A queue failure is logged, never raised to the user.
     """
     text = render_template(f"auth/email_{template}.txt", **context)
     html = render_template(f"auth/email_{template}.html", **context)
-    try:
-        from app.notifications.tasks import enqueue_account_email
-    except ImportError:
-        log.warning("account email not sent: no mail queue", extra={"to": to, "subject": subject})
-        return
     try:
         enqueue_account_email(to, subject, text, html)
     except Exception:  # noqa: BLE001 - a mail hiccup must not fail the page; it is logged

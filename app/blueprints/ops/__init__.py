@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
 from app.extensions import db
+from app.redis_client import get_redis
 
 bp = Blueprint("ops", __name__)
 
@@ -19,14 +20,11 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Database and Redis answer; 503 with the failing part otherwise."""
-    from app.redis_client import get_redis
-
     checks: dict[str, str] = {}
     try:
         db.session.execute(sa.text("select 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - report, don't crash
-        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 - report, don't crash (a 503 answer rolls the session back)
         checks["database"] = f"error: {type(exc).__name__}"
     try:
         get_redis().ping()
