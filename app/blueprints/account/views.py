@@ -153,15 +153,15 @@ def cancel(tenant_id: str, booking_id: str) -> Response:
         customer = booking and db.session.scalar(
             sa.select(Customer).where(Customer.id == booking.customer_id, owned_by(current_user)))
         if booking is None or customer is None:
-            db.session.rollback()
             abort(404)
         try:
-            cancel_by_customer(tenant, booking, form.reason.data or "", user_id=current_user.id)
+            # A savepoint: a refused cancellation leaves nothing behind, though the answer is a redirect.
+            with db.session.begin_nested():
+                cancel_by_customer(tenant, booking, form.reason.data or "", user_id=current_user.id)
         except BookingError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("account.bookings"))
-        db.session.commit()
+        db.session.flush()  # written in the business's scope; the request commits
     flash(f"Your booking at {tenant.name} is cancelled.", "success")
     return redirect(url_for("account.bookings"))
 
