@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 from app.blueprints.chat import bp
 from app.chat import access
 from app.chat import service as chat
-from app.extensions import db
 from app.web import render_page
 from app.web.access import staff_required
 
@@ -31,7 +30,6 @@ def staff_inbox() -> Response:
     """The inbox page (or, for HTMX, its ``inbox`` block)."""
     items = chat.list_inbox(current_user.id)
     total = sum(i.unread for i in items)
-    db.session.rollback()
     return render_page("chat/inbox.html", block="inbox", items=items, inbox_total=total,
                        poll_seconds=INBOX_POLL_SECONDS)
 
@@ -40,7 +38,6 @@ def staff_inbox() -> Response:
 @staff_required
 def staff_inbox_badge() -> Response:
     """Just the sidebar badge (HTMX polling target)."""
-    db.session.rollback()
     return render_page("chat/_inbox_badge.html")
 
 

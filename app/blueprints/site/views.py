@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
 from app.blueprints.site.forms import BusinessSignupForm
+from app.blueprints.storefront.views import home as storefront_home
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
 from app.tenants.models import Tenant
@@ -24,9 +25,7 @@ def landing() -> Response:
     """Apex landing page (hero, how it works, the businesses on Plaza); on a tenant host,
     the storefront home."""
     if g.get("tenant") is not None:
-        from app.blueprints.storefront.views import home
-
-        return home()
+        return storefront_home()
     # Tenant is a platform-level table: the public directory needs no tenant scope.
     tenants = db.session.scalars(
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)

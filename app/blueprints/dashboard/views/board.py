@@ -283,12 +283,10 @@ def booking_action(booking_id: str) -> Response:
         error = {"field": field_name, "message": message}
     else:
         try:
-            transition(booking, action, Actor("staff", current_user.id), form.reason.data or "")
+            with db.session.begin_nested():  # a refused move leaves the booking as it was for the page
+                transition(booking, action, Actor("staff", current_user.id), form.reason.data or "")
         except InvalidTransition as exc:
-            db.session.rollback()
             error = {"field": "action", "message": exc.message}
-        else:
-            db.session.commit()
     if error is not None:
         error["reason"] = form.reason.data or ""
         error["action"] = action or ""

@@ -87,7 +87,6 @@ def staff_hours(staff_id: str) -> Response:
     if not form.validate():
         return _render_hours(member, form=form, status=422, block="weekly")
     set_working_hours(member.id, form.weekly)
-    db.session.commit()
     if is_htmx():
         return _render_hours(member, block="weekly", notice="Working hours saved.")
     return done("Working hours saved.", url_for("dashboard.staff_hours", staff_id=member.id))
@@ -103,7 +102,6 @@ def staff_override_add(staff_id: str) -> Response:
     if not form.validate():
         return _render_hours(member, override_form=form, status=422, block="overrides")
     set_date_override(member.id, form.on_date.data, [] if form.closed.data else form.ranges)
-    db.session.commit()
     if is_htmx():
         return _render_hours(member, block="overrides", notice=f"Hours for {form.on_date.data:%-d %b %Y} saved.")
     return done(f"Hours for {form.on_date.data:%-d %b %Y} saved.",
@@ -121,7 +119,6 @@ def staff_override_delete(staff_id: str, override_id: str) -> Response:
         abort(404)
     on_date = row.on_date
     delete_date_override(member.id, on_date)
-    db.session.commit()
     if is_htmx():
         return _render_hours(member, block="overrides", notice=f"Override for {on_date:%-d %b %Y} removed.")
     return done(f"Override for {on_date:%-d %b %Y} removed.", url_for("dashboard.staff_hours", staff_id=member.id))
@@ -162,7 +159,6 @@ def staff_time_off(staff_id: str) -> Response:
         form.ends.errors.append("The end must be after the start.")
         return _render_time_off(member, form, status=422)
     add_time_off(member.id, starts, ends, form.reason.data or "")
-    db.session.commit()
     if is_htmx():
         return _render_time_off(member, notice="Time off added.")
     return done("Time off added.", url_for("dashboard.staff_time_off", staff_id=member.id))
@@ -178,7 +174,6 @@ def staff_time_off_delete(staff_id: str, time_off_id: str) -> Response:
     if row.staff_id != member.id:
         abort(404)
     delete_time_off(row)
-    db.session.commit()
     if is_htmx():
         return _render_time_off(member, notice="Time off removed.")
     return done("Time off removed.", url_for("dashboard.staff_time_off", staff_id=member.id))

@@ -78,7 +78,6 @@ def service_new() -> Response:
             fields = _service_fields(form)
             svc = create_service(currency=current_tenant().currency, staff_ids=(), **fields)
             set_service_staff(svc, list(form.assignments), form.assignments)
-            db.session.commit()
             return done(f"“{svc.name}” was added.", url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=None)
     return render_page("dashboard/service_form.html", block="form", form=form, service=None)
@@ -95,7 +94,6 @@ def service_edit(service_id: str) -> Response:
         if form.validate():
             update_service(svc, **_service_fields(form))
             set_service_staff(svc, list(form.assignments), form.assignments)
-            db.session.commit()
             return done(f"“{svc.name}” was saved.", url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=svc)
     return render_page("dashboard/service_form.html", block="form", form=form, service=svc)

@@ -33,19 +33,18 @@ def rules() -> Response:
     if request.method == "POST":
         if form.validate():
             try:
-                update_booking_rules(tenant, BookingRulesInput(
-                    lead_time_minutes=form.lead_time_minutes.data, horizon_days=form.horizon_days.data,
-                    slot_interval_minutes=form.slot_interval_minutes.data,
-                    requires_confirmation=bool(form.requires_confirmation.data),
-                    cancellation_cutoff_hours=form.cancellation_cutoff_hours.data,
-                    public_bookings_per_hour=(tenant.public_bookings_per_hour
-                                              if form.public_bookings_per_hour.data is None
-                                              else form.public_bookings_per_hour.data)))
+                with db.session.begin_nested():  # refused rules leave the business's rules as they were
+                    update_booking_rules(tenant, BookingRulesInput(
+                        lead_time_minutes=form.lead_time_minutes.data, horizon_days=form.horizon_days.data,
+                        slot_interval_minutes=form.slot_interval_minutes.data,
+                        requires_confirmation=bool(form.requires_confirmation.data),
+                        cancellation_cutoff_hours=form.cancellation_cutoff_hours.data,
+                        public_bookings_per_hour=(tenant.public_bookings_per_hour
+                                                  if form.public_bookings_per_hour.data is None
+                                                  else form.public_bookings_per_hour.data)))
             except RulesError as exc:
-                db.session.rollback()
                 getattr(form, exc.field).errors.append(exc.message)
             else:
-                db.session.commit()
                 return done("Booking rules saved.", url_for("dashboard.rules"))
         return render_page("dashboard/rules.html", block="form", status=422, form=form)
     return render_page("dashboard/rules.html", block="form", form=form)
@@ -72,7 +71,6 @@ def tokens() -> Response:
     if not form.validate():
         return _render_tokens(form, status=422)
     row, secret = create_api_token(form.name.data, current_user.id)
-    db.session.commit()
     return _render_tokens(secret=secret, created=row)
 
 
@@ -83,7 +81,6 @@ def token_revoke(token_id: str) -> Response:
     """Revoke a token; API calls with it are refused from now on."""
     row = get_or_404(ApiToken, token_id)
     revoke_api_token(row)
-    db.session.commit()
     if is_htmx():
         return _render_tokens(notice=f"“{row.name}” was revoked.")
     return done(f"“{row.name}” was revoked.", url_for("dashboard.tokens"))

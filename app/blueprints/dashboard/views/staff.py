@@ -23,6 +23,15 @@ from app.catalog.service import (
     list_staff,
 )
 from app.extensions import db
+from app.team.errors import InvitationClosed, InvitationError
+from app.team.service import (
+    invite_staff,
+    login_roles,
+    login_roles_by_staff,
+    pending_by_staff,
+    pending_invitation,
+    revoke_invitation,
+)
 from app.team.staff import add_staff_member, update_staff_profile
 from app.tenants.models import Role, StaffInvitation
 from app.timeutil import utcnow, zone
@@ -47,8 +56,6 @@ def _hours_summary(staff_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
 def staff() -> Response:
     """Every staff member with a summary of their weekly hours and their login: the role of the
     linked account, or a pending invitation."""
-    from app.team.service import login_roles_by_staff, pending_by_staff
-
     members = list_staff(active_only=False)
     logins = login_roles_by_staff([m.id for m in members])
     return render_page("dashboard/staff.html", members=members, hours=_hours_summary([m.id for m in members]),
@@ -85,8 +92,6 @@ def _render_staff_edit(member: StaffMember, *, form: StaffForm | None = None, in
                        status: int = 200, block: str = "form") -> Response:
     """The profile page of ``member``: the profile form and the "Dashboard login" card
     (the linked account's role, the pending invitation, or the invite form)."""
-    from app.team.service import login_roles, pending_invitation
-
     if invite_form is None:
         invite_form = InviteForm(formdata=None, data={"email": member.email or "", "role": "staff"})
     roles = user_roles()
@@ -130,20 +135,16 @@ def staff_invite(staff_id: str) -> Response:
     """Invite the staff member to log in (form ``email``, ``role``): the invitation email goes
     out once this commits; a pending invitation to the same address or member is replaced.
     Only owners may invite managers. Errors re-render the login card with 422."""
-    from app.team.errors import InvitationError
-    from app.team.service import invite_staff
-
     member = get_or_404(StaffMember, staff_id)
     form = InviteForm()
     if form.validate():
         try:
-            inv = invite_staff(member, email=form.email.data, role=form.role.data or "staff", inviter=current_user,
-                               inviter_roles=user_roles())
+            with db.session.begin_nested():  # a refused invitation writes nothing
+                inv = invite_staff(member, email=form.email.data, role=form.role.data or "staff",
+                                   inviter=current_user, inviter_roles=user_roles())
         except InvitationError as exc:
-            db.session.rollback()
             getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
         else:
-            db.session.commit()
             return done(f"Invitation sent to {inv.email}. The link works for 7 days.",
                          url_for("dashboard.staff_edit", staff_id=member.id))
     return _render_staff_edit(member, invite_form=form, status=422, block="invite")
@@ -154,18 +155,14 @@ def staff_invite(staff_id: str) -> Response:
 @owner_required
 def staff_invite_revoke(staff_id: str, invitation_id: str) -> Response:
     """Withdraw a pending invitation (owners only; others get 403). Its link stops working."""
-    from app.team.errors import InvitationClosed
-    from app.team.service import revoke_invitation
-
     member = get_or_404(StaffMember, staff_id)
     inv = get_or_404(StaffInvitation, invitation_id)
     if inv.staff_member_id != member.id:
         abort(404)
     try:
-        revoke_invitation(inv)
+        with db.session.begin_nested():  # a refused withdrawal writes nothing, though the answer is a redirect
+            revoke_invitation(inv)
     except InvitationClosed as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("dashboard.staff_edit", staff_id=member.id), 303)
-    db.session.commit()
     return done(f"The invitation to {inv.email} was withdrawn.", url_for("dashboard.staff_edit", staff_id=member.id))
