@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -35,6 +35,7 @@ from app.chat import access
 from app.chat import service as chat
 from app.chat.errors import ChatError, ConversationClosed, RateLimited
 from app.chat.inbox_queries import customer_conversations
+from app.chat.models import Conversation, Message, Participant
 from app.customers.ownership import owns_booking
 from app.extensions import db
 from app.notifications import center
@@ -44,6 +45,7 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.web import apex_only, get_or_404, parse_uuid, render_page
 from app.web.access import staff_required
+from app.web.effects import after_commit
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,27 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
         "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
         "closed": closed,
     }
-    changed = me.last_read_seq != before
-    db.session.commit()
-    if changed:
-        try:
-            broadcast.receipts_changed(conv)
-            broadcast.unread_changed(conv, me)
-        except Exception:  # noqa: BLE001 - live updates never fail the page
-            current_app.logger.warning("chat broadcast failed", exc_info=True)
+    # Live updates go out once the request has committed (never for a rolled-back answer);
+    # they are best effort: the page and the badge also refresh on the next load or poll.
+    if me.last_read_seq != before:
+        after_commit(broadcast_read, conv, me)
     if notes_read and principal.user_id is not None:
-        try:
-            center.push_badge(principal.user_id)
-        except Exception:  # noqa: BLE001 - the badge also refreshes on the next page or poll
-            current_app.logger.warning("notification badge push failed", exc_info=True)
+        after_commit(center.push_badge, principal.user_id)
     return render_page("chat/conversation.html", block="chat", status=status, **ctx)
+
+
+def broadcast_read(conv: Conversation, me: Participant) -> None:
+    """Tell the conversation's open pages that ``me`` read up to their last message (receipts
+    and the reader's unread counts). Run after the commit (:func:`app.web.effects.after_commit`)."""
+    broadcast.receipts_changed(conv)
+    broadcast.unread_changed(conv, me)
+
+
+def broadcast_posted(conv: Conversation, msg: Message) -> None:
+    """Send a new message and the updated receipts to the conversation's open pages. Run after
+    the commit (:func:`app.web.effects.after_commit`)."""
+    broadcast.message_posted(conv, msg)
+    broadcast.receipts_changed(conv)
 
 
 def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
@@ -126,22 +135,16 @@ def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
                        guest_token=guest_token)
     form = MessageForm()
     if not form.validate():
-        db.session.rollback()
         abort(400)
     conv = chat.conversation_for_booking(booking.id)
     try:
-        msg = chat.post_message(conv, principal, form.body.data)
+        with db.session.begin_nested():  # a refused message leaves nothing for the error page to show
+            msg = chat.post_message(conv, principal, form.body.data)
     except ChatError as exc:
-        db.session.rollback()
         status = 429 if isinstance(exc, RateLimited) else 409 if isinstance(exc, ConversationClosed) else 422
         return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
                        form=form, error=exc.message, status=status, mark_read=False, guest_token=guest_token)
-    db.session.commit()
-    try:
-        broadcast.message_posted(conv, msg)
-        broadcast.receipts_changed(conv)
-    except Exception:  # noqa: BLE001 - the message is stored; live delivery catches up on reconnect
-        current_app.logger.warning("chat broadcast failed", exc_info=True)
+    after_commit(broadcast_posted, conv, msg)  # the message is stored; live delivery catches up on reconnect
     return redirect(post_url + f"#m{msg.seq}", 303)
 
 
@@ -204,7 +207,6 @@ def my_conversation(tenant_id: str, booking_id: str) -> Response:
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
         principal = booking and access.booking_principal(booking, current_user, as_staff=False)
         if booking is None or principal is None:
-            db.session.rollback()
             abort(404)
         url = url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id)
         return _handle(tenant, booking, principal, post_url=url, back_url=url_for("chat.my_conversations"),
