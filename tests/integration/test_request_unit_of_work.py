@@ -12,6 +12,17 @@ from app.extensions import csrf, db
 from app.identity.models import User
 from app.identity.service import create_user
 from app.uow import transactional_views
+from app.web.effects import after_commit
+
+#: What the after-commit effect saw: (email, whether another connection already sees the row).
+SEEN: list[tuple[str, bool]] = []
+
+
+def _seen_from_outside(email: str) -> None:
+    """The effect: look for the row on a connection of its own (only a committed row is visible)."""
+    with db.engine.connect() as conn:
+        found = conn.scalar(sa.select(sa.func.count()).select_from(User).where(User.email == email))
+    SEEN.append((email, found == 1))
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +34,7 @@ def uow_app(services):
     def write_then_answer():
         create_user(request.form["email"], "a-long-password-123", "Unit of work")
         db.session.flush()  # the row is written inside the request's transaction
+        after_commit(_seen_from_outside, request.form["email"])
         if request.form.get("raise"):
             raise RuntimeError("boom after the write")
         if request.form.get("abort"):
@@ -67,3 +79,12 @@ def test_an_abort_or_an_exception_after_the_write_leaves_no_row(uow_app):
     assert client.post("/_test/uow", base_url="http://localhost",
                        data={"email": "raise@uow.test", "raise": "1", "status": "200"}).status_code == 500
     assert not _exists(uow_app, "abort@uow.test") and not _exists(uow_app, "raise@uow.test")
+
+
+def test_after_commit_effects_run_only_after_a_commit(uow_app):
+    SEEN.clear()
+    client = uow_app.test_client()
+    client.post("/_test/uow", base_url="http://localhost", data={"email": "fx-ok@uow.test", "status": "201"})
+    client.post("/_test/uow", base_url="http://localhost", data={"email": "fx-no@uow.test", "status": "422"})
+    client.post("/_test/uow", base_url="http://localhost", data={"email": "fx-raise@uow.test", "raise": "1"})
+    assert SEEN == [("fx-ok@uow.test", True)]  # ran once, and the row was already committed
