@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from app.blueprints.chat import bp
@@ -84,7 +85,7 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     try:
         online = presence.online(get_redis(), conv.tenant_id, conv.id)
-    except Exception:  # noqa: BLE001 - presence is best effort on the page
+    except RedisError:  # presence is best effort on the page
         online = set()
     others_online = bool(online - {str(me.id)}) if online else False
     user_live = current_user.is_authenticated and principal.user_id is not None
