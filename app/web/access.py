@@ -9,8 +9,9 @@ The policy (the same for every guard):
 * staff of this tenant without the role the page needs: **403**.
 
 Each guard sets ``g.is_staff`` and ``g.is_manager`` (the layouts show the Dashboard link and
-the set-up menu from them). Use as decorators (``@staff_required``) or, for a whole blueprint,
-``bp.before_request(staff_check)`` style via :func:`check_access`.
+the set-up menu from them). Use as decorators (``@staff_required``, ``@manager_required``,
+``@owner_required``) or, for a whole blueprint, ``bp.before_request(require_staff)`` /
+``bp.before_request(require_manager)``.
 """
 
 from __future__ import annotations
