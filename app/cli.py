@@ -1,4 +1,8 @@
-"""Flask CLI commands: ``seed-demo``, ``create-admin``, ``run-automatic-transitions``."""
+"""Flask CLI commands: ``seed-demo``, ``run-automatic-transitions`` (and the ``billing`` group).
+
+Each command is one unit of work (:func:`app.uow.unit_of_work`): it commits once when it
+succeeds and rolls back everything when it fails; the functions it calls only flush.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,17 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
+from app.booking.service import run_automatic_transitions
+from app.catalog.service import create_service, create_staff_member, set_working_hours
+from app.checkout.cli import register_billing_cli
 from app.extensions import db
+from app.identity.models import User
+from app.identity.service import create_user, find_user
+from app.tenants.context import tenant_scope
+from app.tenants.models import Role, Tenant
+from app.tenants.service import add_membership, create_tenant
+from app.timeutil import utcnow
+from app.uow import unit_of_work
 
 DEMO_PASSWORD = "plaza-demo-2026"
 
@@ -59,16 +73,9 @@ FIXIT = {
 def seed_demo() -> list[str]:
     """Create the demo tenants, staff, services, hours and accounts; idempotent.
 
-    Returns a list of what was created (empty when everything already existed).
+    Returns a list of what was created (empty when everything already existed). Flushes; the
+    caller's unit of work commits.
     """
-    from app.catalog.service import create_service, create_staff_member, set_working_hours
-    from app.identity.models import User
-    from app.identity.service import create_user, find_user
-    from app.tenants.context import tenant_scope
-    from app.tenants.models import Role, Tenant
-    from app.tenants.service import add_membership, create_tenant
-    from app.timeutil import utcnow
-
     created: list[str] = []
     admin = find_user("admin@plaza.test")
     if admin is None:
@@ -98,27 +105,24 @@ def seed_demo() -> list[str]:
                                price_amount=price, currency=spec["currency"], buffer_before_minutes=bb,
                                buffer_after_minutes=ba, staff_ids=[staff_ids[j] for j in who], position=i)
         created.append(spec["slug"])
-    db.session.commit()
+    db.session.flush()
     return created
 
 
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
-    from app.checkout.cli import register_billing_cli
-
     register_billing_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo businesses and logins (idempotent)."""
-        created = seed_demo()
+        with unit_of_work():
+            created = seed_demo()
         click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")
 
     @app.cli.command("run-automatic-transitions")
     def automatic_transitions_command() -> None:
         """Expire stale pending bookings, release unconfirmed guest holds, complete old confirmed ones."""
-        from app.booking.service import run_automatic_transitions
-
-        counts = run_automatic_transitions()
-        db.session.commit()
+        with unit_of_work():
+            counts = run_automatic_transitions()
         click.echo(f"expired {counts['expired']}, completed {counts['completed']}, released {counts['released']}")

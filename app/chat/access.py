@@ -24,6 +24,7 @@ from app.booking.models import Booking, Customer
 from app.booking.service import booking_from_manage_token, manage_link_days_after, manage_link_expired
 from app.chat.models import Conversation
 from app.chat.service import BOOKING, CLOSED_TO_CUSTOMER, CUSTOMER, STAFF, Principal, customer_may_write
+from app.customers.ownership import owns_booking
 from app.extensions import db
 from app.identity.models import User
 from app.tenants.models import STAFF_ROLES, Membership
@@ -34,13 +35,6 @@ def is_staff(user_id: uuid.UUID) -> bool:
     """True when the account holds a staff role in the tenant in scope."""
     return db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
         Membership.user_id == user_id, Membership.role.in_([r.value for r in STAFF_ROLES]))) > 0
-
-
-def owns_customer(user: User, customer: Customer) -> bool:
-    """True when ``customer`` is this account's record: linked, or the same verified email."""
-    if customer.user_id == user.id:
-        return True
-    return user.email_verified_at is not None and customer.email == user.email
 
 
 def customer_principal(booking: Booking, user: User | None = None) -> Principal:
@@ -62,8 +56,7 @@ def booking_principal(booking: Booking, user: User, *, as_staff: bool) -> Princi
     record; ``None`` when neither."""
     if as_staff and is_staff(user.id):
         return staff_principal(user)
-    customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-    if customer is not None and owns_customer(user, customer):
+    if owns_booking(user, booking):
         return customer_principal(booking, user)
     return None
 

@@ -84,7 +84,7 @@ def test_billing_page_is_for_owners_and_managers_only(app, client, ctx):
         add_membership(find_user("staffer@bella.test"), Role.STAFF)
         add_membership(find_user("manager@bella.test"), Role.MANAGER)
     db.session.commit()
-    for email, status in (("staffer@bella.test", 404), ("stranger@x.test", 404), ("manager@bella.test", 200)):
+    for email, status in (("staffer@bella.test", 403), ("stranger@x.test", 404), ("manager@bella.test", 200)):
         c = app.test_client()
         login_as(c, email, "bella.localhost")
         assert page(c).status_code == status, email

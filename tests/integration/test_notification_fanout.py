@@ -210,16 +210,16 @@ def test_owner_sees_what_was_sent_to_a_customer_and_nobody_else_does(ctx, client
     assert client.get(f"/notifications/sent/{other_customer}", base_url=f"http://{host}").status_code == 404
     assert client.get(f"/notifications/sent/{uuid.uuid4()}", base_url=f"http://{host}").status_code == 404
 
-    # Staff without a manager role, and customers, get 404.
+    # Staff without a manager role get 403 and customers 404 (app.web.access policy).
     staff = make_user("s1@bella.test")
     with tenant_scope(biz.tenant_id):
         add_membership(db.session.get(User, staff), Role.STAFF, biz.staff_ids[0])
         db.session.commit()
-    for email in ("s1@bella.test", ALICE_EMAIL):
+    for email, status in (("s1@bella.test", 403), (ALICE_EMAIL, 404)):
         other_client = client.application.test_client()
         login_as(other_client, email, host)
-        assert other_client.get(f"/notifications/sent/{customer_id}", base_url=f"http://{host}").status_code == 404
-        assert other_client.get("/notifications/sent", base_url=f"http://{host}").status_code == 404
+        assert other_client.get(f"/notifications/sent/{customer_id}", base_url=f"http://{host}").status_code == status
+        assert other_client.get("/notifications/sent", base_url=f"http://{host}").status_code == status
 
 
 def test_a_lost_delivery_job_is_requeued_by_the_sweep(ctx, mailbox):

@@ -24,6 +24,7 @@ from app.booking.errors import BookingError
 from app.booking.models import Booking, Customer
 from app.booking.service import cancel_by_customer, customer_can_change, manage_token
 from app.catalog.models import Service, StaffMember
+from app.customers.ownership import owned_by
 from app.extensions import db
 from app.identity import sessions as login_sessions
 from app.identity.models import User
@@ -67,14 +68,6 @@ class MyBusiness:
     roles: tuple[str, ...]
 
 
-def _owned_customer_clause(user: User) -> sa.ColumnElement[bool]:
-    """Customer records that are this user's: linked to the account, or with its email once verified."""
-    clauses = [Customer.user_id == user.id]
-    if user.email_verified_at is not None:
-        clauses.append(Customer.email == user.email)
-    return sa.or_(*clauses)
-
-
 def _my_bookings(user: User) -> list[MyBooking]:
     """Every booking of ``user`` at every (non-suspended) business, newest start first."""
     now = utcnow()
@@ -86,7 +79,7 @@ def _my_bookings(user: User) -> list[MyBooking]:
             .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
             .join(StaffMember, sa.and_(StaffMember.tenant_id == Booking.tenant_id,
                                        StaffMember.id == Booking.staff_id))
-            .where(_owned_customer_clause(user), Tenant.suspended_at.is_(None))
+            .where(owned_by(user), Tenant.suspended_at.is_(None))
             .order_by(Booking.starts_at.desc())
             .limit(500)
         ).all()
@@ -158,17 +151,17 @@ def cancel(tenant_id: str, booking_id: str) -> Response:
     with tenant_scope(tenant.id):
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
         customer = booking and db.session.scalar(
-            sa.select(Customer).where(Customer.id == booking.customer_id, _owned_customer_clause(current_user)))
+            sa.select(Customer).where(Customer.id == booking.customer_id, owned_by(current_user)))
         if booking is None or customer is None:
-            db.session.rollback()
             abort(404)
         try:
-            cancel_by_customer(tenant, booking, form.reason.data or "", user_id=current_user.id)
+            # A savepoint: a refused cancellation leaves nothing behind, though the answer is a redirect.
+            with db.session.begin_nested():
+                cancel_by_customer(tenant, booking, form.reason.data or "", user_id=current_user.id)
         except BookingError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("account.bookings"))
-        db.session.commit()
+        db.session.flush()  # written in the business's scope; the request commits
     flash(f"Your booking at {tenant.name} is cancelled.", "success")
     return redirect(url_for("account.bookings"))
 

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.booking.service import MAX_NOTES
+from app.booking.validation import normalize_phone
 from app.inputguard import PERSON_NAME_PATTERN, SINGLE_LINE_PATTERN, person_name_problem, single_line_problem
 from app.timeutil import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY, all_zones, day_in_range, zone
 
@@ -189,8 +190,6 @@ class CustomerIn(_Input):
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
         if not value:
             return None
-        from app.booking.validation import normalize_phone
-
         region = (info.context or {}).get("region")
         try:
             return normalize_phone(value, region)

@@ -74,8 +74,7 @@ class ProblemResponse(Exception):
 
 @bp.errorhandler(ProblemResponse)
 def _problem_response(exc: ProblemResponse) -> Response:
-    db.session.rollback()
-    return exc.response
+    return exc.response  # the request's unit of work has rolled back (app.uow)
 
 
 def _json(model: BaseModel, status: int = 200) -> Response:
@@ -237,14 +236,11 @@ def create() -> Response:
             confirm_email_over=guest_confirm_threshold(data.customer.email),
         )
     except SlotUnavailable as exc:
-        db.session.rollback()
         return problem(409, "Conflict", exc.message, alternatives=_instants(exc.alternatives, tz_name))
     except UnknownReference as exc:
-        db.session.rollback()
         field = exc.field or "service_id"
         raise _invalid([{"field": field, "message": exc.message}], detail=exc.message) from None
     out = _booking_out(booking)
-    db.session.commit()
     resp = _json(out, 201)
     resp.headers["Location"] = external_url("api.booking", tenant=tenant, booking_id=str(out.id))
     return resp
@@ -324,7 +320,6 @@ def booking(booking_id: str) -> Response:
     """The booking, for a staff API token or its own manage token; 401/404 otherwise."""
     cred, found = _authorised_booking(booking_id)
     out = _booking_out(found, cred.manage_token)
-    db.session.commit()  # the staff token's last_used_at
     return _json(out)
 
 
@@ -345,10 +340,8 @@ def cancel(booking_id: str) -> Response:
         else:
             cancel_by_customer(g.tenant, found, reason)
     except (CutoffPassed, InvalidTransition) as exc:
-        db.session.rollback()
         return problem(409, "Conflict", exc.message)
     out = _booking_out(found)
-    db.session.commit()
     return _json(out)
 
 

@@ -74,29 +74,23 @@ def invite(token: str) -> Response:
     try:
         check_open(inv)
     except InvitationClosed as exc:
-        db.session.rollback()
         return _closed(inv, exc)
     if current_user.is_authenticated:
         if normalize_email(current_user.email) != inv.email:
-            db.session.rollback()
             return _page(inv, token, status=403, mismatch=True)
         if current_user.email_verified_at is None:
-            db.session.rollback()
             return _page(inv, token, status=403, unverified=True)
         if request.method == "GET":
             return _page(inv, token)
         try:
-            accept_invitation(inv, current_user)
+            with db.session.begin_nested():  # a refused acceptance leaves nothing, whatever the answer
+                accept_invitation(inv, current_user)
         except InvitationClosed as exc:
-            db.session.rollback()
             return _closed(inv, exc)
         except InvitationEmailMismatch:
-            db.session.rollback()
             return _page(inv, token, status=403, mismatch=True)
         except InvitationUnverified:
-            db.session.rollback()
             return _page(inv, token, status=403, unverified=True)
-        db.session.commit()
         rotate_session()  # new privileges, new session id
         flash(f"Welcome to {g.tenant.name}! You can now see your bookings here.", "success")
         return redirect("/dashboard/", 303)
@@ -108,18 +102,15 @@ def invite(token: str) -> Response:
         return _page(inv, token, form=AcceptInviteForm(formdata=None))
     if form.validate_on_submit():
         try:
-            user = register_and_accept(inv, name=form.name.data, password=form.password.data)
+            with db.session.begin_nested():  # a refused acceptance leaves nothing, whatever the answer
+                user = register_and_accept(inv, name=form.name.data, password=form.password.data)
         except AccountError as exc:
-            db.session.rollback()
             (form.password if exc.field == "password" else form.name).errors.append(exc.message)
         except InvitationClosed as exc:
-            db.session.rollback()
             return _closed(inv, exc)
         else:
-            db.session.commit()
             login_user(user)
             flash(f"Welcome to {g.tenant.name}! Your login is ready.", "success")
             return redirect("/dashboard/", 303)
-    db.session.rollback()
     form.password.data = ""
     return _page(inv, token, form=form, status=422)

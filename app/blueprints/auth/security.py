@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template, request
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from app.identity.service import TokenError, find_user, make_token, normalize_email, read_token
 from app.notifications.channels.email import platform_url
+from app.notifications.tasks import enqueue_account_email
 from app.redis_client import get_redis
 from app.timeutil import utcnow
 
@@ -60,19 +62,14 @@ def safe_next(target: str | None) -> str | None:
 def send_account_email(to: str, subject: str, template: str, **context: object) -> None:
     """Render ``auth/email_<template>.txt`` and ``.html`` and hand them to the mail queue.
 
-    Call after the transaction that caused the mail has committed. When the queue function
-    is unavailable the mail is logged as not sent (never raised to the user).
+    Call after the transaction that caused the mail has committed (from a view:
+    ``after_commit(send_account_email, ...)``). A queue failure is logged, never raised to the user.
     """
     text = render_template(f"auth/email_{template}.txt", **context)
     html = render_template(f"auth/email_{template}.html", **context)
     try:
-        from app.notifications.tasks import enqueue_account_email
-    except ImportError:
-        log.warning("account email not sent: no mail queue", extra={"to": to, "subject": subject})
-        return
-    try:
         enqueue_account_email(to, subject, text, html)
-    except Exception:  # noqa: BLE001 - a mail hiccup must not fail the page; it is logged
+    except RedisError:  # the queue is Redis: a mail hiccup must not fail the page; it is logged
         log.exception("account email could not be queued", extra={"to": to, "subject": subject})
 
 
@@ -134,7 +131,7 @@ def note_failed_login(email: str, ip: str) -> None:
         redis = get_redis()
         redis.sadd(key, ip or "unknown")
         redis.expire(key, FAILED_LOGIN_WINDOW_SECONDS)
-    except Exception:  # noqa: BLE001 - bookkeeping for a warning must not fail the login page
+    except RedisError:  # bookkeeping for a warning must not fail the login page
         log.exception("could not record a failed login")
 
 
@@ -152,7 +149,7 @@ def warn_account_owner(limit: RequestLimit) -> None:
         if not redis.set(f"plaza:login-attack-warned:{digest}", "1", nx=True, ex=3600):
             return
         ips = redis.scard(f"plaza:login-failed-ips:{digest}") or 1
-    except Exception:  # noqa: BLE001 - never turn the 429 into a 500
+    except RedisError:  # never turn the 429 into a 500
         log.exception("could not decide on the sign-in attack warning")
         return
     send_account_email(user.email, "Someone is trying to sign in to your Plaza account", "login_attack",

@@ -42,14 +42,15 @@ from app.identity.service import (
     user_from_handoff_token,
     user_from_reset_token,
 )
+from app.notifications.account import notify_email_verified, notify_login, notify_password_changed
+from app.tenants.models import STAFF_ROLES, Membership
 from app.tenants.urls import external_url, platform_url
 from app.web import render_page
+from app.web.effects import after_commit
 
 
 def _is_staff_here(user: User) -> bool:
     """True when ``user`` holds a staff role (owner, manager, staff) in the current tenant."""
-    from app.tenants.models import STAFF_ROLES, Membership
-
     roles = set(db.session.scalars(sa.select(Membership.role).where(Membership.user_id == user.id)))
     return bool(roles & {r.value for r in STAFF_ROLES})
 
@@ -101,19 +102,15 @@ def login() -> Response:
         except AuthError as exc:
             error = str(exc)
         else:
-            from app.notifications.account import notify_login
-
             login_user(user)
             device_id, _ = notify_login(user, request.cookies.get(DEVICE_COOKIE), device=request.user_agent.string,
                                         ip=request.remote_addr or "")
-            db.session.commit()  # the new-device notice, and a password rehash if argon2 parameters changed
             resp = _land(user, form.next.data)
             resp.set_cookie(DEVICE_COOKIE, device_id, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
                             secure=current_app.config["SESSION_COOKIE_SECURE"])
             set_trusted_device(resp, user.id, user.email)
             return resp
         note_failed_login(form.email.data or "", request.remote_addr or "")
-    db.session.rollback()
     form.password.data = ""
     return render_page("auth/login.html", block="form", form=form, error=error, status=422)
 
@@ -153,7 +150,6 @@ def signup_customer() -> Response:
         try:
             check_password_strength(form.password.data)
         except AccountError as exc:
-            db.session.rollback()
             getattr(form, exc.field).errors.append(exc.message)
         else:
             _sign_up_or_tell_owner(form.email.data, form.password.data, form.name.data)
@@ -168,44 +164,41 @@ def signup_customer() -> Response:
 def _sign_up_or_tell_owner(email: str, password: str, name: str) -> None:
     """Register ``email`` and send its confirmation link; when the address already has an
     account (or gets one concurrently), hash the password anyway (the same work, so the
-    answer takes as long) and email the owner instead (not a suspended one). Commits."""
+    answer takes as long) and email the owner instead (not a suspended one). The emails go
+    out after the request commits."""
     existing = find_user(email)
     if existing is None:
         try:
-            user = register_account(email, password, name)
-            db.session.commit()
+            with db.session.begin_nested():  # a savepoint: a concurrent signup's row wins cleanly
+                user = register_account(email, password, name)
         except (AccountError, IntegrityError):
-            db.session.rollback()  # taken a moment ago by a concurrent signup
-            existing = find_user(email)
+            existing = find_user(email)  # taken a moment ago by a concurrent signup
         else:
             _send_verification(user)
             return
     else:
         hash_password(password)
     if existing is not None and existing.suspended_at is None:
-        send_account_email(existing.email, "Someone tried to create a Plaza account with your email address",
-                           "signup_attempt", user=existing, login_link=platform_url("/login"),
-                           reset_link=platform_url("/password/forgot"))
-    db.session.rollback()
+        after_commit(send_account_email, existing.email,
+                     "Someone tried to create a Plaza account with your email address",
+                     "signup_attempt", user=existing, login_link=platform_url("/login"),
+                     reset_link=platform_url("/password/forgot"))
 
 
 def _send_verification(user: User) -> None:
     link = external_url("auth.verify_email", tenant=g.get("tenant"), token=email_verification_token(user))
-    send_account_email(user.email, "Confirm your email address for Plaza", "verify", user=user, link=link)
+    after_commit(send_account_email, user.email, "Confirm your email address for Plaza", "verify", user=user,
+                 link=link)
 
 
 @bp.get("/verify-email/<token>")
 def verify_email(token: str) -> Response:
     """Confirm the email address a verification link was sent to."""
-    from app.notifications.account import notify_email_verified
-
     try:
         notify_email_verified(mark_email_verified(token))
     except TokenError as exc:
-        db.session.rollback()
         return _message("Link not valid", f"{exc} Log in and ask for a new confirmation link.", 400,
                         link=(url_for("auth.login"), "Log in"))
-    db.session.commit()
     link = ("/", "Continue") if current_user.is_authenticated else (url_for("auth.login"), "Log in")
     return _message("Email confirmed", "Thank you: your email address is confirmed.", link=link)
 
@@ -239,8 +232,7 @@ def forgot_password() -> Response:
     user = find_user(form.email.data)
     if user is not None and user.suspended_at is None:
         link = external_url("auth.reset", tenant=g.get("tenant"), token=password_reset_token(user))
-        send_account_email(user.email, "Choose a new Plaza password", "reset", user=user, link=link)
-    db.session.rollback()
+        after_commit(send_account_email, user.email, "Choose a new Plaza password", "reset", user=user, link=link)
     return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=_FORGOT_SENT)
 
 
@@ -253,23 +245,17 @@ def reset(token: str) -> Response:
     try:
         user_from_reset_token(token)
     except TokenError as exc:
-        db.session.rollback()
         return _message("Link not valid", f"{exc} You can ask for a new one.", 400,
                         link=(url_for("auth.forgot_password"), "Send a new link"))
     form = ResetPasswordForm()
     if request.method == "POST" and form.validate_on_submit():
-        from app.notifications.account import notify_password_changed
-
         try:
             notify_password_changed(reset_password(token, form.password.data))
         except AccountError as exc:
-            db.session.rollback()
             form.password.errors.append(exc.message)
         except TokenError as exc:
-            db.session.rollback()
             return _message("Link not valid", str(exc), 400, link=(url_for("auth.forgot_password"), "Send a new link"))
         else:
-            db.session.commit()
             logout_user()
             flash("Your password is changed. Log in with the new password.", "success")
             return redirect(url_for("auth.login"))
@@ -285,9 +271,7 @@ def handoff() -> Response:
     try:
         user = user_from_handoff_token(request.args.get("token", ""), tenant.id if tenant else None)
     except TokenError as exc:
-        db.session.rollback()
         return _message("Link not valid", f"{exc} Please log in.", 400,
                         link=(url_for("auth.login", next=safe_next(request.args.get("next"))), "Log in"))
     login_user(user)
-    db.session.rollback()
     return _land(user, request.args.get("next"))

@@ -1,15 +1,15 @@
 """The billing page of a business's dashboard: plan, status, invoices and the actions
 (subscribe, change plan, cancel at period end, resume, update card, refresh from Stripe).
 
-Owners and managers only: the apex, other users and plain staff get 404; anonymous users go
-to the login page. Every action is a plain POST form (303 back to the page, a flash message).
+Owners and managers only (:mod:`app.web.access`): the apex and other users get 404, plain
+staff 403; anonymous users go to the login page. Every action is a plain POST form (303 back to the page, a flash message).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -19,23 +19,10 @@ from app.billing.gateway import BillingGatewayError, get_gateway
 from app.billing.plans import PAID_PLANS, PLANS, billing_enabled, current_plan, grace_period, setting
 from app.blueprints.billing import bp
 from app.extensions import db
-from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
-from app.web import render_page, user_roles
+from app.web import render_page
+from app.web.access import require_manager
 
-
-@bp.before_request
-def require_manager() -> Response | None:
-    """Owners and managers of this tenant only; anyone else 404, anonymous to the login page."""
-    if g.get("tenant") is None:
-        abort(404)
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    roles = user_roles()
-    if not roles & {r.value for r in MANAGER_ROLES}:
-        abort(404)
-    g.is_staff = bool(roles & {r.value for r in STAFF_ROLES})
-    g.is_manager = True
-    return None
+bp.before_request(require_manager)  # owners and managers (app.web.access policy)
 
 
 def _local_mode() -> bool:

@@ -15,39 +15,29 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.chat import bp
-from app.blueprints.chat.views import _staff_only
 from app.chat import access
 from app.chat import service as chat
-from app.extensions import db
-from app.tenants.models import MANAGER_ROLES
-from app.web import render_page, user_roles
+from app.web import render_page
+from app.web.access import staff_required
 
 #: Seconds between HTMX refreshes of the inbox and the sidebar badge.
 INBOX_POLL_SECONDS = 15
 
 
-def _mark_roles() -> None:
-    """Set ``g.is_manager`` like the dashboard does (the sidebar shows the set-up links)."""
-    g.is_manager = bool(user_roles() & {r.value for r in MANAGER_ROLES})
-
-
 @bp.get("/dashboard/messages")
-@_staff_only
+@staff_required
 def staff_inbox() -> Response:
     """The inbox page (or, for HTMX, its ``inbox`` block)."""
-    _mark_roles()
     items = chat.list_inbox(current_user.id)
     total = sum(i.unread for i in items)
-    db.session.rollback()
     return render_page("chat/inbox.html", block="inbox", items=items, inbox_total=total,
                        poll_seconds=INBOX_POLL_SECONDS)
 
 
 @bp.get("/dashboard/messages/badge")
-@_staff_only
+@staff_required
 def staff_inbox_badge() -> Response:
     """Just the sidebar badge (HTMX polling target)."""
-    db.session.rollback()
     return render_page("chat/_inbox_badge.html")
 
 

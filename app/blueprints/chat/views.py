@@ -17,15 +17,14 @@ of the form, and a post answers 409 with that message.
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from app.blueprints.chat import bp
@@ -37,14 +36,18 @@ from app.catalog.models import Service
 from app.chat import access
 from app.chat import service as chat
 from app.chat.errors import ChatError, ConversationClosed, RateLimited
+from app.chat.inbox_queries import customer_conversations
 from app.chat.models import Conversation, Message, Participant
+from app.customers.ownership import owns_booking
 from app.extensions import db
 from app.notifications import center
 from app.realtime import presence
 from app.redis_client import get_redis
-from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.web import apex_only, get_or_404, parse_uuid, render_page
+from app.web.access import staff_required
+from app.web.effects import after_commit
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     try:
         online = presence.online(get_redis(), conv.tenant_id, conv.id)
-    except Exception:  # noqa: BLE001 - presence is best effort on the page
+    except RedisError:  # presence is best effort on the page
         online = set()
     others_online = bool(online - {str(me.id)}) if online else False
     user_live = current_user.is_authenticated and principal.user_id is not None
@@ -101,20 +104,27 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
         "last_seq": messages[-1]["seq"] if messages else 0, "customer_name": customer_name,
         "closed": closed,
     }
-    changed = me.last_read_seq != before
-    db.session.commit()
-    if changed:
-        try:
-            broadcast.receipts_changed(conv)
-            broadcast.unread_changed(conv, me)
-        except Exception:  # noqa: BLE001 - live updates never fail the page
-            current_app.logger.warning("chat broadcast failed", exc_info=True)
+    # Live updates go out once the request has committed (never for a rolled-back answer);
+    # they are best effort: the page and the badge also refresh on the next load or poll.
+    if me.last_read_seq != before:
+        after_commit(broadcast_read, conv, me)
     if notes_read and principal.user_id is not None:
-        try:
-            center.push_badge(principal.user_id)
-        except Exception:  # noqa: BLE001 - the badge also refreshes on the next page or poll
-            current_app.logger.warning("notification badge push failed", exc_info=True)
+        after_commit(center.push_badge, principal.user_id)
     return render_page("chat/conversation.html", block="chat", status=status, **ctx)
+
+
+def broadcast_read(conv: Conversation, me: Participant) -> None:
+    """Tell the conversation's open pages that ``me`` read up to their last message (receipts
+    and the reader's unread counts). Run after the commit (:func:`app.web.effects.after_commit`)."""
+    broadcast.receipts_changed(conv)
+    broadcast.unread_changed(conv, me)
+
+
+def broadcast_posted(conv: Conversation, msg: Message) -> None:
+    """Send a new message and the updated receipts to the conversation's open pages. Run after
+    the commit (:func:`app.web.effects.after_commit`)."""
+    broadcast.message_posted(conv, msg)
+    broadcast.receipts_changed(conv)
 
 
 def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post_url: str, back_url: str,
@@ -127,47 +137,24 @@ def _handle(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
                        guest_token=guest_token)
     form = MessageForm()
     if not form.validate():
-        db.session.rollback()
         abort(400)
     conv = chat.conversation_for_booking(booking.id)
     try:
-        msg = chat.post_message(conv, principal, form.body.data)
+        with db.session.begin_nested():  # a refused message leaves nothing for the error page to show
+            msg = chat.post_message(conv, principal, form.body.data)
     except ChatError as exc:
-        db.session.rollback()
         status = 429 if isinstance(exc, RateLimited) else 409 if isinstance(exc, ConversationClosed) else 422
         return _render(tenant, booking, principal, post_url=post_url, back_url=back_url, back_label=back_label,
                        form=form, error=exc.message, status=status, mark_read=False, guest_token=guest_token)
-    db.session.commit()
-    try:
-        broadcast.message_posted(conv, msg)
-        broadcast.receipts_changed(conv)
-    except Exception:  # noqa: BLE001 - the message is stored; live delivery catches up on reconnect
-        current_app.logger.warning("chat broadcast failed", exc_info=True)
+    after_commit(broadcast_posted, conv, msg)  # the message is stored; live delivery catches up on reconnect
     return redirect(post_url + f"#m{msg.seq}", 303)
 
 
 # --------------------------------------------------------------------------- tenant host
 
 
-def _staff_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Tenant host, logged in (else to the login page), staff of this business (else 404)."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("tenant") is None:
-            abort(404)
-        if not current_user.is_authenticated:
-            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        if not access.is_staff(current_user.id):
-            abort(404)
-        g.is_staff = True
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 @bp.route("/dashboard/bookings/<booking_id>/chat", methods=["GET", "POST"])
-@_staff_only
+@staff_required
 def staff_conversation(booking_id: str) -> Response:
     """Staff's conversation with the customer of a booking."""
     booking = get_or_404(Booking, booking_id)
@@ -185,11 +172,7 @@ def manage_conversation(token: str) -> Response:
     booking = open_manage_link(token)
     if booking is None:
         abort(404)
-    user = None
-    if current_user.is_authenticated:
-        customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-        if customer is not None and access.owns_customer(current_user, customer):
-            user = current_user
+    user = current_user if current_user.is_authenticated and owns_booking(current_user, booking) else None
     return _handle(g.tenant, booking, access.customer_principal(booking, user),
                    post_url=url_for("chat.manage_conversation", token=token),
                    back_url=url_for("storefront.manage", token=token), back_label="Back to your booking",
@@ -199,48 +182,16 @@ def manage_conversation(token: str) -> Response:
 # --------------------------------------------------------------------------- apex account
 
 
-def _my_customer_clause() -> sa.ColumnElement[bool]:
-    clauses = [Customer.user_id == current_user.id]
-    if current_user.email_verified_at is not None:
-        clauses.append(Customer.email == current_user.email)
-    return sa.or_(*clauses)
-
-
 @bp.get("/account/messages")
 @apex_only
 @login_required
 def my_conversations() -> Response:
     """A conversation per booking of mine at any business (newest booking first), with the
     number of unread messages; opening one starts it when needed."""
-    with platform_scope("customer's own conversations across businesses"):
-        rows = db.session.execute(
-            sa.select(Booking, Tenant, Service.name, Conversation, Participant)
-            .join(Customer, sa.and_(Customer.tenant_id == Booking.tenant_id, Customer.id == Booking.customer_id))
-            .join(Tenant, Tenant.id == Booking.tenant_id)
-            .join(Service, sa.and_(Service.tenant_id == Booking.tenant_id, Service.id == Booking.service_id))
-            .outerjoin(Conversation, sa.and_(Conversation.tenant_id == Booking.tenant_id,
-                                             Conversation.subject_type == chat.BOOKING,
-                                             Conversation.subject_id == Booking.id))
-            .outerjoin(Participant, sa.and_(Participant.tenant_id == Conversation.tenant_id,
-                                            Participant.conversation_id == Conversation.id,
-                                            Participant.role == chat.CUSTOMER,
-                                            Participant.customer_id == Customer.id))
-            .where(_my_customer_clause(), Tenant.suspended_at.is_(None))
-            .order_by(Booking.starts_at.desc()).limit(200)
-        ).all()
-        out = []
-        for booking, tenant, service_name, conv, me in rows:
-            count = 0
-            if conv is not None:
-                count = db.session.scalar(
-                    sa.select(sa.func.count()).select_from(Message).where(
-                        Message.tenant_id == conv.tenant_id, Message.conversation_id == conv.id,
-                        Message.seq > (me.last_read_seq if me else 0),
-                        Message.author_participant_id != (me.id if me else uuid.UUID(int=0)))) or 0
-            out.append(ConversationRow(tenant.id, booking.id, tenant.name, service_name, booking.starts_at,
-                                       tenant.timezone, count,
-                                       url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id),
-                                       str(conv.id) if conv is not None else ""))
+    out = [ConversationRow(c.tenant_id, c.booking_id, c.business, c.service, c.starts_at, c.timezone, c.unread,
+                           url_for("chat.my_conversation", tenant_id=c.tenant_id, booking_id=c.booking_id),
+                           str(c.conversation_id) if c.conversation_id is not None else "")
+           for c in customer_conversations(current_user)]
     db.session.rollback()
     return render_page("chat/list.html", block="list", conversations=out)
 
@@ -258,7 +209,6 @@ def my_conversation(tenant_id: str, booking_id: str) -> Response:
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
         principal = booking and access.booking_principal(booking, current_user, as_staff=False)
         if booking is None or principal is None:
-            db.session.rollback()
             abort(404)
         url = url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id)
         return _handle(tenant, booking, principal, post_url=url, back_url=url_for("chat.my_conversations"),

@@ -9,27 +9,36 @@ customer, gets 404).
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import click
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, redirect, request, send_from_directory, url_for
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_from_directory, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app.blueprints.notifications import bp
 from app.booking.models import Customer
+from app.customers.ownership import account_of
 from app.extensions import csrf, db
 from app.identity.models import User
 from app.identity.service import TokenError
-from app.notifications import center, deliverylog, preferences, registry
+from app.notifications import audiences, center, deliverylog, fanout, preferences, registry
 from app.notifications.channels import push
 from app.tenants.context import platform_scope
-from app.tenants.models import MANAGER_ROLES
+from app.tenants.models import Membership, Role
+from app.tenants.roles import platform_read
 from app.tenants.urls import tenant_url
-from app.web import get_or_404, parse_uuid, render_page, tenant_required, user_roles
+from app.web import get_or_404, parse_uuid, render_page
+from app.web.access import manager_required
+from app.web.effects import after_commit
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -105,8 +114,7 @@ def bulk() -> Response:
         msg = f"{n} marked read."
     else:
         abort(400)
-    db.session.commit()
-    center.push_badge(current_user.id)
+    after_commit(center.push_badge, current_user.id)
     if request.headers.get("HX-Request") != "true":
         flash(msg, "success")
     return _back(_tab())
@@ -119,8 +127,7 @@ def _act_on_one(notification_id: str, act) -> Response:
     if item is None:
         abort(404)
     act(current_user.id, [item.id])
-    db.session.commit()
-    center.push_badge(current_user.id)
+    after_commit(center.push_badge, current_user.id)
     return _back(_tab())
 
 
@@ -159,8 +166,7 @@ def open_(notification_id: str) -> Response:
         abort(404)
     target = _safe_target(item.url or "")
     center.mark_read(current_user.id, [item.id])
-    db.session.commit()
-    center.push_badge(current_user.id)
+    after_commit(center.push_badge, current_user.id)
     return redirect(target)
 
 
@@ -180,9 +186,6 @@ def log(notification_id: str) -> Response:
 
 def _audiences() -> set[str]:
     """Audiences shown on my preferences page: staff and billing types only to staff."""
-    from app.tenants.models import Membership, Role
-    from app.tenants.roles import platform_read
-
     with platform_read("person's own roles for their preferences page") as conn:
         roles = set(conn.scalars(sa.select(Membership.role).where(Membership.user_id == current_user.id)))
     audiences = {"customer", "participant", "user"}
@@ -220,7 +223,6 @@ def preferences_page() -> Response:
                                   ip=request.remote_addr)
     elif not wants_marketing and has:
         preferences.withdraw_consent(uid, method="preferences page checkbox")
-    db.session.commit()
     if request.headers.get("HX-Request") == "true":
         return _preferences_page(saved=True)
     flash("Your notification settings are saved.", "success")
@@ -248,7 +250,7 @@ def unsubscribe(token: str) -> Response:
         # the tenant role of a business host cannot see (app.user_id is the logged-in person).
         with platform_scope("one-click unsubscribe of the person the signed token names"):
             preferences.unsubscribe(user_id, type_key)
-            db.session.commit()
+            db.session.flush()  # inside the platform scope the row is visible to; the request commits
         return render_page("notifications/unsubscribe.html", error=None, done=True, token=token, label=label)
     return render_page("notifications/unsubscribe.html", error=None, done=False, token=token, label=label)
 
@@ -261,8 +263,6 @@ def push_key() -> Response:
     """The VAPID public key and a CSRF token for the subscribe call (``{"key": "…", "csrf":
     "…"}``; ``key`` empty when push is not configured). The service worker renews a
     subscription with them (``pushsubscriptionchange``)."""
-    from flask_wtf.csrf import generate_csrf
-
     resp = jsonify({"key": push.vapid_public_key(), "csrf": generate_csrf()})
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -281,9 +281,7 @@ def push_subscribe() -> Response:
     try:
         push.save_subscription(current_user.id, endpoint, p256dh, auth, request.headers.get("User-Agent", ""))
     except push.EndpointTaken as exc:
-        db.session.rollback()
         return jsonify({"error": str(exc)}), 409
-    db.session.commit()
     return jsonify({"ok": True}), 201
 
 
@@ -293,7 +291,6 @@ def push_unsubscribe() -> Response:
     """Forget this browser's push subscription (JSON ``{"endpoint": …}``)."""
     data = request.get_json(silent=True) or {}
     n = push.remove_subscription(current_user.id, str(data.get("endpoint", "")))
-    db.session.commit()
     return jsonify({"removed": n})
 
 
@@ -309,17 +306,10 @@ def service_worker() -> Response:
 # --- owner view: what was sent to a customer --------------------------------------------------
 
 
-def _require_manager() -> None:
-    if not current_user.is_authenticated or not (user_roles() & {r.value for r in MANAGER_ROLES}):
-        abort(404)
-
-
 @bp.get("/notifications/sent")
-@tenant_required
-@login_required
+@manager_required
 def sent_index() -> Response:
     """Owners and managers: the business's customers, each linking to what was sent to them."""
-    _require_manager()
     q = request.args.get("q", "").strip().lower()[:100]
     stmt = sa.select(Customer).order_by(Customer.created_at.desc()).limit(100)
     if q:
@@ -330,16 +320,12 @@ def sent_index() -> Response:
 
 
 @bp.get("/notifications/sent/<customer_id>")
-@tenant_required
-@login_required
+@manager_required
 def sent_to_customer(customer_id: str) -> Response:
     """Owners and managers: every email and notification sent to one customer, with status,
     attempts and errors (another business's customer answers 404)."""
-    _require_manager()
     customer = get_or_404(Customer, customer_id)
-    from app.booking.accounts import customer_user_id
-
-    rows = deliverylog.sent_to_customer(customer.email, customer_user_id(customer.id))
+    rows = deliverylog.sent_to_customer(customer.email, account_of(customer.id))
     return render_page("notifications/sent.html", customer=customer, rows=rows)
 
 
@@ -347,16 +333,10 @@ def sent_to_customer(customer_id: str) -> Response:
 
 
 @bp.route("/notifications/announce", methods=["GET", "POST"])
-@tenant_required
-@login_required
+@manager_required
 def announce() -> Response:
     """Owners and managers: send news to the customers who agreed to marketing (each email
     carries a one-click unsubscribe link). Empty or too long fields re-render with 422."""
-    from flask import g
-
-    from app.notifications import audiences, fanout
-
-    _require_manager()
     tenant = g.tenant
     audience = len(audiences.announcement_audience(tenant.id))
     values = {"headline": request.form.get("headline", "").strip(), "message": request.form.get("message", "").strip()}
@@ -372,7 +352,6 @@ def announce() -> Response:
             errors["message"] = "Keep the message under 1,000 characters."
         if not errors:
             fanout.record_announcement(tenant.name, values["headline"], values["message"], tenant_url(tenant))
-            db.session.commit()
             flash(f"Your announcement is on its way to {audience} customer(s) who agreed to news.", "success")
             if request.headers.get("HX-Request") == "true":
                 resp = current_app.make_response(("", 200))
@@ -386,12 +365,6 @@ def announce() -> Response:
 @bp.cli.command("vapid-keys")
 def vapid_keys() -> None:
     """Print a new VAPID key pair as environment lines (``flask notifications vapid-keys``)."""
-    import base64
-
-    import click
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     def b64u(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

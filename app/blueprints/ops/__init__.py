@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.redis_client import get_redis
 
 bp = Blueprint("ops", __name__)
 
@@ -19,19 +22,16 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Database and Redis answer; 503 with the failing part otherwise."""
-    from app.redis_client import get_redis
-
     checks: dict[str, str] = {}
     try:
         db.session.execute(sa.text("select 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - report, don't crash
-        db.session.rollback()
+    except SQLAlchemyError as exc:  # report, don't crash (a 503 answer rolls the session back)
         checks["database"] = f"error: {type(exc).__name__}"
     try:
         get_redis().ping()
         checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except RedisError as exc:  # report, don't crash
         checks["redis"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if ok else "unavailable", checks=checks), (200 if ok else 503)

@@ -62,7 +62,8 @@ from app.payments.settings import save_service_rule as save_payment_rule
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.tenants.urls import external_url
 from app.uow import unit_of_work
-from app.web import get_or_404, problem, render_page, tenant_required, user_roles
+from app.web import get_or_404, problem, render_page, tenant_required
+from app.web.access import require_manager
 
 MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
 #: Card form calls per client address: a few cards tried, never a card-testing run.
@@ -71,19 +72,8 @@ STAFF = frozenset(r.value for r in STAFF_ROLES)
 
 
 def _require_manager() -> Response | None:
-    """Owners and managers of this tenant; other staff 403; others 404; anonymous: log in."""
-    if g.get("tenant") is None:
-        abort(404)
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    roles = user_roles()
-    if not roles & STAFF:
-        abort(404)
-    if not roles & MANAGERS:
-        abort(403, "Only the business's owner or a manager can see its payments.")
-    g.is_staff = True
-    g.is_manager = True
-    return None
+    """Owners and managers of this tenant; other staff 403; others 404; anonymous: log in (app.web.access)."""
+    return require_manager()
 
 
 def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None, status: int = 200,

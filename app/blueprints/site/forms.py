@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.blueprints.auth.forms import email_field
 from app.inputguard import person_name, single_line
-from app.timeutil import all_zones
+from app.timeutil import all_zones, zone
 
 #: Common ISO 4217 currencies offered at signup: (code, label).
 CURRENCIES: list[tuple[str, str]] = [
@@ -60,10 +60,6 @@ class BusinessSignupForm(FlaskForm):
 
     def validate_timezone(self, field: SelectField) -> None:
         """A known IANA time zone."""
-        from wtforms.validators import ValidationError
-
-        from app.timeutil import zone
-
         try:
             zone(field.data or "")
         except ValueError as exc:
@@ -71,14 +67,10 @@ class BusinessSignupForm(FlaskForm):
 
     def validate_currency(self, field: SelectField) -> None:
         """Only the offered currencies."""
-        from wtforms.validators import ValidationError
-
         if field.data not in {code for code, _ in CURRENCIES}:
             raise ValidationError("Choose one of the listed currencies.")
 
     def validate_category(self, field: SelectField) -> None:
         """Empty or one of the offered categories."""
-        from wtforms.validators import ValidationError
-
         if field.data and field.data not in CATEGORIES:
             raise ValidationError("Choose one of the listed categories.")

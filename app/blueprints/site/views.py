@@ -10,12 +10,14 @@ from werkzeug.wrappers import Response
 from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
 from app.blueprints.site.forms import BusinessSignupForm
+from app.blueprints.storefront.views import home as storefront_home
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
 from app.tenants.models import Tenant
 from app.tenants.service import SignupError, create_tenant, validate_slug
 from app.tenants.urls import external_url, host_label, tenant_url
 from app.web import apex_only, render_page
+from app.web.effects import after_commit
 
 
 @bp.get("/")
@@ -23,16 +25,13 @@ def landing() -> Response:
     """Apex landing page (hero, how it works, the businesses on Plaza); on a tenant host,
     the storefront home."""
     if g.get("tenant") is not None:
-        from app.blueprints.storefront.views import home
-
-        return home()
+        return storefront_home()
     # Tenant is a platform-level table: the public directory needs no tenant scope.
     tenants = db.session.scalars(
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
     ).all()
     businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone,
                    "url": tenant_url(t), "host": host_label(t)} for t in tenants]
-    db.session.rollback()
     return render_page("site/landing.html", businesses=businesses)
 
 
@@ -56,23 +55,23 @@ def signup() -> Response:
                            domain=host_label(None))
     if form.validate_on_submit():
         try:
-            validate_slug(form.slug.data)
-            owner, created = account_for_signup(form.email.data, form.password.data, form.owner_name.data)
-            tenant = create_tenant(name=form.business_name.data, slug=form.slug.data, timezone=form.timezone.data,
-                                   currency=form.currency.data, owner=owner, category=form.category.data or "")
-            db.session.commit()
+            # A savepoint: a refused signup leaves the session usable for the 422 page.
+            with db.session.begin_nested():
+                validate_slug(form.slug.data)
+                owner, created = account_for_signup(form.email.data, form.password.data, form.owner_name.data)
+                tenant = create_tenant(name=form.business_name.data, slug=form.slug.data,
+                                       timezone=form.timezone.data, currency=form.currency.data, owner=owner,
+                                       category=form.category.data or "")
         except (SignupError, AccountError) as exc:
-            db.session.rollback()
             getattr(form, exc.field).errors.append(exc.message)
         except IntegrityError:
             # Lost a race for the same subdomain or email with a concurrent signup.
-            db.session.rollback()
             form.slug.errors.append("This address was just taken; pick another.")
         else:
             if created:
                 link = external_url("auth.verify_email", tenant=tenant, token=email_verification_token(owner))
-                send_account_email(owner.email, "Confirm your email address for Plaza", "verify",
-                                   user=owner, link=link)
+                after_commit(send_account_email, owner.email, "Confirm your email address for Plaza", "verify",
+                             user=owner, link=link)
             token = handoff_token(owner, tenant.id)
             return redirect(external_url("auth.handoff", tenant=tenant, token=token, next="/dashboard/"))
     form.password.data = ""

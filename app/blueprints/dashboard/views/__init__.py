@@ -1,0 +1,25 @@
+"""Staff dashboard on the tenant host, one module per page.
+
+Bookings (``/dashboard/``: day and week views per staff member, polled every 10 s; a detail
+page with the event history; confirm / decline / cancel with a reason / completed / no-show)
+in :mod:`.board`, and, for owners and managers, the set-up pages: :mod:`.services`,
+:mod:`.staff` (profile and invitations), :mod:`.hours` (weekly hours, date overrides, time
+off) and :mod:`.settings` (booking rules and API tokens).
+
+Every route needs a logged-in user with a staff role in this tenant (:mod:`app.web.access`:
+anyone else gets 404, anonymous users are sent to log in; set-up pages answer plain staff
+403). Views parse input, call the domain and render the page, or for HTMX requests the
+page's named block; the request's unit of work (:mod:`app.uow`) commits. Invalid input
+re-renders the form with 422, its values kept and each error beside its field; nothing is
+written.
+"""
+
+from app.blueprints.dashboard import bp
+from app.blueprints.dashboard.views import board, hours, services, settings, staff
+from app.web.access import require_staff
+
+__all__ = ["board", "hours", "services", "settings", "staff"]
+
+# Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
+# ``@manager_required`` (or ``@owner_required``).
+bp.before_request(require_staff)
