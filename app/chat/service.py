@@ -329,17 +329,6 @@ def mark_read(conv: Conversation, participant: Participant, upto_seq: int | None
     return participant.last_read_seq
 
 
-def read_notifications(conv: Conversation, principal: Principal) -> bool:
-    """The reader ``principal`` read ``conv``: mark their account's new-message notifications
-    about it read (nothing for a guest without an account). Flushes; returns True when some
-    changed (then push their badge after the commit: :func:`app.notifications.center.push_badge`)."""
-    if principal.user_id is None:
-        return False
-    from app.notifications import center
-
-    return center.mark_subject_read(principal.user_id, f"conversation:{conv.id}", NEW_MESSAGE) > 0
-
-
 def unread_count(conv: Conversation, participant: Participant | None) -> int:
     """Messages in ``conv`` written by others that ``participant`` has not read (all of the
     others' messages when they never joined)."""

@@ -37,13 +37,14 @@ from app.booking.service import manage_token
 from app.catalog.models import Service
 from app.chat import access
 from app.chat import service as chat
-from app.chat.models import Message, Participant
-from app.chat.service import CUSTOMER
+from app.chat.models import Conversation, Message, Participant
+from app.chat.service import CUSTOMER, Principal
 from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
 from app.delivery.models import Delivery
 from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.jobs.runner import enqueue_at, run_in_tenant
+from app.notifications import center
 from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
 from app.notifications.service import valid_zone
 from app.realtime import presence
@@ -215,3 +216,12 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
         subject=f"New message from {author} at {tenant.name}",
         text=render_template("emails/chat_message.txt", **context),
         html=render_template("emails/chat_message.html", **context)), "chat-guest", None)
+
+
+def read_conversation_notifications(conv: Conversation, principal: Principal) -> bool:
+    """The reader ``principal`` read ``conv``: mark their account's new-message notifications
+    about it read (nothing for a guest without an account). Flushes; returns True when some
+    changed (then push their badge after the commit: :func:`app.notifications.center.push_badge`)."""
+    if principal.user_id is None:
+        return False
+    return center.mark_subject_read(principal.user_id, f"conversation:{conv.id}", chat.NEW_MESSAGE) > 0

@@ -40,7 +40,7 @@ from app.chat.inbox_queries import customer_conversations
 from app.chat.models import Conversation, Message, Participant
 from app.customers.ownership import owns_booking
 from app.extensions import db
-from app.notifications import center
+from app.notifications import center, chat_messages
 from app.realtime import presence
 from app.redis_client import get_redis
 from app.tenants.context import tenant_scope
@@ -79,7 +79,7 @@ def _render(tenant: Tenant, booking: Booking, principal: chat.Principal, *, post
     notes_read = False
     if mark_read:
         chat.mark_read(conv, me)
-        notes_read = chat.read_notifications(conv, principal)
+        notes_read = chat_messages.read_conversation_notifications(conv, principal)
     messages = [{**chat.message_payload(m), "at": m.created_at} for m in chat.recent_messages(conv)]
     customer_name = db.session.scalar(sa.select(Customer.name).where(Customer.id == booking.customer_id)) or ""
     receipts = chat.receipts(conv, principal.role)

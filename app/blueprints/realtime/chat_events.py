@@ -38,7 +38,7 @@ from app.chat import service as chat
 from app.chat.errors import ChatError
 from app.chat.models import Conversation
 from app.extensions import socketio
-from app.notifications import center
+from app.notifications import center, chat_messages
 from app.realtime import presence
 from app.realtime.emit import conversation_room
 from app.redis_client import get_redis
@@ -183,7 +183,7 @@ def on_read(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     before = me.last_read_seq
     after = chat.mark_read(conv, me, seq_of(data))
     unread = chat.unread_count(conv, me)
-    notes_read = unread == 0 and chat.read_notifications(conv, j.principal)
+    notes_read = unread == 0 and chat_messages.read_conversation_notifications(conv, j.principal)
     if after != before:
         after_commit(lambda: broadcast.receipts_changed(conv))
     after_commit(lambda: broadcast.unread_changed(conv, me))
