@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -79,7 +79,8 @@ def unit_of_work() -> Iterator[None]:
 
 
 def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap one view: commit when its answer's status is below 400, else roll back.
+    """Wrap one view: commit when its answer's status is below 400 (or the view called
+    :func:`keep_work`), else roll back.
 
     An exception from the view (or from the commit) rolls back and propagates to the app's
     error handlers, so a failed request never leaves a half-written row.
@@ -89,7 +90,7 @@ def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             response = current_app.make_response(view(*args, **kwargs))
-            if response.status_code < FIRST_FAILED_STATUS:
+            if response.status_code < FIRST_FAILED_STATUS or g.pop(KEEP_WORK, False):
                 db.session.commit()
             else:
                 db.session.rollback()
@@ -99,6 +100,21 @@ def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapped
+
+
+#: ``flask.g`` flag set by :func:`keep_work`.
+KEEP_WORK = "plaza_keep_work"
+
+
+def keep_work() -> None:
+    """Commit the current request's work even though its answer will be a refusal (4xx).
+
+    For a domain call that recorded facts from outside before it refused — e.g. a payment
+    step that stored what Stripe said about a declined card and then answers 409 —
+    losing those facts would make the next attempt start from a stale state. Only the
+    request's unit of work commits; this only tells it to. Needs a request context.
+    """
+    setattr(g, KEEP_WORK, True)
 
 
 def transactional_views(app: Flask) -> None:

@@ -621,7 +621,7 @@ def test_the_test_card_is_only_offered_against_the_stripe_stand_in(app, client, 
         assert test_payments_allowed()  # asked for explicitly
         m.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_plaza")
         assert not test_payments_allowed()
-    monkeypatch.setenv("ENV", "production")
+    monkeypatch.setitem(app.config, "ENV", "production")  # the settings class puts ENV in the config
     assert not test_payments_allowed()
     page = client.get(pay_url, base_url=BASE)
     assert "with test card 4242" not in page.get_data(as_text=True)

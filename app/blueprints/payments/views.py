@@ -61,7 +61,7 @@ from app.payments.settings import accepts_payments, business_policy, save_busine
 from app.payments.settings import save_service_rule as save_payment_rule
 from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.tenants.urls import external_url
-from app.uow import unit_of_work
+from app.uow import keep_work
 from app.web import get_or_404, problem, render_page, tenant_required
 from app.web.access import require_manager
 
@@ -268,9 +268,9 @@ def pay_submit(token: str) -> Response:
     method = request.form.get("payment_method") or "pm_card_visa"
     if not method.startswith("pm_card_"):
         abort(400)
-    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
-        paid = pay_with_test_card(g.tenant, booking, method)
+    paid = pay_with_test_card(g.tenant, booking, method)
     if isinstance(paid, Refused):
+        keep_work()  # what Stripe said is kept although the answer is a refusal (409)
         return render_page("payments/pay.html", block="pay", status=409, error=paid.message,
                            **_pay_context(booking, token))
     return redirect(url_for("storefront.booked", token=token), 303)
@@ -288,9 +288,9 @@ def card_setup(token: str) -> Response:
     booking = _booking_or_404(token)
     if booking.status != BookingStatus.AWAITING_PAYMENT.value:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
-    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
-        start = start_card_payment(booking)
+    start = start_card_payment(booking)
     if isinstance(start, Refused):
+        keep_work()  # what Stripe said is kept although the answer is a refusal (409)
         return problem(409, "Payment not possible", start.message)
     if start.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
@@ -314,9 +314,9 @@ def card_charge(token: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("setup_intent"), str):
         return problem(400, "Bad request", "Send a JSON object with the saved card's setup_intent id.")
-    with unit_of_work():  # what Stripe said is kept even when the answer is a refusal (409)
-        step = pay_with_saved_card(booking, body["setup_intent"], authenticated=body.get("authenticated") is True)
+    step = pay_with_saved_card(booking, body["setup_intent"], authenticated=body.get("authenticated") is True)
     if isinstance(step, Refused):
+        keep_work()  # what Stripe said is kept although the answer is a refusal (409)
         return problem(409, "Payment not completed", step.message)
     if step.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
