@@ -22,6 +22,8 @@ from typing import Any
 from flask import Flask, render_template, request
 from werkzeug.wrappers import Response
 
+from app.web import problem
+
 #: C0 controls except TAB, LF, CR; DEL; C1 controls; UTF-16 surrogates (lone ones, in a Python str).
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 #: Any control character at all, for single-line fields (names, subjects, slugs): FORBIDDEN plus TAB, LF, CR.
@@ -93,8 +95,6 @@ def _request_strings() -> Iterator[tuple[str, str]]:
 
 
 def _refuse(field: str, message: str) -> Response:
-    from app.web import problem
-
     if request.path.startswith("/api/"):
         return problem(400, "Bad Request", f"The field '{field}' {message[0].lower()}{message[1:]}",
                        errors=[{"field": field, "message": message}])

@@ -15,7 +15,9 @@ from datetime import datetime
 
 from app.delivery.mailer import local
 from app.identity.models import User
+from app.identity.sessions import describe_browser
 from app.notifications import dispatch
+from app.redis_client import get_redis
 from app.timeutil import utcnow
 
 DEVICE_COOKIE = "plaza_device"
@@ -50,8 +52,6 @@ def describe_device(user_agent: str) -> str:
     """A person's words for the browser behind ``user_agent``: "Chrome on Linux", "Mobile
     Safari on iPhone", or "an unknown browser" (parsed with ``ua-parser``'s regexes, the
     uap-core project)."""
-    from app.identity.sessions import describe_browser
-
     browser, system = describe_browser(user_agent)
     if not browser:
         return f"an unknown browser on {system}" if system else "an unknown browser"
@@ -66,8 +66,6 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
     ``device`` is the browser's user agent (described with :func:`describe_device`), ``ip`` the client address.
     Returns ``(device id to keep in the cookie, whether a notice was sent)``. Needs an app context.
     """
-    from app.redis_client import get_redis
-
     now = now or utcnow()
     device_id = device_id or new_device_id()
     key = f"plaza:known-devices:{user.id}"

@@ -10,10 +10,12 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 
 from app.booking.service import email_confirm_ttl
+from app.checkout.policy import policy_lines_for_booking
 from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
 from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
 from app.notifications.service import BookingFacts, email_confirm_url
+from app.payments.ledger import booking_ledger
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,6 @@ def _times(facts: BookingFacts) -> dict[str, str]:
 
 def _paid(facts: BookingFacts) -> str | None:
     """What the customer has paid on the booking so far, formatted (``None``: nothing)."""
-    from app.payments.ledger import booking_ledger
-
     paid = sum(e.amount for e in booking_ledger(facts.booking_id) if e.kind in ("payment", "refund"))
     return format_money(paid, facts.currency) if paid > 0 else None
 
@@ -94,8 +94,6 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         KeyError: unknown ``kind``.
         UndeliverableAddress: the stored customer address cannot go in a header.
     """
-    from app.checkout.policy import policy_lines_for_booking
-
     to = mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
     wording = WORDING[kind]
     times = _times(facts)

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
-from app.booking.service import email_confirm_token
+from app.booking.service import email_confirm_token, manage_token
 from app.catalog.models import Service, StaffMember
 from app.delivery.models import Delivery
 from app.extensions import db
@@ -245,8 +245,6 @@ def manage_url(tenant: Tenant, booking: Booking) -> str:
     Scheme ``PREFERRED_URL_SCHEME``, host ``<slug>.<PLATFORM_DOMAIN>``, ``:PUBLIC_PORT`` unless
     the scheme's default (:func:`app.tenants.urls.tenant_url`).
     """
-    from app.booking.service import manage_token
-
     return tenant_url(tenant, f"/manage/{manage_token(booking)}")
 
 

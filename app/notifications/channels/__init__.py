@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from app.notifications.channels.email import EmailChannel
+from app.notifications.channels.inapp import InAppChannel
+from app.notifications.channels.push import PushChannel
+from app.notifications.channels.sms import SmsChannel
+
 if TYPE_CHECKING:
     from app.delivery.models import NotificationDelivery
     from app.identity.models import User
@@ -30,11 +35,6 @@ def get_channel(name: str) -> Channel:
     Raises:
         KeyError: unknown channel.
     """
-    from app.notifications.channels.email import EmailChannel
-    from app.notifications.channels.inapp import InAppChannel
-    from app.notifications.channels.push import PushChannel
-    from app.notifications.channels.sms import SmsChannel
-
     channels: dict[str, Channel] = {"inapp": InAppChannel(), "email": EmailChannel(), "push": PushChannel(),
                                     "sms": SmsChannel()}
     return channels[name]
