@@ -71,7 +71,7 @@ async def make_client(url: str, cookie: str | None, on_message: Any) -> Any:
     import aiohttp
     import socketio
 
-    from tests.integration.chat_fixtures import LocalhostResolver
+    from tests.support.chat_fixtures import LocalhostResolver
 
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=LocalhostResolver(), limit=0))
     sio = socketio.AsyncClient(reconnection=False, http_session=http)
@@ -139,7 +139,7 @@ def setup_plaza(env: dict[str, str]) -> list[dict[str, str]]:
     from app.tenants.context import tenant_scope
     from app.tenants.models import Membership
     from tests.factories import make_business, make_user
-    from tests.integration.chat_fixtures import make_booking, session_cookie
+    from tests.support.chat_fixtures import make_booking, session_cookie
 
     app = create_app()
     out = []

@@ -22,25 +22,26 @@ from tests.support.database import TableCleaner
 from tests.support.servers import running_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.integration.conftest_mail", "tests.browser"]
+pytest_plugins = ["tests.support.conftest_mail", "tests.browser"]
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 
 
-#: Marker applied to every test under each top-level folder of tests/.
-MARKERS_BY_FOLDER = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+#: The kinds of test. Each test module declares its kind as ``pytestmark = pytest.mark.<kind>``
+#: (tests live by the package they test, ``tests/<package>/``, not by kind).
+KINDS = ("unit", "integration", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test ``unit``, ``integration`` or ``e2e`` by the folder it lives in (``tests/<folder>/``)."""
-    tests_dir = Path(__file__).resolve().parent
-    for item in items:
-        try:
-            folder = item.path.resolve().relative_to(tests_dir).parts[0]
-        except ValueError:
-            continue
-        marker = MARKERS_BY_FOLDER.get(folder)
-        if marker is not None:
-            item.add_marker(marker)
+    """Check that every collected test carries exactly one kind marker (``unit``, ``integration`` or
+    ``e2e``, from its module's ``pytestmark``), so ``pytest -m <kind>`` selects every test of that kind.
+
+    Raises :class:`pytest.UsageError` naming the modules whose tests have none or more than one.
+    """
+    wrong = sorted({str(item.path) for item in items
+                    if sum(1 for kind in KINDS if item.get_closest_marker(kind) is not None) != 1})
+    if wrong:
+        raise pytest.UsageError("each test module needs exactly one of pytestmark = pytest.mark."
+                                + " / ".join(KINDS) + ": " + ", ".join(wrong))
 
 
 @pytest.fixture(scope="session")
