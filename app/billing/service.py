@@ -17,11 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.billing.errors import BillingError, BillingNotConfigured, CheckoutAlreadyPaid, StaffSeatLimit
+from app.billing.errors import BillingError, BillingNotConfigured, CheckoutAlreadyPaid
 from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
 from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
-from app.catalog.models import StaffMember
 from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.outbox.events import emit
@@ -40,24 +39,6 @@ TRACKED_FIELDS = ("stripe_subscription_id", "status", "price_id", "plan", "curre
 
 
 # --- limits ------------------------------------------------------------------------------------
-
-
-def check_staff_seat() -> None:
-    """Allow adding one more active staff member to the tenant in scope, or refuse.
-
-    Only enforced when billing is configured (``STRIPE_SECRET_KEY``): without it no business
-    can upgrade, so a seat limit would be a dead end for a self-hosted Plaza.
-
-    Raises:
-        StaffSeatLimit: the active staff already fill the current plan's seats.
-    """
-    if not billing_enabled():
-        return
-    plan = current_plan()
-    active = db.session.scalar(sa.select(sa.func.count()).select_from(StaffMember)
-                               .where(StaffMember.active.is_(True))) or 0
-    if active >= plan.staff_seats:
-        raise StaffSeatLimit(plan.name, plan.staff_seats)
 
 
 @dataclass(frozen=True)

@@ -59,21 +59,13 @@ from app.payments.policy import (
 from app.payments.queries import PaymentSummary, payment_summary
 from app.payments.settings import accepts_payments, business_policy, save_business_policy, service_rule
 from app.payments.settings import save_service_rule as save_payment_rule
-from app.tenants.models import MANAGER_ROLES, STAFF_ROLES
 from app.tenants.urls import external_url
 from app.uow import keep_work
 from app.web import get_or_404, problem, render_page, tenant_required
-from app.web.access import require_manager
+from app.web.access import manager_required
 
-MANAGERS = frozenset(r.value for r in MANAGER_ROLES)
 #: Card form calls per client address: a few cards tried, never a card-testing run.
 CARD_LIMIT = "20 per 10 minutes"
-STAFF = frozenset(r.value for r in STAFF_ROLES)
-
-
-def _require_manager() -> Response | None:
-    """Owners and managers of this tenant; other staff 403; others 404; anonymous: log in (app.web.access)."""
-    return require_manager()
 
 
 def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None, status: int = 200,
@@ -103,17 +95,16 @@ def _rule_data(rule: ServiceRule, currency: str) -> dict:
 
 
 @bp.get("/dashboard/payments")
+@manager_required
 def dashboard() -> Response:
     """The business's payments page: connection, policy, service rules, ledger."""
-    return _require_manager() or _page()
+    return _page()
 
 
 @bp.post("/dashboard/payments/policy")
+@manager_required
 def save_policy() -> Response:
     """Save the money policy; invalid input re-renders the page with 422 and the errors."""
-    denied = _require_manager()
-    if denied:
-        return denied
     form = PolicyForm()
     if not form.validate():
         return _page(policy_form=form, status=422)
@@ -124,11 +115,9 @@ def save_policy() -> Response:
 
 
 @bp.post("/dashboard/payments/services/<service_id>")
+@manager_required
 def save_service_rule(service_id: str) -> Response:
     """Save one service's payment rule (another tenant's service answers 404)."""
-    denied = _require_manager()
-    if denied:
-        return denied
     svc = get_or_404(Service, service_id)
     form = ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency)
     if not form.validate():
@@ -143,11 +132,9 @@ def save_service_rule(service_id: str) -> Response:
 
 
 @bp.get("/dashboard/payments/ledger.csv")
+@manager_required
 def ledger_csv() -> Response:
     """Every ledger row as CSV (amounts in major units with the currency's decimals)."""
-    denied = _require_manager()
-    if denied:
-        return denied
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["created_at", "kind", "amount", "currency", "booking_id", "payment_intent", "refund", "charge",
@@ -165,11 +152,9 @@ def ledger_csv() -> Response:
 
 
 @bp.post("/dashboard/payments/connect")
+@manager_required
 def connect_start() -> Response:
     """Start (or continue) Stripe Connect onboarding: redirect to the onboarding link."""
-    denied = _require_manager()
-    if denied:
-        return denied
     if not payments_enabled():
         abort(404)
     try:
@@ -183,11 +168,9 @@ def connect_start() -> Response:
 
 
 @bp.get("/dashboard/payments/connect/return")
+@manager_required
 def connect_return() -> Response:
     """Back from onboarding: re-fetch the account's status (``account.updated`` does the same)."""
-    denied = _require_manager()
-    if denied:
-        return denied
     acct = connect_account()
     if acct is not None:
         sync_connect_account(acct.stripe_account_id)
@@ -195,11 +178,9 @@ def connect_return() -> Response:
 
 
 @bp.route("/dashboard/payments/connect/local/<account_id>", methods=["GET", "POST"])
+@manager_required
 def connect_local(account_id: str) -> Response:
     """Local stand-in for Stripe's onboarding form (``STRIPE_CONNECT=local`` only)."""
-    denied = _require_manager()
-    if denied:
-        return denied
     acct = connect_account()
     if connect_mode() != "local" or acct is None or acct.stripe_account_id != account_id:
         abort(404)
