@@ -88,7 +88,7 @@ class PeriodicJob:
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-relay-outbox", "app.outbox.relay.periodic_relay", "relay", 120),
     PeriodicJob("plaza-sweep-reminders", "app.notifications.tasks.periodic_sweep", "sweep", 600),
-    PeriodicJob("plaza-booking-transitions", "app.notifications.tasks.periodic_transitions", "transitions", 600),
+    PeriodicJob("plaza-booking-transitions", "app.booking.tasks.periodic_transitions", "transitions", 600),
     PeriodicJob("plaza-sweep-payment-holds", "app.checkout.tasks.periodic_hold_sweep", "sweep", 600),
     PeriodicJob("plaza-sweep-stripe-events", "app.billing.tasks.periodic_webhook_sweep", "sweep", 600),
 )

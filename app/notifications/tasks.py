@@ -20,7 +20,6 @@ from flask import current_app
 from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
-from app.booking.service import run_automatic_transitions
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import UndeliverableAddress, account_email, smtp_send
 from app.delivery.pipeline import (
@@ -260,26 +259,6 @@ def periodic_sweep() -> dict[str, int]:
 
 
 # --- automatic booking transitions -----------------------------------------------------------
-
-_TRANSITIONS_LOCK = 0x504C415A41  # "PLAZA": advisory lock key of the transitions job
-
-
-def periodic_transitions() -> dict[str, int]:
-    """Periodic job: expire pending bookings older than 48 h, release unconfirmed guest holds
-    (``awaiting_email``), and complete confirmed ones 7 days
-    past their end (:func:`app.booking.service.run_automatic_transitions`), then commit.
-
-    Guarded by a transaction-level PostgreSQL advisory lock so two workers never move the
-    same bookings at once; the one that does not get the lock does nothing.
-    """
-
-    def transitions() -> dict[str, int]:
-        if not db.session.scalar(sa.text("select pg_try_advisory_xact_lock(:k)"), {"k": _TRANSITIONS_LOCK}):
-            return {"expired": 0, "completed": 0, "released": 0, "skipped": 1}
-        return run_automatic_transitions(utcnow())
-
-    return run_on_platform(transitions)
-
 
 # --- platform account emails -------------------------------------------------------------------
 

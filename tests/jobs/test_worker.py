@@ -84,7 +84,7 @@ def test_periodic_transitions_expire_old_requests_and_complete_past_bookings(ctx
         db.session.commit()
 
     queue = Queue(QUEUE_NAME, connection=Redis.from_url(ctx.config["REDIS_URL"]))
-    queue.enqueue("app.notifications.tasks.periodic_transitions")
+    queue.enqueue("app.booking.tasks.periodic_transitions")
     assert run_jobs(ctx) == []
     assert status_of(biz, pending) == "cancelled"
     assert status_of(biz, past) == "completed"
@@ -101,7 +101,7 @@ def test_periodic_transitions_expire_old_requests_and_complete_past_bookings(ctx
     assert calendar_of(expired)["METHOD"] == "CANCEL"
 
     # Running it again changes nothing.
-    queue.enqueue("app.notifications.tasks.periodic_transitions")
+    queue.enqueue("app.booking.tasks.periodic_transitions")
     assert run_jobs(ctx) == []
     with tenant_scope(biz.tenant_id):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
@@ -117,7 +117,7 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
                          "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
-        "app.notifications.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
+        "app.booking.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
         "app.billing.tasks.periodic_webhook_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
