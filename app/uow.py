@@ -16,6 +16,7 @@ Nothing outside this module calls ``db.session.commit()`` (checked by a test).
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -26,6 +27,11 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 T = TypeVar("T")
+
+log = logging.getLogger("plaza.uow")
+
+#: ``flask.g`` key of the effects waiting for the running unit of work to commit.
+AFTER_COMMIT = "plaza_after_commit"
 
 #: Responses with a status below this commit the request's work; anything else rolls it back.
 FIRST_FAILED_STATUS = 400
@@ -74,8 +80,37 @@ def unit_of_work() -> Iterator[None]:
         yield
     except BaseException:
         db.session.rollback()
+        discard_effects()
         raise
     db.session.commit()
+    run_effects()
+
+
+def after_commit(effect: Callable[[], None]) -> None:
+    """Run ``effect`` (no arguments) once the running unit of work (request, job, socket event,
+    CLI command) has committed; it is dropped when the unit rolls back. Effects run in the
+    order they were registered, inside the unit's app context.
+
+    For what tells the outside world about the unit's writes and must not happen before they
+    are visible (a Socket.IO emit, queueing a job for a row just written). Needs an app context.
+    """
+    g.setdefault(AFTER_COMMIT, []).append(effect)
+
+
+def run_effects() -> None:
+    """Run the effects registered by :func:`after_commit` (after a commit). Best effort: each
+    failure is logged and the others still run — the data is committed, and live views catch
+    up on their next refresh."""
+    for effect in g.pop(AFTER_COMMIT, []):
+        try:
+            effect()
+        except Exception:  # noqa: BLE001 - the one boundary of after-commit effects: logged, never raised
+            log.exception("after-commit effect failed", extra={"effect": getattr(effect, "__qualname__", repr(effect))})
+
+
+def discard_effects() -> None:
+    """Drop the effects registered by :func:`after_commit` (the unit rolled back)."""
+    g.pop(AFTER_COMMIT, None)
 
 
 def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +118,8 @@ def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
     :func:`keep_work`), else roll back.
 
     An exception from the view (or from the commit) rolls back and propagates to the app's
-    error handlers, so a failed request never leaves a half-written row.
+    error handlers, so a failed request never leaves a half-written row. Effects registered
+    with :func:`after_commit` run after the commit, or are dropped with the rollback.
     """
 
     @functools.wraps(view)
@@ -94,9 +130,13 @@ def commit_response(view: Callable[..., Any]) -> Callable[..., Any]:
                 db.session.commit()
             else:
                 db.session.rollback()
+                discard_effects()
+                return response
         except BaseException:
             db.session.rollback()
+            discard_effects()
             raise
+        run_effects()
         return response
 
     return wrapped

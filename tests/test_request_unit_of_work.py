@@ -11,7 +11,8 @@ from app import create_app
 from app.extensions import csrf, db
 from app.identity.models import User
 from app.identity.service import create_user
-from app.uow import transactional_views
+from app.uow import after_commit as uow_after_commit
+from app.uow import transactional_views, unit_of_work
 from app.web.effects import after_commit
 
 pytestmark = pytest.mark.integration
@@ -90,3 +91,25 @@ def test_after_commit_effects_run_only_after_a_commit(uow_app):
     client.post("/_test/uow", base_url="http://localhost", data={"email": "fx-no@uow.test", "status": "422"})
     client.post("/_test/uow", base_url="http://localhost", data={"email": "fx-raise@uow.test", "raise": "1"})
     assert SEEN == [("fx-ok@uow.test", True)]  # ran once, and the row was already committed
+
+
+def test_a_job_or_socket_event_runs_its_effects_only_after_its_commit(uow_app):
+    """The same rule for every other unit (jobs, socket events, CLI commands): ``unit_of_work``."""
+    SEEN.clear()
+    with uow_app.app_context():
+        try:
+            with unit_of_work():
+                create_user("job-ok@uow.test", "a-long-password-123", "Unit of work")
+                db.session.flush()
+                uow_after_commit(lambda: _seen_from_outside("job-ok@uow.test"))
+            with pytest.raises(RuntimeError), unit_of_work():
+                create_user("job-no@uow.test", "a-long-password-123", "Unit of work")
+                db.session.flush()
+                uow_after_commit(lambda: _seen_from_outside("job-no@uow.test"))
+                raise RuntimeError("the job failed after its write")
+            with unit_of_work():  # a later unit in the same context does not re-run old effects
+                pass
+        finally:
+            db.session.remove()
+    assert SEEN == [("job-ok@uow.test", True)]
+    assert not _exists(uow_app, "job-no@uow.test")

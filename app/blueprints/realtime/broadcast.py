@@ -1,7 +1,7 @@
 """What the chat tells connected clients after a change has committed (any process).
 
 Call these once the change is committed (socket events register them as effects with
-:func:`app.blueprints.realtime.scope.after_commit`), inside the tenant scope of the
+:func:`app.uow.after_commit`), inside the tenant scope of the
 conversation.
 """
 

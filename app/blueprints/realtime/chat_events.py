@@ -3,7 +3,7 @@
 Every event goes through :func:`app.blueprints.realtime.scope.tenant_event` (actor check,
 tenant scope, one unit of work) and answers through the Socket.IO acknowledgement with
 ``{"ok": bool, …}``; what other sockets are told is sent once the event's work has committed
-(:func:`~app.blueprints.realtime.scope.after_commit`).
+(:func:`~app.uow.after_commit`).
 
 Client -> server: ``join {conversation_id, tenant_id?, last_seq}`` -> ``{ok, participant_id,
 role, messages[], receipts, unread, online[]}``; ``send {conversation_id, body, client_id?}`` ->
@@ -31,7 +31,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
 from app.blueprints.realtime import broadcast
-from app.blueprints.realtime.scope import SocketRefusal, after_commit, tenant_event
+from app.blueprints.realtime.scope import SocketRefusal, tenant_event
 from app.blueprints.realtime.sockets import REFUSED, Joined, SocketInfo, emit_presence
 from app.chat import access
 from app.chat import service as chat
@@ -42,6 +42,7 @@ from app.notifications import center, chat_messages
 from app.realtime import presence
 from app.realtime.emit import conversation_room
 from app.redis_client import get_redis
+from app.uow import after_commit
 from app.web import parse_uuid
 
 

@@ -5,7 +5,7 @@ every event, so a logout, an ended session, a changed password or a suspension e
 once; a guest's booking is re-read, so a cancellation or the expiry of its manage link ends
 it), puts the tenant in scope, runs the handler as one unit of work
 (:func:`app.uow.unit_of_work`: one commit when it returns, a rollback when it raises), then
-runs the effects the handler registered with :func:`after_commit` (emits to other sockets),
+runs the effects the handler registered with :func:`app.uow.after_commit` (emits to other sockets),
 and cleans the DB session.
 """
 
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, request, session
+from flask import request, session
 from flask_login import current_user
 from flask_socketio import disconnect
 
@@ -32,10 +32,6 @@ from app.web import parse_uuid
 
 log = logging.getLogger("plaza.realtime")
 
-#: ``g`` key of the effects registered by the running event.
-_EFFECTS = "plaza_socket_effects"
-
-
 class SocketRefusal(Exception):  # noqa: N818 - a refusal, not a failure: the handler's answer
     """Raised by a handler to answer ``answer`` after rolling its unit of work back (e.g. a
     domain error once something may have been written)."""
@@ -45,18 +41,12 @@ class SocketRefusal(Exception):  # noqa: N818 - a refusal, not a failure: the ha
         self.answer = answer
 
 
-def after_commit(effect: Callable[[], None]) -> None:
-    """Run ``effect`` (no arguments) once the running event's unit of work has committed, still
-    in its tenant scope; dropped when the event fails. Effects run in registration order."""
-    g.setdefault(_EFFECTS, []).append(effect)
-
-
 def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callable[..., Any]:
     """Wrap a client event: the socket must be known and its actor still valid (the same
     logged-in user; for a guest, their booking still open to chat — else it is disconnected),
     the payload a dict; the tenant (host's, or on the apex the payload's ``tenant_id``) is put
-    in scope, the handler runs as one unit of work, its :func:`after_commit` effects run after
-    the commit, and the DB session is cleaned after.
+    in scope, the handler runs as one unit of work, its effects (:func:`app.uow.after_commit`)
+    run after the commit, and the DB session is cleaned after.
 
     Answers: the handler's return value; :data:`UNAUTHORIZED` / :data:`REFUSED` as above; a
     :class:`SocketRefusal`'s answer; ``{"ok": false, "error": "server_error"}`` when the handler
@@ -77,16 +67,13 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
             db.session.remove()
             return REFUSED
         token = set_tenant(tid)
-        g.pop(_EFFECTS, None)
         try:
             hand_over_to_tenant_role()  # the business's events run on the tenant database role
             if info.guest is not None and (tid != info.guest.tenant_id or access.guest_booking(info.guest) is None):
                 disconnect()
                 return UNAUTHORIZED
-            with unit_of_work():
+            with unit_of_work():  # its after_commit effects run once it has committed
                 answer = handler(info, payload)
-            for effect in g.pop(_EFFECTS, []):
-                effect()
             return answer
         except SocketRefusal as refusal:
             return refusal.answer
@@ -96,7 +83,6 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
             log.exception("socket handler failed", extra={"event": handler.__name__})
             return {"ok": False, "error": "server_error"}
         finally:
-            g.pop(_EFFECTS, None)
             db.session.remove()
             reset_tenant(token)
 
