@@ -24,6 +24,7 @@ from wtforms import (
     Form,
     FormField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -111,7 +112,7 @@ def price_text(amount: int | None, currency: str) -> str:
 class BookingActionForm(FlaskForm):
     """A staff action on a booking; cancelling needs a reason (at most 500 characters)."""
 
-    action = SelectField("Action", choices=list(STAFF_ACTIONS.items()),
+    action = SelectField("Action", choices=[SelectChoice(action, label) for action, label in STAFF_ACTIONS.items()],
                          validators=[InputRequired("Choose an action.")])
     reason = TextAreaField("Reason", filters=[_strip],
                            validators=[Length(max=500, message="Keep the reason under 500 characters.")])
@@ -153,7 +154,7 @@ class ServiceForm(FlaskForm):
     def __init__(self, *args: Any, currency: str, staff_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.staff.choices = staff_choices
+        self.staff.choices = [SelectChoice(value, label) for value, label in staff_choices]
         self.price.label.text = f"Price ({currency})"
         self.price_amount: int | None = None
         self.assignments: dict[uuid.UUID, tuple[int | None, int | None]] = {}
@@ -169,7 +170,7 @@ class ServiceForm(FlaskForm):
 
     def load_overrides(self, formdata: Any) -> None:
         """Keep the raw per-staff duration/price inputs from ``formdata`` for re-rendering."""
-        for value, _label in self.staff.choices:
+        for value in (choice.value for choice in self.staff.choices):
             self.override_values[value] = ((formdata.get(f"duration-{value}") or "").strip(),
                                            (formdata.get(f"price-{value}") or "").strip())
 
@@ -219,7 +220,7 @@ class StaffForm(FlaskForm):
 class RangeRow(Form):
     """One weekly working range: weekday (0=Monday) and local start/end (``HH:MM``)."""
 
-    weekday = SelectField("Day", choices=list(enumerate(WEEKDAYS)), coerce=int,
+    weekday = SelectField("Day", choices=[SelectChoice(day, name) for day, name in enumerate(WEEKDAYS)], coerce=int,
                           validators=[InputRequired("Choose a day.")])
     start = TimeField("From", validators=[Optional()])
     end = TimeField("To", validators=[Optional()])
@@ -362,6 +363,6 @@ class InviteForm(FlaskForm):
     email = EmailField("Email", filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v], validators=[
         InputRequired("Enter the email address to send the invitation to."),
         Length(max=254, message="Use at most 254 characters."), valid_email])
-    role = SelectField("Role", choices=[("staff", "Staff: sees bookings"),
-                                        ("manager", "Manager: also runs the set-up")],
+    role = SelectField("Role", choices=[SelectChoice("staff", "Staff: sees bookings"),
+                                        SelectChoice("manager", "Manager: also runs the set-up")],
                        default="staff", validate_choice=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from app.formatting import currency_decimals
@@ -30,8 +30,8 @@ class PolicyForm(FlaskForm):
 class ServiceRuleForm(FlaskForm):
     """A service's payment mode; a deposit as a percentage or a fixed amount (major units text)."""
 
-    mode = SelectField("Payment when booking", choices=[("none", "No payment"), ("deposit", "Deposit"),
-                                                        ("full", "Full prepayment")])
+    mode = SelectField("Payment when booking", choices=[SelectChoice("none", "No payment"), SelectChoice("deposit", "Deposit"),
+                                                        SelectChoice("full", "Full prepayment")])
     deposit_percent = IntegerField("Deposit (% of the price)", validators=[Optional(),
                                                                            NumberRange(1, 100, "Between 1 and 100%%.")])
     deposit_fixed = StringField("or a fixed deposit", validators=[Optional()])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.blueprints.auth.forms import email_field
@@ -45,9 +45,9 @@ class BusinessSignupForm(FlaskForm):
                        validators=[DataRequired("Choose the address of your page."), Length(max=100), single_line])
     timezone = SelectField("Time zone", validate_choice=False,
                            validators=[DataRequired("Choose your time zone.")])
-    currency = SelectField("Currency", choices=CURRENCIES, validate_choice=False,
+    currency = SelectField("Currency", choices=[SelectChoice(code, label) for code, label in CURRENCIES], validate_choice=False,
                            validators=[DataRequired("Choose a currency.")])
-    category = SelectField("Category", choices=[("", "Choose…")] + [(c, c) for c in CATEGORIES],
+    category = SelectField("Category", choices=[SelectChoice("", "Choose…")] + [SelectChoice(c, c) for c in CATEGORIES],
                            validate_choice=False)
     owner_name = StringField("Your name", filters=_strip,
                              validators=[DataRequired("Enter your name."), Length(max=120), person_name])
@@ -56,7 +56,7 @@ class BusinessSignupForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z.replace("_", " ")) for z in all_zones()]
+        self.timezone.choices = [SelectChoice(z, z.replace("_", " ")) for z in all_zones()]
 
     def validate_timezone(self, field: SelectField) -> None:
         """A known IANA time zone."""

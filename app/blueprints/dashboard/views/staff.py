@@ -96,7 +96,7 @@ def _render_staff_edit(member: StaffMember, *, form: StaffForm | None = None, in
         invite_form = InviteForm(formdata=None, data={"email": member.email or "", "role": "staff"})
     roles = user_roles()
     if Role.OWNER.value not in roles:
-        invite_form.role.choices = [c for c in invite_form.role.choices if c[0] != Role.MANAGER.value]
+        invite_form.role.choices = [c for c in invite_form.role.choices if c.value != Role.MANAGER.value]
     return render_page("dashboard/staff_form.html", block=block, status=status,
                        form=form or StaffForm(formdata=None, obj=member), member=member, tab="profile",
                        invite_form=invite_form, invitation=pending_invitation(member.id),
