@@ -282,6 +282,21 @@ def current_settings() -> Settings:
     return load_settings()
 
 
+def config_str(name: str, default: str = "") -> str:
+    """Setting ``name`` as text: the running app's ``config`` when it holds a non-empty value
+    (inside an app context; tests and ``create_app(config=…)`` override settings there), else
+    :func:`settings_str`.
+
+    Raises:
+        UnknownSetting: ``name`` is not a field of :class:`Settings` (and not in the app config).
+    """
+    if has_app_context():
+        value = current_app.config.get(name)
+        if value not in (None, ""):
+            return str(value)
+    return settings_str(name, default)
+
+
 def settings_str(name: str, default: str = "") -> str:
     """Setting ``name`` of :func:`current_settings` as text, or ``default`` when it is unset or empty.
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from app.billing.models import BillingSubscription
-from app.config import settings_str
+from app.config import config_str as setting  # public: billing modules read their settings through it
 from app.extensions import db
 from app.tenants.context import require_tenant_id, tenant_scope
 from app.timeutil import utcnow
@@ -29,14 +28,6 @@ DEFAULT_GRACE_DAYS = 7
 #: Subscription statuses in which the paid plan applies (past_due only within the grace period).
 LIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
 
-
-def setting(name: str, default: str = "") -> str:
-    """A billing setting from ``app.config`` (inside an app context) or else the environment."""
-    if has_app_context():
-        value = current_app.config.get(name)
-        if value not in (None, ""):
-            return str(value)
-    return settings_str(name, default)
 
 
 def billing_enabled() -> bool:

@@ -20,7 +20,6 @@ from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app.booking.accounts import customer_user_id
 from app.booking.models import Booking
 from app.chat.errors import ChatStateError, ConversationClosed, EmptyMessage, MessageTooLong, RateLimited
 
@@ -31,6 +30,7 @@ from app.chat.inbox import inbox_unread_total as inbox_unread_total
 from app.chat.inbox import list_inbox as list_inbox
 from app.chat.models import BOOKING, CUSTOMER, STAFF, Conversation, Message, Participant
 from app.chat.rendering import render_body
+from app.customers.ownership import account_of
 from app.extensions import db
 from app.outbox.events import emit
 from app.redis_client import get_redis
@@ -247,7 +247,7 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
     participants with an account; when a customer writes about a booking, also the
     business's owners and managers and the booking's staff member; when staff write about a
     booking, also the booking's customer account (linked, or verified with the customer's
-    email: :func:`app.booking.accounts.customer_user_id`) — all even before they opened
+    email: :func:`app.customers.ownership.account_of`) — all even before they opened
     the conversation. A guest customer (no account) is not an account: the fan-out emails
     them (:mod:`app.notifications.chat_messages`)."""
     tid = require_tenant_id()
@@ -282,7 +282,7 @@ def booking_customer_user_id(conv: Conversation) -> uuid.UUID | None:
     """The account of the customer of the booking ``conv`` is about, or ``None`` (a guest,
     another subject, a missing booking). Tenant in scope."""
     customer_id = booking_customer_id(conv)
-    return customer_user_id(customer_id) if customer_id is not None else None
+    return account_of(customer_id) if customer_id is not None else None
 
 
 #: How many missed messages one ``join`` answers with; the client asks again while there are more.

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app.config import settings_str
+from app.config import config_str
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import smtp_send
 from app.delivery.models import Delivery
@@ -70,16 +70,17 @@ FINAL_STATUSES = tuple(SETTLED)
 
 
 class DeliveryFailed(Exception):
-    """The SMTP server refused the message or could not be reached; recorded as ``failed``."""
+    """A channel (the SMTP server, a push service, the SMS provider) refused the message or could
+    not be reached; recorded as ``failed`` on the delivery row, and the RQ job retries."""
 
 
 def lease_seconds() -> int:
     """How long a ``sending`` claim is honoured before another worker may take it over.
 
-    ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300.
+    ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300. The one
+    lease of both delivery tables (:mod:`app.notifications.sending` uses it too).
     """
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
-    return int(raw) if raw else DEFAULT_LEASE_SECONDS
+    return int(config_str("DELIVERY_LEASE_SECONDS", str(DEFAULT_LEASE_SECONDS)))
 
 
 def is_sent(key: str) -> bool:

@@ -12,12 +12,11 @@ import logging
 from collections import deque
 from typing import Protocol
 
-from flask import current_app, has_app_context
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app.config import settings_str
+from app.config import config_str
 
 log = logging.getLogger("plaza.sms")
 
@@ -83,10 +82,6 @@ class TwilioSmsProvider:
         return str(message.sid or "")
 
 
-def _setting(name: str, default: str = "") -> str:
-    value = current_app.config.get(name) if has_app_context() else None
-    return str(value or settings_str(name) or default)
-
 
 _logging_provider = LoggingSmsProvider()
 
@@ -97,12 +92,12 @@ def get_provider() -> SmsProvider:
     Raises:
         SmsError: ``twilio`` chosen without its credentials, or an unknown provider.
     """
-    name = _setting("SMS_PROVIDER", "log").lower()
+    name = config_str("SMS_PROVIDER", "log").lower()
     if name == "log":
         return _logging_provider
     if name == "twilio":
-        sid, token, sender = _setting("TWILIO_ACCOUNT_SID"), _setting("TWILIO_AUTH_TOKEN"), _setting("TWILIO_FROM")
+        sid, token, sender = config_str("TWILIO_ACCOUNT_SID"), config_str("TWILIO_AUTH_TOKEN"), config_str("TWILIO_FROM")
         if not (sid and token and sender):
             raise SmsError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM")
-        return TwilioSmsProvider(sid, token, sender, _setting("TWILIO_API_BASE", "https://api.twilio.com"))
+        return TwilioSmsProvider(sid, token, sender, config_str("TWILIO_API_BASE", "https://api.twilio.com"))
     raise SmsError(f"unknown SMS_PROVIDER {name!r}")

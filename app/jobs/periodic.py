@@ -32,7 +32,7 @@ from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 from rq import Queue
 
-from app.config import settings_str
+from app.config import current_settings
 from app.jobs.runner import QUEUE_NAME
 from app.timeutil import utcnow
 
@@ -54,15 +54,14 @@ class Intervals:
 
     @classmethod
     def from_env(cls) -> Intervals:
-        """Read ``PLAZA_RELAY_INTERVAL``, ``PLAZA_SWEEP_INTERVAL``, ``PLAZA_TRANSITIONS_INTERVAL``
-        (whole seconds, at least 1; unset or empty keeps the default)."""
+        """``PLAZA_RELAY_INTERVAL``, ``PLAZA_SWEEP_INTERVAL``, ``PLAZA_TRANSITIONS_INTERVAL`` from
+        the settings (whole seconds, at least 1, validated there; unset keeps the default).
 
-        def get(name: str, default: int) -> int:
-            raw = settings_str(name)
-            return max(1, int(raw)) if raw else default
-
-        return cls(get("PLAZA_RELAY_INTERVAL", cls.relay), get("PLAZA_SWEEP_INTERVAL", cls.sweep),
-                   get("PLAZA_TRANSITIONS_INTERVAL", cls.transitions))
+        Raises:
+            SettingsError: outside an app context, when the environment holds an invalid setting.
+        """
+        settings = current_settings()
+        return cls(settings.PLAZA_RELAY_INTERVAL, settings.PLAZA_SWEEP_INTERVAL, settings.PLAZA_TRANSITIONS_INTERVAL)
 
     def of(self, kind: str) -> int:
         """The interval in seconds of ``kind`` (``relay``, ``sweep`` or ``transitions``).

@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from flask import render_template
 from redis.exceptions import RedisError
 
-from app.booking.accounts import customer_user_id
 from app.booking.models import Customer
 from app.booking.service import manage_token
 from app.catalog.models import Service
@@ -39,6 +38,7 @@ from app.chat import access
 from app.chat import service as chat
 from app.chat.models import Conversation, Message, Participant
 from app.chat.service import CUSTOMER, Principal
+from app.customers.ownership import account_of
 from app.delivery.mailer import build_message, finish_message, local, mail_address, sender
 from app.delivery.models import Delivery
 from app.delivery.pipeline import deliver
@@ -96,7 +96,7 @@ def recipient_urls(conversation_id: str, user_ids: list[uuid.UUID]) -> dict[uuid
     if booking is None:
         return {}
     links = booking_links(booking)
-    customer = customer_user_id(booking.customer_id)
+    customer = account_of(booking.customer_id)
     return {uid: links.account if uid == customer else links.staff for uid in user_ids}
 
 
@@ -125,7 +125,7 @@ def guest_to_email(conversation_id: str, author_role: str) -> bool:
     conv = _conversation(conversation_id)
     booking = access.subject_booking(conv) if conv is not None else None
     return (booking is not None and access.guest_may_chat(booking)
-            and customer_user_id(booking.customer_id) is None)
+            and account_of(booking.customer_id) is None)
 
 
 def _guest_participant(conv, customer_id: uuid.UUID):

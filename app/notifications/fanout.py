@@ -16,10 +16,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.booking.accounts import customer_user_id
 from app.booking.models import Booking
 from app.chat import service as chat
 from app.chat.models import Message, Participant
+from app.customers.ownership import account_of
 from app.delivery.mailer import local
 from app.extensions import db
 from app.formatting import format_money
@@ -95,7 +95,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
         nt = registry.get(type_key)
         for audience in audiences:
             if audience == "customer":
-                uid = customer_user_id(booking.customer_id) if booking else None
+                uid = account_of(booking.customer_id) if booking else None
                 people = [uid] if uid else []
                 url = facts.manage_url
             else:

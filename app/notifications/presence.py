@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.booking.accounts import customer_user_id
 from app.chat import service as chat
 from app.chat.models import Message, Participant
+from app.customers.ownership import account_of
 from app.extensions import db
 from app.realtime import presence as chat_presence
 from app.redis_client import get_redis
@@ -58,7 +58,7 @@ class ChatPresence:
             return found
         conv = chat.get_conversation(cid)
         customer_id = chat.booking_customer_id(conv) if conv is not None else None
-        if customer_id is None or customer_user_id(customer_id) != user_id:
+        if customer_id is None or account_of(customer_id) != user_id:
             return None
         return db.session.scalar(sa.select(Participant).where(
             Participant.conversation_id == cid, Participant.role == chat.CUSTOMER,

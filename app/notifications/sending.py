@@ -16,13 +16,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.billing.service import sms_quota_reason
-from app.config import settings_str
 from app.delivery import mailcap
 from app.delivery.models import NotificationDelivery
+from app.delivery.pipeline import DeliveryFailed, lease_seconds
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import run_on_platform
@@ -36,16 +35,6 @@ from app.timeutil import utcnow
 from app.uow import own_transaction, unit_of_work
 
 log = logging.getLogger("plaza.notifications")
-
-
-class DeliveryFailed(Exception):
-    """A channel could not deliver; recorded as ``failed`` and retried by RQ."""
-
-
-def lease_seconds() -> int:
-    """Seconds a ``sending`` claim is honoured (``DELIVERY_LEASE_SECONDS``, default 300)."""
-    raw = current_app.config.get("DELIVERY_LEASE_SECONDS") or settings_str("DELIVERY_LEASE_SECONDS")
-    return int(raw) if raw else 300
 
 
 def _append_log(status: str, now: datetime, error: str | None = None) -> sa.ColumnElement:

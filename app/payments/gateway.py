@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import stripe
-from flask import current_app, has_app_context
 
-from app.config import settings_str
+from app.config import config_str as setting
 from app.redis_client import get_redis
 
 
@@ -44,14 +43,6 @@ class GatewayError(RuntimeError):
         self.code = code
         self.status = status
 
-
-def setting(name: str, default: str = "") -> str:
-    """A payments setting from ``app.config`` (when in an app context) or the environment."""
-    if has_app_context():
-        value = current_app.config.get(name)
-        if value not in (None, ""):
-            return str(value)
-    return settings_str(name, default)
 
 
 def payments_enabled() -> bool:

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from pywebpush import WebPushException, webpush
 
-from app.config import settings_str
+from app.config import config_str
 from app.delivery.models import NotificationDelivery
 from app.extensions import db
 from app.identity.models import User
@@ -131,14 +131,10 @@ def endpoint_refusal(endpoint: str, *, allow_insecure: bool = False, resolve: bo
     return None if infos else f"{host} could not be resolved"
 
 
-def setting(name: str) -> str:
-    """``name`` from the app config, else the environment, else ``""``."""
-    return str(current_app.config.get(name) or settings_str(name) or "")
-
 
 def vapid_public_key() -> str:
     """The VAPID public key browsers subscribe with (``""`` when push is not configured)."""
-    return setting("VAPID_PUBLIC_KEY")
+    return config_str("VAPID_PUBLIC_KEY")
 
 
 def push_payload(notification: Notification) -> str:
@@ -220,7 +216,7 @@ class PushChannel:
             PushEndpointRefused: every device's endpoint was refused.
             WebPushException: every device failed for a reason other than being gone.
         """
-        private_key, subject = setting("VAPID_PRIVATE_KEY"), setting("VAPID_SUBJECT") or "mailto:admin@plaza.example"
+        private_key, subject = config_str("VAPID_PRIVATE_KEY"), config_str("VAPID_SUBJECT") or "mailto:admin@plaza.example"
         if not private_key:
             raise PushNotConfigured("VAPID_PRIVATE_KEY is not set")
         subs = list(db.session.scalars(sa.select(PushSubscription).where(
