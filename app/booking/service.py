@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.booking.changes import (
@@ -73,6 +74,7 @@ from app.catalog.availability_version import bump_version
 from app.catalog.models import Service, ServiceStaff
 from app.extensions import db
 from app.identity.service import normalize_email
+from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 
@@ -102,25 +104,26 @@ class CustomerInput:
 
 
 def upsert_customer(data: CustomerInput, user_id: uuid.UUID | None = None) -> Customer:
-    """The tenant's customer with this email, created or updated with the given name/phone."""
+    """The tenant's customer with this email, created or updated with the given name/phone.
+
+    One ``INSERT … ON CONFLICT (tenant_id, email) DO UPDATE … RETURNING`` statement, so two
+    simultaneous bookings by the same new person both get the one record (the second waits for
+    the first's transaction and updates its row) instead of a unique violation. An empty name or
+    phone keeps the stored one; an account link (``user_id``) is set once and never replaced.
+    Needs a tenant in scope (:class:`~app.tenants.errors.TenantScopeError` otherwise).
+    """
     email = normalize_email(data.email)
-    customer = db.session.scalar(sa.select(Customer).where(Customer.email == email))
-    if customer is None:
-        customer = Customer(name=data.name, email=email, phone=data.phone, user_id=user_id)
-        db.session.add(customer)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except IntegrityError:
-            customer = db.session.scalar(sa.select(Customer).where(Customer.email == email))
-            if customer is None:  # not the duplicate email: some other constraint failed
-                raise
-    else:
-        customer.name = data.name or customer.name
-        customer.phone = data.phone or customer.phone
-        if user_id and customer.user_id is None:
-            customer.user_id = user_id
-    return customer
+    stmt = pg_insert(Customer).values(
+        tenant_id=require_tenant_id(), id=uuid.uuid4(), name=data.name, email=email, phone=data.phone,
+        user_id=user_id, created_at=utcnow())
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Customer.tenant_id, Customer.email],
+        set_={"name": sa.func.coalesce(sa.func.nullif(new.name, ""), Customer.name),
+              "phone": sa.func.coalesce(sa.func.nullif(new.phone, ""), Customer.phone),
+              "user_id": sa.func.coalesce(Customer.user_id, new.user_id)},
+    ).returning(Customer)
+    return db.session.scalars(stmt, execution_options={"populate_existing": True}).one()
 
 
 def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
