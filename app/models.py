@@ -1,9 +1,11 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
+from app.audit.models import AuditEntry  # noqa: F401
 from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: F401
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
 from app.chat.models import Conversation, Message, Participant  # noqa: F401
+from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.notifications import center_models  # noqa: F401

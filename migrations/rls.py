@@ -101,7 +101,7 @@ def apply_grants() -> None:
     Both groups: DML on every table, sequences; then
 
     * ``alembic_version``: nothing for the tenant role, SELECT for the platform role;
-    * ``ledger_entry``: no UPDATE/DELETE/TRUNCATE for anyone (append-only);
+    * ``ledger_entry`` and ``audit_entry``: no UPDATE/DELETE/TRUNCATE for anyone (append-only);
     * ``user_account``: the tenant role may SELECT every column but ``password_hash`` (it may
       still set it: INSERT and UPDATE);
     * ``stripe_webhook_event``, and INSERT/DELETE on ``tenant``: platform role only.
@@ -116,6 +116,8 @@ def apply_grants() -> None:
         f"revoke all on alembic_version from {t}, {p}; grant select on alembic_version to {p}; end if; "
         "if to_regclass('public.ledger_entry') is not null then "
         f"revoke update, delete, truncate on ledger_entry from {t}, {p}; end if; "
+        "if to_regclass('public.audit_entry') is not null then "
+        f"revoke update, delete, truncate on audit_entry from {t}, {p}; end if; "
         "if to_regclass('public.stripe_webhook_event') is not null then "
         f"revoke all on stripe_webhook_event from {t}; end if; "
         f"revoke insert, delete on tenant from {t}; "

@@ -43,7 +43,8 @@ class Customer(TenantScoped, db.Model):
     """A business's customer record (guest or linked to an account); email lower-cased."""
 
     __tablename__ = "customer"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),
+                      sa.Index("customer_name_search", "tenant_id", sa.text("lower(name)")))
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
