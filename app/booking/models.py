@@ -40,7 +40,12 @@ ACTIVE_STATUSES = tuple(BookingStatus(value) for value in SLOT_HOLDING_STATUSES)
 
 
 class Customer(TenantScoped, db.Model):
-    """A business's customer record (guest or linked to an account); email lower-cased."""
+    """A business's customer record (guest or linked to an account); email lower-cased.
+
+    ``erased_at`` (UTC) is set when the record was anonymised on request (GDPR erasure,
+    :func:`app.customers.privacy.erase_customer`): its name, email and phone no longer identify
+    anyone, and its bookings stay for the books.
+    """
 
     __tablename__ = "customer"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "email"),
@@ -53,6 +58,7 @@ class Customer(TenantScoped, db.Model):
     user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"),
                                                       index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Booking(TenantScoped, db.Model):

@@ -11,7 +11,8 @@ Create Date: 2026-12-05 08:20:00
   role inside ``platform_scope`` sees platform rows). The app roles may INSERT and SELECT, never
   UPDATE, DELETE or TRUNCATE: :func:`migrations.rls.apply_grants` revokes them (so later
   migrations' grants keep it so).
-* ``customer (tenant_id, lower(name))`` index for the dashboard's customer search.
+* ``customer (tenant_id, lower(name))`` index for the dashboard's customer search, and
+  ``customer.erased_at`` (set when a record is anonymised on request).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -78,10 +79,12 @@ def upgrade():
     op.create_index("audit_entry_tenant_at", "audit_entry", ["tenant_id", "at"])
     op.create_index("audit_entry_object", "audit_entry", ["tenant_id", "object_type", "object_id"])
     op.create_index("customer_name_search", "customer", ["tenant_id", sa.text("lower(name)")])
+    op.add_column("customer", sa.Column("erased_at", sa.DateTime(timezone=True)))
     enable_rls(["customer_note", "customer_tag", "audit_entry"])
 
 
 def downgrade():
+    op.drop_column("customer", "erased_at")
     op.drop_index("customer_name_search", table_name="customer")
     op.drop_table("audit_entry")
     op.drop_table("customer_tag")
