@@ -4,7 +4,8 @@ Bookings (``/dashboard/``: day and week views per staff member, polled every 10 
 page with the event history; confirm / decline / cancel with a reason / completed / no-show)
 in :mod:`.board`, and, for owners and managers, the set-up pages: :mod:`.services`,
 :mod:`.staff` (profile and invitations), :mod:`.hours` (weekly hours, date overrides, time
-off) and :mod:`.settings` (booking rules and API tokens).
+off) and :mod:`.settings` (booking rules and API tokens). Customers (CRM) in :mod:`.customers`
+and, for managers, :mod:`.customer_privacy` (merge, export, erase); the owner's :mod:`.audit` log.
 
 Every route needs a logged-in user with a staff role in this tenant (:mod:`app.web.access`:
 anyone else gets 404, anonymous users are sent to log in; set-up pages answer plain staff
@@ -15,10 +16,10 @@ written.
 """
 
 from app.blueprints.dashboard import bp
-from app.blueprints.dashboard.views import board, hours, services, settings, staff
+from app.blueprints.dashboard.views import audit, board, customer_privacy, customers, hours, services, settings, staff
 from app.web.access import require_staff
 
-__all__ = ["board", "hours", "services", "settings", "staff"]
+__all__ = ["audit", "board", "customer_privacy", "customers", "hours", "services", "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).

@@ -1,0 +1,84 @@
+"""Forms of the dashboard's customer pages (CRM): contact details, a note, a tag, merge and erase.
+
+Forms only parse and validate; the views call :mod:`app.customers` and :mod:`app.crm`. A phone
+without ``+country`` is read as a number of the business's country (from its time zone).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from app.blueprints.dashboard.forms import valid_email
+from app.booking.validation import normalize_phone
+from app.customers.models import MAX_NOTE, MAX_TAG
+from app.inputguard import person_name, single_line
+
+
+def strip(value: Any) -> Any:
+    """WTForms filter: trim surrounding whitespace of text."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class ContactForm(FlaskForm):
+    """A customer's name, email and optional phone (kept in E.164 as ``phone_e164``)."""
+
+    name = StringField("Name", filters=[strip], validators=[
+        InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters."), person_name])
+    email = EmailField("Email", filters=[strip], validators=[
+        InputRequired("Enter an email address."), Length(max=254, message="Use at most 254 characters."),
+        valid_email])
+    phone = TelField("Phone", filters=[strip], validators=[
+        Optional(), Length(max=32, message="Use at most 32 characters.")])
+
+    def __init__(self, *args: Any, default_region: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_region = default_region
+        self.phone_e164: str | None = None
+
+    def validate_phone(self, field: TelField) -> None:
+        """Read the phone with ``phonenumbers`` (national numbers in the business's country)."""
+        if not field.data:
+            return
+        try:
+            self.phone_e164 = normalize_phone(field.data, self.default_region)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class NoteForm(FlaskForm):
+    """A staff note (1–2000 characters)."""
+
+    body = TextAreaField("Add a note", filters=[strip], validators=[
+        InputRequired("Write a note first."),
+        Length(max=MAX_NOTE, message=f"Keep a note under {MAX_NOTE} characters.")])
+
+
+class TagForm(FlaskForm):
+    """One tag (1–40 characters, one line)."""
+
+    tag = StringField("Add a tag", filters=[strip], validators=[
+        InputRequired("Type a tag first."), Length(max=MAX_TAG, message=f"Keep a tag under {MAX_TAG} characters."),
+        single_line])
+
+
+class MergeForm(FlaskForm):
+    """Merge the record ``other`` (its id) into the page's record; an optional reason."""
+
+    other = HiddenField(validators=[InputRequired("Pick the duplicate record first.")])
+    reason = StringField("Reason (optional)", filters=[strip], validators=[
+        Optional(), Length(max=500, message="Keep the reason under 500 characters."), single_line])
+
+
+class EraseForm(FlaskForm):
+    """Erase a customer's data: the reason must be typed and the consequence confirmed."""
+
+    reason = TextAreaField("Reason for erasing", filters=[strip], validators=[
+        InputRequired("Type why this customer's data is erased (e.g. “Asked by email on 5 December”)."),
+        Length(max=500, message="Keep the reason under 500 characters.")])
+    confirm = BooleanField("I understand this cannot be undone: name, email, phone, notes, tags and the "
+                           "customer's messages are removed; bookings and payments stay for the books.",
+                           validators=[InputRequired("Tick the box to confirm.")])
