@@ -187,6 +187,7 @@ def test_only_owners_read_the_audit_log(app, bella):
     log = _get(owner, "/dashboard/audit")
     text = log.get_data(as_text=True)
     assert log.status_code == 200 and "Exported a customer" in text and "Test User" in text and "127.0.0.1" in text
+    assert "Bo Dahl" in text  # the record it was about
 
 
 def test_plain_staff_cannot_merge_export_or_erase_and_outsiders_see_nothing(app, bella):

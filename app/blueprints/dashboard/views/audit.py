@@ -10,9 +10,10 @@ from werkzeug.wrappers import Response
 from app.audit.queries import tenant_entries
 from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.views.common import current_tenant
+from app.booking.models import Customer
 from app.extensions import db
 from app.identity.models import User
-from app.web import render_page
+from app.web import parse_uuid, render_page
 from app.web.access import owner_required
 
 #: Entries per page.
@@ -30,5 +31,8 @@ def audit_log() -> Response:
     ids = {e.actor_user_id for e in entries if e.actor_user_id is not None}
     names = {uid: name or email for uid, name, email in db.session.execute(
         sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))} if ids else {}
-    return render_page("dashboard/audit.html", block="entries", entries=entries, names=names, page=page,
-                       more=more, tz=current_tenant().timezone)
+    customer_ids = {parse_uuid(e.object_id) for e in entries if e.object_type == "customer"} - {None}
+    customers = {str(cid): name for cid, name in db.session.execute(
+        sa.select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))} if customer_ids else {}
+    return render_page("dashboard/audit.html", block="entries", entries=entries, names=names, customers=customers,
+                       page=page, more=more, tz=current_tenant().timezone)
