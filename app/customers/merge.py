@@ -79,6 +79,11 @@ def merge_records(keep: Customer, duplicate: Customer) -> MergePlan:
     Raises:
         CannotMerge: as :func:`plan_merge`; nothing changes then.
     """
+    # Lock both rows (in id order: two merges never wait on each other in a cycle). A booking
+    # upserting the duplicate right now holds its row until it commits; the merge then waits and
+    # moves that booking too. One that comes later finds no row to update and makes a new record.
+    db.session.execute(sa.select(Customer).where(Customer.id.in_([keep.id, duplicate.id]))
+                       .order_by(Customer.id).with_for_update().execution_options(populate_existing=True))
     plan = plan_merge(keep, duplicate)
     db.session.execute(sa.update(Booking).where(Booking.customer_id == duplicate.id)
                        .values(customer_id=keep.id, updated_at=utcnow())

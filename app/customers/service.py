@@ -10,6 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Customer
@@ -49,9 +50,17 @@ def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: s
                                                                Customer.id != customer.id))
         if other is not None:
             raise EmailInUse(other)
-    for key, (_, value) in changes.items():
-        setattr(customer, key, value)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a record given the same email meanwhile: the unique key refuses
+            for key, (_, value) in changes.items():
+                setattr(customer, key, value)
+            db.session.flush()
+    except IntegrityError:
+        other = db.session.scalar(sa.select(Customer.id).where(Customer.email == new["email"],
+                                                               Customer.id != customer.id))
+        if other is None:
+            raise
+        raise EmailInUse(other) from None
     record_audit(actor, "customer.updated", "customer", customer.id,
                  before={k: old for k, (old, _) in changes.items()},
                  after={k: value for k, (_, value) in changes.items()})
