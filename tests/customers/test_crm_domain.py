@@ -21,7 +21,7 @@ from app.customers.queries import customer_summary, list_customers
 from app.customers.service import add_note, add_tag, remove_tag, update_contact
 from app.extensions import db
 from app.identity.models import User
-from app.notifications.preferences import grant_consent
+from app.notifications.preferences import grant_consent, withdraw_consent
 from app.payments.models import LedgerEntry
 from app.tenants.context import tenant_scope
 from tests.customers.crm_support import book, customer
@@ -196,3 +196,23 @@ def test_erase_anonymises_the_record_and_keeps_bookings_and_ledger(ctx):
             erase_customer(anna, DESK, reason="again")
         with pytest.raises(AlreadyErased):
             add_note(anna, "x", author_user_id=None, author_name="Desk")
+
+
+def test_consent_from_every_business_is_read_on_the_tenant_role_and_withdrawal_shows(ctx):
+    biz = make_business("bella")
+    account = make_user("anna@x.test")
+    grant_consent(account, method="signup checkbox", source="signup")  # platform-wide: no business
+    db.session.commit()
+    with tenant_scope(biz.tenant_id):
+        book(biz, "Anna", "anna@x.test")
+        db.session.commit()
+        consent = consent_of(customer("anna@x.test"))
+        assert (consent.status, consent.scope, consent.method) == ("granted", "platform", "signup checkbox")
+    db.session.rollback()
+    withdraw_consent(account, method="one-click link")
+    db.session.commit()
+    with tenant_scope(biz.tenant_id):
+        consent = consent_of(customer("anna@x.test"))
+        assert (consent.status, consent.method) == ("withdrawn", "one-click link")
+        book(biz, "Bo", "bo@x.test", index=1)
+        assert consent_of(customer("bo@x.test")).status == "no_account"

@@ -160,6 +160,7 @@ def test_manager_exports_and_erases_with_a_typed_reason(app, bella):
     assert {"notes", "messages", "payments", "marketing_consent", "tags"} <= set(data)
     confirm = _get(client, f"/dashboard/customers/{cid}/erase").get_data(as_text=True)
     assert "Reason for erasing" in confirm and "cannot be undone" in confirm
+    assert "1 upcoming booking" in confirm  # she is still booked in 4 days
     refused = _post(client, f"/dashboard/customers/{cid}/erase", {"reason": "", "confirm": "y"}, headers=HX)
     assert refused.status_code == 422 and "Type why" in refused.get_data(as_text=True)
     unconfirmed = _post(client, f"/dashboard/customers/{cid}/erase", {"reason": "Asked by email"}, headers=HX)

@@ -16,17 +16,19 @@ from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.customer_forms import EraseForm, MergeForm
 from app.blueprints.dashboard.views.common import current_tenant, done
 from app.blueprints.dashboard.views.customers import MAX_QUERY, audit_actor
-from app.booking.models import Customer
+from app.booking.models import ACTIVE_STATUSES, Customer
 from app.crm import erase_customer, export_customer, merge_customers
 from app.customers.errors import CannotMerge, CustomerError
 from app.customers.merge import plan_merge
-from app.customers.queries import list_customers
+from app.customers.queries import customer_summary, list_customers
 from app.extensions import db
 from app.web import get_or_404, parse_uuid, render_page
 from app.web.access import manager_required
 
 #: Candidates shown when picking the duplicate.
 CANDIDATES = 10
+#: Statuses of an upcoming booking the erase page warns about (they still hold their time).
+HOLDING = {s.value for s in ACTIVE_STATUSES}
 
 
 def other_record(customer: Customer, raw: str | None) -> Customer | None:
@@ -99,6 +101,7 @@ def customer_export(customer_id: str) -> Response:
 def customer_erase(customer_id: str) -> Response:
     """Erase the customer's data after a typed reason and a confirmation (audited)."""
     customer = get_or_404(Customer, customer_id)
+    upcoming = [x for x in customer_summary(customer).upcoming if x.booking.status in HOLDING]
     form = EraseForm() if request.method == "POST" else EraseForm(formdata=None)
     if request.method == "POST":
         if form.validate():
@@ -109,6 +112,6 @@ def customer_erase(customer_id: str) -> Response:
             else:
                 return done("The customer's personal data was erased. Their bookings stay for your books.", url_for("dashboard.customer_detail", customer_id=customer.id))
         return render_page("dashboard/customer_erase.html", block="form", status=422, customer=customer, form=form,
-                           tz=current_tenant().timezone)
+                           upcoming=upcoming, tz=current_tenant().timezone)
     return render_page("dashboard/customer_erase.html", block="form", customer=customer, form=form,
-                       tz=current_tenant().timezone)
+                       upcoming=upcoming, tz=current_tenant().timezone)
