@@ -103,6 +103,7 @@ def test_a_customer_page_shows_history_stats_and_takes_notes_and_tags(app, bella
         assert note.author_name and note.created_at is not None
     removed = _post(client, f"/dashboard/customers/{cid}/tags/{tag.id}/delete", headers=HX)
     assert removed.status_code == 200 and ">VIP" not in removed.get_data(as_text=True)
+    assert _post(client, f"/dashboard/customers/{cid}/tags/{tag.id}/delete", headers=HX).status_code == 404
     plain = _post(client, f"/dashboard/customers/{cid}/notes", {"body": "Second"})
     assert plain.status_code == 303 and plain.headers["Location"].endswith(f"/dashboard/customers/{cid}")
 

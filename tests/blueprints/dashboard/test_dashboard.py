@@ -671,8 +671,10 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
                                      expires_at=utcnow() + timedelta(days=7))
         db.session.add(invitation)
         db.session.commit()
+        customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
-                "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id}
+                "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
+                "customer": customer}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -699,6 +701,10 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/api-tokens/{foreign['token']}/revoke"),
         ("POST", f"/dashboard/staff/{foreign['staff']}/invite"),
         ("POST", f"/dashboard/staff/{own_staff}/invitations/{foreign['invitation']}/revoke"),
+        *[(m, f"/dashboard/customers/{foreign['customer']}{tail}") for m, tail in [
+            ("GET", ""), ("POST", "/contact"), ("POST", "/notes"), ("POST", "/tags"),
+            ("POST", f"/tags/{foreign['customer']}/delete"), ("GET", "/merge"), ("POST", "/merge"),
+            ("POST", "/export"), ("GET", "/erase"), ("POST", "/erase")]],
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -159,7 +159,8 @@ def customer_tag_add(customer_id: str) -> Response:
 @login_required
 @staff_required
 def customer_tag_remove(customer_id: str, tag_id: str) -> Response:
-    """Remove a tag chip; the ``tags`` block for HTMX."""
+    """Remove a tag chip; the ``tags`` block for HTMX. A tag the customer does not have: 404."""
     customer = get_or_404(Customer, customer_id)
-    remove_tag(customer, parse_uuid(tag_id) or uuid.UUID(int=0))
+    if not remove_tag(customer, parse_uuid(tag_id) or uuid.UUID(int=0)):
+        abort(404)
     return changed(customer, "tags", "Tag removed.")
