@@ -91,6 +91,11 @@ def test_a_customer_page_shows_history_stats_and_takes_notes_and_tags(app, bella
     assert "No-shows" in page and "500,00" in page  # one completed visit, DKK 500
     assert "Guest" in page  # no account: no marketing consent
     assert "Merge duplicate" not in page and "Erase data" not in page  # plain staff
+    with tenant_scope(bella.tenant_id):
+        booking_id = db.session.scalar(sa.select(Booking.id).where(Booking.customer_id == customer("anna@x.test").id)
+                                       .limit(1))
+    detail = _get(client, f"/dashboard/bookings/{booking_id}").get_data(as_text=True)
+    assert f'href="/dashboard/customers/{cid}"' in detail  # from a booking to its customer's page
     added = _post(client, f"/dashboard/customers/{cid}/notes", {"body": "Likes a quiet chair"}, headers=HX)
     assert added.status_code == 200 and "Likes a quiet chair" in added.get_data(as_text=True)
     empty = _post(client, f"/dashboard/customers/{cid}/notes", {"body": "  "}, headers=HX)
