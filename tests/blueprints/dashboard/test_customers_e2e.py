@@ -1,7 +1,7 @@
 """The receptionist looks up a regular in Chromium: search as you type on the Customers page,
 open her page, read her history and notes, add a note and a tag over HTMX; the list and the
-customer page fit a 360 px phone without sideways scrolling. Screenshots ``customers.png`` and
-``customer.png`` (``docs/screenshots/`` under ``make screenshots``)."""
+customer page fit a 360 px phone without sideways scrolling. Screenshots ``customers.png``,
+``customer.png`` and ``customer-360.png`` (``docs/screenshots/`` under ``make screenshots``)."""
 
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ def test_receptionist_looks_up_a_regular_in_chromium(live_server, ctx, new_page)
     for path in ("/dashboard/customers", f"/dashboard/customers/{_sofie_id(biz)}"):
         page.goto(base + path)
         assert page.evaluate(NO_SIDEWAYS_SCROLL), path
+    page.screenshot(path=str(screenshot_folder() / "customer-360.png"), full_page=True)
     assert not errors, errors
 
 
