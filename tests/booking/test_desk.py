@@ -244,7 +244,7 @@ def test_a_cancelled_booking_cannot_be_moved(bella):
 
 def test_blocked_time_is_honoured_by_availability(bella):
     tenant = _tenant(bella)
-    service = db.session.get(Service, bella.service_ids[0])
+    service = db.session.scalar(sa.select(Service).where(Service.id == bella.service_ids[0]))
     before = {s.start for s in find_slots(tenant, service, staff_id=bella.staff_ids[0], start_date=DAY, end_date=DAY,
                                           now=NOW)}
     add_time_off(bella.staff_ids[0], at(12), at(13), "Lunch")
