@@ -36,7 +36,7 @@ from app.booking.queries import search_customers
 from app.booking.transitions import Actor
 from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, StaffMember
-from app.catalog.service import list_services, list_staff, service_staff_map
+from app.catalog.service import list_services, list_staff
 from app.extensions import db
 from app.scheduling.service import AvailabilityError, find_slots
 from app.timeutil import zone
@@ -89,7 +89,6 @@ def _new_context(form: DeskBookingForm, *, error: str | None = None, warnings: l
         "alternatives": [a.astimezone(tz) for a in alternatives or []],
         "results": search_customers(form.q.data or "") if form.q.data else [],
         "starts": free_starts(parse_uuid(form.service.data), parse_uuid(form.staff.data), form.day.data),
-        "performers": {str(k): [str(v) for v in vs] for k, vs in service_staff_map().items()},
         "tz_name": current_tenant().timezone, "deliverable_email": deliverable_email,
     }
 
@@ -99,7 +98,7 @@ def _new_context(form: DeskBookingForm, *, error: str | None = None, warnings: l
 def booking_new() -> Response:
     """The new-booking form. Query (all optional): ``date`` (YYYY-MM-DD), ``time`` (HH:MM),
     ``staff``, ``service``, ``customer`` (id); ``walkin=1`` starts it now (rounded down to 5
-    minutes) with the first free staff member, source walk-in and "Book anyway" ticked."""
+    minutes) with the first free staff member, source walk-in and "Book anyway" ticked (a walk-in starts inside the lead time)."""
     tenant = current_tenant()
     tz = zone(tenant.timezone)
     defaults: dict[str, Any] = {"day": tenant_today(), "source": "phone"}
@@ -107,7 +106,7 @@ def booking_new() -> Response:
         start = walk_in_start()
         staff_id = first_free_staff(tenant, start)
         defaults.update(day=start.astimezone(tz).date(), time=start.astimezone(tz).time(), source="walk_in",
-                        override=True, staff=str(staff_id) if staff_id else ANYONE, notify=False)
+                        override=True, staff=str(staff_id) if staff_id else ANYONE)
     for key, field in (("date", "day"), ("time", "time")):
         raw = request.args.get(key)
         try:
