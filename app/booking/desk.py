@@ -85,8 +85,7 @@ def first_free_staff(tenant: Tenant, start: datetime, minutes: int = 30,
         found = staff_conflicts(tenant, staff_id, start, start + timedelta(minutes=minutes), now=now)
         if found.taken is None:
             free.append((staff_id, found))
-    working = [sid for sid, found in free if not any("working" in w or "blocked" in w or "work on" in w
-                                                     for w in found.warnings)]
+    working = [sid for sid, found in free if not found.off_duty]
     return (working or [sid for sid, _ in free] or [None])[0]
 
 

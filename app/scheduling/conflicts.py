@@ -30,10 +30,12 @@ from app.timeutil import zone
 @dataclass(frozen=True)
 class Conflicts:
     """What stands against a time for one staff member: ``taken`` (never overridable) and
-    ``warnings`` (overridable by staff), each a user-facing sentence."""
+    ``warnings`` (overridable by staff), each a user-facing sentence; ``off_duty`` is True
+    when the staff member is not working then (outside their hours or in blocked time)."""
 
     taken: str | None = None
     warnings: list[str] = field(default_factory=list)
+    off_duty: bool = False
 
     @property
     def clear(self) -> bool:
@@ -86,16 +88,19 @@ def staff_conflicts(tenant: Tenant, staff_id: uuid.UUID, start: datetime, end: d
     if overlapping_booking(tenant.id, staff_id, blocked_from, blocked_until, exclude_booking_id):
         taken = f"{name} already has a booking at this time."
     warnings: list[str] = []
+    off_duty = False
     tz = zone(tenant.timezone)
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     ranges = _working_ranges(staff_id, local_start.date())
     same_day = local_start.date() == local_end.date()
     if not (same_day and any(a <= local_start.time() and local_end.time() <= b for a, b in ranges)):
+        off_duty = True
         warnings.append(f"This is outside {name}'s working hours." if ranges
                         else f"{name} does not work on this day.")
     blocks = list(db.session.scalars(sa.select(TimeOff.reason).where(
         TimeOff.staff_id == staff_id, TimeOff.starts_at < blocked_until, TimeOff.ends_at > blocked_from)))
     if blocks:
+        off_duty = True
         what = next((b for b in blocks if b), "")
         warnings.append(f"{name} has blocked this time{f' ({what})' if what else ''}.")
     if start < now:
@@ -104,4 +109,4 @@ def staff_conflicts(tenant: Tenant, staff_id: uuid.UUID, start: datetime, end: d
         warnings.append(f"This is inside the {tenant.lead_time_minutes} minutes' notice customers must give.")
     if start >= now + timedelta(days=tenant.horizon_days):
         warnings.append(f"This is more than {tenant.horizon_days} days ahead.")
-    return Conflicts(taken, warnings)
+    return Conflicts(taken, warnings, off_duty)
