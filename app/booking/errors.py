@@ -45,3 +45,13 @@ class RescheduleLocked(CutoffPassed):
     """The customer may not move the booking themselves: its free-cancellation deadline has
     passed and it holds money, so moving it would dodge the late-cancellation fee (see
     :func:`app.payments.policy.customer_may_reschedule`). They may still cancel, or ask the business."""
+
+
+class NeedsOverride(SlotUnavailable):
+    """Staff asked for a time outside the rules (working hours, blocked time, lead time, the
+    past, the horizon) without "Book anyway"; ``warnings`` lists each reason. Another booking
+    at the time is never overridable: that is a plain :class:`SlotUnavailable`."""
+
+    def __init__(self, warnings: list[str], alternatives: list[datetime] | None = None) -> None:
+        super().__init__(" ".join(warnings) + " Tick “Book anyway” to book it all the same.", alternatives)
+        self.warnings = warnings

@@ -35,6 +35,14 @@ class BookingStatus(enum.StrEnum):
     AWAITING_EMAIL = "awaiting_email"
 
 
+class BookingSource(enum.StrEnum):
+    """Where a booking came from: the storefront or API, a phone call, a customer at the counter."""
+
+    ONLINE = "online"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+
+
 #: The statuses that hold a slot (scheduling's :data:`~app.scheduling.busy.SLOT_HOLDING_STATUSES`).
 ACTIVE_STATUSES = tuple(BookingStatus(value) for value in SLOT_HOLDING_STATUSES)
 
@@ -84,6 +92,7 @@ class Booking(TenantScoped, db.Model):
             name="booking_no_overlap",
         ),
         sa.Index("booking_staff_time", "tenant_id", "staff_id", "starts_at"),
+        sa.CheckConstraint("source in ('online', 'phone', 'walk_in')", name="booking_source"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
@@ -99,6 +108,8 @@ class Booking(TenantScoped, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     customer_timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    #: Where the booking came from: a :class:`BookingSource` value (``online`` for the storefront and API).
+    source: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="online", server_default="online")
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
     cancelled_by: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -46,3 +46,19 @@ def local_date_range(tenant: Tenant, day: date, days: int = 1) -> tuple[datetime
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=days), datetime.min.time(), tzinfo=tz).astimezone(UTC)
     return start, end
+
+
+def search_customers(text: str, limit: int = 8) -> list[Customer]:
+    """Up to ``limit`` customers of the current tenant whose name, email or phone contains
+    ``text`` (case-insensitive; digits of a phone number match with or without spaces and
+    a leading ``+``), most recently created first. An empty ``text`` finds nothing."""
+    text = (text or "").strip()[:100]
+    if not text:
+        return []
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    clauses = [Customer.name.ilike(f"%{like}%", escape="\\"), Customer.email.ilike(f"%{like}%", escape="\\")]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 3:
+        clauses.append(Customer.phone.contains(digits, autoescape=True))
+    return list(db.session.scalars(sa.select(Customer).where(sa.or_(*clauses))
+                                   .order_by(Customer.created_at.desc()).limit(limit)))

@@ -24,6 +24,7 @@ SLOT_HOLDING_STATUSES: tuple[str, ...] = ("pending", "confirmed", "awaiting_paym
 #: The columns of ``booking`` that availability reads.
 booking_time = sa.table(
     "booking",
+    sa.column("id", sa.Uuid),
     sa.column("tenant_id", sa.Uuid),
     sa.column("staff_id", sa.Uuid),
     sa.column("status", sa.String),

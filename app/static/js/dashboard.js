@@ -82,3 +82,80 @@
   document.addEventListener("DOMContentLoaded", function () { showRemoveButtons(document); });
   document.addEventListener("htmx:afterSwap", function () { showRemoveButtons(document); });
 })();
+
+/* ---- Front desk (issue 10, part B): calendar drag and drop, the Move… dialog, free starts ---- */
+(function () {
+  var dragged = null;
+  function clearOver() {
+    document.querySelectorAll(".cal-over").forEach(function (c) { c.classList.remove("cal-over"); });
+  }
+  document.addEventListener("dragstart", function (e) {
+    var ev = e.target.closest && e.target.closest(".cal-ev[data-booking]");
+    if (!ev) return;
+    dragged = ev;
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", ev.getAttribute("data-booking"));
+    ev.classList.add("cal-dragging");
+    var grid = ev.closest(".cal-grid");
+    setTimeout(function () { if (grid) grid.classList.add("cal-dragging-on"); }, 0);
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) {
+      dragged.classList.remove("cal-dragging");
+      var grid = dragged.closest(".cal-grid");
+      if (grid) grid.classList.remove("cal-dragging-on");
+    }
+    dragged = null;
+    clearOver();
+  });
+  document.addEventListener("dragover", function (e) {
+    if (!dragged) return;
+    var cell = e.target.closest && e.target.closest("[data-drop]");
+    if (!cell) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "move";
+    if (!cell.classList.contains("cal-over")) { clearOver(); cell.classList.add("cal-over"); }
+  });
+  document.addEventListener("drop", function (e) {
+    if (!dragged) return;
+    var cell = e.target.closest && e.target.closest("[data-drop]");
+    if (!cell) return;
+    e.preventDefault();
+    var cal = cell.closest("[data-calendar]");
+    var url = dragged.getAttribute("data-move-url");
+    htmx.ajax("POST", url, {
+      source: cell, target: "#calendar", swap: "outerHTML",
+      values: { day: cell.getAttribute("data-day"), time: cell.getAttribute("data-time"),
+                staff: cell.getAttribute("data-staff") || "", from: "calendar",
+                view: cal.getAttribute("data-view"), date: cal.getAttribute("data-date"),
+                staff_filter: cal.getAttribute("data-staff-filter") }
+    });
+  });
+  document.addEventListener("click", function (e) {
+    var opener = e.target.closest && e.target.closest("[data-open-dialog]");
+    if (opener) {
+      var dlg = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (dlg && dlg.showModal) { e.preventDefault(); dlg.showModal(); var f = dlg.querySelector("input, select"); if (f) f.focus(); }
+      return;
+    }
+    var closer = e.target.closest && e.target.closest("[data-close-dialog]");
+    if (closer) {
+      var d = closer.closest("dialog");
+      if (d) { e.preventDefault(); d.close(); }
+      return;
+    }
+    var pick = e.target.closest && e.target.closest("[data-set-time]");
+    if (pick) {
+      e.preventDefault();
+      var input = document.getElementById(pick.getAttribute("data-target") || "time");
+      if (input) { input.value = pick.getAttribute("data-set-time"); }
+      var list = pick.closest(".desk-starts");
+      if (list) list.querySelectorAll("[data-set-time]").forEach(function (b) { b.setAttribute("aria-pressed", b === pick ? "true" : "false"); });
+    }
+  });
+  function openMarked(root) {
+    (root || document).querySelectorAll("dialog[data-open]").forEach(function (d) { if (!d.open && d.showModal) d.showModal(); });
+  }
+  document.addEventListener("DOMContentLoaded", function () { openMarked(document); });
+  document.addEventListener("htmx:afterSwap", function () { openMarked(document); });
+})();

@@ -687,6 +687,9 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
     calls = [
         ("GET", f"/dashboard/bookings/{foreign['booking']}"),
         ("POST", f"/dashboard/bookings/{foreign['booking']}/action"),
+        ("POST", f"/dashboard/bookings/{foreign['booking']}/edit"),
+        ("POST", f"/dashboard/bookings/{foreign['booking']}/move"),
+        ("POST", f"/dashboard/calendar/blocks/{foreign['time_off']}/delete"),
         ("GET", f"/dashboard/services/{foreign['service']}"),
         ("POST", f"/dashboard/services/{foreign['service']}"),
         ("GET", f"/dashboard/staff/{foreign['staff']}"),

@@ -2,7 +2,8 @@
 
 Bookings (``/dashboard/``: day and week views per staff member, polled every 10 s; a detail
 page with the event history; confirm / decline / cancel with a reason / completed / no-show)
-in :mod:`.board`, and, for owners and managers, the set-up pages: :mod:`.services`,
+in :mod:`.board`; the front desk (new booking, walk-in, edit and move) in :mod:`.desk` and the
+calendar (staff columns, drag and drop, blocked time) in :mod:`.calendar`; and, for owners and managers, the set-up pages: :mod:`.services`,
 :mod:`.staff` (profile and invitations), :mod:`.hours` (weekly hours, date overrides, time
 off) and :mod:`.settings` (booking rules and API tokens). Customers (CRM) in :mod:`.customers`
 and, for managers, :mod:`.customer_privacy` (merge, export, erase); the owner's :mod:`.audit` log.
@@ -16,10 +17,22 @@ written.
 """
 
 from app.blueprints.dashboard import bp
-from app.blueprints.dashboard.views import audit, board, customer_privacy, customers, hours, services, settings, staff
+from app.blueprints.dashboard.views import (
+    audit,
+    board,
+    calendar,
+    customer_privacy,
+    customers,
+    desk,
+    hours,
+    services,
+    settings,
+    staff,
+)
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "customer_privacy", "customers", "hours", "services", "settings", "staff"]
+__all__ = ["audit", "board", "calendar", "customer_privacy", "customers", "desk", "hours", "services", "settings",
+           "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).

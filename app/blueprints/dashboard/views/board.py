@@ -251,14 +251,6 @@ def detail_context(booking: Booking, *, error: dict[str, str] | None = None) -> 
             "actions": STAFF_ACTIONS, "state": state, "back_url": state.url(), "now": now}
 
 
-@bp.get("/dashboard/bookings/<booking_id>")
-@login_required
-def booking_detail(booking_id: str) -> Response:
-    """One booking: customer, service, times in the tenant's zone, actions and its event history."""
-    booking = get_or_404(Booking, booking_id)
-    return render_page("dashboard/booking.html", block="detail", **detail_context(booking))
-
-
 @bp.post("/dashboard/bookings/<booking_id>/action")
 @login_required
 def booking_action(booking_id: str) -> Response:

@@ -1,0 +1,302 @@
+"""The front desk: staff enter a booking (phone, walk-in), and edit or move one.
+
+Staff see the free starts from availability but may book over working hours, blocked time
+and the lead time with an explicit ``override`` ("Book anyway"). Nothing overrides another
+booking: the checks of :func:`app.scheduling.conflicts.staff_conflicts` say why, and the
+``booking_no_overlap`` exclusion constraint still refuses a concurrent overlap. Staff
+bookings are ``confirmed`` and paid at the venue.
+
+The customer is told through the same outbox events the storefront emits
+(``booking.confirmed``, ``booking.rescheduled``); the payload's ``notify_customer`` is False
+when staff unticked "Notify the customer" or the customer has no email address. Every change
+is recorded as a :class:`~app.booking.models.BookingEvent`. Tenant in scope; functions flush
+and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.booking.errors import InvalidTransition, NeedsOverride, SlotUnavailable, UnknownReference
+from app.booking.models import ACTIVE_STATUSES, Booking, BookingSource, BookingStatus, Customer
+from app.booking.service import MAX_NOTES, CustomerInput, upsert_customer
+from app.booking.slots import is_overlap, next_free_starts, service_or_raise
+from app.booking.transitions import Actor, emit_event, record_event
+from app.catalog.availability_version import bump_version
+from app.catalog.models import Service, ServiceStaff, StaffMember
+from app.extensions import db
+from app.formatting import format_money
+from app.scheduling.conflicts import Conflicts, staff_conflicts
+from app.scheduling.service import performers
+from app.tenants.models import Tenant
+from app.timeutil import utcnow, zone
+
+#: Customers entered with a phone number only get an address on this reserved, never
+#: deliverable domain (RFC 2606 ``.invalid``): the customer table keys customers by email.
+PHONE_ONLY_DOMAIN = "phone.invalid"
+
+
+def deliverable_email(customer: Customer | None) -> str | None:
+    """The customer's email address, or ``None`` when there is none to write to (a phone-only
+    customer, or any address on the reserved ``.invalid`` domain)."""
+    if customer is None or not customer.email or customer.email.endswith(".invalid"):
+        return None
+    return customer.email
+
+
+def desk_customer(name: str, email: str | None, phone: str | None) -> Customer:
+    """Find or create the customer staff typed in: by email when given (the booking domain's
+    :func:`~app.booking.service.upsert_customer`), else by E.164 ``phone`` (a phone-only
+    customer gets an address on :data:`PHONE_ONLY_DOMAIN`, so the same number finds the same
+    record).
+
+    Raises:
+        ValueError: neither an email nor a phone number.
+    """
+    if email:
+        return upsert_customer(CustomerInput(name, email, phone or None))
+    if not phone:
+        raise ValueError("Enter a phone number or an email address.")
+    return upsert_customer(CustomerInput(name, f"{re.sub(r'[^0-9]', '', phone)}@{PHONE_ONLY_DOMAIN}", phone))
+
+
+def walk_in_start(now: datetime | None = None) -> datetime:
+    """``now`` (UTC) rounded down to a whole 5 minutes: when a walk-in starts."""
+    now = (now or utcnow()).astimezone(UTC)
+    return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+
+
+def first_free_staff(tenant: Tenant, start: datetime, minutes: int = 30,
+                     now: datetime | None = None) -> uuid.UUID | None:
+    """The first active staff member (in the business's order) with no booking in
+    ``[start, start + minutes)``, preferring one who is working and not blocked then;
+    ``None`` when everyone is busy."""
+    now = now or utcnow()
+    staff = list(db.session.scalars(sa.select(StaffMember.id).where(StaffMember.active.is_(True))
+                                    .order_by(StaffMember.position, StaffMember.name)))
+    free: list[tuple[uuid.UUID, Conflicts]] = []
+    for staff_id in staff:
+        found = staff_conflicts(tenant, staff_id, start, start + timedelta(minutes=minutes), now=now)
+        if found.taken is None:
+            free.append((staff_id, found))
+    working = [sid for sid, found in free if not found.off_duty]
+    return (working or [sid for sid, _ in free] or [None])[0]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a booking goes: ``staff_id``, appointment ``start``/``end`` and the blocked range
+    (buffers included), all tz-aware UTC."""
+
+    staff_id: uuid.UUID
+    start: datetime
+    end: datetime
+    blocked_from: datetime
+    blocked_until: datetime
+
+
+def _placement(service: Service, staff_id: uuid.UUID, start: datetime,
+               durations: dict[uuid.UUID, int | None]) -> Placement:
+    end = start + timedelta(minutes=durations.get(staff_id) or service.duration_minutes)
+    return Placement(staff_id, start, end, start - timedelta(minutes=service.buffer_before_minutes),
+                     end + timedelta(minutes=service.buffer_after_minutes))
+
+
+def _place(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start: datetime, *, override: bool,
+           now: datetime, exclude_booking_id: uuid.UUID | None = None) -> Placement:
+    """The first performer (``staff_id``, or anyone in the business's order) free at ``start``.
+
+    Raises:
+        UnknownReference: ``staff_id`` does not perform the service (``field`` ``staff_id``).
+        SlotUnavailable: another booking holds the time (every performer, for "anyone").
+        NeedsOverride: free of bookings but against the rules, and not ``override``.
+    """
+    durations = performers(service.id)
+    if staff_id is not None and staff_id not in durations:
+        raise UnknownReference("This staff member does not perform this service.", "staff_id")
+    candidates = [staff_id] if staff_id is not None else list(durations)
+    if not candidates:
+        raise UnknownReference("Nobody performs this service yet.", "staff_id")
+    first_warnings: list[str] | None = None
+    taken = "Everyone who performs this service is booked at this time."
+    for candidate in candidates:
+        spot = _placement(service, candidate, start, durations)
+        found = staff_conflicts(tenant, candidate, spot.start, spot.end, blocked_from=spot.blocked_from,
+                                blocked_until=spot.blocked_until, now=now, exclude_booking_id=exclude_booking_id)
+        if found.taken:
+            taken = found.taken if staff_id is not None else taken
+            continue
+        if found.warnings and not override:
+            first_warnings = first_warnings or found.warnings
+            continue
+        return spot
+    alternatives = next_free_starts(tenant, service, staff_id, max(start, now))
+    if first_warnings:
+        raise NeedsOverride(first_warnings, alternatives)
+    raise SlotUnavailable(taken, alternatives)
+
+
+def _price_for(service: Service, staff_id: uuid.UUID) -> int:
+    override = db.session.scalar(sa.select(ServiceStaff.price_amount).where(
+        ServiceStaff.service_id == service.id, ServiceStaff.staff_id == staff_id))
+    return override if override is not None else service.price_amount
+
+
+def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
+                  customer: Customer, source: str, actor: Actor, notify_customer: bool = True,
+                  override: bool = False, notes: str = "", now: datetime | None = None) -> Booking:
+    """Staff book ``start`` (tz-aware) for ``customer``: ``service_id`` with ``staff_id`` (or
+    the first free performer), ``source`` a :class:`BookingSource` value (``phone``,
+    ``walk_in``). The booking is ``confirmed`` at the service's price (or the performer's),
+    records a ``created`` event by ``actor`` and emits ``booking.confirmed`` with ``source``
+    and ``notify_customer`` (False without a deliverable email).
+
+    Raises:
+        UnknownReference: unknown or inactive service, or staff who don't perform it.
+        SlotUnavailable: another booking holds the time (``alternatives``: next free starts).
+        NeedsOverride: outside working hours, in blocked time, the past or the lead time,
+            without ``override``.
+        ValueError: an unknown ``source``.
+    """
+    now = now or utcnow()
+    source = BookingSource(source).value
+    if start.tzinfo is None:
+        raise SlotUnavailable("Give the start time with a time zone offset.")
+    start = start.astimezone(UTC)
+    service = service_or_raise(service_id)
+    spot = _place(tenant, service, staff_id, start, override=override, now=now)
+    booking = Booking(
+        service_id=service.id, staff_id=spot.staff_id, customer_id=customer.id, status=BookingStatus.CONFIRMED.value,
+        starts_at=spot.start, ends_at=spot.end, blocked_from=spot.blocked_from, blocked_until=spot.blocked_until,
+        price_amount=_price_for(service, spot.staff_id), currency=service.currency,
+        customer_timezone=tenant.timezone, notes=(notes or "")[:MAX_NOTES], source=source,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError as exc:
+        if is_overlap(exc):
+            raise SlotUnavailable("Sorry, this time was just taken.",
+                                  next_free_starts(tenant, service, staff_id, max(start, now))) from exc
+        raise
+    how = {"phone": "by phone", "walk_in": "walk-in", "online": "online"}[source]
+    record_event(booking, "created", None, actor, f"{how}{' (booked anyway)' if override else ''}")
+    emit_event("booking.confirmed", booking, actor=actor.kind, source=source,
+               notify_customer=bool(notify_customer and deliverable_email(customer)))
+    bump_version()
+    db.session.flush()
+    return booking
+
+
+@dataclass(frozen=True)
+class BookingChanges:
+    """What staff changed on a booking. ``None`` keeps the value: ``service_id``,
+    ``staff_id``, ``start`` (tz-aware), ``notes``, ``price_amount`` (minor units of the
+    booking's currency; a changed service without a price takes the new service's price)."""
+
+    service_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
+    start: datetime | None = None
+    notes: str | None = None
+    price_amount: int | None = None
+
+
+def _when(tenant: Tenant, at: datetime) -> str:
+    return at.astimezone(zone(tenant.timezone)).strftime("%a %-d %b %H:%M")
+
+
+def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, actor: Actor, *,
+                 override: bool = False, notify_customer: bool = True, now: datetime | None = None) -> list[str]:
+    """Apply staff ``changes`` to ``booking``; returns the changed field names (``service``,
+    ``staff``, ``start``, ``notes``, ``price``; empty when nothing changed).
+
+    A move (service, staff or start) needs an active booking and is checked like
+    :func:`book_by_staff`, with the booking's own time free. Each change is recorded in the
+    booking's history (``rescheduled`` for a move, ``edited`` otherwise, the old and new values
+    in the reason) and one ``booking.rescheduled`` outbox event tells the customer
+    (``previous_start``, ``previous_staff_id``, ``changes``, ``notify_customer``).
+
+    Raises:
+        InvalidTransition: moving a booking that is not active.
+        UnknownReference: an unknown service, or staff who don't perform it.
+        SlotUnavailable, NeedsOverride: the new time is refused (nothing changes).
+        ValueError: a negative price.
+    """
+    now = now or utcnow()
+    old_service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    service = old_service
+    if changes.service_id is not None and changes.service_id != booking.service_id:
+        service = service_or_raise(changes.service_id)
+    staff_id = changes.staff_id or booking.staff_id
+    start = changes.start.astimezone(UTC) if changes.start is not None else booking.starts_at
+    if changes.start is not None and changes.start.tzinfo is None:
+        raise SlotUnavailable("Give the start time with a time zone offset.")
+    moved = service is not old_service or staff_id != booking.staff_id or start != booking.starts_at
+    if service is None:
+        raise UnknownReference("This service does not exist.", "service_id")
+    changed: list[str] = []
+    notes_parts: list[str] = []
+    previous_start, previous_staff = booking.starts_at, booking.staff_id
+    if moved:
+        if booking.status not in {s.value for s in ACTIVE_STATUSES}:
+            raise InvalidTransition("Only a pending or confirmed booking can be moved.")
+        spot = _place(tenant, service, staff_id, start, override=override, now=now, exclude_booking_id=booking.id)
+        old = (booking.service_id, booking.staff_id, booking.starts_at, booking.ends_at, booking.blocked_from,
+               booking.blocked_until)
+        try:
+            with db.session.begin_nested():
+                booking.service_id, booking.staff_id = service.id, spot.staff_id
+                booking.starts_at, booking.ends_at = spot.start, spot.end
+                booking.blocked_from, booking.blocked_until = spot.blocked_from, spot.blocked_until
+                db.session.flush()
+        except IntegrityError as exc:
+            (booking.service_id, booking.staff_id, booking.starts_at, booking.ends_at, booking.blocked_from,
+             booking.blocked_until) = old
+            if is_overlap(exc):
+                raise SlotUnavailable("Sorry, this time was just taken.") from exc
+            raise
+        names = dict(db.session.execute(sa.select(StaffMember.id, StaffMember.name).where(
+            StaffMember.id.in_([previous_staff, spot.staff_id]))).all())
+        if service is not old_service:
+            changed.append("service")
+            notes_parts.append(f"service {old_service.name if old_service else '?'} → {service.name}")
+        if spot.staff_id != previous_staff:
+            changed.append("staff")
+        if spot.start != previous_start:
+            changed.append("start")
+        if "staff" in changed or "start" in changed:
+            record_event(booking, "rescheduled", booking.status, actor,
+                         f"from {_when(tenant, previous_start)} with {names.get(previous_staff, '?')} "
+                         f"to {_when(tenant, spot.start)} with {names.get(spot.staff_id, '?')}"
+                         f"{' (booked anyway)' if override else ''}")
+    price = changes.price_amount
+    if price is None and "service" in changed:
+        price = _price_for(service, booking.staff_id)
+    if price is not None and price != booking.price_amount:
+        if price < 0:
+            raise ValueError("A price cannot be negative.")
+        notes_parts.append(f"price {format_money(booking.price_amount, booking.currency)} → "
+                          f"{format_money(price, booking.currency)}")
+        booking.price_amount = price
+        changed.append("price")
+    if changes.notes is not None and changes.notes[:MAX_NOTES] != booking.notes:
+        booking.notes = changes.notes[:MAX_NOTES]
+        notes_parts.append("notes changed")
+        changed.append("notes")
+    if notes_parts:
+        record_event(booking, "edited", booking.status, actor, "; ".join(notes_parts))
+    if changed:
+        customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
+        emit_event("booking.rescheduled", booking, previous_start=previous_start.isoformat(),
+                   previous_staff_id=str(previous_staff), actor=actor.kind, changes=changed,
+                   notify_customer=bool(notify_customer and deliverable_email(customer)))
+        bump_version()
+        db.session.flush()
+    return changed
