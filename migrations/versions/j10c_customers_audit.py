@@ -1,7 +1,7 @@
 """customers CRM (staff notes and tags) and the audit log
 
 Revision ID: j10c_customers_audit
-Revises: i9b_uncollected_fee
+Revises: j10b_booking_source
 Create Date: 2026-12-05 08:20:00
 
 * ``customer_note`` and ``customer_tag``: tenant tables hanging off ``customer`` (composite
@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from migrations.rls import enable_rls
 
 revision = "j10c_customers_audit"
-down_revision = "i9b_uncollected_fee"
+down_revision = "j10b_booking_source"
 branch_labels = None
 depends_on = None
 
