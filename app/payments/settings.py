@@ -10,6 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.catalog.currency import rescale_minor
 from app.catalog.models import Service
 from app.extensions import db
 from app.payments.connect import connect_account
@@ -88,3 +89,15 @@ def accepts_payments() -> bool:
         return False
     acct = connect_account()
     return acct is not None and acct.charges_enabled
+
+
+def rescale_fixed_deposits(old: str, new: str) -> int:
+    """After the business's currency changed from ``old`` to ``new``: keep each fixed deposit's
+    amount in the new currency (``150.00 DKK`` -> ``150.00 GBP``, minor units rescaled with
+    :func:`app.catalog.currency.rescale_minor`). Tenant in scope; flushes. Returns how many
+    rules changed."""
+    rows = db.session.scalars(sa.select(ServicePaymentRule).where(ServicePaymentRule.deposit_fixed.is_not(None))).all()
+    for row in rows:
+        row.deposit_fixed = rescale_minor(row.deposit_fixed, old, new)
+    db.session.flush()
+    return len(rows)

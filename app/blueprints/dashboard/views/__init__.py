@@ -15,10 +15,10 @@ written.
 """
 
 from app.blueprints.dashboard import bp
-from app.blueprints.dashboard.views import board, hours, services, settings, staff
+from app.blueprints.dashboard.views import board, business, hours, services, settings, staff
 from app.web.access import require_staff
 
-__all__ = ["board", "hours", "services", "settings", "staff"]
+__all__ = ["board", "business", "hours", "services", "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
