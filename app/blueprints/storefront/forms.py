@@ -10,8 +10,8 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from app.booking.service import MAX_NOTES
 from app.booking.validation import normalize_phone
-from app.tenants.phones import example_phone
 from app.inputguard import person_name
+from app.tenants.phones import example_phone
 
 
 def _strip(value: Any) -> Any:

@@ -60,7 +60,6 @@ from app.booking.service import (
     open_manage_link,
 )
 from app.booking.validation import region_for_timezone
-from app.customers.ownership import owned_by
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import list_services, list_staff
 from app.checkout.booking import (
@@ -71,6 +70,7 @@ from app.checkout.booking import (
     quote,
     reschedule_by_customer,
 )
+from app.customers.ownership import owned_by
 from app.extensions import db
 from app.payments.errors import PaymentUnavailable
 from app.payments.settings import accepts_payments, amounts_due, business_policy
