@@ -7,7 +7,7 @@ The lists come from the installed ``tzdata`` package (read with :mod:`importlib.
   ``America/New_York``), each with the ISO 3166-1 alpha-2 countries it covers. Backward links
   (``W-SU``, ``GB``, ``US/Eastern``), ``Factory`` and ``Etc/*`` are not in these files, so they
   are never offered; ``UTC`` is added once, for businesses that want no local time.
-* ``iso3166.tab``: country names.
+* ``iso3166.tab``: the country codes (named in English by CLDR through Babel).
 * ``tzdata.zi``'s ``L`` lines: link names (``Asia/Calcutta``) to their zones, so a browser
   that reports an old name still finds its zone in the list.
 
@@ -21,6 +21,7 @@ import importlib.resources
 from dataclasses import dataclass
 from functools import cache
 
+from babel import Locale
 from babel.numbers import get_territory_currencies
 
 #: The zone offered to businesses that want no local time.
@@ -62,8 +63,11 @@ def _rows(name: str) -> list[list[str]]:
 
 @cache
 def country_names() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code -> English country name (``{"GB": "United Kingdom", …}``)."""
-    return {row[0]: row[1].strip() for row in _rows("iso3166.tab")}
+    """ISO 3166-1 alpha-2 code -> English country name (``{"GB": "United Kingdom", …}``): the
+    codes of tzdata's ``iso3166.tab``, named as CLDR (Babel) names them in English, else as
+    tzdata does."""
+    english = Locale("en").territories
+    return {row[0]: english.get(row[0]) or row[1].strip() for row in _rows("iso3166.tab")}
 
 
 @cache
