@@ -43,14 +43,21 @@ def upgrade():
     op.add_column("tenant", sa.Column("logo_key", sa.String(200), nullable=True))
     op.create_check_constraint("tenant_country_code", "tenant", "country = '' or country ~ '^[A-Z]{2}$'")
     op.create_check_constraint("tenant_description_length", "tenant", "char_length(description) <= 1000")
-    bind = op.get_bind()
-    # The table forces RLS on its owner too: the platform flag admits every row for this transaction.
+    backfill_countries(op.get_bind())
+
+
+def backfill_countries(bind) -> int:
+    """Set ``country`` of every business without one from its time zone; returns how many changed.
+    The table forces RLS on its owner too: the platform flag admits every row for this transaction."""
     bind.execute(sa.text("select set_config('app.platform', 'on', true)"))
     countries = _zone_countries()
+    changed = 0
     for tenant_id, zone in bind.execute(sa.text("select id, timezone from tenant where country = ''")).all():
         if zone in countries:
             bind.execute(sa.text("update tenant set country = :c where id = :i"),
                          {"c": countries[zone], "i": tenant_id})
+            changed += 1
+    return changed
 
 
 def downgrade():
