@@ -38,7 +38,7 @@ from app.timeutil import utcnow, zone
 PAST_DAYS = 14
 FUTURE_DAYS = 14
 #: At most this many bookings per staff member and day.
-MAX_PER_DAY = 5
+MAX_PER_DAY = 4
 #: Demo customers of each country: (name, email, phone in E.164). The first ones are regulars.
 CUSTOMERS: dict[str, list[tuple[str, str, str]]] = {
     "DK": [
@@ -153,7 +153,7 @@ def plan_day(seed: str, day: date, tz_name: str, ranges: Sequence[tuple[time, ti
         cursor = datetime.combine(day, opens, tzinfo=tz)
         end = datetime.combine(day, closes, tzinfo=tz)
         while len(planned) < MAX_PER_DAY:
-            if rng.random() < 0.35:
+            if rng.random() < 0.45:
                 cursor += timedelta(minutes=rng.choice((30, 45, 60)))
             fitting = [o for o in offers
                        if cursor + timedelta(minutes=o.before + o.minutes + o.after) <= end]
