@@ -78,3 +78,30 @@ def test_owner_edits_the_business_on_a_phone(live_server, ctx, browser, tmp_path
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.id == biz.tenant_id))
         assert (tenant.name, tenant.phone, tenant.country) == ("Bella Barbers", "+442079460000", "GB")
         assert tenant.logo_key and tenant.logo_key.endswith(".webp")
+
+
+def test_settings_offer_the_device_zone_without_changing_anything_by_themselves(live_server, ctx, browser):
+    from playwright.sync_api import expect
+
+    biz = make_business("bella", staff=1)  # Europe/Copenhagen, DKK
+    port = int(live_server.rsplit(":", 1)[1])
+    base = f"http://{biz.host(port)}"
+    context = browser.new_context(timezone_id="Europe/London", locale="en-GB", viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/login?next=/dashboard/business")
+        page.fill("input[name=email]", biz.owner_email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url("**/dashboard/business")
+        # The saved zone stays selected; the device's zone is only offered.
+        expect(page.locator("#timezone")).to_have_value("Europe/Copenhagen")
+        offer = page.locator("[data-use-browser-zone]")
+        expect(offer).to_contain_text("Your device is set to Europe/London.")
+        offer.get_by_role("button", name="Use this zone").click()
+        expect(page.locator("#timezone")).to_have_value("Europe/London")
+        expect(page.locator("#currency")).to_have_value("DKK")  # the currency is never changed for them
+        expect(offer).to_be_hidden()
+    finally:
+        context.close()
