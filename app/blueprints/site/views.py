@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
+from app.blueprints.site.media import media_url
 from app.blueprints.site.forms import (
     BusinessSignupForm,
     currency_select_data,
@@ -36,8 +37,8 @@ def landing() -> Response:
     tenants = db.session.scalars(
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
     ).all()
-    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone,
-                   "url": tenant_url(t), "host": host_label(t)} for t in tenants]
+    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone, "city": t.city,
+                   "logo": media_url(t.logo_key), "url": tenant_url(t), "host": host_label(t)} for t in tenants]
     return render_page("site/landing.html", businesses=businesses)
 
 

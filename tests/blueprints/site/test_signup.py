@@ -225,3 +225,15 @@ def test_landing_lists_businesses_with_links(app, client):
     assert f'href="http://fixit.localhost:{port}/"' in html
     assert "List your business" in html
     assert "How it works" in html
+
+
+def test_landing_shows_each_business_city_and_logo(app, client):
+    with app_ctx(app):
+        biz = make_business("bella")
+        with tenant_scope(biz.tenant_id):
+            tenant = db.session.get(Tenant, biz.tenant_id)
+            tenant.city, tenant.logo_key = "København", f"logos/{biz.tenant_id.hex}/0123456789abcdef.webp"
+            db.session.commit()
+    html = client.get("/").data.decode()
+    assert "København" in html
+    assert f'src="/media/logos/{biz.tenant_id.hex}/0123456789abcdef.webp"' in html
