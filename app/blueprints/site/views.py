@@ -9,13 +9,13 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
-from app.blueprints.site.media import media_url
 from app.blueprints.site.forms import (
     BusinessSignupForm,
     currency_select_data,
     locale_region,
     zone_select_data,
 )
+from app.blueprints.site.media import media_url
 from app.blueprints.storefront.views import home as storefront_home
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
