@@ -17,7 +17,7 @@ from app.tenants.context import require_tenant_id
 from app.tenants.errors import TenantScopeError
 from app.tenants.models import Tenant
 from app.tenants.phones import PhoneError, parse_phone
-from app.tenants.zones import SUPPORTED_CODES, country_names, offered_zones
+from app.tenants.zones import SUPPORTED_CODES, country_names, country_of_zone, offered_zones
 
 #: Business categories offered (stored as the label).
 CATEGORIES: list[str] = [
@@ -89,6 +89,7 @@ def _clean(data: BusinessProfileInput, tenant: Tenant) -> dict[str, str]:
         raise ProfileError("currency", "Choose one of the listed currencies.")
     if values["country"] and values["country"] not in country_names():
         raise ProfileError("country", "Choose a country from the list.")
+    values["country"] = values["country"] or country_of_zone(values["timezone"]) or ""
     if values["phone"]:
         try:
             values["phone"] = parse_phone(values["phone"], values["country"] or None)
@@ -107,8 +108,9 @@ def update_business_profile(tenant: Tenant, data: BusinessProfileInput) -> Profi
     """Write ``data`` onto the business in scope; flushes.
 
     The time zone must be one of :func:`app.tenants.zones.offered_zones` and the currency one of
-    :data:`app.tenants.zones.SUPPORTED_CODES` (or stay as they are); the phone is stored in
-    E.164, the email normalised. Callers bump the availability cache when the zone changed.
+    :data:`app.tenants.zones.SUPPORTED_CODES` (or stay as they are); an empty country becomes the
+    zone's (``Europe/London`` -> ``GB``); the phone is stored in E.164 (read in that country), the
+    email normalised. Callers bump the availability cache when the zone changed.
 
     Raises:
         TenantScopeError: ``tenant`` is not the tenant in scope.

@@ -129,6 +129,14 @@ def test_owner_changes_take_effect_on_the_booking_page(app, bella, media_root):
     assert "Cuts and colour\nsince 2009." in home
 
 
+def test_without_a_country_the_zone_gives_it_and_phones_are_read_there(app, bella, media_root):
+    owner = _client(app, bella.owner_email)
+    resp = _save(owner, {**FORM, "timezone": "Europe/London", "country": "", "phone": "07400 123456"})
+    assert resp.status_code == 303
+    tenant = _tenant(bella)
+    assert (tenant.country, tenant.phone) == ("GB", "+447400123456")
+
+
 def test_time_zone_change_keeps_bookings_instants_and_says_so(app, bella, media_root):
     owner = _client(app, bella.owner_email)
     resp = _save(owner, {**FORM, "timezone": "Europe/London"})
