@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``seed-demo``, ``run-automatic-transitions`` (and the ``billing`` group).
+"""Flask CLI commands: ``seed-demo`` (demo businesses and a calendar around today, see :mod:`app.demo`), ``run-automatic-transitions`` (and the ``billing`` group).
 
 Each command is one unit of work (:func:`app.uow.unit_of_work`): it commits once when it
 succeeds and rolls back everything when it fails; the functions it calls only flush.
@@ -6,7 +6,7 @@ succeeds and rolls back everything when it fails; the functions it calls only fl
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 
 import click
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from flask import Flask
 from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
+from app.demo import fill_demo_bookings
 from app.extensions import db
 from app.identity.models import User
 from app.identity.service import create_user, find_user
@@ -35,7 +36,11 @@ def _h(a: str, b: str) -> tuple[time, time]:
 
 BELLA = {
     "slug": "bella", "name": "Bella Hair Studio", "timezone": "Europe/Copenhagen", "currency": "DKK",
-    "category": "Hair salon", "owner": "owner@bella.test",
+    "category": "Hair & beauty", "owner": "owner@bella.test",
+    "profile": {"phone": "+4533121212", "public_email": "hello@bella.test", "address_line": "Nørregade 12",
+                "postcode": "1165", "city": "København", "country": "DK",
+                "description": "A relaxed studio in the heart of Copenhagen: cuts, colour and styling by three "
+                               "stylists who love what they do."},
     "staff": [
         ("Sofie Jensen", "Colour specialist with 12 years behind the chair."),
         ("Mads Nielsen", "Precision cuts and beard work."),
@@ -55,7 +60,10 @@ BELLA = {
 
 FIXIT = {
     "slug": "fixit", "name": "FixIt Handyman Co.", "timezone": "America/New_York", "currency": "USD",
-    "category": "Handyman", "owner": "owner@fixit.test",
+    "category": "Home services", "owner": "owner@fixit.test",
+    "profile": {"phone": "+12125550199", "public_email": "jobs@fixit.test", "address_line": "118 W 27th St",
+                "postcode": "10001", "city": "New York", "country": "US",
+                "description": "Small jobs done right: furniture, mounting, fixtures and repairs across Manhattan."},
     "staff": [
         ("Joe Rivera", "Licensed electrician and general handyman."),
         ("Dana Brooks", "Carpentry, drywall and furniture assembly."),
@@ -70,11 +78,12 @@ FIXIT = {
 }
 
 
-def seed_demo() -> list[str]:
-    """Create the demo tenants, staff, services, hours and accounts; idempotent.
+def seed_demo(now: datetime | None = None) -> list[str]:
+    """Create the demo tenants, staff, services, hours, profiles and accounts when missing, and
+    fill their calendars around today (:func:`app.demo.fill_demo_bookings`); idempotent.
 
-    Returns a list of what was created (empty when everything already existed). Flushes; the
-    caller's unit of work commits.
+    Returns a list of what was created or added (empty when everything was already there).
+    Flushes; the caller's unit of work commits.
     """
     created: list[str] = []
     admin = find_user("admin@plaza.test")
@@ -84,29 +93,41 @@ def seed_demo() -> list[str]:
         admin.email_verified_at = utcnow()
         created.append("admin@plaza.test")
     for spec in (BELLA, FIXIT):
-        if db.session.scalar(sa.select(Tenant).where(Tenant.slug == spec["slug"])) is not None:
-            continue
-        owner: User | None = find_user(spec["owner"])
-        if owner is None:
-            owner = create_user(spec["owner"], DEMO_PASSWORD, f"{spec['name']} owner")
-            owner.email_verified_at = utcnow()
-        tenant = create_tenant(name=spec["name"], slug=spec["slug"], timezone=spec["timezone"],
-                               currency=spec["currency"], owner=owner, category=spec["category"])
+        tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == spec["slug"]))
+        if tenant is None:
+            tenant = _create_demo_business(spec)
+            created.append(spec["slug"])
         with tenant_scope(tenant.id):
-            staff_ids = []
-            for i, (name, bio) in enumerate(spec["staff"]):
-                staff = create_staff_member(name=name, bio=bio, position=i)
-                set_working_hours(staff.id, spec["hours"])
-                staff_ids.append(staff.id)
-            # The owner is also staff member #1 in the demo, so the dashboard shows their day.
-            add_membership(owner, Role.OWNER, staff_ids[0])
-            for i, (name, desc, cat, dur, price, bb, ba, who) in enumerate(spec["services"]):
-                create_service(name=name, description=desc, category=cat, duration_minutes=dur,
-                               price_amount=price, currency=spec["currency"], buffer_before_minutes=bb,
-                               buffer_after_minutes=ba, staff_ids=[staff_ids[j] for j in who], position=i)
-        created.append(spec["slug"])
+            added = fill_demo_bookings(tenant, now)
+        if added:
+            created.append(f"{spec['slug']}: {added} bookings")
     db.session.flush()
     return created
+
+
+def _create_demo_business(spec: dict) -> Tenant:
+    owner: User | None = find_user(spec["owner"])
+    if owner is None:
+        owner = create_user(spec["owner"], DEMO_PASSWORD, f"{spec['name']} owner")
+        owner.email_verified_at = utcnow()
+    tenant = create_tenant(name=spec["name"], slug=spec["slug"], timezone=spec["timezone"],
+                           currency=spec["currency"], owner=owner, category=spec["category"])
+    with tenant_scope(tenant.id):
+        for name, value in spec["profile"].items():
+            setattr(tenant, name, value)
+        staff_ids = []
+        for i, (name, bio) in enumerate(spec["staff"]):
+            staff = create_staff_member(name=name, bio=bio, position=i)
+            set_working_hours(staff.id, spec["hours"])
+            staff_ids.append(staff.id)
+        # The owner is also staff member #1 in the demo, so the dashboard shows their day.
+        add_membership(owner, Role.OWNER, staff_ids[0])
+        for i, (name, desc, cat, dur, price, bb, ba, who) in enumerate(spec["services"]):
+            create_service(name=name, description=desc, category=cat, duration_minutes=dur,
+                           price_amount=price, currency=spec["currency"], buffer_before_minutes=bb,
+                           buffer_after_minutes=ba, staff_ids=[staff_ids[j] for j in who], position=i)
+    db.session.flush()
+    return tenant
 
 
 def register(app: Flask) -> None:
@@ -115,7 +136,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
-        """Load the demo businesses and logins (idempotent)."""
+        """Load the demo businesses and logins and fill their calendars around today (idempotent)."""
         with unit_of_work():
             created = seed_demo()
         click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")

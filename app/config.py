@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     PLAZA_SWEEP_INTERVAL: int = Field(60, ge=1, description="Seconds between reminder / stale delivery sweeps.")
     PLAZA_TRANSITIONS_INTERVAL: int = Field(300, ge=1, description="Seconds between automatic booking transitions.")
 
+    # --- files ----------------------------------------------------------------------------------
+    MEDIA_ROOT: str = Field("var/media", description="Folder of uploaded files (business logos) for the local "
+                                                     "storage (app.storage); relative to the working directory.")
+    MEDIA_MAX_UPLOAD_BYTES: int = Field(5_000_000, ge=1024, description="Largest accepted upload (a logo), in "
+                                                                       "bytes.")
+
     # --- Stripe and billing --------------------------------------------------------------------
     STRIPE_SECRET_KEY: str = Field("", description="Stripe secret key; unset: every business on Free, payments "
                                                    "hidden.")

@@ -47,7 +47,7 @@ def booking_calendar(facts: BookingFacts, *, organizer_email: str, now: datetime
     event.add("dtstart", facts.starts_at.astimezone(UTC))
     event.add("dtend", facts.ends_at.astimezone(UTC))
     event.add("summary", f"{facts.service_name} @ {facts.business_name}")
-    event.add("location", vText(facts.business_name))
+    event.add("location", vText(facts.business_location or facts.business_name))
     event.add("description", "\n".join([
         f"{facts.service_name} with {facts.staff_name} at {facts.business_name}.",
         f"Manage or cancel your booking: {facts.manage_url}",

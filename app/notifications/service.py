@@ -237,6 +237,8 @@ class BookingFacts:
     business_url: str
     sequence: int
     created_at: datetime
+    #: Where it takes place: the business's name and address (``Tenant.location``), for "Where:" and LOCATION.
+    business_location: str = ""
 
 
 def manage_url(tenant: Tenant, booking: Booking) -> str:
@@ -299,7 +301,7 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
         price_amount=booking.price_amount, currency=booking.currency, notes=booking.notes or "",
         cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
         manage_url=manage_url(tenant, booking), business_url=tenant_url(tenant),
-        sequence=max(0, events - 1), created_at=booking.created_at,
+        sequence=max(0, events - 1), created_at=booking.created_at, business_location=tenant.location,
     )
 
 

@@ -10,6 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.catalog.currency import rescale_minor
 from app.catalog.models import Service
 from app.extensions import db
 from app.payments.connect import connect_account
@@ -82,9 +83,68 @@ def save_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymen
     return row
 
 
+class PaymentsOff(ValueError):
+    """A deposit or prepayment chosen while the business cannot take payments; ``message`` says
+    what is needed to turn them on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: Why the business cannot take payments yet, by cause.
+NOT_CONFIGURED = ("Online payments are not set up on this Plaza installation (no Stripe key), so deposits and "
+                  "prepayments cannot be asked; customers pay at the venue. The operator of this Plaza "
+                  "installation can turn them on.")
+NOT_CONNECTED = ("Connect your Stripe account (above) to ask for deposits and prepayments; until then customers pay "
+                 "at the venue.")
+NOT_ENABLED = ("Finish your Stripe onboarding (above): Stripe has not enabled charges on your account yet, so "
+               "deposits and prepayments cannot be asked; customers pay at the venue.")
+
+
+def payments_off_reason() -> str | None:
+    """What is needed before the current tenant can ask for deposits and prepayments
+    (:data:`NOT_CONFIGURED`, :data:`NOT_CONNECTED` or :data:`NOT_ENABLED`), or ``None`` when it can."""
+    if not payments_enabled():
+        return NOT_CONFIGURED
+    acct = connect_account()
+    if acct is None:
+        return NOT_CONNECTED
+    if not acct.charges_enabled:
+        return NOT_ENABLED
+    return None
+
+
+def choose_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymentRule:
+    """The business chooses the payment rule of service ``service_id``: like
+    :func:`save_service_rule`, but a deposit or full prepayment is refused while the business
+    cannot take payments (choosing "no payment" is always possible).
+
+    Raises:
+        PaymentsOff: a payment mode while :func:`payments_off_reason` gives a reason; nothing written.
+    """
+    if rule.mode != PaymentMode.NONE:
+        reason = payments_off_reason()
+        if reason is not None:
+            raise PaymentsOff(reason)
+    return save_service_rule(service_id, rule)
+
+
 def accepts_payments() -> bool:
     """True when Stripe is configured and the tenant's connected account can take charges."""
     if not payments_enabled():
         return False
     acct = connect_account()
     return acct is not None and acct.charges_enabled
+
+
+def rescale_fixed_deposits(old: str, new: str) -> int:
+    """After the business's currency changed from ``old`` to ``new``: keep each fixed deposit's
+    amount in the new currency (``150.00 DKK`` -> ``150.00 GBP``, minor units rescaled with
+    :func:`app.catalog.currency.rescale_minor`). Tenant in scope; flushes. Returns how many
+    rules changed."""
+    rows = db.session.scalars(sa.select(ServicePaymentRule).where(ServicePaymentRule.deposit_fixed.is_not(None))).all()
+    for row in rows:
+        row.deposit_fixed = rescale_minor(row.deposit_fixed, old, new)
+    db.session.flush()
+    return len(rows)

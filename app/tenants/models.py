@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.tenants.guard import TenantScoped
+from app.tenants.phones import national_format
+from app.tenants.zones import country_names
 from app.timeutil import utcnow
 
 
@@ -29,13 +31,19 @@ MANAGER_ROLES = frozenset({Role.OWNER, Role.MANAGER})
 
 
 class Tenant(db.Model):
-    """A business on Plaza: its subdomain ``slug``, time zone, currency and booking rules.
+    """A business on Plaza: its subdomain ``slug``, time zone, currency, booking rules and public
+    profile (phone in E.164, public email, postal address with an ISO 3166-1 alpha-2 ``country``,
+    plain-text description, and the storage key of its logo).
 
     Durations are whole minutes (lead time, slot interval) or hours/days as named.
     This table is platform-level (not tenant-scoped): it is what a host resolves to.
     """
 
     __tablename__ = "tenant"
+    __table_args__ = (
+        sa.CheckConstraint("country = '' or country ~ '^[A-Z]{2}$'", name="tenant_country_code"),
+        sa.CheckConstraint("char_length(description) <= 1000", name="tenant_description_length"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     slug: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
@@ -53,6 +61,38 @@ class Tenant(db.Model):
                                                           server_default="60")
     suspended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Public phone number in E.164 (``+4533121212``), or empty.
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="", server_default="")
+    #: Public contact email (not the owner's login), or empty.
+    public_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="", server_default="")
+    address_line: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="", server_default="")
+    postcode: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="", server_default="")
+    city: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="", server_default="")
+    #: ISO 3166-1 alpha-2 (``DK``); phone numbers are read in this country. Empty when unknown.
+    country: Mapped[str] = mapped_column(sa.String(2), nullable=False, default="", server_default="")
+    #: Plain text shown on the booking page (at most 1,000 characters).
+    description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="", server_default="")
+    #: Storage key (:mod:`app.storage`) of the logo, a content-hashed PNG or WebP; ``None`` for none.
+    logo_key: Mapped[str | None] = mapped_column(sa.String(200))
+
+    @property
+    def address(self) -> str:
+        """The postal address on one line (``Nørregade 12, 1165 København, Denmark``), or empty."""
+        town = " ".join(p for p in (self.postcode, self.city) if p)
+        country = country_names().get(self.country, "") if (self.address_line or town) else ""
+        return ", ".join(p for p in (self.address_line, town, country) if p)
+
+    @property
+    def location(self) -> str:
+        """Where bookings take place, for emails' "Where:" and ``.ics`` LOCATION: the name, then
+        the address when there is one (``Bella Hair Studio, Nørregade 12, 1165 København, Denmark``)."""
+        return ", ".join(p for p in (self.name, self.address) if p)
+
+    @property
+    def phone_display(self) -> str:
+        """The phone number as people in the business's country write it (``33 12 12 12``), or
+        in international format for another country; empty when there is none."""
+        return national_format(self.phone, self.country) if self.phone else ""
 
 
 class TenantDomain(db.Model):

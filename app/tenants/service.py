@@ -13,6 +13,7 @@ from app.tenants.context import require_tenant_id, tenant_scope
 from app.tenants.errors import TenantNotFound
 from app.tenants.models import Membership, Role, Tenant
 from app.tenants.resolve import RESERVED_SLUGS
+from app.tenants.zones import country_of_zone
 from app.timeutil import zone
 
 
@@ -62,7 +63,8 @@ def validate_slug(slug: str) -> str:
 
 def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: Person,
                   category: str = "") -> Tenant:
-    """Create a business with ``owner`` as its owner; flushes, does not commit.
+    """Create a business with ``owner`` as its owner; flushes, does not commit. Its ``country``
+    (for phone numbers and the address) is that of ``timezone`` (``Europe/London`` -> ``GB``).
 
     Raises:
         SignupError: invalid slug, time zone or currency.
@@ -75,7 +77,7 @@ def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: 
     if not re.fullmatch(r"[A-Z]{3}", currency or ""):
         raise SignupError("currency", "Use a three-letter ISO 4217 code such as DKK or USD.")
     tenant = Tenant(id=uuid.uuid4(), name=name.strip(), slug=slug, timezone=timezone, currency=currency,
-                    category=category)
+                    category=category, country=country_of_zone(timezone) or "")
     db.session.add(tenant)
     db.session.flush()
     with tenant_scope(tenant.id):

@@ -41,6 +41,15 @@ class ServiceRuleForm(FlaskForm):
         self.currency = currency
         self.deposit_fixed_minor: int | None = None
 
+    def offer_only_no_payment(self) -> None:
+        """Disable the deposit and prepayment options (the business cannot take payments)."""
+        self.mode.choices = [SelectChoice("none", "No payment"),
+                             SelectChoice("deposit", "Deposit (needs online payments)", render_kw={"disabled": True}),
+                             SelectChoice("full", "Full prepayment (needs online payments)",
+                                          render_kw={"disabled": True})]
+        self.deposit_percent.render_kw = {"disabled": True}
+        self.deposit_fixed.render_kw = {"disabled": True}
+
     def validate_deposit_fixed(self, field: StringField) -> None:
         """Parse the fixed deposit as a positive amount with at most the currency's decimals."""
         if not field.data:

@@ -57,8 +57,15 @@ from app.payments.policy import (
     policy_warnings,
 )
 from app.payments.queries import PaymentSummary, payment_summary
-from app.payments.settings import accepts_payments, business_policy, save_business_policy, service_rule
-from app.payments.settings import save_service_rule as save_payment_rule
+from app.payments.settings import (
+    PaymentsOff,
+    accepts_payments,
+    business_policy,
+    choose_service_rule,
+    payments_off_reason,
+    save_business_policy,
+    service_rule,
+)
 from app.tenants.urls import external_url
 from app.uow import keep_work
 from app.web import get_or_404, problem, render_page, tenant_required
@@ -76,13 +83,20 @@ def _page(policy_form: PolicyForm | None = None, rule_forms: dict | None = None,
         "late_cancel_fee_percent": policy.late_cancel_fee_percent,
         "no_show_fee_percent": policy.no_show_fee_percent, "require_card": policy.require_card})
     services = []
+    off_reason = payments_off_reason()
     for svc in list_services():
         rule = service_rule(svc.id)
-        form = (rule_forms or {}).get(svc.id) or ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency,
-                                                                  data=_rule_data(rule, svc.currency))
+        form = (rule_forms or {}).get(svc.id)
+        if form is None:
+            # While payments are off a saved deposit or prepayment is not asked: the select shows
+            # what happens (no payment) and the row says what was saved.
+            data = _rule_data(rule, svc.currency) if off_reason is None else {"mode": PaymentMode.NONE.value}
+            form = ServiceRuleForm(prefix=f"s{svc.id.hex[:8]}", currency=svc.currency, data=data)
+        if off_reason is not None:
+            form.offer_only_no_payment()
         services.append({"service": svc, "rule": rule, "form": form, "due": amount_due(rule, svc.price_amount)})
     return render_page("payments/dashboard.html", block=block, status=status, enabled=payments_enabled(),
-                       account=connect_account(), policy=policy, policy_form=policy_form,
+                       off_reason=off_reason, account=connect_account(), policy=policy, policy_form=policy_form,
                        policy_warnings=policy_warnings(policy, g.tenant.cancellation_cutoff_hours),
                        services=services, entries=ledger_entries(limit=200))
 
@@ -126,7 +140,11 @@ def save_service_rule(service_id: str) -> Response:
     rule = ServiceRule(mode, form.deposit_percent.data if mode == PaymentMode.DEPOSIT else None,
                        form.deposit_fixed_minor if mode == PaymentMode.DEPOSIT and not form.deposit_percent.data
                        else None)
-    save_payment_rule(svc.id, rule)
+    try:
+        choose_service_rule(svc.id, rule)
+    except PaymentsOff as exc:
+        form.mode.errors = [*form.mode.errors, exc.message]
+        return _page(rule_forms={svc.id: form}, status=422)
     flash(f"Payment for “{svc.name}” saved.", "success")
     return redirect(url_for("payments.dashboard"), 303)
 

@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
+import json
+
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.blueprints.auth.forms import email_field
 from app.inputguard import person_name, single_line
-from app.timeutil import all_zones, zone
+from app.tenants.profile import CATEGORIES
+from app.tenants.zones import (
+    SUPPORTED_CURRENCIES,
+    country_currencies,
+    offered_zones,
+    zone_choices,
+    zone_currencies,
+    zone_links,
+)
 
-#: Common ISO 4217 currencies offered at signup: (code, label).
-CURRENCIES: list[tuple[str, str]] = [
-    ("EUR", "EUR · Euro"), ("USD", "USD · US dollar"), ("GBP", "GBP · Pound sterling"),
-    ("DKK", "DKK · Danish krone"), ("SEK", "SEK · Swedish krona"), ("NOK", "NOK · Norwegian krone"),
-    ("ISK", "ISK · Icelandic króna"), ("CHF", "CHF · Swiss franc"), ("PLN", "PLN · Polish złoty"),
-    ("CZK", "CZK · Czech koruna"), ("HUF", "HUF · Hungarian forint"), ("CAD", "CAD · Canadian dollar"),
-    ("AUD", "AUD · Australian dollar"), ("NZD", "NZD · New Zealand dollar"), ("JPY", "JPY · Japanese yen"),
-    ("SGD", "SGD · Singapore dollar"), ("HKD", "HKD · Hong Kong dollar"), ("INR", "INR · Indian rupee"),
-    ("ZAR", "ZAR · South African rand"), ("BRL", "BRL · Brazilian real"), ("MXN", "MXN · Mexican peso"),
-    ("AED", "AED · UAE dirham"),
-]
+#: Currencies offered (code, label): :data:`app.tenants.zones.SUPPORTED_CURRENCIES`.
+CURRENCIES = SUPPORTED_CURRENCIES
 
-#: Business categories offered at signup (stored as the label).
-CATEGORIES: list[str] = [
-    "Hair & beauty", "Health & wellness", "Fitness", "Home services", "Cleaning", "Pets",
-    "Consulting", "Lessons & tutoring", "Photography", "Other",
-]
+
+def zone_select_choices(current: str | None = None) -> list[SelectChoice]:
+    """The curated time zones (:func:`app.tenants.zones.zone_choices`) as grouped select choices,
+    each option carrying its country's currency (``data-currency``) for the preselection script;
+    ``current`` is added (under "Current") when it is a zone no longer offered."""
+    currencies = zone_currencies()
+    choices = [SelectChoice(c.name, c.label, optgroup=c.region,
+                            render_kw={"data-currency": currencies[c.name]} if c.name in currencies else {})
+               for c in zone_choices()]
+    if current and current not in offered_zones():
+        choices.insert(0, SelectChoice(current, current.replace("_", " "), optgroup="Current"))
+    return choices
+
+
+def zone_select_data(defaulted: bool) -> dict[str, str]:
+    """``render_kw`` of a zone select: marks it for the browser-zone script (``data-zone-select``),
+    with the link names it may meet (``Asia/Calcutta`` -> ``Asia/Kolkata``) and whether the
+    browser's zone should replace the value (``data-defaulted``)."""
+    return {"data-zone-select": "1", "data-links": json.dumps(zone_links(), separators=(",", ":")),
+            "data-defaulted": "1" if defaulted else "0"}
+
+
+def currency_select_data(defaulted: bool) -> dict[str, str]:
+    """``render_kw`` of a currency select that follows the chosen zone's country, else the browser
+    locale's region (``en-GB`` -> GBP), until the person picks a currency."""
+    return {"data-currency-select": "1", "data-defaulted": "1" if defaulted else "0",
+            "data-regions": json.dumps(country_currencies(), separators=(",", ":"))}
+
+
+def locale_region(accept_language: str | None) -> str | None:
+    """The region of a language tag (``en-GB`` -> ``GB``, ``da`` -> ``None``)."""
+    if not accept_language:
+        return None
+    parts = accept_language.replace("_", "-").split("-")
+    region = parts[-1] if len(parts) > 1 else ""
+    return region.upper() if len(region) == 2 and region.isalpha() else None
+
 
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
@@ -56,14 +89,12 @@ class BusinessSignupForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(z, z.replace("_", " ")) for z in all_zones()]
+        self.timezone.choices = zone_select_choices()
 
     def validate_timezone(self, field: SelectField) -> None:
-        """A known IANA time zone."""
-        try:
-            zone(field.data or "")
-        except ValueError as exc:
-            raise ValidationError("Choose a time zone from the list.") from exc
+        """One of the offered zones (real places, :func:`app.tenants.zones.zone_choices`)."""
+        if field.data not in offered_zones():
+            raise ValidationError("Choose a time zone from the list.")
 
     def validate_currency(self, field: SelectField) -> None:
         """Only the offered currencies."""

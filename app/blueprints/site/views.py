@@ -9,13 +9,20 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.auth.security import AUTH_LIMIT, account_key, send_account_email
 from app.blueprints.site import bp
-from app.blueprints.site.forms import BusinessSignupForm
+from app.blueprints.site.forms import (
+    BusinessSignupForm,
+    currency_select_data,
+    locale_region,
+    zone_select_data,
+)
+from app.blueprints.site.media import media_url
 from app.blueprints.storefront.views import home as storefront_home
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
 from app.tenants.models import Tenant
 from app.tenants.service import SignupError, create_tenant, validate_slug
 from app.tenants.urls import external_url, host_label, tenant_url
+from app.tenants.zones import UTC, default_currency
 from app.web import apex_only, render_page
 from app.web.effects import after_commit
 
@@ -30,8 +37,8 @@ def landing() -> Response:
     tenants = db.session.scalars(
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
     ).all()
-    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone,
-                   "url": tenant_url(t), "host": host_label(t)} for t in tenants]
+    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone, "city": t.city,
+                   "logo": media_url(t.logo_key), "url": tenant_url(t), "host": host_label(t)} for t in tenants]
     return render_page("site/landing.html", businesses=businesses)
 
 
@@ -49,10 +56,13 @@ def signup() -> Response:
     """
     form = BusinessSignupForm()
     if request.method == "GET":
-        form.timezone.data = form.timezone.data or "UTC"
-        form.currency.data = form.currency.data or "EUR"
-        return render_page("site/signup.html", block="form", form=form, tz_defaulted=True,
-                           domain=host_label(None))
+        # Until the browser's script picks the visitor's zone (and its country's currency), the
+        # currency follows the region of the browser's language (Accept-Language: en-GB -> GBP).
+        form.timezone.data = UTC
+        form.currency.data = default_currency(None, locale_region(request.accept_languages.best))
+        form.timezone.render_kw = zone_select_data(defaulted=True)
+        form.currency.render_kw = currency_select_data(defaulted=True)
+        return render_page("site/signup.html", block="form", form=form, domain=host_label(None))
     if form.validate_on_submit():
         try:
             # A savepoint: a refused signup leaves the session usable for the 422 page.
@@ -75,5 +85,6 @@ def signup() -> Response:
             token = handoff_token(owner, tenant.id)
             return redirect(external_url("auth.handoff", tenant=tenant, token=token, next="/dashboard/"))
     form.password.data = ""
-    return render_page("site/signup.html", block="form", form=form, tz_defaulted=False,
-                       domain=host_label(None), status=422)
+    form.timezone.render_kw = zone_select_data(defaulted=False)
+    form.currency.render_kw = currency_select_data(defaulted=False)
+    return render_page("site/signup.html", block="form", form=form, domain=host_label(None), status=422)

@@ -11,6 +11,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from app.booking.service import MAX_NOTES
 from app.booking.validation import normalize_phone
 from app.inputguard import person_name
+from app.tenants.phones import example_phone
 
 
 def _strip(value: Any) -> Any:
@@ -43,6 +44,8 @@ class DetailsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.default_region = default_region
         self.phone_e164: str | None = None
+        #: A number of ``default_region`` as its people write it, for the placeholder and hint.
+        self.phone_example = example_phone(default_region)
 
     def validate_phone(self, field: TelField) -> None:
         """Parse the phone number with ``phonenumbers`` and keep its E.164 form."""

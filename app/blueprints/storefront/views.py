@@ -70,10 +70,12 @@ from app.checkout.booking import (
     quote,
     reschedule_by_customer,
 )
+from app.customers.ownership import owned_by
 from app.extensions import db
 from app.payments.errors import PaymentUnavailable
 from app.payments.settings import accepts_payments, amounts_due, business_policy
 from app.tenants.models import Tenant
+from app.tenants.phones import national_format
 from app.tenants.urls import external_url
 from app.timeutil import zone
 from app.web import problem, render_page, tenant_required
@@ -138,11 +140,21 @@ def _details_context(service: Service, staff: StaffMember | None, start: datetim
             "duration": duration, "back_url": page_url(day=start.astimezone(zone(tz_name)).date())}
 
 
+def phone_region(tenant: Tenant) -> str | None:
+    """The region phone numbers are read in on this business's pages: its country (settings),
+    else its time zone's."""
+    return tenant.country or region_for_timezone(tenant.timezone)
+
+
 def _details_form() -> DetailsForm:
-    form = DetailsForm(default_region=region_for_timezone(g.tenant.timezone))
+    form = DetailsForm(default_region=phone_region(g.tenant))
     if request.method == "GET" and current_user.is_authenticated:
         form.name.data = form.name.data or getattr(current_user, "name", "") or ""
         form.email.data = form.email.data or current_user.email
+        # The phone of the customer's latest record here, as people of the business's country write it.
+        phone = db.session.scalar(sa.select(Customer.phone).where(owned_by(current_user), Customer.phone.is_not(None))
+                                  .order_by(Customer.created_at.desc()).limit(1))
+        form.phone.data = form.phone.data or (national_format(phone, g.tenant.country) if phone else "")
     return form
 
 
@@ -193,7 +205,7 @@ def confirm(service_id: str) -> Response:
     if start is None:
         return render_slots(service, staff, tz_name, tz_error=tz_error,
                              date_error="Pick a time from the list.", status=422)
-    form = DetailsForm(default_region=region_for_timezone(tenant.timezone))
+    form = DetailsForm(default_region=phone_region(tenant))
     ctx = _details_context(service, staff, start, tz_name)
     if request.form.get("action") == "edit":
         return render_page("storefront/details.html", block="details", form=form, **ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,11 +58,47 @@ def test_signup_form_offers_time_zones_and_currencies(app, client):
     page = client.get("/signup")
     assert page.status_code == 200
     html = page.data.decode()
-    assert 'data-browser-tz' in html
-    assert '<option value="America/New_York">' in html
+    assert 'data-zone-select' in html and 'data-currency-select' in html
+    assert re.search(r'<option data-currency="USD" value="America/New_York">New York \(United States\)</option>',
+                     html)
     assert '<option value="DKK">' in html
     assert "Your page:" in html
     assert "<script>" not in html and "style=" not in html
+
+
+def test_signup_offers_real_places_grouped_by_region_not_aliases(app, client):
+    html = client.get("/signup").data.decode()
+    zone_select = html[html.index('<select'):html.index('</select>')]
+    values = re.findall(r'value="([^"]+)"', zone_select)
+    # Real places (about 420), not the ~600 names of zoneinfo with its aliases and oddities.
+    assert 380 < len(values) < 480
+    for alias in ("Factory", "W-SU", "Etc/GMT+5", "US/Eastern", "GB", "Europe/Kiev", "posixrules"):
+        assert alias not in values
+    assert {"Europe/London", "Europe/Copenhagen", "Europe/Kyiv", "Asia/Kolkata", "UTC"} <= set(values)
+    assert '<optgroup label="Europe">' in zone_select and '<optgroup label="America">' in zone_select
+
+
+@pytest.mark.parametrize(("language", "currency"), [("en-GB,en;q=0.8", "GBP"), ("da-DK", "DKK"),
+                                                    ("en-US", "USD"), ("fr", "EUR")])
+def test_signup_currency_defaults_from_the_browser_language_region(app, client, language, currency):
+    html = client.get("/signup", headers={"Accept-Language": language}).data.decode()
+    currencies = html[html.index('name="currency"'):]
+    assert f'<option selected value="{currency}">' in currencies[:currencies.index('</select>')]
+
+
+def test_signup_refuses_zones_that_are_no_place(app, client):
+    for name in ("Factory", "W-SU", "Etc/GMT+5"):
+        resp = post_signup(client, timezone=name)
+        assert resp.status_code == 422
+        assert "Choose a time zone from the list." in resp.data.decode()
+
+
+def test_signup_sets_the_country_from_the_time_zone(app, client):
+    resp = post_signup(client, timezone="Europe/London", currency="GBP")
+    assert resp.status_code == 302
+    with app_ctx(app):
+        tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == "nordic-nails"))
+        assert (tenant.timezone, tenant.currency, tenant.country) == ("Europe/London", "GBP", "GB")
 
 
 def test_signup_creates_business_and_owner_and_lands_on_its_dashboard(app, client):
@@ -188,3 +225,15 @@ def test_landing_lists_businesses_with_links(app, client):
     assert f'href="http://fixit.localhost:{port}/"' in html
     assert "List your business" in html
     assert "How it works" in html
+
+
+def test_landing_shows_each_business_city_and_logo(app, client):
+    with app_ctx(app):
+        biz = make_business("bella")
+        with tenant_scope(biz.tenant_id):
+            tenant = db.session.get(Tenant, biz.tenant_id)
+            tenant.city, tenant.logo_key = "København", f"logos/{biz.tenant_id.hex}/0123456789abcdef.webp"
+            db.session.commit()
+    html = client.get("/").data.decode()
+    assert "København" in html
+    assert f'src="/media/logos/{biz.tenant_id.hex}/0123456789abcdef.webp"' in html

@@ -20,6 +20,7 @@ from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.views import (
     audit,
     board,
+    business,
     calendar,
     customer_privacy,
     customers,
@@ -31,8 +32,8 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "calendar", "customer_privacy", "customers", "desk", "hours", "services", "settings",
-           "staff"]
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "services",
+           "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
