@@ -161,9 +161,11 @@ def unavailable_reason(tenant: Tenant, service: Service, staff: StaffMember | No
 
 
 def refusal(reason: SlotRefusal, alternatives: list[datetime]) -> SlotUnavailable:
-    """The :class:`SlotUnavailable` shown for ``reason``, its words from :func:`refusal_text`,
-    with ``alternatives`` (UTC starts) offered instead."""
-    return SlotUnavailable(refusal_text(reason), alternatives)
+    """The :class:`SlotUnavailable` shown for ``reason`` at the current business, its words from
+    :func:`refusal_text`, with ``alternatives`` (UTC starts) offered instead."""
+    tenant = g.tenant
+    return SlotUnavailable(refusal_text(reason, lead_minutes=tenant.lead_time_minutes, horizon_days=tenant.horizon_days),
+                           alternatives)
 
 
 # --------------------------------------------------------------------------- the slot picker
