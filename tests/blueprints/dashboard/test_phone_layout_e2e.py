@@ -71,7 +71,7 @@ def _morning_zone() -> str:
 
 
 def _seed():
-    """Bella, two staff, three services, and today's bookings (one pending)."""
+    """Bella (with a long name), two staff, three services, and today's bookings (one pending)."""
     biz = make_business("bella", timezone=_morning_zone(), staff=2, requires_confirmation=True,
                         services=[("Women's cut & style", 60, 65000), ("Balayage with toner and blow-dry", 150, 189900),
                                   ("Men's cut", 30, 35000)])
@@ -80,6 +80,7 @@ def _seed():
     ids = []
     with tenant_scope(biz.tenant_id):
         tenant = db.session.get(Tenant, biz.tenant_id)
+        tenant.name = "Bella Hair & Beauty Studio Nørrebro"  # long, as real names are
         for i, (hour, (name, email, phone, notes)) in enumerate(zip((10, 12, 14), CUSTOMERS, strict=True)):
             start = datetime.combine(today, time(hour), tzinfo=tz).astimezone(UTC)
             booking = create_booking(tenant, service_id=biz.service_ids[i % 3], staff_id=biz.staff_ids[i % 2],
