@@ -43,6 +43,11 @@ def _booking(biz) -> Booking:
         return db.session.scalar(sa.select(Booking))
 
 
+def settled(page) -> None:
+    """Wait until HTMX has finished swapping and settling (it moves the focus when it settles)."""
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -91,7 +96,9 @@ def test_cancel_and_move_ask_first_by_keyboard(ctx, live_server, browser, screen
         page.get_by_role("link", name="Cancel booking…").focus()
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Cancel this booking?")).to_be_focused()
+        settled(page)
         page.keyboard.press("Tab")
+        expect(page.get_by_label("Reason (optional)")).to_be_focused()
         page.keyboard.type("Flu")
         page.keyboard.press("Tab")
         expect(page.get_by_role("button", name="Yes, cancel booking")).to_be_focused()
