@@ -20,11 +20,17 @@ from app.tenants.models import Tenant
 from app.timeutil import utcnow
 
 
+def customer_change_deadline(tenant: Tenant, booking: Booking) -> datetime:
+    """The instant (tz-aware UTC) until which the customer may cancel or move ``booking``
+    themselves: its start minus the business's cut-off (``cancellation_cutoff_hours``)."""
+    return booking.starts_at - timedelta(hours=tenant.cancellation_cutoff_hours)
+
+
 def customer_can_change(tenant: Tenant, booking: Booking, now: datetime | None = None) -> bool:
     """True while the customer may still cancel or reschedule (before the cut-off, active)."""
     now = now or utcnow()
     return (booking.status in {s.value for s in ACTIVE_STATUSES}
-            and now < booking.starts_at - timedelta(hours=tenant.cancellation_cutoff_hours))
+            and now < customer_change_deadline(tenant, booking))
 
 
 def cancel_by_customer(tenant: Tenant, booking: Booking, reason: str = "", now: datetime | None = None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, session, url_for
+from flask import abort, flash, g, redirect, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -31,7 +31,7 @@ from app.identity.models import User
 from app.identity.service import handoff_token
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import STAFF_ROLES, Membership, Tenant
-from app.tenants.urls import external_url, tenant_url
+from app.tenants.urls import external_url, platform_url, tenant_url
 from app.timeutil import utcnow
 from app.web import apex_only, is_htmx, parse_uuid, render_page
 
@@ -113,10 +113,35 @@ def _my_businesses(user: User) -> list[MyBusiness]:
 
 
 @bp.get("/account/bookings")
-@apex_only
-@login_required
 def bookings() -> Response:
-    """My bookings across every business: upcoming first (soonest first), then past."""
+    """My bookings across every business: upcoming first (soonest first), then past.
+
+    On a business's host this answers a redirect to the same page on the platform (its URL
+    from configuration, :func:`app.tenants.urls.external_url`, never from the request's Host):
+    for a signed-in person through a one-time login handoff (:func:`handoff_token`, valid
+    two minutes, usable once, only on the apex), so they stay signed in; otherwise straight
+    there, where the platform asks them to log in. Sessions stay per host.
+    """
+    if g.get("tenant") is not None:
+        return _to_platform_bookings()
+    return _apex_bookings()
+
+
+def _to_platform_bookings() -> Response:
+    """The redirect from a business's host to the platform's "my bookings" (``no-store``: it
+    may carry a login handoff)."""
+    path = url_for("account.bookings")
+    if current_user.is_authenticated:
+        target = external_url("auth.handoff", tenant=None, token=handoff_token(current_user, None), next=path)
+    else:
+        target = platform_url(path)
+    resp = redirect(target, 303)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@login_required
+def _apex_bookings() -> Response:
     rows = _my_bookings(current_user)
     now = utcnow()
     upcoming = sorted((b for b in rows if b.ends_at >= now and b.status in {"pending", "confirmed"}),

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from flask import abort, g, url_for
 from werkzeug.wrappers import Response
 
+from app.blueprints.storefront.wording import refusal_text
 from app.booking.errors import SlotUnavailable
+from app.booking.refusals import SlotRefusal, slot_refusal
 from app.booking.service import next_free_starts
 from app.catalog.models import Service, StaffMember
 from app.checkout.booking import quote
@@ -146,21 +148,24 @@ def service_performers(service: Service) -> list[StaffMember]:
 
 def unavailable_reason(tenant: Tenant, service: Service, staff: StaffMember | None,
                        start: datetime) -> SlotUnavailable | None:
-    """``None`` when ``start`` (UTC) is bookable now, else the :class:`SlotUnavailable` to show (read-only)."""
+    """``None`` when ``start`` (UTC) is bookable now, else the :class:`SlotUnavailable` to show
+    (read-only): the domain's reason (:func:`app.booking.refusals.slot_refusal`) in words, with
+    the next free starts."""
     now = utcnow()
     staff_id = staff.id if staff else None
-    if start <= now:
-        return SlotUnavailable("This time has already passed. Please pick another time.",
-                               next_free_starts(tenant, service, staff_id, now))
-    if start >= now + timedelta(days=tenant.horizon_days):
-        return SlotUnavailable(f"Bookings open at most {tenant.horizon_days} days ahead.",
-                               next_free_starts(tenant, service, staff_id, now))
-    local_day = start.astimezone(zone(tenant.timezone)).date()
-    slots = find_slots(tenant, service, staff_id=staff_id, start_date=local_day, end_date=local_day,
-                       any_staff_merge=True)
-    if any(s.start == start for s in slots):
+    reason = slot_refusal(tenant, service, staff_id, start, now)
+    if reason is None:
         return None
-    return SlotUnavailable("Sorry, this time was just taken.", next_free_starts(tenant, service, staff_id, start))
+    after = start if reason in (SlotRefusal.TAKEN, SlotRefusal.CLOSED) else now
+    return refusal(reason, next_free_starts(tenant, service, staff_id, after))
+
+
+def refusal(reason: SlotRefusal, alternatives: list[datetime]) -> SlotUnavailable:
+    """The :class:`SlotUnavailable` shown for ``reason`` at the current business, its words from
+    :func:`refusal_text`, with ``alternatives`` (UTC starts) offered instead."""
+    tenant = g.tenant
+    return SlotUnavailable(refusal_text(reason, lead_minutes=tenant.lead_time_minutes, horizon_days=tenant.horizon_days),
+                           alternatives)
 
 
 # --------------------------------------------------------------------------- the slot picker

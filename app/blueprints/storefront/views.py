@@ -13,26 +13,25 @@ moving a cancelled, completed or no-show booking) answer 409 with the reason inl
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.blueprints.storefront import bp
-from app.blueprints.storefront.forms import CancelForm, DetailsForm
+from app.blueprints.storefront.forms import DetailsForm
 from app.blueprints.storefront.picker import (
     ANY,
-    SlotView,
     booking_urls,
-    build_picker,
     customer_zone,
     get_service_or_404,
     parse_day,
     parse_start,
+    refusal,
     render_slots,
     rfc3339,
     service_performers,
@@ -40,35 +39,25 @@ from app.blueprints.storefront.picker import (
     unavailable_reason,
 )
 from app.booking.errors import (
-    CutoffPassed,
     InvalidTransition,
-    ManageLinkExpired,
-    RescheduleLocked,
     SlotUnavailable,
     UnknownReference,
 )
 from app.booking.models import Booking, Customer
+from app.booking.refusals import SlotRefusal, own_booking_at
 from app.booking.service import (
     CustomerInput,
     booking_from_email_confirm_token,
-    cancel_by_customer,
     confirm_guest_email,
-    customer_can_change,
-    email_confirm_ttl,
-    manage_link_days_after,
     manage_token,
-    open_manage_link,
 )
 from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import list_services, list_staff
 from app.checkout.booking import (
     awaits_payment,
-    check_customer_money_reschedule,
-    late_reschedule_refusal,
     place_booking,
     quote,
-    reschedule_by_customer,
 )
 from app.customers.ownership import owned_by
 from app.extensions import db
@@ -76,11 +65,48 @@ from app.payments.errors import PaymentUnavailable
 from app.payments.settings import accepts_payments, amounts_due, business_policy
 from app.tenants.models import Tenant
 from app.tenants.phones import national_format
-from app.tenants.urls import external_url
 from app.timeutil import zone
-from app.web import problem, render_page, tenant_required
+from app.web import parse_uuid, render_page, tenant_required
 
 # --------------------------------------------------------------------------- pages
+
+
+#: Session key of the ids of the bookings made in this browser (newest last, at most
+#: :data:`REMEMBERED_BOOKINGS`): the proof that a booking at a sent time is the sender's own.
+BOOKED_KEY = "plaza_booked"
+REMEMBERED_BOOKINGS = 20
+
+
+def remember_booking(booking: Booking) -> None:
+    """Note in the (server-side) session that this browser made ``booking``."""
+    ids = [i for i in session.get(BOOKED_KEY, []) if i != str(booking.id)]
+    session[BOOKED_KEY] = [*ids, str(booking.id)][-REMEMBERED_BOOKINGS:]
+
+
+def already_yours(service: Service, start: datetime, email: str | None = None) -> Booking | None:
+    """The caller's own booking of ``service`` at ``start``: made in this browser, or of the
+    signed-in account's customer record; with ``email`` (the details sent), only that
+    customer's (:func:`app.booking.refusals.own_booking_at`)."""
+    ids = []
+    for raw in session.get(BOOKED_KEY, []):
+        parsed = parse_uuid(raw)
+        if parsed is not None:
+            ids.append(parsed)
+    return own_booking_at(service.id, start, booking_ids=ids,
+                          user_id=current_user.id if current_user.is_authenticated else None, email=email)
+
+
+def show_own_booking(booking: Booking) -> Response:
+    """Answer a start that is already the caller's booking (they went Back after booking):
+    its confirmation page with its manage link (or its pay step), never an error (303)."""
+    flash("You already have this booking, so nothing new was booked. Here it is, with the link to "
+          "manage it.", "info")
+    token = manage_token(booking)
+    if awaits_payment(booking):
+        return redirect(url_for("payments.pay", token=token), 303)
+    return redirect(url_for("storefront.booked", token=token), 303)
+
+
 
 
 def home() -> Response:
@@ -176,6 +202,9 @@ def details(service_id: str) -> Response:
                              date_error="Pick a time from the list.", status=422)
     problem = unavailable_reason(g.tenant, service, staff, start)
     if problem is not None:
+        mine = already_yours(service, start, request.form.get("email") if request.method == "POST" else None)
+        if mine is not None:  # Back after booking: their booking, not an error
+            return show_own_booking(mine)
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=problem, tz_error=tz_error, status=422)
     form = _details_form()
@@ -211,6 +240,9 @@ def confirm(service_id: str) -> Response:
         return render_page("storefront/details.html", block="details", form=form, **ctx)
     if not form.validate():
         return render_page("storefront/details.html", block="details", form=form, status=422, **ctx)
+    mine = already_yours(service, start, form.email.data)
+    if mine is not None:  # sent again after Back: one booking, shown with its manage link
+        return show_own_booking(mine)
     problem = unavailable_reason(tenant, service, staff, start)
     if problem is not None:
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
@@ -226,11 +258,12 @@ def confirm(service_id: str) -> Response:
     except PaymentUnavailable as exc:  # answered 422: the request rolls back, no unpaid booking holds the slot
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                              slot_error=SlotUnavailable(exc.message), status=422)
-    except SlotUnavailable as exc:
+    except SlotUnavailable as exc:  # taken meanwhile (the constraint decided the race)
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                             slot_error=exc, status=422)
+                             slot_error=refusal(SlotRefusal.TAKEN, exc.alternatives), status=422)
     except UnknownReference:
         abort(404)
+    remember_booking(booking)
     token = manage_token(booking)
     if awaits_payment(booking):
         return redirect(url_for("payments.pay", token=token), 303)
@@ -265,156 +298,3 @@ def confirm_email(token: str) -> Response:
                            error=exc.message)
     manage = manage_token(booking)
     return redirect(url_for("storefront.booked", token=manage), 303)
-
-
-def _booking_or_404(token: str) -> Booking:
-    """The booking of a manage link; 404 when not valid here (an expired one raises
-    :class:`ManageLinkExpired`, answered by :func:`manage_link_expired_page`)."""
-    booking = open_manage_link(token)
-    if booking is None:
-        abort(404)
-    return booking
-
-
-@bp.app_errorhandler(ManageLinkExpired)
-def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
-    """Any page or form behind an expired manage link (storefront, pay step, chat): 410 with
-    a page that says so (problem+json, RFC 9457, for a caller that asks for JSON, e.g. the
-    pay step's card form); nothing was changed (the request rolled back before this handler runs)."""
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return problem(410, "Link expired", exc.message)
-    return render_page("storefront/link_expired.html", status=410, tenant=g.get("tenant"),
-                       days=manage_link_days_after())
-
-
-def _booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, Any]:
-    tenant = g.tenant
-    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
-    staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
-    token = request.view_args["token"] if request.view_args and "token" in request.view_args else manage_token(booking)
-    can_change = customer_can_change(tenant, booking)
-    return {
-        "tenant": tenant, "booking": booking, "service": service, "staff": staff, "token": token,
-        "customer_tz": tz_name or booking.customer_timezone, "business_tz": tenant.timezone,
-        "can_change": can_change,
-        # Past the free-cancellation deadline of a booking holding money: cancel only (domain rule).
-        "reschedule_locked": late_reschedule_refusal(tenant, booking) if can_change else None,
-        "manage_url": external_url("storefront.manage", tenant=tenant, token=token),
-        "duration": int((booking.ends_at - booking.starts_at).total_seconds() // 60),
-        "customer_email": db.session.scalar(sa.select(Customer.email).where(Customer.id == booking.customer_id)),
-        "confirm_minutes": int(email_confirm_ttl().total_seconds() // 60),
-    }
-
-
-@bp.get("/booked/<token>")
-@tenant_required
-def booked(token: str) -> Response:
-    """The confirmation page after booking: status, time in the customer's zone, the manage link."""
-    booking = _booking_or_404(token)
-    return render_page("storefront/confirmation.html", **_booking_context(booking))
-
-
-@bp.get("/manage/<token>")
-@tenant_required
-def manage(token: str) -> Response:
-    """The signed manage page: the booking, and cancel/reschedule while before the cut-off."""
-    booking = _booking_or_404(token)
-    return render_page("storefront/manage.html", block="manage", form=CancelForm(), **_booking_context(booking))
-
-
-@bp.post("/manage/<token>/cancel")
-@tenant_required
-def manage_cancel(token: str) -> Response:
-    """Cancel through the manage link with an optional reason; refusals are shown inline (409)."""
-    booking = _booking_or_404(token)
-    form = CancelForm()
-    if not form.validate():
-        return render_page("storefront/manage.html", block="manage", form=form, status=422,
-                           **_booking_context(booking))
-    try:
-        cancel_by_customer(g.tenant, booking, form.reason.data or "",
-                           user_id=current_user.id if current_user.is_authenticated else None)
-    except (CutoffPassed, InvalidTransition) as exc:
-        return render_page("storefront/manage.html", block="manage", form=form, status=409, action_error=exc.message,
-                           **_booking_context(booking))
-    flash("Your booking is cancelled. We've let the business know.", "success")
-    return redirect(url_for("storefront.manage", token=token), 303)
-
-
-def _render_reschedule(booking: Booking, tz_name: str, *, chosen: date | None = None, tz_error: str | None = None,
-                       date_error: str | None = None, slot_error: SlotUnavailable | None = None,
-                       status: int = 200) -> Response:
-    tenant = g.tenant
-    ctx = _booking_context(booking, tz_name)
-    service, staff, token = ctx["service"], ctx["staff"], ctx["token"]
-
-    def page_url(day: date | None = None, staff: str | None = None, tz: str | None = None) -> str:
-        args = {"tz": tz or tz_name}
-        if day is not None:
-            args["date"] = day.isoformat()
-        return url_for("storefront.manage_reschedule", token=token, **args)
-
-    picker = build_picker(tenant, service, staff, tz_name, chosen, page_url=page_url, slot_url=None,
-                          staff_choices=False)
-    if date_error:
-        picker["date_error"] = date_error
-    ctz = zone(tz_name)
-    alternatives = []
-    if slot_error is not None:
-        alternatives = [SlotView(start=a, label=a.astimezone(ctz).strftime("%a %d %b, %H:%M"), value=rfc3339(a))
-                        for a in slot_error.alternatives]
-    if status == 200 and (tz_error or picker["date_error"]):
-        status = 422
-    ctx["customer_tz"] = tz_name
-    return render_page("storefront/reschedule.html", block="picker", status=status, tz_error=tz_error,
-                       slot_error=slot_error, alternatives=alternatives, needs_tz=False,
-                       picker_action=url_for("storefront.manage_reschedule", token=token),
-                       post_action=url_for("storefront.manage_reschedule", token=token), **{**ctx, **picker})
-
-
-@bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
-@tenant_required
-def manage_reschedule(token: str) -> Response:
-    """Pick a new time (GET: the slot picker for the same staff member; POST ``start``: move the booking).
-
-    Past the cut-off, past the free-cancellation deadline of a booking holding money
-    (:func:`app.checkout.booking.check_customer_money_reschedule`) or for an inactive booking the
-    manage page is shown with the reason (409) and nothing changes;
-    a taken time re-renders the picker (422) with the next free times.
-    """
-    booking = _booking_or_404(token)
-    values = request.form if request.method == "POST" else request.args
-    tz_name, tz_error = customer_zone(g.tenant, values.get("tz") or booking.customer_timezone)
-    try:
-        check_customer_money_reschedule(g.tenant, booking)
-    except (CutoffPassed, InvalidTransition) as exc:
-        if isinstance(exc, RescheduleLocked):
-            message = exc.message
-        else:
-            message = ("This booking is no longer active." if booking.status not in ("pending", "confirmed")
-                       else policy_text(g.tenant))
-        return render_page("storefront/manage.html", block="manage", form=CancelForm(), status=409,
-                           action_error=message, **_booking_context(booking))
-    if request.method == "GET":
-        chosen, date_error = parse_day(request.args.get("date"))
-        return _render_reschedule(booking, tz_name, chosen=chosen, tz_error=tz_error, date_error=date_error)
-    start = parse_start(request.form.get("start"))
-    if start is None:
-        return _render_reschedule(booking, tz_name, date_error="Pick a time from the list.", status=422)
-    try:
-        reschedule_by_customer(g.tenant, booking, start, current_user.id if current_user.is_authenticated else None)
-    except SlotUnavailable as exc:
-        return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                                  slot_error=exc, status=422)
-    except (CutoffPassed, InvalidTransition) as exc:
-        return render_page("storefront/manage.html", block="manage", form=CancelForm(), status=409,
-                           action_error=exc.message, **_booking_context(booking))
-    flash("Your booking was moved to " + start.astimezone(zone(tz_name)).strftime("%A %d %B at %H:%M") + ".",
-          "success")
-    return redirect(url_for("storefront.manage", token=token), 303)
-
-
-def policy_text(tenant: Tenant) -> str:
-    """The customer-facing cancellation policy of ``tenant``."""
-    return (f"Bookings can be cancelled or moved online until {tenant.cancellation_cutoff_hours} hours "
-            f"before the start. To change it now, please contact {tenant.name}.")

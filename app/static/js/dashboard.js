@@ -159,3 +159,38 @@
   document.addEventListener("DOMContentLoaded", function () { openMarked(document); });
   document.addEventListener("htmx:afterSwap", function () { openMarked(document); });
 })();
+
+// --- part E (issue 10): the phone's "More" menu ---------------------------------------------------
+// On a phone the sidebar (#db-menu) is a bottom bar; "More" opens the whole list as a sheet. Without
+// JavaScript "More" is a link to #db-menu and CSS :target opens it; with it, the class "open" does,
+// aria-expanded follows, focus moves into the menu, and Escape, "Close" or a tap outside close it.
+(function () {
+  "use strict";
+  function menu() { return document.getElementById("db-menu"); }
+  function more() { return document.querySelector("[data-more]"); }
+  function setOpen(open, returnFocus) {
+    var m = menu(), b = more();
+    if (!m || !b) return;
+    m.classList.toggle("open", open);
+    b.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = m.querySelector(".db-nav a");
+      if (first) first.focus();
+    } else if (returnFocus) {
+      b.focus();
+    }
+  }
+  function isOpen() { var m = menu(); return !!(m && m.classList.contains("open")); }
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t.closest) return;
+    if (t.closest("[data-more]")) { e.preventDefault(); setOpen(!isOpen(), false); return; }
+    if (t.closest("[data-menu-close]")) { e.preventDefault(); setOpen(false, true); return; }
+    if (isOpen() && !t.closest("#db-menu")) setOpen(false, false);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && isOpen()) { setOpen(false, true); return; }
+    // role="button" on a link: Space activates it too.
+    if (e.key === " " && e.target.closest && e.target.closest("[data-more]")) { e.preventDefault(); setOpen(!isOpen(), false); }
+  });
+})();

@@ -68,7 +68,10 @@ def test_my_bookings_needs_login_and_lives_on_the_apex(app, client):
         make_business("bella")
     resp = client.get("/account/bookings")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=")
-    assert client.get("/account/bookings", base_url="http://bella.localhost").status_code == 404
+    # On a business's host it leads to the platform's page (which asks to log in), never a 404.
+    resp = client.get("/account/bookings", base_url="http://bella.localhost")
+    assert resp.status_code == 303
+    assert resp.headers["Location"] == f"http://localhost:{app.config['PUBLIC_PORT']}/account/bookings"
 
 
 def test_my_bookings_lists_every_business_and_nobody_elses(app, client):
@@ -211,3 +214,41 @@ def test_owner_opens_dashboard_from_the_apex(app, client):
     assert landed.status_code == 302 and landed.headers["Location"] == "/dashboard/"
     with client.session_transaction(base_url="http://bella.localhost") as sess:
         assert "_user_id" in sess
+
+
+def test_my_bookings_from_a_business_host_stays_signed_in(app, client):
+    """Signed in on Bella's host: "My bookings" is in the header, and /account/bookings there
+    leads to the platform's page through a one-time login handoff, so the person lands on
+    their bookings signed in, without logging in again."""
+    with app_ctx(app):
+        bella = make_business("bella")
+        xid = make_user("xena@example.com", name="Xena")
+        booking_id = book(bella.tenant_id, "xena@example.com", user_id=xid)
+    anonymous = client.get("/", base_url="http://bella.localhost").data.decode()
+    assert "data-my-bookings" not in anonymous
+    login_as(client, "xena@example.com", host="bella.localhost")
+    home = client.get("/", base_url="http://bella.localhost").data.decode()
+    assert '<a href="/account/bookings" data-my-bookings>My bookings</a>' in home
+
+    # A forged Host-like header changes nothing: the link comes from configuration.
+    resp = client.get("/account/bookings", base_url="http://bella.localhost",
+                      headers={"X-Forwarded-Host": "evil.example"})
+    assert resp.status_code == 303 and resp.headers["Cache-Control"] == "no-store"
+    target = urlsplit(resp.headers["Location"])
+    assert (target.scheme, target.netloc, target.path) == ("http", f"localhost:{app.config['PUBLIC_PORT']}",
+                                                           "/auth/handoff")
+    assert "next=%2Faccount%2Fbookings" in target.query or "next=/account/bookings" in target.query
+
+    apex = f"http://localhost:{app.config['PUBLIC_PORT']}"
+    with client.session_transaction(base_url=apex) as sess:
+        assert "_user_id" not in sess  # not signed in on the platform yet
+    landed = client.get(f"{target.path}?{target.query}", base_url=apex)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/account/bookings"
+    page = client.get("/account/bookings", base_url=apex)
+    assert page.status_code == 200 and str(booking_id) in page.data.decode()
+
+    # The handoff works once, and only on the platform.
+    again = app.test_client()
+    assert again.get(f"{target.path}?{target.query}", base_url=apex).status_code == 400
+    other_host = app.test_client().get(f"{target.path}?{target.query}", base_url="http://bella.localhost")
+    assert other_host.status_code == 400

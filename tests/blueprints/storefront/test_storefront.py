@@ -173,7 +173,8 @@ def test_pending_when_business_confirms_by_hand(client, ctx):
     resp = book(client, b, local_start(2, 11))
     assert resp.status_code == 303
     text = client.get(resp.headers["Location"], base_url=BASE).get_data(as_text=True)
-    assert "pending: the business will confirm" in text
+    assert "Waiting for confirmation</span>" in text and "Bella confirms bookings by hand" in text
+    assert "pending pending" not in text.lower() and "pending: " not in text
     assert [x.status for x in bookings(b)] == ["pending"]
 
 
@@ -282,7 +283,8 @@ def test_unbookable_start_reshows_the_slot_step(client, biz, start):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "Choose a time" in html
     if start == "night":
-        assert "Sorry, this time was just taken." in html
+        assert "This is not a bookable time: it is outside opening hours" in html
+        assert "just taken" not in html and "no longer available" not in html
         assert len(re.findall(r'class="sf-alt" href="/book/', html)) >= 1
     assert all_counts() == (0, 0)
 
@@ -294,7 +296,7 @@ def test_same_slot_twice_second_gets_422_with_alternatives(client, biz):
     second = book(client, biz, start, staff=str(biz.staff_ids[0]), email="bob@example.com", name="Bob")
     html = second.get_data(as_text=True)
     assert second.status_code == 422
-    assert "Sorry, this time was just taken." in html
+    assert "This time is no longer available: someone else has just booked it." in html
     alts = re.findall(r'class="sf-alt" href="([^"]+)"', html)
     assert alts and all("/details?" in a for a in alts)
     assert z(start + timedelta(hours=1)) in html.replace("%3A", ":")  # the next free hour is offered
@@ -377,7 +379,9 @@ def test_reschedule_onto_a_taken_time_shows_alternatives(client, biz):
     page = get(client, f"/manage/{token}/reschedule")
     resp = post(client, f"/manage/{token}/reschedule", {"csrf_token": csrf_from(page.data), "start": z(taken)})
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "not available" in html and 'class="sf-alt" name="start"' in html
+    assert resp.status_code == 422 and "This time is no longer available" in html
+    alts = re.findall(r'class="sf-alt" href="([^"]+)"', html)  # each next free time leads to the question
+    assert alts and all("/reschedule/confirm?" in a for a in alts)
     assert [b.starts_at for b in bookings(biz)] == [local_start(2, 10), taken]
 
 
@@ -387,7 +391,11 @@ def test_cutoff_hides_buttons_and_refuses_changes(client, ctx):
     page = get(client, f"/manage/{token}")
     html = page.get_data(as_text=True)
     assert "Cancel booking" not in html and "Pick a new time" not in html
-    assert "until 72 hours before the start" in html
+    # Says the cut-off has passed (when, in the customer's zone) instead of promising changes.
+    deadline = (local_start(2, 10) - timedelta(hours=72)).astimezone(CPH).strftime("%A %-d %B at %H:%M")
+    assert f"Online changes closed on {deadline}. To cancel or move this booking now, please contact Bella." in html
+    assert "You can cancel" not in html
+    assert get(client, f"/manage/{token}/cancel").status_code == 409
     csrf = csrf_from(page.data)
     refused = post(client, f"/manage/{token}/cancel", {"csrf_token": csrf, "reason": ""})
     assert refused.status_code == 409 and "Please contact the business" in refused.get_data(as_text=True)
