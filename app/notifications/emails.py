@@ -3,8 +3,10 @@ the ``.ics`` attachment, in the business's name and the customer's time zone."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -61,6 +63,11 @@ STAFF_WORDING: dict[str, Wording] = {
                        "your dashboard; requests not confirmed within 48 hours are cancelled automatically."),
     "cancelled": Wording("Booking cancelled by customer: {service} on {when}", "Booking cancelled by the customer",
                          "{customer} cancelled their booking of {service} with {staff}."),
+    "moved": Wording("Booking moved by customer: {service} now on {when}", "Booking moved by the customer",
+                     "{customer} moved their booking of {service} with {staff} to a new time (was {previous_when})."),
+    "waiting": Wording("Booking request waiting: {service} with {customer} on {when}", "A booking request is waiting",
+                       "{customer}'s request for {service} with {staff} is still waiting for you. Unless you "
+                       "confirm it, it is cancelled automatically on {deadline}. Open it to confirm or decline."),
 }
 
 def _times(facts: BookingFacts) -> dict[str, str]:
@@ -84,8 +91,9 @@ def _paid(facts: BookingFacts) -> str | None:
 
 
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
-                  now: datetime | None = None) -> EmailMessage:
-    """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send.
+                  now: datetime | None = None, to: Address | None = None) -> EmailMessage:
+    """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send,
+    to ``to`` (default: the customer record's name and address).
 
     Plain text and HTML bodies from ``emails/booking.txt`` / ``.html``; the booking as
     ``booking.ics`` (METHOD REQUEST, or CANCEL for a cancelled booking).
@@ -94,7 +102,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         KeyError: unknown ``kind``.
         UndeliverableAddress: the stored customer address cannot go in a header.
     """
-    to = mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
+    to = to or mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
     wording = WORDING[kind]
     times = _times(facts)
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
@@ -124,19 +132,31 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
     ), kind, now)
 
 
-def staff_email(facts: BookingFacts, kind: str, to: str, now: datetime | None = None) -> EmailMessage:
-    """The email telling the staff member at ``to`` about a new booking or request (``new``/``request``)
-    or a customer's cancellation (``cancelled``); times in the business's zone."""
+def booking_dashboard_url(facts: BookingFacts) -> str:
+    """Absolute link to the booking's page in the dashboard (built from configuration, like
+    :attr:`BookingFacts.business_url`), where staff confirm, decline or change it."""
+    return facts.business_url.rstrip("/") + f"/dashboard/bookings/{facts.booking_id}"
+
+
+def staff_email(facts: BookingFacts, kind: str, to: str | Address, now: datetime | None = None,
+                context: Mapping[str, object] | None = None) -> EmailMessage:
+    """The email telling staff at ``to`` about a booking (a key of :data:`STAFF_WORDING`: a new
+    booking or request, a customer's cancellation or move, a request still waiting), with a link
+    to the booking in the dashboard; times in the business's zone. ``context`` (the
+    notification's) gives ``previous_when`` and ``deadline`` where the wording needs them."""
     wording = STAFF_WORDING[kind]
     bz = facts.business_timezone
+    extra = context or {}
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
               "customer": facts.customer_name, "when": local(facts.starts_at, bz),
-              "time": local(facts.starts_at, bz, "%H:%M")}
+              "time": local(facts.starts_at, bz, "%H:%M"), "previous_when": str(extra.get("previous_when") or ""),
+              "deadline": str(extra.get("deadline") or "")}
     context = {"facts": facts, "kind": kind, "heading": wording.heading.format(**fields),
                "intro": wording.intro.format(**fields), "when": fields["when"],
                "until": local(facts.ends_at, bz, "%H:%M"), "zone": bz,
                "price": format_money(facts.price_amount, facts.currency),
-               "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/"}
+               "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/",
+               "booking_url": booking_dashboard_url(facts)}
     return finish_message(build_message(
         sender=sender(f"{facts.business_name} via Plaza"), to=to, subject=wording.subject.format(**fields),
         text=render_template("emails/staff_booking.txt", **context),

@@ -71,7 +71,7 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
     (empty for events with no email, e.g. completed).
 
     Customer emails for the booking events, reminder scheduling after a confirmation or a
-    reschedule, a staff email for a new booking or request and for a customer's cancellation,
+    reschedule, a staff email for a new booking or request and for a customer's cancellation or move,
     and the invitation email of a ``staff.invited`` event (:mod:`app.team.tasks`).
     """
     booking_id = (payload or {}).get("booking_id")
@@ -91,6 +91,8 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
         staff_kind = "new"
     elif kind == "booking.cancelled" and actor == "customer":
         staff_kind = "cancelled"
+    elif kind == "booking.rescheduled" and actor == "customer":
+        staff_kind = "moved"
     if staff_kind:
         specs.append(JobSpec(f"{TASKS}.send_staff_booking_email", (tenant_id, booking_id, staff_kind, event_id)))
     return specs
@@ -191,11 +193,13 @@ def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID
 
 
 def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.UUID, str]]:
-    """``(tenant_id, dedup_key)`` of deliveries, across tenants, stuck in ``sending`` since before ``older_than``."""
+    """``(tenant_id, dedup_key)`` of direct deliveries (no notification), across tenants, stuck in
+    ``sending`` since before ``older_than``."""
     with platform_scope("reclaim stale deliveries"):
         rows = db.session.execute(
             sa.select(Delivery.tenant_id, Delivery.dedup_key)
-            .where(Delivery.status == "sending", Delivery.claimed_at < older_than)
+            .where(Delivery.notification_id.is_(None), Delivery.tenant_id.is_not(None), Delivery.status == "sending",
+                   Delivery.claimed_at < older_than)
             .order_by(Delivery.claimed_at).limit(limit))
         return [(t, k) for t, k in rows]
 
