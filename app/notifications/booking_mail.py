@@ -26,7 +26,7 @@ CUSTOMER_KINDS: dict[str, str] = {
     "booking_confirmed": "confirmed", "booking_requested": "requested", "booking_rescheduled": "changed",
     "booking_declined": "declined", "hold_expired": "expired", "booking_cancelled_by_customer": "cancelled",
     "booking_cancelled_by_business": "cancelled", "booking_reminder_24h": "reminder24h",
-    "booking_reminder_2h": "reminder2h",
+    "booking_reminder_2h": "reminder2h", "booking_completed": "completed", "booking_no_show": "no_show",
 }
 
 #: Notification type -> the staff email kind (:data:`app.notifications.emails.STAFF_WORDING`).

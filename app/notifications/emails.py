@@ -53,7 +53,16 @@ WORDING: dict[str, Wording] = {
                            "This is a reminder of your upcoming booking with {business}."),
     "reminder2h": Wording("Starting soon: {service} at {business} at {time}", "Your appointment starts soon",
                           "Your booking with {business} starts in a little while."),
+    "completed": Wording("How was {service}? Thank you for visiting {business}", "Thank you for your visit",
+                         "Thank you for visiting {business}. We hope you enjoyed your {service} and look forward "
+                         "to seeing you again."),
+    "no_show": Wording("We missed you at {business}: {service} on {when}", "We missed you",
+                       "{business} recorded that you did not come to your {service} booking. If this is a "
+                       "mistake, please let {business} know."),
 }
+
+#: Email kinds sent after the visit (no calendar file, no manage link: a "book again" link).
+AFTER_VISIT = frozenset({"completed", "no_show"})
 
 STAFF_WORDING: dict[str, Wording] = {
     "new": Wording("New booking: {service} with {customer} on {when}", "New booking",
@@ -90,6 +99,15 @@ def _paid(facts: BookingFacts) -> str | None:
     return format_money(paid, facts.currency) if paid > 0 else None
 
 
+def no_show_policy(facts: BookingFacts) -> str:
+    """What a no-show email says about the policy: the business's own lines about missed
+    appointments when its payment policy has any, else a polite general sentence. Tenant in scope."""
+    lines = [line for line in policy_lines_for_booking(facts.booking_id)
+             if any(word in line.lower() for word in ("no-show", "miss", "not come", "do not show"))]
+    return " ".join(lines) or (f"If you cannot come to a booking, please cancel it or let {facts.business_name} "
+                               "know in advance, so the time can go to someone else.")
+
+
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
                   now: datetime | None = None, to: Address | None = None) -> EmailMessage:
     """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send,
@@ -115,14 +133,17 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "previous_when": local(previous_start, facts.customer_timezone) if previous_start else None,
         "is_cancellation": kind in {"cancelled", "declined", "expired"},
         "cancelled_by_customer": facts.cancelled_by == "customer",
-        "payment_policy": [] if kind in {"cancelled", "declined", "expired"} else policy_lines_for_booking(facts.booking_id),
+        "payment_policy": ([] if kind in {"cancelled", "declined", "expired"} | AFTER_VISIT
+                           else policy_lines_for_booking(facts.booking_id)),
+        "after_visit": kind in AFTER_VISIT,
+        "no_show_policy": no_show_policy(facts) if kind == "no_show" else None,
         "paid": _paid(facts),
         "confirm_url": email_confirm_url(facts) if kind == "confirm_email" else None,
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)
     attachments = []
-    if kind != "confirm_email":  # nothing to put in a calendar before the guest confirms
+    if kind != "confirm_email" and kind not in AFTER_VISIT:  # nothing to put in a calendar before it is confirmed or after it
         ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
         method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
         attachments.append(("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics))

@@ -20,7 +20,6 @@ from app.booking.models import Booking
 from app.booking.transitions import PENDING_TTL
 from app.chat import service as chat
 from app.chat.models import Message, Participant
-from app.checkout.policy import policy_lines_for_booking
 from app.customers.ownership import account_of
 from app.delivery.mailer import local
 from app.extensions import db
@@ -31,6 +30,7 @@ from app.notifications import booking_mail, center, chat_messages, registry
 from app.notifications import service as rules
 from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
 from app.notifications.dispatch import Notified, after_commit, notify
+from app.notifications.emails import no_show_policy
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
 from app.outbox.models import OutboxEvent
@@ -73,15 +73,6 @@ def _booking_context(facts, audience: str, previous_start: datetime | None) -> d
         "starts_at": facts.starts_at.isoformat(), "previous_start": previous_start.isoformat() if previous_start else "",
         "book_url": facts.business_url, "deadline": local(facts.created_at + PENDING_TTL, tz),
     }
-
-
-def no_show_policy(booking_id: uuid.UUID, business: str) -> str:
-    """The policy sentence of a no-show email: the business's own lines about missed
-    appointments when it has any, else a polite general one. Tenant in scope."""
-    lines = [line for line in policy_lines_for_booking(booking_id)
-             if "no-show" in line.lower() or "miss" in line.lower() or "not come" in line.lower()]
-    return " ".join(lines) or (f"If you cannot come, please cancel from your booking or let {business} know "
-                               "in advance, so the time can go to someone else.")
 
 
 def email_key(kind: str, type_key: str, audience: str, booking_id: uuid.UUID, event_id: str, facts,
@@ -147,7 +138,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
             if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
                 ctx["reason"] = str(payload["reason"])
             if type_key == "booking_no_show":
-                ctx["policy"] = no_show_policy(booking_id, facts.business_name)
+                ctx["policy"] = no_show_policy(facts)
             no_email = skip_email or _skipped_email(kind, type_key, audience, payload)
             skip = {registry.EMAIL} if no_email else set()
             for uid in people:

@@ -54,7 +54,12 @@ CUSTOMER_EMAILS: dict[str, str] = {
     "booking.declined": "declined",
     "booking.expired": "expired",
     "booking.awaiting_email": "confirm_email",
+    "booking.completed": "completed",
+    "booking.no_show": "no_show",
 }
+
+#: How long after a booking's end a "thank you" or "we missed you" email still goes out.
+AFTER_VISIT_WINDOW = timedelta(days=7)
 
 #: Events after which the booking's reminders are (re)scheduled.
 SCHEDULES_REMINDERS = frozenset({"booking.confirmed", "booking.rescheduled"})
@@ -310,13 +315,18 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
 def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bool:
     """Whether the customer email ``kind`` still makes sense when its job runs.
 
-    Nothing is sent about a booking that has already ended; a request notice only while the
-    booking is pending; a confirmation or change only while it is still active; a
-    cancellation only when it is cancelled. A newer state has its own email.
+    Nothing is sent about a booking that has already ended, except the emails after the visit
+    (``completed``, ``no_show``: while the booking is in that state, up to
+    :data:`AFTER_VISIT_WINDOW` after its end); a request notice only while the booking is
+    pending; a confirmation or change only while it is still active; a cancellation only when
+    it is cancelled. A newer state has its own email.
     """
+    status = facts.status
+    if kind in {"completed", "no_show"}:
+        wanted = BookingStatus.COMPLETED.value if kind == "completed" else BookingStatus.NO_SHOW.value
+        return status == wanted and now - facts.ends_at <= AFTER_VISIT_WINDOW
     if facts.ends_at <= now:
         return False
-    status = facts.status
     if kind == "requested":
         return status == BookingStatus.PENDING.value
     if kind == "confirmed":
