@@ -39,7 +39,7 @@ from app.delivery.pipeline import (
 )
 from app.extensions import db
 from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
-from app.notifications import chat_messages, dispatch, fanout, waiting
+from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind, staff_email
 from app.notifications.sending import requeue_stuck_deliveries
@@ -278,11 +278,13 @@ def reclaim_stale_deliveries(now: datetime | None = None) -> int:
 
 def periodic_sweep() -> dict[str, int]:
     """Periodic job: send due reminders (customers', and staff's for booking requests still
-    waiting) and re-enqueue stale deliveries (direct ones and notifications')."""
+    waiting), the staff's daily agendas due this morning, and re-enqueue stale deliveries
+    (direct ones and notifications')."""
 
     def sweep() -> dict[str, int]:
         return {"reminders": sweep_due_reminders(), "waiting": waiting.sweep_waiting_requests(),
-                "reclaimed": reclaim_stale_deliveries(), "notifications": requeue_stuck_deliveries()}
+                "agendas": agenda.send_daily_agendas(), "reclaimed": reclaim_stale_deliveries(),
+                "notifications": requeue_stuck_deliveries()}
 
     return run_on_platform(sweep)
 

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from app.booking.models import Booking
 from app.booking.service import Actor, cancel_by_customer, reschedule_booking, transition
-from app.booking.transitions import PENDING_TTL
 from app.extensions import db
 from app.identity.models import User
 from app.notifications import preferences
