@@ -225,7 +225,7 @@ def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
         finish(delivery_id, "failed", error)
         log.warning("delivery failed", extra={"delivery_id": str(delivery_id), "dedup_key": delivery.dedup_key,
                                               "error": error})
-        raise DeliveryFailed(f"sending {delivery.dedup_key!r} failed: {exc}") from exc
+        raise DeliveryFailed(f"sending {delivery.dedup_key!r} failed: {error}") from exc
     sent = result if isinstance(result, Sent) else Sent(provider_id=result)
     finish(delivery_id, "sent", None, sent.provider_id, sent.subject)
     log.info("delivery sent", extra={"dedup_key": delivery.dedup_key, "channel": delivery.channel})
