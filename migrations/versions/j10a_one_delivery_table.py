@@ -106,6 +106,8 @@ def downgrade():
     op.create_index("notification_delivery_tenant", "notification_delivery", ["tenant_id", "user_id"])
     op.execute(BACK)
     tenant_policies("notification_delivery")
+    for name in ("tenant_rows", "platform_rows", "platform_person_rows"):  # they read user_id
+        op.execute(f"drop policy if exists {name} on delivery")
     op.drop_index("delivery_open", "delivery")
     op.drop_index("delivery_tenant_user", "delivery")
     op.drop_index("ix_delivery_user_id", "delivery")
