@@ -189,7 +189,7 @@ TYPES: tuple[NotificationType, ...] = (
         {"customer": _t("Starting soon: {service}", "{service} at {business} starts at {time}.")},
         {"customer": frozenset({INAPP, EMAIL, PUSH, SMS})}),
     NotificationType(
-        "daily_agenda", "Your day's bookings each morning", "Reminders", TRANSACTIONAL,
+        "daily_agenda", "Daily agenda: your bookings each morning", "Reminders", TRANSACTIONAL,
         {"staff": _t("Your day at {business}: {count}", "{agenda}")},
         {"staff": frozenset()}),
     NotificationType(

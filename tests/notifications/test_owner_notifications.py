@@ -176,3 +176,37 @@ def test_a_request_left_waiting_reminds_the_team_at_24_hours_and_before_the_auto
         transition(db.session.scalar(sa.select(Booking).where(Booking.id == other)), "confirm", Actor("staff"))
         db.session.commit()
     assert sweep_waiting_requests() == 0
+
+
+def test_the_owners_preferences_page_shows_what_they_get(ctx, client, mailbox):
+    biz = bella(requires_confirmation=True)
+    login_as(client, biz.owner_email)
+    html = client.get("/notifications/preferences").data.decode()
+    for label in ("Booking requested", "Booking request still waiting", "Booking confirmed",
+                  "Booking cancelled by the customer", "Booking rescheduled"):
+        assert f'aria-label="{label} by Email" checked' in html, label
+    assert 'aria-label="Request expired by Email">' in html  # the team hears of it in the app only
+    assert 'aria-label="Daily agenda: your bookings each morning by Email">' in html  # opt-in: off
+    book(biz, day_at(5, 9), email=GUEST)
+    deliver_all(ctx)
+    assert len(mailbox.to(biz.owner_email, "New booking request")) == 1
+
+
+def test_a_staff_member_without_an_account_is_emailed_when_a_customer_moves_their_booking(ctx, mailbox):
+    from app.catalog.models import StaffMember
+
+    biz = bella()
+    with tenant_scope(biz.tenant_id):
+        db.session.get(StaffMember, (biz.tenant_id, biz.staff_ids[0])).email = "staff1@bella.test"
+        db.session.commit()
+    booking_id = book(biz, day_at(3, 10), email=GUEST)
+    deliver_all(ctx)
+    with tenant_scope(biz.tenant_id):
+        b = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+        reschedule_booking(db.session.get(Tenant, biz.tenant_id), b, day_at(4, 14), Actor("customer"))
+        db.session.commit()
+    deliver_all(ctx)
+    assert [subject_of(m).split(":")[0] for m in mailbox.to("staff1@bella.test")] == [
+        "New booking", "Booking moved by customer"]
+    [moved] = mailbox.to("staff1@bella.test", "Booking moved")
+    assert "(was " in text_of(moved) and f"/dashboard/bookings/{booking_id}" in text_of(moved)
