@@ -379,7 +379,9 @@ def reminder_notices(booking_id: str, which: str, starts_at_iso: str) -> list[No
 
 
 def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: str) -> int:
-    """Job: :func:`reminder_notices`, then queue the deliveries; returns how many were queued."""
+    """Job: :func:`reminder_notices`, then queue the deliveries; returns how many were queued.
+    (The reminder jobs call :func:`reminder_notices` themselves now; this path serves jobs
+    enqueued before, and stays idempotent.)"""
 
     def run() -> list[Notified]:
         return reminder_notices(booking_id, which, starts_at_iso)
