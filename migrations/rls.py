@@ -34,7 +34,9 @@ APP_ROLE = LEGACY_APP_ROLE
 #: reads and writes them without the flag (the code filters by ``user_id``); the tenant role
 #: sees its business's rows and the logged-in person's (``app.user_id``) platform-wide ones
 #: (``tenant_id`` null), never another business's nor another person's account-wide rows.
-PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent")
+#: ``delivery`` is one from migration ``j10a_one_delivery_table`` on (it absorbed
+#: ``notification_delivery``); before that it had no ``user_id`` and got the plain tenant policies.
+PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent", "delivery")
 #: The tenant role's test for a person's own row (``app.user_id``: the logged-in person, set by the app).
 PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
@@ -67,6 +69,13 @@ def require_groups() -> None:
     )
 
 
+def _has_column(table: str, column: str) -> bool:
+    """True when ``table`` (schema public) has ``column``."""
+    return bool(op.get_bind().exec_driver_sql(
+        "select count(*) from information_schema.columns where table_schema = 'public' "
+        f"and table_name = '{table}' and column_name = '{column}'").scalar())
+
+
 def tenant_policies(table: str) -> None:
     """(Re)create the policies of one table with a ``tenant_id`` and force RLS on it."""
     require_groups()
@@ -77,12 +86,13 @@ def tenant_policies(table: str) -> None:
     mine = "tenant_id::text = current_setting('app.tenant_id', true)"
     if tenant_proof_installed():  # from h1_tenant_proof on: the tenant id must carry the app's proof
         mine = f"({mine} and {PROVEN})"
-    if table in PERSON_TABLES:  # the logged-in person's platform-wide rows (no business) show on every host
+    person = table in PERSON_TABLES and _has_column(table, "user_id")
+    if person:  # the logged-in person's platform-wide rows (no business) show on every host
         mine = f"({mine} or (tenant_id is null and {PERSON_MINE}))"
     op.execute(f"create policy tenant_rows on {table} using ({mine}) with check ({mine})")
     flag = "current_setting('app.platform', true) = 'on'"
     op.execute(f"create policy platform_rows on {table} to {PLATFORM_GROUP} using ({flag}) with check ({flag})")
-    if table in PERSON_TABLES:
+    if person:
         op.execute(f"create policy platform_person_rows on {table} to {PLATFORM_GROUP} using (true) with check (true)")
     if table in HOST_TABLES:
         op.execute(f"create policy platform_host_lookup on {table} to {PLATFORM_GROUP} using (true) with check (true)")

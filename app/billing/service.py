@@ -21,7 +21,7 @@ from app.billing.errors import BillingError, BillingNotConfigured, CheckoutAlrea
 from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
 from app.billing.models import BillingSubscription
 from app.billing.plans import Plan, billing_enabled, current_plan, get_plan, plan_for_price
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.outbox.events import emit
 from app.redis_client import get_redis
@@ -63,9 +63,9 @@ def sms_allowance(tenant_id: uuid.UUID, now: datetime | None = None) -> SmsAllow
         return None
     now = now or utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    used = db.session.scalar(sa.select(sa.func.count()).select_from(NotificationDelivery).where(
-        NotificationDelivery.tenant_id == tenant_id, NotificationDelivery.channel == "sms",
-        NotificationDelivery.status == "sent", NotificationDelivery.sent_at >= month_start)) or 0
+    used = db.session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(
+        Delivery.tenant_id == tenant_id, Delivery.channel == "sms",
+        Delivery.status == "sent", Delivery.sent_at >= month_start)) or 0
     return SmsAllowance(used=used, included=current_plan(tenant_id, now).sms_per_month)
 
 

@@ -1,41 +1,46 @@
-"""Send each message once: the delivery protocol over the ``delivery`` table.
+"""Send each message once: the one delivery protocol over the ``delivery`` table, for every
+channel and for both kinds of row (a notification's, or a direct one to someone without an
+account; :mod:`app.delivery.models`).
 
-1. Claim: insert ``Delivery(status='sending', claimed_at=now)`` for the dedup key in its own
-   committed transaction (``INSERT … ON CONFLICT DO NOTHING``). When the key already exists:
-   ``sent`` -> stop; ``failed``, or ``sending`` with a lease older than
-   ``DELIVERY_LEASE_SECONDS`` (default 300: a worker that died mid-send) -> take it over with
-   ``UPDATE … WHERE status = old AND claimed_at = old`` (only one taker wins); else another
-   worker is sending it right now -> stop.
-2. Send over SMTP (``SMTP_URL``), unless the recipient already had
-   ``MAIL_PER_RECIPIENT_PER_HOUR`` emails this hour (:mod:`app.delivery.mailcap`): then
-   mark it ``skipped`` with the reason (final: never sent later) and return ``skipped``.
-3. Mark ``sent`` (committed). On an SMTP error mark ``failed`` with the error and raise
-   :class:`DeliveryFailed`, so the RQ job retries.
+1. **Queue**: a row with status ``queued``. A notification's rows are written with the
+   notification (:mod:`app.notifications.dispatch`); a direct row is inserted here by its dedup
+   key (:func:`queue_direct`, ``INSERT … ON CONFLICT DO NOTHING`` in its own committed
+   transaction), so two jobs for the same message find one row.
+2. **Claim** (:func:`claim`, the one lease routine): ``UPDATE … SET status = 'sending',
+   claimed_at = now`` only from ``queued``/``failed`` or from ``sending`` with a lease older than
+   ``DELIVERY_LEASE_SECONDS`` (default 300: a worker that died mid-send), in its own committed
+   transaction: only one worker wins.
+3. **Last-minute checks** (the caller's: read meanwhile, preferences, consent, the booking's
+   state…), then the recipient's hourly mail cap for email
+   (``MAIL_PER_RECIPIENT_PER_HOUR``, :mod:`app.delivery.mailcap`): a reason marks the row
+   ``skipped`` (final, never sent later).
+4. **Send** on the channel, then record ``sent`` (with the provider's id) or ``failed`` with the
+   error and raise :class:`DeliveryFailed` so the RQ job retries; each result is appended to
+   the row's ``log``.
 
 A message that cannot even be built because the stored address is unusable is recorded once
-as ``undeliverable`` with the reason (:func:`record_undeliverable`): final, like ``sent``, so
-neither RQ's retries, the reminder sweep nor a later job try it again.
+as ``undeliverable`` with the reason (:func:`record_undeliverable`): final, like ``sent``.
 
 The claim and the result are each written in a transaction of their own
 (:func:`app.uow.own_transaction`): the claim has to be durable before the message leaves, so
-it cannot share the caller's unit of work, which is left untouched. Call it from jobs only,
-inside a tenant scope. A worker
-killed after the SMTP server accepted the message but before step 3 committed causes one
-duplicate after the lease expires; that window is a few milliseconds, against a
-lost-forever message otherwise.
+it cannot share the caller's unit of work, which is left untouched. A worker killed after the
+channel accepted the message but before step 4 committed causes one duplicate after the lease
+expires; that window is a few milliseconds, against a lost-forever message otherwise.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import smtplib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.config import config_str
@@ -50,6 +55,7 @@ from app.uow import own_transaction
 log = logging.getLogger("plaza.notifications")
 
 DEFAULT_LEASE_SECONDS = 300
+EMAIL = "email"
 
 
 class Outcome(enum.StrEnum):
@@ -64,7 +70,7 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"
 
 
-#: Delivery statuses that end the delivery for good (``skipped``: over the recipient's hourly cap).
+#: Delivery statuses that end the delivery for good (``skipped``: over the cap, turned off…).
 SETTLED = {"sent": Outcome.ALREADY_SENT, "undeliverable": Outcome.UNDELIVERABLE, "skipped": Outcome.SKIPPED}
 FINAL_STATUSES = tuple(SETTLED)
 
@@ -77,101 +83,175 @@ class DeliveryFailed(Exception):
 def lease_seconds() -> int:
     """How long a ``sending`` claim is honoured before another worker may take it over.
 
-    ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300. The one
-    lease of both delivery tables (:mod:`app.notifications.sending` uses it too).
+    ``DELIVERY_LEASE_SECONDS`` from the app config or the environment, default 300.
     """
     return int(config_str("DELIVERY_LEASE_SECONDS", str(DEFAULT_LEASE_SECONDS)))
 
 
+def log_entry(status: str, at: datetime, error: str | None = None) -> dict[str, str | None]:
+    """One entry of a delivery's ``log``: ``{"at": ISO 8601 UTC, "status", "error"}``."""
+    return {"at": at.isoformat(), "status": status, "error": error}
+
+
+def _append_log(status: str, now: datetime, error: str | None = None) -> sa.ColumnElement:
+    return Delivery.log.op("||")(sa.cast(sa.func.jsonb_build_array(sa.func.jsonb_build_object(
+        "at", now.isoformat(), "status", status, "error", error)), JSONB))
+
+
 def is_sent(key: str) -> bool:
-    """True when the current tenant's delivery ``key`` is settled: recorded as sent, or as
-    undeliverable (nothing more will be tried)."""
-    return db.session.scalar(sa.select(Delivery.status).where(Delivery.dedup_key == key)) in FINAL_STATUSES
+    """True when the current tenant's delivery ``key`` is settled: sent, skipped or undeliverable
+    (nothing more will be tried)."""
+    return db.session.scalar(sa.select(Delivery.status).where(
+        Delivery.tenant_id == require_tenant_id(), Delivery.dedup_key == key)) in FINAL_STATUSES
 
 
 def record_undeliverable(key: str, recipient: str, reason: str) -> Outcome:
-    """Record delivery ``key`` as ``undeliverable`` with ``reason`` (in its own transaction);
-    returns :attr:`Outcome.UNDELIVERABLE`. A key already sent stays sent."""
+    """Record direct delivery ``key`` of the tenant in scope as ``undeliverable`` with ``reason``
+    (in its own transaction); returns :attr:`Outcome.UNDELIVERABLE`. A key already sent stays sent."""
     now = utcnow()
-    values = {"status": "undeliverable", "error": reason[:2000], "claimed_at": None}
+    values = {"status": "undeliverable", "error": reason[:2000], "claimed_at": None, "updated_at": now,
+              "log": _append_log("undeliverable", now, reason[:2000])}
     with own_transaction() as session:
         session.execute(
             pg_insert(Delivery).values(
-                tenant_id=require_tenant_id(), id=uuid.uuid4(), dedup_key=key, channel="email",
-                recipient=recipient[:254], subject="", attempts=1, created_at=now, **values,
-            ).on_conflict_do_update(index_elements=["tenant_id", "dedup_key"], set_=values,
-                                    where=Delivery.status != "sent"))
+                tenant_id=require_tenant_id(), id=uuid.uuid4(), dedup_key=key, channel=EMAIL,
+                recipient=recipient[:1000], subject="", attempts=1, created_at=now,
+                **{**values, "log": [log_entry("undeliverable", now, reason[:2000])]},
+            ).on_conflict_do_update(constraint="delivery_dedup_key", set_=values, where=Delivery.status != "sent"))
     log.warning("delivery undeliverable", extra={"dedup_key": key, "error": reason})
     return Outcome.UNDELIVERABLE
 
 
-def claim(key: str, recipient: str, subject: str, now: datetime) -> uuid.UUID | Outcome:
-    """Claim delivery ``key`` for sending, in its own committed transaction (the lease starts ``now``).
-
-    Returns the delivery id when this worker may send; else the :class:`Outcome` that stops it
-    (settled before, or ``busy``: another worker holds an unexpired lease or won the take-over).
-    """
+def queue_direct(key: str, recipient: str, subject: str, channel: str = EMAIL,
+                 now: datetime | None = None) -> tuple[uuid.UUID, str]:
+    """The direct delivery ``key`` of the tenant in scope, queued now unless it exists:
+    ``(id, status)``. In its own committed transaction."""
+    now = now or utcnow()
     tenant_id = require_tenant_id()
     with own_transaction() as session:
         new_id = session.execute(
             pg_insert(Delivery).values(
-                tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel="email", recipient=recipient[:254],
-                subject=subject[:250], status="sending", attempts=1, claimed_at=now, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["tenant_id", "dedup_key"]).returning(Delivery.id)
-        ).scalar()
-    if new_id is not None:
-        return new_id
+                tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel=channel, recipient=recipient[:1000],
+                subject=subject[:250], status="queued", attempts=0, log=[log_entry("queued", now)],
+                created_at=now, updated_at=now,
+            ).on_conflict_do_nothing(constraint="delivery_dedup_key").returning(Delivery.id)).scalar()
+        if new_id is not None:
+            return new_id, "queued"
+        row = session.execute(sa.select(Delivery.id, Delivery.status).where(
+            Delivery.tenant_id == tenant_id, Delivery.dedup_key == key)).one()
+        return row.id, row.status
+
+
+def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
+    """Take delivery ``delivery_id`` for sending, in its own committed transaction: only from
+    ``queued``/``failed`` or a ``sending`` lease older than :func:`lease_seconds`. True when this
+    worker may send (the lease starts ``now``)."""
+    lease_cut = now - timedelta(seconds=lease_seconds())
     with own_transaction() as session:
-        row = session.execute(sa.select(Delivery.id, Delivery.status, Delivery.claimed_at)
-                              .where(Delivery.dedup_key == key)).one()
-        if row.status in SETTLED:  # nothing more will be tried
-            return SETTLED[row.status]
-        expired = row.claimed_at is None or row.claimed_at < now - timedelta(seconds=lease_seconds())
-        if row.status == "sending" and not expired:
-            return Outcome.BUSY
-        same_claim = (Delivery.claimed_at.is_(None) if row.claimed_at is None
-                      else Delivery.claimed_at == row.claimed_at)
         taken = session.execute(
-            sa.update(Delivery).where(Delivery.id == row.id, Delivery.status == row.status, same_claim)
-            .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, recipient=recipient[:254],
-                    subject=subject[:250])
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if taken != 1:
-        return Outcome.BUSY
-    log.info("delivery taken over", extra={"dedup_key": key, "previous_status": row.status})
-    return row.id
+            sa.update(Delivery)
+            .where(Delivery.id == delivery_id,
+                   sa.or_(Delivery.status.in_(("queued", "failed")),
+                          sa.and_(Delivery.status == "sending",
+                                  sa.or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < lease_cut))))
+            .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now,
+                    log=_append_log("sending", now))
+            .returning(Delivery.id)).scalar()
+    _forget(delivery_id)
+    return taken is not None
+
+
+def finish(delivery_id: uuid.UUID, status: str, error: str | None = None, provider_id: str | None = None,
+           subject: str | None = None) -> None:
+    """Record the delivery's result (and its log entry; the provider's id and the subject that
+    went out, when given) in its own committed transaction."""
+    now = utcnow()
+    values: dict[str, object] = {"status": status, "error": error, "updated_at": now,
+                                 "log": _append_log(status, now, error)}
+    if status == "sent":
+        values["sent_at"] = now
+    if provider_id:
+        values["provider_id"] = provider_id[:200]
+    if subject:
+        values["subject"] = subject[:250]
+    with own_transaction() as session:
+        session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values))
+    _forget(delivery_id)
+
+
+def _forget(delivery_id: uuid.UUID) -> None:
+    """Expire the caller's loaded copy of the delivery, if any: it was changed on another connection."""
+    loaded = db.session.identity_map.get(db.session.identity_key(Delivery, delivery_id))
+    if loaded is not None:
+        db.session.expire(loaded)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a channel reports after sending: the provider's message id and, for email, the
+    subject that went out (both optional)."""
+
+    provider_id: str | None = None
+    subject: str | None = None
+
+
+Check = Callable[[Delivery], "str | None"]
+Send = Callable[[Delivery], "Sent | str | None"]
+
+
+def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
+    """The one send path: claim the delivery, run the last-minute ``check`` (a reason skips it),
+    for email take a slot of the recipient's hourly cap, ``send`` it on its channel (returning
+    the provider's id or a :class:`Sent`) and record the result. Returns ``sent``, ``skipped``, or ``already_<status>`` when it was not claimable
+    (settled, or another worker holds the lease). The caller's unit of work is untouched.
+
+    Raises:
+        DeliveryFailed: ``send`` raised; recorded as ``failed`` (with the error) for the retry.
+    """
+    if not claim(delivery_id, utcnow()):
+        status = db.session.scalar(sa.select(Delivery.status).where(Delivery.id == delivery_id))
+        return f"already_{status}"
+    delivery = db.session.get(Delivery, delivery_id)
+    reason = check(delivery)
+    if reason is None and delivery.channel == EMAIL and not take_send_slot(delivery.recipient):
+        reason = cap_reason()
+    if reason is not None:
+        finish(delivery_id, "skipped", reason)
+        return "skipped"
+    try:
+        result = send(delivery)
+    except Exception as exc:  # noqa: BLE001 - any channel failure (SMTP, push service, SMS provider) is recorded and retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        finish(delivery_id, "failed", error)
+        log.warning("delivery failed", extra={"delivery_id": str(delivery_id), "dedup_key": delivery.dedup_key,
+                                              "error": error})
+        raise DeliveryFailed(f"sending {delivery.dedup_key!r} failed: {error}") from exc
+    sent = result if isinstance(result, Sent) else Sent(provider_id=result)
+    finish(delivery_id, "sent", None, sent.provider_id, sent.subject)
+    log.info("delivery sent", extra={"dedup_key": delivery.dedup_key, "channel": delivery.channel})
+    return "sent"
 
 
 def deliver(key: str, message: EmailMessage) -> Outcome:
-    """Send ``message`` unless the delivery ``key`` was already sent or is being sent, or the
-    recipient is over the hourly cap (then recorded as ``skipped`` with the reason).
-
-    The claim and the result are committed on their own (:func:`app.uow.own_transaction`);
-    the caller's unit of work is untouched.
+    """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued by
+    :func:`queue_direct`, then :func:`send_once`. Settled keys and a lease held by another worker
+    stop it; over the hourly cap it is recorded ``skipped``.
 
     Raises:
         DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
             taken over by a retry.
     """
-    claimed = claim(key, str(message["To"]), str(message["Subject"] or ""), utcnow())
-    if isinstance(claimed, Outcome):
-        return claimed
-    if not take_send_slot(str(message["To"])):
-        _mark(claimed, status="skipped", error=cap_reason())
+    delivery_id, status = queue_direct(key, str(message["To"]), str(message["Subject"] or ""))
+    if status in SETTLED:
+        return SETTLED[status]
+
+    def smtp(delivery: Delivery) -> str | None:
+        smtp_send(current_app.config["SMTP_URL"], message)  # raises smtplib.SMTPException, OSError, ValueError
+        return str(message["Message-ID"] or "") or None
+
+    result = send_once(delivery_id, lambda delivery: None, smtp)
+    if result == "sent":
+        return Outcome.SENT
+    if result == "skipped":
         return Outcome.SKIPPED
-    try:
-        smtp_send(current_app.config["SMTP_URL"], message)
-    except (smtplib.SMTPException, OSError, ValueError) as exc:  # what smtp_send and the email package raise
-        _mark(claimed, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
-        log.warning("delivery failed", extra={"dedup_key": key, "error": str(exc)})
-        raise DeliveryFailed(f"sending {key!r} failed: {exc}") from exc
-    _mark(claimed, status="sent", sent_at=utcnow(), error=None)
-    log.info("delivery sent", extra={"dedup_key": key})
-    return Outcome.SENT
-
-
-def _mark(delivery_id: uuid.UUID, **values: object) -> None:
-    with own_transaction() as session:
-        session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values)
-                        .execution_options(synchronize_session=False))
+    return SETTLED.get(result.removeprefix("already_"), Outcome.BUSY)

@@ -6,8 +6,8 @@ and is what an owner's "sent to this customer" view filters on.
 * :class:`Notification` - one per recipient; the in-app notification center lists these.
 * :class:`NotificationSource` - which source events already produced a notification for a
   person (so a relayed-twice outbox event notifies once, even when folded).
-* :class:`app.delivery.models.NotificationDelivery` - the delivery log: one row per notification
-  and channel (part of the delivery pipeline).
+* :class:`app.delivery.models.Delivery` - the delivery log: one row per notification and
+  channel, in the one delivery table (part of the delivery pipeline).
 * :class:`NotificationPreference` - a person's explicit choice per type and channel.
 * :class:`MarketingConsent` - when and how a person agreed to (or withdrew from) marketing.
 * :class:`PushSubscription` - a browser's Web Push subscription.

@@ -189,7 +189,7 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
     if _guest_online(conv, me):
         return "skipped: online in the conversation"
     covered = db.session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(
-        Delivery.dedup_key.startswith(f"chat:{conv.id}:guest:", autoescape=True), Delivery.status == "sent",
+        Delivery.tenant_id == conv.tenant_id, Delivery.dedup_key.startswith(f"chat:{conv.id}:guest:", autoescape=True), Delivery.status == "sent",
         Delivery.sent_at >= msg.created_at))
     if covered:
         return "skipped: covered by an earlier email"

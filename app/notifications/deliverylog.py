@@ -1,6 +1,6 @@
-"""The delivery log as people read it: what was sent to one customer of the business in
-scope (booking emails from the booking-email path and every notification channel), and a
-person's own log per notification.
+"""The delivery log as people read it, from the one ``delivery`` table: what was sent to one
+customer of the business in scope (direct emails to a guest and every channel of their
+account's notifications), and a person's own log per notification.
 
 Reads only; the tenant must be in scope for :func:`sent_to_customer`.
 """
@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.delivery.models import Delivery, NotificationDelivery
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.notifications.center_models import Notification
 from app.tenants.context import require_tenant_id
@@ -41,37 +41,27 @@ class SentRow:
 
 
 def sent_to_customer(customer_email: str, customer_user_id: uuid.UUID | None, limit: int = 200) -> list[SentRow]:
-    """Everything this business sent (or tried to) to the customer, newest first.
-
-    Booking emails are matched by the customer's address in the business's ``delivery`` rows;
-    notifications by the customer's account, restricted to this business's ``tenant_id``.
+    """Everything this business sent (or tried to) to the customer, newest first, from the one
+    ``delivery`` table: direct messages matched by the customer's address, and the deliveries of
+    the notifications of the customer's account (``customer_user_id``) about this business.
     """
     tenant_id = require_tenant_id()
     email = customer_email.lower()
-    rows: list[SentRow] = []
-    legacy = db.session.scalars(
-        sa.select(Delivery).where(sa.or_(sa.func.lower(Delivery.recipient) == email,
-                                         sa.func.lower(Delivery.recipient).contains(f"<{email}>", autoescape=True)))
+    to_address = sa.and_(Delivery.notification_id.is_(None), sa.or_(
+        sa.func.lower(Delivery.recipient) == email,
+        sa.func.lower(Delivery.recipient).contains(f"<{email}>", autoescape=True)))
+    mine = to_address if customer_user_id is None else sa.or_(to_address, Delivery.user_id == customer_user_id)
+    rows = db.session.execute(
+        sa.select(Delivery, Notification.title, Notification.type)
+        .outerjoin(Notification, Notification.id == Delivery.notification_id)
+        .where(Delivery.tenant_id == tenant_id, mine)
         .order_by(Delivery.created_at.desc()).limit(limit))
-    for d in legacy:
-        rows.append(SentRow(d.subject, d.dedup_key.split(":")[2] if d.dedup_key.count(":") >= 2 else "email",
-                            d.channel, d.recipient, d.status, d.attempts, d.error, d.created_at, d.sent_at))
-    if customer_user_id is not None:
-        notes = db.session.execute(
-            sa.select(NotificationDelivery, Notification.title, Notification.type)
-            .join(Notification, Notification.id == NotificationDelivery.notification_id)
-            .where(NotificationDelivery.tenant_id == tenant_id, Notification.tenant_id == tenant_id,
-                   NotificationDelivery.user_id == customer_user_id)
-            .order_by(NotificationDelivery.created_at.desc()).limit(limit))
-        for d, title, type_key in notes:
-            rows.append(SentRow(title, type_key, d.channel, d.recipient, d.status, d.attempts, d.error,
-                                d.created_at, d.sent_at))
-    rows.sort(key=lambda r: r.created_at, reverse=True)
-    return rows[:limit]
+    return [SentRow((d.subject if d.channel == "email" else "") or title or d.subject, type_key or d.kind, d.channel, d.recipient, d.status, d.attempts, d.error,
+                    d.created_at, d.sent_at) for d, title, type_key in rows]
 
 
-def deliveries_of(user_id: uuid.UUID, notification_id: uuid.UUID) -> list[NotificationDelivery]:
+def deliveries_of(user_id: uuid.UUID, notification_id: uuid.UUID) -> list[Delivery]:
     """The person's delivery log of one of their notifications (empty for someone else's)."""
-    return list(db.session.scalars(sa.select(NotificationDelivery).where(
-        NotificationDelivery.user_id == user_id, NotificationDelivery.notification_id == notification_id)
-        .order_by(NotificationDelivery.channel)))
+    return list(db.session.scalars(sa.select(Delivery).where(
+        Delivery.user_id == user_id, Delivery.notification_id == notification_id)
+        .order_by(Delivery.channel)))

@@ -1,6 +1,11 @@
 """Notify one person: a notification in their center and one delivery row per enabled channel
-(``notification_delivery``: ``queued``, or ``skipped`` with the reason), then, once the cause
-has committed, a :func:`app.notifications.sending.send_delivery` job per queued delivery.
+(:class:`app.delivery.models.Delivery`: ``queued``, or ``skipped`` with the reason), then, once
+the cause has committed, a :func:`app.notifications.sending.send_delivery` job per queued delivery.
+
+A delivery's dedup key is ``notification:<notification id>:<channel>``, except the email of a
+booking notification, which carries the booking email's own key (``email_key``, see
+:func:`app.notifications.fanout.notify_booking`): the same key a guest's direct email has, so
+the message goes out once whichever path sends it.
 
 Smart rule for new messages: no email or SMS while the recipient is online in that
 conversation, and they wait :data:`MESSAGE_EMAIL_DELAY` (10 minutes); the sender drops them if
@@ -19,7 +24,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
+from app.delivery.pipeline import log_entry
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import FAILURE_TTL, RESULT_TTL, enqueue, enqueue_at, get_queue, run_on_platform
@@ -52,28 +58,39 @@ class Notified:
     notification_id: uuid.UUID | None = None
 
 
-def _log_entry(status: str, at: datetime, error: str | None = None) -> dict[str, str | None]:
-    return {"at": at.isoformat(), "status": status, "error": error}
+def dedup_key(notification_id: uuid.UUID, channel: str) -> str:
+    """Dedup key of a notification's delivery on ``channel`` (when it has no key of its own)."""
+    return f"notification:{notification_id}:{channel}"
 
 
 def _delivery(n: Notification, channel: str, recipient: str, status: str, now: datetime,
-              error: str | None = None, not_before: datetime | None = None) -> NotificationDelivery:
-    d = NotificationDelivery(notification_id=n.id, user_id=n.user_id, tenant_id=n.tenant_id, channel=channel,
-                             recipient=recipient[:1000], status=status, attempts=1 if status == "sent" else 0,
-                             error=error, not_before=not_before, sent_at=now if status == "sent" else None,
-                             log=[_log_entry(status, now, error)], created_at=now, updated_at=now)
+              error: str | None = None, not_before: datetime | None = None, key: str | None = None) -> Delivery:
+    d = Delivery(notification_id=n.id, user_id=n.user_id, tenant_id=n.tenant_id, channel=channel,
+                 dedup_key=key or dedup_key(n.id, channel), recipient=recipient[:1000], subject=n.title[:250],
+                 status=status, attempts=1 if status == "sent" else 0, error=error, not_before=not_before,
+                 sent_at=now if status == "sent" else None, log=[log_entry(status, now, error)],
+                 created_at=now, updated_at=now)
     db.session.add(d)
     return d
+
+
+def _key_taken(tenant_id: uuid.UUID | None, key: str) -> bool:
+    """True when delivery ``key`` of the business already exists (sent another way)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Delivery).where(
+        Delivery.tenant_id == tenant_id, Delivery.dedup_key == key)) > 0
 
 
 def notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, object],
            tenant_id: uuid.UUID | None = None, subject_key: str = "", url: str = "",
            source_key: str | None = None, conversation_id: str | None = None,
-           skip_channels: Iterable[str] = (), now: datetime | None = None) -> Notified:
+           skip_channels: Iterable[str] = (), now: datetime | None = None,
+           email_key: str | None = None) -> Notified:
     """Notify one person: a notification in their center plus a delivery per enabled channel.
 
-    ``skip_channels`` are handled elsewhere (the booking-email path sends those emails).
-    Flushes; the caller commits, then calls :func:`enqueue_deliveries` with ``queued``.
+    ``skip_channels`` are not used for this one (e.g. another path already emails it);
+    ``email_key`` is the email delivery's dedup key (a booking email's, so it goes out once;
+    nothing is queued when that key exists already). Flushes; the caller commits, then calls :func:`enqueue_deliveries`
+    with ``queued``.
 
     Raises:
         registry.UnknownNotificationType, registry.MissingField: bad type or context.
@@ -83,12 +100,13 @@ def notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping
     with acting_as(user_id):
         return _notify(user_id=user_id, type_key=type_key, audience=audience, context=context, tenant_id=tenant_id,
                        subject_key=subject_key, url=url, source_key=source_key, conversation_id=conversation_id,
-                       skip_channels=skip_channels, now=now or utcnow())
+                       skip_channels=skip_channels, now=now or utcnow(), email_key=email_key)
 
 
 def _notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping[str, object],
             tenant_id: uuid.UUID | None, subject_key: str, url: str, source_key: str | None,
-            conversation_id: str | None, skip_channels: Iterable[str], now: datetime) -> Notified:
+            conversation_id: str | None, skip_channels: Iterable[str], now: datetime,
+            email_key: str | None) -> Notified:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         return Notified(None)
@@ -112,10 +130,13 @@ def _notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mappin
         _delivery(n, registry.INAPP, str(user_id), "sent", now)
     else:
         n.archived_at = n.read_at = now  # kept for the log, out of the inbox
-    queued: list[NotificationDelivery] = []
+    queued: list[Delivery] = []
+    if email_key and registry.EMAIL in channels and registry.EMAIL not in skip and _key_taken(tenant_id, email_key):
+        skip.add(registry.EMAIL)  # this email already went (or goes) out another way
     for channel in channels:
         if channel == registry.INAPP or channel in skip:
             continue
+        key = email_key if channel == registry.EMAIL else None
         recipient, reason = _address(user, channel)
         not_before = None
         if reason is None and type_key == "new_message" and channel in {registry.EMAIL, registry.SMS}:
@@ -124,9 +145,9 @@ def _notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mappin
             else:
                 not_before = now + MESSAGE_EMAIL_DELAY
         if reason is not None:
-            _delivery(n, channel, recipient, "skipped", now, reason)
+            _delivery(n, channel, recipient, "skipped", now, reason, key=key)
         else:
-            queued.append(_delivery(n, channel, recipient, "queued", now, not_before=not_before))
+            queued.append(_delivery(n, channel, recipient, "queued", now, not_before=not_before, key=key))
     db.session.flush()
     return Notified(n, new=True, queued=[(d.id, d.not_before) for d in queued], user_id=user_id,
                     notification_id=n.id)

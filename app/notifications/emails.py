@@ -3,8 +3,10 @@ the ``.ics`` attachment, in the business's name and the customer's time zone."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -51,7 +53,16 @@ WORDING: dict[str, Wording] = {
                            "This is a reminder of your upcoming booking with {business}."),
     "reminder2h": Wording("Starting soon: {service} at {business} at {time}", "Your appointment starts soon",
                           "Your booking with {business} starts in a little while."),
+    "completed": Wording("How was {service}? Thank you for visiting {business}", "Thank you for your visit",
+                         "Thank you for visiting {business}. We hope you enjoyed your {service} and look forward "
+                         "to seeing you again."),
+    "no_show": Wording("We missed you at {business}: {service} on {when}", "We missed you",
+                       "{business} recorded that you did not come to your {service} booking. If this is a "
+                       "mistake, please let {business} know."),
 }
+
+#: Email kinds sent after the visit (no calendar file, no manage link: a "book again" link).
+AFTER_VISIT = frozenset({"completed", "no_show"})
 
 STAFF_WORDING: dict[str, Wording] = {
     "new": Wording("New booking: {service} with {customer} on {when}", "New booking",
@@ -61,6 +72,11 @@ STAFF_WORDING: dict[str, Wording] = {
                        "your dashboard; requests not confirmed within 48 hours are cancelled automatically."),
     "cancelled": Wording("Booking cancelled by customer: {service} on {when}", "Booking cancelled by the customer",
                          "{customer} cancelled their booking of {service} with {staff}."),
+    "moved": Wording("Booking moved by customer: {service} now on {when}", "Booking moved by the customer",
+                     "{customer} moved their booking of {service} with {staff} to a new time (was {previous_when})."),
+    "waiting": Wording("Booking request waiting: {service} with {customer} on {when}", "A booking request is waiting",
+                       "{customer}'s request for {service} with {staff} is still waiting for you. Unless you "
+                       "confirm it, it is cancelled automatically on {deadline}. Open it to confirm or decline."),
 }
 
 def _times(facts: BookingFacts) -> dict[str, str]:
@@ -83,9 +99,19 @@ def _paid(facts: BookingFacts) -> str | None:
     return format_money(paid, facts.currency) if paid > 0 else None
 
 
+def no_show_policy(facts: BookingFacts) -> str:
+    """What a no-show email says about the policy: the business's own lines about missed
+    appointments when its payment policy has any, else a polite general sentence. Tenant in scope."""
+    lines = [line for line in policy_lines_for_booking(facts.booking_id)
+             if any(word in line.lower() for word in ("no-show", "miss", "not come", "do not show"))]
+    return " ".join(lines) or (f"If you cannot come to a booking, please cancel it or let {facts.business_name} "
+                               "know in advance, so the time can go to someone else.")
+
+
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
-                  now: datetime | None = None) -> EmailMessage:
-    """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send.
+                  now: datetime | None = None, to: Address | None = None) -> EmailMessage:
+    """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send,
+    to ``to`` (default: the customer record's name and address).
 
     Plain text and HTML bodies from ``emails/booking.txt`` / ``.html``; the booking as
     ``booking.ics`` (METHOD REQUEST, or CANCEL for a cancelled booking).
@@ -94,7 +120,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         KeyError: unknown ``kind``.
         UndeliverableAddress: the stored customer address cannot go in a header.
     """
-    to = mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
+    to = to or mail_address(facts.customer_name, facts.customer_email)  # first: the .ics needs a sane address too
     wording = WORDING[kind]
     times = _times(facts)
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
@@ -107,14 +133,17 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "previous_when": local(previous_start, facts.customer_timezone) if previous_start else None,
         "is_cancellation": kind in {"cancelled", "declined", "expired"},
         "cancelled_by_customer": facts.cancelled_by == "customer",
-        "payment_policy": [] if kind in {"cancelled", "declined", "expired"} else policy_lines_for_booking(facts.booking_id),
+        "payment_policy": ([] if kind in {"cancelled", "declined", "expired"} | AFTER_VISIT
+                           else policy_lines_for_booking(facts.booking_id)),
+        "after_visit": kind in AFTER_VISIT,
+        "no_show_policy": no_show_policy(facts) if kind == "no_show" else None,
         "paid": _paid(facts),
         "confirm_url": email_confirm_url(facts) if kind == "confirm_email" else None,
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)
     attachments = []
-    if kind != "confirm_email":  # nothing to put in a calendar before the guest confirms
+    if kind != "confirm_email" and kind not in AFTER_VISIT:  # nothing to put in a calendar before it is confirmed or after it
         ics = booking_calendar(facts, organizer_email=current_app.config["MAIL_FROM"], now=now)
         method = "CANCEL" if facts.status == "cancelled" else "REQUEST"
         attachments.append(("booking.ics", f"text/calendar; method={method}; charset=utf-8", ics))
@@ -124,19 +153,31 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
     ), kind, now)
 
 
-def staff_email(facts: BookingFacts, kind: str, to: str, now: datetime | None = None) -> EmailMessage:
-    """The email telling the staff member at ``to`` about a new booking or request (``new``/``request``)
-    or a customer's cancellation (``cancelled``); times in the business's zone."""
+def booking_dashboard_url(facts: BookingFacts) -> str:
+    """Absolute link to the booking's page in the dashboard (built from configuration, like
+    :attr:`BookingFacts.business_url`), where staff confirm, decline or change it."""
+    return facts.business_url.rstrip("/") + f"/dashboard/bookings/{facts.booking_id}"
+
+
+def staff_email(facts: BookingFacts, kind: str, to: str | Address, now: datetime | None = None,
+                context: Mapping[str, object] | None = None) -> EmailMessage:
+    """The email telling staff at ``to`` about a booking (a key of :data:`STAFF_WORDING`: a new
+    booking or request, a customer's cancellation or move, a request still waiting), with a link
+    to the booking in the dashboard; times in the business's zone. ``context`` (the
+    notification's) gives ``previous_when`` and ``deadline`` where the wording needs them."""
     wording = STAFF_WORDING[kind]
     bz = facts.business_timezone
+    extra = context or {}
     fields = {"service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
               "customer": facts.customer_name, "when": local(facts.starts_at, bz),
-              "time": local(facts.starts_at, bz, "%H:%M")}
+              "time": local(facts.starts_at, bz, "%H:%M"), "previous_when": str(extra.get("previous_when") or ""),
+              "deadline": str(extra.get("deadline") or "")}
     context = {"facts": facts, "kind": kind, "heading": wording.heading.format(**fields),
                "intro": wording.intro.format(**fields), "when": fields["when"],
                "until": local(facts.ends_at, bz, "%H:%M"), "zone": bz,
                "price": format_money(facts.price_amount, facts.currency),
-               "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/"}
+               "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/",
+               "booking_url": booking_dashboard_url(facts)}
     return finish_message(build_message(
         sender=sender(f"{facts.business_name} via Plaza"), to=to, subject=wording.subject.format(**fields),
         text=render_template("emails/staff_booking.txt", **context),

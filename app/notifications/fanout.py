@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.booking.models import Booking
+from app.booking.transitions import PENDING_TTL
 from app.chat import service as chat
 from app.chat.models import Message, Participant
 from app.customers.ownership import account_of
@@ -25,9 +26,11 @@ from app.extensions import db
 from app.formatting import format_money
 from app.identity.models import User
 from app.jobs.runner import run_in_tenant, run_on_platform
-from app.notifications import center, chat_messages, preferences, registry
+from app.notifications import booking_mail, center, chat_messages, registry
+from app.notifications import service as rules
 from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
 from app.notifications.dispatch import Notified, after_commit, notify
+from app.notifications.emails import no_show_policy
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
 from app.outbox.models import OutboxEvent
@@ -67,7 +70,36 @@ def _booking_context(facts, audience: str, previous_start: datetime | None) -> d
         "customer": facts.customer_name, "when": local(facts.starts_at, tz), "time": local(facts.starts_at, tz, "%H:%M"),
         "previous_when": local(previous_start, tz) if previous_start else "",
         "reason": (f"Reason: {facts.cancel_reason}" if facts.cancel_reason else ""),
+        "starts_at": facts.starts_at.isoformat(), "previous_start": previous_start.isoformat() if previous_start else "",
+        "book_url": facts.business_url, "deadline": local(facts.created_at + PENDING_TTL, tz),
     }
+
+
+def email_key(kind: str, type_key: str, audience: str, booking_id: uuid.UUID, event_id: str, facts,
+              user_id: uuid.UUID) -> str | None:
+    """The dedup key of the booking email a notification carries, or ``None`` (its email is the
+    plain notification email). A customer's key is the one a guest's direct email would have
+    (:func:`app.notifications.service.booking_email_key`, :func:`~app.notifications.service.reminder_key`);
+    each staff account has its own."""
+    mail_kind = booking_mail.email_kind(type_key, audience)
+    if mail_kind is None:
+        return None
+    if audience == "customer":
+        if mail_kind.startswith("reminder"):
+            return rules.reminder_key(booking_id, mail_kind.removeprefix("reminder"), facts.starts_at)
+        return rules.booking_email_key(booking_id, mail_kind, event_id)
+    return f"{rules.staff_email_key(booking_id, mail_kind, event_id)}:{user_id}"
+
+
+def _skipped_email(kind: str, type_key: str, audience: str, payload: Mapping[str, object]) -> bool:
+    """True when this booking event sends no email to ``audience`` although the type has one: a
+    customer's booking email goes only for the events that email guests too (a payment hold that
+    ran out emails nobody), and staff hear of a move by email only when the customer made it."""
+    if audience == "customer" and booking_mail.email_kind(type_key, audience) is not None:
+        return kind != "reminder" and kind not in rules.CUSTOMER_EMAILS
+    if audience == "staff" and type_key == "booking_rescheduled":
+        return payload.get("actor") != "customer"
+    return False
 
 
 def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now: datetime | None = None,
@@ -92,7 +124,6 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
     previous_start = datetime.fromisoformat(str(previous)) if previous else None
     results: list[Notified] = []
     for type_key, audiences in pairs:
-        nt = registry.get(type_key)
         for audience in audiences:
             if audience == "customer":
                 uid = account_of(booking.customer_id) if booking else None
@@ -106,11 +137,16 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
                 ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
             if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
                 ctx["reason"] = str(payload["reason"])
-            skip = {registry.EMAIL} if skip_email or audience in nt.legacy_email else set()
+            if type_key == "booking_no_show":
+                ctx["policy"] = no_show_policy(facts)
+            no_email = skip_email or _skipped_email(kind, type_key, audience, payload)
+            skip = {registry.EMAIL} if no_email else set()
             for uid in people:
+                key = None if no_email else email_key(kind, type_key, audience, booking_id, event_id, facts, uid)
                 results.append(notify(user_id=uid, type_key=type_key, audience=audience, context=ctx,
                                       tenant_id=facts.tenant_id, subject_key=f"booking:{booking_id}", url=url,
-                                      source_key=f"event:{event_id}:{type_key}", skip_channels=skip, now=now))
+                                      source_key=f"event:{event_id}:{type_key}", skip_channels=skip, now=now,
+                                      email_key=key))
     return results
 
 
@@ -334,14 +370,21 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
     return run_on_platform(after_commit, results)
 
 
+def reminder_notices(booking_id: str, which: str, starts_at_iso: str) -> list[Notified]:
+    """Reminder ``which`` (``24h``/``2h``) of a booking for the customer's account, on every
+    channel their preferences enable (the email under the reminder's own dedup key, so a
+    reminder is emailed once); once per booking start. Tenant in scope; flushes."""
+    return notify_booking(f"reminder:{starts_at_iso}", "reminder", {"booking_id": booking_id},
+                          type_audiences=[(f"booking_reminder_{which}", ("customer",))])
+
+
 def notify_reminder(tenant_id: str, booking_id: str, which: str, starts_at_iso: str) -> int:
-    """Job: the in-app / push / SMS side of reminder ``which`` (``24h``/``2h``) of a booking
-    (its email goes out through the reminder path); once per booking start."""
-    type_key = f"booking_reminder_{which}"
+    """Job: :func:`reminder_notices`, then queue the deliveries; returns how many were queued.
+    (The reminder jobs call :func:`reminder_notices` themselves now; this path serves jobs
+    enqueued before, and stays idempotent.)"""
 
     def run() -> list[Notified]:
-        return notify_booking(f"reminder:{starts_at_iso}", "reminder", {"booking_id": booking_id},
-                              type_audiences=[(type_key, ("customer",))])
+        return reminder_notices(booking_id, which, starts_at_iso)
 
     try:
         results = run_in_tenant(tenant_id, run)
@@ -358,37 +401,3 @@ def announce_job(tenant_id: str, business: str, headline: str, message: str, url
     except center.ConcurrentDuplicate:
         return 0
     return run_on_platform(after_commit, results)
-
-
-#: Booking email kind (customer side) -> notification type.
-LEGACY_CUSTOMER_TYPES: dict[str, str] = {
-    "confirmed": "booking_confirmed", "requested": "booking_requested", "changed": "booking_rescheduled",
-    "declined": "booking_declined", "expired": "hold_expired", "reminder24h": "booking_reminder_24h",
-    "reminder2h": "booking_reminder_2h",
-}
-
-
-#: Staff booking email kind -> notification type.
-LEGACY_STAFF_TYPES: dict[str, str] = {"new": "booking_confirmed", "request": "booking_requested",
-                                      "cancelled": "booking_cancelled_by_customer"}
-
-
-def legacy_email_wanted(facts, kind: str, staff: bool = False) -> bool:
-    """Whether the booking-email path should send email ``kind`` for the booking in ``facts``
-    (tenant in scope): always to a guest; to an account holder unless they switched email
-    off for the matching type. ``staff`` for the staff emails (matched by the staff email's account)."""
-    if staff:
-        type_key, audience = LEGACY_STAFF_TYPES.get(kind), "staff"
-        email = facts.staff_email
-    else:
-        type_key, audience = LEGACY_CUSTOMER_TYPES.get(kind), "customer"
-        if kind == "cancelled":
-            type_key = ("booking_cancelled_by_customer" if facts.cancelled_by == "customer"
-                        else "booking_cancelled_by_business")
-        email = facts.customer_email
-    if not type_key or not email:
-        return True
-    user_id = db.session.scalar(sa.select(User.id).where(User.email == email.lower()))
-    if user_id is None:
-        return True
-    return preferences.channel_enabled(user_id, type_key, registry.EMAIL, audience)

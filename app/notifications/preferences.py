@@ -95,9 +95,12 @@ class PreferenceRow:
     channels: dict[str, tuple[bool, bool, bool]]
 
 
-def audience_for_person(nt: registry.NotificationType) -> str:
-    """The audience whose defaults a person's preference page shows for ``nt`` (first of
-    customer, participant, user, staff, owner that the type has)."""
+def audience_for_person(nt: registry.NotificationType, audiences: set[str] | None = None) -> str:
+    """The audience whose defaults a person's preference page shows for ``nt``: ``staff`` for a
+    member of a business when the type has it (what they hear about as staff), else the first of
+    customer, participant, user, staff, owner that the type has."""
+    if audiences and "staff" in audiences and "staff" in nt.audiences:
+        return "staff"
     for audience in ("customer", "participant", "user", "staff", "owner"):
         if audience in nt.audiences:
             return audience
@@ -112,7 +115,7 @@ def preference_table(user_id: uuid.UUID, audiences: set[str] | None = None) -> l
     for nt in registry.all_types():
         if audiences is not None and not (nt.audiences & audiences):
             continue
-        audience = audience_for_person(nt)
+        audience = audience_for_person(nt, audiences)
         offered = {registry.EMAIL, registry.INAPP} if nt.is_marketing else set(registry.CHANNELS)
         cells = {c: (channel_enabled(user_id, nt.key, c, audience, choices), c in nt.locked, c in offered)
                  for c in registry.CHANNELS}

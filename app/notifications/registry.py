@@ -12,9 +12,10 @@ Audiences: ``customer`` (the booking's customer, when they have an account), ``s
 ``owner`` (owners of the business: billing), ``user`` (the account holder itself:
 account and security events), ``participant`` (the other people in a conversation).
 
-``legacy_email`` marks types whose email is sent by the booking-email path
-(:mod:`app.notifications.tasks`, with its ``.ics``); the fan-out then handles the other
-channels only, and that path consults the same preferences.
+Every channel of every type goes through the notification's deliveries, email included; a
+booking type's email is the full booking email (with its ``.ics`` for the customer, a link to
+the booking in the dashboard for staff: :mod:`app.notifications.booking_mail`). A type with
+two audiences has the same defaults for both, so the preferences page shows what happens.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class NotificationType:
     templates: Mapping[str, Templates]
     defaults: Mapping[str, frozenset[str]]
     locked: frozenset[str] = field(default_factory=frozenset)
-    legacy_email: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def audiences(self) -> frozenset[str]:
@@ -83,10 +83,8 @@ class NotificationType:
         return self.category == MARKETING
 
     def default_channels(self, audience: str) -> frozenset[str]:
-        """Channels on by default for ``audience`` (empty for an unknown audience); email is
-        on wherever the booking-email path sends this type's email."""
-        base = self.defaults.get(audience, frozenset())
-        return base | {EMAIL} if audience in self.legacy_email else base
+        """Channels on by default for ``audience`` (empty for an unknown audience)."""
+        return self.defaults.get(audience, frozenset())
 
 
 class _Strict(dict):
@@ -151,52 +149,69 @@ TYPES: tuple[NotificationType, ...] = (
         "booking_requested", "Booking requested", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking request sent", f"Your request for {_BOOKING} is waiting for confirmation."),
          "staff": _t("New booking request", "{customer} asked for {service} with {staff} on {when}.")},
-        {"customer": _I, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+        {"customer": _C, "staff": _C}),
+    NotificationType(
+        "booking_request_waiting", "Booking request still waiting", "Bookings", TRANSACTIONAL,
+        {"staff": _t("Booking request waiting: {customer}",
+                     "{customer}'s request for {service} with {staff} on {when} is still waiting. "
+                     "It is cancelled automatically on {deadline} unless you confirm it.")},
+        {"staff": _C}),
     NotificationType(
         "booking_confirmed", "Booking confirmed", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking confirmed", f"{_BOOKING} is confirmed."),
          "staff": _t("New booking", "{customer} booked {service} with {staff} on {when}.")},
-        {"customer": _IP, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+        {"customer": _C, "staff": _C}),
     NotificationType(
         "booking_declined", "Booking declined", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking request declined", f"{{business}} could not accept your request for {_BOOKING}.")},
-        {"customer": _IP}, legacy_email=frozenset({"customer"})),
+        {"customer": _C}),
     NotificationType(
         "booking_cancelled_by_customer", "Booking cancelled by the customer", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking cancelled", f"You cancelled {_BOOKING}."),
          "staff": _t("Booking cancelled by customer", "{customer} cancelled {service} with {staff} on {when}.")},
-        {"customer": _I, "staff": _IP}, legacy_email=frozenset({"customer", "staff"})),
+        {"customer": _C, "staff": _C}),
     NotificationType(
         "booking_cancelled_by_business", "Booking cancelled by the business", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking cancelled by {business}", f"{_BOOKING} was cancelled by the business. {{reason}}"),
          "staff": _t("Booking cancelled", "{service} with {customer} on {when} was cancelled. {reason}")},
-        {"customer": _IP, "staff": _I}, legacy_email=frozenset({"customer"})),
+        {"customer": _C, "staff": _C}),
     NotificationType(
         "booking_rescheduled", "Booking rescheduled", "Bookings", TRANSACTIONAL,
         {"customer": _t("Booking moved", "{service} at {business} now starts on {when} (was {previous_when})."),
          "staff": _t("Booking moved", "{customer}'s {service} with {staff} now starts on {when} (was {previous_when}).")},
-        {"customer": _IP, "staff": _IP}, legacy_email=frozenset({"customer"})),
+        {"customer": _C, "staff": _C}),
     NotificationType(
         "booking_reminder_24h", "Reminder a day before", "Reminders", TRANSACTIONAL,
         {"customer": _t("Tomorrow: {service}", f"A reminder of {_BOOKING}.")},
-        {"customer": _IP}, legacy_email=frozenset({"customer"})),
+        {"customer": _C}),
     NotificationType(
         "booking_reminder_2h", "Reminder two hours before", "Reminders", TRANSACTIONAL,
         {"customer": _t("Starting soon: {service}", "{service} at {business} starts at {time}.")},
-        {"customer": frozenset({INAPP, PUSH, SMS})}, legacy_email=frozenset({"customer"})),
+        {"customer": frozenset({INAPP, EMAIL, PUSH, SMS})}),
     NotificationType(
-        "booking_completed", "Visit completed", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Thanks for visiting {business}", "Your {service} on {when} is marked as completed.")},
-        {"customer": _I}),
+        "daily_agenda", "Daily agenda: your bookings each morning", "Reminders", TRANSACTIONAL,
+        {"staff": _t("Your day at {business}: {count}", "{agenda}")},
+        {"staff": frozenset()}),
+    NotificationType(
+        "booking_completed", "Thank-you after a visit", "Bookings", TRANSACTIONAL,
+        {"customer": _t("Thanks for visiting {business}", "Your {service} on {when} is marked as completed.",
+                        "How was {service}? Thank you for visiting {business}",
+                        "Thank you for visiting {business} for {service} on {when}. We hope to see you "
+                        "again soon.\n\nBook again: {book_url}")},
+        {"customer": _E}),
     NotificationType(
         "booking_no_show", "No-show recorded", "Bookings", TRANSACTIONAL,
         {"customer": _t("Missed appointment", "{business} recorded that you did not come to {service} on {when}. "
-                                              "If this is a mistake, please contact them.")},
+                                              "If this is a mistake, please contact them.",
+                        "We missed you at {business}: {service} on {when}",
+                        "{business} recorded that you did not come to {service} on {when}. If this is a "
+                        "mistake, please reply to {business} or write to them from your booking.\n\n"
+                        "{policy}\n\nYour booking: {url}\nBook a new time: {book_url}")},
         {"customer": _E}),
     NotificationType(
         "review_requested", "Review request", "Reviews", TRANSACTIONAL,
-        {"customer": _t("How was {service}?", "Tell others about your visit to {business}: leave a review.")},
-        {"customer": _E}),
+        {"customer": _t("How was {service}?", "Thank you for visiting {business}. Reviews are coming to Plaza soon.")},
+        {"customer": _I}),
     NotificationType(
         "new_message", "New message", "Messages", TRANSACTIONAL,
         {"participant": _t("New message from {sender}", "{preview}", "New message from {sender}",
@@ -227,7 +242,7 @@ TYPES: tuple[NotificationType, ...] = (
         {"customer": _t("Booking request expired", f"{{business}} did not confirm {_BOOKING} in time, "
                                                    "so the time was released."),
          "staff": _t("Request expired", "{customer}'s request for {service} on {when} expired unconfirmed.")},
-        {"customer": _IP, "staff": _I}, legacy_email=frozenset({"customer"})),
+        {"customer": _C, "staff": _I}),
     NotificationType(
         "subscription_past_due", "Subscription past due", "Billing", TRANSACTIONAL,
         {"owner": _t("Payment for your Plaza plan is past due",
@@ -271,6 +286,9 @@ TYPES: tuple[NotificationType, ...] = (
 
 _BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}
 
+#: Types nobody gets until they switch a channel on (opt-in): the daily agenda.
+OPT_IN = frozenset({"daily_agenda"})
+
 #: Booking outbox event -> (type, audiences) when the actor does not matter.
 #: See :func:`types_for_booking_event` for the actor-dependent ones.
 _BOOKING_EVENTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
@@ -291,6 +309,9 @@ SAMPLE_CONTEXT: dict[str, str] = {
     "preview": "See you tomorrow!", "amount": "500.00 DKK", "date": "1 December 2026", "inviter": "Bella",
     "role": "staff", "member": "Bob", "email": "alice@example.com", "device": "Firefox on Linux",
     "ip": "192.0.2.1", "headline": "Winter offer", "message": "20% off all colouring in December.",
+    "deadline": "Thursday 26 November 2026, 10:00", "book_url": "https://bella.plaza.example/",
+    "policy": "Missed appointments may be charged in full.", "count": "3 bookings",
+    "agenda": "09:00 Haircut with Alice Andersen",
 }
 
 

@@ -54,7 +54,12 @@ CUSTOMER_EMAILS: dict[str, str] = {
     "booking.declined": "declined",
     "booking.expired": "expired",
     "booking.awaiting_email": "confirm_email",
+    "booking.completed": "completed",
+    "booking.no_show": "no_show",
 }
+
+#: How long after a booking's end a "thank you" or "we missed you" email still goes out.
+AFTER_VISIT_WINDOW = timedelta(days=7)
 
 #: Events after which the booking's reminders are (re)scheduled.
 SCHEDULES_REMINDERS = frozenset({"booking.confirmed", "booking.rescheduled"})
@@ -71,7 +76,7 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
     (empty for events with no email, e.g. completed).
 
     Customer emails for the booking events, reminder scheduling after a confirmation or a
-    reschedule, a staff email for a new booking or request and for a customer's cancellation,
+    reschedule, a staff email for a new booking or request and for a customer's cancellation or move,
     and the invitation email of a ``staff.invited`` event (:mod:`app.team.tasks`).
     """
     booking_id = (payload or {}).get("booking_id")
@@ -91,6 +96,8 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
         staff_kind = "new"
     elif kind == "booking.cancelled" and actor == "customer":
         staff_kind = "cancelled"
+    elif kind == "booking.rescheduled" and actor == "customer":
+        staff_kind = "moved"
     if staff_kind:
         specs.append(JobSpec(f"{TASKS}.send_staff_booking_email", (tenant_id, booking_id, staff_kind, event_id)))
     return specs
@@ -191,11 +198,13 @@ def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID
 
 
 def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.UUID, str]]:
-    """``(tenant_id, dedup_key)`` of deliveries, across tenants, stuck in ``sending`` since before ``older_than``."""
+    """``(tenant_id, dedup_key)`` of direct deliveries (no notification), across tenants, stuck in
+    ``sending`` since before ``older_than``."""
     with platform_scope("reclaim stale deliveries"):
         rows = db.session.execute(
             sa.select(Delivery.tenant_id, Delivery.dedup_key)
-            .where(Delivery.status == "sending", Delivery.claimed_at < older_than)
+            .where(Delivery.notification_id.is_(None), Delivery.tenant_id.is_not(None), Delivery.status == "sending",
+                   Delivery.claimed_at < older_than)
             .order_by(Delivery.claimed_at).limit(limit))
         return [(t, k) for t, k in rows]
 
@@ -308,13 +317,18 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
 def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bool:
     """Whether the customer email ``kind`` still makes sense when its job runs.
 
-    Nothing is sent about a booking that has already ended; a request notice only while the
-    booking is pending; a confirmation or change only while it is still active; a
-    cancellation only when it is cancelled. A newer state has its own email.
+    Nothing is sent about a booking that has already ended, except the emails after the visit
+    (``completed``, ``no_show``: while the booking is in that state, up to
+    :data:`AFTER_VISIT_WINDOW` after its end); a request notice only while the booking is
+    pending; a confirmation or change only while it is still active; a cancellation only when
+    it is cancelled. A newer state has its own email.
     """
+    status = facts.status
+    if kind in {"completed", "no_show"}:
+        wanted = BookingStatus.COMPLETED.value if kind == "completed" else BookingStatus.NO_SHOW.value
+        return status == wanted and now - facts.ends_at <= AFTER_VISIT_WINDOW
     if facts.ends_at <= now:
         return False
-    status = facts.status
     if kind == "requested":
         return status == BookingStatus.PENDING.value
     if kind == "confirmed":

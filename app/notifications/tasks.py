@@ -1,6 +1,12 @@
 """Jobs run by the RQ worker: booking emails, reminders, the periodic sweeps and platform
 account emails.
 
+Who gets which booking email how: a customer with an account through their notifications (every
+channel their preferences enable, :mod:`app.notifications.fanout`), a guest directly (a
+``delivery`` row without a notification, here); owners, managers and a staff member with an
+account through their notifications, a staff member without an account (but with an address on
+their profile) directly. Both paths use the same dedup keys, so nobody gets a message twice.
+
 Every job takes primitive arguments (tenant id first for tenant jobs), is enqueued by dotted
 path, and runs as one unit of work (:mod:`app.jobs.runner`).
 
@@ -20,8 +26,9 @@ from flask import current_app
 from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
+from app.customers.ownership import account_of
 from app.delivery.mailcap import cap_reason, take_send_slot
-from app.delivery.mailer import UndeliverableAddress, account_email, smtp_send
+from app.delivery.mailer import UndeliverableAddress, account_email, local, smtp_send
 from app.delivery.pipeline import (
     DeliveryFailed,
     Outcome,
@@ -32,17 +39,17 @@ from app.delivery.pipeline import (
 )
 from app.extensions import db
 from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
-from app.notifications import chat_messages
+from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind, staff_email
-from app.notifications.fanout import legacy_email_wanted
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
 from app.redis_client import get_redis
 from app.tenants.context import tenant_scope
+from app.tenants.models import Membership
 from app.timeutil import utcnow
-from app.uow import unit_of_work
+from app.uow import after_commit, unit_of_work
 
 log = logging.getLogger("plaza.notifications")
 
@@ -62,6 +69,31 @@ def send_booking_email(tenant_id: str, booking_id: str, kind: str, event_id: str
     return run_in_tenant(tenant_id, _send_booking_email, booking_id, kind, event_id)
 
 
+def customer_has_account(booking_id: uuid.UUID) -> bool:
+    """True when the booking's customer record belongs to an account
+    (:func:`app.customers.ownership.account_of`): their booking emails go through their
+    notifications. Tenant in scope."""
+    customer_id = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
+    return customer_id is not None and account_of(customer_id) is not None
+
+
+def staff_has_account(booking_id: uuid.UUID) -> bool:
+    """True when the booking's staff member is linked to an account (a membership): they hear
+    about it through their notifications. Tenant in scope."""
+    staff_id = db.session.scalar(sa.select(Booking.staff_id).where(Booking.id == booking_id))
+    return staff_id is not None and db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
+        Membership.staff_member_id == staff_id)) > 0
+
+
+def _previous_start(event_id: str) -> datetime | None:
+    """The ``previous_start`` of a reschedule's outbox event (tenant in scope), else ``None``."""
+    try:
+        payload = db.session.scalar(sa.select(OutboxEvent.payload).where(OutboxEvent.id == uuid.UUID(event_id)))
+    except ValueError:
+        return None
+    return datetime.fromisoformat(payload["previous_start"]) if payload and payload.get("previous_start") else None
+
+
 def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
     now = utcnow()
     facts = rules.load_booking_facts(uuid.UUID(booking_id))
@@ -70,13 +102,9 @@ def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
     if not rules.customer_email_relevant(facts, kind, now):
         log.info("booking email skipped", extra={"booking_id": booking_id, "kind": kind, "status": facts.status})
         return "skipped"
-    if not _email_wanted(facts, kind):
-        return "skipped"
-    previous = None
-    if kind == "changed":
-        payload = db.session.scalar(sa.select(OutboxEvent.payload).where(OutboxEvent.id == uuid.UUID(event_id)))
-        if payload and payload.get("previous_start"):
-            previous = datetime.fromisoformat(payload["previous_start"])
+    if kind != "confirm_email" and customer_has_account(facts.booking_id):
+        return "skipped"  # their notification carries this email
+    previous = _previous_start(event_id) if kind == "changed" else None
     key = rules.booking_email_key(booking_id, kind, event_id)
     try:
         message = booking_email(facts, kind, previous_start=previous)
@@ -86,8 +114,9 @@ def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
 
 
 def send_staff_booking_email(tenant_id: str, booking_id: str, kind: str, event_id: str) -> str:
-    """Job: tell the booking's staff member (when they have an email) about a new booking or
-    request (``new``/``request``) or a customer's cancellation (``cancelled``), once.
+    """Job: tell the booking's staff member without an account (when their profile has an
+    email) about a new booking or request (``new``/``request``) or a customer's cancellation
+    or move (``cancelled``/``moved``), once. Staff with an account hear through their notifications.
 
     Raises:
         DeliveryFailed: SMTP failed (RQ retries the job).
@@ -99,11 +128,13 @@ def _send_staff_email(booking_id: str, kind: str, event_id: str) -> str:
     facts = rules.load_booking_facts(uuid.UUID(booking_id))
     if facts is None:
         return "gone"
-    if not facts.staff_email or facts.ends_at <= utcnow() or not _email_wanted(facts, kind, staff=True):
+    if not facts.staff_email or facts.ends_at <= utcnow() or staff_has_account(facts.booking_id):
         return "skipped"
     key = rules.staff_email_key(booking_id, kind, event_id)
+    previous = _previous_start(event_id) if kind == "moved" else None
+    context = {"previous_when": local(previous, facts.business_timezone) if previous else ""}
     try:
-        message = staff_email(facts, kind, facts.staff_email)
+        message = staff_email(facts, kind, facts.staff_email, context=context)
     except UndeliverableAddress as exc:
         return record_undeliverable(key, facts.staff_email, str(exc)).value
     return deliver(key, message).value
@@ -164,21 +195,18 @@ def _send_reminder_job(booking_id: str, which: str, starts_at_iso: str) -> str:
 
 
 def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
+    """Reminder ``which`` to the booking's customer: their account's notification (every channel
+    they enabled; queued once this unit of work commits), or a guest's direct email."""
     key = rules.reminder_key(facts.booking_id, which, facts.starts_at)
-    enqueue("app.notifications.fanout.notify_reminder", str(facts.tenant_id), str(facts.booking_id),
-             which, facts.starts_at.isoformat())  # in-app / push / SMS side, once per start
-    if not _email_wanted(facts, reminder_kind(which)):
-        return Outcome.ALREADY_SENT
+    if customer_has_account(facts.booking_id):
+        results = fanout.reminder_notices(str(facts.booking_id), which, facts.starts_at.isoformat())
+        after_commit(lambda: dispatch.after_commit(results))
+        return Outcome.SENT if any(r.new for r in results) else Outcome.ALREADY_SENT
     try:
         message = booking_email(facts, reminder_kind(which))
     except UndeliverableAddress as exc:
         return record_undeliverable(key, facts.customer_email, str(exc))
     return deliver(key, message)
-
-
-def _email_wanted(facts: BookingFacts, kind: str, staff: bool = False) -> bool:
-    """The recipient's notification preferences (:func:`app.notifications.fanout.legacy_email_wanted`)."""
-    return legacy_email_wanted(facts, kind, staff=staff)
 
 
 def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
@@ -237,7 +265,7 @@ def reclaim_stale_deliveries(now: datetime | None = None) -> int:
         if parsed.kind in {"reminder24", "reminder2"}:
             which = parsed.kind.removeprefix("reminder") + "h"
             enqueue(f"{TASKS}.send_booking_reminder", tid, parsed.booking_id, which, parsed.rest)
-        elif parsed.kind.startswith("staff-"):
+        elif parsed.kind.startswith("staff-") and parsed.rest.count(":") == 0:
             enqueue(f"{TASKS}.send_staff_booking_email", tid, parsed.booking_id,
                      parsed.kind.removeprefix("staff-"), parsed.rest)
         elif parsed.kind in rules.CUSTOMER_EMAILS.values():
@@ -249,10 +277,13 @@ def reclaim_stale_deliveries(now: datetime | None = None) -> int:
 
 
 def periodic_sweep() -> dict[str, int]:
-    """Periodic job: send due reminders and re-enqueue stale deliveries (booking emails and notifications)."""
+    """Periodic job: send due reminders (customers', and staff's for booking requests still
+    waiting), the staff's daily agendas due this morning, and re-enqueue stale deliveries
+    (direct ones and notifications')."""
 
     def sweep() -> dict[str, int]:
-        return {"reminders": sweep_due_reminders(), "reclaimed": reclaim_stale_deliveries(),
+        return {"reminders": sweep_due_reminders(), "waiting": waiting.sweep_waiting_requests(),
+                "agendas": agenda.send_daily_agendas(), "reclaimed": reclaim_stale_deliveries(),
                 "notifications": requeue_stuck_deliveries()}
 
     return run_on_platform(sweep)

@@ -1,7 +1,7 @@
 """booking.source: where a booking came from (online, phone, walk-in)
 
 Revision ID: j10b_booking_source
-Revises: i9b_uncollected_fee
+Revises: j10a_one_delivery_table
 Create Date: 2026-12-05 08:30:00
 
 Front-desk bookings (issue 10) are entered by staff for a phone call or a customer at the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "j10b_booking_source"
-down_revision = "i9b_uncollected_fee"
+down_revision = "j10a_one_delivery_table"
 branch_labels = None
 depends_on = None
 

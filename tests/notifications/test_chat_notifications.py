@@ -157,7 +157,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     account_path = f"/account/messages/{world.biz.tenant_id}/{world.booking_id}"
     assert note.body == "Your colour is ready, shall we book it?"
     assert urlsplit(note.url).hostname == "localhost" and urlsplit(note.url).path == account_path
-    [email] = deliveries_of(world.customer_user_id, "email")
+    [email] = deliveries_of(world.customer_user_id, "email", "new_message")
     assert email.status == "queued" and email.not_before >= utcnow() + timedelta(minutes=9)
     assert sending.deliver_now(email.id) == "sent"  # its time came, still unread
     [msg] = mailbox.to(world.customer_email, "New message")
@@ -176,7 +176,7 @@ def test_customer_account_and_staff_get_emails_linking_to_their_own_chat_page(ap
     _fan_out(app)
     [staff_note] = _messages(world.owner_user_id)
     assert urlsplit(staff_note.url).hostname == _host(world) and urlsplit(staff_note.url).path == staff_path
-    [staff_email] = deliveries_of(world.owner_user_id, "email")
+    [staff_email] = deliveries_of(world.owner_user_id, "email", "new_message")
     assert sending.deliver_now(staff_email.id) == "sent"
     [staff_msg] = mailbox.to(world.biz.owner_email, "New message")
     link = urlsplit(_reply_link(staff_msg))

@@ -22,6 +22,7 @@ from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_user
 from tests.helpers import csrf_from, login_as
+from tests.support.conftest_mail import calendar_of, subject_of
 from tests.support.notification_support import (
     ALICE_EMAIL,
     alice,
@@ -51,11 +52,13 @@ def test_booking_notifies_customer_account_and_owner_once(ctx, mailbox):
     assert "Haircut at Bella Hair Studio" in mine.body and "/manage/" in mine.url
     [theirs] = notifications_of(owner_id(biz))
     assert theirs.title == "New booking" and "Alice Andersen booked Haircut with Staff 1" in theirs.body
-    # Alice's email still comes from the booking-email path (with its .ics), exactly once.
-    assert len(mailbox.to(ALICE_EMAIL)) == 1
-    # Delivery log: in-app sent; push skipped (no device); the email is the booking path's.
+    # Alice's email is the booking email (with its .ics), exactly once, through her notification.
+    [email] = mailbox.to(ALICE_EMAIL)
+    assert subject_of(email).startswith("Booking confirmed: Haircut on ")
+    assert calendar_of(email)["METHOD"] == "REQUEST"
+    # Delivery log: in-app sent; push skipped (no device); the email sent (one table, one path).
     assert {(d.channel, d.status, d.error) for d in deliveries_of(alice_id)} == {
-        ("inapp", "sent", None), ("push", "skipped", "no push subscription")}
+        ("inapp", "sent", None), ("push", "skipped", "no push subscription"), ("email", "sent", None)}
 
     # The same event relayed again after a crash notifies nobody twice.
     with tenant_scope(biz.tenant_id):
@@ -114,7 +117,10 @@ def test_completed_booking_asks_for_a_review_by_email(ctx, mailbox):
     assert types == ["booking_confirmed", "booking_completed", "review_requested"]
     [review] = mailbox.to(ALICE_EMAIL, "How was Haircut?")
     assert review["List-Unsubscribe"] is None  # transactional: no unsubscribe header
-    assert [(d.status, d.attempts) for d in deliveries_of(alice_id, "email")] == [("sent", 1)]
+    # The confirmation and the thank-you (with a "book again" link, no review page yet), once each.
+    assert [(d.status, d.attempts) for d in deliveries_of(alice_id, "email")] == [("sent", 1), ("sent", 1)]
+    assert "Book again: http://bella.localhost" in review.get_body(("plain",)).get_content()
+    assert "review" not in review.get_body(("plain",)).get_content().lower()
 
 
 def test_repeats_inside_the_dedup_window_fold_into_one(ctx):

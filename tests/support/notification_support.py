@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.booking.service import CustomerInput, create_booking
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.notifications.center_models import Notification
 from app.outbox.relay import relay_outbox
@@ -87,13 +87,15 @@ def notifications_of(user_id: uuid.UUID) -> list[Notification]:
                                    .order_by(Notification.created_at)))
 
 
-def deliveries_of(user_id: uuid.UUID, channel: str | None = None) -> list[NotificationDelivery]:
-    """The person's deliveries (of ``channel``), oldest first."""
+def deliveries_of(user_id: uuid.UUID, channel: str | None = None, type_key: str | None = None) -> list[Delivery]:
+    """The person's deliveries (of ``channel``, of notifications of ``type_key``), oldest first."""
     fresh_read()
-    q = sa.select(NotificationDelivery).where(NotificationDelivery.user_id == user_id)
+    q = sa.select(Delivery).where(Delivery.user_id == user_id)
     if channel:
-        q = q.where(NotificationDelivery.channel == channel)
-    return list(db.session.scalars(q.order_by(NotificationDelivery.created_at)))
+        q = q.where(Delivery.channel == channel)
+    if type_key:
+        q = q.join(Notification, Notification.id == Delivery.notification_id).where(Notification.type == type_key)
+    return list(db.session.scalars(q.order_by(Delivery.created_at)))
 
 
 @dataclass

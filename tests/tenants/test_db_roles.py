@@ -114,7 +114,7 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
     """New tables cannot forget it: every table with a tenant_id column is checked."""
     with psycopg.connect(_url(services, "OWNER_URL")) as conn:
         tables = _tenant_tables(conn)
-        assert {"notification", "notification_delivery", "marketing_consent", "tenant_domain"} <= set(tables)
+        assert {"notification", "delivery", "marketing_consent", "tenant_domain"} <= set(tables)
         for table in [*tables, "tenant"]:  # the business's own row (name, slug, suspension, limits) too
             enabled, forced = conn.execute(
                 "select relrowsecurity, relforcerowsecurity from pg_class where oid = %s::regclass", [table]).fetchone()
@@ -128,7 +128,7 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
                     assert "app.tenant_id" in qual, f"{table}.{name}: not limited to the tenant"
                     assert "plaza_tenant_proven()" in qual and "plaza_tenant_proven()" in check, \
                         f"{table}.{name}: a tenant id without the app's proof"
-                    if table in ("notification", "notification_delivery", "marketing_consent"):
+                    if table in ("notification", "delivery", "marketing_consent"):
                         assert "app.user_id" in qual and "app.user_id" in check, f"{table}.{name}: every person's rows"
 
 
@@ -321,9 +321,10 @@ def test_tenant_role_sees_account_wide_notifications_of_the_logged_in_person_onl
                 "url, context, count, created_at, updated_at) values (gen_random_uuid(), %s, null, 'account.test', "
                 "'customer', 'transactional', '', 'Secret of ' || %s::text, '', '', '{}', 1, now(), now()) returning id",
                 [uid, uid]).fetchone()[0]
-            conn.execute("insert into notification_delivery (id, notification_id, user_id, tenant_id, channel, recipient, "
-                         "status, attempts, log, created_at, updated_at) values (gen_random_uuid(), %s, %s, null, "
-                         "'email', 'x@example.com', 'queued', 0, '[]', now(), now())", [nid, uid])
+            conn.execute("insert into delivery (id, dedup_key, notification_id, user_id, tenant_id, channel, recipient, "
+                         "subject, status, attempts, log, created_at, updated_at) values (gen_random_uuid(), "
+                         "'notification:' || %s::text || ':email', %s, %s, null, 'email', 'x@example.com', '', 'queued', "
+                         "0, '[]', now(), now())", [nid, nid, uid])
             conn.execute("insert into marketing_consent (id, user_id, tenant_id, granted_at, method, source) "
                          "values (gen_random_uuid(), %s, null, now(), 'test', '')", [uid])
     with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
@@ -331,7 +332,7 @@ def test_tenant_role_sees_account_wide_notifications_of_the_logged_in_person_onl
                 ["", str(a.tenant_id)], ["", str(me)]):
             conn.execute("select set_config('app.tenant_id', %s, false), set_config('app.platform', %s, false), "
                          "set_config('app.user_id', %s, false)", [tid, platform, uid])
-            for table in ("notification", "notification_delivery", "marketing_consent"):
+            for table in ("notification", "delivery", "marketing_consent"):
                 seen = {r[0] for r in conn.execute(f"select user_id from {table} where tenant_id is null")}  # noqa: S608
                 assert seen == ({me} if uid else set()), (table, tid, platform, uid)
                 assert conn.execute(f"update {table} set user_id = user_id where user_id = %s",  # noqa: S608

@@ -11,7 +11,7 @@ from app.notifications.channels.push import PushChannel
 from app.notifications.channels.sms import SmsChannel
 
 if TYPE_CHECKING:
-    from app.delivery.models import NotificationDelivery
+    from app.delivery.models import Delivery
     from app.identity.models import User
     from app.notifications.center_models import Notification
 
@@ -21,7 +21,7 @@ class Channel(Protocol):
 
     name: str
 
-    def send(self, notification: Notification, delivery: NotificationDelivery, user: User) -> str | None:
+    def send(self, notification: Notification, delivery: Delivery, user: User) -> str | None:
         """Deliver ``notification`` to ``user``; returns the provider's message id when there is one.
 
         Raises:

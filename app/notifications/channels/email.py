@@ -1,5 +1,9 @@
 """Email channel over the existing SMTP path (``SMTP_URL``).
 
+A booking notification's email is the booking email itself (with its ``.ics`` for the
+customer, the dashboard link for staff: :mod:`app.notifications.booking_mail`); every other
+type's is the notification's own text in ``notifications/email.*``.
+
 Marketing email carries RFC 8058 one-click unsubscribe headers (``List-Unsubscribe`` with
 an HTTPS link holding a signed token, and ``List-Unsubscribe-Post:
 List-Unsubscribe=One-Click``) and the same link in the body; every email links to the
@@ -13,10 +17,11 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 
 from app.delivery.mailer import build_message, finish_message, mail_address, sender, smtp_send
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.identity.models import User
-from app.notifications import preferences, registry
+from app.notifications import booking_mail, preferences, registry
 from app.notifications.center_models import Notification
+from app.tenants.context import tenant_scope
 from app.tenants.urls import platform_url
 
 
@@ -26,7 +31,13 @@ def unsubscribe_url(user: User, type_key: str) -> str:
 
 
 def build_email(notification: Notification, user: User) -> EmailMessage:
-    """The email for ``notification`` to ``user`` (plain text and HTML from ``notifications/email.*``)."""
+    """The email for ``notification`` to ``user``: the booking email for a booking notification
+    (:func:`app.notifications.booking_mail.build`), else plain text and HTML from ``notifications/email.*``."""
+    if notification.tenant_id is not None and booking_mail.about_booking(notification):
+        with tenant_scope(notification.tenant_id):
+            message = booking_mail.build(notification, user)
+        if message is not None:
+            return message
     nt = registry.get(notification.type)
     rendered = registry.render_for(notification.type, notification.audience, notification.context)
     business = notification.context.get("business") or ""
@@ -49,12 +60,20 @@ class EmailChannel:
 
     name = "email"
 
-    def send(self, notification: Notification, delivery: NotificationDelivery, user: User) -> str | None:
-        """Send; returns the Message-ID.
+    def send_message(self, notification: Notification, user: User) -> EmailMessage:
+        """Build and send the email; returns the message that went out.
 
         Raises:
             smtplib.SMTPException, OSError: the SMTP server refused or could not be reached.
         """
         msg = build_email(notification, user)
         smtp_send(current_app.config["SMTP_URL"], msg)
-        return str(msg["Message-ID"])
+        return msg
+
+    def send(self, notification: Notification, delivery: Delivery, user: User) -> str | None:
+        """Send; returns the Message-ID.
+
+        Raises:
+            smtplib.SMTPException, OSError: the SMTP server refused or could not be reached.
+        """
+        return str(self.send_message(notification, user)["Message-ID"])

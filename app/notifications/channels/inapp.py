@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.identity.models import User
 from app.notifications import center
 from app.notifications.center_models import Notification
@@ -13,7 +13,7 @@ class InAppChannel:
 
     name = "inapp"
 
-    def send(self, notification: Notification, delivery: NotificationDelivery, user: User) -> str | None:
+    def send(self, notification: Notification, delivery: Delivery, user: User) -> str | None:
         """Push the live badge; the notification itself is already in the center. Returns ``None``."""
         center.push_badge(user.id, notification.id)
         return None

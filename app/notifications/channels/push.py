@@ -34,7 +34,7 @@ from flask import current_app
 from pywebpush import WebPushException, webpush
 
 from app.config import config_str
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.extensions import db
 from app.identity.models import User
 from app.notifications.center_models import Notification, PushSubscription
@@ -204,7 +204,7 @@ class PushChannel:
 
     name = "push"
 
-    def send(self, notification: Notification, delivery: NotificationDelivery, user: User) -> str | None:
+    def send(self, notification: Notification, delivery: Delivery, user: User) -> str | None:
         """Push to each device; returns ``"<n> of <m> devices"``.
 
         Devices whose endpoint :func:`endpoint_refusal` refuses are not contacted; the

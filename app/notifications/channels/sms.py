@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from app.delivery.models import NotificationDelivery
+from app.delivery.models import Delivery
 from app.delivery.sms import SmsError, get_provider
 from app.identity.models import User
 from app.notifications.center import absolute_url
@@ -27,7 +27,7 @@ class SmsChannel:
 
     name = "sms"
 
-    def send(self, notification: Notification, delivery: NotificationDelivery, user: User) -> str | None:
+    def send(self, notification: Notification, delivery: Delivery, user: User) -> str | None:
         """Send via the configured provider; returns its message id.
 
         Raises:
