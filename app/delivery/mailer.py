@@ -37,8 +37,9 @@ def mail_address(display_name: str | None, addr_spec: str) -> Address:
     add a recipient. Control characters (CR/LF included) in the name become spaces.
 
     Raises:
-        UndeliverableAddress: ``addr_spec`` is empty, has whitespace or control characters, or
-            is not a single ``local@domain``.
+        UndeliverableAddress: ``addr_spec`` is empty, has whitespace or control characters, is
+            not a single ``local@domain``, or is on the reserved ``.invalid`` top-level domain
+            (RFC 2606 §2: a phone-only customer's or an erased customer's placeholder address).
     """
     name = " ".join(_HEADER_UNSAFE.sub(" ", display_name or "").split())
     spec = (addr_spec or "").strip()
@@ -50,6 +51,8 @@ def mail_address(display_name: str | None, addr_spec: str) -> Address:
         raise UndeliverableAddress(f"not a usable email address: {spec[:80]!r} ({exc})") from exc
     if not address.username or not address.domain:
         raise UndeliverableAddress(f"not a usable email address: {spec[:80]!r}")
+    if address.domain.lower().rstrip(".").endswith(".invalid") or address.domain.lower() == "invalid":
+        raise UndeliverableAddress(f"no email address on record ({spec[:80]!r} is a placeholder)")
     return address
 
 

@@ -126,7 +126,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
     for type_key, audiences in pairs:
         for audience in audiences:
             if audience == "customer":
-                uid = account_of(booking.customer_id) if booking else None
+                uid = account_of(booking.customer_id) if booking and rules.customer_told(payload) else None
                 people = [uid] if uid else []
                 url = facts.manage_url
             else:

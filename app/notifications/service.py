@@ -24,6 +24,7 @@ Reminder rule (documented choice):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +85,7 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
         return [JobSpec(func, args) for func, args in invitation_jobs(kind, tenant_id, event_id, payload or {})]
     specs: list[JobSpec] = []
     email = CUSTOMER_EMAILS.get(kind)
-    if email:
+    if email and customer_told(payload or {}):
         specs.append(JobSpec(f"{TASKS}.send_booking_email", (tenant_id, booking_id, email, event_id)))
     if kind in SCHEDULES_REMINDERS:
         specs.append(JobSpec(f"{TASKS}.schedule_booking_reminders", (tenant_id, booking_id)))
@@ -101,6 +102,13 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
     if staff_kind:
         specs.append(JobSpec(f"{TASKS}.send_staff_booking_email", (tenant_id, booking_id, staff_kind, event_id)))
     return specs
+
+
+def customer_told(payload: Mapping[str, object]) -> bool:
+    """False when the event's payload says the customer must not hear of it: staff unticked
+    "Notify the customer" at the front desk, or the customer has no email address
+    (``notify_customer: false``, :func:`app.booking.desk.book_by_staff`). Absent means told."""
+    return payload.get("notify_customer") is not False
 
 
 def fanout_jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
