@@ -10,7 +10,7 @@ last day, keeps yesterday's history and never violates the exclusion constraint.
 
 Past bookings end completed, no-show or cancelled; today's and future ones are confirmed,
 pending or cancelled. Customers are keyed by email (:data:`CUSTOMERS`), so the same regulars
-come back and build histories. A few upcoming bookings get a chat thread. Rows are written
+come back and build histories; the first ones carry staff notes and tags. A few upcoming bookings get a chat thread. Rows are written
 directly, with their booking events, and without outbox events: seeding sends no email.
 Everything flushes; the CLI command's unit of work commits.
 """
@@ -30,6 +30,7 @@ from app.catalog.availability_version import bump_version
 from app.catalog.models import Service, ServiceStaff, StaffMember, WorkingHours
 from app.chat.models import BOOKING as BOOKING_SUBJECT
 from app.chat.models import CUSTOMER, STAFF, Conversation, Message, Participant
+from app.customers.service import add_note, add_tag
 from app.extensions import db
 from app.tenants.models import Membership, Role, Tenant
 from app.timeutil import utcnow, zone
@@ -64,6 +65,14 @@ CUSTOMERS: dict[str, list[tuple[str, str, str]]] = {
         ("David Chen", "david.chen@demo.plaza.test", "+12125550108"),
     ],
 }
+#: Staff-only notes and tags on the first demo customers (the regulars), added when they are created.
+PROFILES: list[tuple[list[str], list[str]]] = [
+    (["Prefers a quiet chair by the window; likes her coffee black.", "Sensitive scalp: use the mild shampoo."],
+     ["regular", "VIP"]),
+    (["Usually books by phone on Monday mornings."], ["regular"]),
+    (["Patch test done 3 months ago: no reaction."], ["colour"]),
+    (["Missed an appointment in spring; call the day before."], ["call first"]),
+]
 #: Notes customers leave now and then.
 NOTES = ["First time here.", "Running 5 minutes late maybe.", "Please use the side entrance.",
          "Allergic to some hair dyes.", "Same as last time, please.", "Parking on the street?"]
@@ -110,12 +119,21 @@ def _customers(country: str) -> list[Customer]:
     people = CUSTOMERS.get(country) or CUSTOMERS["DK"]
     found = {c.email: c for c in db.session.scalars(sa.select(Customer).where(
         Customer.email.in_([email for _, email, _ in people])))}
+    created = []
     for name, email, phone in people:
         if email not in found:
             found[email] = Customer(name=name, email=email, phone=phone)
             db.session.add(found[email])
+            created.append(email)
     db.session.flush()
-    return [found[email] for _, email, _ in people]
+    ordered = [found[email] for _, email, _ in people]
+    for customer, (notes, tags) in zip(ordered, PROFILES, strict=False):
+        if customer.email in created:  # only once: a later run leaves what staff changed alone
+            for body in notes:
+                add_note(customer, body, author_user_id=None, author_name="Demo")
+            for tag in tags:
+                add_tag(customer, tag)
+    return ordered
 
 
 def _offers(staff_id: uuid.UUID) -> list[_Offer]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app.booking.models import Booking, BookingEvent, Customer
 from app.catalog.models import StaffMember
 from app.chat.models import Conversation, Message
+from app.customers.models import CustomerNote, CustomerTag
 from app.cli import seed_demo
 from app.extensions import db
 from app.tenants.context import tenant_scope
@@ -67,6 +68,9 @@ def test_demo_businesses_get_bookings_around_today_for_every_staff_member(ctx):
         events = Counter(e.booking_id for e in _rows(slug, BookingEvent))
         assert all(events[b.id] >= 1 for b in bookings)
         assert all(events[b.id] == 2 for b in bookings if b.status in ("completed", "no_show"))
+        # The regulars carry staff notes and tags, once.
+        notes, tags = _rows(slug, CustomerNote), _rows(slug, CustomerTag)
+        assert len({n.customer_id for n in notes}) == 4 and {"regular", "VIP"} <= {t.tag for t in tags}
         # A few chat threads on upcoming bookings.
         assert _rows(slug, Conversation) and _rows(slug, Message)
         # Active bookings of one staff member never overlap (the exclusion constraint holds).
@@ -87,6 +91,7 @@ def test_running_again_adds_nothing_and_a_day_later_only_the_new_day(ctx):
     assert {slug: {b.id: (b.status, b.starts_at) for b in _rows(slug, Booking)} for slug in before} == before
     assert len(_rows("bella", Conversation)) == conversations
     customers = len(_rows("bella", Customer))
+    notes = len(_rows("bella", CustomerNote))
 
     tz = zone(_tenant("bella").timezone)
     later, new_last_day = _later(now, tz)
@@ -98,6 +103,7 @@ def test_running_again_adds_nothing_and_a_day_later_only_the_new_day(ctx):
     new = [b for i, b in after.items() if i not in before["bella"]]
     assert new and all(old_last_day < b.starts_at.astimezone(tz).date() <= new_last_day for b in new)
     assert any(b.starts_at.astimezone(tz).date() == new_last_day for b in new)
+    assert len(_rows("bella", CustomerNote)) == notes  # notes are not added again
     # Earlier bookings are left exactly as they were; the regulars are the same people.
     assert all((after[i].status, after[i].starts_at) == v for i, v in before["bella"].items())
     assert len(_rows("bella", Customer)) == customers
