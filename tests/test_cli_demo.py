@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from app.booking.models import Booking, BookingEvent, Customer
 from app.catalog.models import StaffMember
 from app.chat.models import Conversation, Message
-from app.customers.models import CustomerNote, CustomerTag
 from app.cli import seed_demo
+from app.customers.models import CustomerNote, CustomerTag
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
