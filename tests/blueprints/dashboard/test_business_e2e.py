@@ -63,9 +63,11 @@ def test_owner_edits_the_business_on_a_phone(live_server, ctx, browser, tmp_path
         page.wait_for_url("**/dashboard/business")
         expect(page.locator("body")).to_contain_text("Business settings saved.")
         expect(page.locator("#phone")).to_have_value("020 7946 0000")
-        expect(page.locator(".db-biz-logo")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.screenshot(path=str(screenshot_folder() / "business-settings-phone.png"), full_page=True)
+        # On a phone the business (logo and name) heads the "More" menu of the bottom bar.
+        page.locator("[data-more]").click()
+        expect(page.locator("#db-menu .db-biz-logo")).to_be_visible()
         page.goto(f"{base}/")
         expect(page.locator(".sf-hero")).to_contain_text("12 Carnaby Street, W1F 9PS London, United Kingdom")
         expect(page.locator(".sf-logo")).to_be_visible()
