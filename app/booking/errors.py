@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.errors import InputError
 
-class BookingError(Exception):
+
+class BookingError(InputError):
     """Base of booking domain errors; ``message`` is user-facing, ``field`` the input at fault."""
-
-    field: str | None = None
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field is not None:
-            self.field = field
 
 
 class SlotUnavailable(BookingError):

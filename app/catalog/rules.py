@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.catalog.availability_version import bump_version
+from app.errors import InputError
 from app.extensions import db
 from app.tenants.context import require_tenant_id
 from app.tenants.errors import TenantScopeError
@@ -25,13 +26,11 @@ RULE_LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
-class RulesError(ValueError):
+class RulesError(InputError, ValueError):
     """A booking rule out of range; ``field`` names the rule, ``message`` is user-facing."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from app.errors import InputError
 
-class ChatError(Exception):
+
+class ChatError(InputError):
     """Base of chat errors; ``field`` names the form field at fault (or ``None``)."""
 
     field: str | None = "body"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class EmptyMessage(ChatError):

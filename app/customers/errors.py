@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from app.errors import InputError
 
-class CustomerError(Exception):
+
+class CustomerError(InputError):
     """Base of the customers domain's errors."""
-
-    field: str | None = None
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field is not None:
-            self.field = field
 
 
 class EmailInUse(CustomerError):

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.errors import InputError
 from app.extensions import db
 from app.identity.models import ApiToken, User
 from app.redis_client import get_redis
@@ -193,13 +194,11 @@ def find_api_token(secret: str) -> ApiToken | None:
                                                        ApiToken.revoked_at.is_(None)))
 
 
-class AccountError(ValueError):
+class AccountError(InputError, ValueError):
     """Account input rejected; ``field`` names the form field at fault, ``message`` is user-facing."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def check_password_strength(password: str) -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
+from app.errors import InputError
 from app.extensions import db
 from app.redis_client import get_redis
 from app.scheduling.availability import (
@@ -34,13 +35,11 @@ from app.timeutil import utcnow, zone
 MAX_RANGE_DAYS = 62
 
 
-class AvailabilityError(ValueError):
+class AvailabilityError(InputError, ValueError):
     """Bad availability query (unknown service or staff, bad dates); ``field`` names the parameter."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def performers(service_id: uuid.UUID) -> dict[uuid.UUID, int | None]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app.errors import InputError
 from app.storage import Storage
 
 #: Formats accepted, as Pillow names them (sniffed from the bytes).
@@ -26,12 +27,8 @@ MAX_PIXELS = 25_000_000
 LOGO_MAX_SIDE = 512
 
 
-class ImageRejected(ValueError):
+class ImageRejected(InputError, ValueError):
     """An upload that is not an acceptable image; ``message`` is user-facing."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

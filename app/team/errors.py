@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from app.errors import InputError
 
-class InvitationError(ValueError):
+
+class InvitationError(InputError, ValueError):
     """Invite input rejected; ``field`` names the form field at fault, ``message`` is user-facing."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 class InvitationClosed(Exception):

@@ -9,16 +9,14 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from app.errors import InputError
+
 #: Region used when a business has no country yet.
 DEFAULT_REGION = "GB"
 
 
-class PhoneError(ValueError):
+class PhoneError(InputError, ValueError):
     """A phone number that cannot be read or is not a possible number; ``message`` is user-facing."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def parse_phone(raw: str, region: str | None) -> str:

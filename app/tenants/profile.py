@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.errors import InputError
 from app.extensions import db
 from app.tenants.context import require_tenant_id
 from app.tenants.errors import TenantScopeError
@@ -31,13 +32,11 @@ DESCRIPTION_MAX = 1000
 LENGTHS = {"name": 120, "address_line": 200, "postcode": 20, "city": 100, "public_email": 254}
 
 
-class ProfileError(ValueError):
+class ProfileError(InputError, ValueError):
     """A business setting that cannot be saved; ``field`` names it, ``message`` is user-facing."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from app.errors import InputError
 from app.extensions import db
 from app.tenants.context import require_tenant_id, tenant_scope
 from app.tenants.errors import TenantNotFound
@@ -27,13 +28,11 @@ class Person(Protocol):
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 
 
-class SignupError(ValueError):
+class SignupError(InputError, ValueError):
     """Invalid signup input; ``field`` names the form field at fault."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 def validate_slug(slug: str) -> str:
