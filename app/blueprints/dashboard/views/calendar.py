@@ -90,6 +90,48 @@ class Item:
     row_data: Any = None
     block: TimeOff | None = None
     staff_name: str = ""
+    lane: int = 0
+    lanes: int = 1
+
+
+#: Most side-by-side lanes the grid styles (``cal-w<lanes>`` and ``cal-l<lane>``); a busier
+#: moment stacks its extra items in the last lane.
+MAX_LANES = 4
+
+
+def assign_lanes(items: list[Item]) -> None:
+    """Set ``lane`` and ``lanes`` on ``items`` so that items of one column whose times overlap
+    (in the week view with all staff: several people's bookings at the same hour) stand side by
+    side instead of on top of each other. Items are grouped into clusters of transitively
+    overlapping times per column; each takes the first lane free at its start; every item of a
+    cluster gets the cluster's lane count (at most :data:`MAX_LANES`)."""
+    by_column: dict[int, list[Item]] = {}
+    for item in items:
+        by_column.setdefault(item.column, []).append(item)
+    for column_items in by_column.values():
+        column_items.sort(key=lambda it: (it.start, it.end))
+        cluster: list[Item] = []
+        lane_ends: list[datetime] = []
+        cluster_end: datetime | None = None
+        for item in column_items:
+            if cluster_end is not None and item.start >= cluster_end:
+                _close_cluster(cluster, len(lane_ends))
+                cluster, lane_ends = [], []
+            free = next((i for i, end in enumerate(lane_ends) if end <= item.start), None)
+            if free is None:
+                lane_ends.append(item.end)
+                free = len(lane_ends) - 1
+            else:
+                lane_ends[free] = item.end
+            item.lane = min(free, MAX_LANES - 1)
+            cluster.append(item)
+            cluster_end = item.end if cluster_end is None or item.start >= cluster_end else max(cluster_end, item.end)
+        _close_cluster(cluster, len(lane_ends))
+
+
+def _close_cluster(cluster: list[Item], lanes: int) -> None:
+    for item in cluster:
+        item.lanes = min(max(lanes, 1), MAX_LANES)
 
 
 def _hours(staff_ids: list[uuid.UUID], days: list[date], extra: list[tuple[datetime, datetime]]) -> tuple[int, int]:
@@ -159,6 +201,7 @@ def calendar_context(state: BoardState, *, notice: str | None = None, error: str
         if column is not None:
             row, span = place(s, e)
             items.append(Item("block", column, row, span, s, e, block=b, staff_name=names.get(b.staff_id, "")))
+    assign_lanes(items)
     for c in columns:
         c.url = calendar_url(state, view="day", day=c.day)
         for q in range(total_rows // 3):
