@@ -49,7 +49,8 @@ test: install-dev lint chromium ## Run the whole test suite (lint first), with t
 
 screenshots: install-dev chromium ## Re-record docs/screenshots/ (the browser tests; otherwise they write to a temporary folder)
 	PLAZA_SCREENSHOTS=1 $(PY) -m pytest -m e2e
-	PLAZA_SCREENSHOTS=1 $(PY) -m pytest tests/payments/test_payments_e2e.py tests/blueprints/billing/test_billing_screens.py
+	PLAZA_SCREENSHOTS=1 $(PY) -m pytest tests/payments/test_payments_e2e.py
+	PLAZA_SCREENSHOTS=1 $(PY) -m pytest tests/blueprints/billing/test_billing_screens.py
 
 lint: $(DEV_STAMP) ## ruff, and the import contracts (lint-imports, .importlinter)
 	$(VENV)/bin/ruff check app tests scripts bench worker.py wsgi.py
