@@ -74,6 +74,36 @@ def slot_refusal(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, s
     return SlotRefusal.CLOSED
 
 
+#: What the customer reads for each reason a start cannot be booked (see :class:`SlotRefusal`);
+#: ``{lead}`` is the business's notice in minutes, ``{horizon}`` how many days ahead it opens.
+REFUSAL_TEXT = {
+    SlotRefusal.TAKEN: "This time is no longer available: someone else has just booked it.",
+    SlotRefusal.CLOSED: "This is not a bookable time: it is outside opening hours or between the offered start times.",
+    SlotRefusal.PAST: "This time has already passed.",
+    SlotRefusal.TOO_SOON: "This time is too soon: bookings need at least {lead} minutes' notice.",
+    SlotRefusal.TOO_FAR: "This time is too far ahead: bookings open at most {horizon} days ahead.",
+}
+
+
+def refusal_text(reason: SlotRefusal, *, lead_minutes: int, horizon_days: int) -> str:
+    """The sentence shown above the next free times for a start refused for ``reason``, with
+    the business's lead time (minutes) and horizon (days) where they are the reason."""
+    return REFUSAL_TEXT[reason].format(lead=lead_minutes, horizon=horizon_days) + " Please pick another time."
+
+
+def refusal_message(tenant: Tenant, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
+                    fallback: str, now: datetime | None = None) -> str:
+    """The sentence for a refused ``start`` (tz-aware) of ``service_id`` with ``staff_id``
+    (:func:`slot_refusal` worded by :func:`refusal_text`), or ``fallback`` when the start turns
+    out bookable after all (a race the exclusion constraint decided) or the service is unknown.
+    Writes nothing."""
+    service = db.session.scalar(sa.select(Service).where(Service.id == service_id))
+    reason = slot_refusal(tenant, service, staff_id, start, now) if service is not None else None
+    if reason is None:
+        return fallback
+    return refusal_text(reason, lead_minutes=tenant.lead_time_minutes, horizon_days=tenant.horizon_days)
+
+
 def on_the_grid(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start: datetime) -> bool:
     """True when ``start`` would be offered by a performer's working hours and the business's
     slot interval if nothing (no booking, no time off) were in the way."""

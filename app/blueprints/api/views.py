@@ -40,6 +40,7 @@ from app.blueprints.api.schemas import (
 from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, SlotUnavailable, UnknownReference
 from app.booking.models import Booking
+from app.booking.refusals import refusal_message
 from app.booking.service import (
     Actor,
     CustomerInput,
@@ -236,7 +237,8 @@ def create() -> Response:
             confirm_email_over=guest_confirm_threshold(data.customer.email),
         )
     except SlotUnavailable as exc:
-        return problem(409, "Conflict", exc.message, alternatives=_instants(exc.alternatives, tz_name))
+        detail = refusal_message(tenant, data.service_id, data.staff_id, data.start, exc.message)
+        return problem(409, "Conflict", detail, alternatives=_instants(exc.alternatives, tz_name))
     except UnknownReference as exc:
         field = exc.field or "service_id"
         raise _invalid([{"field": field, "message": exc.message}], detail=exc.message) from None

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from flask import abort, g, url_for
 from werkzeug.wrappers import Response
 
-from app.blueprints.storefront.wording import refusal_text
 from app.booking.errors import SlotUnavailable
-from app.booking.refusals import SlotRefusal, slot_refusal
+from app.booking.refusals import SlotRefusal, refusal_text, slot_refusal
 from app.booking.service import next_free_starts
 from app.catalog.models import Service, StaffMember
 from app.checkout.booking import quote

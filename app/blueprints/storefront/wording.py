@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.booking.refusals import SlotRefusal
 from app.timeutil import zone
 
 
@@ -74,19 +73,3 @@ def change_notice(*, active: bool, can_cancel: bool, move_refusal: str | None, d
         return f"You can cancel online until {when}. Moving it online is no longer possible: {move_refusal}"
     return f"You can cancel or move this booking online until {when}."
 
-
-#: What the customer reads for each reason a start cannot be booked (see :class:`SlotRefusal`);
-#: ``{lead}`` is the business's notice in minutes, ``{horizon}`` how many days ahead it opens.
-REFUSAL_TEXT = {
-    SlotRefusal.TAKEN: "This time is no longer available: someone else has just booked it.",
-    SlotRefusal.CLOSED: "This is not a bookable time: it is outside opening hours or between the offered start times.",
-    SlotRefusal.PAST: "This time has already passed.",
-    SlotRefusal.TOO_SOON: "This time is too soon: bookings need at least {lead} minutes' notice.",
-    SlotRefusal.TOO_FAR: "This time is too far ahead: bookings open at most {horizon} days ahead.",
-}
-
-
-def refusal_text(reason: SlotRefusal, *, lead_minutes: int, horizon_days: int) -> str:
-    """The sentence shown above the next free times for a start refused for ``reason``, with
-    the business's lead time (minutes) and horizon (days) where they are the reason."""
-    return REFUSAL_TEXT[reason].format(lead=lead_minutes, horizon=horizon_days) + " Please pick another time."

@@ -265,7 +265,7 @@ def test_booking_with_anyone_picks_a_free_staff_member_and_business_zone(client,
     assert {first.get_json()["staff_id"], second.get_json()["staff_id"]} == {str(s) for s in bella.staff_ids}
     assert first.get_json()["start"] == rfc(local(10))
     third = book(client, bella, staff_id=None, customer={"name": "C", "email": "c@example.com"})
-    assert_problem(third, 409, "Sorry, this time was just taken.")
+    assert_problem(third, 409, "This time is no longer available: someone else has just booked it. Please pick another time.")
 
 
 def test_booking_is_pending_when_the_business_confirms_by_hand(app, client):
@@ -279,7 +279,8 @@ def test_taken_slot_is_409_with_alternatives_and_writes_nothing(app, client, bel
     assert book(client, bella).status_code == 201
     before = bookings(app, bella)
     resp = book(client, bella, customer={"name": "Bob", "email": "bob@example.com"})
-    data = assert_problem(resp, 409, "Sorry, this time was just taken.")
+    data = assert_problem(resp, 409,
+                          "This time is no longer available: someone else has just booked it. Please pick another time.")
     assert data["alternatives"][0] == rfc(local(11))
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", a) for a in data["alternatives"])
     assert bookings(app, bella) == before
@@ -289,6 +290,9 @@ def _name(n: int) -> str:
     return "x" * n
 
 
+#: The API words a refused start as the booking page does (:func:`app.booking.refusals.refusal_text`).
+CLOSED = "This is not a bookable time: it is outside opening hours or between the offered start times. Please pick another time."
+
 BAD_BOOKINGS = [
     # (case, overrides, status, detail, fields)
     ("unknown service", {"service_id": "RANDOM"}, 422, "This service does not exist.",
@@ -296,11 +300,11 @@ BAD_BOOKINGS = [
     ("unknown staff", {"staff_id": "RANDOM"}, 422, "This staff member does not perform this service.",
      {"staff_id": "This staff member does not perform this service."}),
     ("past time", {"start": rfc(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))}, 409,
-     "This time is in the past.", None),
-    ("outside working hours", {"start": rfc(local(20))}, 409, "This time is not available.", None),
+     "This time has already passed. Please pick another time.", None),
+    ("outside working hours", {"start": rfc(local(20))}, 409, CLOSED, None),
     ("beyond the horizon", {"start": rfc(local(10, day=DAY + timedelta(days=90)))}, 409,
-     "Bookings open at most 60 days ahead.", None),
-    ("off the slot grid", {"start": rfc(local(10, 7))}, 409, "This time is not available.", None),
+     "This time is too far ahead: bookings open at most 60 days ahead. Please pick another time.", None),
+    ("off the slot grid", {"start": rfc(local(10, 7))}, 409, CLOSED, None),
     ("start without offset", {"start": local(10).replace(tzinfo=None).isoformat()}, 422, None,
      {"start": "Give a date and time in RFC 3339 with a UTC offset, like 2026-12-01T09:00:00+01:00."}),
     ("malformed start", {"start": "next tuesday"}, 422, None,
