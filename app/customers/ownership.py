@@ -59,3 +59,10 @@ def account_of(customer_id: uuid.UUID) -> uuid.UUID | None:
         return customer.user_id
     return db.session.scalar(sa.select(User.id).where(User.email == customer.email,
                                                       User.email_verified_at.is_not(None)))
+
+
+def latest_phone_of(user: User) -> str | None:
+    """The E.164 phone of ``user``'s most recent customer record at the business in scope (to
+    prefill the booking form), or ``None`` when no record of theirs has one."""
+    return db.session.scalar(sa.select(Customer.phone).where(owned_by(user), Customer.phone.is_not(None))
+                             .order_by(Customer.created_at.desc()).limit(1))

@@ -4,10 +4,8 @@ bookings as there are staff free at that time; every other request gets a 409.""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,36 +16,13 @@ from app.booking.models import ACTIVE_STATUSES, Booking
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from tests.factories import make_business
+from tests.support.concurrency import post_bookings_at_once
 
 pytestmark = pytest.mark.integration
 
 REQUESTS = 50
 DAY = date.today() + timedelta(days=7)
 
-
-def _fire(live_server: str, payloads: list[dict]) -> list[requests.Response]:
-    """POST every payload to ``/api/v1/bookings`` on bella's host at the same moment."""
-    port = urlsplit(live_server).port
-    url = f"http://127.0.0.1:{port}/api/v1/bookings"
-    headers = {"Host": f"bella.localhost:{port}"}
-    barrier = threading.Barrier(len(payloads))
-    results: list[requests.Response | BaseException | None] = [None] * len(payloads)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=60)
-            results[i] = requests.post(url, json=payloads[i], headers=headers, timeout=120)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(payloads))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    errors = [r for r in results if not isinstance(r, requests.Response)]
-    assert not errors, errors[:3]
-    return results  # type: ignore[return-value]
 
 
 def _payloads(biz, staff_id: str | None) -> list[dict]:
@@ -77,7 +52,7 @@ def _check_refusals(responses: list[requests.Response]) -> None:
 
 def test_simultaneous_bookings_of_one_staff_slot_make_exactly_one(ctx, live_server):
     biz = make_business("bella", staff=1, lead_time_minutes=0)
-    responses = _fire(live_server, _payloads(biz, str(biz.staff_ids[0])))
+    responses = post_bookings_at_once(live_server, _payloads(biz, str(biz.staff_ids[0])))
     assert Counter(r.status_code for r in responses) == {201: 1, 409: REQUESTS - 1}
     _check_refusals(responses)
     rows = _active_bookings(biz)
@@ -88,7 +63,7 @@ def test_simultaneous_bookings_of_one_staff_slot_make_exactly_one(ctx, live_serv
 
 def test_simultaneous_bookings_with_anyone_fill_each_staff_member_once(ctx, live_server):
     biz = make_business("bella", staff=2, lead_time_minutes=0)
-    responses = _fire(live_server, _payloads(biz, None))
+    responses = post_bookings_at_once(live_server, _payloads(biz, None))
     assert Counter(r.status_code for r in responses) == {201: 2, 409: REQUESTS - 2}
     _check_refusals(responses)
     rows = _active_bookings(biz)

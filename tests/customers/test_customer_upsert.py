@@ -4,13 +4,10 @@ succeed and leave exactly one customer row, and a later booking updates name and
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from app.booking.models import Booking, Customer
@@ -18,34 +15,13 @@ from app.booking.service import CustomerInput, upsert_customer
 from app.extensions import db
 from app.tenants.context import tenant_scope
 from tests.factories import make_business, make_user
+from tests.support.concurrency import post_bookings_at_once
 
 pytestmark = pytest.mark.integration
 
 PARALLEL = 5
 DAY = date.today() + timedelta(days=5)
 
-
-def _confirm_all_at_once(live_server: str, payloads: list[dict]) -> list[requests.Response]:
-    port = urlsplit(live_server).port
-    url = f"http://127.0.0.1:{port}/api/v1/bookings"
-    headers = {"Host": f"bella.localhost:{port}"}
-    barrier = threading.Barrier(len(payloads))
-    results: list[requests.Response | BaseException | None] = [None] * len(payloads)
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=60)
-            results[i] = requests.post(url, json=payloads[i], headers=headers, timeout=120)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(payloads))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(isinstance(r, requests.Response) for r in results), results
-    return results  # type: ignore[return-value]
 
 
 def test_parallel_confirms_from_one_new_customer_all_succeed_with_one_record(ctx, live_server):
@@ -55,7 +31,7 @@ def test_parallel_confirms_from_one_new_customer_all_succeed_with_one_record(ctx
                  "start": datetime.combine(DAY, time(10 + i), tzinfo=zone).isoformat(),
                  "customer": {"name": "Nora New", "email": "Nora.New@example.com"}}
                 for i, staff_id in enumerate(biz.staff_ids)]
-    responses = _confirm_all_at_once(live_server, payloads)
+    responses = post_bookings_at_once(live_server, payloads)
     assert [r.status_code for r in responses] == [201] * PARALLEL, [r.text[:200] for r in responses]
     db.session.rollback()
     with tenant_scope(biz.tenant_id):

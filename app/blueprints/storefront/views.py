@@ -43,7 +43,7 @@ from app.booking.errors import (
     SlotUnavailable,
     UnknownReference,
 )
-from app.booking.models import Booking, Customer
+from app.booking.models import Booking
 from app.booking.refusals import SlotRefusal, own_booking_at
 from app.booking.service import (
     CustomerInput,
@@ -59,7 +59,7 @@ from app.checkout.booking import (
     place_booking,
     quote,
 )
-from app.customers.ownership import owned_by
+from app.customers.ownership import latest_phone_of
 from app.extensions import db
 from app.payments.errors import PaymentUnavailable
 from app.payments.settings import accepts_payments, amounts_due, business_policy
@@ -178,8 +178,7 @@ def _details_form() -> DetailsForm:
         form.name.data = form.name.data or getattr(current_user, "name", "") or ""
         form.email.data = form.email.data or current_user.email
         # The phone of the customer's latest record here, as people of the business's country write it.
-        phone = db.session.scalar(sa.select(Customer.phone).where(owned_by(current_user), Customer.phone.is_not(None))
-                                  .order_by(Customer.created_at.desc()).limit(1))
+        phone = latest_phone_of(current_user)
         form.phone.data = form.phone.data or (national_format(phone, g.tenant.country) if phone else "")
     return form
 
