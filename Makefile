@@ -30,6 +30,8 @@ $(VENDOR): package.json package-lock.json
 	mkdir -p app/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js app/static/vendor/htmx.min.js
 	cp node_modules/socket.io-client/dist/socket.io.min.js app/static/vendor/socket.io.min.js
+	mkdir -p app/static/vendor/leaflet
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images app/static/vendor/leaflet/
 	touch $@
 
 install: $(STAMP) assets ## Create .venv, install the runtime requirements (requirements.txt) and front-end assets

@@ -39,6 +39,9 @@ APP_ROLE = LEGACY_APP_ROLE
 PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent", "delivery")
 #: The tenant role's test for a person's own row (``app.user_id``: the logged-in person, set by the app).
 PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
+#: Platform tables (no ``tenant_id``) the tenant role may read but never change: the marketplace's
+#: taxonomy and read model are written by the platform role only.
+PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
@@ -114,7 +117,8 @@ def apply_grants() -> None:
     * ``ledger_entry`` and ``audit_entry``: no UPDATE/DELETE/TRUNCATE for anyone (append-only);
     * ``user_account``: the tenant role may SELECT every column but ``password_hash`` (it may
       still set it: INSERT and UPDATE);
-    * ``stripe_webhook_event``, and INSERT/DELETE on ``tenant``: platform role only.
+    * ``stripe_webhook_event``, and INSERT/DELETE on ``tenant``: platform role only;
+    * :data:`PLATFORM_READ_TABLES`: SELECT only for the tenant role.
     """
     require_groups()
     t, p, legacy = TENANT_GROUP, PLATFORM_GROUP, LEGACY_APP_ROLE
@@ -131,6 +135,9 @@ def apply_grants() -> None:
         "if to_regclass('public.stripe_webhook_event') is not null then "
         f"revoke all on stripe_webhook_event from {t}; end if; "
         f"revoke insert, delete on tenant from {t}; "
+        + "".join(f"if to_regclass('public.{name}') is not null then "
+                  f"revoke insert, update, delete, truncate on {name} from {t}; end if; "
+                  for name in PLATFORM_READ_TABLES) +
         "if to_regclass('public.rls_key') is not null then "
         f"revoke all on rls_key from {t}, {p}; grant select on rls_key to {p}; end if; "
         "select string_agg(quote_ident(attname), ', ' order by attnum) into cols from pg_attribute "

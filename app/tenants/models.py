@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -43,6 +44,10 @@ class Tenant(db.Model):
     __table_args__ = (
         sa.CheckConstraint("country = '' or country ~ '^[A-Z]{2}$'", name="tenant_country_code"),
         sa.CheckConstraint("char_length(description) <= 1000", name="tenant_description_length"),
+        sa.CheckConstraint("(latitude is null) = (longitude is null)", name="tenant_point_whole"),
+        sa.CheckConstraint("latitude between -90 and 90 and longitude between -180 and 180", name="tenant_point_range"),
+        sa.CheckConstraint("service_radius_km is null or service_radius_km between 1 and 200",
+                           name="tenant_service_radius"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
@@ -74,6 +79,27 @@ class Tenant(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, nullable=False, default="", server_default="")
     #: Storage key (:mod:`app.storage`) of the logo, a content-hashed PNG or WebP; ``None`` for none.
     logo_key: Mapped[str | None] = mapped_column(sa.String(200))
+    #: The marketplace category (:class:`MarketplaceCategory` slug), ``None`` until chosen.
+    category_slug: Mapped[str | None] = mapped_column(
+        sa.String(40), sa.ForeignKey("marketplace_category.slug", onupdate="CASCADE", ondelete="SET NULL"))
+    #: Where the business is, WGS 84 degrees; both ``None`` until the address is placed on the map.
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    #: Businesses that travel to the customer: how far from their point, in km (1-200), or ``None``.
+    service_radius_km: Mapped[int | None] = mapped_column(sa.Integer)
+    #: … or the postcodes they serve (upper-case, no spaces), empty when none.
+    service_postcodes: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(20)), nullable=False, default=list,
+                                                         server_default="{}")
+    #: Languages spoken, BCP 47 primary tags (``da``, ``en``).
+    languages: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(12)), nullable=False, default=list,
+                                                 server_default="{}")
+    #: Amenity codes (``wifi``, ``wheelchair``, ``parking``, ``card``, …).
+    amenities: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(40)), nullable=False, default=list,
+                                                 server_default="{}")
+    #: Social profile URLs by network (``{"instagram": "https://…"}``).
+    social_links: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
+    #: Storage key of the cover photo, ``None`` for none.
+    cover_key: Mapped[str | None] = mapped_column(sa.String(200))
 
     @property
     def address(self) -> str:
@@ -93,6 +119,20 @@ class Tenant(db.Model):
         """The phone number as people in the business's country write it (``33 12 12 12``), or
         in international format for another country; empty when there is none."""
         return national_format(self.phone, self.country) if self.phone else ""
+
+
+class MarketplaceCategory(db.Model):
+    """A category of the platform's taxonomy (``hair``, ``barber``, ``plumbing``, …), edited by
+    platform admins; a business chooses one. Platform-level: tenant hosts may read, never write."""
+
+    __tablename__ = "marketplace_category"
+
+    slug: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    #: Order in lists (ascending).
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Retired categories stay for the businesses in them but are no longer offered.
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default="true")
 
 
 class TenantDomain(db.Model):

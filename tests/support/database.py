@@ -14,8 +14,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-#: Tables kept across tests: the migration version and the RLS proof key.
-KEPT_TABLES = ("alembic_version", "rls_key")
+#: Tables kept across tests: the migration version, the RLS proof key and the reference data the
+#: migrations seed (the marketplace taxonomy; a test that edits it restores it).
+KEPT_TABLES = ("alembic_version", "rls_key", "marketplace_category")
 
 
 def plain_url(url: str) -> str:

@@ -165,6 +165,17 @@ def test_app_roles_cannot_write_alembic_version(services, key):
             conn.rollback()
 
 
+def test_tenant_role_reads_the_marketplace_taxonomy_but_cannot_change_it(services):
+    with psycopg.connect(_url(services, "DATABASE_URL")) as conn:
+        slugs = [r[0] for r in conn.execute("select slug from marketplace_category order by position")]
+        assert slugs[:3] == ["hair", "barber", "nails"] and len(slugs) == 12
+        for sql in ("update marketplace_category set name = 'x'", "delete from marketplace_category",
+                    "insert into marketplace_category (slug, name) values ('x', 'X')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+            conn.rollback()
+
+
 def test_tenant_host_request_runs_on_the_tenant_role_and_apex_on_the_platform_role(app, ctx):
     make_business("bella")
     db.session.remove()
