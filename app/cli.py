@@ -16,6 +16,7 @@ from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
 from app.demo import fill_demo_bookings
+from app.demo_marketplace import seed_marketplace
 from app.extensions import db
 from app.identity.models import User
 from app.identity.service import create_user, find_user
@@ -26,6 +27,10 @@ from app.timeutil import utcnow
 from app.uow import unit_of_work
 
 DEMO_PASSWORD = "plaza-demo-2026"
+#: The marketplace's demo calendars are shorter than bella's and fixit's: enough visits to review
+#: and free and taken slots for the coming week.
+MARKETPLACE_PAST_DAYS = 10
+MARKETPLACE_FUTURE_DAYS = 7
 
 T = time
 
@@ -105,6 +110,28 @@ def seed_demo(now: datetime | None = None) -> list[str]:
     return created
 
 
+def seed_marketplace_demo(now: datetime | None = None) -> list[str]:
+    """Create the demo marketplace (:mod:`app.demo_marketplace`: sixty businesses over three
+    cities) when missing and fill their calendars around today; idempotent like :func:`seed_demo`.
+
+    Returns what was created or added. Flushes; the caller's unit of work commits.
+    """
+    created: list[str] = []
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Tenant))
+    market = seed_marketplace(DEMO_PASSWORD)
+    if new := db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) - before:
+        created.append(f"{new} marketplace businesses")
+    booked = 0
+    for tenant in market:
+        with tenant_scope(tenant.id):
+            booked += fill_demo_bookings(tenant, now, past_days=MARKETPLACE_PAST_DAYS,
+                                         future_days=MARKETPLACE_FUTURE_DAYS, threads=False)
+    if booked:
+        created.append(f"marketplace: {booked} bookings")
+    db.session.flush()
+    return created
+
+
 def _create_demo_business(spec: dict) -> Tenant:
     owner: User | None = find_user(spec["owner"])
     if owner is None:
@@ -139,6 +166,8 @@ def register(app: Flask) -> None:
         """Load the demo businesses and logins and fill their calendars around today (idempotent)."""
         with unit_of_work():
             created = seed_demo()
+        with unit_of_work():
+            created += seed_marketplace_demo()
         click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")
 
     @app.cli.command("run-automatic-transitions")

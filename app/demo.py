@@ -208,14 +208,16 @@ def _add_thread(booking: Booking, customer: Customer, staff_user_id: uuid.UUID |
         author.last_delivered_seq = author.last_read_seq = msg.seq
 
 
-def fill_demo_bookings(tenant: Tenant, now: datetime | None = None) -> int:
+def fill_demo_bookings(tenant: Tenant, now: datetime | None = None, *, past_days: int = PAST_DAYS,
+                       future_days: int = FUTURE_DAYS, threads: bool = True) -> int:
     """Fill the empty days of every active staff member of ``tenant`` (the tenant in scope) from
-    :data:`PAST_DAYS` days ago to :data:`FUTURE_DAYS` days ahead with the demo plan; flushes.
-    Returns how many bookings were added (0 when every day was already filled)."""
+    ``past_days`` days ago to ``future_days`` days ahead with the demo plan, with a chat thread on
+    some upcoming bookings when ``threads``; flushes. Returns how many bookings were added (0 when
+    every day was already filled)."""
     now = now or utcnow()
     tz = zone(tenant.timezone)
     today = now.astimezone(tz).date()
-    first_day, last_day = today - timedelta(days=PAST_DAYS), today + timedelta(days=FUTURE_DAYS)
+    first_day, last_day = today - timedelta(days=past_days), today + timedelta(days=future_days)
     customers = _customers(tenant.country or "DK")
     staff_users = {m.staff_member_id: m.user_id for m in db.session.scalars(sa.select(Membership).where(
         Membership.staff_member_id.is_not(None), Membership.role != Role.CUSTOMER.value))}
@@ -233,7 +235,7 @@ def fill_demo_bookings(tenant: Tenant, now: datetime | None = None) -> int:
         while day <= last_day:
             if day not in busy:
                 added += _fill_day(tenant, staff, index, day, hours.get(day.weekday(), []), offers, customers,
-                                   staff_users.get(staff.id, owner_id), now)
+                                   staff_users.get(staff.id, owner_id), now, threads)
             day += timedelta(days=1)
     if added:
         db.session.flush()
@@ -243,7 +245,7 @@ def fill_demo_bookings(tenant: Tenant, now: datetime | None = None) -> int:
 
 def _fill_day(tenant: Tenant, staff: StaffMember, index: int, day: date, ranges: list[tuple[time, time]],
               offers: list[_Offer], customers: list[Customer], staff_user_id: uuid.UUID | None,
-              now: datetime) -> int:
+              now: datetime, threads: bool) -> int:
     seed = f"{tenant.slug}:{index}"
     rng = random.Random(f"{seed}:{day.isoformat()}:who")
     regulars = customers[:4] * 3 + customers
@@ -256,13 +258,12 @@ def _fill_day(tenant: Tenant, staff: StaffMember, index: int, day: date, ranges:
         if status == BookingStatus.PENDING.value:
             booked_at = now - timedelta(minutes=rng.randint(5, 600))  # still waiting, not yet expired
         booking = Booking(
-            service_id=offer.service_id, staff_id=staff.id, customer_id=customer.id, status=status,
+            id=uuid.uuid4(), service_id=offer.service_id, staff_id=staff.id, customer_id=customer.id, status=status,
             starts_at=start, ends_at=ends, blocked_from=start - timedelta(minutes=offer.before),
             blocked_until=ends + timedelta(minutes=offer.after), price_amount=offer.price, currency=offer.currency,
             customer_timezone=tenant.timezone, notes=rng.choice(NOTES) if rng.random() < 0.2 else "",
             cancelled_by=cancelled_by, cancel_reason=reason, created_at=booked_at, updated_at=booked_at)
         db.session.add(booking)
-        db.session.flush()
         first = BookingStatus.PENDING.value if status == BookingStatus.PENDING.value else BookingStatus.CONFIRMED.value
         db.session.add(BookingEvent(booking_id=booking.id, kind="created", from_status=None, to_status=first,
                                     actor="customer", reason="", at=booked_at))
@@ -273,7 +274,7 @@ def _fill_day(tenant: Tenant, staff: StaffMember, index: int, day: date, ranges:
             db.session.add(BookingEvent(booking_id=booking.id, kind=action, from_status=first, to_status=status,
                                         actor=by, actor_user_id=staff_user_id if by == "staff" else None,
                                         reason=reason or "", at=at))
-        if status == BookingStatus.CONFIRMED.value and start > now and rng.random() < 0.2:
+        if threads and status == BookingStatus.CONFIRMED.value and start > now and rng.random() < 0.2:
             _add_thread(booking, customer, staff_user_id, staff.name, rng, now)
         count += 1
     return count
