@@ -215,7 +215,8 @@ def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, 
 
 
 def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id: uuid.UUID | None, start_date: date,
-                      end_date: date, tz_name: str, now: datetime | None = None) -> bytes:
+                      end_date: date, tz_name: str, now: datetime | None = None,
+                      also: Sequence[Service] = ()) -> bytes:
     """The API's availability document as UTF-8 JSON bytes:
     ``{"timezone": tz_name, "slots": [{"start", "end", "staff_id"}]}`` with RFC 3339 times
     written in ``tz_name``. Without ``staff_id`` ("any staff") the performers are merged: one
@@ -225,7 +226,8 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     The rendered slots are cached per tenant version and zone, so a warm request only
     slices a pre-rendered list (the hot path of storefront widgets and integrations); given a
     service id, the service is loaded only on a cache miss (any change to a service bumps
-    the tenant's version).
+    the tenant's version). With ``also`` (services after it, back to back) the slots are the
+    whole chain's (:func:`find_slots`).
 
     Raises:
         AvailabilityError: as :func:`find_slots`, and ``service_id`` when no active service has the id.
@@ -235,7 +237,7 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     tz = zone(tz_name)
     earliest, latest = _window(tenant, now)
     client = _redis()
-    parts = ("doc.v2", *_cache_parts(tenant, service, staff_id, start_date, end_date), tz_name)
+    parts = ("doc.v2", *_cache_parts(tenant, service, staff_id, start_date, end_date, also), tz_name)
     packed: bytes | None = None
     key = ""
     if client is not None:
@@ -249,7 +251,7 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
             if found is None:
                 raise AvailabilityError("service_id", "There is no active service with this id.")
             service = found
-        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
+        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
         if staff_id is None:
             rank = {str(sid): i for i, sid in enumerate(order)}
             slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))
