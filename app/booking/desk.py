@@ -15,7 +15,6 @@ and never commit.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,27 +45,17 @@ from app.extensions import db
 from app.formatting import format_money
 from app.scheduling.conflicts import Conflicts, staff_conflicts
 from app.scheduling.service import chain_performers
+from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
-
-#: Customers entered with a phone number only get an address on this reserved, never
-#: deliverable domain (RFC 2606 ``.invalid``): the customer table keys customers by email.
-PHONE_ONLY_DOMAIN = "phone.invalid"
-
-
-def deliverable_email(customer: Customer | None) -> str | None:
-    """The customer's email address, or ``None`` when there is none to write to (a phone-only
-    customer, or any address on the reserved ``.invalid`` domain)."""
-    if customer is None or not customer.email or customer.email.endswith(".invalid"):
-        return None
-    return customer.email
 
 
 def desk_customer(name: str, email: str | None, phone: str | None) -> Customer:
     """Find or create the customer staff typed in: by email when given (the booking domain's
-    :func:`~app.booking.service.upsert_customer`), else by E.164 ``phone`` (a phone-only
-    customer gets an address on :data:`PHONE_ONLY_DOMAIN`, so the same number finds the same
-    record).
+    :func:`~app.booking.service.upsert_customer`), else by the E.164 ``phone``: the business's
+    customer with that number (one with an email first, then the oldest; renamed to ``name``
+    when given, like the upsert by email), or a new phone-only customer without an email. Two desks entering the same new number at once get one record
+    (a transaction-level advisory lock on the business and number).
 
     Raises:
         ValueError: neither an email nor a phone number.
@@ -75,7 +64,19 @@ def desk_customer(name: str, email: str | None, phone: str | None) -> Customer:
         return upsert_customer(CustomerInput(name, email, phone or None))
     if not phone:
         raise ValueError("Enter a phone number or an email address.")
-    return upsert_customer(CustomerInput(name, f"{re.sub(r'[^0-9]', '', phone)}@{PHONE_ONLY_DOMAIN}", phone))
+    key = f"customer-phone:{require_tenant_id()}:{phone}"
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+    found = db.session.scalar(sa.select(Customer).where(Customer.phone == phone, Customer.erased_at.is_(None))
+                              .order_by(Customer.email.is_(None), Customer.created_at).limit(1))
+    if found is not None:
+        if name:
+            found.name = name  # as the email upsert does: the name staff typed is kept
+            db.session.flush()
+        return found
+    customer = Customer(name=name, email=None, phone=phone)
+    db.session.add(customer)
+    db.session.flush()
+    return customer
 
 
 def walk_in_start(now: datetime | None = None) -> datetime:
@@ -169,7 +170,7 @@ def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID 
     free performer of them all), ``source`` a :class:`BookingSource` value (``phone``,
     ``walk_in``). The booking is ``confirmed`` at the services' total price (the performer's),
     records a ``created`` event by ``actor`` and emits ``booking.confirmed`` with ``source``
-    and ``notify_customer`` (False without a deliverable email).
+    and ``notify_customer`` (False for a customer without an email).
 
     Raises:
         UnknownReference: unknown or inactive service, or staff who don't perform it.
@@ -206,7 +207,7 @@ def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID 
     how = {"phone": "by phone", "walk_in": "walk-in", "online": "online"}[source]
     record_event(booking, "created", None, actor, f"{how}{' (booked anyway)' if override else ''}")
     emit_event("booking.confirmed", booking, actor=actor.kind, source=source,
-               notify_customer=bool(notify_customer and deliverable_email(customer)))
+               notify_customer=bool(notify_customer and customer is not None and customer.email))
     bump_version()
     db.session.flush()
     return booking
@@ -324,7 +325,7 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
         customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
         emit_event("booking.rescheduled", booking, previous_start=previous_start.isoformat(),
                    previous_staff_id=str(previous_staff), actor=actor.kind, changes=changed,
-                   notify_customer=bool(notify_customer and deliverable_email(customer)))
+                   notify_customer=bool(notify_customer and customer is not None and customer.email))
         bump_version()
         db.session.flush()
     return changed

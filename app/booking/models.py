@@ -48,7 +48,8 @@ ACTIVE_STATUSES = tuple(BookingStatus(value) for value in SLOT_HOLDING_STATUSES)
 
 
 class Customer(TenantScoped, db.Model):
-    """A business's customer record (guest or linked to an account); email lower-cased.
+    """A business's customer record (guest or linked to an account); email lower-cased, or
+    ``None`` for a customer known by phone only.
 
     ``erased_at`` (UTC) is set when the record was anonymised on request (GDPR erasure,
     :func:`app.customers.privacy.erase_customer`): its name, email and phone no longer identify
@@ -61,7 +62,9 @@ class Customer(TenantScoped, db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
-    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    #: Lower-cased; ``None`` for a customer known by phone only (entered at the desk) or erased.
+    #: Unique per business where present (PostgreSQL treats NULLs as distinct).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"),
                                                       index=True)

@@ -243,7 +243,7 @@ class BookingFacts:
     staff_name: str
     staff_email: str | None
     customer_name: str
-    customer_email: str
+    customer_email: str | None
     customer_phone: str | None
     customer_timezone: str
     price_amount: int
@@ -336,8 +336,11 @@ def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bo
     (``completed``, ``no_show``: while the booking is in that state, up to
     :data:`AFTER_VISIT_WINDOW` after its end); a request notice only while the booking is
     pending; a confirmation or change only while it is still active; a cancellation only when
-    it is cancelled. A newer state has its own email.
+    it is cancelled. A newer state has its own email. Never for a customer without an email
+    address (known by phone only).
     """
+    if not facts.customer_email:
+        return False
     status = facts.status
     if kind in {"completed", "no_show"}:
         wanted = BookingStatus.COMPLETED.value if kind == "completed" else BookingStatus.NO_SHOW.value

@@ -24,7 +24,6 @@ from app.blueprints.dashboard.views.common import current_tenant, done, tenant_t
 from app.booking.desk import (
     BookingChanges,
     book_by_staff,
-    deliverable_email,
     desk_customer,
     edit_booking,
     first_free_staff,
@@ -96,7 +95,7 @@ def _new_context(form: DeskBookingForm, *, error: str | None = None, warnings: l
         "results": search_customers(form.q.data or "") if form.q.data else [],
         "starts": free_starts(parse_uuid(form.service.data), parse_uuid(form.staff.data), form.day.data,
                               form.also_ids()),
-        "tz_name": current_tenant().timezone, "deliverable_email": deliverable_email,
+        "tz_name": current_tenant().timezone,
     }
 
 
@@ -214,8 +213,7 @@ def _detail(booking: Booking, status: int = 200, **forms: Any) -> Response:
     ctx.update(edit_form=forms.get("edit_form") or edit_form(booking), move_form=forms.get("move_form")
                or move_form(booking), staff_all=list_staff(), open_dialog=forms.get("open_dialog"),
                edit_error=forms.get("edit_error"), move_error=forms.get("move_error"),
-               edit_warnings=forms.get("edit_warnings") or [], move_warnings=forms.get("move_warnings") or [],
-               deliverable_email=deliverable_email)
+               edit_warnings=forms.get("edit_warnings") or [], move_warnings=forms.get("move_warnings") or [])
     return render_page("dashboard/booking.html", block="detail", status=status, **ctx)
 
 
