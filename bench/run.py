@@ -75,7 +75,8 @@ def scale_demo(owner_url: str) -> tuple[str, list[str], str]:
                 cur.executemany(
                     "insert into booking (tenant_id, id, service_id, staff_id, customer_id, status, starts_at, ends_at, "
                     "blocked_from, blocked_until, price_amount, currency, customer_timezone, notes, created_at, updated_at) "
-                    "values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, now(), now())", rows)
+                    "values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s, now(), now()) "
+                    "on conflict do nothing", rows)  # the demo already books some of these hours
         conn.execute("analyze")
         return str(tenant_id), [str(s) for s, _ in services], str(staff[0])
 

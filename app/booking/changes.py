@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
+from app.booking.items import item_services, items_of, span_of
 from app.booking.models import ACTIVE_STATUSES, Booking
 from app.booking.slots import candidate_staff, is_overlap, next_free_starts, validate_start
 from app.booking.transitions import Actor, emit_event, record_event, transition
@@ -83,33 +84,43 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
         raise InvalidTransition("This booking is no longer active.")
     if actor.kind == "customer":
         check_customer_reschedule(tenant, booking, now)
-    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
-    if service is None:
+    services = item_services(booking)
+    if not services:
         raise UnknownReference("This service does not exist.", "service_id")
+    service, also = services[0], services[1:]
+    items = items_of(booking.id)
     validate_start(tenant, new_start, now)
     new_start = new_start.astimezone(UTC)
     target_staff = staff_id or booking.staff_id
     # Free this booking's own time while checking, so moving by a few minutes works.
     old = (booking.starts_at, booking.ends_at, booking.blocked_from, booking.blocked_until)
+    old_staff = booking.staff_id
     duration = booking.ends_at - booking.starts_at
     booking.status_before = booking.status  # type: ignore[attr-defined]
-    candidates = [c for c in _candidate_staff_excluding(tenant, service, target_staff, new_start, booking)]
+    candidates = [c for c in _candidate_staff_excluding(tenant, service, target_staff, new_start, booking, also)]
     if not candidates:
-        raise SlotUnavailable("This time is not available.", next_free_starts(tenant, service, target_staff, new_start))
+        raise SlotUnavailable("This time is not available.",
+                              next_free_starts(tenant, service, target_staff, new_start, also=also))
     chosen_staff, end = candidates[0]
     try:
         with db.session.begin_nested():
             booking.staff_id = chosen_staff
             booking.starts_at = new_start
-            booking.ends_at = end if end else new_start + duration
-            booking.blocked_from = new_start - timedelta(minutes=service.buffer_before_minutes)
-            booking.blocked_until = booking.ends_at + timedelta(minutes=service.buffer_after_minutes)
+            if len(items) > 1 and chosen_staff == old_staff:
+                # Several services with the same performer: the booked durations and buffers stay.
+                span = span_of(items, new_start)
+                booking.ends_at, booking.blocked_from, booking.blocked_until = (span.end, span.blocked_from,
+                                                                               span.blocked_until)
+            else:
+                booking.ends_at = end if end else new_start + duration
+                booking.blocked_from = new_start - timedelta(minutes=service.buffer_before_minutes)
+                booking.blocked_until = booking.ends_at + timedelta(minutes=services[-1].buffer_after_minutes)
             db.session.flush()
     except IntegrityError as exc:
         booking.starts_at, booking.ends_at, booking.blocked_from, booking.blocked_until = old
         if is_overlap(exc):
             raise SlotUnavailable("Sorry, this time was just taken.",
-                                  next_free_starts(tenant, service, target_staff, new_start)) from exc
+                                  next_free_starts(tenant, service, target_staff, new_start, also=also)) from exc
         raise
     record_event(booking, "rescheduled", booking.status, actor, f"from {old[0].isoformat()}")
     emit_event("booking.rescheduled", booking, previous_start=old[0].isoformat(), actor=actor.kind)
@@ -119,14 +130,14 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
 
 
 def _candidate_staff_excluding(tenant: Tenant, service: Service, staff_id: uuid.UUID, start: datetime,
-                               booking: Booking) -> list[tuple[uuid.UUID, datetime]]:
+                               booking: Booking, also: list[Service]) -> list[tuple[uuid.UUID, datetime]]:
     """Like :func:`candidate_staff` but treating ``booking``'s own time as free."""
     saved = booking.status
     with db.session.no_autoflush:
         db.session.execute(sa.update(Booking).where(Booking.id == booking.id).values(status="cancelled")
                            .execution_options(synchronize_session=False))
         try:
-            return candidate_staff(tenant, service, staff_id, start)
+            return candidate_staff(tenant, service, staff_id, start, also)
         finally:
             db.session.execute(sa.update(Booking).where(Booking.id == booking.id).values(status=saved)
                                .execution_options(synchronize_session=False))

@@ -15,8 +15,8 @@ and never commit.
 
 from __future__ import annotations
 
-import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,37 +24,38 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.booking.errors import InvalidTransition, NeedsOverride, SlotUnavailable, UnknownReference
+from app.booking.items import (
+    PlannedItem,
+    item_services,
+    items_of,
+    plan_items,
+    services_label,
+    services_or_raise,
+    span_of,
+    total_price,
+    write_items,
+)
 from app.booking.models import ACTIVE_STATUSES, Booking, BookingSource, BookingStatus, Customer
 from app.booking.service import MAX_NOTES, CustomerInput, upsert_customer
 from app.booking.slots import is_overlap, next_free_starts, service_or_raise
 from app.booking.transitions import Actor, emit_event, record_event
 from app.catalog.availability_version import bump_version
-from app.catalog.models import Service, ServiceStaff, StaffMember
+from app.catalog.models import Service, StaffMember
 from app.extensions import db
 from app.formatting import format_money
 from app.scheduling.conflicts import Conflicts, staff_conflicts
-from app.scheduling.service import performers
+from app.scheduling.service import chain_performers
+from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
-
-#: Customers entered with a phone number only get an address on this reserved, never
-#: deliverable domain (RFC 2606 ``.invalid``): the customer table keys customers by email.
-PHONE_ONLY_DOMAIN = "phone.invalid"
-
-
-def deliverable_email(customer: Customer | None) -> str | None:
-    """The customer's email address, or ``None`` when there is none to write to (a phone-only
-    customer, or any address on the reserved ``.invalid`` domain)."""
-    if customer is None or not customer.email or customer.email.endswith(".invalid"):
-        return None
-    return customer.email
 
 
 def desk_customer(name: str, email: str | None, phone: str | None) -> Customer:
     """Find or create the customer staff typed in: by email when given (the booking domain's
-    :func:`~app.booking.service.upsert_customer`), else by E.164 ``phone`` (a phone-only
-    customer gets an address on :data:`PHONE_ONLY_DOMAIN`, so the same number finds the same
-    record).
+    :func:`~app.booking.service.upsert_customer`), else by the E.164 ``phone``: the business's
+    customer with that number (one with an email first, then the oldest; renamed to ``name``
+    when given, like the upsert by email), or a new phone-only customer without an email. Two desks entering the same new number at once get one record
+    (a transaction-level advisory lock on the business and number).
 
     Raises:
         ValueError: neither an email nor a phone number.
@@ -63,7 +64,19 @@ def desk_customer(name: str, email: str | None, phone: str | None) -> Customer:
         return upsert_customer(CustomerInput(name, email, phone or None))
     if not phone:
         raise ValueError("Enter a phone number or an email address.")
-    return upsert_customer(CustomerInput(name, f"{re.sub(r'[^0-9]', '', phone)}@{PHONE_ONLY_DOMAIN}", phone))
+    key = f"customer-phone:{require_tenant_id()}:{phone}"
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+    found = db.session.scalar(sa.select(Customer).where(Customer.phone == phone, Customer.erased_at.is_(None))
+                              .order_by(Customer.email.is_(None), Customer.created_at).limit(1))
+    if found is not None:
+        if name:
+            found.name = name  # as the email upsert does: the name staff typed is kept
+            db.session.flush()
+        return found
+    customer = Customer(name=name, email=None, phone=phone)
+    db.session.add(customer)
+    db.session.flush()
+    return customer
 
 
 def walk_in_start(now: datetime | None = None) -> datetime:
@@ -92,41 +105,47 @@ def first_free_staff(tenant: Tenant, start: datetime, minutes: int = 30,
 @dataclass(frozen=True)
 class Placement:
     """Where a booking goes: ``staff_id``, appointment ``start``/``end`` and the blocked range
-    (buffers included), all tz-aware UTC."""
+    (buffers included), all tz-aware UTC, and its items (the services in order, with the
+    performer's durations and prices)."""
 
     staff_id: uuid.UUID
     start: datetime
     end: datetime
     blocked_from: datetime
     blocked_until: datetime
+    plans: tuple[PlannedItem, ...] = ()
 
 
-def _placement(service: Service, staff_id: uuid.UUID, start: datetime,
-               durations: dict[uuid.UUID, int | None]) -> Placement:
-    end = start + timedelta(minutes=durations.get(staff_id) or service.duration_minutes)
-    return Placement(staff_id, start, end, start - timedelta(minutes=service.buffer_before_minutes),
-                     end + timedelta(minutes=service.buffer_after_minutes))
+def _placement(services: Sequence[Service], staff_id: uuid.UUID, start: datetime) -> Placement:
+    plans = plan_items(services, staff_id)
+    span = span_of(plans, start)
+    return Placement(staff_id, span.start, span.end, span.blocked_from, span.blocked_until, tuple(plans))
 
 
-def _place(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start: datetime, *, override: bool,
-           now: datetime, exclude_booking_id: uuid.UUID | None = None) -> Placement:
-    """The first performer (``staff_id``, or anyone in the business's order) free at ``start``.
+def _place(tenant: Tenant, services: Sequence[Service], staff_id: uuid.UUID | None, start: datetime, *,
+           override: bool, now: datetime, exclude_booking_id: uuid.UUID | None = None) -> Placement:
+    """The first performer of every service of ``services`` (``staff_id``, or anyone in the
+    business's order) free for the whole chain from ``start``.
 
     Raises:
-        UnknownReference: ``staff_id`` does not perform the service (``field`` ``staff_id``).
+        UnknownReference: ``staff_id`` does not perform the service(s) (``field`` ``staff_id``).
         SlotUnavailable: another booking holds the time (every performer, for "anyone").
         NeedsOverride: free of bookings but against the rules, and not ``override``.
     """
-    durations = performers(service.id)
+    service, also = services[0], list(services[1:])
+    durations = chain_performers(services)
     if staff_id is not None and staff_id not in durations:
-        raise UnknownReference("This staff member does not perform this service.", "staff_id")
+        raise UnknownReference("This staff member does not perform this service."
+                               if not also else "This staff member does not perform all these services.",
+                               "staff_id")
     candidates = [staff_id] if staff_id is not None else list(durations)
     if not candidates:
-        raise UnknownReference("Nobody performs this service yet.", "staff_id")
+        raise UnknownReference("Nobody performs this service yet." if not also
+                               else "Nobody performs all these services.", "staff_id")
     first_warnings: list[str] | None = None
     taken = "Everyone who performs this service is booked at this time."
     for candidate in candidates:
-        spot = _placement(service, candidate, start, durations)
+        spot = _placement(services, candidate, start)
         found = staff_conflicts(tenant, candidate, spot.start, spot.end, blocked_from=spot.blocked_from,
                                 blocked_until=spot.blocked_until, now=now, exclude_booking_id=exclude_booking_id)
         if found.taken:
@@ -136,26 +155,22 @@ def _place(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start: 
             first_warnings = first_warnings or found.warnings
             continue
         return spot
-    alternatives = next_free_starts(tenant, service, staff_id, max(start, now))
+    alternatives = next_free_starts(tenant, service, staff_id, max(start, now), also=also)
     if first_warnings:
         raise NeedsOverride(first_warnings, alternatives)
     raise SlotUnavailable(taken, alternatives)
 
 
-def _price_for(service: Service, staff_id: uuid.UUID) -> int:
-    override = db.session.scalar(sa.select(ServiceStaff.price_amount).where(
-        ServiceStaff.service_id == service.id, ServiceStaff.staff_id == staff_id))
-    return override if override is not None else service.price_amount
-
-
 def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,
                   customer: Customer, source: str, actor: Actor, notify_customer: bool = True,
-                  override: bool = False, notes: str = "", now: datetime | None = None) -> Booking:
-    """Staff book ``start`` (tz-aware) for ``customer``: ``service_id`` with ``staff_id`` (or
-    the first free performer), ``source`` a :class:`BookingSource` value (``phone``,
-    ``walk_in``). The booking is ``confirmed`` at the service's price (or the performer's),
+                  override: bool = False, notes: str = "", now: datetime | None = None,
+                  also_service_ids: Sequence[uuid.UUID] = ()) -> Booking:
+    """Staff book ``start`` (tz-aware) for ``customer``: ``service_id`` (then the services
+    ``also_service_ids`` back to back, :mod:`app.booking.items`) with ``staff_id`` (or the first
+    free performer of them all), ``source`` a :class:`BookingSource` value (``phone``,
+    ``walk_in``). The booking is ``confirmed`` at the services' total price (the performer's),
     records a ``created`` event by ``actor`` and emits ``booking.confirmed`` with ``source``
-    and ``notify_customer`` (False without a deliverable email).
+    and ``notify_customer`` (False for a customer without an email).
 
     Raises:
         UnknownReference: unknown or inactive service, or staff who don't perform it.
@@ -170,11 +185,12 @@ def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID 
         raise SlotUnavailable("Give the start time with a time zone offset.")
     start = start.astimezone(UTC)
     service = service_or_raise(service_id)
-    spot = _place(tenant, service, staff_id, start, override=override, now=now)
+    services = [service, *(services_or_raise(list(also_service_ids)) if also_service_ids else [])]
+    spot = _place(tenant, services, staff_id, start, override=override, now=now)
     booking = Booking(
         service_id=service.id, staff_id=spot.staff_id, customer_id=customer.id, status=BookingStatus.CONFIRMED.value,
         starts_at=spot.start, ends_at=spot.end, blocked_from=spot.blocked_from, blocked_until=spot.blocked_until,
-        price_amount=_price_for(service, spot.staff_id), currency=service.currency,
+        price_amount=total_price(spot.plans), currency=service.currency,
         customer_timezone=tenant.timezone, notes=(notes or "")[:MAX_NOTES], source=source,
     )
     try:
@@ -184,12 +200,14 @@ def book_by_staff(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID 
     except IntegrityError as exc:
         if is_overlap(exc):
             raise SlotUnavailable("Sorry, this time was just taken.",
-                                  next_free_starts(tenant, service, staff_id, max(start, now))) from exc
+                                  next_free_starts(tenant, service, staff_id, max(start, now),
+                                                   also=services[1:])) from exc
         raise
+    write_items(booking, spot.plans)
     how = {"phone": "by phone", "walk_in": "walk-in", "online": "online"}[source]
     record_event(booking, "created", None, actor, f"{how}{' (booked anyway)' if override else ''}")
     emit_event("booking.confirmed", booking, actor=actor.kind, source=source,
-               notify_customer=bool(notify_customer and deliverable_email(customer)))
+               notify_customer=bool(notify_customer and customer is not None and customer.email))
     bump_version()
     db.session.flush()
     return booking
@@ -232,6 +250,7 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
     now = now or utcnow()
     old_service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     service = old_service
+    old_items = items_of(booking.id)
     if changes.service_id is not None and changes.service_id != booking.service_id:
         service = service_or_raise(changes.service_id)
     staff_id = changes.staff_id or booking.staff_id
@@ -247,7 +266,8 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
     if moved:
         if booking.status not in {s.value for s in ACTIVE_STATUSES}:
             raise InvalidTransition("Only a pending or confirmed booking can be moved.")
-        spot = _place(tenant, service, staff_id, start, override=override, now=now, exclude_booking_id=booking.id)
+        services = [service] if service is not old_service else (item_services(booking) or [service])
+        spot = _place(tenant, services, staff_id, start, override=override, now=now, exclude_booking_id=booking.id)
         old = (booking.service_id, booking.staff_id, booking.starts_at, booking.ends_at, booking.blocked_from,
                booking.blocked_until)
         try:
@@ -256,6 +276,13 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
                 booking.starts_at, booking.ends_at = spot.start, spot.end
                 booking.blocked_from, booking.blocked_until = spot.blocked_from, spot.blocked_until
                 db.session.flush()
+                plans = list(spot.plans)
+                if service is old_service and len(old_items) == len(plans):
+                    # Moved, same services: each keeps the price it was booked at.
+                    plans = [PlannedItem(p.service_id, p.name, p.duration_minutes, o.price_amount, p.currency,
+                                         p.buffer_before_minutes, p.buffer_after_minutes)
+                             for p, o in zip(plans, old_items, strict=True)]
+                write_items(booking, plans)
         except IntegrityError as exc:
             (booking.service_id, booking.staff_id, booking.starts_at, booking.ends_at, booking.blocked_from,
              booking.blocked_until) = old
@@ -266,7 +293,9 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
             StaffMember.id.in_([previous_staff, spot.staff_id]))).all())
         if service is not old_service:
             changed.append("service")
-            notes_parts.append(f"service {old_service.name if old_service else '?'} → {service.name}")
+            before = services_label([i.name for i in old_items]) if old_items else (
+                old_service.name if old_service else "?")
+            notes_parts.append(f"service {before} → {service.name}")
         if spot.staff_id != previous_staff:
             changed.append("staff")
         if spot.start != previous_start:
@@ -278,7 +307,7 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
                          f"{' (booked anyway)' if override else ''}")
     price = changes.price_amount
     if price is None and "service" in changed:
-        price = _price_for(service, booking.staff_id)
+        price = total_price(spot.plans)
     if price is not None and price != booking.price_amount:
         if price < 0:
             raise ValueError("A price cannot be negative.")
@@ -296,7 +325,7 @@ def edit_booking(tenant: Tenant, booking: Booking, changes: BookingChanges, acto
         customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
         emit_event("booking.rescheduled", booking, previous_start=previous_start.isoformat(),
                    previous_staff_id=str(previous_staff), actor=actor.kind, changes=changed,
-                   notify_customer=bool(notify_customer and deliverable_email(customer)))
+                   notify_customer=bool(notify_customer and customer is not None and customer.email))
         bump_version()
         db.session.flush()
     return changed

@@ -48,7 +48,8 @@ ACTIVE_STATUSES = tuple(BookingStatus(value) for value in SLOT_HOLDING_STATUSES)
 
 
 class Customer(TenantScoped, db.Model):
-    """A business's customer record (guest or linked to an account); email lower-cased.
+    """A business's customer record (guest or linked to an account); email lower-cased, or
+    ``None`` for a customer known by phone only.
 
     ``erased_at`` (UTC) is set when the record was anonymised on request (GDPR erasure,
     :func:`app.customers.privacy.erase_customer`): its name, email and phone no longer identify
@@ -61,7 +62,9 @@ class Customer(TenantScoped, db.Model):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
-    email: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    #: Lower-cased; ``None`` for a customer known by phone only (entered at the desk) or erased.
+    #: Unique per business where present (PostgreSQL treats NULLs as distinct).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"),
                                                       index=True)
@@ -132,3 +135,35 @@ class BookingEvent(TenantScoped, db.Model):
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     reason: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class BookingItem(TenantScoped, db.Model):
+    """One service of a booking, in order (``position`` 0 first), performed back to back by the
+    booking's staff member: the first item starts at ``booking.starts_at``, each next one when
+    the previous ends; the last ends at ``booking.ends_at``.
+
+    ``name``, ``duration_minutes`` (whole minutes, with the performer's override), the price
+    (``price_amount`` minor units of ``currency``, the performer's price) and the buffers
+    (minutes) are snapshots taken when booked, so renaming or repricing a service later does
+    not change a booking. A single-service booking has one item.
+    """
+
+    __tablename__ = "booking_item"
+    __table_args__ = (
+        tenant_fk(["booking_id"], "booking"),
+        tenant_fk(["service_id"], "service"),
+        sa.UniqueConstraint("tenant_id", "booking_id", "position", name="booking_item_position"),
+        sa.CheckConstraint("duration_minutes > 0", name="booking_item_duration"),
+        sa.CheckConstraint("price_amount >= 0", name="booking_item_price"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    booking_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False, index=True)
+    service_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, nullable=False)
+    position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    price_amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    buffer_before_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)

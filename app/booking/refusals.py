@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -48,9 +48,10 @@ class SlotRefusal(enum.StrEnum):
 
 
 def slot_refusal(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start: datetime,
-                 now: datetime | None = None) -> SlotRefusal | None:
-    """``None`` when ``start`` (tz-aware) is offered now for ``service`` with ``staff_id``
-    (``None``: anyone who performs it), else the reason it is not. Writes nothing.
+                 now: datetime | None = None, also: Sequence[Service] = ()) -> SlotRefusal | None:
+    """``None`` when ``start`` (tz-aware) is offered now for ``service`` (then the services
+    ``also``, back to back) with ``staff_id`` (``None``: anyone who performs them), else the
+    reason it is not. Writes nothing.
 
     A start is :attr:`SlotRefusal.TAKEN` only when it would be offered were it not for other
     bookings; an off-grid or out-of-hours start is :attr:`SlotRefusal.CLOSED` even when it
@@ -66,7 +67,7 @@ def slot_refusal(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, s
         return SlotRefusal.TOO_FAR
     local_day = start.astimezone(zone(tenant.timezone)).date()
     slots = find_slots(tenant, service, staff_id=staff_id, start_date=local_day, end_date=local_day, now=now,
-                       any_staff_merge=True)
+                       any_staff_merge=True, also=also)
     if any(s.start == start for s in slots):
         return None
     if on_the_grid(tenant, service, staff_id, start) and taken_by_booking(service, staff_id, start):

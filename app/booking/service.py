@@ -18,8 +18,9 @@ commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +33,7 @@ from app.booking.changes import (
     reschedule_booking,
 )
 from app.booking.errors import InvalidTransition, SlotUnavailable
+from app.booking.items import plan_items, services_or_raise, span_of, total_price, write_items
 from app.booking.links import (
     EMAIL_CONFIRM_TTL,
     MANAGE_LINK_DAYS_AFTER,
@@ -71,7 +73,7 @@ from app.booking.transitions import (
     transition,
 )
 from app.catalog.availability_version import bump_version
-from app.catalog.models import Service, ServiceStaff
+from app.catalog.models import Service
 from app.extensions import db
 from app.identity.service import normalize_email
 from app.tenants.context import require_tenant_id
@@ -130,8 +132,13 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
                    customer: CustomerInput, customer_timezone: str, notes: str = "",
                    actor: Actor | None = None, user_id: uuid.UUID | None = None,
                    now: datetime | None = None, initial_status: BookingStatus | None = None,
-                   confirm_email_over: int | None = None) -> Booking:
+                   confirm_email_over: int | None = None,
+                   also_service_ids: Sequence[uuid.UUID] = ()) -> Booking:
     """Book ``start`` (tz-aware) for ``service_id`` with ``staff_id`` or anyone free.
+
+    With ``also_service_ids`` the booking holds several services back to back with one staff
+    member who performs them all (:mod:`app.booking.items`): its price is their total and its
+    span runs from the first one's start to the last one's end (plus the outer buffers).
 
     The booking is ``pending`` when the tenant confirms by hand, else ``confirmed``, unless
     ``initial_status`` is given (``awaiting_payment`` for a service paid when booking).
@@ -150,29 +157,27 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
     now = now or utcnow()
     actor = actor or Actor("customer", user_id)
     service = service_or_raise(service_id)
+    also = services_or_raise(list(also_service_ids)) if also_service_ids else []
     validate_start(tenant, start, now)
     start = start.astimezone(UTC)
-    candidates = candidate_staff(tenant, service, staff_id, start)
+    candidates = candidate_staff(tenant, service, staff_id, start, also)
     if not candidates:
         message = ("Sorry, this time was just taken." if taken_by_booking(service, staff_id, start)
                    else "This time is not available.")
-        raise SlotUnavailable(message, next_free_starts(tenant, service, staff_id, start))
+        raise SlotUnavailable(message, next_free_starts(tenant, service, staff_id, start, also=also))
     cust = upsert_customer(customer, user_id)
     db.session.flush()
     status = initial_status or (S.PENDING if tenant.requires_confirmation else S.CONFIRMED)
     if (confirm_email_over is not None and status in (S.PENDING, S.CONFIRMED)
             and open_bookings_of(cust.email, now) >= confirm_email_over):
         status = S.AWAITING_EMAIL
-    price = service.price_amount
-    for chosen_staff, end in candidates:
-        override = db.session.scalar(sa.select(ServiceStaff.price_amount).where(
-            ServiceStaff.service_id == service.id, ServiceStaff.staff_id == chosen_staff))
+    for chosen_staff, _end in candidates:
+        plans = plan_items([service, *also], chosen_staff)
+        span = span_of(plans, start)
         booking = Booking(
             service_id=service.id, staff_id=chosen_staff, customer_id=cust.id, status=status.value,
-            starts_at=start, ends_at=end,
-            blocked_from=start - timedelta(minutes=service.buffer_before_minutes),
-            blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
-            price_amount=override if override is not None else price, currency=service.currency,
+            starts_at=span.start, ends_at=span.end, blocked_from=span.blocked_from, blocked_until=span.blocked_until,
+            price_amount=total_price(plans), currency=service.currency,
             customer_timezone=customer_timezone, notes=(notes or "")[:MAX_NOTES],
         )
         try:
@@ -183,13 +188,15 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
             if is_overlap(exc):
                 continue
             raise
+        write_items(booking, plans)
         record_event(booking, "created", None, actor)
         emit_event({S.PENDING: "booking.requested", S.AWAITING_PAYMENT: "booking.awaiting_payment",
                S.AWAITING_EMAIL: "booking.awaiting_email"}.get(status, "booking.confirmed"), booking)
         bump_version()
         db.session.flush()
         return booking
-    raise SlotUnavailable("Sorry, this time was just taken.", next_free_starts(tenant, service, staff_id, start))
+    raise SlotUnavailable("Sorry, this time was just taken.",
+                          next_free_starts(tenant, service, staff_id, start, also=also))
 
 
 def confirm_guest_email(tenant: Tenant, booking: Booking, now: datetime | None = None) -> Booking:

@@ -7,6 +7,7 @@ and the ``booking_no_overlap`` exclusion constraint (its violation means "just t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -34,15 +35,16 @@ def is_overlap(exc: IntegrityError) -> bool:
 
 
 def next_free_starts(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, after: datetime,
-                     limit: int = 3) -> list[datetime]:
-    """Up to ``limit`` next bookable starts (UTC) at or after ``after``, any staff if ``staff_id`` is None."""
+                     limit: int = 3, also: Sequence[Service] = ()) -> list[datetime]:
+    """Up to ``limit`` next bookable starts (UTC) at or after ``after``, any staff if ``staff_id`` is None
+    (for ``service`` followed by the services ``also``, back to back)."""
     tz = zone(tenant.timezone)
     day = after.astimezone(tz).date()
     out: list[datetime] = []
     for offset in range(0, 28, 7):
         start = day + timedelta(days=offset)
         slots = find_slots(tenant, service, staff_id=staff_id, start_date=start, end_date=start + timedelta(days=6),
-                           any_staff_merge=True)
+                           any_staff_merge=True, also=also)
         out.extend(s.start for s in slots if s.start >= after)
         if len(out) >= limit:
             break
@@ -62,20 +64,22 @@ def service_or_raise(service_id: uuid.UUID) -> Service:
 
 
 def candidate_staff(tenant: Tenant, service: Service, staff_id: uuid.UUID | None,
-                    start: datetime) -> list[tuple[uuid.UUID, datetime]]:
-    """Staff free at ``start`` for ``service`` (with their end time, UTC), preferred first.
+                    start: datetime, also: Sequence[Service] = ()) -> list[tuple[uuid.UUID, datetime]]:
+    """Staff free at ``start`` for ``service`` (followed by the services ``also``, back to back)
+    with their end time (UTC, the last service's end), preferred first.
 
     Raises:
-        UnknownReference: ``staff_id`` does not perform the service (``field`` ``staff_id``).
+        UnknownReference: ``staff_id`` does not perform the service(s) (``field`` ``staff_id``).
     """
     if staff_id is not None:
-        exists = db.session.scalar(sa.select(ServiceStaff.staff_id).where(
-            ServiceStaff.service_id == service.id, ServiceStaff.staff_id == staff_id))
-        if exists is None:
+        wanted = {service.id, *(s.id for s in also)}
+        performs = set(db.session.scalars(sa.select(ServiceStaff.service_id).where(
+            ServiceStaff.service_id.in_(wanted), ServiceStaff.staff_id == staff_id)))
+        if performs != wanted:
             raise UnknownReference("This staff member does not perform this service.", "staff_id")
     tz = zone(tenant.timezone)
     local_day = start.astimezone(tz).date()
-    slots = find_slots(tenant, service, staff_id=staff_id, start_date=local_day, end_date=local_day)
+    slots = find_slots(tenant, service, staff_id=staff_id, start_date=local_day, end_date=local_day, also=also)
     return [(uuid.UUID(s.staff_id), s.end) for s in slots if s.start == start]
 
 

@@ -9,6 +9,7 @@ when placing fails, so a booking whose payment could not start is never kept).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,9 +38,13 @@ class Quote:
     duration: int
 
 
-def quote(service: Service, staff: StaffMember | None) -> Quote:
+def quote(service: Service, staff: StaffMember | None, also: Sequence[Service] = ()) -> Quote:
     """The price and duration of ``service`` with ``staff`` (their overrides, else the
-    service's), or with anyone (``staff`` None: the list price, ``varies`` when overrides exist)."""
+    service's), or with anyone (``staff`` None: the list price, ``varies`` when overrides exist).
+    With ``also`` (more services after it, back to back): the totals of them all."""
+    if also:
+        parts = [quote(s, staff) for s in (service, *also)]
+        return Quote(sum(p.price for p in parts), any(p.varies for p in parts), sum(p.duration for p in parts))
     overrides = dict(db.session.execute(sa.select(ServiceStaff.staff_id, ServiceStaff.price_amount).where(
         ServiceStaff.service_id == service.id, ServiceStaff.price_amount.is_not(None))).all())
     duration = service.duration_minutes
@@ -51,8 +56,10 @@ def quote(service: Service, staff: StaffMember | None) -> Quote:
 
 def place_booking(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, start: datetime,
                   customer: CustomerInput, customer_timezone: str, notes: str = "",
-                  user_id: uuid.UUID | None = None, confirm_email_over: int | None = None) -> Booking:
-    """Book ``start`` (tz-aware) for ``service`` (:func:`app.booking.service.create_booking`); when
+                  user_id: uuid.UUID | None = None, confirm_email_over: int | None = None,
+                  also: Sequence[Service] = ()) -> Booking:
+    """Book ``start`` (tz-aware) for ``service`` (then the services ``also``, back to back, with
+    one staff member: :func:`app.booking.service.create_booking`); when
     the service must be paid at booking (:func:`app.checkout.policy.initial_status_for`) the
     booking starts ``awaiting_payment`` and its payment hold is started with Stripe
     (:func:`app.checkout.pay.start_payment_hold`; nothing to pay confirms it at once).
@@ -63,10 +70,11 @@ def place_booking(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | Non
         PaymentUnavailable: Stripe refused or is unreachable; the caller must roll back, so
             the slot is not held by a booking nobody can pay.
     """
-    initial_status = initial_status_for(service)
+    initial_status = initial_status_for(service, also)
     booking = create_booking(tenant, service_id=service.id, staff_id=staff_id, start=start, customer=customer,
                              customer_timezone=customer_timezone, notes=notes, user_id=user_id,
-                             initial_status=initial_status, confirm_email_over=confirm_email_over)
+                             initial_status=initial_status, confirm_email_over=confirm_email_over,
+                             also_service_ids=[s.id for s in also])
     if initial_status is not None:
         start_payment_hold(tenant, booking)
     return booking

@@ -15,6 +15,7 @@ from app.booking.models import Booking, BookingStatus, Customer
 from app.checkout.errors import MissingRecord, TestPaymentsDisabled
 from app.checkout.state import mark_paid
 from app.checkout.sync import sync_payment_intent, sync_setup_intent
+from app.checkout.totals import booking_amount_due
 from app.extensions import db
 from app.payments.connect import connect_account
 from app.payments.errors import PaymentUnavailable
@@ -29,8 +30,7 @@ from app.payments.holds import (
     payment_ready,
 )
 from app.payments.models import BookingPayment
-from app.payments.policy import amount_due
-from app.payments.settings import business_policy, service_rule
+from app.payments.settings import business_policy
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 
@@ -46,7 +46,7 @@ def start_payment_hold(tenant: Tenant, booking: Booking, now: datetime | None = 
         PaymentUnavailable: Stripe refused or is unreachable (nothing should be committed).
     """
     now = now or utcnow()
-    amount = amount_due(service_rule(booking.service_id), booking.price_amount)
+    amount = booking_amount_due(booking)
     payment = BookingPayment(booking_id=booking.id, amount=amount, currency=booking.currency,
                              application_fee_amount=application_fee(tenant.id, amount),
                              hold_expires_at=now + HOLD_DURATION, status="requires_payment_method")

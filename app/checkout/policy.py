@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from app.booking.models import Booking, BookingStatus
 from app.catalog.models import Service
 from app.checkout.state import was_paid
+from app.checkout.totals import services_ask_payment
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.payments.connect import connect_account
@@ -30,7 +32,7 @@ from app.payments.gateway import GatewayError, get_payments
 from app.payments.holds import booking_payment, intent_metadata
 from app.payments.ledger import ledger_refund, record_ledger
 from app.payments.models import BookingPayment, LedgerEntry
-from app.payments.policy import Action, Decision, PaymentMode, amount_due, customer_may_reschedule, decide, describe
+from app.payments.policy import Action, Decision, customer_may_reschedule, decide, describe
 from app.payments.settings import accepts_payments, business_policy, service_rule
 from app.tenants.models import Tenant
 
@@ -45,14 +47,13 @@ EVENT_ACTIONS: dict[str, Action] = {
 }
 
 
-def initial_status_for(service: Service) -> BookingStatus | None:
-    """``awaiting_payment`` when a booking of ``service`` must be paid now (payments on, the
-    account can charge, the service asks a deposit or prepayment above zero); else ``None``
-    (the booking service's own choice)."""
+def initial_status_for(service: Service, also: Sequence[Service] = ()) -> BookingStatus | None:
+    """``awaiting_payment`` when a booking of ``service`` (and the services ``also`` after it)
+    must be paid now (payments on, the account can charge, a service asks a deposit or
+    prepayment above zero); else ``None`` (the booking service's own choice)."""
     if not accepts_payments():
         return None
-    rule = service_rule(service.id)
-    if business_policy().require_card or (rule.mode != PaymentMode.NONE and amount_due(rule, service.price_amount) > 0):
+    if business_policy().require_card or services_ask_payment([service, *also]):
         return BookingStatus.AWAITING_PAYMENT
     return None
 

@@ -143,6 +143,8 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
         tenant = db.session.get(Tenant, booking.tenant_id)
         if customer is None or tenant is None:
             raise MissingRecord(f"customer or tenant of booking {booking_id}")
+        if not customer.email:
+            return "skipped"  # known by phone only: nothing to write to
         context = {"customer": customer, "tenant": tenant, "booking": booking,
                    "amount": int(event.payload.get("amount") or 0),
                    # events written before ``cause`` existed were all expired holds

@@ -30,7 +30,8 @@ from app.timeutil import utcnow
 class MergePlan:
     """What merging ``duplicate`` into ``keep`` does: how many of the duplicate's ``bookings``,
     ``notes`` and ``tags`` move (tags the kept record has already are not counted), the kept
-    record's ``phone`` and ``account_id`` afterwards."""
+    record's ``phone``, ``email`` (the duplicate's fills a kept record known by phone only) and
+    ``account_id`` afterwards."""
 
     keep: Customer
     duplicate: Customer
@@ -39,6 +40,7 @@ class MergePlan:
     tags: int
     phone: str | None
     account_id: uuid.UUID | None
+    email: str | None = None
 
 
 def snapshot(customer: Customer) -> dict:
@@ -70,7 +72,8 @@ def plan_merge(keep: Customer, duplicate: Customer) -> MergePlan:
         CustomerTag.customer_id == duplicate.id, sa.func.lower(CustomerTag.tag).not_in(kept_tags))) or 0
     return MergePlan(keep=keep, duplicate=duplicate, bookings=count(Booking, Booking.customer_id),
                      notes=count(CustomerNote, CustomerNote.customer_id), tags=new_tags,
-                     phone=keep.phone or duplicate.phone, account_id=keep_account or dup_account)
+                     phone=keep.phone or duplicate.phone, account_id=keep_account or dup_account,
+                     email=keep.email or duplicate.email)
 
 
 def merge_records(keep: Customer, duplicate: Customer) -> MergePlan:
@@ -94,10 +97,12 @@ def merge_records(keep: Customer, duplicate: Customer) -> MergePlan:
                       CustomerTag.tag, CustomerTag.created_at).where(CustomerTag.customer_id == duplicate.id)
     db.session.execute(pg_insert(CustomerTag).from_select(
         ["tenant_id", "id", "customer_id", "tag", "created_at"], moved).on_conflict_do_nothing())
+    db.session.delete(duplicate)
+    db.session.flush()  # first: the kept record may take the duplicate's (unique) email
     keep.phone = plan.phone
+    keep.email = plan.email
     if keep.user_id is None and plan.account_id is not None:
         keep.user_id = plan.account_id
-    db.session.delete(duplicate)
     db.session.flush()
     db.session.expire_all()
     return plan

@@ -3,9 +3,8 @@ anonymising the record (erasure).
 
 Erasure keeps the record and its bookings (the books need them: dates, services, prices, and
 the payments ledger that refers to the bookings) but removes what identifies the person: the
-name becomes "Deleted customer", the email a unique address under the reserved ``.invalid``
-domain (never deliverable), the phone and account link are cleared, the bookings' free-text
-notes and cancellation reasons are emptied, and staff notes and tags are deleted. Chat messages
+name becomes "Deleted customer", the email is removed (``NULL``), the phone and account link
+are cleared, the bookings' free-text notes and cancellation reasons are emptied, and staff notes and tags are deleted. Chat messages
 are erased by :func:`app.chat.customer_data.erase_customer_messages`; :mod:`app.crm` calls both
 in one transaction and audits them. Functions flush, never commit.
 """
@@ -26,15 +25,6 @@ from app.timeutil import utcnow
 
 #: The name of an erased record.
 ERASED_NAME = "Deleted customer"
-#: Domain of an erased record's email (RFC 2606 reserves ``.invalid``: no mail can be delivered).
-ERASED_DOMAIN = "erased.invalid"
-
-
-def erased_email(customer: Customer) -> str:
-    """The unique, undeliverable email an erased record gets (from its id)."""
-    return f"deleted-{customer.id.hex}@{ERASED_DOMAIN}"
-
-
 def export_record(customer: Customer) -> dict:
     """The business's data about the person behind ``customer`` as a JSON-ready dict: ``profile``,
     ``bookings`` (service, staff, start and end in RFC 3339 UTC, status, price in minor units and
@@ -77,7 +67,7 @@ def erase_record(customer: Customer, now: datetime | None = None) -> dict:
                                 .values(notes="", cancel_reason=None).execution_options(synchronize_session=False))
     counts["bookings_kept"] = result.rowcount or 0
     customer.name = ERASED_NAME
-    customer.email = erased_email(customer)
+    customer.email = None
     customer.phone = None
     customer.user_id = None
     customer.erased_at = now or utcnow()

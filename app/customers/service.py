@@ -31,8 +31,9 @@ def check_not_erased(customer: Customer) -> None:
         raise AlreadyErased("This customer's data was erased; the record can no longer change.")
 
 
-def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: str, phone: str | None) -> dict:
-    """Set the customer's name, email (normalised) and phone (E.164 or ``None``); record a
+def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: str | None,
+                   phone: str | None) -> dict:
+    """Set the customer's name, email (normalised, or ``None`` for none) and phone (E.164 or ``None``); record a
     ``customer.updated`` audit entry with the changed fields' old and new values. Returns the
     changes as ``{field: [old, new]}`` (empty when nothing changed: no entry then).
 
@@ -41,11 +42,12 @@ def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: s
         EmailInUse: another record of the business has the email.
     """
     check_not_erased(customer)
-    new = {"name": name.strip(), "email": normalize_email(email), "phone": phone or None}
+    new = {"name": name.strip(), "email": normalize_email(email) if email and email.strip() else None,
+           "phone": phone or None}
     changes = {k: [getattr(customer, k), v] for k, v in new.items() if getattr(customer, k) != v}
     if not changes:
         return {}
-    if "email" in changes:
+    if "email" in changes and new["email"] is not None:
         other = db.session.scalar(sa.select(Customer.id).where(Customer.email == new["email"],
                                                                Customer.id != customer.id))
         if other is not None:

@@ -40,16 +40,17 @@ class SentRow:
         return self.attempts > 1
 
 
-def sent_to_customer(customer_email: str, customer_user_id: uuid.UUID | None, limit: int = 200) -> list[SentRow]:
+def sent_to_customer(customer_email: str | None, customer_user_id: uuid.UUID | None, limit: int = 200) -> list[SentRow]:
     """Everything this business sent (or tried to) to the customer, newest first, from the one
     ``delivery`` table: direct messages matched by the customer's address, and the deliveries of
     the notifications of the customer's account (``customer_user_id``) about this business.
+    A customer without an email (``None``) has only their account's deliveries.
     """
     tenant_id = require_tenant_id()
-    email = customer_email.lower()
+    email = (customer_email or "").lower()
     to_address = sa.and_(Delivery.notification_id.is_(None), sa.or_(
         sa.func.lower(Delivery.recipient) == email,
-        sa.func.lower(Delivery.recipient).contains(f"<{email}>", autoescape=True)))
+        sa.func.lower(Delivery.recipient).contains(f"<{email}>", autoescape=True))) if email else sa.false()
     mine = to_address if customer_user_id is None else sa.or_(to_address, Delivery.user_id == customer_user_id)
     rows = db.session.execute(
         sa.select(Delivery, Notification.title, Notification.type)

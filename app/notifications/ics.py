@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from app.booking.models import BookingStatus
+from app.formatting import format_duration
 from app.notifications.service import BookingFacts
 
 PRODID = "-//Plaza//Bookings//EN"
@@ -50,6 +51,7 @@ def booking_calendar(facts: BookingFacts, *, organizer_email: str, now: datetime
     event.add("location", vText(facts.business_location or facts.business_name))
     event.add("description", "\n".join([
         f"{facts.service_name} with {facts.staff_name} at {facts.business_name}.",
+        *(f"- {name} ({format_duration(minutes)})" for name, minutes, _ in facts.services),
         f"Manage or cancel your booking: {facts.manage_url}",
     ]))
     event.add("url", facts.manage_url)
@@ -59,11 +61,12 @@ def booking_calendar(facts: BookingFacts, *, organizer_email: str, now: datetime
     organizer = vCalAddress(f"mailto:{organizer_email}")
     organizer.params["cn"] = vText(facts.business_name)
     event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{facts.customer_email}")
-    attendee.params["cn"] = vText(facts.customer_name)
-    attendee.params["role"] = vText("REQ-PARTICIPANT")
-    attendee.params["partstat"] = vText("DECLINED" if cancelled else "ACCEPTED")
-    attendee.params["rsvp"] = vText("FALSE")
-    event.add("attendee", attendee)
+    if facts.customer_email:  # a customer known by phone only is no attendee
+        attendee = vCalAddress(f"mailto:{facts.customer_email}")
+        attendee.params["cn"] = vText(facts.customer_name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("DECLINED" if cancelled else "ACCEPTED")
+        attendee.params["rsvp"] = vText("FALSE")
+        event.add("attendee", attendee)
     cal.add_component(event)
     return cal.to_ical()

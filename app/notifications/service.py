@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.booking.items import items_of, services_label
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.booking.service import email_confirm_token, manage_token
 from app.catalog.models import Service, StaffMember
@@ -242,7 +243,7 @@ class BookingFacts:
     staff_name: str
     staff_email: str | None
     customer_name: str
-    customer_email: str
+    customer_email: str | None
     customer_phone: str | None
     customer_timezone: str
     price_amount: int
@@ -256,6 +257,9 @@ class BookingFacts:
     created_at: datetime
     #: Where it takes place: the business's name and address (``Tenant.location``), for "Where:" and LOCATION.
     business_location: str = ""
+    #: The booking's services in order when it has several, each ``(name, minutes, price minor units)``;
+    #: empty for one service (``service_name`` then names it; with several it joins them: ``Cut + Colour``).
+    services: tuple[tuple[str, int, int], ...] = ()
 
 
 def manage_url(tenant: Tenant, booking: Booking) -> str:
@@ -307,11 +311,14 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
         raise MissingBookingRecord(f"booking {booking_id} lacks its business, service, staff member or customer")
     events = db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
                                .where(BookingEvent.booking_id == booking.id)) or 1
+    items = items_of(booking.id)
+    several = tuple((i.name, i.duration_minutes, i.price_amount) for i in items) if len(items) > 1 else ()
     return BookingFacts(
         booking_id=booking.id, tenant_id=booking.tenant_id, status=booking.status,
         starts_at=booking.starts_at, ends_at=booking.ends_at,
         business_name=tenant.name, business_timezone=tenant.timezone,
-        service_name=service.name, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+        service_name=services_label([s[0] for s in several]) if several else service.name,
+        services=several, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         staff_name=staff.name, staff_email=staff.email,
         customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
         customer_timezone=valid_zone(booking.customer_timezone, tenant.timezone),
@@ -329,8 +336,11 @@ def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bo
     (``completed``, ``no_show``: while the booking is in that state, up to
     :data:`AFTER_VISIT_WINDOW` after its end); a request notice only while the booking is
     pending; a confirmation or change only while it is still active; a cancellation only when
-    it is cancelled. A newer state has its own email.
+    it is cancelled. A newer state has its own email. Never for a customer without an email
+    address (known by phone only).
     """
+    if not facts.customer_email:
+        return False
     status = facts.status
     if kind in {"completed", "no_show"}:
         wanted = BookingStatus.COMPLETED.value if kind == "completed" else BookingStatus.NO_SHOW.value

@@ -198,6 +198,9 @@ def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
     """Reminder ``which`` to the booking's customer: their account's notification (every channel
     they enabled; queued once this unit of work commits), or a guest's direct email."""
     key = rules.reminder_key(facts.booking_id, which, facts.starts_at)
+    if not facts.customer_email and not customer_has_account(facts.booking_id):
+        # Known by phone only: recorded once, so the sweep does not try again.
+        return record_undeliverable(key, "", "no email address on record")
     if customer_has_account(facts.booking_id):
         results = fanout.reminder_notices(str(facts.booking_id), which, facts.starts_at.isoformat())
         after_commit(lambda: dispatch.after_commit(results))

@@ -7,6 +7,7 @@ import uuid
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import redis
@@ -54,6 +55,28 @@ def performers(service_id: uuid.UUID) -> dict[uuid.UUID, int | None]:
     return {sid: dur for sid, dur in rows}
 
 
+def chain_performers(services: Sequence[Service]) -> dict[uuid.UUID, int]:
+    """Active staff performing EVERY service of ``services`` (in order, back to back) -> the
+    chain's total length with them (whole minutes: each service's per-staff duration override,
+    else its own duration), in the business's staff order. Empty when nobody performs them all."""
+    totals: dict[uuid.UUID, int] | None = None
+    for service in services:
+        durations = performers(service.id)
+        if totals is None:
+            totals = {sid: 0 for sid in durations}
+        totals = {sid: total + (durations[sid] or service.duration_minutes)
+                  for sid, total in totals.items() if sid in durations}
+    return totals or {}
+
+
+def chain_spec(services: Sequence[Service]) -> ServiceSpec:
+    """The timing of ``services`` booked back to back: the sum of their durations (minutes), the
+    first one's buffer before and the last one's buffer after (the buffers between the services
+    of one booking are not kept: the same customer stays in the chair)."""
+    return ServiceSpec(sum(s.duration_minutes for s in services), services[0].buffer_before_minutes,
+                       services[-1].buffer_after_minutes)
+
+
 def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime, end: datetime, *,
                    tenant_id: uuid.UUID) -> list[StaffSchedule]:
     """Build :class:`StaffSchedule` inputs for the staff in ``staff_durations`` over ``[start, end)`` UTC.
@@ -96,9 +119,10 @@ def _check_range(start_date: date, end_date: date) -> None:
 
 
 def _cache_parts(tenant: Tenant, service: Service | uuid.UUID, staff_id: uuid.UUID | None, start_date: date,
-                 end_date: date) -> tuple[str, ...]:
+                 end_date: date, also: Sequence[Service] = ()) -> tuple[str, ...]:
     service_id = service if isinstance(service, uuid.UUID) else service.id
-    return (str(service_id), str(staff_id or "any"), start_date.isoformat(), end_date.isoformat(),
+    return ("+".join([str(service_id), *(str(s.id) for s in also)]), str(staff_id or "any"), start_date.isoformat(),
+            end_date.isoformat(),
             str(tenant.slot_interval_minutes))
 
 
@@ -111,14 +135,20 @@ def _redis() -> redis.Redis | None:
 
 
 def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
-                      end_date: date) -> tuple[list[Slot], list[uuid.UUID]]:
+                      end_date: date, also: Sequence[Service] = ()) -> tuple[list[Slot], list[uuid.UUID]]:
     """Every performer's slots over the dates, before lead time and horizon; and the
-    performer ids in preference order. Served from the Redis cache when possible.
+    performer ids in preference order. Served from the Redis cache when possible. With
+    ``also`` (more services after ``service``, back to back) a slot is the whole chain's span,
+    offered by staff who perform every service (:func:`chain_performers`, :func:`chain_spec`).
 
     Raises:
-        AvailabilityError: the staff member does not perform the service.
+        AvailabilityError: the staff member does not perform the service(s).
     """
-    staff_durations = performers(service.id)
+    staff_durations: dict[uuid.UUID, int | None]
+    if also:
+        staff_durations = dict(chain_performers([service, *also]))
+    else:
+        staff_durations = performers(service.id)
     if staff_id is not None:
         if staff_id not in staff_durations:
             raise AvailabilityError("staff_id", "This staff member does not perform this service.")
@@ -128,7 +158,8 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
     key = ""
     if client is not None:
         try:
-            key, cached = cache_get(client, tenant.id, _cache_parts(tenant, service, staff_id, start_date, end_date))
+            key, cached = cache_get(client, tenant.id,
+                                    _cache_parts(tenant, service, staff_id, start_date, end_date, also))
             if cached is not None:
                 return [Slot(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in cached], order
         except redis.RedisError:
@@ -137,7 +168,7 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
     first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
     last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
     schedules = load_schedules(staff_durations, first, last, tenant_id=tenant.id)
-    spec = ServiceSpec(service.duration_minutes, service.buffer_before_minutes, service.buffer_after_minutes)
+    spec = chain_spec([service, *also])
     # Computed without lead time/horizon (applied by callers) so the cache does not depend on "now".
     rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)
     slots = compute_slots(tz=tz, schedules=schedules, service=spec, rules=rules, start_date=start_date,
@@ -157,8 +188,12 @@ def _window(tenant: Tenant, now: datetime | None) -> tuple[datetime, datetime]:
 
 
 def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, start_date: date,
-               end_date: date, now: datetime | None = None, any_staff_merge: bool = False) -> list[Slot]:
+               end_date: date, now: datetime | None = None, any_staff_merge: bool = False,
+               also: Sequence[Service] = ()) -> list[Slot]:
     """Bookable slots of ``service`` between two dates (inclusive, the business's zone).
+
+    With ``also``, the slots of ``service`` followed back to back by those services (one staff
+    member performing all of them; a slot's ``end`` is the last service's end).
 
     With ``staff_id`` only that staff member's slots; otherwise every performer's, or one
     per start time when ``any_staff_merge``. Lead time and horizon are applied against
@@ -170,7 +205,7 @@ def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, 
             reversed or longer than 62 days.
     """
     _check_range(start_date, end_date)
-    slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
+    slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
     earliest, latest = _window(tenant, now)
     slots = [s for s in slots if earliest <= s.start < latest]
     if any_staff_merge:
@@ -180,7 +215,8 @@ def find_slots(tenant: Tenant, service: Service, *, staff_id: uuid.UUID | None, 
 
 
 def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id: uuid.UUID | None, start_date: date,
-                      end_date: date, tz_name: str, now: datetime | None = None) -> bytes:
+                      end_date: date, tz_name: str, now: datetime | None = None,
+                      also: Sequence[Service] = ()) -> bytes:
     """The API's availability document as UTF-8 JSON bytes:
     ``{"timezone": tz_name, "slots": [{"start", "end", "staff_id"}]}`` with RFC 3339 times
     written in ``tz_name``. Without ``staff_id`` ("any staff") the performers are merged: one
@@ -190,7 +226,8 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     The rendered slots are cached per tenant version and zone, so a warm request only
     slices a pre-rendered list (the hot path of storefront widgets and integrations); given a
     service id, the service is loaded only on a cache miss (any change to a service bumps
-    the tenant's version).
+    the tenant's version). With ``also`` (services after it, back to back) the slots are the
+    whole chain's (:func:`find_slots`).
 
     Raises:
         AvailabilityError: as :func:`find_slots`, and ``service_id`` when no active service has the id.
@@ -200,7 +237,7 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     tz = zone(tz_name)
     earliest, latest = _window(tenant, now)
     client = _redis()
-    parts = ("doc.v2", *_cache_parts(tenant, service, staff_id, start_date, end_date), tz_name)
+    parts = ("doc.v2", *_cache_parts(tenant, service, staff_id, start_date, end_date, also), tz_name)
     packed: bytes | None = None
     key = ""
     if client is not None:
@@ -214,7 +251,7 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
             if found is None:
                 raise AvailabilityError("service_id", "There is no active service with this id.")
             service = found
-        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date)
+        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
         if staff_id is None:
             rank = {str(sid): i for i, sid in enumerate(order)}
             slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))

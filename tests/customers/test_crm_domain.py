@@ -183,7 +183,7 @@ def test_erase_anonymises_the_record_and_keeps_bookings_and_ledger(ctx):
         assert counts == {"notes": 1, "tags": 1, "bookings_kept": 1, "messages": 1}
         anna = db.session.get(Customer, (biz.tenant_id, anna.id))
         assert (anna.name, anna.phone, anna.user_id) == ("Deleted customer", None, None)
-        assert anna.email.endswith("@erased.invalid") and anna.erased_at is not None
+        assert anna.email is None and anna.erased_at is not None
         booking = db.session.get(Booking, (biz.tenant_id, booking.id))
         assert booking.notes == "" and booking.price_amount == 50000
         assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry)) == 1

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.booking.items import MAX_ITEMS
 from app.booking.service import MAX_NOTES
 from app.booking.validation import normalize_phone
 from app.inputguard import PERSON_NAME_PATTERN, SINGLE_LINE_PATTERN, person_name_problem, single_line_problem
@@ -151,16 +152,37 @@ class AvailabilityQuery(_Input):
     62 days); ``tz`` only changes how the slot times are written (default: the business's zone).
     """
 
-    service_id: uuid.UUID = Field(description="The service to book.")
+    service_id: uuid.UUID = Field(description="The service to book (the first one, with `service_ids`).")
+    service_ids: str | None = Field(
+        None, max_length=37 * MAX_ITEMS, pattern=r"^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36})*$",
+        description="Several services booked back to back with one staff member, comma-separated in order: "
+                    "the slots are starts where they all fit (`end` is the last one's end), offered by staff "
+                    "who perform them all. The first must be `service_id`.")
     staff_id: uuid.UUID | None = Field(None, description="Only this staff member's slots; default any staff (one slot per start time).")
     start: Day = Field(description="First date (inclusive), in the business's time zone.")
     end: Day = Field(description="Last date (inclusive), in the business's time zone; at most 62 days after start.")
     tz: ZoneName | None = Field(None, description="IANA zone the slot times are written in; default the business's.")
 
-    @field_validator("staff_id", "tz", mode="before")
+    @field_validator("staff_id", "tz", "service_ids", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    def services(self) -> list[uuid.UUID]:
+        """The services asked for, in order.
+
+        Raises:
+            ValueError: more than :data:`~app.booking.items.MAX_ITEMS`, or ``service_id`` is not
+                the first of ``service_ids``.
+        """
+        if self.service_ids:
+            ids = [uuid.UUID(part) for part in self.service_ids.split(",")]
+            if len(ids) > MAX_ITEMS:
+                raise ValueError(f"Ask for at most {MAX_ITEMS} services.")
+            if self.service_id != ids[0]:
+                raise ValueError("The first service must be service_id.")
+            return ids
+        return [self.service_id]
 
 
 class CustomerIn(_Input):
@@ -198,9 +220,18 @@ class CustomerIn(_Input):
 
 
 class BookingCreate(_Input):
-    """Body of ``POST /bookings``: a slot start (from ``/availability``) and who is booking."""
+    """Body of ``POST /bookings``: a slot start (from ``/availability``) and who is booking.
 
-    service_id: uuid.UUID
+    One service (``service_id``) or several booked back to back with one staff member
+    (``service_ids``, in order; ``service_id``, when also sent, must be the first of them).
+    """
+
+    service_id: uuid.UUID = Field(description="The service to book (the first one, with `service_ids`).")
+    service_ids: list[uuid.UUID] | None = Field(
+        None, min_length=1, max_length=MAX_ITEMS,
+        description="Several services booked back to back with one staff member who performs them all, in "
+                    "order (e.g. cut then colour), the first being `service_id`. The booking spans them all "
+                    "and costs their total; its `items` list them.")
     staff_id: uuid.UUID | None = Field(None, description="A staff member, or absent/null for anyone free.")
     start: InstantIn
     customer: CustomerIn
@@ -208,6 +239,19 @@ class BookingCreate(_Input):
                               description="Notes for the business (several lines allowed).")
     timezone: ZoneName | None = Field(
         None, description="The customer's IANA zone: times in responses and emails; default the business's.")
+
+
+    @field_validator("service_ids", mode="after")
+    @classmethod
+    def _starts_with_service_id(cls, value: list[uuid.UUID] | None, info: ValidationInfo) -> list[uuid.UUID] | None:
+        first = info.data.get("service_id")
+        if value and first is not None and value[0] != first:
+            raise PydanticCustomError("service_ids", "The first service must be service_id.")
+        return value
+
+    def services(self) -> list[uuid.UUID]:
+        """The services to book, in order."""
+        return list(self.service_ids) if self.service_ids else [self.service_id]
 
 
 class CancelRequest(_Input):
@@ -272,6 +316,17 @@ class Availability(BaseModel):
     slots: list[SlotOut]
 
 
+class BookingItemOut(BaseModel):
+    """One service of a booking, in order: back to back from the booking's start."""
+
+    service_id: uuid.UUID
+    name: str = Field(description="The service's name when booked.")
+    start: InstantOut
+    end: InstantOut
+    duration_minutes: int
+    price: Money
+
+
 class BookingOut(BaseModel):
     """A booking; ``start``/``end`` are written in the customer's zone.
 
@@ -284,8 +339,10 @@ class BookingOut(BaseModel):
                                                     "completed", "no_show", "cancelled"]})
     start: InstantOut
     end: InstantOut
-    service_id: uuid.UUID
+    service_id: uuid.UUID = Field(description="The (first) service booked.")
     staff_id: uuid.UUID
+    price: Money = Field(description="The total price of the booking's services.")
+    items: list[BookingItemOut] = Field(description="The booking's services in order (one for a single service).")
     manage_url: str = Field(json_schema_extra={"format": "uri"})
 
 

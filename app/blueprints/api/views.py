@@ -28,6 +28,7 @@ from app.blueprints.api.openapi import build_spec
 from app.blueprints.api.schemas import (
     AvailabilityQuery,
     BookingCreate,
+    BookingItemOut,
     BookingOut,
     CancelRequest,
     Money,
@@ -39,6 +40,7 @@ from app.blueprints.api.schemas import (
 )
 from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, SlotUnavailable, UnknownReference
+from app.booking.items import item_times, items_of, services_or_raise
 from app.booking.models import Booking
 from app.booking.refusals import refusal_message
 from app.booking.service import (
@@ -186,8 +188,19 @@ def availability() -> Response:
     tenant = g.tenant
     query = _validate(AvailabilityQuery, request.args.to_dict())
     try:
-        body = availability_json(tenant, query.service_id, staff_id=query.staff_id, start_date=query.start,
-                                 end_date=query.end, tz_name=query.tz or tenant.timezone)
+        wanted = query.services()
+    except ValueError as exc:
+        raise _invalid([{"field": "service_ids", "message": str(exc)}]) from None
+    first: Service | uuid.UUID = wanted[0]
+    also: list[Service] = []
+    if len(wanted) > 1:
+        try:
+            first, *also = services_or_raise(wanted)
+        except UnknownReference as exc:
+            raise _invalid([{"field": "service_ids", "message": exc.message}]) from None
+    try:
+        body = availability_json(tenant, first, staff_id=query.staff_id, start_date=query.start,
+                                 end_date=query.end, tz_name=query.tz or tenant.timezone, also=also)
     except AvailabilityError as exc:
         raise _invalid([{"field": exc.field, "message": exc.message}]) from None
     return current_app.response_class(body, mimetype="application/json")
@@ -198,9 +211,13 @@ def availability() -> Response:
 
 def _booking_out(booking: Booking, token: str | None = None) -> BookingOut:
     tz = zone(booking.customer_timezone)
+    items = [BookingItemOut(service_id=i.service_id, name=i.name, start=s.astimezone(tz), end=e.astimezone(tz),
+                            duration_minutes=i.duration_minutes, price=Money(amount=i.price_amount, currency=i.currency))
+             for i, s, e in item_times(booking, items_of(booking.id))]
     return BookingOut(
         id=booking.id, status=booking.status, start=booking.starts_at.astimezone(tz),
         end=booking.ends_at.astimezone(tz), service_id=booking.service_id, staff_id=booking.staff_id,
+        price=Money(amount=booking.price_amount, currency=booking.currency), items=items,
         manage_url=external_url("storefront.manage", tenant=g.tenant, token=token or manage_token(booking)),
     )
 
@@ -229,15 +246,16 @@ def create() -> Response:
     body = _object_body(required=True)
     data: BookingCreate = _validate(BookingCreate, body, region=region_for_timezone(tenant.timezone))
     tz_name = data.timezone or tenant.timezone
+    services = data.services()
     try:
         booking = create_booking(
-            tenant, service_id=data.service_id, staff_id=data.staff_id, start=data.start,
+            tenant, service_id=services[0], also_service_ids=services[1:], staff_id=data.staff_id, start=data.start,
             customer=CustomerInput(name=data.customer.name, email=data.customer.email, phone=data.customer.phone),
             customer_timezone=tz_name, notes=data.notes or "", actor=Actor("customer"),
             confirm_email_over=guest_confirm_threshold(data.customer.email),
         )
     except SlotUnavailable as exc:
-        detail = refusal_message(tenant, data.service_id, data.staff_id, data.start, exc.message)
+        detail = refusal_message(tenant, services[0], data.staff_id, data.start, exc.message)
         return problem(409, "Conflict", detail, alternatives=_instants(exc.alternatives, tz_name))
     except UnknownReference as exc:
         field = exc.field or "service_id"

@@ -24,13 +24,13 @@ def strip(value: Any) -> Any:
 
 
 class ContactForm(FlaskForm):
-    """A customer's name, email and optional phone (kept in E.164 as ``phone_e164``)."""
+    """A customer's name, email and phone (kept in E.164 as ``phone_e164``): at least one of
+    the two (a customer may be known by phone only)."""
 
     name = StringField("Name", filters=[strip], validators=[
         InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters."), person_name])
     email = EmailField("Email", filters=[strip], validators=[
-        InputRequired("Enter an email address."), Length(max=254, message="Use at most 254 characters."),
-        valid_email])
+        Optional(), Length(max=254, message="Use at most 254 characters."), valid_email])
     phone = TelField("Phone", filters=[strip], validators=[
         Optional(), Length(max=32, message="Use at most 32 characters.")])
 
@@ -38,6 +38,14 @@ class ContactForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.default_region = default_region
         self.phone_e164: str | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' checks, then: a phone or an email (error on the phone field)."""
+        ok = super().validate(extra_validators)
+        if not self.phone.data and not self.email.data:
+            self.phone.errors = [*self.phone.errors, "Enter a phone number or an email address."]
+            return False
+        return ok
 
     def validate_phone(self, field: TelField) -> None:
         """Read the phone with ``phonenumbers`` (national numbers in the business's country)."""

@@ -41,7 +41,8 @@ def _strip(value: Any) -> Any:
 
 class DeskBookingForm(FlaskForm):
     """A booking entered by staff: an existing customer (``customer``: id) or a new one
-    (name with a phone and/or an email), service, staff or anyone, local date and time,
+    (name with a phone and/or an email), service (and up to two more after it, back to back:
+    ``extra_1``, ``extra_2``; :meth:`also_ids`), staff or anyone, local date and time,
     source, notes, "Notify the customer" and "Book anyway".
 
     ``default_region`` (ISO 3166 alpha-2 or ``None``) reads phone numbers without ``+``;
@@ -55,6 +56,8 @@ class DeskBookingForm(FlaskForm):
     new_phone = TelField("Phone", filters=[_strip], validators=[Optional(), Length(max=40)])
     new_email = EmailField("Email", filters=[_strip], validators=[Optional(), Length(max=254), valid_email])
     service = SelectField("Service", validators=[InputRequired("Choose a service.")])
+    extra_1 = SelectField("Then", default="")
+    extra_2 = SelectField("And then", default="")
     staff = SelectField("Staff", default=ANYONE)
     day = DateField("Date", validators=[InputRequired("Enter the date."), within_calendar])
     time = TimeField("Start", validators=[InputRequired("Enter the start time.")])
@@ -68,6 +71,16 @@ class DeskBookingForm(FlaskForm):
         self.default_region = default_region
         self.phone_e164: str | None = None
         self.customer_id: uuid.UUID | None = None
+
+    def also_ids(self) -> list[uuid.UUID]:
+        """The services chosen after the first (``extra_1``, ``extra_2``), in order, empties left out."""
+        out = []
+        for field in (self.extra_1, self.extra_2):
+            try:
+                out.append(uuid.UUID(field.data))
+            except (TypeError, ValueError):
+                continue
+        return out
 
     def validate_customer(self, field: StringField) -> None:
         """Either a customer picked from the search or a new one with a name and a contact."""

@@ -36,6 +36,7 @@ from app.blueprints.storefront.picker import (
 from app.blueprints.storefront.wording import change_notice, local_deadline, status_wording
 from app.booking.changes import customer_change_deadline
 from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, RescheduleLocked, SlotUnavailable
+from app.booking.items import item_services, item_times, items_of, services_label
 from app.booking.models import ACTIVE_STATUSES, Booking, Customer
 from app.booking.refusals import SlotRefusal
 from app.booking.service import (
@@ -75,7 +76,8 @@ def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
 
 
 def booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, Any]:
-    """Template context of the confirmation and manage pages for ``booking``, times shown in
+    """Template context of the confirmation and manage pages for ``booking`` (``items``: its
+    services with their UTC start and end; ``service_name``: ``Cut + Colour``), times shown in
     ``tz_name`` (default: the zone the customer booked in). ``can_change``: cancel allowed
     now; ``reschedule_locked``: why moving is refused even so (money policy) or ``None``;
     ``change_notice``: the one sentence saying what is still allowed online."""
@@ -88,7 +90,11 @@ def booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, A
     # Past the free-cancellation deadline of a booking holding money: cancel only (domain rule).
     locked = late_reschedule_refusal(tenant, booking) if can_change else None
     deadline = customer_change_deadline(tenant, booking)
+    items = item_times(booking, items_of(booking.id))
     return {
+        "items": items, "also": item_services(booking)[1:] if len(items) > 1 else [],
+        "service_name": services_label([i.name for i, _, _ in items]) if len(items) > 1 else (
+            service.name if service else ""),
         "tenant": tenant, "booking": booking, "service": service, "staff": staff, "token": token,
         "customer_tz": customer_tz, "business_tz": tenant.timezone,
         "state": status_wording(booking.status, tenant.name, booking.cancelled_by),
@@ -186,7 +192,7 @@ def _render_reschedule(booking: Booking, tz_name: str, *, chosen: date | None = 
         return url_for("storefront.manage_reschedule_confirm", token=token, start=rfc3339(start), tz=tz_name)
 
     picker = build_picker(tenant, service, staff, tz_name, chosen, page_url=page_url, slot_url=slot_url,
-                          staff_choices=False)
+                          staff_choices=False, also=ctx["also"])
     if date_error:
         picker["date_error"] = date_error
     ctz = zone(tz_name)
@@ -245,7 +251,7 @@ def manage_reschedule(token: str) -> Response:
         reschedule_by_customer(g.tenant, booking, start, current_user.id if current_user.is_authenticated else None)
     except SlotUnavailable as exc:
         ctx = booking_context(booking, tz_name)
-        shown = unavailable_reason(g.tenant, ctx["service"], ctx["staff"], start) or \
+        shown = unavailable_reason(g.tenant, ctx["service"], ctx["staff"], start, ctx["also"]) or \
             refusal(SlotRefusal.TAKEN, exc.alternatives)
         return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                                   slot_error=shown, status=422)
@@ -275,7 +281,7 @@ def manage_reschedule_confirm(token: str) -> Response:
         return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(), status=422,
                                   date_error="That is the time you already have. Pick another time.")
     ctx = booking_context(booking, tz_name)
-    problem_ = unavailable_reason(g.tenant, ctx["service"], ctx["staff"], start)
+    problem_ = unavailable_reason(g.tenant, ctx["service"], ctx["staff"], start, ctx["also"])
     if problem_ is not None:
         return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
                                   slot_error=problem_, status=422)

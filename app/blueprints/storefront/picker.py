@@ -3,7 +3,7 @@ input (times, days, zones), loading a service and a staff choice, and the slot p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -13,13 +13,14 @@ from flask import abort, g, url_for
 from werkzeug.wrappers import Response
 
 from app.booking.errors import SlotUnavailable
+from app.booking.items import MAX_ITEMS
 from app.booking.refusals import SlotRefusal, refusal_text, slot_refusal
 from app.booking.service import next_free_starts
 from app.catalog.models import Service, StaffMember
 from app.checkout.booking import quote
 from app.extensions import db
 from app.scheduling.availability import Slot
-from app.scheduling.service import find_slots, performers
+from app.scheduling.service import chain_performers, find_slots, performers
 from app.tenants.models import Tenant
 from app.timeutil import all_zones, day_in_range, utcnow, zone
 from app.web import get_or_404, parse_uuid, render_page
@@ -126,19 +127,34 @@ def get_service_or_404(service_id: str) -> Service:
     return service
 
 
-def staff_choice_or_404(service: Service, raw: str | None) -> StaffMember | None:
-    """``None`` for "anyone" (``"any"`` or absent), else the performer with id ``raw``; 404 otherwise."""
+def also_or_404(raw: Sequence[str]) -> list[Service]:
+    """The services added after the first ("Add another service": repeated ``also`` values, in
+    order) as active services of the current tenant; 404 for an unknown, inactive or foreign
+    id, or more than :data:`~app.booking.items.MAX_ITEMS` services in all."""
+    if len(raw) >= MAX_ITEMS:
+        abort(404)
+    return [get_service_or_404(value) for value in raw]
+
+
+def chain_performer_ids(service: Service, also: Sequence[Service] = ()) -> list:
+    """Ids of the active staff performing ``service`` and every service of ``also``, in order."""
+    return list(chain_performers([service, *also]) if also else performers(service.id))
+
+
+def staff_choice_or_404(service: Service, raw: str | None, also: Sequence[Service] = ()) -> StaffMember | None:
+    """``None`` for "anyone" (``"any"`` or absent), else the performer (of every service) with id
+    ``raw``; 404 otherwise."""
     if not raw or raw == ANY:
         return None
     key = parse_uuid(raw)
-    if key is None or key not in performers(service.id):
+    if key is None or key not in chain_performer_ids(service, also):
         abort(404)
     return db.session.scalar(sa.select(StaffMember).where(StaffMember.id == key))
 
 
-def service_performers(service: Service) -> list[StaffMember]:
-    """Active staff performing ``service`` in display order."""
-    ids = list(performers(service.id))
+def service_performers(service: Service, also: Sequence[Service] = ()) -> list[StaffMember]:
+    """Active staff performing ``service`` (and every service of ``also``) in display order."""
+    ids = chain_performer_ids(service, also)
     if not ids:
         return []
     members = {m.id: m for m in db.session.scalars(sa.select(StaffMember).where(StaffMember.id.in_(ids)))}
@@ -146,17 +162,17 @@ def service_performers(service: Service) -> list[StaffMember]:
 
 
 def unavailable_reason(tenant: Tenant, service: Service, staff: StaffMember | None,
-                       start: datetime) -> SlotUnavailable | None:
+                       start: datetime, also: Sequence[Service] = ()) -> SlotUnavailable | None:
     """``None`` when ``start`` (UTC) is bookable now, else the :class:`SlotUnavailable` to show
     (read-only): the domain's reason (:func:`app.booking.refusals.slot_refusal`) in words, with
     the next free starts."""
     now = utcnow()
     staff_id = staff.id if staff else None
-    reason = slot_refusal(tenant, service, staff_id, start, now)
+    reason = slot_refusal(tenant, service, staff_id, start, now, also=also)
     if reason is None:
         return None
     after = start if reason in (SlotRefusal.TAKEN, SlotRefusal.CLOSED) else now
-    return refusal(reason, next_free_starts(tenant, service, staff_id, after))
+    return refusal(reason, next_free_starts(tenant, service, staff_id, after, also=also))
 
 
 def refusal(reason: SlotRefusal, alternatives: list[datetime]) -> SlotUnavailable:
@@ -172,8 +188,9 @@ def refusal(reason: SlotRefusal, alternatives: list[datetime]) -> SlotUnavailabl
 
 def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz_name: str,
                  chosen: date | None, *, page_url: Callable[..., str], slot_url: Callable[[datetime], str] | None,
-                 staff_choices: bool = True) -> dict[str, Any]:
-    """Template context for the slot picker.
+                 staff_choices: bool = True, also: Sequence[Service] = ()) -> dict[str, Any]:
+    """Template context for the slot picker (of ``service`` then the services ``also``, back to
+    back: a slot is the whole chain's span).
 
     ``page_url(day=None, staff=None, tz=None)`` builds the picker's own URL and
     ``slot_url(start)`` a slot's link (``None``: slots are POST buttons). Days are the
@@ -200,7 +217,7 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
     staff_id = staff.id if staff else None
     slots: list[Slot] = find_slots(
         tenant, service, staff_id=staff_id, start_date=first_instant.astimezone(btz).date(),
-        end_date=(last_instant - timedelta(seconds=1)).astimezone(btz).date(), any_staff_merge=True)
+        end_date=(last_instant - timedelta(seconds=1)).astimezone(btz).date(), any_staff_merge=True, also=also)
     days = [DayView(day=strip_start + timedelta(days=i), url=page_url(day=strip_start + timedelta(days=i)))
             for i in range(STRIP_DAYS)]
     by_day = {d.day: d for d in days}
@@ -222,7 +239,7 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
     choices: list[StaffChoice] = []
     if staff_choices:
         choices.append(StaffChoice(ANY, "Anyone", page_url(day=chosen, staff=ANY), staff is None))
-        for member in service_performers(service):
+        for member in service_performers(service, also):
             choices.append(StaffChoice(str(member.id), member.name, page_url(day=chosen, staff=str(member.id)),
                                        staff is not None and staff.id == member.id))
     return {
@@ -244,28 +261,34 @@ def _month_label(a: date, b: date) -> str:
 
 
 def booking_urls(service: Service, staff: StaffMember | None,
-                  tz_name: str) -> tuple[Callable[..., str], Callable[[datetime], str]]:
+                  tz_name: str, also: Sequence[Service] = ()) -> tuple[Callable[..., str], Callable[[datetime], str]]:
+    """``(page_url, slot_url)`` of the booking steps for this choice (the added services kept
+    as repeated ``also`` parameters)."""
     staff_value = str(staff.id) if staff else ANY
+    also_values = [str(s.id) for s in also]
 
     def page_url(day: date | None = None, staff: str | None = None, tz: str | None = None) -> str:
-        args: dict[str, str] = {"staff": staff or staff_value, "tz": tz or tz_name}
+        args: dict[str, Any] = {"staff": staff or staff_value, "tz": tz or tz_name}
+        if also_values:
+            args["also"] = also_values
         if day is not None:
             args["date"] = day.isoformat()
         return url_for("storefront.slots", service_id=service.id, **args)
 
     def slot_url(start: datetime) -> str:
         return url_for("storefront.details", service_id=service.id, staff=staff_value, start=rfc3339(start),
-                       tz=tz_name)
+                       tz=tz_name, **({"also": also_values} if also_values else {}))
 
     return page_url, slot_url
 
 
 def render_slots(service: Service, staff: StaffMember | None, tz_name: str, *, chosen: date | None = None,
                   tz_error: str | None = None, date_error: str | None = None, slot_error: SlotUnavailable | None = None,
-                  needs_tz: bool = False, status: int = 200) -> Response:
+                  needs_tz: bool = False, status: int = 200, also: Sequence[Service] = ()) -> Response:
+    """The slot step (block ``picker`` for HTMX) of ``service`` (then ``also``) with ``staff``."""
     tenant = g.tenant
-    page_url, slot_url = booking_urls(service, staff, tz_name)
-    picker = build_picker(tenant, service, staff, tz_name, chosen, page_url=page_url, slot_url=slot_url)
+    page_url, slot_url = booking_urls(service, staff, tz_name, also)
+    picker = build_picker(tenant, service, staff, tz_name, chosen, page_url=page_url, slot_url=slot_url, also=also)
     if date_error:
         picker["date_error"] = date_error
     ctz = zone(tz_name)
@@ -273,10 +296,11 @@ def render_slots(service: Service, staff: StaffMember | None, tz_name: str, *, c
     if slot_error is not None:
         alternatives = [SlotView(start=a, label=a.astimezone(ctz).strftime("%a %d %b, %H:%M"), value=rfc3339(a),
                                  url=slot_url(a)) for a in slot_error.alternatives]
-    offer = quote(service, staff)
+    offer = quote(service, staff, also)
     status = 422 if (status == 200 and (tz_error or picker["date_error"])) else status
     return render_page("storefront/slots.html", block="picker", status=status, tenant=tenant, service=service,
                        staff=staff, staff_value=str(staff.id) if staff else ANY, tz_error=tz_error,
                        slot_error=slot_error, alternatives=alternatives, needs_tz=needs_tz,
                        picker_action=url_for("storefront.slots", service_id=service.id), price=offer.price,
-                       price_varies=offer.varies, duration=offer.duration, **picker)
+                       price_varies=offer.varies, duration=offer.duration, also=list(also),
+                       chain=[service, *also], **picker)

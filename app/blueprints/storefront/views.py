@@ -23,9 +23,11 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
 from app.blueprints.storefront import bp
+from app.blueprints.storefront.chain import chain_choices
 from app.blueprints.storefront.forms import DetailsForm
 from app.blueprints.storefront.picker import (
     ANY,
+    also_or_404,
     booking_urls,
     customer_zone,
     get_service_or_404,
@@ -125,18 +127,27 @@ def home() -> Response:
 @bp.get("/book/<service_id>")
 @tenant_required
 def choose_staff(service_id: str) -> Response:
-    """Step 2: pick a staff member who performs the service, or "anyone"."""
+    """Step 2: pick a staff member who performs the service, or "anyone".
+
+    "Add another service": each repeated ``also`` query value is a service booked after it,
+    back to back with the same staff member (offered: staff who perform them all; the totals
+    of duration and price shown)."""
     service = get_service_or_404(service_id)
+    also = also_or_404(request.args.getlist("also"))
     tz_name, tz_error = customer_zone(g.tenant, request.args.get("tz"))
-    tz_args = {"tz": tz_name} if request.args.get("tz") and not tz_error else {}
+    tz_args: dict[str, Any] = {"tz": tz_name} if request.args.get("tz") and not tz_error else {}
+    also_values = [str(s.id) for s in also]
+    if also_values:
+        tz_args["also"] = also_values
     options = [{"member": m, "price": offer.price, "duration": offer.duration,
                 "url": url_for("storefront.slots", service_id=service.id, staff=str(m.id), **tz_args)}
-               for m in service_performers(service) for offer in [quote(service, m)]]
+               for m in service_performers(service, also) for offer in [quote(service, m, also)]]
     any_url = url_for("storefront.slots", service_id=service.id, staff=ANY, **tz_args)
-    anyone = quote(service, None)
+    anyone = quote(service, None, also)
     return render_page("storefront/staff.html", tenant=g.tenant, service=service, options=options, any_url=any_url,
-                       staff=None, price=anyone.price, price_varies=anyone.varies, duration=service.duration_minutes,
-                       customer_tz=tz_name, business_tz=g.tenant.timezone)
+                       staff=None, price=anyone.price, price_varies=anyone.varies, duration=anyone.duration,
+                       customer_tz=tz_name, business_tz=g.tenant.timezone,
+                       **chain_choices(service, also, tz_args.get("tz")))
 
 
 @bp.get("/book/<service_id>/slots")
@@ -148,22 +159,25 @@ def slots(service_id: str) -> Response:
     An HTMX request gets only the picker block. Bad ``date``/``tz`` answer 422 with an inline error.
     """
     service = get_service_or_404(service_id)
-    staff = staff_choice_or_404(service, request.args.get("staff"))
+    also = also_or_404(request.args.getlist("also"))
+    staff = staff_choice_or_404(service, request.args.get("staff"), also)
     raw_tz = request.args.get("tz")
     tz_name, tz_error = customer_zone(g.tenant, raw_tz)
     chosen, date_error = parse_day(request.args.get("date"))
     return render_slots(service, staff, tz_name, chosen=chosen, tz_error=tz_error, date_error=date_error,
-                         needs_tz=not raw_tz)
+                         needs_tz=not raw_tz, also=also)
 
 
-def _details_context(service: Service, staff: StaffMember | None, start: datetime, tz_name: str) -> dict[str, Any]:
-    offer = quote(service, staff)
+def _details_context(service: Service, staff: StaffMember | None, start: datetime, tz_name: str,
+                     also: list[Service]) -> dict[str, Any]:
+    offer = quote(service, staff, also)
     price, varies, duration = offer.price, offer.varies, offer.duration
-    page_url, _ = booking_urls(service, staff, tz_name)
+    page_url, _ = booking_urls(service, staff, tz_name, also)
     return {"tenant": g.tenant, "service": service, "staff": staff, "staff_value": str(staff.id) if staff else ANY,
             "start": start, "start_value": rfc3339(start), "end": start + timedelta(minutes=duration),
             "customer_tz": tz_name, "business_tz": g.tenant.timezone, "price": price, "price_varies": varies,
-            "duration": duration, "back_url": page_url(day=start.astimezone(zone(tz_name)).date())}
+            "duration": duration, "back_url": page_url(day=start.astimezone(zone(tz_name)).date()),
+            "also": also, "chain": [service, *also]}
 
 
 def phone_region(tenant: Tenant) -> str | None:
@@ -193,21 +207,22 @@ def details(service_id: str) -> Response:
     """
     service = get_service_or_404(service_id)
     values = request.form if request.method == "POST" else request.args
-    staff = staff_choice_or_404(service, values.get("staff"))
+    also = also_or_404(values.getlist("also"))
+    staff = staff_choice_or_404(service, values.get("staff"), also)
     tz_name, tz_error = customer_zone(g.tenant, values.get("tz"))
     start = parse_start(values.get("start"))
     if start is None:
         return render_slots(service, staff, tz_name, tz_error=tz_error,
-                             date_error="Pick a time from the list.", status=422)
-    problem = unavailable_reason(g.tenant, service, staff, start)
+                             date_error="Pick a time from the list.", status=422, also=also)
+    problem = unavailable_reason(g.tenant, service, staff, start, also)
     if problem is not None:
         mine = already_yours(service, start, request.form.get("email") if request.method == "POST" else None)
         if mine is not None:  # Back after booking: their booking, not an error
             return show_own_booking(mine)
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                             slot_error=problem, tz_error=tz_error, status=422)
+                             slot_error=problem, tz_error=tz_error, status=422, also=also)
     form = _details_form()
-    ctx = _details_context(service, staff, start, tz_name)
+    ctx = _details_context(service, staff, start, tz_name, also)
     if request.method == "POST":
         if form.validate():
             return render_page("storefront/confirm.html", form=form, phone_e164=form.phone_e164, **ctx)
@@ -227,14 +242,15 @@ def confirm(service_id: str) -> Response:
     """
     tenant = g.tenant
     service = get_service_or_404(service_id)
-    staff = staff_choice_or_404(service, request.form.get("staff"))
+    also = also_or_404(request.form.getlist("also"))
+    staff = staff_choice_or_404(service, request.form.get("staff"), also)
     tz_name, tz_error = customer_zone(tenant, request.form.get("tz"))
     start = parse_start(request.form.get("start"))
     if start is None:
         return render_slots(service, staff, tz_name, tz_error=tz_error,
-                             date_error="Pick a time from the list.", status=422)
+                             date_error="Pick a time from the list.", status=422, also=also)
     form = DetailsForm(default_region=phone_region(tenant))
-    ctx = _details_context(service, staff, start, tz_name)
+    ctx = _details_context(service, staff, start, tz_name, also)
     if request.form.get("action") == "edit":
         return render_page("storefront/details.html", block="details", form=form, **ctx)
     if not form.validate():
@@ -242,24 +258,24 @@ def confirm(service_id: str) -> Response:
     mine = already_yours(service, start, form.email.data)
     if mine is not None:  # sent again after Back: one booking, shown with its manage link
         return show_own_booking(mine)
-    problem = unavailable_reason(tenant, service, staff, start)
+    problem = unavailable_reason(tenant, service, staff, start, also)
     if problem is not None:
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                             slot_error=problem, status=422)
+                             slot_error=problem, status=422, also=also)
     try:
         booking = place_booking(
             tenant, service, staff_id=staff.id if staff else None, start=start,
             customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164),
             customer_timezone=tz_name, notes=form.notes.data or "",
             user_id=current_user.id if current_user.is_authenticated else None,
-            confirm_email_over=guest_confirm_threshold(form.email.data),
+            confirm_email_over=guest_confirm_threshold(form.email.data), also=also,
         )
     except PaymentUnavailable as exc:  # answered 422: the request rolls back, no unpaid booking holds the slot
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                             slot_error=SlotUnavailable(exc.message), status=422)
+                             slot_error=SlotUnavailable(exc.message), status=422, also=also)
     except SlotUnavailable as exc:  # taken meanwhile (the constraint decided the race)
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
-                             slot_error=refusal(SlotRefusal.TAKEN, exc.alternatives), status=422)
+                             slot_error=refusal(SlotRefusal.TAKEN, exc.alternatives), status=422, also=also)
     except UnknownReference:
         abort(404)
     remember_booking(booking)

@@ -226,7 +226,7 @@ def test_booking_answers_201_with_the_booking_in_the_customer_zone(app, client, 
     resp = book(client, bella, timezone="America/New_York", notes="Short please")
     assert resp.status_code == 201, resp.get_data(as_text=True)
     data = resp.get_json()
-    assert set(data) == {"id", "status", "start", "end", "service_id", "staff_id", "manage_url"}
+    assert set(data) == {"id", "status", "start", "end", "service_id", "staff_id", "price", "items", "manage_url"}
     assert data["status"] == "confirmed"
     assert data["start"] == rfc(local(10).astimezone(NYC))
     assert data["end"] == rfc(local(11).astimezone(NYC))
@@ -579,7 +579,8 @@ def test_openapi_document_describes_every_route(app, client, bella):
         "description": "A staff API token of this business, or a booking's manage token."}
     assert doc["paths"]["/bookings/{booking_id}"]["get"]["security"] == [{"bearerAuth": []}, {"manageToken": []}]
     params = {p["name"]: p["required"] for p in doc["paths"]["/availability"]["get"]["parameters"]}
-    assert params == {"service_id": True, "staff_id": False, "start": True, "end": True, "tz": False}
+    assert params == {"service_id": True, "service_ids": False, "staff_id": False, "start": True, "end": True,
+                      "tz": False}
     # Every reference points at something in the document.
     refs = re.findall(r'"\$ref": "([^"]+)"', json.dumps(doc))
     assert refs

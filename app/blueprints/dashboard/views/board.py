@@ -20,7 +20,8 @@ from app.blueprints.dashboard.forms import (
 )
 from app.blueprints.dashboard.views.common import ALL, POLL_SECONDS, current_tenant, done, tenant_today, tenant_tz_name
 from app.booking.errors import InvalidTransition
-from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
+from app.booking.items import item_times, items_by_booking, services_label
+from app.booking.models import Booking, BookingEvent, BookingItem, BookingStatus, Customer
 from app.booking.service import Actor, bookings_between, can_apply, local_date_range, transition
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import (
@@ -124,6 +125,15 @@ class BookingRow:
     actions: list[str]
     error: dict[str, str] | None = None
     payment: PaymentSummary | None = None
+    #: The booking's services in order with their local start and end (one for a single service).
+    items: list[tuple[BookingItem, datetime, datetime]] = field(default_factory=list)
+
+    @property
+    def service_name(self) -> str:
+        """The service's name, or the services' names joined (``Cut + Colour``)."""
+        if len(self.items) > 1:
+            return services_label([item.name for item, _, _ in self.items])
+        return self.service.name if self.service else ""
 
 
 @dataclass
@@ -156,9 +166,11 @@ def booking_rows(bookings: list[Booking], now: datetime) -> list[BookingRow]:
     services = load(Service, {b.service_id for b in bookings})
     staff = load(StaffMember, {b.staff_id for b in bookings})
     money = payment_summaries([b.id for b in bookings])
+    items = items_by_booking(b.id for b in bookings)
     return [BookingRow(b, customers.get(b.customer_id), services.get(b.service_id), staff.get(b.staff_id),
                        b.starts_at.astimezone(tz), b.ends_at.astimezone(tz), allowed_actions(b, now),
-                       payment=money.get(b.id))
+                       payment=money.get(b.id),
+                       items=[(i, s.astimezone(tz), e.astimezone(tz)) for i, s, e in item_times(b, items.get(b.id, []))])
             for b in bookings]
 
 

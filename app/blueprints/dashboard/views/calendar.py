@@ -27,7 +27,6 @@ from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.desk_forms import BlockTimeForm
 from app.blueprints.dashboard.views.board import BoardState, board_state, booking_rows
 from app.blueprints.dashboard.views.common import current_tenant, tenant_today
-from app.booking.desk import deliverable_email
 from app.booking.queries import bookings_between, local_date_range
 from app.catalog.models import StaffMember, TimeOff, WorkingHours
 from app.catalog.service import add_time_off, delete_time_off, list_staff
@@ -229,7 +228,7 @@ def calendar_context(state: BoardState, *, notice: str | None = None, error: str
         "today_url": calendar_url(state, day=today), "day_url": calendar_url(state, view="day"),
         "week_url": calendar_url(state, view="week"), "self_url": calendar_url(state),
         "staff_options": list_staff(active_only=False),
-        "deliverable_email": deliverable_email,
+
     }
 
 

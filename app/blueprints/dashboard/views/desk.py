@@ -24,7 +24,6 @@ from app.blueprints.dashboard.views.common import current_tenant, done, tenant_t
 from app.booking.desk import (
     BookingChanges,
     book_by_staff,
-    deliverable_email,
     desk_customer,
     edit_booking,
     first_free_staff,
@@ -52,17 +51,22 @@ def _service_choices() -> list[SelectChoice]:
     return [SelectChoice(str(s.id), f"{s.name} · {s.duration_minutes} min") for s in list_services()]
 
 
-def free_starts(service_id: uuid.UUID | None, staff_id: uuid.UUID | None, day: date | None) -> list[datetime]:
-    """Bookable starts (local times of the business) of a service on ``day`` for ``staff_id``
-    or anyone; empty when something is missing or unknown."""
+def free_starts(service_id: uuid.UUID | None, staff_id: uuid.UUID | None, day: date | None,
+                also_ids: list[uuid.UUID] | None = None) -> list[datetime]:
+    """Bookable starts (local times of the business) of a service (then the services
+    ``also_ids``, back to back) on ``day`` for ``staff_id`` or anyone; empty when something is
+    missing or unknown."""
     if service_id is None or day is None:
         return []
-    service = db.session.scalar(sa.select(Service).where(Service.id == service_id, Service.active.is_(True)))
-    if service is None:
+    wanted = [service_id, *(also_ids or [])]
+    found = {s.id: s for s in db.session.scalars(sa.select(Service).where(Service.id.in_(wanted),
+                                                                          Service.active.is_(True)))}
+    if any(sid not in found for sid in wanted):
         return []
+    service, also = found[service_id], [found[sid] for sid in also_ids or []]
     try:
         slots = find_slots(current_tenant(), service, staff_id=staff_id, start_date=day, end_date=day,
-                           any_staff_merge=staff_id is None)
+                           any_staff_merge=staff_id is None, also=also)
     except AvailabilityError:
         return []
     tz = zone(current_tenant().timezone)
@@ -73,6 +77,7 @@ def _new_form(formdata: Any = None, **defaults: Any) -> DeskBookingForm:
     form = DeskBookingForm(formdata=formdata, default_region=region_for_timezone(current_tenant().timezone),
                            **defaults)
     form.service.choices = _service_choices()
+    form.extra_1.choices = form.extra_2.choices = [SelectChoice("", "—"), *form.service.choices]
     form.staff.choices = _staff_choices(anyone=True)
     return form
 
@@ -88,8 +93,9 @@ def _new_context(form: DeskBookingForm, *, error: str | None = None, warnings: l
         "form": form, "error": error, "warnings": warnings or [], "picked": picked,
         "alternatives": [a.astimezone(tz) for a in alternatives or []],
         "results": search_customers(form.q.data or "") if form.q.data else [],
-        "starts": free_starts(parse_uuid(form.service.data), parse_uuid(form.staff.data), form.day.data),
-        "tz_name": current_tenant().timezone, "deliverable_email": deliverable_email,
+        "starts": free_starts(parse_uuid(form.service.data), parse_uuid(form.staff.data), form.day.data,
+                              form.also_ids()),
+        "tz_name": current_tenant().timezone,
     }
 
 
@@ -163,7 +169,7 @@ def booking_create() -> Response:
                 tenant, service_id=uuid.UUID(form.service.data), staff_id=parse_uuid(form.staff.data),
                 start=local_instant(form.day.data, form.time.data), customer=customer, source=form.source.data,
                 actor=Actor("staff", current_user.id), notify_customer=form.notify.data,
-                override=form.override.data, notes=form.notes.data or "")
+                override=form.override.data, notes=form.notes.data or "", also_service_ids=form.also_ids())
     except LookupError:
         return render_page("dashboard/booking_new.html", block="new_booking", status=422, **_new_context(form))
     except NeedsOverride as exc:
@@ -207,8 +213,7 @@ def _detail(booking: Booking, status: int = 200, **forms: Any) -> Response:
     ctx.update(edit_form=forms.get("edit_form") or edit_form(booking), move_form=forms.get("move_form")
                or move_form(booking), staff_all=list_staff(), open_dialog=forms.get("open_dialog"),
                edit_error=forms.get("edit_error"), move_error=forms.get("move_error"),
-               edit_warnings=forms.get("edit_warnings") or [], move_warnings=forms.get("move_warnings") or [],
-               deliverable_email=deliverable_email)
+               edit_warnings=forms.get("edit_warnings") or [], move_warnings=forms.get("move_warnings") or [])
     return render_page("dashboard/booking.html", block="detail", status=status, **ctx)
 
 
