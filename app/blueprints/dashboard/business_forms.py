@@ -103,3 +103,10 @@ class BusinessForm(FlaskForm):
     def social_links(self) -> dict[str, str]:
         """network -> link as typed (checked by the domain)."""
         return {network: getattr(self, f"social_{network}").data or "" for network in SOCIAL_NETWORKS}
+
+
+class PhotoForm(FlaskForm):
+    """A gallery photo upload: the image (checked by its content) and an optional caption."""
+
+    photo = FileField("Photo")
+    caption = StringField("Caption", filters=[_strip], validators=[Optional(), Length(max=200), single_line])

@@ -18,7 +18,7 @@ from flask import current_app, request, url_for
 from werkzeug.wrappers import Response
 
 from app.blueprints.dashboard import bp
-from app.blueprints.dashboard.business_forms import BusinessForm
+from app.blueprints.dashboard.business_forms import BusinessForm, PhotoForm
 from app.blueprints.dashboard.views.common import current_tenant, done
 from app.blueprints.site.forms import currency_select_data, zone_select_data
 from app.catalog.availability_version import bump_version
@@ -38,13 +38,15 @@ from app.tenants.marketplace_profile import (
 )
 from app.tenants.models import Role, Tenant
 from app.tenants.phones import example_phone
+from app.tenants.photos import gallery, max_photos
 from app.tenants.profile import BusinessProfileInput, ProfileError, set_cover, set_logo, update_business_profile
 from app.tenants.zones import UTC
 from app.web import render_page
 from app.web.access import manager_required, owner_required, user_roles
 
 
-def _form(tenant: Tenant, formdata: bool) -> BusinessForm:
+def settings_form(tenant: Tenant, formdata: bool) -> BusinessForm:
+    """The settings form of ``tenant``: from the request (``formdata``) or its saved values."""
     if formdata:
         form = BusinessForm(tenant=tenant)
     else:
@@ -57,9 +59,13 @@ def _form(tenant: Tenant, formdata: bool) -> BusinessForm:
     return form
 
 
-def _render(form: BusinessForm, status: int = 200) -> Response:
+def render_business(form: BusinessForm, status: int = 200, photo_form: PhotoForm | None = None,
+                    block: str = "form") -> Response:
+    """The settings page with ``form`` (and the gallery's ``photo_form``), answered ``status``;
+    an HTMX request gets ``block`` (``form`` or ``gallery``)."""
     tenant = current_tenant()
-    return render_page("dashboard/business.html", block="form", status=status, form=form, tenant=tenant,
+    return render_page("dashboard/business.html", block=block, status=status, form=form, tenant=tenant,
+                       photos=gallery(), max_photos=max_photos(), photo_form=photo_form or PhotoForm(formdata=None),
                        can_edit=Role.OWNER.value in user_roles(), phone_example=example_phone(tenant.country or None),
                        map_tiles=current_app.config.get("MAP_TILE_URL") or "",
                        map_attribution=current_app.config.get("MAP_ATTRIBUTION") or "")
@@ -130,7 +136,7 @@ def _place_pin(tenant: Tenant, form: BusinessForm, old_point: tuple[float, float
 @manager_required
 def business() -> Response:
     """The business's settings; read-only for managers."""
-    return _render(_form(current_tenant(), formdata=False))
+    return render_business(settings_form(current_tenant(), formdata=False))
 
 
 @bp.post("/dashboard/business")
@@ -139,9 +145,9 @@ def business_save() -> Response:
     """Save the business's settings (owner only). Invalid input re-renders the form with 422,
     every error beside its field, nothing written (not even the logo)."""
     tenant = current_tenant()
-    form = _form(tenant, formdata=True)
+    form = settings_form(tenant, formdata=True)
     if not form.validate():
-        return _render(form, status=422)
+        return render_business(form, status=422)
     uploads: dict[str, PreparedImage | None] = {}
     for field, read in ((form.logo, _logo_upload), (form.cover, _cover_upload)):
         try:
@@ -149,7 +155,7 @@ def business_save() -> Response:
         except ImageRejected as exc:
             field.errors = [*field.errors, exc.message]
     if any(form.errors.values()):
-        return _render(form, status=422)
+        return render_business(form, status=422)
     old_currency = tenant.currency
     old_point = (tenant.latitude, tenant.longitude) if tenant.latitude is not None else None
     old_address = tenant.address
@@ -168,7 +174,7 @@ def business_save() -> Response:
             pin_note = _place_pin(tenant, form, old_point, old_address)
     except (ProfileError, MarketplaceProfileError) as exc:
         getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
-        return _render(form, status=422)
+        return render_business(form, status=422)
     storage = default_storage()
     if uploads["logo"] is not None:
         set_logo(tenant, store_logo(storage, tenant.id, uploads["logo"]))
