@@ -1,9 +1,35 @@
-// Business profile maps (issue 11, part F). Leaflet, tiles from the page's data-tiles (MAP_TILE_URL).
+// Business profiles (issue 11, part F): maps (Leaflet, tiles from the page's data-tiles, MAP_TILE_URL)
+// and the gallery's lightbox.
 // * [data-pin-map]: the settings page's map; dragging the pin (or tapping the map) fills the
 //   latitude/longitude fields, and typing in them moves the pin. Without JS the fields still work.
 // * [data-profile-map]: the public profile's small read-only map of the business's point.
 (function () {
   "use strict";
+
+  // Gallery: a thumbnail links to its full photo (works without JS); with JS it opens in a
+  // <dialog> (Esc or the button closes it and focus returns to the thumbnail).
+  function lightbox(link) {
+    var dialog = document.getElementById("pf-lightbox");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    link.addEventListener("click", function (e) {
+      e.preventDefault();
+      var img = dialog.querySelector("img");
+      img.src = link.href;
+      img.alt = link.dataset.alt || "";
+      dialog.querySelector("p").textContent = link.dataset.caption || "";
+      dialog.showModal();
+      dialog.querySelector("button").focus();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-lightbox]").forEach(lightbox);
+    var dialog = document.getElementById("pf-lightbox");
+    if (dialog) {
+      dialog.querySelector("button").addEventListener("click", function () { dialog.close(); });
+      dialog.addEventListener("click", function (e) { if (e.target === dialog) dialog.close(); });
+    }
+  });
+
   if (!window.L) return;
 
   function tiles(map, el) {
