@@ -20,6 +20,7 @@ from app.tenants.errors import TenantScopeError
 from app.tenants.models import Tenant
 from app.tenants.taxonomy import category_by_slug
 from app.tenants.vocabulary import AMENITIES, LANGUAGES, SOCIAL_NETWORKS
+from app.timeutil import utcnow
 
 #: Most postcodes a business may list as its service area.
 MAX_POSTCODES = 100
@@ -181,4 +182,15 @@ def set_point(tenant: Tenant, point: tuple[float, float] | None) -> None:
     """
     _check_tenant(tenant)
     tenant.latitude, tenant.longitude = (round(point[0], 6), round(point[1], 6)) if point else (None, None)
+    db.session.flush()
+
+
+def touch_profile(tenant: Tenant) -> None:
+    """Record that the business's public profile changed now (the sitemap's ``lastmod``); flushes.
+
+    Raises:
+        TenantScopeError: ``tenant`` is not the tenant in scope.
+    """
+    _check_tenant(tenant)
+    tenant.profile_updated_at = utcnow()
     db.session.flush()

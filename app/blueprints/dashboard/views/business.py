@@ -34,6 +34,7 @@ from app.tenants.marketplace_profile import (
     MarketplaceProfileInput,
     check_point,
     set_point,
+    touch_profile,
     update_marketplace_profile,
 )
 from app.tenants.models import Role, Tenant
@@ -184,6 +185,7 @@ def business_save() -> Response:
         set_cover(tenant, store_photo(storage, tenant.id, uploads["cover"], "cover"))
     elif form.remove_cover.data:
         set_cover(tenant, None)
+    touch_profile(tenant)
     emit("business.profile_updated", {"slug": tenant.slug})
     notes = ["Business settings saved."]
     if pin_note:

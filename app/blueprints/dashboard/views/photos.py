@@ -23,6 +23,7 @@ from app.storage import StorageError
 from app.storage.images import ImageRejected, store_photo
 from app.storage.local import default_storage
 from app.storage.tasks import enqueue_gallery_thumbnail
+from app.tenants.marketplace_profile import touch_profile
 from app.tenants.photos import (
     GalleryError,
     add_photo,
@@ -78,6 +79,7 @@ def photo_add() -> Response:
     except GalleryError as exc:
         return _refuse(photo_form, "photo" if exc.field == "photo" else "caption", exc.message)
     after_commit(enqueue_gallery_thumbnail, tenant.id, photo.id)
+    touch_profile(tenant)
     emit("business.profile_updated", {"slug": tenant.slug})
     return done("Photo added to your gallery.", url_for("dashboard.business") + GALLERY_URL_FRAGMENT)
 
@@ -105,5 +107,6 @@ def photo_change(photo_id: uuid.UUID) -> Response:
         message = "Photo removed."
     else:
         abort(400)
+    touch_profile(current_tenant())
     emit("business.profile_updated", {"slug": current_tenant().slug})
     return done(message, url_for("dashboard.business") + GALLERY_URL_FRAGMENT)
