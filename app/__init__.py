@@ -31,12 +31,14 @@ from app.cli import register as register_commands
 from app.config import load_settings
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.formatting import register_filters
+from app.geo.tiles import tile_origin
 from app.identity import sessions
 from app.identity.service import load_user
 from app.inputguard import install_input_guard
 from app.logging import configure_logging
 from app.payments.gateway import stripe_csp_sources
 from app.redis_client import get_redis
+from app.storage.urls import media_origin
 from app.tenants.context import reset_tenant, set_tenant
 from app.tenants.errors import TenantNotFound
 from app.tenants.guard import install_guard
@@ -100,7 +102,8 @@ def register_extensions(app: Flask) -> None:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": "'self' data:",
+        "img-src": " ".join(filter(None, ["'self' data:", tile_origin(app.config.get("MAP_TILE_URL") or ""),
+                                          media_origin(app.config)])),
         "connect-src": f"'self' ws://{domain}:* ws://*.{domain}:* wss://{domain} wss://*.{domain}",
         "frame-src": "'self'",
         "object-src": "'none'",

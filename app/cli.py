@@ -23,6 +23,7 @@ from app.identity.service import create_user, find_user
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
+from app.tenants.taxonomy_cli import register_taxonomy_cli
 from app.timeutil import utcnow
 from app.uow import unit_of_work
 
@@ -160,6 +161,7 @@ def _create_demo_business(spec: dict) -> Tenant:
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     register_billing_cli(app)
+    register_taxonomy_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:

@@ -112,6 +112,37 @@ class Settings(BaseSettings):
                                                      "storage (app.storage); relative to the working directory.")
     MEDIA_MAX_UPLOAD_BYTES: int = Field(5_000_000, ge=1024, description="Largest accepted upload (a logo), in "
                                                                        "bytes.")
+    STORAGE_URL: str = Field("", description="Where files are stored: empty for the local folder MEDIA_ROOT, or "
+                                             "s3://bucket/prefix for an S3-compatible store (boto3).")
+    S3_ENDPOINT_URL: str = Field("", description="Endpoint of the S3-compatible store (empty: AWS's own).")
+    S3_REGION: str = Field("us-east-1", description="Region of the S3 bucket.")
+    S3_ACCESS_KEY_ID: str = Field("", description="Access key of the S3 store (empty: boto3's usual credential "
+                                                  "chain).")
+    S3_SECRET_ACCESS_KEY: str = Field("", description="Secret key of the S3 store.")
+    MEDIA_PUBLIC_URL: str = Field("", description="Base URL of public files in the S3 store or its CDN "
+                                                  "(https://cdn.example.com/media); empty: /media/<key> on Plaza.")
+    PRIVATE_URL_SECONDS: int = Field(900, ge=10, description="Seconds a signed URL of a private file is valid.")
+    PHOTO_MAX_PIXELS: int = Field(25_000_000, ge=10_000, description="Largest accepted photo, in pixels "
+                                                                     "(width x height).")
+    GALLERY_MAX_PHOTOS: int = Field(12, ge=1, le=50, description="Photos a business's gallery may hold.")
+
+    # --- maps and places ---------------------------------------------------------------------
+    GEOCODER: Literal["offline", "nominatim"] = Field(
+        "offline", description="offline: the packaged gazetteer (city centres, US ZIPs, UK outward codes, Danish "
+                               "postcodes); nominatim: the Nominatim-compatible API at GEOCODER_URL.")
+    GEOCODER_URL: str = Field("https://nominatim.openstreetmap.org", description="Base URL of the Nominatim-"
+                                                                                 "compatible API (its /search).")
+    GEOCODER_CONTACT: str = Field("", description="Contact (email or URL) sent in the geocoder's User-Agent "
+                                                  "(default MAIL_FROM).")
+    GEOCODER_CACHE_SECONDS: int = Field(30 * 24 * 3600, ge=0, description="Seconds a geocoding answer stays "
+                                                                          "cached in Redis.")
+    MAP_TILE_URL: str = Field("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                              description="Leaflet tile URL template; empty: maps show no tiles (the pin and "
+                                          "the lat/lon fields still work).")
+    MAP_ATTRIBUTION: str = Field("© OpenStreetMap contributors", description="Attribution shown on maps for "
+                                                                               "MAP_TILE_URL's tiles.")
+    SITEMAP_PAGE_SIZE: int = Field(50_000, ge=1, le=50_000, description="URLs per sitemap file; above it "
+                                                                        "/sitemap.xml is a sitemap index.")
 
     # --- Stripe and billing --------------------------------------------------------------------
     STRIPE_SECRET_KEY: str = Field("", description="Stripe secret key; unset: every business on Free, payments "

@@ -19,3 +19,4 @@ from app.payments.models import (  # noqa: F401
     UncollectedFeeRecord,
 )
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
+from app.tenants.photos import BusinessPhoto  # noqa: F401

@@ -1,11 +1,14 @@
-"""Files Plaza keeps (business logos today): one small interface, chosen by configuration.
+"""Files Plaza keeps (logos, covers, gallery, review and post photos): one small interface,
+chosen by configuration.
 
 :class:`Storage` is the interface: ``put`` bytes under a key, ``get`` them back, ``delete``.
 Keys are relative paths of lowercase letters, digits, ``-``, ``_``, ``.`` and ``/`` (no ``..``),
 content-hashed by their callers, so a stored file never changes and can be cached for a year.
-:class:`app.storage.local.LocalStorage` keeps them under ``MEDIA_ROOT`` (``var/media``); an
-S3-compatible implementation can sit behind the same interface. Public files are served at
-``/media/<key>`` (:func:`media_path`).
+:class:`app.storage.local.LocalStorage` keeps them under ``MEDIA_ROOT`` (``var/media``);
+:class:`app.storage.s3.S3Storage` in any S3-compatible store (``STORAGE_URL=s3://bucket/prefix``);
+:func:`app.storage.local.default_storage` picks the configured one. Photos go through
+:mod:`app.storage.images`; :func:`app.storage.urls.url_for_key` gives a file's URL (public files at
+``/media/<key>``, :func:`media_path`, or on ``MEDIA_PUBLIC_URL``; private ones signed and expiring).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from flask import current_app, has_app_context
 
 from app.config import config_str
 from app.storage import FileMissing, Storage, StorageError, check_key
+from app.storage.s3 import S3Storage
 
 
 class LocalStorage:
@@ -69,8 +70,23 @@ class LocalStorage:
 
 
 def default_storage() -> Storage:
-    """The configured storage: :class:`LocalStorage` under ``MEDIA_ROOT`` (relative paths are
-    taken from the app's root folder's parent, i.e. the repository, inside an app context)."""
+    """The configured storage: :class:`app.storage.s3.S3Storage` when ``STORAGE_URL`` is an
+    ``s3://`` URL (one client per app and settings), else :class:`LocalStorage` under
+    ``MEDIA_ROOT`` (relative paths are taken from the app's root folder's parent, i.e. the
+    repository, inside an app context).
+
+    Raises:
+        StorageError: ``STORAGE_URL`` is set but is not an ``s3://bucket/prefix`` URL.
+    """
+    url = config_str("STORAGE_URL", "")
+    if url:
+        settings = (url, config_str("S3_ENDPOINT_URL", ""), config_str("S3_REGION", "us-east-1"),
+                    config_str("S3_ACCESS_KEY_ID", ""), config_str("S3_SECRET_ACCESS_KEY", ""))
+        cache = current_app.extensions.setdefault("plaza_s3_storage", {}) if has_app_context() else {}
+        if settings not in cache:
+            cache[settings] = S3Storage.from_settings(url, endpoint_url=settings[1], region=settings[2],
+                                                      access_key_id=settings[3], secret_access_key=settings[4])
+        return cache[settings]
     root = Path(config_str("MEDIA_ROOT", "var/media"))
     if not root.is_absolute() and has_app_context():
         root = Path(current_app.root_path).parent / root

@@ -100,6 +100,8 @@ class Tenant(db.Model):
     social_links: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     #: Storage key of the cover photo, ``None`` for none.
     cover_key: Mapped[str | None] = mapped_column(sa.String(200))
+    #: When the public profile last changed (settings or gallery), UTC; ``None`` until then (sitemap lastmod).
+    profile_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @property
     def address(self) -> str:

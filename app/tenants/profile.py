@@ -1,5 +1,6 @@
-"""A business's settings after signup: name, category, time zone, currency and public profile
-(phone, email, address, description, logo).
+"""A business's settings after signup: name, time zone, currency and public profile
+(phone, email, address, description, logo). The marketplace side (category from the taxonomy,
+point, service area, languages, amenities, social links) is :mod:`app.tenants.marketplace_profile`.
 
 The tenant in scope only; functions flush and never commit. Changing the time zone moves no
 booking: bookings are instants (UTC) and keep them; working hours, being local wall-clock
@@ -19,12 +20,6 @@ from app.tenants.errors import TenantScopeError
 from app.tenants.models import Tenant
 from app.tenants.phones import PhoneError, parse_phone
 from app.tenants.zones import SUPPORTED_CODES, country_names, country_of_zone, offered_zones
-
-#: Business categories offered (stored as the label).
-CATEGORIES: list[str] = [
-    "Hair & beauty", "Health & wellness", "Fitness", "Home services", "Cleaning", "Pets",
-    "Consulting", "Lessons & tutoring", "Photography", "Other",
-]
 
 #: Longest description, in characters.
 DESCRIPTION_MAX = 1000
@@ -46,7 +41,6 @@ class BusinessProfileInput:
     empty; texts are single-line except ``description`` (plain text)."""
 
     name: str
-    category: str
     timezone: str
     currency: str
     phone: str = ""
@@ -80,8 +74,6 @@ def _clean(data: BusinessProfileInput, tenant: Tenant) -> dict[str, str]:
     if len(values["description"]) > DESCRIPTION_MAX:
         raise ProfileError("description", f"Use at most {DESCRIPTION_MAX} characters "
                                           f"(this is {len(values['description'])}).")
-    if values["category"] and values["category"] not in CATEGORIES and values["category"] != tenant.category:
-        raise ProfileError("category", "Choose one of the listed categories.")
     if values["timezone"] not in offered_zones() and values["timezone"] != tenant.timezone:
         raise ProfileError("timezone", "Choose a time zone from the list.")
     if values["currency"] not in SUPPORTED_CODES and values["currency"] != tenant.currency:
@@ -135,4 +127,16 @@ def set_logo(tenant: Tenant, key: str | None) -> None:
     if tenant.id != require_tenant_id():
         raise TenantScopeError("logo of another tenant")
     tenant.logo_key = key
+    db.session.flush()
+
+
+def set_cover(tenant: Tenant, key: str | None) -> None:
+    """Point the business's cover photo at storage key ``key`` (``None`` removes it); flushes.
+
+    Raises:
+        TenantScopeError: ``tenant`` is not the tenant in scope.
+    """
+    if tenant.id != require_tenant_id():
+        raise TenantScopeError("cover of another tenant")
+    tenant.cover_key = key
     db.session.flush()

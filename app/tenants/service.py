@@ -14,6 +14,7 @@ from app.tenants.context import require_tenant_id, tenant_scope
 from app.tenants.errors import TenantNotFound
 from app.tenants.models import Membership, Role, Tenant
 from app.tenants.resolve import RESERVED_SLUGS
+from app.tenants.taxonomy import category_by_slug
 from app.tenants.zones import country_of_zone
 from app.timeutil import zone
 
@@ -61,12 +62,13 @@ def validate_slug(slug: str) -> str:
 
 
 def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: Person,
-                  category: str = "") -> Tenant:
+                  category: str = "", category_slug: str | None = None) -> Tenant:
     """Create a business with ``owner`` as its owner; flushes, does not commit. Its ``country``
     (for phone numbers and the address) is that of ``timezone`` (``Europe/London`` -> ``GB``).
+    ``category_slug`` (an active taxonomy category) sets ``category`` to that category's name.
 
     Raises:
-        SignupError: invalid slug, time zone or currency.
+        SignupError: invalid slug, time zone, currency or category.
     """
     validate_slug(slug)
     try:
@@ -75,8 +77,13 @@ def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: 
         raise SignupError("timezone", str(exc)) from exc
     if not re.fullmatch(r"[A-Z]{3}", currency or ""):
         raise SignupError("currency", "Use a three-letter ISO 4217 code such as DKK or USD.")
+    if category_slug:
+        chosen = category_by_slug(category_slug)
+        if chosen is None or not chosen.active:
+            raise SignupError("category", "Choose one of the listed categories.")
+        category = chosen.name
     tenant = Tenant(id=uuid.uuid4(), name=name.strip(), slug=slug, timezone=timezone, currency=currency,
-                    category=category, country=country_of_zone(timezone) or "")
+                    category=category, category_slug=category_slug or None, country=country_of_zone(timezone) or "")
     db.session.add(tenant)
     db.session.flush()
     with tenant_scope(tenant.id):

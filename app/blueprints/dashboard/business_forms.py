@@ -1,22 +1,36 @@
-"""The business settings form (``/dashboard/business``): name, category, time zone, currency,
-public contact details, address, description and logo.
+"""The business settings form (``/dashboard/business``): name, category (from the platform's
+taxonomy), time zone, currency, public contact details, address and its point on the map,
+service area, languages, amenities, social links, description, logo and cover photo.
 
 The form checks presence, lengths and choices; :func:`app.tenants.profile.update_business_profile`
-does the detailed checks (phone numbers read in the business's country, email syntax) and
-:func:`app.storage.images.prepare_logo` checks the logo by its content.
+and :func:`app.tenants.marketplace_profile.update_marketplace_profile` do the detailed checks
+(phone numbers read in the business's country, email syntax, https links to each network) and
+:func:`app.storage.images.prepare_photo` checks the logo and cover by their content.
 """
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.blueprints.site.forms import zone_select_choices
+from app.blueprints.site.forms import category_choices, zone_select_choices
 from app.inputguard import single_line
 from app.tenants.models import Tenant
-from app.tenants.profile import CATEGORIES, DESCRIPTION_MAX
+from app.tenants.profile import DESCRIPTION_MAX
+from app.tenants.vocabulary import AMENITIES, LANGUAGES, SOCIAL_NETWORKS
 from app.tenants.zones import SUPPORTED_CURRENCIES, country_names
 
 
@@ -45,13 +59,29 @@ class BusinessForm(FlaskForm):
                                                                message=f"Use at most {DESCRIPTION_MAX} characters.")])
     logo = FileField("Logo")
     remove_logo = BooleanField("Remove the logo")
+    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is between -90 and 90.")])
+    longitude = FloatField("Longitude",
+                           validators=[Optional(), NumberRange(-180, 180, "Longitude is between -180 and 180.")])
+    service_area = RadioField("Where you serve customers", default="premises", validate_choice=False, choices=[
+        SelectChoice("premises", "At our address"),
+        SelectChoice("radius", "We travel: within a distance"),
+        SelectChoice("postcodes", "We travel: to these postcodes")])
+    service_radius_km = IntegerField("How far you travel (km)", validators=[Optional()])
+    service_postcodes = TextAreaField("Postcodes you travel to", validators=[Optional(), Length(max=2000)])
+    languages = SelectMultipleField("Languages spoken", validate_choice=False,
+                                    choices=[SelectChoice(tag, name) for tag, name in LANGUAGES.items()])
+    amenities = SelectMultipleField("Amenities", validate_choice=False,
+                                    choices=[SelectChoice(code, label) for code, label in AMENITIES.items()])
+    social_instagram = StringField("Instagram", filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_facebook = StringField("Facebook", filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_tiktok = StringField("TikTok", filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_website = StringField("Website", filters=[_strip], validators=[Optional(), Length(max=300)])
+    cover = FileField("Cover photo")
+    remove_cover = BooleanField("Remove the cover photo")
 
     def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        categories = list(CATEGORIES)
-        if tenant.category and tenant.category not in categories:
-            categories.insert(0, tenant.category)
-        self.category.choices = [SelectChoice("", "Choose…")] + [SelectChoice(c, c) for c in categories]
+        self.category.choices = category_choices(tenant.category_slug, tenant.category)
         self.timezone.choices = zone_select_choices(tenant.timezone)
         currencies = list(SUPPORTED_CURRENCIES)
         if tenant.currency not in {code for code, _ in currencies}:
@@ -60,3 +90,23 @@ class BusinessForm(FlaskForm):
         names = country_names()
         self.country.choices = [SelectChoice("", "Choose…")] + [
             SelectChoice(code, name) for code, name in sorted(names.items(), key=lambda item: item[1])]
+
+    def fill_from(self, tenant: Tenant) -> None:
+        """Show ``tenant``'s marketplace values (fields whose names differ from the columns)."""
+        self.category.data = tenant.category_slug or ""
+        self.service_area.data = ("radius" if tenant.service_radius_km else
+                                  "postcodes" if tenant.service_postcodes else "premises")
+        self.service_postcodes.data = ", ".join(tenant.service_postcodes or [])
+        for network in SOCIAL_NETWORKS:
+            getattr(self, f"social_{network}").data = (tenant.social_links or {}).get(network, "")
+
+    def social_links(self) -> dict[str, str]:
+        """network -> link as typed (checked by the domain)."""
+        return {network: getattr(self, f"social_{network}").data or "" for network in SOCIAL_NETWORKS}
+
+
+class PhotoForm(FlaskForm):
+    """A gallery photo upload: the image (checked by its content) and an optional caption."""
+
+    photo = FileField("Photo")
+    caption = StringField("Caption", filters=[_strip], validators=[Optional(), Length(max=200), single_line])

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.blueprints.auth.forms import email_field
 from app.inputguard import person_name, single_line
-from app.tenants.profile import CATEGORIES
+from app.tenants.taxonomy import active_categories
 from app.tenants.zones import (
     SUPPORTED_CURRENCIES,
     country_currencies,
@@ -64,6 +64,15 @@ def locale_region(accept_language: str | None) -> str | None:
 _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 
 
+def category_choices(keep: str | None = None, keep_name: str = "") -> list[SelectChoice]:
+    """The taxonomy's active categories as select choices (slug, name) after "Choose…"; ``keep``
+    (a business's current, possibly retired, category slug named ``keep_name``) stays choosable."""
+    choices = [SelectChoice(c.slug, c.name) for c in active_categories()]
+    if keep and keep not in {choice.value for choice in choices}:
+        choices.insert(0, SelectChoice(keep, keep_name or keep))
+    return [SelectChoice("", "Choose…"), *choices]
+
+
 class BusinessSignupForm(FlaskForm):
     """A business and its owner account.
 
@@ -80,8 +89,7 @@ class BusinessSignupForm(FlaskForm):
                            validators=[DataRequired("Choose your time zone.")])
     currency = SelectField("Currency", choices=[SelectChoice(code, label) for code, label in CURRENCIES], validate_choice=False,
                            validators=[DataRequired("Choose a currency.")])
-    category = SelectField("Category", choices=[SelectChoice("", "Choose…")] + [SelectChoice(c, c) for c in CATEGORIES],
-                           validate_choice=False)
+    category = SelectField("Category", validate_choice=False)
     owner_name = StringField("Your name", filters=_strip,
                              validators=[DataRequired("Enter your name."), Length(max=120), person_name])
     email = email_field("Your email")
@@ -90,6 +98,7 @@ class BusinessSignupForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = zone_select_choices()
+        self.category.choices = category_choices()
 
     def validate_timezone(self, field: SelectField) -> None:
         """One of the offered zones (real places, :func:`app.tenants.zones.zone_choices`)."""
@@ -103,5 +112,5 @@ class BusinessSignupForm(FlaskForm):
 
     def validate_category(self, field: SelectField) -> None:
         """Empty or one of the offered categories."""
-        if field.data and field.data not in CATEGORIES:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError("Choose one of the listed categories.")

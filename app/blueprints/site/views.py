@@ -71,7 +71,7 @@ def signup() -> Response:
                 owner, created = account_for_signup(form.email.data, form.password.data, form.owner_name.data)
                 tenant = create_tenant(name=form.business_name.data, slug=form.slug.data,
                                        timezone=form.timezone.data, currency=form.currency.data, owner=owner,
-                                       category=form.category.data or "")
+                                       category_slug=form.category.data or None)
         except (SignupError, AccountError) as exc:
             getattr(form, exc.field).errors.append(exc.message)
         except IntegrityError:

@@ -40,6 +40,7 @@ from app.blueprints.storefront.picker import (
     staff_choice_or_404,
     unavailable_reason,
 )
+from app.blueprints.storefront.profile import profile_context
 from app.booking.errors import (
     InvalidTransition,
     SlotUnavailable,
@@ -121,7 +122,7 @@ def home() -> Response:
     return render_page("storefront/home.html", tenant=tenant, categories=categories, staff=list_staff(),
                        service_count=len(services), due_at_booking=amounts_due(services),
                        free_cancellation_hours=business_policy().free_cancellation_hours
-                       if accepts_payments() else None)
+                       if accepts_payments() else None, **profile_context(tenant, services))
 
 
 @bp.get("/book/<service_id>")

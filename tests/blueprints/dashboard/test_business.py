@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 HOST = "bella.localhost"
 BASE = f"http://{HOST}"
 
-FORM = {"name": "Bella Hair Studio", "category": "Hair & beauty", "timezone": "Europe/Copenhagen",
+FORM = {"name": "Bella Hair Studio", "category": "hair", "timezone": "Europe/Copenhagen",
         "currency": "DKK", "phone": "33 12 12 12", "public_email": "Hello@Bella.example",
         "address_line": "Nørregade 12", "postcode": "1165", "city": "København", "country": "DK",
         "description": "Cuts and colour\nsince 2009."}
@@ -115,8 +115,8 @@ def test_owner_changes_take_effect_on_the_booking_page(app, bella, media_root):
     resp = _save(owner, FORM)
     assert resp.status_code == 303
     tenant = _tenant(bella)
-    assert (tenant.name, tenant.category, tenant.phone, tenant.public_email, tenant.country) == (
-        "Bella Hair Studio", "Hair & beauty", "+4533121212", "Hello@bella.example", "DK")
+    assert (tenant.name, tenant.category_slug, tenant.category, tenant.phone, tenant.public_email, tenant.country) == (
+        "Bella Hair Studio", "hair", "Hair salon", "+4533121212", "Hello@bella.example", "DK")
     assert tenant.address == "Nørregade 12, 1165 København, Denmark"
     assert tenant.location == "Bella Hair Studio, Nørregade 12, 1165 København, Denmark"
     assert tenant.description == "Cuts and colour\nsince 2009."

@@ -32,7 +32,7 @@ def app_ctx(app):
 
 GOOD = {
     "business_name": "Nordic Nails", "slug": "nordic-nails", "timezone": "Europe/Copenhagen", "currency": "DKK",
-    "category": "Hair & beauty", "owner_name": "Nina Nielsen", "email": "nina@example.com",
+    "category": "nails", "owner_name": "Nina Nielsen", "email": "nina@example.com",
     "password": "a-long-password",
 }
 
@@ -113,8 +113,8 @@ def test_signup_creates_business_and_owner_and_lands_on_its_dashboard(app, clien
     with app_ctx(app):
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == "nordic-nails"))
         assert tenant is not None
-        assert (tenant.name, tenant.timezone, tenant.currency, tenant.category) == (
-            "Nordic Nails", "Europe/Copenhagen", "DKK", "Hair & beauty")
+        assert (tenant.name, tenant.timezone, tenant.currency, tenant.category_slug, tenant.category) == (
+            "Nordic Nails", "Europe/Copenhagen", "DKK", "nails", "Nails")
         owner = db.session.scalar(sa.select(User).where(User.email == "nina@example.com"))
         assert owner is not None and owner.name == "Nina Nielsen"
         with tenant_scope(tenant.id):

@@ -26,13 +26,14 @@ from app.blueprints.dashboard.views import (
     customers,
     desk,
     hours,
+    photos,
     services,
     settings,
     staff,
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "services",
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos", "services",
            "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
