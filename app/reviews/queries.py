@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from app.catalog.models import Service
 from app.extensions import db
 from app.reviews.models import DIMENSIONS, Review, ReviewStatus
 
@@ -104,3 +105,9 @@ def staff_reviews(*, rating: int | None = None, unreplied: bool = False, page: i
     rows = list(db.session.scalars(stmt.order_by(Review.created_at.desc(), Review.id)
                                    .offset((page - 1) * per_page).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
+
+
+def service_name_of(service_id: uuid.UUID) -> str:
+    """The name of service ``service_id`` of the business in scope (``"your visit"`` when missing),
+    for "How was your Haircut?"."""
+    return db.session.scalar(sa.select(Service.name).where(Service.id == service_id)) or "visit"
