@@ -13,6 +13,7 @@ each error beside its field (422) and writes nothing. POSTs are rate-limited per
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, url_for
@@ -20,14 +21,15 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.review_forms import DIMENSION_LABELS, ReviewForm
-from app.booking.models import Booking
+from app.booking.models import Booking, BookingStatus
 from app.errors import InputError
 from app.extensions import limiter
 from app.reviews.errors import AlreadyReviewed, NotCompleted, ReviewWindowClosed
-from app.reviews.links import booking_from_review_token
+from app.reviews.links import booking_from_review_token, review_path
 from app.reviews.models import DIMENSIONS, Review
 from app.reviews.queries import PER_PAGE, rating_summary, review_of_booking, service_name_of, visible_reviews
-from app.reviews.service import can_edit, create_review, edit_review, edit_until, review_refusal
+from app.reviews.service import REVIEW_WINDOW, can_edit, create_review, edit_review, edit_until, review_refusal
+from app.timeutil import utcnow
 from app.web import render_page, tenant_required
 
 #: Review posts per client IP (Flask-Limiter syntax): a person writes one, maybe fixes it twice.
@@ -131,3 +133,15 @@ def profile_reviews() -> dict[str, Any]:
     latest, _ = visible_reviews(1, PROFILE_LATEST)
     return {"summary": rating_summary(), "latest": latest, "labels": DIMENSION_LABELS,
             "tz": g.tenant.timezone, "business": g.tenant.name}
+
+
+@bp.app_template_global("review_link_for")
+def review_link_for(manage_url: str, status: str, starts_at: datetime) -> str | None:
+    """The review page's absolute URL for a row of the account's bookings list (its ``manage_url``
+    is built from configuration; the review page takes the same token), or ``None`` when the
+    booking is not completed or its visit is more than the review window ago. The page itself
+    shows an existing review instead of the form."""
+    if status != BookingStatus.COMPLETED.value or utcnow() - starts_at > REVIEW_WINDOW or "/manage/" not in manage_url:
+        return None
+    base, _, token = manage_url.rpartition("/manage/")
+    return base + review_path(token)
