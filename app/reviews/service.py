@@ -137,13 +137,13 @@ def announce_change(review: Review) -> dict[str, Any]:
 
 
 def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] | None = None,
-                  text: str | None = None, now: datetime | None = None) -> Review:
+                  text: str | None = None, now: datetime | None = None, notify_business: bool = True) -> Review:
     """The booking's customer reviews it: overall ``rating`` 1–5, optional dimension ``ratings``
     (keys of :data:`DIMENSIONS`, 1–5 each), optional ``text`` (sanitised, at most 2,000
     characters). The caller has established that the person is the booking's customer (its manage
     token, or the signed-in account owning the customer record). Snapshots the service's name, the
-    visit's start and the author's shown name. Flushes; writes ``review.created`` and
-    ``review.changed``.
+    visit's start and the author's shown name. Flushes; writes ``review.created`` (unless
+    ``notify_business`` is false: demo data) and ``review.changed``.
 
     Raises:
         NotCompleted, AlreadyReviewed, ReviewWindowClosed: the booking cannot be reviewed (now).
@@ -161,8 +161,9 @@ def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] |
                     status=ReviewStatus.VISIBLE.value, created_at=now, **dims)
     db.session.add(review)
     db.session.flush()
-    emit(CREATED_EVENT, {"review_id": str(review.id), "rating": overall, "service": service_name,
-                         "author": review.author_name}, dedup_key=f"review:{review.id}")
+    if notify_business:
+        emit(CREATED_EVENT, {"review_id": str(review.id), "rating": overall, "service": service_name,
+                             "author": review.author_name}, dedup_key=f"review:{review.id}")
     announce_change(review)
     return review
 
