@@ -11,10 +11,11 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.site import bp
 from app.storage import FileMissing, StorageError, check_key, media_path
+from app.storage.images import KIND_PREFIXES
 from app.storage.local import default_storage
 
-#: Key prefixes anyone may fetch.
-PUBLIC_PREFIXES = ("logos/",)
+#: Key prefixes anyone may fetch (every photo kind).
+PUBLIC_PREFIXES = tuple(prefix + "/" for prefix in KIND_PREFIXES.values())
 #: Content type of each stored extension (stored files are re-encoded, so the extension is true).
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
 #: One year, in seconds.
