@@ -40,6 +40,12 @@ class TextTooLong(ReviewRefused):
     field = "text"
 
 
+class TooManyPhotos(ReviewRefused):
+    """More photos than :data:`app.reviews.models.MAX_PHOTOS` on one review."""
+
+    field = "photos"
+
+
 class EmptyReply(ReviewRefused):
     """A reply with no text."""
 

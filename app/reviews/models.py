@@ -7,7 +7,7 @@ customer. ``service_name`` and ``visit_at`` are snapshots taken when the review 
 
 Ratings are whole numbers 1–5: ``rating`` (overall, required) and the four optional
 dimensions of :data:`DIMENSIONS`. ``text`` is plain text (no HTML survives
-:func:`app.reviews.text.plain_text`), at most :data:`MAX_TEXT` characters. ``status`` is one of
+:func:`app.reviews.text.plain_text`), at most :data:`MAX_TEXT` characters; up to :data:`MAX_PHOTOS` photos. ``status`` is one of
 :class:`ReviewStatus`; only ``visible`` reviews are served and counted.
 """
 
@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -29,6 +30,8 @@ DIMENSIONS: tuple[str, ...] = ("quality", "communication", "professionalism", "v
 #: Longest review text and reply (characters, after sanitising).
 MAX_TEXT = 2000
 MAX_REPLY = 2000
+#: Most photos on one review.
+MAX_PHOTOS = 3
 #: Lowest and highest star rating.
 MIN_RATING, MAX_RATING = 1, 5
 
@@ -66,6 +69,7 @@ class Review(TenantScoped, db.Model):
         sa.CheckConstraint(f"reply_text is null or char_length(reply_text) between 1 and {MAX_REPLY}",
                            name="review_reply_length"),
         sa.CheckConstraint("status in ('visible', 'hidden', 'removed')", name="review_status"),
+        sa.CheckConstraint(f"cardinality(photo_keys) <= {MAX_PHOTOS}", name="review_photo_count"),
         # The aggregates read only this index (index-only scan over a business's visible reviews).
         sa.Index("review_visible", "tenant_id", "created_at",
                  postgresql_where=sa.text("status = 'visible'"),
@@ -85,6 +89,9 @@ class Review(TenantScoped, db.Model):
     professionalism: Mapped[int | None] = mapped_column(sa.SmallInteger)
     value: Mapped[int | None] = mapped_column(sa.SmallInteger)
     text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    #: Storage keys of the review's photos (``reviews/<tenant hex>/<digest>.<ext>``, at most :data:`MAX_PHOTOS`).
+    photo_keys: Mapped[list[str]] = mapped_column(ARRAY(sa.String(200)), nullable=False, default=list,
+                                                  server_default="{}")
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default=ReviewStatus.VISIBLE.value)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

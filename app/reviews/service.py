@@ -27,8 +27,18 @@ from app.reviews.errors import (
     NotCompleted,
     ReviewWindowClosed,
     TextTooLong,
+    TooManyPhotos,
 )
-from app.reviews.models import DIMENSIONS, MAX_RATING, MAX_REPLY, MAX_TEXT, MIN_RATING, Review, ReviewStatus
+from app.reviews.models import (
+    DIMENSIONS,
+    MAX_PHOTOS,
+    MAX_RATING,
+    MAX_REPLY,
+    MAX_TEXT,
+    MIN_RATING,
+    Review,
+    ReviewStatus,
+)
 from app.reviews.queries import rating_summary, review_of_booking
 from app.reviews.text import plain_text
 from app.timeutil import utcnow
@@ -97,6 +107,18 @@ def check_dimensions(ratings: Mapping[str, Any] | None) -> dict[str, int | None]
     return {d: check_rating(ratings.get(d), f"ratings.{d}", required=False) for d in DIMENSIONS}
 
 
+def check_photos(keys: list[str] | None) -> list[str]:
+    """``keys`` (storage keys of already stored review photos) as a list of at most :data:`MAX_PHOTOS`.
+
+    Raises:
+        TooManyPhotos: more than :data:`MAX_PHOTOS`.
+    """
+    keys = list(keys or [])
+    if len(keys) > MAX_PHOTOS:
+        raise TooManyPhotos(f"Add at most {MAX_PHOTOS} photos.")
+    return keys
+
+
 def review_refusal(booking: Booking, now: datetime | None = None) -> str | None:
     """Why ``booking`` cannot be reviewed now, in words, or ``None`` when it can (completed, no
     review yet, within :data:`REVIEW_WINDOW` of its start)."""
@@ -137,27 +159,30 @@ def announce_change(review: Review) -> dict[str, Any]:
 
 
 def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] | None = None,
-                  text: str | None = None, now: datetime | None = None, notify_business: bool = True) -> Review:
+                  text: str | None = None, photo_keys: list[str] | None = None, now: datetime | None = None,
+                  notify_business: bool = True) -> Review:
     """The booking's customer reviews it: overall ``rating`` 1–5, optional dimension ``ratings``
     (keys of :data:`DIMENSIONS`, 1–5 each), optional ``text`` (sanitised, at most 2,000
-    characters). The caller has established that the person is the booking's customer (its manage
+    characters) and ``photo_keys`` (at most 3 photos already stored with
+    :func:`app.storage.images.store_photo`, kind ``review``). The caller has established that the person is the booking's customer (its manage
     token, or the signed-in account owning the customer record). Snapshots the service's name, the
     visit's start and the author's shown name. Flushes; writes ``review.created`` (unless
     ``notify_business`` is false: demo data) and ``review.changed``.
 
     Raises:
         NotCompleted, AlreadyReviewed, ReviewWindowClosed: the booking cannot be reviewed (now).
-        InvalidRating, TextTooLong: bad values (``field`` names the input).
+        InvalidRating, TextTooLong, TooManyPhotos: bad values (``field`` names the input).
     """
     now = now or utcnow()
     check_reviewable(booking, now)
     overall = check_rating(rating)
     dims = check_dimensions(ratings)
     body = check_text(text)
+    photos = check_photos(photo_keys)
     service_name = db.session.scalar(sa.select(Service.name).where(Service.id == booking.service_id)) or "Visit"
     customer_name = db.session.scalar(sa.select(Customer.name).where(Customer.id == booking.customer_id)) or ""
     review = Review(booking_id=booking.id, customer_id=booking.customer_id, author_name=author_name(customer_name),
-                    service_name=service_name, visit_at=booking.starts_at, rating=overall, text=body,
+                    service_name=service_name, visit_at=booking.starts_at, rating=overall, text=body, photo_keys=photos,
                     status=ReviewStatus.VISIBLE.value, created_at=now, **dims)
     db.session.add(review)
     db.session.flush()
@@ -180,13 +205,14 @@ def edit_until(review: Review) -> datetime:
 
 
 def edit_review(review: Review, *, rating: Any, ratings: Mapping[str, Any] | None = None,
-                text: str | None = None, now: datetime | None = None) -> Review:
-    """The author changes ``review`` (same inputs as :func:`create_review`, all replaced) within
-    :data:`EDIT_WINDOW` of writing it; sets ``edited_at``. Flushes; writes ``review.changed``.
+                text: str | None = None, photo_keys: list[str] | None = None, now: datetime | None = None) -> Review:
+    """The author changes ``review`` (same inputs as :func:`create_review`, all replaced, except
+    ``photo_keys``: ``None`` keeps the photos) within :data:`EDIT_WINDOW` of writing it; sets
+    ``edited_at``. Flushes; writes ``review.changed``.
 
     Raises:
         EditWindowClosed: too late, or the review is hidden or removed.
-        InvalidRating, TextTooLong: bad values.
+        InvalidRating, TextTooLong, TooManyPhotos: bad values.
     """
     now = now or utcnow()
     if not can_edit(review, now):
@@ -196,6 +222,8 @@ def edit_review(review: Review, *, rating: Any, ratings: Mapping[str, Any] | Non
     for name, value in check_dimensions(ratings).items():
         setattr(review, name, value)
     review.text = check_text(text)
+    if photo_keys is not None:
+        review.photo_keys = check_photos(photo_keys)
     review.edited_at = now
     announce_change(review)
     return review

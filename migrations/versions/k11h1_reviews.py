@@ -12,6 +12,7 @@ reviews be computed by an index-only scan.
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from migrations.rls import enable_rls
 
@@ -37,6 +38,7 @@ def upgrade():
         sa.Column("rating", sa.SmallInteger(), nullable=False),
         *(sa.Column(d, sa.SmallInteger()) for d in DIMENSIONS),
         sa.Column("text", sa.Text(), nullable=False, server_default=""),
+        sa.Column("photo_keys", postgresql.ARRAY(sa.String(200)), nullable=False, server_default="{}"),
         sa.Column("status", sa.String(16), nullable=False, server_default="visible"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("edited_at", sa.DateTime(timezone=True)),
@@ -55,6 +57,7 @@ def upgrade():
         sa.CheckConstraint("reply_text is null or char_length(reply_text) between 1 and 2000",
                            name="review_reply_length"),
         sa.CheckConstraint("status in ('visible', 'hidden', 'removed')", name="review_status"),
+        sa.CheckConstraint("cardinality(photo_keys) <= 3", name="review_photo_count"),
     )
     op.create_index("review_visible", "review", ["tenant_id", "created_at"],
                     postgresql_where=sa.text("status = 'visible'"),

@@ -56,7 +56,7 @@ class ReplyOut(BaseModel):
 
 class ReviewOut(BaseModel):
     """A visible review: overall ``rating``, dimension ``ratings``, plain ``text``, when it was
-    written (UTC) and the business's ``reply`` (``null`` when none)."""
+    written (UTC), the business's ``reply`` (``null`` when none) and the URLs of its ``photos``."""
 
     id: uuid.UUID
     rating: int = Field(ge=1, le=5)
@@ -64,6 +64,8 @@ class ReviewOut(BaseModel):
     text: str
     created_at: InstantOut
     reply: ReplyOut | None
+    photos: list[str] = Field(default_factory=list, json_schema_extra={"items": {"type": "string", "format": "uri"}},
+                              description="Absolute URLs of the review's photos (at most 3).")
 
 
 class DimensionsOut(BaseModel):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
@@ -38,6 +38,8 @@ from app.reviews.links import booking_from_review_token
 from app.reviews.models import Review
 from app.reviews.queries import PER_PAGE, rating_summary, visible_reviews
 from app.reviews.service import create_review
+from app.storage import media_path
+from app.tenants.urls import tenant_url
 from app.web import parse_uuid, problem, tenant_required
 
 #: Review posts per client IP through the API (Flask-Limiter syntax).
@@ -79,7 +81,8 @@ def review_out(review: Review) -> ReviewOut:
     reply = review.public_reply
     return ReviewOut(id=review.id, rating=review.rating, ratings=RatingsOut(**review.ratings), text=review.text,
                      created_at=review.created_at,
-                     reply=ReplyOut(text=reply, replied_at=review.replied_at) if reply and review.replied_at else None)
+                     reply=ReplyOut(text=reply, replied_at=review.replied_at) if reply and review.replied_at else None,
+                     photos=[tenant_url(g.tenant, media_path(key)) for key in review.photo_keys])
 
 
 def summary_out() -> SummaryOut:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from app.reviews.models import MAX_TEXT
@@ -28,6 +28,10 @@ class ReviewForm(FlaskForm):
     value = StringField(DIMENSION_LABELS["value"], validators=[Optional()])
     text = TextAreaField("Tell others about your visit (optional)", validators=[Optional()],
                          render_kw={"maxlength": MAX_TEXT, "rows": 4})
+    #: Up to three photos, checked by their content and re-encoded (:func:`app.storage.images.prepare_photo`).
+    photos = MultipleFileField("Photos (optional, up to 3)")
+    #: When editing: drop the review's photos (new uploads replace them anyway).
+    remove_photos = BooleanField("Remove my photos")
 
     def ratings(self) -> dict[str, str | None]:
         """The four dimension values as sent (``None`` when unrated)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
@@ -26,9 +26,11 @@ from app.errors import InputError
 from app.extensions import limiter
 from app.reviews.errors import AlreadyReviewed, NotCompleted, ReviewWindowClosed
 from app.reviews.links import booking_from_review_token, review_path
-from app.reviews.models import DIMENSIONS, Review
+from app.reviews.models import DIMENSIONS, MAX_PHOTOS, Review
 from app.reviews.queries import PER_PAGE, rating_summary, review_of_booking, service_name_of, visible_reviews
 from app.reviews.service import REVIEW_WINDOW, can_edit, create_review, edit_review, edit_until, review_refusal
+from app.storage.images import ImageRejected, PreparedImage, prepare_photo, store_photo
+from app.storage.local import default_storage
 from app.timeutil import utcnow
 from app.web import render_page, tenant_required
 
@@ -60,6 +62,20 @@ def _fill(form: ReviewForm, review: Review) -> None:
     form.text.data = review.text
 
 
+def photo_uploads() -> list[PreparedImage]:
+    """The photos sent with the form, each checked by its content and re-encoded (nothing stored yet).
+
+    Raises:
+        ImageRejected: more than :data:`~app.reviews.models.MAX_PHOTOS` files, or one that is not
+            an acceptable image (too large, not an image, broken).
+    """
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    if len(files) > MAX_PHOTOS:
+        raise ImageRejected(f"Add at most {MAX_PHOTOS} photos.", "photos")
+    limit = int(current_app.config.get("MEDIA_MAX_UPLOAD_BYTES") or 5_000_000)
+    return [prepare_photo(f.stream.read(limit + 1), max_bytes=limit) for f in files]
+
+
 def _form_field(field: str | None) -> str | None:
     """The form field of a domain error's ``field`` (``ratings.quality`` -> ``quality``)."""
     if not field:
@@ -86,15 +102,26 @@ def review_page(token: str) -> Response:
         refusal = None if review is not None else review_refusal(booking)
         return render_page("storefront/review.html", block="review", editing=editing, refusal=refusal,
                            **_context(booking, review, form))
-    if not form.validate():
+    valid = form.validate()
+    try:
+        photos = photo_uploads()
+    except ImageRejected as exc:
+        form.photos.errors = [*form.photos.errors, exc.message]
+        valid = False
+    if not valid:
         return render_page("storefront/review.html", block="review", status=422, editing=editing,
                            **_context(booking, review, form))
+    keys = [store_photo(default_storage(), g.tenant.id, p, "review") for p in photos] or None
     try:
         if review is None:
-            create_review(booking, rating=form.rating.data, ratings=form.ratings(), text=form.text.data)
+            create_review(booking, rating=form.rating.data, ratings=form.ratings(), text=form.text.data,
+                          photo_keys=keys)
             flash(f"Thank you! Your review is on {g.tenant.name}'s page.", "success")
         else:
-            edit_review(review, rating=form.rating.data, ratings=form.ratings(), text=form.text.data)
+            if keys is None and form.remove_photos.data:
+                keys = []
+            edit_review(review, rating=form.rating.data, ratings=form.ratings(), text=form.text.data,
+                        photo_keys=keys)
             flash("Your review is updated.", "success")
     except (NotCompleted, AlreadyReviewed, ReviewWindowClosed) as exc:
         return render_page("storefront/review.html", block="review", status=409, refusal=exc.message,
