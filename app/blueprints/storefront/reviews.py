@@ -102,6 +102,10 @@ def review_page(token: str) -> Response:
         refusal = None if review is not None else review_refusal(booking)
         return render_page("storefront/review.html", block="review", editing=editing, refusal=refusal,
                            **_context(booking, review, form))
+    refusal = review_refusal(booking) if review is None else None
+    if refusal:  # not completed, or too late: nothing to correct in the form
+        return render_page("storefront/review.html", block="review", status=409, refusal=refusal,
+                           **_context(booking, review, form))
     valid = form.validate()
     try:
         photos = photo_uploads()
