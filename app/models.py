@@ -18,5 +18,6 @@ from app.payments.models import (  # noqa: F401
     ServicePaymentRule,
     UncollectedFeeRecord,
 )
+from app.reviews.models import Review  # noqa: F401
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
 from app.tenants.photos import BusinessPhoto  # noqa: F401

@@ -18,6 +18,7 @@ from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
 from app.notifications.service import BookingFacts, email_confirm_url
 from app.payments.ledger import booking_ledger
+from app.reviews.links import review_url_for
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
         "no_show_policy": no_show_policy(facts) if kind == "no_show" else None,
         "paid": _paid(facts),
         "confirm_url": email_confirm_url(facts) if kind == "confirm_email" else None,
+        "review_url": review_url_for(facts.booking_id) if kind == "completed" else None,
     }
     text = render_template("emails/booking.txt", **context)
     html = render_template("emails/booking.html", **context)

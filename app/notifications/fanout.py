@@ -31,9 +31,11 @@ from app.notifications import service as rules
 from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
 from app.notifications.dispatch import Notified, after_commit, notify
 from app.notifications.emails import no_show_policy
+from app.notifications.review_notices import REVIEW_CREATED, notify_new_review
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
 from app.outbox.models import OutboxEvent
+from app.reviews.links import review_url_for
 from app.team.service import INVITE_EVENT, JOINED_EVENT, invitation_url
 from app.tenants.models import StaffInvitation, Tenant
 from app.tenants.urls import tenant_url
@@ -128,7 +130,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
             if audience == "customer":
                 uid = account_of(booking.customer_id) if booking and rules.customer_told(payload) else None
                 people = [uid] if uid else []
-                url = facts.manage_url
+                url = facts.manage_url if type_key != "review_requested" else review_url_for(booking_id) or facts.manage_url
             else:
                 people = staff_user_ids(booking.staff_id if booking else None)
                 url = facts.business_url.rstrip("/") + f"/dashboard/bookings/{booking_id}"
@@ -335,6 +337,7 @@ HANDLERS: dict[str, Handler] = {
     ANNOUNCEMENT: _announcement,
     INVITE_EVENT: _staff_invited,
     JOINED_EVENT: _staff_joined,
+    REVIEW_CREATED: notify_new_review,
 }
 #: Every event kind starting with this is a booking event (:func:`notify_booking`).
 BOOKING_PREFIX = "booking."

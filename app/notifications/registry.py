@@ -210,8 +210,13 @@ TYPES: tuple[NotificationType, ...] = (
         {"customer": _E}),
     NotificationType(
         "review_requested", "Review request", "Reviews", TRANSACTIONAL,
-        {"customer": _t("How was {service}?", "Thank you for visiting {business}. Reviews are coming to Plaza soon.")},
+        {"customer": _t("How was {service}?", "Thank you for visiting {business}. Tell others how it went: leave a review.")},
         {"customer": _I}),
+    NotificationType(
+        "review_received", "New review", "Reviews", TRANSACTIONAL,
+        {"staff": _t("New {rating}-star review", "{author} reviewed {service}: {rating} out of 5. Reply from the "
+                                                 "Reviews page.")},
+        {"staff": _E}),
     NotificationType(
         "new_message", "New message", "Messages", TRANSACTIONAL,
         {"participant": _t("New message from {sender}", "{preview}", "New message from {sender}",
@@ -312,6 +317,7 @@ SAMPLE_CONTEXT: dict[str, str] = {
     "deadline": "Thursday 26 November 2026, 10:00", "book_url": "https://bella.plaza.example/",
     "policy": "Missed appointments may be charged in full.", "count": "3 bookings",
     "agenda": "09:00 Haircut with Alice Andersen",
+    "rating": "5", "author": "Anna K.",
 }
 
 

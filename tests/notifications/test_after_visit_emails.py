@@ -41,8 +41,9 @@ def test_a_guest_gets_a_thank_you_with_a_book_again_link_and_no_calendar_file(ct
     assert subject_of(thanks) == "How was Haircut? Thank you for visiting Bella Hair Studio"
     text = text_of(thanks)
     assert f"Book again: http://bella.localhost:{ctx.config['PUBLIC_PORT']}/" in text
-    assert "/manage/" not in text and "review" not in text.lower()  # reviews do not exist yet
-    assert ">Book again<" in html_of(thanks)
+    assert "/manage/" not in text
+    assert f"Leave a review (it takes under a minute):\r\nhttp://bella.localhost:{ctx.config['PUBLIC_PORT']}/review/" in text
+    assert ">Book again<" in html_of(thanks) and ">Leave a review<" in html_of(thanks)
     assert not [p for p in thanks.walk() if p.get_content_type() == "text/calendar"]
     deliver_all(ctx)
     assert len(mailbox.to(GUEST, "How was Haircut?")) == 1

@@ -117,10 +117,13 @@ def test_completed_booking_asks_for_a_review_by_email(ctx, mailbox):
     assert types == ["booking_confirmed", "booking_completed", "review_requested"]
     [review] = mailbox.to(ALICE_EMAIL, "How was Haircut?")
     assert review["List-Unsubscribe"] is None  # transactional: no unsubscribe header
-    # The confirmation and the thank-you (with a "book again" link, no review page yet), once each.
+    # The confirmation and the thank-you (with the review page's link and "book again"), once each.
     assert [(d.status, d.attempts) for d in deliveries_of(alice_id, "email")] == [("sent", 1), ("sent", 1)]
-    assert "Book again: http://bella.localhost" in review.get_body(("plain",)).get_content()
-    assert "review" not in review.get_body(("plain",)).get_content().lower()
+    text = review.get_body(("plain",)).get_content()
+    assert "Book again: http://bella.localhost" in text and "Leave a review" in text
+    assert f"http://bella.localhost:{ctx.config['PUBLIC_PORT']}/review/" in text
+    [asked] = [n for n in notifications_of(alice_id) if n.type == "review_requested"]
+    assert "/review/" in asked.url
 
 
 def test_repeats_inside_the_dedup_window_fold_into_one(ctx):

@@ -10,13 +10,14 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from app.blueprints.api import schemas as s
+from app.blueprints.api.review_openapi import REVIEW_REQUESTS, REVIEW_RESPONSES, review_paths
 
 REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
 
-_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn)
+_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS)
 _RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
-              s.ConflictProblem)
+              s.ConflictProblem, *REVIEW_RESPONSES)
 
 DESCRIPTION = """\
 Book a business on Plaza from your own code. The API lives on the business's host
@@ -205,6 +206,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
                           "404": _NOT_FOUND, **_THROTTLED},
         }},
     }
+    paths.update(review_paths())
     paths["/bookings"]["post"]["responses"]["201"]["links"] = {
         "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
                        "description": "Read the new booking (with a staff token or its manage token)."},
@@ -216,7 +218,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
         "info": {"title": "Plaza booking API", "version": "1.0.0", "description": DESCRIPTION},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": server_url}],
-        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "meta"}],
+        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": copy.deepcopy(_components()),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("storefront", __name__)
 
-from app.blueprints.storefront import manage, profile, views  # noqa: E402,F401
+from app.blueprints.storefront import manage, profile, reviews, views  # noqa: E402,F401

@@ -22,6 +22,7 @@ from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember,
 from app.catalog.service import add_time_off
 from app.extensions import db
 from app.identity.service import create_api_token, find_api_token
+from app.reviews.service import create_review
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
@@ -670,11 +671,14 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
                                      role="staff", nonce="n", status="pending",
                                      expires_at=utcnow() + timedelta(days=7))
         db.session.add(invitation)
+        visited = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
+        visited.status = "completed"
+        review = create_review(visited, rating=4)
         db.session.commit()
         customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
                 "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
-                "customer": customer}
+                "customer": customer, "review": review.id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -708,6 +712,7 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
             ("GET", ""), ("POST", "/contact"), ("POST", "/notes"), ("POST", "/tags"),
             ("POST", f"/tags/{foreign['customer']}/delete"), ("GET", "/merge"), ("POST", "/merge"),
             ("POST", "/export"), ("GET", "/erase"), ("POST", "/erase")]],
+        ("POST", f"/dashboard/reviews/{foreign['review']}/reply"),
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -27,14 +27,15 @@ from app.blueprints.dashboard.views import (
     desk,
     hours,
     photos,
+    reviews,
     services,
     settings,
     staff,
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos", "services",
-           "settings", "staff"]
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos",
+           "reviews", "services", "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
