@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from app.community.models import REASONS
@@ -54,7 +54,7 @@ class CommentForm(FlaskForm):
 class ReportForm(FlaskForm):
     """A report: the reason code and an optional note."""
 
-    reason = RadioField("Why are you reporting this?", choices=[(r, REASON_LABELS[r]) for r in REASONS],
+    reason = RadioField("Why are you reporting this?", choices=[SelectChoice(r, REASON_LABELS[r]) for r in REASONS],
                         validators=[InputRequired("Choose a reason.")])
     note = TextAreaField("Anything else we should know? (optional)", filters=[_strip],
                          validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters.")])
