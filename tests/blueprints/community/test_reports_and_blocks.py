@@ -177,3 +177,36 @@ def test_reports_need_visible_content_of_this_business_and_the_page_needs_a_mana
     other_owner = app.test_client()
     login_as(other_owner, other.owner_email, host="other.localhost")
     assert other_owner.get("/dashboard/reports", base_url="http://other.localhost").text.count("Summer offer") == 0
+
+
+def test_staff_report_and_hide_a_booking_chat_message(app, biz):
+    from app.chat import access
+    from app.chat import service as chat
+    from app.identity.service import find_user
+    from tests.support.chat_fixtures import make_booking
+
+    with app.app_context():
+        cara = find_user("cara@example.com")
+        booking_id, _ = make_booking(biz.tenant_id, "cara@example.com", cara.id)
+        with tenant_scope(biz.tenant_id):
+            from app.booking.models import Booking
+
+            booking = db.session.get(Booking, (biz.tenant_id, booking_id))
+            conv = chat.conversation_for_booking(booking_id)
+            chat.post_message(conv, access.customer_principal(booking, cara), "You are all idiots")
+            db.session.commit()
+        db.session.remove()
+    [msg] = _rows(app, biz.tenant_id, Message)
+    owner = _client(app, biz.owner_email)
+    chat_url = f"/dashboard/bookings/{booking_id}/chat"
+    assert f"/report/message/{msg.id}" in owner.get(chat_url, base_url=BASE).text
+    assert _form_post(owner, f"/report/message/{msg.id}", {"reason": "abuse"}).status_code == 200
+    [report] = _rows(app, biz.tenant_id, ContentReport)
+    page = owner.get("/dashboard/reports", base_url=BASE)
+    assert "You are all idiots" in page.text and "Cara Customer" in page.text
+    assert owner.post(f"/dashboard/reports/{report.id}", base_url=BASE,
+                      data={"csrf_token": csrf_from(page.data), "action": "hide"}).status_code == 303
+    assert "You are all idiots" not in owner.get(chat_url, base_url=BASE).text
+    customer = app.test_client()
+    login_as(customer, "cara@example.com")
+    assert "You are all idiots" not in customer.get(f"/account/messages/{biz.tenant_id}/{booking_id}").text
