@@ -4,7 +4,8 @@ from app.audit.models import AuditEntry  # noqa: F401
 from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: F401
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
-from app.chat.models import Conversation, Message, Participant  # noqa: F401
+from app.chat.models import Conversation, Inquiry, Message, Participant  # noqa: F401
+from app.community.models import ContentReport, CustomerBlock, CustomerFavourite, Post, RecentlyViewed  # noqa: F401
 from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401

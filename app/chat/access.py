@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from app.booking.models import Booking, Customer
 from app.booking.service import booking_from_manage_token, manage_link_days_after, manage_link_expired
-from app.chat.models import Conversation
+from app.chat.models import INQUIRY, Conversation, Inquiry
 from app.chat.service import BOOKING, CLOSED_TO_CUSTOMER, CUSTOMER, STAFF, Principal, customer_may_write
 from app.customers.ownership import owns_booking
 from app.extensions import db
@@ -70,6 +70,13 @@ def subject_booking(conv: Conversation) -> Booking | None:
 
 def conversation_principal(conv: Conversation, user: User, *, as_staff: bool) -> Principal | None:
     """How ``user`` takes part in ``conv`` (see :func:`booking_principal`); ``None`` to refuse."""
+    if conv.subject_type == INQUIRY:  # as staff on the business's host, else as the asker's account
+        if as_staff and is_staff(user.id):
+            return staff_principal(user)
+        inquiry = db.session.scalar(sa.select(Inquiry).where(Inquiry.id == conv.subject_id))
+        if inquiry is None or inquiry.user_id is None or inquiry.user_id != user.id:
+            return None
+        return Principal(CUSTOMER, user_id=user.id, customer_id=inquiry.id, name=inquiry.name)
     booking = subject_booking(conv)
     if booking is None:
         return Principal(STAFF, user_id=user.id, name=user.name or user.email) if (

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from app.booking.models import Booking, Customer
 from app.catalog.models import Service
-from app.chat.models import BOOKING, STAFF, Conversation, Message, Participant
+from app.chat.models import BOOKING, INQUIRY, STAFF, Conversation, Inquiry, Message, Participant
 from app.extensions import db
 from app.tenants.context import require_tenant_id
 
@@ -38,6 +38,9 @@ class InboxItem:
     last_at: Any
     last_seq: int
     unread: int
+    #: ``"booking"``, or ``"inquiry"`` (a question before booking: ``booking_id`` is then the
+    #: inquiry's id, ``service_name`` empty and ``starts_at`` ``None``).
+    kind: str = BOOKING
 
 
 def _preview(body: str) -> str:
@@ -86,18 +89,46 @@ def list_inbox(user_id: uuid.UUID, limit: int = 200) -> list[InboxItem]:
         .outerjoin(me, _me_join(me, tid, user_id))
         .where(Conversation.tenant_id == tid, Conversation.subject_type == BOOKING)
         .order_by(last.seq.desc()).limit(limit)).all()
-    return [InboxItem(conv_id, booking_id, customer_name or "", service_name or "", starts_at, _preview(body),
-                      role, author_name or "", at, int(seq), int(unread or 0))
-            for conv_id, booking_id, customer_name, service_name, starts_at, body, role, author_name, at, seq, unread
-            in rows]
+    items = [InboxItem(conv_id, booking_id, customer_name or "", service_name or "", starts_at, _preview(body),
+                       role, author_name or "", at, int(seq), int(unread or 0))
+             for conv_id, booking_id, customer_name, service_name, starts_at, body, role, author_name, at, seq, unread
+             in rows]
+    items.extend(list_inquiries(user_id, limit))
+    items.sort(key=lambda i: i.last_seq, reverse=True)
+    return items[:limit]
+
+
+def list_inquiries(user_id: uuid.UUID, limit: int = 200) -> list[InboxItem]:
+    """The inquiry conversations (questions before booking) of the tenant in scope with at
+    least one visible message, as :class:`InboxItem` of kind ``"inquiry"``, latest first. One query."""
+    tid = require_tenant_id()
+    me = aliased(Participant, name="me")
+    last_seq = (sa.select(sa.func.max(Message.seq)).where(Message.tenant_id == tid,
+                                                          Message.conversation_id == Conversation.id,
+                                                          Message.hidden_at.is_(None))
+                .correlate(Conversation).scalar_subquery())
+    last = aliased(Message, name="last")
+    rows = db.session.execute(
+        sa.select(Conversation.id, Inquiry.id, Inquiry.name, last.body, last.author_role, last.author_name,
+                  last.created_at, last.seq, _unread_expr(tid, me))
+        .select_from(Conversation)
+        .join(last, sa.and_(last.tenant_id == Conversation.tenant_id, last.conversation_id == Conversation.id,
+                            last.seq == last_seq))
+        .join(Inquiry, sa.and_(Inquiry.tenant_id == Conversation.tenant_id, Inquiry.id == Conversation.subject_id))
+        .outerjoin(me, _me_join(me, tid, user_id))
+        .where(Conversation.tenant_id == tid, Conversation.subject_type == INQUIRY)
+        .order_by(last.seq.desc()).limit(limit)).all()
+    return [InboxItem(conv_id, inquiry_id, name or "", "", None, _preview(body), role, author_name or "", at,
+                      int(seq), int(unread or 0), INQUIRY)
+            for conv_id, inquiry_id, name, body, role, author_name, at, seq, unread in rows]
 
 
 def inbox_unread_total(user_id: uuid.UUID) -> int:
-    """Unread messages over every booking conversation of the tenant in scope for the staff
+    """Unread messages over every booking and inquiry conversation of the tenant in scope for the staff
     account ``user_id`` (the sidebar badge). One query."""
     tid = require_tenant_id()
     me = aliased(Participant, name="me")
     per_conv = (sa.select(_unread_expr(tid, me).label("n")).select_from(Conversation)
                 .outerjoin(me, _me_join(me, tid, user_id))
-                .where(Conversation.tenant_id == tid, Conversation.subject_type == BOOKING).subquery())
+                .where(Conversation.tenant_id == tid, Conversation.subject_type.in_((BOOKING, INQUIRY))).subquery())
     return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_conv.c.n), 0))) or 0)

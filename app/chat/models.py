@@ -24,6 +24,9 @@ MESSAGE_SEQ = sa.Sequence("chat_message_seq")
 
 #: ``subject_type`` of a conversation about a booking.
 BOOKING = "booking"
+#: ``subject_type`` of a conversation before any booking (``subject_id`` is a
+#: :class:`app.chat.inquiries.Inquiry` id).
+INQUIRY = "inquiry"
 #: ``Participant.role`` / ``Message.author_role`` of a booking's customer.
 CUSTOMER = "customer"
 #: ``Participant.role`` / ``Message.author_role`` of the business's staff.
@@ -90,4 +93,26 @@ class Message(TenantScoped, db.Model):
     author_role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     author_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    #: Set when the business hid the message after a report (:mod:`app.community.moderation`):
+    #: a hidden message is never served.
+    hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Inquiry(TenantScoped, db.Model):
+    """A customer's question to a business before any booking: the subject of an
+    :data:`INQUIRY` conversation. The customer is a signed-in account (``user_id``) or a
+    guest known by ``name`` and ``email`` who must confirm the address first: until
+    ``confirmed_at`` the first message waits in ``pending_body`` and the business sees nothing."""
+
+    __tablename__ = "chat_inquiry"
+    __table_args__ = (sa.CheckConstraint("user_id is not null or email is not null", name="chat_inquiry_who"),
+                      sa.Index("chat_inquiry_user", "tenant_id", "user_id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    pending_body: Mapped[str | None] = mapped_column(sa.Text)
+    confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

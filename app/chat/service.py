@@ -10,6 +10,7 @@ here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +29,15 @@ from app.chat.inbox import PREVIEW_CHARS as PREVIEW_CHARS
 from app.chat.inbox import InboxItem as InboxItem
 from app.chat.inbox import inbox_unread_total as inbox_unread_total
 from app.chat.inbox import list_inbox as list_inbox
-from app.chat.models import BOOKING, CUSTOMER, STAFF, Conversation, Message, Participant
+from app.chat.models import BOOKING, CUSTOMER, INQUIRY, STAFF, Conversation, Inquiry, Message, Participant
 from app.chat.rendering import render_body
 from app.customers.ownership import account_of
 from app.extensions import db
 from app.outbox.events import emit
 from app.redis_client import get_redis
 from app.tenants.context import require_tenant_id
-from app.tenants.models import MANAGER_ROLES, Membership
+from app.tenants.models import MANAGER_ROLES, Membership, Tenant
+from app.tenants.urls import tenant_url
 
 MAX_BODY = 4000
 #: Messages allowed per author within :data:`RATE_WINDOW_SECONDS`.
@@ -48,6 +50,18 @@ RATE = RateLimitItemPerSecond(RATE_LIMIT, RATE_WINDOW_SECONDS)
 NEW_MESSAGE = "new_message"
 #: Booking statuses in which the booking's customer may no longer write in its conversation.
 CLOSED_TO_CUSTOMER = frozenset({"cancelled"})
+
+
+#: Functions ``guard(conversation, principal) -> str | None`` asked before a message is stored:
+#: a sentence refuses it (:class:`ConversationClosed`). Registered by packages above chat (the
+#: community's blocks: :func:`register_post_guard`), so chat never imports them.
+POST_GUARDS: list[Callable[[Conversation, Principal], str | None]] = []
+
+
+def register_post_guard(guard: Callable[[Conversation, Principal], str | None]) -> None:
+    """Add ``guard`` to :data:`POST_GUARDS` once (idempotent)."""
+    if guard not in POST_GUARDS:
+        POST_GUARDS.append(guard)
 
 
 @dataclass(frozen=True)
@@ -222,6 +236,8 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
         RateLimited: more than :data:`RATE_LIMIT` messages in :data:`RATE_WINDOW_SECONDS` (nothing stored).
     """
     reason = closed_reason(conv, principal)
+    for guard in POST_GUARDS:
+        reason = reason or guard(conv, principal)
     if reason is not None:
         raise ConversationClosed(reason)
     text = validate_body(body)
@@ -233,11 +249,14 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
     db.session.flush()  # RETURNING seq (eager_defaults)
     author.last_delivered_seq = max(author.last_delivered_seq, msg.seq)
     author.last_read_seq = max(author.last_read_seq, msg.seq)
-    emit("chat.message_created", {
+    payload = {
         "conversation_id": str(conv.id), "message_id": str(msg.id), "seq": msg.seq,
         "subject_type": conv.subject_type, "subject_id": str(conv.subject_id), "author_role": principal.role,
         "sender_name": msg.author_name, "preview": text[:200],
-        "recipient_user_ids": [str(u) for u in recipients(conv, author)]})
+        "recipient_user_ids": [str(u) for u in recipients(conv, author)]}
+    if conv.subject_type == INQUIRY:  # the readers' link (the notification fan-out knows booking links only)
+        payload["url"] = inquiry_url(conv.subject_id, CUSTOMER if principal.role == STAFF else STAFF)
+    emit("chat.message_created", payload)
     db.session.flush()
     return msg
 
@@ -255,6 +274,9 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
         Participant.tenant_id == tid, Participant.conversation_id == conv.id, Participant.id != author.id,
         Participant.user_id.is_not(None))
     query: sa.Select | sa.CompoundSelect = others
+    if author.role == CUSTOMER and conv.subject_type == INQUIRY:
+        query = sa.union(others, sa.select(Membership.user_id).where(
+            Membership.tenant_id == tid, Membership.role.in_([r.value for r in MANAGER_ROLES])))
     if author.role == CUSTOMER and conv.subject_type == BOOKING:
         staff_id = (sa.select(Booking.staff_id).where(Booking.tenant_id == tid, Booking.id == conv.subject_id)
                     .scalar_subquery())
@@ -262,12 +284,25 @@ def recipients(conv: Conversation, author: Participant) -> list[uuid.UUID]:
             Membership.role.in_([r.value for r in MANAGER_ROLES]), Membership.staff_member_id == staff_id))
         query = sa.union(others, staff)
     found = {u for u in db.session.scalars(query) if u is not None}
+    if author.role == STAFF and conv.subject_type == INQUIRY:
+        asker = db.session.scalar(sa.select(Inquiry.user_id).where(Inquiry.id == conv.subject_id))
+        if asker is not None:
+            found.add(asker)
     if author.role == STAFF:
         customer = booking_customer_user_id(conv)
         if customer is not None:
             found.add(customer)
     found.discard(author.user_id)  # type: ignore[arg-type]
     return sorted(found, key=str)
+
+
+def inquiry_url(inquiry_id: uuid.UUID, reader_role: str) -> str:
+    """Absolute link to an inquiry's conversation on the business's host (tenant in scope):
+    the staff page for ``reader_role`` ``"staff"``, the signed-in customer's page otherwise
+    (a guest follows the signed link of their email instead)."""
+    tenant = db.session.get(Tenant, require_tenant_id())
+    path = f"/dashboard/inquiries/{inquiry_id}" if reader_role == STAFF else f"/inquiries/{inquiry_id}"
+    return tenant_url(tenant, path) if tenant is not None else path
 
 
 def booking_customer_id(conv: Conversation) -> uuid.UUID | None:
@@ -292,13 +327,15 @@ JOIN_PAGE = 500
 def messages_since(conv: Conversation, last_seq: int = 0, limit: int = JOIN_PAGE) -> list[Message]:
     """Messages of ``conv`` with ``seq > last_seq``, oldest first (at most ``limit``)."""
     return list(db.session.scalars(
-        sa.select(Message).where(Message.conversation_id == conv.id, Message.seq > last_seq)
+        sa.select(Message).where(Message.conversation_id == conv.id, Message.seq > last_seq,
+                                 Message.hidden_at.is_(None))
         .order_by(Message.seq).limit(limit)))
 
 
 def recent_messages(conv: Conversation, limit: int = 200) -> list[Message]:
     """The last ``limit`` messages of ``conv``, oldest first."""
-    rows = list(db.session.scalars(sa.select(Message).where(Message.conversation_id == conv.id)
+    rows = list(db.session.scalars(sa.select(Message).where(Message.conversation_id == conv.id,
+                                                            Message.hidden_at.is_(None))
                                    .order_by(Message.seq.desc()).limit(limit)))
     rows.reverse()
     return rows

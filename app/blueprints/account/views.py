@@ -57,6 +57,8 @@ class MyBooking:
     currency: str
     can_change: bool
     manage_url: str
+    #: The same business's booking flow with the same service chosen ("Book again").
+    book_again_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ def _my_bookings(user: User) -> list[MyBooking]:
             timezone=t.timezone, status=b.status, price_amount=b.price_amount, currency=b.currency,
             can_change=customer_can_change(t, b, now),
             manage_url=external_url("storefront.manage", tenant=t, token=manage_token(b)),
+            book_again_url=external_url("storefront.choose_staff", tenant=t, service_id=b.service_id),
         ) for b, t, service_name, staff_name in rows]
     db.session.rollback()
     return out

@@ -38,7 +38,7 @@ from app.blueprints.api.schemas import (
     StaffOut,
     field_errors,
 )
-from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
+from app.blueprints.booking_limits import guest_confirm_threshold, is_staff_request, public_booking_limits
 from app.booking.errors import CutoffPassed, InvalidTransition, ManageLinkExpired, SlotUnavailable, UnknownReference
 from app.booking.items import item_times, items_of, services_or_raise
 from app.booking.models import Booking
@@ -55,6 +55,7 @@ from app.booking.service import (
 from app.booking.validation import region_for_timezone
 from app.catalog.models import Service
 from app.catalog.service import list_services, list_staff, service_staff_map
+from app.community.blocks import BLOCKED_BOOKING, booking_refusal
 from app.extensions import db
 from app.identity.models import ApiToken
 from app.identity.service import find_api_token
@@ -247,6 +248,8 @@ def create() -> Response:
     data: BookingCreate = _validate(BookingCreate, body, region=region_for_timezone(tenant.timezone))
     tz_name = data.timezone or tenant.timezone
     services = data.services()
+    if not is_staff_request() and booking_refusal(None, data.customer.email) is not None:
+        return problem(403, "Forbidden", BLOCKED_BOOKING)  # the business blocked this person (app.community.blocks)
     try:
         booking = create_booking(
             tenant, service_id=services[0], also_service_ids=services[1:], staff_id=data.staff_id, start=data.start,

@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.booking_limits import guest_confirm_threshold, public_booking_limits
+from app.blueprints.community.helpers import note_profile_view
 from app.blueprints.storefront import bp
 from app.blueprints.storefront.chain import chain_choices
 from app.blueprints.storefront.forms import DetailsForm
@@ -62,6 +63,7 @@ from app.checkout.booking import (
     place_booking,
     quote,
 )
+from app.community.blocks import booking_refusal
 from app.customers.ownership import latest_phone_of
 from app.extensions import db
 from app.payments.errors import PaymentUnavailable
@@ -115,6 +117,7 @@ def show_own_booking(booking: Booking) -> Response:
 def home() -> Response:
     """Storefront home (``/`` on a tenant host): the business, its services by category, its team."""
     tenant = g.tenant
+    note_profile_view()  # the signed-in visitor's "recently viewed"
     services = list_services()
     categories: dict[str, list[Service]] = {}
     for service in services:
@@ -259,6 +262,10 @@ def confirm(service_id: str) -> Response:
     mine = already_yours(service, start, form.email.data)
     if mine is not None:  # sent again after Back: one booking, shown with its manage link
         return show_own_booking(mine)
+    blocked = booking_refusal(current_user.id if current_user.is_authenticated else None, form.email.data)
+    if blocked is not None:  # the business blocked this person (app.community.blocks)
+        return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
+                             slot_error=SlotUnavailable(blocked), status=403)
     problem = unavailable_reason(tenant, service, staff, start, also)
     if problem is not None:
         return render_slots(service, staff, tz_name, chosen=start.astimezone(zone(tz_name)).date(),
