@@ -35,6 +35,7 @@ from app.identity import sessions
 from app.identity.service import load_user
 from app.inputguard import install_input_guard
 from app.logging import configure_logging
+from app.marketplace.maps import map_tile_sources
 from app.payments.gateway import stripe_csp_sources
 from app.redis_client import get_redis
 from app.tenants.context import reset_tenant, set_tenant
@@ -100,7 +101,7 @@ def register_extensions(app: Flask) -> None:
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": "'self' data:",
+        "img-src": " ".join(["'self' data:", *map_tile_sources(app.config.get("MAP_TILE_URL", ""))]),
         "connect-src": f"'self' ws://{domain}:* ws://*.{domain}:* wss://{domain} wss://*.{domain}",
         "frame-src": "'self'",
         "object-src": "'none'",
