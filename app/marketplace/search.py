@@ -83,8 +83,9 @@ class SearchResult:
 
 @dataclass
 class SearchPage:
-    """A page of results: ``featured`` (at most two, also present in their organic place on
-    some page) then ``results`` (organic); ``total`` organic matches; the centre used."""
+    """A page of results: ``featured`` (at most two) then ``results``, the page's organic results
+    without those already shown as featured on it; ``total`` counts the organic matches; the
+    centre used."""
 
     query: SearchQuery
     results: list[SearchResult] = field(default_factory=list)
@@ -275,9 +276,10 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     start = (query.page - 1) * query.per_page
     page = ordered[start:start + query.per_page]
     featured = pick_featured(candidates, seed, query.page) if page else []
+    shown = {c.id for c in featured}
     return SearchPage(
         query=query, total=len(ordered), centre=centre,
-        results=[SearchResult(c.row, c.distance_km) for c in page],
+        results=[SearchResult(c.row, c.distance_km) for c in page if c.id not in shown],
         featured=[SearchResult(c.row, c.distance_km, featured=True) for c in featured])
 
 

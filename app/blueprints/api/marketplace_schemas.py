@@ -44,7 +44,7 @@ class SearchResultOut(BaseModel):
     page; ``distance_km`` from the search centre (``null`` without one); ``price_from`` the
     cheapest service (``null`` when none has a price); ``next_available`` the next bookable start
     (RFC 3339, UTC) or ``null``; ``featured``: shown in a featured position (a paying plan's
-    business that matches the search; it also appears in its organic place)."""
+    business that matches the search; not repeated among the organic results of that page)."""
 
     slug: str
     name: str
@@ -59,8 +59,8 @@ class SearchResultOut(BaseModel):
 
 
 class SearchOut(BaseModel):
-    """A page of results: the featured positions (at most two) first, then the organic results of
-    the page; ``total`` counts the organic matches."""
+    """A page of results: the featured positions (at most two) first, then the page's organic
+    results (a business shown as featured is not repeated); ``total`` counts the organic matches."""
 
     results: list[SearchResultOut]
     total: int = Field(ge=0)

@@ -157,8 +157,8 @@ def _marketplace_paths() -> dict[str, Any]:
                            "by relevance alone (text match, distance, Bayesian rating, a free slot in the window); "
                            "equally relevant businesses rotate by the hour. At most two results per page are "
                            "`featured`: paying plans' businesses that match the same query, radius and filters, in "
-                           "rotation, every paying tier with a match represented; they come first and also keep "
-                           "their organic place.",
+                           "rotation, every paying tier with a match represented; they come first and are not "
+                           "repeated among that page's organic results.",
             "parameters": _marketplace_parameters(),
             "responses": {
                 "200": _ok("A page of results.", ms.SearchOut),
