@@ -38,6 +38,10 @@ log = logging.getLogger("plaza.marketplace")
 WEEK_MINUTES = 7 * 24 * 60
 #: Full-text configuration of the search document (stems "barbers" to "barber").
 TS_CONFIG = "english"
+#: Adds a listing's words to ``marketplace_word`` (the fuzzy-matching vocabulary).
+WORDS_SQL = sa.text("insert into marketplace_word (word) select distinct w from marketplace_listing, "
+                    "unnest(tsvector_to_array(search_document)) as w where business_id = :id "
+                    "and char_length(w) between 3 and 100 and w !~ '[0-9]' on conflict do nothing")
 #: The review dimensions a rating summary carries.
 DIMENSIONS = ("quality", "communication", "professionalism", "value")
 
@@ -187,6 +191,7 @@ def store_listing(data: ListingData) -> None:
         db.session.execute(stmt.on_conflict_do_update(
             index_elements=[MarketplaceListing.business_id],
             set_={k: stmt.excluded[k] for k in values if k not in keep}))
+        db.session.execute(WORDS_SQL, {"id": data.business_id})
         db.session.flush()
 
 

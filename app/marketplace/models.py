@@ -65,3 +65,9 @@ class MarketplaceListing(db.Model):
     unlisted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     source_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+#: The words (stemmed lexemes) of every listing's search document, for matching misspelt query
+#: words by trigram similarity (:func:`app.marketplace.search.text_query`). Only ever grows; a word
+#: no listing has any more simply matches nothing.
+marketplace_word = sa.Table("marketplace_word", db.metadata, sa.Column("word", sa.String(100), primary_key=True))

@@ -10,6 +10,8 @@ category, window, price, rating, open now), then orders the matches with
 from __future__ import annotations
 
 import math
+import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +35,15 @@ MAX_PER_PAGE = 50
 WINDOWS = ("any", "today", "week")
 #: Full-text configuration of queries (the same as the listing's document).
 TS_CONFIG = "english"
+
+
+#: The listing columns a result carries (read by the page and the API by name).
+RESULT_COLUMNS = (L.business_id, L.slug, L.name, L.category_slug, L.category_name, L.city, L.latitude, L.longitude,
+                  L.price_from_amount, L.price_currency, L.rating_average, L.rating_count, L.next_available,
+                  L.next_service_id, L.timezone, L.plan_tier)
+#: Seconds the taxonomy's slugs are kept in this process for checking ``category``.
+CATEGORY_CACHE_SECONDS = 60
+_category_cache: dict[str, tuple[float, frozenset[str]]] = {}
 
 
 class SearchInputError(InputError):
@@ -73,10 +84,10 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
-    """One result: the listing ``row``, ``distance_km`` (``None`` without a centre) and whether
-    it stands in a ``featured`` position."""
+    """One result: the listing ``row`` (the :data:`RESULT_COLUMNS` by name), ``distance_km``
+    (``None`` without a centre) and whether it stands in a ``featured`` position."""
 
-    row: L
+    row: sa.Row
     distance_km: float | None
     featured: bool = False
 
@@ -112,7 +123,7 @@ def _number(raw: dict[str, str], name: str, kind: type, lo: float, hi: float, me
     return number
 
 
-def parse_search(raw: dict[str, str], known_categories: set[str] | None = None) -> SearchQuery:
+def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str] | None = None) -> SearchQuery:
     """A :class:`SearchQuery` from raw text parameters (missing or empty ones take defaults).
 
     ``price_min``/``price_max`` are minor units. ``known_categories`` (default: the taxonomy)
@@ -161,9 +172,17 @@ def parse_search(raw: dict[str, str], known_categories: set[str] | None = None) 
                        per_page=per_page or DEFAULT_PER_PAGE)
 
 
-def category_slugs() -> set[str]:
-    """The slugs of the taxonomy's categories (retired ones included: old links keep working)."""
-    return set(db.session.scalars(sa.select(MarketplaceCategory.slug)))
+def category_slugs() -> frozenset[str]:
+    """The slugs of the taxonomy's categories (retired ones included: old links keep working),
+    kept for :data:`CATEGORY_CACHE_SECONDS` in this process (tests and admin edits see a change
+    within that time)."""
+    key = str(db.engine.url)
+    hit = _category_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CATEGORY_CACHE_SECONDS:
+        return hit[1]
+    slugs = frozenset(db.session.scalars(sa.select(MarketplaceCategory.slug)))
+    _category_cache[key] = (time.monotonic(), slugs)
+    return slugs
 
 
 def categories_with_counts() -> list[dict[str, object]]:
@@ -193,6 +212,37 @@ def resolve_near(text: str) -> tuple[float, float]:
         raise NearUnresolvable(f"Cannot resolve the place “{text.strip()}”: try a city name, a postcode, "
                                "or your location.")
     return float(found[0]), float(found[1])
+
+
+#: How many known words a query word may stand for (nearest first), and how alike they must be.
+FUZZY_WORDS = 4
+FUZZY_SIMILARITY = 0.3
+FUZZY_SQL = sa.text(
+    "select t.tok, tsvector_to_array(to_tsvector('english', t.tok)) as stems, "
+    "array(select n.word from (select w.word, w.word <-> t.tok as d from marketplace_word w "
+    "order by w.word <-> t.tok limit :n) n where n.d <= :far order by n.d, n.word) as near "
+    "from unnest(cast(:tokens as text[])) with ordinality as t(tok, i) order by t.i")
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def text_query(q: str) -> str:
+    """A ``to_tsquery('simple', …)`` text for free text ``q`` that forgives misspellings: every
+    word of ``q`` must match (AND), as its own stem or as one of the :data:`FUZZY_WORDS` words of
+    the listings' vocabulary (``marketplace_word``) most similar to it by trigrams (pg_trgm),
+    so ``barbr`` finds ``barber``. Empty when no word of ``q`` can match anything."""
+    tokens = list(dict.fromkeys(re.findall(r"\w+", q.lower())))[:8]
+    if not tokens:
+        return ""
+    groups = []
+    params = {"tokens": tokens, "n": FUZZY_WORDS, "far": 1 - FUZZY_SIMILARITY}
+    for _tok, stems, near in db.session.execute(FUZZY_SQL, params):
+        alternatives = list(dict.fromkeys([*(stems or []), *(near or [])]))
+        if alternatives:
+            groups.append("(" + " | ".join(_lexeme(a) for a in alternatives) + ")")
+    return " & ".join(groups)
 
 
 def prior() -> Prior:
@@ -235,14 +285,16 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
         centre = resolve_near(query.near)
     conds = [L.suspended.is_(False), L.unlisted.is_(False)]
     text_score: sa.ColumnElement = sa.literal(1.0)
-    if query.q:
-        tsq = sa.func.websearch_to_tsquery(TS_CONFIG, query.q)
-        fuzzy = sa.func.word_similarity(query.q.lower(), L.search_text)
-        matched = L.search_document.op("@@")(tsq)
-        conds.append(sa.or_(matched, sa.literal(query.q.lower()).op("<%")(L.search_text)))
-        text_score = sa.func.greatest(
-            sa.case((matched, 0.7 + 0.3 * sa.func.ts_rank_cd(L.search_document, tsq, 32)), else_=0.0),
-            0.8 * fuzzy)
+    fuzzy = text_query(query.q) if query.q else ""
+    if fuzzy:
+        exact = sa.func.websearch_to_tsquery(sa.literal_column(f"'{TS_CONFIG}'::regconfig"), query.q)
+        near = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), fuzzy)
+        matched = L.search_document.op("@@")(exact)
+        conds.append(L.search_document.op("@@")(near))
+        text_score = sa.case((matched, 0.7 + 0.3 * sa.func.ts_rank_cd(L.search_document, exact, 32)),
+                             else_=0.45 + 0.3 * sa.func.ts_rank_cd(L.search_document, near, 32))
+    elif query.q:
+        conds.append(sa.false())  # only words that match nothing (e.g. "the")
     if query.category:
         conds.append(L.category_slug == query.category)
     distance: sa.ColumnElement = sa.null()
@@ -263,14 +315,15 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
         conds.append(L.rating_average >= query.min_rating)
     if query.open_now:
         conds.append(L.opening_minutes.op("@>")(minute_of_week(now)))
+    # One query: what ranking needs and what a result shows (no heavy columns), for every match.
     rows = db.session.execute(
-        sa.select(L, text_score.label("text"), distance.label("distance"), in_window.label("in_window"))
-        .where(*conds)).all()
-    candidates = [Candidate(id=row.business_id, text=float(text), distance_km=None if d is None else float(d),
-                            rating_average=row.rating_average, rating_count=row.rating_count,
-                            available=bool(avail), price_from=row.price_from_amount, tier=row.plan_tier,
-                            name=row.name, row=row)
-                  for row, text, d, avail in rows]
+        sa.select(*RESULT_COLUMNS, text_score.label("text"), distance.label("distance"),
+                  in_window.label("in_window")).where(*conds)).all()
+    by_id = {r.business_id: r for r in rows}
+    candidates = [Candidate(id=r.business_id, text=float(r.text), distance_km=None if r.distance is None
+                            else float(r.distance), rating_average=r.rating_average, rating_count=r.rating_count,
+                            available=bool(r.in_window), price_from=r.price_from_amount, tier=r.plan_tier, name=r.name)
+                  for r in rows]
     seed = request_seed(query.params(), now)
     ordered = rank(candidates, seed, query.sort, query.radius_km, prior())
     start = (query.page - 1) * query.per_page
@@ -279,8 +332,8 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     shown = {c.id for c in featured}
     return SearchPage(
         query=query, total=len(ordered), centre=centre,
-        results=[SearchResult(c.row, c.distance_km) for c in page if c.id not in shown],
-        featured=[SearchResult(c.row, c.distance_km, featured=True) for c in featured])
+        results=[SearchResult(by_id[c.id], c.distance_km) for c in page if c.id not in shown],
+        featured=[SearchResult(by_id[c.id], c.distance_km, featured=True) for c in featured])
 
 
 def listing_ids(page: SearchPage) -> list[uuid.UUID]:

@@ -7,8 +7,9 @@ Create Date: 2026-12-05 11:40:00
 Issue 11 (discovery). ``marketplace_listing`` is platform-level like ``tenant``: one row per
 business, keyed by ``business_id`` (not ``tenant_id``, so it is not a tenant table and carries no
 tenant policies); tenant hosts may read it and never write it (``apply_grants``:
-``PLATFORM_READ_TABLES``). It holds only what a business shows publicly. Indexes: a GIN over the
-full-text document, a trigram GIN over the searchable text (``barbr`` finds barbers, pg_trgm) and
+``PLATFORM_READ_TABLES``, which names both tables). It holds only what a business shows publicly. Indexes: a GIN over the
+full-text document; ``marketplace_word`` holds the documents' words with a trigram GiST (pg_trgm),
+through which a misspelt query word finds the words it means (``barbr`` finds barbers); and
 a GiST over ``earth``, the point as a 3-D ``cube`` on the Earth's sphere (km), for radius search:
 the same representation as earthdistance's ``ll_to_earth``, but earthdistance needs a superuser
 to install and cube and pg_trgm are trusted extensions the owner may create.
@@ -67,8 +68,12 @@ def upgrade():
     op.create_index("ix_marketplace_listing_slug", "marketplace_listing", ["slug"], unique=True)
     op.create_index("ix_marketplace_listing_category", "marketplace_listing", ["category_slug"])
     op.execute("create index ix_marketplace_listing_document on marketplace_listing using gin (search_document)")
-    op.execute("create index ix_marketplace_listing_trgm on marketplace_listing "
-               "using gin (search_text gin_trgm_ops)")
+    # The words of every listing's document (stemmed lexemes): a misspelt query word is matched to
+    # its nearest words here by trigram similarity, then searched through the GIN above.
+    op.create_table("marketplace_word", sa.Column("word", sa.String(100), primary_key=True))
+    # GiST, not GIN: it answers "the nearest words" (ORDER BY word <-> query LIMIT n) without
+    # computing the similarity of every word.
+    op.execute("create index ix_marketplace_word_trgm on marketplace_word using gist (word gist_trgm_ops)")
     op.execute("alter table marketplace_listing add column earth cube")  # (x, y, z) km, null without a point
     op.execute("alter table marketplace_listing add constraint marketplace_listing_earth_point "
                "check ((earth is null) = (latitude is null))")
@@ -77,4 +82,5 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("marketplace_word")
     op.drop_table("marketplace_listing")
