@@ -60,6 +60,9 @@ CATEGORIES = {
 }
 WORDS = ["Studio", "House", "Corner", "Lab", "Co", "Collective", "Works", "Room", "Place", "Club"]
 PREFIXES = ["North", "Royal", "Little", "Golden", "Urban", "Green", "Blue", "Bright", "Old Town", "Harbour"]
+#: Syllables of the made-up words of descriptions (a vocabulary of thousands of words, as real
+#: descriptions give the fuzzy matcher).
+SYLLABLES = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "in", "ba", "qui", "ne", "sto", "ar", "fe", "lu"]
 #: Scatter of businesses around a city centre, km (Gaussian sigma).
 SPREAD_KM = 6.0
 
@@ -103,7 +106,8 @@ def seed_listings(dsn: str) -> None:
         nxt = None if rng.random() < 0.1 else now + timedelta(minutes=rng.randrange(30, 14 * 24 * 60))
         tenants.append((tid, slug, name, tz, currency, slug_cat, city, lat, lon))
         text = " ".join([name, cat_name, *services]).lower()
-        doc_a, doc_b, doc_c = f"{name} {cat_name}", " ".join(services), f"{city} generated description"
+        words = " ".join("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(8))
+        doc_a, doc_b, doc_c = f"{name} {cat_name}", " ".join(services), f"{city} {words}"
         opening = "{[540,1020),[1980,2460),[3420,3900),[4860,5340),[6300,6780)}"
         listings.append((tid, slug, name, slug_cat, cat_name, city, lat, lon, list(xyz(lat, lon)), ", ".join(services),
                          text, doc_a, doc_b, doc_c, rng.randrange(10, 200) * 100, currency, avg, n, json.dumps(dims),
@@ -128,7 +132,8 @@ def seed_listings(dsn: str) -> None:
         cur.execute("analyze marketplace_listing")
         cur.execute("analyze marketplace_word")
         total = cur.execute("select count(*), sum(rating_count) from marketplace_listing").fetchone()
-    print(f"seeded {total[0]} listings carrying {total[1]} reviews")
+        words = cur.execute("select count(*) from marketplace_word").fetchone()[0]
+    print(f"seeded {total[0]} listings carrying {total[1]} reviews; {words} words")
 
 
 def queries(rng: random.Random, n: int) -> list[dict[str, str]]:

@@ -218,10 +218,12 @@ def resolve_near(text: str) -> tuple[float, float]:
 FUZZY_WORDS = 4
 FUZZY_SIMILARITY = 0.3
 FUZZY_SQL = sa.text(
-    "select t.tok, tsvector_to_array(to_tsvector('english', t.tok)) as stems, "
-    "array(select n.word from (select w.word, w.word <-> t.tok as d from marketplace_word w "
-    "order by w.word <-> t.tok limit :n) n where n.d <= :far order by n.d, n.word) as near "
-    "from unnest(cast(:tokens as text[])) with ordinality as t(tok, i) order by t.i")
+    "select t.tok, s.stems, case when exists (select 1 from marketplace_word w where w.word = any(s.stems)) "
+    "then cast('{}' as text[]) else array(select w.word from marketplace_word w "
+    "where left(w.word, 1) = left(t.tok, 1) and similarity(w.word, t.tok) >= :alike "
+    "order by similarity(w.word, t.tok) desc, w.word limit :n) end as near "
+    "from unnest(cast(:tokens as text[])) with ordinality as t(tok, i) "
+    "cross join lateral (select tsvector_to_array(to_tsvector('english', t.tok)) as stems) s order by t.i")
 
 
 def _lexeme(word: str) -> str:
@@ -230,14 +232,15 @@ def _lexeme(word: str) -> str:
 
 def text_query(q: str) -> str:
     """A ``to_tsquery('simple', …)`` text for free text ``q`` that forgives misspellings: every
-    word of ``q`` must match (AND), as its own stem or as one of the :data:`FUZZY_WORDS` words of
-    the listings' vocabulary (``marketplace_word``) most similar to it by trigrams (pg_trgm),
-    so ``barbr`` finds ``barber``. Empty when no word of ``q`` can match anything."""
+    word of ``q`` must match (AND) as its own stem or, when no listing has that stem, as one of
+    the :data:`FUZZY_WORDS` words of the listings' vocabulary (``marketplace_word``) with the same
+    first letter most similar to it by trigrams (pg_trgm), so ``barbr`` finds ``barber``. Empty
+    when no word of ``q`` can match anything."""
     tokens = list(dict.fromkeys(re.findall(r"\w+", q.lower())))[:8]
     if not tokens:
         return ""
     groups = []
-    params = {"tokens": tokens, "n": FUZZY_WORDS, "far": 1 - FUZZY_SIMILARITY}
+    params = {"tokens": tokens, "n": FUZZY_WORDS, "alike": FUZZY_SIMILARITY}
     for _tok, stems, near in db.session.execute(FUZZY_SQL, params):
         alternatives = list(dict.fromkeys([*(stems or []), *(near or [])]))
         if alternatives:
