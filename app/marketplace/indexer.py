@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import redis
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import Range, insert
 
@@ -84,7 +85,7 @@ def availability_version(tenant_id: uuid.UUID) -> int:
     or when Redis cannot be reached)."""
     try:
         raw = get_redis().get(version_key(tenant_id))
-    except Exception:  # noqa: BLE001 - a missing cache only means "rebuild later"
+    except (redis.RedisError, RuntimeError):  # unreadable: the sweep rebuilds the listing later
         log.warning("availability version unreadable", exc_info=True)
         return 0
     return int(raw or 0)

@@ -44,6 +44,9 @@ RESULT_COLUMNS = (L.business_id, L.slug, L.name, L.category_slug, L.category_nam
 #: Seconds the taxonomy's slugs are kept in this process for checking ``category``.
 CATEGORY_CACHE_SECONDS = 60
 _category_cache: dict[str, tuple[float, frozenset[str]]] = {}
+#: Query words whose stems and near words are kept in this process (at most this many).
+WORD_CACHE_SIZE = 10_000
+_word_cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
 
 class SearchInputError(InputError):
@@ -230,6 +233,35 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def _alternatives(tokens: list[str]) -> dict[str, list[str]]:
+    """Each token's stems and near words (:data:`FUZZY_SQL`), from this process's cache when
+    looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's words count within a
+    minute, like the rest of the read model)."""
+    now, engine = time.monotonic(), str(db.engine.url)
+    out: dict[str, list[str]] = {}
+    missing = []
+    for tok in tokens:
+        hit = _word_cache.get((engine, tok))
+        if hit is not None and now - hit[0] < CATEGORY_CACHE_SECONDS:
+            out[tok] = hit[1]
+        else:
+            missing.append(tok)
+    if missing:
+        if len(_word_cache) > WORD_CACHE_SIZE:
+            _word_cache.clear()
+        params = {"tokens": missing, "n": FUZZY_WORDS, "alike": FUZZY_SIMILARITY}
+        for tok, stems, near in db.session.execute(FUZZY_SQL, params):
+            out[tok] = list(dict.fromkeys([*(stems or []), *(near or [])]))
+            _word_cache[(engine, tok)] = (now, out[tok])
+    return out
+
+
+def clear_caches() -> None:
+    """Forget this process's cached category slugs and query words (tests, after changing data)."""
+    _category_cache.clear()
+    _word_cache.clear()
+
+
 def text_query(q: str) -> str:
     """A ``to_tsquery('simple', …)`` text for free text ``q`` that forgives misspellings: every
     word of ``q`` must match (AND) as its own stem or, when no listing has that stem, as one of
@@ -239,12 +271,8 @@ def text_query(q: str) -> str:
     tokens = list(dict.fromkeys(re.findall(r"\w+", q.lower())))[:8]
     if not tokens:
         return ""
-    groups = []
-    params = {"tokens": tokens, "n": FUZZY_WORDS, "alike": FUZZY_SIMILARITY}
-    for _tok, stems, near in db.session.execute(FUZZY_SQL, params):
-        alternatives = list(dict.fromkeys([*(stems or []), *(near or [])]))
-        if alternatives:
-            groups.append("(" + " | ".join(_lexeme(a) for a in alternatives) + ")")
+    found = _alternatives(tokens)
+    groups = ["(" + " | ".join(_lexeme(a) for a in found[tok]) + ")" for tok in tokens if found.get(tok)]
     return " & ".join(groups)
 
 

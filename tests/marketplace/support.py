@@ -9,6 +9,7 @@ from app.extensions import db
 from app.jobs.runner import run_in_tenant
 from app.marketplace.indexer import refresh_listing
 from app.marketplace.models import MarketplaceListing
+from app.marketplace.search import clear_caches
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from tests.factories import Business, make_business
@@ -40,8 +41,10 @@ def listed(slug: str, *, point: tuple[float, float] | None = SOHO, category: str
 
 
 def index(biz: Business) -> None:
-    """Rebuild the business's listing as the router's job does (one unit of work in its scope)."""
+    """Rebuild the business's listing as the router's job does (one unit of work in its scope);
+    search's per-process word cache starts afresh (it may be a minute behind, by design)."""
     run_in_tenant(str(biz.tenant_id), refresh_listing)
+    clear_caches()
 
 
 def listing(biz: Business) -> MarketplaceListing | None:

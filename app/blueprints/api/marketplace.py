@@ -37,7 +37,8 @@ def result_out(result: SearchResult) -> SearchResultOut:
     return SearchResultOut(
         slug=row.slug, name=row.name, category=row.category_slug, url=tenant_url(row.slug),
         distance_km=None if result.distance_km is None else round(result.distance_km, 2),
-        rating=RatingOut(average=None if not row.rating_count else round(row.rating_average, 2),
+        rating=RatingOut(average=None if not row.rating_count or row.rating_average is None
+                         else round(row.rating_average, 2),
                          count=row.rating_count),
         price_from=price, next_available=row.next_available, featured=result.featured,
         location=LocationOut(lat=row.latitude, lon=row.longitude, city=row.city))
