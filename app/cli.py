@@ -20,6 +20,7 @@ from app.demo_marketplace import seed_marketplace
 from app.extensions import db
 from app.identity.models import User
 from app.identity.service import create_user, find_user
+from app.marketplace.cli import register_marketplace_cli
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
@@ -161,6 +162,7 @@ def _create_demo_business(spec: dict) -> Tenant:
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     register_billing_cli(app)
+    register_marketplace_cli(app)
     register_taxonomy_cli(app)
 
     @app.cli.command("seed-demo")

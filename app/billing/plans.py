@@ -76,6 +76,16 @@ class Plan:
         return int(setting(self.trial_env, str(self.trial_days_default)))
 
     @property
+    def marketplace_text(self) -> str:
+        """What the plan gives in marketplace search, exactly as ranking does it (app.marketplace.ranking)."""
+        if self.marketplace_tier == "basic":
+            return ("Listed in marketplace search, ranked like every business by relevance alone "
+                    "(text match, distance, reviews, free time)")
+        return ("Listed in marketplace search, ranked like every business by relevance alone; also takes turns "
+                "in the at most two \u201cFeatured\u201d places on a results page, only in searches your "
+                "business matches (query, radius, filters), with every paying plan that has a match represented")
+
+    @property
     def is_paid(self) -> bool:
         """True for plans sold through Stripe."""
         return self.price_env is not None

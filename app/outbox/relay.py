@@ -32,6 +32,7 @@ ROUTERS: tuple[str, ...] = (
     "app.checkout.tasks.payment_jobs_for_event",  # refunds and fees by policy, hold expiry
     "app.notifications.service.fanout_jobs_for_event",  # in-app, push and SMS notifications
     "app.community.tasks.jobs_for_event",  # guests' inquiry emails (confirmation, replies)
+    "app.marketplace.tasks.listing_jobs_for_event",  # the marketplace read model (listings, ratings)
 )
 
 Router = Callable[[str, str, str, dict], list[JobSpec]]

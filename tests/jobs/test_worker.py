@@ -114,14 +114,14 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
     for scheduler in (first, second):
         names = [job.name for job in install_periodic_jobs(scheduler, Intervals(relay=5, sweep=60, transitions=300))]
         assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions",
-                         "plaza-sweep-payment-holds", "plaza-sweep-stripe-events"]
+                         "plaza-sweep-payment-holds", "plaza-sweep-stripe-events", "plaza-sweep-marketplace"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
         "app.booking.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
-        "app.billing.tasks.periodic_webhook_sweep"]
+        "app.billing.tasks.periodic_webhook_sweep", "app.marketplace.tasks.periodic_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
-    assert len(queue.jobs) == 5
+    assert len(queue.jobs) == 6
     assert run_jobs(ctx) == []
 
 
@@ -136,7 +136,7 @@ def test_the_leader_lock_passes_to_another_scheduler_when_its_holder_stops(ctx):
     first.stop()  # releases the lock on the way out
     assert not first.lock.owned()
     assert second.is_leader()
-    assert len(second.enqueue_jobs()) == 5
+    assert len(second.enqueue_jobs()) == 6
     assert second.enqueue_jobs() == []  # nothing due again before its interval
     second.lock.release()
     Queue(QUEUE_NAME, connection=conn).empty()

@@ -9,19 +9,22 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from app.blueprints.api import marketplace_schemas as ms
 from app.blueprints.api import schemas as s
 from app.blueprints.api.review_openapi import REVIEW_REQUESTS, REVIEW_RESPONSES, review_paths
+from app.tenants.urls import platform_url
 
 REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
 
 _REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS)
 _RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
-              s.ConflictProblem, *REVIEW_RESPONSES)
+              s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut)
 
 DESCRIPTION = """\
 Book a business on Plaza from your own code. The API lives on the business's host
-(`https://<slug>.<platform domain>/api/v1`); the platform's apex host has no API.
+(`https://<slug>.<platform domain>/api/v1`); the marketplace endpoints (`/marketplace/…`: find
+businesses) live on the platform's apex host instead (their `servers` say so).
 
 * Instants are RFC 3339 strings with a UTC offset (`2026-12-01T09:00:00+01:00`).
 * Availability dates (`start`, `end`) are calendar days in the **business's** time zone;
@@ -108,6 +111,66 @@ _BAD_BODY = {
 _ID_PARAM = {"name": "booking_id", "in": "path", "required": True, "description": "The booking's id.",
              "schema": {"type": "string", "format": "uuid"}}
 _SECURED = [{"bearerAuth": []}, {"manageToken": []}]
+
+
+def _marketplace_parameters() -> list[dict[str, Any]]:
+    def param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+    return [
+        param("q", {"type": "string", "maxLength": 100}, "Free text: names, categories, services, descriptions, "
+              "cities; misspellings are matched by trigram similarity."),
+        param("category", {"type": "string"}, "A category slug from `/marketplace/categories`."),
+        param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude of the centre (with `lon`)."),
+        param("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude of the centre (with `lat`)."),
+        param("near", {"type": "string", "maxLength": 100}, "A city or postcode as the centre (when `lat`/`lon` "
+              "are not given); a place that cannot be resolved is a 422 saying so."),
+        param("radius_km", {"type": "number", "minimum": 1, "maximum": 200, "default": 25},
+              "Radius around the centre in km."),
+        param("available", {"type": "string", "enum": ["any", "today", "week"], "default": "any"},
+              "Only businesses with a free slot today (the business's day) or in the next 7 days."),
+        param("min_rating", {"type": "number", "minimum": 1, "maximum": 5},
+              "Only businesses with reviews averaging at least this many stars."),
+        param("price_min", {"type": "integer", "minimum": 0}, "Lowest \"from\" price, minor units."),
+        param("price_max", {"type": "integer", "minimum": 0}, "Highest \"from\" price, minor units."),
+        param("open_now", {"type": "boolean"}, "Only businesses open now (their working hours)."),
+        param("sort", {"type": "string", "enum": ["relevance", "distance", "rating", "price"],
+                       "default": "relevance"}, "Order of the organic results."),
+        param("page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}, "Page number."),
+        param("per_page", {"type": "integer", "minimum": 1, "maximum": 50, "default": 20}, "Organic results per page."),
+    ]
+
+
+def _marketplace_paths() -> dict[str, Any]:
+    servers = [{"url": platform_url("/api/v1"), "description": "The platform's apex host."}]
+    not_here = _problem("On a business's host (the marketplace is on the apex).")
+    return {
+        "/marketplace/categories": {"get": {
+            "operationId": "listMarketplaceCategories", "summary": "Marketplace categories", "tags": ["marketplace"],
+            "servers": servers,
+            "description": "The platform's active categories in display order, with how many listed businesses each has.",
+            "responses": {"200": _ok("The categories.", ms.CategoryList), "404": not_here, **_THROTTLED},
+        }},
+        "/marketplace/search": {"get": {
+            "operationId": "searchMarketplace", "summary": "Find businesses", "tags": ["marketplace"],
+            "servers": servers,
+            "description": "Businesses matching the text and filters within the radius. Organic results are ordered "
+                           "by relevance alone (text match, distance, Bayesian rating, a free slot in the window); "
+                           "equally relevant businesses rotate by the hour. At most two results per page are "
+                           "`featured`: paying plans' businesses that match the same query, radius and filters, in "
+                           "rotation, every paying tier with a match represented; they come first and are not "
+                           "repeated among that page's organic results.",
+            "parameters": _marketplace_parameters(),
+            "responses": {
+                "200": _ok("A page of results.", ms.SearchOut),
+                **_BAD_INPUT,
+                "404": not_here,
+                "422": _problem("A bad value (`errors` names the field), or a `near` that cannot be resolved.",
+                                s.ValidationProblem),
+                **_THROTTLED,
+            },
+        }},
+    }
 
 
 def build_spec(server_url: str) -> dict[str, Any]:
@@ -199,6 +262,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
                 **_THROTTLED,
             },
         }},
+        **_marketplace_paths(),
         "/openapi.json": {"get": {
             "operationId": "getOpenApi", "summary": "This document", "tags": ["meta"],
             "responses": {"200": {"description": "The OpenAPI 3.1 document.",
@@ -218,7 +282,8 @@ def build_spec(server_url: str) -> dict[str, Any]:
         "info": {"title": "Plaza booking API", "version": "1.0.0", "description": DESCRIPTION},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": server_url}],
-        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "meta"}],
+        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "marketplace"},
+                 {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": copy.deepcopy(_components()),

@@ -1,0 +1,74 @@
+"""The marketplace endpoints of the JSON API on the platform's apex host: the category taxonomy
+with counts, and search (:mod:`app.marketplace.search`). Business hosts answer 404 here.
+
+Bad values answer 422 problem+json naming the field; a ``near`` that names no known place is a
+422 that says so. Rate-limited per client IP (:data:`SEARCH_LIMIT`) on top of the global limit.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from werkzeug.wrappers import Response
+
+from app.blueprints.api import bp
+from app.blueprints.api.marketplace_schemas import (
+    CategoryList,
+    CategoryOut,
+    LocationOut,
+    RatingOut,
+    SearchOut,
+    SearchResultOut,
+)
+from app.blueprints.api.schemas import Money
+from app.extensions import limiter
+from app.marketplace.search import SearchInputError, SearchResult, categories_with_counts, parse_search, search
+from app.tenants.urls import tenant_url
+from app.web import apex_only, problem
+
+#: Public marketplace reads per client IP.
+SEARCH_LIMIT = "120 per minute"
+
+
+def result_out(result: SearchResult) -> SearchResultOut:
+    """The API form of one search result."""
+    row = result.row
+    price = (Money(amount=row.price_from_amount, currency=row.price_currency)
+             if row.price_from_amount is not None and row.price_currency else None)
+    return SearchResultOut(
+        slug=row.slug, name=row.name, category=row.category_slug, url=tenant_url(row.slug),
+        distance_km=None if result.distance_km is None else round(result.distance_km, 2),
+        rating=RatingOut(average=None if not row.rating_count or row.rating_average is None
+                         else round(row.rating_average, 2),
+                         count=row.rating_count),
+        price_from=price, next_available=row.next_available, featured=result.featured,
+        location=LocationOut(lat=row.latitude, lon=row.longitude, city=row.city))
+
+
+def _json(model) -> Response:
+    return current_app.response_class(model.model_dump_json(), mimetype="application/json")
+
+
+@bp.get("/marketplace/categories")
+@apex_only
+@limiter.limit(SEARCH_LIMIT)
+def marketplace_categories() -> Response:
+    """``{"categories": [{"slug", "name", "count"}]}``: the active categories and how many listed
+    businesses each has."""
+    return _json(CategoryList(categories=[CategoryOut(**c) for c in categories_with_counts()]))
+
+
+@bp.get("/marketplace/search")
+@apex_only
+@limiter.limit(SEARCH_LIMIT)
+def marketplace_search() -> Response:
+    """``{"results", "total", "page", "per_page"}``: businesses matching ``q``/``category`` within
+    ``radius_km`` of ``lat``/``lon`` (or ``near``), filtered by ``available``, ``min_rating``,
+    ``price_min``/``price_max``, ``open_now``; ordered by ``sort``; featured positions first."""
+    try:
+        query = parse_search(request.args.to_dict())
+        page = search(query)
+    except SearchInputError as exc:
+        detail = exc.message if exc.field == "near" else f"The request has an invalid field: {exc.field}."
+        return problem(422, "Unprocessable Content", detail, errors=[{"field": exc.field, "message": exc.message}])
+    results = [result_out(r) for r in [*page.featured, *page.results]]
+    return _json(SearchOut(results=results, total=page.total, page=query.page, per_page=query.per_page))

@@ -1,0 +1,372 @@
+"""Apex search over ``marketplace_listing`` (never over tenant tables).
+
+:func:`parse_search` turns raw parameters (the API's query string, the search page's form) into a
+:class:`SearchQuery` or raises :class:`SearchInputError` naming the field; :func:`search` filters
+in PostgreSQL (full text + trigram similarity, radius through earthdistance's GiST index,
+category, window, price, rating, open now), then orders the matches with
+:mod:`app.marketplace.ranking` and picks the page's featured positions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.config import config_str
+from app.errors import InputError
+from app.extensions import db
+from app.marketplace.geometry import distance_km, within
+from app.marketplace.models import MarketplaceListing as L
+from app.marketplace.ranking import SORTS, Candidate, Prior, pick_featured, rank, request_seed
+from app.tenants.models import MarketplaceCategory
+from app.timeutil import utcnow
+
+DEFAULT_RADIUS_KM = 25
+MAX_RADIUS_KM = 200
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 50
+#: The "when" choices: any time, a free slot today (the business's day), in the next 7 days.
+WINDOWS = ("any", "today", "week")
+#: Full-text configuration of queries (the same as the listing's document).
+TS_CONFIG = "english"
+
+
+#: The listing columns a result carries (read by the page and the API by name).
+RESULT_COLUMNS = (L.business_id, L.slug, L.name, L.category_slug, L.category_name, L.city, L.latitude, L.longitude,
+                  L.price_from_amount, L.price_currency, L.rating_average, L.rating_count, L.next_available,
+                  L.next_service_id, L.timezone, L.plan_tier)
+#: Seconds the taxonomy's slugs are kept in this process for checking ``category``.
+CATEGORY_CACHE_SECONDS = 60
+_category_cache: dict[str, tuple[float, frozenset[str]]] = {}
+#: Query words whose stems and near words are kept in this process (at most this many).
+WORD_CACHE_SIZE = 10_000
+_word_cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
+
+
+class SearchInputError(InputError):
+    """A search parameter that cannot be used; ``field`` names it (``lat``, ``near``, …)."""
+
+
+class NearUnresolvable(SearchInputError):
+    """``near`` names no place Plaza can find."""
+
+    field = "near"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search. ``lat``/``lon`` WGS 84 degrees (both or neither) with ``radius_km``
+    (1-200); ``price_min``/``price_max`` minor units; ``min_rating`` stars 1-5; ``available``
+    one of :data:`WINDOWS`; ``sort`` one of :data:`app.marketplace.ranking.SORTS`."""
+
+    q: str = ""
+    category: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    near: str = ""
+    radius_km: float = DEFAULT_RADIUS_KM
+    available: str = "any"
+    price_min: int | None = None
+    price_max: int | None = None
+    min_rating: float | None = None
+    open_now: bool = False
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def params(self) -> dict[str, object]:
+        """The query as primitives (the rotation seed and shareable URLs are built from them)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class SearchResult:
+    """One result: the listing ``row`` (the :data:`RESULT_COLUMNS` by name), ``distance_km``
+    (``None`` without a centre) and whether it stands in a ``featured`` position."""
+
+    row: sa.Row
+    distance_km: float | None
+    featured: bool = False
+
+
+@dataclass
+class SearchPage:
+    """A page of results: ``featured`` (at most two) then ``results``, the page's organic results
+    without those already shown as featured on it; ``total`` counts the organic matches; the
+    centre used."""
+
+    query: SearchQuery
+    results: list[SearchResult] = field(default_factory=list)
+    featured: list[SearchResult] = field(default_factory=list)
+    total: int = 0
+    centre: tuple[float, float] | None = None
+
+    @property
+    def pages(self) -> int:
+        """How many pages the organic results fill (at least 1)."""
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+
+def _number(raw: dict[str, str], name: str, kind: type, lo: float, hi: float, message: str) -> float | int | None:
+    value = (raw.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        number = kind(value)
+    except ValueError:
+        raise SearchInputError(message, name) from None
+    if isinstance(number, float) and not math.isfinite(number) or not lo <= number <= hi:
+        raise SearchInputError(message, name)
+    return number
+
+
+def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str] | None = None) -> SearchQuery:
+    """A :class:`SearchQuery` from raw text parameters (missing or empty ones take defaults).
+
+    ``price_min``/``price_max`` are minor units. ``known_categories`` (default: the taxonomy)
+    checks ``category``.
+
+    Raises:
+        SearchInputError: the first bad value, ``field`` naming its parameter.
+    """
+    q = (raw.get("q") or "").strip()
+    if len(q) > 100:
+        raise SearchInputError("Search for at most 100 characters.", "q")
+    category = (raw.get("category") or "").strip()
+    if category:
+        known = known_categories if known_categories is not None else category_slugs()
+        if category not in known:
+            raise SearchInputError("There is no such category.", "category")
+    lat = _number(raw, "lat", float, -90, 90, "Latitude is a number of degrees from -90 to 90.")
+    lon = _number(raw, "lon", float, -180, 180, "Longitude is a number of degrees from -180 to 180.")
+    if (lat is None) != (lon is None):
+        raise SearchInputError("Give both latitude and longitude.", "lon" if lon is None else "lat")
+    near = (raw.get("near") or "").strip()
+    if len(near) > 100:
+        raise SearchInputError("A place is at most 100 characters.", "near")
+    radius = _number(raw, "radius_km", float, 1, MAX_RADIUS_KM,
+                     f"The radius is a number of km from 1 to {MAX_RADIUS_KM}.")
+    available = (raw.get("available") or "any").strip()
+    if available not in WINDOWS:
+        raise SearchInputError("When is one of: any, today, week.", "available")
+    price_min = _number(raw, "price_min", int, 0, 10**9, "The lowest price is a whole amount of minor units.")
+    price_max = _number(raw, "price_max", int, 0, 10**9, "The highest price is a whole amount of minor units.")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise SearchInputError("The highest price is below the lowest.", "price_max")
+    min_rating = _number(raw, "min_rating", float, 1, 5, "The minimum rating is a number of stars from 1 to 5.")
+    open_now = (raw.get("open_now") or "").strip().lower()
+    if open_now not in ("", "0", "1", "true", "false", "on", "y", "n"):
+        raise SearchInputError("Open now is true or false.", "open_now")
+    sort = (raw.get("sort") or "relevance").strip()
+    if sort not in SORTS:
+        raise SearchInputError("Sort is one of: relevance, distance, rating, price.", "sort")
+    page = _number(raw, "page", int, 1, 1000, "The page is a whole number from 1 to 1000.")
+    per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE, f"Per page is a whole number from 1 to {MAX_PER_PAGE}.")
+    return SearchQuery(q=q, category=category, lat=lat, lon=lon, near=near,
+                       radius_km=radius if radius is not None else DEFAULT_RADIUS_KM, available=available,
+                       price_min=price_min, price_max=price_max, min_rating=min_rating,
+                       open_now=open_now in ("1", "true", "on", "y"), sort=sort, page=page or 1,
+                       per_page=per_page or DEFAULT_PER_PAGE)
+
+
+def category_slugs() -> frozenset[str]:
+    """The slugs of the taxonomy's categories (retired ones included: old links keep working),
+    kept for :data:`CATEGORY_CACHE_SECONDS` in this process (tests and admin edits see a change
+    within that time)."""
+    key = str(db.engine.url)
+    hit = _category_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CATEGORY_CACHE_SECONDS:
+        return hit[1]
+    slugs = frozenset(db.session.scalars(sa.select(MarketplaceCategory.slug)))
+    _category_cache[key] = (time.monotonic(), slugs)
+    return slugs
+
+
+def categories_with_counts() -> list[dict[str, object]]:
+    """The active categories in display order with how many listed businesses each has:
+    ``[{"slug", "name", "count"}]``."""
+    count = (sa.select(sa.func.count()).where(L.category_slug == MarketplaceCategory.slug, L.suspended.is_(False),
+                                              L.unlisted.is_(False)).scalar_subquery())
+    rows = db.session.execute(sa.select(MarketplaceCategory.slug, MarketplaceCategory.name, count)
+                              .where(MarketplaceCategory.active.is_(True)).order_by(MarketplaceCategory.position))
+    return [{"slug": s, "name": n, "count": c} for s, n, c in rows]
+
+
+def resolve_near(text: str) -> tuple[float, float]:
+    """The point (lat, lon) of a typed place (a city or postcode): the centre of the listed
+    businesses in that city or postcode (the geocoding gateway takes this over when it lands).
+
+    Raises:
+        NearUnresolvable: no place by that name.
+    """
+    key = text.strip().lower()
+    postcode = key.replace(" ", "").upper()
+    found = db.session.execute(
+        sa.select(sa.func.avg(L.latitude), sa.func.avg(L.longitude))
+        .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
+                                               sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode))).one()
+    if found[0] is None:
+        raise NearUnresolvable(f"Cannot resolve the place “{text.strip()}”: try a city name, a postcode, "
+                               "or your location.")
+    return float(found[0]), float(found[1])
+
+
+#: How many known words a query word may stand for (nearest first), and how alike they must be.
+FUZZY_WORDS = 4
+FUZZY_SIMILARITY = 0.3
+FUZZY_SQL = sa.text(
+    "select t.tok, s.stems, case when exists (select 1 from marketplace_word w where w.word = any(s.stems)) "
+    "then cast('{}' as text[]) else array(select w.word from marketplace_word w "
+    "where left(w.word, 1) = left(t.tok, 1) and similarity(w.word, t.tok) >= :alike "
+    "order by similarity(w.word, t.tok) desc, w.word limit :n) end as near "
+    "from unnest(cast(:tokens as text[])) with ordinality as t(tok, i) "
+    "cross join lateral (select tsvector_to_array(to_tsvector('english', t.tok)) as stems) s order by t.i")
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _alternatives(tokens: list[str]) -> dict[str, list[str]]:
+    """Each token's stems and near words (:data:`FUZZY_SQL`), from this process's cache when
+    looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's words count within a
+    minute, like the rest of the read model)."""
+    now, engine = time.monotonic(), str(db.engine.url)
+    out: dict[str, list[str]] = {}
+    missing = []
+    for tok in tokens:
+        hit = _word_cache.get((engine, tok))
+        if hit is not None and now - hit[0] < CATEGORY_CACHE_SECONDS:
+            out[tok] = hit[1]
+        else:
+            missing.append(tok)
+    if missing:
+        if len(_word_cache) > WORD_CACHE_SIZE:
+            _word_cache.clear()
+        params = {"tokens": missing, "n": FUZZY_WORDS, "alike": FUZZY_SIMILARITY}
+        for tok, stems, near in db.session.execute(FUZZY_SQL, params):
+            out[tok] = list(dict.fromkeys([*(stems or []), *(near or [])]))
+            _word_cache[(engine, tok)] = (now, out[tok])
+    return out
+
+
+def clear_caches() -> None:
+    """Forget this process's cached category slugs and query words (tests, after changing data)."""
+    _category_cache.clear()
+    _word_cache.clear()
+
+
+def text_query(q: str) -> str:
+    """A ``to_tsquery('simple', …)`` text for free text ``q`` that forgives misspellings: every
+    word of ``q`` must match (AND) as its own stem or, when no listing has that stem, as one of
+    the :data:`FUZZY_WORDS` words of the listings' vocabulary (``marketplace_word``) with the same
+    first letter most similar to it by trigrams (pg_trgm), so ``barbr`` finds ``barber``. Empty
+    when no word of ``q`` can match anything."""
+    tokens = list(dict.fromkeys(re.findall(r"\w+", q.lower())))[:8]
+    if not tokens:
+        return ""
+    found = _alternatives(tokens)
+    groups = ["(" + " | ".join(_lexeme(a) for a in found[tok]) + ")" for tok in tokens if found.get(tok)]
+    return " & ".join(groups)
+
+
+def prior() -> Prior:
+    """The Bayesian rating prior from the settings (``MARKETPLACE_RATING_PRIOR_MEAN`` / ``_WEIGHT``)."""
+    return Prior(float(config_str("MARKETPLACE_RATING_PRIOR_MEAN", "4.0")),
+                 float(config_str("MARKETPLACE_RATING_PRIOR_WEIGHT", "10")))
+
+
+def _local_now(now: datetime) -> sa.ColumnElement:
+    return sa.func.timezone(L.timezone, sa.literal(now, sa.DateTime(timezone=True)))
+
+
+def window_end(window: str, now: datetime) -> sa.ColumnElement | None:
+    """SQL for the end of the asked window per listing (tz-aware): the end of the business's
+    local today, or 7 days from ``now``; ``None`` for any time."""
+    if window == "today":
+        return sa.func.timezone(L.timezone, sa.func.date_trunc("day", _local_now(now)) + sa.text("interval '1 day'"))
+    if window == "week":
+        return sa.literal(now, sa.DateTime(timezone=True)) + sa.text("interval '7 days'")
+    return None
+
+
+def minute_of_week(now: datetime) -> sa.ColumnElement:
+    """SQL: minutes since the business's local Monday 00:00 at ``now`` (for ``opening_minutes``)."""
+    local = _local_now(now)
+    return sa.cast((sa.extract("isodow", local) - 1) * 1440 + sa.extract("hour", local) * 60
+                   + sa.extract("minute", local), sa.Integer)
+
+
+def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
+    """Run ``query``: the page of organic results and its featured positions. Reads only the
+    platform tables ``marketplace_listing`` and ``marketplace_category`` (any role may).
+
+    Raises:
+        NearUnresolvable: ``near`` given without ``lat``/``lon`` and it names no known place.
+    """
+    now = now or utcnow()
+    centre = (query.lat, query.lon) if query.lat is not None else None
+    if centre is None and query.near:
+        centre = resolve_near(query.near)
+    conds = [L.suspended.is_(False), L.unlisted.is_(False)]
+    text_score: sa.ColumnElement = sa.literal(1.0)
+    fuzzy = text_query(query.q) if query.q else ""
+    if fuzzy:
+        exact = sa.func.websearch_to_tsquery(sa.literal_column(f"'{TS_CONFIG}'::regconfig"), query.q)
+        near = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), fuzzy)
+        matched = L.search_document.op("@@")(exact)
+        conds.append(L.search_document.op("@@")(near))
+        text_score = sa.case((matched, 0.7 + 0.3 * sa.func.ts_rank_cd(L.search_document, exact, 32)),
+                             else_=0.45 + 0.3 * sa.func.ts_rank_cd(L.search_document, near, 32))
+    elif query.q:
+        conds.append(sa.false())  # only words that match nothing (e.g. "the")
+    if query.category:
+        conds.append(L.category_slug == query.category)
+    distance: sa.ColumnElement = sa.null()
+    if centre is not None:
+        conds.append(within(L.earth, centre[0], centre[1], query.radius_km))
+        distance = distance_km(L.earth, centre[0], centre[1])
+    end = window_end(query.available, now)
+    in_window = L.next_available.is_not(None) & (L.next_available < (end if end is not None else window_end(
+        "week", now)))
+    if end is not None:
+        conds.append(in_window)
+    if query.price_min is not None:
+        conds.append(L.price_from_amount >= query.price_min)
+    if query.price_max is not None:
+        conds.append(L.price_from_amount <= query.price_max)
+    if query.min_rating is not None:
+        conds.append(L.rating_count > 0)
+        conds.append(L.rating_average >= query.min_rating)
+    if query.open_now:
+        conds.append(L.opening_minutes.op("@>")(minute_of_week(now)))
+    # One query: what ranking needs and what a result shows (no heavy columns), for every match.
+    rows = db.session.execute(
+        sa.select(*RESULT_COLUMNS, text_score.label("text"), distance.label("distance"),
+                  in_window.label("in_window")).where(*conds)).all()
+    by_id = {r.business_id: r for r in rows}
+    candidates = [Candidate(id=r.business_id, text=float(r.text), distance_km=None if r.distance is None
+                            else float(r.distance), rating_average=r.rating_average, rating_count=r.rating_count,
+                            available=bool(r.in_window), price_from=r.price_from_amount, tier=r.plan_tier, name=r.name)
+                  for r in rows]
+    seed = request_seed(query.params(), now)
+    ordered = rank(candidates, seed, query.sort, query.radius_km, prior())
+    start = (query.page - 1) * query.per_page
+    page = ordered[start:start + query.per_page]
+    featured = pick_featured(candidates, seed, query.page) if page else []
+    shown = {c.id for c in featured}
+    return SearchPage(
+        query=query, total=len(ordered), centre=centre,
+        results=[SearchResult(by_id[c.id], c.distance_km) for c in page if c.id not in shown],
+        featured=[SearchResult(by_id[c.id], c.distance_km, featured=True) for c in featured])
+
+
+def listing_ids(page: SearchPage) -> list[uuid.UUID]:
+    """The business ids of a page's featured then organic results (for tests and logs)."""
+    return [r.row.business_id for r in [*page.featured, *page.results]]
