@@ -145,11 +145,6 @@ class Settings(BaseSettings):
                                                                         "/sitemap.xml is a sitemap index.")
 
     # --- marketplace (apex search) ----------------------------------------------------------------
-    MAP_TILE_URL: str = Field("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                              description="Map tile URL template ({z}/{x}/{y}) of the Leaflet maps; empty: no map "
-                                          "tiles (lists still work).")
-    MAP_ATTRIBUTION: str = Field("&copy; OpenStreetMap contributors",
-                                 description="Attribution shown on the maps for MAP_TILE_URL's tiles (HTML).")
     MARKETPLACE_RATING_PRIOR_MEAN: float = Field(4.0, ge=1, le=5, description="Search ranking: the stars a business "
                                                  "is assumed to have before its reviews (Bayesian rating prior).")
     MARKETPLACE_RATING_PRIOR_WEIGHT: float = Field(10.0, ge=0, description="Search ranking: how many reviews the "

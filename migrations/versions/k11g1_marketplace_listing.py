@@ -1,7 +1,7 @@
 """marketplace listing: the platform read model of listed businesses that apex search reads
 
 Revision ID: k11g1_marketplace_listing
-Revises: k11a_marketplace_foundation
+Revises: k11i1_community
 Create Date: 2026-12-05 11:40:00
 
 Issue 11 (discovery). ``marketplace_listing`` is platform-level like ``tenant``: one row per
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import apply_grants
 
 revision = "k11g1_marketplace_listing"
-down_revision = "k11a_marketplace_foundation"
+down_revision = "k11i1_community"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reviews: one verified review per completed booking, with the business's reply
 
 Revision ID: k11h1_reviews
-Revises: k11a_marketplace_foundation
+Revises: k11f2_profile_updated_at
 Create Date: 2026-12-05 11:30:00
 
 Issue 11 (reviews). ``review`` is a tenant table: ``tenant_id`` first in the primary key,
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import enable_rls
 
 revision = "k11h1_reviews"
-down_revision = "k11a_marketplace_foundation"
+down_revision = "k11f2_profile_updated_at"
 branch_labels = None
 depends_on = None
 

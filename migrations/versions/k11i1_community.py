@@ -2,7 +2,7 @@
 favourites and recently viewed businesses
 
 Revision ID: k11i1_community
-Revises: k11a_marketplace_foundation
+Revises: k11h1_reviews
 Create Date: 2026-12-05 11:40:00
 
 Issue 11. Tenant tables (``chat_inquiry``, ``post``, ``post_comment``, ``content_report``,
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import PERSON_MINE, PLATFORM_GROUP, TENANT_GROUP, apply_grants, enable_rls, require_groups
 
 revision = "k11i1_community"
-down_revision = "k11a_marketplace_foundation"
+down_revision = "k11h1_reviews"
 branch_labels = None
 depends_on = None
 

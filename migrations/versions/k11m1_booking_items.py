@@ -1,7 +1,7 @@
 """booking items: several services in one booking, back to back with one staff member
 
 Revision ID: k11m1_booking_items
-Revises: j10d_business_profile
+Revises: k11a_marketplace_foundation
 Create Date: 2026-12-05 11:30:00
 
 Issue 10 ("pick … service(s)"). ``booking_item`` is a tenant table hanging off ``booking``
@@ -21,7 +21,7 @@ from alembic import op
 from migrations.rls import enable_rls
 
 revision = "k11m1_booking_items"
-down_revision = "j10d_business_profile"
+down_revision = "k11a_marketplace_foundation"
 branch_labels = None
 depends_on = None
 
