@@ -2,11 +2,11 @@
 
 Every reportable kind of content is one entry of a small registry (:func:`register`): how to
 load a target of the business in scope (:class:`Target`: a short excerpt, its author and
-whether it is shown) and how to hide or restore it. Posts, comments, chat messages and the
-business profile are registered here; another package adds its kind with one call, e.g. at
-merge the reviews::
+whether it is shown) and how to hide or restore it. Reviews and their replies (hidden through
+:mod:`app.reviews.moderation`, so the aggregates stay exact), posts, comments, chat messages and
+the business profile are registered here; another kind is one more call::
 
-    register(TargetKind("review", "Review", load_review, set_hidden=lambda i, h: set_review_hidden(i, h)))
+    register(TargetKind("flyer", "Flyer", load_flyer, set_flyer_hidden))
 
 A report (:class:`~app.community.models.ContentReport`) is stored for the business whose
 content it is (its owners and managers see it at ``/dashboard/reports``) with a
@@ -31,6 +31,8 @@ from app.extensions import db
 from app.identity.models import User
 from app.identity.service import normalize_email
 from app.outbox.events import emit
+from app.reviews.models import Review, ReviewStatus
+from app.reviews.moderation import set_reply_hidden, set_review_hidden
 from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -155,6 +157,26 @@ def load_profile(tenant_id: uuid.UUID) -> Target | None:
     return Target(_excerpt(tenant.name), tenant.name, None, None, tenant.suspended_at is None)
 
 
+def load_review(review_id: uuid.UUID) -> Target | None:
+    """A review as a :class:`Target` (its author: the booking's customer)."""
+    review = db.session.scalar(sa.select(Review).where(Review.id == review_id))
+    if review is None or review.status == ReviewStatus.REMOVED.value:
+        return None
+    email = db.session.scalar(sa.select(Customer.email).where(Customer.id == review.customer_id))
+    return Target(_excerpt(review.text or f"{review.rating} stars"), review.author_name, None, email,
+                  review.status == ReviewStatus.VISIBLE.value)
+
+
+def load_reply(review_id: uuid.UUID) -> Target | None:
+    """The business's public reply to a review (by the review's id) as a :class:`Target`."""
+    review = db.session.scalar(sa.select(Review).where(Review.id == review_id))
+    if review is None or not review.reply_text:
+        return None
+    return Target(_excerpt(review.reply_text), "The business", None, None, not review.reply_hidden)
+
+
+register(TargetKind("review", "Review", load_review, set_review_hidden))
+register(TargetKind("review_reply", "Reply to a review", load_reply, set_reply_hidden))
 register(TargetKind("post", "Post", load_post, posts.set_post_hidden))
 register(TargetKind("comment", "Comment", load_comment, posts.set_comment_hidden))
 register(TargetKind("message", "Message", load_message, set_message_hidden))

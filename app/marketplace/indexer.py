@@ -6,8 +6,9 @@ written on the platform side (:func:`store_listing`, inside ``platform_scope``: 
 may only read the table). :func:`refresh_listing` does both for the business in scope and is what
 the outbox router's job and the sweep run per business (``app.jobs.runner.run_in_tenant``).
 
-The rating is not gathered here: it comes from review events (:func:`store_rating`) and a
-refresh keeps the stored one.
+The rating is the business's exact review summary (:func:`app.reviews.queries.rating_summary`),
+gathered with the rest on every refresh; a ``review.changed`` event triggers a refresh, so the
+stored rating never depends on the order in which events are handled.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.extensions import db
 from app.marketplace.geometry import cube_of
 from app.marketplace.models import MarketplaceListing
 from app.redis_client import get_redis
+from app.reviews.queries import rating_summary
 from app.tenants.context import platform_scope, require_tenant_id
 from app.tenants.models import MarketplaceCategory, Tenant
 from app.timeutil import utcnow
@@ -200,7 +202,9 @@ def refresh_listing(now: datetime | None = None) -> uuid.UUID:
     """Rebuild the listing of the business in scope (:func:`gather_listing` then
     :func:`store_listing`); returns its id. Run as one unit of work per business."""
     data = gather_listing(now)
+    summary = rating_summary()
     store_listing(data)
+    store_rating(data.business_id, summary.as_payload())
     return data.business_id
 
 

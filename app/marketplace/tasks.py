@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from app.catalog.availability_version import version_key
 from app.extensions import db
 from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
-from app.marketplace.indexer import refresh_listing, store_rating
+from app.marketplace.indexer import refresh_listing
 from app.marketplace.models import MarketplaceListing
 from app.redis_client import get_redis
 from app.tenants.context import platform_scope
@@ -43,11 +42,9 @@ NO_SLOT_AGE = timedelta(minutes=10)
 
 def listing_jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
     """Outbox router: the marketplace jobs an event causes (``tenant_id`` and ``payload`` as the
-    relay gives them): a refresh for booking/catalogue/profile/billing events, a rating update for
-    ``review.changed``, nothing otherwise."""
-    if kind == REVIEW_CHANGED:
-        return [JobSpec(f"{TASKS}.store_rating_job", (tenant_id, json.dumps(payload or {})))]
-    if kind.startswith(REFRESH_PREFIXES):
+    relay gives them): a refresh for booking/catalogue/profile/billing and ``review.changed`` events
+    (the refresh reads the exact review summary), nothing otherwise."""
+    if kind == REVIEW_CHANGED or kind.startswith(REFRESH_PREFIXES):
         return [JobSpec(f"{TASKS}.refresh_listing_job", (tenant_id,))]
     return []
 
@@ -55,16 +52,6 @@ def listing_jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: di
 def refresh_listing_job(tenant_id: str) -> str:
     """Job: rebuild one business's listing (one unit of work in its scope); returns its id."""
     return str(run_in_tenant(tenant_id, refresh_listing))
-
-
-def store_rating_job(tenant_id: str, summary_json: str) -> bool:
-    """Job: store the review summary ``summary_json`` (``{"average", "count", "dimensions"}``)
-    on the business's listing; False when it has no listing yet.
-
-    Raises:
-        ValueError: a malformed summary (the job fails and is kept by RQ).
-    """
-    return run_on_platform(store_rating, uuid.UUID(tenant_id), json.loads(summary_json))
 
 
 def _versions(ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:

@@ -3,7 +3,6 @@ the sweep, rebuilt by ``flask marketplace reindex``, and holds the rating from r
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import psycopg
@@ -18,14 +17,17 @@ from app.marketplace.models import MarketplaceListing
 from app.marketplace.tasks import (
     listing_jobs_for_event,
     periodic_sweep,
+    refresh_listing_job,
     reindex_all,
     stale_business_ids,
-    store_rating_job,
 )
-from app.tenants.context import platform_scope
+from app.reviews.moderation import set_review_hidden
+from app.reviews.service import create_review
+from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.marketplace.support import listed, listing
+from tests.reviews.support import visit
 
 pytestmark = pytest.mark.integration
 
@@ -63,23 +65,27 @@ def test_events_route_to_a_refresh_and_review_summaries_to_the_rating(ctx):
     summary = {"average": 4.6, "count": 12, "dimensions": {"quality": 4.8, "communication": 4.5,
                                                            "professionalism": None, "value": 4.2}}
     assert listing_jobs_for_event("review.changed", "t1", "e2", summary) == [
-        JobSpec("app.marketplace.tasks.store_rating_job", ("t1", json.dumps(summary)))]
+        JobSpec("app.marketplace.tasks.refresh_listing_job", ("t1",))]
     assert listing_jobs_for_event("chat.message_created", "t1", "e3", {}) == []
 
 
-def test_a_review_summary_is_stored_and_survives_a_reindex(ctx):
+def test_the_listing_carries_the_exact_review_summary_after_each_change(ctx):
     biz = listed("fade-house")
-    summary = {"average": 4.6, "count": 12, "dimensions": {"quality": 4.8, "communication": 4.5,
-                                                           "professionalism": None, "value": 4.2}}
-    assert store_rating_job(str(biz.tenant_id), json.dumps(summary)) is True
+    assert (listing(biz).rating_average, listing(biz).rating_count) == (None, 0)  # "no reviews yet", never 0
+    with tenant_scope(biz.tenant_id):
+        first = create_review(visit(biz, "a@example.com", index=0), rating=5, ratings={"quality": 5})
+        create_review(visit(biz, "b@example.com", index=1), rating=4, ratings={"quality": 3})
+        db.session.commit()
+    refresh_listing_job(str(biz.tenant_id))  # what the review.changed event routes to (test above)
+    row = listing(biz)
+    assert (row.rating_average, row.rating_count) == (4.5, 2) and row.rating_dimensions["quality"] == 4.0
+    with tenant_scope(biz.tenant_id):
+        set_review_hidden(first.id, True)
+        db.session.commit()
+    refresh_listing_job(str(biz.tenant_id))
+    assert (listing(biz).rating_average, listing(biz).rating_count) == (4.0, 1)
     assert reindex_all() == 1
-    row = listing(biz)
-    assert (row.rating_average, row.rating_count) == (4.6, 12)
-    assert row.rating_dimensions == {"quality": 4.8, "communication": 4.5, "professionalism": None, "value": 4.2}
-    # every review removed: "no reviews yet", never a zero average
-    store_rating_job(str(biz.tenant_id), json.dumps({"average": None, "count": 0, "dimensions": {}}))
-    row = listing(biz)
-    assert row.rating_average is None and row.rating_count == 0
+    assert (listing(biz).rating_average, listing(biz).rating_count) == (4.0, 1)
 
 
 def test_the_sweep_rebuilds_what_changed_and_leaves_the_rest(ctx):

@@ -62,6 +62,7 @@ def recent_businesses() -> list[people.BusinessCard]:
     return people.recently_viewed(current_user.id)
 
 
+@bp.app_template_global("report_url")
 def report_url(target_type: str, target_id: object) -> str:
     """The report form of a piece of content (kinds of :mod:`app.community.moderation`)."""
     return url_for("community.report", target_type=target_type, target_id=str(target_id))
@@ -78,5 +79,5 @@ def note_profile_view() -> None:
 def community_globals() -> dict[str, object]:
     """Template globals of the community partials."""
     return {"favourite_state": favourite_state, "profile_posts": profile_posts,
-            "recent_businesses": recent_businesses, "report_url": report_url,
+            "recent_businesses": recent_businesses,
             "report_kinds": moderation.REGISTRY}
