@@ -670,11 +670,14 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
                                      role="staff", nonce="n", status="pending",
                                      expires_at=utcnow() + timedelta(days=7))
         db.session.add(invitation)
+        from app.tenants.photos import add_photo
+
+        photo = add_photo(f"gallery/{other.tenant_id.hex}/0123456789abcdef.webp", 10, 10)
         db.session.commit()
         customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
                 "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
-                "customer": customer}
+                "customer": customer, "photo": photo.id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -704,6 +707,7 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/api-tokens/{foreign['token']}/revoke"),
         ("POST", f"/dashboard/staff/{foreign['staff']}/invite"),
         ("POST", f"/dashboard/staff/{own_staff}/invitations/{foreign['invitation']}/revoke"),
+        ("POST", f"/dashboard/business/photos/{foreign['photo']}"),
         *[(m, f"/dashboard/customers/{foreign['customer']}{tail}") for m, tail in [
             ("GET", ""), ("POST", "/contact"), ("POST", "/notes"), ("POST", "/tags"),
             ("POST", f"/tags/{foreign['customer']}/delete"), ("GET", "/merge"), ("POST", "/merge"),
