@@ -36,6 +36,8 @@ def listed_businesses(offset: int, limit: int) -> list[ListedBusiness]:
 
 
 def latest_change(offset: int, limit: int) -> datetime | None:
-    """The newest ``lastmod`` among :func:`listed_businesses` (``offset``, ``limit``), or ``None``."""
-    entries = listed_businesses(offset, limit)
-    return max((e.lastmod for e in entries), default=None)
+    """The newest ``lastmod`` among :func:`listed_businesses` (``offset``, ``limit``), or ``None``
+    (one aggregate query; the rows are not loaded)."""
+    page = (sa.select(sa.func.coalesce(Tenant.profile_updated_at, Tenant.created_at).label("lastmod"))
+            .where(LISTED).order_by(Tenant.created_at, Tenant.id).offset(offset).limit(limit).subquery())
+    return db.session.scalar(sa.select(sa.func.max(page.c.lastmod)))

@@ -26,6 +26,7 @@ from app.reviews.service import create_review
 from app.scheduling.service import find_slots
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
+from app.tenants.photos import add_photo
 from app.tenants.service import add_membership
 from app.timeutil import utcnow, zone
 from tests.factories import make_business, make_user
@@ -674,11 +675,12 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
         visited = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
         visited.status = "completed"
         review = create_review(visited, rating=4)
+        photo = add_photo(f"gallery/{other.tenant_id.hex}/0123456789abcdef.webp", 10, 10)
         db.session.commit()
         customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
                 "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
-                "customer": customer, "review": review.id}
+                "customer": customer, "review": review.id, "photo": photo.id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -708,6 +710,7 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/api-tokens/{foreign['token']}/revoke"),
         ("POST", f"/dashboard/staff/{foreign['staff']}/invite"),
         ("POST", f"/dashboard/staff/{own_staff}/invitations/{foreign['invitation']}/revoke"),
+        ("POST", f"/dashboard/business/photos/{foreign['photo']}"),
         *[(m, f"/dashboard/customers/{foreign['customer']}{tail}") for m, tail in [
             ("GET", ""), ("POST", "/contact"), ("POST", "/notes"), ("POST", "/tags"),
             ("POST", f"/tags/{foreign['customer']}/delete"), ("GET", "/merge"), ("POST", "/merge"),
