@@ -6,6 +6,7 @@ succeeds and rolls back everything when it fails; the functions it calls only fl
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, time
 
 import click
@@ -21,6 +22,8 @@ from app.extensions import db
 from app.identity.models import User
 from app.identity.service import create_user, find_user
 from app.marketplace.cli import register_marketplace_cli
+from app.marketplace.tasks import reindex_all
+from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
@@ -43,9 +46,9 @@ def _h(a: str, b: str) -> tuple[time, time]:
 
 BELLA = {
     "slug": "bella", "name": "Bella Hair Studio", "timezone": "Europe/Copenhagen", "currency": "DKK",
-    "category": "Hair & beauty", "owner": "owner@bella.test",
+    "category": "hair", "owner": "owner@bella.test",
     "profile": {"phone": "+4533121212", "public_email": "hello@bella.test", "address_line": "Nørregade 12",
-                "postcode": "1165", "city": "København", "country": "DK",
+                "postcode": "1165", "city": "København", "country": "DK", "latitude": 55.6806, "longitude": 12.5718,
                 "description": "A relaxed studio in the heart of Copenhagen: cuts, colour and styling by three "
                                "stylists who love what they do."},
     "staff": [
@@ -67,9 +70,10 @@ BELLA = {
 
 FIXIT = {
     "slug": "fixit", "name": "FixIt Handyman Co.", "timezone": "America/New_York", "currency": "USD",
-    "category": "Home services", "owner": "owner@fixit.test",
+    "category": "handyman", "owner": "owner@fixit.test",
     "profile": {"phone": "+12125550199", "public_email": "jobs@fixit.test", "address_line": "118 W 27th St",
-                "postcode": "10001", "city": "New York", "country": "US",
+                "postcode": "10001", "city": "New York", "country": "US", "latitude": 40.7466, "longitude": -73.9925,
+                "service_radius_km": 15,
                 "description": "Small jobs done right: furniture, mounting, fixtures and repairs across Manhattan."},
     "staff": [
         ("Joe Rivera", "Licensed electrician and general handyman."),
@@ -106,8 +110,11 @@ def seed_demo(now: datetime | None = None) -> list[str]:
             created.append(spec["slug"])
         with tenant_scope(tenant.id):
             added = fill_demo_bookings(tenant, now)
+            reviewed = fill_demo_reviews(random.Random(tenant.slug))
         if added:
             created.append(f"{spec['slug']}: {added} bookings")
+        if reviewed:
+            created.append(f"{spec['slug']}: {reviewed} reviews")
     db.session.flush()
     return created
 
@@ -123,13 +130,16 @@ def seed_marketplace_demo(now: datetime | None = None) -> list[str]:
     market = seed_marketplace(DEMO_PASSWORD)
     if new := db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)) - before:
         created.append(f"{new} marketplace businesses")
-    booked = 0
+    booked = reviewed = 0
     for tenant in market:
         with tenant_scope(tenant.id):
             booked += fill_demo_bookings(tenant, now, past_days=MARKETPLACE_PAST_DAYS,
                                          future_days=MARKETPLACE_FUTURE_DAYS, threads=False)
+            reviewed += fill_demo_reviews(random.Random(tenant.slug))
     if booked:
         created.append(f"marketplace: {booked} bookings")
+    if reviewed:
+        created.append(f"marketplace: {reviewed} reviews")
     db.session.flush()
     return created
 
@@ -140,7 +150,7 @@ def _create_demo_business(spec: dict) -> Tenant:
         owner = create_user(spec["owner"], DEMO_PASSWORD, f"{spec['name']} owner")
         owner.email_verified_at = utcnow()
     tenant = create_tenant(name=spec["name"], slug=spec["slug"], timezone=spec["timezone"],
-                           currency=spec["currency"], owner=owner, category=spec["category"])
+                           currency=spec["currency"], owner=owner, category_slug=spec["category"])
     with tenant_scope(tenant.id):
         for name, value in spec["profile"].items():
             setattr(tenant, name, value)
@@ -172,6 +182,7 @@ def register(app: Flask) -> None:
             created = seed_demo()
         with unit_of_work():
             created += seed_marketplace_demo()
+        reindex_all()  # the search's read model, one unit of work per business
         click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")
 
     @app.cli.command("run-automatic-transitions")

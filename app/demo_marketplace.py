@@ -28,9 +28,10 @@ from PIL import Image, ImageDraw
 
 from app.billing.models import BillingSubscription
 from app.catalog.service import create_service, create_staff_member, set_working_hours
+from app.community.posts import create_post
 from app.extensions import db
 from app.identity.service import create_user, find_user, hash_password
-from app.storage.images import prepare_logo, store_logo
+from app.storage.images import prepare_logo, prepare_photo, store_logo, store_photo
 from app.storage.local import default_storage
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
@@ -131,6 +132,21 @@ EXTRA_LANGUAGES = ("de", "es", "pl", "ar", "fr", "sv")
 AMENITIES = ("wifi", "wheelchair", "card", "parking", "kids", "drinks")
 #: Plans dealt in rotation: every tier is represented in every city.
 PLAN_CYCLE = ("free", "pro", "free", "premium", "free", "pro", "free")
+#: News posts by category (``{area}``: the neighbourhood); two thirds of the businesses publish one or two.
+POSTS: dict[str, tuple[str, ...]] = {
+    "hair": ("New this month: balayage appointments on Thursday evenings.", "We're hiring a junior stylist in {area}!"),
+    "barber": ("Walk-ins welcome before noon on weekdays.", "Beard oil restocked: ask at the chair."),
+    "nails": ("Winter colours are in: deep reds and glitter tips.", "Gift cards now available in the studio."),
+    "beauty": ("Lash lifts are back with our new specialist.", "Skin consultation free with any facial this month."),
+    "massage": ("Hot stone sessions now on Sundays.", "Tip from our therapists: stretch your neck every hour."),
+    "cleaning": ("Spring-clean slots for March are open.", "We now use only eco-certified products."),
+    "handyman": ("Shelves, TVs, curtain rails: book a 1-hour slot and we do them all.", "Now covering all of {area}."),
+    "plumbing": ("Frozen pipes? Call us before it gets worse.", "Boiler checks before winter: book early."),
+    "electrician": ("EV charger installations now available.", "Free safety check with any rewiring job."),
+    "consulting": ("New: 30-minute intro calls, free of charge.", "Our notes from this year's small-business survey."),
+    "tutoring": ("Exam prep groups start next month.", "New Spanish tutor joining the team."),
+    "pet-care": ("Puppy's first groom: gentle and quick.", "Dog walks now on weekends too."),
+}
 #: Fill colours (RGB) of the generated pictures.
 PALETTE = ((214, 92, 69), (46, 134, 171), (94, 140, 49), (143, 82, 161), (224, 159, 62), (52, 73, 94),
            (200, 80, 120), (38, 166, 154))
@@ -236,8 +252,7 @@ def _create(spec: MarketplaceSpec, password_hash: str) -> Tenant:
         owner.password_hash = password_hash  # one Argon2 hash for the sixty demo owners
     owner.email_verified_at = owner.email_verified_at or utcnow()
     tenant = create_tenant(name=spec.name, slug=spec.slug, timezone=spec.city.timezone,
-                           currency=spec.city.currency, owner=owner)
-    tenant.category_slug = spec.category
+                           currency=spec.city.currency, owner=owner, category_slug=spec.category)
     tenant.address_line, tenant.postcode, tenant.city = spec.address_line, spec.postcode, spec.city.name
     tenant.latitude, tenant.longitude, tenant.phone = spec.latitude, spec.longitude, spec.phone
     tenant.public_email = f"hello@{spec.slug}.test"
@@ -249,6 +264,8 @@ def _create(spec: MarketplaceSpec, password_hash: str) -> Tenant:
     storage = default_storage()
     tenant.logo_key = store_logo(storage, tenant.id, prepare_logo(
         picture(spec, width=256, height=256, initials=True), max_bytes=2_000_000))
+    tenant.cover_key = store_photo(storage, tenant.id, prepare_photo(
+        picture(spec, width=1200, height=400, initials=False), max_bytes=5_000_000), "cover")
     with tenant_scope(tenant.id):
         staff_ids = []
         for i, name in enumerate(spec.staff):
@@ -260,6 +277,8 @@ def _create(spec: MarketplaceSpec, password_hash: str) -> Tenant:
             create_service(name=name, description="", category="", duration_minutes=minutes, price_amount=price,
                            currency=spec.city.currency, buffer_before_minutes=0,
                            buffer_after_minutes=15 if spec.travels else 5, staff_ids=staff_ids, position=i)
+        for body in POSTS[spec.category][: 1 + spec.index % 2] if spec.index % 3 != 2 else ():
+            create_post(body.format(area=spec.area), author_user_id=owner.id)
         if spec.plan != "free":
             db.session.add(BillingSubscription(stripe_customer_id=f"cus_demo_{uuid.uuid5(uuid.NAMESPACE_DNS, spec.slug).hex[:14]}",
                                                status="active", plan=spec.plan))

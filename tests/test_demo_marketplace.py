@@ -14,10 +14,12 @@ from PIL import Image
 from app.billing.models import BillingSubscription
 from app.booking.models import Booking
 from app.catalog.models import Service
+from app.community.models import Post
 from app.cli import DEMO_PASSWORD, seed_marketplace_demo
 from app.demo_marketplace import CITIES, marketplace_specs
 from app.extensions import db
 from app.identity.service import authenticate
+from app.reviews.queries import rating_summary
 from app.storage.local import default_storage
 from app.tenants.context import tenant_scope
 from app.tenants.models import MarketplaceCategory, Tenant
@@ -50,7 +52,9 @@ def test_the_demo_marketplace_fills_three_cities_once(ctx):
     assert tenant.address and tenant.phone and tenant.description and tenant.languages and tenant.amenities
     with Image.open(io.BytesIO(default_storage().get(tenant.logo_key))) as logo:
         assert logo.size == (256, 256)
-    plans = Counter()
+    with Image.open(io.BytesIO(default_storage().get(tenant.cover_key))) as cover:
+        assert cover.size == (1200, 400)
+    plans, reviewed, posted = Counter(), 0, 0
     for t in tenants:
         with tenant_scope(t.id):
             plans[db.session.scalar(sa.select(BillingSubscription.plan)) or "free"] += 1
@@ -58,7 +62,11 @@ def test_the_demo_marketplace_fills_three_cities_once(ctx):
             assert len(services) >= 3 and all(s.price_amount >= 0 and s.currency == t.currency for s in services)
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(
                 Booking.status == "completed")) > 0
+            summary = rating_summary()
+            reviewed += summary.count > 0
+            posted += db.session.scalar(sa.select(sa.func.count()).select_from(Post)) > 0
     assert set(plans) == {"free", "pro", "premium"}
+    assert reviewed >= 50 and 30 <= posted < 60
     assert authenticate(f"owner@{slugs[0]}.test", DEMO_PASSWORD) is not None
     # A second run adds nothing.
     assert seed_marketplace_demo() == []

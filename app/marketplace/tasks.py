@@ -115,6 +115,6 @@ def all_business_ids() -> list[uuid.UUID]:
 
 
 def reindex_all() -> int:
-    """Rebuild every business's listing (``flask marketplace reindex``); stored ratings are kept.
+    """Rebuild every business's listing, its exact rating included (``flask marketplace reindex``).
     Returns how many were rebuilt."""
     return refresh_many(run_on_platform(all_business_ids))
