@@ -79,6 +79,11 @@ def test_signed_in_customer_writes_at_once_and_staff_reply_from_the_inbox(app, b
     assert "Do you do curly hair?" in cara.get(convo, base_url=BASE).text
     # a second visit to /message goes back to the same conversation
     assert cara.get("/message", base_url=BASE).headers["Location"].startswith(convo)
+    # the account's message list on the apex links to it too
+    apex = _client(app, "cara@example.test", host="localhost")
+    listing = apex.get("/account/messages")
+    assert "Questions before booking" in listing.text
+    assert re.search(rf'href="http://bella\.localhost(:\d+)?{convo}"', listing.text)
 
     owner = _client(app, biz.owner_email)
     inbox = owner.get("/dashboard/messages", base_url=BASE)
