@@ -34,10 +34,6 @@ MAX_NAME = 120
 class InvalidInquiry(ChatError):
     """The name or email of a guest's inquiry is missing or not valid (``field`` names it)."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)

@@ -16,8 +16,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.chat.models import Inquiry
 from app.community.models import CustomerFavourite, RecentlyViewed
 from app.extensions import db
+from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
 from app.timeutil import utcnow
@@ -103,3 +105,25 @@ def recently_viewed(user_id: uuid.UUID, limit: int = RECENT_LIMIT) -> list[Busin
 def business_by_slug(slug: str) -> Tenant | None:
     """The live (not suspended) business with this slug, or ``None`` (apex)."""
     return db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug, Tenant.suspended_at.is_(None)))
+
+
+@dataclass(frozen=True)
+class MyInquiry:
+    """One of a person's questions to a business before booking, for their account's message
+    list: the business, the link to the conversation on its host (from configuration) and when
+    it was asked (tz-aware UTC)."""
+
+    business: str
+    url: str
+    asked_at: datetime
+
+
+def my_inquiries(user_id: uuid.UUID, limit: int = 100) -> list[MyInquiry]:
+    """The person's confirmed inquiries at live businesses, newest first (apex; spans
+    businesses, so read under an explicit ``platform_scope`` filtered by the person)."""
+    with platform_scope("a customer's own inquiries across businesses"):
+        rows = db.session.execute(
+            sa.select(Inquiry.id, Inquiry.created_at, Tenant).join(Tenant, Tenant.id == Inquiry.tenant_id)
+            .where(Inquiry.user_id == user_id, Inquiry.confirmed_at.is_not(None), Tenant.suspended_at.is_(None))
+            .order_by(Inquiry.created_at.desc()).limit(limit)).all()
+        return [MyInquiry(t.name, tenant_url(t, f"/inquiries/{iid}"), at) for iid, at, t in rows]

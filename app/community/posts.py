@@ -94,15 +94,19 @@ def create_post(body: str | None, *, author_user_id: uuid.UUID | None, publish: 
     return post
 
 
-def update_post(post: Post, body: str | None, *, publish: bool) -> Post:
-    """Change a post's text and status (publishing a draft stamps ``published_at`` now;
-    unpublishing keeps it for the record). Flushes; emits :data:`POST_PUBLISHED` or
-    :data:`POST_REMOVED` when its visibility changed.
+def update_post(post: Post, body: str | None, *, publish: bool, photo_keys: list[str] | None = None) -> Post:
+    """Change a post's text, status and (when given) photos (publishing a draft stamps
+    ``published_at`` now; unpublishing keeps it for the record). Flushes; emits
+    :data:`POST_PUBLISHED` or :data:`POST_REMOVED` when its visibility changed.
 
     Raises:
         PostError: as :func:`create_post`.
     """
     was = is_visible(post)
+    if photo_keys is not None:
+        if len(photo_keys) > MAX_PHOTOS:
+            raise PostError(f"A post can have at most {MAX_PHOTOS} photos.", "photos")
+        post.photo_keys = list(photo_keys)
     post.body = plain_text(body, limit=MAX_POST)
     if publish and post.status != PUBLISHED:
         post.published_at = utcnow()

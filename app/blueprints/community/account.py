@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.blueprints.community import bp
+from app.blueprints.community.limits import favourite_limits
 from app.community import feed as feeds
 from app.community import people
 from app.extensions import db
@@ -37,6 +38,7 @@ def _answer(slug: str, default_next: str) -> Response:
 
 
 @bp.post("/account/favourites/<slug>")
+@favourite_limits
 @apex_only
 def toggle_favourite(slug: str) -> Response:
     """Mark or unmark the business ``slug`` as a favourite (apex)."""
@@ -51,6 +53,7 @@ def toggle_favourite(slug: str) -> Response:
 
 
 @bp.post("/favourite")
+@favourite_limits
 @tenant_required
 def toggle_favourite_here() -> Response:
     """Mark or unmark the business of this host as a favourite."""

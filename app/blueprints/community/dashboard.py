@@ -84,7 +84,7 @@ def create_post() -> Response:
 @bp.route("/dashboard/posts/<post_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit_post(post_id: str) -> Response:
-    """Edit a post's text and whether it is published."""
+    """Edit a post's text, whether it is published, and its photos (remove some, add more: six at most)."""
     post = posts.get_post(parse_uuid(post_id))
     if post is None:
         abort(404)
@@ -96,11 +96,16 @@ def edit_post(post_id: str) -> Response:
     if not form.validate():
         return render_page("community/dashboard_post_edit.html", block="form", status=400, form=form, post=post,
                            max_post=posts.MAX_POST)
+    removed = set(request.form.getlist("remove_photo"))
     try:
         with db.session.begin_nested():
-            posts.update_post(post, form.body.data, publish=bool(form.publish.data))
+            kept = [k for k in post.photo_keys if k not in removed]
+            if len(kept) + len([f for f in request.files.getlist(form.photos.name) if f and f.filename]) > \
+                    posts.MAX_PHOTOS:
+                raise PostError(f"A post can have at most {posts.MAX_PHOTOS} photos.", "photos")
+            posts.update_post(post, form.body.data, publish=bool(form.publish.data), photo_keys=kept + _photo_keys(form))
     except PostError as exc:
-        form.body.errors = [exc.message]
+        getattr(form, exc.field or "body").errors = [exc.message]
         return render_page("community/dashboard_post_edit.html", block="form", status=422, form=form, post=post,
                            max_post=posts.MAX_POST)
     return redirect(url_for("community.dashboard_posts"), 303)

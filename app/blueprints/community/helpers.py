@@ -1,7 +1,7 @@
 """What the community's partials need, as template globals, so any page can include them
 without passing anything: ``storefront/_profile_posts.html``, ``storefront/_profile_actions.html``
 (message, favourite, report on a business's profile), ``site/_favourite_button.html`` (a
-business slug in ``slug``) and ``site/_recently_viewed.html``.
+business slug in ``slug``), ``site/_recently_viewed.html`` and ``community/_my_inquiries.html``.
 
 :func:`note_profile_view` is called by the profile page (the storefront home) to remember a
 signed-in visitor's view.
@@ -62,6 +62,13 @@ def recent_businesses() -> list[people.BusinessCard]:
     return people.recently_viewed(current_user.id)
 
 
+def my_inquiries() -> list[people.MyInquiry]:
+    """The signed-in visitor's questions to businesses (apex only; empty otherwise)."""
+    if g.get("tenant") is not None or not current_user.is_authenticated:
+        return []
+    return people.my_inquiries(current_user.id)
+
+
 @bp.app_template_global("report_url")
 def report_url(target_type: str, target_id: object) -> str:
     """The report form of a piece of content (kinds of :mod:`app.community.moderation`)."""
@@ -79,5 +86,5 @@ def note_profile_view() -> None:
 def community_globals() -> dict[str, object]:
     """Template globals of the community partials."""
     return {"favourite_state": favourite_state, "profile_posts": profile_posts,
-            "recent_businesses": recent_businesses,
+            "recent_businesses": recent_businesses, "my_inquiries": my_inquiries,
             "report_kinds": moderation.REGISTRY}

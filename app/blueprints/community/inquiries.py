@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.community import bp
 from app.blueprints.community.forms import GuestInquiryForm, InquiryForm
-from app.blueprints.community.limits import inquiry_limits
+from app.blueprints.community.limits import guest_link_limits, inquiry_limits
 from app.blueprints.realtime import broadcast
 from app.chat import access, inquiries
 from app.chat import service as chat
@@ -164,6 +164,7 @@ def my_inquiry(inquiry_id: str) -> Response:
 
 
 @bp.route("/inquiry/<token>", methods=["GET", "POST"])
+@guest_link_limits
 @tenant_required
 def guest_inquiry(token: str) -> Response:
     """A guest's inquiry by its emailed link: first a button that confirms the address and

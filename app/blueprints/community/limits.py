@@ -11,7 +11,8 @@ the per-IP one, which counts every attempt:
 * per client IP: ``INQUIRY_LIMITS_PER_IP``, default ``20 per hour``.
 
 Comments and reports: ``COMMENT_LIMITS`` (default ``20 per hour``) per account and
-``REPORT_LIMITS`` (default ``20 per hour``) per client IP. Over a limit the answer is 429 with
+``REPORT_LIMITS`` (default ``20 per hour``) per client IP; favourites ``FAVOURITE_LIMITS`` per
+person; a guest's inquiry link ``GUEST_INQUIRY_LIMITS`` per IP. Over a limit the answer is 429 with
 ``Retry-After`` (the app's friendly page).
 """
 
@@ -83,3 +84,16 @@ def comment_limits(view: Callable) -> Callable:
 def report_limits(view: Callable) -> Callable:
     """Per-IP limit on sending reports."""
     return limiter.limit(_setting("REPORT_LIMITS", "20 per hour"), scope="report", methods=["POST"])(view)
+
+
+def favourite_limits(view: Callable) -> Callable:
+    """Per-person limit on marking favourites: ``FAVOURITE_LIMITS``, default ``120 per hour``."""
+    return limiter.limit(_setting("FAVOURITE_LIMITS", "120 per hour"), key_func=person_key, scope="favourite",
+                         methods=["POST"])(view)
+
+
+def guest_link_limits(view: Callable) -> Callable:
+    """Per-IP limit on POSTs to a guest's inquiry link (confirming, writing): ``GUEST_INQUIRY_LIMITS``,
+    default ``60 per hour`` (the chat's own per-author rate applies on top)."""
+    return limiter.limit(_setting("GUEST_INQUIRY_LIMITS", "60 per hour"), scope="guest-inquiry",
+                         methods=["POST"])(view)

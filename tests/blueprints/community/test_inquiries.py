@@ -79,6 +79,11 @@ def test_signed_in_customer_writes_at_once_and_staff_reply_from_the_inbox(app, b
     assert "Do you do curly hair?" in cara.get(convo, base_url=BASE).text
     # a second visit to /message goes back to the same conversation
     assert cara.get("/message", base_url=BASE).headers["Location"].startswith(convo)
+    # the account's message list on the apex links to it too
+    apex = _client(app, "cara@example.test", host="localhost")
+    listing = apex.get("/account/messages")
+    assert "Questions before booking" in listing.text
+    assert re.search(rf'href="http://bella\.localhost(:\d+)?{convo}"', listing.text)
 
     owner = _client(app, biz.owner_email)
     inbox = owner.get("/dashboard/messages", base_url=BASE)
@@ -166,3 +171,27 @@ def test_inquiries_are_rate_limited_per_person(app, biz):
         assert _send(guest, {"name": "Ann", "email": "ann@example.com", "body": "hello"}).status_code == 303
     finally:
         app.config.pop("INQUIRY_LIMITS_PER_PERSON")
+
+
+def test_staff_and_customer_are_notified_with_links_to_their_own_page(app, biz):
+    from app.identity.service import find_user
+    from tests.support.notification_support import notifications_of
+
+    cara = _client(app, "cara@example.test")
+    convo = _send(cara, {"body": "Any slots on Saturday?"}).headers["Location"].split("#")[0]
+    inquiry_id = convo.rsplit("/", 1)[1]
+    _fan_out(app)
+    with app.app_context():
+        owner_id, cara_id = find_user(biz.owner_email).id, find_user("cara@example.test").id
+        [note] = [n for n in notifications_of(owner_id) if n.type == "new_message"]
+        assert note.url.endswith(f"/dashboard/inquiries/{inquiry_id}")
+        db.session.remove()
+    owner = _client(app, biz.owner_email)
+    page = owner.get(f"/dashboard/inquiries/{inquiry_id}", base_url=BASE)
+    owner.post(f"/dashboard/inquiries/{inquiry_id}", data={"csrf_token": csrf_from(page.data), "body": "Yes, 11:00."},
+               base_url=BASE)
+    _fan_out(app)
+    with app.app_context():
+        [note] = [n for n in notifications_of(cara_id) if n.type == "new_message"]
+        assert note.url.endswith(f"/inquiries/{inquiry_id}") and "/dashboard/" not in note.url
+        db.session.remove()

@@ -153,3 +153,23 @@ def test_signed_in_customers_comment_and_hidden_comments_are_not_served(app, biz
         db.session.commit()
         db.session.remove()
     assert "Great deal!" not in anonymous.get(url, base_url=BASE).text
+
+
+def test_editing_a_post_removes_and_adds_photos_up_to_six(app, biz):
+    owner = _client(app, biz.owner_email)
+    _publish(owner, "Before and after", photos=[(_png(), "a.png"), (_png("blue"), "b.png")])
+    [post] = _posts(app, biz.tenant_id)
+    url = f"/dashboard/posts/{post.id}/edit"
+    page = owner.get(url, base_url=BASE)
+    assert f'value="{post.photo_keys[0]}"' in page.text
+    data = {"csrf_token": csrf_from(page.data), "body": "Before and after", "publish": "y",
+            "remove_photo": [post.photo_keys[0]], "photos": [(io.BytesIO(_png("green")), "c.png")]}
+    assert owner.post(url, data=data, base_url=BASE, content_type="multipart/form-data").status_code == 303
+    [edited] = _posts(app, biz.tenant_id)
+    assert len(edited.photo_keys) == 2 and post.photo_keys[0] not in edited.photo_keys
+    assert post.photo_keys[1] in edited.photo_keys
+    data = {"csrf_token": csrf_from(page.data), "body": "Before and after", "publish": "y",
+            "photos": [(io.BytesIO(_png()), f"{i}.png") for i in range(5)]}
+    resp = owner.post(url, data=data, base_url=BASE, content_type="multipart/form-data")
+    assert resp.status_code == 422 and "at most 6 photos" in resp.text
+    assert _posts(app, biz.tenant_id)[0].photo_keys == edited.photo_keys
