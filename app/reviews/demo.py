@@ -62,7 +62,7 @@ def fill_demo_reviews(rng: random.Random) -> int:
         ratings = {d: max(1, min(5, rating + rng.choice((-1, 0, 0, 0, 1)))) for d in DIMENSIONS
                    if rng.random() < 0.75}
         review = create_review(booking, rating=rating, ratings=ratings, text=_pick(rng, rating, TEXTS), now=at,
-                               notify_business=False)
+                               quiet=True)
         if rng.random() < 0.4:
             reply_to_review(review, _pick(rng, rating, REPLIES), None, now=min(now, at + timedelta(hours=20)))
         written += 1

@@ -160,14 +160,15 @@ def announce_change(review: Review) -> dict[str, Any]:
 
 def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] | None = None,
                   text: str | None = None, photo_keys: list[str] | None = None, now: datetime | None = None,
-                  notify_business: bool = True) -> Review:
+                  notify_business: bool = True, quiet: bool = False) -> Review:
     """The booking's customer reviews it: overall ``rating`` 1–5, optional dimension ``ratings``
     (keys of :data:`DIMENSIONS`, 1–5 each), optional ``text`` (sanitised, at most 2,000
     characters) and ``photo_keys`` (at most 3 photos already stored with
     :func:`app.storage.images.store_photo`, kind ``review``). The caller has established that the person is the booking's customer (its manage
     token, or the signed-in account owning the customer record). Snapshots the service's name, the
     visit's start and the author's shown name. Flushes; writes ``review.created`` (unless
-    ``notify_business`` is false: demo data) and ``review.changed``.
+    ``notify_business`` is false) and ``review.changed`` — neither when ``quiet`` (demo data: the
+    seed rebuilds the marketplace listings itself, and thousands of events would hold up the queue).
 
     Raises:
         NotCompleted, AlreadyReviewed, ReviewWindowClosed: the booking cannot be reviewed (now).
@@ -186,6 +187,8 @@ def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] |
                     status=ReviewStatus.VISIBLE.value, created_at=now, **dims)
     db.session.add(review)
     db.session.flush()
+    if quiet:
+        return review
     if notify_business:
         emit(CREATED_EVENT, {"review_id": str(review.id), "rating": overall, "service": service_name,
                              "author": review.author_name}, dedup_key=f"review:{review.id}")

@@ -34,5 +34,7 @@ def test_demo_reviews_cover_a_share_of_completed_visits_once(ctx):
         assert len(rows) == written == rating_summary().count
         assert len({r.rating for r in rows}) >= 2 and any(r.reply_text for r in rows)
         assert all(r.created_at >= r.visit_at for r in rows)
+        # Demo data writes no review event: the seed rebuilds the listings itself, and a
+        # thousand events would hold up the job queue on the first `make run`.
         kinds = set(db.session.scalars(sa.select(OutboxEvent.kind)))
-        assert "review.changed" in kinds and "review.created" not in kinds
+        assert not {k for k in kinds if k.startswith("review.")}
