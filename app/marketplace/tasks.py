@@ -69,22 +69,25 @@ PROFILE_COLUMNS = ("slug", "name", "category_slug", "city", "postcode", "country
 def stale_business_ids(now: datetime | None = None) -> list[uuid.UUID]:
     """Ids of the businesses whose listing must be rebuilt now: no listing yet, the availability
     version moved (services, staff, hours, time off, bookings), the profile differs from the
-    listing, the suspension changed, the next free slot has passed, or the row is older than
+    listing, the suspension changed, the next free slot has passed or come within the business's
+    lead time (it can no longer be booked), or the row is older than
     :data:`MAX_AGE` (:data:`NO_SLOT_AGE` without a free slot). Platform role; needs an app context."""
     now = now or utcnow()
     profile_changed = sa.or_(*[getattr(Tenant, c).is_distinct_from(getattr(MarketplaceListing, c))
                                for c in PROFILE_COLUMNS])
     with platform_scope("marketplace sweep"):
         rows = db.session.execute(
-            sa.select(Tenant.id, Tenant.suspended_at, MarketplaceListing.business_id, MarketplaceListing.source_version,
+            sa.select(Tenant.id, Tenant.suspended_at, Tenant.lead_time_minutes, MarketplaceListing.business_id,
+                      MarketplaceListing.source_version,
                       MarketplaceListing.next_available, MarketplaceListing.updated_at, MarketplaceListing.suspended,
                       profile_changed)
             .outerjoin(MarketplaceListing, MarketplaceListing.business_id == Tenant.id)).all()
     versions = _versions([r[0] for r in rows])
     stale = []
-    for tid, suspended_at, listed, version, next_at, updated, suspended, changed in rows:
+    for tid, suspended_at, lead, listed, version, next_at, updated, suspended, changed in rows:
+        bookable_until = next_at - timedelta(minutes=lead or 0) if next_at is not None else None
         if (listed is None or changed or version != versions.get(tid, 0) or (suspended_at is not None) != suspended
-                or updated < now - MAX_AGE or (next_at is not None and next_at <= now)
+                or updated < now - MAX_AGE or (bookable_until is not None and bookable_until <= now)
                 or (next_at is None and updated < now - NO_SLOT_AGE)):
             stale.append(tid)
     return stale

@@ -104,8 +104,13 @@ def test_the_sweep_rebuilds_what_changed_and_leaves_the_rest(ctx):
     assert periodic_sweep() == 2
     assert listing(a).price_from_amount == 900 and listing(b).name == "Sharp Cuts Soho"
     assert stale_business_ids() == []
-    # the next free slot passing makes the listing stale within the sweep
-    assert a.tenant_id in stale_business_ids(listing(a).next_available + timedelta(seconds=1))
+    # the next free slot coming within the lead time (it can no longer be booked) makes the
+    # listing stale within the sweep, not only once the slot has passed
+    with platform_scope("test"):
+        lead = db.session.get(Tenant, a.tenant_id).lead_time_minutes
+    bookable_until = listing(a).next_available - timedelta(minutes=lead)
+    assert a.tenant_id not in stale_business_ids(bookable_until - timedelta(seconds=1))
+    assert a.tenant_id in stale_business_ids(bookable_until + timedelta(seconds=1))
 
 
 def test_suspended_and_serviceless_businesses_are_not_listed(ctx):
