@@ -14,8 +14,8 @@ from PIL import Image
 from app.billing.models import BillingSubscription
 from app.booking.models import Booking
 from app.catalog.models import Service
-from app.community.models import Post
 from app.cli import DEMO_PASSWORD, seed_marketplace_demo
+from app.community.models import Post
 from app.demo_marketplace import CITIES, marketplace_specs
 from app.extensions import db
 from app.identity.service import authenticate
