@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import models as _models  # noqa: F401 - register every table
 from app.blueprints.account import bp as account_bp
+from app.blueprints.admin import bp as admin_bp
 from app.blueprints.api import bp as api_bp
 from app.blueprints.auth import bp as auth_bp
 from app.blueprints.billing import bp as billing_bp
@@ -213,7 +214,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every HTTP surface; the API and the Stripe webhook are exempt from CSRF (tokens
     and signatures instead)."""
     for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp, payments_bp, billing_bp,
-               webhooks_bp, notifications_bp, chat_bp, community_bp):
+               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     csrf.exempt(webhooks_bp)

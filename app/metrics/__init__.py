@@ -1,0 +1,1 @@
+"""Platform and business metrics from rollups kept by jobs (never by scanning every booking on a view)."""

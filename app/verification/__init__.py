@@ -1,0 +1,1 @@
+"""Business verification: documents with expiry dates, an admin's decision, and the verified badge."""
