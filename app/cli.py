@@ -13,6 +13,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
+from app.audit.cli import register_audit_cli
 from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
@@ -174,6 +175,7 @@ def register(app: Flask) -> None:
     register_billing_cli(app)
     register_marketplace_cli(app)
     register_taxonomy_cli(app)
+    register_audit_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
