@@ -34,17 +34,20 @@ SYSTEM_ACTOR = AuditActor(None)
 
 def record_audit(actor: AuditActor, action: str, object_type: str, object_id: uuid.UUID | str | None, *,
                  reason: str = "", before: Mapping[str, Any] | None = None,
-                 after: Mapping[str, Any] | None = None) -> AuditEntry:
+                 after: Mapping[str, Any] | None = None, tenant_id: uuid.UUID | None = None) -> AuditEntry:
     """Add one audit entry for ``action`` (a dotted verb such as ``"customer.erased"``) done by
     ``actor`` to ``object_type``/``object_id``, in the business in scope (none in scope: a
-    platform entry). ``before``/``after`` are JSON-serialisable snapshots of what changed.
+    platform entry; inside ``platform_scope`` pass ``tenant_id`` to file it under the business it
+    concerns, so its owner sees it too). ``before``/``after`` are JSON-serialisable snapshots of
+    what changed. The database adds the actor's email, the chain position and the hashes
+    (:mod:`app.audit.chain`).
 
     Flushes, never commits: the entry is written or dropped with the change it records.
     Raises what the flush raises (e.g. :class:`sqlalchemy.exc.DBAPIError` when row-level
     security refuses the business).
     """
     entry = AuditEntry(
-        tenant_id=current_tenant_id(), actor_user_id=actor.user_id, action=action, object_type=object_type,
+        tenant_id=tenant_id or current_tenant_id(), actor_user_id=actor.user_id, action=action, object_type=object_type,
         object_id=str(object_id) if object_id is not None else None, reason=(reason or "")[:MAX_REASON],
         before=dict(before) if before is not None else None, after=dict(after) if after is not None else None,
         ip=(actor.ip or None) and actor.ip[:64],
