@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context, request
+from flask_login import current_user
+
 from app.audit.models import AuditEntry
 from app.extensions import db
 from app.tenants.context import current_tenant_id
@@ -30,6 +33,16 @@ class AuditActor:
 
 #: The actor of jobs and CLI commands.
 SYSTEM_ACTOR = AuditActor(None)
+
+
+def request_actor() -> AuditActor:
+    """The actor of the running request: the signed-in account (``None`` when signed out), the
+    client IP address and user agent; :data:`SYSTEM_ACTOR` outside a request (jobs, CLI). For
+    domain functions that record an action without an actor passed in."""
+    if not has_request_context():
+        return SYSTEM_ACTOR
+    user_id = current_user.id if current_user.is_authenticated else None
+    return AuditActor(user_id, request.remote_addr, request.user_agent.string or None)
 
 
 def record_audit(actor: AuditActor, action: str, object_type: str, object_id: uuid.UUID | str | None, *,
