@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app.audit.models import AuditEntry
 from app.extensions import db
-from app.tenants.context import current_tenant_id
+from app.tenants.context import current_tenant_id, platform_reason, platform_scope
 from app.timeutil import utcnow
 
 #: Longest stored user agent and reason (longer ones are cut).
@@ -66,5 +66,9 @@ def record_audit(actor: AuditActor, action: str, object_type: str, object_id: uu
         ip=(actor.ip or None) and actor.ip[:64],
         user_agent=(actor.user_agent or None) and actor.user_agent[:MAX_USER_AGENT], at=utcnow())
     db.session.add(entry)
-    db.session.flush()
+    if entry.tenant_id is None and platform_reason() is None:  # a platform row: only the platform scope may write it
+        with platform_scope(f"audit: platform entry {action}"):
+            db.session.flush()
+    else:
+        db.session.flush()
     return entry
