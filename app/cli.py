@@ -11,20 +11,23 @@ from datetime import datetime, time
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
+from app.audit.cli import register_audit_cli
 from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
 from app.demo import fill_demo_bookings
 from app.demo_marketplace import seed_marketplace
 from app.extensions import db
+from app.identity.admin_cli import register_admin_cli
 from app.identity.models import User
 from app.identity.service import create_user, find_user
+from app.identity.totp import enrol_with_secret, is_enrolled
 from app.marketplace.cli import register_marketplace_cli
 from app.marketplace.tasks import reindex_all
 from app.reviews.demo import fill_demo_reviews
-from app.tenants.context import tenant_scope
+from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
 from app.tenants.taxonomy_cli import register_taxonomy_cli
@@ -103,6 +106,9 @@ def seed_demo(now: datetime | None = None) -> list[str]:
         admin.is_platform_admin = True
         admin.email_verified_at = utcnow()
         created.append("admin@plaza.test")
+    if not is_enrolled(admin.id):  # the demo admin's second factor: a fixed secret (README)
+        with platform_scope("seed-demo: the demo admin's second factor"):
+            enrol_with_secret(admin, current_app.config["DEMO_ADMIN_TOTP_SECRET"])
     for spec in (BELLA, FIXIT):
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == spec["slug"]))
         if tenant is None:
@@ -174,6 +180,8 @@ def register(app: Flask) -> None:
     register_billing_cli(app)
     register_marketplace_cli(app)
     register_taxonomy_cli(app)
+    register_audit_cli(app)
+    register_admin_cli(app)
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:

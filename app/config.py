@@ -185,6 +185,9 @@ class Settings(BaseSettings):
                                                                     "notification type and subject fold into one.")
     PUSH_ALLOW_INSECURE: bool = Field(False, description="Allow http:// push endpoints (ignored in production).")
 
+    DEMO_ADMIN_TOTP_SECRET: str = Field("PLAZADEMOADMINTOTPSECRETABCDEFGH", description="seed-demo only: the "
+                                        "base32 TOTP secret of the demo's admin@plaza.test (never used otherwise).")
+
     # --- tests and tools (read by the test suite, never needed to run Plaza) -------------------
     PLAZA_SCREENSHOTS: bool = Field(False, description="Tests only: write e2e screenshots to docs/screenshots/ "
                                                        "(make screenshots) instead of a temporary folder.")

@@ -9,6 +9,7 @@ from app.community.models import ContentReport, CustomerBlock, CustomerFavourite
 from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
+from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
 from app.notifications import center_models  # noqa: F401
 from app.outbox.models import OutboxEvent  # noqa: F401

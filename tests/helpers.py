@@ -30,6 +30,21 @@ def login_as(client, email: str, host: str = "localhost") -> None:
         record_session(user_id, sid, ip="127.0.0.1", user_agent="Werkzeug test client", host=host)
 
 
+def login_admin(client, email: str, host: str = "localhost") -> None:
+    """Log ``client`` in as the platform admin ``email`` with the second factor already passed
+    (as :func:`login_as`, plus the session mark :func:`app.blueprints.admin.access.mark_second_factor_passed`
+    sets). Use this for console tests that are not about the second factor itself."""
+    from app.blueprints.admin.access import SECOND_FACTOR_KEY
+    from app.extensions import db
+    from app.identity.models import User
+
+    login_as(client, email, host=host)
+    with client.application.app_context():
+        ident = db.session.scalar(sa.select(User).where(User.email == email)).get_id()
+    with client.session_transaction(base_url=f"http://{host}") as sess:
+        sess[SECOND_FACTOR_KEY] = ident
+
+
 def csrf_from(html: str | bytes) -> str:
     """The CSRF token found in a rendered page (hidden input or hx-headers)."""
     text = html.decode() if isinstance(html, bytes) else html

@@ -7,5 +7,7 @@ has its entry); the blueprint hands the actor's id, IP address and user agent in
 database roles may INSERT and SELECT, never UPDATE or DELETE (grants in migration
 ``j10c_customers_audit`` and :func:`migrations.rls.apply_grants`). Rows of a business are under
 row-level security like every tenant table; platform rows (``tenant_id`` null) are seen only
-inside ``platform_scope``. :mod:`app.audit.queries` reads a business's entries.
+inside ``platform_scope``. :mod:`app.audit.queries` reads a business's entries,
+:mod:`app.audit.search` the whole log (the console's viewer and CSV export); :mod:`app.audit.chain`
+checks the hash chain the database keeps over every row (``flask audit verify``, :mod:`app.audit.cli`).
 """

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context, request
+from flask_login import current_user
+
 from app.audit.models import AuditEntry
 from app.extensions import db
-from app.tenants.context import current_tenant_id
+from app.tenants.context import current_tenant_id, platform_reason, platform_scope
 from app.timeutil import utcnow
 
 #: Longest stored user agent and reason (longer ones are cut).
@@ -32,23 +35,40 @@ class AuditActor:
 SYSTEM_ACTOR = AuditActor(None)
 
 
+def request_actor() -> AuditActor:
+    """The actor of the running request: the signed-in account (``None`` when signed out), the
+    client IP address and user agent; :data:`SYSTEM_ACTOR` outside a request (jobs, CLI). For
+    domain functions that record an action without an actor passed in."""
+    if not has_request_context():
+        return SYSTEM_ACTOR
+    user_id = current_user.id if current_user.is_authenticated else None
+    return AuditActor(user_id, request.remote_addr, request.user_agent.string or None)
+
+
 def record_audit(actor: AuditActor, action: str, object_type: str, object_id: uuid.UUID | str | None, *,
                  reason: str = "", before: Mapping[str, Any] | None = None,
-                 after: Mapping[str, Any] | None = None) -> AuditEntry:
+                 after: Mapping[str, Any] | None = None, tenant_id: uuid.UUID | None = None) -> AuditEntry:
     """Add one audit entry for ``action`` (a dotted verb such as ``"customer.erased"``) done by
     ``actor`` to ``object_type``/``object_id``, in the business in scope (none in scope: a
-    platform entry). ``before``/``after`` are JSON-serialisable snapshots of what changed.
+    platform entry; inside ``platform_scope`` pass ``tenant_id`` to file it under the business it
+    concerns, so its owner sees it too). ``before``/``after`` are JSON-serialisable snapshots of
+    what changed. The database adds the actor's email, the chain position and the hashes
+    (:mod:`app.audit.chain`).
 
     Flushes, never commits: the entry is written or dropped with the change it records.
     Raises what the flush raises (e.g. :class:`sqlalchemy.exc.DBAPIError` when row-level
     security refuses the business).
     """
     entry = AuditEntry(
-        tenant_id=current_tenant_id(), actor_user_id=actor.user_id, action=action, object_type=object_type,
+        tenant_id=tenant_id or current_tenant_id(), actor_user_id=actor.user_id, action=action, object_type=object_type,
         object_id=str(object_id) if object_id is not None else None, reason=(reason or "")[:MAX_REASON],
         before=dict(before) if before is not None else None, after=dict(after) if after is not None else None,
         ip=(actor.ip or None) and actor.ip[:64],
         user_agent=(actor.user_agent or None) and actor.user_agent[:MAX_USER_AGENT], at=utcnow())
     db.session.add(entry)
-    db.session.flush()
+    if entry.tenant_id is None and platform_reason() is None:  # a platform row: only the platform scope may write it
+        with platform_scope(f"audit: platform entry {action}"):
+            db.session.flush()
+    else:
+        db.session.flush()
     return entry

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.audit.service import record_audit, request_actor
 from app.errors import InputError
 from app.extensions import db
 from app.identity.models import ApiToken, User
@@ -184,6 +185,7 @@ def create_api_token(name: str, created_by: uuid.UUID | None) -> tuple[ApiToken,
     row = ApiToken(name=name, token_hash=hashlib.sha256(secret.encode()).hexdigest(), created_by=created_by)
     db.session.add(row)
     db.session.flush()
+    record_audit(request_actor(), "api_token.created", "api_token", row.id, after={"name": name})
     return row, secret
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.audit.service import record_audit, request_actor
 from app.extensions import db
 from app.identity.models import ApiToken
 from app.timeutil import utcnow
@@ -22,5 +23,6 @@ def revoke_api_token(token: ApiToken, now: datetime | None = None) -> ApiToken:
     """Revoke ``token`` (idempotent: an already revoked token keeps its first revocation time); flushes."""
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
+        record_audit(request_actor(), "api_token.revoked", "api_token", token.id, after={"name": token.name})
         db.session.flush()
     return token

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from app.audit.service import AuditActor, record_audit
 from app.delivery.mailer import local
 from app.identity.models import User
 from app.identity.sessions import describe_browser
@@ -76,6 +77,8 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
     redis.expire(key, DEVICE_TTL_SECONDS)
     if not added or known_before == 0:
         return device_id, False
+    record_audit(AuditActor(user.id, ip or None, device or None), "user.login_new_device", "user", user.id,
+                 after={"device": describe_device(device)[:120]})
     dispatch.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
                       context={"device": describe_device(device)[:120], "ip": ip or "unknown",
                                "when": _when(now)},

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from app.audit.service import record_audit, request_actor
 from app.extensions import db
 from app.payments.events import emit_money_event, late_refund_told
 from app.payments.fees import application_fee_reversal
@@ -57,9 +58,11 @@ def ledger_refund(booking_id: uuid.UUID, currency: str, refund: dict, descriptio
     also the ``refund.issued`` event (unless ``payment.late_refund`` tells the customer)."""
     if refund.get("status") != "succeeded":
         return
-    record_ledger(kind="refund", amount=-int(refund["amount"]), currency=currency,
-                  key=f"refund:{refund['id']}", booking_id=booking_id, payment_intent=refund.get("payment_intent"),
-                  refund=refund["id"], charge=refund.get("charge"), description=description)
+    if record_ledger(kind="refund", amount=-int(refund["amount"]), currency=currency,
+                     key=f"refund:{refund['id']}", booking_id=booking_id, payment_intent=refund.get("payment_intent"),
+                     refund=refund["id"], charge=refund.get("charge"), description=description):
+        record_audit(request_actor(), "payment.refunded", "booking", booking_id, reason=description,
+                     after={"refund": refund["id"], "amount": int(refund["amount"]), "currency": currency})
     reversal = application_fee_reversal(booking_payment(booking_id), refund)
     if reversal:
         record_ledger(kind="application_fee", amount=reversal, currency=currency,

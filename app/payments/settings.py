@@ -6,10 +6,12 @@ Tenant in scope; functions flush and never commit.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import sqlalchemy as sa
 
+from app.audit.service import record_audit, request_actor
 from app.catalog.currency import rescale_minor
 from app.catalog.models import Service
 from app.extensions import db
@@ -31,9 +33,12 @@ def business_policy() -> BusinessPolicy:
 def save_business_policy(policy: BusinessPolicy) -> PaymentSettings:
     """Create or update the current tenant's money policy."""
     row = db.session.scalar(sa.select(PaymentSettings))
+    before = dataclasses.asdict(business_policy())
     if row is None:
         row = PaymentSettings()
         db.session.add(row)
+    record_audit(request_actor(), "payment_policy.changed", "payment_settings", None, before=before,
+                 after=dataclasses.asdict(policy))
     row.free_cancellation_hours = policy.free_cancellation_hours
     row.late_cancel_fee_percent = policy.late_cancel_fee_percent
     row.no_show_fee_percent = policy.no_show_fee_percent
@@ -70,12 +75,18 @@ def amounts_due(services: list[Service]) -> dict[uuid.UUID, int]:
     return due
 
 
+def _rule_json(rule: ServiceRule) -> dict:
+    return {"mode": rule.mode.value, "deposit_percent": rule.deposit_percent, "deposit_fixed": rule.deposit_fixed}
+
+
 def save_service_rule(service_id: uuid.UUID, rule: ServiceRule) -> ServicePaymentRule:
     """Create or update the payment rule of service ``service_id`` (of the current tenant)."""
     row = db.session.scalar(sa.select(ServicePaymentRule).where(ServicePaymentRule.service_id == service_id))
     if row is None:
         row = ServicePaymentRule(service_id=service_id)
         db.session.add(row)
+    record_audit(request_actor(), "payment_rule.changed", "service", service_id,
+                 before=_rule_json(service_rule(service_id)), after=_rule_json(rule))
     row.mode = rule.mode.value
     row.deposit_percent = rule.deposit_percent
     row.deposit_fixed = rule.deposit_fixed

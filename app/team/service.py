@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.audit.service import record_audit, request_actor
 from app.catalog.models import StaffMember
 from app.extensions import db
 from app.identity.models import User
@@ -199,6 +200,7 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
     # Only an account that proved it holds the invited mailbox sees the link in the app
     # (``notify_user_id``): anyone can sign up with an address they do not own, and never verify it.
     verified = existing is not None and existing.email_verified_at is not None
+    record_audit(request_actor(), "membership.invited", "staff_invitation", inv.id, after={"role": role})
     emit(INVITE_EVENT, {"invitation_id": str(inv.id), "role": role, "inviter": inviter.name or inviter.email,
                         "notify_user_id": str(existing.id) if verified else None})
     db.session.flush()
@@ -216,6 +218,7 @@ def revoke_invitation(invitation: StaffInvitation, now: datetime | None = None) 
         raise InvitationClosed("accepted", "This invitation has already been accepted.")
     if invitation.status == InvitationStatus.PENDING.value:
         invitation.status, invitation.revoked_at = InvitationStatus.REVOKED.value, now or utcnow()
+        record_audit(request_actor(), "membership.invitation_revoked", "staff_invitation", invitation.id)
         db.session.flush()
     return invitation
 
@@ -249,6 +252,7 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
         staff.user_id = user.id
     invitation.status, invitation.accepted_at, invitation.accepted_by = InvitationStatus.ACCEPTED.value, now, user.id
     emit(JOINED_EVENT, {"user_id": str(user.id), "role": invitation.role})  # the owners and managers are told
+    record_audit(request_actor(), "membership.created", "user", user.id, after={"role": invitation.role})
     db.session.flush()
     return membership
 

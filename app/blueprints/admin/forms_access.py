@@ -1,0 +1,21 @@
+"""Forms of the console's access steps: the second factor and the reason for a read."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class SecondFactorForm(FlaskForm):
+    """A 6-digit code from the authenticator app, or (when verifying) a recovery code."""
+
+    code = StringField("Code", validators=[DataRequired("Enter the code."), Length(max=20)])
+    next = HiddenField()
+
+
+class ReasonForm(FlaskForm):
+    """Why the admin reads one business's data (3–300 characters), written to the audit log."""
+
+    reason = StringField("Reason", validators=[DataRequired("Say why you open this record."), Length(min=3, max=300)])
+    next = HiddenField()
