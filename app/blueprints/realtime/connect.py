@@ -60,9 +60,9 @@ def on_connect(auth: Any = None) -> None:
         if target.tenant is not None and target.tenant.suspended_at is not None:
             raise ConnectionRefusedError("unknown host")
         if isinstance(auth, dict) and "manage_token" in auth:
-            add_socket(request.sid, guest_socket(auth.get("manage_token"),
-                                                 target.tenant.id if target.tenant else None))
-            closing.track(get_redis(), request.sid, None, target.tenant.id if target.tenant else None)
+            guest_tid = target.tenant.id if target.tenant else None
+            add_socket(request.sid, guest_socket(auth.get("manage_token"), guest_tid))
+            closing.track(get_redis(), request.sid, None, guest_tid)
             ensure_watchdog()
             return
         if not current_user.is_authenticated:
