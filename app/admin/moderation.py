@@ -128,11 +128,14 @@ def waiting_groups(limit: int = 200) -> list[Group]:
         return list(groups.values())
 
 
-def _author(target: Target | None, tenant_id: uuid.UUID) -> Subject | None:
+def _author(target_type: str, target: Target | None, tenant_id: uuid.UUID) -> Subject | None:
     """Whom a warning or suspension about ``target`` is for: its author's account (by id, or by
-    the email of a customer), else the business when the business wrote it."""
+    the email of a customer), else the business when the business wrote it (its profile, posts,
+    replies)."""
     if target is None:
         return None
+    if target_type == "profile":
+        return Subject(BUSINESS, tenant_id)
     if target.author_user_id is not None:
         return Subject(PERSON, target.author_user_id)
     if target.author_email:
@@ -172,7 +175,7 @@ def decide(tenant_id: uuid.UUID, target_type: str, target_id: uuid.UUID, decisio
             if kind is None or kind.set_hidden is None or target is None:
                 raise ModerationError("This content cannot be hidden: suspend its author instead.", "action")
             kind.set_hidden(target_id, decision == "hide")
-        author = _author(target, tenant_id) if decision in ("warn", "suspend") else None
+        author = _author(target_type, target, tenant_id) if decision in ("warn", "suspend") else None
         if decision in ("warn", "suspend") and author is None:
             raise ModerationError("This content has no author with an account to warn or suspend.", "action")
         now = utcnow()

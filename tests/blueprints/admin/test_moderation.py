@@ -125,3 +125,19 @@ def test_the_queue_is_404_for_anyone_but_a_platform_admin(client, ctx):
                           data={"csrf_token": token, "action": "hide", "reason": "x"}, base_url=APEX)
         assert hit.status_code == 404
     assert _count(ContentReport, ContentReport.platform_status == "new") == 1
+
+
+def test_a_reported_profile_cannot_be_hidden_but_suspending_its_author_suspends_the_business(client, ctx):
+    biz = make_business("bella")
+    reporter = make_user("r1@example.com")
+    with tenant_scope(biz.tenant_id):
+        moderation.report_content("profile", biz.tenant_id, "fake", "Not a real salon", reporter_user_id=reporter)
+        db.session.commit()
+    make_user("root@plaza.test", is_platform_admin=True)
+    login_as(client, "root@plaza.test")
+    hide = _decide(client, biz.tenant_id, "profile", biz.tenant_id, "hide", "Fake business")
+    assert hide.status_code == 422 and "cannot be hidden" in hide.get_data(as_text=True)
+    assert _decide(client, biz.tenant_id, "profile", biz.tenant_id, "suspend", "Fake business").status_code == 303
+    shop = client.get("/", base_url="http://bella.localhost")
+    assert shop.status_code == 404 and "Bella is unavailable" in shop.get_data(as_text=True)
+    assert _count(Sanction, Sanction.business_id == biz.tenant_id, Sanction.kind == "suspend") == 1
