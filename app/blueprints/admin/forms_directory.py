@@ -30,7 +30,7 @@ class SanctionForm(FlaskForm):
 class ReasonForm(FlaskForm):
     """Reinstate (or any action that only needs a reason)."""
 
-    reason = StringField("Reason", filters=[_strip], validators=[
+    reason = StringField("Reason for reinstating", filters=[_strip], validators=[
         InputRequired("Give a reason."), Length(max=1000, message="Use at most 1,000 characters.")])
 
 

@@ -68,7 +68,8 @@ def business(tenant_id: uuid.UUID) -> Response | str:
         abort(404)
     directory.log_read(admin_actor(), BUSINESS, tenant_id, reason)
     return render_page("admin/businesses_detail.html", facts=facts, reason=reason, form=SanctionForm(),
-                       reinstate_form=ReasonForm(), active=sanctions.active(Subject(BUSINESS, tenant_id)))
+                       reinstate_form=ReasonForm(prefix="reinstate"),
+                       active=sanctions.active(Subject(BUSINESS, tenant_id)))
 
 
 @bp.get("/people/<uuid:user_id>")
@@ -83,7 +84,8 @@ def person(user_id: uuid.UUID) -> Response | str:
         abort(404)
     directory.log_read(admin_actor(), PERSON, user_id, reason)
     return render_page("admin/people_detail.html", facts=facts, reason=reason, form=SanctionForm(),
-                       reinstate_form=ReasonForm(), active=sanctions.active(Subject(PERSON, user_id)))
+                       reinstate_form=ReasonForm(prefix="reinstate"),
+                       active=sanctions.active(Subject(PERSON, user_id)))
 
 
 def _impose(subject: Subject, detail: str, template: str) -> Response | str:
@@ -107,12 +109,12 @@ def _impose(subject: Subject, detail: str, template: str) -> Response | str:
              else directory.person_facts(subject.id, "re-shown after a refused sanction"))
     if facts is None:
         abort(404)
-    return render_page(template, facts=facts, reason="", form=form, reinstate_form=ReasonForm(formdata=None),
-                       active=sanctions.active(subject), error=error, status=422)
+    return render_page(template, facts=facts, reason="", form=form,
+                       reinstate_form=ReasonForm(formdata=None, prefix="reinstate"), active=sanctions.active(subject), error=error, status=422)
 
 
 def _reinstate(subject: Subject, detail: str, template: str) -> Response | str:
-    form = ReasonForm()
+    form = ReasonForm(prefix="reinstate")
     if form.validate_on_submit():
         try:
             lifted = sanctions.reinstate(subject, form.reason.data, admin_actor())

@@ -135,7 +135,11 @@ def test_suspending_a_business_makes_it_unavailable_tells_people_and_reinstating
     assert "Suspended since" in page and "Fake reviews" in page
     assert "Bella" in client.get("/admin/businesses?status=suspended", base_url=APEX).get_data(as_text=True)
 
-    back = client.post(url + "/reinstate", data={"csrf_token": token, "reason": "Appeal accepted"}, base_url=APEX)
+    refused = client.post(url + "/reinstate", data={"csrf_token": token, "reinstate-reason": ""}, base_url=APEX)
+    assert refused.status_code == 422 and "Give a reason." in refused.get_data(as_text=True)
+    assert client.get("/", base_url="http://bella.localhost").status_code == 404  # still suspended
+    back = client.post(url + "/reinstate", data={"csrf_token": token, "reinstate-reason": "Appeal accepted"},
+                       base_url=APEX)
     assert back.status_code == 303
     assert client.get("/", base_url="http://bella.localhost").status_code == 200
     [lifted] = _entries("business.reinstated")
