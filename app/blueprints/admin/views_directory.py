@@ -40,7 +40,7 @@ def businesses() -> Response | str:
         country=request.args.get("country", "")[:2], category=request.args.get("category", "")[:40],
         status=request.args.get("status", ""), page=_page())
     rows, more = directory.search_businesses(f)
-    return render_page("admin/businesses.html", rows=rows, more=more, f=f, plans=list(PLANS))
+    return render_page("admin/businesses.html", "results", rows=rows, more=more, f=f, plans=list(PLANS))
 
 
 @bp.get("/people")
@@ -49,7 +49,7 @@ def people() -> Response | str:
     """Every account: search by email or name; filter by status; 25 a page."""
     q, status, page = request.args.get("q", "")[:120], request.args.get("status", ""), _page()
     rows, more = directory.search_people(q, status, page)
-    return render_page("admin/people.html", rows=rows, more=more, q=q, state=status, page=page)
+    return render_page("admin/people.html", "results", rows=rows, more=more, q=q, state=status, page=page)
 
 
 def _reason() -> str:

@@ -60,6 +60,8 @@ def test_search_filters_and_paging_find_businesses_and_people(client, ctx):
     assert "Fixit" in by_email and "Bella" not in by_email
     by_slug = client.get("/admin/businesses?q=bel&plan=free", base_url=APEX).get_data(as_text=True)
     assert "Bella" in by_slug and "Fixit" not in by_slug
+    live = client.get("/admin/businesses?q=fix", base_url=APEX, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert live.lstrip().startswith('<div id="results"') and "Fixit" in live and "Bella" not in live
     none = client.get("/admin/businesses?status=suspended", base_url=APEX).get_data(as_text=True)
     assert "No business matches." in none
     assert "No business matches." in client.get("/admin/businesses?plan=premium", base_url=APEX).get_data(as_text=True)
