@@ -169,7 +169,9 @@ def register_request_hooks(app: Flask) -> None:
             g.tenant_token = set_tenant(resolved)
             hand_over_to_tenant_role()  # the host lookup ran on the platform role
         if target.tenant is not None and target.tenant.suspended_at is not None:
-            abort(404)
+            if request.path.startswith("/api/"):
+                abort(404)
+            return render_template("errors/business_unavailable.html", business=target.tenant.name), 404
         return None
 
     @app.after_request

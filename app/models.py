@@ -1,5 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
+from app.admin.models import Sanction  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: F401
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401

@@ -280,6 +280,10 @@ def act_on_report(report: ContentReport, action: str, *, by: uuid.UUID) -> Conte
     view = ReportView(report, kind, target)
     if action in ("hide", "restore") and not view.can_hide:
         raise ReportError("Only the platform can hide this content; the report has reached it.")
+    if action == "restore" and db.session.scalar(sa.select(ContentReport.id).where(  # the platform's decision wins
+            ContentReport.target_type == report.target_type, ContentReport.target_id == report.target_id,
+            ContentReport.platform_status == "upheld").limit(1)) is not None:
+        raise ReportError("Plaza's moderators hid this content; only they can restore it.")
     if action == "block" and not view.can_block:
         raise ReportError("This content has no customer author to block.")
     if action == "block" and target is not None:

@@ -287,6 +287,27 @@ TYPES: tuple[NotificationType, ...] = (
         "business_announcement", "News and offers from businesses", "News", MARKETING,
         {"customer": _t("{business}: {headline}", "{message}")},
         {"customer": _E}),
+    # ---- issue 12 (Q): the platform's sanctions and moderation outcomes (app.admin)
+    NotificationType(
+        "platform_warning", "Warning from Plaza", "Account", TRANSACTIONAL,
+        {"user": _t("A warning from Plaza", "{message} Reason: {reason}"),
+         "owner": _t("A warning from Plaza about {business}", "{message} Reason: {reason}")},
+        {"user": _E, "owner": _E}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "platform_suspension", "Suspension by Plaza", "Account", TRANSACTIONAL,
+        {"user": _t("Your Plaza account is suspended", "{message} Reason: {reason}"),
+         "owner": _t("{business} is suspended on Plaza", "{message} Reason: {reason}")},
+        {"user": _E, "owner": _E}, locked=frozenset({EMAIL})),
+    NotificationType(
+        "business_unavailable", "Business unavailable", "Bookings", TRANSACTIONAL,
+        {"customer": _t("{business} is unavailable", "{business} is not available on Plaza at the moment, so your "
+                                                     "booking of {service} on {when} may not go ahead. "
+                                                     "Please contact them or book elsewhere.")},
+        {"customer": _E}),
+    NotificationType(
+        "report_outcome", "Outcome of your report", "Account", TRANSACTIONAL,
+        {"user": _t("Your report was reviewed", "Thanks for reporting \"{preview}\". {message}")},
+        {"user": _E}),
 )
 
 _BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}

@@ -8,4 +8,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.blueprints.admin import view_as, views, views_access, views_audit  # noqa: E402,F401
+from app.blueprints.admin import (  # noqa: E402,F401
+    view_as,
+    views,
+    views_access,
+    views_audit,
+    views_directory,
+    views_moderation,
+)

@@ -28,7 +28,7 @@ from app.blueprints.realtime.watchdog import ensure_watchdog
 from app.chat import access
 from app.extensions import db, socketio
 from app.identity import sessions as login_sessions
-from app.realtime import presence
+from app.realtime import closing, presence
 from app.realtime.emit import staff_room, user_room
 from app.redis_client import get_redis
 from app.tenants.context import reset_tenant, set_tenant
@@ -60,8 +60,9 @@ def on_connect(auth: Any = None) -> None:
         if target.tenant is not None and target.tenant.suspended_at is not None:
             raise ConnectionRefusedError("unknown host")
         if isinstance(auth, dict) and "manage_token" in auth:
-            add_socket(request.sid, guest_socket(auth.get("manage_token"),
-                                                 target.tenant.id if target.tenant else None))
+            guest_tid = target.tenant.id if target.tenant else None
+            add_socket(request.sid, guest_socket(auth.get("manage_token"), guest_tid))
+            closing.track(get_redis(), request.sid, None, guest_tid)
             ensure_watchdog()
             return
         if not current_user.is_authenticated:
@@ -81,6 +82,7 @@ def on_connect(auth: Any = None) -> None:
                 db.session.remove()
                 reset_tenant(token)
         add_socket(request.sid, info)
+        closing.track(get_redis(), request.sid, info.user_id, host_tid)
         join_room(user_room(info.user_id))
         if staff:
             join_room(staff_room(host_tid))
@@ -121,6 +123,7 @@ def on_disconnect(*_: Any) -> None:
         return
     try:
         r = get_redis()
+        closing.untrack(r, request.sid, info.user_id, info.host_tenant_id)
         for j in info.joined.values():
             presence.remove(r, j.tenant_id, j.conversation_id, j.participant_id, request.sid)
             emit_presence(r, j.tenant_id, j.conversation_id)
