@@ -3,6 +3,7 @@
 from app.audit.models import AuditEntry  # noqa: F401
 from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: F401
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
+from app.broadcasts.models import Broadcast, BroadcastRecipient  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
 from app.chat.models import Conversation, Inquiry, Message, Participant  # noqa: F401
 from app.community.models import ContentReport, CustomerBlock, CustomerFavourite, Post, RecentlyViewed  # noqa: F401

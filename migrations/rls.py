@@ -42,6 +42,8 @@ PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Platform tables (no ``tenant_id``) the tenant role may read but never change: the marketplace's
 #: taxonomy and read model are written by the platform role only.
 PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word", "platform_setting")
+#: Platform tables the tenant role may not touch at all (the Stripe ledger, the platform's broadcasts).
+PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
@@ -132,8 +134,8 @@ def apply_grants() -> None:
         f"revoke update, delete, truncate on ledger_entry from {t}, {p}; end if; "
         "if to_regclass('public.audit_entry') is not null then "
         f"revoke update, delete, truncate on audit_entry from {t}, {p}; end if; "
-        "if to_regclass('public.stripe_webhook_event') is not null then "
-        f"revoke all on stripe_webhook_event from {t}; end if; "
+        + "".join(f"if to_regclass('public.{name}') is not null then revoke all on {name} from {t}; end if; "
+                  for name in PLATFORM_ONLY_TABLES) +
         f"revoke insert, delete on tenant from {t}; "
         + "".join(f"if to_regclass('public.{name}') is not null then "
                   f"revoke insert, update, delete, truncate on {name} from {t}; end if; "

@@ -287,6 +287,12 @@ TYPES: tuple[NotificationType, ...] = (
         "business_announcement", "News and offers from businesses", "News", MARKETING,
         {"customer": _t("{business}: {headline}", "{message}")},
         {"customer": _E}),
+    NotificationType(  # platform broadcasts (app.broadcasts): to consenting customers, and to businesses' owners
+        "platform_news", "News and offers from Plaza", "News", MARKETING,
+        {"customer": _t("{headline}", "{message}")}, {"customer": _E}),
+    NotificationType(
+        "platform_announcement", "Announcements from Plaza", "Account", TRANSACTIONAL,
+        {"owner": _t("{headline}", "{message}")}, {"owner": _E}),
 )
 
 _BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}
