@@ -7,6 +7,10 @@ default. Other packages read a value with :func:`get_setting` (e.g. ``get_settin
 -> ``30``); the console changes one with :func:`set_setting`, which validates it and writes an audit
 entry with the value before and after, in the same transaction. The table has no ``tenant_id``:
 tenant hosts may read it, only the platform role writes it (``migrations.rls.PLATFORM_READ_TABLES``).
+
+The console's edits of the category taxonomy go through the same domain functions as the
+``flask marketplace categories`` CLI (:mod:`app.tenants.taxonomy`), wrapped here with their audit
+entry (:func:`edit_category`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.audit.service import AuditActor, record_audit
 from app.errors import InputError
 from app.extensions import db
 from app.tenants.context import platform_scope
+from app.tenants.taxonomy import add_category, category_by_slug, move_category, rename_category, retire_category
 from app.timeutil import utcnow
 
 
@@ -199,3 +204,49 @@ def set_setting(key: str, value: Any, *, by: AuditActor, reason: str = "") -> tu
         record_audit(by, "platform_setting.changed", "platform_setting", key, reason=reason,
                      before={key: before}, after={key: new})
     return before, new
+
+
+def plan_overrides(code: str) -> dict[str, Any]:
+    """The plan features of plan ``code`` (``free``/``pro``/``premium``) as the settings hold them:
+    ``{"staff_seats": 10, "sms_per_month": 500, "marketplace_tier": "featured"}`` (only declared
+    ones; :func:`app.billing.plans.current_plan` applies them). One query."""
+    prefix = f"plan.{code}."
+    return {key.removeprefix(prefix): value for key, value in all_settings().items() if key.startswith(prefix)}
+
+
+#: Taxonomy edits the console makes: ``add``, ``rename``, ``move`` (up/down), ``retire``.
+CATEGORY_EDITS = ("add", "rename", "up", "down", "retire")
+#: The audit action of each edit.
+CATEGORY_ACTIONS = {"add": "category.added", "rename": "category.renamed", "up": "category.moved",
+                    "down": "category.moved", "retire": "category.retired"}
+
+
+def _category_state(slug: str) -> dict[str, Any] | None:
+    c = category_by_slug(slug)
+    return None if c is None else {"name": c.name, "position": c.position, "active": c.active}
+
+
+def edit_category(edit: str, slug: str, name: str = "", *, by: AuditActor) -> None:
+    """One taxonomy edit from the console (``edit`` in :data:`CATEGORY_EDITS`; ``name`` for add and
+    rename) through :mod:`app.tenants.taxonomy`, with an audit entry ``category.<edit>`` holding
+    the category before and after. Platform scope; flushes, never commits.
+
+    Raises:
+        app.tenants.taxonomy.TaxonomyError: a bad slug or name, or no such category.
+        SettingError: an unknown ``edit``.
+    """
+    if edit not in CATEGORY_EDITS:
+        raise SettingError(f"Unknown change “{edit}”.", "edit")
+    slug = slug.strip().lower()
+    with platform_scope(f"platform settings: category {edit}"):
+        before = _category_state(slug)
+        if edit == "add":
+            add_category(slug, name)
+        elif edit == "rename":
+            rename_category(slug, name)
+        elif edit == "retire":
+            retire_category(slug)
+        else:
+            move_category(slug, -1 if edit == "up" else 1)
+        record_audit(by, CATEGORY_ACTIONS[edit], "marketplace_category", slug, before={slug: before}, after={slug: _category_state(slug)})
+

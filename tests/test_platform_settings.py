@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
 from app.audit.service import AuditActor
+from app.billing.plans import PLANS
 from app.extensions import db
-from app.platform_settings import PlatformSetting, SettingError, all_settings, get_setting, set_setting
+from app.platform_settings import SETTINGS, PlatformSetting, SettingError, all_settings, get_setting, set_setting
 from app.tenants.context import platform_scope, tenant_scope
 from tests.factories import make_business, make_user
 from tests.helpers import tenant_settings
@@ -79,3 +80,10 @@ def test_tenant_hosts_read_settings_but_never_write_them(ctx, services):
                     "insert into platform_setting (key, value, updated_at) values ('x', '1', now())"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
+
+
+def test_plan_feature_defaults_are_the_plans_own():
+    for key, spec in SETTINGS.items():
+        if key.startswith("plan."):
+            _, code, feature = key.split(".")
+            assert getattr(PLANS[code], feature) == spec.default, key

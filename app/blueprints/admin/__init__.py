@@ -11,4 +11,5 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from app.blueprints.admin import (  # noqa: E402,F401
     views,
     views_broadcasts,
+    views_settings,
 )
