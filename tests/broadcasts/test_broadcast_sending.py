@@ -192,3 +192,41 @@ def test_bad_audiences_are_refused(ctx, kwargs, field):
     with pytest.raises(AudienceError) as err:
         make_audience(kind, **kwargs)
     assert err.value.field == field
+
+
+def test_businesses_are_chosen_by_country_category_and_plan(ctx):
+    from app.identity.service import find_user
+
+    for slug, country, category in (("dk-hair", "DK", "hair"), ("dk-nails", "DK", "nails"), ("se-hair", "SE", "hair")):
+        biz = make_business(slug)
+        with tenant_scope(biz.tenant_id):
+            tenant = db.session.get(Tenant, biz.tenant_id)
+            tenant.country, tenant.category_slug = country, category
+            db.session.commit()
+    owner = {slug: find_user(f"owner@{slug}.test").id for slug in ("dk-hair", "dk-nails", "se-hair")}
+    assert recipient_ids(make_audience("businesses", country="dk")) == sorted([owner["dk-hair"], owner["dk-nails"]])
+    assert recipient_ids(make_audience("businesses", category="hair")) == sorted([owner["dk-hair"], owner["se-hair"]])
+    assert recipient_ids(make_audience("businesses", country="DK", category="hair")) == [owner["dk-hair"]]
+    # Without billing configured every business is on Free.
+    assert len(recipient_ids(make_audience("businesses", plan="free"))) == 3
+    assert recipient_ids(make_audience("businesses", plan="pro")) == []
+
+
+def test_a_broadcast_scheduled_for_later_starts_when_due(ctx, mailbox):
+    _owners(1)
+    admin = make_user("ops@plaza.test", is_platform_admin=True)
+    with unit_of_work():
+        b = service.create_draft(make_audience("businesses"), by=AuditActor(admin))
+        service.set_message(b, "Maintenance tonight", "From 22:00 UTC.", ["email"])
+        service.schedule(b, utcnow() + timedelta(hours=2), by=AuditActor(admin))
+    assert run_jobs(ctx) == []  # the scheduled job is RQ's scheduler's, not due yet
+    with unit_of_work():
+        assert tasks.sweep() == 0
+        assert tasks.send_next_batch(b.id) == "waiting"
+    later = utcnow() + timedelta(hours=3)
+    with unit_of_work():
+        assert tasks.sweep(later) == 1  # due then: the sweep enqueues its batch
+    with unit_of_work():  # and the batch, run then, sends it
+        assert tasks.send_next_batch(b.id, now=later) == "sent"
+    assert run_jobs(ctx) == []
+    assert len(mailbox.to("owner@shop0.test", "Maintenance tonight")) == 1
