@@ -96,7 +96,8 @@ def _business_slug(audience: dict) -> str:
     if not audience.get("tenant_id"):
         return ""
     with platform_scope("broadcast wizard: the chosen business's address name"):
-        return db.session.get(Tenant, uuid.UUID(audience["tenant_id"])).slug
+        tenant = db.session.get(Tenant, uuid.UUID(audience["tenant_id"]))
+    return tenant.slug if tenant is not None else ""
 
 
 @bp.route("/broadcasts/new", methods=["GET", "POST"])

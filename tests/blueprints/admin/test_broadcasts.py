@@ -102,6 +102,8 @@ def test_an_admin_sends_a_broadcast_to_consenting_customers_of_a_city(admin, ctx
 def test_a_scheduled_broadcast_shows_its_progress_and_can_be_stopped(admin, ctx):
     client = admin
     broadcast_id, token = _new_draft(client)
+    back = client.get(f"/admin/broadcasts/{broadcast_id}/audience", base_url=APEX).get_data(as_text=True)
+    assert 'value="copenhagen"' in back and 'value="customers" checked' in back  # step 1 again, as chosen
     client.post(f"/admin/broadcasts/{broadcast_id}/message", base_url=APEX,
                 data={"csrf_token": token, "subject": "Later", "body": "Soon.", "channels": ["inapp"]})
     resp = client.post(f"/admin/broadcasts/{broadcast_id}/review", base_url=APEX,
