@@ -4,6 +4,7 @@ from app.admin.models import Sanction  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.billing.models import BillingSubscription, StripeWebhookEvent  # noqa: F401
 from app.booking.models import Booking, BookingEvent, Customer  # noqa: F401
+from app.broadcasts.models import Broadcast, BroadcastRecipient  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
 from app.chat.models import Conversation, Inquiry, Message, Participant  # noqa: F401
 from app.community.models import ContentReport, CustomerBlock, CustomerFavourite, Post, RecentlyViewed  # noqa: F401
@@ -22,6 +23,7 @@ from app.payments.models import (  # noqa: F401
     ServicePaymentRule,
     UncollectedFeeRecord,
 )
+from app.platform_settings import PlatformSetting  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
 from app.tenants.photos import BusinessPhoto  # noqa: F401

@@ -41,10 +41,11 @@ PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent", "
 PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Platform tables (no ``tenant_id``) the tenant role may read but never change: the marketplace's
 #: taxonomy and read model are written by the platform role only.
-PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word")
-#: Platform tables the tenant role may not touch at all (platform admins' second factor, the
-#: audit chain's head): migration ``l12p1_audit_chain_totp``.
-PLATFORM_ONLY_TABLES = ("admin_totp", "admin_recovery_code", "audit_chain_head")
+PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word", "platform_setting")
+#: Platform tables the tenant role may not touch at all: the Stripe event ledger, the platform's
+#: broadcasts, platform admins' second factor and the audit chain's head.
+PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient", "admin_totp",
+                        "admin_recovery_code", "audit_chain_head")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
@@ -135,8 +136,6 @@ def apply_grants() -> None:
         f"revoke update, delete, truncate on ledger_entry from {t}, {p}; end if; "
         "if to_regclass('public.audit_entry') is not null then "
         f"revoke update, delete, truncate on audit_entry from {t}, {p}; end if; "
-        "if to_regclass('public.stripe_webhook_event') is not null then "
-        f"revoke all on stripe_webhook_event from {t}; end if; "
         + "".join(f"if to_regclass('public.{name}') is not null then revoke all on {name} from {t}; end if; "
                   for name in PLATFORM_ONLY_TABLES) +
         "if to_regclass('public.audit_chain_head') is not null then "

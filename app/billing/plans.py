@@ -12,6 +12,7 @@ has been past due longer than the grace period (``BILLING_GRACE_DAYS``, default 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from app.billing.models import BillingSubscription
 from app.config import config_str as setting  # public: billing modules read their settings through it
 from app.extensions import db
+from app.platform_settings import plan_overrides
 from app.tenants.context import require_tenant_id, tenant_scope
 from app.timeutil import utcnow
 
@@ -137,10 +139,17 @@ def current_plan(tenant: object | None = None, now: datetime | None = None) -> P
         TypeError: ``tenant`` is neither a ``Tenant`` nor a UUID.
     """
     if not billing_enabled():
-        return FREE
+        return with_platform_settings(FREE)
     tid = getattr(tenant, "id", tenant) if tenant is not None else require_tenant_id()
     if not isinstance(tid, uuid.UUID):
         raise TypeError(f"current_plan needs a Tenant or a tenant id (UUID), not {type(tid).__name__}")
     with tenant_scope(tid):
         sub = db.session.scalar(sa.select(BillingSubscription))
-    return plan_from_subscription(sub, now)
+    return with_platform_settings(plan_from_subscription(sub, now))
+
+
+def with_platform_settings(plan: Plan) -> Plan:
+    """``plan`` with the features an admin changed in the platform settings (staff seats, SMS per
+    month, marketplace tier: :func:`app.platform_settings.plan_overrides`); prices stay in Stripe."""
+    overrides = plan_overrides(plan.code)
+    return dataclasses.replace(plan, **overrides) if overrides else plan

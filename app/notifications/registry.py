@@ -308,6 +308,12 @@ TYPES: tuple[NotificationType, ...] = (
         "report_outcome", "Outcome of your report", "Account", TRANSACTIONAL,
         {"user": _t("Your report was reviewed", "Thanks for reporting \"{preview}\". {message}")},
         {"user": _E}),
+    NotificationType(  # platform broadcasts (app.broadcasts): to consenting customers, and to businesses' owners
+        "platform_news", "News and offers from Plaza", "News", MARKETING,
+        {"customer": _t("{headline}", "{message}")}, {"customer": _E}),
+    NotificationType(
+        "platform_announcement", "Announcements from Plaza", "Account", TRANSACTIONAL,
+        {"owner": _t("{headline}", "{message}")}, {"owner": _E}),
 )
 
 _BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}

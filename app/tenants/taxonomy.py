@@ -112,3 +112,23 @@ def retire_category(slug: str) -> int:
     with platform_scope("taxonomy: businesses in a retired category"):
         return db.session.scalar(sa.select(sa.func.count()).select_from(Tenant)
                                  .where(Tenant.category_slug == category.slug)) or 0
+
+
+def move_category(slug: str, offset: int) -> list[str]:
+    """Move category ``slug`` ``offset`` places in the display order (negative: earlier), clamped
+    to the ends; positions are renumbered 0..n-1 over every category, retired ones too. Returns
+    the slugs in their new order. Flushes.
+
+    Raises:
+        TaxonomyError: no such category.
+    """
+    ordered = all_categories()
+    index = next((i for i, c in enumerate(ordered) if c.slug == slug.strip().lower()), None)
+    if index is None:
+        raise TaxonomyError(f"There is no category “{slug}”.", "slug")
+    category = ordered.pop(index)
+    ordered.insert(max(0, min(len(ordered), index + offset)), category)
+    for position, c in enumerate(ordered):
+        c.position = position
+    db.session.flush()
+    return [c.slug for c in ordered]

@@ -1,4 +1,4 @@
-"""``flask marketplace categories add|rename|retire|list``: the platform admin edits the category
+"""``flask marketplace categories add|rename|move|retire|list``: the platform admin edits the category
 taxonomy (:mod:`app.tenants.taxonomy`) without a deploy. Each command is one unit of work."""
 
 from __future__ import annotations
@@ -7,7 +7,14 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.tenants.taxonomy import TaxonomyError, add_category, all_categories, rename_category, retire_category
+from app.tenants.taxonomy import (
+    TaxonomyError,
+    add_category,
+    all_categories,
+    move_category,
+    rename_category,
+    retire_category,
+)
 from app.uow import unit_of_work
 
 
@@ -58,3 +65,11 @@ def register_taxonomy_cli(app: Flask) -> None:
         """Stop offering category SLUG (businesses in it keep it)."""
         count = run(retire_category, slug)
         click.echo(f"retired {slug}; {count} business(es) keep it")
+
+    @categories.command("move")
+    @click.argument("slug")
+    @click.argument("offset", type=int)
+    def move_command(slug: str, offset: int) -> None:
+        """Move category SLUG OFFSET places in the list (negative: earlier)."""
+        order = run(move_category, slug, offset)
+        click.echo(f"moved {slug}: {', '.join(order)}")

@@ -51,7 +51,7 @@ def test_every_type_is_complete_and_renders_with_sample_context(nt):
 
 
 def test_only_announcements_are_marketing():
-    assert [t.key for t in registry.all_types() if t.is_marketing] == ["business_announcement"]
+    assert [t.key for t in registry.all_types() if t.is_marketing] == ["business_announcement", "platform_news"]
 
 
 def test_missing_field_and_unknown_type_are_errors():

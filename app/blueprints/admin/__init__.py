@@ -13,6 +13,8 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views,
     views_access,
     views_audit,
+    views_broadcasts,
     views_directory,
     views_moderation,
+    views_settings,
 )
