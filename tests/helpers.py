@@ -75,3 +75,19 @@ def tenant_settings(tenant_id, *, local: bool = True) -> tuple[str, list[str]]:
 
 
 _RLS_KEY: bytes | None = None
+
+
+def pass_second_factor(page, then: str | None = None) -> None:
+    """In Chromium, right after a new platform admin's password: enrol the second factor on the
+    page (read the shown secret, type its current code), continue to the console, then open
+    ``then`` (a path on the same host) when given."""
+    import pyotp
+
+    page.wait_for_url("**/admin/second-factor**")
+    secret = page.locator("#totp-secret").inner_text()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.click("#totp-form button[type=submit]")
+    page.get_by_role("link", name="Continue to the console").click()
+    page.wait_for_url("**/admin/**")
+    if then:
+        page.goto(page.url.split("/admin/")[0] + then)

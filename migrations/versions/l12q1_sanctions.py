@@ -1,7 +1,7 @@
 """sanction: the platform's suspensions, bans and warnings of businesses and people
 
 Revision ID: l12q1_sanctions
-Revises: k11m2_phone_only_customers
+Revises: l12p1_audit_chain_totp
 Create Date: 2026-12-05 12:45:00
 
 Issue 12 (directory and moderation). ``sanction`` is platform-level like ``tenant``: a row is
@@ -16,7 +16,7 @@ from alembic import op
 from migrations.rls import apply_grants
 
 revision = "l12q1_sanctions"
-down_revision = "k11m2_phone_only_customers"
+down_revision = "l12p1_audit_chain_totp"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """platform settings: ``platform_setting``, the typed values admins changed (dispute windows, …)
 
 Revision ID: l12t1_platform_setting
-Revises: k11m2_phone_only_customers
+Revises: l12q1_sanctions
 Create Date: 2026-12-05 12:40:00
 
 Issue 12. Platform-level (no ``tenant_id``, so no row-level security): tenant hosts may read it,
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import apply_grants
 
 revision = "l12t1_platform_setting"
-down_revision = "k11m2_phone_only_customers"
+down_revision = "l12q1_sanctions"
 branch_labels = None
 depends_on = None
 

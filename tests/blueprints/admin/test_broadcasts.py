@@ -16,7 +16,7 @@ from app.notifications import preferences
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 from tests.support.conftest_mail import run_jobs
 from tests.support.notification_support import book, day_at
 
@@ -40,7 +40,7 @@ def admin(ctx, client):
     db.session.commit()
     run_jobs(ctx)
     make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     return client
 
 

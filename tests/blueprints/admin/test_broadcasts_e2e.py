@@ -10,6 +10,7 @@ from app.notifications import preferences
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from tests.factories import PASSWORD, make_business, make_user
+from tests.helpers import pass_second_factor
 from tests.support.conftest_mail import run_jobs
 from tests.support.notification_support import book, day_at
 from tests.support.screenshots import screenshot_folder
@@ -43,7 +44,7 @@ def test_an_admin_sends_a_broadcast_to_one_citys_consenting_customers_in_chromiu
     page.fill("input[name=email]", "root@plaza.test")
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/admin/broadcasts")
+    pass_second_factor(page, then="/admin/broadcasts")
     page.get_by_role("link", name="New broadcast").click()
 
     page.get_by_label("Customers who accept marketing from Plaza").check()

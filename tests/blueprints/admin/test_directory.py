@@ -16,7 +16,7 @@ from app.notifications.center_models import Notification
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 from tests.support.chat_fixtures import make_booking
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ APEX = "http://localhost"
 
 def _admin(client) -> uuid.UUID:
     uid = make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     return uid
 
 

@@ -19,7 +19,7 @@ from app.reviews.queries import rating_summary
 from app.reviews.service import create_review
 from app.tenants.context import platform_scope, tenant_scope
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 from tests.reviews.support import visit
 from tests.support.chat_fixtures import build_world
 
@@ -56,7 +56,7 @@ def test_hiding_a_reported_review_keeps_the_summary_exact_tells_reporters_and_wi
     r1, r2 = make_user("r1@example.com"), make_user("r2@example.com")
     review_id = _fake_review(biz, r1, r2)
     make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     page = client.get("/admin/moderation", base_url=APEX).get_data(as_text=True)
     assert page.count("Worst ever, avoid!!!") == 1  # one group for the two reports
     assert "2 reports" in page and "Haircut, visit in" in page and "Never a customer here" in page
@@ -102,7 +102,7 @@ def test_a_reported_message_shows_the_previous_ones_and_warning_its_author_tells
         rude_id = rude.id
         db.session.commit()
     make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     page = client.get("/admin/moderation", base_url=APEX).get_data(as_text=True)
     assert "You are useless idiots" in page
     assert "Cara: Hello, can I move my booking?" in page and "Sorry, we are full that day." in page
@@ -134,7 +134,7 @@ def test_a_reported_profile_cannot_be_hidden_but_suspending_its_author_suspends_
         moderation.report_content("profile", biz.tenant_id, "fake", "Not a real salon", reporter_user_id=reporter)
         db.session.commit()
     make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     hide = _decide(client, biz.tenant_id, "profile", biz.tenant_id, "hide", "Fake business")
     assert hide.status_code == 422 and "cannot be hidden" in hide.get_data(as_text=True)
     assert _decide(client, biz.tenant_id, "profile", biz.tenant_id, "suspend", "Fake business").status_code == 303

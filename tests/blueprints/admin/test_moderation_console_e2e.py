@@ -12,6 +12,7 @@ from app.reviews.queries import rating_summary
 from app.reviews.service import create_review
 from app.tenants.context import tenant_scope
 from tests.factories import PASSWORD, make_business, make_user
+from tests.helpers import pass_second_factor
 from tests.reviews.support import visit
 from tests.support.screenshots import screenshot_folder
 
@@ -44,7 +45,7 @@ def test_an_admin_resolves_a_reported_review_and_suspends_a_business(live_server
     page.fill("input[name=email]", "root@plaza.test")
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-form button[type=submit]")
-    page.wait_for_url("**/admin/**")
+    pass_second_factor(page)
 
     # The moderation queue: the review with its visit, hidden with a reason.
     page.get_by_role("link", name="Moderation").click()

@@ -14,7 +14,7 @@ from app.tenants.context import platform_scope
 from app.tenants.models import MarketplaceCategory
 from app.tenants.taxonomy import active_categories
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def restore_taxonomy(ctx):
 @pytest.fixture
 def admin(ctx, client):
     make_user("root@plaza.test", is_platform_admin=True)
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     return client
 
 
