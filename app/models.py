@@ -21,6 +21,7 @@ from app.payments.models import (  # noqa: F401
     ServicePaymentRule,
     UncollectedFeeRecord,
 )
+from app.platform_settings import PlatformSetting  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
 from app.tenants.photos import BusinessPhoto  # noqa: F401

@@ -1,2 +1,201 @@
-"""Platform-wide settings admins change without a deploy (dispute windows, …): typed values with
-defaults, read through one function. Part of issue 12; see the functions below as they land."""
+"""Platform-wide settings admins change without a deploy (dispute windows, answer deadlines, plan
+features): typed values with defaults, read through one function.
+
+Every known key is declared once in :data:`SETTINGS` (its type, default, bounds and label). The
+``platform_setting`` table holds only the values an admin changed; a key without a row reads as its
+default. Other packages read a value with :func:`get_setting` (e.g. ``get_setting("dispute_window_days")``
+-> ``30``); the console changes one with :func:`set_setting`, which validates it and writes an audit
+entry with the value before and after, in the same transaction. The table has no ``tenant_id``:
+tenant hosts may read it, only the platform role writes it (``migrations.rls.PLATFORM_READ_TABLES``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.audit.service import AuditActor, record_audit
+from app.errors import InputError
+from app.extensions import db
+from app.tenants.context import platform_scope
+from app.timeutil import utcnow
+
+
+class PlatformSetting(db.Model):
+    """One changed setting: ``key`` (from :data:`SETTINGS`), ``value`` (JSON of the declared type),
+    when (tz-aware UTC) and by whom (account id, not a foreign key) it was last changed."""
+
+    __tablename__ = "platform_setting"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONB, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+
+
+class SettingError(InputError, ValueError):
+    """A value that cannot be stored for a setting, or an unknown key; ``message`` is user-facing."""
+
+    field = "value"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A known setting: ``key``; ``kind`` ``"int"``, ``"bool"`` or ``"choice"``; ``default``;
+    ``minimum``/``maximum`` (ints, inclusive); ``choices`` (for ``"choice"``); ``label`` and ``unit``
+    (``"days"``, ``"hours"``, …) shown in the console; ``group`` the settings page section."""
+
+    key: str
+    kind: str
+    default: Any
+    label: str
+    group: str
+    unit: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, raw: Any) -> Any:
+        """``raw`` (a value of the type, or the text of a form field) as this setting's type.
+
+        Raises:
+            SettingError: not of the type, out of bounds, or not one of the choices.
+        """
+        if self.kind == "int":
+            return self._int(raw)
+        if self.kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "on", "yes"}:
+                return True
+            if text in {"0", "false", "off", "no", ""}:
+                return False
+            raise SettingError(f"{self.label}: yes or no.")
+        text = str(raw).strip()
+        if text not in self.choices:
+            raise SettingError(f"{self.label}: one of {', '.join(self.choices)}.")
+        return text
+
+    def _int(self, raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise SettingError(f"{self.label}: a whole number.")
+        try:
+            value = raw if isinstance(raw, int) else int(str(raw).strip())
+        except ValueError:
+            raise SettingError(f"{self.label}: a whole number.") from None
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise SettingError(f"{self.label}: from {self.minimum} to {self.maximum} {self.unit}.")
+        return value
+
+
+#: Settings page sections, in order.
+GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features"}
+
+#: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
+MARKETPLACE_TIERS = ("basic", "featured", "top")
+
+
+def _declare(*settings: Setting) -> dict[str, Setting]:
+    return {s.key: s for s in settings}
+
+
+#: Every known setting, by key.
+SETTINGS: dict[str, Setting] = _declare(
+    Setting("dispute_window_days", "int", 30, "Days after a paid booking a customer may open a dispute",
+            "disputes", "days", 1, 365),
+    Setting("dispute_business_answer_hours", "int", 72, "Hours a business has to answer a dispute",
+            "disputes", "hours", 1, 720),
+    Setting("refund_request_answer_hours", "int", 72, "Hours a business has to answer a refund request",
+            "disputes", "hours", 1, 720),
+    Setting("dispute_reminder_hours", "int", 24, "Hours before a deadline the parties are reminded",
+            "disputes", "hours", 1, 168),
+    Setting("plan.free.staff_seats", "int", 2, "Free: staff seats", "plans", "seats", 1, 500),
+    Setting("plan.free.marketplace_tier", "choice", "basic", "Free: marketplace tier", "plans",
+            choices=MARKETPLACE_TIERS),
+    Setting("plan.pro.staff_seats", "int", 10, "Pro: staff seats", "plans", "seats", 1, 500),
+    Setting("plan.pro.sms_per_month", "int", 500, "Pro: SMS reminders per month", "plans", "SMS", 0, 100000),
+    Setting("plan.pro.marketplace_tier", "choice", "featured", "Pro: marketplace tier", "plans",
+            choices=MARKETPLACE_TIERS),
+    Setting("plan.premium.staff_seats", "int", 50, "Premium: staff seats", "plans", "seats", 1, 500),
+    Setting("plan.premium.sms_per_month", "int", 5000, "Premium: SMS reminders per month", "plans", "SMS",
+            0, 100000),
+    Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
+            choices=MARKETPLACE_TIERS),
+)
+
+
+def setting_spec(key: str) -> Setting:
+    """The declaration of ``key``.
+
+    Raises:
+        SettingError: no such setting.
+    """
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise SettingError(f"There is no setting “{key}”.", "key")
+    return spec
+
+
+def get_setting(key: str) -> Any:
+    """The current value of setting ``key`` (``int`` for day/hour counts, ``bool``, or ``str``): the
+    stored one, or the declared default when none is stored (or the stored one no longer fits the
+    declaration). Reads in the caller's transaction; works with or without a tenant in scope.
+
+    Raises:
+        SettingError: ``key`` is not declared in :data:`SETTINGS`.
+    """
+    spec = setting_spec(key)
+    stored = db.session.scalar(sa.select(PlatformSetting.value).where(PlatformSetting.key == key))
+    if stored is None:
+        return spec.default
+    try:
+        return spec.coerce(stored)
+    except SettingError:
+        return spec.default
+
+
+def all_settings() -> dict[str, Any]:
+    """Every declared setting's current value, by key (one query)."""
+    stored = {key: value for key, value in db.session.execute(sa.select(PlatformSetting.key, PlatformSetting.value))}
+    values = {}
+    for key, spec in SETTINGS.items():
+        try:
+            values[key] = spec.coerce(stored[key]) if key in stored else spec.default
+        except SettingError:
+            values[key] = spec.default
+    return values
+
+
+def set_setting(key: str, value: Any, *, by: AuditActor, reason: str = "") -> tuple[Any, Any]:
+    """Set ``key`` to ``value`` (its type, or a form field's text) on behalf of ``by`` and write the
+    audit entry ``platform_setting.changed`` with ``before``/``after``; nothing (no row, no entry)
+    when the value is unchanged. Runs in platform scope; flushes, never commits.
+
+    Returns:
+        ``(before, after)`` typed values.
+
+    Raises:
+        SettingError: unknown key or a value that does not fit the declaration.
+    """
+    spec = setting_spec(key)
+    new = spec.coerce(value)
+    with platform_scope(f"platform settings: change {key}"):
+        before = get_setting(key)
+        if before == new:
+            return before, new
+        row = db.session.get(PlatformSetting, key)
+        if row is None:
+            db.session.add(PlatformSetting(key=key, value=new, updated_at=utcnow(), updated_by=by.user_id))
+        else:
+            row.value, row.updated_at, row.updated_by = new, utcnow(), by.user_id
+        db.session.flush()
+        record_audit(by, "platform_setting.changed", "platform_setting", key, reason=reason,
+                     before={key: before}, after={key: new})
+    return before, new

@@ -41,7 +41,7 @@ PERSON_TABLES = ("notification", "notification_delivery", "marketing_consent", "
 PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Platform tables (no ``tenant_id``) the tenant role may read but never change: the marketplace's
 #: taxonomy and read model are written by the platform role only.
-PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word")
+PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word", "platform_setting")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
