@@ -1,31 +1,29 @@
-"""The platform's windows and deadlines for disputes and refund requests.
+"""The platform's windows and deadlines for disputes and refund requests, read from the platform
+settings (:func:`app.platform_settings.get_setting`, changed by admins in the console):
 
-Until the platform settings pages exist these are the defaults: a dispute may be opened up to
-:data:`DISPUTE_WINDOW_DAYS` days after the booking ends; the business answers a dispute within
-:data:`BUSINESS_ANSWER_HOURS` hours and a refund request within :data:`REFUND_ANSWER_HOURS`;
-the parties are reminded :data:`REMIND_BEFORE_HOURS` hours before a deadline.
+* ``dispute_window_days``: a case may be opened up to this many days after the booking ends;
+* ``dispute_business_answer_hours`` / ``refund_request_answer_hours``: the business's time to answer;
+* ``dispute_reminder_hours``: how long before that deadline both sides are reminded.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-DISPUTE_WINDOW_DAYS = 30
-BUSINESS_ANSWER_HOURS = 72
-REFUND_ANSWER_HOURS = 72
-REMIND_BEFORE_HOURS = 24
+from app.platform_settings import get_setting
 
 
 def dispute_window() -> timedelta:
     """How long after a booking ends a dispute or refund request may be opened."""
-    return timedelta(days=DISPUTE_WINDOW_DAYS)
+    return timedelta(days=int(get_setting("dispute_window_days")))
 
 
 def answer_time(kind: str) -> timedelta:
     """How long the business has to answer a case of ``kind`` (``dispute`` / ``refund_request``)."""
-    return timedelta(hours=REFUND_ANSWER_HOURS if kind == "refund_request" else BUSINESS_ANSWER_HOURS)
+    key = "refund_request_answer_hours" if kind == "refund_request" else "dispute_business_answer_hours"
+    return timedelta(hours=int(get_setting(key)))
 
 
 def remind_before() -> timedelta:
     """How long before the business's deadline the parties are reminded."""
-    return timedelta(hours=REMIND_BEFORE_HOURS)
+    return timedelta(hours=int(get_setting("dispute_reminder_hours")))

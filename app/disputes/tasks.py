@@ -40,6 +40,7 @@ def enforce_deadlines(now: datetime | None = None) -> dict[str, int]:
     Returns ``{"escalated": n, "reminded": m}``. Flushes."""
     now = now or utcnow()
     escalated = reminded = 0
+    remind_at = now + remind_before()
     cases = db.session.scalars(sa.select(Dispute).where(
         Dispute.status.in_(WAITING), Dispute.business_due_at.is_not(None)).with_for_update(skip_locked=True))
     for case in cases:
@@ -51,7 +52,7 @@ def enforce_deadlines(now: datetime | None = None) -> dict[str, int]:
                          reason="the business did not answer by the deadline", before=before, after=snapshot(case))
             announce(case, "escalated")
             escalated += 1
-        elif case.reminded_at is None and case.business_due_at <= now + remind_before():
+        elif case.reminded_at is None and case.business_due_at <= remind_at:
             case.reminded_at = now
             db.session.flush()
             announce(case, "reminder")

@@ -1,7 +1,7 @@
 """disputes: disputes and refund requests on paid bookings, and their private evidence files
 
 Revision ID: l12r1_disputes
-Revises: k11m2_phone_only_customers
+Revises: l12t1_platform_setting
 Create Date: 2026-12-05 12:45:00
 
 Issue 12 (disputes and refund requests). ``dispute`` and ``dispute_evidence`` are tenant
@@ -14,7 +14,7 @@ from alembic import op
 from migrations.rls import enable_rls
 
 revision = "l12r1_disputes"
-down_revision = "k11m2_phone_only_customers"
+down_revision = "l12t1_platform_setting"
 branch_labels = None
 depends_on = None
 
