@@ -120,8 +120,9 @@ def test_dispute_with_a_photo_answered_by_the_business_and_decided_as_a_partial_
 
     # The platform decides a partial refund of 200.00 kr.
     login_as(client, "root@plaza.test")
-    queue = client.get("/admin/disputes", base_url=APEX).get_data(as_text=True)
-    assert "Bella" in queue and "Poor quality" in queue
+    queue_page = client.get("/admin/disputes", base_url=APEX)
+    queue = queue_page.get_data(as_text=True)
+    assert queue_page.status_code == 200 and "Bella" in queue and "Poor quality" in queue
     detail = client.get(f"/admin/disputes/{biz.tenant_id}/{case.id}", base_url=APEX)
     text = detail.get_data(as_text=True)
     assert "We followed the aftercare sheet" in text and "aftercare.pdf" in text and "/media/private/" in text

@@ -54,7 +54,7 @@ def disputes() -> Response:
         q = q.where(Dispute.kind == kind)
     with platform_scope("admin disputes queue"):
         rows = db.session.execute(q).all()
-    return render_page("admin/disputes.html", block="queue", rows=rows, status=status, kind=kind)
+    return render_page("admin/disputes.html", block="queue", rows=rows, status_filter=status, kind=kind)
 
 
 def _case(tenant_id: str, case_id: str) -> tuple[Tenant, uuid.UUID]:
