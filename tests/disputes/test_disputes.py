@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.audit.models import AuditEntry
+from app.booking.models import Booking
+from app.booking.service import manage_token
 from app.disputes.models import Dispute, DisputeEvidence
 from app.disputes.tasks import enforce_deadlines, periodic_deadlines
 from app.extensions import db
@@ -21,7 +23,7 @@ from app.notifications.center_models import Notification
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
-from tests.factories import make_user
+from tests.factories import make_business, make_user
 from tests.helpers import csrf_from, login_as
 from tests.payments.test_payments import (  # noqa: F401 - fixtures used by name
     BASE,
@@ -239,3 +241,31 @@ def test_the_worker_reminds_before_the_deadline_and_escalates_after_it(client, c
     page = client.get(f"/dashboard/disputes/{case.id}", base_url=BASE).get_data(as_text=True)
     assert "Send answer" not in page and "platform is deciding" in page
     assert uuid.UUID(str(case.id))
+
+
+def test_other_people_get_404_on_every_case_route_and_plain_staff_403_on_answering(client, ctx):
+    other = make_business("fixit", owner_email="owner@fixit.test")
+    make_user("ann2@example.com")
+    biz, bid = paid_booking()
+    open_case(client, biz, bid)
+    case = the_case(biz)
+    routes = [("get", "/admin/disputes"), ("get", f"/admin/disputes/{biz.tenant_id}/{case.id}"),
+              ("post", f"/admin/disputes/{biz.tenant_id}/{case.id}/decide")]
+    for email in ("ann@example.com", biz.owner_email):
+        login_as(client, email)
+        token = csrf_from(client.get("/account/bookings", base_url=APEX).data)
+        for method, url in routes:
+            data = {"csrf_token": token, "decision": "full_refund", "reason": "x"} if method == "post" else None
+            assert getattr(client, method)(url, base_url=APEX, data=data).status_code == 404, (email, url)
+    # Another business's owner: the case does not exist on their host.
+    login_as(client, other.owner_email, host="fixit.localhost")
+    assert client.get(f"/dashboard/disputes/{case.id}", base_url="http://fixit.localhost").status_code == 404
+    assert "Ann Customer" not in client.get("/dashboard/disputes", base_url="http://fixit.localhost").get_data(
+        as_text=True)
+    login_as(client, "ann2@example.com")
+    assert client.get(f"/account/cases/{other.tenant_id}/{case.id}", base_url=APEX).status_code == 404
+    # The manage page links the customer to the page of the booking's cases.
+    with tenant_scope(biz.tenant_id):
+        token = manage_token(db.session.scalar(sa.select(Booking).where(Booking.id == bid)))
+    manage = client.get(f"/manage/{token}", base_url=BASE).get_data(as_text=True)
+    assert f"/account/bookings/{biz.tenant_id}/{bid}/problem" in manage

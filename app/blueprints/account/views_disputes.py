@@ -26,6 +26,7 @@ from app.disputes.service import cases_of_booking, get_case, may_open, open_case
 from app.extensions import db, limiter
 from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
+from app.tenants.urls import platform_url
 from app.web import apex_only, parse_uuid, render_page
 
 
@@ -102,3 +103,10 @@ def evidence_link(evidence: DisputeEvidence) -> str:
     """Template global: a short-lived signed URL of one evidence file (pages render it only for
     the parties and platform admins)."""
     return evidence_url(evidence)
+
+
+@bp.app_template_global("problem_url")
+def problem_url(tenant_id: uuid.UUID, booking_id: uuid.UUID) -> str:
+    """Template global: the absolute URL (on the platform, from configuration) of the customer's
+    refund and dispute page of one booking, for links from a business's host (the manage page)."""
+    return platform_url(url_for("account.booking_problem", tenant_id=tenant_id, booking_id=booking_id))
