@@ -10,9 +10,12 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from app.audit.service import SYSTEM_ACTOR
 from app.billing.tasks import process_webhook_event
 from app.billing.webhooks import record_event
+from app.booking.models import Booking
 from app.disputes.models import Dispute
+from app.disputes.service import open_case
 from app.extensions import db
 from app.jobs.runner import run_on_platform
 from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
@@ -71,3 +74,16 @@ def test_chargeback_opens_updates_and_closes_one_record_in_any_order(ctx):
 def test_chargeback_for_an_unknown_payment_is_ignored(ctx):
     assert deliver(event("pi_unknown", "needs_response", "created")) == "processed"
     db.session.rollback()
+
+
+def test_chargeback_on_a_booking_the_customer_disputed_updates_that_dispute(ctx):
+    biz = setup_business(BusinessPolicy(), ServiceRule(PaymentMode.FULL))
+    bid, pi = book_direct(biz, local_start(3, 10))
+    pay(biz, bid)
+    with tenant_scope(biz.tenant_id):
+        booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
+        open_case(SYSTEM_ACTOR, booking, kind="dispute", reason="not_attended", description="Nobody was there.",
+                  customer_user_id=None)
+    db.session.commit()
+    deliver(event(pi, "needs_response", "created"))
+    assert cases(biz) == [("awaiting_business", "needs_response", "not_attended", None, True)]
