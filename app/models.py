@@ -10,6 +10,7 @@ from app.chat.models import Conversation, Inquiry, Message, Participant  # noqa:
 from app.community.models import ContentReport, CustomerBlock, CustomerFavourite, Post, RecentlyViewed  # noqa: F401
 from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
+from app.disputes.models import Dispute, DisputeEvidence  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401

@@ -132,12 +132,15 @@ class Outcome:
 #: The module holding ``HANDLERS`` for payment events. Named by dotted path, like a job: it
 #: lives in :mod:`app.checkout`, above this domain, which must not import it.
 PAYMENT_HANDLERS_MODULE = "app.checkout.webhooks"
+#: The module holding ``HANDLERS`` for chargebacks (``charge.dispute.*``), by dotted path too.
+DISPUTE_HANDLERS_MODULE = "app.disputes.stripe"
 
 
 def payment_handler(event_type: str) -> Callable[[dict], Any] | None:
     """The handler of payment event ``event_type`` (``HANDLERS`` of :data:`PAYMENT_HANDLERS_MODULE`),
     or ``None`` when payments do not handle that type. An import error propagates."""
-    module = importlib.import_module(PAYMENT_HANDLERS_MODULE)
+    module = importlib.import_module(
+        DISPUTE_HANDLERS_MODULE if event_type.startswith("charge.dispute.") else PAYMENT_HANDLERS_MODULE)
     return getattr(module, "HANDLERS", {}).get(event_type)
 
 

@@ -93,6 +93,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-sweep-marketplace", "app.marketplace.tasks.periodic_sweep", "sweep", 600),
     PeriodicJob("plaza-lift-sanctions", "app.admin.tasks.periodic_lift", "sweep", 600),
     PeriodicJob("plaza-sweep-broadcasts", "app.broadcasts.tasks.periodic_sweep", "sweep", 600),
+    PeriodicJob("plaza-dispute-deadlines", "app.disputes.tasks.periodic_deadlines", "sweep", 600),
 )
 
 

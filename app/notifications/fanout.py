@@ -30,6 +30,7 @@ from app.notifications import booking_mail, center, chat_messages, registry
 from app.notifications import service as rules
 from app.notifications.audiences import announcement_audience, leader_user_ids, owner_user_ids, staff_user_ids
 from app.notifications.dispatch import Notified, after_commit, notify
+from app.notifications.dispute_notices import DISPUTE_CHANGED, notify_dispute_step
 from app.notifications.emails import no_show_policy
 from app.notifications.review_notices import REVIEW_CREATED, notify_new_review
 from app.notifications.service import load_booking_facts
@@ -338,6 +339,7 @@ HANDLERS: dict[str, Handler] = {
     INVITE_EVENT: _staff_invited,
     JOINED_EVENT: _staff_joined,
     REVIEW_CREATED: notify_new_review,
+    DISPUTE_CHANGED: notify_dispute_step,
 }
 #: Every event kind starting with this is a booking event (:func:`notify_booking`).
 BOOKING_PREFIX = "booking."

@@ -314,6 +314,35 @@ TYPES: tuple[NotificationType, ...] = (
     NotificationType(
         "platform_announcement", "Announcements from Plaza", "Account", TRANSACTIONAL,
         {"owner": _t("{headline}", "{message}")}, {"owner": _E}),
+    # Disputes and refund requests (issue 12): one type per step, both sides.
+    NotificationType(
+        "dispute_opened", "Dispute or refund request opened", "Disputes and refunds", TRANSACTIONAL,
+        {"customer": _t("Your {case} was sent to {business}", "{business} has until {deadline} to answer. Reason: {reason}."),
+         "staff": _t("New {case} from {customer}", "{customer} opened a {case} ({reason}). Answer by {deadline}, "
+                                                  "or the platform decides.")},
+        {"customer": _E, "staff": _E}),
+    NotificationType(
+        "dispute_deadline_soon", "Deadline to answer a dispute soon", "Disputes and refunds", TRANSACTIONAL,
+        {"customer": _t("Your {case} is waiting for {business}", "{business} has until {deadline} to answer."),
+         "staff": _t("Answer the {case} by {deadline}", "{customer}'s {case} goes to the platform at {deadline} "
+                                                       "unless you answer.")},
+        {"customer": _I, "staff": _E}),
+    NotificationType(
+        "dispute_escalated", "Dispute sent to the platform", "Disputes and refunds", TRANSACTIONAL,
+        {"customer": _t("Your {case} is with the platform", "{business} {answered}. The platform will decide."),
+         "staff": _t("The {case} from {customer} is with the platform", "{customer}'s {case}: {answered}. "
+                                                                          "The platform will decide.")},
+        {"customer": _E, "staff": _E}),
+    NotificationType(
+        "dispute_decided", "Dispute or refund request decided", "Disputes and refunds", TRANSACTIONAL,
+        {"customer": _t("Decision on your {case}: {decision}", "{decision} ({refund} refunded). {reason}"),
+         "staff": _t("Decision on {customer}'s {case}: {decision}", "{decision} ({refund} refunded). {reason}")},
+        {"customer": _E, "staff": _E}),
+    NotificationType(
+        "dispute_updated", "Dispute updated", "Disputes and refunds", TRANSACTIONAL,
+        {"customer": _t("Your {case} was updated", "Status: {status}. {reason}"),
+         "staff": _t("{customer}'s {case} was updated", "Status: {status}. {reason}")},
+        {"customer": _I, "staff": _E}),
 )
 
 _BY_KEY: dict[str, NotificationType] = {t.key: t for t in TYPES}
@@ -345,6 +374,8 @@ SAMPLE_CONTEXT: dict[str, str] = {
     "policy": "Missed appointments may be charged in full.", "count": "3 bookings",
     "agenda": "09:00 Haircut with Alice Andersen",
     "rating": "5", "author": "Anna K.",
+    "case": "dispute", "decision": "Partial refund", "refund": "200.00 DKK", "status": "with the platform",
+    "answered": "answered",
 }
 
 

@@ -20,6 +20,7 @@ from app.booking.models import Booking, BookingEvent
 from app.booking.service import Actor, CustomerInput, create_booking, transition
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.catalog.service import add_time_off
+from app.disputes.models import Dispute
 from app.extensions import db
 from app.identity.service import create_api_token, find_api_token
 from app.reviews.service import create_review
@@ -676,11 +677,14 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
         visited.status = "completed"
         review = create_review(visited, rating=4)
         photo = add_photo(f"gallery/{other.tenant_id.hex}/0123456789abcdef.webp", 10, 10)
+        case = Dispute(kind="refund_request", booking_id=booking_id, customer_id=visited.customer_id, reason="other",
+                       status="awaiting_business", paid_amount=1000, currency="DKK")
+        db.session.add(case)
         db.session.commit()
         customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
                 "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
-                "customer": customer, "review": review.id, "photo": photo.id}
+                "customer": customer, "review": review.id, "photo": photo.id, "dispute": case.id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -716,6 +720,8 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
             ("POST", f"/tags/{foreign['customer']}/delete"), ("GET", "/merge"), ("POST", "/merge"),
             ("POST", "/export"), ("GET", "/erase"), ("POST", "/erase")]],
         ("POST", f"/dashboard/reviews/{foreign['review']}/reply"),
+        ("GET", f"/dashboard/disputes/{foreign['dispute']}"),
+        ("POST", f"/dashboard/disputes/{foreign['dispute']}/answer"),
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -25,6 +25,7 @@ from app.blueprints.dashboard.views import (
     customer_privacy,
     customers,
     desk,
+    disputes,
     hours,
     photos,
     reviews,
@@ -34,8 +35,8 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos",
-           "reviews", "services", "settings", "staff"]
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "disputes", "hours",
+           "photos", "reviews", "services", "settings", "staff"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).

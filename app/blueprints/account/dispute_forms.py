@@ -1,0 +1,25 @@
+"""Forms of the customer's dispute and refund request page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.disputes.models import DISPUTE_REASONS, MAX_TEXT, REFUND_REASONS
+
+#: Every reason code of either kind -> its label (the domain checks it fits the kind).
+ALL_REASONS = {**REFUND_REASONS, **DISPUTE_REASONS}
+
+
+class OpenCaseForm(FlaskForm):
+    """Open a dispute or a refund request: ``kind``, a reason code, a description and evidence files."""
+
+    kind = RadioField("What do you want?", choices=[
+        SelectChoice("refund_request", "Ask the business for a refund"),
+        SelectChoice("dispute", "Open a dispute (the platform decides if the business does not settle it)")],
+        default="refund_request", validators=[DataRequired()])
+    reason = RadioField("Reason", choices=[SelectChoice(k, v) for k, v in ALL_REASONS.items()],
+                        validators=[DataRequired(message="Choose a reason.")])
+    description = TextAreaField("What happened?", validators=[Optional(), Length(max=MAX_TEXT)])
+    files = MultipleFileField("Evidence (photos or PDF, optional)")
