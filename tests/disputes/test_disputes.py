@@ -24,7 +24,7 @@ from app.payments.policy import BusinessPolicy, PaymentMode, ServiceRule
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 from tests.payments.test_payments import (  # noqa: F401 - fixtures used by name
     BASE,
     _smtp,
@@ -121,7 +121,7 @@ def test_dispute_with_a_photo_answered_by_the_business_and_decided_as_a_partial_
     assert the_case(biz).status == "escalated"
 
     # The platform decides a partial refund of 200.00 kr.
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     queue_page = client.get("/admin/disputes", base_url=APEX)
     queue = queue_page.get_data(as_text=True)
     assert queue_page.status_code == 200 and "Bella" in queue and "Poor quality" in queue
@@ -193,7 +193,7 @@ def test_declined_refund_request_goes_to_the_platform_queue(client, ctx):
     client.post(f"/dashboard/disputes/{case.id}/answer", base_url=BASE,
                 data={"csrf_token": csrf_from(page.data), "action": "decline", "answer": "It was what she chose."})
     assert the_case(biz).status == "escalated"
-    login_as(client, "root@plaza.test")
+    login_admin(client, "root@plaza.test")
     queue = client.get("/admin/disputes?kind=refund_request", base_url=APEX).get_data(as_text=True)
     assert "Not as described" in queue or "Service not as described" in queue
     assert "Bella" not in client.get("/admin/disputes?status=closed", base_url=APEX).get_data(as_text=True)

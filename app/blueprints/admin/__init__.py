@@ -14,8 +14,8 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views_access,
     views_audit,
     views_broadcasts,
-    views_disputes,
     views_directory,
+    views_disputes,
     views_moderation,
     views_settings,
 )
