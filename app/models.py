@@ -23,3 +23,4 @@ from app.payments.models import (  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
 from app.tenants.photos import BusinessPhoto  # noqa: F401
+from app.verification.models import VerificationDocument  # noqa: F401

@@ -24,7 +24,7 @@ from app.booking.service import Actor, CustomerInput, create_booking, transition
 from app.catalog.models import Service
 from app.delivery.models import Delivery
 from app.extensions import db
-from app.jobs.periodic import Intervals, PeriodicScheduler, install_periodic_jobs
+from app.jobs.periodic import PERIODIC_JOBS, Intervals, PeriodicScheduler, install_periodic_jobs
 from app.jobs.runner import QUEUE_NAME
 from app.outbox.relay import relay_outbox
 from app.scheduling.service import find_slots
@@ -114,14 +114,16 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
     for scheduler in (first, second):
         names = [job.name for job in install_periodic_jobs(scheduler, Intervals(relay=5, sweep=60, transitions=300))]
         assert names == ["plaza-relay-outbox", "plaza-sweep-reminders", "plaza-booking-transitions",
-                         "plaza-sweep-payment-holds", "plaza-sweep-stripe-events", "plaza-sweep-marketplace"]
+                         "plaza-sweep-payment-holds", "plaza-sweep-stripe-events", "plaza-sweep-marketplace",
+                         "plaza-sweep-verification"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
         "app.booking.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
-        "app.billing.tasks.periodic_webhook_sweep", "app.marketplace.tasks.periodic_sweep"]
+        "app.billing.tasks.periodic_webhook_sweep", "app.marketplace.tasks.periodic_sweep",
+        "app.verification.tasks.periodic_expiry_sweep"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
-    assert len(queue.jobs) == 6
+    assert len(queue.jobs) == len(PERIODIC_JOBS)
     assert run_jobs(ctx) == []
 
 
@@ -136,7 +138,7 @@ def test_the_leader_lock_passes_to_another_scheduler_when_its_holder_stops(ctx):
     first.stop()  # releases the lock on the way out
     assert not first.lock.owned()
     assert second.is_leader()
-    assert len(second.enqueue_jobs()) == 6
+    assert len(second.enqueue_jobs()) == len(PERIODIC_JOBS)
     assert second.enqueue_jobs() == []  # nothing due again before its interval
     second.lock.release()
     Queue(QUEUE_NAME, connection=conn).empty()

@@ -68,7 +68,7 @@ def result_view(result: SearchResult) -> dict[str, Any]:
         "rating_average": row.rating_average if row.rating_count else None, "rating_count": row.rating_count,
         "price_from": row.price_from_amount, "currency": row.price_currency,
         "next_available": row.next_available, "timezone": row.timezone, "book_url": book,
-        "lat": row.latitude, "lon": row.longitude,
+        "lat": row.latitude, "lon": row.longitude, "verified": row.verified,
     }
 
 

@@ -31,11 +31,12 @@ from app.blueprints.dashboard.views import (
     services,
     settings,
     staff,
+    verification,
 )
 from app.web.access import require_staff
 
 __all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos",
-           "reviews", "services", "settings", "staff"]
+           "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
