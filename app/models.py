@@ -10,6 +10,7 @@ from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
+from app.metrics.models import BusinessDay, StaffDay  # noqa: F401
 from app.notifications import center_models  # noqa: F401
 from app.outbox.models import OutboxEvent  # noqa: F401
 from app.payments.models import (  # noqa: F401

@@ -92,6 +92,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-sweep-stripe-events", "app.billing.tasks.periodic_webhook_sweep", "sweep", 600),
     PeriodicJob("plaza-sweep-marketplace", "app.marketplace.tasks.periodic_sweep", "sweep", 600),
     PeriodicJob("plaza-sweep-verification", "app.verification.tasks.periodic_expiry_sweep", "sweep", 600),
+    PeriodicJob("plaza-metrics-nightly", "app.metrics.tasks.periodic_recompute", "transitions", 1800),
 )
 
 

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.blueprints.admin import views, views_verification  # noqa: E402,F401
+from app.blueprints.admin import views, views_metrics, views_verification  # noqa: E402,F401

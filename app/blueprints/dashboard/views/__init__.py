@@ -26,6 +26,7 @@ from app.blueprints.dashboard.views import (
     customers,
     desk,
     hours,
+    metrics,
     photos,
     reviews,
     services,
@@ -35,7 +36,7 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "photos",
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "hours", "metrics", "photos",
            "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
