@@ -23,6 +23,7 @@ from app.identity.models import User
 from app.identity.service import create_user, find_user
 from app.marketplace.cli import register_marketplace_cli
 from app.marketplace.tasks import reindex_all
+from app.metrics.cli import register_metrics_cli
 from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import tenant_scope
 from app.tenants.models import Role, Tenant
@@ -173,6 +174,7 @@ def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     register_billing_cli(app)
     register_marketplace_cli(app)
+    register_metrics_cli(app)
     register_taxonomy_cli(app)
 
     @app.cli.command("seed-demo")
