@@ -2,7 +2,7 @@
 
 * :func:`jobs_for_event` (an outbox router, :data:`app.outbox.relay.ROUTERS`): every
   ``booking.*`` event becomes :func:`recompute_booking_days` for the business, which rebuilds
-  the UTC days of the booking's start (and of its previous start after a move, from the payload).
+  the UTC days of the booking's start (and of its previous start after a move: the payload's ``previous_start``).
 * :func:`periodic_recompute` (:data:`app.jobs.periodic.PERIODIC_JOBS`): at most once per UTC day
   (a Redis ``SET NX`` marker), rebuild the last :data:`NIGHTLY_DAYS` days of every business, so
   a lost event costs a day's delay, never a wrong number forever.
@@ -32,25 +32,25 @@ NIGHTLY_KEY = "plaza:metrics:nightly:{day}"
 def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
     """Outbox router: a ``booking.*`` event with a ``booking_id`` updates that booking's days."""
     if kind.startswith("booking.") and payload.get("booking_id"):
-        args = (tenant_id, str(payload["booking_id"]), str(payload.get("previous_starts_at") or ""))
+        args = (tenant_id, str(payload["booking_id"]), str(payload.get("previous_start") or ""))
         return [JobSpec(f"{TASKS}.recompute_booking_days", args)]
     return []
 
 
-def recompute_booking_days(tenant_id: str, booking_id: str, previous_starts_at: str = "") -> str:
+def recompute_booking_days(tenant_id: str, booking_id: str, previous_start: str = "") -> str:
     """Job: rebuild the business's rollups for the UTC day of booking ``booking_id``'s start (and
-    of ``previous_starts_at``, an ISO 8601 instant, when given); returns the days as text or
+    of ``previous_start``, an ISO 8601 instant, when given); returns the days as text or
     ``gone`` when the booking no longer exists."""
-    return run_in_tenant(tenant_id, _recompute_booking_days, booking_id, previous_starts_at)
+    return run_in_tenant(tenant_id, _recompute_booking_days, booking_id, previous_start)
 
 
-def _recompute_booking_days(booking_id: str, previous_starts_at: str) -> str:
+def _recompute_booking_days(booking_id: str, previous_start: str) -> str:
     booking = db.session.get(Booking, (require_tenant_id(), uuid.UUID(booking_id)))
     if booking is None:
         return "gone"
     days = {booking.starts_at.astimezone(UTC).date()}
-    if previous_starts_at:
-        days.add(datetime.fromisoformat(previous_starts_at).astimezone(UTC).date())
+    if previous_start:
+        days.add(datetime.fromisoformat(previous_start).astimezone(UTC).date())
     for day in sorted(days):
         recompute_days(day, day, require_tenant_id())
     return ",".join(d.isoformat() for d in sorted(days))

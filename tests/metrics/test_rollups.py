@@ -150,3 +150,18 @@ def test_the_console_metrics_are_404_for_others_and_the_owner_page_is_theirs(app
     manager = app.test_client()
     login_as(manager, "manager@example.com", host="bella.localhost")
     assert manager.get("/dashboard/metrics", base_url=BASE).status_code == 403
+
+
+def test_a_moved_booking_leaves_its_old_day_and_counts_on_the_new_one(app, booked, day):
+    from app.booking.changes import reschedule_booking
+
+    with tenant_scope(booked.tenant_id):
+        booking = db.session.scalar(sa.select(Booking).where(Booking.status != "cancelled")
+                                    .order_by(Booking.starts_at).limit(1))
+        reschedule_booking(db.session.get(Tenant, booked.tenant_id), booking,
+                           datetime.combine(day + timedelta(days=2), time(10), CPH), Actor("staff"))
+        db.session.commit()
+    _process(app)
+    days, _ = _rows(booked)
+    assert days[(day, "DKK")][:4] == (2, 1, 0, 30000)
+    assert days[(day + timedelta(days=2), "DKK")][:4] == (1, 0, 0, 30000)
