@@ -15,45 +15,66 @@ import sqlalchemy as sa
 
 from app.extensions import db
 
+#: The days' bookings (``b``) and, for each of their customers, the start of the first booking
+#: not cancelled with that business (``firsts``): one aggregate and hash joins, no per-row subquery.
 BUSINESS_SQL = """
+with b as (
+    select tenant_id, customer_id, status, source, currency, price_amount, starts_at,
+           (starts_at at time zone 'UTC')::date as day
+      from booking
+     where starts_at >= (cast(:first as date)::timestamp at time zone 'UTC')
+       and starts_at < ((cast(:last as date) + 1)::timestamp at time zone 'UTC')
+       and (cast(:tenant as uuid) is null or tenant_id = cast(:tenant as uuid))
+), firsts as (
+    select p.tenant_id, p.customer_id, min(p.starts_at) as first_at
+      from booking p
+     where p.status <> 'cancelled'
+       and p.starts_at < ((cast(:last as date) + 1)::timestamp at time zone 'UTC')
+       and (cast(:tenant as uuid) is null or p.tenant_id = cast(:tenant as uuid))
+       and (p.tenant_id, p.customer_id) in (select tenant_id, customer_id from b)
+     group by p.tenant_id, p.customer_id
+)
 insert into metrics_business_day (tenant_id, day, currency, bookings, online, cancelled, no_shows, completed,
                                   gross_amount, customers, new_customers, returning_customers, updated_at)
-select b.tenant_id, (b.starts_at at time zone 'UTC')::date as day, b.currency,
-       count(*), count(*) filter (where b.source = 'online'), count(*) filter (where b.status = 'cancelled'), count(*) filter (where b.status = 'no_show'),
-       count(*) filter (where b.status = 'completed'),
+select b.tenant_id, b.day, b.currency,
+       count(*), count(*) filter (where b.source = 'online'), count(*) filter (where b.status = 'cancelled'),
+       count(*) filter (where b.status = 'no_show'), count(*) filter (where b.status = 'completed'),
        coalesce(sum(b.price_amount) filter (where b.status <> 'cancelled'), 0),
        count(distinct b.customer_id),
-       count(distinct b.customer_id) filter (where b.status <> 'cancelled' and not exists (
-           select 1 from booking p where p.tenant_id = b.tenant_id and p.customer_id = b.customer_id
-              and p.status <> 'cancelled' and p.starts_at < date_trunc('day', b.starts_at at time zone 'UTC')
-                                                               at time zone 'UTC')),
-       count(distinct b.customer_id) filter (where b.status <> 'cancelled' and exists (
-           select 1 from booking p where p.tenant_id = b.tenant_id and p.customer_id = b.customer_id
-              and p.status <> 'cancelled' and p.starts_at < date_trunc('day', b.starts_at at time zone 'UTC')
-                                                               at time zone 'UTC')),
+       count(distinct b.customer_id) filter (
+           where b.status <> 'cancelled' and f.first_at >= (b.day::timestamp at time zone 'UTC')),
+       count(distinct b.customer_id) filter (
+           where b.status <> 'cancelled' and f.first_at < (b.day::timestamp at time zone 'UTC')),
        now()
-  from booking b
- where b.starts_at >= (cast(:first as date)::timestamp at time zone 'UTC')
-   and b.starts_at < ((cast(:last as date) + 1)::timestamp at time zone 'UTC')
-   and (cast(:tenant as uuid) is null or b.tenant_id = cast(:tenant as uuid))
- group by b.tenant_id, 2, b.currency
+  from b left join firsts f on f.tenant_id = b.tenant_id and f.customer_id = b.customer_id
+ group by b.tenant_id, b.day, b.currency
 """
 
+#: Every staff member of the business(es) for every day, with the day's bookings not cancelled
+#: (``bk``) and the weekday's working minutes (``wh``), joined by hash, not per day.
 STAFF_SQL = """
+with bk as (
+    select tenant_id, staff_id, (starts_at at time zone 'UTC')::date as day, count(*) as bookings,
+           sum(extract(epoch from (ends_at - starts_at)) / 60)::int as minutes
+      from booking
+     where status <> 'cancelled'
+       and starts_at >= (cast(:first as date)::timestamp at time zone 'UTC')
+       and starts_at < ((cast(:last as date) + 1)::timestamp at time zone 'UTC')
+       and (cast(:tenant as uuid) is null or tenant_id = cast(:tenant as uuid))
+     group by 1, 2, 3
+), wh as (
+    select tenant_id, staff_id, weekday, sum(extract(epoch from (end_time - start_time)) / 60)::int as minutes
+      from working_hours
+     where (cast(:tenant as uuid) is null or tenant_id = cast(:tenant as uuid))
+     group by 1, 2, 3
+)
 insert into metrics_staff_day (tenant_id, day, staff_id, bookings, booked_minutes, available_minutes)
-select s.tenant_id, d.day::date, s.id,
-       coalesce(bk.bookings, 0), coalesce(bk.minutes, 0),
-       coalesce((select sum(extract(epoch from (w.end_time - w.start_time)) / 60)::int from working_hours w
-                  where w.tenant_id = s.tenant_id and w.staff_id = s.id
-                    and w.weekday = extract(isodow from d.day)::int - 1), 0)
+select s.tenant_id, d.day::date, s.id, coalesce(bk.bookings, 0), coalesce(bk.minutes, 0), coalesce(wh.minutes, 0)
   from staff_member s
  cross join generate_series(cast(:first as date), cast(:last as date), interval '1 day') as d(day)
-  left join lateral (
-       select count(*) as bookings, sum(extract(epoch from (b.ends_at - b.starts_at)) / 60)::int as minutes
-         from booking b
-        where b.tenant_id = s.tenant_id and b.staff_id = s.id and b.status <> 'cancelled'
-          and b.starts_at >= (d.day::date::timestamp at time zone 'UTC')
-          and b.starts_at < ((d.day::date + 1)::timestamp at time zone 'UTC')) bk on true
+  left join bk on bk.tenant_id = s.tenant_id and bk.staff_id = s.id and bk.day = d.day::date
+  left join wh on wh.tenant_id = s.tenant_id and wh.staff_id = s.id
+                and wh.weekday = extract(isodow from d.day)::int - 1
  where (cast(:tenant as uuid) is null or s.tenant_id = cast(:tenant as uuid))
    and (s.active or bk.bookings > 0)
 """
