@@ -201,13 +201,14 @@ def platform_daily(period: Period) -> list[dict]:
 def bookings_by_city(period: Period) -> list[dict]:
     """Bookings per city in ``period`` (businesses' cities, with a point when any business of the
     city has one): ``city``, ``country``, ``bookings``, ``lat``, ``lon``, most bookings first."""
+    per_business = (sa.select(BusinessDay.tenant_id, sa.func.sum(BusinessDay.bookings).label("bookings"))
+                    .where(*_rollup_filter(period, None)).group_by(BusinessDay.tenant_id).subquery())
     with platform_scope("admin console: bookings by city"):
-        rows = db.session.execute(
-            sa.select(Tenant.city, Tenant.country, sa.func.sum(BusinessDay.bookings),
+        rows = db.session.execute(  # summed per business first: the join then sees 1 row per business
+            sa.select(Tenant.city, Tenant.country, sa.func.sum(per_business.c.bookings),
                       sa.func.avg(Tenant.latitude), sa.func.avg(Tenant.longitude))
-            .join(Tenant, Tenant.id == BusinessDay.tenant_id)
-            .where(*_rollup_filter(period, None), Tenant.city != "")
-            .group_by(Tenant.city, Tenant.country).order_by(sa.func.sum(BusinessDay.bookings).desc())).all()
+            .join(Tenant, Tenant.id == per_business.c.tenant_id).where(Tenant.city != "")
+            .group_by(Tenant.city, Tenant.country).order_by(sa.func.sum(per_business.c.bookings).desc())).all()
     return [{"city": c, "country": k, "bookings": int(n), "lat": lat, "lon": lon} for c, k, n, lat, lon in rows]
 
 
