@@ -32,6 +32,7 @@ $(VENDOR): package.json package-lock.json
 	cp node_modules/socket.io-client/dist/socket.io.min.js app/static/vendor/socket.io.min.js
 	mkdir -p app/static/vendor/leaflet
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images app/static/vendor/leaflet/
+	cp node_modules/chart.js/dist/chart.umd.js app/static/vendor/chart.umd.js
 	touch $@
 
 install: $(STAMP) assets ## Create .venv, install the runtime requirements (requirements.txt) and front-end assets

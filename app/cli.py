@@ -26,6 +26,7 @@ from app.identity.service import create_user, find_user
 from app.identity.totp import enrol_with_secret, is_enrolled
 from app.marketplace.cli import register_marketplace_cli
 from app.marketplace.tasks import reindex_all
+from app.metrics.cli import register_metrics_cli
 from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Role, Tenant
@@ -179,6 +180,7 @@ def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     register_billing_cli(app)
     register_marketplace_cli(app)
+    register_metrics_cli(app)
     register_taxonomy_cli(app)
     register_audit_cli(app)
     register_admin_cli(app)

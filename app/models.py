@@ -14,6 +14,7 @@ from app.disputes.models import Dispute, DisputeEvidence  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
+from app.metrics.models import BusinessDay, StaffDay  # noqa: F401
 from app.notifications import center_models  # noqa: F401
 from app.outbox.models import OutboxEvent  # noqa: F401
 from app.payments.models import (  # noqa: F401
@@ -28,3 +29,4 @@ from app.platform_settings import PlatformSetting  # noqa: F401
 from app.reviews.models import Review  # noqa: F401
 from app.tenants.models import Membership, Tenant, TenantDomain  # noqa: F401
 from app.tenants.photos import BusinessPhoto  # noqa: F401
+from app.verification.models import VerificationDocument  # noqa: F401

@@ -94,6 +94,8 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-lift-sanctions", "app.admin.tasks.periodic_lift", "sweep", 600),
     PeriodicJob("plaza-sweep-broadcasts", "app.broadcasts.tasks.periodic_sweep", "sweep", 600),
     PeriodicJob("plaza-dispute-deadlines", "app.disputes.tasks.periodic_deadlines", "sweep", 600),
+    PeriodicJob("plaza-sweep-verification", "app.verification.tasks.periodic_expiry_sweep", "sweep", 600),
+    PeriodicJob("plaza-metrics-nightly", "app.metrics.tasks.periodic_recompute", "transitions", 1800),
 )
 
 

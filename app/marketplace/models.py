@@ -63,6 +63,7 @@ class MarketplaceListing(db.Model):
     plan_tier: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="basic")
     suspended: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     unlisted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    verified: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default="false")
     source_version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -41,7 +41,7 @@ TS_CONFIG = "english"
 #: The listing columns a result carries (read by the page and the API by name).
 RESULT_COLUMNS = (L.business_id, L.slug, L.name, L.category_slug, L.category_name, L.city, L.latitude, L.longitude,
                   L.price_from_amount, L.price_currency, L.rating_average, L.rating_count, L.next_available,
-                  L.next_service_id, L.timezone, L.plan_tier)
+                  L.next_service_id, L.timezone, L.plan_tier, L.verified)
 #: Seconds the taxonomy's slugs are kept in this process for checking ``category``.
 CATEGORY_CACHE_SECONDS = 60
 _category_cache: dict[str, tuple[float, frozenset[str]]] = {}

@@ -33,6 +33,8 @@ ROUTERS: tuple[str, ...] = (
     "app.notifications.service.fanout_jobs_for_event",  # in-app, push and SMS notifications
     "app.community.tasks.jobs_for_event",  # guests' inquiry emails (confirmation, replies)
     "app.marketplace.tasks.listing_jobs_for_event",  # the marketplace read model (listings, ratings)
+    "app.verification.tasks.jobs_for_event",  # verification decisions emailed to the owners
+    "app.metrics.tasks.jobs_for_event",  # the metrics rollups of the booking's day
 )
 
 Router = Callable[[str, str, str, dict], list[JobSpec]]

@@ -16,6 +16,8 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views_broadcasts,
     views_directory,
     views_disputes,
+    views_metrics,
     views_moderation,
     views_settings,
+    views_verification,
 )

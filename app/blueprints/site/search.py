@@ -27,6 +27,7 @@ from app.marketplace.search import (
     parse_search,
     search,
 )
+from app.metrics.counters import count_search
 from app.tenants.urls import tenant_url
 from app.web import apex_only, render_page
 
@@ -68,7 +69,7 @@ def result_view(result: SearchResult) -> dict[str, Any]:
         "rating_average": row.rating_average if row.rating_count else None, "rating_count": row.rating_count,
         "price_from": row.price_from_amount, "currency": row.price_currency,
         "next_available": row.next_available, "timezone": row.timezone, "book_url": book,
-        "lat": row.latitude, "lon": row.longitude,
+        "lat": row.latitude, "lon": row.longitude, "verified": row.verified,
     }
 
 
@@ -90,6 +91,7 @@ def page_url(args: dict[str, str], **changes: Any) -> str:
 def search_page() -> Response:
     """Find businesses: the form and a page of results (featured positions first), with the map."""
     args = {k: v for k, v in request.args.to_dict().items() if k in PAGE_PARAMS}
+    count_search()  # search-to-booking conversion (app.metrics)
     raw, money_error = search_args(args)
     errors: dict[str, str] = {}
     found: SearchPage | None = None

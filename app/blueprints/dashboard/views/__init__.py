@@ -27,16 +27,18 @@ from app.blueprints.dashboard.views import (
     desk,
     disputes,
     hours,
+    metrics,
     photos,
     reviews,
     services,
     settings,
     staff,
+    verification,
 )
 from app.web.access import require_staff
 
 __all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "disputes", "hours",
-           "photos", "reviews", "services", "settings", "staff"]
+           "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
