@@ -24,7 +24,7 @@ from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership
 from app.timeutil import utcnow
 from tests.factories import make_business, make_user
-from tests.helpers import login_as
+from tests.helpers import login_admin, login_as
 from tests.support.conftest_mail import run_jobs
 
 pytestmark = pytest.mark.integration
@@ -111,7 +111,7 @@ def test_the_nightly_recompute_gives_the_same_numbers(booked, day):
 def test_console_dashboard_shows_the_period_and_exports_csv(app, booked, day):
     make_user("root@plaza.test", is_platform_admin=True)
     admin = app.test_client()
-    login_as(admin, "root@plaza.test")
+    login_admin(admin, "root@plaza.test")
     app.test_client().get("/search", base_url=APEX, query_string={"q": "cut"})  # one search today
     period = {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
     page = admin.get("/admin/metrics", base_url=APEX, query_string=period)

@@ -24,7 +24,7 @@ from app.timeutil import utcnow
 from app.verification.models import VerificationDocument
 from app.verification.tasks import expiry_sweep
 from tests.factories import make_user
-from tests.helpers import csrf_from, login_as
+from tests.helpers import csrf_from, login_admin, login_as
 from tests.marketplace.support import listed, listing
 from tests.support.conftest_mail import run_jobs, subject_of, text_of
 
@@ -52,7 +52,7 @@ def bella(ctx, media_root):
 
 def _client(app, email: str, host: str = HOST):
     client = app.test_client()
-    login_as(client, email, host=host)
+    (login_admin if email == ADMIN else login_as)(client, email, host=host)
     return client
 
 
