@@ -83,7 +83,10 @@ def test_a_receptionists_morning(live_server, ctx, new_page, width):
     page.wait_for_url("**/dashboard/bookings/new**")
     page.fill("#new_name", "Carla Phone")
     page.fill("#new_phone", "22 33 44 55")
-    page.select_option("#staff", label=STYLISTS[1])
+    # Wait for the free starts of the chosen stylist (an HTMX swap), not the previous list.
+    with page.expect_response(lambda r: "/dashboard/bookings/new/starts" in r.url):
+        page.select_option("#staff", label=STYLISTS[1])
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#free-starts")).to_contain_text("11:00")
     page.locator("#free-starts [data-set-time='11:00']").click()
     expect(page.locator("#time")).to_have_value("11:00")
