@@ -42,6 +42,8 @@ def test_results_show_what_a_customer_compares(client, barbers):
     assert re.fullmatch(r"/book/[0-9a-f-]{36}/details", url.path)
     assert parse_qs(url.query)["staff"] == ["any"] and parse_qs(url.query)["start"][0].endswith("+00:00")
     assert 'id="search-map"' in html and "data-points=" in html and "&#34;lat&#34;" in html
+    # each result can be saved as a favourite (signed out: the heart leads to the login)
+    assert html.count('data-favourite="') == 2 and "Log in to save this business" in html
 
 
 def test_htmx_gets_the_results_block_only(client, barbers):
