@@ -62,7 +62,7 @@ def business(tenant_id: uuid.UUID) -> Response | str:
     """One business with its history. Asks for a reason first; the read is audit-logged."""
     reason = _reason()
     if not reason:
-        return render_page("admin/businesses_reason.html", target=url_for("admin.business", tenant_id=tenant_id))
+        return render_page("admin/directory_reason.html", target=url_for("admin.business", tenant_id=tenant_id))
     facts = directory.business_facts(tenant_id, reason)
     if facts is None:
         abort(404)
@@ -78,7 +78,7 @@ def person(user_id: uuid.UUID) -> Response | str:
     """One account with its history. Asks for a reason first; the read is audit-logged."""
     reason = _reason()
     if not reason:
-        return render_page("admin/people_reason.html", target=url_for("admin.person", user_id=user_id))
+        return render_page("admin/directory_reason.html", target=url_for("admin.person", user_id=user_id))
     facts = directory.person_facts(user_id, reason)
     if facts is None:
         abort(404)
