@@ -8,11 +8,13 @@ from app.broadcasts.models import Broadcast, BroadcastRecipient  # noqa: F401
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours  # noqa: F401
 from app.chat.models import Conversation, Inquiry, Message, Participant  # noqa: F401
 from app.community.models import ContentReport, CustomerBlock, CustomerFavourite, Post, RecentlyViewed  # noqa: F401
+from app.credits.models import CreditAccount, CreditEntry  # noqa: F401
 from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
 from app.disputes.models import Dispute, DisputeEvidence  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
+from app.leads.models import JobRequest, Lead  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
 from app.metrics.models import BusinessDay, StaffDay  # noqa: F401
 from app.notifications import center_models  # noqa: F401

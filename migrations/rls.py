@@ -45,7 +45,7 @@ PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketpl
 #: Platform tables the tenant role may not touch at all: the Stripe event ledger, the platform's
 #: broadcasts, platform admins' second factor and the audit chain's head.
 PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient", "admin_totp",
-                        "admin_recovery_code", "audit_chain_head")
+                        "admin_recovery_code", "audit_chain_head", "job_request")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 
@@ -118,7 +118,8 @@ def apply_grants() -> None:
     Both groups: DML on every table, sequences; then
 
     * ``alembic_version``: nothing for the tenant role, SELECT for the platform role;
-    * ``ledger_entry`` and ``audit_entry``: no UPDATE/DELETE/TRUNCATE for anyone (append-only);
+    * ``ledger_entry``, ``audit_entry`` and ``credit_entry``: no UPDATE/DELETE/TRUNCATE for anyone
+      (append-only);
     * ``user_account``: the tenant role may SELECT every column but ``password_hash`` (it may
       still set it: INSERT and UPDATE);
     * ``stripe_webhook_event``, and INSERT/DELETE on ``tenant``: platform role only;
@@ -136,6 +137,8 @@ def apply_grants() -> None:
         f"revoke update, delete, truncate on ledger_entry from {t}, {p}; end if; "
         "if to_regclass('public.audit_entry') is not null then "
         f"revoke update, delete, truncate on audit_entry from {t}, {p}; end if; "
+        "if to_regclass('public.credit_entry') is not null then "
+        f"revoke update, delete, truncate on credit_entry from {t}, {p}; end if; "
         + "".join(f"if to_regclass('public.{name}') is not null then revoke all on {name} from {t}; end if; "
                   for name in PLATFORM_ONLY_TABLES) +
         "if to_regclass('public.audit_chain_head') is not null then "
