@@ -92,6 +92,9 @@ class JobRequest(db.Model):
     title: Mapped[str] = mapped_column(sa.String(160), nullable=False, default="")
     details: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     answers: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    #: The answers as providers read them, written at submission: ``[{"label", "text"}]`` in
+    #: question order (copied onto each lead).
+    summary: Mapped[list] = mapped_column(JSONB, nullable=False, default=list)
     photos: Mapped[list] = mapped_column(JSONB, nullable=False, default=list)
     complexity_score: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=0)
     complexity_tier: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=1)

@@ -36,6 +36,7 @@ def upgrade():
         sa.Column("title", sa.String(160), nullable=False, server_default=""),
         sa.Column("details", sa.Text(), nullable=False, server_default=""),
         sa.Column("answers", postgresql.JSONB(), nullable=False, server_default="{}"),
+        sa.Column("summary", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("photos", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("complexity_score", sa.SmallInteger(), nullable=False, server_default="0"),
         sa.Column("complexity_tier", sa.SmallInteger(), nullable=False, server_default="1"),
