@@ -90,6 +90,9 @@ class Tenant(db.Model):
     #: … or the postcodes they serve (upper-case, no spaces), empty when none.
     service_postcodes: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(20)), nullable=False, default=list,
                                                          server_default="{}")
+    #: The business takes job requests (issue 13): routing may offer it leads in its category.
+    accepts_job_requests: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                       server_default="false")
     #: Languages spoken, BCP 47 primary tags (``da``, ``en``).
     languages: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(12)), nullable=False, default=list,
                                                  server_default="{}")

@@ -5,7 +5,7 @@ Revises: l12s2_metrics_rollups
 Create Date: 2026-12-05 14:40:00
 
 Issue 13. ``job_request`` is a platform-only table (the tenant role cannot read it).
-``lead``, ``credit_account`` and ``credit_entry`` are tenant tables (``tenant_id`` first in the
+``tenant.accepts_job_requests`` is the opt-in. ``lead``, ``credit_account`` and ``credit_entry`` are tenant tables (``tenant_id`` first in the
 primary key, RLS with the tenant and platform policies). ``credit_entry`` is append-only for
 every role (:func:`migrations.rls.apply_grants`).
 """
@@ -156,10 +156,12 @@ def upgrade():
         sa.CheckConstraint("amount <> 0", name="credit_entry_moves"),
         sa.CheckConstraint("kind in ('purchase', 'claim', 'refund', 'grant', 'adjustment')", name="credit_entry_kind"),
     )
+    op.add_column("tenant", sa.Column("accepts_job_requests", sa.Boolean(), nullable=False, server_default="false"))
     enable_rls(["lead", "credit_account", "credit_entry"])
 
 
 def downgrade():
+    op.drop_column("tenant", "accepts_job_requests")
     op.drop_table("credit_entry")
     op.drop_table("credit_account")
     op.drop_table("lead")
