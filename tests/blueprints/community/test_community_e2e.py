@@ -55,6 +55,12 @@ def test_a_customer_saves_reads_news_and_talks_live_with_the_business(live_serve
     assert _fits(phone)
     phone.screenshot(path=str(screenshot_folder() / "community_profile.png"), full_page=True)
 
+    _login(phone, f"http://localhost:{port}", "cara@example.com", "/account/favourites")  # the apex, signed in
+    expect(phone.locator("main")).to_contain_text("Bella")
+    expect(phone.locator(".topbar")).to_contain_text("Log out")
+    assert _fits(phone)
+    phone.goto(f"{base}/")
+
     phone.click("text=Message Bella")
     phone.wait_for_url("**/message")
     assert _fits(phone)
