@@ -85,17 +85,26 @@ def walk_in_start(now: datetime | None = None) -> datetime:
     return now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
 
 
-def first_free_staff(tenant: Tenant, start: datetime, minutes: int = 30,
-                     now: datetime | None = None) -> uuid.UUID | None:
-    """The first active staff member (in the business's order) with no booking in
-    ``[start, start + minutes)``, preferring one who is working and not blocked then;
-    ``None`` when everyone is busy."""
+def first_free_staff(tenant: Tenant, start: datetime, minutes: int = 30, now: datetime | None = None, *,
+                     service: Service | None = None) -> uuid.UUID | None:
+    """The first active staff member (in the business's order) free for the whole visit from
+    ``start``: no booking in ``[start, start + minutes)``, or, with ``service``, among the people
+    who perform it, for their own length of it plus its buffers. Prefers one who is working and
+    not blocked then; ``None`` when everyone is busy (or nobody performs ``service``)."""
     now = now or utcnow()
-    staff = list(db.session.scalars(sa.select(StaffMember.id).where(StaffMember.active.is_(True))
-                                    .order_by(StaffMember.position, StaffMember.name)))
+    if service is not None:
+        staff = list(chain_performers([service]))
+    else:
+        staff = list(db.session.scalars(sa.select(StaffMember.id).where(StaffMember.active.is_(True))
+                                        .order_by(StaffMember.position, StaffMember.name)))
     free: list[tuple[uuid.UUID, Conflicts]] = []
     for staff_id in staff:
-        found = staff_conflicts(tenant, staff_id, start, start + timedelta(minutes=minutes), now=now)
+        if service is not None:
+            spot = _placement([service], staff_id, start)
+            found = staff_conflicts(tenant, staff_id, spot.start, spot.end, blocked_from=spot.blocked_from,
+                                    blocked_until=spot.blocked_until, now=now)
+        else:
+            found = staff_conflicts(tenant, staff_id, start, start + timedelta(minutes=minutes), now=now)
         if found.taken is None:
             free.append((staff_id, found))
     working = [sid for sid, found in free if not found.off_duty]

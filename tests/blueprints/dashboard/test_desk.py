@@ -13,9 +13,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.booking.desk import first_free_staff
 from app.booking.models import Booking, BookingEvent, Customer
 from app.booking.service import CustomerInput, create_booking
-from app.catalog.models import TimeOff
+from app.catalog.models import Service, TimeOff
 from app.extensions import db
 from app.outbox.models import OutboxEvent
 from app.tenants.context import tenant_scope
@@ -167,6 +168,19 @@ def test_walk_in_now_opens_with_the_time_and_the_first_free_staff_member(owner, 
     assert f'value="{rounded:%H:%M}"' in html
     assert re.search(r'<option selected value="walk_in"|<option value="walk_in" selected', html)
     assert re.search(r'id="override"[^>]*checked|checked[^>]*id="override"', html)
+
+
+def test_a_walk_in_goes_to_someone_free_for_the_whole_service(owner, bella):
+    """Staff 1 is free for half an hour but has a booking after it: a 60-minute walk-in goes to
+    staff 2, who is free for the whole of it."""
+    day = _day(bella)
+    _book(bella, _utc(bella, day, 10, 30), staff=0)
+    with tenant_scope(bella.tenant_id):
+        tenant = db.session.get(Tenant, bella.tenant_id)
+        haircut = db.session.get(Service, (bella.tenant_id, bella.service_ids[0]))
+        start = _utc(bella, day, 10)
+        assert first_free_staff(tenant, start, service=haircut) == bella.staff_ids[1]
+        assert first_free_staff(tenant, start, minutes=30) == bella.staff_ids[0]
 
 
 def test_move_dialog_and_edit_form_on_the_booking_page(owner, bella):

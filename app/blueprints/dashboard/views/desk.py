@@ -108,11 +108,7 @@ def booking_new() -> Response:
     tenant = current_tenant()
     tz = zone(tenant.timezone)
     defaults: dict[str, Any] = {"day": tenant_today(), "source": "phone"}
-    if request.args.get("walkin") == "1":
-        start = walk_in_start()
-        staff_id = first_free_staff(tenant, start)
-        defaults.update(day=start.astimezone(tz).date(), time=start.astimezone(tz).time(), source="walk_in",
-                        override=True, staff=str(staff_id) if staff_id else ANYONE)
+    walk_in = request.args.get("walkin") == "1"
     for key, field in (("date", "day"), ("time", "time")):
         raw = request.args.get(key)
         try:
@@ -126,6 +122,14 @@ def booking_new() -> Response:
     form = _new_form(**defaults)
     if not form.service.data and form.service.choices:
         form.service.data = form.service.choices[0].value
+    if walk_in:  # now, with the first person free for the whole of the chosen service
+        start = walk_in_start()
+        service = db.session.get(Service, (current_tenant().id, parse_uuid(form.service.data))) \
+            if parse_uuid(form.service.data) else None
+        staff_id = first_free_staff(tenant, start, service=service)
+        form.day.data, form.time.data = start.astimezone(tz).date(), start.astimezone(tz).time()
+        form.source.data, form.override.data = "walk_in", True
+        form.staff.data = str(staff_id) if staff_id else ANYONE
     return render_page("dashboard/booking_new.html", block="new_booking", **_new_context(form))
 
 
