@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from app.admin.models import Sanction
 from app.audit.models import AuditEntry
-from app.audit.service import AuditActor, record_audit
 from app.billing.models import BillingSubscription
 from app.booking.models import Booking, Customer
 from app.community.models import ContentReport
@@ -180,10 +179,3 @@ def person_facts(user_id: uuid.UUID, reason: str) -> PersonFacts | None:
             sa.and_(AuditEntry.object_type == "person", AuditEntry.object_id == str(user_id))))
             .order_by(AuditEntry.at.desc()).limit(50)))
         return PersonFacts(user, memberships, bookings, reports_made, sanctions, audit)
-
-
-def log_read(actor: AuditActor, kind: str, object_id: uuid.UUID, reason: str) -> None:
-    """Write to the audit log that ``actor`` read the data of a business or person
-    (``business.viewed`` / ``person.viewed``) for ``reason``. Flushes."""
-    with platform_scope("console: log a read"):
-        record_audit(actor, f"{kind}.viewed", kind, object_id, reason=reason)

@@ -106,12 +106,12 @@ def view_as_start(tenant_id: uuid.UUID) -> Response:
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         abort(404)
-    asked = require_reason("tenant", tenant_id, tenant_id=tenant_id)
+    asked = require_reason("business", tenant_id, tenant_id=tenant_id)
     if asked is not None:
         return asked
     if request.method == "GET":
         return render_page("admin/view_as_start.html", tenant=tenant, minutes=VIEW_AS_MINUTES)
-    reason = remembered_reason("tenant", tenant_id) or ""
+    reason = remembered_reason("business", tenant_id) or ""
     record_audit(audit_actor(), "support.view_as_started", "tenant", tenant_id, reason=reason, tenant_id=tenant_id,
                  after={"minutes": VIEW_AS_MINUTES})
     token = make_token("view-as", {"user": str(current_user.id), "tenant": str(tenant_id), "reason": reason})

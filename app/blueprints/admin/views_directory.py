@@ -1,8 +1,9 @@
 """The console's directory: businesses and people (search, filters, paging), their detail pages
 with history, and the sanctions (suspend, ban, warn, reinstate).
 
-A detail page reads a business's (or a person's) data, so it first asks the admin for a reason;
-the read is written to the audit log with it (``business.viewed`` / ``person.viewed``).
+A detail page reads a business's (or a person's) data, so it first asks the admin for a reason
+(:func:`app.blueprints.admin.access.require_reason`, the console's one reason step); every read
+is written to the audit log with it (``admin.read``, filed under the business it concerns).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.admin import directory, sanctions
 from app.admin.sanctions import BUSINESS, PERSON, SanctionError, Subject
 from app.billing.plans import PLANS
 from app.blueprints.admin import bp
-from app.blueprints.admin.access import admin_required
+from app.blueprints.admin.access import admin_required, remembered_reason, require_reason
 from app.blueprints.admin.common import admin_actor, console_post_limit
 from app.blueprints.admin.forms_directory import ReasonForm, SanctionForm
 from app.web import render_page
@@ -52,22 +53,18 @@ def people() -> Response | str:
     return render_page("admin/people.html", "results", rows=rows, more=more, q=q, state=status, page=page)
 
 
-def _reason() -> str:
-    return (request.args.get("reason") or "").strip()[:500]
-
-
 @bp.get("/businesses/<uuid:tenant_id>")
 @admin_required
 def business(tenant_id: uuid.UUID) -> Response | str:
-    """One business with its history. Asks for a reason first; the read is audit-logged."""
-    reason = _reason()
-    if not reason:
-        return render_page("admin/directory_reason.html", target=url_for("admin.business", tenant_id=tenant_id))
-    facts = directory.business_facts(tenant_id, reason)
+    """One business with its history. Asks for a reason first (remembered for this business for
+    half an hour, and shared with "View as"); every read is audit-logged with it (``admin.read``)."""
+    asked = require_reason(BUSINESS, tenant_id, tenant_id=tenant_id)
+    if asked is not None:
+        return asked
+    facts = directory.business_facts(tenant_id, remembered_reason(BUSINESS, tenant_id) or "")
     if facts is None:
         abort(404)
-    directory.log_read(admin_actor(), BUSINESS, tenant_id, reason)
-    return render_page("admin/businesses_detail.html", facts=facts, reason=reason, form=SanctionForm(),
+    return render_page("admin/businesses_detail.html", facts=facts, form=SanctionForm(),
                        reinstate_form=ReasonForm(prefix="reinstate"),
                        active=sanctions.active(Subject(BUSINESS, tenant_id)))
 
@@ -75,15 +72,14 @@ def business(tenant_id: uuid.UUID) -> Response | str:
 @bp.get("/people/<uuid:user_id>")
 @admin_required
 def person(user_id: uuid.UUID) -> Response | str:
-    """One account with its history. Asks for a reason first; the read is audit-logged."""
-    reason = _reason()
-    if not reason:
-        return render_page("admin/directory_reason.html", target=url_for("admin.person", user_id=user_id))
-    facts = directory.person_facts(user_id, reason)
+    """One account with its history. Asks for a reason first; every read is audit-logged with it."""
+    asked = require_reason(PERSON, user_id)
+    if asked is not None:
+        return asked
+    facts = directory.person_facts(user_id, remembered_reason(PERSON, user_id) or "")
     if facts is None:
         abort(404)
-    directory.log_read(admin_actor(), PERSON, user_id, reason)
-    return render_page("admin/people_detail.html", facts=facts, reason=reason, form=SanctionForm(),
+    return render_page("admin/people_detail.html", facts=facts, form=SanctionForm(),
                        reinstate_form=ReasonForm(prefix="reinstate"),
                        active=sanctions.active(Subject(PERSON, user_id)))
 
@@ -103,13 +99,13 @@ def _impose(subject: Subject, detail: str, template: str) -> Response | str:
                 error = exc.message
         else:
             flash({"suspend": "Suspended.", "ban": "Banned.", "warn": "Warned."}[form.kind.data])
-            return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id},
-                                    reason="after a sanction"), 303)
+            return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id}),
+                            303)
     facts = (directory.business_facts(subject.id, "re-shown after a refused sanction") if subject.kind == BUSINESS
              else directory.person_facts(subject.id, "re-shown after a refused sanction"))
     if facts is None:
         abort(404)
-    return render_page(template, facts=facts, reason="", form=form,
+    return render_page(template, facts=facts, form=form,
                        reinstate_form=ReasonForm(formdata=None, prefix="reinstate"), active=sanctions.active(subject), error=error, status=422)
 
 
@@ -122,13 +118,13 @@ def _reinstate(subject: Subject, detail: str, template: str) -> Response | str:
             form.reason.errors = [*form.reason.errors, exc.message]
         else:
             flash("Reinstated." if lifted else "Nothing was in force.")
-            return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id},
-                                    reason="after a reinstatement"), 303)
+            return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id}),
+                            303)
     facts = (directory.business_facts(subject.id, "re-shown after a refused reinstatement")
              if subject.kind == BUSINESS else directory.person_facts(subject.id, "re-shown after a refused reinstatement"))
     if facts is None:
         abort(404)
-    return render_page(template, facts=facts, reason="", form=SanctionForm(formdata=None), reinstate_form=form,
+    return render_page(template, facts=facts, form=SanctionForm(formdata=None), reinstate_form=form,
                        active=sanctions.active(subject), status=422)
 
 

@@ -30,6 +30,20 @@ def _admin(client) -> uuid.UUID:
     return uid
 
 
+def _give_reason(client, url: str, reason: str) -> str:
+    """Open ``url`` (a detail page) as the console does: the reason step first, then the page's HTML."""
+    ask = client.get(url, base_url=APEX)
+    assert ask.status_code == 302 and "/admin/reason?" in ask.location
+    form = client.get(ask.location, base_url=APEX)
+    assert "Why" in form.get_data(as_text=True)
+    back = client.post(ask.location, base_url=APEX, data={"csrf_token": csrf_from(form.data), "reason": reason,
+                                                          "next": url})
+    assert back.status_code in (302, 303)
+    page = client.get(url, base_url=APEX)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 def _entries(action: str) -> list[AuditEntry]:
     with platform_scope("test: read the audit log"):
         rows = list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
@@ -75,22 +89,27 @@ def test_search_filters_and_paging_find_businesses_and_people(client, ctx):
     assert "p25@many.test" in second and "Previous" in second
 
 
-def test_a_detail_page_asks_for_a_reason_and_logs_the_read(client, ctx):
+def test_a_detail_page_asks_for_a_reason_and_logs_every_read(client, ctx):
     biz = make_business("bella")
     make_booking(biz.tenant_id, "cara@example.test")
     _admin(client)
-    ask = client.get(f"/admin/businesses/{biz.tenant_id}", base_url=APEX)
-    assert ask.status_code == 200 and "Why are you opening this?" in ask.get_data(as_text=True)
-    assert not _entries("business.viewed")
-    page = client.get(f"/admin/businesses/{biz.tenant_id}?reason=ticket+42", base_url=APEX).get_data(as_text=True)
+    url = f"/admin/businesses/{biz.tenant_id}"
+    assert client.get(url, base_url=APEX).status_code == 302
+    assert not _entries("admin.read")
+    page = _give_reason(client, url, "ticket 42")
     assert "owner@bella.test" in page and "<dt>Bookings</dt><dd>1</dd>" in page
-    read = _entries("business.viewed")
-    assert [(e.object_id, e.reason) for e in read] == [(str(biz.tenant_id), "ticket 42")]
-    assert client.get(f"/admin/businesses/{uuid.uuid4()}?reason=x", base_url=APEX).status_code == 404
+    assert "View as this business" in page
+    client.get(url, base_url=APEX)  # the reason is remembered; the second read is logged too
+    read = _entries("admin.read")
+    assert [(e.object_id, e.reason, e.tenant_id) for e in read] == [(str(biz.tenant_id), "ticket 42", biz.tenant_id)] * 2
+    missing = client.get(f"/admin/businesses/{uuid.uuid4()}", base_url=APEX)
+    assert missing.status_code == 302  # a reason first, even for an unknown id …
     owner = db.session.scalar(sa.text("select id from user_account where email = 'owner@bella.test'"))
-    person = client.get(f"/admin/people/{owner}?reason=ticket+43", base_url=APEX).get_data(as_text=True)
+    person = _give_reason(client, f"/admin/people/{owner}", "ticket 43")
     assert "Bella</a> (owner)" in person
-    assert [e.reason for e in _entries("person.viewed")] == ["ticket 43"]
+    assert [e.reason for e in _entries("admin.read") if e.object_type == "person"] == ["ticket 43"]
+    # … and "View as" does not ask again within the half hour.
+    assert "read-only" in client.get(f"/admin/view-as/{biz.tenant_id}", base_url=APEX).get_data(as_text=True)
 
 
 def test_suspending_a_business_makes_it_unavailable_tells_people_and_reinstating_restores_it(client, ctx):
@@ -106,7 +125,7 @@ def test_suspending_a_business_makes_it_unavailable_tells_people_and_reinstating
     assert client.get("/", base_url="http://bella.localhost").status_code == 200
     _admin(client)
     url = f"/admin/businesses/{biz.tenant_id}"
-    token = csrf_from(client.get(url + "?reason=report", base_url=APEX).get_data(as_text=True))
+    token = csrf_from(_give_reason(client, url, "report"))
     empty = client.post(url + "/sanctions", data={"csrf_token": token, "kind": "suspend", "reason": " "},
                         base_url=APEX)
     assert empty.status_code == 422 and "Give a reason" in empty.get_data(as_text=True)
@@ -133,7 +152,7 @@ def test_suspending_a_business_makes_it_unavailable_tells_people_and_reinstating
     [entry] = _entries("business.suspended")
     assert entry.reason == "Fake reviews" and entry.before == {"suspended_at": None}
     assert entry.after["suspended_at"] and entry.after["kind"] == "suspend"
-    page = client.get(url + "?reason=check", base_url=APEX).get_data(as_text=True)
+    page = client.get(url, base_url=APEX).get_data(as_text=True)
     assert "Suspended since" in page and "Fake reviews" in page
     assert "Bella" in client.get("/admin/businesses?status=suspended", base_url=APEX).get_data(as_text=True)
 
@@ -159,7 +178,7 @@ def test_suspending_a_person_signs_them_out_on_their_next_request_and_a_warning_
     assert other.get("/account/bookings", base_url=APEX).status_code == 200
     _admin(client)
     url = f"/admin/people/{anna}"
-    token = csrf_from(client.get(url + "?reason=report", base_url=APEX).get_data(as_text=True))
+    token = csrf_from(_give_reason(client, url, "report"))
     warned = client.post(url + "/sanctions", data={"csrf_token": token, "kind": "warn", "reason": "Rude messages"},
                          base_url=APEX)
     assert warned.status_code == 303
@@ -172,7 +191,7 @@ def test_suspending_a_person_signs_them_out_on_their_next_request_and_a_warning_
                             base_url=APEX)
     assert suspended.status_code == 303
     assert other.get("/account/bookings", base_url=APEX).status_code in (302, 303)  # signed out: to the login page
-    assert "Harassment" in client.get(url + "?reason=check", base_url=APEX).get_data(as_text=True)
+    assert "Harassment" in client.get(url, base_url=APEX).get_data(as_text=True)
 
 
 def test_the_worker_lifts_a_time_limited_suspension_when_it_ends(ctx):
@@ -204,7 +223,7 @@ def test_every_directory_route_is_404_for_anyone_but_a_platform_admin(client, ct
     biz = make_business("bella")
     anna = make_user("anna@example.com")
     routes = [("get", "/admin/businesses"), ("get", "/admin/people"),
-              ("get", f"/admin/businesses/{biz.tenant_id}?reason=x"), ("get", f"/admin/people/{anna}?reason=x"),
+              ("get", f"/admin/businesses/{biz.tenant_id}"), ("get", f"/admin/people/{anna}"),
               ("post", f"/admin/businesses/{biz.tenant_id}/sanctions"),
               ("post", f"/admin/businesses/{biz.tenant_id}/reinstate"),
               ("post", f"/admin/people/{anna}/sanctions"), ("post", f"/admin/people/{anna}/reinstate")]
