@@ -16,7 +16,7 @@ from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
 from app.leads.models import JobRequest, Lead  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
-from app.metrics.models import BusinessDay, StaffDay  # noqa: F401
+from app.metrics.models import BusinessDay, CityDay, PlatformDay, StaffDay  # noqa: F401
 from app.notifications import center_models  # noqa: F401
 from app.outbox.models import OutboxEvent  # noqa: F401
 from app.payments.models import (  # noqa: F401

@@ -43,9 +43,11 @@ PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: taxonomy and read model are written by the platform role only.
 PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word", "platform_setting")
 #: Platform tables the tenant role may not touch at all: the Stripe event ledger, the platform's
-#: broadcasts, platform admins' second factor and the audit chain's head.
+#: broadcasts, platform admins' second factor, the audit chain's head, job requests and the
+#: console's platform-wide metrics.
 PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient", "admin_totp",
-                        "admin_recovery_code", "audit_chain_head", "job_request")
+                        "admin_recovery_code", "audit_chain_head", "job_request", "metrics_platform_day",
+                        "metrics_city_day")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 

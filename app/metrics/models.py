@@ -10,6 +10,14 @@
   ``booked_minutes`` (not cancelled) against ``available_minutes`` (the weekday's working hours).
 
 Both are tenant tables (``TenantScoped``, RLS); the platform reads them in ``platform_scope``.
+
+Summed over every business, for the console (so a year's dashboard reads a few hundred rows, not
+hundreds of thousands), by the same jobs right after the business rows they sum:
+
+* ``metrics_platform_day``: one row per UTC day and currency, the sums of ``metrics_business_day``.
+* ``metrics_city_day``: one row per UTC day and business city (``country``, ``city``): ``bookings``.
+
+These two are platform tables (no ``tenant_id``); the tenant role cannot read them.
 """
 
 from __future__ import annotations
@@ -55,3 +63,35 @@ class StaffDay(TenantScoped, db.Model):
     bookings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     booked_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     available_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class PlatformDay(db.Model):
+    """Every business's numbers for one UTC day and currency, summed (same columns as
+    :class:`BusinessDay`; platform table)."""
+
+    __tablename__ = "metrics_platform_day"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    bookings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    online: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    cancelled: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    no_shows: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    completed: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    gross_amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    new_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    returning_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CityDay(db.Model):
+    """Bookings of the businesses of one city (``country`` ISO 3166 alpha-2, ``city`` as the
+    businesses spell it) on one UTC day (platform table)."""
+
+    __tablename__ = "metrics_city_day"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    country: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    city: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    bookings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)

@@ -1,8 +1,10 @@
 """Reading the KPIs from the rollups: the platform's (admin console) and one business's (dashboard).
 
-Every function takes a :class:`Period` of UTC days and reads ``metrics_business_day`` /
-``metrics_staff_day`` (indexed by day), plus the small platform tables ``tenant`` (new
-businesses, cities) and ``billing_subscription`` (MRR and churn); none scans ``booking``.
+Every function takes a :class:`Period` of UTC days. A business's pages read ``metrics_business_day``
+/ ``metrics_staff_day`` (indexed by day); the console reads the platform-wide sums
+(``metrics_platform_day``, ``metrics_city_day``: a row per day, not per business and day), plus
+the small platform tables ``tenant`` (new businesses, city points) and ``billing_subscription``
+(MRR and churn); none scans ``booking``.
 Money is integer minor units per ISO 4217 currency; rates are fractions 0..1 (``None`` when
 there is nothing to divide by).
 """
@@ -20,7 +22,7 @@ from app.billing.plans import PAID_PLANS
 from app.catalog.models import StaffMember
 from app.extensions import db
 from app.metrics.counters import searches_by_day
-from app.metrics.models import BusinessDay, StaffDay
+from app.metrics.models import BusinessDay, CityDay, PlatformDay, StaffDay
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 
@@ -96,20 +98,22 @@ COUNTS = ("bookings", "online", "cancelled", "no_shows", "completed", "customers
           "returning_customers")
 
 
-def _rollup_filter(period: Period, tenant_id: uuid.UUID | None) -> list[sa.ColumnElement]:
-    where = [BusinessDay.day.between(period.first, period.last)]
-    if tenant_id is not None:
-        where.append(BusinessDay.tenant_id == tenant_id)
-    return where
+def _source(period: Period, tenant_id: uuid.UUID | None) -> tuple[type[BusinessDay] | type[PlatformDay],
+                                                                   list[sa.ColumnElement]]:
+    """The rollup to read (one business's rows, or the platform-wide sums) and its filter."""
+    if tenant_id is None:
+        return PlatformDay, [PlatformDay.day.between(period.first, period.last)]
+    return BusinessDay, [BusinessDay.day.between(period.first, period.last), BusinessDay.tenant_id == tenant_id]
 
 
 def totals(period: Period, tenant_id: uuid.UUID | None = None) -> Totals:
-    """The period's totals for every business (``tenant_id`` ``None``; call in ``platform_scope``)
-    or the one in scope."""
+    """The period's totals for every business (``tenant_id`` ``None``, from the platform-wide
+    rollup; call in ``platform_scope``) or for business ``tenant_id``."""
+    table, where = _source(period, tenant_id)
     rows = db.session.execute(
-        sa.select(BusinessDay.currency, *(sa.func.sum(getattr(BusinessDay, c)) for c in COUNTS),
-                  sa.func.sum(BusinessDay.gross_amount))
-        .where(*_rollup_filter(period, tenant_id)).group_by(BusinessDay.currency)).all()
+        sa.select(table.currency, *(sa.func.sum(getattr(table, c)) for c in COUNTS),
+                  sa.func.sum(table.gross_amount))
+        .where(*where).group_by(table.currency)).all()
     out = Totals()
     for row in rows:
         for i, name in enumerate(COUNTS, start=1):
@@ -122,11 +126,11 @@ def totals(period: Period, tenant_id: uuid.UUID | None = None) -> Totals:
 def daily(period: Period, tenant_id: uuid.UUID | None = None) -> list[dict]:
     """One dict per day of ``period``: ``day``, ``bookings``, ``cancelled``, ``no_shows``,
     ``customers`` and ``gross`` (by currency); days without bookings are zeros."""
+    table, where = _source(period, tenant_id)
     rows = db.session.execute(
-        sa.select(BusinessDay.day, BusinessDay.currency, sa.func.sum(BusinessDay.bookings),
-                  sa.func.sum(BusinessDay.cancelled), sa.func.sum(BusinessDay.no_shows),
-                  sa.func.sum(BusinessDay.customers), sa.func.sum(BusinessDay.gross_amount))
-        .where(*_rollup_filter(period, tenant_id)).group_by(BusinessDay.day, BusinessDay.currency)).all()
+        sa.select(table.day, table.currency, sa.func.sum(table.bookings), sa.func.sum(table.cancelled),
+                  sa.func.sum(table.no_shows), sa.func.sum(table.customers), sa.func.sum(table.gross_amount))
+        .where(*where).group_by(table.day, table.currency)).all()
     by_day = {d: {"day": d, "bookings": 0, "cancelled": 0, "no_shows": 0, "customers": 0, "gross": {}}
               for d in period.each_day()}
     for day, currency, bookings, cancelled, no_shows, customers, gross in rows:
@@ -201,14 +205,17 @@ def platform_daily(period: Period) -> list[dict]:
 def bookings_by_city(period: Period) -> list[dict]:
     """Bookings per city in ``period`` (businesses' cities, with a point when any business of the
     city has one): ``city``, ``country``, ``bookings``, ``lat``, ``lon``, most bookings first."""
-    per_business = (sa.select(BusinessDay.tenant_id, sa.func.sum(BusinessDay.bookings).label("bookings"))
-                    .where(*_rollup_filter(period, None)).group_by(BusinessDay.tenant_id).subquery())
+    per_city = (sa.select(CityDay.country, CityDay.city, sa.func.sum(CityDay.bookings).label("bookings"))
+                .where(CityDay.day.between(period.first, period.last))
+                .group_by(CityDay.country, CityDay.city).subquery())
+    points = (sa.select(Tenant.country, Tenant.city, sa.func.avg(Tenant.latitude).label("lat"),
+                        sa.func.avg(Tenant.longitude).label("lon"))
+              .where(Tenant.city != "").group_by(Tenant.country, Tenant.city).subquery())
     with platform_scope("admin console: bookings by city"):
-        rows = db.session.execute(  # summed per business first: the join then sees 1 row per business
-            sa.select(Tenant.city, Tenant.country, sa.func.sum(per_business.c.bookings),
-                      sa.func.avg(Tenant.latitude), sa.func.avg(Tenant.longitude))
-            .join(Tenant, Tenant.id == per_business.c.tenant_id).where(Tenant.city != "")
-            .group_by(Tenant.city, Tenant.country).order_by(sa.func.sum(per_business.c.bookings).desc())).all()
+        rows = db.session.execute(
+            sa.select(per_city.c.city, per_city.c.country, per_city.c.bookings, points.c.lat, points.c.lon)
+            .outerjoin(points, sa.and_(points.c.country == per_city.c.country, points.c.city == per_city.c.city))
+            .order_by(per_city.c.bookings.desc(), per_city.c.city)).all()
     return [{"city": c, "country": k, "bookings": int(n), "lat": lat, "lon": lon} for c, k, n, lat, lon in rows]
 
 

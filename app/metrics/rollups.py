@@ -4,6 +4,10 @@
 scope or, inside ``platform_scope``, for every business at once (the nightly job and the bench):
 it deletes the days' rows and inserts them again from ``booking`` (and ``working_hours`` for
 staff availability), so running it twice gives the same rows. Flushes; the unit of work commits.
+
+:func:`refresh_platform_days` then sums the days' business rows into the platform-wide rollups
+(``metrics_platform_day``, ``metrics_city_day``) the console reads; it runs in platform scope,
+right after a recompute for every business, or as its own job after one business's recompute.
 """
 
 from __future__ import annotations
@@ -80,9 +84,55 @@ select s.tenant_id, d.day::date, s.id, coalesce(bk.bookings, 0), coalesce(bk.min
 """
 
 
+#: The days' business rows summed per day and currency.
+PLATFORM_SQL = """
+insert into metrics_platform_day (day, currency, bookings, online, cancelled, no_shows, completed, gross_amount,
+                                  customers, new_customers, returning_customers, updated_at)
+select day, currency, sum(bookings), sum(online), sum(cancelled), sum(no_shows), sum(completed), sum(gross_amount),
+       sum(customers), sum(new_customers), sum(returning_customers), now()
+  from metrics_business_day
+ where day between cast(:first as date) and cast(:last as date)
+ group by day, currency
+"""
+
+#: The days' bookings per business city.
+CITY_SQL = """
+insert into metrics_city_day (day, country, city, bookings)
+select m.day, t.country, t.city, sum(m.bookings)
+  from metrics_business_day m join tenant t on t.id = m.tenant_id
+ where m.day between cast(:first as date) and cast(:last as date) and t.city <> ''
+ group by m.day, t.country, t.city
+"""
+
+#: Advisory lock class of a platform-day refresh (with the day's ordinal): refreshes of one day
+#: run one after another, so two never insert the same rows.
+PLATFORM_LOCK = 7_130_001
+
+
+def refresh_platform_days(first: date, last: date) -> None:
+    """Rebuild the platform-wide rollups of UTC days ``first``..``last`` from the business rows
+    (call in ``platform_scope``; takes a transaction-scoped advisory lock per day). Flushes.
+
+    Raises:
+        ValueError: ``last`` before ``first``.
+    """
+    if last < first:
+        raise ValueError("last day before first day")
+    db.session.flush()
+    for ordinal in range(first.toordinal(), last.toordinal() + 1):
+        db.session.execute(sa.text("select pg_advisory_xact_lock(:k, :d)"), {"k": PLATFORM_LOCK, "d": ordinal})
+    params = {"first": first, "last": last}
+    for table, sql in (("metrics_platform_day", PLATFORM_SQL), ("metrics_city_day", CITY_SQL)):
+        db.session.execute(sa.text(f"delete from {table} where day between cast(:first as date) "  # noqa: S608
+                                   "and cast(:last as date)"), params)
+        db.session.execute(sa.text(sql), params)
+    db.session.flush()
+
+
 def recompute_days(first: date, last: date, tenant_id: uuid.UUID | None) -> None:
     """Rebuild both rollups for UTC days ``first``..``last`` (inclusive) of business ``tenant_id``
-    (``None``: every business; the caller must be in ``platform_scope``). Flushes.
+    (``None``: every business, and then the platform-wide rollups too; the caller must be in
+    ``platform_scope``). Flushes.
 
     Raises:
         ValueError: ``last`` before ``first``.
@@ -97,3 +147,5 @@ def recompute_days(first: date, last: date, tenant_id: uuid.UUID | None) -> None
         db.session.execute(sa.text(f"delete from {table} where {where}"), params)  # noqa: S608 - fixed names
         db.session.execute(sa.text(sql), params)
     db.session.flush()
+    if tenant_id is None:
+        refresh_platform_days(first, last)

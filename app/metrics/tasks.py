@@ -3,6 +3,8 @@
 * :func:`jobs_for_event` (an outbox router, :data:`app.outbox.relay.ROUTERS`): every
   ``booking.*`` event becomes :func:`recompute_booking_days` for the business, which rebuilds
   the UTC days of the booking's start (and of its previous start after a move: the payload's ``previous_start``).
+  After it commits, :func:`refresh_platform_days_job` sums those days over every business for
+  the console.
 * :func:`periodic_recompute` (:data:`app.jobs.periodic.PERIODIC_JOBS`): at most once per UTC day
   (a Redis ``SET NX`` marker), rebuild the last :data:`NIGHTLY_DAYS` days of every business, so
   a lost event costs a day's delay, never a wrong number forever.
@@ -17,11 +19,12 @@ import redis
 
 from app.booking.models import Booking
 from app.extensions import db
-from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
-from app.metrics.rollups import recompute_days
+from app.jobs.runner import JobSpec, enqueue, run_in_tenant, run_on_platform
+from app.metrics.rollups import recompute_days, refresh_platform_days
 from app.redis_client import get_redis
 from app.tenants.context import platform_scope, require_tenant_id
 from app.timeutil import utcnow
+from app.uow import after_commit
 
 TASKS = "app.metrics.tasks"
 #: Days the nightly job recomputes (today and the days before it).
@@ -53,7 +56,21 @@ def _recompute_booking_days(booking_id: str, previous_start: str) -> str:
         days.add(datetime.fromisoformat(previous_start).astimezone(UTC).date())
     for day in sorted(days):
         recompute_days(day, day, require_tenant_id())
+    first, last = min(days).isoformat(), max(days).isoformat()
+    after_commit(lambda: enqueue(f"{TASKS}.refresh_platform_days_job", first, last))
     return ",".join(d.isoformat() for d in sorted(days))
+
+
+def refresh_platform_days_job(first: str, last: str) -> str:
+    """Job: rebuild the platform-wide rollups of UTC days ``first``..``last`` (ISO dates) from every
+    business's rows; returns the days as text."""
+    return run_on_platform(_refresh_platform_days, date.fromisoformat(first), date.fromisoformat(last))
+
+
+def _refresh_platform_days(first: date, last: date) -> str:
+    with platform_scope("metrics: platform-wide days"):
+        refresh_platform_days(first, last)
+    return f"{first.isoformat()}..{last.isoformat()}"
 
 
 def periodic_recompute() -> str:

@@ -165,3 +165,26 @@ def test_a_moved_booking_leaves_its_old_day_and_counts_on_the_new_one(app, booke
     days, _ = _rows(booked)
     assert days[(day, "DKK")][:4] == (2, 1, 0, 30000)
     assert days[(day + timedelta(days=2), "DKK")][:4] == (1, 0, 0, 30000)
+
+
+def test_the_console_reads_every_business_summed_per_day_and_city(app, booked, day):
+    from app.metrics.models import CityDay, PlatformDay
+    from app.metrics.queries import Period, bookings_by_city, platform_kpis
+    from app.tenants.context import platform_scope
+
+    other = make_business("cutz", services=[("Cut", 30, 20000)])
+    with tenant_scope(other.tenant_id):
+        db.session.get(Tenant, other.tenant_id).city = "Aarhus"
+        db.session.commit()
+    _book(other, day, 11, ALICE)
+    _process(app)  # the business's day, then the platform-wide day after it
+    with platform_scope("test: read the platform rollups"):
+        platform = {(r.day, r.currency): (r.bookings, r.cancelled, r.gross_amount)
+                    for r in db.session.scalars(sa.select(PlatformDay))}
+        cities = {(r.day, r.city): r.bookings for r in db.session.scalars(sa.select(CityDay))}
+    db.session.rollback()
+    assert platform == {(day, "DKK"): (4, 1, 80000), (day + timedelta(days=1), "DKK"): (1, 0, 30000)}
+    assert cities[(day, "Aarhus")] == 1
+    kpis = platform_kpis(Period(day, day + timedelta(days=1)))
+    assert (kpis.totals.bookings, kpis.totals.gross) == (5, {"DKK": 110000})
+    assert {c["city"]: c["bookings"] for c in bookings_by_city(Period(day, day))}["Aarhus"] == 1
