@@ -168,3 +168,33 @@ def test_the_database_keeps_one_review_per_booking(ctx):
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_a_hidden_reviews_photo_stops_loading_from_its_link_and_comes_back_on_restore(ctx, client):
+    import io
+
+    from PIL import Image
+
+    from app.storage.images import prepare_photo, store_photo
+    from app.storage.local import default_storage
+    from app.uow import unit_of_work
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 90)).save(buffer, "PNG")
+    biz = make_business("bella")
+    with tenant_scope(biz.tenant_id):
+        key = store_photo(default_storage(), biz.tenant_id, prepare_photo(buffer.getvalue(), max_bytes=10**6), "review")
+        review = create_review(visit(biz), rating=1, text="Look at this", photo_keys=[key])
+        db.session.commit()
+    link = f"/media/{key}"
+    assert client.get(link, base_url="http://localhost").status_code == 200
+    with tenant_scope(biz.tenant_id), unit_of_work():
+        set_review_hidden(review.id, True)
+    assert client.get(link, base_url="http://localhost").status_code == 404
+    assert client.get(link, base_url="http://bella.localhost").status_code == 404
+    with tenant_scope(biz.tenant_id), unit_of_work():
+        set_review_hidden(review.id, False)
+    assert client.get(link, base_url="http://localhost").status_code == 200
+    with tenant_scope(biz.tenant_id), unit_of_work():
+        remove_review(review.id)
+    assert client.get(link, base_url="http://localhost").status_code == 404
