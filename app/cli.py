@@ -27,6 +27,7 @@ from app.identity.totp import enrol_with_secret, is_enrolled
 from app.marketplace.cli import register_marketplace_cli
 from app.marketplace.tasks import reindex_all
 from app.metrics.cli import register_metrics_cli
+from app.notifications.preferences import grant_consent
 from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Role, Tenant
@@ -36,6 +37,8 @@ from app.timeutil import utcnow
 from app.uow import unit_of_work
 
 DEMO_PASSWORD = "plaza-demo-2026"
+#: The demo's customer account (signed up on the apex, Plaza-wide marketing consent).
+DEMO_CUSTOMER = "customer@plaza.test"
 #: The marketplace's demo calendars are shorter than bella's and fixit's: enough visits to review
 #: and free and taken slots for the coming week.
 MARKETPLACE_PAST_DAYS = 10
@@ -107,6 +110,12 @@ def seed_demo(now: datetime | None = None) -> list[str]:
         admin.is_platform_admin = True
         admin.email_verified_at = utcnow()
         created.append("admin@plaza.test")
+    customer = find_user(DEMO_CUSTOMER)
+    if customer is None:  # a customer who agreed to Plaza's own news, so a demo broadcast reaches someone
+        customer = create_user(DEMO_CUSTOMER, DEMO_PASSWORD, "Cara Customer")
+        customer.email_verified_at = utcnow()
+        created.append(DEMO_CUSTOMER)
+    grant_consent(customer.id, method="ticked the box when signing up (demo)", source="seed-demo")
     if not is_enrolled(admin.id):  # the demo admin's second factor: a fixed secret (README)
         with platform_scope("seed-demo: the demo admin's second factor"):
             enrol_with_secret(admin, current_app.config["DEMO_ADMIN_TOTP_SECRET"])

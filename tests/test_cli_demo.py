@@ -47,6 +47,11 @@ def test_demo_businesses_get_bookings_around_today_for_every_staff_member(ctx):
     created = seed_demo(now)
     db.session.commit()
     assert "bella" in created and "fixit" in created
+    # A customer account that agreed to Plaza's own news: a demo broadcast to customers reaches her.
+    from app.identity.service import find_user
+    from app.notifications.preferences import has_marketing_consent
+
+    assert has_marketing_consent(find_user("customer@plaza.test").id)
     for slug in ("bella", "fixit"):
         tenant = _tenant(slug)
         assert tenant.address and tenant.phone and tenant.country
@@ -146,7 +151,7 @@ def test_the_command_commits_and_reports_what_it_added(app, ctx):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("demo data: created admin@plaza.test, bella, bella: ")
+    assert first.output.startswith("demo data: created admin@plaza.test, customer@plaza.test, bella, bella: ")
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and second.output == "demo data: already present\n"
     db.session.rollback()
