@@ -37,8 +37,9 @@ from app.timeutil import utcnow
 from app.uow import unit_of_work
 
 DEMO_PASSWORD = "plaza-demo-2026"
-#: The demo's customer account (signed up on the apex, Plaza-wide marketing consent).
-DEMO_CUSTOMER = "customer@plaza.test"
+#: The demo's customer account: Bella's regular Freja (her verified email owns her bookings there),
+#: who agreed to Plaza's own news when she signed up.
+DEMO_CUSTOMER = "freja.holm@demo.plaza.test"
 #: The marketplace's demo calendars are shorter than bella's and fixit's: enough visits to review
 #: and free and taken slots for the coming week.
 MARKETPLACE_PAST_DAYS = 10
@@ -112,7 +113,7 @@ def seed_demo(now: datetime | None = None) -> list[str]:
         created.append("admin@plaza.test")
     customer = find_user(DEMO_CUSTOMER)
     if customer is None:  # a customer who agreed to Plaza's own news, so a demo broadcast reaches someone
-        customer = create_user(DEMO_CUSTOMER, DEMO_PASSWORD, "Cara Customer")
+        customer = create_user(DEMO_CUSTOMER, DEMO_PASSWORD, "Freja Holm")
         customer.email_verified_at = utcnow()
         created.append(DEMO_CUSTOMER)
     grant_consent(customer.id, method="ticked the box when signing up (demo)", source="seed-demo")

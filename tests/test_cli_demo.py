@@ -47,11 +47,13 @@ def test_demo_businesses_get_bookings_around_today_for_every_staff_member(ctx):
     created = seed_demo(now)
     db.session.commit()
     assert "bella" in created and "fixit" in created
-    # A customer account that agreed to Plaza's own news: a demo broadcast to customers reaches her.
+    # Bella's regular has an account and agreed to Plaza's own news: a broadcast to customers in
+    # Bella's city reaches her.
+    from app.broadcasts.audience import make_audience, recipient_ids
     from app.identity.service import find_user
-    from app.notifications.preferences import has_marketing_consent
 
-    assert has_marketing_consent(find_user("customer@plaza.test").id)
+    freja = find_user("freja.holm@demo.plaza.test")
+    assert freja.id in recipient_ids(make_audience("customers", city=_tenant("bella").city))
     for slug in ("bella", "fixit"):
         tenant = _tenant(slug)
         assert tenant.address and tenant.phone and tenant.country
@@ -151,7 +153,7 @@ def test_the_command_commits_and_reports_what_it_added(app, ctx):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("demo data: created admin@plaza.test, customer@plaza.test, bella, bella: ")
+    assert first.output.startswith("demo data: created admin@plaza.test, freja.holm@demo.plaza.test, bella, bella: ")
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0 and second.output == "demo data: already present\n"
     db.session.rollback()
