@@ -4,8 +4,8 @@ second run changing nothing; with nobody matching, the request lands in manual f
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
 from app.extensions import db
