@@ -4,11 +4,14 @@ second run changing nothing; with nobody matching, the request lands in manual f
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEntry
 from app.extensions import db
+from app.jobs.runner import enqueue
 from app.leads.models import JobRequestStatus, Lead, LeadStatus
 from app.leads.routing import postcode_in_area, rank_candidates
 from app.leads.routing_models import RoutingCandidate
@@ -112,3 +115,32 @@ def test_a_provider_already_offered_the_request_is_not_a_candidate_again(ctx):
     job_id = make_request()
     route_request(str(job_id))
     assert rank_candidates(get_request(job_id)) == []
+
+
+def test_two_routing_jobs_at_once_make_one_set_of_leads(app, ctx):
+    for slug in ("a-plumbing", "b-plumbing", "c-plumbing"):
+        make_provider(slug, service_postcodes=["10001"])
+    job_id = make_request()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait(30)
+            outcomes.append(route_request(str(job_id)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["routed", "skipped"]
+    assert len(_leads(job_id)) == 2 and len(_candidates(job_id)) == 3
+
+
+def test_the_enqueued_job_routes_the_request(app, ctx):
+    make_provider("a-plumbing", service_postcodes=["10001"])
+    job_id = make_request()
+    enqueue("app.leads.routing_tasks.route_request", str(job_id))
+    assert run_jobs(app) == []
+    assert get_request(job_id).status == JobRequestStatus.ROUTED
