@@ -101,7 +101,8 @@ class Setting:
 
 
 #: Settings page sections, in order.
-GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features"}
+GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features",
+          "leads": "Job requests: routing and leads"}  # issue 13 (V)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -133,6 +134,26 @@ SETTINGS: dict[str, Setting] = _declare(
             0, 100000),
     Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
             choices=MARKETPLACE_TIERS),
+    # issue 13 (V): routing job requests to providers (app.leads.scoring, app.leads.routing, app.leads.sweeps)
+    Setting("routing.top_n", "int", 2, "Providers a job request is offered to at once", "leads", "providers", 1, 10),
+    Setting("routing.window_minutes", "int", 240, "Minutes the offered providers have to claim a job request",
+            "leads", "minutes", 5, 10080),
+    Setting("leads.contact_hours", "int", 24, "Hours a provider who claimed has to contact the customer",
+            "leads", "hours", 1, 336),
+    Setting("leads.confirm_days", "int", 14, "Days a job request stays open for the customer to confirm a quote",
+            "leads", "days", 1, 90),
+    Setting("routing.weight.rating", "int", 25, "Routing weight: rating (Bayesian)", "leads", "points", 0, 100),
+    Setting("routing.weight.completed", "int", 10, "Routing weight: completed jobs", "leads", "points", 0, 100),
+    Setting("routing.weight.response_rate", "int", 10, "Routing weight: response rate", "leads", "points", 0, 100),
+    Setting("routing.weight.response_time", "int", 5, "Routing weight: response time", "leads", "points", 0, 100),
+    Setting("routing.weight.distance", "int", 20, "Routing weight: distance", "leads", "points", 0, 100),
+    Setting("routing.weight.load", "int", 10, "Routing weight: current load (fewer open jobs)", "leads", "points",
+            0, 100),
+    Setting("routing.weight.expertise", "int", 10, "Routing weight: expertise in the category", "leads", "points",
+            0, 100),
+    Setting("routing.weight.verified", "int", 5, "Routing weight: verified business", "leads", "points", 0, 100),
+    Setting("routing.weight.recency", "int", 5, "Routing weight: time since their last lead (spreads leads)",
+            "leads", "points", 0, 100),
 )
 
 

@@ -35,6 +35,7 @@ ROUTERS: tuple[str, ...] = (
     "app.marketplace.tasks.listing_jobs_for_event",  # the marketplace read model (listings, ratings)
     "app.verification.tasks.jobs_for_event",  # verification decisions emailed to the owners
     "app.metrics.tasks.jobs_for_event",  # the metrics rollups of the booking's day
+    "app.leads.routing_tasks.jobs_for_event",  # a lead offered: the provider's owners and managers emailed
 )
 
 Router = Callable[[str, str, str, dict], list[JobSpec]]

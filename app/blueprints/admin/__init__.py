@@ -16,6 +16,7 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views_broadcasts,
     views_directory,
     views_disputes,
+    views_fulfilment,
     views_metrics,
     views_moderation,
     views_settings,
