@@ -101,7 +101,8 @@ class Setting:
 
 
 #: Settings page sections, in order.
-GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features"}
+GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features",
+          "credits": "Lead credit packs (USD)"}  # issue 13 (Y)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -133,6 +134,13 @@ SETTINGS: dict[str, Setting] = _declare(
             0, 100000),
     Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
             choices=MARKETPLACE_TIERS),
+    # issue 13 (Y): credit packs (app.credits.packs); 0 credits takes a pack off sale
+    Setting("credits.pack.starter.credits", "int", 5, "Starter pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.starter.price", "int", 2500, "Starter pack: price", "credits", "cents", 100, 1000000),
+    Setting("credits.pack.standard.credits", "int", 15, "Standard pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.standard.price", "int", 6000, "Standard pack: price", "credits", "cents", 100, 1000000),
+    Setting("credits.pack.pro.credits", "int", 40, "Pro pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.pro.price", "int", 14000, "Pro pack: price", "credits", "cents", 100, 1000000),
 )
 
 
