@@ -100,6 +100,10 @@ def test_buying_a_pack_opens_a_one_time_checkout_with_the_pack_and_the_business(
                                        "?session_id={CHECKOUT_SESSION_ID}")
     assert session["status"] == "open"
     assert ledger(biz) == []  # nothing granted before Stripe says it is paid
+    # The page's Buy buttons post over HTMX: the answer is a plain navigation to Checkout.
+    resp = client.post("/dashboard/credits/buy", base_url=BASE, headers={"HX-Request": "true"},
+                       data={"csrf_token": csrf_from(page(client).data), "pack": "pro"})
+    assert resp.status_code == 200 and resp.headers["HX-Redirect"].startswith(f"{CHECKOUT_HOST}/c/pay/cs_test_")
 
 
 def test_the_webhook_grants_the_pack_once_however_often_stripe_replays_it(client, ctx, stripe_checkout):

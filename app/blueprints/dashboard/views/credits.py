@@ -11,7 +11,7 @@ and the error beside the packs; nothing is written.
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -26,7 +26,7 @@ from app.credits.purchase import complete_return, start_purchase
 from app.errors import InputError
 from app.extensions import limiter
 from app.tenants.urls import external_url
-from app.web import render_page
+from app.web import is_htmx, render_page
 from app.web.access import manager_required
 
 #: Checkout Sessions a business may open per hour.
@@ -45,6 +45,16 @@ def render_credits(form: BuyForm, status: int = 200) -> Response:
     """The credits page with the buy ``form`` (the ``packs`` block for HTMX)."""
     return render_page("dashboard/credits.html", block="packs", status=status, form=form, balance=balance(),
                        packs=packs(), entries=entries(LEDGER_ROWS), tz=g.tenant.timezone)
+
+
+def to_checkout(url: str) -> Response:
+    """Send the browser to Stripe Checkout at ``url``: ``HX-Redirect`` for HTMX (a plain
+    navigation, which the Content-Security-Policy's ``form-action`` does not restrict), else 303."""
+    if is_htmx():
+        resp = current_app.make_response(("", 200))
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, 303)
 
 
 @bp.get("/dashboard/credits")
@@ -70,7 +80,7 @@ def credits_buy() -> Response:
         except (InputError, BillingGatewayError) as exc:
             form.pack.errors = [*form.pack.errors, getattr(exc, "message", None) or str(exc)]
         else:
-            return redirect(url, 303)
+            return to_checkout(url)
     return render_credits(form, 422)
 
 
