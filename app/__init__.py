@@ -110,8 +110,8 @@ def register_extensions(app: Flask) -> None:
         "frame-src": "'self'",
         "object-src": "'none'",
         "base-uri": "'self'",
-        # Signup at the apex redirects to the new business's subdomain.
-        "form-action": f"'self' http://*.{domain}:* https://*.{domain}",
+        # Signup at the apex redirects to the new business's subdomain; Buy/Subscribe to Stripe Checkout.
+        "form-action": f"'self' http://*.{domain}:* https://*.{domain} https://checkout.stripe.com",
         "frame-ancestors": "'none'",
     }
 

@@ -18,6 +18,7 @@ from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
 from app.demo import fill_demo_bookings
+from app.demo_leads import seed_leads_demo
 from app.demo_marketplace import seed_marketplace
 from app.extensions import db
 from app.identity.admin_cli import register_admin_cli
@@ -157,6 +158,7 @@ def seed_marketplace_demo(now: datetime | None = None) -> list[str]:
         created.append(f"marketplace: {booked} bookings")
     if reviewed:
         created.append(f"marketplace: {reviewed} reviews")
+    created += seed_leads_demo(DEMO_PASSWORD, now)  # issue 13: job-request providers, credits, requests
     db.session.flush()
     return created
 

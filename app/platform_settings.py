@@ -102,7 +102,8 @@ class Setting:
 
 #: Settings page sections, in order.
 GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features",
-          "leads": "Job requests: routing and leads"}  # issue 13 (V)
+          "leads": "Job requests: routing and leads",  # issue 13 (V)
+          "credits": "Lead credit packs (USD)"}  # issue 13 (Y)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -154,6 +155,13 @@ SETTINGS: dict[str, Setting] = _declare(
     Setting("routing.weight.verified", "int", 5, "Routing weight: verified business", "leads", "points", 0, 100),
     Setting("routing.weight.recency", "int", 5, "Routing weight: time since their last lead (spreads leads)",
             "leads", "points", 0, 100),
+    # issue 13 (Y): credit packs (app.credits.packs); 0 credits takes a pack off sale
+    Setting("credits.pack.starter.credits", "int", 5, "Starter pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.starter.price", "int", 2500, "Starter pack: price", "credits", "cents", 100, 1000000),
+    Setting("credits.pack.standard.credits", "int", 15, "Standard pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.standard.price", "int", 6000, "Standard pack: price", "credits", "cents", 100, 1000000),
+    Setting("credits.pack.pro.credits", "int", 40, "Pro pack: credits", "credits", "credits", 0, 1000),
+    Setting("credits.pack.pro.price", "int", 14000, "Pro pack: price", "credits", "cents", 100, 1000000),
 )
 
 

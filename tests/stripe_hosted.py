@@ -127,6 +127,8 @@ class HostedStripe:
 
         Real Checkout also sets the subscription's ``default_payment_method``; localstripe has
         no such field, so the card is the customer's invoice default instead."""
+        if self.checkout_sessions[session_id].get("mode") == "payment":
+            return self._complete_payment(session_id)
         assert self.upstream, "completing a checkout needs the upstream localstripe"
         with self.lock:
             session = self.checkout_sessions[session_id]
@@ -151,6 +153,21 @@ class HostedStripe:
                                    trial_end=trial_start + trial_days * 86400)
         with self.lock:
             session.update(status="complete", payment_status="paid", subscription=sub.id)
+            return _public(session)
+
+    def _complete_payment(self, session_id: str) -> dict:
+        """A one-time payment (``mode=payment``, issue 13's credit packs): the session becomes
+        ``complete``/``paid`` with ``amount_total`` and ``currency`` from its ``price_data`` line
+        items and a payment intent id; no upstream call."""
+        with self.lock:
+            session = self.checkout_sessions[session_id]
+            if session["status"] != "open":
+                raise RuntimeError(f"checkout session {session_id} is {session['status']}: it cannot be paid")
+            items = list((session["_params"].get("line_items") or {}).values())
+            total = sum(int(i["price_data"]["unit_amount"]) * int(i.get("quantity") or 1) for i in items)
+            session.update(status="complete", payment_status="paid", amount_total=total,
+                           currency=items[0]["price_data"]["currency"],
+                           payment_intent=f"pi_test_{secrets.token_hex(12)}")
             return _public(session)
 
     # --- the HTTP side --------------------------------------------------------------------

@@ -134,6 +134,8 @@ class Outcome:
 PAYMENT_HANDLERS_MODULE = "app.checkout.webhooks"
 #: The module holding ``HANDLERS`` for chargebacks (``charge.dispute.*``), by dotted path too.
 DISPUTE_HANDLERS_MODULE = "app.disputes.stripe"
+#: The module buying lead credit packs (one-time Checkout, ``metadata.plaza_kind=credits``), by dotted path too.
+CREDITS_CHECKOUT_MODULE = "app.credits.purchase"
 
 
 def payment_handler(event_type: str) -> Callable[[dict], Any] | None:
@@ -196,6 +198,9 @@ def _derive(event: dict) -> list[Effect]:
             handler(event)
         return []
     if event.get("account"):  # a connected account's own event: not Plaza's billing
+        return []
+    if etype.startswith("checkout.session.") and (obj.get("metadata") or {}).get("plaza_kind") == "credits":
+        importlib.import_module(CREDITS_CHECKOUT_MODULE).handle_checkout_completed(event)
         return []
     if etype == "checkout.session.completed" and obj.get("mode") == "subscription" and obj.get("subscription"):
         derive_subscription(str(obj["subscription"]))

@@ -14,6 +14,7 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views_access,
     views_audit,
     views_broadcasts,
+    views_credits,
     views_directory,
     views_disputes,
     views_fulfilment,
