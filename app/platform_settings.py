@@ -102,6 +102,7 @@ class Setting:
 
 #: Settings page sections, in order.
 GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features"}
+GROUPS.setdefault("leads", "Job requests and leads")  # issue 13 (W)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -133,6 +134,9 @@ SETTINGS: dict[str, Setting] = _declare(
             0, 100000),
     Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
             choices=MARKETPLACE_TIERS),
+    # issue 13 (W)
+    Setting("leads.contact_hours", "int", 24, "Hours a provider has to contact the customer after claiming a lead",
+            "leads", "hours", 1, 336),
 )
 
 
