@@ -36,11 +36,12 @@ def make_request(*, email: str = "dana@example.com", name: str = "Dana Cole", ph
 
 def make_lead(tenant_id: uuid.UUID, job_request_id: uuid.UUID, *, status: str = "offered", credits: int = 3,
               expires_in_minutes: int = 120, title: str = "Fix a leaking tap", category: str = "plumbing",
-              distance_km: float | None = 3.2, tier: int = 2, **fields) -> uuid.UUID:
+              distance_km: float | None = 3.2, tier: int = 2, summary: list | None = None,
+              **fields) -> uuid.UUID:
     """A committed lead of business ``tenant_id`` for ``job_request_id``; returns its id."""
     with tenant_scope(tenant_id), unit_of_work():
         lead = Lead(job_request_id=job_request_id, status=status, category_slug=category, title=title,
-                    answers_summary=SUMMARY, postcode="10001", city="New York", distance_km=distance_km,
+                    answers_summary=SUMMARY if summary is None else summary, postcode="10001", city="New York", distance_km=distance_km,
                     timing="This week", complexity_tier=tier, credits_cost=credits, routing_tier=1, score=0.79,
                     score_parts=SCORE_PARTS, expires_at=utcnow() + timedelta(minutes=expires_in_minutes), **fields)
         db.session.add(lead)

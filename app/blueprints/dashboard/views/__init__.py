@@ -27,6 +27,7 @@ from app.blueprints.dashboard.views import (
     desk,
     disputes,
     hours,
+    leads,
     metrics,
     photos,
     reviews,
@@ -37,7 +38,7 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "disputes", "hours",
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "disputes", "hours", "leads",
            "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
