@@ -12,8 +12,8 @@ from __future__ import annotations
 from flask import request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
-from wtforms import SelectChoice
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app.audit.service import request_actor
 from app.blueprints.dashboard import bp
