@@ -23,13 +23,22 @@ from app.booking.models import Customer
 from app.chat import service as chat
 from app.chat.errors import ChatStateError
 from app.chat.models import CUSTOMER, STAFF, Conversation, Message
+from app.delivery.mailer import account_email
+from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.identity.models import User
+from app.jobs.runner import enqueue, run_in_tenant
+from app.leads.inbox_links import email_link
 from app.leads.models import Lead
+from app.tenants.context import require_tenant_id
+from app.tenants.models import Tenant
 from app.timeutil import utcnow
+from app.uow import after_commit
 
 #: ``chat_conversation.subject_type`` of a job's conversation (``subject_id`` is the lead id).
 SUBJECT = "lead"
+#: Dotted path of the job that emails the customer a staff message.
+MESSAGE_EMAIL_JOB = "app.leads.chat.send_message_email"
 
 
 def lead_conversation(lead: Lead) -> Conversation:
@@ -99,14 +108,44 @@ def post_as_customer(lead: Lead, body: str, *, user_id: uuid.UUID | None = None)
     return chat.post_message(lead_conversation(lead), customer_principal(lead, user_id), body)
 
 
-def post_as_staff(lead: Lead, user: User, body: str) -> Message:
+def post_as_staff(lead: Lead, user: User, body: str, *, email_customer: bool = True) -> Message:
     """Post ``body`` in the lead's chat as staff ``user``; the first staff message marks the
-    customer contacted. Flushes.
+    customer contacted. With ``email_customer`` the customer is emailed the message after the
+    commit (:data:`MESSAGE_EMAIL_JOB`, once per message). Flushes.
 
     Raises:
         EmptyMessage, MessageTooLong, RateLimited, ConversationClosed: as :func:`app.chat.service.post_message`.
     """
-    return chat.post_message(lead_conversation(lead), staff_principal(user), body)
+    msg = chat.post_message(lead_conversation(lead), staff_principal(user), body)
+    if email_customer:
+        args = (str(require_tenant_id()), str(lead.id), str(msg.id))
+        after_commit(lambda: enqueue(MESSAGE_EMAIL_JOB, *args))
+    return msg
+
+
+def send_message_email(tenant_id: str, lead_id: str, message_id: str) -> str:
+    """Job: email the lead's customer a staff message from the job chat, with the signed link to
+    their request (once per message); returns the delivery outcome, ``gone`` or ``skipped``.
+
+    Raises:
+        DeliveryFailed: SMTP failed (RQ retries the job).
+    """
+    return run_in_tenant(tenant_id, _send_message_email, uuid.UUID(lead_id), uuid.UUID(message_id))
+
+
+def _send_message_email(lead_id: uuid.UUID, message_id: uuid.UUID) -> str:
+    lead = db.session.scalar(sa.select(Lead).where(Lead.id == lead_id))
+    msg = db.session.scalar(sa.select(Message).where(Message.id == message_id, Message.hidden_at.is_(None)))
+    if lead is None or msg is None:
+        return "gone"
+    if "@" not in lead.contact_email:
+        return "skipped"
+    business = db.session.get(Tenant, lead.tenant_id)
+    name = business.name if business is not None else "Your provider"
+    text = (f"{msg.author_name} of {name} wrote about “{lead.title}”:\n\n{msg.body}\n\n"
+            f"Answer in the chat of your request:\n{email_link(lead.job_request_id)}\n")
+    return str(deliver(f"lead-chat:{lead.id}:{msg.id}",
+                       account_email(lead.contact_email, f"{name}: a message about {lead.title}", text)))
 
 
 def messages(lead: Lead, limit: int = 200) -> list[Message]:

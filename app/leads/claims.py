@@ -37,8 +37,8 @@ from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import enqueue, run_in_tenant
 from app.leads.chat import open_chat
+from app.leads.inbox_links import email_link
 from app.leads.models import CLAIM_HOLDING, JobRequest, Lead, LeadStatus
-from app.leads.quotes import email_link
 from app.platform_settings import get_setting
 from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant

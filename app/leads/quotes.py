@@ -5,7 +5,7 @@ The range is in minor units of the business's currency (``min <= max``), the dur
 version stays in the audit log and as a message in the job chat, so the customer sees the
 history). After the commit a job marks the job request ``quoted`` (a platform-only table, so it
 is written on the platform role, never from the business's host) and emails the customer a link
-to the request (:func:`email_link`: a signed link to the apex page part C serves, since the
+to the request (:func:`app.leads.inbox_links.email_link`: a signed link to the apex page part C serves, since the
 manage token is stored only as its hash).
 
 Functions flush, never commit; the business is the tenant in scope.
@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.audit.service import AuditActor, record_audit
 from app.delivery.mailer import account_email
@@ -30,10 +27,14 @@ from app.formatting import format_duration, format_money
 from app.identity.models import User
 from app.jobs.runner import enqueue, run_on_platform
 from app.leads.chat import post_as_staff
+
+# Re-exported: the emailed link is part of the quote's contract with the customer side (part C).
+from app.leads.inbox_links import EMAIL_LINK_PATH as EMAIL_LINK_PATH
+from app.leads.inbox_links import email_link as email_link
+from app.leads.inbox_links import request_id_from_email_signature as request_id_from_email_signature
 from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
-from app.tenants.urls import platform_url
 from app.timeutil import utcnow
 from app.uow import after_commit
 
@@ -49,10 +50,6 @@ MAX_AMOUNT = 100_000_000
 QUOTABLE = (LeadStatus.CLAIMED, LeadStatus.QUOTED)
 #: Job request statuses a first quote moves to ``quoted``.
 BEFORE_QUOTED = (JobRequestStatus.OPEN, JobRequestStatus.ROUTED, JobRequestStatus.MANUAL)
-#: itsdangerous salt of the customer's emailed link.
-EMAIL_LINK_SALT = "plaza-job-request-email"
-#: Path of the apex page the emailed link opens (part C serves it).
-EMAIL_LINK_PATH = "/requests/{id}/from-email?s={signature}"
 
 
 class QuoteError(InputError):
@@ -137,8 +134,8 @@ def quote_lead(lead_id: uuid.UUID, data: QuoteInput, user: User, actor: AuditAct
     lead.status = LeadStatus.QUOTED.value
     lead.quoted_at = utcnow()
     db.session.flush()
-    post_as_staff(lead, user, f"{'Updated quote' if before['status'] == LeadStatus.QUOTED else 'Quote'}: "
-                              f"{quote_line(lead)}.\n\n{clean.message}")
+    heading = "Updated quote" if before["status"] == LeadStatus.QUOTED else "Quote"
+    post_as_staff(lead, user, f"{heading}: {quote_line(lead)}.\n\n{clean.message}", email_customer=False)
     record_audit(actor, "lead.quoted", "lead", lead.id, before=before, after=_quote_state(lead))
     tenant_id, quoted = str(require_tenant_id()), str(lead.id)
     stamp = lead.quoted_at.isoformat()
@@ -188,29 +185,3 @@ def _quote_sent(tenant_id: uuid.UUID, lead_id: uuid.UUID, quoted_at: str) -> str
         outcome = deliver(f"lead-quote:{lead.id}:{quoted_at}",
                           account_email(lead.contact_email, f"A quote from {name}: {lead.title}", text))
     return str(outcome)
-
-
-# --------------------------------------------------------------------------- the emailed link
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=EMAIL_LINK_SALT)
-
-
-def email_link(job_request_id: uuid.UUID) -> str:
-    """Absolute apex URL ``/requests/<id>/from-email?s=<signature>`` that opens the job request
-    for whoever holds the email (built from configuration, never the request's Host)."""
-    signature = _serializer().dumps(str(job_request_id))
-    return platform_url(EMAIL_LINK_PATH.format(id=job_request_id, signature=signature))
-
-
-def request_id_from_email_signature(signature: str, max_age_days: int = 30) -> uuid.UUID | None:
-    """The job request id an emailed link's ``signature`` names, or ``None`` when it is forged,
-    malformed or older than ``max_age_days``."""
-    if not signature or len(signature) > 512:
-        return None
-    try:
-        value = _serializer().loads(signature, max_age=int(timedelta(days=max_age_days).total_seconds()))
-        return uuid.UUID(str(value))
-    except (BadSignature, ValueError, TypeError):
-        return None
