@@ -7,7 +7,8 @@ participants. Staff write from the lead page (or the chat pages); the customer w
 request's manage page on the apex through :func:`post_as_customer` (part C), with the provider's
 tenant in scope.
 
-The first staff message marks the customer contacted (``lead.contacted_at``): a post guard
+Staff see the job chats in the chat inbox too (:func:`list_lead_chats`, registered with
+:func:`app.chat.inbox.register_inbox_source`). The first staff message marks the customer contacted (``lead.contacted_at``): a post guard
 (:func:`record_first_contact`, registered with :func:`app.chat.service.register_post_guard` when
 this module is imported) sets it for every way a staff message comes in; it never refuses.
 Functions flush, never commit; the lead's tenant must be in scope.
@@ -18,10 +19,12 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from app.booking.models import Customer
 from app.chat import service as chat
 from app.chat.errors import ChatStateError
+from app.chat.inbox import PREVIEW_CHARS, InboxItem, register_inbox_source
 from app.chat.models import CUSTOMER, STAFF, Conversation, Message
 from app.delivery.mailer import account_email
 from app.delivery.pipeline import deliver
@@ -164,6 +167,38 @@ def mark_contacted(lead: Lead) -> bool:
     return True
 
 
+def mark_read_by(lead: Lead, user: User) -> None:
+    """Staff ``user`` opened the lead's chat: they join it and everything in it counts as read
+    (clears the inbox's unread count). Does nothing before the claim. Flushes."""
+    if lead.claimed_at is None:
+        return
+    conv = lead_conversation(lead)
+    chat.mark_read(conv, chat.join_conversation(conv, staff_principal(user)))
+
+
+def list_lead_chats(user_id: uuid.UUID, limit: int = 200) -> list[InboxItem]:
+    """The business's job chats with at least one visible message, as staff inbox items of kind
+    :data:`SUBJECT` (``booking_id`` is the lead id, ``service_name`` the lead's title), latest
+    first, with the staff account ``user_id``'s unread counts. Tenant in scope."""
+    last_seq = (sa.select(sa.func.max(Message.seq)).where(Message.conversation_id == Conversation.id,
+                                                          Message.hidden_at.is_(None))
+                .correlate(Conversation).scalar_subquery())
+    last = aliased(Message, name="last")
+    rows = db.session.execute(
+        sa.select(Conversation, Lead.id, Lead.contact_name, Lead.title, last).select_from(Conversation)
+        .join(last, sa.and_(last.conversation_id == Conversation.id, last.seq == last_seq))
+        .join(Lead, Lead.id == Conversation.subject_id)
+        .where(Conversation.subject_type == SUBJECT).order_by(last.seq.desc()).limit(limit)).all()
+    items = []
+    for conv, lead_id, name, title, msg in rows:
+        me = chat.find_participant(conv, chat.Principal(STAFF, user_id=user_id))
+        text = " ".join(msg.body.split())
+        preview = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS].rstrip() + "…"
+        items.append(InboxItem(conv.id, lead_id, name or "", title or "", None, preview, msg.author_role,
+                               msg.author_name, msg.created_at, int(msg.seq), chat.unread_count(conv, me), SUBJECT))
+    return items
+
+
 def record_first_contact(conv: Conversation, principal: chat.Principal) -> str | None:
     """Post guard: a staff message in a lead's chat marks the customer contacted (the guard of
     every way in: the lead page, the chat pages, Socket.IO). Never refuses (returns ``None``)."""
@@ -175,3 +210,4 @@ def record_first_contact(conv: Conversation, principal: chat.Principal) -> str |
 
 
 chat.register_post_guard(record_first_contact)
+register_inbox_source(SUBJECT, list_lead_chats)

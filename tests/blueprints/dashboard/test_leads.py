@@ -145,3 +145,25 @@ def test_a_spam_report_reaches_moderation_and_withdraws_the_lead(app, fixit):
         assert (report.target_type, report.reason, report.note) == ("lead", "spam", "Selling pills")
     html = manager.get("/dashboard/leads", base_url=BASE).get_data(as_text=True)
     assert "Fix a leaking tap" not in html
+
+
+def test_the_job_chat_shows_in_the_messages_inbox_until_read(app, fixit):
+    from app.audit.service import AuditActor
+    from app.identity.models import User
+    from app.leads.chat import post_as_customer
+    from app.leads.claims import claim_lead
+    from app.uow import unit_of_work
+
+    biz, tap, _ = fixit
+    with tenant_scope(biz.tenant_id), unit_of_work():
+        mia = db.session.scalar(sa.select(User).where(User.email == "manager@fixit.test"))
+        claim_lead(tap, mia, AuditActor(mia.id))
+        post_as_customer(db.session.scalar(sa.select(Lead).where(Lead.id == tap)), "Is Thursday possible?")
+    manager = _client(app, "manager@fixit.test")
+    inbox = manager.get("/dashboard/messages", base_url=BASE).get_data(as_text=True)
+    assert "Job request · Fix a leaking tap" in inbox and "Is Thursday possible?" in inbox
+    assert f'/dashboard/leads/{tap}#lead-chat' in inbox and "1 unread" in inbox
+    page = manager.get(f"/dashboard/leads/{tap}", base_url=BASE).get_data(as_text=True)
+    assert "Is Thursday possible?" in page
+    inbox = manager.get("/dashboard/messages", base_url=BASE).get_data(as_text=True)
+    assert 'data-unread="0"' in inbox

@@ -23,7 +23,7 @@ from app.blueprints.dashboard.views.leads_forms import DURATIONS, MessageForm, Q
 from app.chat.errors import ChatError
 from app.credits import balance
 from app.leads import inbox
-from app.leads.chat import mark_contacted, messages, post_as_staff
+from app.leads.chat import mark_contacted, mark_read_by, messages, post_as_staff
 from app.leads.claims import ClaimRefused, ShortOfCredits, claim_lead, contact_hours, is_open_offer
 from app.leads.inbox_photos import photo_urls
 from app.leads.quotes import QuoteError, QuoteInput, quote_lead, quote_line
@@ -91,7 +91,8 @@ def lead_page(lead_id: str, status: int = 200, *, error: str = "", short: ShortO
 @login_required
 @staff_required
 def lead_detail(lead_id: str) -> Response:
-    """The lead page."""
+    """The lead page (opening it marks the job chat read for this staff member)."""
+    mark_read_by(_lead_or_404(lead_id), current_user)
     return lead_page(lead_id)
 
 
