@@ -117,3 +117,10 @@ def test_the_openapi_document_describes_the_lead_operations(client, fixit):
     claim = spec["paths"]["/leads/{lead_id}/claim"]["post"]
     assert {"200", "401", "404", "409"} <= set(claim["responses"])
     assert "QuoteIn" in spec["components"]["schemas"] and "LeadOut" in spec["components"]["schemas"]
+
+
+def test_quoting_a_lead_before_claiming_it_is_a_conflict(client, fixit):
+    biz, tap, secret = fixit
+    quote = {"min": 9000, "max": 14000, "currency": "USD", "duration_minutes": 120, "message": "Thursday?"}
+    resp = client.post(f"/api/v1/leads/{tap}/quote", base_url=BASE, headers=_auth(secret), json=quote)
+    assert resp.status_code == 409 and "Claim this lead before quoting." in resp.get_json()["detail"]
