@@ -18,6 +18,14 @@ from app.tenants.context import require_tenant_id
 
 #: Characters of the last message shown in the inbox.
 PREVIEW_CHARS = 140
+#: More conversation kinds for the inbox, added by packages above chat (issue 13: job chats):
+#: ``subject_type -> lister(user_id, limit) -> list[InboxItem]`` (:func:`register_inbox_source`).
+INBOX_SOURCES: dict[str, Any] = {}
+
+
+def register_inbox_source(subject_type: str, lister: Any) -> None:
+    """List ``subject_type`` conversations in the staff inbox (and its unread badge) with ``lister``."""
+    INBOX_SOURCES[subject_type] = lister
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,8 @@ def list_inbox(user_id: uuid.UUID, limit: int = 200) -> list[InboxItem]:
              for conv_id, booking_id, customer_name, service_name, starts_at, body, role, author_name, at, seq, unread
              in rows]
     items.extend(list_inquiries(user_id, limit))
+    for lister in INBOX_SOURCES.values():
+        items.extend(lister(user_id, limit))
     items.sort(key=lambda i: i.last_seq, reverse=True)
     return items[:limit]
 
@@ -130,5 +140,6 @@ def inbox_unread_total(user_id: uuid.UUID) -> int:
     me = aliased(Participant, name="me")
     per_conv = (sa.select(_unread_expr(tid, me).label("n")).select_from(Conversation)
                 .outerjoin(me, _me_join(me, tid, user_id))
-                .where(Conversation.tenant_id == tid, Conversation.subject_type.in_((BOOKING, INQUIRY))).subquery())
+                .where(Conversation.tenant_id == tid,
+                       Conversation.subject_type.in_((BOOKING, INQUIRY, *INBOX_SOURCES))).subquery())
     return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_conv.c.n), 0))) or 0)

@@ -187,6 +187,8 @@ class Lead(TenantScoped, db.Model):
         sa.CheckConstraint("credits_cost >= 0", name="lead_credits"),
         sa.CheckConstraint("quote_min_amount is null or (quote_min_amount >= 0 and quote_max_amount >= quote_min_amount"
                            " and quote_currency is not null)", name="lead_quote_range"),
+        sa.CheckConstraint("quote_duration_minutes is null or quote_duration_minutes between 1 and 20160",
+                           name="lead_quote_duration"),
         sa.Index("lead_status_idx", "tenant_id", "status", "offered_at"),
         sa.Index("lead_job_request_idx", "job_request_id"),
     )
@@ -222,6 +224,8 @@ class Lead(TenantScoped, db.Model):
     quote_max_amount: Mapped[int | None] = mapped_column(sa.Integer)
     quote_currency: Mapped[str | None] = mapped_column(sa.String(3))
     quote_message: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    #: The quote's estimated duration in minutes (1 to 14 days), set with the range (part W).
+    quote_duration_minutes: Mapped[int | None] = mapped_column(sa.Integer)
     quoted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     booking_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

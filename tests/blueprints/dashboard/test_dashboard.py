@@ -658,6 +658,9 @@ def test_api_token_is_shown_once_listed_and_revoked(owner, bella, services):
 
 
 def _foreign_ids(other) -> dict[str, uuid.UUID]:
+    from tests.leads.provider_rows import make_lead, make_request
+
+    lead_id = make_lead(other.tenant_id, make_request())  # issue 13 (W)
     booking_id = _book(other, _future_start(other), name="Foreign", email="f@example.com")
     with tenant_scope(other.tenant_id):
         start = utcnow() + timedelta(days=3)
@@ -684,7 +687,7 @@ def _foreign_ids(other) -> dict[str, uuid.UUID]:
         customer = db.session.scalar(sa.select(Booking.customer_id).where(Booking.id == booking_id))
         return {"booking": booking_id, "service": other.service_ids[0], "staff": other.staff_ids[0],
                 "time_off": off.id, "override": override.id, "token": token.id, "invitation": invitation.id,
-                "customer": customer, "review": review.id, "photo": photo.id, "dispute": case.id}
+                "customer": customer, "review": review.id, "photo": photo.id, "dispute": case.id, "lead": lead_id}
 
 
 def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app, owner, bella, other, services):
@@ -722,6 +725,9 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/reviews/{foreign['review']}/reply"),
         ("GET", f"/dashboard/disputes/{foreign['dispute']}"),
         ("POST", f"/dashboard/disputes/{foreign['dispute']}/answer"),
+        *[(m, f"/dashboard/leads/{foreign['lead']}{tail}") for m, tail in [  # issue 13 (W)
+            ("GET", ""), ("POST", "/claim"), ("POST", "/quote"), ("POST", "/message"), ("POST", "/called"),
+            ("POST", "/spam")]],
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -28,6 +28,7 @@ from app.blueprints.dashboard.views import (
     desk,
     disputes,
     hours,
+    leads,
     metrics,
     photos,
     reviews,
@@ -39,6 +40,7 @@ from app.blueprints.dashboard.views import (
 from app.web.access import require_staff
 
 __all__ = ["audit", "board", "business", "calendar", "credits", "customer_privacy", "customers", "desk", "disputes", "hours",
+           "leads",
            "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
