@@ -11,15 +11,17 @@ from pydantic.json_schema import models_json_schema
 
 from app.blueprints.api import marketplace_schemas as ms
 from app.blueprints.api import schemas as s
+from app.blueprints.api.job_requests_openapi import JOB_REQUEST_REQUESTS, JOB_REQUEST_RESPONSES, job_request_paths
 from app.blueprints.api.review_openapi import REVIEW_REQUESTS, REVIEW_RESPONSES, review_paths
 from app.tenants.urls import platform_url
 
 REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
 
-_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS)
+_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS, *JOB_REQUEST_REQUESTS)
 _RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
-              s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut)
+              s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut,
+              *JOB_REQUEST_RESPONSES)
 
 DESCRIPTION = """\
 Book a business on Plaza from your own code. The API lives on the business's host
@@ -271,6 +273,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
         }},
     }
     paths.update(review_paths())
+    paths.update(job_request_paths())
     paths["/bookings"]["post"]["responses"]["201"]["links"] = {
         "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
                        "description": "Read the new booking (with a staff token or its manage token)."},
@@ -283,7 +286,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": server_url}],
         "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "marketplace"},
-                 {"name": "meta"}],
+                 {"name": "job-requests"}, {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": copy.deepcopy(_components()),
