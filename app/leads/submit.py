@@ -122,6 +122,8 @@ def submit_request(job_request: JobRequest, *, actor: AuditActor, user_id: uuid.
                                        job_request.contact_phone, phone_required=user_id is None)
     complexity = complexity_of(category.slug, questions, answers)
     summary = answers_summary(questions, answers)
+    if (job_request.details or "").strip():
+        summary.append({"label": "Details", "text": job_request.details.strip()})
     job_request.answers = answers
     job_request.summary = summary
     job_request.title = _title(category, summary)

@@ -43,13 +43,14 @@ def test_an_account_request_opens_scored_and_queued_for_routing(ctx):
     q = plumbing_questions()
     user_id = make_user("ada@example.com")
     with unit_of_work():
-        jr = draft(q)
+        jr = draft(q, details="Under the kitchen sink")
         done = submit_request(jr, actor=SYSTEM_ACTOR, user_id=user_id)
     # 10 (tap) of 40 + 0 of 20 rooms + 20*2/4 = 10 of 20 + 20 of 20 = 40 of 100
     assert (jr.status, jr.complexity_score, jr.complexity_tier, jr.credits_cost) == ("open", 40, 3, 3)
     assert jr.submitted_at is not None and jr.contact_email == "ada@example.com"
     assert jr.summary[0] == {"label": "What needs fixing?", "text": "Leaking tap"}
     assert {"label": "Can you turn the water off?", "text": "Yes"} in jr.summary
+    assert jr.summary[-1] == {"label": "Details", "text": "Under the kitchen sink"}
     assert [j.args for j in routing_jobs()] == [(str(jr.id),)]
     token = done.manage_url.split("t=")[1]
     assert request_for_token(jr.id, token).id == jr.id
