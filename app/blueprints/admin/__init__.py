@@ -20,6 +20,7 @@ from app.blueprints.admin import (  # noqa: E402,F401
     views_fulfilment,
     views_metrics,
     views_moderation,
+    views_questions,
     views_settings,
     views_verification,
 )

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.blueprints.api import marketplace_schemas as ms
 from app.blueprints.api import schemas as s
+from app.blueprints.api.job_requests_openapi import JOB_REQUEST_REQUESTS, JOB_REQUEST_RESPONSES, job_request_paths
 from app.blueprints.api.leads_openapi import LEAD_REQUESTS, LEAD_RESPONSES, lead_paths
 from app.blueprints.api.review_openapi import REVIEW_REQUESTS, REVIEW_RESPONSES, review_paths
 from app.tenants.urls import platform_url
@@ -18,9 +19,10 @@ from app.tenants.urls import platform_url
 REF = "#/components/schemas/{model}"
 PROBLEM = "application/problem+json"
 
-_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS, *LEAD_REQUESTS)
+_REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS, *LEAD_REQUESTS, *JOB_REQUEST_REQUESTS)
 _RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
-              s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut, *LEAD_RESPONSES)
+              s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut, *LEAD_RESPONSES,
+              *JOB_REQUEST_RESPONSES)
 
 DESCRIPTION = """\
 Book a business on Plaza from your own code. The API lives on the business's host
@@ -273,6 +275,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
     }
     paths.update(review_paths())
     paths.update(lead_paths())
+    paths.update(job_request_paths())
     paths["/bookings"]["post"]["responses"]["201"]["links"] = {
         "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
                        "description": "Read the new booking (with a staff token or its manage token)."},
@@ -284,8 +287,8 @@ def build_spec(server_url: str) -> dict[str, Any]:
         "info": {"title": "Plaza booking API", "version": "1.0.0", "description": DESCRIPTION},
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "servers": [{"url": server_url}],
-        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "leads"}, {"name": "marketplace"},
-                 {"name": "meta"}],
+        "tags": [{"name": "catalogue"}, {"name": "booking"}, {"name": "reviews"}, {"name": "leads"},
+                 {"name": "marketplace"}, {"name": "job-requests"}, {"name": "meta"}],
         "paths": paths,
         "components": {
             "schemas": copy.deepcopy(_components()),

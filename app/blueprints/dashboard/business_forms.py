@@ -68,6 +68,7 @@ class BusinessForm(FlaskForm):
         SelectChoice("postcodes", "We travel: to these postcodes")])
     service_radius_km = IntegerField("How far you travel (km)", validators=[Optional()])
     service_postcodes = TextAreaField("Postcodes you travel to", validators=[Optional(), Length(max=2000)])
+    accepts_job_requests = BooleanField("Take job requests from customers nearby")  # issue 13 (U)
     languages = SelectMultipleField("Languages spoken", validate_choice=False,
                                     choices=[SelectChoice(tag, name) for tag, name in LANGUAGES.items()])
     amenities = SelectMultipleField("Amenities", validate_choice=False,

@@ -172,6 +172,7 @@ def business_save() -> Response:
                 service_radius_km=form.service_radius_km.data, service_postcodes=form.service_postcodes.data or "",
                 languages=list(form.languages.data or []), amenities=list(form.amenities.data or []),
                 social_links=form.social_links()))
+            tenant.accepts_job_requests = bool(form.accepts_job_requests.data)  # issue 13: the opt-in
             pin_note = _place_pin(tenant, form, old_point, old_address)
     except (ProfileError, MarketplaceProfileError) as exc:
         getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
