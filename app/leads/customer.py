@@ -16,11 +16,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from app.booking.models import Booking
+from app.booking.service import manage_token
 from app.extensions import db
 from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus
 from app.marketplace.models import MarketplaceListing
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
+from app.tenants.urls import external_url
 
 #: Lead statuses the customer sees as an offer (a provider took the job up).
 VISIBLE_TO_CUSTOMER = (LeadStatus.CLAIMED, LeadStatus.QUOTED, LeadStatus.WON, LeadStatus.LOST)
@@ -119,7 +122,7 @@ def offers_for(job_request_id: uuid.UUID) -> list[Offer]:
 def timeline(job_request: JobRequest, leads: list[Lead]) -> list[Step]:
     """The request's stages for the customer: submitted, sent to N providers, claimed, quotes in,
     then booked or closed. Times come from the request and its leads (UTC)."""
-    sent = [lead for lead in leads]
+    sent = list(leads)
     claimed = [lead.claimed_at for lead in leads if lead.claimed_at]
     quoted = [lead.quoted_at for lead in leads if lead.quoted_at]
     n_sent, n_quotes = len(sent), len(quoted)
@@ -140,3 +143,38 @@ def timeline(job_request: JobRequest, leads: list[Lead]) -> list[Step]:
         steps.append(Step("booked", "Booked", won[0].decided_at if won else None,
                           job_request.status == JobRequestStatus.BOOKED))
     return steps
+
+
+@dataclass(frozen=True)
+class BookedJob:
+    """The booking a confirmed quote became: times UTC (shown in ``timezone``, the provider's
+    zone), the booking's status, and ``manage_url`` (the booking's own manage page on the
+    provider's host, where a deposit is paid when one is asked)."""
+
+    business: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    status: str
+    price_amount: int
+    currency: str
+    manage_url: str
+
+
+def booked_job(job_request: JobRequest) -> BookedJob | None:
+    """The booking of the request's won quote, or ``None`` when it has none (yet)."""
+    if job_request.won_lead_id is None:
+        return None
+    with platform_scope("job request: the customer's booking"):
+        row = db.session.execute(
+            sa.select(Booking, Tenant).join(Lead, sa.and_(Lead.tenant_id == Booking.tenant_id,
+                                                          Lead.booking_id == Booking.id))
+            .join(Tenant, Tenant.id == Booking.tenant_id)
+            .where(Lead.id == job_request.won_lead_id)).first()
+        if row is None:
+            return None
+        booking, tenant = row
+        return BookedJob(business=tenant.name, starts_at=booking.starts_at, ends_at=booking.ends_at,
+                         timezone=tenant.timezone, status=booking.status, price_amount=booking.price_amount,
+                         currency=booking.currency,
+                         manage_url=external_url("storefront.manage", tenant=tenant, token=manage_token(booking)))
