@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from app.blueprints.api import marketplace, reviews, views  # noqa: E402,F401
+from app.blueprints.api import (  # noqa: E402,F401
+    job_request_read,  # noqa: E402,F401
+    marketplace,
+    reviews,
+    views,
+)
