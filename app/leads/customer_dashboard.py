@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from app.booking.models import Booking
 from app.extensions import db
@@ -79,8 +80,10 @@ def _tab_of(status: str) -> str:
 def my_requests(user_id: uuid.UUID) -> list[MyRequest]:
     """My submitted requests, newest first (drafts left out)."""
     with platform_scope("customer's own job requests"):
-        quotes = (sa.select(sa.func.count()).where(Lead.job_request_id == JobRequest.id,
-                                                   Lead.quoted_at.is_not(None)).scalar_subquery())
+        quoting = aliased(Lead)
+        quotes = (sa.select(sa.func.count()).select_from(quoting)
+                  .where(quoting.job_request_id == JobRequest.id, quoting.quoted_at.is_not(None))
+                  .correlate(JobRequest).scalar_subquery())
         rows = db.session.execute(
             sa.select(JobRequest, quotes, Tenant.name, Booking.status)
             .outerjoin(Lead, Lead.id == JobRequest.won_lead_id)
