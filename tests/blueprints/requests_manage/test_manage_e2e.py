@@ -81,6 +81,7 @@ def test_a_customer_negotiates_confirms_and_books_in_chromium(live_server, ctx, 
     with tenant_scope(fixit.tenant_id):
         booking = db.session.scalar(sa.select(Booking))
         assert booking.starts_at == datetime.fromisoformat(chosen) and booking.status == "confirmed"
+        day = booking.starts_at.astimezone(ZoneInfo("America/New_York")).date().isoformat()
     with platform_scope("test"):
         assert db.session.get(JobRequest, req.id).won_lead_id == lead
     db.session.remove()
@@ -93,7 +94,6 @@ def test_a_customer_negotiates_confirms_and_books_in_chromium(live_server, ctx, 
     desk.fill("input[name=password]", PASSWORD)
     desk.click("#login-form button[type=submit]")
     desk.wait_for_url("**/dashboard/**")
-    day = booking.starts_at.astimezone(ZoneInfo("America/New_York")).date().isoformat()
     desk.goto(f"{base}/dashboard/?view=day&date={day}&staff=all")
     expect(desk.locator("#bookings")).to_contain_text("Cara Customer")
 
