@@ -13,7 +13,9 @@ from itsdangerous import URLSafeTimedSerializer
 
 from app.booking.models import Booking
 from app.chat.models import Message
+from app.chat.service import Principal, get_conversation, post_message
 from app.extensions import db
+from app.identity.models import User
 from app.leads.models import JobRequest, Lead
 from app.tenants.context import platform_scope, tenant_scope
 from tests.factories import make_business, make_user
@@ -102,6 +104,13 @@ def test_the_customer_messages_a_provider_in_the_job_chat(client, two_quotes):
     with tenant_scope(a.tenant_id):
         msg = db.session.scalar(sa.select(Message))
         assert (msg.author_role, msg.body) == ("customer", "Could you do it for $120?")
+        staff = db.session.scalar(sa.select(User.id).where(User.email == a.owner_email))
+        post_message(get_conversation(msg.conversation_id), Principal("staff", user_id=staff, name="Fiona"),
+                     "$130 and it is a deal.")
+        db.session.commit()
+    poll = client.get(f"/requests/{req.id}/offers/{lead_a}/chat", base_url=BASE, headers={"HX-Request": "true"})
+    text = poll.get_data(as_text=True)
+    assert "$130 and it is a deal." in text and "Fiona" in text and "<html" not in text
 
 
 def test_picking_a_time_and_confirming_books_the_provider(client, two_quotes):
