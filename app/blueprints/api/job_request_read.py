@@ -65,12 +65,12 @@ def _token() -> str | None:
     return request.args.get("t") or None
 
 
-@bp.get("/job-requests/<request_id>")
+@bp.get("/job-requests/<job_request_id>")
 @apex_only
 @limiter.limit(READ_LIMIT)
-def job_request_read(request_id: str) -> Response:
-    """The job request ``request_id`` for the holder of its manage token (see the module docstring)."""
-    rid = parse_uuid(request_id)
+def job_request_read(job_request_id: str) -> Response:
+    """The job request ``job_request_id`` for the holder of its manage token (see the module docstring)."""
+    rid = parse_uuid(job_request_id)
     found = request_for_token(rid, _token()) if rid else None
     if found is None:
         return problem(404, "Not Found", "No job request with this id for this manage token.")
