@@ -17,8 +17,8 @@ JOB_REQUEST_READ_RESPONSES = (JobRequestOut,)
 def job_request_read_paths() -> dict[str, Any]:
     """The path item of ``GET /job-requests/{job_request_id}`` (apex)."""
     servers = [{"url": platform_url("/api/v1"), "description": "The platform's apex host."}]
-    return {"/job-requests/{job_request_id}": {"servers": servers, "get": {
-        "operationId": "getJobRequest", "summary": "Read your job request", "tags": ["job-requests"],
+    return {"/job-requests/{job_request_id}": {"get": {
+        "servers": servers, "operationId": "getJobRequest", "summary": "Read your job request", "tags": ["job-requests"],
         "description": "On the platform's apex host. The customer's job request with its manage token (the `t` "
                        "parameter of `manage_url`) as `Authorization: Bearer <token>` or the `t` query parameter: "
                        "`status`, `complexity_tier`, the `offers` of the providers who took it up (business, "
