@@ -27,7 +27,8 @@ from app.tenants.urls import external_url
 
 #: Lead statuses the customer sees as an offer (a provider took the job up).
 VISIBLE_TO_CUSTOMER = (LeadStatus.CLAIMED, LeadStatus.QUOTED, LeadStatus.WON, LeadStatus.LOST)
-#: The lead field that holds the quote's estimated duration in minutes (written by the quote, part W).
+#: The lead field that holds the quote's estimated duration in minutes (``lead.quote_duration_minutes``,
+#: added by the quote's migration, part W; read by name so this module works before that column merges).
 QUOTE_DURATION_FIELD = "quote_duration_minutes"
 #: Duration assumed when a quote names none (minutes).
 DEFAULT_JOB_MINUTES = 60

@@ -3,7 +3,8 @@
 public functions (the provider's side joins the same conversation from its lead page).
 
 The customer is the provider's customer record of the lead (made when the provider claimed it;
-made here from the request's contact when missing). Functions take the job request the caller
+made here from the request's contact when missing; a contact without an email is known by the
+lead's id, the provider side's convention). Functions take the job request the caller
 has already authorised and switch to the provider's ``tenant_scope`` themselves; they flush and
 never commit.
 """
@@ -47,12 +48,14 @@ def chat_lead(job_request: JobRequest, lead_id: uuid.UUID) -> Lead:
 def _principal(job_request: JobRequest, lead: Lead) -> Principal:
     """The customer as a chat principal in the lead's tenant (tenant in scope; may upsert the
     provider's customer record and remember it on the lead)."""
-    if lead.customer_id is None:
+    customer_id = lead.customer_id
+    if customer_id is None and job_request.contact_email:
         customer = upsert_customer(CustomerInput(job_request.contact_name or "Customer", job_request.contact_email,
                                                  job_request.contact_phone or None), job_request.user_id)
-        lead.customer_id = customer.id
+        lead.customer_id = customer_id = customer.id
         db.session.flush()
-    return Principal(role="customer", user_id=job_request.user_id, customer_id=lead.customer_id,
+    # A contact without an email has no customer record: the lead's id stands for them (as on the provider's side).
+    return Principal(role="customer", user_id=job_request.user_id, customer_id=customer_id or lead.id,
                      name=job_request.contact_name or "Customer")
 
 
