@@ -5,7 +5,7 @@ phone scroll only vertically. Screenshots ``docs/screenshots/request-manage-*.pn
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -107,3 +107,39 @@ def test_a_customer_negotiates_confirms_and_books_in_chromium(live_server, ctx, 
     phone.goto(f"{apex}/requests/{req.id}/offers/{lead}/chat")
     expect(phone.locator("#chat-messages")).to_contain_text("weekday morning")
     assert _fits(phone)
+
+
+def test_my_job_requests_on_a_phone_in_chromium(live_server, ctx, new_page):
+    from playwright.sync_api import expect
+
+    from app.audit.service import AuditActor
+    from app.leads.confirm import confirm_quote
+    from app.uow import unit_of_work
+    from tests.factories import make_user
+
+    uid = make_user("cara@example.test")
+    fixit = make_business("fixit", timezone="America/New_York", currency="USD", staff=1)
+    booked = make_request(user_id=uid, title="Fix a leaking kitchen tap")
+    lead = make_lead(fixit.tenant_id, booked.id, low=9000, high=14000)
+    start = datetime.now(ZoneInfo("America/New_York")).replace(hour=10, minute=0, second=0, microsecond=0)
+    with unit_of_work():
+        confirm_quote(booked.id, lead, start + timedelta(days=1), AuditActor(uid))
+    make_request(user_id=uid, title="Assemble a wardrobe")
+    db.session.remove()
+    port = int(live_server.rsplit(":", 1)[1])
+    apex = f"http://localhost:{port}"
+
+    phone = new_page(timezone_id="America/New_York")
+    phone.set_viewport_size(PHONE)
+    phone.goto(f"{apex}/login?next=/account/requests")
+    phone.fill("input[name=email]", "cara@example.test")
+    phone.fill("input[name=password]", PASSWORD)
+    phone.click("#login-form button[type=submit]")
+    phone.wait_for_url("**/account/requests")
+    expect(phone.locator("#rm-list")).to_contain_text("Assemble a wardrobe")
+    phone.get_by_role("link", name="Completed").click()
+    expect(phone.locator("#rm-list")).to_contain_text("with Fixit")
+    expect(phone.locator(".rm-providers")).to_contain_text("Fixit")
+    expect(phone.locator(".rm-spend-table")).to_contain_text("$140.00")
+    assert _fits(phone)
+    phone.screenshot(path=str(screenshot_folder() / "request-account-phone.png"), full_page=True)
