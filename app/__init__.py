@@ -27,6 +27,7 @@ from app.blueprints.ops import bp as ops_bp
 from app.blueprints.payments import bp as payments_bp
 from app.blueprints.realtime.server import init_realtime
 from app.blueprints.requests import bp as requests_bp
+from app.blueprints.requests_manage import bp as requests_manage_bp
 from app.blueprints.site import bp as site_bp
 from app.blueprints.storefront import bp as storefront_bp
 from app.blueprints.webhooks import bp as webhooks_bp
@@ -217,7 +218,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every HTTP surface; the API and the Stripe webhook are exempt from CSRF (tokens
     and signatures instead)."""
     for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp, payments_bp, billing_bp,
-               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp):
+               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp, requests_manage_bp):
         app.register_blueprint(bp)
     app.register_blueprint(requests_bp)  # issue 13 (U): the job-request wizard on the apex
     csrf.exempt(api_bp)

@@ -15,8 +15,8 @@ from app.disputes.models import Dispute, DisputeEvidence  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401
 from app.leads.models import JobRequest, Lead  # noqa: F401
-from app.leads.routing_models import RoutingCandidate  # noqa: F401
 from app.leads.questions_models import ComplexityTier, JobQuestion  # noqa: F401
+from app.leads.routing_models import RoutingCandidate  # noqa: F401
 from app.marketplace.models import MarketplaceListing  # noqa: F401
 from app.metrics.models import BusinessDay, CityDay, PlatformDay, StaffDay  # noqa: F401
 from app.notifications import center_models  # noqa: F401

@@ -16,12 +16,17 @@ from app.catalog.availability_version import bump_version
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.extensions import db
 
+#: ``Service.category`` of services booked only through a confirmed job-request quote (issue 13):
+#: bookable, but never on the public menu (left out of :func:`list_services` with ``active_only``).
+QUOTED_JOB_CATEGORY = "quoted-job"
+
 
 def list_services(*, active_only: bool = True) -> list[Service]:
-    """Services of the current tenant ordered by position then name."""
+    """Services of the current tenant ordered by position then name (``active_only``: the active
+    ones on the menu, without the quoted-job services)."""
     q = sa.select(Service).order_by(Service.position, Service.name)
     if active_only:
-        q = q.where(Service.active.is_(True))
+        q = q.where(Service.active.is_(True), Service.category != QUOTED_JOB_CATEGORY)
     return list(db.session.scalars(q))
 
 

@@ -26,6 +26,7 @@ from app.billing.plans import current_plan
 from app.booking.slots import next_free_starts
 from app.catalog.availability_version import version_key
 from app.catalog.models import Service, StaffMember, WorkingHours
+from app.catalog.service import QUOTED_JOB_CATEGORY
 from app.extensions import db
 from app.marketplace.geometry import cube_of
 from app.marketplace.models import MarketplaceListing
@@ -126,7 +127,8 @@ def gather_listing(now: datetime | None = None) -> ListingData:
     tid = require_tenant_id()
     now = now or utcnow()
     tenant = db.session.get(Tenant, tid)
-    services = list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+    services = list(db.session.scalars(sa.select(Service).where(Service.active.is_(True),
+                                                                Service.category != QUOTED_JOB_CATEGORY)
                                        .order_by(Service.position, Service.name)))
     active_staff = sa.select(StaffMember.id).where(StaffMember.active.is_(True))
     hours = db.session.execute(sa.select(WorkingHours.weekday, WorkingHours.start_time, WorkingHours.end_time)

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from app.blueprints.api import marketplace_schemas as ms
 from app.blueprints.api import schemas as s
+from app.blueprints.api.job_request_read_openapi import JOB_REQUEST_READ_RESPONSES, job_request_read_paths
 from app.blueprints.api.job_requests_openapi import JOB_REQUEST_REQUESTS, JOB_REQUEST_RESPONSES, job_request_paths
 from app.blueprints.api.leads_openapi import LEAD_REQUESTS, LEAD_RESPONSES, lead_paths
 from app.blueprints.api.review_openapi import REVIEW_REQUESTS, REVIEW_RESPONSES, review_paths
@@ -22,7 +23,7 @@ PROBLEM = "application/problem+json"
 _REQUESTS = (s.BookingCreate, s.CancelRequest, s.CustomerIn, *REVIEW_REQUESTS, *LEAD_REQUESTS, *JOB_REQUEST_REQUESTS)
 _RESPONSES = (s.ServiceList, s.StaffList, s.Availability, s.BookingOut, s.Problem, s.ValidationProblem,
               s.ConflictProblem, *REVIEW_RESPONSES, ms.CategoryList, ms.SearchOut, *LEAD_RESPONSES,
-              *JOB_REQUEST_RESPONSES)
+              *JOB_REQUEST_RESPONSES, *JOB_REQUEST_READ_RESPONSES)
 
 DESCRIPTION = """\
 Book a business on Plaza from your own code. The API lives on the business's host
@@ -276,6 +277,7 @@ def build_spec(server_url: str) -> dict[str, Any]:
     paths.update(review_paths())
     paths.update(lead_paths())
     paths.update(job_request_paths())
+    paths.update(job_request_read_paths())
     paths["/bookings"]["post"]["responses"]["201"]["links"] = {
         "GetBooking": {"operationId": "getBooking", "parameters": {"booking_id": "$response.body#/id"},
                        "description": "Read the new booking (with a staff token or its manage token)."},

@@ -1,0 +1,60 @@
+"""Jobs of the customer's decisions: email a provider's owners that their lead was won or lost.
+
+Enqueued after commit by :mod:`app.leads.confirm` with primitive ids (tenant id first). Each
+email has a dedup key per lead, outcome and recipient, so a retried job sends it once.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from app.delivery.mailer import account_email
+from app.delivery.pipeline import deliver
+from app.extensions import db
+from app.formatting import format_money
+from app.jobs.runner import run_in_tenant
+from app.leads.models import Lead, LeadStatus
+from app.tenants.context import require_tenant_id
+from app.tenants.models import Tenant
+from app.tenants.urls import tenant_url
+from app.verification.service import owner_emails
+
+
+def send_lead_outcome(tenant_id: str, lead_id: str) -> str:
+    """Job: email the owners of business ``tenant_id`` the customer's decision on lead
+    ``lead_id`` (``won``: the quote was accepted and booked; ``lost``: turned down or another
+    quote chosen). Returns ``sent``, ``gone`` (no such lead) or ``skipped`` (undecided).
+
+    Raises:
+        DeliveryFailed: SMTP failed (RQ retries the job).
+    """
+    return run_in_tenant(tenant_id, _send_lead_outcome, lead_id)
+
+
+def _send_lead_outcome(lead_id: str) -> str:
+    tid = require_tenant_id()
+    emails = owner_emails(tid)  # a platform read first, before this tenant's transaction reads anything
+    lead = db.session.scalar(sa.select(Lead).where(Lead.id == uuid.UUID(lead_id)))
+    if lead is None:
+        return "gone"
+    if lead.status not in (LeadStatus.WON, LeadStatus.LOST):
+        return "skipped"
+    tenant = db.session.get(Tenant, tid)
+    title = lead.title or "a job request"
+    link = tenant_url(tenant, "/dashboard/leads")
+    if lead.status == LeadStatus.WON:
+        price = (f" ({format_money(lead.quote_min_amount, lead.quote_currency)}–"
+                 f"{format_money(lead.quote_max_amount or 0, lead.quote_currency)})"
+                 if lead.quote_min_amount is not None and lead.quote_currency else "")
+        subject = f"Quote accepted: {title}"
+        text = (f"Good news: the customer accepted your quote{price} for \"{title}\" and booked it.\n"
+                f"The booking is in your calendar; the customer's details are on the lead.\n\n{link}\n")
+    else:
+        subject = f"Not this time: {title}"
+        text = (f"The customer of \"{title}\" decided not to go ahead with your quote.\n"
+                f"You can see your other leads here:\n\n{link}\n")
+    for email in emails:
+        deliver(f"lead-outcome:{lead.id}:{lead.status}:{email}", account_email(email, subject, text))
+    return "sent"
