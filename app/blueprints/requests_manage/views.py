@@ -14,9 +14,8 @@ import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from app.audit.service import request_actor
@@ -29,6 +28,7 @@ from app.extensions import db
 from app.leads.access import request_for_token
 from app.leads.confirm import DecisionRefused, available_starts, confirm_quote, reject_quote
 from app.leads.customer import booked_job, leads_of, offers_for, timeline
+from app.leads.inbox_links import request_id_from_email_signature
 from app.leads.models import JobRequest
 from app.tenants.context import platform_scope
 from app.web import apex_only, render_page
@@ -37,10 +37,6 @@ from app.web import apex_only, render_page
 SESSION_KEY = "job_requests_opened"
 #: At most this many remembered requests per session (the newest kept).
 SESSION_MAX = 20
-#: itsdangerous salt of the signed email link (part W's ``email_link`` signs with the same).
-EMAIL_LINK_SALT = "plaza-job-request-email"
-#: Days a signed email link stays valid.
-EMAIL_LINK_DAYS = 30
 
 
 def _remember(request_id: uuid.UUID) -> None:
@@ -73,22 +69,6 @@ def get_request_or_404(request_id: uuid.UUID) -> JobRequest:
     abort(404)
 
 
-def request_id_from_signature(signature: str) -> uuid.UUID | None:
-    """The job request id a signed email link names, or ``None`` (forged, malformed or older
-    than :data:`EMAIL_LINK_DAYS` days)."""
-    serializer = URLSafeTimedSerializer(current_app.secret_key, salt=EMAIL_LINK_SALT)
-    try:
-        value = serializer.loads(signature, max_age=EMAIL_LINK_DAYS * 86400)
-    except BadSignature:
-        return None
-    if isinstance(value, dict):
-        value = value.get("id") or value.get("r")
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _manage_page(job_request: JobRequest, status: int = 200, *, reject_form: RejectForm | None = None,
                  reject_lead: uuid.UUID | None = None) -> Response:
     leads = leads_of(job_request.id)
@@ -113,7 +93,7 @@ def manage(request_id: uuid.UUID) -> Response:
 @apex_only
 def from_email(request_id: uuid.UUID) -> Response:
     """A signed link from an email: remember the request in the session, then the manage page."""
-    if request_id_from_signature(request.args.get("s", "")) != request_id or _load(request_id) is None:
+    if request_id_from_email_signature(request.args.get("s", "")) != request_id or _load(request_id) is None:
         abort(404)
     _remember(request_id)
     return redirect(url_for("requests_manage.manage", request_id=request_id), 303)

@@ -9,13 +9,13 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from itsdangerous import URLSafeTimedSerializer
 
 from app.booking.models import Booking
 from app.chat.models import Message
 from app.chat.service import Principal, get_conversation, post_message
 from app.extensions import db
 from app.identity.models import User
+from app.leads.inbox_links import email_link
 from app.leads.models import JobRequest, Lead
 from app.tenants.context import platform_scope, tenant_scope
 from tests.factories import make_business, make_user
@@ -71,7 +71,9 @@ def test_the_owner_opens_it_signed_in_without_the_token(client, ctx):
 
 def test_a_signed_email_link_opens_the_page(app, client, two_quotes):
     _a, _b, req, _lead_a, _lead_b = two_quotes
-    sig = URLSafeTimedSerializer(app.secret_key, salt="plaza-job-request-email").dumps(str(req.id))
+    link = email_link(req.id)  # what the providers' claim, quote and chat emails carry
+    assert f"/requests/{req.id}/from-email?s=" in link
+    sig = link.rsplit("s=", 1)[1]
     resp = client.get(f"/requests/{req.id}/from-email?s={sig}", base_url=BASE)
     assert resp.status_code == 303
     assert client.get(f"/requests/{req.id}", base_url=BASE).status_code == 200
