@@ -208,7 +208,16 @@ def sent() -> Response:
 @bp.get("/confirm/<token>")
 @apex_only
 def confirm(token: str) -> Response:
-    """A guest's emailed link: opens the request and shows its manage link."""
+    """A guest's emailed link: a page with one button that confirms the request. Opening the link
+    changes nothing, so a mail scanner that follows links cannot send a request on its own."""
+    return render_page("requests/sent.html", facts=None, error=None, confirm_token=token)
+
+
+@bp.post("/confirm/<token>")
+@apex_only
+@limiter.limit(WIZARD_LIMIT)
+def confirm_post(token: str) -> Response:
+    """The button on the emailed link's page: opens the request and shows its manage link."""
     try:
         done = confirm_request(token, actor=request_actor())
     except RequestNotConfirmable as exc:
