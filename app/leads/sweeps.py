@@ -22,6 +22,9 @@ Passes, in order (each as of ``now``):
    who never chose anyone, so keeping their credits would charge them for the customer's silence
    (the issue: "a job whose customer never confirmed a quote closes and refunds the credits").
    ``lost`` (not ``refunded``) keeps the fact that they quoted; the ledger shows the refund.
+5. **Abandoned drafts**: wizard drafts and guests' never-confirmed requests untouched for
+   :data:`ABANDONED_AFTER` are deleted, and their private photos removed from storage after the
+   commit (a guest's confirmation link lasts 7 days, so nothing confirmable is lost).
 """
 
 from __future__ import annotations
@@ -39,11 +42,15 @@ from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus
 from app.leads.routing_offers import route, send_to_manual
 from app.outbox.events import emit
 from app.platform_settings import get_setting
+from app.storage.local import default_storage
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
+from app.uow import after_commit
 
 #: An ``open`` request older than this was missed by the enqueue and is routed by the sweep.
 MISSED_ROUTING_AFTER = timedelta(minutes=1)
+#: Drafts and unconfirmed requests untouched this long are deleted (pass 5).
+ABANDONED_AFTER = timedelta(days=30)
 #: Rows one pass takes at most (the next sweep takes the rest).
 BATCH = 200
 #: Request statuses still waiting for a confirmed quote.
@@ -66,10 +73,10 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     of work commits.
 
     Returns:
-        How many of each: ``{"routed", "refunded", "expired", "to_manual", "closed"}``.
+        How many of each: ``{"routed", "refunded", "expired", "to_manual", "closed", "purged"}``.
     """
     now = now or utcnow()
-    counts = {"routed": 0, "refunded": 0, "expired": 0, "to_manual": 0, "closed": 0}
+    counts = {"routed": 0, "refunded": 0, "expired": 0, "to_manual": 0, "closed": 0, "purged": 0}
     with platform_scope("leads sweep"):
         counts["routed"] = route_missed(now)
         counts["refunded"] = refund_uncontacted(now)
@@ -77,6 +84,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         closed, refunded = close_unconfirmed(now)
         counts["closed"] = closed
         counts["refunded"] += refunded
+        counts["purged"] = purge_abandoned(now)
     return counts
 
 
@@ -188,3 +196,20 @@ def close_unconfirmed(now: datetime) -> tuple[int, int]:
                      before={"status": before}, after={"status": job.status})
         closed += 1
     return closed, refunded
+
+
+def purge_abandoned(now: datetime) -> int:
+    """Pass 5: delete drafts and unconfirmed requests last changed over :data:`ABANDONED_AFTER`
+    ago; their photos leave storage after the commit. Returns how many were deleted."""
+    stale = list(db.session.scalars(
+        sa.select(JobRequest).where(JobRequest.status.in_((JobRequestStatus.DRAFT.value,
+                                                           JobRequestStatus.UNCONFIRMED.value)),
+                                    JobRequest.updated_at < now - ABANDONED_AFTER)
+        .limit(BATCH).with_for_update(skip_locked=True)))
+    photos = [key for jr in stale for key in (jr.photos or []) if isinstance(key, str)]
+    for jr in stale:
+        db.session.delete(jr)
+    db.session.flush()
+    if photos:
+        after_commit(lambda: [default_storage().delete(key) for key in photos])
+    return len(stale)

@@ -15,7 +15,7 @@ from app.audit.models import AuditEntry
 from app.credits import balance, entries, move_credits
 from app.extensions import db
 from app.jobs.runner import run_on_platform
-from app.leads.models import JobRequestStatus, Lead, LeadStatus
+from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus
 from app.leads.routing_tasks import route_request
 from app.leads.sweeps import sweep
 from app.tenants.context import platform_scope, tenant_scope
@@ -25,7 +25,7 @@ from tests.leads.routing_factories import get_request, make_provider, make_reque
 
 pytestmark = pytest.mark.integration
 
-NOTHING = {"routed": 0, "refunded": 0, "expired": 0, "to_manual": 0, "closed": 0}
+NOTHING = {"routed": 0, "refunded": 0, "expired": 0, "to_manual": 0, "closed": 0, "purged": 0}
 
 
 def _leads(job_id) -> list[Lead]:
@@ -180,3 +180,15 @@ def test_two_sweeps_at_once_refund_each_lead_once(app, ctx):
     assert len(_audit("lead.refunded")) == claimed
     assert sum(_balance(p) for p in providers) == sum(2 * len([1 for j in jobs for lead in _leads(j)
                                                                if lead.tenant_id == p]) for p in providers)
+
+
+def test_abandoned_drafts_and_never_confirmed_requests_are_deleted_after_a_month(ctx):
+    draft = make_request(status=JobRequestStatus.DRAFT)
+    unconfirmed = make_request(status=JobRequestStatus.UNCONFIRMED, email="guest@example.com")
+    kept = make_request()
+    assert _sweep(utcnow() + timedelta(days=29))["purged"] == 0
+    assert _sweep(utcnow() + timedelta(days=31))["purged"] == 2
+    with platform_scope("tests: what is left"):
+        db.session.expire_all()
+        left = set(db.session.scalars(sa.select(JobRequest.id)))
+    assert draft not in left and unconfirmed not in left and kept in left
