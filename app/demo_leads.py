@@ -10,8 +10,8 @@ hours, a small menu, and a credit balance built from a pack bought through Check
 leads waiting to be claimed), claimed, quoted, ``booked`` (a won lead whose quote became a booking
 in the provider's calendar, through the booking core) and ``manual`` (nobody matched: the console's
 manual-fulfilment queue). Each request's answers are given as the ``summary`` providers read
-(label and text); the wizard's question definitions and their per-category seed belong to the
-request wizard (part U of issue 13), which seeds them itself, so ``answers`` stays empty here.
+(label and text), so ``answers`` stays empty here. The wizard's questions of the three demo
+categories (:data:`QUESTIONS`) are added through the console's own function when a category has none.
 
 Deterministic: ids are UUIDv5 of fixed names, instants are relative to ``now``. Idempotent: a
 provider (by slug) or a request (by id) that exists is left alone. Flushes; the CLI commits.
@@ -25,6 +25,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app.audit.service import SYSTEM_ACTOR
 from app.booking.errors import SlotUnavailable
 from app.booking.models import Booking
 from app.booking.service import CustomerInput, create_booking
@@ -37,6 +38,7 @@ from app.identity.models import User
 from app.identity.service import create_user, find_user, hash_password
 from app.leads.access import issue_manage_token
 from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus, RoutingTier, TimingKind
+from app.leads.questions_admin import QuestionInput, add_question, questions_in
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
@@ -189,6 +191,38 @@ REQUESTS: tuple[RequestSpec, ...] = (
 )
 
 
+#: The wizard's questions of the demo categories (added once, when a category has none):
+#: (category, kind, label, required, options as "Label = weight" lines, weight, number cap).
+QUESTIONS: tuple[tuple[str, str, str, bool, str, str, str], ...] = (
+    ("plumbing", "single_choice", "What needs fixing?", True,
+     "Leaking tap = 10\nBlocked drain = 20\nToilet = 25\nBoiler or water heater = 60\nNew installation = 80", "", ""),
+    ("plumbing", "yes_no", "Is water leaking right now?", False, "", "30", ""),
+    ("plumbing", "photo", "A photo of it", False, "", "", ""),
+    ("handyman", "single_choice", "What is the job?", True,
+     "Furniture assembly = 10\nShelves or TV mounting = 15\nRepairs = 30\nSmall renovation = 70", "", ""),
+    ("handyman", "number", "Roughly how many hours of work?", False, "", "50", "8"),
+    ("cleaning", "single_choice", "What kind of clean?", True,
+     "Regular clean = 10\nDeep clean = 40\nEnd of tenancy = 70", "", ""),
+    ("cleaning", "number", "How many bedrooms?", True, "", "40", "5"),
+    ("cleaning", "yes_no", "Do you have pets?", False, "", "10", ""),
+)
+
+
+def seed_questions() -> list[str]:
+    """Add :data:`QUESTIONS` to each demo category that has no question yet (through the
+    console's own domain function, audit-logged as the system); returns the categories filled."""
+    filled: list[str] = []
+    for slug in dict.fromkeys(q[0] for q in QUESTIONS):
+        if questions_in(slug):
+            continue
+        for category, kind, label, required, options, weight, cap in QUESTIONS:
+            if category == slug:
+                add_question(slug, QuestionInput(kind=kind, label=label, help_text="", required=required,
+                                                 options=options, weight=weight, number_cap=cap), by=SYSTEM_ACTOR)
+        filled.append(f"questions for {slug}")
+    return filled
+
+
 def demo_id(name: str) -> uuid.UUID:
     """The demo's deterministic id of ``name``."""
     return uuid.uuid5(DEMO_NS, name)
@@ -198,7 +232,7 @@ def seed_leads_demo(password: str, now: datetime | None = None) -> list[str]:
     """Create the demo providers and job requests that do not exist yet (see the module
     docstring); returns what was created. Flushes; the caller's unit of work commits."""
     now = now or utcnow()
-    created: list[str] = []
+    created: list[str] = seed_questions()
     with platform_scope("seed-demo: job requests and their providers"):
         tenants = {t.slug: t for t in db.session.scalars(
             sa.select(Tenant).where(Tenant.slug.in_([p.slug for p in PROVIDERS])))}
