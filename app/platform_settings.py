@@ -102,6 +102,7 @@ class Setting:
 
 #: Settings page sections, in order.
 GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features"}
+GROUPS["dispatch"] = "Dispatch now"  # issue 13 (X)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -133,6 +134,10 @@ SETTINGS: dict[str, Setting] = _declare(
             0, 100000),
     Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
             choices=MARKETPLACE_TIERS),
+    # issue 13 (X)
+    Setting("dispatch.accept_seconds", "int", 45, "Seconds an operator has to accept an on-demand offer",
+            "dispatch", "seconds", 5, 600),
+    Setting("dispatch.radius_km", "int", 25, "How far dispatch looks for an operator", "dispatch", "km", 1, 200),
 )
 
 

@@ -45,7 +45,8 @@ PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketpl
 #: Platform tables the tenant role may not touch at all: the Stripe event ledger, the platform's
 #: broadcasts, platform admins' second factor and the audit chain's head.
 PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient", "admin_totp",
-                        "admin_recovery_code", "audit_chain_head", "job_request")
+                        "admin_recovery_code", "audit_chain_head", "job_request",
+                        "dispatch_request")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 

@@ -96,6 +96,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-dispute-deadlines", "app.disputes.tasks.periodic_deadlines", "sweep", 600),
     PeriodicJob("plaza-sweep-verification", "app.verification.tasks.periodic_expiry_sweep", "sweep", 600),
     PeriodicJob("plaza-metrics-nightly", "app.metrics.tasks.periodic_recompute", "transitions", 1800),
+    PeriodicJob("plaza-dispatch-sweep", "app.dispatch.tasks.periodic_sweep", "relay", 120),
 )
 
 
