@@ -77,6 +77,7 @@ def accept_offer(operator: DispatchOperator, offer_id: uuid.UUID, actor: AuditAc
             .execution_options(synchronize_session=False)).rowcount
         if not grew:
             raise AtCapacity("You are at your capacity: finish a job first.")
+        db.session.expire(operator, ["active_jobs", "updated_at"])
         here = last_position(get_redis(), operator.tenant_id, operator.id)
         dist = distance_km(here, (req.latitude, req.longitude)) if here else row.distance_km
         req.status, req.accepted_at, req.updated_at = RequestStatus.ACCEPTED.value, now, now
@@ -172,6 +173,7 @@ def advance_request(operator: DispatchOperator, request_id: uuid.UUID, to: Reque
                         completed=DispatchOperator.completed.op("||")(sa.func.jsonb_build_object(req.service, counted)),
                         updated_at=now)
                 .execution_options(synchronize_session=False))
+            db.session.expire(operator, ["active_jobs", "completed", "updated_at"])
         db.session.flush()
         notify.request_changed(req.id, operator.user_id, req.user_id, req.status)
         return req

@@ -25,6 +25,7 @@ from app.blueprints.dashboard.views import (
     customer_privacy,
     customers,
     desk,
+    dispatch,
     disputes,
     hours,
     metrics,
@@ -37,8 +38,8 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "disputes", "hours",
-           "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
+__all__ = ["audit", "board", "business", "calendar", "customer_privacy", "customers", "desk", "dispatch", "disputes",
+           "hours", "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
