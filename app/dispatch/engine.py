@@ -121,13 +121,13 @@ def offer_next(request_id: uuid.UUID) -> DispatchOffer | None:
             except IntegrityError:  # the operator got another request's offer a moment ago
                 continue
             req.status, req.offer_id, req.offer_expires_at = RequestStatus.OFFERED.value, offer.id, offer.expires_at
-            req.tenant_id, req.operator_id = cand.tenant_id, cand.operator_id
+            req.business_id, req.operator_id = cand.tenant_id, cand.operator_id
             req.tried, req.updated_at = req.tried + 1, now
             db.session.flush()
             notify.offer_made(req.id, offer.id, cand.user_id, offer.expires_at)
             return offer
         req.status, req.updated_at, req.ended_at = RequestStatus.UNFULFILLED.value, utcnow(), utcnow()
-        req.offer_id = req.offer_expires_at = req.tenant_id = req.operator_id = None
+        req.offer_id = req.offer_expires_at = req.business_id = req.operator_id = None
         db.session.flush()
         record_audit(SYSTEM_ACTOR, "dispatch.unfulfilled", "dispatch_request", req.id,
                      after={"service": req.service, "offers": req.tried})

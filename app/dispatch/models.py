@@ -104,7 +104,7 @@ class DispatchOperator(TenantScoped, db.Model):
 class DispatchRequest(db.Model):
     """A customer's on-demand request (platform table). ``service`` is a slug of
     :data:`app.dispatch.services.ON_DEMAND_SERVICES`; ``latitude``/``longitude`` where;
-    ``tenant_id``/``operator_id``/``offer_id`` the business, operator and offer of the current
+    ``business_id``/``operator_id``/``offer_id`` the business, operator and offer of the current
     offer or the accepted job; ``offer_expires_at`` when the live offer lapses; ``distance_km``
     and ``eta_minutes`` from the accepting operator's position; ``tried`` how many offers were
     made."""
@@ -126,7 +126,7 @@ class DispatchRequest(db.Model):
     longitude: Mapped[float] = mapped_column(sa.Float, nullable=False)
     address_line: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=RequestStatus.SEARCHING)
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="SET NULL"))
+    business_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="SET NULL"))
     operator_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     offer_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     offer_expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -130,7 +130,7 @@ def _close_offer(tenant_id: uuid.UUID, offer_id: uuid.UUID, outcome: OfferOutcom
             sa.update(DispatchRequest)
             .where(DispatchRequest.id == row.request_id, DispatchRequest.status == RequestStatus.OFFERED.value,
                    DispatchRequest.offer_id == offer_id)
-            .values(status=RequestStatus.SEARCHING.value, offer_id=None, offer_expires_at=None, tenant_id=None,
+            .values(status=RequestStatus.SEARCHING.value, offer_id=None, offer_expires_at=None, business_id=None,
                     operator_id=None, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
         db.session.expire_all()
@@ -158,7 +158,7 @@ def advance_request(operator: DispatchOperator, request_id: uuid.UUID, to: Reque
     now = utcnow()
     with platform_scope("dispatch: operator progress"):
         req = db.session.scalar(sa.select(DispatchRequest).where(
-            DispatchRequest.id == request_id, DispatchRequest.tenant_id == operator.tenant_id,
+            DispatchRequest.id == request_id, DispatchRequest.business_id == operator.tenant_id,
             DispatchRequest.operator_id == operator.id, DispatchRequest.status == frm.value).with_for_update().execution_options(populate_existing=True))
         if req is None:
             raise InvalidTransition("This job has moved on (the customer may have cancelled).")
@@ -197,21 +197,21 @@ def cancel_request(request_id: uuid.UUID, user_id: uuid.UUID | None, actor: Audi
         operator_user = None
         if req.status == RequestStatus.OFFERED and req.offer_id is not None:
             db.session.execute(sa.update(DispatchOffer).where(
-                DispatchOffer.tenant_id == req.tenant_id, DispatchOffer.id == req.offer_id,
+                DispatchOffer.tenant_id == req.business_id, DispatchOffer.id == req.offer_id,
                 DispatchOffer.outcome == OfferOutcome.LIVE.value).values(
                 outcome=OfferOutcome.CANCELLED.value, decided_at=now).execution_options(synchronize_session=False))
         if req.operator_id is not None:
             operator_user = db.session.scalar(sa.select(DispatchOperator.user_id).where(
-                DispatchOperator.tenant_id == req.tenant_id, DispatchOperator.id == req.operator_id))
+                DispatchOperator.tenant_id == req.business_id, DispatchOperator.id == req.operator_id))
         if req.status in WORKING:
             db.session.execute(
                 sa.update(DispatchOperator)
-                .where(DispatchOperator.tenant_id == req.tenant_id, DispatchOperator.id == req.operator_id)
+                .where(DispatchOperator.tenant_id == req.business_id, DispatchOperator.id == req.operator_id)
                 .values(active_jobs=sa.func.greatest(DispatchOperator.active_jobs - 1, 0), updated_at=now)
                 .execution_options(synchronize_session=False))
         req.status, req.updated_at, req.ended_at, req.offer_expires_at = RequestStatus.CANCELLED.value, now, now, None
         db.session.flush()
-        record_audit(actor, "dispatch.cancelled", "dispatch_request", req.id, tenant_id=req.tenant_id,
+        record_audit(actor, "dispatch.cancelled", "dispatch_request", req.id, tenant_id=req.business_id,
                      before={"status": before}, after={"status": req.status})
         notify.request_changed(req.id, operator_user, req.user_id, req.status)
         return req

@@ -121,5 +121,5 @@ def current_jobs(op: DispatchOperator) -> list[DispatchRequest]:
     tenant_id, op_id = op.tenant_id, op.id
     with platform_scope("dispatch: the operator's jobs"):
         return list(db.session.scalars(sa.select(DispatchRequest).where(
-            DispatchRequest.tenant_id == tenant_id, DispatchRequest.operator_id == op_id,
+            DispatchRequest.business_id == tenant_id, DispatchRequest.operator_id == op_id,
             DispatchRequest.status.in_(("accepted", "on_the_way", "arrived"))).order_by(DispatchRequest.accepted_at)))

@@ -51,12 +51,12 @@ def customer_request(request_id: uuid.UUID, user_id: uuid.UUID) -> DispatchReque
 
 def operator_summary(req: DispatchRequest) -> dict[str, str] | None:
     """``{"name", "business"}`` of the operator on ``req`` (offered or working), or ``None``."""
-    if req.operator_id is None or req.tenant_id is None:
+    if req.operator_id is None or req.business_id is None:
         return None
     with platform_scope("dispatch: who is coming"):
         row = db.session.execute(sa.select(DispatchOperator.name, Tenant.name).join(
             Tenant, Tenant.id == DispatchOperator.tenant_id).where(
-            DispatchOperator.tenant_id == req.tenant_id, DispatchOperator.id == req.operator_id)).first()
+            DispatchOperator.tenant_id == req.business_id, DispatchOperator.id == req.operator_id)).first()
     return {"name": row[0], "business": row[1]} if row else None
 
 

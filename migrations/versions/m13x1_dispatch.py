@@ -4,7 +4,8 @@ Revision ID: m13x1_dispatch
 Revises: m13a_job_requests_foundation
 Create Date: 2026-12-05 14:45:00
 
-Issue 13 (X). ``dispatch_request`` is a platform-only table (``migrations.rls.PLATFORM_ONLY_TABLES``).
+Issue 13 (X). ``dispatch_request`` is a platform-only table (its ``business_id`` is the business
+of the current offer or job, not a tenant key) (``migrations.rls.PLATFORM_ONLY_TABLES``).
 ``dispatch_profile``, ``dispatch_operator`` and ``dispatch_offer`` are tenant tables with RLS. The
 partial unique indexes on ``dispatch_offer`` are the database's guarantees: one live offer per
 request, one live offer per operator, one accepted offer per request.
@@ -61,7 +62,7 @@ def upgrade():
         sa.Column("longitude", sa.Float(), nullable=False),
         sa.Column("address_line", sa.String(200), nullable=False, server_default=""),
         sa.Column("status", sa.String(12), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), sa.ForeignKey("tenant.id", ondelete="SET NULL")),
+        sa.Column("business_id", sa.Uuid(), sa.ForeignKey("tenant.id", ondelete="SET NULL")),
         sa.Column("operator_id", sa.Uuid()),
         sa.Column("offer_id", sa.Uuid()),
         sa.Column("offer_expires_at", sa.DateTime(timezone=True)),
