@@ -17,11 +17,10 @@ from app.tenants.models import Tenant
 from app.timeutil import utcnow
 
 
-def request_now(user_id: uuid.UUID | None, customer_name: str, service: str, lat: float, lon: float,
-                address_line: str = "") -> DispatchRequest:
-    """Ask for ``service`` now at (``lat``, ``lon``) (WGS 84 degrees) for account ``user_id``:
-    the request is written ``searching`` and offered to the best operator at once (or marked
-    ``unfulfilled`` when nobody is near). Returns the request. Flushes.
+def new_request_row(user_id: uuid.UUID | None, customer_name: str, service: str, lat: float, lon: float,
+                    address_line: str = "") -> DispatchRequest:
+    """Write a ``searching`` request for ``service`` at (``lat``, ``lon``) (WGS 84 degrees) for
+    account ``user_id`` (``None``: a system or bench request), without offering it. Flushes.
 
     Raises:
         DispatchInputError: unknown service (``field`` ``service``), or a point out of range
@@ -38,6 +37,18 @@ def request_now(user_id: uuid.UUID | None, customer_name: str, service: str, lat
     with platform_scope("dispatch: a customer asks"):
         db.session.add(req)
         db.session.flush()
+    return req
+
+
+def request_now(user_id: uuid.UUID | None, customer_name: str, service: str, lat: float, lon: float,
+                address_line: str = "") -> DispatchRequest:
+    """Ask for ``service`` now at (``lat``, ``lon``): :func:`new_request_row`, then offered to the
+    best operator at once (or ``unfulfilled`` when nobody is near). Returns the request. Flushes.
+
+    Raises:
+        DispatchInputError: as :func:`new_request_row`.
+    """
+    req = new_request_row(user_id, customer_name, service, lat, lon, address_line)
     engine.offer_next(req.id)
     return req
 
