@@ -41,8 +41,12 @@ from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 
-#: Weights of the score's parts (sum 1): proximity, spare capacity, expertise.
-WEIGHTS = {"proximity": 0.6, "load": 0.25, "expertise": 0.15}
+#: Weights of the score's parts (sum 1): proximity, spare capacity, expertise. Proximity dominates:
+#: at city scale expertise can win an operator at most about 0.7 km over a nearer one
+#: (bench/dispatch.py measures what that costs in distance against the optimal assignment).
+WEIGHTS = {"proximity": 0.75, "load": 0.15, "expertise": 0.10}
+#: Distance (km) at which the proximity part is one half: ``1 / (1 + d / PROXIMITY_HALF_KM)``.
+PROXIMITY_HALF_KM = 2.0
 #: Completed dispatches of a service at which the expertise part is full.
 EXPERT_AT = 20
 #: How many of the nearest live operators are considered.
@@ -61,9 +65,11 @@ class Candidate:
 
 
 def score(distance_km: float, radius_km: float, active_jobs: int, capacity: int, completed: int) -> float:
-    """The score (0–1) of an operator ``distance_km`` away (search radius ``radius_km``) with
-    ``active_jobs`` of ``capacity`` and ``completed`` dispatches of the service."""
-    proximity = max(0.0, 1.0 - distance_km / radius_km) if radius_km > 0 else 0.0
+    """The score (0–1) of an operator ``distance_km`` away with ``active_jobs`` of ``capacity`` and
+    ``completed`` dispatches of the service; 0 beyond the search radius ``radius_km``."""
+    if distance_km > radius_km:
+        return 0.0
+    proximity = 1.0 / (1.0 + distance_km / PROXIMITY_HALF_KM)
     load = max(0.0, 1.0 - active_jobs / capacity) if capacity > 0 else 0.0
     expertise = min(1.0, completed / EXPERT_AT)
     return round(WEIGHTS["proximity"] * proximity + WEIGHTS["load"] * load + WEIGHTS["expertise"] * expertise, 6)
