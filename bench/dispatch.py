@@ -46,7 +46,7 @@ from bench.harness import percentile, record, stack  # noqa: E402
 CENTRE = (40.7580, -73.9855)
 HALF_KM = 10.0
 BUSINESSES, PER_BUSINESS = 10, 100
-THREADS = 8
+THREADS = 4
 KM_PER_DEG_LAT = 111.32
 
 

@@ -8,7 +8,7 @@ before. Each gets a score in 0–1 (:func:`score`): proximity, spare capacity an
 (completed dispatches of the service), weighted by :data:`WEIGHTS`. The best one gets the offer.
 
 Offering is one conditional step on the database: the request row is locked and must still be
-``searching``; the offer row is inserted in a savepoint, where the partial unique indexes refuse
+``searching``; the offer row is inserted with ``ON CONFLICT DO NOTHING``, where the partial unique indexes refuse
 a second live offer to the same operator (another request won the race: the next candidate is
 tried) or to the same request. When nobody is left the request becomes ``unfulfilled`` (audited)
 and the customer is told. Every function flushes; the unit of work around it commits.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.audit.service import SYSTEM_ACTOR, record_audit
 from app.dispatch import notify
@@ -117,21 +117,20 @@ def offer_next(request_id: uuid.UUID) -> DispatchOffer | None:
         window = timedelta(seconds=int(get_setting("dispatch.accept_seconds")))
         for cand in rank_candidates(req):
             now = utcnow()
-            offer = DispatchOffer(id=uuid.uuid4(), tenant_id=cand.tenant_id, request_id=req.id,
-                                  operator_id=cand.operator_id, outcome=OfferOutcome.LIVE.value, offered_at=now,
-                                  expires_at=now + window, distance_km=cand.distance_km, score=cand.score)
-            try:
-                with db.session.begin_nested():
-                    db.session.add(offer)
-                    db.session.flush()
-            except IntegrityError:  # the operator got another request's offer a moment ago
+            offer_id = db.session.scalar(
+                pg_insert(DispatchOffer).values(
+                    id=uuid.uuid4(), tenant_id=cand.tenant_id, request_id=req.id, operator_id=cand.operator_id,
+                    outcome=OfferOutcome.LIVE.value, offered_at=now, expires_at=now + window,
+                    distance_km=cand.distance_km, score=cand.score)
+                .on_conflict_do_nothing().returning(DispatchOffer.id))
+            if offer_id is None:  # a unique index refused it: the operator got another request's offer a moment ago
                 continue
-            req.status, req.offer_id, req.offer_expires_at = RequestStatus.OFFERED.value, offer.id, offer.expires_at
+            req.status, req.offer_id, req.offer_expires_at = RequestStatus.OFFERED.value, offer_id, now + window
             req.business_id, req.operator_id = cand.tenant_id, cand.operator_id
             req.tried, req.updated_at = req.tried + 1, now
             db.session.flush()
-            notify.offer_made(req.id, offer.id, cand.user_id, offer.expires_at)
-            return offer
+            notify.offer_made(req.id, offer_id, cand.user_id, now + window)
+            return db.session.get(DispatchOffer, (cand.tenant_id, offer_id))
         req.status, req.updated_at, req.ended_at = RequestStatus.UNFULFILLED.value, utcnow(), utcnow()
         req.offer_id = req.offer_expires_at = req.business_id = req.operator_id = None
         db.session.flush()
