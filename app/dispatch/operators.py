@@ -102,6 +102,19 @@ def report_position(op: DispatchOperator, lat: float, lon: float) -> bool:
     return True
 
 
+def operator_offer(op: DispatchOperator, offer_id: uuid.UUID) -> DispatchOffer | None:
+    """Offer ``offer_id`` if it was made to operator ``op`` (any outcome), else ``None``."""
+    return db.session.scalar(sa.select(DispatchOffer).where(DispatchOffer.id == offer_id,
+                                                            DispatchOffer.operator_id == op.id))
+
+
+def accepted_job(op: DispatchOperator, request_id: uuid.UUID) -> bool:
+    """Whether operator ``op`` accepted request ``request_id`` (read from its own offers)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(DispatchOffer).where(
+        DispatchOffer.request_id == request_id, DispatchOffer.operator_id == op.id,
+        DispatchOffer.outcome == OfferOutcome.ACCEPTED.value)) > 0
+
+
 def live_offer(op: DispatchOperator) -> tuple[DispatchOffer, DispatchRequest] | None:
     """The operator's live offer and its request (read on the platform role), or ``None``."""
     offer = db.session.scalar(sa.select(DispatchOffer).where(

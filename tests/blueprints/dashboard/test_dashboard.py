@@ -722,6 +722,9 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         ("POST", f"/dashboard/reviews/{foreign['review']}/reply"),
         ("GET", f"/dashboard/disputes/{foreign['dispute']}"),
         ("POST", f"/dashboard/disputes/{foreign['dispute']}/answer"),
+        *[("POST", f"/dashboard/dispatch/{p}") for p in (f"offers/{foreign['booking']}/accept",  # issue 13 (X)
+                                                          f"offers/{foreign['booking']}/decline",
+                                                          f"jobs/{foreign['booking']}/step")],
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

@@ -63,8 +63,8 @@ def test_a_customer_asks_and_follows_the_request_to_done(app, wash):
                      data={"csrf_token": token})
     assert again.status_code == 409 and b"no longer open" in again.data
     for step, label in (("on_the_way", b"is on the way"), ("arrived", b"has arrived"), ("done", b"Done. Thank you")):
-        assert ana.post(f"/dashboard/dispatch/jobs/{rid}/{step}", base_url=base, headers=HX,
-                        data={"csrf_token": token}).status_code == 200
+        assert ana.post(f"/dashboard/dispatch/jobs/{rid}/step", base_url=base, headers=HX,
+                        data={"csrf_token": token, "step": step}).status_code == 200
         assert label in c.get(f"/now/{rid}", base_url=APEX).data
     assert request_row(rid).status == "done"
 
@@ -117,6 +117,15 @@ def test_requests_are_private_and_the_pages_need_the_right_host(app, wash):
     assert c.get("/now", base_url="http://wash.localhost").status_code == 404
     anon = app.test_client()
     assert anon.get("/now", base_url=APEX).status_code in (302, 303)
+    make_on_demand("rival", ["car-wash"], [("rita@rival.test", LAT + 0.3, LON)])
+    rita = app.test_client()
+    login_as(rita, "rita@rival.test", host="rival.localhost")
+    rbase = "http://rival.localhost"
+    token = csrf_from(rita.get("/dashboard/dispatch", base_url=rbase).data)
+    offer_id = offers_of(request_row_id(url))[0].id  # Ana's offer, at another business
+    for path in (f"offers/{offer_id}/accept", f"offers/{offer_id}/decline", f"jobs/{request_row_id(url)}/step"):
+        assert rita.post(f"/dashboard/dispatch/{path}", base_url=rbase, data={"csrf_token": token}).status_code == 404
+    assert request_row(request_row_id(url)).status == "offered"
 
 
 def test_operators_go_online_and_managers_choose_the_services(app, wash):

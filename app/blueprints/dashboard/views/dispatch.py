@@ -15,7 +15,7 @@ a notice; nothing is written then.
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -29,11 +29,13 @@ from app.dispatch import offers
 from app.dispatch.errors import DispatchError, DispatchInputError
 from app.dispatch.models import DispatchOperator, RequestStatus
 from app.dispatch.operators import (
+    accepted_job,
     current_jobs,
     find_operator,
     get_profile,
     live_offer,
     operator_for,
+    operator_offer,
     save_profile,
     set_availability,
 )
@@ -103,35 +105,46 @@ def dispatch_availability() -> Response:
                 url_for("dashboard.dispatch"))
 
 
-@bp.post("/dashboard/dispatch/offers/<offer_id>/<answer>")
-@login_required
-def dispatch_answer(offer_id: str, answer: str) -> Response:
-    """Accept or decline the live offer ``offer_id`` (409 when it is no longer open)."""
+def _answer(offer_id: str, accept: bool) -> Response:
     op = find_operator(current_user.id)
     oid = parse_uuid(offer_id)
-    if op is None or oid is None or answer not in ("accept", "decline"):
-        return _panel(op, notice="This offer is no longer open.", status=409)
+    if op is None or oid is None or operator_offer(op, oid) is None:
+        abort(404)  # not an offer made to this operator (another business's answers the same)
     try:
-        if answer == "accept":
+        if accept:
             offers.accept_offer(op, oid, request_actor())
         else:
             offers.decline_offer(op, oid)
     except DispatchError as exc:
         return _panel(find_operator(current_user.id), notice=exc.message, status=409)
-    return _panel(find_operator(current_user.id), notice="Accepted: on your way when ready." if answer == "accept"
-                  else "Declined.")
+    return _panel(find_operator(current_user.id), notice="Accepted: on your way when ready." if accept else "Declined.")
 
 
-@bp.post("/dashboard/dispatch/jobs/<request_id>/<step>")
+@bp.post("/dashboard/dispatch/offers/<offer_id>/accept")
 @login_required
-def dispatch_step(request_id: str, step: str) -> Response:
-    """The next step of a job: on the way, arrived, done (409 when the job moved on)."""
+def dispatch_accept(offer_id: str) -> Response:
+    """Accept the live offer ``offer_id`` (409 when it is no longer open; 404 when not this operator's)."""
+    return _answer(offer_id, True)
+
+
+@bp.post("/dashboard/dispatch/offers/<offer_id>/decline")
+@login_required
+def dispatch_decline(offer_id: str) -> Response:
+    """Decline the live offer ``offer_id`` (409 when it is no longer open; 404 when not this operator's)."""
+    return _answer(offer_id, False)
+
+
+@bp.post("/dashboard/dispatch/jobs/<request_id>/step")
+@login_required
+def dispatch_step(request_id: str) -> Response:
+    """The next step of a job (form field ``step``: on_the_way, arrived, done); 409 when the job
+    moved on, 404 when it is not a job this operator accepted."""
     op = find_operator(current_user.id)
     rid = parse_uuid(request_id)
-    if op is None or rid is None:
-        return _panel(op, notice="This job has moved on.", status=409)
+    if op is None or rid is None or not accepted_job(op, rid):
+        abort(404)
     try:
-        offers.advance_request(op, rid, step)
+        offers.advance_request(op, rid, request.form.get("step", ""))
     except DispatchError as exc:
         return _panel(find_operator(current_user.id), notice=exc.message, status=409)
     return _panel(find_operator(current_user.id))
