@@ -22,6 +22,7 @@ from app.blueprints.billing import bp as billing_bp
 from app.blueprints.chat import bp as chat_bp
 from app.blueprints.community import bp as community_bp
 from app.blueprints.dashboard import bp as dashboard_bp
+from app.blueprints.dispatch import bp as dispatch_bp
 from app.blueprints.notifications import bp as notifications_bp
 from app.blueprints.ops import bp as ops_bp
 from app.blueprints.payments import bp as payments_bp
@@ -218,7 +219,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every HTTP surface; the API and the Stripe webhook are exempt from CSRF (tokens
     and signatures instead)."""
     for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp, payments_bp, billing_bp,
-               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp, requests_manage_bp):
+               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp, requests_manage_bp, dispatch_bp):
         app.register_blueprint(bp)
     app.register_blueprint(requests_bp)  # issue 13 (U): the job-request wizard on the apex
     csrf.exempt(api_bp)

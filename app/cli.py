@@ -20,6 +20,7 @@ from app.checkout.cli import register_billing_cli
 from app.demo import fill_demo_bookings
 from app.demo_leads import seed_leads_demo
 from app.demo_marketplace import seed_marketplace
+from app.dispatch.demo import seed_dispatch_demo
 from app.extensions import db
 from app.identity.admin_cli import register_admin_cli
 from app.identity.models import User
@@ -133,6 +134,7 @@ def seed_demo(now: datetime | None = None) -> list[str]:
             created.append(f"{spec['slug']}: {added} bookings")
         if reviewed:
             created.append(f"{spec['slug']}: {reviewed} reviews")
+    created += seed_dispatch_demo(DEMO_PASSWORD)  # issue 13 (X): two on-demand businesses, operators online
     db.session.flush()
     return created
 

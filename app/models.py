@@ -11,6 +11,7 @@ from app.community.models import ContentReport, CustomerBlock, CustomerFavourite
 from app.credits.models import CreditAccount, CreditEntry  # noqa: F401
 from app.customers.models import CustomerNote, CustomerTag  # noqa: F401
 from app.delivery.models import Delivery  # noqa: F401
+from app.dispatch.models import DispatchOffer, DispatchOperator, DispatchProfile, DispatchRequest  # noqa: F401
 from app.disputes.models import Dispute, DisputeEvidence  # noqa: F401
 from app.identity.models import ApiToken, User  # noqa: F401
 from app.identity.totp import AdminRecoveryCode, AdminTotp  # noqa: F401

@@ -103,7 +103,8 @@ class Setting:
 #: Settings page sections, in order.
 GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features",
           "leads": "Job requests: routing and leads",  # issue 13 (V)
-          "credits": "Lead credit packs (USD)"}  # issue 13 (Y)
+          "credits": "Lead credit packs (USD)",  # issue 13 (Y)
+          "dispatch": "Dispatch now"}  # issue 13 (X)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -162,6 +163,10 @@ SETTINGS: dict[str, Setting] = _declare(
     Setting("credits.pack.standard.price", "int", 6000, "Standard pack: price", "credits", "cents", 100, 1000000),
     Setting("credits.pack.pro.credits", "int", 40, "Pro pack: credits", "credits", "credits", 0, 1000),
     Setting("credits.pack.pro.price", "int", 14000, "Pro pack: price", "credits", "cents", 100, 1000000),
+    # issue 13 (X)
+    Setting("dispatch.accept_seconds", "int", 45, "Seconds an operator has to accept an on-demand offer",
+            "dispatch", "seconds", 5, 600),
+    Setting("dispatch.radius_km", "int", 25, "How far dispatch looks for an operator", "dispatch", "km", 1, 200),
 )
 
 

@@ -48,7 +48,7 @@ PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketpl
 #: console's platform-wide metrics.
 PLATFORM_ONLY_TABLES = ("stripe_webhook_event", "broadcast", "broadcast_recipient", "admin_totp",
                         "admin_recovery_code", "audit_chain_head", "job_request", "metrics_platform_day",
-                        "metrics_city_day", "job_routing_candidate")
+                        "metrics_city_day", "job_routing_candidate", "dispatch_request")
 #: Host -> tenant mapping the platform role reads (and keeps) before any tenant is in scope.
 HOST_TABLES = ("tenant_domain",)
 

@@ -1,7 +1,7 @@
 """job requests: the wizard's questions (``job_question``) and complexity tiers (``job_complexity_tier``)
 
 Revision ID: m13u1_job_questions
-Revises: m13a_job_requests_foundation
+Revises: m13z1_metrics_platform_day
 Create Date: 2026-12-05 14:30:00
 
 Issue 13 (U). Platform tables (no ``tenant_id``): tenant hosts may read them, only the platform
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import apply_grants
 
 revision = "m13u1_job_questions"
-down_revision = "m13a_job_requests_foundation"
+down_revision = "m13z1_metrics_platform_day"
 branch_labels = None
 depends_on = None
 

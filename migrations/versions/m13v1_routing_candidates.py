@@ -1,7 +1,7 @@
 """routing: every candidate of every routing round (job_routing_candidate)
 
 Revision ID: m13v1_routing_candidates
-Revises: m13a_job_requests_foundation
+Revises: m13u1_job_questions
 Create Date: 2026-12-05 14:30:00
 
 Issue 13 (V). ``job_routing_candidate`` is a platform-only table (no ``tenant_id``; listed in
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import apply_grants
 
 revision = "m13v1_routing_candidates"
-down_revision = "m13a_job_requests_foundation"
+down_revision = "m13u1_job_questions"
 branch_labels = None
 depends_on = None
 

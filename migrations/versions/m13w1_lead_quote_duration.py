@@ -1,7 +1,7 @@
 """lead: the quote's estimated duration
 
 Revision ID: m13w1_lead_quote_duration
-Revises: m13a_job_requests_foundation
+Revises: m13v1_routing_candidates
 Create Date: 2026-12-05 14:30:00
 
 Issue 13 (W). A provider's quote is a price range plus an estimated duration in minutes
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "m13w1_lead_quote_duration"
-down_revision = "m13a_job_requests_foundation"
+down_revision = "m13v1_routing_candidates"
 branch_labels = None
 depends_on = None
 

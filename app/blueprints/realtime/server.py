@@ -17,7 +17,7 @@ import sys
 from flask import Flask
 
 # The handler modules register themselves on ``socketio`` when imported.
-from app.blueprints.realtime import chat_events, connect  # noqa: F401
+from app.blueprints.realtime import chat_events, connect, dispatch_events  # noqa: F401
 from app.blueprints.realtime.origin import bind_app, checked_origin
 from app.extensions import socketio
 

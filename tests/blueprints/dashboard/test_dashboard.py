@@ -728,6 +728,9 @@ def test_every_dashboard_route_with_an_id_answers_404_for_another_tenants_id(app
         *[(m, f"/dashboard/leads/{foreign['lead']}{tail}") for m, tail in [  # issue 13 (W)
             ("GET", ""), ("POST", "/claim"), ("POST", "/quote"), ("POST", "/message"), ("POST", "/called"),
             ("POST", "/spam")]],
+        *[("POST", f"/dashboard/dispatch/{p}") for p in (f"offers/{foreign['booking']}/accept",  # issue 13 (X)
+                                                          f"offers/{foreign['booking']}/decline",
+                                                          f"jobs/{foreign['booking']}/step")],
     ]
     routes = {(m, re.sub(r"<[^>]+>", "<id>", r.rule)) for r in app.url_map.iter_rules()
               if r.endpoint.startswith("dashboard.") and r.arguments for m in r.methods - {"HEAD", "OPTIONS"}}

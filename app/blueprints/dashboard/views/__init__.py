@@ -26,6 +26,7 @@ from app.blueprints.dashboard.views import (
     customer_privacy,
     customers,
     desk,
+    dispatch,
     disputes,
     hours,
     leads,
@@ -39,9 +40,9 @@ from app.blueprints.dashboard.views import (
 )
 from app.web.access import require_staff
 
-__all__ = ["audit", "board", "business", "calendar", "credits", "customer_privacy", "customers", "desk", "disputes", "hours",
-           "leads",
-           "metrics", "photos", "reviews", "services", "settings", "staff", "verification"]
+__all__ = ["audit", "board", "business", "calendar", "credits", "customer_privacy", "customers", "desk", "dispatch",
+           "disputes", "hours", "leads", "metrics", "photos", "reviews", "services", "settings", "staff",
+           "verification"]
 
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
