@@ -45,6 +45,20 @@ def login_admin(client, email: str, host: str = "localhost") -> None:
         sess[SECOND_FACTOR_KEY] = ident
 
 
+def open_with_reason(client, path: str, reason: str, base_url: str = "http://localhost") -> str:
+    """Open console page ``path`` (a business's or person's record) as an admin does: the reason
+    step first (:func:`app.blueprints.admin.access.require_reason`), then the page; its HTML."""
+    ask = client.get(path, base_url=base_url)
+    assert ask.status_code == 302 and "/admin/reason?" in ask.location, ask.status_code
+    form = client.get(ask.location, base_url=base_url)
+    back = client.post(ask.location, base_url=base_url,
+                       data={"csrf_token": csrf_from(form.data), "reason": reason, "next": path})
+    assert back.status_code in (302, 303), back.status_code
+    page = client.get(path, base_url=base_url)
+    assert page.status_code == 200, page.status_code
+    return page.get_data(as_text=True)
+
+
 def csrf_from(html: str | bytes) -> str:
     """The CSRF token found in a rendered page (hidden input or hx-headers)."""
     text = html.decode() if isinstance(html, bytes) else html

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.tenants.context import platform_scope, tenant_scope
 from app.uow import unit_of_work
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_admin, login_as
+from tests.helpers import csrf_from, login_admin, login_as, open_with_reason
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def audits() -> list[AuditEntry]:
 def test_the_page_shows_the_balance_and_the_ledger_with_the_receipt(admin, bella):
     html = admin.get(f"/admin/credits/{bella.tenant_id}", base_url=APEX).get_data(as_text=True)
     assert 'data-balance="10"' in html and "Pack bought" in html and "Receipt: paid $40.00" in html
-    detail = admin.get(f"/admin/businesses/{bella.tenant_id}?reason=support", base_url=APEX).get_data(as_text=True)
+    detail = open_with_reason(admin, f"/admin/businesses/{bella.tenant_id}", "support", APEX)
     assert f"/admin/credits/{bella.tenant_id}" in detail
 
 

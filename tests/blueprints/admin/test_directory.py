@@ -16,7 +16,7 @@ from app.notifications.center_models import Notification
 from app.tenants.context import platform_scope
 from app.tenants.models import Tenant
 from tests.factories import make_business, make_user
-from tests.helpers import csrf_from, login_admin, login_as
+from tests.helpers import csrf_from, login_admin, login_as, open_with_reason
 from tests.support.chat_fixtures import make_booking
 
 pytestmark = pytest.mark.integration
@@ -28,20 +28,6 @@ def _admin(client) -> uuid.UUID:
     uid = make_user("root@plaza.test", is_platform_admin=True)
     login_admin(client, "root@plaza.test")
     return uid
-
-
-def _give_reason(client, url: str, reason: str) -> str:
-    """Open ``url`` (a detail page) as the console does: the reason step first, then the page's HTML."""
-    ask = client.get(url, base_url=APEX)
-    assert ask.status_code == 302 and "/admin/reason?" in ask.location
-    form = client.get(ask.location, base_url=APEX)
-    assert "Why" in form.get_data(as_text=True)
-    back = client.post(ask.location, base_url=APEX, data={"csrf_token": csrf_from(form.data), "reason": reason,
-                                                          "next": url})
-    assert back.status_code in (302, 303)
-    page = client.get(url, base_url=APEX)
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
 
 
 def _entries(action: str) -> list[AuditEntry]:
@@ -96,7 +82,7 @@ def test_a_detail_page_asks_for_a_reason_and_logs_every_read(client, ctx):
     url = f"/admin/businesses/{biz.tenant_id}"
     assert client.get(url, base_url=APEX).status_code == 302
     assert not _entries("admin.read")
-    page = _give_reason(client, url, "ticket 42")
+    page = open_with_reason(client, url, "ticket 42")
     assert "owner@bella.test" in page and "<dt>Bookings</dt><dd>1</dd>" in page
     assert "View as this business" in page
     client.get(url, base_url=APEX)  # the reason is remembered; the second read is logged too
@@ -105,7 +91,7 @@ def test_a_detail_page_asks_for_a_reason_and_logs_every_read(client, ctx):
     missing = client.get(f"/admin/businesses/{uuid.uuid4()}", base_url=APEX)
     assert missing.status_code == 302  # a reason first, even for an unknown id …
     owner = db.session.scalar(sa.text("select id from user_account where email = 'owner@bella.test'"))
-    person = _give_reason(client, f"/admin/people/{owner}", "ticket 43")
+    person = open_with_reason(client, f"/admin/people/{owner}", "ticket 43")
     assert "Bella</a> (owner)" in person
     assert [e.reason for e in _entries("admin.read") if e.object_type == "person"] == ["ticket 43"]
     # … and "View as" does not ask again within the half hour.
@@ -125,7 +111,7 @@ def test_suspending_a_business_makes_it_unavailable_tells_people_and_reinstating
     assert client.get("/", base_url="http://bella.localhost").status_code == 200
     _admin(client)
     url = f"/admin/businesses/{biz.tenant_id}"
-    token = csrf_from(_give_reason(client, url, "report"))
+    token = csrf_from(open_with_reason(client, url, "report"))
     empty = client.post(url + "/sanctions", data={"csrf_token": token, "kind": "suspend", "reason": " "},
                         base_url=APEX)
     assert empty.status_code == 422 and "Give a reason" in empty.get_data(as_text=True)
@@ -178,7 +164,7 @@ def test_suspending_a_person_signs_them_out_on_their_next_request_and_a_warning_
     assert other.get("/account/bookings", base_url=APEX).status_code == 200
     _admin(client)
     url = f"/admin/people/{anna}"
-    token = csrf_from(_give_reason(client, url, "report"))
+    token = csrf_from(open_with_reason(client, url, "report"))
     warned = client.post(url + "/sanctions", data={"csrf_token": token, "kind": "warn", "reason": "Rude messages"},
                          base_url=APEX)
     assert warned.status_code == 303
