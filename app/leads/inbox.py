@@ -26,20 +26,23 @@ TABS = {"available": "Available", "claimed": "Claimed", "quoted": "Quoted", "won
 PAGE = 50
 #: Longest search text, in characters.
 MAX_Q = 80
-#: Score factor -> (label, what a high value means, in plain words).
+#: Score factor -> (label, (what a strong, a fair and a weak value means, in plain words)).
 FACTORS = {
-    "rating": ("Rating", "customers rate you well"),
-    "completed": ("Completed jobs", "you have finished many jobs"),
-    "completed_jobs": ("Completed jobs", "you have finished many jobs"),
-    "response": ("Response", "you answer quickly and often"),
-    "response_rate": ("Response rate", "you answer most leads"),
-    "response_time": ("Response time", "you answer quickly"),
-    "distance": ("Distance", "the job is close to you"),
-    "load": ("Current load", "you have room in your schedule"),
-    "expertise": ("Expertise", "you work in this category"),
-    "verification": ("Verified", "your business is verified"),
-    "verified": ("Verified", "your business is verified"),
-    "recency": ("Fair share", "you have not had a lead for a while"),
+    "rating": ("Rating", ("customers rate you well", "customers rate you fairly well",
+                          "few or mixed ratings so far")),
+    "completed": ("Completed jobs", ("you have finished many jobs", "you have finished some jobs",
+                                     "few finished jobs on Plaza yet")),
+    "response_rate": ("Response rate", ("you answer most leads", "you answer many leads", "you answer few leads")),
+    "response_time": ("Response time", ("you answer quickly", "you answer in fair time", "you answer slowly")),
+    "distance": ("Distance", ("the job is close to you", "the job is a fair way from you", "the job is far from you")),
+    "load": ("Current load", ("you have room in your schedule", "your schedule is fairly busy",
+                              "your schedule is full")),
+    "expertise": ("Expertise", ("you often do jobs in this category", "you have done some jobs in this category",
+                                "few jobs in this category on Plaza yet")),
+    "verified": ("Verified", ("your business is verified", "your business is partly verified",
+                              "your business is not verified yet")),
+    "recency": ("Fair share", ("you have not had a lead for a while", "you had a lead a little while ago",
+                               "you had a lead very recently")),
 }
 #: Routing tier -> how the provider matched, in plain words.
 MATCHES = {1: "The job's postcode is in your service area.", 2: "The job is in your home postcode or city.",
@@ -150,11 +153,12 @@ def why(lead: Lead) -> list[Reason]:
     for key, part in parts.items():
         if not isinstance(part, dict):
             continue
-        label, meaning = FACTORS.get(key, (key.replace("_", " ").capitalize(), ""))
+        label, meanings = FACTORS.get(key, (key.replace("_", " ").capitalize(), ("", "", "")))
         value = max(0.0, min(1.0, float(part.get("value") or 0)))
         contribution = max(float(part.get("contribution") or 0), 0.0)
-        strength = "strong" if value >= 0.7 else "fair" if value >= 0.4 else "weak"
-        words = f"{strength.capitalize()}: {meaning}." if meaning else f"{strength.capitalize()}."
+        level = 0 if value >= 0.7 else 1 if value >= 0.4 else 2
+        strength, meaning = ("Strong", "Fair", "Weak")[level], meanings[level]
+        words = f"{strength}: {meaning}." if meaning else f"{strength}."
         out.append(Reason(label, words, round(value * 100), round(contribution / total * 100)))
     out.sort(key=lambda r: -r.share)
     return out
