@@ -7,7 +7,7 @@ succeeds and rolls back everything when it fails; the functions it calls only fl
 from __future__ import annotations
 
 import random
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ from app.identity.totp import enrol_with_secret, is_enrolled
 from app.marketplace.cli import register_marketplace_cli
 from app.marketplace.tasks import reindex_all
 from app.metrics.cli import register_metrics_cli
+from app.metrics.rollups import recompute_days
 from app.notifications.preferences import grant_consent
 from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import platform_scope, tenant_scope
@@ -39,6 +40,8 @@ from app.timeutil import utcnow
 from app.uow import unit_of_work
 
 DEMO_PASSWORD = "plaza-demo-2026"
+#: Days before today whose KPI rollups ``seed-demo`` rebuilds (the console's and owners' metrics).
+DEMO_METRICS_DAYS = 90
 #: The demo's customer account: Bella's regular Freja (her verified email owns her bookings there),
 #: who agreed to Plaza's own news when she signed up.
 DEMO_CUSTOMER = "freja.holm@demo.plaza.test"
@@ -207,6 +210,9 @@ def register(app: Flask) -> None:
         with unit_of_work():
             created += seed_marketplace_demo()
         reindex_all()  # the search's read model, one unit of work per business
+        today = utcnow().date()
+        with unit_of_work(), platform_scope("seed-demo: the KPIs of the demo's days"):
+            recompute_days(today - timedelta(days=DEMO_METRICS_DAYS), today + timedelta(days=30), None)
         click.echo("demo data: created " + ", ".join(created) if created else "demo data: already present")
 
     @app.cli.command("run-automatic-transitions")

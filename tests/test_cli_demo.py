@@ -158,3 +158,9 @@ def test_the_command_commits_and_reports_what_it_added(app, ctx):
     assert second.exit_code == 0 and second.output == "demo data: already present\n"
     db.session.rollback()
     assert len(_rows("bella", Booking)) > 50
+    # The console's KPIs show the demo's days at once (the platform-wide rollups are built).
+    from app.metrics.models import PlatformDay
+    from app.tenants.context import platform_scope
+
+    with platform_scope("test: the demo's KPIs"):
+        assert sum(r.bookings for r in db.session.scalars(sa.select(PlatformDay))) > 50
