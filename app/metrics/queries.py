@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from app.billing.models import BillingSubscription
 from app.billing.plans import PAID_PLANS
 from app.catalog.models import StaffMember
+from app.disputes.models import Dispute
 from app.extensions import db
 from app.metrics.counters import searches_by_day
 from app.metrics.models import BusinessDay, CityDay, PlatformDay, StaffDay
@@ -230,3 +231,36 @@ def staff_utilisation(period: Period) -> list[dict]:
         .group_by(StaffMember.id, StaffMember.name).order_by(StaffMember.name)).all()
     return [{"name": name, "bookings": int(b or 0), "booked_minutes": int(m or 0), "available_minutes": int(a or 0),
              "utilisation": (int(m or 0) / int(a)) if a else None} for name, b, m, a in rows]
+
+
+@dataclass
+class DisputeKpis:
+    """The period's disputes and refund requests: ``disputes`` and ``refund_requests`` opened,
+    ``decided`` (by the platform or the business), and ``refunded`` (minor units by currency)."""
+
+    disputes: int = 0
+    refund_requests: int = 0
+    decided: int = 0
+    refunded: dict[str, int] = field(default_factory=dict)
+
+
+def dispute_kpis(period: Period) -> DisputeKpis:
+    """Disputes and refund requests of every business in ``period`` (opened by ``created_at``,
+    decided and refunded by ``decided_at``, UTC days). The case table is small (one row per case),
+    so it is counted directly, in an explicit ``platform_scope``."""
+    start = sa.cast(period.first, sa.Date)
+    end = sa.cast(period.last + timedelta(days=1), sa.Date)
+    out = DisputeKpis()
+    with platform_scope("admin console: disputes and refunds"):
+        for kind, count in db.session.execute(sa.select(Dispute.kind, sa.func.count()).where(
+                Dispute.created_at >= start, Dispute.created_at < end).group_by(Dispute.kind)):
+            if kind == "refund_request":
+                out.refund_requests = int(count)
+            else:
+                out.disputes += int(count)
+        decided = [Dispute.decided_at >= start, Dispute.decided_at < end]
+        out.decided = int(db.session.scalar(sa.select(sa.func.count()).select_from(Dispute).where(*decided)) or 0)
+        out.refunded = {cur: int(total) for cur, total in db.session.execute(
+            sa.select(Dispute.currency, sa.func.sum(Dispute.refund_amount)).where(
+                *decided, Dispute.refund_amount > 0).group_by(Dispute.currency))}
+    return out

@@ -188,3 +188,24 @@ def test_the_console_reads_every_business_summed_per_day_and_city(app, booked, d
     kpis = platform_kpis(Period(day, day + timedelta(days=1)))
     assert (kpis.totals.bookings, kpis.totals.gross) == (5, {"DKK": 110000})
     assert {c["city"]: c["bookings"] for c in bookings_by_city(Period(day, day))}["Aarhus"] == 1
+
+
+def test_the_console_counts_disputes_refund_requests_and_what_was_refunded(app, booked, day):
+    from app.disputes.models import Dispute
+
+    with tenant_scope(booked.tenant_id):
+        booking = db.session.scalars(sa.select(Booking)).first()
+        now = utcnow()
+        db.session.add_all([
+            Dispute(kind="dispute", booking_id=booking.id, customer_id=booking.customer_id, reason="poor_quality",
+                    status="decided", paid_amount=30000, currency="DKK", decision="partial", refund_amount=12000,
+                    decided_at=now, created_at=now, updated_at=now),
+            Dispute(kind="refund_request", booking_id=booking.id, customer_id=booking.customer_id, reason="other",
+                    status="awaiting_business", paid_amount=30000, currency="DKK", created_at=now, updated_at=now)])
+        db.session.commit()
+    make_user("root@plaza.test", is_platform_admin=True)
+    admin = app.test_client()
+    login_admin(admin, "root@plaza.test")
+    html = admin.get("/admin/metrics", base_url=APEX).get_data(as_text=True)
+    assert 'id="kpi-disputes"' in html and 'id="kpi-refund-requests"' in html and "decided in the period: 1" in html
+    assert 'id="kpi-refunded-dkk"' in html and "120" in html

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.access import admin_required
-from app.metrics.queries import bookings_by_city, parse_period, platform_daily, platform_kpis
+from app.metrics.queries import bookings_by_city, dispute_kpis, parse_period, platform_daily, platform_kpis
 from app.timeutil import utcnow
 from app.web import render_page
 
@@ -42,6 +42,7 @@ def metrics() -> Response:
     rows, previous = platform_daily(period), platform_daily(period.previous())
     cities = bookings_by_city(period)
     return render_page("admin/metrics.html", block="report", period=period, kpis=kpis, before=before, rows=rows,
+                       cases=dispute_kpis(period), cases_before=dispute_kpis(period.previous()),
                        cities=cities, chart=json.dumps(chart_data(rows, previous)),
                        points=json.dumps([c for c in cities if c["lat"] is not None]),
                        tile_url=current_app.config.get("MAP_TILE_URL", ""),
