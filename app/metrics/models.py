@@ -33,11 +33,9 @@ from app.tenants.guard import TenantScoped
 from app.timeutil import utcnow
 
 
-class BusinessDay(TenantScoped, db.Model):
-    """A business's numbers for one UTC day and currency (see the module docstring)."""
-
-    __tablename__ = "metrics_business_day"
-    __table_args__ = (sa.Index("metrics_business_day_day", "day"),)
+class DayTotals:
+    """Mixin: one UTC ``day`` and ``currency`` (the key) with the day's counts and
+    ``gross_amount`` (minor units); see the module docstring for each column."""
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
@@ -51,6 +49,14 @@ class BusinessDay(TenantScoped, db.Model):
     new_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     returning_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class BusinessDay(TenantScoped, DayTotals, db.Model):
+    """A business's numbers for one UTC day and currency (see the module docstring)."""
+
+    __tablename__ = "metrics_business_day"
+    __table_args__ = (sa.Index("metrics_business_day_day", "day"),)
+
 
 
 class StaffDay(TenantScoped, db.Model):
@@ -65,24 +71,11 @@ class StaffDay(TenantScoped, db.Model):
     available_minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
 
-class PlatformDay(db.Model):
+class PlatformDay(DayTotals, db.Model):
     """Every business's numbers for one UTC day and currency, summed (same columns as
     :class:`BusinessDay`; platform table)."""
 
     __tablename__ = "metrics_platform_day"
-
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
-    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
-    bookings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    online: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    cancelled: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    no_shows: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    completed: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    gross_amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
-    customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    new_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    returning_customers: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class CityDay(db.Model):
