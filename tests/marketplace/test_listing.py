@@ -109,6 +109,9 @@ def test_the_sweep_rebuilds_what_changed_and_leaves_the_rest(ctx):
     with platform_scope("test"):
         lead = db.session.get(Tenant, a.tenant_id).lead_time_minutes
     bookable_until = listing(a).next_available - timedelta(minutes=lead)
+    with platform_scope("test: the row was rebuilt a minute before that moment (not too old by age)"):
+        db.session.get(MarketplaceListing, a.tenant_id).updated_at = bookable_until - timedelta(minutes=1)
+        db.session.commit()
     assert a.tenant_id not in stale_business_ids(bookable_until - timedelta(seconds=1))
     assert a.tenant_id in stale_business_ids(bookable_until + timedelta(seconds=1))
 
