@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.txt | md5sum | cut -c1-8)
 VENDOR := app/static/vendor/htmx.min.js
 
-.PHONY: help install install-dev assets run test screenshots lint fmt requirements db-upgrade bench chromium backup restore
+.PHONY: help install install-dev assets translations i18n run test screenshots lint fmt requirements db-upgrade bench chromium backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,7 +35,20 @@ $(VENDOR): package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.js app/static/vendor/chart.umd.js
 	touch $@
 
-install: $(STAMP) assets ## Create .venv, install the runtime requirements (requirements.txt) and front-end assets
+install: $(STAMP) assets translations ## Create .venv, install the runtime requirements (requirements.txt), front-end assets and compiled translations
+
+# Translations: app/translations/<lang>/LC_MESSAGES/messages.po (kept in git) compile to .mo (not kept).
+CATALOGS := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+$(CATALOGS:.po=.mo): %.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel -q compile --use-fuzzy -i $< -o $@
+
+translations: $(CATALOGS:.po=.mo) ## Compile the translation catalogues (.po -> .mo)
+
+i18n: $(STAMP) ## Extract every marked string into app/translations/messages.pot, update each catalogue, compile
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k _l --no-location --sort-output \
+	    --add-comments=Translators: --project=Plaza -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel -q compile -d app/translations
 
 install-dev: install $(DEV_STAMP) ## install, plus the test and lint tools (requirements-dev.txt)
 

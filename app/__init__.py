@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, g, render_template, request
+from flask_babel import get_locale, lazy_gettext
 from flask_login import current_user
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,6 +24,7 @@ from app.blueprints.chat import bp as chat_bp
 from app.blueprints.community import bp as community_bp
 from app.blueprints.dashboard import bp as dashboard_bp
 from app.blueprints.dispatch import bp as dispatch_bp
+from app.blueprints.language import bp as language_bp
 from app.blueprints.notifications import bp as notifications_bp
 from app.blueprints.ops import bp as ops_bp
 from app.blueprints.payments import bp as payments_bp
@@ -34,9 +36,10 @@ from app.blueprints.storefront import bp as storefront_bp
 from app.blueprints.webhooks import bp as webhooks_bp
 from app.cli import register as register_commands
 from app.config import load_settings
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.formatting import register_filters
 from app.geo.tiles import tile_origin
+from app.i18n import LANGUAGE_NAMES, language_of
 from app.identity import sessions
 from app.identity.service import load_user
 from app.inputguard import install_input_guard
@@ -53,6 +56,7 @@ from app.tenants.roles import act_as_loaded_user, end_acting_user, hand_over_to_
 from app.tenants.urls import host_label
 from app.uow import transactional_views
 from app.web import problem, register_errorhandlers, user_roles
+from app.web.locale import select_locale
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -95,7 +99,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
+    login_manager.localize_callback = str  # flash the text in the reader's language, not the lazy object
+    babel.init_app(app, locale_selector=select_locale)
 
     with app.app_context():
         app.config.setdefault("SESSION_REDIS", get_redis())  # Flask-Session stores sessions there
@@ -201,7 +207,8 @@ def register_request_hooks(app: Flask) -> None:
             """True when the logged-in user is staff of the current tenant (for the Dashboard link)."""
             return bool(user_roles() & {r.value for r in STAFF_ROLES})
 
-        return {"is_staff": is_staff, "public_host": host_label}
+        return {"is_staff": is_staff, "public_host": host_label, "html_lang": str(get_locale()).replace("_", "-"),
+                "current_language": language_of(str(get_locale())), "language_names": LANGUAGE_NAMES}
 
     app.teardown_appcontext(lambda exc: end_acting_user())
 
@@ -219,7 +226,8 @@ def register_blueprints(app: Flask) -> None:
     """Register every HTTP surface; the API and the Stripe webhook are exempt from CSRF (tokens
     and signatures instead)."""
     for bp in (ops_bp, site_bp, auth_bp, storefront_bp, dashboard_bp, account_bp, api_bp, payments_bp, billing_bp,
-               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp, requests_manage_bp, dispatch_bp):
+               webhooks_bp, notifications_bp, chat_bp, community_bp, admin_bp, requests_manage_bp, dispatch_bp,
+               language_bp):
         app.register_blueprint(bp)
     app.register_blueprint(requests_bp)  # issue 13 (U): the job-request wizard on the apex
     csrf.exempt(api_bp)

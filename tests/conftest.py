@@ -20,10 +20,12 @@ import redis
 
 from tests.support.database import TableCleaner
 from tests.support.servers import running_gunicorn
+from tests.support.translations import compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.support.conftest_mail", "tests.browser"]
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+compile_catalogues()
 
 
 #: The kinds of test. Each test module declares its kind as ``pytestmark = pytest.mark.<kind>``
@@ -97,6 +99,12 @@ def app(services):
     class IsolatedClient(FlaskClient):
         """Runs each request in a fresh app context, so ``g`` (the logged-in user, tenant,
         roles) never leaks from a test's own ``ctx`` app context into a request."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # The suite's reader is a British-English browser (24-hour clock), like its Chromium
+            # (tests.browser); tests of other languages send their own Accept-Language.
+            self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en-GB,en;q=0.8")
 
         def open(self, *args, **kwargs):
             with self.application.app_context():

@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     is_platform_admin: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     suspended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    #: The language the person chose (Babel identifier: ``da``, ``en_GB``), ``None`` until they choose.
+    locale: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
 
     def get_id(self) -> str:

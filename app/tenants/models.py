@@ -93,6 +93,8 @@ class Tenant(db.Model):
     #: The business takes job requests (issue 13): routing may offer it leads in its category.
     accepts_job_requests: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
                                                        server_default="false")
+    #: The language the business's pages and messages fall back to (Babel identifier, ``da``, ``en``).
+    default_locale: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="en", server_default="en")
     #: Languages spoken, BCP 47 primary tags (``da``, ``en``).
     languages: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(12)), nullable=False, default=list,
                                                  server_default="{}")
