@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt | md5sum | cut -c1-8)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements-dev.txt | md5sum | cut -c1-8)
 VENDOR := app/static/vendor/htmx.min.js
 
-.PHONY: help install install-dev assets translations i18n run test screenshots lint fmt requirements db-upgrade bench chromium backup restore
+.PHONY: help install install-dev assets translations i18n run test test-pooled pgbouncer screenshots lint fmt requirements db-upgrade bench chromium backup restore
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -60,8 +60,20 @@ run: install ## Start Plaza (embedded PostgreSQL/Redis unless DATABASE_URL/REDIS
 chromium: ## Make sure a Chromium for browser tests is available
 	@bash scripts/ensure-chromium.sh
 
-test: install-dev lint chromium ## Run the whole test suite (lint first), with the 15 slowest tests listed
+test: install-dev lint chromium pgbouncer ## Run the whole test suite (lint first), then its pooled subset
 	$(PY) -m pytest --durations=15
+	$(MAKE) --no-print-directory test-pooled
+
+# The integration tests of tenancy, booking, scheduling, jobs, the storefront and the API again, with the
+# app's database roles behind PgBouncer in transaction pooling mode (tests/support/pgbouncer.py). Not the
+# database-role tests (test_db_roles.py): they set session-level state on raw connections on purpose.
+POOLED_TESTS := tests/tenants tests/booking tests/scheduling tests/jobs tests/blueprints/storefront tests/blueprints/api \
+	--ignore=tests/tenants/test_db_roles.py
+test-pooled: install-dev pgbouncer ## The pooled subset alone: integration tests through PgBouncer (transaction pooling)
+	PLAZA_PGBOUNCER=1 $(PY) -m pytest -m integration $(POOLED_TESTS)
+
+pgbouncer: ## Make sure PgBouncer is available for the pooled test run
+	@bash scripts/ensure-pgbouncer.sh
 
 screenshots: install-dev chromium ## Re-record docs/screenshots/ (the browser tests; otherwise they write to a temporary folder)
 	PLAZA_SCREENSHOTS=1 $(PY) -m pytest -m e2e

@@ -52,6 +52,7 @@ from app.tenants.errors import TenantNotFound
 from app.tenants.guard import install_guard
 from app.tenants.models import STAFF_ROLES
 from app.tenants.resolve import cached_tenant_id, resolve_host
+from app.tenants.rls import warm_proof_key
 from app.tenants.roles import act_as_loaded_user, end_acting_user, hand_over_to_tenant_role
 from app.tenants.urls import host_label
 from app.uow import transactional_views
@@ -79,6 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_filters(app)
+    with app.app_context():
+        warm_proof_key()
     return app
 
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
                                                        "businesses), its own pool. Required with DATABASE_URL.")
     MIGRATION_DATABASE_URL: str = Field("", description="URL of the owner role used by `flask db upgrade` "
                                                         "(default DATABASE_URL).")
+    DATABASE_POOLER: Literal["", "pgbouncer"] = Field(
+        "", description="pgbouncer: DATABASE_URL and PLATFORM_DATABASE_URL go through PgBouncer in transaction "
+                        "pooling mode, so no server-side prepared statements are used. Empty: direct connections.")
     REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for the RQ queue, rate limits, the "
                                                                   "availability cache, sessions and Socket.IO.")
     SMTP_URL: str = Field("smtp://127.0.0.1:1025", description="Outgoing mail: smtp://user:pass@host:port "
@@ -263,6 +266,11 @@ class Settings(BaseSettings):
         """True when ``ENV=production`` (Secure cookies, HSTS)."""
         return self.ENV == "production"
 
+    def pooler_options(self) -> dict[str, object]:
+        """Engine options for :attr:`DATABASE_POOLER`: behind PgBouncer's transaction pooling (1.18
+        keeps no prepared statements across transactions), psycopg must not prepare statements."""
+        return {"connect_args": {"prepare_threshold": None}} if self.DATABASE_POOLER == "pgbouncer" else {}
+
     def flask_config(self) -> dict[str, object]:
         """The Flask ``app.config`` mapping derived from these settings (every application setting
         under its own name, plus Flask's and the extensions' keys derived from them)."""
@@ -273,10 +281,12 @@ class Settings(BaseSettings):
         return {
             **own,
             "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20},
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+                                          **self.pooler_options()},
             # The platform role's own pool (app.tenants.roles routes each transaction to one of them).
             "SQLALCHEMY_BINDS": {"platform": {"url": self.PLATFORM_DATABASE_URL or self.DATABASE_URL,
-                                              "pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}},
+                                              "pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+                                              **self.pooler_options()}},
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.is_production,

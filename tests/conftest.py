@@ -7,6 +7,7 @@ set, those servers are used instead of the embedded ones.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -14,11 +15,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 import redis
 
 from tests.support.database import TableCleaner
+from tests.support.pgbouncer import PgBouncer
 from tests.support.servers import running_gunicorn
 from tests.support.translations import compile_catalogues
 
@@ -81,7 +85,18 @@ def services() -> Iterator[dict[str, str]]:
     os.environ.update(env)
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT, check=True,
                    env={**os.environ, **env}, capture_output=True)
+    bouncer = None
+    if os.environ.get("PLAZA_PGBOUNCER") == "1":  # the pooled run: the app's roles through PgBouncer
+        roles = [urlsplit(url).username or "" for url in (urls.app, urls.platform)]
+        bouncer = PgBouncer(tmp / "pgbouncer", urlsplit(admin_url).port or 5432, roles).start()
+        env.update(DATABASE_URL=bouncer.route(urls.app), PLATFORM_DATABASE_URL=bouncer.route(urls.platform),
+                   DATABASE_POOLER="pgbouncer")
+        os.environ.update(env)
+        # Tests' own psycopg connections to those URLs go through it too: no prepared statements.
+        psycopg.connect = functools.partial(psycopg.connect, prepare_threshold=None)
     yield {**env, "OWNER_URL": owner_url, "ADMIN_URL": admin_url}
+    if bouncer is not None:
+        bouncer.stop()
     if pg is not None:
         pg.stop()
     if redis_server is not None:

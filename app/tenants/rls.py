@@ -11,14 +11,18 @@ the caller, so this module does not read the context (no import cycle).
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
 from app.tenants.transactions import PLATFORM_BIND, current_session, transaction_connection
+
+log = logging.getLogger("plaza.tenants")
 
 RLS_SQL = sa.text("select set_config('app.tenant_id', :t, true), set_config('app.platform', :p, true), "
                   "set_config('app.user_id', :u, true), set_config('app.tenant_proof', :q, true)")
@@ -76,6 +80,18 @@ def proof_key() -> bytes | None:
                 return None
             _PROOF_KEYS[url] = bytes(secret)
     return _PROOF_KEYS[url]
+
+
+def warm_proof_key() -> None:
+    """Read the ``rls_key`` secret now, at process start (needs an app context), so no request
+    needs a connection for it while holding one: behind a pooler with few server connections
+    (PgBouncer), a burst of first requests each holding a platform connection for the host lookup
+    would otherwise wait on each other for the one that reads the key. A database that cannot be
+    reached or is not migrated yet is not an error here: the key is then read on first use."""
+    try:
+        proof_key()
+    except SQLAlchemyError as exc:
+        log.debug("rls key not read at start", extra={"error": type(exc).__name__})
 
 
 def apply_rls_settings(params: dict[str, str]) -> None:
