@@ -76,14 +76,17 @@ def _refresh_platform_days(first: date, last: date) -> str:
 def periodic_recompute() -> str:
     """Periodic job: once per UTC day, rebuild the last :data:`NIGHTLY_DAYS` days of every
     business; returns ``done`` or ``skipped`` (already done today)."""
-    today = utcnow().date()
+    return run_on_platform(_recompute_once_a_day, utcnow().date())
+
+
+def _recompute_once_a_day(today: date) -> str:
     try:
         first = get_redis().set(NIGHTLY_KEY.format(day=today.isoformat()), "1", nx=True, ex=2 * 86400)
     except redis.RedisError:
         return "skipped"
     if not first:
         return "skipped"
-    return run_on_platform(recompute_recent, today)
+    return recompute_recent(today)
 
 
 def recompute_recent(today: date, days: int = NIGHTLY_DAYS) -> str:

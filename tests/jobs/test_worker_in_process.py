@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.job import Job
 
 from app.jobs.runner import QUEUE_NAME
@@ -54,6 +55,7 @@ def test_jobs_run_in_the_worker_process_each_in_a_clean_context(ctx, services, t
                                   stderr=subprocess.STDOUT, start_new_session=True)
     try:
         assert wait_for(lambda: redis.llen(NOTES) >= 3), log.read_text()[-3000:]
+        time.sleep(3)  # the periodic jobs enqueued at start run after ours
     finally:
         with suppress(ProcessLookupError):
             os.killpg(worker.pid, 9)
@@ -68,3 +70,9 @@ def test_jobs_run_in_the_worker_process_each_in_a_clean_context(ctx, services, t
     assert "broken on purpose" in Job.fetch(failing.id, connection=redis).latest_result().exc_string
     stopped = Job.fetch(slow.id, connection=redis)
     assert stopped.get_status() == "failed" and "JobTimeoutException" in stopped.latest_result().exc_string
+    # The periodic jobs the worker's scheduler enqueued at start ran too, and none of them failed.
+    failed = set(FailedJobRegistry(queue=queue).get_job_ids())
+    retrying = {job.id for job in (Job.fetch(i, connection=redis) for i in ScheduledJobRegistry(queue=queue).get_job_ids())
+                if job.latest_result() is not None}
+    broken = {Job.fetch(i, connection=redis).func_name for i in (failed | retrying) - {failing.id, slow.id}}
+    assert not broken, broken
