@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from app.jobs.runner import QUEUE_NAME
 from tests.factories import make_business
