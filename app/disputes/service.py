@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Booking
@@ -35,6 +36,7 @@ from app.disputes.refunds import refund_for_case, refundable_amount
 from app.disputes.settings import answer_time, dispute_window
 from app.extensions import db
 from app.formatting import format_money
+from app.i18n import DEFAULT_LANGUAGE
 from app.outbox.events import emit
 from app.timeutil import utcnow
 
@@ -49,12 +51,13 @@ def announce(case: Dispute, step: str, **extra: object) -> None:
     ``accepted``, ``declined``, ``escalated``, ``reminder``, ``decided``, ``closed``,
     ``stripe``): payload ``dispute_id``, ``kind``, ``status``, ``step``, ``customer_user_id``
     (or ``None``), ``decision``, ``refund`` (formatted money) and ``extra``; once per case and step."""
-    payload = {"dispute_id": str(case.id), "booking_id": str(case.booking_id), "kind": case.kind,
-               "status": case.status, "step": step,
-               "customer_user_id": str(case.customer_user_id) if case.customer_user_id else None,
-               "reason": case.reason_label, "decision": case.decision_label,
-               "refund": format_money(case.refund_amount, case.currency),
-               "due": case.business_due_at.isoformat() if case.business_due_at else None, **extra}
+    with force_locale(DEFAULT_LANGUAGE):  # the event's words do not depend on who acted
+        payload = {"dispute_id": str(case.id), "booking_id": str(case.booking_id), "kind": case.kind,
+                   "status": case.status, "step": step,
+                   "customer_user_id": str(case.customer_user_id) if case.customer_user_id else None,
+                   "reason": case.reason_label, "decision": case.decision_label,
+                   "refund": format_money(case.refund_amount, case.currency),
+                   "due": case.business_due_at.isoformat() if case.business_due_at else None, **extra}
     emit(CHANGED_EVENT, payload, dedup_key=f"dispute:{case.id}:{step}:{case.status}:{case.stripe_status or ''}")
 
 
@@ -214,8 +217,10 @@ def decline_refund_request(actor: AuditActor, case: Dispute, *, reason: str, now
 def _settle(case: Dispute, *, decision: str, amount: int, reason: str, by: uuid.UUID | None,
             tenant_id: uuid.UUID, now: datetime) -> None:
     if amount > 0:
+        with force_locale(DEFAULT_LANGUAGE):  # Stripe's dashboard reads English, whoever decided
+            note = f"Refund: {str(DECISIONS[decision]).lower()} ({case.kind.replace('_', ' ')})"
         refund = refund_for_case(tenant_id=tenant_id, booking_id=case.booking_id, case_id=case.id, amount=amount,
-                                 currency=case.currency, description=f"Refund: {DECISIONS[decision].lower()} ({case.kind.replace('_', ' ')})")
+                                 currency=case.currency, description=note)
         case.refund_id = refund["id"]
     case.decision, case.refund_amount, case.decision_reason = decision, amount, reason
     case.decided_at, case.decided_by, case.status, case.updated_at = now, by, DisputeStatus.DECIDED.value, now
