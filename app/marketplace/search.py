@@ -145,8 +145,8 @@ def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str
         known = known_categories if known_categories is not None else category_slugs()
         if category not in known:
             raise SearchInputError(_("There is no such category."), "category")
-    lat = _number(raw, "lat", float, -90, 90, "Latitude is a number of degrees from -90 to 90.")
-    lon = _number(raw, "lon", float, -180, 180, "Longitude is a number of degrees from -180 to 180.")
+    lat = _number(raw, "lat", float, -90, 90, _("Latitude is a number of degrees from -90 to 90."))
+    lon = _number(raw, "lon", float, -180, 180, _("Longitude is a number of degrees from -180 to 180."))
     if (lat is None) != (lon is None):
         raise SearchInputError(_("Give both latitude and longitude."), "lon" if lon is None else "lat")
     near = (raw.get("near") or "").strip()
@@ -157,19 +157,20 @@ def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str
     available = (raw.get("available") or "any").strip()
     if available not in WINDOWS:
         raise SearchInputError(_("When is one of: any, today, week."), "available")
-    price_min = _number(raw, "price_min", int, 0, 10**9, "The lowest price is a whole amount of minor units.")
-    price_max = _number(raw, "price_max", int, 0, 10**9, "The highest price is a whole amount of minor units.")
+    price_min = _number(raw, "price_min", int, 0, 10**9, _("The lowest price is a whole amount of minor units."))
+    price_max = _number(raw, "price_max", int, 0, 10**9, _("The highest price is a whole amount of minor units."))
     if price_min is not None and price_max is not None and price_min > price_max:
         raise SearchInputError(_("The highest price is below the lowest."), "price_max")
-    min_rating = _number(raw, "min_rating", float, 1, 5, "The minimum rating is a number of stars from 1 to 5.")
+    min_rating = _number(raw, "min_rating", float, 1, 5, _("The minimum rating is a number of stars from 1 to 5."))
     open_now = (raw.get("open_now") or "").strip().lower()
     if open_now not in ("", "0", "1", "true", "false", "on", "y", "n"):
         raise SearchInputError(_("Open now is true or false."), "open_now")
     sort = (raw.get("sort") or "relevance").strip()
     if sort not in SORTS:
         raise SearchInputError(_("Sort is one of: relevance, distance, rating, price."), "sort")
-    page = _number(raw, "page", int, 1, 1000, "The page is a whole number from 1 to 1000.")
-    per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE, _("Per page is a whole number from 1 to %(max)s.", max=MAX_PER_PAGE))
+    page = _number(raw, "page", int, 1, 1000, _("The page is a whole number from 1 to 1000."))
+    per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE,
+                       _("Per page is a whole number from 1 to %(max)s.", max=MAX_PER_PAGE))
     return SearchQuery(q=q, category=category, lat=lat, lon=lon, near=near,
                        radius_km=radius if radius is not None else DEFAULT_RADIUS_KM, available=available,
                        price_min=price_min, price_max=price_max, min_rating=min_rating,
