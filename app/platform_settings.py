@@ -21,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,29 +84,30 @@ class Setting:
                 return True
             if text in {"0", "false", "off", "no", ""}:
                 return False
-            raise SettingError(f"{self.label}: yes or no.")
+            raise SettingError(_("%(setting)s: yes or no.", setting=self.label))
         text = str(raw).strip()
         if text not in self.choices:
-            raise SettingError(f"{self.label}: one of {', '.join(self.choices)}.")
+            raise SettingError(_("%(setting)s: one of %(choices)s.", setting=self.label, choices=", ".join(self.choices)))
         return text
 
     def _int(self, raw: Any) -> int:
         if isinstance(raw, bool):
-            raise SettingError(f"{self.label}: a whole number.")
+            raise SettingError(_("%(setting)s: a whole number.", setting=self.label))
         try:
             value = raw if isinstance(raw, int) else int(str(raw).strip())
         except ValueError:
-            raise SettingError(f"{self.label}: a whole number.") from None
+            raise SettingError(_("%(setting)s: a whole number.", setting=self.label)) from None
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
-            raise SettingError(f"{self.label}: from {self.minimum} to {self.maximum} {self.unit}.")
+            raise SettingError(_("%(setting)s: from %(minimum)s to %(maximum)s %(unit)s.", setting=self.label, minimum=self.minimum,
+                                 maximum=self.maximum, unit=self.unit))
         return value
 
 
 #: Settings page sections, in order.
-GROUPS = {"disputes": "Disputes and refund requests", "plans": "Plan features",
-          "leads": "Job requests: routing and leads",  # issue 13 (V)
-          "credits": "Lead credit packs (USD)",  # issue 13 (Y)
-          "dispatch": "Dispatch now"}  # issue 13 (X)
+GROUPS = {"disputes": _l("Disputes and refund requests"), "plans": _l("Plan features"),
+          "leads": _l("Job requests: routing and leads"),  # issue 13 (V)
+          "credits": _l("Lead credit packs (USD)"),  # issue 13 (Y)
+          "dispatch": _l("Dispatch now")}  # issue 13 (X)
 
 #: Marketplace placement tiers a plan may have (app.billing.plans, app.marketplace.ranking).
 MARKETPLACE_TIERS = ("basic", "featured", "top")
@@ -116,57 +119,57 @@ def _declare(*settings: Setting) -> dict[str, Setting]:
 
 #: Every known setting, by key.
 SETTINGS: dict[str, Setting] = _declare(
-    Setting("dispute_window_days", "int", 30, "Days after a paid booking a customer may open a dispute",
-            "disputes", "days", 1, 365),
-    Setting("dispute_business_answer_hours", "int", 72, "Hours a business has to answer a dispute",
-            "disputes", "hours", 1, 720),
-    Setting("refund_request_answer_hours", "int", 72, "Hours a business has to answer a refund request",
-            "disputes", "hours", 1, 720),
-    Setting("dispute_reminder_hours", "int", 24, "Hours before a deadline the parties are reminded",
-            "disputes", "hours", 1, 168),
-    Setting("plan.free.staff_seats", "int", 2, "Free: staff seats", "plans", "seats", 1, 500),
-    Setting("plan.free.marketplace_tier", "choice", "basic", "Free: marketplace tier", "plans",
+    Setting("dispute_window_days", "int", 30, _l("Days after a paid booking a customer may open a dispute"),
+            "disputes", _l("days"), 1, 365),
+    Setting("dispute_business_answer_hours", "int", 72, _l("Hours a business has to answer a dispute"),
+            "disputes", _l("hours"), 1, 720),
+    Setting("refund_request_answer_hours", "int", 72, _l("Hours a business has to answer a refund request"),
+            "disputes", _l("hours"), 1, 720),
+    Setting("dispute_reminder_hours", "int", 24, _l("Hours before a deadline the parties are reminded"),
+            "disputes", _l("hours"), 1, 168),
+    Setting("plan.free.staff_seats", "int", 2, _l("Free: staff seats"), "plans", _l("seats"), 1, 500),
+    Setting("plan.free.marketplace_tier", "choice", "basic", _l("Free: marketplace tier"), "plans",
             choices=MARKETPLACE_TIERS),
-    Setting("plan.pro.staff_seats", "int", 10, "Pro: staff seats", "plans", "seats", 1, 500),
-    Setting("plan.pro.sms_per_month", "int", 500, "Pro: SMS reminders per month", "plans", "SMS", 0, 100000),
-    Setting("plan.pro.marketplace_tier", "choice", "featured", "Pro: marketplace tier", "plans",
+    Setting("plan.pro.staff_seats", "int", 10, _l("Pro: staff seats"), "plans", _l("seats"), 1, 500),
+    Setting("plan.pro.sms_per_month", "int", 500, _l("Pro: SMS reminders per month"), "plans", _l("SMS"), 0, 100000),
+    Setting("plan.pro.marketplace_tier", "choice", "featured", _l("Pro: marketplace tier"), "plans",
             choices=MARKETPLACE_TIERS),
-    Setting("plan.premium.staff_seats", "int", 50, "Premium: staff seats", "plans", "seats", 1, 500),
-    Setting("plan.premium.sms_per_month", "int", 5000, "Premium: SMS reminders per month", "plans", "SMS",
+    Setting("plan.premium.staff_seats", "int", 50, _l("Premium: staff seats"), "plans", _l("seats"), 1, 500),
+    Setting("plan.premium.sms_per_month", "int", 5000, _l("Premium: SMS reminders per month"), "plans", _l("SMS"),
             0, 100000),
-    Setting("plan.premium.marketplace_tier", "choice", "top", "Premium: marketplace tier", "plans",
+    Setting("plan.premium.marketplace_tier", "choice", "top", _l("Premium: marketplace tier"), "plans",
             choices=MARKETPLACE_TIERS),
     # issue 13 (V): routing job requests to providers (app.leads.scoring, app.leads.routing, app.leads.sweeps)
-    Setting("routing.top_n", "int", 2, "Providers a job request is offered to at once", "leads", "providers", 1, 10),
-    Setting("routing.window_minutes", "int", 240, "Minutes the offered providers have to claim a job request",
-            "leads", "minutes", 5, 10080),
-    Setting("leads.contact_hours", "int", 24, "Hours a provider who claimed has to contact the customer",
-            "leads", "hours", 1, 336),
-    Setting("leads.confirm_days", "int", 14, "Days a job request stays open for the customer to confirm a quote",
-            "leads", "days", 1, 90),
-    Setting("routing.weight.rating", "int", 25, "Routing weight: rating (Bayesian)", "leads", "points", 0, 100),
-    Setting("routing.weight.completed", "int", 10, "Routing weight: completed jobs", "leads", "points", 0, 100),
-    Setting("routing.weight.response_rate", "int", 10, "Routing weight: response rate", "leads", "points", 0, 100),
-    Setting("routing.weight.response_time", "int", 5, "Routing weight: response time", "leads", "points", 0, 100),
-    Setting("routing.weight.distance", "int", 20, "Routing weight: distance", "leads", "points", 0, 100),
-    Setting("routing.weight.load", "int", 10, "Routing weight: current load (fewer open jobs)", "leads", "points",
+    Setting("routing.top_n", "int", 2, _l("Providers a job request is offered to at once"), "leads", _l("providers"), 1, 10),
+    Setting("routing.window_minutes", "int", 240, _l("Minutes the offered providers have to claim a job request"),
+            "leads", _l("minutes"), 5, 10080),
+    Setting("leads.contact_hours", "int", 24, _l("Hours a provider who claimed has to contact the customer"),
+            "leads", _l("hours"), 1, 336),
+    Setting("leads.confirm_days", "int", 14, _l("Days a job request stays open for the customer to confirm a quote"),
+            "leads", _l("days"), 1, 90),
+    Setting("routing.weight.rating", "int", 25, _l("Routing weight: rating (Bayesian)"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.completed", "int", 10, _l("Routing weight: completed jobs"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.response_rate", "int", 10, _l("Routing weight: response rate"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.response_time", "int", 5, _l("Routing weight: response time"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.distance", "int", 20, _l("Routing weight: distance"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.load", "int", 10, _l("Routing weight: current load (fewer open jobs)"), "leads", _l("points"),
             0, 100),
-    Setting("routing.weight.expertise", "int", 10, "Routing weight: expertise in the category", "leads", "points",
+    Setting("routing.weight.expertise", "int", 10, _l("Routing weight: expertise in the category"), "leads", _l("points"),
             0, 100),
-    Setting("routing.weight.verified", "int", 5, "Routing weight: verified business", "leads", "points", 0, 100),
-    Setting("routing.weight.recency", "int", 5, "Routing weight: time since their last lead (spreads leads)",
-            "leads", "points", 0, 100),
+    Setting("routing.weight.verified", "int", 5, _l("Routing weight: verified business"), "leads", _l("points"), 0, 100),
+    Setting("routing.weight.recency", "int", 5, _l("Routing weight: time since their last lead (spreads leads)"),
+            "leads", _l("points"), 0, 100),
     # issue 13 (Y): credit packs (app.credits.packs); 0 credits takes a pack off sale
-    Setting("credits.pack.starter.credits", "int", 5, "Starter pack: credits", "credits", "credits", 0, 1000),
-    Setting("credits.pack.starter.price", "int", 2500, "Starter pack: price", "credits", "cents", 100, 1000000),
-    Setting("credits.pack.standard.credits", "int", 15, "Standard pack: credits", "credits", "credits", 0, 1000),
-    Setting("credits.pack.standard.price", "int", 6000, "Standard pack: price", "credits", "cents", 100, 1000000),
-    Setting("credits.pack.pro.credits", "int", 40, "Pro pack: credits", "credits", "credits", 0, 1000),
-    Setting("credits.pack.pro.price", "int", 14000, "Pro pack: price", "credits", "cents", 100, 1000000),
+    Setting("credits.pack.starter.credits", "int", 5, _l("Starter pack: credits"), "credits", _l("credits"), 0, 1000),
+    Setting("credits.pack.starter.price", "int", 2500, _l("Starter pack: price"), "credits", _l("cents"), 100, 1000000),
+    Setting("credits.pack.standard.credits", "int", 15, _l("Standard pack: credits"), "credits", _l("credits"), 0, 1000),
+    Setting("credits.pack.standard.price", "int", 6000, _l("Standard pack: price"), "credits", _l("cents"), 100, 1000000),
+    Setting("credits.pack.pro.credits", "int", 40, _l("Pro pack: credits"), "credits", _l("credits"), 0, 1000),
+    Setting("credits.pack.pro.price", "int", 14000, _l("Pro pack: price"), "credits", _l("cents"), 100, 1000000),
     # issue 13 (X)
-    Setting("dispatch.accept_seconds", "int", 45, "Seconds an operator has to accept an on-demand offer",
-            "dispatch", "seconds", 5, 600),
-    Setting("dispatch.radius_km", "int", 25, "How far dispatch looks for an operator", "dispatch", "km", 1, 200),
+    Setting("dispatch.accept_seconds", "int", 45, _l("Seconds an operator has to accept an on-demand offer"),
+            "dispatch", _l("seconds"), 5, 600),
+    Setting("dispatch.radius_km", "int", 25, _l("How far dispatch looks for an operator"), "dispatch", _l("km"), 1, 200),
 )
 
 
@@ -178,7 +181,7 @@ def setting_spec(key: str) -> Setting:
     """
     spec = SETTINGS.get(key)
     if spec is None:
-        raise SettingError(f"There is no setting “{key}”.", "key")
+        raise SettingError(_("There is no setting “%(key)s”.", key=key), "key")
     return spec
 
 
@@ -270,7 +273,7 @@ def edit_category(edit: str, slug: str, name: str = "", *, by: AuditActor) -> No
         SettingError: an unknown ``edit``.
     """
     if edit not in CATEGORY_EDITS:
-        raise SettingError(f"Unknown change “{edit}”.", "edit")
+        raise SettingError(_("Unknown change “%(edit)s”.", edit=edit), "edit")
     slug = slug.strip().lower()
     with platform_scope(f"platform settings: category {edit}"):
         before = _category_state(slug)

@@ -18,6 +18,9 @@ import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.admin import notices, sanctions
 from app.admin.sanctions import BUSINESS, PERSON, SanctionError, Subject
@@ -28,6 +31,7 @@ from app.community.models import ACTIONED, DISMISSED, OPEN, ContentReport
 from app.community.moderation import Target, TargetKind, kind_of
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_local
 from app.identity.models import User
 from app.reviews.models import Review
 from app.tenants.context import platform_scope, tenant_scope
@@ -41,11 +45,11 @@ DECISIONS = ("hide", "restore", "warn", "suspend", "dismiss")
 #: Messages shown before a reported message.
 PREVIOUS_MESSAGES = 3
 OUTCOMES = {
-    "hide": "We removed the content you reported.",
-    "restore": "We reviewed the content you reported and it stays up.",
-    "warn": "We reviewed the content you reported and warned its author.",
-    "suspend": "We reviewed the content you reported and suspended its author.",
-    "dismiss": "We reviewed the content you reported and found it does not break the rules.",
+    "hide": _l("We removed the content you reported."),
+    "restore": _l("We reviewed the content you reported and it stays up."),
+    "warn": _l("We reviewed the content you reported and warned its author."),
+    "suspend": _l("We reviewed the content you reported and suspended its author."),
+    "dismiss": _l("We reviewed the content you reported and found it does not break the rules."),
 }
 
 
@@ -87,14 +91,16 @@ def context_of(target_type: str, target_id: uuid.UUID) -> list[str]:
         review = db.session.scalar(sa.select(Review).where(Review.id == target_id))
         if review is None:
             return []
-        lines = [f"{review.service_name}, visit in {review.visit_at.strftime('%B %Y')}, {review.rating} stars"]
+        lines = [ngettext("%(service)s, visit in %(month)s, %(num)d star", "%(service)s, visit in %(month)s, %(num)d stars",
+                          review.rating, service=review.service_name,
+                          month=format_local(review.visit_at, "UTC", "%B %Y"))]
         if target_type == "review_reply":
-            lines.append(f"Review by {review.author_name}: {review.text or '(no text)'}")
+            lines.append(_("Review by %(name)s: %(text)s", name=review.author_name, text=review.text or _("(no text)")))
         return lines
     if target_type == "comment":
         comment = posts.get_comment(target_id)
         post = posts.get_post(comment.post_id) if comment is not None else None
-        return [f"On the post: {post.body[:280]}"] if post is not None else []
+        return [_("On the post: %(text)s", text=post.body[:280])] if post is not None else []
     if target_type == "message":
         msg = db.session.scalar(sa.select(Message).where(Message.id == target_id))
         if msg is None:
@@ -158,26 +164,26 @@ def decide(tenant_id: uuid.UUID, target_type: str, target_id: uuid.UUID, decisio
         SanctionError: the sanction of the author was refused (e.g. an admin).
     """
     if decision not in DECISIONS:
-        raise ModerationError("Choose a decision.", "action")
+        raise ModerationError(_("Choose a decision."), "action")
     text = (reason or "").strip()
     if not text:
-        raise ModerationError("Give a reason.", "reason")
+        raise ModerationError(_("Give a reason."), "reason")
     with platform_scope(f"console: moderation {decision}"), tenant_scope(tenant_id):
         reports = list(db.session.scalars(sa.select(ContentReport).where(
             ContentReport.tenant_id == tenant_id, ContentReport.target_type == target_type,
             ContentReport.target_id == target_id, ContentReport.platform_status.in_(WAITING))))
         if not reports:
-            raise ModerationError("Nothing is waiting about this content: someone decided already.")
+            raise ModerationError(_("Nothing is waiting about this content: someone decided already."))
         kind = kind_of(target_type)
         target = kind.load(target_id) if kind is not None else None
         before = {"visible": target.visible if target is not None else None}
         if decision in ("hide", "restore"):
             if kind is None or kind.set_hidden is None or target is None:
-                raise ModerationError("This content cannot be hidden: suspend its author instead.", "action")
+                raise ModerationError(_("This content cannot be hidden: suspend its author instead."), "action")
             kind.set_hidden(target_id, decision == "hide")
         author = _author(target_type, target, tenant_id) if decision in ("warn", "suspend") else None
         if decision in ("warn", "suspend") and author is None:
-            raise ModerationError("This content has no author with an account to warn or suspend.", "action")
+            raise ModerationError(_("This content has no author with an account to warn or suspend."), "action")
         now = utcnow()
         upheld = decision in ("hide", "warn", "suspend")
         for r in reports:

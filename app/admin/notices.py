@@ -18,12 +18,15 @@ from datetime import datetime
 
 import redis
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.admin.models import WARN, Sanction
 from app.booking.models import ACTIVE_STATUSES, Booking, Customer
 from app.catalog.models import Service
 from app.extensions import db
 from app.formatting import format_local
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.identity.models import User
 from app.notifications.dispatch import Notified, enqueue_deliveries, notify
 from app.realtime import closing
@@ -41,12 +44,23 @@ def _enqueue(done: list[Notified]) -> None:
         after_commit(lambda: enqueue_deliveries(queued))
 
 
+def recipient_locale(user_id: uuid.UUID) -> str:
+    """The language the account ``user_id`` reads Plaza in (its saved choice), else English."""
+    return supported_locale(db.session.scalar(sa.select(User.locale).where(User.id == user_id))) or DEFAULT_LANGUAGE
+
+
 def _message(sanction: Sanction) -> str:
+    """The sanction in words, in the locale in force (:func:`flask_babel.force_locale`)."""
     if sanction.kind == WARN:
-        return "Plaza's team has reviewed your activity and asks you to follow the platform's rules."
-    until = (f"until {format_local(sanction.ends_at, 'UTC', '%d %B %Y, %H:%M UTC')}" if sanction.ends_at
-             else "until further notice")
-    return f"Plaza has {'banned' if sanction.kind == 'ban' else 'suspended'} it {until}."
+        return _("Plaza's team has reviewed your activity and asks you to follow the platform's rules.")
+    if sanction.ends_at:
+        when = format_local(sanction.ends_at, "UTC", "%d %B %Y, %H:%M")
+        if sanction.kind == "ban":
+            return _("Plaza has banned it until %(when)s UTC.", when=when)
+        return _("Plaza has suspended it until %(when)s UTC.", when=when)
+    if sanction.kind == "ban":
+        return _("Plaza has banned it until further notice.")
+    return _("Plaza has suspended it until further notice.")
 
 
 def owner_ids(tenant_id: uuid.UUID) -> list[uuid.UUID]:
@@ -60,17 +74,19 @@ def tell_sanctioned(subject_kind: str, subject_id: uuid.UUID, sanction: Sanction
     """Tell the person, or the business's owners (and on a suspension or ban its upcoming
     customers), about ``sanction``. Flushes; deliveries go out after the commit."""
     type_key = "platform_warning" if sanction.kind == WARN else "platform_suspension"
-    context = {"message": _message(sanction), "reason": sanction.reason, "business": ""}
     done: list[Notified] = []
     if subject_kind == "person":
+        with force_locale(recipient_locale(subject_id)):
+            context = {"message": _message(sanction), "reason": sanction.reason, "business": ""}
         done.append(notify(user_id=subject_id, type_key=type_key, audience="user", context=context,
                            url=platform_url("/"), source_key=f"sanction:{sanction.id}:{subject_id}", now=now))
     else:
         tenant = db.session.get(Tenant, subject_id)
         if tenant is None:
             return []
-        context["business"] = tenant.name
         for uid in owner_ids(tenant.id):
+            with force_locale(recipient_locale(uid)):
+                context = {"message": _message(sanction), "reason": sanction.reason, "business": tenant.name}
             done.append(notify(user_id=uid, type_key=type_key, audience="owner", context=context,
                                url=platform_url("/"), source_key=f"sanction:{sanction.id}:{uid}", now=now))
         if sanction.kind != WARN:
@@ -95,7 +111,8 @@ def tell_upcoming_customers(tenant: Tenant, sanction: Sanction, now: datetime) -
         first.setdefault(user_id, (starts_at, service))
     out = []
     for user_id, (starts_at, service) in first.items():
-        context = {"business": tenant.name, "service": service, "when": format_local(starts_at, tenant.timezone)}
+        with force_locale(recipient_locale(user_id)):
+            context = {"business": tenant.name, "service": service, "when": format_local(starts_at, tenant.timezone)}
         out.append(notify(user_id=user_id, type_key="business_unavailable", audience="customer", context=context,
                           tenant_id=tenant.id, url=tenant_url(tenant, "/"),
                           source_key=f"business_unavailable:{sanction.id}:{user_id}", now=now))
@@ -104,11 +121,14 @@ def tell_upcoming_customers(tenant: Tenant, sanction: Sanction, now: datetime) -
 
 def tell_reporter(user_id: uuid.UUID, excerpt: str, outcome: str, source_key: str) -> Notified | None:
     """Tell the reporter account ``user_id`` the outcome of their report about ``excerpt``
-    (in-app and email, once per ``source_key``); ``None`` when the account is gone. Flushes."""
+    (in-app and email, once per ``source_key``); ``None`` when the account is gone. ``outcome``
+    may be a lazy string: it is put in the reporter's language here. Flushes."""
     if db.session.get(User, user_id) is None:
         return None
+    with force_locale(recipient_locale(user_id)):
+        message = str(outcome)
     done = notify(user_id=user_id, type_key="report_outcome", audience="user",
-                  context={"preview": excerpt[:120], "message": outcome}, url=platform_url("/"),
+                  context={"preview": excerpt[:120], "message": message}, url=platform_url("/"),
                   source_key=source_key)
     _enqueue([done])
     return done

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.admin import notices
 from app.admin.models import BAN, KINDS, SUSPEND, WARN, Sanction
 from app.audit.service import SYSTEM_ACTOR, AuditActor, record_audit
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_number
 from app.identity.models import User
 from app.marketplace.models import MarketplaceListing
 from app.tenants.context import platform_scope
@@ -50,14 +52,14 @@ class Subject:
 
 def _check(kind: str, reason: str, ends_at: datetime | None, now: datetime) -> str:
     if kind not in KINDS:
-        raise SanctionError("Choose suspend, ban or warn.", "kind")
+        raise SanctionError(_("Choose suspend, ban or warn."), "kind")
     text = (reason or "").strip()
     if not text:
-        raise SanctionError("Give a reason: the business or person is told it.", "reason")
+        raise SanctionError(_("Give a reason: the business or person is told it."), "reason")
     if len(text) > MAX_REASON:
-        raise SanctionError(f"The reason can be at most {MAX_REASON:,} characters.", "reason")
+        raise SanctionError(_("The reason can be at most %(count)s characters.", count=format_number(MAX_REASON)), "reason")
     if ends_at is not None and (kind == WARN or ends_at.tzinfo is None or ends_at <= now):
-        raise SanctionError("The end must be in the future (or leave it empty: until reinstated).", "ends_at")
+        raise SanctionError(_("The end must be in the future (or leave it empty: until reinstated)."), "ends_at")
     return text
 
 
@@ -81,7 +83,7 @@ def active(subject: Subject, now: datetime | None = None) -> Sanction | None:
 def _load(subject: Subject) -> Tenant | User:
     row = db.session.get(Tenant if subject.kind == BUSINESS else User, subject.id)
     if row is None:
-        raise SanctionError("There is no such business or person.")
+        raise SanctionError(_("There is no such business or person."))
     return row
 
 
@@ -134,7 +136,7 @@ def impose(subject: Subject, kind: str, reason: str, actor: AuditActor, *, ends_
     text = _check(kind, reason, ends_at, now)
     row = _load(subject)
     if isinstance(row, User) and row.is_platform_admin:
-        raise SanctionError("A platform admin cannot be sanctioned here: remove the admin role first.")
+        raise SanctionError(_("A platform admin cannot be sanctioned here: remove the admin role first."))
     with platform_scope(f"console: {kind} a {subject.kind}"):
         before = _snapshot(row)
         sanction = Sanction(business_id=subject.id if subject.kind == BUSINESS else None,

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.billing.models import BillingSubscription
 from app.billing.plans import PLANS, plan_from_subscription
@@ -75,45 +76,46 @@ def make_audience(kind: str, *, plan: str = "", country: str = "", category: str
     kind, plan, country = kind.strip(), plan.strip().lower(), country.strip().upper()
     category, city, business = category.strip().lower(), " ".join(city.split()), business.strip().lower()
     if kind not in KINDS:
-        raise AudienceError("Choose businesses or customers.", "kind")
+        raise AudienceError(_("Choose businesses or customers."), "kind")
     if kind == BUSINESSES:
         if plan and plan not in PLANS:
-            raise AudienceError(f"Choose one of the plans: {', '.join(PLANS)}.", "plan")
+            raise AudienceError(_("Choose one of the plans: %(plans)s.", plans=", ".join(PLANS)), "plan")
         if country and (len(country) != 2 or not country.isalpha()):
-            raise AudienceError("A country is its two-letter code, e.g. DK.", "country")
+            raise AudienceError(_("A country is its two-letter code, e.g. DK."), "country")
         if category and category_by_slug(category) is None:
-            raise AudienceError(f"There is no category “{category}”.", "category")
+            raise AudienceError(_("There is no category “%(category)s”.", category=category), "category")
         return Audience(BUSINESSES, plan=plan, country=country, category=category)
     tenant_id = ""
     if business:
         with platform_scope("broadcast audience: find a business by its address"):
             found = db.session.scalar(sa.select(Tenant.id).where(Tenant.slug == business))
         if found is None:
-            raise AudienceError(f"There is no business “{business}”.", "business")
+            raise AudienceError(_("There is no business “%(business)s”.", business=business), "business")
         tenant_id = str(found)
     if not city and not tenant_id:
-        raise AudienceError("Choose a city, a business, or both: customers are never sent to all at once.", "city")
+        raise AudienceError(_("Choose a city, a business, or both: customers are never sent to all at once."), "city")
     return Audience(CUSTOMERS, city=city, tenant_id=tenant_id)
 
 
 def describe(audience: Audience) -> str:
-    """The audience in words, e.g. ``"Owners of businesses on Pro in DK"``."""
+    """The audience in words in the reader's language, e.g. ``"Owners of businesses on Pro in DK"``."""
     if audience.kind == BUSINESSES:
-        parts = ["Owners of businesses"]
+        parts = [_("Owners of businesses")]
         if audience.plan:
-            parts.append(f"on {PLANS[audience.plan].name}" if audience.plan in PLANS else f"on {audience.plan}")
+            parts.append(_("on %(plan)s", plan=PLANS[audience.plan].name if audience.plan in PLANS else audience.plan))
         if audience.country:
-            parts.append(f"in {audience.country}")
+            parts.append(_("in %(country)s", country=audience.country))
         if audience.category:
-            parts.append(f"in the category “{audience.category}”")
+            parts.append(_("in the category “%(category)s”", category=audience.category))
         return " ".join(parts)
-    parts = ["Customers who accept marketing from Plaza"]
+    parts = [_("Customers who accept marketing from Plaza")]
     if audience.city:
-        parts.append(f"of businesses in {audience.city}")
+        parts.append(_("of businesses in %(city)s", city=audience.city))
     if audience.tenant_id:
         with platform_scope("broadcast audience: the business's name"):
             name = db.session.scalar(sa.select(Tenant.name).where(Tenant.id == uuid.UUID(audience.tenant_id)))
-        parts.append(f"{'and ' if audience.city else ''}of {name or 'a removed business'}")
+        name = name or _("a removed business")
+        parts.append(_("and of %(name)s", name=name) if audience.city else _("of %(name)s", name=name))
     return " ".join(parts)
 
 

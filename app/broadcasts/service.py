@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.broadcasts.audience import Audience, describe, recipient_ids
@@ -31,6 +32,7 @@ from app.broadcasts.models import (
 )
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_number
 from app.identity.models import User
 from app.jobs.runner import enqueue, enqueue_at
 from app.notifications import registry
@@ -93,7 +95,7 @@ def create_draft(audience: Audience, *, by: AuditActor) -> Broadcast:
 
 def _require_draft(b: Broadcast) -> None:
     if b.status != DRAFT:
-        raise BroadcastError("This broadcast is no longer a draft: it cannot be changed.", None)
+        raise BroadcastError(_("This broadcast is no longer a draft: it cannot be changed."), None)
 
 
 def update_audience(b: Broadcast, audience: Audience) -> Broadcast:
@@ -118,12 +120,12 @@ def set_message(b: Broadcast, subject: str, body: str, channels: list[str]) -> B
     _require_draft(b)
     subject, body = " ".join(subject.split()), body.strip()
     if not subject or len(subject) > MAX_SUBJECT:
-        raise BroadcastError(f"A subject is 1-{MAX_SUBJECT} characters.", "subject")
+        raise BroadcastError(_("A subject is 1-%(max)s characters.", max=MAX_SUBJECT), "subject")
     if not body or len(body) > MAX_BODY:
-        raise BroadcastError(f"A message is 1-{MAX_BODY:,} characters.", "body")
+        raise BroadcastError(_("A message is 1-%(max)s characters.", max=format_number(MAX_BODY)), "body")
     chosen = [c for c in CHANNELS if c in set(channels)]
     if not chosen or len(chosen) != len(set(channels)):
-        raise BroadcastError("Choose in the app, email, or both.", "channels")
+        raise BroadcastError(_("Choose in the app, email, or both."), "channels")
     b.subject, b.body, b.channels, b.updated_at = subject, body, chosen, utcnow()
     db.session.flush()
     return b
@@ -170,12 +172,12 @@ def schedule(b: Broadcast, send_at: datetime | None, *, by: AuditActor, now: dat
     _require_draft(b)
     now = now or utcnow()
     if not b.subject or not b.channels:
-        raise BroadcastError("Write the message and choose its channels first.", None)
+        raise BroadcastError(_("Write the message and choose its channels first."), None)
     if send_at is not None:
         if send_at.tzinfo is None:
-            raise BroadcastError("A time needs its time zone.", "send_at")
+            raise BroadcastError(_("A time needs its time zone."), "send_at")
         if send_at < now:
-            raise BroadcastError("Choose a time in the future, or send now.", "send_at")
+            raise BroadcastError(_("Choose a time in the future, or send now."), "send_at")
     b.status, b.send_at, b.updated_at = SCHEDULED, send_at or now, now
     db.session.flush()
     _audit(by, "broadcast.scheduled", b, before={"status": DRAFT},
@@ -203,7 +205,7 @@ def stop(b: Broadcast, *, by: AuditActor, now: datetime | None = None) -> int:
         BroadcastError: the broadcast is a draft, already sent or already stopped.
     """
     if b.status not in (SCHEDULED, SENDING):
-        raise BroadcastError("Only a scheduled or sending broadcast can be stopped.", None)
+        raise BroadcastError(_("Only a scheduled or sending broadcast can be stopped."), None)
     now = now or utcnow()
     before = b.status
     skipped = db.session.execute(

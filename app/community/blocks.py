@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.booking.models import Booking, Customer
 from app.chat import service as chat
@@ -20,14 +21,15 @@ from app.identity.models import User
 from app.identity.service import normalize_email
 
 #: What a blocked person reads (no detail about why).
-BLOCKED_MESSAGE = "This business does not accept messages, comments or bookings from you."
-BLOCKED_BOOKING = "This business does not accept bookings from you. Please contact it directly."
+BLOCKED_MESSAGE = _l("This business does not accept messages, comments or bookings from you.")
+BLOCKED_BOOKING = _l("This business does not accept bookings from you. Please contact it directly.")
 
 
 class Blocked(Exception):  # noqa: N818 - the name reads as the condition
     """The person is blocked by the business in scope; ``message`` is user-facing."""
 
-    def __init__(self, message: str = BLOCKED_MESSAGE) -> None:
+    def __init__(self, message: str | None = None) -> None:
+        message = message or str(BLOCKED_MESSAGE)
         super().__init__(message)
         self.message = message
 
@@ -59,7 +61,7 @@ def check_not_blocked(user_id: uuid.UUID | None = None, email: str | None = None
 def booking_refusal(user_id: uuid.UUID | None, email: str | None) -> str | None:
     """For the booking entry points: the sentence refusing a booking by this person (a signed-in
     ``user_id`` and/or the ``email`` typed), or ``None`` when they may book."""
-    return BLOCKED_BOOKING if is_blocked(user_id, email) else None
+    return str(BLOCKED_BOOKING) if is_blocked(user_id, email) else None
 
 
 def message_guard(conv: Conversation, principal: chat.Principal) -> str | None:
@@ -74,7 +76,7 @@ def message_guard(conv: Conversation, principal: chat.Principal) -> str | None:
         email = db.session.scalar(sa.select(Customer.email).join(
             Booking, sa.and_(Booking.tenant_id == Customer.tenant_id, Booking.customer_id == Customer.id))
             .where(Booking.id == conv.subject_id))
-    return BLOCKED_MESSAGE if is_blocked(principal.user_id, email) else None
+    return str(BLOCKED_MESSAGE) if is_blocked(principal.user_id, email) else None
 
 
 def install() -> None:

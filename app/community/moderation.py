@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.booking.models import Customer
 from app.chat.models import BOOKING, INQUIRY, Conversation, Inquiry, Message, Participant
@@ -28,6 +31,7 @@ from app.community import blocks, posts
 from app.community.models import ACTIONED, DISMISSED, OPEN, REASONS, ContentReport
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_number
 from app.identity.models import User
 from app.identity.service import normalize_email
 from app.outbox.events import emit
@@ -107,7 +111,7 @@ def load_post(post_id: uuid.UUID) -> Target | None:
     post = posts.get_post(post_id)
     if post is None:
         return None
-    return Target(_excerpt(post.body), "The business", None, None, posts.is_visible(post))
+    return Target(_excerpt(post.body), _("The business"), None, None, posts.is_visible(post))
 
 
 def load_comment(comment_id: uuid.UUID) -> Target | None:
@@ -163,7 +167,7 @@ def load_review(review_id: uuid.UUID) -> Target | None:
     if review is None or review.status == ReviewStatus.REMOVED.value:
         return None
     email = db.session.scalar(sa.select(Customer.email).where(Customer.id == review.customer_id))
-    return Target(_excerpt(review.text or f"{review.rating} stars"), review.author_name, None, email,
+    return Target(_excerpt(review.text or ngettext("%(num)d star", "%(num)d stars", review.rating)), review.author_name, None, email,
                   review.status == ReviewStatus.VISIBLE.value)
 
 
@@ -172,15 +176,15 @@ def load_reply(review_id: uuid.UUID) -> Target | None:
     review = db.session.scalar(sa.select(Review).where(Review.id == review_id))
     if review is None or not review.reply_text:
         return None
-    return Target(_excerpt(review.reply_text), "The business", None, None, not review.reply_hidden)
+    return Target(_excerpt(review.reply_text), _("The business"), None, None, not review.reply_hidden)
 
 
-register(TargetKind("review", "Review", load_review, set_review_hidden))
-register(TargetKind("review_reply", "Reply to a review", load_reply, set_reply_hidden))
-register(TargetKind("post", "Post", load_post, posts.set_post_hidden))
-register(TargetKind("comment", "Comment", load_comment, posts.set_comment_hidden))
-register(TargetKind("message", "Message", load_message, set_message_hidden))
-register(TargetKind("profile", "Business profile", load_profile, None))
+register(TargetKind("review", _l("Review"), load_review, set_review_hidden))
+register(TargetKind("review_reply", _l("Reply to a review"), load_reply, set_reply_hidden))
+register(TargetKind("post", _l("Post"), load_post, posts.set_post_hidden))
+register(TargetKind("comment", _l("Comment"), load_comment, posts.set_comment_hidden))
+register(TargetKind("message", _l("Message"), load_message, set_message_hidden))
+register(TargetKind("profile", _l("Business profile"), load_profile, None))
 
 
 # --------------------------------------------------------------------------- reports
@@ -199,12 +203,12 @@ def report_content(target_type: str, target_id: uuid.UUID | None, reason: str, n
     kind = kind_of(target_type)
     target = kind.load(target_id) if kind is not None and target_id is not None else None
     if kind is None or target is None or target_id is None:
-        raise ReportError("There is nothing to report here: the content may have been removed.")
+        raise ReportError(_("There is nothing to report here: the content may have been removed."))
     if reason not in REASONS:
-        raise ReportError("Choose a reason.", "reason")
+        raise ReportError(_("Choose a reason."), "reason")
     text = (note or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_NOTE:
-        raise ReportError(f"The note can be at most {MAX_NOTE:,} characters.", "note")
+        raise ReportError(_("The note can be at most %(count)s characters.", count=format_number(MAX_NOTE)), "note")
     if reporter_user_id is not None:
         same = db.session.scalar(sa.select(ContentReport).where(
             ContentReport.target_type == target_type, ContentReport.target_id == target_id,
@@ -274,18 +278,18 @@ def act_on_report(report: ContentReport, action: str, *, by: uuid.UUID) -> Conte
         ReportError: an unknown action, or one this content does not allow.
     """
     if action not in ACTIONS:
-        raise ReportError("Choose what to do with this report.")
+        raise ReportError(_("Choose what to do with this report."))
     kind = kind_of(report.target_type)
     target = kind.load(report.target_id) if kind is not None else None
     view = ReportView(report, kind, target)
     if action in ("hide", "restore") and not view.can_hide:
-        raise ReportError("Only the platform can hide this content; the report has reached it.")
+        raise ReportError(_("Only the platform can hide this content; the report has reached it."))
     if action == "restore" and db.session.scalar(sa.select(ContentReport.id).where(  # the platform's decision wins
             ContentReport.target_type == report.target_type, ContentReport.target_id == report.target_id,
             ContentReport.platform_status == "upheld").limit(1)) is not None:
-        raise ReportError("Plaza's moderators hid this content; only they can restore it.")
+        raise ReportError(_("Plaza's moderators hid this content; only they can restore it."))
     if action == "block" and not view.can_block:
-        raise ReportError("This content has no customer author to block.")
+        raise ReportError(_("This content has no customer author to block."))
     if action == "block" and target is not None:
         blocks.block_person(user_id=target.author_user_id, email=target.author_email, name=target.author_name,
                             note=f"Blocked after a report ({report.reason}).", by=by)

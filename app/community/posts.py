@@ -13,11 +13,13 @@ import uuid
 
 import nh3
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.community import blocks
 from app.community.models import DRAFT, PUBLISHED, Post, PostComment
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_number
 from app.outbox.events import emit
 from app.timeutil import utcnow
 
@@ -37,7 +39,7 @@ class PostError(InputError):
     field = "body"
 
 
-def plain_text(raw: str | None, *, limit: int, what: str = "A post") -> str:
+def plain_text(raw: str | None, *, limit: int, what: str = "post") -> str:
     """``raw`` as plain text: markup removed by ``nh3``, entities decoded, line endings
     normalised, surrounding space trimmed.
 
@@ -47,9 +49,13 @@ def plain_text(raw: str | None, *, limit: int, what: str = "A post") -> str:
     text = html.unescape(nh3.clean((raw or "").replace("\x00", ""), tags=set(), strip_comments=True))
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise PostError(f"Write something: {what.lower()} cannot be empty.")
+        raise PostError(_("Write something: a comment cannot be empty.") if what == "comment"
+                        else _("Write something: a post cannot be empty."))
     if len(text) > limit:
-        raise PostError(f"{what} can be at most {limit:,} characters (this one has {len(text):,}).")
+        limits = {"limit": format_number(limit), "length": format_number(len(text))}
+        raise PostError(_("A comment can be at most %(limit)s characters (this one has %(length)s).", **limits)
+                        if what == "comment" else
+                        _("A post can be at most %(limit)s characters (this one has %(length)s).", **limits))
     return text
 
 
@@ -82,7 +88,7 @@ def create_post(body: str | None, *, author_user_id: uuid.UUID | None, publish: 
     """
     keys = list(photo_keys or [])
     if len(keys) > MAX_PHOTOS:
-        raise PostError(f"A post can have at most {MAX_PHOTOS} photos.", "photos")
+        raise PostError(_("A post can have at most %(count)s photos.", count=MAX_PHOTOS), "photos")
     now = utcnow()
     post = Post(body=plain_text(body, limit=MAX_POST), photo_keys=keys, status=PUBLISHED if publish else DRAFT,
                 author_user_id=author_user_id, published_at=now if publish else None, created_at=now,
@@ -105,7 +111,7 @@ def update_post(post: Post, body: str | None, *, publish: bool, photo_keys: list
     was = is_visible(post)
     if photo_keys is not None:
         if len(photo_keys) > MAX_PHOTOS:
-            raise PostError(f"A post can have at most {MAX_PHOTOS} photos.", "photos")
+            raise PostError(_("A post can have at most %(count)s photos.", count=MAX_PHOTOS), "photos")
         post.photo_keys = list(photo_keys)
     post.body = plain_text(body, limit=MAX_POST)
     if publish and post.status != PUBLISHED:
@@ -176,8 +182,8 @@ def add_comment(post: Post, *, user_id: uuid.UUID, name: str, body: str | None) 
         Blocked: the business blocked this person.
     """
     if not is_visible(post):
-        raise PostError("This post is no longer available.", None)
-    text = plain_text(body, limit=MAX_COMMENT, what="A comment")
+        raise PostError(_("This post is no longer available."), None)
+    text = plain_text(body, limit=MAX_COMMENT, what="comment")
     blocks.check_not_blocked(user_id)
     comment = PostComment(post_id=post.id, user_id=user_id, author_name=(name or "Customer")[:120], body=text)
     db.session.add(comment)

@@ -16,12 +16,15 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.chat import inquiries
 from app.chat.models import CUSTOMER, INQUIRY, STAFF, Inquiry, Message, Participant
 from app.delivery.mailer import build_message, finish_message, mail_address, sender
 from app.delivery.pipeline import deliver
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.jobs.runner import JobSpec, run_in_tenant
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
@@ -39,6 +42,12 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
         return [JobSpec(f"{JOBS}.send_inquiry_reply", (tenant_id, str(payload["subject_id"]),
                                                        str(payload["message_id"])))]
     return []
+
+
+def guest_locale(tenant: Tenant) -> str:
+    """The language a guest's inquiry emails are written in: the business's own (a guest has no
+    saved choice)."""
+    return supported_locale(tenant.default_locale) or DEFAULT_LANGUAGE
 
 
 def guest_link(inquiry: Inquiry) -> str:
@@ -75,11 +84,13 @@ def _send_confirmation(inquiry_id: str) -> str:
     if inquiry.confirmed_at is not None:
         return "skipped: already confirmed"
     tenant = db.session.get(Tenant, inquiry.tenant_id)
-    msg = _email(inquiry, subject=f"Confirm your message to {tenant.name}",
-                 heading=f"Confirm your message to {tenant.name}",
-                 intro="Open the link to confirm your email address; your message is sent to the business then, "
-                       "and their replies come to this address.",
-                 action="Confirm and send", messages=[{"author_name": inquiry.name, "body": inquiry.pending_body or ""}])
+    with force_locale(guest_locale(tenant)):
+        msg = _email(inquiry, subject=_("Confirm your message to %(name)s", name=tenant.name),
+                     heading=_("Confirm your message to %(name)s", name=tenant.name),
+                     intro=_("Open the link to confirm your email address; your message is sent to the business then, "
+                             "and their replies come to this address."),
+                     action=_("Confirm and send"),
+                     messages=[{"author_name": inquiry.name, "body": inquiry.pending_body or ""}])
     return deliver(f"inquiry:{inquiry.id}:confirm", msg).value
 
 
@@ -107,7 +118,9 @@ def _send_reply(inquiry_id: str, message_id: str) -> str:
         return "skipped: read in the conversation"
     tenant = db.session.get(Tenant, inquiry.tenant_id)
     author = msg.author_name or tenant.name
-    email = _email(inquiry, subject=f"New message from {author} at {tenant.name}",
-                   heading=f"New message from {author}", intro=f"{tenant.name} answered your question.",
-                   action="Reply", messages=[{"author_name": msg.author_name, "body": msg.body}])
+    with force_locale(guest_locale(tenant)):
+        email = _email(inquiry, subject=_("New message from %(author)s at %(name)s", author=author, name=tenant.name),
+                       heading=_("New message from %(author)s", author=author),
+                       intro=_("%(name)s answered your question.", name=tenant.name),
+                       action=_("Reply"), messages=[{"author_name": msg.author_name, "body": msg.body}])
     return deliver(f"inquiry:{inquiry.id}:reply:{msg.id}", email).value

@@ -13,6 +13,8 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.disputes.errors import EvidenceRejected
 from app.disputes.models import DisputeEvidence
 from app.extensions import db
@@ -52,18 +54,19 @@ def check_file(upload: Upload) -> CheckedFile:
     """
     data = upload.data
     if not data:
-        raise EvidenceRejected("One of the files is empty.")
+        raise EvidenceRejected(_("One of the files is empty."))
     if len(data) > MAX_BYTES:
-        raise EvidenceRejected(f"{upload.filename or 'A file'} is too large: at most {MAX_BYTES // 1_000_000} MB.")
+        raise EvidenceRejected(_("%(file)s is too large: at most %(size)s MB.", file=upload.filename or _("A file"),
+                                 size=MAX_BYTES // 1_000_000))
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-1024:]:
-            raise EvidenceRejected(f"{upload.filename or 'The PDF'} is not a complete PDF file.")
+            raise EvidenceRejected(_("%(file)s is not a complete PDF file.", file=upload.filename or _("The PDF")))
         return CheckedFile(data, "application/pdf", "pdf")
     try:
         image = prepare_photo(data, max_bytes=MAX_BYTES)
     except ImageRejected as exc:
-        raise EvidenceRejected(f"{upload.filename or 'A file'}: only images (PNG, JPEG, WebP, GIF) and PDF files "
-                               f"are accepted. {exc.message}") from exc
+        raise EvidenceRejected(_("%(file)s: only images (PNG, JPEG, WebP, GIF) and PDF files are accepted. %(why)s",
+                                 file=upload.filename or _("A file"), why=exc.message)) from exc
     return CheckedFile(image.data, image.content_type, image.extension)
 
 
@@ -74,7 +77,7 @@ def check_files(uploads: list[Upload]) -> list[CheckedFile]:
         EvidenceRejected: too many files, or one is refused.
     """
     if len(uploads) > MAX_FILES:
-        raise EvidenceRejected(f"Attach at most {MAX_FILES} files.")
+        raise EvidenceRejected(_("Attach at most %(count)s files.", count=MAX_FILES))
     return [check_file(u) for u in uploads]
 
 

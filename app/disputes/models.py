@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -48,24 +49,34 @@ class DisputeStatus(enum.StrEnum):
 
 
 #: Reason codes of each kind -> their label.
-DISPUTE_REASONS: dict[str, str] = {
-    "not_attended": "The service did not take place",
-    "poor_quality": "Poor quality",
-    "charged_wrongly": "Charged wrongly",
-    "other": "Other",
+DISPUTE_REASONS: dict[str, object] = {
+    "not_attended": _l("The service did not take place"),
+    "poor_quality": _l("Poor quality"),
+    "charged_wrongly": _l("Charged wrongly"),
+    "other": _l("Other"),
 }
-REFUND_REASONS: dict[str, str] = {
-    "cancelled_by_business": "Cancelled by the business",
-    "not_as_described": "Service not as described",
-    "double_charge": "Charged twice",
-    "other": "Other",
+REFUND_REASONS: dict[str, object] = {
+    "cancelled_by_business": _l("Cancelled by the business"),
+    "not_as_described": _l("Service not as described"),
+    "double_charge": _l("Charged twice"),
+    "other": _l("Other"),
 }
 #: Decision codes -> label.
-DECISIONS: dict[str, str] = {
-    "full_refund": "Full refund",
-    "partial_refund": "Partial refund",
-    "rejected": "Rejected",
-    "accepted": "Accepted by the business (refunded)",
+DECISIONS: dict[str, object] = {
+    "full_refund": _l("Full refund"),
+    "partial_refund": _l("Partial refund"),
+    "rejected": _l("Rejected"),
+    "accepted": _l("Accepted by the business (refunded)"),
+}
+
+
+#: Status codes -> label.
+STATUS_LABELS: dict[str, object] = {
+    "open": _l("Open"),
+    "awaiting_business": _l("Awaiting business"),
+    "escalated": _l("Escalated"),
+    "decided": _l("Decided"),
+    "closed": _l("Closed"),
 }
 
 
@@ -119,12 +130,17 @@ class Dispute(TenantScoped, db.Model):
     def reason_label(self) -> str:
         """The reason code's label."""
         labels = DISPUTE_REASONS if self.kind == DisputeKind.DISPUTE else REFUND_REASONS
-        return labels.get(self.reason, self.reason)
+        return str(labels.get(self.reason, self.reason))
 
     @property
     def decision_label(self) -> str:
         """The decision's label (empty before a decision)."""
-        return DECISIONS.get(self.decision or "", "")
+        return str(DECISIONS.get(self.decision or "", ""))
+
+    @property
+    def status_label(self) -> str:
+        """The status's label in the reader's language ("Awaiting business")."""
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 class DisputeEvidence(TenantScoped, db.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.disputes.errors import InvalidMove
 from app.extensions import db
@@ -43,7 +44,7 @@ def refund_for_case(*, tenant_id: uuid.UUID, booking_id: uuid.UUID, case_id: uui
     """
     payment = booking_payment(booking_id)
     if payment is None or not payment.payment_intent_id:
-        raise InvalidMove("This booking has no card payment to refund.")
+        raise InvalidMove(_("This booking has no card payment to refund."))
     gateway = get_payments()
     done = [r for r in gateway.list_refunds(payment.payment_intent_id)
             if (r.get("metadata") or {}).get("plaza_dispute") == str(case_id) and r.get("status") != "failed"]
@@ -51,7 +52,7 @@ def refund_for_case(*, tenant_id: uuid.UUID, booking_id: uuid.UUID, case_id: uui
         refund = done[0]
     else:
         if amount > refundable_amount(booking_id):
-            raise InvalidMove("The refund is more than the customer paid and has not had back.")
+            raise InvalidMove(_("The refund is more than the customer paid and has not had back."))
         refund = gateway.create_refund(
             payment_intent=payment.payment_intent_id, amount=amount,
             metadata={**intent_metadata(tenant_id, booking_id, "dispute"), "plaza_dispute": str(case_id)},

@@ -17,6 +17,8 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Booking
@@ -35,6 +37,7 @@ from app.disputes.refunds import refund_for_case, refundable_amount
 from app.disputes.settings import answer_time, dispute_window
 from app.extensions import db
 from app.formatting import format_money
+from app.i18n import DEFAULT_LANGUAGE
 from app.outbox.events import emit
 from app.timeutil import utcnow
 
@@ -49,12 +52,13 @@ def announce(case: Dispute, step: str, **extra: object) -> None:
     ``accepted``, ``declined``, ``escalated``, ``reminder``, ``decided``, ``closed``,
     ``stripe``): payload ``dispute_id``, ``kind``, ``status``, ``step``, ``customer_user_id``
     (or ``None``), ``decision``, ``refund`` (formatted money) and ``extra``; once per case and step."""
-    payload = {"dispute_id": str(case.id), "booking_id": str(case.booking_id), "kind": case.kind,
-               "status": case.status, "step": step,
-               "customer_user_id": str(case.customer_user_id) if case.customer_user_id else None,
-               "reason": case.reason_label, "decision": case.decision_label,
-               "refund": format_money(case.refund_amount, case.currency),
-               "due": case.business_due_at.isoformat() if case.business_due_at else None, **extra}
+    with force_locale(DEFAULT_LANGUAGE):  # the event's words do not depend on who acted
+        payload = {"dispute_id": str(case.id), "booking_id": str(case.booking_id), "kind": case.kind,
+                   "status": case.status, "step": step,
+                   "customer_user_id": str(case.customer_user_id) if case.customer_user_id else None,
+                   "reason": case.reason_label, "decision": case.decision_label,
+                   "refund": format_money(case.refund_amount, case.currency),
+                   "due": case.business_due_at.isoformat() if case.business_due_at else None, **extra}
     emit(CHANGED_EVENT, payload, dedup_key=f"dispute:{case.id}:{step}:{case.status}:{case.stripe_status or ''}")
 
 
@@ -81,13 +85,13 @@ def may_open(booking: Booking, kind: str, now: datetime | None = None) -> str | 
     """Why a case of ``kind`` cannot be opened on ``booking`` now (a sentence), or ``None``."""
     now = now or utcnow()
     if refundable_amount(booking.id) <= 0:
-        return "Only a paid booking (with money not yet refunded) can be disputed."
+        return _("Only a paid booking (with money not yet refunded) can be disputed.")
     if now > booking.ends_at + dispute_window():
-        return f"The time to raise a problem ended {dispute_window().days} days after the booking."
+        return _("The time to raise a problem ended %(days)s days after the booking.", days=dispute_window().days)
     active = db.session.scalar(sa.select(sa.func.count()).select_from(Dispute).where(
         Dispute.booking_id == booking.id, Dispute.kind == kind, Dispute.status.in_(ACTIVE)))
     if active:
-        return "There is already an open case of this kind on this booking."
+        return _("There is already an open case of this kind on this booking.")
     return None
 
 
@@ -107,14 +111,14 @@ def open_case(actor: AuditActor, booking: Booking, *, kind: str, reason: str, de
     now = now or utcnow()
     reasons = DISPUTE_REASONS if kind == DisputeKind.DISPUTE else REFUND_REASONS if kind == DisputeKind.REFUND_REQUEST else None
     if reasons is None:
-        raise NotDisputable("Unknown kind of case.")
+        raise NotDisputable(_("Unknown kind of case."))
     if reason not in reasons:
-        raise NotDisputable("Choose a reason.", field="reason")
+        raise NotDisputable(_("Choose a reason."), field="reason")
     description = (description or "").strip()
     if kind == DisputeKind.DISPUTE and not description:
-        raise NotDisputable("Describe what went wrong.", field="description")
+        raise NotDisputable(_("Describe what went wrong."), field="description")
     if len(description) > MAX_TEXT:
-        raise NotDisputable(f"Keep the description under {MAX_TEXT} characters.", field="description")
+        raise NotDisputable(_("Keep the description under %(max)s characters.", max=MAX_TEXT), field="description")
     refusal = may_open(booking, kind, now)
     if refusal:
         raise NotDisputable(refusal)
@@ -133,7 +137,7 @@ def open_case(actor: AuditActor, booking: Booking, *, kind: str, reason: str, de
 
 def _require(case: Dispute, *states: str) -> None:
     if case.status not in states:
-        raise InvalidMove("This case has moved on; reload the page to see where it stands.")
+        raise InvalidMove(_("This case has moved on; reload the page to see where it stands."))
 
 
 def answer_case(actor: AuditActor, case: Dispute, *, answer: str, files: list[Upload] | None = None,
@@ -148,10 +152,10 @@ def answer_case(actor: AuditActor, case: Dispute, *, answer: str, files: list[Up
     now = now or utcnow()
     _require(case, DisputeStatus.AWAITING_BUSINESS.value, DisputeStatus.OPEN.value)
     if case.business_due_at and now > case.business_due_at:
-        raise InvalidMove("The deadline to answer has passed; the platform decides this case now.")
+        raise InvalidMove(_("The deadline to answer has passed; the platform decides this case now."))
     answer = (answer or "").strip()
     if not answer or len(answer) > MAX_TEXT:
-        raise InvalidMove(f"Write your answer (at most {MAX_TEXT} characters).", field="answer")
+        raise InvalidMove(_("Write your answer (at most %(max)s characters).", max=MAX_TEXT), field="answer")
     before = snapshot(case)
     store_evidence(case.id, "business", files or [])
     case.business_answer, case.business_answered_at = answer, now
@@ -177,7 +181,7 @@ def accept_refund_request(actor: AuditActor, case: Dispute, *, tenant_id: uuid.U
     """
     now = now or utcnow()
     if case.kind != DisputeKind.REFUND_REQUEST:
-        raise InvalidMove("Only a refund request can be accepted.")
+        raise InvalidMove(_("Only a refund request can be accepted."))
     _require(case, DisputeStatus.AWAITING_BUSINESS.value)
     before = snapshot(case)
     amount = min(case.paid_amount, refundable_amount(case.booking_id))
@@ -197,11 +201,11 @@ def decline_refund_request(actor: AuditActor, case: Dispute, *, reason: str, now
     """
     now = now or utcnow()
     if case.kind != DisputeKind.REFUND_REQUEST:
-        raise InvalidMove("Only a refund request can be declined.")
+        raise InvalidMove(_("Only a refund request can be declined."))
     _require(case, DisputeStatus.AWAITING_BUSINESS.value)
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_TEXT:
-        raise InvalidMove("Say why you decline (the customer and the platform read it).", field="answer")
+        raise InvalidMove(_("Say why you decline (the customer and the platform read it)."), field="answer")
     before = snapshot(case)
     case.business_answer, case.business_answered_at = reason, now
     _escalate(case, now)
@@ -214,8 +218,10 @@ def decline_refund_request(actor: AuditActor, case: Dispute, *, reason: str, now
 def _settle(case: Dispute, *, decision: str, amount: int, reason: str, by: uuid.UUID | None,
             tenant_id: uuid.UUID, now: datetime) -> None:
     if amount > 0:
+        with force_locale(DEFAULT_LANGUAGE):  # Stripe's dashboard reads English, whoever decided
+            note = f"Refund: {str(DECISIONS[decision]).lower()} ({case.kind.replace('_', ' ')})"
         refund = refund_for_case(tenant_id=tenant_id, booking_id=case.booking_id, case_id=case.id, amount=amount,
-                                 currency=case.currency, description=f"Refund: {DECISIONS[decision].lower()} ({case.kind.replace('_', ' ')})")
+                                 currency=case.currency, description=note)
         case.refund_id = refund["id"]
     case.decision, case.refund_amount, case.decision_reason = decision, amount, reason
     case.decided_at, case.decided_by, case.status, case.updated_at = now, by, DisputeStatus.DECIDED.value, now
@@ -237,18 +243,18 @@ def decide_case(actor: AuditActor, case: Dispute, *, decision: str, reason: str,
     _require(case, *ACTIVE)
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_TEXT:
-        raise InvalidMove("Give the reason for the decision (both sides read it).", field="reason")
+        raise InvalidMove(_("Give the reason for the decision (both sides read it)."), field="reason")
     refundable = min(case.paid_amount, refundable_amount(case.booking_id))
     if decision == "full_refund":
         amount = refundable
     elif decision == "partial_refund":
         if amount is None or not 0 < amount < refundable:
-            raise InvalidMove(f"A partial refund is more than 0 and less than "
-                              f"{format_money(refundable, case.currency)}.", field="amount")
+            raise InvalidMove(_("A partial refund is more than 0 and less than %(amount)s.",
+                                amount=format_money(refundable, case.currency)), field="amount")
     elif decision == "rejected":
         amount = 0
     else:
-        raise InvalidMove("Choose a decision.", field="decision")
+        raise InvalidMove(_("Choose a decision."), field="decision")
     before = snapshot(case)
     _settle(case, decision=decision, amount=amount, reason=reason, by=actor.user_id, tenant_id=tenant_id, now=now)
     record_audit(actor, "dispute.decided", "dispute", case.id, reason=reason, before=before, after=snapshot(case))

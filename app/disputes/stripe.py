@@ -83,10 +83,12 @@ def _upsert(obj: dict, booking_id: uuid.UUID, now: datetime) -> str:
         if booking is None:
             return "ignored"
         deadline = now + answer_time(DisputeKind.DISPUTE)
+        # Stored data (the case's own text, like a customer's), kept in English as Stripe reports it.
+        note = f"Card chargeback opened with the card issuer (reason: {obj.get('reason') or 'unknown'})."
         case = Dispute(kind=DisputeKind.DISPUTE.value, booking_id=booking_id, customer_id=booking.customer_id,
                        customer_user_id=account_of(booking.customer_id),
                        reason=REASONS.get(str(obj.get("reason") or ""), "other"),
-                       description=f"Card chargeback opened with the card issuer (reason: {obj.get('reason') or 'unknown'}).",
+                       description=note,
                        status=DisputeStatus.AWAITING_BUSINESS.value,
                        paid_amount=max(refundable_amount(booking_id), int(obj.get("amount") or 0)),
                        currency=str(obj.get("currency") or booking.currency).upper(),

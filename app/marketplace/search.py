@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.config import config_str
 from app.errors import InputError
@@ -138,37 +139,38 @@ def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str
     """
     q = (raw.get("q") or "").strip()
     if len(q) > 100:
-        raise SearchInputError("Search for at most 100 characters.", "q")
+        raise SearchInputError(_("Search for at most 100 characters."), "q")
     category = (raw.get("category") or "").strip()
     if category:
         known = known_categories if known_categories is not None else category_slugs()
         if category not in known:
-            raise SearchInputError("There is no such category.", "category")
-    lat = _number(raw, "lat", float, -90, 90, "Latitude is a number of degrees from -90 to 90.")
-    lon = _number(raw, "lon", float, -180, 180, "Longitude is a number of degrees from -180 to 180.")
+            raise SearchInputError(_("There is no such category."), "category")
+    lat = _number(raw, "lat", float, -90, 90, _("Latitude is a number of degrees from -90 to 90."))
+    lon = _number(raw, "lon", float, -180, 180, _("Longitude is a number of degrees from -180 to 180."))
     if (lat is None) != (lon is None):
-        raise SearchInputError("Give both latitude and longitude.", "lon" if lon is None else "lat")
+        raise SearchInputError(_("Give both latitude and longitude."), "lon" if lon is None else "lat")
     near = (raw.get("near") or "").strip()
     if len(near) > 100:
-        raise SearchInputError("A place is at most 100 characters.", "near")
+        raise SearchInputError(_("A place is at most 100 characters."), "near")
     radius = _number(raw, "radius_km", float, 1, MAX_RADIUS_KM,
-                     f"The radius is a number of km from 1 to {MAX_RADIUS_KM}.")
+                     _("The radius is a number of km from 1 to %(max)s.", max=MAX_RADIUS_KM))
     available = (raw.get("available") or "any").strip()
     if available not in WINDOWS:
-        raise SearchInputError("When is one of: any, today, week.", "available")
-    price_min = _number(raw, "price_min", int, 0, 10**9, "The lowest price is a whole amount of minor units.")
-    price_max = _number(raw, "price_max", int, 0, 10**9, "The highest price is a whole amount of minor units.")
+        raise SearchInputError(_("When is one of: any, today, week."), "available")
+    price_min = _number(raw, "price_min", int, 0, 10**9, _("The lowest price is a whole amount of minor units."))
+    price_max = _number(raw, "price_max", int, 0, 10**9, _("The highest price is a whole amount of minor units."))
     if price_min is not None and price_max is not None and price_min > price_max:
-        raise SearchInputError("The highest price is below the lowest.", "price_max")
-    min_rating = _number(raw, "min_rating", float, 1, 5, "The minimum rating is a number of stars from 1 to 5.")
+        raise SearchInputError(_("The highest price is below the lowest."), "price_max")
+    min_rating = _number(raw, "min_rating", float, 1, 5, _("The minimum rating is a number of stars from 1 to 5."))
     open_now = (raw.get("open_now") or "").strip().lower()
     if open_now not in ("", "0", "1", "true", "false", "on", "y", "n"):
-        raise SearchInputError("Open now is true or false.", "open_now")
+        raise SearchInputError(_("Open now is true or false."), "open_now")
     sort = (raw.get("sort") or "relevance").strip()
     if sort not in SORTS:
-        raise SearchInputError("Sort is one of: relevance, distance, rating, price.", "sort")
-    page = _number(raw, "page", int, 1, 1000, "The page is a whole number from 1 to 1000.")
-    per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE, f"Per page is a whole number from 1 to {MAX_PER_PAGE}.")
+        raise SearchInputError(_("Sort is one of: relevance, distance, rating, price."), "sort")
+    page = _number(raw, "page", int, 1, 1000, _("The page is a whole number from 1 to 1000."))
+    per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE,
+                       _("Per page is a whole number from 1 to %(max)s.", max=MAX_PER_PAGE))
     return SearchQuery(q=q, category=category, lat=lat, lon=lon, near=near,
                        radius_km=radius if radius is not None else DEFAULT_RADIUS_KM, available=available,
                        price_min=price_min, price_max=price_max, min_rating=min_rating,
@@ -219,8 +221,8 @@ def resolve_near(text: str) -> tuple[float, float]:
         .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
                                                sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode))).one()
     if found[0] is None:
-        raise NearUnresolvable(f"Cannot resolve the place “{text.strip()}”: try a city name, a postcode, "
-                               "or your location.")
+        raise NearUnresolvable(_("Cannot resolve the place “%(place)s”: try a city name, a postcode, "
+                                 "or your location.", place=text.strip()))
     return float(found[0]), float(found[1])
 
 

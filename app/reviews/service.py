@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.booking.models import Booking, BookingStatus, Customer
 from app.catalog.models import Service
 from app.extensions import db
+from app.formatting import format_number
 from app.outbox.events import emit
 from app.reviews.errors import (
     AlreadyReviewed,
@@ -71,14 +73,14 @@ def check_rating(value: Any, field: str = "rating", *, required: bool = True) ->
     """
     if value is None or value == "":
         if required:
-            raise InvalidRating("Choose a rating from 1 to 5 stars.", field)
+            raise InvalidRating(_("Choose a rating from 1 to 5 stars."), field)
         return None
     if isinstance(value, bool):
-        raise InvalidRating("A rating is a whole number from 1 to 5.", field)
+        raise InvalidRating(_("A rating is a whole number from 1 to 5."), field)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not MIN_RATING <= value <= MAX_RATING:
-        raise InvalidRating("A rating is a whole number from 1 to 5.", field)
+        raise InvalidRating(_("A rating is a whole number from 1 to 5."), field)
     return value
 
 
@@ -90,7 +92,8 @@ def check_text(value: str | None, field: str = "text", limit: int = MAX_TEXT) ->
     """
     text = plain_text(value)
     if len(text) > limit:
-        raise TextTooLong(f"Please keep it to {limit:,} characters (this is {len(text):,}).", field)
+        raise TextTooLong(_("Please keep it to %(limit)s characters (this is %(length)s).", limit=format_number(limit),
+                            length=format_number(len(text))), field)
     return text
 
 
@@ -103,7 +106,8 @@ def check_dimensions(ratings: Mapping[str, Any] | None) -> dict[str, int | None]
     ratings = dict(ratings or {})
     unknown = sorted(set(ratings) - set(DIMENSIONS))
     if unknown:
-        raise InvalidRating(f"Unknown rating '{unknown[0]}'; rate {', '.join(DIMENSIONS)}.", f"ratings.{unknown[0]}")
+        raise InvalidRating(_("Unknown rating '%(name)s'; rate %(names)s.", name=unknown[0], names=", ".join(DIMENSIONS)),
+                            f"ratings.{unknown[0]}")
     return {d: check_rating(ratings.get(d), f"ratings.{d}", required=False) for d in DIMENSIONS}
 
 
@@ -115,7 +119,7 @@ def check_photos(keys: list[str] | None) -> list[str]:
     """
     keys = list(keys or [])
     if len(keys) > MAX_PHOTOS:
-        raise TooManyPhotos(f"Add at most {MAX_PHOTOS} photos.")
+        raise TooManyPhotos(_("Add at most %(count)s photos.", count=MAX_PHOTOS))
     return keys
 
 
@@ -138,14 +142,14 @@ def check_reviewable(booking: Booking, now: datetime | None = None) -> None:
     """
     now = now or utcnow()
     if booking.status != BookingStatus.COMPLETED.value:
-        raise NotCompleted("You can review a visit once it has taken place and the business has marked it "
-                           "as completed.")
+        raise NotCompleted(_("You can review a visit once it has taken place and the business has marked it "
+                             "as completed."))
     if review_of_booking(booking.id) is not None:
-        raise AlreadyReviewed("You have already reviewed this visit. You can change your review for "
-                              f"{EDIT_WINDOW.days} days after writing it.")
+        raise AlreadyReviewed(_("You have already reviewed this visit. You can change your review for "
+                                "%(days)s days after writing it.", days=EDIT_WINDOW.days))
     if now - booking.starts_at > REVIEW_WINDOW:
-        raise ReviewWindowClosed(f"Reviews can be left up to {REVIEW_WINDOW.days} days after the visit, and "
-                                 "that time has passed for this one.")
+        raise ReviewWindowClosed(_("Reviews can be left up to %(days)s days after the visit, and "
+                                   "that time has passed for this one.", days=REVIEW_WINDOW.days))
 
 
 def announce_change(review: Review) -> dict[str, Any]:
@@ -219,8 +223,8 @@ def edit_review(review: Review, *, rating: Any, ratings: Mapping[str, Any] | Non
     """
     now = now or utcnow()
     if not can_edit(review, now):
-        raise EditWindowClosed(f"A review can be changed for {EDIT_WINDOW.days} days after it was written; "
-                               "this one can no longer be changed.")
+        raise EditWindowClosed(_("A review can be changed for %(days)s days after it was written; "
+                                 "this one can no longer be changed.", days=EDIT_WINDOW.days))
     review.rating = check_rating(rating)
     for name, value in check_dimensions(ratings).items():
         setattr(review, name, value)
@@ -243,7 +247,7 @@ def reply_to_review(review: Review, text: str | None, user_id: uuid.UUID | None,
     """
     body = check_text(text, "reply", MAX_REPLY)
     if not body:
-        raise EmptyReply("Write a reply before sending it.")
+        raise EmptyReply(_("Write a reply before sending it."))
     review.reply_text = body
     review.replied_at = now or utcnow()
     review.replied_by = user_id

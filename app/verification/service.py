@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.errors import InputError
@@ -65,17 +66,17 @@ def check_document_file(data: bytes) -> CheckedFile:
         DocumentRejected: empty, too large, neither a PDF nor a readable image.
     """
     if not data:
-        raise DocumentRejected("Choose a file.", "file")
+        raise DocumentRejected(_("Choose a file."), "file")
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentRejected(f"The file is too large: at most {MAX_DOCUMENT_BYTES // 1_000_000} MB.", "file")
+        raise DocumentRejected(_("The file is too large: at most %(size)s MB.", size=MAX_DOCUMENT_BYTES // 1_000_000), "file")
     if data.startswith(b"%PDF-"):
         if b"%%EOF" not in data[-2048:]:
-            raise DocumentRejected("This PDF is damaged or incomplete; try another file.", "file")
+            raise DocumentRejected(_("This PDF is damaged or incomplete; try another file."), "file")
         return CheckedFile(data, "application/pdf", "pdf")
     try:
         image = prepare_photo(data, max_bytes=MAX_DOCUMENT_BYTES, max_side=DOCUMENT_MAX_SIDE)
     except ImageRejected as exc:
-        raise DocumentRejected("Upload a PDF or an image (PNG, JPEG, WebP or GIF).", "file") from exc
+        raise DocumentRejected(_("Upload a PDF or an image (PNG, JPEG, WebP or GIF)."), "file") from exc
     return CheckedFile(image.data, image.content_type, image.extension)
 
 
@@ -100,12 +101,12 @@ def submit_document(storage: Storage, actor: AuditActor, kind: str, title: str, 
     tid = require_tenant_id()
     today = today or utcnow().date()
     if kind not in {k.value for k in DocumentKind}:
-        raise DocumentRejected("Choose what the document is.", "kind")
+        raise DocumentRejected(_("Choose what the document is."), "kind")
     title = (title or "").strip()
     if not 1 <= len(title) <= 120:
-        raise DocumentRejected("Name the document (at most 120 characters).", "title")
+        raise DocumentRejected(_("Name the document (at most 120 characters)."), "title")
     if expires_on <= today:
-        raise DocumentRejected("The document has expired: upload one that is still valid.", "expires_on")
+        raise DocumentRejected(_("The document has expired: upload one that is still valid."), "expires_on")
     checked = check_document_file(data)
     key = document_key(tid, checked)
     storage.put(key, checked.data, checked.content_type)
@@ -173,9 +174,9 @@ def decide_document(actor: AuditActor, document_id: uuid.UUID, approve: bool, re
         if doc is None:
             raise LookupError(f"verification document {document_id} not found")
         if doc.status != DocumentStatus.PENDING.value:
-            raise InvalidDecision("This document has already been decided.")
+            raise InvalidDecision(_("This document has already been decided."))
         if not approve and not reason:
-            raise InvalidDecision("Give the business a reason for the rejection.", "reason")
+            raise InvalidDecision(_("Give the business a reason for the rejection."), "reason")
         before = {"status": doc.status}
         doc.status = (DocumentStatus.APPROVED if approve else DocumentStatus.REJECTED).value
         doc.reason, doc.decided_by, doc.decided_at = reason, actor.user_id, utcnow()

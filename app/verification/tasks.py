@@ -14,10 +14,17 @@ import uuid
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from babel.dates import format_skeleton
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.delivery.mailer import account_email
 from app.delivery.pipeline import deliver
 from app.extensions import db
+from app.formatting import reader_locale
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
+from app.identity.models import User
 from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
@@ -28,6 +35,39 @@ from app.verification.service import DECIDED_EVENT, owner_emails, sync_verified_
 TASKS = "app.verification.tasks"
 #: Days before expiry on which the owners are reminded, largest first.
 REMINDER_DAYS: tuple[int, ...] = (30, 7)
+#: Document kinds as a sentence names them.
+KIND_NAMES = {"licence": _l("licence"), "insurance": _l("insurance"), "certification": _l("certification")}
+
+
+def reader_of(email: str) -> str:
+    """The language the account with ``email`` reads Plaza in (its saved choice), else English."""
+    return supported_locale(db.session.scalar(sa.select(User.locale).where(User.email == email))) or DEFAULT_LANGUAGE
+
+
+def _day(day: date) -> str:
+    return format_skeleton("yMMMMd", day, locale=reader_locale())
+
+
+def decision_mail(doc: VerificationDocument, business: str, approved: bool) -> tuple[str, str]:
+    """The decision email's subject and text, in the locale in force."""
+    kind = str(KIND_NAMES.get(doc.kind, doc.kind))
+    if approved:
+        return (_("%(business)s: your document was approved", business=business),
+                _("Your %(kind)s \"%(title)s\" was approved: %(business)s shows the verified badge until %(day)s.",
+                  kind=kind, title=doc.title, business=business, day=_day(doc.expires_on)) + "\n")
+    return (_("%(business)s: your document was not approved", business=business),
+            _("Your %(kind)s \"%(title)s\" was not approved.", kind=kind, title=doc.title) + "\n"
+            + _("Reason: %(reason)s", reason=doc.reason) + "\n"
+            + _("You can upload a new document in your dashboard under Verification.") + "\n")
+
+
+def reminder_mail(doc: VerificationDocument, business: str, days_left: int) -> tuple[str, str]:
+    """The expiry reminder's subject and text, in the locale in force."""
+    kind = str(KIND_NAMES.get(doc.kind, doc.kind))
+    return (ngettext("%(business)s: your %(kind)s expires in %(num)d day",
+                     "%(business)s: your %(kind)s expires in %(num)d days", days_left, business=business, kind=kind),
+            _("Your %(kind)s \"%(title)s\" expires on %(day)s. Upload a renewed document in your dashboard under "
+              "Verification to keep the verified badge.", kind=kind, title=doc.title, day=_day(doc.expires_on)) + "\n")
 
 
 def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> list[JobSpec]:
@@ -58,12 +98,9 @@ def _send_decision_email(document_id: str) -> str:
     if doc.status not in (DocumentStatus.APPROVED.value, DocumentStatus.REJECTED.value):
         return "skipped"
     approved = doc.status == DocumentStatus.APPROVED.value
-    subject = f"{business}: your document was {'approved' if approved else 'not approved'}"
-    text = (f"Your {doc.kind} \"{doc.title}\" was approved: {business} shows the verified badge "
-            f"until {doc.expires_on:%d %B %Y}.\n" if approved else
-            f"Your {doc.kind} \"{doc.title}\" was not approved.\nReason: {doc.reason}\n"
-            "You can upload a new document in your dashboard under Verification.\n")
     for email in emails:
+        with force_locale(reader_of(email)):
+            subject, text = decision_mail(doc, business, approved)
         deliver(f"verification-decision:{doc.id}:{email}", account_email(email, subject, text))
     return "sent"
 
@@ -94,10 +131,9 @@ def expiry_sweep(today: date | None = None) -> int:
         threshold = min(d for d in REMINDER_DAYS if days_left <= d)
         if doc.reminded_days is not None and doc.reminded_days <= threshold:
             continue
-        subject = f"{business}: your {doc.kind} expires in {days_left} days"
-        text = (f"Your {doc.kind} \"{doc.title}\" expires on {doc.expires_on:%d %B %Y}. Upload a renewed "
-                "document in your dashboard under Verification to keep the verified badge.\n")
         for email in owner_emails(doc.tenant_id):
+            with force_locale(reader_of(email)):
+                subject, text = reminder_mail(doc, business, days_left)
             with tenant_scope(doc.tenant_id):
                 deliver(f"verification-reminder:{doc.id}:{threshold}:{email}", account_email(email, subject, text))
         with platform_scope("verification: reminder sent"):

@@ -51,7 +51,7 @@ class _Skeleton(HTMLParser):
                 text = _visible(value)
                 if text:
                     self.found.append(f'{name}="{text}"')
-            if name == "value" and value and dict(attrs).get("type") in ("submit", "button"):
+            if name == "value" and value and tag == "input" and dict(attrs).get("type") in ("submit", "button"):
                 text = _visible(value)
                 if text:
                     self.found.append(f'value="{text}"')
@@ -79,6 +79,8 @@ def unmarked_in_template(source: str) -> list[str]:
     for _lineno, kind, value in _ENV.lex(source):
         if kind == "data":
             skeleton.append(_PLACEHOLDER if in_trans else value)
+            continue
+        if kind == "whitespace":  # `{% trans %}` lexes as block_begin, whitespace, name
             continue
         if kind == "name" and value in ("trans", "pluralize") and previous == "block_begin":
             in_trans = True

@@ -9,6 +9,7 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from app.blueprints.admin import (  # noqa: E402,F401
+    formats,
     view_as,
     views,
     views_access,

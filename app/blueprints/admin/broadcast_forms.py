@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 
@@ -15,27 +16,27 @@ def _strip(value: Any) -> Any:
 class AudienceForm(FlaskForm):
     """Step 1: businesses (by plan, country, category) or customers (by city, business)."""
 
-    kind = RadioField("Send to", choices=[SelectChoice("businesses", "Businesses (their owners)"),
-                                          SelectChoice("customers", "Customers who accept marketing from Plaza")],
+    kind = RadioField(_l("Send to"), choices=[SelectChoice("businesses", _l("Businesses (their owners)")),
+                                          SelectChoice("customers", _l("Customers who accept marketing from Plaza"))],
                       default="businesses")
-    plan = SelectField("Plan", choices=[SelectChoice("", "Any plan"), SelectChoice("free", "Free"), SelectChoice("pro", "Pro"),
+    plan = SelectField(_l("Plan"), choices=[SelectChoice("", _l("Any plan")), SelectChoice("free", _l("Free")), SelectChoice("pro", "Pro"),
                                          SelectChoice("premium", "Premium")],
                        default="")
-    country = StringField("Country (two letters, e.g. DK)", filters=[_strip])
-    category = SelectField("Category", choices=[SelectChoice("", "Any category")], default="", validate_choice=False)
-    city = StringField("City of the business they booked with", filters=[_strip])
-    business = StringField("Business (its address name, e.g. bella)", filters=[_strip])
+    country = StringField(_l("Country (two letters, e.g. DK)"), filters=[_strip])
+    category = SelectField(_l("Category"), choices=[SelectChoice("", _l("Any category"))], default="", validate_choice=False)
+    city = StringField(_l("City of the business they booked with"), filters=[_strip])
+    business = StringField(_l("Business (its address name, e.g. bella)"), filters=[_strip])
 
 
 class MessageForm(FlaskForm):
     """Step 2: subject, body and channels (checkboxes named ``channels``, read by the view)."""
 
-    subject = StringField("Subject", filters=[_strip])
-    body = TextAreaField("Message")
+    subject = StringField(_l("Subject"), filters=[_strip])
+    body = TextAreaField(_l("Message"))
 
 
 class ScheduleForm(FlaskForm):
     """Step 3: now, or a time in UTC (``YYYY-MM-DDTHH:MM``, as a datetime-local input sends it)."""
 
-    when = RadioField("When", choices=[SelectChoice("now", "Send now"), SelectChoice("later", "At a time (UTC)")], default="now")
-    send_at = StringField("Time (UTC)", filters=[_strip])
+    when = RadioField(_l("When"), choices=[SelectChoice("now", _l("Send now")), SelectChoice("later", _l("At a time (UTC)"))], default="now")
+    send_at = StringField(_l("Time (UTC)"), filters=[_strip])

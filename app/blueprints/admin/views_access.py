@@ -7,6 +7,7 @@ import uuid
 
 import segno
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -74,7 +75,7 @@ def second_factor() -> Response:
     if not enrolled:
         codes = confirm_enrolment(current_user, form.code.data)
         if codes is None:
-            return _enrolment_page(form, 422, "That code is not right. Enter the current code your app shows.")
+            return _enrolment_page(form, 422, _("That code is not right. Enter the current code your app shows."))
         record_audit(audit_actor(), "admin.second_factor_enrolled", "user", current_user.id)
         rotate_session()
         mark_second_factor_passed()
@@ -83,7 +84,7 @@ def second_factor() -> Response:
     if method is None:
         form.code.data = ""
         return render_page("admin/totp.html", block="form", form=form, enrol=False, status=422,
-                           error="That code is not right, or it was already used. Wait for the next code.")
+                           error=_("That code is not right, or it was already used. Wait for the next code."))
     if method == "recovery":
         record_audit(audit_actor(), "admin.recovery_code_used", "user", current_user.id,
                      after={"recovery_codes_left": recovery_codes_left(current_user.id)})

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Response, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -29,24 +31,24 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = StringField("Actor (email or id)", validators=[Optional(), Length(max=254)])
-    action = StringField("Action starts with", validators=[Optional(), Length(max=64)])
-    object_type = StringField("Object type", validators=[Optional(), Length(max=32)])
-    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
-    tenant = StringField("Business (slug)", validators=[Optional(), Length(max=63)])
-    scope = SelectField("Rows", choices=[SelectChoice("", "All"), SelectChoice("platform", "Platform only")], validators=[Optional()])
-    since = DateField("From (UTC)", validators=[Optional()])
-    until = DateField("To (UTC)", validators=[Optional()])
+    actor = StringField(_l("Actor (email or id)"), validators=[Optional(), Length(max=254)])
+    action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=32)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+    tenant = StringField(_l("Business (slug)"), validators=[Optional(), Length(max=63)])
+    scope = SelectField(_l("Rows"), choices=[SelectChoice("", _l("All")), SelectChoice("platform", _l("Platform only"))], validators=[Optional()])
+    since = DateField(_l("From (UTC)"), validators=[Optional()])
+    until = DateField(_l("To (UTC)"), validators=[Optional()])
 
     def validate_until(self, field: DateField) -> None:
         """``until`` is not before ``since``."""
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("The end is before the start.")
+            raise ValidationError(_("The end is before the start."))
 
     def validate_tenant(self, field: StringField) -> None:
         """The business exists (by its slug)."""
         if field.data and _tenant_id(field.data) is None:
-            raise ValidationError("No business has this address.")
+            raise ValidationError(_("No business has this address."))
 
 
 def _tenant_id(slug: str):

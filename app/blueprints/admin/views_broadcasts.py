@@ -15,6 +15,8 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -33,7 +35,7 @@ from app.tenants.models import Tenant
 from app.tenants.taxonomy import active_categories
 from app.web import is_htmx, parse_uuid, render_page
 
-CHANNEL_LABELS = {"inapp": "In the app", "email": "Email"}
+CHANNEL_LABELS = {"inapp": _l("In the app"), "email": _l("Email")}
 
 
 def _actor() -> AuditActor:
@@ -55,7 +57,7 @@ def _draft_or_redirect(broadcast_id: str) -> Broadcast | Response:
 
 
 def _audience_page(form: AudienceForm, b: Broadcast | None = None, status: int = 200) -> Response:
-    form.category.choices = [SelectChoice("", "Any category")] + [SelectChoice(c.slug, c.name)
+    form.category.choices = [SelectChoice("", _("Any category"))] + [SelectChoice(c.slug, c.name)
                                                                   for c in active_categories()]
     return render_page("admin/broadcast_audience.html", block="wizard", status=status, form=form, broadcast=b,
                        step=1)
@@ -168,7 +170,7 @@ def _parse_send_at(form: ScheduleForm) -> datetime | None:
     try:
         return datetime.fromisoformat(form.send_at.data or "").replace(tzinfo=UTC)
     except ValueError:
-        raise BroadcastError("Enter a date and time, e.g. 2026-12-24T09:00.", "send_at") from None
+        raise BroadcastError(_("Enter a date and time, e.g. 2026-12-24T09:00."), "send_at") from None
 
 
 @bp.route("/broadcasts/<broadcast_id>/review", methods=["GET", "POST"])

@@ -9,6 +9,9 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, StringField
@@ -33,16 +36,16 @@ class CreditsField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Enter a whole number of credits, like 5 or -3.") from None
+            raise ValueError(_("Enter a whole number of credits, like 5 or -3.")) from None
 
 
 class AdjustForm(FlaskForm):
     """An adjustment: ``amount`` credits (negative takes credits away), a ``reason``, and the
     form's ``nonce`` (one adjustment per rendered form)."""
 
-    amount = CreditsField("Credits (+ to add, − to take away)", validators=[InputRequired("Enter a number of credits.")])
-    reason = StringField("Reason", filters=[lambda v: (v or "").strip()],
-                         validators=[InputRequired("Give a reason."), Length(max=200)])
+    amount = CreditsField(_l("Credits (+ to add, − to take away)"), validators=[InputRequired(_l("Enter a number of credits."))])
+    reason = StringField(_l("Reason"), filters=[lambda v: (v or "").strip()],
+                         validators=[InputRequired(_l("Give a reason.")), Length(max=200, message=_l("Use at most 200 characters."))])
     nonce = HiddenField()
 
 
@@ -78,6 +81,6 @@ def credits_adjust(tenant_id: uuid.UUID) -> Response:
             field = getattr(form, exc.field or "amount")
             field.errors = [*field.errors, exc.message]
         else:
-            flash(f"Balance now {move.entry.balance_after} credits.", "success")
+            flash(ngettext("Balance now %(num)d credit.", "Balance now %(num)d credits.", move.entry.balance_after), "success")
             return redirect(url_for("admin.credits", tenant_id=tenant_id), 303)
     return render_credits(tenant_id, form, 422)

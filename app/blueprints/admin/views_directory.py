@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.admin import directory, sanctions
@@ -98,7 +99,7 @@ def _impose(subject: Subject, detail: str, template: str) -> Response | str:
             else:
                 error = exc.message
         else:
-            flash({"suspend": "Suspended.", "ban": "Banned.", "warn": "Warned."}[form.kind.data])
+            flash({"suspend": _("Suspended."), "ban": _("Banned."), "warn": _("Warned.")}[form.kind.data])
             return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id}),
                             303)
     facts = (directory.business_facts(subject.id, "re-shown after a refused sanction") if subject.kind == BUSINESS
@@ -117,7 +118,7 @@ def _reinstate(subject: Subject, detail: str, template: str) -> Response | str:
         except SanctionError as exc:
             form.reason.errors = [*form.reason.errors, exc.message]
         else:
-            flash("Reinstated." if lifted else "Nothing was in force.")
+            flash(_("Reinstated.") if lifted else _("Nothing was in force."))
             return redirect(url_for(detail, **{"tenant_id" if subject.kind == BUSINESS else "user_id": subject.id}),
                             303)
     facts = (directory.business_facts(subject.id, "re-shown after a refused reinstatement")

@@ -12,7 +12,9 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.admin import bp
@@ -24,7 +26,7 @@ from app.disputes.models import DECISIONS, Dispute, DisputeStatus
 from app.disputes.refunds import refundable_amount
 from app.disputes.service import close_case, decide_case, get_case
 from app.extensions import db, limiter
-from app.formatting import currency_decimals
+from app.formatting import currency_decimals, reader_locale
 from app.payments.gateway import GatewayError
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
@@ -71,7 +73,8 @@ def _detail(tenant: Tenant, case: Dispute, status: int = 200, error: str = "") -
     customer = db.session.scalar(sa.select(Customer).where(Customer.id == case.customer_id))
     return render_page("admin/dispute_detail.html", block="case", status=status, tenant=tenant, case=case,
                        booking=booking, customer=customer, evidence=evidence_of(case), error=error,
-                       refundable=min(case.paid_amount, refundable_amount(case.booking_id)), decisions=DECISIONS)
+                       refundable=min(case.paid_amount, refundable_amount(case.booking_id)), decisions=DECISIONS,
+                       amount_example=amount_example(case.currency))
 
 
 @bp.get("/disputes/<tenant_id>/<case_id>")
@@ -84,6 +87,14 @@ def dispute_detail(tenant_id: str, case_id: str) -> Response:
         if case is None:
             abort(404)
         return _detail(tenant, case)
+
+
+def amount_example(currency: str) -> str:
+    """An amount to type, as the reader writes it, for the hint and error: ``"120.50"`` (en),
+    ``"120,50"`` (da); ``"12050"`` for a currency without minor units (JPY)."""
+    decimals = currency_decimals(currency)
+    pattern = "0." + "0" * decimals if decimals else "0"
+    return format_decimal(Decimal(12050).scaleb(-decimals), pattern, locale=reader_locale())
 
 
 def parse_amount(raw: str, currency: str) -> int | None:
@@ -117,7 +128,7 @@ def dispute_decide(tenant_id: str, case_id: str) -> Response:
                     if decision == "partial_refund":
                         amount = parse_amount(request.form.get("amount", ""), case.currency)
                         if amount is None:
-                            raise InvalidMove("Type the amount to refund, e.g. 120.50.", field="amount")
+                            raise InvalidMove(_("Type the amount to refund, e.g. %(example)s.", example=amount_example(case.currency)), field="amount")
                     decide_case(actor(), case, decision=decision, reason=request.form.get("reason", ""),
                                 amount=amount, tenant_id=tenant.id)
         except DisputeError as exc:
@@ -125,6 +136,6 @@ def dispute_decide(tenant_id: str, case_id: str) -> Response:
             return _detail(tenant, case, 422, exc.message)
         except GatewayError:
             db.session.refresh(case)
-            return _detail(tenant, case, 422, "Stripe did not accept the refund just now; nothing was changed. Try again.")
-    flash("Case closed." if decision == "close" else "Decision recorded; both sides are told.", "success")
+            return _detail(tenant, case, 422, _("Stripe did not accept the refund just now; nothing was changed. Try again."))
+    flash(_("Case closed.") if decision == "close" else _("Decision recorded; both sides are told."), "success")
     return redirect(url_for("admin.dispute_detail", tenant_id=tenant.id, case_id=cid), 303)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app.blueprints.admin import bp
@@ -22,7 +24,7 @@ from app.leads.scoring import FACTOR_LABELS, FACTORS
 from app.web import render_page
 
 #: How the console names a routing tier.
-TIER_LABELS = {1: "Service area", 2: "Base postcode or city", 3: "Travel radius", None: "Outside every tier"}
+TIER_LABELS = {1: _l("Service area"), 2: _l("Base postcode or city"), 3: _l("Travel radius"), None: _l("Outside every tier")}
 
 
 @bp.get("/fulfilment")
@@ -66,12 +68,12 @@ def fulfilment_assign(job_request_id: uuid.UUID) -> Response:
     try:
         business_id = uuid.UUID(request.form.get("business_id", ""))
     except ValueError:
-        return render_request(job_request_id, {"business_id": "Choose a business."}, 422, reason)
+        return render_request(job_request_id, {"business_id": _("Choose a business.")}, 422, reason)
     try:
         lead = assign_provider(admin_actor(), job_request_id, business_id, reason)
     except LookupError:
         abort(404)
     except AssignmentError as exc:
         return render_request(job_request_id, {exc.field or "reason": exc.message}, 422, reason)
-    flash(f"Offered to the business: lead {str(lead.id)[:8]}; the owners and managers are being emailed.", "success")
+    flash(_("Offered to the business: lead %(lead)s; the owners and managers are being emailed.", lead=str(lead.id)[:8]), "success")
     return redirect(url_for("admin.fulfilment_request", job_request_id=job_request_id), 303)

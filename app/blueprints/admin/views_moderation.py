@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from app.admin import moderation
@@ -39,9 +41,9 @@ def moderation_decide(tenant_id: uuid.UUID, target_type: str, target_id: uuid.UU
         except (ModerationError, SanctionError) as exc:
             message = exc.message
         else:
-            flash(f"Done: {settled} report{'s' if settled != 1 else ''} settled.")
+            flash(ngettext("Done: %(num)d report settled.", "Done: %(num)d reports settled.", settled))
             return redirect(url_for("admin.moderation_queue"), 303)
     else:
-        message = next((e for errs in form.errors.values() for e in errs), "Check the form.")
+        message = next((e for errs in form.errors.values() for e in errs), _("Check the form."))
     return render_page("admin/moderation.html", groups=moderation.waiting_groups(), form=form,
                        errors={key: message}, status=422)

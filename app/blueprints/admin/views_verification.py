@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -51,6 +52,6 @@ def verification_decide(document_id: uuid.UUID) -> Response:
         abort(404)
     except InvalidDecision as exc:
         return render_queue({str(document_id): exc.message}, 422)
-    flash(f"“{doc.title}” {'approved' if decision == 'approve' else 'rejected'}; the business has been told.",
-          "success")
+    flash(_("“%(title)s” approved; the business has been told.", title=doc.title) if decision == "approve"
+          else _("“%(title)s” rejected; the business has been told.", title=doc.title), "success")
     return redirect(url_for("admin.verification_queue"), 303)

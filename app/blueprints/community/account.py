@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -81,13 +82,13 @@ def _place() -> tuple[feeds.Place | None, str | None]:
         try:
             la, lo = float(lat or ""), float(lon or "")
         except ValueError:
-            return None, "The location is not valid."
+            return None, _("The location is not valid.")
         if not (-90 <= la <= 90 and -180 <= lo <= 180):
-            return None, "The location is not valid."
+            return None, _("The location is not valid.")
         return feeds.Place("your location", la, lo), None
     if city:
         found = feeds.find_city(city[:100])
-        return (found, None) if found is not None else (None, f"We could not find a city called “{city[:100]}”.")
+        return (found, None) if found is not None else (None, _("We could not find a city called “%(city)s”.", city=city[:100]))
     return None, None
 
 
@@ -99,7 +100,7 @@ def feed() -> Response:
     try:
         radius = float(request.args.get("radius_km") or feeds.NEAR_KM)
     except ValueError:
-        radius, error = feeds.NEAR_KM, "The radius must be a number of kilometres."
+        radius, error = feeds.NEAR_KM, _("The radius must be a number of kilometres.")
     user_id = current_user.id if current_user.is_authenticated else None
     items = feeds.feed(user_id, place, radius_km=radius)
     db.session.rollback()

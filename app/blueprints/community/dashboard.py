@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.community import bp
-from app.blueprints.community.forms import PostForm
+from app.blueprints.community.forms import REASON_LABELS, PostForm
 from app.community import blocks, moderation, posts
 from app.community.models import ACTIONED, DISMISSED, OPEN
 from app.community.moderation import ReportError
@@ -44,7 +45,7 @@ def _photo_keys(form: PostForm) -> list[str]:
     """
     uploads = [f for f in request.files.getlist(form.photos.name) if f and f.filename]
     if len(uploads) > posts.MAX_PHOTOS:
-        raise PostError(f"A post can have at most {posts.MAX_PHOTOS} photos.", "photos")
+        raise PostError(_("A post can have at most %(count)s photos.", count=posts.MAX_PHOTOS), "photos")
     limit = int(current_app.config.get("MEDIA_MAX_UPLOAD_BYTES") or 5_000_000)
     prepared = []
     for upload in uploads:
@@ -102,7 +103,7 @@ def edit_post(post_id: str) -> Response:
             kept = [k for k in post.photo_keys if k not in removed]
             if len(kept) + len([f for f in request.files.getlist(form.photos.name) if f and f.filename]) > \
                     posts.MAX_PHOTOS:
-                raise PostError(f"A post can have at most {posts.MAX_PHOTOS} photos.", "photos")
+                raise PostError(_("A post can have at most %(count)s photos.", count=posts.MAX_PHOTOS), "photos")
             posts.update_post(post, form.body.data, publish=bool(form.publish.data), photo_keys=kept + _photo_keys(form))
     except PostError as exc:
         getattr(form, exc.field or "body").errors = [exc.message]
@@ -136,7 +137,7 @@ def dashboard_reports() -> Response:
     else:
         items = moderation.list_reports(OPEN)
     return render_page("community/dashboard_reports.html", block="reports", reports=items, closed=closed,
-                       blocks=blocks.list_blocks(), error=None)
+                       blocks=blocks.list_blocks(), error=None, reason_labels=REASON_LABELS)
 
 
 @bp.post("/dashboard/reports/<report_id>")
@@ -153,7 +154,7 @@ def act_on_report(report_id: str) -> Response:
     except ReportError as exc:
         return render_page("community/dashboard_reports.html", block="reports", status=422,
                            reports=moderation.list_reports(OPEN), closed=False, blocks=blocks.list_blocks(),
-                           error=exc.message)
+                           error=exc.message, reason_labels=REASON_LABELS)
     return redirect(url_for("community.dashboard_reports"), 303)
 
 

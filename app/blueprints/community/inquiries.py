@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -157,7 +158,7 @@ def my_inquiry(inquiry_id: str) -> Response:
         abort(404)
     principal = inquiries.asker_principal(inquiry, current_user.id)
     page = {"post_url": url_for("community.my_inquiry", inquiry_id=inquiry.id), "back_url": "/",
-            "back_label": f"Back to {g.tenant.name}", "live": True}
+            "back_label": _("Back to %(name)s", name=g.tenant.name), "live": True}
     if request.method == "POST":
         return _post(inquiry, principal, **page)
     return _conversation_page(inquiry, principal, **page)
@@ -175,7 +176,7 @@ def guest_inquiry(token: str) -> Response:
         abort(404)
     principal = inquiries.asker_principal(inquiry)
     page = {"post_url": url_for("community.guest_inquiry", token=token), "back_url": "/",
-            "back_label": f"Back to {g.tenant.name}"}
+            "back_label": _("Back to %(name)s", name=g.tenant.name)}
     if request.method == "POST" and request.form.get("action") == "confirm":
         try:
             with db.session.begin_nested():
@@ -202,7 +203,7 @@ def staff_inquiry(inquiry_id: str) -> Response:
         abort(404)
     principal = access.staff_principal(current_user)
     page = {"post_url": url_for("community.staff_inquiry", inquiry_id=inquiry.id),
-            "back_url": url_for("chat.staff_inbox"), "back_label": "All messages", "live": True}
+            "back_url": url_for("chat.staff_inbox"), "back_label": _("All messages"), "live": True}
     if request.method == "POST":
         return _post(inquiry, principal, **page)
     return _conversation_page(inquiry, principal, **page)

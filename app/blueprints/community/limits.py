@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -29,10 +30,17 @@ from werkzeug.wrappers import Response
 from app.extensions import limiter
 from app.identity.service import normalize_email
 
-INQUIRY_LIMIT_MESSAGE = ("You have written to a lot of businesses in a short time, so new messages are paused for a "
-                         "while. Please try again later.")
-BUSINESS_LIMIT_MESSAGE = ("This business is receiving a lot of messages right now, so new ones are paused for a "
-                          "little while. Please try again later.")
+
+def inquiry_limit_message() -> str:
+    """The refusal when a person (or an IP address) has started too many inquiries, in the reader's language."""
+    return _("You have written to a lot of businesses in a short time, so new messages are paused for a "
+             "while. Please try again later.")
+
+
+def business_limit_message() -> str:
+    """The refusal when a business receives too many new inquiries, in the reader's language."""
+    return _("This business is receiving a lot of messages right now, so new ones are paused for a "
+             "little while. Please try again later.")
 
 
 def _setting(name: str, default: str) -> Callable[[], str]:
@@ -66,13 +74,13 @@ def inquiry_limits(view: Callable) -> Callable:
     """Decorate the inquiry-start view with the per-person, per-business and per-IP limits."""
     common: dict[str, Any] = {"methods": ["POST"]}
     view = limiter.limit(_setting("INQUIRY_LIMITS_PER_BUSINESS", "60 per hour"), key_func=business_key,
-                         scope="inquiry-business", error_message=BUSINESS_LIMIT_MESSAGE, deduct_when=started,
+                         scope="inquiry-business", error_message=business_limit_message, deduct_when=started,
                          **common)(view)
     view = limiter.limit(_setting("INQUIRY_LIMITS_PER_PERSON", "5 per hour;20 per day"), key_func=person_key,
-                         scope="inquiry-person", error_message=INQUIRY_LIMIT_MESSAGE, deduct_when=started,
+                         scope="inquiry-person", error_message=inquiry_limit_message, deduct_when=started,
                          **common)(view)
     return limiter.limit(_setting("INQUIRY_LIMITS_PER_IP", "20 per hour"), scope="inquiry-ip",
-                         error_message=INQUIRY_LIMIT_MESSAGE, **common)(view)
+                         error_message=inquiry_limit_message, **common)(view)
 
 
 def comment_limits(view: Callable) -> Callable:
