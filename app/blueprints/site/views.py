@@ -72,6 +72,7 @@ def signup() -> Response:
                 tenant = create_tenant(name=form.business_name.data, slug=form.slug.data,
                                        timezone=form.timezone.data, currency=form.currency.data, owner=owner,
                                        category_slug=form.category.data or None)
+                tenant.default_locale = "da" if tenant.country == "DK" else "en"  # issue 14: a Danish business speaks Danish
         except (SignupError, AccountError) as exc:
             getattr(form, exc.field).errors.append(exc.message)
         except IntegrityError:
