@@ -33,7 +33,7 @@ from app.notifications.audiences import announcement_audience, leader_user_ids, 
 from app.notifications.dispatch import Notified, after_commit, notify
 from app.notifications.dispute_notices import DISPUTE_CHANGED, notify_dispute_step
 from app.notifications.emails import no_show_policy
-from app.notifications.language import speaking, user_locale
+from app.notifications.language import notice_locale, speaking
 from app.notifications.review_notices import REVIEW_CREATED, notify_new_review
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
@@ -157,7 +157,7 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
             no_email = skip_email or _skipped_email(kind, type_key, audience, payload)
             skip = {registry.EMAIL} if no_email else set()
             for uid in people:
-                with speaking(user_locale(uid, facts.tenant_id)):  # dates, money and names in their language
+                with speaking(notice_locale(uid, facts.tenant_id, audience, f"booking:{booking_id}")):  # their language
                     ctx = _context_for(booking_id, kind, type_key, audience, payload, previous_start) or {}
                 key = None if no_email else email_key(kind, type_key, audience, booking_id, event_id, facts, uid)
                 results.append(notify(user_id=uid, type_key=type_key, audience=audience, context=ctx,

@@ -77,6 +77,20 @@ def customer_locale(customer_id: uuid.UUID | str) -> str:
     return choose(account_locale(customer.user_id), customer.locale, tenant_locale(customer.tenant_id))
 
 
+def notice_locale(user: User | uuid.UUID | str, tenant_id: uuid.UUID | str | None, audience: str,
+                  subject_key: str) -> str:
+    """The language of a notification to an account holder: their own choice; for a customer's
+    notice about a booking (``subject_key`` ``booking:<id>``) without one, the language they
+    booked in (tenant ``tenant_id`` in scope); else the business's default; else English."""
+    chosen = user.locale if isinstance(user, User) else account_locale(user)
+    if chosen is None and audience == "customer" and tenant_id is not None and subject_key.startswith("booking:"):
+        try:
+            return booking_customer_locale(uuid.UUID(subject_key.removeprefix("booking:")))
+        except ValueError:
+            pass
+    return choose(chosen, tenant_locale(tenant_id))
+
+
 @contextmanager
 def speaking(locale: str | None) -> Iterator[str]:
     """Render everything inside in ``locale`` (any tag; unsupported -> English): gettext, the

@@ -22,7 +22,7 @@ from app.delivery.models import Delivery
 from app.identity.models import User
 from app.notifications import booking_mail, preferences, registry
 from app.notifications.center_models import Notification
-from app.notifications.language import speaking, user_locale
+from app.notifications.language import notice_locale, speaking
 from app.tenants.context import tenant_scope
 from app.tenants.urls import platform_url
 
@@ -36,7 +36,12 @@ def build_email(notification: Notification, user: User) -> EmailMessage:
     """The email for ``notification`` to ``user``, in their language (their account's choice, else
     the business's default, else English): the booking email for a booking notification
     (:func:`app.notifications.booking_mail.build`), else plain text and HTML from ``notifications/email.*``."""
-    with speaking(user_locale(user, notification.tenant_id)):
+    if notification.tenant_id is not None:
+        with tenant_scope(notification.tenant_id):
+            locale = notice_locale(user, notification.tenant_id, notification.audience, notification.subject_key)
+    else:
+        locale = notice_locale(user, None, notification.audience, notification.subject_key)
+    with speaking(locale):
         return _build_email(notification, user)
 
 
