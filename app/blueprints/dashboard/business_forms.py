@@ -60,8 +60,8 @@ class BusinessForm(FlaskForm):
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX,
                                                                message=f"Use at most {DESCRIPTION_MAX} characters.")])
     #: issue 14 (L): the language of the business's pages and messages when nothing says otherwise.
-    default_locale = SelectField(_l("Default language"), choices=[SelectChoice(code, name) for code, name in
-                                                                   LANGUAGE_NAMES.items()])
+    default_locale = SelectField(_l("Default language"), validate_choice=False,  # not sent: unchanged
+                                 choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     logo = FileField("Logo")
     remove_logo = BooleanField("Remove the logo")
     latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is between -90 and 90.")])

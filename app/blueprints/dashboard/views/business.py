@@ -155,6 +155,8 @@ def business_save() -> Response:
     every error beside its field, nothing written (not even the logo)."""
     tenant = current_tenant()
     form = settings_form(tenant, formdata=True)
+    if form.default_locale.data not in LANGUAGE_NAMES:  # not sent (or tampered): the language stays
+        form.default_locale.data = tenant.default_locale
     texts, text_errors = read_translation_fields(request.form, other_languages(form.default_locale.data),
                                                  ("description",))
     if not form.validate() or text_errors:
@@ -183,7 +185,7 @@ def business_save() -> Response:
                 languages=list(form.languages.data or []), amenities=list(form.amenities.data or []),
                 social_links=form.social_links()))
             tenant.accepts_job_requests = bool(form.accepts_job_requests.data)  # issue 13: the opt-in
-            tenant.default_locale = form.default_locale.data or tenant.default_locale  # issue 14 (L)
+            tenant.default_locale = form.default_locale.data  # issue 14 (L)
             set_translations(tenant, texts)
             pin_note = _place_pin(tenant, form, old_point, old_address)
     except (ProfileError, MarketplaceProfileError) as exc:
