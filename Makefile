@@ -47,7 +47,7 @@ translations: $(CATALOGS:.po=.mo) ## Compile the translation catalogues (.po -> 
 i18n: $(STAMP) ## Extract every marked string into app/translations/messages.pot, update each catalogue, compile
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k _l --no-location --sort-output \
 	    --add-comments=Translators: --project=Plaza -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel -q update --ignore-obsolete -i app/translations/messages.pot -d app/translations
+	$(VENV)/bin/pybabel -q update --ignore-obsolete --no-fuzzy-matching -i app/translations/messages.pot -d app/translations
 	$(VENV)/bin/pybabel -q compile -d app/translations
 
 install-dev: install $(DEV_STAMP) ## install, plus the test and lint tools (requirements-dev.txt)

@@ -34,6 +34,7 @@ from app.blueprints.requests_manage import bp as requests_manage_bp
 from app.blueprints.site import bp as site_bp
 from app.blueprints.storefront import bp as storefront_bp
 from app.blueprints.webhooks import bp as webhooks_bp
+from app.catalog.translations import register_filters as register_content_filters
 from app.cli import register as register_commands
 from app.config import load_settings
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_filters(app)
+    register_content_filters(app)  # issue 14 (L): services' names in the reader's language
     with app.app_context():
         warm_proof_key()
     return app

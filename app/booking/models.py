@@ -70,6 +70,8 @@ class Customer(TenantScoped, db.Model):
                                                       index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The language they last booked in (Babel identifier, ``da``); ``None``: the business's default.
+    locale: Mapped[str | None] = mapped_column(sa.String(12))
 
 
 class Booking(TenantScoped, db.Model):
@@ -115,6 +117,8 @@ class Booking(TenantScoped, db.Model):
     source: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="online", server_default="online")
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
     cancelled_by: Mapped[str | None] = mapped_column(sa.String(16))
+    #: The language the customer booked in (Babel identifier, ``da``); ``None``: the business's default.
+    locale: Mapped[str | None] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow,
                                                  onupdate=utcnow)

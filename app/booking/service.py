@@ -98,11 +98,13 @@ MAX_NOTES = 2000
 
 @dataclass(frozen=True)
 class CustomerInput:
-    """Validated customer details: name, email, E.164 phone or None."""
+    """Validated customer details: name, email, E.164 phone or None, and the language they
+    book in (Babel identifier, ``da``; ``None`` when unknown, e.g. at the desk)."""
 
     name: str
     email: str
     phone: str | None = None
+    locale: str | None = None
 
 
 def upsert_customer(data: CustomerInput, user_id: uuid.UUID | None = None) -> Customer:
@@ -117,13 +119,14 @@ def upsert_customer(data: CustomerInput, user_id: uuid.UUID | None = None) -> Cu
     email = normalize_email(data.email)
     stmt = pg_insert(Customer).values(
         tenant_id=require_tenant_id(), id=uuid.uuid4(), name=data.name, email=email, phone=data.phone,
-        user_id=user_id, created_at=utcnow())
+        user_id=user_id, created_at=utcnow(), locale=data.locale)
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=[Customer.tenant_id, Customer.email],
         set_={"name": sa.func.coalesce(sa.func.nullif(new.name, ""), Customer.name),
               "phone": sa.func.coalesce(sa.func.nullif(new.phone, ""), Customer.phone),
-              "user_id": sa.func.coalesce(Customer.user_id, new.user_id)},
+              "user_id": sa.func.coalesce(Customer.user_id, new.user_id),
+              "locale": sa.func.coalesce(new.locale, Customer.locale)},
     ).returning(Customer)
     return db.session.scalars(stmt, execution_options={"populate_existing": True}).one()
 
@@ -178,7 +181,7 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
             service_id=service.id, staff_id=chosen_staff, customer_id=cust.id, status=status.value,
             starts_at=span.start, ends_at=span.end, blocked_from=span.blocked_from, blocked_until=span.blocked_until,
             price_amount=total_price(plans), currency=service.currency,
-            customer_timezone=customer_timezone, notes=(notes or "")[:MAX_NOTES],
+            customer_timezone=customer_timezone, notes=(notes or "")[:MAX_NOTES], locale=customer.locale,
         )
         try:
             with db.session.begin_nested():

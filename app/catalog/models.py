@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -34,6 +35,9 @@ class Service(TenantScoped, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    #: ``name``/``description`` in languages other than the business's default (issue 14):
+    #: ``{"da": {"name": "Klip", "description": "..."}}`` (:mod:`app.catalog.translations`).
+    translations: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
 
 
 class StaffMember(TenantScoped, db.Model):

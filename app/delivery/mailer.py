@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from app.formatting import format_local
 from app.timeutil import zone
 from app.uow import PermanentFailure
 
@@ -136,8 +137,13 @@ def sender(display_name: str) -> Address:
 
 
 def local(dt: datetime, tz_name: str, fmt: str = DATE_TIME) -> str:
-    """``dt`` (tz-aware) as wall-clock text in the IANA zone ``tz_name``, formatted with ``fmt``."""
-    return dt.astimezone(zone(tz_name)).strftime(fmt)
+    """``dt`` (tz-aware) as wall-clock text in the IANA zone ``tz_name``, in the reader's locale
+    (:func:`app.formatting.format_local`: ``fmt`` names the fields, the locale orders and spells
+    them: ``Tuesday 24 November 2026, 14:30`` in ``en_GB``, ``tirsdag 24. november 2026 14.30``
+    in ``da``). A format with ``%z``/``%Z`` (a UTC offset) is strftime's, as written."""
+    if "%z" in fmt or "%Z" in fmt:
+        return dt.astimezone(zone(tz_name)).strftime(fmt)
+    return format_local(dt, tz_name, fmt)
 
 
 def finish_message(msg: EmailMessage, kind: str, now: datetime | None) -> EmailMessage:

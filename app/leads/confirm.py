@@ -30,6 +30,7 @@ from app.booking.models import Booking
 from app.booking.service import CustomerInput
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import QUOTED_JOB_CATEGORY, create_service
+from app.catalog.translations import reader_locale_id
 from app.checkout.booking import place_booking
 from app.errors import InputError
 from app.extensions import db
@@ -153,7 +154,7 @@ def confirm_quote(job_request_id: uuid.UUID, lead_id: uuid.UUID, start: datetime
         booking = place_booking(
             tenant, service, staff_id=None, start=start,
             customer=CustomerInput(job_request.contact_name or "Customer", job_request.contact_email,
-                                   job_request.contact_phone or None),
+                                   job_request.contact_phone or None, reader_locale_id()),
             customer_timezone=tenant.timezone, notes=notes, user_id=job_request.user_id)
         before = {"status": lead.status}
         lead.status, lead.booking_id, lead.decided_at = LeadStatus.WON.value, booking.id, now

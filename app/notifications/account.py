@@ -18,6 +18,7 @@ from app.delivery.mailer import local
 from app.identity.models import User
 from app.identity.sessions import describe_browser
 from app.notifications import dispatch
+from app.notifications.language import speaking, user_locale
 from app.redis_client import get_redis
 from app.timeutil import utcnow
 
@@ -27,14 +28,16 @@ DEVICE_TTL_SECONDS = 400 * 24 * 3600
 
 
 def _when(now: datetime) -> str:
-    return local(now, "UTC", "%A %d %B %Y, %H:%M UTC")
+    return local(now, "UTC", "%A %d %B %Y, %H:%M") + " UTC"
 
 
 def notify_password_changed(user: User, now: datetime | None = None) -> dispatch.Notified:
     """Tell the person their password changed (email is locked on)."""
     now = now or utcnow()
+    with speaking(user_locale(user)):
+        when = _when(now)
     return dispatch.notify_now(user_id=user.id, type_key="password_changed", audience="user",
-                             context={"when": _when(now)}, subject_key="security",
+                             context={"when": when}, subject_key="security",
                              source_key=f"password:{user.id}:{user.session_version}", url="/password/forgot", now=now)
 
 
@@ -79,8 +82,10 @@ def notify_login(user: User, device_id: str | None, *, device: str, ip: str,
         return device_id, False
     record_audit(AuditActor(user.id, ip or None, device or None), "user.login_new_device", "user", user.id,
                  after={"device": describe_device(device)[:120]})
+    with speaking(user_locale(user)):
+        when = _when(now)
     dispatch.notify_now(user_id=user.id, type_key="new_login_unknown_device", audience="user",
                       context={"device": describe_device(device)[:120], "ip": ip or "unknown",
-                               "when": _when(now)},
+                               "when": when},
                       subject_key="security", source_key=f"login:{user.id}:{digest}", url="/notifications/", now=now)
     return device_id, True

@@ -16,6 +16,8 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.booking.models import Booking, BookingStatus, Customer
 from app.catalog.models import Service
@@ -23,6 +25,7 @@ from app.delivery.mailer import local
 from app.extensions import db
 from app.notifications import dispatch
 from app.notifications.center_models import NotificationPreference, NotificationSource
+from app.notifications.language import speaking, user_locale
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Membership, Tenant
 from app.tenants.urls import tenant_url
@@ -90,9 +93,9 @@ def agenda_text(rows: list[tuple[Booking, str, str]], tz: str) -> str:
     """One line per booking: ``09:00–10:00 Haircut with Alice Andersen`` (``(request)`` when pending)."""
     lines = []
     for booking, service, customer in rows:
-        pending = " (request, not confirmed yet)" if booking.status == BookingStatus.PENDING.value else ""
+        pending = _(" (request, not confirmed yet)") if booking.status == BookingStatus.PENDING.value else ""
         lines.append(f"{local(booking.starts_at, tz, '%H:%M')}–{local(booking.ends_at, tz, '%H:%M')} "
-                     f"{service} with {customer}{pending}")
+                     + _("%(service)s with %(customer)s", service=service, customer=customer) + pending)
     return "\n".join(lines)
 
 
@@ -105,10 +108,12 @@ def send_agenda(user_id: uuid.UUID, staff_member_id: uuid.UUID, day: date,
     rows = day_bookings(staff_member_id, day, tz)
     if not rows:
         return None
-    count = f"{len(rows)} booking" + ("" if len(rows) == 1 else "s")
+    with speaking(user_locale(user_id, tenant.id)):  # the member's language
+        count = ngettext("%(num)d booking", "%(num)d bookings", len(rows))
+        agenda = agenda_text(rows, tz)
     url = tenant_url(tenant, f"/dashboard/?view=day&date={day.isoformat()}&staff={staff_member_id}")
     return dispatch.notify(user_id=user_id, type_key=TYPE, audience="staff", tenant_id=tenant.id,
-                           context={"business": tenant.name, "count": count, "agenda": agenda_text(rows, tz)},
+                           context={"business": tenant.name, "count": count, "agenda": agenda},
                            subject_key=f"agenda:{day.isoformat()}", url=url,
                            source_key=source_key(tenant.id, day),
                            email_key=f"agenda:{day.isoformat()}:{user_id}", now=now)

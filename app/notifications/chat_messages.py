@@ -29,11 +29,13 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from app.booking.models import Customer
 from app.booking.service import manage_token
 from app.catalog.models import Service
+from app.catalog.translations import localized
 from app.chat import access
 from app.chat import service as chat
 from app.chat.models import Conversation, Message, Participant
@@ -46,6 +48,7 @@ from app.extensions import db
 from app.jobs.runner import enqueue_at, run_in_tenant
 from app.notifications import center
 from app.notifications.dispatch import MESSAGE_EMAIL_DELAY
+from app.notifications.language import booking_customer_locale, speaking
 from app.notifications.service import valid_zone
 from app.realtime import presence
 from app.redis_client import get_redis
@@ -203,17 +206,24 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
 
 def guest_email(booking, customer, messages: list) -> EmailMessage:
     """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
-    booking's conversation, with the link to the manage-link chat page."""
+    booking's conversation, with the link to the manage-link chat page; in the language the
+    customer booked in (:func:`app.notifications.language.booking_customer_locale`)."""
+    with speaking(booking_customer_locale(booking.id)):
+        return _guest_email(booking, customer, messages)
+
+
+def _guest_email(booking, customer, messages: list) -> EmailMessage:
     tenant = db.session.get(Tenant, booking.tenant_id)
-    service = db.session.scalar(sa.select(Service.name).where(Service.id == booking.service_id)) or ""
+    found = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
+    service = localized(found, "name") if found is not None else ""
     tz = valid_zone(booking.customer_timezone, tenant.timezone)
     author = messages[-1].author_name or tenant.name
     context = {"business": tenant.name, "service": service, "when": local(booking.starts_at, tz),
                "customer": customer.name, "messages": messages, "url": booking_links(booking).guest,
-               "heading": f"New message from {author}"}
+               "heading": _("New message from %(author)s", author=author)}
     return finish_message(build_message(
         sender=sender(tenant.name), to=mail_address(customer.name or "", customer.email),
-        subject=f"New message from {author} at {tenant.name}",
+        subject=_("New message from %(author)s at %(business)s", author=author, business=tenant.name),
         text=render_template("emails/chat_message.txt", **context),
         html=render_template("emails/chat_message.html", **context)), "chat-guest", None)
 

@@ -31,6 +31,7 @@ from app.identity.models import User
 from app.jobs.runner import FAILURE_TTL, RESULT_TTL, enqueue, enqueue_at, get_queue, run_on_platform
 from app.notifications import center, preferences, registry
 from app.notifications.center_models import Notification, PushSubscription
+from app.notifications.language import notice_locale, speaking
 from app.notifications.presence import presence
 from app.tenants.roles import acting_as
 from app.timeutil import utcnow
@@ -97,7 +98,7 @@ def notify(*, user_id: uuid.UUID, type_key: str, audience: str, context: Mapping
     """
     # Written as the person it is for: on the tenant role their account-wide rows (consent,
     # an earlier notice to fold into) are visible only with app.user_id theirs.
-    with acting_as(user_id):
+    with acting_as(user_id), speaking(notice_locale(user_id, tenant_id, audience, subject_key)):  # in their language
         return _notify(user_id=user_id, type_key=type_key, audience=audience, context=context, tenant_id=tenant_id,
                        subject_key=subject_key, url=url, source_key=source_key, conversation_id=conversation_id,
                        skip_channels=skip_channels, now=now or utcnow(), email_key=email_key)

@@ -10,6 +10,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.booking.service import email_confirm_ttl
 from app.checkout.policy import policy_lines_for_booking
@@ -24,7 +26,8 @@ from app.reviews.links import review_url_for
 @dataclass(frozen=True)
 class Wording:
     """What one kind of booking email says: ``subject`` and ``heading`` are format strings
-    over ``service``, ``business``, ``when`` (customer-local date and time) and ``time``."""
+    over ``service``, ``business``, ``when`` (customer-local date and time) and ``time``; lazy
+    strings, read in the recipient's language when the email is built."""
 
     subject: str
     heading: str
@@ -32,52 +35,52 @@ class Wording:
 
 
 WORDING: dict[str, Wording] = {
-    "confirmed": Wording("Booking confirmed: {service} on {when}", "Your booking is confirmed",
-                         "Thank you for booking with {business}. We look forward to seeing you."),
-    "requested": Wording("Booking request received: {service} on {when}", "We have received your booking request",
-                         "{business} confirms bookings by hand. You will get another email as soon as your "
-                         "booking is confirmed; until then the time is held for you."),
-    "changed": Wording("Booking changed: {service} now on {when}", "Your booking has been changed",
-                       "Your booking with {business} has moved to a new time. The details below are up to date."),
-    "cancelled": Wording("Booking cancelled: {service} on {when}", "Your booking has been cancelled",
-                         "Your booking with {business} has been cancelled."),
-    "declined": Wording("Booking request declined: {service} on {when}", "Your booking request was declined",
-                        "Unfortunately {business} could not accept your booking request."),
-    "expired": Wording("Booking request expired: {service} on {when}", "Your booking request has expired",
-                       "{business} did not confirm your request within 48 hours, so it has been cancelled "
-                       "and the time released. You are welcome to book another time."),
-    "confirm_email": Wording("Please confirm your booking: {service} on {when}", "Confirm your booking",
-                             "You have several bookings with {business} already, so we need you to confirm this "
+    "confirmed": Wording(_l("Booking confirmed: {service} on {when}"), _l("Your booking is confirmed"),
+                         _l("Thank you for booking with {business}. We look forward to seeing you.")),
+    "requested": Wording(_l("Booking request received: {service} on {when}"), _l("We have received your booking request"),
+                         _l("{business} confirms bookings by hand. You will get another email as soon as your "
+                         "booking is confirmed; until then the time is held for you.")),
+    "changed": Wording(_l("Booking changed: {service} now on {when}"), _l("Your booking has been changed"),
+                       _l("Your booking with {business} has moved to a new time. The details below are up to date.")),
+    "cancelled": Wording(_l("Booking cancelled: {service} on {when}"), _l("Your booking has been cancelled"),
+                         _l("Your booking with {business} has been cancelled.")),
+    "declined": Wording(_l("Booking request declined: {service} on {when}"), _l("Your booking request was declined"),
+                        _l("Unfortunately {business} could not accept your booking request.")),
+    "expired": Wording(_l("Booking request expired: {service} on {when}"), _l("Your booking request has expired"),
+                       _l("{business} did not confirm your request within 48 hours, so it has been cancelled "
+                       "and the time released. You are welcome to book another time.")),
+    "confirm_email": Wording(_l("Please confirm your booking: {service} on {when}"), _l("Confirm your booking"),
+                             _l("You have several bookings with {business} already, so we need you to confirm this "
                              "one from your email. Until you do, the time is not reserved; unconfirmed requests "
-                             "are released after {minutes} minutes."),
-    "reminder24h": Wording("Reminder: {service} at {business} on {when}", "See you soon",
-                           "This is a reminder of your upcoming booking with {business}."),
-    "reminder2h": Wording("Starting soon: {service} at {business} at {time}", "Your appointment starts soon",
-                          "Your booking with {business} starts in a little while."),
-    "completed": Wording("How was {service}? Thank you for visiting {business}", "Thank you for your visit",
-                         "Thank you for visiting {business}. We hope you enjoyed your {service} and look forward "
-                         "to seeing you again."),
-    "no_show": Wording("We missed you at {business}: {service} on {when}", "We missed you",
-                       "{business} recorded that you did not come to your {service} booking. If this is a "
-                       "mistake, please let {business} know."),
+                             "are released after {minutes} minutes.")),
+    "reminder24h": Wording(_l("Reminder: {service} at {business} on {when}"), _l("See you soon"),
+                           _l("This is a reminder of your upcoming booking with {business}.")),
+    "reminder2h": Wording(_l("Starting soon: {service} at {business} at {time}"), _l("Your appointment starts soon"),
+                          _l("Your booking with {business} starts in a little while.")),
+    "completed": Wording(_l("How was {service}? Thank you for visiting {business}"), _l("Thank you for your visit"),
+                         _l("Thank you for visiting {business}. We hope you enjoyed your {service} and look forward "
+                         "to seeing you again.")),
+    "no_show": Wording(_l("We missed you at {business}: {service} on {when}"), _l("We missed you"),
+                       _l("{business} recorded that you did not come to your {service} booking. If this is a "
+                       "mistake, please let {business} know.")),
 }
 
 #: Email kinds sent after the visit (no calendar file, no manage link: a "book again" link).
 AFTER_VISIT = frozenset({"completed", "no_show"})
 
 STAFF_WORDING: dict[str, Wording] = {
-    "new": Wording("New booking: {service} with {customer} on {when}", "New booking",
-                   "{customer} booked {service} with {staff}."),
-    "request": Wording("New booking request: {service} with {customer} on {when}", "New booking request",
-                       "{customer} asked to book {service} with {staff}. Please confirm or decline it on "
-                       "your dashboard; requests not confirmed within 48 hours are cancelled automatically."),
-    "cancelled": Wording("Booking cancelled by customer: {service} on {when}", "Booking cancelled by the customer",
-                         "{customer} cancelled their booking of {service} with {staff}."),
-    "moved": Wording("Booking moved by customer: {service} now on {when}", "Booking moved by the customer",
-                     "{customer} moved their booking of {service} with {staff} to a new time (was {previous_when})."),
-    "waiting": Wording("Booking request waiting: {service} with {customer} on {when}", "A booking request is waiting",
-                       "{customer}'s request for {service} with {staff} is still waiting for you. Unless you "
-                       "confirm it, it is cancelled automatically on {deadline}. Open it to confirm or decline."),
+    "new": Wording(_l("New booking: {service} with {customer} on {when}"), _l("New booking"),
+                   _l("{customer} booked {service} with {staff}.")),
+    "request": Wording(_l("New booking request: {service} with {customer} on {when}"), _l("New booking request"),
+                       _l("{customer} asked to book {service} with {staff}. Please confirm or decline it on "
+                       "your dashboard; requests not confirmed within 48 hours are cancelled automatically.")),
+    "cancelled": Wording(_l("Booking cancelled by customer: {service} on {when}"), _l("Booking cancelled by the customer"),
+                         _l("{customer} cancelled their booking of {service} with {staff}.")),
+    "moved": Wording(_l("Booking moved by customer: {service} now on {when}"), _l("Booking moved by the customer"),
+                     _l("{customer} moved their booking of {service} with {staff} to a new time (was {previous_when}).")),
+    "waiting": Wording(_l("Booking request waiting: {service} with {customer} on {when}"), _l("A booking request is waiting"),
+                       _l("{customer}'s request for {service} with {staff} is still waiting for you. Unless you "
+                       "confirm it, it is cancelled automatically on {deadline}. Open it to confirm or decline.")),
 }
 
 def _times(facts: BookingFacts) -> dict[str, str]:
@@ -105,8 +108,8 @@ def no_show_policy(facts: BookingFacts) -> str:
     appointments when its payment policy has any, else a polite general sentence. Tenant in scope."""
     lines = [line for line in policy_lines_for_booking(facts.booking_id)
              if any(word in line.lower() for word in ("no-show", "miss", "not come", "do not show"))]
-    return " ".join(lines) or (f"If you cannot come to a booking, please cancel it or let {facts.business_name} "
-                               "know in advance, so the time can go to someone else.")
+    return " ".join(lines) or _("If you cannot come to a booking, please cancel it or let %(business)s know in "
+                                "advance, so the time can go to someone else.", business=facts.business_name)
 
 
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
@@ -181,7 +184,7 @@ def staff_email(facts: BookingFacts, kind: str, to: str | Address, now: datetime
                "dashboard_url": facts.business_url.rstrip("/") + "/dashboard/",
                "booking_url": booking_dashboard_url(facts)}
     return finish_message(build_message(
-        sender=sender(f"{facts.business_name} via Plaza"), to=to, subject=wording.subject.format(**fields),
+        sender=sender(_("%(business)s via Plaza", business=facts.business_name)), to=to, subject=wording.subject.format(**fields),
         text=render_template("emails/staff_booking.txt", **context),
         html=render_template("emails/staff_booking.html", **context),
     ), f"staff-{kind}", now)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.booking.models import Booking
 from app.booking.transitions import PENDING_TTL
@@ -32,6 +33,7 @@ from app.notifications.audiences import announcement_audience, leader_user_ids, 
 from app.notifications.dispatch import Notified, after_commit, notify
 from app.notifications.dispute_notices import DISPUTE_CHANGED, notify_dispute_step
 from app.notifications.emails import no_show_policy
+from app.notifications.language import notice_locale, speaking
 from app.notifications.review_notices import REVIEW_CREATED, notify_new_review
 from app.notifications.service import load_booking_facts
 from app.outbox.events import emit
@@ -72,10 +74,27 @@ def _booking_context(facts, audience: str, previous_start: datetime | None) -> d
         "service": facts.service_name, "business": facts.business_name, "staff": facts.staff_name,
         "customer": facts.customer_name, "when": local(facts.starts_at, tz), "time": local(facts.starts_at, tz, "%H:%M"),
         "previous_when": local(previous_start, tz) if previous_start else "",
-        "reason": (f"Reason: {facts.cancel_reason}" if facts.cancel_reason else ""),
+        "reason": (_("Reason: %(reason)s", reason=facts.cancel_reason) if facts.cancel_reason else ""),
         "starts_at": facts.starts_at.isoformat(), "previous_start": previous_start.isoformat() if previous_start else "",
         "book_url": facts.business_url, "deadline": local(facts.created_at + PENDING_TTL, tz),
     }
+
+
+def _context_for(booking_id: uuid.UUID, kind: str, type_key: str, audience: str, payload: Mapping[str, object],
+                 previous_start: datetime | None) -> dict[str, str] | None:
+    """The notification context of a booking event for one recipient, in the language in force
+    (:func:`app.notifications.language.speaking`); ``None`` when the booking is gone. Tenant in scope."""
+    facts = load_booking_facts(booking_id)
+    if facts is None:
+        return None
+    ctx = _booking_context(facts, audience, previous_start)
+    if payload.get("amount") is not None:
+        ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
+    if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
+        ctx["reason"] = str(payload["reason"])
+    if type_key == "booking_no_show":
+        ctx["policy"] = no_show_policy(facts)
+    return ctx
 
 
 def email_key(kind: str, type_key: str, audience: str, booking_id: uuid.UUID, event_id: str, facts,
@@ -135,16 +154,11 @@ def notify_booking(event_id: str, kind: str, payload: Mapping[str, object], now:
             else:
                 people = staff_user_ids(booking.staff_id if booking else None)
                 url = facts.business_url.rstrip("/") + f"/dashboard/bookings/{booking_id}"
-            ctx = _booking_context(facts, audience, previous_start)
-            if payload.get("amount") is not None:
-                ctx["amount"] = format_money(int(payload["amount"]), facts.currency)  # type: ignore[arg-type]
-            if (kind in MONEY_BOOKING_TYPES or kind in STAFF_MONEY_TYPES) and payload.get("reason"):
-                ctx["reason"] = str(payload["reason"])
-            if type_key == "booking_no_show":
-                ctx["policy"] = no_show_policy(facts)
             no_email = skip_email or _skipped_email(kind, type_key, audience, payload)
             skip = {registry.EMAIL} if no_email else set()
             for uid in people:
+                with speaking(notice_locale(uid, facts.tenant_id, audience, f"booking:{booking_id}")):  # their language
+                    ctx = _context_for(booking_id, kind, type_key, audience, payload, previous_start) or {}
                 key = None if no_email else email_key(kind, type_key, audience, booking_id, event_id, facts, uid)
                 results.append(notify(user_id=uid, type_key=type_key, audience=audience, context=ctx,
                                       tenant_id=facts.tenant_id, subject_key=f"booking:{booking_id}", url=url,

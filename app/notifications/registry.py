@@ -24,13 +24,15 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
 
 INAPP, EMAIL, PUSH, SMS = "inapp", "email", "push", "sms"
 #: Every channel, in the order the preferences page shows them.
 CHANNELS: tuple[str, ...] = (INAPP, EMAIL, PUSH, SMS)
-CHANNEL_LABELS: dict[str, str] = {INAPP: "In the app", EMAIL: "Email", PUSH: "Push", SMS: "SMS"}
+CHANNEL_LABELS: dict[str, str] = {INAPP: _l("In the app"), EMAIL: _l("Email"), PUSH: _l("Push"), SMS: "SMS"}
 
 AUDIENCES = frozenset({"customer", "staff", "owner", "user", "participant"})
 
@@ -53,7 +55,12 @@ class Templates:
     title: str
     body: str
     subject: str
-    text: str
+    text: str | None = None
+
+    @property
+    def email_text(self) -> str:
+        """The email body template in the reader's language (lazy strings are read now)."""
+        return str(self.text) if self.text is not None else str(self.body) + "\n\n{url}"
 
 
 @dataclass(frozen=True)
@@ -98,12 +105,12 @@ def render(template: str, context: Mapping[str, object]) -> str:
     Raises:
         MissingField: the template names a field ``context`` lacks.
     """
-    return string.Formatter().vformat(template, (), _Strict({k: "" if v is None else v for k, v in context.items()}))
+    return string.Formatter().vformat(str(template), (), _Strict({k: "" if v is None else v for k, v in context.items()}))
 
 
 def fields_of(template: str) -> set[str]:
     """The field names ``template`` refers to."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name for _, name, _, _ in string.Formatter().parse(str(template)) if name}
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ def render_for(type_key: str, audience: str, context: Mapping[str, object]) -> R
     if tpl is None:
         raise UnknownNotificationType(f"{type_key} has no templates for {audience}")
     return Rendered(render(tpl.title, context), render(tpl.body, context), render(tpl.subject, context),
-                    render(tpl.text, context))
+                    render(tpl.email_text, context))
 
 
 _C = frozenset({INAPP, EMAIL, PUSH})
@@ -138,210 +145,209 @@ _E = frozenset({INAPP, EMAIL})
 
 
 def _t(title: str, body: str, subject: str | None = None, text: str | None = None) -> Templates:
-    """Templates where the email defaults to the in-app wording plus a link."""
-    return Templates(title, body, subject or title, text or (body + "\n\n{url}"))
+    """Templates where the email defaults to the in-app wording plus a link (``text`` ``None``:
+    the body and ``{url}``, joined when rendered, in the reader's language)."""
+    return Templates(title, body, subject or title, text)
 
-
-_BOOKING = "{service} at {business} on {when}"
 
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(
-        "booking_requested", "Booking requested", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking request sent", f"Your request for {_BOOKING} is waiting for confirmation."),
-         "staff": _t("New booking request", "{customer} asked for {service} with {staff} on {when}.")},
+        "booking_requested", _l("Booking requested"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking request sent"), _l("Your request for {service} at {business} on {when} is waiting for confirmation.")),
+         "staff": _t(_l("New booking request"), _l("{customer} asked for {service} with {staff} on {when}."))},
         {"customer": _C, "staff": _C}),
     NotificationType(
-        "booking_request_waiting", "Booking request still waiting", "Bookings", TRANSACTIONAL,
-        {"staff": _t("Booking request waiting: {customer}",
-                     "{customer}'s request for {service} with {staff} on {when} is still waiting. "
-                     "It is cancelled automatically on {deadline} unless you confirm it.")},
+        "booking_request_waiting", _l("Booking request still waiting"), _l("Bookings"), TRANSACTIONAL,
+        {"staff": _t(_l("Booking request waiting: {customer}"),
+                     _l("{customer}'s request for {service} with {staff} on {when} is still waiting. "
+                     "It is cancelled automatically on {deadline} unless you confirm it."))},
         {"staff": _C}),
     NotificationType(
-        "booking_confirmed", "Booking confirmed", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking confirmed", f"{_BOOKING} is confirmed."),
-         "staff": _t("New booking", "{customer} booked {service} with {staff} on {when}.")},
+        "booking_confirmed", _l("Booking confirmed"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking confirmed"), _l("{service} at {business} on {when} is confirmed.")),
+         "staff": _t(_l("New booking"), _l("{customer} booked {service} with {staff} on {when}."))},
         {"customer": _C, "staff": _C}),
     NotificationType(
-        "booking_declined", "Booking declined", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking request declined", f"{{business}} could not accept your request for {_BOOKING}.")},
+        "booking_declined", _l("Booking declined"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking request declined"), _l("{business} could not accept your request for {service} at {business} on {when}."))},
         {"customer": _C}),
     NotificationType(
-        "booking_cancelled_by_customer", "Booking cancelled by the customer", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking cancelled", f"You cancelled {_BOOKING}."),
-         "staff": _t("Booking cancelled by customer", "{customer} cancelled {service} with {staff} on {when}.")},
+        "booking_cancelled_by_customer", _l("Booking cancelled by the customer"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking cancelled"), _l("You cancelled {service} at {business} on {when}.")),
+         "staff": _t(_l("Booking cancelled by customer"), _l("{customer} cancelled {service} with {staff} on {when}."))},
         {"customer": _C, "staff": _C}),
     NotificationType(
-        "booking_cancelled_by_business", "Booking cancelled by the business", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking cancelled by {business}", f"{_BOOKING} was cancelled by the business. {{reason}}"),
-         "staff": _t("Booking cancelled", "{service} with {customer} on {when} was cancelled. {reason}")},
+        "booking_cancelled_by_business", _l("Booking cancelled by the business"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking cancelled by {business}"), _l("{service} at {business} on {when} was cancelled by the business. {reason}")),
+         "staff": _t(_l("Booking cancelled"), _l("{service} with {customer} on {when} was cancelled. {reason}"))},
         {"customer": _C, "staff": _C}),
     NotificationType(
-        "booking_rescheduled", "Booking rescheduled", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking moved", "{service} at {business} now starts on {when} (was {previous_when})."),
-         "staff": _t("Booking moved", "{customer}'s {service} with {staff} now starts on {when} (was {previous_when}).")},
+        "booking_rescheduled", _l("Booking rescheduled"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking moved"), _l("{service} at {business} now starts on {when} (was {previous_when}).")),
+         "staff": _t(_l("Booking moved"), _l("{customer}'s {service} with {staff} now starts on {when} (was {previous_when})."))},
         {"customer": _C, "staff": _C}),
     NotificationType(
-        "booking_reminder_24h", "Reminder a day before", "Reminders", TRANSACTIONAL,
-        {"customer": _t("Tomorrow: {service}", f"A reminder of {_BOOKING}.")},
+        "booking_reminder_24h", _l("Reminder a day before"), _l("Reminders"), TRANSACTIONAL,
+        {"customer": _t(_l("Tomorrow: {service}"), _l("A reminder of {service} at {business} on {when}."))},
         {"customer": _C}),
     NotificationType(
-        "booking_reminder_2h", "Reminder two hours before", "Reminders", TRANSACTIONAL,
-        {"customer": _t("Starting soon: {service}", "{service} at {business} starts at {time}.")},
+        "booking_reminder_2h", _l("Reminder two hours before"), _l("Reminders"), TRANSACTIONAL,
+        {"customer": _t(_l("Starting soon: {service}"), _l("{service} at {business} starts at {time}."))},
         {"customer": frozenset({INAPP, EMAIL, PUSH, SMS})}),
     NotificationType(
-        "daily_agenda", "Daily agenda: your bookings each morning", "Reminders", TRANSACTIONAL,
-        {"staff": _t("Your day at {business}: {count}", "{agenda}")},
+        "daily_agenda", _l("Daily agenda: your bookings each morning"), _l("Reminders"), TRANSACTIONAL,
+        {"staff": _t(_l("Your day at {business}: {count}"), "{agenda}")},
         {"staff": frozenset()}),
     NotificationType(
-        "booking_completed", "Thank-you after a visit", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Thanks for visiting {business}", "Your {service} on {when} is marked as completed.",
-                        "How was {service}? Thank you for visiting {business}",
-                        "Thank you for visiting {business} for {service} on {when}. We hope to see you "
-                        "again soon.\n\nBook again: {book_url}")},
+        "booking_completed", _l("Thank-you after a visit"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Thanks for visiting {business}"), _l("Your {service} on {when} is marked as completed."),
+                        _l("How was {service}? Thank you for visiting {business}"),
+                        _l("Thank you for visiting {business} for {service} on {when}. We hope to see you "
+                        "again soon.\n\nBook again: {book_url}"))},
         {"customer": _E}),
     NotificationType(
-        "booking_no_show", "No-show recorded", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Missed appointment", "{business} recorded that you did not come to {service} on {when}. "
-                                              "If this is a mistake, please contact them.",
-                        "We missed you at {business}: {service} on {when}",
-                        "{business} recorded that you did not come to {service} on {when}. If this is a "
+        "booking_no_show", _l("No-show recorded"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Missed appointment"), _l("{business} recorded that you did not come to {service} on {when}. "
+                                              "If this is a mistake, please contact them."),
+                        _l("We missed you at {business}: {service} on {when}"),
+                        _l("{business} recorded that you did not come to {service} on {when}. If this is a "
                         "mistake, please reply to {business} or write to them from your booking.\n\n"
-                        "{policy}\n\nYour booking: {url}\nBook a new time: {book_url}")},
+                        "{policy}\n\nYour booking: {url}\nBook a new time: {book_url}"))},
         {"customer": _E}),
     NotificationType(
-        "review_requested", "Review request", "Reviews", TRANSACTIONAL,
-        {"customer": _t("How was {service}?", "Thank you for visiting {business}. Tell others how it went: leave a review.")},
+        "review_requested", _l("Review request"), _l("Reviews"), TRANSACTIONAL,
+        {"customer": _t(_l("How was {service}?"), _l("Thank you for visiting {business}. Tell others how it went: leave a review."))},
         {"customer": _I}),
     NotificationType(
-        "review_received", "New review", "Reviews", TRANSACTIONAL,
-        {"staff": _t("New {rating}-star review", "{author} reviewed {service}: {rating} out of 5. Reply from the "
-                                                 "Reviews page.")},
+        "review_received", _l("New review"), _l("Reviews"), TRANSACTIONAL,
+        {"staff": _t(_l("New {rating}-star review"), _l("{author} reviewed {service}: {rating} out of 5. Reply from the "
+                                                 "Reviews page."))},
         {"staff": _E}),
     NotificationType(
-        "new_message", "New message", "Messages", TRANSACTIONAL,
-        {"participant": _t("New message from {sender}", "{preview}", "New message from {sender}",
-                           "{sender} wrote:\n\n{preview}\n\nReply: {url}")},
+        "new_message", _l("New message"), _l("Messages"), TRANSACTIONAL,
+        {"participant": _t(_l("New message from {sender}"), "{preview}", _l("New message from {sender}"),
+                           _l("{sender} wrote:\n\n{preview}\n\nReply: {url}"))},
         {"participant": _C}),
     NotificationType(
-        "payment_received", "Payment received", "Payments", TRANSACTIONAL,
-        {"customer": _t("Payment received", "We received {amount} for {service} at {business}."),
-         "staff": _t("Payment received", "{customer} paid {amount} for {service}.")},
+        "payment_received", _l("Payment received"), _l("Payments"), TRANSACTIONAL,
+        {"customer": _t(_l("Payment received"), _l("We received {amount} for {service} at {business}.")),
+         "staff": _t(_l("Payment received"), _l("{customer} paid {amount} for {service}."))},
         {"customer": _E, "staff": _I}),
     NotificationType(
-        "payment_failed", "Payment failed", "Payments", TRANSACTIONAL,
-        {"customer": _t("Payment failed", "Your payment of {amount} to {business} failed: {reason}"),
-         "staff": _t("Payment failed", "{customer}'s payment of {amount} failed: {reason}")},
+        "payment_failed", _l("Payment failed"), _l("Payments"), TRANSACTIONAL,
+        {"customer": _t(_l("Payment failed"), _l("Your payment of {amount} to {business} failed: {reason}")),
+         "staff": _t(_l("Payment failed"), _l("{customer}'s payment of {amount} failed: {reason}"))},
         {"customer": _C, "staff": _I}),
     NotificationType(
-        "fee_uncollected", "Fee not collected", "Payments", TRANSACTIONAL,
-        {"staff": _t("Fee not collected",
-                     "{customer}'s fee of {amount} for {service} on {when} could not be charged: {reason}. "
-                     "Settle it with them directly.")},
+        "fee_uncollected", _l("Fee not collected"), _l("Payments"), TRANSACTIONAL,
+        {"staff": _t(_l("Fee not collected"),
+                     _l("{customer}'s fee of {amount} for {service} on {when} could not be charged: {reason}. "
+                     "Settle it with them directly."))},
         {"staff": _E}),
     NotificationType(
-        "refund_issued", "Refund issued", "Payments", TRANSACTIONAL,
-        {"customer": _t("Refund issued", "{business} refunded {amount}. It may take a few days to arrive.")},
+        "refund_issued", _l("Refund issued"), _l("Payments"), TRANSACTIONAL,
+        {"customer": _t(_l("Refund issued"), _l("{business} refunded {amount}. It may take a few days to arrive."))},
         {"customer": _E}),
     NotificationType(
-        "hold_expired", "Request expired", "Bookings", TRANSACTIONAL,
-        {"customer": _t("Booking request expired", f"{{business}} did not confirm {_BOOKING} in time, "
-                                                   "so the time was released."),
-         "staff": _t("Request expired", "{customer}'s request for {service} on {when} expired unconfirmed.")},
+        "hold_expired", _l("Request expired"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("Booking request expired"), _l("{business} did not confirm {service} at {business} on {when} in time, "
+                                                   "so the time was released.")),
+         "staff": _t(_l("Request expired"), _l("{customer}'s request for {service} on {when} expired unconfirmed."))},
         {"customer": _C, "staff": _I}),
     NotificationType(
-        "subscription_past_due", "Subscription past due", "Billing", TRANSACTIONAL,
-        {"owner": _t("Payment for your Plaza plan is past due",
-                     "We could not charge {amount} for {business}'s plan. Update your card to keep taking bookings.")},
+        "subscription_past_due", _l("Subscription past due"), _l("Billing"), TRANSACTIONAL,
+        {"owner": _t(_l("Payment for your Plaza plan is past due"),
+                     _l("We could not charge {amount} for {business}'s plan. Update your card to keep taking bookings."))},
         {"owner": _C}, locked=frozenset({EMAIL})),
     NotificationType(
-        "subscription_recovered", "Subscription recovered", "Billing", TRANSACTIONAL,
-        {"owner": _t("Your Plaza plan is active again", "Thanks: the payment for {business}'s plan went through.")},
+        "subscription_recovered", _l("Subscription recovered"), _l("Billing"), TRANSACTIONAL,
+        {"owner": _t(_l("Your Plaza plan is active again"), _l("Thanks: the payment for {business}'s plan went through."))},
         {"owner": _E}),
     NotificationType(
-        "trial_ending", "Trial ending", "Billing", TRANSACTIONAL,
-        {"owner": _t("Your trial ends on {date}", "{business}'s free trial ends on {date}. Choose a plan to continue.")},
+        "trial_ending", _l("Trial ending"), _l("Billing"), TRANSACTIONAL,
+        {"owner": _t(_l("Your trial ends on {date}"), _l("{business}'s free trial ends on {date}. Choose a plan to continue."))},
         {"owner": _E}),
     NotificationType(
-        "staff_invited", "Staff invitation", "Team", TRANSACTIONAL,
-        {"user": _t("You are invited to {business}", "{inviter} invited you to join {business} as {role}.")},
+        "staff_invited", _l("Staff invitation"), _l("Team"), TRANSACTIONAL,
+        {"user": _t(_l("You are invited to {business}"), _l("{inviter} invited you to join {business} as {role}."))},
         {"user": _E}, locked=frozenset({EMAIL})),
     NotificationType(
-        "staff_joined", "Staff joined", "Team", TRANSACTIONAL,
-        {"staff": _t("{member} joined {business}", "{member} accepted the invitation and joined as {role}.")},
+        "staff_joined", _l("Staff joined"), _l("Team"), TRANSACTIONAL,
+        {"staff": _t(_l("{member} joined {business}"), _l("{member} accepted the invitation and joined as {role}."))},
         {"staff": _I}),
     NotificationType(
-        "account_email_verified", "Email verified", "Account", TRANSACTIONAL,
-        {"user": _t("Email address verified", "Your email address {email} is verified. Welcome to Plaza!")},
+        "account_email_verified", _l("Email verified"), _l("Account"), TRANSACTIONAL,
+        {"user": _t(_l("Email address verified"), _l("Your email address {email} is verified. Welcome to Plaza!"))},
         {"user": _I}),
     NotificationType(
-        "password_changed", "Password changed", "Security", TRANSACTIONAL,
-        {"user": _t("Your password was changed", "The password of your Plaza account was changed on {when}. "
-                                                 "If this was not you, reset it now.")},
+        "password_changed", _l("Password changed"), _l("Security"), TRANSACTIONAL,
+        {"user": _t(_l("Your password was changed"), _l("The password of your Plaza account was changed on {when}. "
+                                                 "If this was not you, reset it now."))},
         {"user": _E}, locked=frozenset({EMAIL})),
     NotificationType(
-        "new_login_unknown_device", "New sign-in", "Security", TRANSACTIONAL,
-        {"user": _t("New sign-in to your account", "Someone signed in to your account from {device} ({ip}) on {when}. "
-                                                   "If this was not you, change your password.")},
+        "new_login_unknown_device", _l("New sign-in"), _l("Security"), TRANSACTIONAL,
+        {"user": _t(_l("New sign-in to your account"), _l("Someone signed in to your account from {device} ({ip}) on {when}. "
+                                                   "If this was not you, change your password."))},
         {"user": _C}, locked=frozenset({EMAIL})),
     NotificationType(
-        "business_announcement", "News and offers from businesses", "News", MARKETING,
-        {"customer": _t("{business}: {headline}", "{message}")},
+        "business_announcement", _l("News and offers from businesses"), _l("News"), MARKETING,
+        {"customer": _t(_l("{business}: {headline}"), "{message}")},
         {"customer": _E}),
     # ---- issue 12 (Q): the platform's sanctions and moderation outcomes (app.admin)
     NotificationType(
-        "platform_warning", "Warning from Plaza", "Account", TRANSACTIONAL,
-        {"user": _t("A warning from Plaza", "{message} Reason: {reason}"),
-         "owner": _t("A warning from Plaza about {business}", "{message} Reason: {reason}")},
+        "platform_warning", _l("Warning from Plaza"), _l("Account"), TRANSACTIONAL,
+        {"user": _t(_l("A warning from Plaza"), _l("{message} Reason: {reason}")),
+         "owner": _t(_l("A warning from Plaza about {business}"), _l("{message} Reason: {reason}"))},
         {"user": _E, "owner": _E}, locked=frozenset({EMAIL})),
     NotificationType(
-        "platform_suspension", "Suspension by Plaza", "Account", TRANSACTIONAL,
-        {"user": _t("Your Plaza account is suspended", "{message} Reason: {reason}"),
-         "owner": _t("{business} is suspended on Plaza", "{message} Reason: {reason}")},
+        "platform_suspension", _l("Suspension by Plaza"), _l("Account"), TRANSACTIONAL,
+        {"user": _t(_l("Your Plaza account is suspended"), _l("{message} Reason: {reason}")),
+         "owner": _t(_l("{business} is suspended on Plaza"), _l("{message} Reason: {reason}"))},
         {"user": _E, "owner": _E}, locked=frozenset({EMAIL})),
     NotificationType(
-        "business_unavailable", "Business unavailable", "Bookings", TRANSACTIONAL,
-        {"customer": _t("{business} is unavailable", "{business} is not available on Plaza at the moment, so your "
+        "business_unavailable", _l("Business unavailable"), _l("Bookings"), TRANSACTIONAL,
+        {"customer": _t(_l("{business} is unavailable"), _l("{business} is not available on Plaza at the moment, so your "
                                                      "booking of {service} on {when} may not go ahead. "
-                                                     "Please contact them or book elsewhere.")},
+                                                     "Please contact them or book elsewhere."))},
         {"customer": _E}),
     NotificationType(
-        "report_outcome", "Outcome of your report", "Account", TRANSACTIONAL,
-        {"user": _t("Your report was reviewed", "Thanks for reporting \"{preview}\". {message}")},
+        "report_outcome", _l("Outcome of your report"), _l("Account"), TRANSACTIONAL,
+        {"user": _t(_l("Your report was reviewed"), _l("Thanks for reporting \"{preview}\". {message}"))},
         {"user": _E}),
     NotificationType(  # platform broadcasts (app.broadcasts): to consenting customers, and to businesses' owners
-        "platform_news", "News and offers from Plaza", "News", MARKETING,
+        "platform_news", _l("News and offers from Plaza"), _l("News"), MARKETING,
         {"customer": _t("{headline}", "{message}")}, {"customer": _E}),
     NotificationType(
-        "platform_announcement", "Announcements from Plaza", "Account", TRANSACTIONAL,
+        "platform_announcement", _l("Announcements from Plaza"), _l("Account"), TRANSACTIONAL,
         {"owner": _t("{headline}", "{message}")}, {"owner": _E}),
     # Disputes and refund requests (issue 12): one type per step, both sides.
     NotificationType(
-        "dispute_opened", "Dispute or refund request opened", "Disputes and refunds", TRANSACTIONAL,
-        {"customer": _t("Your {case} was sent to {business}", "{business} has until {deadline} to answer. Reason: {reason}."),
-         "staff": _t("New {case} from {customer}", "{customer} opened a {case} ({reason}). Answer by {deadline}, "
-                                                  "or the platform decides.")},
+        "dispute_opened", _l("Dispute or refund request opened"), _l("Disputes and refunds"), TRANSACTIONAL,
+        {"customer": _t(_l("Your {case} was sent to {business}"), _l("{business} has until {deadline} to answer. Reason: {reason}.")),
+         "staff": _t(_l("New {case} from {customer}"), _l("{customer} opened a {case} ({reason}). Answer by {deadline}, "
+                                                  "or the platform decides."))},
         {"customer": _E, "staff": _E}),
     NotificationType(
-        "dispute_deadline_soon", "Deadline to answer a dispute soon", "Disputes and refunds", TRANSACTIONAL,
-        {"customer": _t("Your {case} is waiting for {business}", "{business} has until {deadline} to answer."),
-         "staff": _t("Answer the {case} by {deadline}", "{customer}'s {case} goes to the platform at {deadline} "
-                                                       "unless you answer.")},
+        "dispute_deadline_soon", _l("Deadline to answer a dispute soon"), _l("Disputes and refunds"), TRANSACTIONAL,
+        {"customer": _t(_l("Your {case} is waiting for {business}"), _l("{business} has until {deadline} to answer.")),
+         "staff": _t(_l("Answer the {case} by {deadline}"), _l("{customer}'s {case} goes to the platform at {deadline} "
+                                                       "unless you answer."))},
         {"customer": _I, "staff": _E}),
     NotificationType(
-        "dispute_escalated", "Dispute sent to the platform", "Disputes and refunds", TRANSACTIONAL,
-        {"customer": _t("Your {case} is with the platform", "{business} {answered}. The platform will decide."),
-         "staff": _t("The {case} from {customer} is with the platform", "{customer}'s {case}: {answered}. "
-                                                                          "The platform will decide.")},
+        "dispute_escalated", _l("Dispute sent to the platform"), _l("Disputes and refunds"), TRANSACTIONAL,
+        {"customer": _t(_l("Your {case} is with the platform"), _l("{business} {answered}. The platform will decide.")),
+         "staff": _t(_l("The {case} from {customer} is with the platform"), _l("{customer}'s {case}: {answered}. "
+                                                                          "The platform will decide."))},
         {"customer": _E, "staff": _E}),
     NotificationType(
-        "dispute_decided", "Dispute or refund request decided", "Disputes and refunds", TRANSACTIONAL,
-        {"customer": _t("Decision on your {case}: {decision}", "{decision} ({refund} refunded). {reason}"),
-         "staff": _t("Decision on {customer}'s {case}: {decision}", "{decision} ({refund} refunded). {reason}")},
+        "dispute_decided", _l("Dispute or refund request decided"), _l("Disputes and refunds"), TRANSACTIONAL,
+        {"customer": _t(_l("Decision on your {case}: {decision}"), _l("{decision} ({refund} refunded). {reason}")),
+         "staff": _t(_l("Decision on {customer}'s {case}: {decision}"), _l("{decision} ({refund} refunded). {reason}"))},
         {"customer": _E, "staff": _E}),
     NotificationType(
-        "dispute_updated", "Dispute updated", "Disputes and refunds", TRANSACTIONAL,
-        {"customer": _t("Your {case} was updated", "Status: {status}. {reason}"),
-         "staff": _t("{customer}'s {case} was updated", "Status: {status}. {reason}")},
+        "dispute_updated", _l("Dispute updated"), _l("Disputes and refunds"), TRANSACTIONAL,
+        {"customer": _t(_l("Your {case} was updated"), _l("Status: {status}. {reason}")),
+         "staff": _t(_l("{customer}'s {case} was updated"), _l("Status: {status}. {reason}"))},
         {"customer": _I, "staff": _E}),
 )
 

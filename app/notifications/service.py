@@ -34,6 +34,7 @@ from app.booking.items import items_of, services_label
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.booking.service import email_confirm_token, manage_token
 from app.catalog.models import Service, StaffMember
+from app.catalog.translations import localized
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.jobs.runner import JobSpec
@@ -295,7 +296,8 @@ def valid_zone(name: str | None, fallback: str) -> str:
 
 
 def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
-    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist.
+    """The facts of a booking of the tenant in scope, or ``None`` when it does not exist; the
+    service's name in the reader's language (load inside the recipient's ``speaking``).
 
     Raises:
         MissingBookingRecord: the booking exists but a row it points to does not.
@@ -317,7 +319,7 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
         booking_id=booking.id, tenant_id=booking.tenant_id, status=booking.status,
         starts_at=booking.starts_at, ends_at=booking.ends_at,
         business_name=tenant.name, business_timezone=tenant.timezone,
-        service_name=services_label([s[0] for s in several]) if several else service.name,
+        service_name=services_label([s[0] for s in several]) if several else localized(service, "name"),
         services=several, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
         staff_name=staff.name, staff_email=staff.email,
         customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,

@@ -42,11 +42,12 @@ from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_o
 from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind, staff_email
+from app.notifications.language import booking_customer_locale, speaking, tenant_locale
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
 from app.redis_client import get_redis
-from app.tenants.context import tenant_scope
+from app.tenants.context import require_tenant_id, tenant_scope
 from app.tenants.models import Membership
 from app.timeutil import utcnow
 from app.uow import after_commit, unit_of_work
@@ -95,6 +96,11 @@ def _previous_start(event_id: str) -> datetime | None:
 
 
 def _send_booking_email(booking_id: str, kind: str, event_id: str) -> str:
+    with speaking(booking_customer_locale(booking_id)):  # the customer's language, not the worker's last one
+        return _send_booking_email_now(booking_id, kind, event_id)
+
+
+def _send_booking_email_now(booking_id: str, kind: str, event_id: str) -> str:
     now = utcnow()
     facts = rules.load_booking_facts(uuid.UUID(booking_id))
     if facts is None:
@@ -125,6 +131,11 @@ def send_staff_booking_email(tenant_id: str, booking_id: str, kind: str, event_i
 
 
 def _send_staff_email(booking_id: str, kind: str, event_id: str) -> str:
+    with speaking(tenant_locale(require_tenant_id())):  # staff without an account: the business's language
+        return _send_staff_email_now(booking_id, kind, event_id)
+
+
+def _send_staff_email_now(booking_id: str, kind: str, event_id: str) -> str:
     facts = rules.load_booking_facts(uuid.UUID(booking_id))
     if facts is None:
         return "gone"
@@ -205,10 +216,11 @@ def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
         results = fanout.reminder_notices(str(facts.booking_id), which, facts.starts_at.isoformat())
         after_commit(lambda: dispatch.after_commit(results))
         return Outcome.SENT if any(r.new for r in results) else Outcome.ALREADY_SENT
-    try:
-        message = booking_email(facts, reminder_kind(which))
-    except UndeliverableAddress as exc:
-        return record_undeliverable(key, facts.customer_email, str(exc))
+    with speaking(booking_customer_locale(facts.booking_id)):
+        try:
+            message = booking_email(rules.load_booking_facts(facts.booking_id) or facts, reminder_kind(which))
+        except UndeliverableAddress as exc:
+            return record_undeliverable(key, facts.customer_email, str(exc))
     return deliver(key, message)
 
 

@@ -7,10 +7,13 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.delivery.mailer import build_message, finish_message, local, sender
 from app.delivery.pipeline import deliver
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.identity.models import User
 from app.jobs.runner import run_in_tenant
 from app.team.service import INVITE_EVENT, invitation_url
@@ -35,13 +38,14 @@ def invitation_jobs(kind: str, tenant_id: str, event_id: str, payload: dict) -> 
 
 def invitation_email(invitation: StaffInvitation, tenant: Tenant, inviter_name: str) -> EmailMessage:
     """The email inviting ``invitation.email`` to log in to ``tenant``, with the accept link
-    (``emails/staff_invite.txt`` / ``.html``), sent as ``"<Business> via Plaza" <MAIL_FROM>``."""
+    (``emails/staff_invite.txt`` / ``.html``), sent as ``"<Business> via Plaza" <MAIL_FROM>``;
+    in the language in force (:func:`_send_invitation_email` speaks the invitee's)."""
     context = {"business": tenant.name, "inviter": inviter_name, "role": invitation.role,
                "link": invitation_url(tenant, invitation), "email": invitation.email,
                "expires": local(invitation.expires_at, tenant.timezone or "UTC", "%A %d %B %Y")}
     return finish_message(build_message(
-        sender=sender(f"{tenant.name} via Plaza"), to=invitation.email,
-        subject=f"{inviter_name} invited you to join {tenant.name} on Plaza",
+        sender=sender(_("%(business)s via Plaza", business=tenant.name)), to=invitation.email,
+        subject=_("%(inviter)s invited you to join %(business)s on Plaza", inviter=inviter_name, business=tenant.name),
         text=render_template("emails/staff_invite.txt", **context),
         html=render_template("emails/staff_invite.html", **context),
     ), "staff-invite", None)
@@ -68,4 +72,8 @@ def _send_invitation_email(invitation_id: str) -> str:
         raise TenantNotFound(f"tenant {inv.tenant_id} of invitation {invitation_id} not found")
     inviter = db.session.get(User, inv.invited_by) if inv.invited_by else None
     inviter_name = (inviter.name or inviter.email) if inviter else tenant.name
-    return deliver(invitation_email_key(inv.id), invitation_email(inv, tenant, inviter_name)).value
+    # The invitee's language: their account's choice when the address has one, else the business's.
+    chosen = db.session.scalar(sa.select(User.locale).where(sa.func.lower(User.email) == inv.email.lower()))
+    with force_locale(supported_locale(chosen) or supported_locale(tenant.default_locale) or DEFAULT_LANGUAGE):
+        message = invitation_email(inv, tenant, inviter_name)
+    return deliver(invitation_email_key(inv.id), message).value

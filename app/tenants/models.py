@@ -95,6 +95,8 @@ class Tenant(db.Model):
                                                        server_default="false")
     #: The language the business's pages and messages fall back to (Babel identifier, ``da``, ``en``).
     default_locale: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="en", server_default="en")
+    #: The business's texts in other languages (issue 14): ``{"da": {"description": "..."}}``.
+    translations: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     #: Languages spoken, BCP 47 primary tags (``da``, ``en``).
     languages: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(12)), nullable=False, default=list,
                                                  server_default="{}")

@@ -62,9 +62,11 @@ def validate_slug(slug: str) -> str:
 
 
 def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: Person,
-                  category: str = "", category_slug: str | None = None) -> Tenant:
+                  category: str = "", category_slug: str | None = None, locale_by_country: bool = False) -> Tenant:
     """Create a business with ``owner`` as its owner; flushes, does not commit. Its ``country``
     (for phone numbers and the address) is that of ``timezone`` (``Europe/London`` -> ``GB``).
+    With ``locale_by_country`` (signup) a business in Denmark gets Danish as its default
+    language, any other English; else English.
     ``category_slug`` (an active taxonomy category) sets ``category`` to that category's name.
 
     Raises:
@@ -82,8 +84,10 @@ def create_tenant(*, name: str, slug: str, timezone: str, currency: str, owner: 
         if chosen is None or not chosen.active:
             raise SignupError("category", "Choose one of the listed categories.")
         category = chosen.name
+    country = country_of_zone(timezone) or ""
     tenant = Tenant(id=uuid.uuid4(), name=name.strip(), slug=slug, timezone=timezone, currency=currency,
-                    category=category, category_slug=category_slug or None, country=country_of_zone(timezone) or "")
+                    category=category, category_slug=category_slug or None, country=country,
+                    default_locale="da" if locale_by_country and country == "DK" else "en")
     db.session.add(tenant)
     db.session.flush()
     with tenant_scope(tenant.id):

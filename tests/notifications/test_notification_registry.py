@@ -78,6 +78,6 @@ def test_sample_context_covers_exactly_the_fields_used():
     used = set()
     for nt in registry.all_types():
         for tpl in nt.templates.values():
-            for part in (tpl.title, tpl.body, tpl.subject, tpl.text):
+            for part in (tpl.title, tpl.body, tpl.subject, tpl.email_text):
                 used |= fields_of(part)
     assert used <= set(SAMPLE_CONTEXT)

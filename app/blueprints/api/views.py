@@ -55,8 +55,10 @@ from app.booking.service import (
 from app.booking.validation import region_for_timezone
 from app.catalog.models import Service
 from app.catalog.service import list_services, list_staff, service_staff_map
+from app.catalog.translations import localized, reader_locale_id
 from app.community.blocks import BLOCKED_BOOKING, booking_refusal
 from app.extensions import db
+from app.i18n import language_of, supported_locale
 from app.identity.models import ApiToken
 from app.identity.service import find_api_token
 from app.scheduling.service import AvailabilityError, availability_json
@@ -150,10 +152,14 @@ def _json_kind(value: Any) -> str:
 @bp.get("/services")
 @tenant_required
 def services() -> Response:
-    """``{"services": [...]}``: active services with price and the active staff performing each."""
+    """``{"services": [...]}``: active services with price and the active staff performing each;
+    names in the language of ``?lang=`` (``da``, ``en``), else of ``Accept-Language``, where the
+    business wrote one (else its default-language name)."""
     staff_map = service_staff_map()
+    asked = supported_locale(request.args.get("lang"))
+    language = language_of(asked) if asked else None
     return _json(ServiceList(services=[
-        ServiceOut(id=s.id, name=s.name, duration_minutes=s.duration_minutes,
+        ServiceOut(id=s.id, name=localized(s, "name", language), duration_minutes=s.duration_minutes,
                    price=Money(amount=s.price_amount, currency=s.currency), staff_ids=staff_map.get(s.id, []))
         for s in list_services()
     ]))
@@ -253,7 +259,8 @@ def create() -> Response:
     try:
         booking = create_booking(
             tenant, service_id=services[0], also_service_ids=services[1:], staff_id=data.staff_id, start=data.start,
-            customer=CustomerInput(name=data.customer.name, email=data.customer.email, phone=data.customer.phone),
+            customer=CustomerInput(name=data.customer.name, email=data.customer.email, phone=data.customer.phone,
+                                   locale=reader_locale_id()),
             customer_timezone=tz_name, notes=data.notes or "", actor=Actor("customer"),
             confirm_email_over=guest_confirm_threshold(data.customer.email),
         )

@@ -8,6 +8,8 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from redis.exceptions import RedisError
@@ -15,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from app.identity.service import TokenError, find_user, make_token, normalize_email, read_token
 from app.notifications.channels.email import platform_url
+from app.notifications.language import choose, speaking
 from app.notifications.tasks import enqueue_account_email
 from app.redis_client import get_redis
 from app.timeutil import utcnow
@@ -59,14 +62,32 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+#: Each account email's subject, in the recipient's language when rendered (the caller's
+#: English ``subject`` is used for a template not listed here).
+ACCOUNT_SUBJECTS = {
+    "login_attack": _l("Someone is trying to sign in to your Plaza account"),
+    "signup_attempt": _l("Someone tried to create a Plaza account with your email address"),
+    "verify": _l("Confirm your email address for Plaza"),
+    "reset": _l("Choose a new Plaza password"),
+}
+#: Emails the person asking for them receives themselves: without a saved choice, they are
+#: written in the language of the request. The others (warnings) go to an account holder who
+#: did not ask: their saved language, else English.
+REQUESTED_BY_RECIPIENT = frozenset({"verify", "reset"})
+
+
 def send_account_email(to: str, subject: str, template: str, **context: object) -> None:
-    """Render ``auth/email_<template>.txt`` and ``.html`` and hand them to the mail queue.
+    """Render ``auth/email_<template>.txt`` and ``.html`` and hand them to the mail queue, in
+    the recipient's language (``context["user"].locale``, see :data:`REQUESTED_BY_RECIPIENT`).
 
     Call after the transaction that caused the mail has committed (from a view:
     ``after_commit(send_account_email, ...)``). A queue failure is logged, never raised to the user.
     """
-    text = render_template(f"auth/email_{template}.txt", **context)
-    html = render_template(f"auth/email_{template}.html", **context)
+    asked = str(get_locale()) if template in REQUESTED_BY_RECIPIENT and get_locale() is not None else None
+    with speaking(choose(getattr(context.get("user"), "locale", None), asked)):
+        subject = str(ACCOUNT_SUBJECTS.get(template, subject))
+        text = render_template(f"auth/email_{template}.txt", **context)
+        html = render_template(f"auth/email_{template}.html", **context)
     try:
         enqueue_account_email(to, subject, text, html)
     except RedisError:  # the queue is Redis: a mail hiccup must not fail the page; it is logged
@@ -153,5 +174,5 @@ def warn_account_owner(limit: RequestLimit) -> None:
         log.exception("could not decide on the sign-in attack warning")
         return
     send_account_email(user.email, "Someone is trying to sign in to your Plaza account", "login_attack",
-                       user=user, when=utcnow().strftime("%A %d %B %Y, %H:%M UTC"), ip_count=ips,
+                       user=user, when=utcnow(), ip_count=ips,
                        link=platform_url("/password/forgot"))

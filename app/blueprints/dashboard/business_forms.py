@@ -10,6 +10,7 @@ and :func:`app.tenants.marketplace_profile.update_marketplace_profile` do the de
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -27,6 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.site.forms import category_choices, zone_select_choices
+from app.i18n import LANGUAGE_NAMES
 from app.inputguard import single_line
 from app.tenants.models import Tenant
 from app.tenants.profile import DESCRIPTION_MAX
@@ -57,6 +59,9 @@ class BusinessForm(FlaskForm):
     description = TextAreaField("About the business", filters=[_strip],
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX,
                                                                message=f"Use at most {DESCRIPTION_MAX} characters.")])
+    #: issue 14 (L): the language of the business's pages and messages when nothing says otherwise.
+    default_locale = SelectField(_l("Default language"), validate_choice=False,  # not sent: unchanged
+                                 choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
     logo = FileField("Logo")
     remove_logo = BooleanField("Remove the logo")
     latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is between -90 and 90.")])

@@ -71,7 +71,8 @@ def signup() -> Response:
                 owner, created = account_for_signup(form.email.data, form.password.data, form.owner_name.data)
                 tenant = create_tenant(name=form.business_name.data, slug=form.slug.data,
                                        timezone=form.timezone.data, currency=form.currency.data, owner=owner,
-                                       category_slug=form.category.data or None)
+                                       category_slug=form.category.data or None,
+                                       locale_by_country=True)  # issue 14: a business in Denmark speaks Danish
         except (SignupError, AccountError) as exc:
             getattr(form, exc.field).errors.append(exc.message)
         except IntegrityError:

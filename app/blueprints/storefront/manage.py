@@ -48,6 +48,7 @@ from app.booking.service import (
     open_manage_link,
 )
 from app.catalog.models import Service, StaffMember
+from app.catalog.translations import localized
 from app.checkout.booking import check_customer_money_reschedule, late_reschedule_refusal, reschedule_by_customer
 from app.extensions import db
 from app.tenants.urls import external_url
@@ -94,7 +95,7 @@ def booking_context(booking: Booking, tz_name: str | None = None) -> dict[str, A
     return {
         "items": items, "also": item_services(booking)[1:] if len(items) > 1 else [],
         "service_name": services_label([i.name for i, _, _ in items]) if len(items) > 1 else (
-            service.name if service else ""),
+            localized(service, "name") if service else ""),
         "tenant": tenant, "booking": booking, "service": service, "staff": staff, "token": token,
         "customer_tz": customer_tz, "business_tz": tenant.timezone,
         "state": status_wording(booking.status, tenant.name, booking.cancelled_by),

@@ -58,6 +58,7 @@ from app.booking.service import (
 from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import list_services, list_staff
+from app.catalog.translations import reader_locale_id
 from app.checkout.booking import (
     awaits_payment,
     place_booking,
@@ -273,7 +274,8 @@ def confirm(service_id: str) -> Response:
     try:
         booking = place_booking(
             tenant, service, staff_id=staff.id if staff else None, start=start,
-            customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164),
+            customer=CustomerInput(name=form.name.data, email=form.email.data, phone=form.phone_e164,
+                                   locale=reader_locale_id()),
             customer_timezone=tz_name, notes=form.notes.data or "",
             user_id=current_user.id if current_user.is_authenticated else None,
             confirm_email_over=guest_confirm_threshold(form.email.data), also=also,

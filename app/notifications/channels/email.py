@@ -15,12 +15,14 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 
 from app.delivery.mailer import build_message, finish_message, mail_address, sender, smtp_send
 from app.delivery.models import Delivery
 from app.identity.models import User
 from app.notifications import booking_mail, preferences, registry
 from app.notifications.center_models import Notification
+from app.notifications.language import notice_locale, speaking
 from app.tenants.context import tenant_scope
 from app.tenants.urls import platform_url
 
@@ -31,8 +33,19 @@ def unsubscribe_url(user: User, type_key: str) -> str:
 
 
 def build_email(notification: Notification, user: User) -> EmailMessage:
-    """The email for ``notification`` to ``user``: the booking email for a booking notification
+    """The email for ``notification`` to ``user``, in their language (their account's choice, else
+    the business's default, else English): the booking email for a booking notification
     (:func:`app.notifications.booking_mail.build`), else plain text and HTML from ``notifications/email.*``."""
+    if notification.tenant_id is not None:
+        with tenant_scope(notification.tenant_id):
+            locale = notice_locale(user, notification.tenant_id, notification.audience, notification.subject_key)
+    else:
+        locale = notice_locale(user, None, notification.audience, notification.subject_key)
+    with speaking(locale):
+        return _build_email(notification, user)
+
+
+def _build_email(notification: Notification, user: User) -> EmailMessage:
     if notification.tenant_id is not None and booking_mail.about_booking(notification):
         with tenant_scope(notification.tenant_id):
             message = booking_mail.build(notification, user)
@@ -48,7 +61,7 @@ def build_email(notification: Notification, user: User) -> EmailMessage:
     if nt.is_marketing:
         headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     msg = build_message(
-        sender=sender(f"{business} via Plaza" if business else "Plaza"),
+        sender=sender(_("%(business)s via Plaza", business=business) if business else "Plaza"),
         to=mail_address(user.name or "", user.email), subject=rendered.subject,
         text=render_template("notifications/email.txt", **context),
         html=render_template("notifications/email.html", **context), headers=headers)

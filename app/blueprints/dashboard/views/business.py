@@ -23,8 +23,10 @@ from app.blueprints.dashboard.views.common import current_tenant, done
 from app.blueprints.site.forms import currency_select_data, zone_select_data
 from app.catalog.availability_version import bump_version
 from app.catalog.currency import change_service_currency
+from app.catalog.translations import other_languages, read_translation_fields, set_translations, translation
 from app.extensions import db
 from app.geo import GeocodeError, geocode
+from app.i18n import LANGUAGE_NAMES
 from app.outbox.events import emit
 from app.payments.settings import rescale_fixed_deposits
 from app.storage.images import ImageRejected, PreparedImage, prepare_logo, prepare_photo, store_logo, store_photo
@@ -61,11 +63,17 @@ def settings_form(tenant: Tenant, formdata: bool) -> BusinessForm:
 
 
 def render_business(form: BusinessForm, status: int = 200, photo_form: PhotoForm | None = None,
-                    block: str = "form") -> Response:
+                    block: str = "form", texts: dict | None = None, text_errors: dict | None = None) -> Response:
     """The settings page with ``form`` (and the gallery's ``photo_form``), answered ``status``;
-    an HTMX request gets ``block`` (``form`` or ``gallery``)."""
+    an HTMX request gets ``block`` (``form`` or ``gallery``). ``texts``/``text_errors``: the
+    description in other languages as posted (default: as stored) and their errors."""
     tenant = current_tenant()
+    languages = other_languages(form.default_locale.data or tenant.default_locale)
+    if texts is None:
+        texts = {lang: {"description": translation(tenant, lang, "description")} for lang in languages}
     return render_page("dashboard/business.html", block=block, status=status, form=form, tenant=tenant,
+                       translation_languages=languages, translation_texts=texts,
+                       translation_errors=text_errors or {}, language_names=LANGUAGE_NAMES,
                        photos=gallery(), max_photos=max_photos(), photo_form=photo_form or PhotoForm(formdata=None),
                        can_edit=Role.OWNER.value in user_roles(), phone_example=example_phone(tenant.country or None),
                        map_tiles=current_app.config.get("MAP_TILE_URL") or "",
@@ -147,8 +155,12 @@ def business_save() -> Response:
     every error beside its field, nothing written (not even the logo)."""
     tenant = current_tenant()
     form = settings_form(tenant, formdata=True)
-    if not form.validate():
-        return render_business(form, status=422)
+    if form.default_locale.data not in LANGUAGE_NAMES:  # not sent (or tampered): the language stays
+        form.default_locale.data = tenant.default_locale
+    texts, text_errors = read_translation_fields(request.form, other_languages(form.default_locale.data),
+                                                 ("description",))
+    if not form.validate() or text_errors:
+        return render_business(form, status=422, texts=texts, text_errors=text_errors)
     uploads: dict[str, PreparedImage | None] = {}
     for field, read in ((form.logo, _logo_upload), (form.cover, _cover_upload)):
         try:
@@ -173,6 +185,8 @@ def business_save() -> Response:
                 languages=list(form.languages.data or []), amenities=list(form.amenities.data or []),
                 social_links=form.social_links()))
             tenant.accepts_job_requests = bool(form.accepts_job_requests.data)  # issue 13: the opt-in
+            tenant.default_locale = form.default_locale.data  # issue 14 (L)
+            set_translations(tenant, texts)
             pin_note = _place_pin(tenant, form, old_point, old_address)
     except (ProfileError, MarketplaceProfileError) as exc:
         getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]

@@ -23,7 +23,15 @@ from app.catalog.service import (
     set_service_staff,
     update_service,
 )
+from app.catalog.translations import (
+    TRANSLATABLE_FIELDS,
+    other_languages,
+    read_translation_fields,
+    set_translations,
+    translation,
+)
 from app.extensions import db
+from app.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES
 from app.web import get_or_404, render_page
 from app.web.access import manager_required
 
@@ -56,6 +64,18 @@ def _service_fields(form: ServiceForm) -> dict[str, Any]:
             "buffer_after_minutes": form.buffer_after_minutes.data, "active": bool(form.active.data)}
 
 
+def _translation_context(service: Service | None) -> dict[str, Any]:
+    """The service form's other-language fields (issue 14): posted texts on POST, else the stored ones."""
+    languages = other_languages(current_tenant().default_locale)
+    if request.method == "POST":
+        texts, errors = read_translation_fields(request.form, languages)
+    else:
+        texts = {lang: {f: translation(service, lang, f) for f in TRANSLATABLE_FIELDS} for lang in languages}
+        errors = {}
+    return {"translation_languages": languages, "translation_texts": texts, "translation_errors": errors,
+            "language_names": LANGUAGE_NAMES}
+
+
 @bp.get("/dashboard/services")
 @login_required
 @manager_required
@@ -73,14 +93,16 @@ def services() -> Response:
 def service_new() -> Response:
     """Create a service; invalid input answers 422 with the form and nothing written."""
     form = _service_form()
+    extra = _translation_context(None)
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and not extra["translation_errors"]:
             fields = _service_fields(form)
             svc = create_service(currency=current_tenant().currency, staff_ids=(), **fields)
             set_service_staff(svc, list(form.assignments), form.assignments)
+            set_translations(svc, extra["translation_texts"])
             return done(f"“{svc.name}” was added.", url_for("dashboard.services"))
-        return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=None)
-    return render_page("dashboard/service_form.html", block="form", form=form, service=None)
+        return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=None, **extra)
+    return render_page("dashboard/service_form.html", block="form", form=form, service=None, **extra)
 
 
 @bp.route("/dashboard/services/<service_id>", methods=["GET", "POST"])
@@ -90,10 +112,14 @@ def service_edit(service_id: str) -> Response:
     """Edit a service and who performs it (with optional per-staff duration and price)."""
     svc = get_or_404(Service, service_id)
     form = _service_form(svc)
+    extra = _translation_context(svc)
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and not extra["translation_errors"]:
             update_service(svc, **_service_fields(form))
             set_service_staff(svc, list(form.assignments), form.assignments)
+            set_translations(svc, extra["translation_texts"] | {
+                lang: texts for lang, texts in (svc.translations or {}).items()
+                if lang not in extra["translation_languages"] and lang in SUPPORTED_LANGUAGES})
             return done(f"“{svc.name}” was saved.", url_for("dashboard.services"))
-        return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=svc)
-    return render_page("dashboard/service_form.html", block="form", form=form, service=svc)
+        return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=svc, **extra)
+    return render_page("dashboard/service_form.html", block="form", form=form, service=svc, **extra)
