@@ -77,6 +77,8 @@ def unmarked_in_template(source: str) -> list[str]:
     paren_stack: list[bool] = []
     previous = previous_value = None
     for _lineno, kind, value in _ENV.lex(source):
+        if kind == "whitespace":  # inside tags: `{% trans %}` is block_begin, whitespace, name
+            continue
         if kind == "data":
             skeleton.append(_PLACEHOLDER if in_trans else value)
             continue
