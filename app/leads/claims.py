@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Customer
@@ -70,8 +71,10 @@ class ShortOfCredits(ClaimRefused):
     code = "short_of_credits"
 
     def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(f"Claiming this lead needs {needed} credits and you have {balance}. "
-                         "Buy a credit pack to claim it.")
+        super().__init__(ngettext("Claiming this lead needs %(num)d credit and you have %(balance)d. "
+                                  "Buy a credit pack to claim it.",
+                                  "Claiming this lead needs %(num)d credits and you have %(balance)d. "
+                                  "Buy a credit pack to claim it.", needed, balance=balance))
         self.needed = needed
         self.balance = balance
 

@@ -24,8 +24,8 @@ from app.leads.models import Lead, LeadStatus
 from app.timeutil import utcnow
 
 #: Tab key -> label, in order.
-TABS = {"available": "Available", "claimed": "Claimed", "quoted": "Quoted", "won": "Won", "lost": "Lost",
-        "refunded": "Refunded"}
+TABS = {"available": _l("Available"), "claimed": _l("Claimed"), "quoted": _l("Quoted"), "won": _l("Won"),
+        "lost": _l("Lost"), "refunded": _l("Refunded")}
 #: Leads shown per page.
 PAGE = 50
 #: Longest search text, in characters.
