@@ -14,6 +14,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.chat import service as chat
@@ -111,10 +112,10 @@ def start_inquiry(body: str | None, *, user_id: uuid.UUID | None = None, name: s
     clean_name = " ".join((name or "").split())[:MAX_NAME]
     if user_id is None:
         if not clean_name:
-            raise InvalidInquiry("Tell the business your name.", "name")
+            raise InvalidInquiry(_("Tell the business your name."), "name")
         address = normalize_email(email or "")
         if "@" not in address or len(address) > 254 or " " in address:
-            raise InvalidInquiry("Enter an email address like name@example.com.", "email")
+            raise InvalidInquiry(_("Enter an email address like name@example.com."), "email")
     else:
         address = normalize_email(email or "") or None
     inquiry = Inquiry(name=clean_name or "Customer", email=address, user_id=user_id)

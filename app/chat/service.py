@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
@@ -33,6 +34,7 @@ from app.chat.models import BOOKING, CUSTOMER, INQUIRY, STAFF, Conversation, Inq
 from app.chat.rendering import render_body
 from app.customers.ownership import account_of
 from app.extensions import db
+from app.formatting import format_number
 from app.outbox.events import emit
 from app.redis_client import get_redis
 from app.tenants.context import require_tenant_id
@@ -185,8 +187,8 @@ def check_rate(principal: Principal) -> None:
         RateLimited: over the limit (the message is not stored).
     """
     if not rate_limiter().hit(RATE, principal.key):
-        raise RateLimited(f"You are sending messages too fast: at most {RATE_LIMIT} every "
-                          f"{RATE_WINDOW_SECONDS} seconds. Wait a moment and try again.")
+        raise RateLimited(_("You are sending messages too fast: at most %(num)d every %(seconds)d seconds. "
+                            "Wait a moment and try again.", num=RATE_LIMIT, seconds=RATE_WINDOW_SECONDS))
 
 
 def validate_body(body: str | None) -> str:
@@ -198,9 +200,9 @@ def validate_body(body: str | None) -> str:
     """
     text = (body or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if not text:
-        raise EmptyMessage("Write a message before sending.")
+        raise EmptyMessage(_("Write a message before sending."))
     if len(text) > MAX_BODY:
-        raise MessageTooLong(f"A message can be at most {MAX_BODY:,} characters (this one has {len(text):,}).")
+        raise MessageTooLong(_("A message can be at most %(max)s characters (this one has %(num)s).", max=format_number(MAX_BODY), num=format_number(len(text))))
     return text
 
 
@@ -220,8 +222,8 @@ def closed_reason(conv: Conversation, principal: Principal) -> str | None:
     status = db.session.scalar(sa.select(Booking.status).where(Booking.id == conv.subject_id))
     if customer_may_write(status):
         return None
-    return ("This booking was cancelled, so its conversation is closed: you can read it, but not write here "
-            "any more. Please contact the business directly.")
+    return _("This booking was cancelled, so its conversation is closed: you can read it, but not write here "
+             "any more. Please contact the business directly.")
 
 
 def post_message(conv: Conversation, principal: Principal, body: str | None) -> Message:

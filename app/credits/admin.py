@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.audit.service import AuditActor, record_audit
 from app.credits.ledger import CreditMove, InsufficientCredits, balance, entries, move_credits
 from app.credits.models import CreditEntry
@@ -56,14 +58,14 @@ def adjust_credits(tenant_id: uuid.UUID, amount: int, reason: str, actor: AuditA
     """
     text = (reason or "").strip()
     if not text:
-        raise AdjustmentRefused("Give a reason: the business sees it in its ledger.", "reason")
+        raise AdjustmentRefused(_("Give a reason: the business sees it in its ledger."), "reason")
     if amount == 0 or abs(amount) > MAX_ADJUSTMENT:
-        raise AdjustmentRefused(f"Enter a number of credits from -{MAX_ADJUSTMENT} to {MAX_ADJUSTMENT}, not 0.",
+        raise AdjustmentRefused(_("Enter a number of credits from -%(max)d to %(max)d, not 0.", max=MAX_ADJUSTMENT),
                                 "amount")
     try:
         key = f"adjustment:{uuid.UUID(nonce)}"
     except (ValueError, TypeError):
-        raise AdjustmentRefused("The form has expired; open the page again.", "amount") from None
+        raise AdjustmentRefused(_("The form has expired; open the page again."), "amount") from None
     with platform_scope("console: adjust a business's lead credits"):
         if db.session.get(Tenant, tenant_id) is None:
             raise LookupError(tenant_id)
@@ -71,7 +73,7 @@ def adjust_credits(tenant_id: uuid.UUID, amount: int, reason: str, actor: AuditA
             try:
                 move = move_credits("adjustment", amount, key, actor_user_id=actor.user_id, note=text)
             except InsufficientCredits as exc:
-                raise AdjustmentRefused(f"That would take the balance below zero: it is {exc.balance} credits.",
+                raise AdjustmentRefused(_("That would take the balance below zero: it is %(num)d credits.", num=exc.balance),
                                         "amount") from exc
             if not move.replayed:
                 record_audit(actor, "credits.adjusted", "business", tenant_id, reason=text,

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.credits.models import CreditAccount, CreditEntry, CreditEntryKind
@@ -28,7 +29,7 @@ class InsufficientCredits(InputError):
     field = "credits"
 
     def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(f"This needs {needed} credits and you have {balance}. Buy a credit pack to go on.")
+        super().__init__(_("This needs %(needed)d credits and you have %(balance)d. Buy a credit pack to go on.", needed=needed, balance=balance))
         self.needed = needed
         self.balance = balance
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.errors import InputError
 from app.platform_settings import get_setting
 
@@ -64,4 +66,4 @@ def get_pack(code: str) -> CreditPack:
     for found in packs():
         if found.code == code:
             return found
-    raise UnknownPack("Choose one of the credit packs on sale.")
+    raise UnknownPack(_("Choose one of the credit packs on sale."))

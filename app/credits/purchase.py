@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 import stripe
+from flask_babel import gettext as _
 
 from app.billing.gateway import BillingGatewayError, get_gateway
 from app.billing.plans import billing_enabled
@@ -59,11 +60,11 @@ def start_purchase(pack_code: str, customer_email: str, success_url: str, cancel
     pack = get_pack(pack_code)
     tenant_id = str(require_tenant_id())
     if not billing_enabled():
-        raise PurchaseUnavailable("Buying credits is not configured on this Plaza.")
+        raise PurchaseUnavailable(_("Buying credits is not configured on this Plaza."))
     gw = get_gateway()
     if gw.local:
-        raise PurchaseUnavailable("Credit packs are bought through Stripe Checkout, which local mode does not "
-                                  "have. Ask a platform admin to add credits.")
+        raise PurchaseUnavailable(_("Credit packs are bought through Stripe Checkout, which local mode does not "
+                                  "have. Ask a platform admin to add credits."))
     sep = "&" if "?" in success_url else "?"
     params: dict[str, Any] = {
         "mode": "payment", "customer_email": customer_email, "client_reference_id": tenant_id,

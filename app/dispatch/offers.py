@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.dispatch import engine, notify
@@ -63,12 +64,12 @@ def accept_offer(operator: DispatchOperator, offer_id: uuid.UUID, actor: AuditAc
             .returning(DispatchOffer.request_id, DispatchOffer.distance_km)
             .execution_options(synchronize_session=False)).first()
         if row is None:
-            raise OfferGone("This offer is no longer open.")
+            raise OfferGone(_("This offer is no longer open."))
         req = db.session.scalar(sa.select(DispatchRequest).where(
             DispatchRequest.id == row.request_id, DispatchRequest.status == RequestStatus.OFFERED.value,
             DispatchRequest.offer_id == offer_id).with_for_update().execution_options(populate_existing=True))
         if req is None:
-            raise OfferGone("This request was cancelled or taken.")
+            raise OfferGone(_("This request was cancelled or taken."))
         grew = db.session.execute(
             sa.update(DispatchOperator)
             .where(DispatchOperator.tenant_id == operator.tenant_id, DispatchOperator.id == operator.id,
@@ -76,7 +77,7 @@ def accept_offer(operator: DispatchOperator, offer_id: uuid.UUID, actor: AuditAc
             .values(active_jobs=DispatchOperator.active_jobs + 1, updated_at=now)
             .execution_options(synchronize_session=False)).rowcount
         if not grew:
-            raise AtCapacity("You are at your capacity: finish a job first.")
+            raise AtCapacity(_("You are at your capacity: finish a job first."))
         db.session.expire(operator, ["active_jobs", "updated_at"])
         here = last_position(get_redis(), operator.tenant_id, operator.id)
         dist = distance_km(here, (req.latitude, req.longitude)) if here else row.distance_km
@@ -96,7 +97,7 @@ def decline_offer(operator: DispatchOperator, offer_id: uuid.UUID) -> None:
         OfferGone: not this operator's live offer any more.
     """
     if not _close_offer(operator.tenant_id, offer_id, OfferOutcome.DECLINED, operator_id=operator.id):
-        raise OfferGone("This offer is no longer open.")
+        raise OfferGone(_("This offer is no longer open."))
 
 
 def lapse_offer(request_id: uuid.UUID, offer_id: uuid.UUID) -> bool:
@@ -151,17 +152,17 @@ def advance_request(operator: DispatchOperator, request_id: uuid.UUID, to: Reque
     try:
         to = RequestStatus(to)
     except ValueError:
-        raise InvalidTransition("Unknown step.") from None
+        raise InvalidTransition(_("Unknown step.")) from None
     frm = PROGRESS.get(to)
     if frm is None:
-        raise InvalidTransition("Unknown step.")
+        raise InvalidTransition(_("Unknown step."))
     now = utcnow()
     with platform_scope("dispatch: operator progress"):
         req = db.session.scalar(sa.select(DispatchRequest).where(
             DispatchRequest.id == request_id, DispatchRequest.business_id == operator.tenant_id,
             DispatchRequest.operator_id == operator.id, DispatchRequest.status == frm.value).with_for_update().execution_options(populate_existing=True))
         if req is None:
-            raise InvalidTransition("This job has moved on (the customer may have cancelled).")
+            raise InvalidTransition(_("This job has moved on (the customer may have cancelled)."))
         req.status, req.updated_at = to.value, now
         setattr(req, STAMP[to], now)
         if to == RequestStatus.DONE:
@@ -192,7 +193,7 @@ def cancel_request(request_id: uuid.UUID, user_id: uuid.UUID | None, actor: Audi
         req = db.session.scalar(sa.select(DispatchRequest).where(
             DispatchRequest.id == request_id, DispatchRequest.user_id == user_id).with_for_update().execution_options(populate_existing=True))
         if req is None or req.status not in CANCELLABLE:
-            raise InvalidTransition("This request can no longer be cancelled.")
+            raise InvalidTransition(_("This request can no longer be cancelled."))
         before = req.status
         operator_user = None
         if req.status == RequestStatus.OFFERED and req.offer_id is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.dispatch.errors import DispatchInputError
 from app.dispatch.locations import drop_location, put_location
@@ -37,9 +38,9 @@ def save_profile(enabled: bool, services: list[str]) -> DispatchProfile:
     """
     unknown = [s for s in services if s not in ON_DEMAND_SERVICES]
     if unknown:
-        raise DispatchInputError(f"Unknown service: {', '.join(unknown)}.", "services")
+        raise DispatchInputError(_("Unknown service: %(names)s.", names=", ".join(unknown)), "services")
     if enabled and not services:
-        raise DispatchInputError("Pick at least one service to offer on demand.", "services")
+        raise DispatchInputError(_("Pick at least one service to offer on demand."), "services")
     profile = get_profile()
     if profile is None:
         profile = DispatchProfile(tenant_id=require_tenant_id())
@@ -79,7 +80,7 @@ def set_availability(op: DispatchOperator, online: bool, capacity: int) -> Dispa
         DispatchInputError: capacity outside 1–10 (``field`` ``capacity``).
     """
     if not 1 <= capacity <= 10:
-        raise DispatchInputError("Capacity is 1 to 10 jobs at once.", "capacity")
+        raise DispatchInputError(_("Capacity is 1 to 10 jobs at once."), "capacity")
     op.online, op.capacity, op.updated_at = online, capacity, utcnow()
     db.session.flush()
     if not online:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.dispatch import engine
 from app.dispatch.errors import DispatchInputError
@@ -27,9 +28,9 @@ def new_request_row(user_id: uuid.UUID | None, customer_name: str, service: str,
             (``field`` ``location``).
     """
     if service not in ON_DEMAND_SERVICES:
-        raise DispatchInputError("Pick a service.", "service")
+        raise DispatchInputError(_("Pick a service."), "service")
     if not (-85.05 <= lat <= 85.05 and -180 <= lon <= 180):
-        raise DispatchInputError("That location is not on the map.", "location")
+        raise DispatchInputError(_("That location is not on the map."), "location")
     now = utcnow()
     req = DispatchRequest(id=uuid.uuid4(), user_id=user_id, customer_name=customer_name[:120], service=service,
                           latitude=lat, longitude=lon, address_line=address_line[:200],

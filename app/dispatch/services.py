@@ -6,13 +6,16 @@ A business that offers on-demand service picks some of these slugs on its dispat
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
 #: slug -> name of every on-demand service.
-ON_DEMAND_SERVICES: dict[str, str] = {
-    "car-wash": "Mobile car wash",
-    "cleaning": "Home cleaning",
-    "handyman": "Handyman",
-    "locksmith": "Locksmith",
-    "dog-walking": "Dog walking",
+ON_DEMAND_SERVICES: dict[str, LazyString] = {
+    "car-wash": _l("Mobile car wash"),
+    "cleaning": _l("Home cleaning"),
+    "handyman": _l("Handyman"),
+    "locksmith": _l("Locksmith"),
+    "dog-walking": _l("Dog walking"),
 }
 
 #: Average door-to-door speed of an operator in a city, km/h (for the ETA).
@@ -22,8 +25,8 @@ ETA_OVERHEAD_MINUTES = 3
 
 
 def service_name(slug: str) -> str:
-    """The display name of service ``slug`` (the slug itself when unknown)."""
-    return ON_DEMAND_SERVICES.get(slug, slug)
+    """The display name of service ``slug`` in the reader's language (the slug itself when unknown)."""
+    return str(ON_DEMAND_SERVICES.get(slug, slug))
 
 
 def eta_minutes(distance_km: float) -> int:

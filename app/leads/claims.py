@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Customer
@@ -69,8 +71,10 @@ class ShortOfCredits(ClaimRefused):
     code = "short_of_credits"
 
     def __init__(self, needed: int, balance: int) -> None:
-        super().__init__(f"Claiming this lead needs {needed} credits and you have {balance}. "
-                         "Buy a credit pack to claim it.")
+        super().__init__(ngettext("Claiming this lead needs %(num)d credit and you have %(balance)d. "
+                                  "Buy a credit pack to claim it.",
+                                  "Claiming this lead needs %(num)d credits and you have %(balance)d. "
+                                  "Buy a credit pack to claim it.", needed, balance=balance))
         self.needed = needed
         self.balance = balance
 
@@ -133,12 +137,12 @@ def claim_lead(lead_id: uuid.UUID, user: User, actor: AuditActor) -> ClaimOutcom
         if lead.claimed_by == user.id:
             return ClaimOutcome(lead, replayed=True)
         who = db.session.scalar(sa.select(User.name).where(User.id == lead.claimed_by)) or "a colleague"
-        raise ClaimRefused(f"{who} already claimed this lead.", "already_claimed")
+        raise ClaimRefused(_("%(who)s already claimed this lead.", who=who), "already_claimed")
     if not is_open_offer(lead):
-        raise ClaimRefused("This lead is no longer offered to you: its time to claim ran out or it was withdrawn.")
+        raise ClaimRefused(_("This lead is no longer offered to you: its time to claim ran out or it was withdrawn."))
     contact = request_contact(lead.job_request_id)
     if contact is None:
-        raise ClaimRefused("The customer withdrew this request.")
+        raise ClaimRefused(_("The customer withdrew this request."))
     if lead.credits_cost > 0:
         try:
             move_credits("claim", -lead.credits_cost, f"claim:{lead.id}", lead_id=lead.id, actor_user_id=user.id,

@@ -24,6 +24,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Booking
@@ -62,7 +63,7 @@ def _locked_request(job_request_id: uuid.UUID) -> JobRequest:
         found = db.session.scalar(sa.select(JobRequest).where(JobRequest.id == job_request_id)
                                   .with_for_update().execution_options(populate_existing=True))
     if found is None:
-        raise DecisionRefused("This request no longer exists.")
+        raise DecisionRefused(_("This request no longer exists."))
     return found
 
 
@@ -71,7 +72,7 @@ def _lead_of(job_request_id: uuid.UUID, lead_id: uuid.UUID) -> Lead:
         lead = db.session.scalar(sa.select(Lead).where(Lead.id == lead_id, Lead.job_request_id == job_request_id)
                                  .with_for_update().execution_options(populate_existing=True))
     if lead is None:
-        raise DecisionRefused("This offer is not part of your request.")
+        raise DecisionRefused(_("This offer is not part of your request."))
     return lead
 
 
@@ -91,7 +92,7 @@ def quoted_job_service(minutes: int, price_amount: int, currency: str) -> Servic
     staff = list(db.session.scalars(sa.select(StaffMember.id).where(StaffMember.active.is_(True))
                                     .order_by(StaffMember.position)))
     if not staff:
-        raise DecisionRefused("This provider has no one in their calendar yet; send them a message instead.")
+        raise DecisionRefused(_("This provider has no one in their calendar yet; send them a message instead."))
     return create_service(name=f"Quoted job ({minutes} min)", duration_minutes=minutes, price_amount=price_amount,
                           currency=currency, category=QUOTED_JOB_CATEGORY, staff_ids=staff, position=10_000)
 
@@ -99,7 +100,7 @@ def quoted_job_service(minutes: int, price_amount: int, currency: str) -> Servic
 def _service_for(lead: Lead) -> Service:
     """The quoted-job service that books ``lead``'s quote (tenant of the lead in scope)."""
     if lead.quote_max_amount is None or lead.quote_currency is None:
-        raise DecisionRefused("This provider has not sent a price yet.")
+        raise DecisionRefused(_("This provider has not sent a price yet."))
     return quoted_job_service(quoted_minutes(lead), lead.quote_max_amount, lead.quote_currency)
 
 
@@ -114,7 +115,7 @@ def available_starts(job_request_id: uuid.UUID, lead_id: uuid.UUID, start_date: 
     """
     lead = _lead_of(job_request_id, lead_id)
     if lead.status != LeadStatus.QUOTED:
-        raise DecisionRefused("This offer cannot be booked.")
+        raise DecisionRefused(_("This offer cannot be booked."))
     with tenant_scope(lead.tenant_id):
         tenant = db.session.get(Tenant, lead.tenant_id)
         service = _service_for(lead)
@@ -138,12 +139,12 @@ def confirm_quote(job_request_id: uuid.UUID, lead_id: uuid.UUID, start: datetime
     if job_request.status == JobRequestStatus.BOOKED:
         if job_request.won_lead_id == lead_id:
             return _booking_of(_lead_of(job_request_id, lead_id))
-        raise DecisionRefused("You already confirmed another quote for this request.")
+        raise DecisionRefused(_("You already confirmed another quote for this request."))
     if job_request.status in (JobRequestStatus.CLOSED, JobRequestStatus.CANCELLED):
-        raise DecisionRefused("This request is closed.")
+        raise DecisionRefused(_("This request is closed."))
     lead = _lead_of(job_request_id, lead_id)
     if lead.status != LeadStatus.QUOTED:
-        raise DecisionRefused("This offer can no longer be confirmed.")
+        raise DecisionRefused(_("This offer can no longer be confirmed."))
     now = utcnow()
     with tenant_scope(lead.tenant_id):
         tenant = db.session.get(Tenant, lead.tenant_id)
@@ -178,7 +179,7 @@ def _booking_of(lead: Lead) -> Booking:
     with tenant_scope(lead.tenant_id):
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == lead.booking_id))
     if booking is None:
-        raise DecisionRefused("The booking of this quote was removed.")
+        raise DecisionRefused(_("The booking of this quote was removed."))
     return booking
 
 
@@ -216,10 +217,10 @@ def reject_quote(job_request_id: uuid.UUID, lead_id: uuid.UUID, reason: str, act
     """
     job_request = _locked_request(job_request_id)
     if job_request.status in (JobRequestStatus.BOOKED, JobRequestStatus.CLOSED, JobRequestStatus.CANCELLED):
-        raise DecisionRefused("This request is no longer open.")
+        raise DecisionRefused(_("This request is no longer open."))
     lead = _lead_of(job_request_id, lead_id)
     if lead.status not in (LeadStatus.CLAIMED, LeadStatus.QUOTED):
-        raise DecisionRefused("This offer is not open any more.")
+        raise DecisionRefused(_("This offer is not open any more."))
     with tenant_scope(lead.tenant_id):
         before = lead.status
         lead.status, lead.decided_at = LeadStatus.LOST.value, utcnow()

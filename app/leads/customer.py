@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.booking.models import Booking
 from app.booking.service import manage_token
@@ -32,6 +35,8 @@ VISIBLE_TO_CUSTOMER = (LeadStatus.CLAIMED, LeadStatus.QUOTED, LeadStatus.WON, Le
 QUOTE_DURATION_FIELD = "quote_duration_minutes"
 #: Duration assumed when a quote names none (minutes).
 DEFAULT_JOB_MINUTES = 60
+#: ``job_request.closed_reason`` values (stored in English) as the customer reads them.
+CLOSED_REASONS = {"no quote confirmed": _l("no quote confirmed")}
 
 
 @dataclass(frozen=True)
@@ -128,20 +133,21 @@ def timeline(job_request: JobRequest, leads: list[Lead]) -> list[Step]:
     quoted = [lead.quoted_at for lead in leads if lead.quoted_at]
     n_sent, n_quotes = len(sent), len(quoted)
     steps = [
-        Step("submitted", "Submitted", job_request.submitted_at, job_request.submitted_at is not None),
-        Step("sent", f"Sent to {n_sent} provider{'s' if n_sent != 1 else ''}" if n_sent else "Finding providers",
-             min((lead.offered_at for lead in sent), default=None), bool(sent)),
-        Step("claimed", "A provider took it up", min(claimed, default=None), bool(claimed),
-             f"{len(claimed)} provider{'s' if len(claimed) != 1 else ''}" if claimed else ""),
-        Step("quoted", "Quotes in", min(quoted, default=None), bool(quoted),
-             f"{n_quotes} quote{'s' if n_quotes != 1 else ''}" if quoted else ""),
+        Step("submitted", _("Submitted"), job_request.submitted_at, job_request.submitted_at is not None),
+        Step("sent", ngettext("Sent to %(num)d provider", "Sent to %(num)d providers", n_sent) if n_sent
+             else _("Finding providers"), min((lead.offered_at for lead in sent), default=None), bool(sent)),
+        Step("claimed", _("A provider took it up"), min(claimed, default=None), bool(claimed),
+             ngettext("%(num)d provider", "%(num)d providers", len(claimed)) if claimed else ""),
+        Step("quoted", _("Quotes in"), min(quoted, default=None), bool(quoted),
+             ngettext("%(num)d quote", "%(num)d quotes", n_quotes) if quoted else ""),
     ]
     if job_request.status in (JobRequestStatus.CLOSED, JobRequestStatus.CANCELLED):
-        steps.append(Step("closed", "Closed" if job_request.status == JobRequestStatus.CLOSED else "Cancelled",
-                          job_request.closed_at, True, job_request.closed_reason.replace("_", " ")))
+        steps.append(Step("closed", _("Closed") if job_request.status == JobRequestStatus.CLOSED else _("Cancelled"),
+                          job_request.closed_at, True, CLOSED_REASONS.get(job_request.closed_reason)
+                          or job_request.closed_reason.replace("_", " ")))
     else:
         won = [lead for lead in leads if lead.status == LeadStatus.WON]
-        steps.append(Step("booked", "Booked", won[0].decided_at if won else None,
+        steps.append(Step("booked", _("Booked"), won[0].decided_at if won else None,
                           job_request.status == JobRequestStatus.BOOKED))
     return steps
 

@@ -14,39 +14,43 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.extensions import db
+from app.formatting import format_duration
 from app.leads.models import Lead, LeadStatus
 from app.timeutil import utcnow
 
 #: Tab key -> label, in order.
-TABS = {"available": "Available", "claimed": "Claimed", "quoted": "Quoted", "won": "Won", "lost": "Lost",
-        "refunded": "Refunded"}
+TABS = {"available": _l("Available"), "claimed": _l("Claimed"), "quoted": _l("Quoted"), "won": _l("Won"),
+        "lost": _l("Lost"), "refunded": _l("Refunded")}
 #: Leads shown per page.
 PAGE = 50
 #: Longest search text, in characters.
 MAX_Q = 80
 #: Score factor -> (label, (what a strong, a fair and a weak value means, in plain words)).
 FACTORS = {
-    "rating": ("Rating", ("customers rate you well", "customers rate you fairly well",
-                          "few or mixed ratings so far")),
-    "completed": ("Completed jobs", ("you have finished many jobs", "you have finished some jobs",
-                                     "few finished jobs on Plaza yet")),
-    "response_rate": ("Response rate", ("you answer most leads", "you answer many leads", "you answer few leads")),
-    "response_time": ("Response time", ("you answer quickly", "you answer in fair time", "you answer slowly")),
-    "distance": ("Distance", ("the job is close to you", "the job is a fair way from you", "the job is far from you")),
-    "load": ("Current load", ("you have room in your schedule", "your schedule is fairly busy",
-                              "your schedule is full")),
-    "expertise": ("Expertise", ("you often do jobs in this category", "you have done some jobs in this category",
-                                "few jobs in this category on Plaza yet")),
-    "verified": ("Verified", ("your business is verified", "your business is partly verified",
-                              "your business is not verified yet")),
-    "recency": ("Fair share", ("you have not had a lead for a while", "you had a lead a little while ago",
-                               "you had a lead very recently")),
+    "rating": (_l("Rating"), (_l("customers rate you well"), _l("customers rate you fairly well"),
+                          _l("few or mixed ratings so far"))),
+    "completed": (_l("Completed jobs"), (_l("you have finished many jobs"), _l("you have finished some jobs"),
+                                     _l("few finished jobs on Plaza yet"))),
+    "response_rate": (_l("Response rate"), (_l("you answer most leads"), _l("you answer many leads"), _l("you answer few leads"))),
+    "response_time": (_l("Response time"), (_l("you answer quickly"), _l("you answer in fair time"), _l("you answer slowly"))),
+    "distance": (_l("Distance"), (_l("the job is close to you"), _l("the job is a fair way from you"), _l("the job is far from you"))),
+    "load": (_l("Current load"), (_l("you have room in your schedule"), _l("your schedule is fairly busy"),
+                              _l("your schedule is full"))),
+    "expertise": (_l("Expertise"), (_l("you often do jobs in this category"), _l("you have done some jobs in this category"),
+                                _l("few jobs in this category on Plaza yet"))),
+    "verified": (_l("Verified"), (_l("your business is verified"), _l("your business is partly verified"),
+                              _l("your business is not verified yet"))),
+    "recency": (_l("Fair share"), (_l("you have not had a lead for a while"), _l("you had a lead a little while ago"),
+                               _l("you had a lead very recently"))),
 }
 #: Routing tier -> how the provider matched, in plain words.
-MATCHES = {1: "The job's postcode is in your service area.", 2: "The job is in your home postcode or city.",
-           3: "The job is within your travel radius."}
+MATCHES = {1: _l("The job's postcode is in your service area."), 2: _l("The job is in your home postcode or city."),
+           3: _l("The job is within your travel radius.")}
 
 
 @dataclass(frozen=True)
@@ -154,11 +158,12 @@ def why(lead: Lead) -> list[Reason]:
         if not isinstance(part, dict):
             continue
         label, meanings = FACTORS.get(key, (key.replace("_", " ").capitalize(), ("", "", "")))
+        label = str(label)
         value = max(0.0, min(1.0, float(part.get("value") or 0)))
         contribution = max(float(part.get("contribution") or 0), 0.0)
         level = 0 if value >= 0.7 else 1 if value >= 0.4 else 2
-        strength, meaning = ("Strong", "Fair", "Weak")[level], meanings[level]
-        words = f"{strength}: {meaning}." if meaning else f"{strength}."
+        strength, meaning = (_("Strong"), _("Fair"), _("Weak"))[level], meanings[level]
+        words = _("%(strength)s: %(meaning)s.", strength=strength, meaning=meaning) if meaning else f"{strength}."
         out.append(Reason(label, words, round(value * 100), round(contribution / total * 100)))
     out.sort(key=lambda r: -r.share)
     return out
@@ -167,8 +172,8 @@ def why(lead: Lead) -> list[Reason]:
 def match_line(lead: Lead) -> str:
     """How the business matched the job (routing tier in words; manual assignments say so)."""
     if lead.source == "manual":
-        return "Plaza's team chose you for this job."
-    return MATCHES.get(lead.routing_tier or 0, "")
+        return _("Plaza's team chose you for this job.")
+    return str(MATCHES.get(lead.routing_tier or 0, ""))
 
 
 def expires_in(lead: Lead, now: datetime | None = None) -> str:
@@ -177,8 +182,8 @@ def expires_in(lead: Lead, now: datetime | None = None) -> str:
         return ""
     seconds = int((lead.expires_at - (now or utcnow())).total_seconds())
     if seconds <= 0:
-        return "expired"
+        return _("expired")
     hours, minutes = divmod(max(seconds // 60, 1), 60)
     if hours >= 48:
-        return f"{hours // 24} days"
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+        return ngettext("%(num)d day", "%(num)d days", hours // 24)
+    return format_duration(hours * 60 + minutes)

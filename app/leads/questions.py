@@ -21,9 +21,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_number
 from app.leads.complexity import Complexity, complexity_score, tier_for
 from app.leads.questions_models import DEFAULT_TIERS, ComplexityTier, JobQuestion
 from app.tenants.context import platform_scope
@@ -96,36 +98,36 @@ def clean_answer(question: JobQuestion, value: Any, *, photo_prefix: str | None 
     kind = question.kind
     if kind in ("short_text", "long_text"):
         if not isinstance(value, str):
-            raise ValueError("Write the answer as text.")
+            raise ValueError(_("Write the answer as text."))
         limit = SHORT_TEXT_MAX if kind == "short_text" else LONG_TEXT_MAX
         text = value.strip() if kind == "long_text" else " ".join(value.split())
         if len(text) > limit:
-            raise ValueError(f"Use at most {limit} characters.")
+            raise ValueError(_("Use at most %(num)s characters.", num=format_number(limit)))
         return text
     if kind == "single_choice":
         if not isinstance(value, str) or value not in _option_values(question):
-            raise ValueError("Choose one of the options.")
+            raise ValueError(_("Choose one of the options."))
         return value
     if kind == "multiple_choice":
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ValueError("Choose from the options.")
+            raise ValueError(_("Choose from the options."))
         known = _option_values(question)
         if any(v not in known for v in values):
-            raise ValueError("Choose from the options.")
+            raise ValueError(_("Choose from the options."))
         return [v for v in known if v in values]
     if kind == "number":
         if isinstance(value, bool):
-            raise ValueError("Enter a number.")
+            raise ValueError(_("Enter a number."))
         if isinstance(value, str):
             try:
                 value = float(value.strip().replace(",", "."))
             except ValueError:
-                raise ValueError("Enter a number.") from None
+                raise ValueError(_("Enter a number.")) from None
         if not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError("Enter a number.")
+            raise ValueError(_("Enter a number."))
         if not 0 <= value <= MAX_NUMBER:
-            raise ValueError(f"Enter a number from 0 to {MAX_NUMBER:,}.")
+            raise ValueError(_("Enter a number from 0 to %(max)s.", max=format_number(MAX_NUMBER)))
         return int(value) if float(value).is_integer() else float(value)
     if kind == "date":
         try:
@@ -133,21 +135,21 @@ def clean_answer(question: JobQuestion, value: Any, *, photo_prefix: str | None 
         except ValueError:
             day = None
         if day is None or not 2000 <= day.year <= 2100:
-            raise ValueError("Enter a date as YYYY-MM-DD.")
+            raise ValueError(_("Enter a date as YYYY-MM-DD."))
         return day.isoformat()
     if kind == "yes_no":
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("yes", "no", "true", "false"):
             return value.lower() in ("yes", "true")
-        raise ValueError("Answer yes or no.")
+        raise ValueError(_("Answer yes or no."))
     if kind == "photo":
         keys = value if isinstance(value, list) else None
         if (keys is None or photo_prefix is None or len(keys) > MAX_PHOTOS
                 or not all(isinstance(k, str) and k.startswith(photo_prefix) for k in keys)):
-            raise ValueError("Add photos in the request wizard.")
+            raise ValueError(_("Add photos in the request wizard."))
         return keys
-    raise ValueError("This question cannot be answered.")
+    raise ValueError(_("This question cannot be answered."))
 
 
 def clean_answers(questions: Sequence[JobQuestion], answers: Mapping[str, Any], *,
@@ -161,11 +163,11 @@ def clean_answers(questions: Sequence[JobQuestion], answers: Mapping[str, Any], 
     """
     errors: list[dict[str, str]] = []
     if not isinstance(answers, Mapping):
-        raise AnswersInvalid([{"field": "answers", "message": "Send the answers as an object of question id -> value."}])
+        raise AnswersInvalid([{"field": "answers", "message": _("Send the answers as an object of question id -> value.")}])
     by_id = {str(q.id): q for q in questions}
     for key in answers:
         if str(key) not in by_id:
-            errors.append({"field": f"answers.{key}", "message": "This is not a question of this category."})
+            errors.append({"field": f"answers.{key}", "message": _("This is not a question of this category.")})
     out: dict[str, Any] = {}
     for qid, question in by_id.items():
         try:
@@ -175,7 +177,7 @@ def clean_answers(questions: Sequence[JobQuestion], answers: Mapping[str, Any], 
             continue
         if value is None:
             if enforce_required and question.required and (question.kind != "photo" or photo_prefix is not None):
-                errors.append({"field": f"answers.{qid}", "message": f"Answer “{question.label}”."})
+                errors.append({"field": f"answers.{qid}", "message": _("Answer “%(question)s”.", question=question.label)})
             continue
         out[qid] = value
     if errors:

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.errors import InputError
@@ -65,19 +66,19 @@ def parse_options(text: str) -> list[dict]:
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        label, _, weight = line.partition("=")
+        label, _sep, weight = line.partition("=")
         label = " ".join(label.split())[:120]
         weight = weight.strip() or "0"
         if not label:
-            raise QuestionInvalid("Each option needs a label before its “=”.", "options")
+            raise QuestionInvalid(_("Each option needs a label before its “=”."), "options")
         if not weight.isdigit() or int(weight) > 1000:
-            raise QuestionInvalid(f"The weight of “{label}” must be a whole number from 0 to 1000.", "options")
+            raise QuestionInvalid(_("The weight of “%(label)s” must be a whole number from 0 to 1000.", label=label), "options")
         value = _slug(label)
         if any(o["value"] == value for o in out):
-            raise QuestionInvalid(f"“{label}” is listed twice.", "options")
+            raise QuestionInvalid(_("“%(label)s” is listed twice.", label=label), "options")
         out.append({"value": value, "label": label, "weight": int(weight)})
     if len(out) > MAX_OPTIONS:
-        raise QuestionInvalid(f"Give at most {MAX_OPTIONS} options.", "options")
+        raise QuestionInvalid(_("Give at most %(num)d options.", num=MAX_OPTIONS), "options")
     return out
 
 
@@ -91,22 +92,22 @@ def _whole(raw: str, field: str, low: int, high: int, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise QuestionInvalid(f"Enter a whole number from {low} to {high}.", field)
+        raise QuestionInvalid(_("Enter a whole number from %(low)d to %(high)d.", low=low, high=high), field)
     return int(raw)
 
 
 def _checked(data: QuestionInput) -> dict:
     if data.kind not in QUESTION_KINDS:
-        raise QuestionInvalid("Choose the kind of answer.", "kind")
+        raise QuestionInvalid(_("Choose the kind of answer."), "kind")
     label = " ".join((data.label or "").split())
     if not label or len(label) > 200:
-        raise QuestionInvalid("Write the question (at most 200 characters).", "label")
+        raise QuestionInvalid(_("Write the question (at most 200 characters)."), "label")
     help_text = " ".join((data.help_text or "").split())
     if len(help_text) > 400:
-        raise QuestionInvalid("Use at most 400 characters.", "help_text")
+        raise QuestionInvalid(_("Use at most 400 characters."), "help_text")
     options = parse_options(data.options) if data.kind in CHOICE_KINDS else []
     if data.kind in CHOICE_KINDS and len(options) < 2:
-        raise QuestionInvalid("Give at least two options, one per line.", "options")
+        raise QuestionInvalid(_("Give at least two options, one per line."), "options")
     weight = _whole(data.weight, "weight", 0, 1000, 0) if data.kind in ("yes_no", "number") else 0
     cap = _whole(data.number_cap, "number_cap", 1, 1_000_000, 10) if data.kind == "number" else 10
     return {"kind": data.kind, "label": label, "help_text": help_text, "required": bool(data.required),
@@ -125,7 +126,7 @@ def check_scope(category_slug: str | None) -> str | None:
         return None
     with platform_scope("console: job questions"):
         if db.session.get(MarketplaceCategory, category_slug) is None:
-            raise QuestionInvalid("No such category.", "category")
+            raise QuestionInvalid(_("No such category."), "category")
     return category_slug
 
 
@@ -146,7 +147,7 @@ def _get(question_id: uuid.UUID) -> JobQuestion:
     with platform_scope("console: job questions"):
         found = db.session.get(JobQuestion, question_id)
     if found is None:
-        raise QuestionInvalid("This question no longer exists.", "question")
+        raise QuestionInvalid(_("This question no longer exists."), "question")
     return found
 
 
@@ -221,17 +222,17 @@ def parse_tiers(text: str) -> list[tuple[int, int, int]]:
             continue
         score, sep, credits = (p.strip() for p in line.partition(":"))
         if not sep or not score.isdigit() or not credits.isdigit() or int(score) > 100 or int(credits) > 100:
-            raise QuestionInvalid("Write each tier as “score: credits”, e.g. “40: 3” (0–100 each).", "tiers")
+            raise QuestionInvalid(_("Write each tier as “score: credits”, e.g. “40: 3” (0–100 each)."), "tiers")
         pairs.append((int(score), int(credits)))
     if not pairs:
         return []
     pairs.sort()
     if pairs[0][0] != 0:
-        raise QuestionInvalid("The first tier starts at score 0.", "tiers")
+        raise QuestionInvalid(_("The first tier starts at score 0."), "tiers")
     if len({s for s, _ in pairs}) != len(pairs):
-        raise QuestionInvalid("Each tier starts at a different score.", "tiers")
+        raise QuestionInvalid(_("Each tier starts at a different score."), "tiers")
     if len(pairs) > MAX_TIERS:
-        raise QuestionInvalid(f"Give at most {MAX_TIERS} tiers.", "tiers")
+        raise QuestionInvalid(_("Give at most %(num)d tiers.", num=MAX_TIERS), "tiers")
     return [(i + 1, s, c) for i, (s, c) in enumerate(pairs)]
 
 

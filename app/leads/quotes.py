@@ -17,13 +17,14 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.delivery.mailer import account_email
 from app.delivery.pipeline import deliver
 from app.errors import InputError
 from app.extensions import db
-from app.formatting import format_duration, format_money
+from app.formatting import format_duration, format_money, format_number
 from app.identity.models import User
 from app.jobs.runner import enqueue, run_on_platform
 from app.leads.chat import post_as_staff
@@ -78,20 +79,20 @@ def validate_quote(data: QuoteInput, business_currency: str) -> QuoteInput:
     """
     currency = (data.currency or "").strip().upper()
     if currency != business_currency:
-        raise QuoteError(f"Quote in {business_currency}, the business's currency.", "currency")
+        raise QuoteError(_("Quote in %(currency)s, the business's currency.", currency=business_currency), "currency")
     if not 0 <= data.min_amount <= MAX_AMOUNT:
-        raise QuoteError("Enter the lowest price, 0 or more.", "min")
+        raise QuoteError(_("Enter the lowest price, 0 or more."), "min")
     if not 0 < data.max_amount <= MAX_AMOUNT:
-        raise QuoteError("Enter the highest price.", "max")
+        raise QuoteError(_("Enter the highest price."), "max")
     if data.max_amount < data.min_amount:
-        raise QuoteError("The highest price must be at least the lowest.", "max")
+        raise QuoteError(_("The highest price must be at least the lowest."), "max")
     if not 1 <= data.duration_minutes <= MAX_DURATION:
-        raise QuoteError("Estimate how long the job takes: from 1 minute to 14 days.", "duration_minutes")
+        raise QuoteError(_("Estimate how long the job takes: from 1 minute to 14 days."), "duration_minutes")
     message = (data.message or "").replace("\r\n", "\n").strip()
     if not message:
-        raise QuoteError("Write the customer a few words about the quote.", "message")
+        raise QuoteError(_("Write the customer a few words about the quote."), "message")
     if len(message) > MAX_MESSAGE:
-        raise QuoteError(f"The message can be at most {MAX_MESSAGE:,} characters.", "message")
+        raise QuoteError(_("The message can be at most %(num)s characters.", num=format_number(MAX_MESSAGE)), "message")
     return QuoteInput(data.min_amount, data.max_amount, currency, data.duration_minutes, message)
 
 
@@ -123,8 +124,8 @@ def quote_lead(lead_id: uuid.UUID, data: QuoteInput, user: User, actor: AuditAct
     if lead is None:
         raise LookupError(f"no lead {lead_id} here")
     if lead.status not in QUOTABLE:
-        raise QuoteError("Claim this lead before quoting." if lead.status == LeadStatus.OFFERED
-                         else "This lead is closed: it can no longer be quoted.")
+        raise QuoteError(_("Claim this lead before quoting.") if lead.status == LeadStatus.OFFERED
+                         else _("This lead is closed: it can no longer be quoted."))
     business = db.session.get(Tenant, require_tenant_id())
     clean = validate_quote(data, business.currency if business is not None else data.currency.upper())
     before = _quote_state(lead)

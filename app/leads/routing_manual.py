@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import AuditActor, record_audit
 from app.errors import InputError
@@ -129,18 +130,18 @@ def assign_provider(actor: AuditActor, job_request_id: uuid.UUID, business_id: u
     now = now or utcnow()
     reason = (reason or "").strip()
     if not reason:
-        raise AssignmentError("Say why you assign this provider (it goes in the audit log).", "reason")
+        raise AssignmentError(_("Say why you assign this provider (it goes in the audit log)."), "reason")
     with platform_scope("console: assign a provider to a job request"):
         job = lock_request(job_request_id)
         if job is None or job.status == JobRequestStatus.DRAFT:
             raise LookupError(job_request_id)
         if job.status not in ASSIGNABLE:
-            raise AssignmentError(f"This request is {job.status}: it cannot be assigned now.", "job")
+            raise AssignmentError(_("This request is %(status)s: it cannot be assigned now.", status=job.status), "job")
         tenant = db.session.get(Tenant, business_id)
         if tenant is None or tenant.suspended_at is not None:
-            raise AssignmentError("Choose an active business.", "business_id")
+            raise AssignmentError(_("Choose an active business."), "business_id")
         if db.session.scalar(sa.select(Lead.id).where(Lead.job_request_id == job.id, Lead.tenant_id == business_id)):
-            raise AssignmentError(f"{tenant.name} already had this request.", "business_id")
+            raise AssignmentError(_("%(business)s already had this request.", business=tenant.name), "business_id")
         tier, distance = match_tier(job, tenant)
         listing = db.session.get(MarketplaceListing, business_id)
         record = provider_stats([business_id], job.category_slug).get(business_id, {})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.audit.service import AuditActor, record_audit
@@ -87,7 +88,7 @@ def check_category(slug: str | None) -> MarketplaceCategory:
     """The active category ``slug``. Raises :class:`RequestPartInvalid` (field ``category``)."""
     found = next((c for c in active_categories() if c.slug == (slug or "")), None)
     if found is None:
-        raise RequestPartInvalid("Choose what kind of job it is.", "category")
+        raise RequestPartInvalid(_("Choose what kind of job it is."), "category")
     return found
 
 
@@ -113,7 +114,7 @@ def submit_request(job_request: JobRequest, *, actor: AuditActor, user_id: uuid.
         db.session.add(job_request)
         db.session.flush()  # a new request gets its id and defaults
     if job_request.status != JobRequestStatus.DRAFT:
-        raise RequestPartInvalid("This request was already sent.", "request")
+        raise RequestPartInvalid(_("This request was already sent."), "request")
     questions = questions_for(category.slug)
     answers = clean_answers(questions, job_request.answers or {}, photo_prefix=photo_prefix(job_request.id))
     place = locate(job_request.postcode, job_request.latitude, job_request.longitude)
@@ -144,7 +145,7 @@ def submit_request(job_request: JobRequest, *, actor: AuditActor, user_id: uuid.
     else:
         job_request.status = JobRequestStatus.UNCONFIRMED
         link = platform_url(f"/requests/confirm/{confirm_link_token(job_request.id)}")
-        after_commit(lambda: _mail(email, "Confirm your job request", "wizard_email_confirm", job_request, link))
+        after_commit(lambda: _mail(email, _("Confirm your job request"), "wizard_email_confirm", job_request, link))
     with platform_scope("job request: submitted"):
         db.session.flush()
     record_audit(actor, "job_request.submitted", "job_request", job_request.id,
@@ -152,7 +153,7 @@ def submit_request(job_request: JobRequest, *, actor: AuditActor, user_id: uuid.
                         "score": complexity.score, "credits_cost": complexity.credits, "guest": user_id is None})
     url = manage_url(job_request.id, token)
     if user_id is not None:
-        after_commit(lambda: _mail(email, "Your job request was sent", "wizard_email_sent", job_request, url))
+        after_commit(lambda: _mail(email, _("Your job request was sent"), "wizard_email_sent", job_request, url))
     return Submitted(job_request, url)
 
 
@@ -192,13 +193,13 @@ def confirm_request(token: str, *, actor: AuditActor) -> Submitted:
         raw = _serializer().loads(token, max_age=CONFIRM_MAX_AGE)
         request_id = uuid.UUID(str(raw))
     except SignatureExpired:
-        raise RequestNotConfirmable("This confirmation link has expired. Please send your request again.") from None
+        raise RequestNotConfirmable(_("This confirmation link has expired. Please send your request again.")) from None
     except (BadSignature, ValueError):
-        raise RequestNotConfirmable("This confirmation link is not valid.") from None
+        raise RequestNotConfirmable(_("This confirmation link is not valid.")) from None
     with platform_scope("job request: guest confirmation"):
         job_request = db.session.scalar(sa.select(JobRequest).where(JobRequest.id == request_id).with_for_update())
     if job_request is None or job_request.status != JobRequestStatus.UNCONFIRMED:
-        raise RequestNotConfirmable("This request is already confirmed. Use the manage link we emailed you.")
+        raise RequestNotConfirmable(_("This request is already confirmed. Use the manage link we emailed you."))
     manage_token = issue_manage_token(job_request)
     _open(job_request, actor)
     with platform_scope("job request: confirmed"):
@@ -206,6 +207,6 @@ def confirm_request(token: str, *, actor: AuditActor) -> Submitted:
     record_audit(actor, "job_request.confirmed", "job_request", job_request.id, after={"status": job_request.status})
     url = manage_url(job_request.id, manage_token)
     email = job_request.contact_email
-    after_commit(lambda: _mail(email, "Your job request was sent", "wizard_email_sent", job_request, url))
+    after_commit(lambda: _mail(email, _("Your job request was sent"), "wizard_email_sent", job_request, url))
     return Submitted(job_request, url)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.errors import InputError
 from app.extensions import db
@@ -93,13 +94,13 @@ def locate(postcode: str | None, lat: float | None, lon: float | None) -> Place:
     """
     shown = " ".join((postcode or "").split()).upper()
     if len(shown) > 20:
-        raise RequestPartInvalid("A postcode has at most 20 characters.", "location.postcode")
+        raise RequestPartInvalid(_("A postcode has at most 20 characters."), "location.postcode")
     if (lat is None) != (lon is None):
-        raise RequestPartInvalid("Give both latitude and longitude, or neither.", "location.lat")
+        raise RequestPartInvalid(_("Give both latitude and longitude, or neither."), "location.lat")
     if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise RequestPartInvalid("This point is not on the map.", "location.lat")
+        raise RequestPartInvalid(_("This point is not on the map."), "location.lat")
     if not shown and lat is None:
-        raise RequestPartInvalid("Enter your postcode, or drop a pin on the map.", "location.postcode")
+        raise RequestPartInvalid(_("Enter your postcode, or drop a pin on the map."), "location.postcode")
     city = country = ""
     point = (lat, lon) if lat is not None else None
     if shown:
@@ -116,7 +117,7 @@ def locate(postcode: str | None, lat: float | None, lon: float | None) -> Place:
     providers = sum(1 for t in opted_in_providers() if covers(t, key, city, point))
     if not providers:
         where = shown or "this spot"
-        raise OutsideServiceArea(f"No provider covers {where} yet.", "location.postcode" if shown else "location.lat")
+        raise OutsideServiceArea(_("No provider covers %(place)s yet.", place=where), "location.postcode" if shown else "location.lat")
     return Place(shown, city[:100], country, point[0] if point else None, point[1] if point else None, providers)
 
 
@@ -129,21 +130,21 @@ def check_timing(kind: str, start: date | None, end: date | None, *, today: date
     """
     today = today or utcnow().date()
     if kind not in {k.value for k in TimingKind}:
-        raise RequestPartInvalid("Choose when: flexible, between two dates, or urgent.", "timing.kind")
+        raise RequestPartInvalid(_("Choose when: flexible, between two dates, or urgent."), "timing.kind")
     if kind != TimingKind.RANGE:
         return
     if start is None:
-        raise RequestPartInvalid("Give the first day.", "timing.start")
+        raise RequestPartInvalid(_("Give the first day."), "timing.start")
     if end is None:
-        raise RequestPartInvalid("Give the last day.", "timing.end")
+        raise RequestPartInvalid(_("Give the last day."), "timing.end")
     if start < today - timedelta(days=1):
-        raise RequestPartInvalid("The first day has passed.", "timing.start")
+        raise RequestPartInvalid(_("The first day has passed."), "timing.start")
     if start > today + timedelta(days=MAX_AHEAD_DAYS):
-        raise RequestPartInvalid("Choose a first day within a year.", "timing.start")
+        raise RequestPartInvalid(_("Choose a first day within a year."), "timing.start")
     if end < start:
-        raise RequestPartInvalid("The last day is before the first.", "timing.end")
+        raise RequestPartInvalid(_("The last day is before the first."), "timing.end")
     if (end - start).days > MAX_RANGE_DAYS:
-        raise RequestPartInvalid("Choose a range of at most a year.", "timing.end")
+        raise RequestPartInvalid(_("Choose a range of at most a year."), "timing.end")
 
 
 def check_contact(name: str, email: str, phone: str, *, phone_required: bool = True) -> tuple[str, str, str]:
@@ -157,13 +158,13 @@ def check_contact(name: str, email: str, phone: str, *, phone_required: bool = T
     email = (email or "").strip().lower()
     phone = " ".join((phone or "").split())
     if not name:
-        raise RequestPartInvalid("Enter your name.", "contact.name")
+        raise RequestPartInvalid(_("Enter your name."), "contact.name")
     if len(name) > 120 or any(c in name for c in "<>@"):
-        raise RequestPartInvalid("Enter your name (at most 120 characters, no < > @).", "contact.name")
+        raise RequestPartInvalid(_("Enter your name (at most 120 characters, no < > @)."), "contact.name")
     if len(email) > 254 or not _EMAIL.match(email):
-        raise RequestPartInvalid("Enter a valid email address.", "contact.email")
+        raise RequestPartInvalid(_("Enter a valid email address."), "contact.email")
     if not phone and phone_required:
-        raise RequestPartInvalid("Enter a phone number the provider can call.", "contact.phone")
+        raise RequestPartInvalid(_("Enter a phone number the provider can call."), "contact.phone")
     if phone and not _PHONE.match(phone):
-        raise RequestPartInvalid("Enter a phone number (digits, spaces and a leading +).", "contact.phone")
+        raise RequestPartInvalid(_("Enter a phone number (digits, spaces and a leading +)."), "contact.phone")
     return name, email, phone

@@ -14,8 +14,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
+from app.formatting import format_number
 from app.leads.models import JobRequest, JobRequestStatus
 from app.leads.questions import MAX_PHOTOS, clean_answers, questions_for
 from app.leads.submit import check_category, photo_prefix, store_request_photo
@@ -87,10 +89,10 @@ def save_answers(job_request: JobRequest, answers: Mapping[str, Any], details: s
         _flush(job_request)
     details = (details or "").strip()
     if len(details) > DETAILS_MAX:
-        raise RequestPartInvalid(f"Use at most {DETAILS_MAX} characters.", "details")
+        raise RequestPartInvalid(_("Use at most %(num)s characters.", num=format_number(DETAILS_MAX)), "details")
     photos = list(job_request.photos or [])
     if len(photos) + len(new_photos) > MAX_PHOTOS:
-        raise RequestPartInvalid(f"Add at most {MAX_PHOTOS} photos.", "photos")
+        raise RequestPartInvalid(_("Add at most %(num)d photos.", num=MAX_PHOTOS), "photos")
     questions = questions_for(job_request.category_slug)
     staged: dict[str, Any] = {}
     for qid, value in answers.items():

@@ -22,6 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, current_app, g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -35,8 +37,8 @@ MANAGER_ROLE_NAMES = frozenset(r.value for r in MANAGER_ROLES)
 OWNER_ROLE_NAMES = frozenset({Role.OWNER.value})
 
 #: The 403 message of each level.
-MANAGER_MESSAGE = "Only the business's owner or a manager can change its set-up."
-OWNER_MESSAGE = "Only the business's owner can do this."
+MANAGER_MESSAGE = _l("Only the business's owner or a manager can change its set-up.")
+OWNER_MESSAGE = _l("Only the business's owner can do this.")
 
 
 def user_roles() -> set[str]:
@@ -62,7 +64,7 @@ def check_access(needed: Iterable[str], message: str = MANAGER_MESSAGE) -> Respo
         abort(404)
     if not current_user.is_authenticated:
         if wants_problem():
-            return problem(401, "Unauthorized", "Log in to continue.")
+            return problem(401, "Unauthorized", _("Log in to continue."))
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     roles = user_roles()
     if not roles & STAFF_ROLE_NAMES:

@@ -77,6 +77,8 @@ def unmarked_in_template(source: str) -> list[str]:
     paren_stack: list[bool] = []
     previous = previous_value = None
     for _lineno, kind, value in _ENV.lex(source):
+        if kind == "whitespace":  # inside tags: `{% trans %}` is block_begin, whitespace, name
+            continue
         if kind == "data":
             skeleton.append(_PLACEHOLDER if in_trans else value)
             continue
@@ -120,7 +122,8 @@ def unmarked_in_python(source: str) -> list[str]:
             candidates.append(node.args[0])
         if name.endswith("Field") and node.args:
             candidates.append(node.args[0])
-        candidates += [kw.value for kw in node.keywords if kw.arg in ("message", "label", "description")]
+        if name != "Field":  # pydantic's Field(description=…) documents the API in OpenAPI, for developers
+            candidates += [kw.value for kw in node.keywords if kw.arg in ("message", "label", "description")]
         for arg in candidates:
             if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str)
                                                   and _visible(arg.value)):

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
 
@@ -59,7 +60,7 @@ class JobRequestOut(BaseModel):
 
 
 def _token() -> str | None:
-    scheme, _, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer" and secret.strip():
         return secret.strip()
     return request.args.get("t") or None
@@ -73,7 +74,7 @@ def job_request_read(job_request_id: str) -> Response:
     rid = parse_uuid(job_request_id)
     found = request_for_token(rid, _token()) if rid else None
     if found is None:
-        return problem(404, "Not Found", "No job request with this id for this manage token.")
+        return problem(404, "Not Found", _("No job request with this id for this manage token."))
     out = JobRequestOut(
         id=str(found.id), status=found.status, title=found.title, complexity_tier=found.complexity_tier,
         submitted_at=found.submitted_at,

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -38,24 +39,24 @@ MAX_BODY_BYTES = 64 * 1024
 def unprocessable(errors: list[dict[str, str]]) -> Response:
     """A 422 problem+json listing ``errors`` (``{"field", "message"}``), its detail naming them."""
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-    detail = errors[0]["message"] if len(errors) == 1 else f"The request has invalid fields: {fields}."
+    detail = errors[0]["message"] if len(errors) == 1 else _("The request has invalid fields: %(fields)s.", fields=fields)
     return problem(422, "Unprocessable Content", detail, errors=errors)
 
 
 def read_body() -> tuple[dict[str, Any] | None, Response | None]:
     """``(body, None)`` for a JSON object body, else ``(None, problem)`` (413, 415 or 400)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        return None, problem(413, "Content Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        return None, problem(413, "Content Too Large", _("The request body is larger than %(num)d bytes.", num=MAX_BODY_BYTES))
     request.max_content_length = MAX_BODY_BYTES
     if not request.is_json:
         return None, problem(415, "Unsupported Media Type",
-                             "Send the body as JSON with 'Content-Type: application/json'.")
+                             _("Send the body as JSON with 'Content-Type: application/json'."))
     try:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, problem(400, "Bad Request", "The request body is not valid JSON.")
+        return None, problem(400, "Bad Request", _("The request body is not valid JSON."))
     if not isinstance(data, dict):
-        return None, problem(400, "Bad Request", "The request body must be a JSON object.")
+        return None, problem(400, "Bad Request", _("The request body must be a JSON object."))
     return data, None
 
 

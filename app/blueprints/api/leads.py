@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -50,13 +51,13 @@ def staff_user() -> User:
     Raises:
         Refused: 401 without a valid staff API token (or when its creator is gone).
     """
-    scheme, _, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
     secret = secret.strip()
     token = find_api_token(secret) if scheme.lower() == "bearer" and secret else None
     user = db.session.get(User, token.created_by) if token is not None and token.created_by else None
     if token is None or user is None:
-        resp = problem(401, "Unauthorized", "This needs a staff API token of this business, sent as "
-                                            "'Authorization: Bearer <token>'.")
+        resp = problem(401, "Unauthorized", _("This needs a staff API token of this business, sent as "
+                                            "'Authorization: Bearer <token>'."))
         resp.headers["WWW-Authenticate"] = 'Bearer realm="Plaza API"' + (', error="invalid_token"' if secret else "")
         raise Refused(resp)
     token.last_used_at = utcnow()
@@ -76,7 +77,7 @@ def lead_or_404(lead_id: str) -> Lead:
     """
     lead = get_lead(parse_uuid(lead_id))
     if lead is None:
-        raise Refused(problem(404, "Not Found", "There is no lead with this id."))
+        raise Refused(problem(404, "Not Found", _("There is no lead with this id.")))
     return lead
 
 
@@ -135,11 +136,13 @@ def lead_claim_api(lead_id: str) -> Response:
     try:
         outcome = claim_lead(lead.id, user, api_actor(user))
     except ShortOfCredits as exc:
-        return problem(409, "Conflict", f"Short of credits: claiming this lead needs {exc.needed} credits and the "
-                                        f"balance is {exc.balance}.", type_=CLAIM_TYPES[exc.code],
+        return problem(409, "Conflict", _("Short of credits: claiming this lead needs %(needed)d credits and the "
+                                          "balance is %(balance)d.", needed=exc.needed, balance=exc.balance),
+                       type_=CLAIM_TYPES[exc.code],
                        needed=exc.needed, balance=exc.balance)
     except ClaimRefused as exc:
-        detail = ("Already claimed: " if exc.code == "already_claimed" else "Not routed to you: ") + exc.message
+        detail = (_("Already claimed: %(reason)s", reason=exc.message) if exc.code == "already_claimed"
+                  else _("Not routed to you: %(reason)s", reason=exc.message))
         return problem(409, "Conflict", detail, type_=CLAIM_TYPES[exc.code])
     return json_answer(lead_out(outcome.lead))
 

@@ -8,6 +8,7 @@ Bad values answer 422 problem+json naming the field; a ``near`` that names no kn
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.api import bp
@@ -68,7 +69,7 @@ def marketplace_search() -> Response:
         query = parse_search(request.args.to_dict())
         page = search(query)
     except SearchInputError as exc:
-        detail = exc.message if exc.field == "near" else f"The request has an invalid field: {exc.field}."
+        detail = exc.message if exc.field == "near" else _("The request has an invalid field: %(field)s.", field=exc.field)
         return problem(422, "Unprocessable Content", detail, errors=[{"field": exc.field, "message": exc.message}])
     results = [result_out(r) for r in [*page.featured, *page.results]]
     return _json(SearchOut(results=results, total=page.total, page=query.page, per_page=query.per_page))

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
@@ -72,7 +73,7 @@ def json_answer(model: BaseModel, status: int = 200) -> Response:
 def invalid(errors: list[dict[str, str]]) -> Refused:
     """A 422 problem listing ``errors`` (``{"field", "message"}``), its detail naming the fields."""
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-    return Refused(problem(422, "Unprocessable Content", f"The request has invalid fields: {fields}.",
+    return Refused(problem(422, "Unprocessable Content", _("The request has invalid fields: %(fields)s.", fields=fields),
                            errors=errors))
 
 
@@ -120,18 +121,18 @@ def customer_booking(booking_id: str) -> Booking:
         Refused: 401 without a (valid) token, 403 for a staff API token, 404 for a malformed id,
             another business's or booking's id.
     """
-    scheme, _, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
-        raise _unauthorized("Send the booking's manage token as 'Authorization: Bearer <token>'.")
+        raise _unauthorized(_("Send the booking's manage token as 'Authorization: Bearer <token>'."))
     if find_api_token(secret) is not None:
-        raise Refused(problem(403, "Forbidden", "Only the customer can review a booking: send the booking's "
-                                                "manage token, not a staff API token."))
+        raise Refused(problem(403, "Forbidden", _("Only the customer can review a booking: send the booking's "
+                                                "manage token, not a staff API token.")))
     booking = booking_from_review_token(secret)
     if booking is None:
-        raise _unauthorized("The token is not valid for this business.", "invalid_token")
+        raise _unauthorized(_("The token is not valid for this business."), "invalid_token")
     if parse_uuid(booking_id) != booking.id:
-        raise Refused(problem(404, "Not Found", "There is no booking with this id."))
+        raise Refused(problem(404, "Not Found", _("There is no booking with this id.")))
     return booking
 
 
@@ -142,18 +143,18 @@ def object_body() -> dict[str, Any]:
         Refused: 413 too large, 415 not JSON, 400 empty, not UTF-8, not JSON or not an object.
     """
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise Refused(problem(413, "Content Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes."))
+        raise Refused(problem(413, "Content Too Large", _("The request body is larger than %(num)d bytes.", num=MAX_BODY_BYTES)))
     request.max_content_length = MAX_BODY_BYTES
     raw = request.get_data(cache=True)
     if not request.is_json:
-        raise Refused(problem(415, "Unsupported Media Type", "Send the body as JSON with "
-                                                             "'Content-Type: application/json'."))
+        raise Refused(problem(415, "Unsupported Media Type", _("Send the body as JSON with "
+                                                             "'Content-Type: application/json'.")))
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else None
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Refused(problem(400, "Bad Request", "The request body is not valid UTF-8 JSON.")) from None
+        raise Refused(problem(400, "Bad Request", _("The request body is not valid UTF-8 JSON."))) from None
     if not isinstance(data, dict):
-        raise Refused(problem(400, "Bad Request", "The request body must be a JSON object."))
+        raise Refused(problem(400, "Bad Request", _("The request body must be a JSON object.")))
     return data
 
 

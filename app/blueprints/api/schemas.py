@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -31,7 +33,7 @@ from app.booking.items import MAX_ITEMS
 from app.booking.service import MAX_NOTES
 from app.booking.validation import normalize_phone
 from app.inputguard import PERSON_NAME_PATTERN, SINGLE_LINE_PATTERN, person_name_problem, single_line_problem
-from app.timeutil import DAY_RANGE_MESSAGE, EARLIEST_DAY, LATEST_DAY, all_zones, day_in_range, zone
+from app.timeutil import EARLIEST_DAY, LATEST_DAY, all_zones, day_in_range, zone
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -65,17 +67,18 @@ def parse_rfc3339(value: Any) -> datetime:
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise PydanticCustomError(
-            "rfc3339", f"Give a date and time in RFC 3339 with a UTC offset, like {RFC3339_EXAMPLE}.")
+            "rfc3339", _("Give a date and time in RFC 3339 with a UTC offset, like %(example)s.", example=RFC3339_EXAMPLE))
     text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
     # fromisoformat takes at most 6 fractional digits.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("t", "T"))
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise PydanticCustomError("rfc3339", "This date and time does not exist: {reason}.",
+        raise PydanticCustomError("rfc3339", _("This date and time does not exist: {reason}."),
                                   {"reason": str(exc)}) from exc
     if not day_in_range(parsed):
-        raise PydanticCustomError("date_range", f"Give a date and time {_RANGE}.")
+        raise PydanticCustomError("date_range", _("Give a date and time between %(first)s and %(last)s.",
+                                                  first=EARLIEST_DAY.isoformat(), last=LATEST_DAY.isoformat()))
     return parsed
 
 
@@ -88,13 +91,14 @@ def parse_day(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not _DAY.match(value):
-        raise PydanticCustomError("day", "Give a date as YYYY-MM-DD, like 2026-12-01.")
+        raise PydanticCustomError("day", _("Give a date as YYYY-MM-DD, like 2026-12-01."))
     try:
         parsed = date.fromisoformat(value)
     except ValueError as exc:
-        raise PydanticCustomError("day", "This date does not exist: {reason}.", {"reason": str(exc)}) from exc
+        raise PydanticCustomError("day", _("This date does not exist: {reason}."), {"reason": str(exc)}) from exc
     if not day_in_range(parsed):
-        raise PydanticCustomError("date_range", DAY_RANGE_MESSAGE)
+        raise PydanticCustomError("date_range", _("Give a date between %(first)s and %(last)s.",
+                                                  first=EARLIEST_DAY.isoformat(), last=LATEST_DAY.isoformat()))
     return parsed
 
 
@@ -107,11 +111,11 @@ def check_zone(value: str | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PydanticCustomError("string_type", "Must be a string.")
+        raise PydanticCustomError("string_type", _("Must be a string."))
     try:
         zone(value)
     except ValueError as exc:
-        raise PydanticCustomError("timezone", "Unknown time zone '{name}'; use an IANA name like Europe/Copenhagen.",
+        raise PydanticCustomError("timezone", _("Unknown time zone '{name}'; use an IANA name like Europe/Copenhagen."),
                                   {"name": value}) from exc
     return value
 
@@ -178,9 +182,9 @@ class AvailabilityQuery(_Input):
         if self.service_ids:
             ids = [uuid.UUID(part) for part in self.service_ids.split(",")]
             if len(ids) > MAX_ITEMS:
-                raise ValueError(f"Ask for at most {MAX_ITEMS} services.")
+                raise ValueError(_("Ask for at most %(num)d services.", num=MAX_ITEMS))
             if self.service_id != ids[0]:
-                raise ValueError("The first service must be service_id.")
+                raise ValueError(_("The first service must be service_id."))
             return ids
         return [self.service_id]
 
@@ -246,7 +250,7 @@ class BookingCreate(_Input):
     def _starts_with_service_id(cls, value: list[uuid.UUID] | None, info: ValidationInfo) -> list[uuid.UUID] | None:
         first = info.data.get("service_id")
         if value and first is not None and value[0] != first:
-            raise PydanticCustomError("service_ids", "The first service must be service_id.")
+            raise PydanticCustomError("service_ids", _("The first service must be service_id."))
         return value
 
     def services(self) -> list[uuid.UUID]:
@@ -378,14 +382,18 @@ class ConflictProblem(Problem):
 # ------------------------------------------------------------------- validation errors
 
 _MESSAGES = {
-    "missing": "This field is required.",
-    "extra_forbidden": "This field is not allowed.",
-    "string_type": "Must be a string.",
-    "uuid_parsing": "Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
-    "uuid_type": "Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6.",
-    "model_type": "Must be a JSON object.",
-    "model_attributes_type": "Must be a JSON object.",
-    "dict_type": "Must be a JSON object.",
+    "missing": _l("This field is required."),
+    "extra_forbidden": _l("This field is not allowed."),
+    "string_type": _l("Must be a string."),
+    "uuid_parsing": _l("Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6."),
+    "uuid_type": _l("Must be a UUID, like 3fa85f64-5717-4562-b3fc-2c963f66afa6."),
+    "model_type": _l("Must be a JSON object."),
+    "model_attributes_type": _l("Must be a JSON object."),
+    "dict_type": _l("Must be a JSON object."),
+    "int_parsing": _l("Must be a whole number."),
+    "int_type": _l("Must be a whole number."),
+    "bool_parsing": _l("Must be true or false."),
+    "bool_type": _l("Must be true or false."),
 }
 
 
@@ -397,14 +405,20 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
         kind = err["type"]
         ctx = err.get("ctx") or {}
         if kind == "string_too_long":
-            message = f"Use at most {ctx.get('max_length')} characters."
+            message = _("Use at most %(num)s characters.", num=ctx.get("max_length"))
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            limit = next(ctx[k] for k in ("ge", "le", "gt", "lt") if k in ctx)
+            message = {"greater_than_equal": _("Must be at least %(limit)s.", limit=limit),
+                       "less_than_equal": _("Must be at most %(limit)s.", limit=limit),
+                       "greater_than": _("Must be more than %(limit)s.", limit=limit),
+                       "less_than": _("Must be less than %(limit)s.", limit=limit)}[kind]
         elif kind == "string_too_short":
-            message = "This field cannot be empty."
+            message = _("This field cannot be empty.")
         elif kind == "string_pattern_mismatch":
             text = err.get("input") if isinstance(err.get("input"), str) else ""
             message = ((person_name_problem(text) if field.endswith("name") else single_line_problem(text))
-                       or "Contains characters that are not allowed (control characters).")
+                       or _("Contains characters that are not allowed (control characters)."))
         else:
-            message = _MESSAGES.get(kind, err["msg"])
+            message = str(_MESSAGES.get(kind, err["msg"]))
         out.append({"field": field, "message": message})
     return out

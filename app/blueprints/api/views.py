@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 from werkzeug.wrappers import Response
 
@@ -90,7 +91,7 @@ def _json(model: BaseModel, status: int = 200) -> Response:
 def _invalid(errors: list[dict[str, str]], detail: str | None = None) -> ProblemResponse:
     if detail is None:
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        detail = f"The request has invalid fields: {fields}."
+        detail = _("The request has invalid fields: %(fields)s.", fields=fields)
     return ProblemResponse(problem(422, "Unprocessable Content", detail, errors=errors))
 
 
@@ -110,7 +111,7 @@ def _json_body(*, required: bool) -> Any:
     """
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise ProblemResponse(problem(413, "Content Too Large",
-                                      f"The request body is larger than {MAX_BODY_BYTES} bytes."))
+                                      _("The request body is larger than %(num)d bytes.", num=MAX_BODY_BYTES)))
     request.max_content_length = MAX_BODY_BYTES  # bodies without Content-Length
     raw = request.get_data(cache=True)
     if not raw.strip() and not required:
@@ -118,32 +119,32 @@ def _json_body(*, required: bool) -> Any:
     if not request.is_json:
         got = request.mimetype or "none"
         raise ProblemResponse(problem(415, "Unsupported Media Type",
-                                      f"Send the body as JSON with 'Content-Type: application/json' (got {got})."))
+                                      _("Send the body as JSON with 'Content-Type: application/json' (got %(got)s).", got=got)))
     if not raw.strip():
-        raise ProblemResponse(problem(400, "Bad Request", "The request body is empty; send a JSON object."))
+        raise ProblemResponse(problem(400, "Bad Request", _("The request body is empty; send a JSON object.")))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ProblemResponse(problem(400, "Bad Request", "The request body is not valid UTF-8.")) from None
+        raise ProblemResponse(problem(400, "Bad Request", _("The request body is not valid UTF-8."))) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProblemResponse(problem(
             400, "Bad Request",
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")) from None
+            _("The request body is not valid JSON: %(error)s at line %(line)d, column %(column)d.", error=exc.msg, line=exc.lineno, column=exc.colno))) from None
 
 
 def _object_body(*, required: bool) -> dict[str, Any]:
     data = _json_body(required=required)
     if not isinstance(data, dict):
         raise ProblemResponse(problem(400, "Bad Request",
-                                      f"The request body must be a JSON object, not {_json_kind(data)}."))
+                                      _("The request body must be a JSON object, not %(kind)s.", kind=_json_kind(data))))
     return data
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
-            type(None): "null"}.get(type(value), "another value")
+    return {list: _("an array"), str: _("a string"), bool: _("a boolean"), int: _("a number"), float: _("a number"),
+            type(None): "null"}.get(type(value), _("another value"))
 
 
 # ------------------------------------------------------------------------- catalogue
@@ -303,10 +304,10 @@ def _authenticate() -> Credential:
     """
     header = request.headers.get("Authorization", "").strip()
     if header:
-        scheme, _, secret = header.partition(" ")
+        scheme, _sep, secret = header.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
-            raise _unauthorized("Send the token as 'Authorization: Bearer <token>'.", "invalid_request")
+            raise _unauthorized(_("Send the token as 'Authorization: Bearer <token>'."), "invalid_request")
         row = find_api_token(secret)
         if row is not None:
             row.last_used_at = utcnow()
@@ -314,14 +315,14 @@ def _authenticate() -> Credential:
     else:
         secret = request.args.get("token", "").strip()
         if not secret:
-            raise _unauthorized("This needs a staff API token or the booking's manage token, "
-                                "sent as 'Authorization: Bearer <token>'.")
+            raise _unauthorized(_("This needs a staff API token or the booking's manage token, "
+                                "sent as 'Authorization: Bearer <token>'."))
     try:
         booking = open_manage_link(secret)
     except ManageLinkExpired as exc:
         raise _unauthorized(exc.message, "invalid_token") from None
     if booking is None:
-        raise _unauthorized("The token is not valid for this business.", "invalid_token")
+        raise _unauthorized(_("The token is not valid for this business."), "invalid_token")
     return Credential(booking=booking, manage_token=secret)
 
 
@@ -340,7 +341,7 @@ def _authorised_booking(booking_id: str) -> tuple[Credential, Booking]:
         else:
             booking = db.session.scalar(sa.select(Booking).where(Booking.id == key))
     if booking is None:
-        raise ProblemResponse(problem(404, "Not Found", "There is no booking with this id."))
+        raise ProblemResponse(problem(404, "Not Found", _("There is no booking with this id.")))
     return cred, booking
 
 

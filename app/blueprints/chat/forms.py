@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
@@ -9,4 +10,4 @@ from wtforms import TextAreaField
 class MessageForm(FlaskForm):
     """Post one message; emptiness, length and rate are checked by :func:`app.chat.service.post_message`."""
 
-    body = TextAreaField("Message")
+    body = TextAreaField(_l("Message"))

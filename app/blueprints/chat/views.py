@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
@@ -160,7 +161,7 @@ def staff_conversation(booking_id: str) -> Response:
     booking = get_or_404(Booking, booking_id)
     url = url_for("chat.staff_conversation", booking_id=booking.id)
     return _handle(g.tenant, booking, access.staff_principal(current_user), post_url=url,
-                   back_url=url_for("dashboard.booking_detail", booking_id=booking.id), back_label="Back to the booking")
+                   back_url=url_for("dashboard.booking_detail", booking_id=booking.id), back_label=_("Back to the booking"))
 
 
 @bp.route("/manage/<token>/chat", methods=["GET", "POST"])
@@ -175,7 +176,7 @@ def manage_conversation(token: str) -> Response:
     user = current_user if current_user.is_authenticated and owns_booking(current_user, booking) else None
     return _handle(g.tenant, booking, access.customer_principal(booking, user),
                    post_url=url_for("chat.manage_conversation", token=token),
-                   back_url=url_for("storefront.manage", token=token), back_label="Back to your booking",
+                   back_url=url_for("storefront.manage", token=token), back_label=_("Back to your booking"),
                    guest_token=token)
 
 
@@ -212,7 +213,7 @@ def my_conversation(tenant_id: str, booking_id: str) -> Response:
             abort(404)
         url = url_for("chat.my_conversation", tenant_id=tenant.id, booking_id=booking.id)
         return _handle(tenant, booking, principal, post_url=url, back_url=url_for("chat.my_conversations"),
-                       back_label="All conversations")
+                       back_label=_("All conversations"))
 
 
 def manage_chat_url(booking: Booking) -> str:

@@ -13,6 +13,8 @@ POSTs are rate-limited (:data:`REQUEST_LIMIT`). Another person's request answers
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -35,20 +37,20 @@ REQUEST_LIMIT = "10 per 10 minutes;40 per day"
 #: Seconds between the status block's fallback refreshes.
 POLL_SECONDS = 4
 #: The status steps shown as a timeline, in order.
-TIMELINE = (("searching", "Finding someone"), ("offered", "Offered to an operator"), ("accepted", "Accepted"),
-            ("on_the_way", "On the way"), ("arrived", "Arrived"), ("done", "Done"))
+TIMELINE = (("searching", _l("Finding someone")), ("offered", _l("Offered to an operator")), ("accepted", _l("Accepted")),
+            ("on_the_way", _l("On the way")), ("arrived", _l("Arrived")), ("done", _l("Done")))
 
 
 class NowForm(FlaskForm):
     """What and where: a service, a point (from the browser) or a place to geocode, an address line."""
 
-    service = SelectField("Service", choices=[SelectChoice("", "Choose…"),
+    service = SelectField(_l("Service"), choices=[SelectChoice("", _l("Choose…")),
                                                 *(SelectChoice(k, v) for k, v in ON_DEMAND_SERVICES.items())],
-                          validators=[InputRequired("Pick a service.")])
+                          validators=[InputRequired(_l("Pick a service."))])
     lat = HiddenField()
     lon = HiddenField()
-    place = StringField("Postcode or place", validators=[Optional(), Length(max=120)])
-    address_line = StringField("Address (street, number, floor)", validators=[Optional(), Length(max=200)])
+    place = StringField(_l("Postcode or place"), validators=[Optional(), Length(max=120)])
+    address_line = StringField(_l("Address (street, number, floor)"), validators=[Optional(), Length(max=200)])
 
 
 def _point(form: NowForm) -> tuple[float, float] | None:
@@ -59,7 +61,7 @@ def _point(form: NowForm) -> tuple[float, float] | None:
     except ValueError:
         pass
     if not (form.place.data or "").strip():
-        form.place.errors = [*form.place.errors, "Share your location, or type a postcode or place."]
+        form.place.errors = [*form.place.errors, _("Share your location, or type a postcode or place.")]
         return None
     try:
         found = geocode(form.place.data)
@@ -127,4 +129,4 @@ def cancel(request_id: str) -> Response:
         req = cancel_request(req.id, current_user.id, request_actor())
     except DispatchError as exc:
         return _status(_own_request_or_404(request_id), status=409, notice=exc.message)
-    return _status(req, notice="Your request is cancelled.")
+    return _status(req, notice=_("Your request is cancelled."))

@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
@@ -28,6 +30,7 @@ from app.blueprints.notifications import bp
 from app.booking.models import Customer
 from app.customers.ownership import account_of
 from app.extensions import csrf, db
+from app.formatting import format_number
 from app.identity.models import User
 from app.identity.service import TokenError
 from app.notifications import audiences, center, deliverylog, fanout, preferences, registry
@@ -105,13 +108,13 @@ def bulk() -> Response:
     action, ids = request.form.get("action"), _ids()
     if action == "archive":
         n = center.archive(current_user.id, ids)
-        msg = f"{n} archived."
+        msg = ngettext("%(num)d archived.", "%(num)d archived.", n)
     elif action == "unarchive":
         n = center.unarchive(current_user.id, ids)
-        msg = f"{n} moved back to the inbox."
+        msg = ngettext("%(num)d moved back to the inbox.", "%(num)d moved back to the inbox.", n)
     elif action == "read" or request.form.get("all") == "1":
         n = center.mark_read(current_user.id, None if request.form.get("all") == "1" else ids)
-        msg = f"{n} marked read."
+        msg = ngettext("%(num)d marked read.", "%(num)d marked read.", n)
     else:
         abort(400)
     after_commit(center.push_badge, current_user.id)
@@ -225,7 +228,7 @@ def preferences_page() -> Response:
         preferences.withdraw_consent(uid, method="preferences page checkbox")
     if request.headers.get("HX-Request") == "true":
         return _preferences_page(saved=True)
-    flash("Your notification settings are saved.", "success")
+    flash(_("Your notification settings are saved."), "success")
     return redirect(url_for("notifications.preferences_page"))
 
 
@@ -243,7 +246,7 @@ def unsubscribe(token: str) -> Response:
                            label="", status=400)
     label = registry.get(type_key).label
     if db.session.get(User, user_id) is None:
-        return render_page("notifications/unsubscribe.html", error="This link is not valid.", done=False,
+        return render_page("notifications/unsubscribe.html", error=_("This link is not valid."), done=False,
                            token=token, label=label, status=400)
     if request.method == "POST":
         # No one is logged in: the signed token names the person, whose account-wide consent
@@ -343,16 +346,17 @@ def announce() -> Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not values["headline"]:
-            errors["headline"] = "Give your announcement a headline."
+            errors["headline"] = _("Give your announcement a headline.")
         elif len(values["headline"]) > 120:
-            errors["headline"] = "Keep the headline under 120 characters."
+            errors["headline"] = _("Keep the headline under %(num)d characters.", num=120)
         if not values["message"]:
-            errors["message"] = "Write the message."
+            errors["message"] = _("Write the message.")
         elif len(values["message"]) > 1000:
-            errors["message"] = "Keep the message under 1,000 characters."
+            errors["message"] = _("Keep the message under %(num)s characters.", num=format_number(1000))
         if not errors:
             fanout.record_announcement(tenant.name, values["headline"], values["message"], tenant_url(tenant))
-            flash(f"Your announcement is on its way to {audience} customer(s) who agreed to news.", "success")
+            flash(ngettext("Your announcement is on its way to %(num)d customer who agreed to news.",
+                           "Your announcement is on its way to %(num)d customers who agreed to news.", audience), "success")
             if request.headers.get("HX-Request") == "true":
                 resp = current_app.make_response(("", 200))
                 resp.headers["HX-Redirect"] = url_for("notifications.announce")

@@ -19,6 +19,8 @@ from datetime import date
 from typing import Any
 
 from flask import abort, current_app, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -51,8 +53,8 @@ DRAFT_KEY = "job_request_draft"
 SENT_KEY = "job_request_sent"
 #: Session key: the index of the furthest step the draft has reached (where ``/requests/new`` resumes).
 REACHED_KEY = "job_request_reached"
-STEP_TITLES = {"category": "What do you need?", "questions": "Tell us about the job", "location": "Where?",
-               "timing": "When?", "contact": "Your details"}
+STEP_TITLES = {"category": _l("What do you need?"), "questions": _l("Tell us about the job"), "location": _l("Where?"),
+               "timing": _l("When?"), "contact": _l("Your details")}
 TEMPLATE = "requests/wizard.html"
 
 
@@ -109,14 +111,14 @@ def _date(raw: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InputError("Enter a date.", field) from None
+        raise InputError(_("Enter a date."), field) from None
 
 
 def _coord(raw: str | None) -> float | None:
     try:
         return float(raw) if raw not in (None, "") else None
     except ValueError:
-        raise InputError("This point is not on the map.", "location.lat") from None
+        raise InputError(_("This point is not on the map."), "location.lat") from None
 
 
 def _save(step: str, draft: JobRequest | None) -> JobRequest:
@@ -124,7 +126,7 @@ def _save(step: str, draft: JobRequest | None) -> JobRequest:
     if step == "category":
         return save_category(draft, form.get("category", ""), locale=request.accept_languages.best or "en")
     if draft is None:
-        raise InputError("Start with what you need.", "category")
+        raise InputError(_("Start with what you need."), "category")
     if step == "questions":
         if form.get("remove_photo"):
             return remove_photo(draft, form["remove_photo"])

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -25,6 +25,7 @@ from app.blueprints.requests_manage.limits import action_limits
 from app.booking.errors import SlotUnavailable
 from app.errors import InputError
 from app.extensions import db
+from app.formatting import format_local
 from app.leads.access import request_for_token
 from app.leads.confirm import DecisionRefused, available_starts, confirm_quote, reject_quote
 from app.leads.customer import booked_job, leads_of, offers_for, timeline
@@ -113,7 +114,7 @@ def reject(request_id: uuid.UUID, lead_id: uuid.UUID) -> Response:
     except DecisionRefused as exc:
         form.reason.errors = [exc.message]
         return _manage_page(job_request, 422, reject_form=form, reject_lead=lead_id)
-    flash("You turned that offer down; the provider has been told.", "success")
+    flash(_("You turned that offer down; the provider has been told."), "success")
     return redirect(url_for("requests_manage.manage", request_id=request_id), 303)
 
 
@@ -129,7 +130,7 @@ def _pick_page(job_request: JobRequest, lead_id: uuid.UUID, status: int = 200, f
         return redirect(url_for("requests_manage.manage", request_id=job_request.id), 303)
     days: dict[str, list[datetime]] = {}
     for start in starts:
-        days.setdefault(start.astimezone(ZoneInfo(tenant.timezone)).strftime("%a %-d %b"), []).append(start)
+        days.setdefault(format_local(start, tenant.timezone, "%a %-d %b"), []).append(start)
     return render_page("requests/manage_book.html", block="pick", status=status, jr=job_request, offer=offer,
                        tz=tenant.timezone, days=days, form=form or ConfirmForm(formdata=None), error=error,
                        alternatives=alternatives or [])
@@ -160,15 +161,15 @@ def confirm(request_id: uuid.UUID, lead_id: uuid.UUID) -> Response:
     form = ConfirmForm()
     start = _parse_start(form.start.data) if form.validate_on_submit() else None
     if start is None:
-        return _pick_page(job_request, lead_id, 422, form, "Pick one of the times below.")
+        return _pick_page(job_request, lead_id, 422, form, _("Pick one of the times below."))
     try:
         confirm_quote(job_request.id, lead_id, start, request_actor())
     except SlotUnavailable as exc:
         db.session.rollback()
-        return _pick_page(job_request, lead_id, 422, form, exc.message + " Please pick another time.",
+        return _pick_page(job_request, lead_id, 422, form, _("%(reason)s Please pick another time.", reason=exc.message),
                           exc.alternatives)
     except InputError as exc:
         db.session.rollback()
         return _pick_page(job_request, lead_id, 422, form, exc.message)
-    flash("Booked! The provider has the job in their calendar.", "success")
+    flash(_("Booked! The provider has the job in their calendar."), "success")
     return redirect(url_for("requests_manage.manage", request_id=request_id), 303)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.requests_manage import bp
@@ -56,11 +57,11 @@ def send_message(request_id: uuid.UUID, lead_id: uuid.UUID) -> Response:
     except ChatUnavailable:
         abort(404)
     if not form.validate_on_submit():
-        return _chat_page(job_request, lead_id, 422, form, "; ".join(form.body.errors) or "Please try again.")
+        return _chat_page(job_request, lead_id, 422, form, "; ".join(map(str, form.body.errors)) or _("Please try again."))
     try:
         post_customer_message(job_request, lead, form.body.data)
     except ChatUnavailable:
-        return _chat_page(job_request, lead_id, 422, form, "This offer is closed, so its chat is read-only.")
+        return _chat_page(job_request, lead_id, 422, form, _("This offer is closed, so its chat is read-only."))
     except ChatError as exc:
         return _chat_page(job_request, lead_id, 422, form, exc.message)
     if is_htmx():

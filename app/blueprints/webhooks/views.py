@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import after_this_request, jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.billing.tasks import enqueue_processing
@@ -29,7 +30,7 @@ def stripe_webhook() -> Response:
         event = verify(payload, request.headers.get("Stripe-Signature"))
     except SignatureInvalid as exc:
         log.warning("stripe webhook rejected", extra={"reason": str(exc)})
-        return problem(400, "Bad Request", "The webhook signature could not be verified.")
+        return problem(400, "Bad Request", _("The webhook signature could not be verified."))
     new = record_event(event)
     if new:
         # Queued once the request's unit of work has committed the event (after-request hooks

@@ -18,12 +18,23 @@
    * the same socket. window.plazaChatSocket is the same object, kept as a name for tests. */
   if (!window.plazaRealtime) return;
   var socket = window.plazaRealtime.socket();
+
+  /* The page's words in its language (data-i18n on #chat or #chat-list, JSON made by the
+   * template from the translation catalogue); English when a word is missing. */
+  var words = {};
+  try { words = JSON.parse((root || list).getAttribute("data-i18n") || "{}"); } catch (e) { words = {}; }
+  function t(key, fallback, values) {
+    var text = words[key] || fallback;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
+  var pageLang = document.documentElement.lang || "en-GB";
   window.plazaChatSocket = socket;
 
   function setBadges(data) {
     var badges = document.querySelectorAll('[data-unread-for="' + data.conversation_id + '"]');
     for (var i = 0; i < badges.length; i++) {
-      badges[i].textContent = data.unread + " unread";
+      badges[i].textContent = t("unread", "%(num)s unread", { num: String(data.unread) });
       badges[i].hidden = data.unread === 0;
       badges[i].setAttribute("data-unread", String(data.unread));
     }
@@ -56,9 +67,9 @@
   var timeOptions = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   var timeFormat;
   try {
-    timeFormat = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: root.dataset.tz || undefined }, timeOptions));
+    timeFormat = new Intl.DateTimeFormat(pageLang, Object.assign({ timeZone: root.dataset.tz || undefined }, timeOptions));
   } catch (e) {
-    timeFormat = new Intl.DateTimeFormat("en-GB", timeOptions);
+    timeFormat = new Intl.DateTimeFormat(pageLang, timeOptions);
   }
 
   root.setAttribute("data-live", "connecting");
@@ -72,9 +83,9 @@
   }
 
   function receiptText(seq) {
-    if (seq <= receipts.read) return "Read";
-    if (seq <= receipts.delivered) return "Delivered";
-    return "Sent";
+    if (seq <= receipts.read) return t("read", "Read");
+    if (seq <= receipts.delivered) return t("delivered", "Delivered");
+    return t("sent", "Sent");
   }
 
   function renderReceipts() {
@@ -146,8 +157,9 @@
     var others = (online || []).filter(function (id) { return id !== me; });
     var on = others.length > 0;
     presence.setAttribute("data-online", on ? "yes" : "no");
-    var label = role === "customer" ? "The business" : "The customer";
-    presence.querySelector(".chat-presence-text").textContent = label + (on ? " is online" : " is offline");
+    var label = role === "customer" ? (on ? t("business_online", "The business is online") : t("business_offline", "The business is offline"))
+      : (on ? t("customer_online", "The customer is online") : t("customer_offline", "The customer is offline"));
+    presence.querySelector(".chat-presence-text").textContent = label;
   }
 
   function applyReceipts(data) {
@@ -160,7 +172,7 @@
     socket.emit("join", { conversation_id: conversationId, tenant_id: tenantId, last_seq: lastSeq }, function (ack) {
       if (!ack || !ack.ok) {
         root.setAttribute("data-live", "refused");
-        status.textContent = "Live updates are not available; the page still works — reload to see new messages.";
+        status.textContent = t("refused", "Live updates are not available; the page still works — reload to see new messages.");
         return;
       }
       joined = true;
@@ -179,11 +191,11 @@
   socket.on("disconnect", function () {
     joined = false;
     root.setAttribute("data-live", "reconnecting");
-    status.textContent = "Connection lost — reconnecting…";
+    status.textContent = t("lost", "Connection lost — reconnecting…");
   });
   socket.on("connect_error", function () {
     root.setAttribute("data-live", "reconnecting");
-    status.textContent = "Connection lost — reconnecting…";
+    status.textContent = t("lost", "Connection lost — reconnecting…");
   });
   socket.on("chat:message", append);
   socket.on("chat:receipts", applyReceipts);
@@ -192,7 +204,7 @@
   });
   socket.on("chat:typing", function (data) {
     if (data.conversation_id !== conversationId || data.participant_id === me) return;
-    typingBox.textContent = data.typing ? data.name + " is typing…" : "";
+    typingBox.textContent = data.typing ? t("typing", "%(name)s is typing…", { name: data.name }) : "";
     clearTimeout(theirTypingTimer);
     if (data.typing) theirTypingTimer = setTimeout(function () { typingBox.textContent = ""; }, 6000);
   });
@@ -218,15 +230,15 @@
     if (!joined || !socket.connected) return; /* plain form post */
     event.preventDefault();
     var body = textarea.value.trim();
-    if (!body) { showError("Write a message before sending."); return; }
-    if (body.length > maxBody) { showError("A message can be at most " + maxBody.toLocaleString("en") + " characters."); return; }
+    if (!body) { showError(t("empty", "Write a message before sending.")); return; }
+    if (body.length > maxBody) { showError(t("too_long", "A message can be at most %(max)s characters.", { max: maxBody.toLocaleString(pageLang) })); return; }
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     socket.timeout(10000).emit("send", { conversation_id: conversationId, body: body, client_id: String(Date.now()) },
       function (err, ack) {
         button.disabled = false;
-        if (err) { showError("Not sent: the connection is slow. Try again."); return; }
-        if (!ack.ok) { showError(ack.error || "Not sent."); return; }
+        if (err) { showError(t("slow", "Not sent: the connection is slow. Try again.")); return; }
+        if (!ack.ok) { showError(ack.error || t("not_sent", "Not sent.")); return; }
         showError("");
         textarea.value = "";
         clearTimeout(typingTimer);

@@ -23,9 +23,13 @@
     return socket;
   }
   function refresh() { document.body.dispatchEvent(new CustomEvent("dispatch-refresh")); }
-  function geoStatus(text) {
+  function geoStatus(text, key) {
     var el = document.querySelector("[data-geo-status]");
-    if (el) { el.hidden = !text; el.textContent = text || ""; }
+    if (!el) return;
+    var words = {};
+    try { words = JSON.parse(el.getAttribute("data-i18n") || "{}"); } catch (e) { words = {}; }
+    text = (key && words[key]) || text;
+    el.hidden = !text; el.textContent = text || "";
   }
   function send(force) {
     var s = getSocket();
@@ -34,7 +38,7 @@
     if (!force && now - lastSent < MIN_GAP_MS) return;
     lastSent = now;
     s.emit("dispatch:position", { lat: last.lat, lon: last.lon }, function (ack) {
-      if (ack && ack.ok && ack.stored) geoStatus("Sharing your location with dispatch.");
+      if (ack && ack.ok && ack.stored) geoStatus("Sharing your location with dispatch.", "sharing");
     });
   }
   function startSharing() {
@@ -42,7 +46,7 @@
     watchId = navigator.geolocation.watchPosition(function (pos) {
       last = { lat: pos.coords.latitude, lon: pos.coords.longitude };
       send(false);
-    }, function () { geoStatus("Allow location access so dispatch can find you."); },
+    }, function () { geoStatus("Allow location access so dispatch can find you.", "denied"); },
     { enableHighAccuracy: true, maximumAge: 10000 });
     keepalive = window.setInterval(function () { send(true); }, KEEPALIVE_MS);
   }
@@ -86,12 +90,14 @@
     if (form && use && navigator.geolocation) {
       use.addEventListener("click", function () {
         var out = document.querySelector("[data-location-status]");
-        out.textContent = "Finding you…";
+        var words = {};
+        try { words = JSON.parse(form.getAttribute("data-i18n") || "{}"); } catch (e) { words = {}; }
+        out.textContent = words.finding || "Finding you…";
         navigator.geolocation.getCurrentPosition(function (pos) {
           form.querySelector("[name=lat]").value = pos.coords.latitude.toFixed(6);
           form.querySelector("[name=lon]").value = pos.coords.longitude.toFixed(6);
-          out.textContent = "Location shared.";
-        }, function () { out.textContent = "Could not get your location: type a postcode instead."; });
+          out.textContent = words.shared || "Location shared.";
+        }, function () { out.textContent = words.failed || "Could not get your location: type a postcode instead."; });
       });
     }
   });

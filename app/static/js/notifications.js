@@ -13,7 +13,8 @@
     if (n > 0) { /* the same markup as notifications/_badge.html */
       var sr = document.createElement("span");
       sr.className = "sr-only";
-      sr.textContent = " unread";
+      var holder = document.getElementById("notif-badge");
+      sr.textContent = " " + ((holder && holder.getAttribute("data-unread-word")) || "unread");
       badge.appendChild(sr);
     }
   }
@@ -86,13 +87,16 @@
     var status = document.getElementById("push-status");
     if (!box || !button || !("serviceWorker" in navigator) || !("PushManager" in window)) return;
     var key = box.dataset.key;
+    var words = {};
+    try { words = JSON.parse(box.getAttribute("data-i18n") || "{}"); } catch (e) { words = {}; }
+    function t(name, fallback) { return words[name] || fallback; }
     navigator.serviceWorker.ready.then(function (reg) {
       return reg.pushManager.getSubscription().then(function (sub) {
-        if (sub) { status.textContent = "Push is on for this device."; return; }
+        if (sub) { status.textContent = t("on", "Push is on for this device."); return; }
         button.hidden = false;
         button.addEventListener("click", function () {
           Notification.requestPermission().then(function (perm) {
-            if (perm !== "granted") { status.textContent = "Push was not allowed in this browser."; return; }
+            if (perm !== "granted") { status.textContent = t("denied", "Push was not allowed in this browser."); return; }
             reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: urlBase64ToUint8Array(key) })
               .then(function (s) {
                 return fetch("/notifications/push/subscribe", {
@@ -103,13 +107,13 @@
               })
               .then(function (resp) {
                 button.hidden = resp && resp.ok;
-                if (resp && resp.ok) { status.textContent = "Push is on for this device."; return; }
+                if (resp && resp.ok) { status.textContent = t("on", "Push is on for this device."); return; }
                 // e.g. 409: this browser already receives another account's notifications
                 return resp.json().catch(function () { return {}; }).then(function (data) {
-                  status.textContent = "Could not turn push on." + (data && data.error ? " " + data.error : "");
+                  status.textContent = t("failed", "Could not turn push on.") + (data && data.error ? " " + data.error : "");
                 });
               })
-              .catch(function () { status.textContent = "Could not turn push on."; });
+              .catch(function () { status.textContent = t("failed", "Could not turn push on."); });
           });
         });
       });

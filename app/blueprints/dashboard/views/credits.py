@@ -12,6 +12,9 @@ and the error beside the packs; nothing is written.
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -38,7 +41,7 @@ LEDGER_ROWS = 100
 class BuyForm(FlaskForm):
     """Buy one pack: its ``pack`` code (the Buy button of that pack)."""
 
-    pack = HiddenField("Pack", validators=[DataRequired("Choose a pack.")])
+    pack = HiddenField(_l("Pack"), validators=[DataRequired(_l("Choose a pack."))])
 
 
 def render_credits(form: BuyForm, status: int = 200) -> Response:
@@ -96,7 +99,9 @@ def credits_return() -> Response:
         except BillingGatewayError:
             move = None
     if move is not None:
-        flash(f"{move.entry.amount} credits added. Your balance is {balance()} credits.", "success")
+        flash(ngettext("%(num)d credit added. Your balance is %(balance)d credits.",
+                       "%(num)d credits added. Your balance is %(balance)d credits.", move.entry.amount,
+                       balance=balance()), "success")
     else:
-        flash("Your payment is being confirmed; the credits appear here in a moment.", "success")
+        flash(_("Your payment is being confirmed; the credits appear here in a moment."), "success")
     return redirect(url_for("dashboard.credits"), 303)

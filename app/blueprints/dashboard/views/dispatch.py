@@ -16,6 +16,8 @@ a notice; nothing is written then.
 from __future__ import annotations
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -47,22 +49,22 @@ from app.web.access import manager_required
 #: Seconds between the panel's fallback refreshes.
 POLL_SECONDS = 10
 #: The operator's next step from each working status: (status to move to, button label).
-NEXT_STEP = {RequestStatus.ACCEPTED: ("on_the_way", "On the way"), RequestStatus.ON_THE_WAY: ("arrived", "Arrived"),
-             RequestStatus.ARRIVED: ("done", "Done")}
+NEXT_STEP = {RequestStatus.ACCEPTED: ("on_the_way", _l("On the way")), RequestStatus.ON_THE_WAY: ("arrived", _l("Arrived")),
+             RequestStatus.ARRIVED: ("done", _l("Done"))}
 
 
 class AvailabilityForm(FlaskForm):
     """Online or offline, and how many jobs at once (1–10)."""
 
-    online = BooleanField("Online")
-    capacity = IntegerField("Jobs at once", default=1, validators=[InputRequired(), NumberRange(1, 10)])
+    online = BooleanField(_l("Online"))
+    capacity = IntegerField(_l("Jobs at once"), default=1, validators=[InputRequired(), NumberRange(1, 10)])
 
 
 class ProfileForm(FlaskForm):
     """On-demand dispatch on or off, and the services offered on demand."""
 
-    enabled = BooleanField("Take on-demand requests")
-    services = SelectMultipleField("Services on demand", choices=[SelectChoice(k, v) for k, v in ON_DEMAND_SERVICES.items()],
+    enabled = BooleanField(_l("Take on-demand requests"))
+    services = SelectMultipleField(_l("Services on demand"), choices=[SelectChoice(k, v) for k, v in ON_DEMAND_SERVICES.items()],
                                    option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
 
 
@@ -101,7 +103,7 @@ def dispatch_availability() -> Response:
     except DispatchInputError as exc:
         form.capacity.errors.append(exc.message)
         return _panel(op, form, status=422)
-    return done("You are online: offers will appear here." if op.online else "You are offline.",
+    return done(_("You are online: offers will appear here.") if op.online else _("You are offline."),
                 url_for("dashboard.dispatch"))
 
 
@@ -117,7 +119,7 @@ def _answer(offer_id: str, accept: bool) -> Response:
             offers.decline_offer(op, oid)
     except DispatchError as exc:
         return _panel(find_operator(current_user.id), notice=exc.message, status=409)
-    return _panel(find_operator(current_user.id), notice="Accepted: on your way when ready." if accept else "Declined.")
+    return _panel(find_operator(current_user.id), notice=_("Accepted: on your way when ready.") if accept else _("Declined."))
 
 
 @bp.post("/dashboard/dispatch/offers/<offer_id>/accept")
@@ -167,5 +169,5 @@ def dispatch_settings() -> Response:
         except DispatchInputError as exc:
             form.services.errors = [*form.services.errors, exc.message]
         else:
-            return done("On-demand settings saved.", url_for("dashboard.dispatch_settings"))
+            return done(_("On-demand settings saved."), url_for("dashboard.dispatch_settings"))
     return render_page("dashboard/dispatch_settings.html", block="form", status=422, form=form)

@@ -10,6 +10,8 @@ a quote commits the business to a price. The inbox's filters and live search ans
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
@@ -22,6 +24,7 @@ from app.blueprints.dashboard.views.common import current_tenant, done
 from app.blueprints.dashboard.views.leads_forms import DURATIONS, MessageForm, QuoteForm, SpamForm
 from app.chat.errors import ChatError
 from app.credits import balance
+from app.formatting import format_duration
 from app.leads import inbox
 from app.leads.chat import mark_contacted, mark_read_by, messages, post_as_staff
 from app.leads.claims import ClaimRefused, ShortOfCredits, claim_lead, contact_hours, is_open_offer
@@ -75,7 +78,7 @@ def lead_page(lead_id: str, status: int = 200, *, error: str = "", short: ShortO
     if quote_form is None and lead.quote_duration_minutes not in {m for m, _ in DURATIONS} and lead.quote_duration_minutes:
         form.duration_minutes.choices = [*(SelectChoice(m, label) for m, label in DURATIONS),
                                          SelectChoice(lead.quote_duration_minutes,
-                                                      f"{lead.quote_duration_minutes} minutes")]
+                                                      format_duration(lead.quote_duration_minutes))]
     claimable = is_open_offer(lead)
     return render_page(
         "dashboard/lead.html", block="lead", status=status, lead=lead, why=inbox.why(lead),
@@ -108,8 +111,10 @@ def lead_claim(lead_id: str) -> Response:
         return lead_page(lead_id, 409, error=exc.message, short=exc)
     except ClaimRefused as exc:
         return lead_page(lead_id, 409, error=exc.message)
-    note = "You had already claimed this lead." if outcome.replayed else (
-        f"Lead claimed for {lead.credits_cost} credits. Contact the customer within {contact_hours()} hours.")
+    note = _("You had already claimed this lead.") if outcome.replayed else ngettext(
+        "Lead claimed for %(num)d credit. Contact the customer within %(hours)d hours.",
+        "Lead claimed for %(num)d credits. Contact the customer within %(hours)d hours.",
+        lead.credits_cost, hours=contact_hours())
     return done(note, url_for("dashboard.lead_detail", lead_id=lead.id))
 
 
@@ -140,7 +145,7 @@ def lead_quote(lead_id: str) -> Response:
                     return lead_page(lead_id, 409, error=exc.message, quote_form=form)
                 field.errors = [exc.message]
             else:
-                return done("Quote sent to the customer.", url_for("dashboard.lead_detail", lead_id=lead.id))
+                return done(_("Quote sent to the customer."), url_for("dashboard.lead_detail", lead_id=lead.id))
     return lead_page(lead_id, 422, quote_form=form)
 
 
@@ -152,14 +157,14 @@ def lead_message(lead_id: str) -> Response:
     lead = _lead_or_404(lead_id)
     form = MessageForm()
     if lead.claimed_at is None:
-        return lead_page(lead_id, 409, error="Claim this lead before writing to the customer.")
+        return lead_page(lead_id, 409, error=_("Claim this lead before writing to the customer."))
     if form.validate():
         try:
             post_as_staff(lead, current_user, form.body.data)
         except ChatError as exc:
             form.body.errors = [str(exc)]
         else:
-            return done("Message sent.", url_for("dashboard.lead_detail", lead_id=lead.id) + "#lead-chat")
+            return done(_("Message sent."), url_for("dashboard.lead_detail", lead_id=lead.id) + "#lead-chat")
     return lead_page(lead_id, 422, message_form=form)
 
 
@@ -170,9 +175,9 @@ def lead_called(lead_id: str) -> Response:
     """Log that someone called the customer (marks them contacted)."""
     lead = _lead_or_404(lead_id)
     if lead.claimed_at is None:
-        return lead_page(lead_id, 409, error="Claim this lead before contacting the customer.")
+        return lead_page(lead_id, 409, error=_("Claim this lead before contacting the customer."))
     first = mark_contacted(lead)
-    return done("Call logged: the customer counts as contacted." if first else "The customer was already contacted.",
+    return done(_("Call logged: the customer counts as contacted.") if first else _("The customer was already contacted."),
                 url_for("dashboard.lead_detail", lead_id=lead.id))
 
 
@@ -186,4 +191,4 @@ def lead_spam(lead_id: str) -> Response:
     if not form.validate():
         return lead_page(lead_id, 422, spam_form=form)
     report_spam(lead, form.note.data or "", user_id=current_user.id, actor=request_actor())
-    return done("Reported to Plaza's moderators. Thank you.", url_for("dashboard.leads"))
+    return done(_("Reported to Plaza's moderators. Thank you."), url_for("dashboard.leads"))
