@@ -18,7 +18,16 @@ from app.blueprints.dashboard.forms import (
     STAFF_ACTIONS,
     BookingActionForm,
 )
-from app.blueprints.dashboard.views.common import ALL, POLL_SECONDS, current_tenant, done, tenant_today, tenant_tz_name
+from app.blueprints.dashboard.views.common import (
+    ALL,
+    POLL_SECONDS,
+    current_tenant,
+    day_range_text,
+    day_text,
+    done,
+    tenant_today,
+    tenant_tz_name,
+)
 from app.booking.errors import InvalidTransition
 from app.booking.items import item_times, items_by_booking, services_label
 from app.booking.models import Booking, BookingEvent, BookingItem, BookingStatus, Customer
@@ -207,9 +216,9 @@ def board_context(state: BoardState, *, errors: Mapping[str, dict[str, str]] | N
     step = timedelta(days=state.days)
     if state.view == "week":
         last = state.start_day + timedelta(days=6)
-        title = f"{state.start_day:%-d %b} – {last:%-d %b %Y}"
+        title = day_range_text(state.start_day, last)
     else:
-        title = f"{state.day:%A %-d %B %Y}"
+        title = day_text(state.day)
     staff_options = list_staff(active_only=False)
     return {
         "state": state, "rows": rows, "columns": columns, "stats": stats, "title": title,

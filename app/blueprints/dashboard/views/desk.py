@@ -294,7 +294,7 @@ def booking_move(booking_id: str) -> Response:
     else:
         changed, error, warnings = apply_move(booking, form)
     if from_calendar:
-        state, _ = calendar_state(request.form, "staff_filter")
+        state, _error = calendar_state(request.form, "staff_filter")
         if error or warnings:
             return render_calendar(state, status=422, error=error or " ".join(warnings) + " Use Move… to book it anyway.")
         return render_calendar(state, notice="Booking moved." if changed else "Nothing changed.")
