@@ -10,6 +10,7 @@ and :func:`app.tenants.marketplace_profile.update_marketplace_profile` do the de
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -41,44 +42,44 @@ def _strip(value: object) -> object:
 class BusinessForm(FlaskForm):
     """A business's settings; build it with ``tenant`` so its current values stay choosable."""
 
-    name = StringField("Business name", filters=[_strip],
-                       validators=[DataRequired("Enter the name of your business."), Length(max=120), single_line])
-    category = SelectField("Category", validate_choice=False)
-    timezone = SelectField("Time zone", validate_choice=False, validators=[DataRequired("Choose your time zone.")])
-    currency = SelectField("Currency", validate_choice=False, validators=[DataRequired("Choose a currency.")])
-    phone = TelField("Phone", filters=[_strip], validators=[Optional(), Length(max=40), single_line])
-    public_email = StringField("Email for customers", filters=[_strip],
+    name = StringField(_l("Business name"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter the name of your business.")), Length(max=120), single_line])
+    category = SelectField(_l("Category"), validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[DataRequired(_l("Choose your time zone."))])
+    currency = SelectField(_l("Currency"), validate_choice=False, validators=[DataRequired(_l("Choose a currency."))])
+    phone = TelField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40), single_line])
+    public_email = StringField(_l("Email for customers"), filters=[_strip],
                                validators=[Optional(), Length(max=254), single_line])
-    address_line = StringField("Street and number", filters=[_strip],
+    address_line = StringField(_l("Street and number"), filters=[_strip],
                                validators=[Optional(), Length(max=200), single_line])
-    postcode = StringField("Postcode", filters=[_strip], validators=[Optional(), Length(max=20), single_line])
-    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=100), single_line])
-    country = SelectField("Country", validate_choice=False)
-    description = TextAreaField("About the business", filters=[_strip],
+    postcode = StringField(_l("Postcode"), filters=[_strip], validators=[Optional(), Length(max=20), single_line])
+    city = StringField(_l("City"), filters=[_strip], validators=[Optional(), Length(max=100), single_line])
+    country = SelectField(_l("Country"), validate_choice=False)
+    description = TextAreaField(_l("About the business"), filters=[_strip],
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX,
-                                                               message=f"Use at most {DESCRIPTION_MAX} characters.")])
-    logo = FileField("Logo")
-    remove_logo = BooleanField("Remove the logo")
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is between -90 and 90.")])
-    longitude = FloatField("Longitude",
-                           validators=[Optional(), NumberRange(-180, 180, "Longitude is between -180 and 180.")])
-    service_area = RadioField("Where you serve customers", default="premises", validate_choice=False, choices=[
-        SelectChoice("premises", "At our address"),
-        SelectChoice("radius", "We travel: within a distance"),
-        SelectChoice("postcodes", "We travel: to these postcodes")])
-    service_radius_km = IntegerField("How far you travel (km)", validators=[Optional()])
-    service_postcodes = TextAreaField("Postcodes you travel to", validators=[Optional(), Length(max=2000)])
-    accepts_job_requests = BooleanField("Take job requests from customers nearby")  # issue 13 (U)
-    languages = SelectMultipleField("Languages spoken", validate_choice=False,
+                                                               message=_l("Use at most %(count)d characters.", count=DESCRIPTION_MAX))])
+    logo = FileField(_l("Logo"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90, _l("Latitude is between -90 and 90."))])
+    longitude = FloatField(_l("Longitude"),
+                           validators=[Optional(), NumberRange(-180, 180, _l("Longitude is between -180 and 180."))])
+    service_area = RadioField(_l("Where you serve customers"), default="premises", validate_choice=False, choices=[
+        SelectChoice("premises", _l("At our address")),
+        SelectChoice("radius", _l("We travel: within a distance")),
+        SelectChoice("postcodes", _l("We travel: to these postcodes"))])
+    service_radius_km = IntegerField(_l("How far you travel (km)"), validators=[Optional()])
+    service_postcodes = TextAreaField(_l("Postcodes you travel to"), validators=[Optional(), Length(max=2000)])
+    accepts_job_requests = BooleanField(_l("Take job requests from customers nearby"))  # issue 13 (U)
+    languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False,
                                     choices=[SelectChoice(tag, name) for tag, name in LANGUAGES.items()])
-    amenities = SelectMultipleField("Amenities", validate_choice=False,
+    amenities = SelectMultipleField(_l("Amenities"), validate_choice=False,
                                     choices=[SelectChoice(code, label) for code, label in AMENITIES.items()])
-    social_instagram = StringField("Instagram", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_facebook = StringField("Facebook", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_tiktok = StringField("TikTok", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_website = StringField("Website", filters=[_strip], validators=[Optional(), Length(max=300)])
-    cover = FileField("Cover photo")
-    remove_cover = BooleanField("Remove the cover photo")
+    social_instagram = StringField(_l("Instagram"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_facebook = StringField(_l("Facebook"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_tiktok = StringField(_l("TikTok"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_website = StringField(_l("Website"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    cover = FileField(_l("Cover photo"))
+    remove_cover = BooleanField(_l("Remove the cover photo"))
 
     def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -109,5 +110,5 @@ class BusinessForm(FlaskForm):
 class PhotoForm(FlaskForm):
     """A gallery photo upload: the image (checked by its content) and an optional caption."""
 
-    photo = FileField("Photo")
-    caption = StringField("Caption", filters=[_strip], validators=[Optional(), Length(max=200), single_line])
+    photo = FileField(_l("Photo"))
+    caption = StringField(_l("Caption"), filters=[_strip], validators=[Optional(), Length(max=200), single_line])

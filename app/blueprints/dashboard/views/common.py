@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from babel.dates import format_interval
+from babel.dates import format_interval, get_day_names
 from flask import current_app, flash, g, redirect
 from werkzeug.wrappers import Response
 
@@ -60,5 +60,21 @@ def day_range_text(first: date, last: date) -> str:
 
 def hour_text(hour: int) -> str:
     """A whole local ``hour`` (0–23) on the reader's clock: ``14:00`` (en_GB), ``14.00`` (da), ``2:00 PM`` (en_US)."""
+    return clock_text(time(hour))
+
+
+def clock_text(at: time) -> str:
+    """A local wall-clock time on the reader's clock: ``14:30`` (en_GB), ``14.30`` (da), ``2:30 PM`` (en_US)."""
     tz_name = tenant_tz_name()
-    return format_local(datetime.combine(tenant_today(), time(hour), tzinfo=zone(tz_name)), tz_name, "%H:%M")
+    return format_local(datetime.combine(tenant_today(), at, tzinfo=zone(tz_name)), tz_name, "%H:%M")
+
+
+def clock_range_text(start: time, end: time) -> str:
+    """Two local wall-clock times as a range on the reader's clock: ``09:00–17:00`` (en_GB), ``09.00–17.00`` (da)."""
+    return f"{clock_text(start)}–{clock_text(end)}"
+
+
+def weekday_text(weekday: int, width: str = "abbreviated") -> str:
+    """The name of ``weekday`` (0 = Monday) in the reader's language: ``Mon``/``man.`` (``abbreviated``),
+    ``Monday``/``mandag`` (``wide``)."""
+    return get_day_names(width, locale=reader_locale())[weekday]

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -78,7 +79,7 @@ def service_new() -> Response:
             fields = _service_fields(form)
             svc = create_service(currency=current_tenant().currency, staff_ids=(), **fields)
             set_service_staff(svc, list(form.assignments), form.assignments)
-            return done(f"“{svc.name}” was added.", url_for("dashboard.services"))
+            return done(_("“%(name)s” was added.", name=svc.name), url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=None)
     return render_page("dashboard/service_form.html", block="form", form=form, service=None)
 
@@ -94,6 +95,6 @@ def service_edit(service_id: str) -> Response:
         if form.validate():
             update_service(svc, **_service_fields(form))
             set_service_staff(svc, list(form.assignments), form.assignments)
-            return done(f"“{svc.name}” was saved.", url_for("dashboard.services"))
+            return done(_("“%(name)s” was saved.", name=svc.name), url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=svc)
     return render_page("dashboard/service_form.html", block="form", form=form, service=svc)
