@@ -10,6 +10,10 @@ and :func:`app.tenants.marketplace_profile.update_marketplace_profile` do the de
 
 from __future__ import annotations
 
+from babel import Locale, localedata
+from babel.dates import get_timezone_location
+from babel.numbers import get_currency_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -28,11 +32,61 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.site.forms import category_choices, zone_select_choices
+from app.formatting import reader_locale
 from app.inputguard import single_line
 from app.tenants.models import Tenant
 from app.tenants.profile import DESCRIPTION_MAX
 from app.tenants.vocabulary import AMENITIES, LANGUAGES, SOCIAL_NETWORKS
-from app.tenants.zones import SUPPORTED_CURRENCIES, country_names
+from app.tenants.zones import SUPPORTED_CURRENCIES, country_names, zone_countries
+
+#: Amenity code -> its label, translated (:data:`app.tenants.vocabulary.AMENITIES` has the English).
+AMENITY_LABELS = {
+    "wheelchair": _l("Wheelchair accessible"), "wifi": _l("Free Wi-Fi"), "parking": _l("Parking"),
+    "card": _l("Card payments"), "mobilepay": _l("Mobile payments"), "kids": _l("Child-friendly"),
+    "pets": _l("Pets welcome"), "toilet": _l("Toilet"), "drinks": _l("Free drinks"),
+    "air-conditioning": _l("Air conditioning"), "transit": _l("Near public transport"), "home-visits": _l("Comes to you"),
+}
+
+
+#: The regions time zones are grouped under (the first part of an IANA name), translated.
+ZONE_REGIONS = {"Africa": _l("Africa"), "America": _l("America"), "Antarctica": _l("Antarctica"),
+                "Arctic": _l("Arctic"), "Asia": _l("Asia"), "Atlantic": _l("Atlantic"), "Australia": _l("Australia"),
+                "Europe": _l("Europe"), "Indian": _l("Indian Ocean"), "Pacific": _l("Pacific"), "Other": _l("Other"),
+                "Current": _l("Current")}
+
+
+def localized_zones(choices: list[SelectChoice]) -> list[SelectChoice]:
+    """Time zone ``choices`` (:func:`app.blueprints.site.forms.zone_select_choices`) for the reader:
+    region groups translated; for a reader of another language than English, each zone named by
+    its city and country in that language (``København (Danmark)``). Values stay the IANA names."""
+    reader = reader_locale()
+    countries = zone_countries()
+    out = []
+    for c in choices:
+        label = c.label
+        if reader.language != "en" and c.value in countries:
+            code = countries[c.value][0]
+            label = (f"{get_timezone_location(c.value, locale=reader, return_city=True)} "
+                     f"({reader.territories.get(code, code)})")
+        out.append(SelectChoice(c.value, label, render_kw=c.render_kw,
+                                optgroup=str(ZONE_REGIONS.get(c.optgroup, c.optgroup)) if c.optgroup else None))
+    return out
+
+
+def language_choices() -> list[SelectChoice]:
+    """The languages a business may say it speaks (:data:`LANGUAGES`), each named in the reader's
+    language and in itself: ``Danish (dansk)`` for an English reader, ``tysk (Deutsch)`` for a Danish one."""
+    reader, out = reader_locale(), []
+    for tag, english in LANGUAGES.items():
+        own = Locale.parse(tag).get_display_name(tag) if localedata.exists(tag) else None
+        name = reader.languages.get(tag)
+        if not name or reader.language == "en":
+            out.append(SelectChoice(tag, english))
+        elif tag == reader.language or not own:
+            out.append(SelectChoice(tag, name))
+        else:
+            out.append(SelectChoice(tag, f"{name} ({own})"))
+    return out
 
 
 def _strip(value: object) -> object:
@@ -70,10 +124,8 @@ class BusinessForm(FlaskForm):
     service_radius_km = IntegerField(_l("How far you travel (km)"), validators=[Optional()])
     service_postcodes = TextAreaField(_l("Postcodes you travel to"), validators=[Optional(), Length(max=2000)])
     accepts_job_requests = BooleanField(_l("Take job requests from customers nearby"))  # issue 13 (U)
-    languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False,
-                                    choices=[SelectChoice(tag, name) for tag, name in LANGUAGES.items()])
-    amenities = SelectMultipleField(_l("Amenities"), validate_choice=False,
-                                    choices=[SelectChoice(code, label) for code, label in AMENITIES.items()])
+    languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False)
+    amenities = SelectMultipleField(_l("Amenities"), validate_choice=False)
     social_instagram = StringField(_l("Instagram"), filters=[_strip], validators=[Optional(), Length(max=300)])
     social_facebook = StringField(_l("Facebook"), filters=[_strip], validators=[Optional(), Length(max=300)])
     social_tiktok = StringField(_l("TikTok"), filters=[_strip], validators=[Optional(), Length(max=300)])
@@ -84,13 +136,19 @@ class BusinessForm(FlaskForm):
     def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = category_choices(tenant.category_slug, tenant.category)
-        self.timezone.choices = zone_select_choices(tenant.timezone)
+        self.timezone.choices = localized_zones(zone_select_choices(tenant.timezone))
         currencies = list(SUPPORTED_CURRENCIES)
         if tenant.currency not in {code for code, _ in currencies}:
             currencies.insert(0, (tenant.currency, tenant.currency))
-        self.currency.choices = [SelectChoice(code, label) for code, label in currencies]
-        names = country_names()
-        self.country.choices = [SelectChoice("", "Choose…")] + [
+        reader = reader_locale()
+        self.currency.choices = [SelectChoice(code, label if reader.language == "en" else
+                                              f"{code} · {get_currency_name(code, locale=reader)}")
+                                 for code, label in currencies]
+        self.languages.choices = language_choices()
+        self.amenities.choices = [SelectChoice(code, AMENITY_LABELS.get(code, label)) for code, label in AMENITIES.items()]
+        local = reader_locale().territories
+        names = {code: local.get(code, name) for code, name in country_names().items()}
+        self.country.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(code, name) for code, name in sorted(names.items(), key=lambda item: item[1])]
 
     def fill_from(self, tenant: Tenant) -> None:
