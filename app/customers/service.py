@@ -55,7 +55,7 @@ def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: s
             raise EmailInUse(other)
     try:
         with db.session.begin_nested():  # a record given the same email meanwhile: the unique key refuses
-            for key, (_, value) in changes.items():
+            for key, (_old, value) in changes.items():
                 setattr(customer, key, value)
             db.session.flush()
     except IntegrityError:
