@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 
 class BillingError(Exception):
     """Base class of billing errors; ``str(exc)`` is a message fit to show the owner."""
@@ -11,7 +13,8 @@ class StaffSeatLimit(BillingError):
     """Adding an active staff member would exceed the plan's seats: ``plan_name``, ``seats``."""
 
     def __init__(self, plan_name: str, seats: int) -> None:
-        super().__init__(f"Your {plan_name} plan includes {seats} staff seats, and they are all in use.")
+        super().__init__(_("Your %(plan)s plan includes %(seats)d staff seats, and they are all in use.",
+                           plan=plan_name, seats=seats))
         self.plan_name = plan_name
         self.seats = seats
 

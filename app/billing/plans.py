@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.billing.models import BillingSubscription
 from app.config import config_str as setting  # public: billing modules read their settings through it
@@ -81,17 +83,25 @@ class Plan:
     def marketplace_text(self) -> str:
         """What the plan gives in marketplace search, exactly as ranking does it (app.marketplace.ranking)."""
         if self.marketplace_tier == "basic":
-            return ("Listed in marketplace search, ranked like every business by relevance alone "
-                    "(text match, distance, reviews, free time)")
-        return ("Listed in marketplace search, ranked like every business by relevance alone; also takes turns "
-                "in the at most two \u201cFeatured\u201d places on a results page, only in searches your "
-                "business matches (query, radius, filters), with every paying plan that has a match represented")
+            return _("Listed in marketplace search, ranked like every business by relevance alone "
+                     "(text match, distance, reviews, free time)")
+        return _("Listed in marketplace search, ranked like every business by relevance alone; also takes turns "
+                 "in the at most two \u201cFeatured\u201d places on a results page, only in searches your "
+                 "business matches (query, radius, filters), with every paying plan that has a match represented")
+
+    @property
+    def label(self) -> str:
+        """The plan's name in the reader's language (``name`` stays the English one Stripe knows)."""
+        return str(PLAN_LABELS.get(self.code, self.name))
 
     @property
     def is_paid(self) -> bool:
         """True for plans sold through Stripe."""
         return self.price_env is not None
 
+
+#: Plan code -> its name for people, translated.
+PLAN_LABELS = {"free": _l("Free"), "pro": _l("Pro"), "premium": _l("Premium")}
 
 FREE = Plan("free", "Free", staff_seats=2, sms_per_month=0, marketplace_tier="basic", application_fee_bps=300)
 PRO = Plan("pro", "Pro", staff_seats=10, sms_per_month=500, marketplace_tier="featured", application_fee_bps=150,

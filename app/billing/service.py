@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.billing.errors import BillingError, BillingNotConfigured, CheckoutAlreadyPaid
 from app.billing.gateway import BillingGatewayError, StripeBilling, get_gateway
@@ -176,7 +177,7 @@ def apply_subscription(row: BillingSubscription, sub: dict, invoice: dict | None
             sub.get("latest_invoice"), str) else None),
     }
     changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
-    for k, (_, v) in changes.items():
+    for k, (_old, v) in changes.items():
         setattr(row, k, v)
     if changes:
         row.updated_at = utcnow()
@@ -296,7 +297,7 @@ def reconcile_all() -> list[tuple[uuid.UUID, str, dict[str, tuple[Any, Any]]]]:
 
 def _gateway() -> StripeBilling:
     if not billing_enabled():
-        raise BillingNotConfigured("Billing is not configured on this Plaza.")
+        raise BillingNotConfigured(_("Billing is not configured on this Plaza."))
     return get_gateway()
 
 
@@ -317,7 +318,7 @@ def ensure_customer(owner_email: str, business_name: str) -> BillingSubscription
 def _paid_plan(code: str) -> Plan:
     plan = get_plan(code)
     if not plan.is_paid or not plan.price_id:
-        raise BillingError(f"The {plan.name} plan cannot be bought here.")
+        raise BillingError(_("The %(plan)s plan cannot be bought here.", plan=plan.label))
     return plan
 
 
@@ -335,7 +336,7 @@ def subscribe(plan_code: str, owner_email: str, business_name: str, payment_meth
     plan = _paid_plan(plan_code)
     row = ensure_customer(owner_email, business_name)
     if row.stripe_subscription_id and row.status not in FINAL_STATUSES:
-        raise BillingError("This business already has a subscription; change its plan instead.")
+        raise BillingError(_("This business already has a subscription; change its plan instead."))
     gw = _gateway()
     trial = plan.trial_days if row.stripe_subscription_id is None else 0
     if payment_method_id is None:
@@ -371,7 +372,7 @@ def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: in
     key = CHECKOUT_KEY.format(tenant=row.tenant_id)
     lock = redis.lock(f"{key}:lock", timeout=30, blocking_timeout=10)
     if not lock.acquire():
-        raise BillingError("Another checkout for this business is being opened; please try again.")
+        raise BillingError(_("Another checkout for this business is being opened; please try again."))
     try:
         raw = redis.get(key)
         previous = raw.decode() if isinstance(raw, bytes) else raw
@@ -381,8 +382,8 @@ def _checkout(gw: StripeBilling, row: BillingSubscription, plan: Plan, trial: in
                 if session.get("subscription"):
                     derive_subscription(str(session["subscription"]), gw)
                 if row.status not in FINAL_STATUSES:
-                    raise CheckoutAlreadyPaid("Your subscription is already paid and is being set up; "
-                                              "this page shows it in a moment.")
+                    raise CheckoutAlreadyPaid(_("Your subscription is already paid and is being set up; "
+                                                "this page shows it in a moment."))
             elif session.get("status") == "open":
                 gw.expire_checkout_session(previous)
         session = gw.checkout_session(row.stripe_customer_id, plan.price_id or "", str(row.tenant_id), trial,
@@ -405,7 +406,7 @@ def _url(endpoint: str) -> str:
 def _live_row() -> BillingSubscription:
     row = get_subscription()
     if row is None or not row.stripe_subscription_id or row.status in FINAL_STATUSES:
-        raise BillingError("There is no active subscription to change.")
+        raise BillingError(_("There is no active subscription to change."))
     return row
 
 
@@ -431,7 +432,7 @@ def update_card(payment_method_id: str | None) -> str | None:
     ``None``; else return the billing-portal URL. Then retry an open latest invoice, if any."""
     row = get_subscription()
     if row is None:
-        raise BillingError("There is no billing account yet; subscribe first.")
+        raise BillingError(_("There is no billing account yet; subscribe first."))
     gw = _gateway()
     if payment_method_id is None:
         return gw.portal_url(row.stripe_customer_id, _url("billing.page"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app.audit.service import AuditActor, record_audit
 from app.booking.models import Customer
 from app.chat.customer_data import count_conversations, customer_messages, erase_customer_messages, move_participants
@@ -58,7 +60,7 @@ def erase_customer(customer: Customer, actor: AuditActor, reason: str) -> dict:
     """
     check_not_erased(customer)
     if not (reason or "").strip():
-        raise CustomerError("Type the reason for erasing this customer's data.", "reason")
+        raise CustomerError(_("Type the reason for erasing this customer's data."), "reason")
     messages = erase_customer_messages(customer.id)
     counts = {**erase_record(customer), "messages": messages}
     record_audit(actor, "customer.erased", "customer", customer.id, reason=reason.strip(), after=counts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
+
 from app.errors import InputError
 
 
@@ -18,7 +20,7 @@ class EmailInUse(CustomerError):
     field = "email"
 
     def __init__(self, other_id: uuid.UUID) -> None:
-        super().__init__("Another customer already has this email address. Merge the two records instead.")
+        super().__init__(_("Another customer already has this email address. Merge the two records instead."))
         self.other_id = other_id
 
 

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.booking.models import Booking, Customer
@@ -57,12 +58,12 @@ def plan_merge(keep: Customer, duplicate: Customer) -> MergePlan:
             different accounts (merging would hand one person's bookings to another).
     """
     if keep.id == duplicate.id:
-        raise CannotMerge("Pick two different customers.")
+        raise CannotMerge(_("Pick two different customers."))
     if keep.erased_at is not None or duplicate.erased_at is not None:
-        raise CannotMerge("An erased customer cannot be merged.")
+        raise CannotMerge(_("An erased customer cannot be merged."))
     keep_account, dup_account = account_of(keep.id), account_of(duplicate.id)
     if keep_account is not None and dup_account is not None and keep_account != dup_account:
-        raise CannotMerge("These records belong to two different customer accounts, so they are two people.")
+        raise CannotMerge(_("These records belong to two different customer accounts, so they are two people."))
 
     def count(model: type, column: sa.ColumnElement) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(column == duplicate.id)) or 0

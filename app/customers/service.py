@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +29,7 @@ CONTACT_FIELDS = ("name", "email", "phone")
 def check_not_erased(customer: Customer) -> None:
     """Raise :class:`AlreadyErased` when ``customer`` was anonymised."""
     if customer.erased_at is not None:
-        raise AlreadyErased("This customer's data was erased; the record can no longer change.")
+        raise AlreadyErased(_("This customer's data was erased; the record can no longer change."))
 
 
 def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: str | None,
@@ -54,7 +55,7 @@ def update_contact(customer: Customer, actor: AuditActor, *, name: str, email: s
             raise EmailInUse(other)
     try:
         with db.session.begin_nested():  # a record given the same email meanwhile: the unique key refuses
-            for key, (_, value) in changes.items():
+            for key, (_old, value) in changes.items():
                 setattr(customer, key, value)
             db.session.flush()
     except IntegrityError:
@@ -79,9 +80,9 @@ def add_note(customer: Customer, body: str, *, author_user_id: uuid.UUID | None,
     check_not_erased(customer)
     text = (body or "").strip()
     if not text:
-        raise CustomerError("Write a note first.", "body")
+        raise CustomerError(_("Write a note first."), "body")
     if len(text) > MAX_NOTE:
-        raise CustomerError(f"Keep a note under {MAX_NOTE} characters.", "body")
+        raise CustomerError(_("Keep a note under %(count)d characters.", count=MAX_NOTE), "body")
     note = CustomerNote(customer_id=customer.id, author_user_id=author_user_id, author_name=author_name[:120],
                         body=text, created_at=utcnow())
     db.session.add(note)
@@ -97,11 +98,11 @@ def clean_tag(text: str) -> str:
     """
     tag = " ".join((text or "").split())
     if not tag:
-        raise CustomerError("Type a tag first.", "tag")
+        raise CustomerError(_("Type a tag first."), "tag")
     if len(tag) > MAX_TAG:
-        raise CustomerError(f"Keep a tag under {MAX_TAG} characters.", "tag")
+        raise CustomerError(_("Keep a tag under %(count)d characters.", count=MAX_TAG), "tag")
     if "," in tag:
-        raise CustomerError("Add one tag at a time (no commas).", "tag")
+        raise CustomerError(_("Add one tag at a time (no commas)."), "tag")
     return tag
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.audit.service import record_audit, request_actor
 from app.catalog.models import StaffMember
@@ -139,11 +140,11 @@ def check_open(invitation: StaffInvitation, now: datetime | None = None) -> None
     """
     now = now or utcnow()
     if invitation.status == InvitationStatus.ACCEPTED.value:
-        raise InvitationClosed("accepted", "This invitation has already been used.")
+        raise InvitationClosed("accepted", _("This invitation has already been used."))
     if invitation.status == InvitationStatus.REVOKED.value:
-        raise InvitationClosed("revoked", "This invitation was withdrawn by the business.")
+        raise InvitationClosed("revoked", _("This invitation was withdrawn by the business."))
     if invitation.is_expired(now):
-        raise InvitationClosed("expired", "This invitation has expired.")
+        raise InvitationClosed("expired", _("This invitation has expired."))
 
 
 # --------------------------------------------------------------------------- writing
@@ -173,21 +174,21 @@ def invite_staff(staff: StaffMember, *, email: str, role: str, inviter: User, in
     now = now or utcnow()
     email = normalize_email(email)
     if role not in {r.value for r in INVITABLE_ROLES}:
-        raise InvitationError("role", "Choose staff or manager.")
+        raise InvitationError("role", _("Choose staff or manager."))
     if role == Role.MANAGER.value and Role.OWNER.value not in set(inviter_roles):
-        raise InvitationError("role", "Only an owner can invite a manager.")
+        raise InvitationError("role", _("Only an owner can invite a manager."))
     if staff.user_id is not None:
-        raise InvitationError("email", f"{staff.name} already has a login to this business.")
+        raise InvitationError("email", _("%(name)s already has a login to this business.", name=staff.name))
     existing = find_user(email)
     if existing is not None and _staff_role_of(existing.id) is not None:
-        raise InvitationError("email", "This person is already on your team.")
+        raise InvitationError("email", _("This person is already on your team."))
     pending = list(db.session.scalars(sa.select(StaffInvitation).where(
         StaffInvitation.status == InvitationStatus.PENDING.value,
         sa.or_(StaffInvitation.email == email, StaffInvitation.staff_member_id == staff.id))))
     if Role.OWNER.value not in set(inviter_roles) and any(
             old.role == Role.MANAGER.value and not old.is_expired(now) for old in pending):
         # replacing it would withdraw an owner's manager invitation, which only owners may do
-        raise InvitationError("email", "An owner's invitation to join as a manager is pending for this person.")
+        raise InvitationError("email", _("An owner's invitation to join as a manager is pending for this person."))
     for old in pending:
         old.status, old.revoked_at = InvitationStatus.REVOKED.value, now
     db.session.flush()  # the partial unique index: at most one pending per email
@@ -215,7 +216,7 @@ def revoke_invitation(invitation: StaffInvitation, now: datetime | None = None) 
             expired invitation is a no-op.
     """
     if invitation.status == InvitationStatus.ACCEPTED.value:
-        raise InvitationClosed("accepted", "This invitation has already been accepted.")
+        raise InvitationClosed("accepted", _("This invitation has already been accepted."))
     if invitation.status == InvitationStatus.PENDING.value:
         invitation.status, invitation.revoked_at = InvitationStatus.REVOKED.value, now or utcnow()
         record_audit(request_actor(), "membership.invitation_revoked", "staff_invitation", invitation.id)
@@ -246,7 +247,7 @@ def accept_invitation(invitation: StaffInvitation, user: User, now: datetime | N
         staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == invitation.staff_member_id)
                                   .with_for_update())
     if staff is not None and staff.user_id not in (None, user.id):
-        raise InvitationClosed("accepted", "This staff member is already linked to another account.")
+        raise InvitationClosed("accepted", _("This staff member is already linked to another account."))
     membership = add_membership(user, Role(invitation.role), staff_member_id=staff.id if staff else None)
     if staff is not None:
         staff.user_id = user.id

@@ -43,7 +43,7 @@ def claim_staff_seat() -> None:
     active = db.session.scalar(sa.select(sa.func.count()).select_from(StaffMember)
                                .where(StaffMember.active.is_(True))) or 0
     if active >= plan.staff_seats:
-        raise StaffSeatLimit(plan.name, plan.staff_seats)
+        raise StaffSeatLimit(plan.label, plan.staff_seats)
 
 
 def add_staff_member(*, name: str, bio: str = "", email: str | None = None, position: int = 0,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.billing.gateway import StripeBilling, get_gateway
 from app.billing.models import BillingSubscription, StripeWebhookEvent
@@ -232,7 +233,8 @@ def test_a_trial_through_checkout_shows_its_end_and_warns_once(client, ctx, host
         assert event.payload["subscription"] == sub_id and event.payload["trial_end"] == end.isoformat()
     text = page(client).get_data(as_text=True)
     assert 'id="sub-status">trialing<' in text
-    assert f"<dt>Trial until</dt><dd>{format_local(end, biz.timezone)}</dd>" in text
+    with force_locale("en_GB"):  # the test client's reader (Accept-Language: en-GB)
+        assert f"<dt>Trial until</dt><dd>{format_local(end, biz.timezone)}</dd>" in text
     assert 'id="current-plan">Pro<' in text
 
 

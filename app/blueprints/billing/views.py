@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from babel.numbers import format_percent
 from flask import flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -19,6 +21,7 @@ from app.billing.gateway import BillingGatewayError, get_gateway
 from app.billing.plans import PAID_PLANS, PLANS, billing_enabled, current_plan, grace_period, setting
 from app.blueprints.billing import bp
 from app.extensions import db
+from app.formatting import reader_locale
 from app.web import render_page
 from app.web.access import require_manager
 
@@ -47,7 +50,12 @@ def page() -> Response:
                        plans=list(PLANS.values()), paid_plans=PAID_PLANS, invoices=invoices,
                        invoice_error=invoice_error, local_mode=_local_mode(), sms=service.sms_allowance(g.tenant.id),
                        grace_days=grace_period().days, live=sub is not None and sub.stripe_subscription_id
-                       and sub.status not in service.FINAL_STATUSES)
+                       and sub.status not in service.FINAL_STATUSES, percent=fee_percent)
+
+
+def fee_percent(bps: int) -> str:
+    """A fee in basis points as a percentage in the reader's locale: ``150`` -> ``1.5%`` (en), ``1,5 %`` (da)."""
+    return format_percent(bps / 10000, locale=reader_locale(), decimal_quantization=False)
 
 
 def _test_card() -> str | None:
@@ -76,7 +84,8 @@ def _act(fn, message: str) -> Response:
         return redirect(url, 303)
     sub = service.get_subscription()
     if sub is not None and sub.status in {"past_due", "unpaid", "incomplete"}:
-        flash(f"{message} The payment did not go through: update your card to pay the open invoice.", "error")
+        flash(_("%(message)s The payment did not go through: update your card to pay the open invoice.", message=message),
+              "error")
         return redirect(url_for("billing.page"), 303)
     flash(message, "success")
     return redirect(url_for("billing.page"), 303)
@@ -87,36 +96,36 @@ def subscribe() -> Response:
     """Subscribe to the ``plan`` form field (Checkout, or a test card in local mode)."""
     code = request.form.get("plan", "")
     return _act(lambda: service.subscribe(code, current_user.email, g.tenant.name, _test_card()),
-                f"You are now subscribed to {PLANS.get(code, PLANS['free']).name}.")
+                _("You are now subscribed to %(plan)s.", plan=PLANS.get(code, PLANS['free']).label))
 
 
 @bp.post("/dashboard/billing/change")
 def change() -> Response:
     """Upgrade or downgrade to the ``plan`` form field (prorated)."""
     code = request.form.get("plan", "")
-    return _act(lambda: service.change_plan(code), f"Your plan is now {PLANS.get(code, PLANS['free']).name}.")
+    return _act(lambda: service.change_plan(code), _("Your plan is now %(plan)s.", plan=PLANS.get(code, PLANS['free']).label))
 
 
 @bp.post("/dashboard/billing/cancel")
 def cancel() -> Response:
     """Cancel at the end of the current period."""
     return _act(lambda: service.set_cancel_at_period_end(True),
-                "Your subscription will end at the end of the current period.")
+                _("Your subscription will end at the end of the current period."))
 
 
 @bp.post("/dashboard/billing/resume")
 def resume() -> Response:
     """Undo a pending cancellation."""
-    return _act(lambda: service.set_cancel_at_period_end(False), "Your subscription continues.")
+    return _act(lambda: service.set_cancel_at_period_end(False), _("Your subscription continues."))
 
 
 @bp.post("/dashboard/billing/card")
 def card() -> Response:
     """Replace the card (billing portal, or a test card in local mode) and retry an open invoice."""
-    return _act(lambda: service.update_card(_test_card()), "Your card was updated.")
+    return _act(lambda: service.update_card(_test_card()), _("Your card was updated."))
 
 
 @bp.post("/dashboard/billing/refresh")
 def refresh() -> Response:
     """Re-derive the subscription from Stripe now."""
-    return _act(lambda: service.refresh_from_stripe() and None, "Refreshed from Stripe.")
+    return _act(lambda: service.refresh_from_stripe() and None, _("Refreshed from Stripe."))

@@ -10,6 +10,10 @@ and :func:`app.tenants.marketplace_profile.update_marketplace_profile` do the de
 
 from __future__ import annotations
 
+from babel import Locale, localedata
+from babel.dates import get_timezone_location
+from babel.numbers import get_currency_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -28,12 +32,62 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.blueprints.site.forms import category_choices, zone_select_choices
+from app.formatting import reader_locale
 from app.i18n import LANGUAGE_NAMES
 from app.inputguard import single_line
 from app.tenants.models import Tenant
 from app.tenants.profile import DESCRIPTION_MAX
 from app.tenants.vocabulary import AMENITIES, LANGUAGES, SOCIAL_NETWORKS
-from app.tenants.zones import SUPPORTED_CURRENCIES, country_names
+from app.tenants.zones import SUPPORTED_CURRENCIES, country_names, zone_countries
+
+#: Amenity code -> its label, translated (:data:`app.tenants.vocabulary.AMENITIES` has the English).
+AMENITY_LABELS = {
+    "wheelchair": _l("Wheelchair accessible"), "wifi": _l("Free Wi-Fi"), "parking": _l("Parking"),
+    "card": _l("Card payments"), "mobilepay": _l("Mobile payments"), "kids": _l("Child-friendly"),
+    "pets": _l("Pets welcome"), "toilet": _l("Toilet"), "drinks": _l("Free drinks"),
+    "air-conditioning": _l("Air conditioning"), "transit": _l("Near public transport"), "home-visits": _l("Comes to you"),
+}
+
+
+#: The regions time zones are grouped under (the first part of an IANA name), translated.
+ZONE_REGIONS = {"Africa": _l("Africa"), "America": _l("America"), "Antarctica": _l("Antarctica"),
+                "Arctic": _l("Arctic"), "Asia": _l("Asia"), "Atlantic": _l("Atlantic"), "Australia": _l("Australia"),
+                "Europe": _l("Europe"), "Indian": _l("Indian Ocean"), "Pacific": _l("Pacific"), "Other": _l("Other"),
+                "Current": _l("Current")}
+
+
+def localized_zones(choices: list[SelectChoice]) -> list[SelectChoice]:
+    """Time zone ``choices`` (:func:`app.blueprints.site.forms.zone_select_choices`) for the reader:
+    region groups translated; for a reader of another language than English, each zone named by
+    its city and country in that language (``København (Danmark)``). Values stay the IANA names."""
+    reader = reader_locale()
+    countries = zone_countries()
+    out = []
+    for c in choices:
+        label = c.label
+        if reader.language != "en" and c.value in countries:
+            code = countries[c.value][0]
+            label = (f"{get_timezone_location(c.value, locale=reader, return_city=True)} "
+                     f"({reader.territories.get(code, code)})")
+        out.append(SelectChoice(c.value, label, render_kw=c.render_kw,
+                                optgroup=str(ZONE_REGIONS.get(c.optgroup, c.optgroup)) if c.optgroup else None))
+    return out
+
+
+def language_choices() -> list[SelectChoice]:
+    """The languages a business may say it speaks (:data:`LANGUAGES`), each named in the reader's
+    language and in itself: ``Danish (dansk)`` for an English reader, ``tysk (Deutsch)`` for a Danish one."""
+    reader, out = reader_locale(), []
+    for tag, english in LANGUAGES.items():
+        own = Locale.parse(tag).get_display_name(tag) if localedata.exists(tag) else None
+        name = reader.languages.get(tag)
+        if not name or reader.language == "en":
+            out.append(SelectChoice(tag, english))
+        elif tag == reader.language or not own:
+            out.append(SelectChoice(tag, name))
+        else:
+            out.append(SelectChoice(tag, f"{name} ({own})"))
+    return out
 
 
 def _strip(value: object) -> object:
@@ -43,58 +97,62 @@ def _strip(value: object) -> object:
 class BusinessForm(FlaskForm):
     """A business's settings; build it with ``tenant`` so its current values stay choosable."""
 
-    name = StringField("Business name", filters=[_strip],
-                       validators=[DataRequired("Enter the name of your business."), Length(max=120), single_line])
-    category = SelectField("Category", validate_choice=False)
-    timezone = SelectField("Time zone", validate_choice=False, validators=[DataRequired("Choose your time zone.")])
-    currency = SelectField("Currency", validate_choice=False, validators=[DataRequired("Choose a currency.")])
-    phone = TelField("Phone", filters=[_strip], validators=[Optional(), Length(max=40), single_line])
-    public_email = StringField("Email for customers", filters=[_strip],
+    name = StringField(_l("Business name"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter the name of your business.")), Length(max=120), single_line])
+    category = SelectField(_l("Category"), validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False, validators=[DataRequired(_l("Choose your time zone."))])
+    currency = SelectField(_l("Currency"), validate_choice=False, validators=[DataRequired(_l("Choose a currency."))])
+    phone = TelField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40), single_line])
+    public_email = StringField(_l("Email for customers"), filters=[_strip],
                                validators=[Optional(), Length(max=254), single_line])
-    address_line = StringField("Street and number", filters=[_strip],
+    address_line = StringField(_l("Street and number"), filters=[_strip],
                                validators=[Optional(), Length(max=200), single_line])
-    postcode = StringField("Postcode", filters=[_strip], validators=[Optional(), Length(max=20), single_line])
-    city = StringField("City", filters=[_strip], validators=[Optional(), Length(max=100), single_line])
-    country = SelectField("Country", validate_choice=False)
-    description = TextAreaField("About the business", filters=[_strip],
+    postcode = StringField(_l("Postcode"), filters=[_strip], validators=[Optional(), Length(max=20), single_line])
+    city = StringField(_l("City"), filters=[_strip], validators=[Optional(), Length(max=100), single_line])
+    country = SelectField(_l("Country"), validate_choice=False)
+    description = TextAreaField(_l("About the business"), filters=[_strip],
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX,
-                                                               message=f"Use at most {DESCRIPTION_MAX} characters.")])
+                                                               message=_l("Use at most %(count)d characters.", count=DESCRIPTION_MAX))])
     #: issue 14 (L): the language of the business's pages and messages when nothing says otherwise.
     default_locale = SelectField(_l("Default language"), validate_choice=False,  # not sent: unchanged
                                  choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()])
-    logo = FileField("Logo")
-    remove_logo = BooleanField("Remove the logo")
-    latitude = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90, "Latitude is between -90 and 90.")])
-    longitude = FloatField("Longitude",
-                           validators=[Optional(), NumberRange(-180, 180, "Longitude is between -180 and 180.")])
-    service_area = RadioField("Where you serve customers", default="premises", validate_choice=False, choices=[
-        SelectChoice("premises", "At our address"),
-        SelectChoice("radius", "We travel: within a distance"),
-        SelectChoice("postcodes", "We travel: to these postcodes")])
-    service_radius_km = IntegerField("How far you travel (km)", validators=[Optional()])
-    service_postcodes = TextAreaField("Postcodes you travel to", validators=[Optional(), Length(max=2000)])
-    accepts_job_requests = BooleanField("Take job requests from customers nearby")  # issue 13 (U)
-    languages = SelectMultipleField("Languages spoken", validate_choice=False,
-                                    choices=[SelectChoice(tag, name) for tag, name in LANGUAGES.items()])
-    amenities = SelectMultipleField("Amenities", validate_choice=False,
-                                    choices=[SelectChoice(code, label) for code, label in AMENITIES.items()])
-    social_instagram = StringField("Instagram", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_facebook = StringField("Facebook", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_tiktok = StringField("TikTok", filters=[_strip], validators=[Optional(), Length(max=300)])
-    social_website = StringField("Website", filters=[_strip], validators=[Optional(), Length(max=300)])
-    cover = FileField("Cover photo")
-    remove_cover = BooleanField("Remove the cover photo")
+    logo = FileField(_l("Logo"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    latitude = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90, _l("Latitude is between -90 and 90."))])
+    longitude = FloatField(_l("Longitude"),
+                           validators=[Optional(), NumberRange(-180, 180, _l("Longitude is between -180 and 180."))])
+    service_area = RadioField(_l("Where you serve customers"), default="premises", validate_choice=False, choices=[
+        SelectChoice("premises", _l("At our address")),
+        SelectChoice("radius", _l("We travel: within a distance")),
+        SelectChoice("postcodes", _l("We travel: to these postcodes"))])
+    service_radius_km = IntegerField(_l("How far you travel (km)"), validators=[Optional()])
+    service_postcodes = TextAreaField(_l("Postcodes you travel to"), validators=[Optional(), Length(max=2000)])
+    accepts_job_requests = BooleanField(_l("Take job requests from customers nearby"))  # issue 13 (U)
+    languages = SelectMultipleField(_l("Languages spoken"), validate_choice=False)
+    amenities = SelectMultipleField(_l("Amenities"), validate_choice=False)
+    social_instagram = StringField(_l("Instagram"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_facebook = StringField(_l("Facebook"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_tiktok = StringField(_l("TikTok"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    social_website = StringField(_l("Website"), filters=[_strip], validators=[Optional(), Length(max=300)])
+    cover = FileField(_l("Cover photo"))
+    remove_cover = BooleanField(_l("Remove the cover photo"))
 
     def __init__(self, *args: object, tenant: Tenant, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = category_choices(tenant.category_slug, tenant.category)
-        self.timezone.choices = zone_select_choices(tenant.timezone)
+        self.timezone.choices = localized_zones(zone_select_choices(tenant.timezone))
         currencies = list(SUPPORTED_CURRENCIES)
         if tenant.currency not in {code for code, _ in currencies}:
             currencies.insert(0, (tenant.currency, tenant.currency))
-        self.currency.choices = [SelectChoice(code, label) for code, label in currencies]
-        names = country_names()
-        self.country.choices = [SelectChoice("", "Choose…")] + [
+        reader = reader_locale()
+        self.currency.choices = [SelectChoice(code, label if reader.language == "en" else
+                                              f"{code} · {get_currency_name(code, locale=reader)}")
+                                 for code, label in currencies]
+        self.languages.choices = language_choices()
+        self.amenities.choices = [SelectChoice(code, AMENITY_LABELS.get(code, label)) for code, label in AMENITIES.items()]
+        local = reader_locale().territories
+        names = {code: local.get(code, name) for code, name in country_names().items()}
+        self.country.choices = [SelectChoice("", _("Choose…"))] + [
             SelectChoice(code, name) for code, name in sorted(names.items(), key=lambda item: item[1])]
 
     def fill_from(self, tenant: Tenant) -> None:
@@ -114,5 +172,5 @@ class BusinessForm(FlaskForm):
 class PhotoForm(FlaskForm):
     """A gallery photo upload: the image (checked by its content) and an optional caption."""
 
-    photo = FileField("Photo")
-    caption = StringField("Caption", filters=[_strip], validators=[Optional(), Length(max=200), single_line])
+    photo = FileField(_l("Photo"))
+    caption = StringField(_l("Caption"), filters=[_strip], validators=[Optional(), Length(max=200), single_line])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TelField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -27,12 +29,12 @@ class ContactForm(FlaskForm):
     """A customer's name, email and phone (kept in E.164 as ``phone_e164``): at least one of
     the two (a customer may be known by phone only)."""
 
-    name = StringField("Name", filters=[strip], validators=[
-        InputRequired("Enter a name."), Length(max=120, message="Use at most 120 characters."), person_name])
-    email = EmailField("Email", filters=[strip], validators=[
-        Optional(), Length(max=254, message="Use at most 254 characters."), valid_email])
-    phone = TelField("Phone", filters=[strip], validators=[
-        Optional(), Length(max=32, message="Use at most 32 characters.")])
+    name = StringField(_l("Name"), filters=[strip], validators=[
+        InputRequired(_l("Enter a name.")), Length(max=120, message=_l("Use at most 120 characters.")), person_name])
+    email = EmailField(_l("Email"), filters=[strip], validators=[
+        Optional(), Length(max=254, message=_l("Use at most 254 characters.")), valid_email])
+    phone = TelField(_l("Phone"), filters=[strip], validators=[
+        Optional(), Length(max=32, message=_l("Use at most 32 characters."))])
 
     def __init__(self, *args: Any, default_region: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,7 +45,7 @@ class ContactForm(FlaskForm):
         """The fields' checks, then: a phone or an email (error on the phone field)."""
         ok = super().validate(extra_validators)
         if not self.phone.data and not self.email.data:
-            self.phone.errors = [*self.phone.errors, "Enter a phone number or an email address."]
+            self.phone.errors = [*self.phone.errors, _("Enter a phone number or an email address.")]
             return False
         return ok
 
@@ -60,33 +62,33 @@ class ContactForm(FlaskForm):
 class NoteForm(FlaskForm):
     """A staff note (1–2000 characters)."""
 
-    body = TextAreaField("Add a note", filters=[strip], validators=[
-        InputRequired("Write a note first."),
-        Length(max=MAX_NOTE, message=f"Keep a note under {MAX_NOTE} characters.")])
+    body = TextAreaField(_l("Add a note"), filters=[strip], validators=[
+        InputRequired(_l("Write a note first.")),
+        Length(max=MAX_NOTE, message=_l("Keep a note under %(count)d characters.", count=MAX_NOTE))])
 
 
 class TagForm(FlaskForm):
     """One tag (1–40 characters, one line)."""
 
-    tag = StringField("Add a tag", filters=[strip], validators=[
-        InputRequired("Type a tag first."), Length(max=MAX_TAG, message=f"Keep a tag under {MAX_TAG} characters."),
+    tag = StringField(_l("Add a tag"), filters=[strip], validators=[
+        InputRequired(_l("Type a tag first.")), Length(max=MAX_TAG, message=_l("Keep a tag under %(count)d characters.", count=MAX_TAG)),
         single_line])
 
 
 class MergeForm(FlaskForm):
     """Merge the record ``other`` (its id) into the page's record; an optional reason."""
 
-    other = HiddenField(validators=[InputRequired("Pick the duplicate record first.")])
-    reason = StringField("Reason (optional)", filters=[strip], validators=[
-        Optional(), Length(max=500, message="Keep the reason under 500 characters."), single_line])
+    other = HiddenField(validators=[InputRequired(_l("Pick the duplicate record first."))])
+    reason = StringField(_l("Reason (optional)"), filters=[strip], validators=[
+        Optional(), Length(max=500, message=_l("Keep the reason under 500 characters.")), single_line])
 
 
 class EraseForm(FlaskForm):
     """Erase a customer's data: the reason must be typed and the consequence confirmed."""
 
-    reason = TextAreaField("Reason for erasing", filters=[strip], validators=[
-        InputRequired("Type why this customer's data is erased (e.g. “Asked by email on 5 December”)."),
-        Length(max=500, message="Keep the reason under 500 characters.")])
-    confirm = BooleanField("I understand this cannot be undone: name, email, phone, notes, tags and the "
-                           "customer's messages are removed; bookings and payments stay for the books.",
-                           validators=[InputRequired("Tick the box to confirm.")])
+    reason = TextAreaField(_l("Reason for erasing"), filters=[strip], validators=[
+        InputRequired(_l("Type why this customer's data is erased (e.g. “Asked by email on 5 December”).")),
+        Length(max=500, message=_l("Keep the reason under 500 characters."))])
+    confirm = BooleanField(_l("I understand this cannot be undone: name, email, phone, notes, tags and the "
+                              "customer's messages are removed; bookings and payments stay for the books."),
+                           validators=[InputRequired(_l("Tick the box to confirm."))])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -30,7 +32,7 @@ from app.booking.validation import normalize_phone
 from app.inputguard import person_name, single_line
 
 #: Sources staff choose from (online bookings come from the storefront and the API).
-DESK_SOURCES = {"phone": "Phone", "walk_in": "Walk-in"}
+DESK_SOURCES = {"phone": _l("Phone"), "walk_in": _l("Walk-in")}
 #: The staff choice meaning "the first free performer".
 ANYONE = "any"
 
@@ -50,21 +52,21 @@ class DeskBookingForm(FlaskForm):
     the chosen customer's id (or ``None`` for a new one).
     """
 
-    customer = StringField("Customer", filters=[_strip])
-    q = StringField("Find a customer", filters=[_strip], validators=[Optional(), Length(max=100)])
-    new_name = StringField("Name", filters=[_strip], validators=[Optional(), Length(max=120), person_name])
-    new_phone = TelField("Phone", filters=[_strip], validators=[Optional(), Length(max=40)])
-    new_email = EmailField("Email", filters=[_strip], validators=[Optional(), Length(max=254), valid_email])
-    service = SelectField("Service", validators=[InputRequired("Choose a service.")])
-    extra_1 = SelectField("Then", default="")
-    extra_2 = SelectField("And then", default="")
-    staff = SelectField("Staff", default=ANYONE)
-    day = DateField("Date", validators=[InputRequired("Enter the date."), within_calendar])
-    time = TimeField("Start", validators=[InputRequired("Enter the start time.")])
-    source = SelectField("Source", choices=[SelectChoice(k, v) for k, v in DESK_SOURCES.items()], default="phone")
-    notes = TextAreaField("Notes", filters=[_strip], validators=[Length(max=2000, message="Use at most 2000 characters.")])
-    notify = BooleanField("Notify the customer", default=True)
-    override = BooleanField("Book anyway (outside hours, blocked time or short notice)")
+    customer = StringField(_l("Customer"), filters=[_strip])
+    q = StringField(_l("Find a customer"), filters=[_strip], validators=[Optional(), Length(max=100)])
+    new_name = StringField(_l("Name"), filters=[_strip], validators=[Optional(), Length(max=120), person_name])
+    new_phone = TelField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)])
+    new_email = EmailField(_l("Email"), filters=[_strip], validators=[Optional(), Length(max=254), valid_email])
+    service = SelectField(_l("Service"), validators=[InputRequired(_l("Choose a service."))])
+    extra_1 = SelectField(_l("Then"), default="")
+    extra_2 = SelectField(_l("And then"), default="")
+    staff = SelectField(_l("Staff"), default=ANYONE)
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), within_calendar])
+    time = TimeField(_l("Start"), validators=[InputRequired(_l("Enter the start time."))])
+    source = SelectField(_l("Source"), choices=[SelectChoice(k, v) for k, v in DESK_SOURCES.items()], default="phone")
+    notes = TextAreaField(_l("Notes"), filters=[_strip], validators=[Length(max=2000, message=_l("Use at most 2000 characters."))])
+    notify = BooleanField(_l("Notify the customer"), default=True)
+    override = BooleanField(_l("Book anyway (outside hours, blocked time or short notice)"))
 
     def __init__(self, *args: Any, default_region: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,12 +90,12 @@ class DeskBookingForm(FlaskForm):
             try:
                 self.customer_id = uuid.UUID(field.data)
             except ValueError:
-                raise ValidationError("Pick the customer again from the search.") from None
+                raise ValidationError(_("Pick the customer again from the search.")) from None
             return
         if not self.new_name.data:
-            raise ValidationError("Find the customer, or enter a new customer's name.")
+            raise ValidationError(_("Find the customer, or enter a new customer's name."))
         if not self.new_phone.data and not self.new_email.data:
-            raise ValidationError("Enter the new customer's phone number or email address.")
+            raise ValidationError(_("Enter the new customer's phone number or email address."))
 
     def validate_new_phone(self, field: TelField) -> None:
         """A new customer's phone in E.164."""
@@ -109,14 +111,14 @@ class EditBookingForm(FlaskForm):
     ``currency``), "Book anyway" and "Notify the customer". After ``validate()``,
     ``price_minor`` is the price in minor units."""
 
-    service = SelectField("Service", validators=[InputRequired("Choose a service.")])
-    staff = SelectField("Staff", validators=[InputRequired("Choose who performs it.")])
-    day = DateField("Date", validators=[InputRequired("Enter the date."), within_calendar])
-    time = TimeField("Start", validators=[InputRequired("Enter the start time.")])
-    notes = TextAreaField("Notes", filters=[_strip], validators=[Length(max=2000, message="Use at most 2000 characters.")])
-    price = StringField("Price", filters=[_strip], validators=[InputRequired("Enter the price (0 for free).")])
-    notify = BooleanField("Tell the customer", default=True)
-    override = BooleanField("Book anyway (outside hours, blocked time or short notice)")
+    service = SelectField(_l("Service"), validators=[InputRequired(_l("Choose a service."))])
+    staff = SelectField(_l("Staff"), validators=[InputRequired(_l("Choose who performs it."))])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), within_calendar])
+    time = TimeField(_l("Start"), validators=[InputRequired(_l("Enter the start time."))])
+    notes = TextAreaField(_l("Notes"), filters=[_strip], validators=[Length(max=2000, message=_l("Use at most 2000 characters."))])
+    price = StringField(_l("Price"), filters=[_strip], validators=[InputRequired(_l("Enter the price (0 for free)."))])
+    notify = BooleanField(_l("Tell the customer"), default=True)
+    override = BooleanField(_l("Book anyway (outside hours, blocked time or short notice)"))
 
     def __init__(self, *args: Any, currency: str = "EUR", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -135,22 +137,22 @@ class MoveForm(FlaskForm):
     """Move a booking (the "Move…" dialog and drag and drop): local ``day`` and ``time``,
     ``staff`` (empty keeps the staff member), "Book anyway"."""
 
-    day = DateField("Date", validators=[InputRequired("Enter the date."), within_calendar])
-    time = TimeField("Start", validators=[InputRequired("Enter the start time.")])
-    staff = StringField("Staff", filters=[_strip])
-    override = BooleanField("Book anyway (outside hours, blocked time or short notice)")
-    notify = BooleanField("Tell the customer", default=True)
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), within_calendar])
+    time = TimeField(_l("Start"), validators=[InputRequired(_l("Enter the start time."))])
+    staff = StringField(_l("Staff"), filters=[_strip])
+    override = BooleanField(_l("Book anyway (outside hours, blocked time or short notice)"))
+    notify = BooleanField(_l("Tell the customer"), default=True)
 
 
 class BlockTimeForm(FlaskForm):
     """Blocked time for one staff member: a title (meeting, break), local date and start,
     and a duration in minutes (5 to 720)."""
 
-    staff = SelectField("Staff", validators=[InputRequired("Choose whose time to block.")])
-    title = StringField("Title", filters=[_strip], default="Break", validators=[
-        InputRequired("Give it a title, like Meeting or Break."), Length(max=200), single_line])
-    day = DateField("Date", validators=[InputRequired("Enter the date."), within_calendar])
-    time = TimeField("Start", validators=[InputRequired("Enter the start time.")])
-    minutes = IntegerField("Minutes", default=60, validators=[
-        InputRequired("Enter how many minutes."),
-        NumberRange(min=5, max=720, message="Block between 5 and 720 minutes.")])
+    staff = SelectField(_l("Staff"), validators=[InputRequired(_l("Choose whose time to block."))])
+    title = StringField(_l("Title"), filters=[_strip], default=lambda: _("Break"), validators=[
+        InputRequired(_l("Give it a title, like Meeting or Break.")), Length(max=200), single_line])
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date.")), within_calendar])
+    time = TimeField(_l("Start"), validators=[InputRequired(_l("Enter the start time."))])
+    minutes = IntegerField(_l("Minutes"), default=60, validators=[
+        InputRequired(_l("Enter how many minutes.")),
+        NumberRange(min=5, max=720, message=_l("Block between 5 and 720 minutes."))])

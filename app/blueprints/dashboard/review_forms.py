@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired
@@ -12,5 +13,5 @@ from app.reviews.models import MAX_REPLY
 class ReplyForm(FlaskForm):
     """The business's public reply: plain text, 1–2,000 characters (the domain removes HTML and counts)."""
 
-    reply = TextAreaField("Public reply", validators=[InputRequired("Write a reply before sending it.")],
+    reply = TextAreaField(_l("Public reply"), validators=[InputRequired(_l("Write a reply before sending it."))],
                           render_kw={"maxlength": MAX_REPLY, "rows": 3})

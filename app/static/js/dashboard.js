@@ -75,7 +75,7 @@
     if (copy) {
       var source = document.querySelector(copy.getAttribute("data-copy"));
       if (source && navigator.clipboard) {
-        navigator.clipboard.writeText(source.textContent.trim()).then(function () { copy.textContent = "Copied"; });
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () { copy.textContent = copy.getAttribute("data-copied") || "Copied"; });
       }
     }
   });

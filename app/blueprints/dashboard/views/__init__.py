@@ -38,6 +38,7 @@ from app.blueprints.dashboard.views import (
     staff,
     verification,
 )
+from app.blueprints.dashboard.views.common import day_text
 from app.web.access import require_staff
 
 __all__ = ["audit", "board", "business", "calendar", "credits", "customer_privacy", "customers", "desk", "dispatch",
@@ -47,3 +48,5 @@ __all__ = ["audit", "board", "business", "calendar", "credits", "customer_privac
 # Only staff of this tenant; sets ``g.is_staff`` and ``g.is_manager``. Set-up pages add
 # ``@manager_required`` (or ``@owner_required``).
 bp.before_request(require_staff)
+# ``{{ some_date|day('%a %-d %b') }}``: a local calendar date in the reader's locale.
+bp.add_app_template_filter(day_text, 'day')

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -18,7 +19,16 @@ from app.blueprints.dashboard.forms import (
     STAFF_ACTIONS,
     BookingActionForm,
 )
-from app.blueprints.dashboard.views.common import ALL, POLL_SECONDS, current_tenant, done, tenant_today, tenant_tz_name
+from app.blueprints.dashboard.views.common import (
+    ALL,
+    POLL_SECONDS,
+    current_tenant,
+    day_range_text,
+    day_text,
+    done,
+    tenant_today,
+    tenant_tz_name,
+)
 from app.booking.errors import InvalidTransition
 from app.booking.items import item_times, items_by_booking, services_label
 from app.booking.models import Booking, BookingEvent, BookingItem, BookingStatus, Customer
@@ -91,13 +101,14 @@ def board_state(values: Mapping[str, str]) -> tuple[BoardState, str | None]:
         try:
             parsed = date.fromisoformat(raw_day.strip())
         except ValueError:
-            error = f"“{raw_day[:40]}” is not a date (use YYYY-MM-DD); showing today."
+            error = _("“%(value)s” is not a date (use YYYY-MM-DD); showing today.", value=raw_day[:40])
         else:
             if day_in_range(parsed):
                 day = parsed
             else:
-                error = (f"“{raw_day[:40]}” is outside the calendar: use a date between "
-                         f"{EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}; showing today.")
+                error = _("“%(value)s” is outside the calendar: use a date between %(first)s and %(last)s; "
+                          "showing today.", value=raw_day[:40], first=EARLIEST_DAY.isoformat(),
+                          last=LATEST_DAY.isoformat())
     raw_staff = values.get("staff")
     staff_id: uuid.UUID | None
     if raw_staff is None:
@@ -144,6 +155,7 @@ class DayColumn:
     rows: list[BookingRow] = field(default_factory=list)
     is_today: bool = False
     url: str = ""
+    day_name: str = ""
 
 
 def allowed_actions(booking: Booking, now: datetime) -> list[str]:
@@ -191,6 +203,7 @@ def board_context(state: BoardState, *, errors: Mapping[str, dict[str, str]] | N
     for c in columns:
         c.is_today = c.day == today
         c.url = state.url(view="day", day=c.day)
+        c.day_name = day_text(c.day, "%a")
     for row in rows:
         column = by_day.get(row.start.date())
         if column is not None:
@@ -207,9 +220,9 @@ def board_context(state: BoardState, *, errors: Mapping[str, dict[str, str]] | N
     step = timedelta(days=state.days)
     if state.view == "week":
         last = state.start_day + timedelta(days=6)
-        title = f"{state.start_day:%-d %b} – {last:%-d %b %Y}"
+        title = day_range_text(state.start_day, last)
     else:
-        title = f"{state.day:%A %-d %B %Y}"
+        title = day_text(state.day)
     staff_options = list_staff(active_only=False)
     return {
         "state": state, "rows": rows, "columns": columns, "stats": stats, "title": title,
@@ -276,14 +289,14 @@ def booking_action(booking_id: str) -> Response:
     booking = get_or_404(Booking, booking_id)
     form = BookingActionForm()
     to_detail = request.form.get("back") == "detail"
-    state, _ = board_state(request.form)  # before acting: a bad staff id writes nothing
+    state, _error = board_state(request.form)  # before acting: a bad staff id writes nothing
     error: dict[str, str] | None = None
     action = form.action.data
     if not form.validate():
         field_name = "reason" if form.reason.errors else "action"
-        message = (form.reason.errors or form.action.errors or ["Choose an action."])[0]
+        message = (form.reason.errors or form.action.errors or [_("Choose an action.")])[0]
         if form.action.errors:
-            message = "Choose one of the actions shown."
+            message = _("Choose one of the actions shown.")
         error = {"field": field_name, "message": message}
     else:
         try:
@@ -300,8 +313,8 @@ def booking_action(booking_id: str) -> Response:
         if not request.form.get("date"):
             state = replace(state, day=booking.starts_at.astimezone(zone(tenant_tz_name())).date())
         return render_board(state, status=422, errors={str(booking.id): error})
-    message = {"confirm": "Booking confirmed.", "decline": "Booking declined.", "cancel": "Booking cancelled.",
-               "complete": "Marked as completed.", "no_show": "Marked as a no-show."}[action]
+    message = {"confirm": _("Booking confirmed."), "decline": _("Booking declined."), "cancel": _("Booking cancelled."),
+               "complete": _("Marked as completed."), "no_show": _("Marked as a no-show.")}[action]
     if to_detail:
         return done(message, url_for("dashboard.booking_detail", booking_id=booking.id))
     if is_htmx():

@@ -15,6 +15,8 @@ Each save emits ``business.profile_updated`` (the marketplace listing refreshes 
 from __future__ import annotations
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from app.blueprints.dashboard import bp
@@ -136,7 +138,8 @@ def _place_pin(tenant: Tenant, form: BusinessForm, old_point: tuple[float, float
     try:
         point = geocode(_geocode_query(tenant), tenant.country or None)
     except GeocodeError as exc:
-        return f"{exc.message} Your pin was not moved: drag it on the map, or enter its latitude and longitude."
+        return _("%(error)s Your pin was not moved: drag it on the map, or enter its latitude and longitude.",
+                 error=exc.message)
     set_point(tenant, (point.lat, point.lon))
     return None
 
@@ -202,16 +205,19 @@ def business_save() -> Response:
         set_cover(tenant, None)
     touch_profile(tenant)
     emit("business.profile_updated", {"slug": tenant.slug})
-    notes = ["Business settings saved."]
+    notes = [_("Business settings saved.")]
     if pin_note:
         notes.append(pin_note)
     if change.timezone_changed:
         bump_version(tenant.id)
-        notes.append(f"Time zone is now {tenant.timezone.replace('_', ' ')}: existing bookings keep their moment "
-                     f"in time (their clock times now show in the new zone); opening hours are read in the new zone.")
+        notes.append(_("Time zone is now %(zone)s: existing bookings keep their moment in time (their clock times "
+                       "now show in the new zone); opening hours are read in the new zone.",
+                       zone=tenant.timezone.replace("_", " ")))
     if change.currency_changed:
         services = change_service_currency(old_currency, tenant.currency)
         rescale_fixed_deposits(old_currency, tenant.currency)
-        notes.append(f"Prices of {services} service(s) are now in {tenant.currency} with the same amounts; "
-                     f"bookings already made keep {old_currency}.")
+        notes.append(ngettext("Prices of %(num)d service are now in %(currency)s with the same amounts; bookings "
+                              "already made keep %(old)s.",
+                              "Prices of %(num)d services are now in %(currency)s with the same amounts; bookings "
+                              "already made keep %(old)s.", services, currency=tenant.currency, old=old_currency))
     return done(" ".join(notes), url_for("dashboard.business"))

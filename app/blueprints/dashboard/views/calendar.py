@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -26,11 +27,12 @@ from wtforms import SelectChoice
 from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.desk_forms import BlockTimeForm
 from app.blueprints.dashboard.views.board import BoardState, board_state, booking_rows
-from app.blueprints.dashboard.views.common import current_tenant, tenant_today
+from app.blueprints.dashboard.views.common import current_tenant, day_range_text, day_text, hour_text, tenant_today
 from app.booking.queries import bookings_between, local_date_range
 from app.catalog.models import StaffMember, TimeOff, WorkingHours
 from app.catalog.service import add_time_off, delete_time_off, list_staff
 from app.extensions import db
+from app.formatting import format_local
 from app.timeutil import utcnow, zone
 from app.web import get_or_404, render_page
 
@@ -165,7 +167,7 @@ def calendar_context(state: BoardState, *, notice: str | None = None, error: str
     if state.view == "day":
         columns = [Column(i + 2, s.name, state.day, s.id, is_today=state.day == today) for i, s in enumerate(staff)]
     else:
-        columns = [Column(i + 2, f"{d:%a}", d, state.staff_id, sub=str(d.day), is_today=d == today)
+        columns = [Column(i + 2, day_text(d, "%a"), d, state.staff_id, sub=str(d.day), is_today=d == today)
                    for i, d in enumerate(days)]
     rows = [r for r in booking_rows(bookings_between(start, end), now) if r.booking.staff_id in names]
     blocks = list(db.session.scalars(sa.select(TimeOff).where(
@@ -201,13 +203,16 @@ def calendar_context(state: BoardState, *, notice: str | None = None, error: str
             row, span = place(s, e)
             items.append(Item("block", column, row, span, s, e, block=b, staff_name=names.get(b.staff_id, "")))
     assign_lanes(items)
+    slot_times = [datetime.combine(today, time(first_hour), tzinfo=tz) + timedelta(minutes=15 * q)
+                  for q in range(total_rows // 3)]
+    slot_labels = [format_local(at, tenant.timezone, "%H:%M") for at in slot_times]
     for c in columns:
         c.url = calendar_url(state, view="day", day=c.day)
-        for q in range(total_rows // 3):
-            at = datetime.combine(c.day, time(first_hour), tzinfo=tz) + timedelta(minutes=15 * q)
+        label = day_text(c.day, "%A %-d %B")
+        for q, at in enumerate(slot_times):
             c.slots.append({"row": 2 + 3 * q, "time": at.strftime("%H:%M"), "day": c.day.isoformat(),
-                            "staff": str(c.staff_id or "")})
-    hours = [{"label": f"{h:02d}:00", "row": 2 + (h - first_hour) * ROWS_PER_HOUR} for h in range(first_hour, last_hour)]
+                            "staff": str(c.staff_id or ""), "day_text": label, "time_text": slot_labels[q]})
+    hours = [{"label": hour_text(h), "row": 2 + (h - first_hour) * ROWS_PER_HOUR} for h in range(first_hour, last_hour)]
     now_row = None
     local_now = now.astimezone(tz)
     if local_now.date() in days and first_hour <= local_now.hour < last_hour:
@@ -217,8 +222,7 @@ def calendar_context(state: BoardState, *, notice: str | None = None, error: str
                                        else time(12))
     form.staff.choices = [SelectChoice(str(s.id), s.name) for s in list_staff()]
     step = timedelta(days=state.days)
-    title = (f"{state.start_day:%-d %b} – {days[-1]:%-d %b %Y}" if state.view == "week"
-             else f"{state.day:%A %-d %B %Y}")
+    title = day_range_text(state.start_day, days[-1]) if state.view == "week" else day_text(state.day)
     return {
         "state": state, "columns": columns, "items": items, "hours": hours, "total_rows": total_rows,
         "title": title, "tz_name": tenant.timezone, "notice": notice, "error": error, "block_form": form,
@@ -251,14 +255,15 @@ def calendar() -> Response:
 def block_time() -> Response:
     """Block time for a staff member (form: ``staff``, ``title``, ``day``, ``time``,
     ``minutes``). Answers the calendar (HTMX: its block): 422 with the errors beside the form."""
-    state, _ = calendar_state(request.form, "staff_filter")
+    state, _error = calendar_state(request.form, "staff_filter")
     form = BlockTimeForm()
     form.staff.choices = [SelectChoice(str(s.id), s.name) for s in list_staff()]
     if not form.validate():
-        return render_calendar(state, status=422, block_form=form, error="Check the blocked time's details.")
+        return render_calendar(state, status=422, block_form=form, error=_("Check the blocked time's details."))
     start = local_instant(form.day.data, form.time.data)
     add_time_off(uuid.UUID(form.staff.data), start, start + timedelta(minutes=form.minutes.data), form.title.data)
-    return render_calendar(state, notice=f"Blocked {form.minutes.data} minutes: {form.title.data}.")
+    return render_calendar(state, notice=_("Blocked %(minutes)d minutes: %(title)s.", minutes=form.minutes.data,
+                                                 title=form.title.data))
 
 
 @bp.post("/dashboard/calendar/blocks/<block_id>/delete")
@@ -266,7 +271,7 @@ def block_time() -> Response:
 def block_delete(block_id: str) -> Response:
     """Remove a blocked time; answers the calendar (HTMX: its block)."""
     row = get_or_404(TimeOff, block_id)
-    state, _ = calendar_state(request.form, "staff_filter")
-    title = row.reason or "Blocked time"
+    state, _error = calendar_state(request.form, "staff_filter")
+    title = row.reason or _("Blocked time")
     delete_time_off(row)
-    return render_calendar(state, notice=f"Removed “{title}”.")
+    return render_calendar(state, notice=_("Removed “%(title)s”.", title=title))

@@ -9,6 +9,8 @@ import json
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -73,10 +75,13 @@ def customer_merge(customer_id: str) -> Response:
             except CannotMerge as exc:
                 form.other.errors = [exc.message]
             else:
-                return done(f"Merged: {plan.bookings} booking(s), {plan.notes} note(s) and {plan.tags} tag(s) moved "
-                            f"to {customer.name}.", url_for("dashboard.customer_detail", customer_id=customer.id))
+                moved = ", ".join([ngettext("%(num)d booking", "%(num)d bookings", plan.bookings),
+                                   ngettext("%(num)d note", "%(num)d notes", plan.notes)])
+                return done(_("Merged: %(moved)s and %(tags)s moved to %(name)s.", moved=moved,
+                              tags=ngettext("%(num)d tag", "%(num)d tags", plan.tags), name=customer.name),
+                            url_for("dashboard.customer_detail", customer_id=customer.id))
         elif other is None:
-            form.other.errors = ["Pick the duplicate record first."]
+            form.other.errors = [_("Pick the duplicate record first.")]
         return merge_page(customer, form, status=422)
     return merge_page(customer, MergeForm(formdata=None))
 
@@ -110,7 +115,7 @@ def customer_erase(customer_id: str) -> Response:
             except CustomerError as exc:
                 form.reason.errors = [exc.message]
             else:
-                return done("The customer's personal data was erased. Their bookings stay for your books.", url_for("dashboard.customer_detail", customer_id=customer.id))
+                return done(_("The customer's personal data was erased. Their bookings stay for your books."), url_for("dashboard.customer_detail", customer_id=customer.id))
         return render_page("dashboard/customer_erase.html", block="form", status=422, customer=customer, form=form,
                            upcoming=upcoming, tz=current_tenant().timezone)
     return render_page("dashboard/customer_erase.html", block="form", customer=customer, form=form,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -115,7 +116,7 @@ def customer_contact(customer_id: str) -> Response:
         except CustomerError as exc:
             form.form_errors.append(exc.message)
         else:
-            message = "Contact details saved." if changes else "Nothing changed."
+            message = _("Contact details saved.") if changes else _("Nothing changed.")
             return done(message, url_for("dashboard.customer_detail", customer_id=customer.id))
     return customer_page(customer, block="contact", status=422, contact_form=form)
 
@@ -134,7 +135,7 @@ def customer_note(customer_id: str) -> Response:
         except CustomerError as exc:
             form.body.errors = [exc.message]
         else:
-            return changed(customer, "notes", "Note added.")
+            return changed(customer, "notes", _("Note added."))
     return customer_page(customer, block="notes", status=422, note_form=form)
 
 
@@ -151,7 +152,7 @@ def customer_tag_add(customer_id: str) -> Response:
         except CustomerError as exc:
             form.tag.errors = [exc.message]
         else:
-            return changed(customer, "tags", "Tag added.")
+            return changed(customer, "tags", _("Tag added."))
     return customer_page(customer, block="tags", status=422, tag_form=form)
 
 
@@ -163,4 +164,4 @@ def customer_tag_remove(customer_id: str, tag_id: str) -> Response:
     customer = get_or_404(Customer, customer_id)
     if not remove_tag(customer, parse_uuid(tag_id) or uuid.UUID(int=0)):
         abort(404)
-    return changed(customer, "tags", "Tag removed.")
+    return changed(customer, "tags", _("Tag removed."))

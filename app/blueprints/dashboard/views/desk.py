@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -37,18 +38,19 @@ from app.booking.validation import region_for_timezone
 from app.catalog.models import Service, StaffMember
 from app.catalog.service import list_services, list_staff
 from app.extensions import db
+from app.formatting import format_duration, format_local
 from app.scheduling.service import AvailabilityError, find_slots
 from app.timeutil import zone
 from app.web import get_or_404, parse_uuid, render_page
 
 
 def _staff_choices(anyone: bool) -> list[SelectChoice]:
-    choices = [SelectChoice(ANYONE, "Anyone (first free)")] if anyone else []
+    choices = [SelectChoice(ANYONE, _("Anyone (first free)"))] if anyone else []
     return choices + [SelectChoice(str(s.id), s.name) for s in list_staff()]
 
 
 def _service_choices() -> list[SelectChoice]:
-    return [SelectChoice(str(s.id), f"{s.name} · {s.duration_minutes} min") for s in list_services()]
+    return [SelectChoice(str(s.id), f"{s.name} · {format_duration(s.duration_minutes)}") for s in list_services()]
 
 
 def free_starts(service_id: uuid.UUID | None, staff_id: uuid.UUID | None, day: date | None,
@@ -165,7 +167,7 @@ def booking_create() -> Response:
             if form.customer_id:
                 customer = db.session.scalar(sa.select(Customer).where(Customer.id == form.customer_id))
                 if customer is None:
-                    form.customer.errors = ["Pick the customer again from the search."]
+                    form.customer.errors = [_("Pick the customer again from the search.")]
                     raise LookupError
             else:
                 customer = desk_customer(form.new_name.data, form.new_email.data or None, form.phone_e164)
@@ -184,8 +186,9 @@ def booking_create() -> Response:
                            **_new_context(form, error=exc.message,
                                           alternatives=getattr(exc, "alternatives", None)))
     day = booking.starts_at.astimezone(zone(tenant.timezone)).date()
-    name = customer.name if customer else "the customer"
-    return done(f"Booked {name} at {booking.starts_at.astimezone(zone(tenant.timezone)):%H:%M}.",
+    name = customer.name if customer else _("the customer")
+    return done(_("Booked %(name)s at %(time)s.", name=name,
+                  time=format_local(booking.starts_at, tenant.timezone, "%H:%M")),
                 url_for("dashboard.calendar", date=day.isoformat(), view="day"))
 
 
@@ -254,7 +257,7 @@ def booking_edit(booking_id: str) -> Response:
         db.session.refresh(booking)
         return _detail(booking, 422, edit_form=form, open_dialog="edit",
                        edit_error=getattr(exc, "message", str(exc)))
-    message = "Booking updated." if changed else "Nothing changed."
+    message = _("Booking updated.") if changed else _("Nothing changed.")
     return done(message, url_for("dashboard.booking_detail", booking_id=booking.id))
 
 
@@ -264,7 +267,7 @@ def apply_move(booking: Booking, form: MoveForm) -> tuple[list[str], str | None,
     staff_id = parse_uuid(form.staff.data) if form.staff.data else None
     if form.staff.data and (staff_id is None or db.session.scalar(
             sa.select(StaffMember.id).where(StaffMember.id == staff_id)) is None):
-        return [], "Choose one of the staff members shown.", []
+        return [], _("Choose one of the staff members shown."), []
     changes = BookingChanges(staff_id=staff_id, start=local_instant(form.day.data, form.time.data))
     try:
         with db.session.begin_nested():
@@ -290,17 +293,17 @@ def booking_move(booking_id: str) -> Response:
     form = move_form(booking, request.form)
     from_calendar = request.form.get("from") == "calendar"
     if not form.validate():
-        error, warnings, changed = "Enter a date and a start time.", [], []
+        error, warnings, changed = _("Enter a date and a start time."), [], []
     else:
         changed, error, warnings = apply_move(booking, form)
     if from_calendar:
-        state, _ = calendar_state(request.form, "staff_filter")
+        state, _error = calendar_state(request.form, "staff_filter")
         if error or warnings:
-            return render_calendar(state, status=422, error=error or " ".join(warnings) + " Use Move… to book it anyway.")
-        return render_calendar(state, notice="Booking moved." if changed else "Nothing changed.")
+            return render_calendar(state, status=422, error=error or " ".join([*warnings, _("Use Move… to book it anyway.")]))
+        return render_calendar(state, notice=_("Booking moved.") if changed else _("Nothing changed."))
     if error or warnings:
         return _detail(booking, 422, move_form=form, open_dialog="move", move_error=error, move_warnings=warnings)
-    return done("Booking moved." if changed else "Nothing changed.",
+    return done(_("Booking moved.") if changed else _("Nothing changed."),
                 url_for("dashboard.booking_detail", booking_id=booking.id))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -73,17 +74,17 @@ def dispute_answer(case_id: str) -> Response:
         with db.session.begin_nested():
             if action == "accept":
                 accept_refund_request(actor(), case, tenant_id=current_tenant().id)
-                message = "Refund sent to the customer."
+                message = _("Refund sent to the customer.")
             elif action == "decline":
                 decline_refund_request(actor(), case, reason=request.form.get("answer", ""))
-                message = "Declined: the platform will decide."
+                message = _("Declined: the platform will decide.")
             else:
                 answer_case(actor(), case, answer=request.form.get("answer", ""), files=uploads())
-                message = "Answer sent: the platform will decide."
+                message = _("Answer sent: the platform will decide.")
     except DisputeError as exc:
         db.session.refresh(case)
         return _case_page(case, 422, exc.message)
     except GatewayError:
         db.session.refresh(case)
-        return _case_page(case, 422, "The card network did not accept the refund just now; try again in a minute.")
+        return _case_page(case, 422, _("The card network did not accept the refund just now; try again in a minute."))
     return done(message, url_for("dashboard.dispute_detail", case_id=case.id))

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -17,7 +18,7 @@ from app.blueprints.dashboard.forms import (
     OverrideForm,
     TimeOffForm,
 )
-from app.blueprints.dashboard.views.common import done, tenant_today, tenant_tz_name
+from app.blueprints.dashboard.views.common import clock_range_text, day_text, done, tenant_today, tenant_tz_name
 from app.catalog.models import DateOverride, StaffMember, TimeOff, WorkingHours
 from app.catalog.service import (
     add_time_off,
@@ -52,7 +53,7 @@ def _overrides(member: StaffMember) -> list[dict[str, Any]]:
             .order_by(DateOverride.on_date, DateOverride.start_time)):
         entry = grouped.setdefault(row.on_date, {"id": row.id, "date": row.on_date, "ranges": []})
         if row.start_time is not None and row.end_time is not None:
-            entry["ranges"].append(f"{row.start_time:%H:%M}–{row.end_time:%H:%M}")
+            entry["ranges"].append(clock_range_text(row.start_time, row.end_time))
     return list(grouped.values())
 
 
@@ -64,7 +65,8 @@ def _render_hours(member: StaffMember, *, form: HoursForm | None = None, overrid
     return render_page("dashboard/staff_hours.html", block=block, status=status, member=member, form=form,
                        suggested=suggested,
                        override_form=override_form or OverrideForm(formdata=None), overrides=_overrides(member),
-                       weekdays=list(enumerate(WEEKDAYS)), tab="hours", notice=notice, tz_name=tenant_tz_name())
+                       weekdays=list(enumerate(WEEKDAYS)), tab="hours", notice=notice, tz_name=tenant_tz_name(),
+                       example_ranges=[clock_range_text(time(9), time(12)), clock_range_text(time(13), time(17))])
 
 
 @bp.route("/dashboard/staff/<staff_id>/hours", methods=["GET", "POST"])
@@ -88,8 +90,8 @@ def staff_hours(staff_id: str) -> Response:
         return _render_hours(member, form=form, status=422, block="weekly")
     set_working_hours(member.id, form.weekly)
     if is_htmx():
-        return _render_hours(member, block="weekly", notice="Working hours saved.")
-    return done("Working hours saved.", url_for("dashboard.staff_hours", staff_id=member.id))
+        return _render_hours(member, block="weekly", notice=_("Working hours saved."))
+    return done(_("Working hours saved."), url_for("dashboard.staff_hours", staff_id=member.id))
 
 
 @bp.post("/dashboard/staff/<staff_id>/overrides")
@@ -103,8 +105,8 @@ def staff_override_add(staff_id: str) -> Response:
         return _render_hours(member, override_form=form, status=422, block="overrides")
     set_date_override(member.id, form.on_date.data, [] if form.closed.data else form.ranges)
     if is_htmx():
-        return _render_hours(member, block="overrides", notice=f"Hours for {form.on_date.data:%-d %b %Y} saved.")
-    return done(f"Hours for {form.on_date.data:%-d %b %Y} saved.",
+        return _render_hours(member, block="overrides", notice=_("Hours for %(day)s saved.", day=day_text(form.on_date.data, "%-d %b %Y")))
+    return done(_("Hours for %(day)s saved.", day=day_text(form.on_date.data, "%-d %b %Y")),
                  url_for("dashboard.staff_hours", staff_id=member.id))
 
 
@@ -120,8 +122,8 @@ def staff_override_delete(staff_id: str, override_id: str) -> Response:
     on_date = row.on_date
     delete_date_override(member.id, on_date)
     if is_htmx():
-        return _render_hours(member, block="overrides", notice=f"Override for {on_date:%-d %b %Y} removed.")
-    return done(f"Override for {on_date:%-d %b %Y} removed.", url_for("dashboard.staff_hours", staff_id=member.id))
+        return _render_hours(member, block="overrides", notice=_("Override for %(day)s removed.", day=day_text(on_date, "%-d %b %Y")))
+    return done(_("Override for %(day)s removed.", day=day_text(on_date, "%-d %b %Y")), url_for("dashboard.staff_hours", staff_id=member.id))
 
 
 def _time_off_rows(member: StaffMember) -> list[TimeOff]:
@@ -156,12 +158,12 @@ def staff_time_off(staff_id: str) -> Response:
     tz_name = tenant_tz_name()
     starts, ends = local_to_utc(form.starts.data, tz_name), local_to_utc(form.ends.data, tz_name)
     if starts >= ends:
-        form.ends.errors.append("The end must be after the start.")
+        form.ends.errors.append(_("The end must be after the start."))
         return _render_time_off(member, form, status=422)
     add_time_off(member.id, starts, ends, form.reason.data or "")
     if is_htmx():
-        return _render_time_off(member, notice="Time off added.")
-    return done("Time off added.", url_for("dashboard.staff_time_off", staff_id=member.id))
+        return _render_time_off(member, notice=_("Time off added."))
+    return done(_("Time off added."), url_for("dashboard.staff_time_off", staff_id=member.id))
 
 
 @bp.post("/dashboard/staff/<staff_id>/time-off/<time_off_id>/delete")
@@ -175,5 +177,5 @@ def staff_time_off_delete(staff_id: str, time_off_id: str) -> Response:
         abort(404)
     delete_time_off(row)
     if is_htmx():
-        return _render_time_off(member, notice="Time off removed.")
-    return done("Time off removed.", url_for("dashboard.staff_time_off", staff_id=member.id))
+        return _render_time_off(member, notice=_("Time off removed."))
+    return done(_("Time off removed."), url_for("dashboard.staff_time_off", staff_id=member.id))

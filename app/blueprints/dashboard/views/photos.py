@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.dashboard import bp
@@ -65,13 +66,13 @@ def photo_add() -> Response:
         return render_business(settings_form(tenant, formdata=False), status=422, photo_form=photo_form,
                                block="gallery")
     if len(gallery()) >= max_photos():
-        return _refuse(photo_form, "photo", f"Your gallery is full ({max_photos()} photos): remove one first.")
+        return _refuse(photo_form, "photo", _("Your gallery is full (%(count)d photos): remove one first.", count=max_photos()))
     try:
         image = upload_photo(photo_form.photo.name)
     except ImageRejected as exc:
         return _refuse(photo_form, "photo", exc.message)
     if image is None:
-        return _refuse(photo_form, "photo", "Choose an image file.")
+        return _refuse(photo_form, "photo", _("Choose an image file."))
     try:
         with db.session.begin_nested():
             photo = add_photo(store_photo(default_storage(), tenant.id, image, "gallery"), image.width, image.height,
@@ -81,7 +82,7 @@ def photo_add() -> Response:
     after_commit(enqueue_gallery_thumbnail, tenant.id, photo.id)
     touch_profile(tenant)
     emit("business.profile_updated", {"slug": tenant.slug})
-    return done("Photo added to your gallery.", url_for("dashboard.business") + GALLERY_URL_FRAGMENT)
+    return done(_("Photo added to your gallery."), url_for("dashboard.business") + GALLERY_URL_FRAGMENT)
 
 
 @bp.post("/dashboard/business/photos/<uuid:photo_id>")
@@ -98,13 +99,13 @@ def photo_change(photo_id: uuid.UUID) -> Response:
             set_caption(photo, request.form.get("caption", ""))
         except GalleryError as exc:
             return _refuse(PhotoForm(formdata=None), "caption", exc.message)
-        message = "Caption saved."
+        message = _("Caption saved.")
     elif action in ("up", "down"):
         move_photo(photo, -1 if action == "up" else 1)
-        message = "Gallery order saved."
+        message = _("Gallery order saved.")
     elif action == "remove":
         after_commit(_delete_files, remove_photo(photo))
-        message = "Photo removed."
+        message = _("Photo removed.")
     else:
         abort(400)
     touch_profile(current_tenant())

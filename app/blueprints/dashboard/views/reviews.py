@@ -9,6 +9,8 @@ in public. A reply is one per review; sending again replaces it.
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -25,8 +27,8 @@ from app.web.access import manager_required, staff_required
 #: Reviews per page.
 PER_PAGE = 25
 #: Dimension -> label, as the public pages show them.
-LABELS = {"quality": "Quality", "communication": "Communication", "professionalism": "Professionalism",
-          "value": "Value for money"}
+LABELS = {"quality": _l("Quality"), "communication": _l("Communication"), "professionalism": _l("Professionalism"),
+          "value": _l("Value for money")}
 
 
 def _filters() -> tuple[int | None, bool, int]:
@@ -68,5 +70,5 @@ def review_reply(review_id: str) -> Response:
         except ReviewRefused as exc:
             form.reply.errors = [exc.message]
         else:
-            return done("Reply published.", url_for("dashboard.reviews") + f"#review-{review.id}")
+            return done(_("Reply published."), url_for("dashboard.reviews") + f"#review-{review.id}")
     return reviews_page(status=422, forms={str(review.id): form})

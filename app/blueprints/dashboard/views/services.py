@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -100,7 +101,7 @@ def service_new() -> Response:
             svc = create_service(currency=current_tenant().currency, staff_ids=(), **fields)
             set_service_staff(svc, list(form.assignments), form.assignments)
             set_translations(svc, extra["translation_texts"])
-            return done(f"“{svc.name}” was added.", url_for("dashboard.services"))
+            return done(_("“%(name)s” was added.", name=svc.name), url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=None, **extra)
     return render_page("dashboard/service_form.html", block="form", form=form, service=None, **extra)
 
@@ -120,6 +121,6 @@ def service_edit(service_id: str) -> Response:
             set_translations(svc, extra["translation_texts"] | {
                 lang: texts for lang, texts in (svc.translations or {}).items()
                 if lang not in extra["translation_languages"] and lang in SUPPORTED_LANGUAGES})
-            return done(f"“{svc.name}” was saved.", url_for("dashboard.services"))
+            return done(_("“%(name)s” was saved.", name=svc.name), url_for("dashboard.services"))
         return render_page("dashboard/service_form.html", block="form", status=422, form=form, service=svc, **extra)
     return render_page("dashboard/service_form.html", block="form", form=form, service=svc, **extra)

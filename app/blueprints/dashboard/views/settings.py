@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -45,7 +46,7 @@ def rules() -> Response:
             except RulesError as exc:
                 getattr(form, exc.field).errors.append(exc.message)
             else:
-                return done("Booking rules saved.", url_for("dashboard.rules"))
+                return done(_("Booking rules saved."), url_for("dashboard.rules"))
         return render_page("dashboard/rules.html", block="form", status=422, form=form)
     return render_page("dashboard/rules.html", block="form", form=form)
 
@@ -82,5 +83,5 @@ def token_revoke(token_id: str) -> Response:
     row = get_or_404(ApiToken, token_id)
     revoke_api_token(row)
     if is_htmx():
-        return _render_tokens(notice=f"“{row.name}” was revoked.")
-    return done(f"“{row.name}” was revoked.", url_for("dashboard.tokens"))
+        return _render_tokens(notice=_("“%(name)s” was revoked.", name=row.name))
+    return done(_("“%(name)s” was revoked.", name=row.name), url_for("dashboard.tokens"))

@@ -6,6 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
@@ -13,11 +14,10 @@ from werkzeug.wrappers import Response
 from app.billing.errors import StaffSeatLimit
 from app.blueprints.dashboard import bp
 from app.blueprints.dashboard.forms import (
-    WEEKDAYS,
     InviteForm,
     StaffForm,
 )
-from app.blueprints.dashboard.views.common import current_tenant, done
+from app.blueprints.dashboard.views.common import clock_range_text, current_tenant, done, weekday_text
 from app.catalog.models import StaffMember, WorkingHours
 from app.catalog.service import (
     list_staff,
@@ -46,8 +46,8 @@ def _hours_summary(staff_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
         for row in db.session.scalars(sa.select(WorkingHours).where(WorkingHours.staff_id.in_(staff_ids))
                                       .order_by(WorkingHours.weekday, WorkingHours.start_time)):
             out.setdefault(row.staff_id, {}).setdefault(row.weekday, []).append(
-                f"{row.start_time:%H:%M}–{row.end_time:%H:%M}")
-    return {sid: [f"{WEEKDAYS[d][:3]} {', '.join(r)}" for d, r in sorted(days.items())] for sid, days in out.items()}
+                clock_range_text(row.start_time, row.end_time))
+    return {sid: [f"{weekday_text(d)} {', '.join(r)}" for d, r in sorted(days.items())] for sid, days in out.items()}
 
 
 @bp.get("/dashboard/staff")
@@ -77,7 +77,7 @@ def staff_new() -> Response:
                 form.name.errors = [*form.name.errors, _seat_error(exc, "add more")]
                 return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None,
                                    tab="profile")
-            return done(f"{member.name} was added. Now set their working hours.",
+            return done(_("%(name)s was added. Now set their working hours.", name=member.name),
                          url_for("dashboard.staff_hours", staff_id=member.id))
         return render_page("dashboard/staff_form.html", block="form", status=422, form=form, member=None, tab="profile")
     return render_page("dashboard/staff_form.html", block="form", form=form, member=None, tab="profile")
@@ -124,7 +124,7 @@ def staff_edit(staff_id: str) -> Response:
         except StaffSeatLimit as exc:
             form.active.errors = [*form.active.errors, _seat_error(exc, "make them active")]
             return _render_staff_edit(member, form=form, status=422)
-        return done(f"{member.name} was saved.", url_for("dashboard.staff"))
+        return done(_("%(name)s was saved.", name=member.name), url_for("dashboard.staff"))
     return _render_staff_edit(member, form=form, status=422)
 
 
@@ -145,7 +145,7 @@ def staff_invite(staff_id: str) -> Response:
         except InvitationError as exc:
             getattr(form, exc.field).errors = [*getattr(form, exc.field).errors, exc.message]
         else:
-            return done(f"Invitation sent to {inv.email}. The link works for 7 days.",
+            return done(_("Invitation sent to %(email)s. The link works for 7 days.", email=inv.email),
                          url_for("dashboard.staff_edit", staff_id=member.id))
     return _render_staff_edit(member, invite_form=form, status=422, block="invite")
 
@@ -165,4 +165,4 @@ def staff_invite_revoke(staff_id: str, invitation_id: str) -> Response:
     except InvitationClosed as exc:
         flash(exc.message, "error")
         return redirect(url_for("dashboard.staff_edit", staff_id=member.id), 303)
-    return done(f"The invitation to {inv.email} was withdrawn.", url_for("dashboard.staff_edit", staff_id=member.id))
+    return done(_("The invitation to %(email)s was withdrawn.", email=inv.email), url_for("dashboard.staff_edit", staff_id=member.id))

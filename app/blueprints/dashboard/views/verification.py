@@ -9,6 +9,8 @@ error beside its field; nothing is written.
 from __future__ import annotations
 
 from flask import g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -35,13 +37,13 @@ UPLOAD_LIMIT = "30 per hour"
 class DocumentForm(FlaskForm):
     """A verification document: what it is, its name, its expiry date and the file (PDF or image)."""
 
-    kind = SelectField("Document", choices=[SelectChoice(DocumentKind.LICENCE.value, "Licence"),
-                                            SelectChoice(DocumentKind.INSURANCE.value, "Insurance"),
-                                            SelectChoice(DocumentKind.CERTIFICATION.value, "Certification")])
-    title = StringField("Name", filters=[lambda v: (v or "").strip()],
-                        validators=[DataRequired("Name the document."), Length(max=120)])
-    expires_on = DateField("Valid until", validators=[DataRequired("Enter the expiry date.")])
-    file = FileField("File (PDF or image)")
+    kind = SelectField(_l("Document"), choices=[SelectChoice(DocumentKind.LICENCE.value, _l("Licence")),
+                                            SelectChoice(DocumentKind.INSURANCE.value, _l("Insurance")),
+                                            SelectChoice(DocumentKind.CERTIFICATION.value, _l("Certification"))])
+    title = StringField(_l("Name"), filters=[lambda v: (v or "").strip()],
+                        validators=[DataRequired(_l("Name the document.")), Length(max=120)])
+    expires_on = DateField(_l("Valid until"), validators=[DataRequired(_l("Enter the expiry date."))])
+    file = FileField(_l("File (PDF or image)"))
 
 
 def audit_actor() -> AuditActor:
@@ -82,7 +84,7 @@ def verification_upload() -> Response:
         field = getattr(form, exc.field or "file")
         field.errors = [*field.errors, exc.message]
         return render_verification(form, 422)
-    return done("Document sent for review. We will email you the decision.", url_for("dashboard.verification"))
+    return done(_("Document sent for review. We will email you the decision."), url_for("dashboard.verification"))
 
 
 @bp.app_template_global("business_verified")
