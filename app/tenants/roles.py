@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["PLATFORM", "PLATFORM_BIND", "ROLE_KEY", "TENANT", "WROTE_KEY", "acting_as", "act_as_loaded_user",
            "check_platform_scope", "current_user_of_transaction", "end_acting_user", "hand_over_to_tenant_role",
-           "install_role_router", "on_tenant_role", "platform_read", "route_transaction", "transaction_role",
+           "install_role_router", "on_tenant_role", "platform_read", "platform_table_read", "route_transaction", "transaction_role",
            "wanted_role"]
 
 
@@ -129,6 +129,22 @@ def platform_read(reason: str) -> Iterator[sa.Connection]:
         conn.exec_driver_sql("set transaction read only")
         conn.execute(sa.text("select set_config('app.platform', 'on', true), set_config('app.tenant_id', '', true)"))
         yield conn
+
+
+@contextmanager
+def platform_table_read() -> Iterator[sa.Connection]:
+    """A connection of the platform role in autocommit, for public reads of platform tables that
+    have no row-level security (``marketplace_listing``, ``marketplace_word``,
+    ``marketplace_category``): each statement is its own transaction, so a request that only
+    reads them costs one round trip per statement (no ``BEGIN``, no RLS settings, no ``COMMIT``).
+
+    No RLS setting is issued, so every table with a policy reads as empty here (the policies
+    need ``app.platform`` or a proven ``app.tenant_id``): the connection cannot widen what a
+    request sees. Statements see committed data only (not the caller's unit of work); nothing
+    written here would be atomic with it, so use it for reads only.
+    """
+    with db.engines[PLATFORM_BIND].connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager
