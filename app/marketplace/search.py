@@ -26,7 +26,7 @@ from app.marketplace.models import MarketplaceListing as L
 from app.marketplace.ranking import SORTS, Candidate, Prior, pick_featured, rank, request_seed
 from app.marketplace.search_sql import Shape, bind, statement
 from app.tenants.models import MarketplaceCategory
-from app.tenants.roles import platform_table_read
+from app.tenants.roles import read_platform_tables
 from app.timeutil import utcnow
 
 DEFAULT_RADIUS_KM = 25
@@ -179,8 +179,7 @@ def category_slugs() -> frozenset[str]:
     hit = _category_cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CATEGORY_CACHE_SECONDS:
         return hit[1]
-    with platform_table_read() as conn:
-        slugs = frozenset(conn.scalars(sa.select(MarketplaceCategory.slug)))
+    slugs = read_platform_tables(lambda conn: frozenset(conn.scalars(sa.select(MarketplaceCategory.slug))))
     _category_cache[key] = (time.monotonic(), slugs)
     return slugs
 
@@ -294,10 +293,23 @@ def shape_of(query: SearchQuery, fuzzy: str, centre: tuple[float, float] | None)
                  min_rating=query.min_rating is not None, open_now=query.open_now)
 
 
+def _matches(conn: sa.Connection, query: SearchQuery, centre: tuple[float, float] | None,
+             now: datetime) -> tuple[str, list[sa.Row]]:
+    """The fuzzy text query and every matching listing row (the statement of the query's shape)."""
+    fuzzy = text_query(query.q, conn) if query.q else ""
+    if query.q and not fuzzy:
+        return fuzzy, []
+    shape = shape_of(query, fuzzy, centre)
+    rows = conn.execute(statement(shape), bind(
+        shape, q=query.q, fuzzy=fuzzy, category=query.category, centre=centre, radius_km=query.radius_km, now=now,
+        price_min=query.price_min, price_max=query.price_max, min_rating=query.min_rating)).all()
+    return fuzzy, rows
+
+
 def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     """Run ``query``: the page of organic results and its featured positions. Reads only the
     platform tables ``marketplace_listing`` and ``marketplace_word``, on a connection of their
-    own (:func:`app.tenants.roles.platform_table_read`: one round trip per statement, committed
+    own (:func:`app.tenants.roles.read_platform_tables`: one round trip per statement, committed
     data only), with the statement of the query's shape (:mod:`app.marketplace.search_sql`).
 
     Raises:
@@ -307,14 +319,9 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     centre = (query.lat, query.lon) if query.lat is not None else None
     if centre is None and query.near:
         centre = resolve_near(query.near)
-    with platform_table_read() as conn:
-        fuzzy = text_query(query.q, conn) if query.q else ""
-        if query.q and not fuzzy:  # only words that match nothing (e.g. "the")
-            return SearchPage(query=query, centre=centre)
-        shape = shape_of(query, fuzzy, centre)
-        rows = conn.execute(statement(shape), bind(
-            shape, q=query.q, fuzzy=fuzzy, category=query.category, centre=centre, radius_km=query.radius_km,
-            now=now, price_min=query.price_min, price_max=query.price_max, min_rating=query.min_rating)).all()
+    fuzzy, rows = read_platform_tables(lambda conn: _matches(conn, query, centre, now))
+    if query.q and not fuzzy:  # only words that match nothing (e.g. "the")
+        return SearchPage(query=query, centre=centre)
     by_id = {r.business_id: r for r in rows}
     candidates = [Candidate(id=r.business_id, text=float(r.text), distance_km=None if r.distance is None
                             else float(r.distance), rating_average=r.rating_average, rating_count=r.rating_count,

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from app.blueprints.api.marketplace_schemas import SearchOut
 from app.extensions import RoutingSession, db
+from app.tenants.roles import table_read_engine
 from tests.marketplace.support import CAMDEN, SOHO, listed, set_listing
 
 pytestmark = pytest.mark.integration
@@ -31,7 +32,7 @@ def sent(app) -> Iterator[dict[str, list]]:
         seen["transactions"].append(connection.engine.url.username)
 
     with app.app_context():
-        engines = list(db.engines.values())
+        engines = [*db.engines.values(), table_read_engine()]
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", statement)
     sa.event.listen(RoutingSession, "after_begin", began)
