@@ -186,11 +186,12 @@ def category_slugs() -> frozenset[str]:
 
 def categories_with_counts() -> list[dict[str, object]]:
     """The active categories in display order with how many listed businesses each has:
-    ``[{"slug", "name", "count"}]``."""
+    ``[{"slug", "name", "count"}]`` (read like search: committed data, no transaction)."""
     count = (sa.select(sa.func.count()).where(L.category_slug == MarketplaceCategory.slug, L.suspended.is_(False),
                                               L.unlisted.is_(False)).scalar_subquery())
-    rows = db.session.execute(sa.select(MarketplaceCategory.slug, MarketplaceCategory.name, count)
-                              .where(MarketplaceCategory.active.is_(True)).order_by(MarketplaceCategory.position))
+    stmt = (sa.select(MarketplaceCategory.slug, MarketplaceCategory.name, count)
+            .where(MarketplaceCategory.active.is_(True)).order_by(MarketplaceCategory.position))
+    rows = read_platform_tables(lambda conn: conn.execute(stmt).all())
     return [{"slug": s, "name": n, "count": c} for s, n, c in rows]
 
 
@@ -209,10 +210,10 @@ def resolve_near(text: str) -> tuple[float, float]:
         pass
     key = text.strip().lower()
     postcode = key.replace(" ", "").upper()
-    found = db.session.execute(
-        sa.select(sa.func.avg(L.latitude), sa.func.avg(L.longitude))
-        .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
-                                               sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode))).one()
+    stmt = (sa.select(sa.func.avg(L.latitude), sa.func.avg(L.longitude))
+            .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
+                                                   sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode)))
+    found = read_platform_tables(lambda conn: conn.execute(stmt).one())
     if found[0] is None:
         raise NearUnresolvable(f"Cannot resolve the place “{text.strip()}”: try a city name, a postcode, "
                                "or your location.")
