@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
@@ -178,6 +179,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=300, help="requests per measurement")
     args = parser.parse_args()
     rng = random.Random(2026)
+    load_before = os.getloadavg()[0]
     with stack("plaza_search_bench", LOG_LEVEL="WARNING") as st:
         seed_listings(st.owner_dsn)
         port = free_port()
@@ -203,7 +205,8 @@ def main() -> None:
         med, p99 = statistics.median(vals), percentile(vals, 99)
         lines.append(f"| {name} | {len(vals)} | {med:.2f} | {p99:.2f} | {med / floor:.1f}x | {p99 / floor_p99:.1f}x |")
     table = "\n".join(lines)
-    matches = f"Matches per query: median {statistics.median(found):.0f}, max {max(found)}."
+    matches = (f"Matches per query: median {statistics.median(found):.0f}, max {max(found)}. Load average "
+               f"(1 min) of the machine at the start and the end: {load_before:.1f}, {os.getloadavg()[0]:.1f}.")
     print(table)
     print(matches)
     if args.write:
