@@ -83,8 +83,9 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
-    """One result: the listing ``row`` (the :data:`app.marketplace.search_sql.RESULT_COLUMNS` by name), ``distance_km``
-    (``None`` without a centre) and whether it stands in a ``featured`` position."""
+    """One result: the listing ``row`` (:data:`app.marketplace.search_sql.RESULT_COLUMNS` by
+    name), ``distance_km`` (``None`` without a centre) and whether it stands in a ``featured``
+    position."""
 
     row: sa.Row
     distance_km: float | None
@@ -237,9 +238,9 @@ def _lexeme(word: str) -> str:
 
 
 def _alternatives(tokens: list[str], conn: sa.Connection) -> dict[str, list[str]]:
-    """Each token's stems and near words (:data:`FUZZY_SQL`, asked on ``conn``), from this process's cache when
-    looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's words count within a
-    minute, like the rest of the read model)."""
+    """Each token's stems and near words (:data:`FUZZY_SQL`, asked on ``conn``), from this
+    process's cache when looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's
+    words count within a minute, like the rest of the read model)."""
     now, engine = time.monotonic(), str(db.engine.url)
     out: dict[str, list[str]] = {}
     missing = []

@@ -21,6 +21,8 @@ platform view inside a half-done tenant transaction). A tenant-role request that
 platform-wide fact reads it through :func:`platform_read` (its own read-only transaction).
 The request hook and Socket.IO events call :func:`hand_over_to_tenant_role` once the
 business is known, so the host lookup's platform transaction never carries a tenant's work.
+Public reads of platform tables without row-level security (the marketplace's search) go
+through :func:`read_platform_tables`: autocommit, no RLS setting, one round trip a statement.
 """
 
 from __future__ import annotations
