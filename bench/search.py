@@ -7,7 +7,8 @@ matter to search through the listing's aggregates (``rating_average``, ``rating_
 dimension), so they are generated as aggregates summing to 500,000 reviews; the reviews table
 itself is not read at query time. Every measured query combines text (some misspelt), a
 category, a point with a radius and an availability window, from a random point in a random
-city. Served by gunicorn (2 workers x 8 threads) on loopback with one keep-alive client.
+city. Served by gunicorn (2 workers x 8 threads) on loopback with one keep-alive client, which
+alternates a floor request and a search, so both are measured under the same load.
 
 Targets (issue 11): p99 under 50 ms and within 3x the floor, in the same run.
 
@@ -19,9 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import sys
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -148,18 +151,25 @@ def queries(rng: random.Random, n: int) -> list[dict[str, str]]:
     return out
 
 
-def timed(session: requests.Session, url: str, host: str, params: list[dict[str, str]] | None, n: int) -> list[float]:
-    """Milliseconds of ``n`` GETs of ``url`` (with the i-th ``params``); fails on any non-200."""
-    import time
+def one(session: requests.Session, url: str, host: str, params: dict[str, str] | None) -> float:
+    """Milliseconds of one GET of ``url`` with ``params``; fails on any non-200."""
+    t0 = time.perf_counter()
+    resp = session.get(url, params=params, headers={"Host": host})
+    took = (time.perf_counter() - t0) * 1000
+    if resp.status_code != 200:
+        raise RuntimeError(f"GET {url} -> {resp.status_code}: {resp.text[:300]}")
+    return took
 
-    out = []
+
+def interleaved(session: requests.Session, floor_url: str, search_url: str, host: str,
+                params: list[dict[str, str]], n: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of ``n`` GETs of the floor and ``n`` searches (the i-th with ``params[i]``),
+    taken in turn, so both see the same load on the machine at the same moments."""
+    floor, found = [], []
     for i in range(n):
-        t0 = time.perf_counter()
-        resp = session.get(url, params=params[i] if params else None, headers={"Host": host})
-        out.append((time.perf_counter() - t0) * 1000)
-        if resp.status_code != 200:
-            raise RuntimeError(f"GET {url} -> {resp.status_code}: {resp.text[:300]}")
-    return out
+        floor.append(one(session, floor_url, host, None))
+        found.append(one(session, search_url, host, params[i]))
+    return floor, found
 
 
 def main() -> None:
@@ -169,6 +179,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=300, help="requests per measurement")
     args = parser.parse_args()
     rng = random.Random(2026)
+    load_before = os.getloadavg()[0]
     with stack("plaza_search_bench", LOG_LEVEL="WARNING") as st:
         seed_listings(st.owner_dsn)
         port = free_port()
@@ -177,13 +188,12 @@ def main() -> None:
             base, host = f"http://127.0.0.1:{port}", f"localhost:{port}"
             session = requests.Session()
             search = f"{base}/api/v1/marketplace/search"
-            timed(session, f"{base}/healthz", host, None, 50)
-            timed(session, search, host, queries(rng, 50), 50)  # warm-up
+            interleaved(session, f"{base}/healthz", search, host, queries(rng, 50), 50)  # warm-up
             found = [session.get(search, params=q, headers={"Host": host}).json()["total"] for q in queries(rng, 50)]
+            floor, searched = interleaved(session, f"{base}/healthz", search, host, queries(rng, args.n), args.n)
             results = {
-                "GET /healthz (floor)": timed(session, f"{base}/healthz", host, None, args.n),
-                "GET /api/v1/marketplace/search (text + category + radius + window)":
-                    timed(session, search, host, queries(rng, args.n), args.n),
+                "GET /healthz (floor)": floor,
+                "GET /api/v1/marketplace/search (text + category + radius + window)": searched,
             }
         finally:
             stop(web)
@@ -195,7 +205,8 @@ def main() -> None:
         med, p99 = statistics.median(vals), percentile(vals, 99)
         lines.append(f"| {name} | {len(vals)} | {med:.2f} | {p99:.2f} | {med / floor:.1f}x | {p99 / floor_p99:.1f}x |")
     table = "\n".join(lines)
-    matches = f"Matches per query: median {statistics.median(found):.0f}, max {max(found)}."
+    matches = (f"Matches per query: median {statistics.median(found):.0f}, max {max(found)}. Load average "
+               f"(1 min) of the machine at the start and the end: {load_before:.1f}, {os.getloadavg()[0]:.1f}.")
     print(table)
     print(matches)
     if args.write:

@@ -23,10 +23,11 @@ from app.config import config_str
 from app.errors import InputError
 from app.extensions import db
 from app.geo import GeocoderUnavailable, PlaceNotFound, geocode
-from app.marketplace.geometry import distance_km, within
 from app.marketplace.models import MarketplaceListing as L
 from app.marketplace.ranking import SORTS, Candidate, Prior, pick_featured, rank, request_seed
+from app.marketplace.search_sql import Shape, bind, statement
 from app.tenants.models import MarketplaceCategory
+from app.tenants.roles import read_platform_tables
 from app.timeutil import utcnow
 
 DEFAULT_RADIUS_KM = 25
@@ -35,14 +36,8 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 50
 #: The "when" choices: any time, a free slot today (the business's day), in the next 7 days.
 WINDOWS = ("any", "today", "week")
-#: Full-text configuration of queries (the same as the listing's document).
-TS_CONFIG = "english"
 
 
-#: The listing columns a result carries (read by the page and the API by name).
-RESULT_COLUMNS = (L.business_id, L.slug, L.name, L.category_slug, L.category_name, L.city, L.latitude, L.longitude,
-                  L.price_from_amount, L.price_currency, L.rating_average, L.rating_count, L.next_available,
-                  L.next_service_id, L.timezone, L.plan_tier, L.verified)
 #: Seconds the taxonomy's slugs are kept in this process for checking ``category``.
 CATEGORY_CACHE_SECONDS = 60
 _category_cache: dict[str, tuple[float, frozenset[str]]] = {}
@@ -89,8 +84,9 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
-    """One result: the listing ``row`` (the :data:`RESULT_COLUMNS` by name), ``distance_km``
-    (``None`` without a centre) and whether it stands in a ``featured`` position."""
+    """One result: the listing ``row`` (:data:`app.marketplace.search_sql.RESULT_COLUMNS` by
+    name), ``distance_km`` (``None`` without a centre) and whether it stands in a ``featured``
+    position."""
 
     row: sa.Row
     distance_km: float | None
@@ -186,18 +182,19 @@ def category_slugs() -> frozenset[str]:
     hit = _category_cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CATEGORY_CACHE_SECONDS:
         return hit[1]
-    slugs = frozenset(db.session.scalars(sa.select(MarketplaceCategory.slug)))
+    slugs = read_platform_tables(lambda conn: frozenset(conn.scalars(sa.select(MarketplaceCategory.slug))))
     _category_cache[key] = (time.monotonic(), slugs)
     return slugs
 
 
 def categories_with_counts() -> list[dict[str, object]]:
     """The active categories in display order with how many listed businesses each has:
-    ``[{"slug", "name", "count"}]``."""
+    ``[{"slug", "name", "count"}]`` (read like search: committed data, no transaction)."""
     count = (sa.select(sa.func.count()).where(L.category_slug == MarketplaceCategory.slug, L.suspended.is_(False),
                                               L.unlisted.is_(False)).scalar_subquery())
-    rows = db.session.execute(sa.select(MarketplaceCategory.slug, MarketplaceCategory.name, count)
-                              .where(MarketplaceCategory.active.is_(True)).order_by(MarketplaceCategory.position))
+    stmt = (sa.select(MarketplaceCategory.slug, MarketplaceCategory.name, count)
+            .where(MarketplaceCategory.active.is_(True)).order_by(MarketplaceCategory.position))
+    rows = read_platform_tables(lambda conn: conn.execute(stmt).all())
     return [{"slug": s, "name": n, "count": c} for s, n, c in rows]
 
 
@@ -216,10 +213,10 @@ def resolve_near(text: str) -> tuple[float, float]:
         pass
     key = text.strip().lower()
     postcode = key.replace(" ", "").upper()
-    found = db.session.execute(
-        sa.select(sa.func.avg(L.latitude), sa.func.avg(L.longitude))
-        .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
-                                               sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode))).one()
+    stmt = (sa.select(sa.func.avg(L.latitude), sa.func.avg(L.longitude))
+            .where(L.latitude.is_not(None), sa.or_(sa.func.lower(L.city) == key,
+                                                   sa.func.replace(sa.func.upper(L.postcode), " ", "") == postcode)))
+    found = read_platform_tables(lambda conn: conn.execute(stmt).one())
     if found[0] is None:
         raise NearUnresolvable(_("Cannot resolve the place “%(place)s”: try a city name, a postcode, "
                                  "or your location.", place=text.strip()))
@@ -242,10 +239,10 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _alternatives(tokens: list[str]) -> dict[str, list[str]]:
-    """Each token's stems and near words (:data:`FUZZY_SQL`), from this process's cache when
-    looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's words count within a
-    minute, like the rest of the read model)."""
+def _alternatives(tokens: list[str], conn: sa.Connection) -> dict[str, list[str]]:
+    """Each token's stems and near words (:data:`FUZZY_SQL`, asked on ``conn``), from this
+    process's cache when looked up less than :data:`CATEGORY_CACHE_SECONDS` ago (a new listing's
+    words count within a minute, like the rest of the read model)."""
     now, engine = time.monotonic(), str(db.engine.url)
     out: dict[str, list[str]] = {}
     missing = []
@@ -259,7 +256,7 @@ def _alternatives(tokens: list[str]) -> dict[str, list[str]]:
         if len(_word_cache) > WORD_CACHE_SIZE:
             _word_cache.clear()
         params = {"tokens": missing, "n": FUZZY_WORDS, "alike": FUZZY_SIMILARITY}
-        for tok, stems, near in db.session.execute(FUZZY_SQL, params):
+        for tok, stems, near in conn.execute(FUZZY_SQL, params):
             out[tok] = list(dict.fromkeys([*(stems or []), *(near or [])]))
             _word_cache[(engine, tok)] = (now, out[tok])
     return out
@@ -271,16 +268,17 @@ def clear_caches() -> None:
     _word_cache.clear()
 
 
-def text_query(q: str) -> str:
+def text_query(q: str, conn: sa.Connection) -> str:
     """A ``to_tsquery('simple', …)`` text for free text ``q`` that forgives misspellings: every
     word of ``q`` must match (AND) as its own stem or, when no listing has that stem, as one of
     the :data:`FUZZY_WORDS` words of the listings' vocabulary (``marketplace_word``) with the same
     first letter most similar to it by trigrams (pg_trgm), so ``barbr`` finds ``barber``. Empty
-    when no word of ``q`` can match anything."""
+    when no word of ``q`` can match anything. Words not looked up in the last minute are asked
+    on ``conn`` (any connection that can read ``marketplace_word``)."""
     tokens = list(dict.fromkeys(re.findall(r"\w+", q.lower())))[:8]
     if not tokens:
         return ""
-    found = _alternatives(tokens)
+    found = _alternatives(tokens, conn)
     groups = ["(" + " | ".join(_lexeme(a) for a in found[tok]) + ")" for tok in tokens if found.get(tok)]
     return " & ".join(groups)
 
@@ -291,30 +289,32 @@ def prior() -> Prior:
                  float(config_str("MARKETPLACE_RATING_PRIOR_WEIGHT", "10")))
 
 
-def _local_now(now: datetime) -> sa.ColumnElement:
-    return sa.func.timezone(L.timezone, sa.literal(now, sa.DateTime(timezone=True)))
+def shape_of(query: SearchQuery, fuzzy: str, centre: tuple[float, float] | None) -> Shape:
+    """The statement shape (:class:`app.marketplace.search_sql.Shape`) of ``query`` with its
+    ``fuzzy`` text query (:func:`text_query`) and resolved ``centre``."""
+    return Shape(text=bool(fuzzy), category=bool(query.category), centre=centre is not None, window=query.available,
+                 price_min=query.price_min is not None, price_max=query.price_max is not None,
+                 min_rating=query.min_rating is not None, open_now=query.open_now)
 
 
-def window_end(window: str, now: datetime) -> sa.ColumnElement | None:
-    """SQL for the end of the asked window per listing (tz-aware): the end of the business's
-    local today, or 7 days from ``now``; ``None`` for any time."""
-    if window == "today":
-        return sa.func.timezone(L.timezone, sa.func.date_trunc("day", _local_now(now)) + sa.text("interval '1 day'"))
-    if window == "week":
-        return sa.literal(now, sa.DateTime(timezone=True)) + sa.text("interval '7 days'")
-    return None
-
-
-def minute_of_week(now: datetime) -> sa.ColumnElement:
-    """SQL: minutes since the business's local Monday 00:00 at ``now`` (for ``opening_minutes``)."""
-    local = _local_now(now)
-    return sa.cast((sa.extract("isodow", local) - 1) * 1440 + sa.extract("hour", local) * 60
-                   + sa.extract("minute", local), sa.Integer)
+def _matches(conn: sa.Connection, query: SearchQuery, centre: tuple[float, float] | None,
+             now: datetime) -> tuple[str, list[sa.Row]]:
+    """The fuzzy text query and every matching listing row (the statement of the query's shape)."""
+    fuzzy = text_query(query.q, conn) if query.q else ""
+    if query.q and not fuzzy:
+        return fuzzy, []
+    shape = shape_of(query, fuzzy, centre)
+    rows = conn.execute(statement(shape), bind(
+        shape, q=query.q, fuzzy=fuzzy, category=query.category, centre=centre, radius_km=query.radius_km, now=now,
+        price_min=query.price_min, price_max=query.price_max, min_rating=query.min_rating)).all()
+    return fuzzy, rows
 
 
 def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     """Run ``query``: the page of organic results and its featured positions. Reads only the
-    platform tables ``marketplace_listing`` and ``marketplace_category`` (any role may).
+    platform tables ``marketplace_listing`` and ``marketplace_word``, on a connection of their
+    own (:func:`app.tenants.roles.read_platform_tables`: one round trip per statement, committed
+    data only), with the statement of the query's shape (:mod:`app.marketplace.search_sql`).
 
     Raises:
         NearUnresolvable: ``near`` given without ``lat``/``lon`` and it names no known place.
@@ -323,42 +323,9 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     centre = (query.lat, query.lon) if query.lat is not None else None
     if centre is None and query.near:
         centre = resolve_near(query.near)
-    conds = [L.suspended.is_(False), L.unlisted.is_(False)]
-    text_score: sa.ColumnElement = sa.literal(1.0)
-    fuzzy = text_query(query.q) if query.q else ""
-    if fuzzy:
-        exact = sa.func.websearch_to_tsquery(sa.literal_column(f"'{TS_CONFIG}'::regconfig"), query.q)
-        near = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), fuzzy)
-        matched = L.search_document.op("@@")(exact)
-        conds.append(L.search_document.op("@@")(near))
-        text_score = sa.case((matched, 0.7 + 0.3 * sa.func.ts_rank_cd(L.search_document, exact, 32)),
-                             else_=0.45 + 0.3 * sa.func.ts_rank_cd(L.search_document, near, 32))
-    elif query.q:
-        conds.append(sa.false())  # only words that match nothing (e.g. "the")
-    if query.category:
-        conds.append(L.category_slug == query.category)
-    distance: sa.ColumnElement = sa.null()
-    if centre is not None:
-        conds.append(within(L.earth, centre[0], centre[1], query.radius_km))
-        distance = distance_km(L.earth, centre[0], centre[1])
-    end = window_end(query.available, now)
-    in_window = L.next_available.is_not(None) & (L.next_available < (end if end is not None else window_end(
-        "week", now)))
-    if end is not None:
-        conds.append(in_window)
-    if query.price_min is not None:
-        conds.append(L.price_from_amount >= query.price_min)
-    if query.price_max is not None:
-        conds.append(L.price_from_amount <= query.price_max)
-    if query.min_rating is not None:
-        conds.append(L.rating_count > 0)
-        conds.append(L.rating_average >= query.min_rating)
-    if query.open_now:
-        conds.append(L.opening_minutes.op("@>")(minute_of_week(now)))
-    # One query: what ranking needs and what a result shows (no heavy columns), for every match.
-    rows = db.session.execute(
-        sa.select(*RESULT_COLUMNS, text_score.label("text"), distance.label("distance"),
-                  in_window.label("in_window")).where(*conds)).all()
+    fuzzy, rows = read_platform_tables(lambda conn: _matches(conn, query, centre, now))
+    if query.q and not fuzzy:  # only words that match nothing (e.g. "the")
+        return SearchPage(query=query, centre=centre)
     by_id = {r.business_id: r for r in rows}
     candidates = [Candidate(id=r.business_id, text=float(r.text), distance_km=None if r.distance is None
                             else float(r.distance), rating_average=r.rating_average, rating_count=r.rating_count,

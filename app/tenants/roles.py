@@ -21,18 +21,21 @@ platform view inside a half-done tenant transaction). A tenant-role request that
 platform-wide fact reads it through :func:`platform_read` (its own read-only transaction).
 The request hook and Socket.IO events call :func:`hand_over_to_tenant_role` once the
 business is known, so the host lookup's platform transaction never carries a tenant's work.
+Public reads of platform tables without row-level security (the marketplace's search) go
+through :func:`read_platform_tables`: autocommit, no RLS setting, one round trip a statement.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from app.extensions import RoutingSession, db
@@ -51,10 +54,12 @@ from app.tenants.transactions import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 __all__ = ["PLATFORM", "PLATFORM_BIND", "ROLE_KEY", "TENANT", "WROTE_KEY", "acting_as", "act_as_loaded_user",
            "check_platform_scope", "current_user_of_transaction", "end_acting_user", "hand_over_to_tenant_role",
-           "install_role_router", "on_tenant_role", "platform_read", "route_transaction", "transaction_role",
-           "wanted_role"]
+           "install_role_router", "on_tenant_role", "platform_read", "read_platform_tables", "route_transaction",
+           "table_read_engine", "transaction_role", "wanted_role"]
 
 
 def wanted_role() -> str:
@@ -129,6 +134,57 @@ def platform_read(reason: str) -> Iterator[sa.Connection]:
         conn.exec_driver_sql("set transaction read only")
         conn.execute(sa.text("select set_config('app.platform', 'on', true), set_config('app.tenant_id', '', true)"))
         yield conn
+
+
+#: ``app.extensions`` key of the engine behind :func:`read_platform_tables`.
+TABLE_READ_ENGINE = "plaza_platform_table_read"
+#: Pool of that engine (per process): enough for every web thread at once; last in, first out,
+#: so the same few connections (and their prepared statements) serve one after another.
+TABLE_READ_POOL = {"pool_size": 5, "max_overflow": 10, "pool_use_lifo": True}
+_TABLE_READ_LOCK = threading.Lock()
+
+
+def table_read_engine() -> sa.Engine:
+    """The engine of :func:`read_platform_tables` in the current app: the platform role's URL
+    in autocommit, its own pool without a pre-ping (a dropped connection is retried instead).
+    Made on first use, once per app and process."""
+    engine = current_app.extensions.get(TABLE_READ_ENGINE)
+    if engine is None:
+        with _TABLE_READ_LOCK:
+            engine = current_app.extensions.get(TABLE_READ_ENGINE)
+            if engine is None:
+                engine = sa.create_engine(db.engines[PLATFORM_BIND].url, isolation_level="AUTOCOMMIT",
+                                          pool_pre_ping=False, **TABLE_READ_POOL)
+                current_app.extensions[TABLE_READ_ENGINE] = engine
+    return engine
+
+
+def read_platform_tables(work: Callable[[sa.Connection], T]) -> T:
+    """``work(conn)`` on a connection of the platform role in autocommit, for public reads of
+    platform tables that have no row-level security (``marketplace_listing``,
+    ``marketplace_word``, ``marketplace_category``): each statement is its own transaction, so
+    a request that only reads them costs one round trip per statement (no pre-ping, ``BEGIN``,
+    RLS settings or ``COMMIT``). Returns what ``work`` returns.
+
+    No RLS setting is issued, so every table with a policy reads as empty here (the policies
+    need ``app.platform`` or a proven ``app.tenant_id``, and a statement's own ``set_config``
+    ends with it): the connection cannot widen what a request sees. Statements see committed
+    data only (not the caller's unit of work), so ``work`` must only read. A connection the
+    server dropped (a restart) is discarded and ``work`` runs once more on a fresh one.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: what ``work`` raised, or the second attempt's disconnect.
+    """
+    engine = table_read_engine()
+    try:
+        with engine.connect() as conn:
+            return work(conn)
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("platform table read: the connection was dropped; trying once more")
+    with engine.connect() as conn:
+        return work(conn)
 
 
 @contextmanager

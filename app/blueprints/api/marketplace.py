@@ -7,20 +7,16 @@ Bad values answer 422 problem+json naming the field; a ``near`` that names no kn
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 from flask import current_app, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.api import bp
-from app.blueprints.api.marketplace_schemas import (
-    CategoryList,
-    CategoryOut,
-    LocationOut,
-    RatingOut,
-    SearchOut,
-    SearchResultOut,
-)
-from app.blueprints.api.schemas import Money
+from app.blueprints.api.marketplace_schemas import CategoryList, CategoryOut
 from app.extensions import limiter
 from app.marketplace.search import SearchInputError, SearchResult, categories_with_counts, parse_search, search
 from app.tenants.urls import tenant_url
@@ -30,19 +26,29 @@ from app.web import apex_only, problem
 SEARCH_LIMIT = "120 per minute"
 
 
-def result_out(result: SearchResult) -> SearchResultOut:
-    """The API form of one search result."""
+def result_out(result: SearchResult) -> dict[str, Any]:
+    """The API form of one search result as plain JSON values, in the shape of
+    :class:`~app.blueprints.api.marketplace_schemas.SearchResultOut` (built directly, with no
+    model per row, on the hot path of search; a test checks answers against the model)."""
     row = result.row
-    price = (Money(amount=row.price_from_amount, currency=row.price_currency)
+    price = ({"amount": row.price_from_amount, "currency": row.price_currency}
              if row.price_from_amount is not None and row.price_currency else None)
-    return SearchResultOut(
-        slug=row.slug, name=row.name, category=row.category_slug, url=tenant_url(row.slug),
-        distance_km=None if result.distance_km is None else round(result.distance_km, 2),
-        rating=RatingOut(average=None if not row.rating_count or row.rating_average is None
-                         else round(row.rating_average, 2),
-                         count=row.rating_count),
-        price_from=price, next_available=row.next_available, featured=result.featured,
-        location=LocationOut(lat=row.latitude, lon=row.longitude, city=row.city))
+    average = None if not row.rating_count or row.rating_average is None else round(row.rating_average, 2)
+    return {
+        "slug": row.slug, "name": row.name, "category": row.category_slug, "url": tenant_url(row.slug),
+        "distance_km": None if result.distance_km is None else round(result.distance_km, 2),
+        "rating": {"average": average, "count": row.rating_count},
+        "price_from": price, "next_available": rfc3339(row.next_available), "featured": result.featured,
+        "location": {"lat": row.latitude, "lon": row.longitude, "city": row.city},
+    }
+
+
+def rfc3339(instant: datetime | None) -> str | None:
+    """``instant`` (tz-aware) as RFC 3339 the way the API's models write it (``Z`` for UTC)."""
+    if instant is None:
+        return None
+    text = instant.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _json(model) -> Response:
@@ -71,5 +77,6 @@ def marketplace_search() -> Response:
     except SearchInputError as exc:
         detail = exc.message if exc.field == "near" else _("The request has an invalid field: %(field)s.", field=exc.field)
         return problem(422, "Unprocessable Content", detail, errors=[{"field": exc.field, "message": exc.message}])
-    results = [result_out(r) for r in [*page.featured, *page.results]]
-    return _json(SearchOut(results=results, total=page.total, page=query.page, per_page=query.per_page))
+    body = {"results": [result_out(r) for r in [*page.featured, *page.results]], "total": page.total,
+            "page": query.page, "per_page": query.per_page}  # the shape of SearchOut
+    return current_app.response_class(json.dumps(body, separators=(",", ":"), ensure_ascii=False), mimetype="application/json")
