@@ -1,7 +1,7 @@
 """marketplace_listing: one GiST index over (category, point) for category + radius search
 
 Revision ID: m14s1_listing_category_earth
-Revises: m13x1_dispatch
+Revises: m14l1_content_languages
 Create Date: 2026-12-05 18:10:00
 
 Issue 14 (S). Nearly every search names a category and a radius: with ``btree_gist`` one index
@@ -12,7 +12,7 @@ read model without row-level security, so no policy changes.
 from alembic import op
 
 revision = "m14s1_listing_category_earth"
-down_revision = "m13x1_dispatch"
+down_revision = "m14l1_content_languages"
 branch_labels = None
 depends_on = None
 
