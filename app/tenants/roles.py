@@ -153,8 +153,9 @@ def table_read_engine() -> sa.Engine:
         with _TABLE_READ_LOCK:
             engine = current_app.extensions.get(TABLE_READ_ENGINE)
             if engine is None:
+                pooler = current_app.extensions["plaza_settings"].pooler_options()  # no prepared statements
                 engine = sa.create_engine(db.engines[PLATFORM_BIND].url, isolation_level="AUTOCOMMIT",
-                                          pool_pre_ping=False, **TABLE_READ_POOL)
+                                          pool_pre_ping=False, **TABLE_READ_POOL, **pooler)
                 current_app.extensions[TABLE_READ_ENGINE] = engine
     return engine
 
