@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.web import problem
@@ -41,7 +42,8 @@ EXEMPT_ENDPOINTS = frozenset({"static", "webhooks.stripe_webhook", "ops.healthz"
 
 def control_character_message(char: str) -> str:
     """The user-facing sentence for a forbidden ``char`` (``U+0000`` notation)."""
-    return f"Contains a control character (U+{ord(char):04X}) that is not allowed; remove it."
+    code = f"U+{ord(char):04X}"
+    return _("Contains a control character (%(code)s) that is not allowed; remove it.", code=code)
 
 
 def find_control_character(pairs: Iterator[tuple[str, str]]) -> tuple[str, str] | None:
@@ -126,7 +128,7 @@ PERSON_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f<>@]*$"
 def single_line_problem(text: str) -> str | None:
     """Why ``text`` cannot be a single-line value (a line break or another control character), or ``None``."""
     if "\r" in text or "\n" in text:
-        return "Use a single line (no line breaks)."
+        return _("Use a single line (no line breaks).")
     hit = SINGLE_LINE_FORBIDDEN.search(text)
     if hit:
         return control_character_message(hit.group())
@@ -139,9 +141,9 @@ def person_name_problem(text: str) -> str | None:
     if problem:
         return problem
     if "<" in text or ">" in text:
-        return "A name cannot contain < or >."
+        return _("A name cannot contain < or >.")
     if _ADDRESS_LOOKALIKE.search(text) or "@" in text:
-        return "A name cannot contain @ or an email address; put the email address in its own field."
+        return _("A name cannot contain @ or an email address; put the email address in its own field.")
     return None
 
 
