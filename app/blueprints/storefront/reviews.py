@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -25,6 +26,7 @@ from app.blueprints.storefront.review_forms import DIMENSION_LABELS, ReviewForm
 from app.booking.models import Booking, BookingStatus
 from app.errors import InputError
 from app.extensions import limiter
+from app.formatting import reader_locale
 from app.reviews.errors import AlreadyReviewed, NotCompleted, ReviewWindowClosed
 from app.reviews.links import booking_from_review_token, review_path
 from app.reviews.models import DIMENSIONS, MAX_PHOTOS, Review
@@ -177,3 +179,10 @@ def review_link_for(manage_url: str, status: str, starts_at: datetime) -> str | 
         return None
     base, _sep, token = manage_url.rpartition("/manage/")
     return base + review_path(token)
+
+
+@bp.app_template_filter("one_decimal")
+def one_decimal(value: float | int) -> str:
+    """A rating or a distance with exactly one decimal in the reader's locale: ``4.5`` ->
+    ``"4.5"`` (en), ``"4,5"`` (da); ``5`` -> ``"5.0"`` / ``"5,0"``."""
+    return format_decimal(round(float(value), 1), "0.0", locale=reader_locale())
