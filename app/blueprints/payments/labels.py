@@ -28,7 +28,14 @@ def ledger_kind_label(kind: str) -> str:
     return labels.get(kind, kind.replace("_", " "))
 
 
+def ledger_description(text: str | None) -> str:
+    """A stored ledger description (English, marked with :func:`app.payments.ledger.N_`) in the
+    reader's language when the catalogue has it, else as stored; never formatted (it may hold "%")."""
+    return _(text) if text else ""
+
+
 @bp.app_context_processor
 def payment_labels() -> dict[str, Any]:
     """The helpers above, for every template (the booking's payment box is on dashboard pages)."""
-    return {"payment_status_label": payment_status_label, "ledger_kind_label": ledger_kind_label}
+    return {"payment_status_label": payment_status_label, "ledger_kind_label": ledger_kind_label,
+            "ledger_description": ledger_description}
