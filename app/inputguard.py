@@ -42,7 +42,8 @@ EXEMPT_ENDPOINTS = frozenset({"static", "webhooks.stripe_webhook", "ops.healthz"
 
 def control_character_message(char: str) -> str:
     """The user-facing sentence for a forbidden ``char`` (``U+0000`` notation)."""
-    return _("Contains a control character (%(code)s) that is not allowed; remove it.", code=f"U+{ord(char):04X}")
+    code = f"U+{ord(char):04X}"
+    return _("Contains a control character (%(code)s) that is not allowed; remove it.", code=code)
 
 
 def find_control_character(pairs: Iterator[tuple[str, str]]) -> tuple[str, str] | None:

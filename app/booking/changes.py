@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.booking.errors import CutoffPassed, InvalidTransition, SlotUnavailable, UnknownReference
@@ -43,10 +44,10 @@ def cancel_by_customer(tenant: Tenant, booking: Booking, reason: str = "", now: 
         InvalidTransition: the booking is not active.
     """
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
-        raise InvalidTransition("This booking is no longer active.")
+        raise InvalidTransition(_("This booking is no longer active."))
     if not customer_can_change(tenant, booking, now):
-        raise CutoffPassed(f"Bookings can be cancelled online until {tenant.cancellation_cutoff_hours} hours "
-                           "before the start. Please contact the business.")
+        raise CutoffPassed(_("Bookings can be cancelled online until %(hours)d hours before the start. Please "
+                             "contact the business.", hours=tenant.cancellation_cutoff_hours))
     return transition(booking, "cancel", Actor("customer", user_id), reason)
 
 
@@ -62,10 +63,10 @@ def check_customer_reschedule(tenant: Tenant, booking: Booking, now: datetime | 
     """
     now = now or utcnow()
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
-        raise InvalidTransition("This booking is no longer active.")
+        raise InvalidTransition(_("This booking is no longer active."))
     if not customer_can_change(tenant, booking, now):
-        raise CutoffPassed(f"Bookings can be changed online until {tenant.cancellation_cutoff_hours} hours "
-                           "before the start. Please contact the business.")
+        raise CutoffPassed(_("Bookings can be changed online until %(hours)d hours before the start. Please "
+                             "contact the business.", hours=tenant.cancellation_cutoff_hours))
 
 
 def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, actor: Actor,
@@ -81,12 +82,12 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
     """
     now = now or utcnow()
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
-        raise InvalidTransition("This booking is no longer active.")
+        raise InvalidTransition(_("This booking is no longer active."))
     if actor.kind == "customer":
         check_customer_reschedule(tenant, booking, now)
     services = item_services(booking)
     if not services:
-        raise UnknownReference("This service does not exist.", "service_id")
+        raise UnknownReference(_("This service does not exist."), "service_id")
     service, also = services[0], services[1:]
     items = items_of(booking.id)
     validate_start(tenant, new_start, now)
@@ -99,7 +100,7 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
     booking.status_before = booking.status  # type: ignore[attr-defined]
     candidates = [c for c in _candidate_staff_excluding(tenant, service, target_staff, new_start, booking, also)]
     if not candidates:
-        raise SlotUnavailable("This time is not available.",
+        raise SlotUnavailable(_("This time is not available."),
                               next_free_starts(tenant, service, target_staff, new_start, also=also))
     chosen_staff, end = candidates[0]
     try:
@@ -119,7 +120,7 @@ def reschedule_booking(tenant: Tenant, booking: Booking, new_start: datetime, ac
     except IntegrityError as exc:
         booking.starts_at, booking.ends_at, booking.blocked_from, booking.blocked_until = old
         if is_overlap(exc):
-            raise SlotUnavailable("Sorry, this time was just taken.",
+            raise SlotUnavailable(_("Sorry, this time was just taken."),
                                   next_free_starts(tenant, service, target_staff, new_start, also=also)) from exc
         raise
     record_event(booking, "rescheduled", booking.status, actor, f"from {old[0].isoformat()}")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.booking.errors import UnknownReference
 from app.booking.models import Booking, BookingItem
@@ -65,14 +66,14 @@ def services_or_raise(service_ids: Sequence[uuid.UUID]) -> list[Service]:
             service (``field`` ``service_id``).
     """
     if not service_ids:
-        raise UnknownReference("Choose a service.", "service_id")
+        raise UnknownReference(_("Choose a service."), "service_id")
     if len(service_ids) > MAX_ITEMS:
-        raise UnknownReference(f"Book at most {MAX_ITEMS} services at once.", "service_id")
+        raise UnknownReference(_("Book at most %(max)d services at once.", max=MAX_ITEMS), "service_id")
     found = {s.id: s for s in db.session.scalars(sa.select(Service).where(
         Service.id.in_(set(service_ids)), Service.active.is_(True)))}
     missing = [sid for sid in service_ids if sid not in found]
     if missing:
-        raise UnknownReference("This service does not exist.", "service_id")
+        raise UnknownReference(_("This service does not exist."), "service_id")
     return [found[sid] for sid in service_ids]
 
 

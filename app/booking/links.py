@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 from app.booking.errors import ManageLinkExpired
 from app.booking.models import Booking
@@ -91,8 +92,8 @@ def open_manage_link(token: str, now: datetime | None = None) -> Booking | None:
     except (AttributeError, KeyError, ValueError):
         return None
     if booking is not None and manage_link_expired(booking, now):
-        raise ManageLinkExpired("This link has expired: it worked until "
-                                f"{manage_link_days_after()} days after the appointment.")
+        raise ManageLinkExpired(_("This link has expired: it worked until %(days)d days after the "
+                                  "appointment.", days=manage_link_days_after()))
     return booking
 
 

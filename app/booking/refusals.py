@@ -17,6 +17,8 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.booking.models import Booking, Customer
 from app.booking.slots import taken_by_booking
@@ -75,21 +77,27 @@ def slot_refusal(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, s
     return SlotRefusal.CLOSED
 
 
-#: What the customer reads for each reason a start cannot be booked (see :class:`SlotRefusal`);
-#: ``{lead}`` is the business's notice in minutes, ``{horizon}`` how many days ahead it opens.
+#: What the customer reads for each reason a start cannot be booked (see :class:`SlotRefusal`),
+#: translated when shown; ``%(lead)d`` is the business's notice in minutes, ``%(horizon)d`` how
+#: many days ahead it opens.
 REFUSAL_TEXT = {
-    SlotRefusal.TAKEN: "This time is no longer available: someone else has just booked it.",
-    SlotRefusal.CLOSED: "This is not a bookable time: it is outside opening hours or between the offered start times.",
-    SlotRefusal.PAST: "This time has already passed.",
-    SlotRefusal.TOO_SOON: "This time is too soon: bookings need at least {lead} minutes' notice.",
-    SlotRefusal.TOO_FAR: "This time is too far ahead: bookings open at most {horizon} days ahead.",
+    SlotRefusal.TAKEN: _l("This time is no longer available: someone else has just booked it."),
+    SlotRefusal.CLOSED: _l("This is not a bookable time: it is outside opening hours or between the offered "
+                           "start times."),
+    SlotRefusal.PAST: _l("This time has already passed."),
+    SlotRefusal.TOO_SOON: _l("This time is too soon: bookings need at least %(lead)d minutes' notice."),
+    SlotRefusal.TOO_FAR: _l("This time is too far ahead: bookings open at most %(horizon)d days ahead."),
 }
 
 
 def refusal_text(reason: SlotRefusal, *, lead_minutes: int, horizon_days: int) -> str:
     """The sentence shown above the next free times for a start refused for ``reason``, with
-    the business's lead time (minutes) and horizon (days) where they are the reason."""
-    return REFUSAL_TEXT[reason].format(lead=lead_minutes, horizon=horizon_days) + " Please pick another time."
+    the business's lead time (minutes) and horizon (days) where they are the reason, in the
+    reader's language."""
+    text = str(REFUSAL_TEXT[reason])
+    if "%(" in text:
+        text = text % {"lead": lead_minutes, "horizon": horizon_days}
+    return text + " " + _("Please pick another time.")
 
 
 def refusal_message(tenant: Tenant, service_id: uuid.UUID, staff_id: uuid.UUID | None, start: datetime,

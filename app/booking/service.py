@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -165,7 +166,7 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
     start = start.astimezone(UTC)
     candidates = candidate_staff(tenant, service, staff_id, start, also)
     if not candidates:
-        message = ("Sorry, this time was just taken." if taken_by_booking(service, staff_id, start)
+        message = (_("Sorry, this time was just taken.") if taken_by_booking(service, staff_id, start)
                    else "This time is not available.")
         raise SlotUnavailable(message, next_free_starts(tenant, service, staff_id, start, also=also))
     cust = upsert_customer(customer, user_id)
@@ -198,7 +199,7 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
         bump_version()
         db.session.flush()
         return booking
-    raise SlotUnavailable("Sorry, this time was just taken.",
+    raise SlotUnavailable(_("Sorry, this time was just taken."),
                           next_free_starts(tenant, service, staff_id, start, also=also))
 
 
@@ -213,7 +214,7 @@ def confirm_guest_email(tenant: Tenant, booking: Booking, now: datetime | None =
     """
     now = now or utcnow()
     if booking.status != S.AWAITING_EMAIL.value or booking.created_at <= now - email_confirm_ttl():
-        raise InvalidTransition("This booking can no longer be confirmed: the link has expired.")
+        raise InvalidTransition(_("This booking can no longer be confirmed: the link has expired."))
     action = "confirm_email_request" if tenant.requires_confirmation else "confirm_email"
     try:
         with db.session.begin_nested():
@@ -222,6 +223,6 @@ def confirm_guest_email(tenant: Tenant, booking: Booking, now: datetime | None =
         if not is_overlap(exc):
             raise
         service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
-        raise SlotUnavailable("Sorry, this time was booked by someone else before you confirmed.",
+        raise SlotUnavailable(_("Sorry, this time was booked by someone else before you confirmed."),
                               next_free_starts(tenant, service, None, now) if service else []) from None
     return booking

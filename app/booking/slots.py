@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
 
@@ -59,7 +60,7 @@ def service_or_raise(service_id: uuid.UUID) -> Service:
     """
     service = db.session.scalar(sa.select(Service).where(Service.id == service_id, Service.active.is_(True)))
     if service is None:
-        raise UnknownReference("This service does not exist.", "service_id")
+        raise UnknownReference(_("This service does not exist."), "service_id")
     return service
 
 
@@ -76,7 +77,7 @@ def candidate_staff(tenant: Tenant, service: Service, staff_id: uuid.UUID | None
         performs = set(db.session.scalars(sa.select(ServiceStaff.service_id).where(
             ServiceStaff.service_id.in_(wanted), ServiceStaff.staff_id == staff_id)))
         if performs != wanted:
-            raise UnknownReference("This staff member does not perform this service.", "staff_id")
+            raise UnknownReference(_("This staff member does not perform this service."), "staff_id")
     tz = zone(tenant.timezone)
     local_day = start.astimezone(tz).date()
     slots = find_slots(tenant, service, staff_id=staff_id, start_date=local_day, end_date=local_day, also=also)
@@ -107,10 +108,10 @@ def validate_start(tenant: Tenant, start: datetime, now: datetime) -> None:
         SlotUnavailable: with the reason as message.
     """
     if start.tzinfo is None:
-        raise SlotUnavailable("Give the start time with a time zone offset.")
+        raise SlotUnavailable(_("Give the start time with a time zone offset."))
     if start <= now:
-        raise SlotUnavailable("This time is in the past.")
+        raise SlotUnavailable(_("This time is in the past."))
     if start < now + timedelta(minutes=tenant.lead_time_minutes):
-        raise SlotUnavailable(f"Bookings need at least {tenant.lead_time_minutes} minutes' notice.")
+        raise SlotUnavailable(_("Bookings need at least %(minutes)d minutes' notice.", minutes=tenant.lead_time_minutes))
     if start >= now + timedelta(days=tenant.horizon_days):
-        raise SlotUnavailable(f"Bookings open at most {tenant.horizon_days} days ahead.")
+        raise SlotUnavailable(_("Bookings open at most %(days)d days ahead.", days=tenant.horizon_days))

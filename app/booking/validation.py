@@ -6,6 +6,7 @@ import functools
 import importlib.resources
 
 import phonenumbers
+from flask_babel import gettext as _
 
 #: Used when the tz database's ``zone.tab`` cannot be read.
 _FALLBACK_REGIONS = {"Europe/Copenhagen": "DK", "America/New_York": "US"}
@@ -44,11 +45,11 @@ def normalize_phone(raw: str, default_region: str | None) -> str:
     """
     text = raw.strip()
     if not text.startswith("+") and not default_region:
-        raise ValueError("Include your country code, for example +45 12 34 56 78.")
+        raise ValueError(_("Include your country code, for example +45 12 34 56 78."))
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("Enter a valid phone number, for example +45 12 34 56 78.") from exc
+        raise ValueError(_("Enter a valid phone number, for example +45 12 34 56 78.")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("This phone number is not valid. Check the digits and the country code.")
+        raise ValueError(_("This phone number is not valid. Check the digits and the country code."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

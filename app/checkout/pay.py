@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.booking.models import Booking, BookingStatus, Customer
 from app.checkout.errors import MissingRecord, TestPaymentsDisabled
@@ -76,7 +77,7 @@ def start_payment_hold(tenant: Tenant, booking: Booking, now: datetime | None = 
             payment.client_secret = pi.get("client_secret")
             payment.status = pi["status"]
     except GatewayError as exc:
-        raise PaymentUnavailable("We couldn't start the payment. Please try again in a moment.") from exc
+        raise PaymentUnavailable(_("We couldn't start the payment. Please try again in a moment.")) from exc
     db.session.flush()
     if payment_ready(payment):
         mark_paid(tenant, booking)
@@ -91,9 +92,9 @@ def payable_payment(booking: Booking, now: datetime | None = None) -> BookingPay
     """
     payment = booking_payment(booking.id)
     if payment is None or (payment.payment_intent_id is None and payment.setup_intent_id is None):
-        raise PaymentUnavailable("There is nothing to pay for this booking.")
+        raise PaymentUnavailable(_("There is nothing to pay for this booking."))
     if booking.status != BookingStatus.AWAITING_PAYMENT.value or not hold_active(payment, now):
-        raise PaymentUnavailable("The time we held for you has run out. Please book again.")
+        raise PaymentUnavailable(_("The time we held for you has run out. Please book again."))
     return payment
 
 
@@ -112,9 +113,9 @@ def charge_saved_card(booking: Booking, payment: BookingPayment, payment_method:
                                               idempotency_key=f"booking:{booking.id}:confirm:{payment_method}")
     except GatewayError as exc:
         if not card_refused(exc):
-            raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
+            raise PaymentUnavailable(_("We couldn't reach the card processor. Please try again.")) from exc
         sync_payment_intent(payment.payment_intent_id)
-        raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
+        raise PaymentUnavailable(_("Your payment did not go through: %(reason)s", reason=exc)) from exc
     sync_payment_intent(payment.payment_intent_id)
 
 
@@ -138,7 +139,7 @@ def _pay_with_test_card(tenant: Tenant, booking: Booking, payment_method: str = 
                 payment.setup_intent_id, payment_method=payment_method,
                 idempotency_key=f"booking:{booking.id}:setup-confirm:{payment_method}")
         except GatewayError as exc:
-            raise PaymentUnavailable(f"Your payment did not go through: {exc}") from exc
+            raise PaymentUnavailable(_("Your payment did not go through: %(reason)s", reason=exc)) from exc
         sync_setup_intent(si)
         payment_method = payment.payment_method_id or payment_method
     charge_saved_card(booking, payment, payment_method)
@@ -185,7 +186,7 @@ def _start_card_payment(booking: Booking, now: datetime | None = None) -> CardSt
             if payment.status == "requires_action" and payment.setup_intent_id:
                 return CardStart(resume_secret=payment.client_secret, setup_intent=payment.setup_intent_id)
             if payment.status == "processing":
-                raise PaymentUnavailable("Your payment is being processed. We'll email you as soon as it's through.")
+                raise PaymentUnavailable(_("Your payment is being processed. We'll email you as soon as it's through."))
         previous = gateway.retrieve_setup_intent(payment.setup_intent_id) if payment.setup_intent_id else None
         if previous is not None and previous["status"] in OPEN_SETUP_STATUSES and previous.get("client_secret"):
             return CardStart(setup_secret=previous["client_secret"])
@@ -200,7 +201,7 @@ def _start_card_payment(booking: Booking, now: datetime | None = None) -> CardSt
         si = gateway.create_setup_intent(customer=payment.customer_stripe_id, metadata=intent_metadata(booking.tenant_id, booking.id, "card"),
                                          idempotency_key=key, usage=usage)
     except GatewayError as exc:
-        raise PaymentUnavailable("We couldn't start the card form. Please try again in a moment.") from exc
+        raise PaymentUnavailable(_("We couldn't start the card form. Please try again in a moment.")) from exc
     payment.setup_intent_id = si["id"]
     payment.payment_method_id = None
     db.session.flush()
@@ -231,14 +232,14 @@ def _pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticate
     """
     payment = payable_payment(booking, now)
     if not setup_intent_id or setup_intent_id != payment.setup_intent_id:
-        raise PaymentUnavailable("This card form has expired. Please enter your card again.")
+        raise PaymentUnavailable(_("This card form has expired. Please enter your card again."))
     gateway = get_payments()
     try:
         si = gateway.retrieve_setup_intent(setup_intent_id)
     except GatewayError as exc:
-        raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
+        raise PaymentUnavailable(_("We couldn't reach the card processor. Please try again.")) from exc
     if si.get("status") != "succeeded":
-        raise PaymentUnavailable("Your card was not saved. Please check the details or use another card.")
+        raise PaymentUnavailable(_("Your card was not saved. Please check the details or use another card."))
     sync_setup_intent(si)
     if payment.payment_intent_id is None:
         return CardStep(done=True)
@@ -248,14 +249,14 @@ def _pay_with_saved_card(booking: Booking, setup_intent_id: str, *, authenticate
         elif payment.status in ("requires_payment_method", "requires_confirmation"):
             charge_saved_card(booking, payment, payment.payment_method_id or "")
     except GatewayError as exc:
-        raise PaymentUnavailable("We couldn't reach the card processor. Please try again.") from exc
+        raise PaymentUnavailable(_("We couldn't reach the card processor. Please try again.")) from exc
     if payment.status == "succeeded":
         return CardStep(done=True)
     if payment.status == "requires_action":
         return CardStep(done=False, client_secret=payment.client_secret)
     if payment.status == "processing":
-        raise PaymentUnavailable("Your payment is being processed. We'll email you as soon as it's through.")
-    raise PaymentUnavailable("Your bank did not approve the payment. Please try again or use another card.")
+        raise PaymentUnavailable(_("Your payment is being processed. We'll email you as soon as it's through."))
+    raise PaymentUnavailable(_("Your bank did not approve the payment. Please try again or use another card."))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from app.outbox.events import emit
 from app.payments.events import emit_money_event
 from app.payments.gateway import get_payments
 from app.payments.holds import intent_metadata, payment_ready
-from app.payments.ledger import ledger_refund, record_ledger
+from app.payments.ledger import N_, ledger_refund, record_ledger
 from app.payments.models import BookingPayment
 from app.tenants.models import Tenant
 
@@ -91,7 +91,7 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
         charge_id = charge if isinstance(charge, str) else (charge or {}).get("id")
         record_ledger(kind="payment", amount=received, currency=booking.currency, key=f"pi:{pi['id']}:payment",
                       booking_id=booking.id, payment_intent=pi["id"], charge=charge_id,
-                      description="Booking payment")
+                      description=N_("Booking payment"))
         if booking.status != BookingStatus.CANCELLED.value or was_paid(booking.id):
             # (a late success on a cancelled booking is refunded and told by ``payment.late_refund``)
             emit_money_event("payment.received", f"payment.received:{pi['id']}", booking_id=str(booking.id),
@@ -99,7 +99,7 @@ def sync_payment_intent(payment_intent_id: str, now: datetime | None = None) -> 
         if payment.application_fee_amount:
             record_ledger(kind="application_fee", amount=-payment.application_fee_amount, currency=booking.currency,
                           key=f"pi:{pi['id']}:application_fee", booking_id=booking.id, payment_intent=pi["id"],
-                          description="Plaza application fee")
+                          description=N_("Plaza application fee"))
         if booking.status == BookingStatus.AWAITING_PAYMENT.value and payment_ready(payment):
             tenant = db.session.get(Tenant, booking.tenant_id)
             if tenant is None:
@@ -155,7 +155,7 @@ def sync_fee_intent(payment_intent_id: str) -> SyncResult:
         record_ledger(kind="fee", amount=int(pi.get("amount_received") or pi["amount"]), currency=booking.currency,
                       key=f"policy:{meta.get('plaza_event') or pi['id']}:fee", booking_id=booking.id,
                       payment_intent=pi["id"],
-                      description=meta.get("plaza_reason", "Fee"))
+                      description=meta.get("plaza_reason", N_("Fee")))
     for refund in get_payments().list_refunds(pi["id"]) if pi["status"] == "succeeded" else []:
         ledger_refund(booking.id, booking.currency, refund, "Refund of fee")
     return SyncResult(pi["status"], "unchanged")

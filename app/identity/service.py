@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.audit.service import record_audit, request_actor
@@ -91,9 +93,9 @@ def authenticate(email: str, password: str) -> User:
     """
     user = find_user(email)
     if user is None or not verify_password(user, password):
-        raise AuthError("Wrong email or password.")
+        raise AuthError(_("Wrong email or password."))
     if user.suspended_at is not None:
-        raise AuthError("This account is suspended.")
+        raise AuthError(_("This account is suspended."))
     return user
 
 
@@ -136,9 +138,9 @@ def read_token(purpose: str, token: str, max_age_seconds: int) -> dict:
     try:
         return _serializer(purpose).loads(token, max_age=max_age_seconds)
     except SignatureExpired as exc:
-        raise TokenError("This link has expired.") from exc
+        raise TokenError(_("This link has expired.")) from exc
     except BadSignature as exc:
-        raise TokenError("This link is not valid.") from exc
+        raise TokenError(_("This link is not valid.")) from exc
 
 
 def password_reset_token(user: User) -> str:
@@ -155,7 +157,7 @@ def user_from_reset_token(token: str, max_age_seconds: int = 3600) -> User:
     data = read_token("password-reset", token, max_age_seconds)
     user = db.session.get(User, uuid.UUID(data["u"]))
     if user is None or user.session_version != data["v"]:
-        raise TokenError("This link has already been used.")
+        raise TokenError(_("This link has already been used."))
     return user
 
 
@@ -168,7 +170,7 @@ def mark_email_verified(token: str) -> User:
     data = read_token("verify-email", token, 7 * 24 * 3600)
     user = db.session.get(User, uuid.UUID(data["u"]))
     if user is None or user.email != data["e"]:
-        raise TokenError("This link is not valid.")
+        raise TokenError(_("This link is not valid."))
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     return user
@@ -210,7 +212,7 @@ def check_password_strength(password: str) -> None:
         AccountError: with ``field='password'`` when too short.
     """
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError("password", _("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
 
 
 def register_account(email: str, password: str, name: str) -> User:
@@ -221,13 +223,13 @@ def register_account(email: str, password: str, name: str) -> User:
     """
     check_password_strength(password)
     if find_user(email) is not None:
-        raise AccountError("email", "An account with this email already exists. Log in, or reset your password.")
+        raise AccountError("email", _("An account with this email already exists. Log in, or reset your password."))
     return create_user(email, password, name.strip())
 
 
 #: Business signup with an email whose password did not match (says nothing about the account).
-SIGNUP_PASSWORD_REFUSED = ("We could not sign you up with this email and password. If you have a Plaza account "
-                           "with this email, enter its password (or reset it first); otherwise use another email.")
+SIGNUP_PASSWORD_REFUSED = _l("We could not sign you up with this email and password. If you have a Plaza account "
+                             "with this email, enter its password (or reset it first); otherwise use another email.")
 
 
 def account_for_signup(email: str, password: str, name: str) -> tuple[User, bool]:
@@ -245,7 +247,7 @@ def account_for_signup(email: str, password: str, name: str) -> tuple[User, bool
     try:
         user = authenticate(email, password)
     except AuthError as exc:
-        raise AccountError("password", SIGNUP_PASSWORD_REFUSED) from exc
+        raise AccountError("password", str(SIGNUP_PASSWORD_REFUSED)) from exc
     return user, False
 
 
@@ -268,16 +270,16 @@ def user_from_handoff_token(token: str, tenant_id: uuid.UUID | None) -> User:
     """
     data = read_token("handoff", token, HANDOFF_SECONDS)
     if data.get("t") != (str(tenant_id) if tenant_id else ""):
-        raise TokenError("This link is not valid here.")
+        raise TokenError(_("This link is not valid here."))
     try:
         user = db.session.get(User, uuid.UUID(data["u"]))
     except (KeyError, ValueError) as exc:
-        raise TokenError("This link is not valid.") from exc
+        raise TokenError(_("This link is not valid.")) from exc
     if user is None or user.session_version != data.get("v") or user.suspended_at is not None:
-        raise TokenError("This link is not valid.")
+        raise TokenError(_("This link is not valid."))
     digest = hashlib.sha256(token.encode()).hexdigest()
     if not get_redis().set(f"plaza:handoff-used:{digest}", "1", nx=True, ex=HANDOFF_SECONDS + 10):
-        raise TokenError("This link has already been used.")
+        raise TokenError(_("This link has already been used."))
     return user
 
 

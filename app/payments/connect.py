@@ -6,6 +6,7 @@ Tenant in scope; functions flush and never commit.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.payments.errors import PaymentUnavailable
@@ -33,7 +34,7 @@ def start_connect_onboarding(tenant: Tenant, owner_email: str, refresh_url: str,
             email=owner_email, country=None, idempotency_key=f"tenant:{tenant.id}:connect-account")
         link = connect.onboarding_link(account_id, refresh_url=refresh_url, return_url=return_url)
     except GatewayError as exc:  # nothing written yet: the same idempotency key finds the account again
-        raise PaymentUnavailable("Stripe could not start onboarding right now. Please try again.") from exc
+        raise PaymentUnavailable(_("Stripe could not start onboarding right now. Please try again.")) from exc
     if acct is None:
         db.session.add(ConnectAccount(stripe_account_id=account_id, charges_enabled=False, details_submitted=False,
                                       payouts_enabled=False))

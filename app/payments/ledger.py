@@ -22,6 +22,12 @@ from app.tenants.context import require_tenant_id
 from app.timeutil import utcnow
 
 
+def N_(text: str) -> str:  # noqa: N802 - the name gettext tools extract by default
+    """Mark ``text`` (an English ledger description, stored as written) for extraction into the
+    catalogue without translating it now; pages translate it when they show it."""
+    return text
+
+
 def record_ledger(*, kind: str, amount: int, currency: str, key: str, booking_id: uuid.UUID | None = None,
                   payment_intent: str | None = None, refund: str | None = None, charge: str | None = None,
                   description: str = "", at: datetime | None = None) -> bool:
@@ -68,7 +74,7 @@ def ledger_refund(booking_id: uuid.UUID, currency: str, refund: dict, descriptio
         record_ledger(kind="application_fee", amount=reversal, currency=currency,
                       key=f"refund:{refund['id']}:application_fee", booking_id=booking_id,
                       payment_intent=refund.get("payment_intent"), refund=refund["id"],
-                      description="Plaza application fee returned with the refund")
+                      description=N_("Plaza application fee returned with the refund"))
     if notify and not late_refund_told(refund.get("payment_intent")):
         emit_money_event("refund.issued", f"refund.issued:{refund['id']}", booking_id=str(booking_id),
                          payment_intent=refund.get("payment_intent"), refund=refund["id"],

@@ -33,6 +33,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+
 
 class Action(enum.StrEnum):
     """What happened to a booking that may move money."""
@@ -241,16 +243,16 @@ def describe(policy: BusinessPolicy, rule: ServiceRule, price: int) -> list[str]
     (amounts left for the template to format; percentages and hours inline)."""
     lines: list[str] = []
     if rule.mode == PaymentMode.FULL:
-        lines.append("You pay the full price when you book.")
+        lines.append(_("You pay the full price when you book."))
     elif rule.mode == PaymentMode.DEPOSIT:
-        lines.append("You pay a deposit when you book; the rest at the appointment.")
-    lines.append(f"Free cancellation until {policy.free_cancellation_hours} hours before the start.")
+        lines.append(_("You pay a deposit when you book; the rest at the appointment."))
+    lines.append(_("Free cancellation until %(hours)d hours before the start.", hours=policy.free_cancellation_hours))
     if policy.late_cancel_fee_percent:
-        lines.append(f"Later cancellations cost {policy.late_cancel_fee_percent}% of the price.")
+        lines.append(_("Later cancellations cost %(percent)d%% of the price.", percent=policy.late_cancel_fee_percent))
     if policy.no_show_fee_percent:
-        lines.append(f"Not showing up costs {policy.no_show_fee_percent}% of the price.")
+        lines.append(_("Not showing up costs %(percent)d%% of the price.", percent=policy.no_show_fee_percent))
     if policy.require_card:
-        lines.append("A card is saved when you book to cover these fees.")
+        lines.append(_("A card is saved when you book to cover these fees."))
     if rule.mode != PaymentMode.NONE:
-        lines.append("If the business cancels, you get everything you paid back.")
+        lines.append(_("If the business cancels, you get everything you paid back."))
     return lines

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import redis
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.catalog.models import DateOverride, Service, ServiceStaff, StaffMember, TimeOff, WorkingHours
 from app.errors import InputError
@@ -113,9 +114,9 @@ def load_schedules(staff_durations: dict[uuid.UUID, int | None], start: datetime
 
 def _check_range(start_date: date, end_date: date) -> None:
     if end_date < start_date:
-        raise AvailabilityError("end", "end is before start.")
+        raise AvailabilityError("end", _("end is before start."))
     if (end_date - start_date).days + 1 > MAX_RANGE_DAYS:
-        raise AvailabilityError("end", f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
+        raise AvailabilityError("end", _("Ask for at most %(days)d days at a time.", days=MAX_RANGE_DAYS))
 
 
 def _cache_parts(tenant: Tenant, service: Service | uuid.UUID, staff_id: uuid.UUID | None, start_date: date,
@@ -151,7 +152,7 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
         staff_durations = performers(service.id)
     if staff_id is not None:
         if staff_id not in staff_durations:
-            raise AvailabilityError("staff_id", "This staff member does not perform this service.")
+            raise AvailabilityError("staff_id", _("This staff member does not perform this service."))
         staff_durations = {staff_id: staff_durations[staff_id]}
     order = list(staff_durations)
     client = _redis()
@@ -249,7 +250,7 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
         if isinstance(service, uuid.UUID):
             found = db.session.scalar(sa.select(Service).where(Service.id == service, Service.active.is_(True)))
             if found is None:
-                raise AvailabilityError("service_id", "There is no active service with this id.")
+                raise AvailabilityError("service_id", _("There is no active service with this id."))
             service = found
         slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
         if staff_id is None:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -174,7 +175,7 @@ def cancel(tenant_id: str, booking_id: str) -> Response:
         abort(404)
     form = CancelBookingForm()
     if not form.validate_on_submit():
-        flash("; ".join(form.reason.errors) or "Please try again.", "error")
+        flash("; ".join(str(e) for e in form.reason.errors) or _("Please try again."), "error")
         return redirect(url_for("account.bookings"))
     with tenant_scope(tenant.id):
         booking = db.session.scalar(sa.select(Booking).where(Booking.id == bid))
@@ -190,7 +191,7 @@ def cancel(tenant_id: str, booking_id: str) -> Response:
             flash(exc.message, "error")
             return redirect(url_for("account.bookings"))
         db.session.flush()  # written in the business's scope; the request commits
-    flash(f"Your booking at {tenant.name} is cancelled.", "success")
+    flash(_("Your booking at %(business)s is cancelled.", business=tenant.name), "success")
     return redirect(url_for("account.bookings"))
 
 
@@ -240,7 +241,7 @@ def end_session(handle: str) -> Response:
         abort(404)
     if not login_sessions.end_session(current_user.id, handle, keep_sid=session.sid):
         abort(404)
-    return _after_end("That session is ended: the device is logged out.")
+    return _after_end(_("That session is ended: the device is logged out."))
 
 
 @bp.post("/account/sessions/end-others")
@@ -248,4 +249,4 @@ def end_session(handle: str) -> Response:
 def end_other_sessions() -> Response:
     """Log out every other device (all my login sessions but this one)."""
     count = login_sessions.end_sessions(current_user.id, keep_sid=session.sid)
-    return _after_end("Every other device is logged out." if count else "No other device was logged in.")
+    return _after_end(_("Every other device is logged out.") if count else _("No other device was logged in."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -17,7 +18,7 @@ class ValidEmail:
     Special-use test domains such as ``.test`` are accepted so demo accounts work.
     """
 
-    message = "Enter a valid email address, like name@example.com."
+    message = _l("Enter a valid email address, like name@example.com.")
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         value = (field.data or "").strip()
@@ -27,17 +28,17 @@ class ValidEmail:
             raise ValidationError(self.message) from exc
 
 
-def email_field(label: str = "Email") -> EmailField:
+def email_field(label: str | None = None) -> EmailField:
     """An email field: required, at most 254 characters, valid, normalised (trimmed, lower-case)."""
-    return EmailField(label, validators=[DataRequired("Enter your email address."), Length(max=254), ValidEmail()],
+    return EmailField(label or _l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254), ValidEmail()],
                       filters=[lambda v: normalize_email(v) if isinstance(v, str) else v])
 
 
-def new_password_field(label: str = "Password") -> PasswordField:
+def new_password_field(label: str | None = None) -> PasswordField:
     """A new-password field: at least :data:`MIN_PASSWORD_LENGTH` characters, at most 200."""
-    return PasswordField(label, validators=[
-        DataRequired("Choose a password."),
-        Length(min=MIN_PASSWORD_LENGTH, max=200, message=f"Use {MIN_PASSWORD_LENGTH} to 200 characters."),
+    return PasswordField(label or _l(_l("Password")), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=MIN_PASSWORD_LENGTH, max=200, message=_l("Use %(min)d to 200 characters.", min=MIN_PASSWORD_LENGTH)),
     ])
 
 
@@ -45,14 +46,14 @@ class LoginForm(FlaskForm):
     """Email and password; ``next`` is where to go after (checked by the view)."""
 
     email = email_field()
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
     next = HiddenField()
 
 
 class CustomerSignupForm(FlaskForm):
     """A customer account: name, email, password."""
 
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), person_name],
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120), person_name],
                        filters=[lambda v: v.strip() if isinstance(v, str) else v])
     email = email_field()
     password = new_password_field()
@@ -68,16 +69,16 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     """A new password, typed twice."""
 
-    password = new_password_field("New password")
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired("Repeat the password."),
-                                        EqualTo("password", message="The two passwords differ.")])
+    password = new_password_field(_l("New password"))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(_l("Repeat the password.")),
+                                        EqualTo("password", message=_l("The two passwords differ."))])
 
 
 class AcceptInviteForm(FlaskForm):
     """A new person accepting a staff invitation: their name and a password (the email is
     the invited address)."""
 
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120), person_name],
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120), person_name],
                        filters=[lambda v: v.strip() if isinstance(v, str) else v])
     password = new_password_field()

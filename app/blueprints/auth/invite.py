@@ -16,6 +16,8 @@ Accepting ends on ``/dashboard/``.
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
@@ -30,21 +32,25 @@ from app.team.service import accept_invitation, check_open, find_invitation, reg
 from app.tenants.models import StaffInvitation
 from app.web import render_page
 
+#: Invitation closed reason -> the hint under the message (``%(business)s``: the business's name).
 _CLOSED_HINT = {
-    "expired": "Invitations work for 7 days. Ask {business} to send you a new one.",
-    "revoked": "Ask {business} for a new invitation if you still need a login.",
-    "accepted": "If it was you who accepted it, log in with your email and password.",
+    "expired": _l("Invitations work for 7 days. Ask %(business)s to send you a new one."),
+    "revoked": _l("Ask %(business)s for a new invitation if you still need a login."),
+    "accepted": _l("If it was you who accepted it, log in with your email and password."),
 }
 
 
 def _closed(inv: StaffInvitation, exc: InvitationClosed) -> Response:
     business = g.tenant.name
-    hint = _CLOSED_HINT.get(exc.reason, "").format(business=business)
+    template = _CLOSED_HINT.get(exc.reason)
+    hint = str(template) % {"business": business} if template is not None and "%(" in str(template) else \
+        str(template or "")
     if exc.reason == "accepted" and current_user.is_authenticated and current_user.id == inv.accepted_by:
         return redirect("/dashboard/")
-    link = ("/dashboard/", "Go to the dashboard") if exc.reason == "accepted" and current_user.is_authenticated \
-        else (url_for("auth.login"), "Log in") if exc.reason == "accepted" else ("/", f"Visit {business}")
-    return render_page("auth/invite_closed.html", title="Invitation no longer valid", message=exc.message,
+    link = ("/dashboard/", _("Go to the dashboard")) if exc.reason == "accepted" and current_user.is_authenticated \
+        else (url_for("auth.login"), _("Log in")) if exc.reason == "accepted" else \
+        ("/", _("Visit %(business)s", business=business))
+    return render_page("auth/invite_closed.html", title=_("Invitation no longer valid"), message=exc.message,
                        hint=hint, reason=exc.reason, link=link, status=410)
 
 
@@ -92,7 +98,7 @@ def invite(token: str) -> Response:
         except InvitationUnverified:
             return _page(inv, token, status=403, unverified=True)
         rotate_session()  # new privileges, new session id
-        flash(f"Welcome to {g.tenant.name}! You can now see your bookings here.", "success")
+        flash(_("Welcome to %(business)s! You can now see your bookings here.", business=g.tenant.name), "success")
         return redirect("/dashboard/", 303)
     if find_user(inv.email) is not None:
         # An existing account: it logs in first and comes back here.
@@ -110,7 +116,7 @@ def invite(token: str) -> Response:
             return _closed(inv, exc)
         else:
             login_user(user)
-            flash(f"Welcome to {g.tenant.name}! Your login is ready.", "success")
+            flash(_("Welcome to %(business)s! Your login is ready.", business=g.tenant.name), "success")
             return redirect("/dashboard/", 303)
     form.password.data = ""
     return _page(inv, token, form=form, status=422)

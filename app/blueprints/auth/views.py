@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -103,7 +105,7 @@ def login() -> Response:
             error = str(exc)
         else:
             login_user(user)
-            device_id, _ = notify_login(user, request.cookies.get(DEVICE_COOKIE), device=request.user_agent.string,
+            device_id, _new_device = notify_login(user, request.cookies.get(DEVICE_COOKIE), device=request.user_agent.string,
                                         ip=request.remote_addr or "")
             resp = _land(user, form.next.data)
             resp.set_cookie(DEVICE_COOKIE, device_id, max_age=400 * 24 * 3600, httponly=True, samesite="Lax",
@@ -119,13 +121,14 @@ def login() -> Response:
 def logout() -> Response:
     """Log out on this host and go to its start page."""
     logout_user()
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect("/")
 
 
-_SIGNUP_SENT = ("Check your email: we sent a message to {email}. If this address is new to Plaza, it holds "
-                "a link to confirm it; then log in with the password you chose. If the address already has "
-                "an account, the message tells you how to log in or reset your password.")
+#: The answer to a valid signup form, whether or not the address has an account (``%(email)s``).
+_SIGNUP_SENT = _l("Check your email: we sent a message to %(email)s. If this address is new to Plaza, it holds "
+                  "a link to confirm it; then log in with the password you chose. If the address already has "
+                  "an account, the message tells you how to log in or reset your password.")
 
 
 @bp.route("/signup-customer", methods=["GET", "POST"])
@@ -155,7 +158,7 @@ def signup_customer() -> Response:
             _sign_up_or_tell_owner(form.email.data, form.password.data, form.name.data)
             next_url = safe_next(form.next.data)
             return render_page("auth/signup_customer.html", block="form", form=form,
-                               sent=_SIGNUP_SENT.format(email=form.email.data),
+                               sent=str(_SIGNUP_SENT) % {"email": form.email.data},
                                login_url=url_for("auth.login", next=next_url or None))
     form.password.data = ""
     return render_page("auth/signup_customer.html", block="form", form=form, status=422)
@@ -197,10 +200,10 @@ def verify_email(token: str) -> Response:
     try:
         notify_email_verified(mark_email_verified(token))
     except TokenError as exc:
-        return _message("Link not valid", f"{exc} Log in and ask for a new confirmation link.", 400,
-                        link=(url_for("auth.login"), "Log in"))
-    link = ("/", "Continue") if current_user.is_authenticated else (url_for("auth.login"), "Log in")
-    return _message("Email confirmed", "Thank you: your email address is confirmed.", link=link)
+        return _message(_("Link not valid"), _("%(reason)s Log in and ask for a new confirmation link.", reason=exc),
+                        400, link=(url_for("auth.login"), _("Log in")))
+    link = ("/", _("Continue")) if current_user.is_authenticated else (url_for("auth.login"), _("Log in"))
+    return _message(_("Email confirmed"), _("Thank you: your email address is confirmed."), link=link)
 
 
 @bp.post("/verify-email/resend")
@@ -210,12 +213,13 @@ def resend_verification() -> Response:
     """Send the logged-in user a new email-verification link."""
     if current_user.email_verified_at is None:
         _send_verification(current_user)
-        flash("We sent a new confirmation link to your email address.", "success")
+        flash(_("We sent a new confirmation link to your email address."), "success")
     return redirect(safe_next(request.form.get("next")) or _default_destination(current_user))
 
 
-_FORGOT_SENT = ("If an account exists for that email address, we sent it a link to choose a new password. "
-                "The link works for one hour.")
+#: The answer to a valid "forgot password" form, whether or not the address has an account.
+_FORGOT_SENT = _l("If an account exists for that email address, we sent it a link to choose a new password. "
+                  "The link works for one hour.")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -233,7 +237,7 @@ def forgot_password() -> Response:
     if user is not None and user.suspended_at is None:
         link = external_url("auth.reset", tenant=g.get("tenant"), token=password_reset_token(user))
         after_commit(send_account_email, user.email, "Choose a new Plaza password", "reset", user=user, link=link)
-    return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=_FORGOT_SENT)
+    return render_page("auth/forgot.html", block="form", form=ForgotPasswordForm(formdata=None), sent=str(_FORGOT_SENT))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -245,8 +249,8 @@ def reset(token: str) -> Response:
     try:
         user_from_reset_token(token)
     except TokenError as exc:
-        return _message("Link not valid", f"{exc} You can ask for a new one.", 400,
-                        link=(url_for("auth.forgot_password"), "Send a new link"))
+        return _message(_("Link not valid"), _("%(reason)s You can ask for a new one.", reason=exc), 400,
+                        link=(url_for("auth.forgot_password"), _("Send a new link")))
     form = ResetPasswordForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -254,10 +258,11 @@ def reset(token: str) -> Response:
         except AccountError as exc:
             form.password.errors.append(exc.message)
         except TokenError as exc:
-            return _message("Link not valid", str(exc), 400, link=(url_for("auth.forgot_password"), "Send a new link"))
+            return _message(_("Link not valid"), str(exc), 400,
+                            link=(url_for("auth.forgot_password"), _("Send a new link")))
         else:
             logout_user()
-            flash("Your password is changed. Log in with the new password.", "success")
+            flash(_("Your password is changed. Log in with the new password."), "success")
             return redirect(url_for("auth.login"))
     status = 422 if request.method == "POST" else 200
     return render_page("auth/reset.html", block="form", form=form, token=token, status=status)
@@ -271,7 +276,7 @@ def handoff() -> Response:
     try:
         user = user_from_handoff_token(request.args.get("token", ""), tenant.id if tenant else None)
     except TokenError as exc:
-        return _message("Link not valid", f"{exc} Please log in.", 400,
-                        link=(url_for("auth.login", next=safe_next(request.args.get("next"))), "Log in"))
+        return _message(_("Link not valid"), _("%(reason)s Please log in.", reason=exc), 400,
+                        link=(url_for("auth.login", next=safe_next(request.args.get("next"))), _("Log in")))
     login_user(user)
     return _land(user, request.args.get("next"))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
 
-from app.blueprints.payments import views  # noqa: E402,F401
+from app.blueprints.payments import labels, views  # noqa: E402,F401

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -124,7 +125,7 @@ def save_policy() -> Response:
         return _page(policy_form=form, status=422)
     save_business_policy(BusinessPolicy(form.free_cancellation_hours.data, form.late_cancel_fee_percent.data,
                                                  form.no_show_fee_percent.data, bool(form.require_card.data)))
-    flash("Payment policy saved.", "success")
+    flash(_("Payment policy saved."), "success")
     return redirect(url_for("payments.dashboard"), 303)
 
 
@@ -145,7 +146,7 @@ def save_service_rule(service_id: str) -> Response:
     except PaymentsOff as exc:
         form.mode.errors = [*form.mode.errors, exc.message]
         return _page(rule_forms={svc.id: form}, status=422)
-    flash(f"Payment for “{svc.name}” saved.", "success")
+    flash(_("Payment for “%(service)s” saved.", service=svc.name), "success")
     return redirect(url_for("payments.dashboard"), 303)
 
 
@@ -238,10 +239,10 @@ def _pay_context(booking: Booking, token: str) -> dict:
 def _not_payable(booking: Booking) -> str:
     """Why a booking that no longer awaits payment cannot be paid (user-facing)."""
     if booking.status == BookingStatus.CANCELLED.value:
-        return "This booking is cancelled, so there is nothing to pay. Please book again."
+        return _("This booking is cancelled, so there is nothing to pay. Please book again.")
     if booking.status in (BookingStatus.COMPLETED.value, BookingStatus.NO_SHOW.value):
-        return "This appointment is over, so there is nothing to pay here."
-    return "This booking is already paid: nothing more to pay."
+        return _("This appointment is over, so there is nothing to pay here.")
+    return _("This booking is already paid: nothing more to pay.")
 
 
 @bp.get("/pay/<token>")
@@ -290,7 +291,7 @@ def card_setup(token: str) -> Response:
     start = start_card_payment(booking)
     if isinstance(start, Refused):
         keep_work()  # what Stripe said is kept although the answer is a refusal (409)
-        return problem(409, "Payment not possible", start.message)
+        return problem(409, _("Payment not possible"), start.message)
     if start.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     if start.resume_secret:
@@ -312,11 +313,11 @@ def card_charge(token: str) -> Response:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("setup_intent"), str):
-        return problem(400, "Bad request", "Send a JSON object with the saved card's setup_intent id.")
+        return problem(400, _("Bad request"), _("Send a JSON object with the saved card's setup_intent id."))
     step = pay_with_saved_card(booking, body["setup_intent"], authenticated=body.get("authenticated") is True)
     if isinstance(step, Refused):
         keep_work()  # what Stripe said is kept although the answer is a refusal (409)
-        return problem(409, "Payment not completed", step.message)
+        return problem(409, _("Payment not completed"), step.message)
     if step.done:
         return _no_store(jsonify(redirect=url_for("storefront.booked", token=token)))
     return _no_store(jsonify(requires_action=True, client_secret=step.client_secret))
@@ -359,15 +360,15 @@ def payment_label(summary: PaymentSummary) -> str:
     """A few words for the staff board: what happened to a booking's money so far
     (``{{ row.payment|payment_label }}``), e.g. "Paid €50.00, €20.00 refunded + €10.00 fee"."""
     if summary.paid:
-        text = f"Paid {format_money(summary.paid, summary.currency)}"
+        text = _("Paid %(amount)s", amount=format_money(summary.paid, summary.currency))
         if summary.refunded:
-            text += f", {format_money(summary.refunded, summary.currency)} refunded"
+            text += ", " + _("%(amount)s refunded", amount=format_money(summary.refunded, summary.currency))
     elif summary.status == "succeeded":
-        text = "Card on file" if summary.due == 0 else "Paid"
+        text = _("Card on file") if summary.due == 0 else _("Paid")
     else:
-        text = "Awaiting payment"
+        text = _("Awaiting payment")
     if summary.fees:
-        text += f" + {format_money(summary.fees, summary.currency)} fee"
+        text += " + " + _("%(amount)s fee", amount=format_money(summary.fees, summary.currency))
     if summary.uncollected:
-        text += " · fee not collected"
+        text += " · " + _("fee not collected")
     return text

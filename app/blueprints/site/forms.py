@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -33,7 +35,7 @@ def zone_select_choices(current: str | None = None) -> list[SelectChoice]:
                             render_kw={"data-currency": currencies[c.name]} if c.name in currencies else {})
                for c in zone_choices()]
     if current and current not in offered_zones():
-        choices.insert(0, SelectChoice(current, current.replace("_", " "), optgroup="Current"))
+        choices.insert(0, SelectChoice(current, current.replace("_", " "), optgroup=_("Current")))
     return choices
 
 
@@ -70,7 +72,7 @@ def category_choices(keep: str | None = None, keep_name: str = "") -> list[Selec
     choices = [SelectChoice(c.slug, c.name) for c in active_categories()]
     if keep and keep not in {choice.value for choice in choices}:
         choices.insert(0, SelectChoice(keep, keep_name or keep))
-    return [SelectChoice("", "Choose…"), *choices]
+    return [SelectChoice("", _("Choose…")), *choices]
 
 
 class BusinessSignupForm(FlaskForm):
@@ -80,20 +82,20 @@ class BusinessSignupForm(FlaskForm):
     :func:`app.tenants.service.create_tenant`; the form checks presence, lengths and choices.
     """
 
-    business_name = StringField("Business name", filters=_strip,
-                                validators=[DataRequired("Enter the name of your business."), Length(max=120),
+    business_name = StringField(_l("Business name"), filters=_strip,
+                                validators=[DataRequired(_l("Enter the name of your business.")), Length(max=120),
                                             single_line])
-    slug = StringField("Your Plaza address", filters=_strip,
-                       validators=[DataRequired("Choose the address of your page."), Length(max=100), single_line])
-    timezone = SelectField("Time zone", validate_choice=False,
-                           validators=[DataRequired("Choose your time zone.")])
-    currency = SelectField("Currency", choices=[SelectChoice(code, label) for code, label in CURRENCIES], validate_choice=False,
-                           validators=[DataRequired("Choose a currency.")])
-    category = SelectField("Category", validate_choice=False)
-    owner_name = StringField("Your name", filters=_strip,
-                             validators=[DataRequired("Enter your name."), Length(max=120), person_name])
-    email = email_field("Your email")
-    password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(max=200)])
+    slug = StringField(_l("Your Plaza address"), filters=_strip,
+                       validators=[DataRequired(_l("Choose the address of your page.")), Length(max=100), single_line])
+    timezone = SelectField(_l("Time zone"), validate_choice=False,
+                           validators=[DataRequired(_l("Choose your time zone."))])
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(code, label) for code, label in CURRENCIES], validate_choice=False,
+                           validators=[DataRequired(_l("Choose a currency."))])
+    category = SelectField(_l("Category"), validate_choice=False)
+    owner_name = StringField(_l("Your name"), filters=_strip,
+                             validators=[DataRequired(_l("Enter your name.")), Length(max=120), person_name])
+    email = email_field(_l("Your email"))
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), Length(max=200)])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -103,14 +105,14 @@ class BusinessSignupForm(FlaskForm):
     def validate_timezone(self, field: SelectField) -> None:
         """One of the offered zones (real places, :func:`app.tenants.zones.zone_choices`)."""
         if field.data not in offered_zones():
-            raise ValidationError("Choose a time zone from the list.")
+            raise ValidationError(_("Choose a time zone from the list."))
 
     def validate_currency(self, field: SelectField) -> None:
         """Only the offered currencies."""
-        if field.data not in {code for code, _ in CURRENCIES}:
-            raise ValidationError("Choose one of the listed currencies.")
+        if field.data not in {code for code, _label in CURRENCIES}:
+            raise ValidationError(_("Choose one of the listed currencies."))
 
     def validate_category(self, field: SelectField) -> None:
         """Empty or one of the offered categories."""
         if field.data and field.data not in {choice.value for choice in field.choices}:
-            raise ValidationError("Choose one of the listed categories.")
+            raise ValidationError(_("Choose one of the listed categories."))

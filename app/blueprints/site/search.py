@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app.blueprints.api.marketplace import SEARCH_LIMIT
@@ -33,9 +35,10 @@ from app.web import apex_only, render_page
 
 #: The form's choices: radius (km), when, minimum rating, sort.
 RADII = (2, 5, 10, 25, 50, 100)
-WHEN = (("any", "Any time"), ("today", "Today"), ("week", "This week"))
-RATINGS = (("", "Any rating"), ("3", "3+ stars"), ("4", "4+ stars"), ("4.5", "4.5+ stars"))
-SORTS = (("relevance", "Best match"), ("distance", "Nearest"), ("rating", "Top rated"), ("price", "Lowest price"))
+WHEN = (("any", _l("Any time")), ("today", _l("Today")), ("week", _l("This week")))
+RATINGS = (("", _l("Any rating")), ("3", _l("3+ stars")), ("4", _l("4+ stars")), ("4.5", _l("4.5+ stars")))
+SORTS = (("relevance", _l("Best match")), ("distance", _l("Nearest")), ("rating", _l("Top rated")),
+         ("price", _l("Lowest price")))
 #: The page's own parameters (major units of money); everything else is the API's.
 PAGE_PARAMS = ("q", "category", "near", "lat", "lon", "radius_km", "available", "min_price", "max_price",
                "min_rating", "open_now", "sort", "page")
@@ -96,7 +99,7 @@ def search_page() -> Response:
     errors: dict[str, str] = {}
     found: SearchPage | None = None
     if money_error:
-        errors[money_error] = "Enter a whole amount, like 40."
+        errors[money_error] = _("Enter a whole amount, like 40.")
     else:
         try:
             found = search(parse_search(raw))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import g, redirect, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -77,7 +78,7 @@ def signup() -> Response:
             getattr(form, exc.field).errors.append(exc.message)
         except IntegrityError:
             # Lost a race for the same subdomain or email with a concurrent signup.
-            form.slug.errors.append("This address was just taken; pick another.")
+            form.slug.errors.append(_("This address was just taken; pick another."))
         else:
             if created:
                 link = external_url("auth.verify_email", tenant=tenant, token=email_verification_token(owner))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TelField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
@@ -26,19 +27,19 @@ class DetailsForm(FlaskForm):
     the normalised number.
     """
 
-    name = StringField("Your name", filters=[_strip],
-                       validators=[InputRequired("Enter your name."), Length(max=120, message="Use at most 120 characters."),
+    name = StringField(_l("Your name"), filters=[_strip],
+                       validators=[InputRequired(_l("Enter your name.")), Length(max=120, message=_l("Use at most 120 characters.")),
                                    person_name])
-    email = EmailField("Email", filters=[_strip],
-                       validators=[InputRequired("Enter your email address."),
-                                   Length(max=254, message="Use at most 254 characters."),
-                                   Email("Enter a valid email address, like name@example.com.")])
-    phone = TelField("Phone", filters=[_strip],
-                     validators=[InputRequired("Enter your phone number."),
-                                 Length(max=32, message="Use at most 32 characters.")])
-    notes = TextAreaField("Notes for the business", filters=[_strip],
+    email = EmailField(_l("Email"), filters=[_strip],
+                       validators=[InputRequired(_l("Enter your email address.")),
+                                   Length(max=254, message=_l("Use at most 254 characters.")),
+                                   Email(_l("Enter a valid email address, like name@example.com."))])
+    phone = TelField(_l("Phone"), filters=[_strip],
+                     validators=[InputRequired(_l("Enter your phone number.")),
+                                 Length(max=32, message=_l("Use at most 32 characters."))])
+    notes = TextAreaField(_l("Notes for the business"), filters=[_strip],
                           validators=[Optional(), Length(max=MAX_NOTES,
-                                                         message=f"Keep notes under {MAX_NOTES} characters.")])
+                                                         message=_l("Keep notes under %(max)d characters.", max=MAX_NOTES))])
 
     def __init__(self, *args: Any, default_region: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,5 +59,5 @@ class DetailsForm(FlaskForm):
 class CancelForm(FlaskForm):
     """Optional reason when a customer cancels (at most 500 characters)."""
 
-    reason = TextAreaField("Reason (optional)", filters=[_strip],
-                           validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters.")])
+    reason = TextAreaField(_l("Reason (optional)"), filters=[_strip],
+                           validators=[Optional(), Length(max=500, message=_l("Keep the reason under 500 characters."))])

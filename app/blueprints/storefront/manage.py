@@ -18,10 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
+from app.blueprints.storefront.dates import moment, slot_when
 from app.blueprints.storefront.forms import CancelForm
 from app.blueprints.storefront.picker import (
     SlotView,
@@ -71,7 +73,7 @@ def manage_link_expired_page(exc: ManageLinkExpired) -> Response:
     a page that says so (problem+json, RFC 9457, for a caller that asks for JSON, e.g. the
     pay step's card form); nothing was changed (the request rolled back before this handler runs)."""
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return problem(410, "Link expired", exc.message)
+        return problem(410, _("Link expired"), exc.message)
     return render_page("storefront/link_expired.html", status=410, tenant=g.get("tenant"),
                        days=manage_link_days_after())
 
@@ -139,7 +141,7 @@ def manage(token: str) -> Response:
 def _cancel_refusal(booking: Booking) -> str | None:
     """Why the customer cannot cancel ``booking`` now, in words, or ``None``."""
     if booking.status not in {s.value for s in ACTIVE_STATUSES}:
-        return "This booking is no longer active, so there is nothing to cancel."
+        return _("This booking is no longer active, so there is nothing to cancel.")
     if not customer_can_change(g.tenant, booking):
         return booking_context(booking)["change_notice"]
     return None
@@ -172,7 +174,7 @@ def manage_cancel(token: str) -> Response:
                            user_id=current_user.id if current_user.is_authenticated else None)
     except (CutoffPassed, InvalidTransition) as exc:
         return manage_page(booking, status=409, form=form, action_error=exc.message)
-    flash("Your booking is cancelled. We've let the business know.", "success")
+    flash(_("Your booking is cancelled. We've let the business know."), "success")
     return redirect(url_for("storefront.manage", token=token), 303)
 
 
@@ -196,10 +198,9 @@ def _render_reschedule(booking: Booking, tz_name: str, *, chosen: date | None = 
                           staff_choices=False, also=ctx["also"])
     if date_error:
         picker["date_error"] = date_error
-    ctz = zone(tz_name)
     alternatives = []
     if slot_error is not None:
-        alternatives = [SlotView(start=a, label=a.astimezone(ctz).strftime("%a %d %b, %H:%M"), value=rfc3339(a),
+        alternatives = [SlotView(start=a, label=slot_when(a, tz_name), value=rfc3339(a),
                                  url=slot_url(a)) for a in slot_error.alternatives]
     if status == 200 and (tz_error or picker["date_error"]):
         status = 422
@@ -217,9 +218,9 @@ def _move_refused_page(booking: Booking) -> Response | None:
     except RescheduleLocked as exc:
         reason = exc.message
     except CutoffPassed:
-        reason = booking_context(booking)["change_notice"] or "This booking can no longer be moved online."
+        reason = booking_context(booking)["change_notice"] or _("This booking can no longer be moved online.")
     except InvalidTransition:
-        reason = "This booking is no longer active, so it cannot be moved."
+        reason = _("This booking is no longer active, so it cannot be moved.")
     else:
         return None
     return manage_page(booking, status=409, action_error=reason)
@@ -247,7 +248,7 @@ def manage_reschedule(token: str) -> Response:
         return _render_reschedule(booking, tz_name, chosen=chosen, tz_error=tz_error, date_error=date_error)
     start = parse_start(request.form.get("start"))
     if start is None:
-        return _render_reschedule(booking, tz_name, date_error="Pick a time from the list.", status=422)
+        return _render_reschedule(booking, tz_name, date_error=_("Pick a time from the list."), status=422)
     try:
         reschedule_by_customer(g.tenant, booking, start, current_user.id if current_user.is_authenticated else None)
     except SlotUnavailable as exc:
@@ -258,8 +259,7 @@ def manage_reschedule(token: str) -> Response:
                                   slot_error=shown, status=422)
     except (CutoffPassed, InvalidTransition) as exc:
         return manage_page(booking, status=409, action_error=exc.message)
-    flash("Your booking was moved to " + start.astimezone(zone(tz_name)).strftime("%A %d %B at %H:%M") + ".",
-          "success")
+    flash(_("Your booking was moved to %(when)s.", when=moment(start, tz_name)), "success")
     return redirect(url_for("storefront.manage", token=token), 303)
 
 
@@ -277,10 +277,10 @@ def manage_reschedule_confirm(token: str) -> Response:
         return refused
     start = parse_start(request.args.get("start"))
     if start is None:
-        return _render_reschedule(booking, tz_name, date_error="Pick a time from the list.", status=422)
+        return _render_reschedule(booking, tz_name, date_error=_("Pick a time from the list."), status=422)
     if start == booking.starts_at:
         return _render_reschedule(booking, tz_name, chosen=start.astimezone(zone(tz_name)).date(), status=422,
-                                  date_error="That is the time you already have. Pick another time.")
+                                  date_error=_("That is the time you already have. Pick another time."))
     ctx = booking_context(booking, tz_name)
     problem_ = unavailable_reason(g.tenant, ctx["service"], ctx["staff"], start, ctx["also"])
     if problem_ is not None:

@@ -10,8 +10,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, g, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from app.blueprints.storefront.dates import (
+    month_range,
+    relative_day,
+    short_relative_day,
+    slot_time,
+    slot_when,
+    weekday_short,
+)
 from app.booking.errors import SlotUnavailable
 from app.booking.items import MAX_ITEMS
 from app.booking.refusals import SlotRefusal, refusal_text, slot_refusal
@@ -52,6 +61,12 @@ class DayView:
     url: str
     slots: list[SlotView] = field(default_factory=list)
     selectable: bool = True
+    #: The abbreviated weekday in the reader's language (``"Tue"``, ``"tirs."``).
+    weekday: str = ""
+    #: The day spelled out, "Today, …" / "Tomorrow, …" when it is (the slot list's heading).
+    heading: str = ""
+    #: ``"today"``, ``"tomorrow"`` or the short date ("Next available: …").
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,7 +109,7 @@ def parse_day(raw: str | None) -> tuple[date | None, str | None]:
     try:
         return date.fromisoformat(raw.strip()), None
     except ValueError:
-        return None, f"“{raw[:40]}” is not a date. Pick a day below."
+        return None, _("“%(value)s” is not a date. Pick a day below.", value=raw[:40])
 
 
 def customer_zone(tenant: Tenant, raw: str | None) -> tuple[str, str | None]:
@@ -104,16 +119,16 @@ def customer_zone(tenant: Tenant, raw: str | None) -> tuple[str, str | None]:
     try:
         zone(raw)
     except ValueError:
-        return tenant.timezone, (f"We don't know the time zone “{raw[:64]}”. Times are shown in the "
-                                 f"business's zone, {tenant.timezone}.")
+        return tenant.timezone, _("We don't know the time zone “%(zone)s”. Times are shown in the "
+                                  "business's zone, %(business_zone)s.", zone=raw[:64], business_zone=tenant.timezone)
     return raw, None
 
 
 def period_of(local: datetime) -> str:
-    """``Morning`` / ``Afternoon`` / ``Evening`` of a local time."""
+    """``Morning`` / ``Afternoon`` / ``Evening`` of a local time, in the reader's language."""
     if local.hour < 12:
-        return "Morning"
-    return "Afternoon" if local.hour < 17 else "Evening"
+        return _("Morning")
+    return _("Afternoon") if local.hour < 17 else _("Evening")
 
 
 # --------------------------------------------------------------------------- loading helpers
@@ -203,10 +218,10 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
     last_day = (now + timedelta(days=tenant.horizon_days)).astimezone(ctz).date()
     date_error = None
     if chosen is not None and chosen < today:
-        date_error = "That day has passed. Here are the days you can book."
+        date_error = _("That day has passed. Here are the days you can book.")
         chosen = None
     elif chosen is not None and chosen > last_day:
-        date_error = f"Bookings open at most {tenant.horizon_days} days ahead. Pick an earlier day."
+        date_error = _("Bookings open at most %(days)d days ahead. Pick an earlier day.", days=tenant.horizon_days)
         chosen = None
     offset = ((chosen - today).days // STRIP_DAYS) * STRIP_DAYS if chosen else 0
     strip_start = today + timedelta(days=offset)
@@ -218,14 +233,17 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
     slots: list[Slot] = find_slots(
         tenant, service, staff_id=staff_id, start_date=first_instant.astimezone(btz).date(),
         end_date=(last_instant - timedelta(seconds=1)).astimezone(btz).date(), any_staff_merge=True, also=also)
-    days = [DayView(day=strip_start + timedelta(days=i), url=page_url(day=strip_start + timedelta(days=i)))
-            for i in range(STRIP_DAYS)]
+    days = []
+    for i in range(STRIP_DAYS):
+        day = strip_start + timedelta(days=i)
+        days.append(DayView(day=day, url=page_url(day=day), weekday=weekday_short(day),
+                            heading=relative_day(day, today, tz_name), short=short_relative_day(day, today, tz_name)))
     by_day = {d.day: d for d in days}
     for s in slots:
         local = s.start.astimezone(ctz)
         day_view = by_day.get(local.date())
         if day_view is not None:
-            day_view.slots.append(SlotView(start=s.start, label=local.strftime("%H:%M"), value=rfc3339(s.start),
+            day_view.slots.append(SlotView(start=s.start, label=slot_time(s.start, tz_name), value=rfc3339(s.start),
                                            url=slot_url(s.start) if slot_url else ""))
     for d in days:
         d.selectable = d.day <= last_day
@@ -238,7 +256,7 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
     next_free = next((d for d in days if d.day > chosen and d.slots), None)
     choices: list[StaffChoice] = []
     if staff_choices:
-        choices.append(StaffChoice(ANY, "Anyone", page_url(day=chosen, staff=ANY), staff is None))
+        choices.append(StaffChoice(ANY, _("Anyone"), page_url(day=chosen, staff=ANY), staff is None))
         for member in service_performers(service, also):
             choices.append(StaffChoice(str(member.id), member.name, page_url(day=chosen, staff=str(member.id)),
                                        staff is not None and staff.id == member.id))
@@ -248,16 +266,8 @@ def build_picker(tenant: Tenant, service: Service, staff: StaffMember | None, tz
         "next_url": page_url(day=strip_end + timedelta(days=1)) if strip_end < last_day else None,
         "date_error": date_error, "staff_choices": choices, "zones": all_zones(),
         "customer_tz": tz_name, "business_tz": tenant.timezone, "post_slots": slot_url is None,
-        "month_label": _month_label(strip_start, strip_end),
+        "month_label": month_range(strip_start, strip_end),
     }
-
-
-def _month_label(a: date, b: date) -> str:
-    if (a.year, a.month) == (b.year, b.month):
-        return a.strftime("%B %Y")
-    if a.year == b.year:
-        return f"{a.strftime('%B')} – {b.strftime('%B %Y')}"
-    return f"{a.strftime('%B %Y')} – {b.strftime('%B %Y')}"
 
 
 def booking_urls(service: Service, staff: StaffMember | None,
@@ -291,10 +301,9 @@ def render_slots(service: Service, staff: StaffMember | None, tz_name: str, *, c
     picker = build_picker(tenant, service, staff, tz_name, chosen, page_url=page_url, slot_url=slot_url, also=also)
     if date_error:
         picker["date_error"] = date_error
-    ctz = zone(tz_name)
     alternatives = []
     if slot_error is not None:
-        alternatives = [SlotView(start=a, label=a.astimezone(ctz).strftime("%a %d %b, %H:%M"), value=rfc3339(a),
+        alternatives = [SlotView(start=a, label=slot_when(a, tz_name), value=rfc3339(a),
                                  url=slot_url(a)) for a in slot_error.alternatives]
     offer = quote(service, staff, also)
     status = 422 if (status == 200 and (tz_error or picker["date_error"])) else status

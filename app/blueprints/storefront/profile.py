@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.blueprints.storefront import bp
+from app.blueprints.storefront.dates import clock, weekday_names
 from app.catalog.models import Service
 from app.catalog.opening_hours import OpeningDay, opening_hours
 from app.formatting import format_money
@@ -43,7 +45,8 @@ def summary(tenant: Tenant) -> str:
     """One line about the business for previews: the start of its description, or its category and city."""
     text = " ".join((tenant.description or "").split())
     if not text:
-        text = " in ".join(p for p in (tenant.category or "Book online", tenant.city) if p)
+        what = tenant.category or _("Book online")
+        text = _("%(what)s in %(city)s", what=what, city=tenant.city) if tenant.city else what
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -117,6 +120,8 @@ def profile_context(tenant: Tenant, services: list[Service], now: datetime | Non
     return {
         "profile_hours": hours if any(not d.closed for d in hours) else [],
         "profile_today": local_now.weekday(),
+        "profile_day_names": weekday_names(),
+        "profile_clock": clock,
         "profile_languages": language_names(tenant.languages or []),
         "profile_amenities": amenity_labels(tenant.amenities or []),
         "profile_social": social,

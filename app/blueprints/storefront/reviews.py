@@ -16,7 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.blueprints.storefront import bp
@@ -24,6 +26,7 @@ from app.blueprints.storefront.review_forms import DIMENSION_LABELS, ReviewForm
 from app.booking.models import Booking, BookingStatus
 from app.errors import InputError
 from app.extensions import limiter
+from app.formatting import reader_locale
 from app.reviews.errors import AlreadyReviewed, NotCompleted, ReviewWindowClosed
 from app.reviews.links import booking_from_review_token, review_path
 from app.reviews.models import DIMENSIONS, MAX_PHOTOS, Review
@@ -71,7 +74,7 @@ def photo_uploads() -> list[PreparedImage]:
     """
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     if len(files) > MAX_PHOTOS:
-        raise ImageRejected(f"Add at most {MAX_PHOTOS} photos.", "photos")
+        raise ImageRejected(_("Add at most %(max)d photos.", max=MAX_PHOTOS), "photos")
     limit = int(current_app.config.get("MEDIA_MAX_UPLOAD_BYTES") or 5_000_000)
     return [prepare_photo(f.stream.read(limit + 1), max_bytes=limit) for f in files]
 
@@ -95,7 +98,7 @@ def review_page(token: str) -> Response:
     editing = review is not None and (request.method == "POST" or request.args.get("edit") == "1")
     if review is not None and editing and not can_edit(review):
         return render_page("storefront/review.html", block="review", status=409,
-                           refusal="This review can no longer be changed.", **_context(booking, review, form))
+                           refusal=_("This review can no longer be changed."), **_context(booking, review, form))
     if request.method == "GET":
         if editing:
             _fill(form, review)
@@ -120,13 +123,13 @@ def review_page(token: str) -> Response:
         if review is None:
             create_review(booking, rating=form.rating.data, ratings=form.ratings(), text=form.text.data,
                           photo_keys=keys)
-            flash(f"Thank you! Your review is on {g.tenant.name}'s page.", "success")
+            flash(_("Thank you! Your review is on %(business)s's page.", business=g.tenant.name), "success")
         else:
             if keys is None and form.remove_photos.data:
                 keys = []
             edit_review(review, rating=form.rating.data, ratings=form.ratings(), text=form.text.data,
                         photo_keys=keys)
-            flash("Your review is updated.", "success")
+            flash(_("Your review is updated."), "success")
     except (NotCompleted, AlreadyReviewed, ReviewWindowClosed) as exc:
         return render_page("storefront/review.html", block="review", status=409, refusal=exc.message,
                            **_context(booking, review_of_booking(booking.id), form))
@@ -161,7 +164,7 @@ def profile_reviews() -> dict[str, Any]:
     """Data of ``storefront/_profile_reviews.html`` for the business in scope: ``summary``
     (:class:`~app.reviews.queries.RatingSummary`), the ``latest`` three visible reviews,
     dimension ``labels``, the business's ``tz`` and name. Called by the partial itself."""
-    latest, _ = visible_reviews(1, PROFILE_LATEST)
+    latest, _more = visible_reviews(1, PROFILE_LATEST)
     return {"summary": rating_summary(), "latest": latest, "labels": DIMENSION_LABELS,
             "tz": g.tenant.timezone, "business": g.tenant.name}
 
@@ -174,5 +177,12 @@ def review_link_for(manage_url: str, status: str, starts_at: datetime) -> str | 
     shows an existing review instead of the form."""
     if status != BookingStatus.COMPLETED.value or utcnow() - starts_at > REVIEW_WINDOW or "/manage/" not in manage_url:
         return None
-    base, _, token = manage_url.rpartition("/manage/")
+    base, _sep, token = manage_url.rpartition("/manage/")
     return base + review_path(token)
+
+
+@bp.app_template_filter("one_decimal")
+def one_decimal(value: float | int) -> str:
+    """A rating or a distance with exactly one decimal in the reader's locale: ``4.5`` ->
+    ``"4.5"`` (en), ``"4,5"`` (da); ``5`` -> ``"5.0"`` / ``"5,0"``."""
+    return format_decimal(round(float(value), 1), "0.0", locale=reader_locale())

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -105,8 +106,8 @@ def already_yours(service: Service, start: datetime, email: str | None = None) -
 def show_own_booking(booking: Booking) -> Response:
     """Answer a start that is already the caller's booking (they went Back after booking):
     its confirmation page with its manage link (or its pay step), never an error (303)."""
-    flash("You already have this booking, so nothing new was booked. Here it is, with the link to "
-          "manage it.", "info")
+    flash(_("You already have this booking, so nothing new was booked. Here it is, with the link to "
+            "manage it."), "info")
     token = manage_token(booking)
     if awaits_payment(booking):
         return redirect(url_for("payments.pay", token=token), 303)
@@ -177,7 +178,7 @@ def _details_context(service: Service, staff: StaffMember | None, start: datetim
                      also: list[Service]) -> dict[str, Any]:
     offer = quote(service, staff, also)
     price, varies, duration = offer.price, offer.varies, offer.duration
-    page_url, _ = booking_urls(service, staff, tz_name, also)
+    page_url, _slot = booking_urls(service, staff, tz_name, also)
     return {"tenant": g.tenant, "service": service, "staff": staff, "staff_value": str(staff.id) if staff else ANY,
             "start": start, "start_value": rfc3339(start), "end": start + timedelta(minutes=duration),
             "customer_tz": tz_name, "business_tz": g.tenant.timezone, "price": price, "price_varies": varies,
@@ -218,7 +219,7 @@ def details(service_id: str) -> Response:
     start = parse_start(values.get("start"))
     if start is None:
         return render_slots(service, staff, tz_name, tz_error=tz_error,
-                             date_error="Pick a time from the list.", status=422, also=also)
+                             date_error=_("Pick a time from the list."), status=422, also=also)
     problem = unavailable_reason(g.tenant, service, staff, start, also)
     if problem is not None:
         mine = already_yours(service, start, request.form.get("email") if request.method == "POST" else None)
@@ -253,7 +254,7 @@ def confirm(service_id: str) -> Response:
     start = parse_start(request.form.get("start"))
     if start is None:
         return render_slots(service, staff, tz_name, tz_error=tz_error,
-                             date_error="Pick a time from the list.", status=422, also=also)
+                             date_error=_("Pick a time from the list."), status=422, also=also)
     form = DetailsForm(default_region=phone_region(tenant))
     ctx = _details_context(service, staff, start, tz_name, also)
     if request.form.get("action") == "edit":
@@ -308,8 +309,8 @@ def confirm_email(token: str) -> Response:
         if booking is not None and booking.status in ("confirmed", "pending"):
             return redirect(url_for("storefront.booked", token=manage_token(booking)), 303)
         return render_page("storefront/confirm_email.html", tenant=tenant, booking=None, status=410,
-                           error="This link has expired or is not valid. Unconfirmed bookings are released "
-                                 "after a short while; you are welcome to book again.")
+                           error=_("This link has expired or is not valid. Unconfirmed bookings are released "
+                                   "after a short while; you are welcome to book again."))
     service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     ctx = {"tenant": tenant, "booking": booking, "service": service, "customer_tz": booking.customer_timezone}
     if request.method == "GET":

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.timeutil import zone
+from flask_babel import gettext as _
+
+from app.blueprints.storefront.dates import moment
 
 
 @dataclass(frozen=True)
@@ -24,33 +26,41 @@ class StatusWording:
 
 
 def status_wording(status: str, business: str, cancelled_by: str | None = None) -> StatusWording:
-    """The pill label and the sentence for a booking in ``status`` at ``business`` (its name).
+    """The pill label and the sentence for a booking in ``status`` at ``business`` (its name), in
+    the reader's language.
 
     ``cancelled_by`` (``"customer"``, ``"staff"``, ``"system"`` or ``None``) says who cancelled.
     Unknown statuses read as their own name with underscores as spaces.
     """
     if status == "cancelled":
-        who = {"customer": " by you", None: ""}.get(cancelled_by, f" by {business}")
-        return StatusWording("Cancelled", f"This booking was cancelled{who}.")
+        if cancelled_by == "customer":
+            sentence = _("This booking was cancelled by you.")
+        elif cancelled_by is None:
+            sentence = _("This booking was cancelled.")
+        else:
+            sentence = _("This booking was cancelled by %(business)s.", business=business)
+        return StatusWording(_("Cancelled"), sentence)
     known = {
-        "pending": StatusWording("Waiting for confirmation",
-                                 f"{business} confirms bookings by hand. We'll email you as soon as they do."),
-        "confirmed": StatusWording("Confirmed", f"{business} is expecting you."),
-        "completed": StatusWording("Completed", f"This appointment took place. Thank you for visiting {business}."),
-        "no_show": StatusWording("Missed", f"{business} marked this appointment as missed."),
-        "awaiting_payment": StatusWording("Waiting for payment",
-                                          "Complete the payment to keep this time; until then it is not reserved."),
-        "awaiting_email": StatusWording("Not confirmed yet",
-                                        "Open the link we emailed you to confirm this booking; until then the "
-                                        "time is not reserved."),
+        "pending": StatusWording(_("Waiting for confirmation"),
+                                 _("%(business)s confirms bookings by hand. We'll email you as soon as they do.",
+                                   business=business)),
+        "confirmed": StatusWording(_("Confirmed"), _("%(business)s is expecting you.", business=business)),
+        "completed": StatusWording(_("Completed"), _("This appointment took place. Thank you for visiting "
+                                                     "%(business)s.", business=business)),
+        "no_show": StatusWording(_("Missed"), _("%(business)s marked this appointment as missed.", business=business)),
+        "awaiting_payment": StatusWording(_("Waiting for payment"),
+                                          _("Complete the payment to keep this time; until then it is not reserved.")),
+        "awaiting_email": StatusWording(_("Not confirmed yet"),
+                                        _("Open the link we emailed you to confirm this booking; until then the "
+                                          "time is not reserved.")),
     }
     return known.get(status, StatusWording(status.replace("_", " ").capitalize(), ""))
 
 
 def local_deadline(instant: datetime, tz_name: str) -> str:
-    """``instant`` (tz-aware) as the customer reads a deadline: ``"Tuesday 3 March at 10:00"``
-    in the zone ``tz_name`` (IANA)."""
-    return instant.astimezone(zone(tz_name)).strftime("%A %-d %B at %H:%M")
+    """``instant`` (tz-aware) as the customer reads a deadline in the zone ``tz_name`` (IANA), in
+    the reader's locale: ``"Tuesday 3 March at 10:00"`` (en-GB), ``"tirsdag 3. marts kl. 10.00"`` (da)."""
+    return moment(instant, tz_name)
 
 
 def change_notice(*, active: bool, can_cancel: bool, move_refusal: str | None, deadline: datetime,
@@ -67,9 +77,9 @@ def change_notice(*, active: bool, can_cancel: bool, move_refusal: str | None, d
         return None
     when = local_deadline(deadline, tz_name)
     if not can_cancel:
-        return (f"Online changes closed on {when}. To cancel or move this booking now, "
-                f"please contact {business}.")
+        return _("Online changes closed on %(when)s. To cancel or move this booking now, please contact "
+                 "%(business)s.", when=when, business=business)
     if move_refusal:
-        return f"You can cancel online until {when}. Moving it online is no longer possible: {move_refusal}"
-    return f"You can cancel or move this booking online until {when}."
-
+        return _("You can cancel online until %(when)s. Moving it online is no longer possible: %(reason)s",
+                 when=when, reason=move_refusal)
+    return _("You can cancel or move this booking online until %(when)s.", when=when)

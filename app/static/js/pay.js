@@ -10,16 +10,18 @@
   var errors = document.getElementById("card-errors");
   var button = document.getElementById("card-submit");
   var label = button.textContent;
+  // Messages in the page's language come from the form's data-msg-* attributes (payments/pay.html).
+  function t(name, fallback) { return form.dataset[name] || fallback; }
 
   function fail(message) {
-    errors.textContent = message || "Your payment did not go through. Please try again.";
+    errors.textContent = message || t("msgFailed", "Your payment did not go through. Please try again.");
     errors.hidden = false;
     button.disabled = false;
     button.textContent = label;
   }
 
   if (typeof window.Stripe !== "function") {
-    fail("The card form could not load. Please check your connection and reload the page.");
+    fail(t("msgLoad", "The card form could not load. Please check your connection and reload the page."));
     button.disabled = true;
     return;
   }
@@ -41,7 +43,7 @@
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(data.detail || "Something went wrong. Please try again."); }
+        if (!response.ok) { throw new Error(data.detail || t("msgGeneric", "Something went wrong. Please try again.")); }
         return data;
       });
     });
@@ -49,14 +51,14 @@
 
   function finish(step, setupIntent) {
     if (step.redirect) { window.location.assign(step.redirect); return null; }
-    if (!step.requires_action) { throw new Error("Your payment did not go through. Please try again."); }
+    if (!step.requires_action) { throw new Error(t("msgFailed", "Your payment did not go through. Please try again.")); }
     return stripe.confirmCardPayment(step.client_secret).then(function (result) {
       // Whatever the bank said, Plaza re-reads the payment from Stripe and answers.
       return post(form.dataset.chargeUrl, { setup_intent: setupIntent, authenticated: true })
         .then(function (next) {
           if (next.redirect) { window.location.assign(next.redirect); return null; }
           throw new Error((result && result.error && result.error.message) ||
-                          "Your bank did not approve the payment. Please try again.");
+                          t("msgBank", "Your bank did not approve the payment. Please try again."));
         });
     });
   }
@@ -72,7 +74,7 @@
         if (data.requires_action) { return finish(data, data.setup_intent); }  // resume the bank's check
         return stripe.confirmCardSetup(data.client_secret, { payment_method: { card: card } })
           .then(function (result) {
-            if (result.error) { throw new Error(result.error.message || "Your card was not accepted."); }
+            if (result.error) { throw new Error(result.error.message || t("msgCard", "Your card was not accepted.")); }
             var setupIntent = result.setupIntent.id;
             return post(form.dataset.chargeUrl, { setup_intent: setupIntent }).then(function (step) {
               return finish(step, setupIntent);

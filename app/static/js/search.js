@@ -6,6 +6,8 @@
   var map = null;
 
   function field(id) { return document.getElementById(id); }
+  // Messages in the page's language come from the search form's data-msg-* attributes (site/search.html).
+  function t(name, fallback) { var form = field("search-form"); return (form && form.dataset[name]) || fallback; }
 
   function submit() {
     var form = field("search-form");
@@ -28,17 +30,17 @@
         field("lat").value = pos.coords.latitude.toFixed(5);
         field("lon").value = pos.coords.longitude.toFixed(5);
         near.value = "";
-        near.placeholder = "Your location";
+        near.placeholder = t("msgYourLocation", "Your location");
         submit();
       }, function () {
         button.disabled = false;
-        if (error) { error.textContent = "Your location is not available: type a city or postcode."; error.hidden = false; }
+        if (error) { error.textContent = t("msgNoLocation", "Your location is not available: type a city or postcode."); error.hidden = false; }
       }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 });
     });
     near.addEventListener("input", function () {
       field("lat").value = "";
       field("lon").value = "";
-      near.placeholder = "City or postcode";
+      near.placeholder = t("msgCityOrPostcode", "City or postcode");
     });
   }
 
@@ -71,7 +73,7 @@
     var area = document.createElement("button");
     area.type = "button";
     area.className = "button small search-area";
-    area.textContent = "Search this area";
+    area.textContent = t("msgSearchArea", "Search this area");
     area.hidden = true;
     el.parentNode.appendChild(area);
     map.on("dragend", function () { area.hidden = false; });
@@ -80,7 +82,7 @@
       field("lat").value = c.lat.toFixed(5);
       field("lon").value = c.lng.toFixed(5);
       field("near").value = "";
-      field("near").placeholder = "Map area";
+      field("near").placeholder = t("msgMapArea", "Map area");
       submit();
     });
   }

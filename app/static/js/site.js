@@ -14,8 +14,8 @@
     }
     function render() {
       var strong = document.createElement("strong");
-      strong.textContent = (input.value || "yourname") + "." + domain;
-      preview.textContent = "Your page: ";
+      strong.textContent = (input.value || preview.dataset.placeholder || "yourname") + "." + domain;
+      preview.textContent = (preview.dataset.label || "Your page:") + " ";
       preview.appendChild(strong);
     }
     input.addEventListener("input", function () { touched = input.value !== ""; render(); });

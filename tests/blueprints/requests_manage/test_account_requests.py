@@ -73,7 +73,8 @@ def test_my_requests_in_tabs_with_spending_and_best_providers(client, history):
         month = _start(days).astimezone(ZoneInfo("UTC")).strftime("%Y-%m")
         months[month] = months.get(month, 0) + amount
     for month, amount in months.items():
-        assert f'<tr data-month="{month}"><td>{month}</td><td>{format_money(amount, "USD")}</td>' in html
+        named = datetime.strptime(month, "%Y-%m").strftime("%B %Y")  # the month in words: "November 2026"
+        assert f'<tr data-month="{month}"><td>{named}</td><td>{format_money(amount, "USD")}</td>' in html
     providers = html.split("Best-rated providers")[1]
     assert providers.index("Tapco") < providers.index("Fixit") and "4.8" in providers
     completed = client.get("/account/requests?tab=completed", base_url=BASE, headers={"HX-Request": "true"})
