@@ -1,4 +1,11 @@
-"""Browser fixtures for the e2e suite: one headless Chromium per session, a fresh context per test."""
+"""Browser fixtures for the e2e suite: one headless Chromium per session, a fresh context per test.
+
+Every context made from the ``browser`` fixture (``new_page`` or ``browser.new_context``/``new_page``
+in a test) is audited with axe-core (node_modules/axe-core, ``make assets``): each page load and
+each settled HTMX swap runs axe with the WCAG 2.x A/AA rules in the page, and the test fails at
+teardown when any ``serious`` or ``critical`` violation was seen (rule id, page, target, summary).
+:func:`assert_accessible` checks one page on demand.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,146 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.screenshots import screenshot_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: axe's tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+#: The impacts that fail a test.
+BLOCKING = ("serious", "critical")
+
+# Runs in every top-level document of an audited context, after axe.min.js: audit on load and
+# after each settled HTMX swap (debounced, never two runs at once), report blocking violations to
+# the test through the ``__plazaAxeReport`` binding. window.__plazaAxe.idle() waits for the runs.
+AUDIT_SCRIPT = """
+(() => {
+  if (window.top !== window || !window.axe) return;
+  const options = { runOnly: { type: "tag", values: %(tags)s }, resultTypes: ["violations"] };
+  let chain = Promise.resolve(), timer = null;
+  const summarise = (violations) => violations.filter((v) => %(blocking)s.includes(v.impact)).map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+  }));
+  const state = { options, summarise, idle: () => chain, fresh: false, last: [] };
+  const audit = () => {
+    chain = chain.then(() => window.axe.run(document, options)).then((r) => {
+      const found = summarise(r.violations);
+      state.last = found;
+      state.fresh = !timer;
+      if (found.length && window.__plazaAxeReport) return window.__plazaAxeReport(location.href, found);
+    }).catch(() => {});
+    return chain;
+  };
+  state.audit = audit;
+  window.__plazaAxe = state;
+  window.addEventListener("load", () => { audit(); });
+  document.addEventListener("htmx:afterSettle", () => {
+    state.fresh = false;
+    clearTimeout(timer);
+    timer = setTimeout(() => { timer = null; audit(); }, 150);
+  });
+})();
+"""
+
+#: Blocking violations reported by audited pages during the current test: (url, violation) pairs.
+AXE_FINDINGS: list[tuple[str, dict]] = []
+
+
+def format_violations(findings: list[tuple[str, dict]]) -> str:
+    """One entry per rule and target (with axe's summary), followed by the pages it was seen on."""
+    grouped: dict[tuple[str, str, str, str], list[str]] = {}
+    for url, v in findings:
+        path = urlsplit(url)._replace(scheme="", netloc=urlsplit(url).hostname or "").geturl().lstrip("/")
+        for node in v["nodes"]:
+            summary = " ".join(node["summary"].split())[:300]
+            pages = grouped.setdefault((v["impact"], v["id"], node["target"], summary), [])
+            if path not in pages:
+                pages.append(path)
+    return "\n".join(f"[{impact}] {rule} at {target}: {summary}\n    on {', '.join(pages[:6])}"
+                      + (f" and {len(pages) - 6} more" if len(pages) > 6 else "")
+                      for (impact, rule, target, summary), pages in grouped.items())
+
+
+def axe_violations(page, context: str | None = None) -> list[dict]:
+    """Run axe (WCAG 2.x A/AA tags) on ``page`` now, after any run already going, and return the
+    ``serious``/``critical`` violations as dicts ``{id, impact, help, nodes: [{target, summary}]}``.
+    ``context`` is a CSS selector to audit only part of the page (default: the whole document)."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate("""async ([context, tags, blocking]) => {
+        const audited = window.__plazaAxe;
+        if (audited) await audited.idle();
+        if (audited && audited.fresh && !context) return audited.last;  // this very document, just audited
+        const r = await window.axe.run(context ? document.querySelector(context) : document,
+                                       { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+        return r.violations.filter((v) => blocking.includes(v.impact)).map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+        }));
+    }""", [context, AXE_TAGS, list(BLOCKING)])
+
+
+def assert_accessible(page, context: str | None = None) -> None:
+    """Fail with rule id, target and summary when axe finds a ``serious`` or ``critical`` WCAG 2.x
+    A/AA violation on ``page`` (or inside the ``context`` selector)."""
+    found = axe_violations(page, context)
+    if found:
+        pytest.fail("axe: accessibility violations\n" + format_violations([(page.url, v) for v in found]),
+                    pytrace=False)
+
+
+def audit_context(context) -> None:
+    """Have every page of ``context`` audited by axe on load and after HTMX swaps (into AXE_FINDINGS)."""
+    context.add_init_script(path=str(AXE_JS))
+    context.add_init_script(script=AUDIT_SCRIPT % {"tags": AXE_TAGS, "blocking": list(BLOCKING)})
+    context.expose_binding("__plazaAxeReport",
+                           lambda source, url, found: AXE_FINDINGS.extend((url, v) for v in found))
+
+
+def settle_audits(context) -> None:
+    """Wait (briefly) for the axe runs still going in the open pages of ``context``."""
+    for page in context.pages:
+        try:
+            page.evaluate("() => window.__plazaAxe ? window.__plazaAxe.idle() : null")
+        except Exception:  # noqa: BLE001 - a page closing or navigating away has nothing left to report
+            continue
+
+
+class AuditedBrowser:
+    """The session's Chromium, with every new context audited (:func:`audit_context`)."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.contexts_made: list = []
+
+    def new_context(self, **kw):
+        """``Browser.new_context`` with axe audits installed."""
+        context = self._browser.new_context(**kw)
+        audit_context(context)
+        self.contexts_made.append(context)
+        close = context.close
+
+        def close_after_audits(*args, **kwargs):
+            settle_audits(context)
+            return close(*args, **kwargs)
+
+        context.close = close_after_audits  # the last page's audit reaches the test before the context goes
+        return context
+
+    def new_page(self, **kw):
+        """``Browser.new_page`` in a new audited context (closed with the page, like Playwright's)."""
+        context = self.new_context(**kw)
+        page = context.new_page()
+        page.on("close", lambda _page: context.close())
+        return page
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--no-proxy-server"]
@@ -33,8 +176,26 @@ def browser() -> Iterator:
 
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
-        yield instance
+        yield AuditedBrowser(instance)
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def axe_audit(request) -> Iterator[None]:
+    """Fail a browser test at teardown when an audited page showed a serious/critical axe violation."""
+    AXE_FINDINGS.clear()
+    yield
+    if "browser" not in request.fixturenames:
+        return
+    audited = request.getfixturevalue("browser")
+    for context in audited.contexts_made:
+        settle_audits(context)
+    audited.contexts_made.clear()
+    findings = list(AXE_FINDINGS)
+    AXE_FINDINGS.clear()
+    if findings:
+        pytest.fail("axe: accessibility violations on the pages this test visited\n" + format_violations(findings),
+                    pytrace=False)
 
 
 @pytest.fixture
