@@ -149,7 +149,31 @@
     items[Math.max(0, Math.min(items.length - 1, to))].focus();
   });
 
+  // A region that scrolls sideways (a wide table on a phone) and holds nothing focusable cannot be
+  // scrolled from the keyboard: make it a tab stop (arrow keys then scroll it), named after its
+  // caption or the heading before it.
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function scrollablesReachable(root) {
+    var scope = (root && root.querySelectorAll) ? root : document;
+    Array.prototype.forEach.call(scope.querySelectorAll("main table, main div, main section, main ul, main ol"), function (el) {
+      if (el.hasAttribute("tabindex") || el.scrollWidth <= el.clientWidth + 1 || el.querySelector(FOCUSABLE)) return;
+      var overflow = getComputedStyle(el).overflowX;
+      if (overflow !== "auto" && overflow !== "scroll") return;
+      el.setAttribute("tabindex", "0");
+      if (el.tagName === "DIV" && !el.hasAttribute("role")) el.setAttribute("role", "region");
+      if (!el.hasAttribute("aria-label") && !el.hasAttribute("aria-labelledby")) {
+        var caption = el.querySelector("caption");
+        var heading = caption || (el.previousElementSibling && el.previousElementSibling.matches("h1, h2, h3, h4")
+                                  ? el.previousElementSibling : null);
+        if (heading && el.tagName === "DIV") el.setAttribute("aria-label", heading.textContent.trim());
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", function (e) { scrollablesReachable(e.detail && e.detail.elt); });
+  window.addEventListener("resize", function () { scrollablesReachable(document); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    scrollablesReachable(document);
     region("a11y-status", "polite");
     region("a11y-alert", "assertive");
     // A page rendered with errors (no JavaScript round trip): start at its summary.

@@ -9,7 +9,9 @@ the notification center), a platform admin (the console), and anyone (marketplac
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+import json
+import os
+from urllib.parse import urlparse, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -109,6 +111,8 @@ def book_on_storefront(audit: Audit, bella: str, service_id) -> str:
 
 SIZES = pytest.mark.parametrize(("viewport", "language"), [(DESK, "en-GB"), (PHONE, "da-DK")],
                                 ids=["desk-english", "phone-danish"])
+#: Thirty pages audited one after the other take a few minutes on a busy 2-core machine.
+SLOW = pytest.mark.timeout(900)
 
 
 @pytest.fixture
@@ -137,11 +141,25 @@ def audit_in_new_context(browser, viewport: dict, language: str) -> Audit:
 
 
 def assert_no_findings(audit: Audit, least: int) -> None:
-    """Every page was audited (at least ``least``) and none had a blocking violation."""
+    """Every page was audited (at least ``least``) and none had a blocking violation.
+
+    With ``A11Y_REPORT=<file>`` each audited page is also appended to that file as one JSON line
+    ``{"page", "size", "rules": {rule id: offending nodes}}`` (docs/accessibility.md's table)."""
+    if os.environ.get("A11Y_REPORT"):
+        size = "{width}x{height}".format(**audit.page.viewport_size)
+        with open(os.environ["A11Y_REPORT"], "a", encoding="utf-8") as out:  # noqa: PTH123 - a report file
+            for url in audit.visited:
+                rules: dict[str, int] = {}
+                for seen, v in audit.findings:
+                    if seen == url:
+                        rules[v["id"]] = rules.get(v["id"], 0) + len(v["nodes"])
+                page = urlsplit(url)
+                out.write(json.dumps({"page": f"{page.hostname}{page.path}", "size": size, "rules": rules}) + "\n")
     assert len(audit.visited) >= least, audit.visited
     assert not audit.findings, f"axe on {len(audit.visited)} pages:\n" + format_violations(audit.findings)
 
 
+@SLOW
 @SIZES
 def test_a_guest_books_and_browses_without_axe_violations(demo, browser, viewport, language):
     guest = audit_in_new_context(browser, viewport, language)
@@ -162,6 +180,7 @@ def test_a_customers_account_pages_have_no_axe_violations(demo, browser, viewpor
     assert_no_findings(customer, len(CUSTOMER_PAGES))
 
 
+@SLOW
 @SIZES
 def test_every_dashboard_page_has_no_axe_violations(demo, browser, viewport, language):
     staff = audit_in_new_context(browser, viewport, language)
