@@ -9,6 +9,7 @@ teardown when any ``serious`` or ``critical`` violation was seen (rule id, page,
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 #: The impacts that fail a test.
 BLOCKING = ("serious", "critical")
+#: What is audited: the whole document (an ``exclude`` list would leave parts out).
+SCOPE = {"include": [["html"]], "exclude": []}
 
 # Runs in every top-level document of an audited context, after axe.min.js: audit on load and
 # after each settled HTMX swap (debounced, never two runs at once), report blocking violations to
@@ -34,14 +37,16 @@ AUDIT_SCRIPT = """
   if (window.top !== window || !window.axe) return;
   // Plaza's own pages only (the live server's hosts), not a payment provider's stand-in.
   if (!/(^|[.])localhost$|^127[.]0[.]0[.]1$/.test(location.hostname)) return;
-  const tags = %(tags)s, blocking = %(blocking)s;
+  const tags = %(tags)s, blocking = %(blocking)s, SCOPE = %(scope)s;
   const summarise = (violations) => violations.filter((v) => blocking.includes(v.impact)).map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
   }));
   // A few rules at a time, yielding between them, once the page is idle: the test's own clicks and
   // navigations never wait long behind an audit.
-  const rules = window.axe.getRules(tags).map((r) => r.ruleId);
+  // The rules axe itself runs for these tags: enabled ones, not the experimental ones.
+  const rules = window.axe._audit.rules.filter((r) => r.enabled !== false && !r.tags.includes("experimental")
+                                                && r.tags.some((t) => tags.includes(t))).map((r) => r.id);
   const chunks = [];
   for (let i = 0; i < rules.length; i += 12) chunks.push(rules.slice(i, i + 12));
   const idle = () => new Promise((resolve) => (window.requestIdleCallback
@@ -55,7 +60,7 @@ AUDIT_SCRIPT = """
       for (const values of chunks) {
         await idle();
         if (leaving) return;
-        const r = await window.axe.run(document, { runOnly: { type: "rule", values }, resultTypes: ["violations"] });
+        const r = await window.axe.run(SCOPE, { runOnly: { type: "rule", values }, resultTypes: ["violations"] });
         found.push(...summarise(r.violations));
       }
       state.last = found;
@@ -100,17 +105,17 @@ def axe_violations(page, context: str | None = None) -> list[dict]:
     ``context`` is a CSS selector to audit only part of the page (default: the whole document)."""
     if not page.evaluate("() => Boolean(window.axe)"):
         page.add_script_tag(path=str(AXE_JS))
-    return page.evaluate("""async ([context, tags, blocking]) => {
+    return page.evaluate("""async ([context, tags, blocking, scope]) => {
         const audited = window.__plazaAxe;
         if (audited) await audited.idle();
         if (audited && audited.fresh && !context) return audited.last;  // this very document, just audited
-        const r = await window.axe.run(context ? document.querySelector(context) : document,
+        const r = await window.axe.run(context ? { include: [[context]], exclude: scope.exclude } : scope,
                                        { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
         return r.violations.filter((v) => blocking.includes(v.impact)).map((v) => ({
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
         }));
-    }""", [context, AXE_TAGS, list(BLOCKING)])
+    }""", [context, AXE_TAGS, list(BLOCKING), SCOPE])
 
 
 def assert_accessible(page, context: str | None = None) -> None:
@@ -125,7 +130,8 @@ def assert_accessible(page, context: str | None = None) -> None:
 def audit_context(context) -> None:
     """Have every page of ``context`` audited by axe on load and after HTMX swaps (into AXE_FINDINGS)."""
     context.add_init_script(path=str(AXE_JS))
-    context.add_init_script(script=AUDIT_SCRIPT % {"tags": AXE_TAGS, "blocking": list(BLOCKING)})
+    context.add_init_script(script=AUDIT_SCRIPT % {"tags": json.dumps(AXE_TAGS), "blocking": json.dumps(BLOCKING),
+                                                   "scope": json.dumps(SCOPE)})
     context.expose_binding("__plazaAxeReport",
                            lambda source, url, found: AXE_FINDINGS.extend((url, v) for v in found))
 
@@ -215,8 +221,11 @@ def axe_audit(request) -> Iterator[None]:
     findings = list(AXE_FINDINGS)
     AXE_FINDINGS.clear()
     if findings:
-        pytest.fail("axe: accessibility violations on the pages this test visited\n" + format_violations(findings),
-                    pytrace=False)
+        text = format_violations(findings)
+        if os.environ.get("PLAZA_AXE_LOG"):  # a file collecting them as they come (long runs)
+            with open(os.environ["PLAZA_AXE_LOG"], "a", encoding="utf-8") as log:  # noqa: PTH123 - a log
+                log.write(f"{request.node.nodeid}\n{text}\n")
+        pytest.fail("axe: accessibility violations on the pages this test visited\n" + text, pytrace=False)
 
 
 @pytest.fixture
