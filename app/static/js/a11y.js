@@ -155,7 +155,8 @@
   var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
   function scrollablesReachable(root) {
     var scope = (root && root.querySelectorAll) ? root : document;
-    Array.prototype.forEach.call(scope.querySelectorAll("main table, main div, main section, main ul, main ol"), function (el) {
+    var candidates = Array.prototype.slice.call(scope.querySelectorAll("main table, main .km-table-wrap, main .cal-scroll"), 0, 200);
+    candidates.forEach(function (el) {
       if (el.hasAttribute("tabindex") || el.scrollWidth <= el.clientWidth + 1 || el.querySelector(FOCUSABLE)) return;
       var overflow = getComputedStyle(el).overflowX;
       if (overflow !== "auto" && overflow !== "scroll") return;
@@ -170,10 +171,9 @@
     });
   }
   document.addEventListener("htmx:afterSettle", function (e) { scrollablesReachable(e.detail && e.detail.elt); });
-  window.addEventListener("resize", function () { scrollablesReachable(document); });
+  window.addEventListener("load", function () { window.setTimeout(function () { scrollablesReachable(document); }, 0); });
 
   document.addEventListener("DOMContentLoaded", function () {
-    scrollablesReachable(document);
     region("a11y-status", "polite");
     region("a11y-alert", "assertive");
     // A page rendered with errors (no JavaScript round trip): start at its summary.
