@@ -2,7 +2,8 @@
 // and reduced motion. No inline scripts: the CSP forbids them.
 //
 // Focus after a swap the person asked for (a click, a key, a form; never a poll):
-//   1. an error summary ([data-error-summary], .error[role=alert], .flash.error) in the new content;
+//   1. an error summary ([data-error-summary], .error[role=alert], .flash.error) in the new content,
+//   else an element with [autofocus] in it (the page chose);
 //   when focus went with the old content: 2. the control with the same id, re-rendered (a select
 //   that submitted itself), else 3. an element marked [data-focus], else 4. the first heading
 //   (h1-h3) of the swapped region, else the region itself.
@@ -110,6 +111,8 @@
     if (!asked) return;
     var summary = within(target, SUMMARY);
     if (summary) { focusable(summary); return; }
+    var auto = within(target, "[autofocus]");  // the page's own choice (a question's heading) wins
+    if (auto) { focusable(auto); return; }
     if (!lostFocus(focusBefore)) return;
     var same = focusId && document.getElementById(focusId);  // the same control, re-rendered: stay there
     if (same && same !== document.body) { focusable(same); return; }
