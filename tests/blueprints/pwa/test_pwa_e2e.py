@@ -112,6 +112,17 @@ def log_in(page, base: str, email: str) -> None:
     page.wait_for_url("**/dashboard/**")
 
 
+#: Time zones around the world: at any moment one of them is in its morning.
+ZONES = ("Pacific/Kiritimati", "Pacific/Auckland", "Asia/Tokyo", "Asia/Kolkata", "Europe/Copenhagen",
+         "America/Sao_Paulo", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu")
+ALL_DAY = {d: [("00:00", "23:59")] for d in range(7)}
+
+
+def morning_zone() -> str:
+    """A time zone where it is now between 02:00 and 12:00, so this afternoon is still ahead."""
+    return next(z for z in ZONES if 2 <= utcnow().astimezone(zone(z)).hour < 12)
+
+
 def book(biz, day_offset: int, hour: int, name: str) -> Booking:
     """A committed booking ``day_offset`` days from today at ``hour`` (the business's time)."""
     tz = zone(biz.timezone)
@@ -120,7 +131,7 @@ def book(biz, day_offset: int, hour: int, name: str) -> Booking:
         tenant = db.session.get(Tenant, biz.tenant_id)
         booking = create_booking(tenant, service_id=biz.service_ids[0], staff_id=biz.staff_ids[0], start=start,
                                  customer=CustomerInput(name, f"{name.split()[0].lower()}@example.com", "+4520304050"),
-                                 customer_timezone=biz.timezone, now=start - timedelta(days=1))
+                                 customer_timezone=biz.timezone)
         db.session.commit()
         return booking
 
@@ -148,9 +159,9 @@ def test_bella_its_dashboard_and_the_apex_are_installable(ctx, services, browser
 
 
 def test_a_stylist_reads_today_and_tomorrow_offline_and_cannot_act(ctx, services, browser, screenshot_dir):
-    biz = make_business("bella", requires_confirmation=True)
-    book(biz, 0, 10, "Sofie Nielsen")
-    pending = book(biz, 0, 13, "Lars Jensen")
+    biz = make_business("bella", requires_confirmation=True, timezone=morning_zone(), hours=ALL_DAY)
+    book(biz, 0, 14, "Sofie Nielsen")
+    pending = book(biz, 0, 16, "Lars Jensen")
     book(biz, 1, 11, "Emma Hansen")
     server = ready(start_gunicorn(services))
     try:
