@@ -3,8 +3,9 @@
      self.PLAZA = {release, workbox, precache: [{url, revision}], offline, refused, refusedHtmx, icon}
    Built on Workbox (npm packages copied to /static/vendor/workbox/ by `make assets`):
    - the app shell (CSS, JS, icons; their URLs carry their content hash) and the offline pages are
-     precached per release; a new release is a new worker that installs, waits, and is activated by
-     the next page (js/pwa.js asks it to), which then drops the old release's caches;
+     precached per release; a new release is a new worker, found when the next page loads, that
+     takes over once its app shell is cached, drops the old release's caches, and js/pwa.js says
+     "Plaza was updated";
    - kept pages (staff: the bookings board and a booking; customers: the confirmation and manage
      pages) are network-first: a copy is kept on each visit, stamped with when it was fetched
      (<meta name="plaza-fetched">, shown by js/pwa.js as "Offline — as fetched at 14:05");
@@ -29,6 +30,9 @@ var KEPT_PAGES = [/^\/dashboard\/$/, /^\/dashboard\/bookings\/(?!new$)[^/]+$/, /
 var ACTION_METHODS = ["POST", "PUT", "PATCH", "DELETE"];
 
 workbox.precaching.precacheAndRoute(PLAZA.precache);
+/* Installed (the whole app shell of this release is cached): take over. Pages of the old release
+   keep working (every static URL carries its file's hash), and js/pwa.js tells the reader. */
+self.addEventListener("install", function () { self.skipWaiting(); });
 
 function isHtmx(request) { return request.headers.get("HX-Request") === "true"; }
 function sameOrigin(url) { return url.origin === self.location.origin; }
@@ -136,6 +140,7 @@ function keep(urls) {
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "plaza:skip-waiting") self.skipWaiting();
+  if (data.type === "plaza:release" && event.ports && event.ports[0]) event.ports[0].postMessage({ release: RELEASE });
   if (data.type === "plaza:keep" && Array.isArray(data.urls)) event.waitUntil(keep(data.urls.slice(0, 8)));
 });
 

@@ -53,6 +53,15 @@ def static_url_defaults(endpoint: str, values: dict) -> None:
             values["v"] = digest
 
 
+@bp.app_context_processor
+def _release_in_templates() -> dict[str, object]:
+    def pwa_release() -> str:
+        """This process's release (pages tell js/pwa.js, which compares it with the worker's)."""
+        return current_release().version
+
+    return {"pwa_release": pwa_release}
+
+
 def _html_lang() -> str:
     """The reader's language as a BCP 47 tag (``da``, ``en-GB``)."""
     return str(get_locale() or "en").replace("_", "-")

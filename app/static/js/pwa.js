@@ -1,7 +1,9 @@
 /* Plaza as an installable app (issue 14), on every page for everyone:
    - registers this host's service worker (/sw.js, scope "/");
-   - a new release's worker waits until the next page: that page asks it to take over, and says
-     "Plaza was updated" when it has;
+   - a new release's worker, found by the browser when the next page loads, takes over once it has
+     cached its app shell (a worker still waiting from an earlier page is asked to); when the worker
+     of the page's own release (data-release) controls it, the page says "Plaza was updated" if
+     the previous page on this host had another release;
    - a page the worker served from its kept copy (it carries <meta name="plaza-fetched">) says so:
      "Offline — as fetched at 14:05", the time in the reader's language and zone;
    - on the bookings board, asks the worker to keep the day shown and the next day for reading offline;
@@ -75,16 +77,49 @@
     if (urls.length) navigator.serviceWorker.controller.postMessage({ type: "plaza:keep", urls: urls });
   }
 
+  /* The release of the worker controlling this page (it answers over a MessageChannel). */
+  function workerRelease(worker) {
+    return new Promise(function (resolve) {
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (e) { resolve((e.data && e.data.release) || ""); };
+      worker.postMessage({ type: "plaza:release" }, [channel.port2]);
+      window.setTimeout(function () { resolve(""); }, 5000);
+    });
+  }
+
+  /* Once the worker of this page's release controls it, say so if the last page had another. */
+  var told = false;
+  function tellIfUpdated() {
+    var worker = navigator.serviceWorker.controller;
+    if (!worker || !data.release || told) return;
+    workerRelease(worker).then(function (release) {
+      if (release !== data.release || told) return; /* the new release's worker is not active yet */
+      var last = null;
+      try { last = window.localStorage.getItem("plaza:release"); window.localStorage.setItem("plaza:release", release); }
+      catch (e) { return; }
+      told = true;
+      if (last && last !== release) toast(words.updated);
+    });
+  }
+
+  /* Ask the waiting worker to take over; asked again until it has (a message that reaches a worker
+     while the browser is still checking /sw.js for updates can be lost). */
+  function activate(reg) {
+    var tries = 0;
+    (function ask() {
+      if (!reg.waiting || tries++ > 20) return;
+      reg.waiting.postMessage({ type: "plaza:skip-waiting" });
+      window.setTimeout(ask, 1000);
+    })();
+  }
+
   function register() {
     if (!("serviceWorker" in navigator)) return;
-    var hadController = Boolean(navigator.serviceWorker.controller);
-    navigator.serviceWorker.addEventListener("controllerchange", function () {
-      if (!hadController) { hadController = true; keepBoard(); return; } /* the first worker took this page */
-      toast(words.updated);
-    });
+    navigator.serviceWorker.addEventListener("controllerchange", function () { keepBoard(); tellIfUpdated(); });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (reg) {
       /* A new release installed during an earlier page: this navigation activates it. */
-      if (reg.waiting && navigator.serviceWorker.controller) reg.waiting.postMessage({ type: "plaza:skip-waiting" });
+      if (reg.waiting && navigator.serviceWorker.controller) activate(reg);
+      tellIfUpdated();
     }).catch(function () { /* no worker: the site works as a plain website */ });
   }
 
