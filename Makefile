@@ -33,6 +33,10 @@ $(VENDOR): package.json package-lock.json
 	mkdir -p app/static/vendor/leaflet
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images app/static/vendor/leaflet/
 	cp node_modules/chart.js/dist/chart.umd.js app/static/vendor/chart.umd.js
+	mkdir -p app/static/vendor/workbox
+	cp node_modules/workbox-sw/build/workbox-sw.js app/static/vendor/workbox/
+	for m in core routing strategies precaching expiration cacheable-response; do \
+	  cp node_modules/workbox-$$m/build/workbox-$$m.prod.js app/static/vendor/workbox/; done
 	touch $@
 
 install: $(STAMP) assets translations ## Create .venv, install the runtime requirements (requirements.txt), front-end assets and compiled translations

@@ -28,6 +28,7 @@ from app.blueprints.language import bp as language_bp
 from app.blueprints.notifications import bp as notifications_bp
 from app.blueprints.ops import bp as ops_bp
 from app.blueprints.payments import bp as payments_bp
+from app.blueprints.pwa import bp as pwa_bp
 from app.blueprints.realtime.server import init_realtime
 from app.blueprints.requests import bp as requests_bp
 from app.blueprints.requests_manage import bp as requests_manage_bp
@@ -235,5 +236,6 @@ def register_blueprints(app: Flask) -> None:
                language_bp):
         app.register_blueprint(bp)
     app.register_blueprint(requests_bp)  # issue 13 (U): the job-request wizard on the apex
+    app.register_blueprint(pwa_bp)  # issue 14 (P): manifests, the service worker, offline pages
     csrf.exempt(api_bp)
     csrf.exempt(webhooks_bp)

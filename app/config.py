@@ -77,6 +77,8 @@ class Settings(BaseSettings):
                                                                "Host naming it is accepted as well as PUBLIC_PORT.")
     PUBLIC_PORT: int | None = Field(None, ge=1, le=65535, description="The port people reach Plaza on (default PORT, "
                                                                       "then 5000); used in absolute links.")
+    RELEASE: str = Field("", description="Names the release the service worker serves (its caches and /sw.js "
+                                         "change with it); default: a hash of the static files at start-up.")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Level of Plaza's JSON logs.")
     RQ_LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(

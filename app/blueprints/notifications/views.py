@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_from_directory, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -42,8 +41,6 @@ from app.tenants.urls import tenant_url
 from app.web import get_or_404, parse_uuid, render_page
 from app.web.access import manager_required
 from app.web.effects import after_commit
-
-STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 @bp.app_context_processor
@@ -295,15 +292,6 @@ def push_unsubscribe() -> Response:
     data = request.get_json(silent=True) or {}
     n = push.remove_subscription(current_user.id, str(data.get("endpoint", "")))
     return jsonify({"removed": n})
-
-
-@bp.get("/sw.js")
-def service_worker() -> Response:
-    """The service worker, served from the root so its scope is the whole site."""
-    resp = send_from_directory(STATIC, "sw.js", mimetype="text/javascript", max_age=0)
-    resp.headers["Service-Worker-Allowed"] = "/"
-    resp.headers["Cache-Control"] = "no-cache"
-    return resp
 
 
 # --- owner view: what was sent to a customer --------------------------------------------------

@@ -120,14 +120,7 @@
     });
   }
 
-  function registerWorker() {
-    if ("serviceWorker" in navigator) {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* optional */ });
-    }
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    registerWorker();
     connectLive();
     setupPush();
   });
