@@ -140,7 +140,7 @@ def test_the_console_metrics_are_404_for_others_and_the_owner_page_is_theirs(app
     html = owner.get("/dashboard/metrics", base_url=BASE, query_string=period).get_data(as_text=True)
     assert 'id="kpi-returning-customers"' in html and 'id="km-staff-table"' in html
     staff_table = html.split('id="km-staff-table"')[1].split("</table>")[0]
-    assert "<td>3.0 h</td><td>16.0 h</td><td>18.8%</td>" in staff_table  # 3 h booked of 2 days × 8 h
+    assert "<td>3 h</td><td>16 h</td><td>18.8%</td>" in staff_table  # 3 h booked of 2 days × 8 h
     csv_text = owner.get("/dashboard/metrics.csv", base_url=BASE, query_string=period).get_data(as_text=True)
     assert csv_text.splitlines()[1].startswith(f"{day.isoformat()},3,1,0,")
     make_user("manager@example.com")

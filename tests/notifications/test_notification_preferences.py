@@ -153,7 +153,7 @@ def test_owner_announcement_reaches_only_consenting_customers(ctx, client, mailb
     host = "bella.localhost"
     login_as(client, biz.owner_email, host)
     page = client.get("/notifications/announce", base_url=f"http://{host}")
-    assert page.status_code == 200 and b"Goes to the 1 customer(s)" in page.data
+    assert page.status_code == 200 and b"Goes to the 1 customer with a Plaza account" in page.data
     token = csrf_from(page.data)
     bad = client.post("/notifications/announce", base_url=f"http://{host}",
                       data={"csrf_token": token, "headline": "", "message": "Keep me"})
