@@ -168,8 +168,9 @@ def read_platform_tables(work: Callable[[sa.Connection], T]) -> T:
     RLS settings or ``COMMIT``). Returns what ``work`` returns.
 
     No RLS setting is issued, so every table with a policy reads as empty here (the policies
-    need ``app.platform`` or a proven ``app.tenant_id``, and a statement's own ``set_config``
-    ends with it): the connection cannot widen what a request sees. Statements see committed
+    need ``app.platform`` or a proven ``app.tenant_id``). This is the platform role: a statement
+    that set ``app.platform`` itself would see what ``platform_scope`` sees, so only fixed
+    read-model queries run here, never SQL built from input. Statements see committed
     data only (not the caller's unit of work), so ``work`` must only read. A connection the
     server dropped (a restart) is discarded and ``work`` runs once more on a fresh one.
 
