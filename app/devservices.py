@@ -235,12 +235,18 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen | None, grace: float = 10.0) -> None:
+    """Terminate a server ``process`` this module (or a test) started and wait up to ``grace``
+    seconds, then kill it; nothing when it is ``None`` or has already ended."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def with_credentials(url: str, user: str, password: str, dbname: str | None = None) -> str:

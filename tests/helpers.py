@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import sqlalchemy as sa
 
@@ -106,3 +107,13 @@ def pass_second_factor(page, then: str | None = None) -> None:
     page.wait_for_url("**/admin/**")
     if then:
         page.goto(page.url.split("/admin/")[0] + then)
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    """Poll ``predicate()`` every 0.1 s until it is true (``True``) or ``timeout`` seconds pass (``False``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

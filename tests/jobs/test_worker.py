@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from app.tenants.context import tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
 from tests.factories import make_business
+from tests.helpers import wait_for
 from tests.support.conftest_mail import calendar_of, run_jobs, subject_of
 
 pytestmark = pytest.mark.integration
@@ -190,15 +190,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox, services, tmp_path):
     biz = make_business("bella")
     now = utcnow()
@@ -229,7 +220,7 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
     second = None
     try:
         # The worker relays the booking, sends the confirmation, and its sweep claims the reminder.
-        assert _wait_for(mailbox.holding.is_set), log.read_text()[-3000:]
+        assert wait_for(mailbox.holding.is_set), log.read_text()[-3000:]
         assert delivery() == ("sending", 1)
         # SIGKILL mid-job, the worker and its children (RQ puts the work horse in its own
         # session, so it is found by parent pid): the claim stays behind with its lease.
@@ -239,7 +230,7 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         assert first.returncode is not None
-        assert all(_wait_for(lambda p=pid: not Path(f"/proc/{p}").exists() or _is_zombie(p), 20) for pid in children)
+        assert all(wait_for(lambda p=pid: not Path(f"/proc/{p}").exists() or _is_zombie(p), 20) for pid in children)
         mailbox.hold_subject = None
         assert delivery() == ("sending", 1)
         assert mailbox.to("alice@example.com", "Reminder:") == []
@@ -247,7 +238,7 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
         second = _start_worker(env, log)
         assert mailbox.wait_until(lambda: len(mailbox.to("alice@example.com", "Reminder:")) >= 1), \
             log.read_text()[-3000:]
-        assert _wait_for(lambda: delivery() is not None and delivery()[0] == "sent")
+        assert wait_for(lambda: delivery() is not None and delivery()[0] == "sent")
         assert mailbox.wait_until(lambda: len(mailbox.to("alice@example.com", "Booking confirmed")) >= 1)
         _kill(second, signal.SIGTERM)  # a warm shutdown finishes what it is doing
     finally:

@@ -19,20 +19,12 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from app.jobs.runner import QUEUE_NAME
 from tests.factories import make_business
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES = "test:worker-notes"
-
-
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_jobs_run_in_the_worker_process_each_in_a_clean_context(ctx, services, tmp_path):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from app.devservices import free_port, wait_port
+from app.devservices import free_port, stop_process, wait_port
 
 #: The system user PgBouncer runs as when the tests run as root (it refuses root), as PostgreSQL does.
 RUN_AS = "embedded_postgres"
@@ -92,9 +92,4 @@ pidfile = {self.datadir / "pgbouncer.pid"}
 
     def stop(self) -> None:
         """Terminate PgBouncer and wait for it."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
