@@ -17,6 +17,8 @@ from app.audit.cli import register_audit_cli
 from app.booking.service import run_automatic_transitions
 from app.catalog.service import create_service, create_staff_member, set_working_hours
 from app.checkout.cli import register_billing_cli
+from app.community.cli import register_community_cli
+from app.community.feed_index import reindex_posts
 from app.demo import fill_demo_bookings
 from app.demo_leads import seed_leads_demo
 from app.demo_marketplace import seed_marketplace
@@ -196,6 +198,7 @@ def _create_demo_business(spec: dict) -> Tenant:
 def register(app: Flask) -> None:
     """Attach the commands to ``app.cli``."""
     register_billing_cli(app)
+    register_community_cli(app)
     register_marketplace_cli(app)
     register_metrics_cli(app)
     register_taxonomy_cli(app)
@@ -210,6 +213,7 @@ def register(app: Flask) -> None:
         with unit_of_work():
             created += seed_marketplace_demo()
         reindex_all()  # the search's read model, one unit of work per business
+        reindex_posts()  # the apex feed's read model, likewise
         today = utcnow().date()
         with unit_of_work(), platform_scope("seed-demo: the KPIs of the demo's days"):
             recompute_days(today - timedelta(days=DEMO_METRICS_DAYS), today + timedelta(days=30), None)

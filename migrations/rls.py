@@ -42,7 +42,7 @@ PERSON_MINE = "user_id::text = current_setting('app.user_id', true)"
 #: Platform tables (no ``tenant_id``) the tenant role may read but never change: the marketplace's
 #: taxonomy and read model are written by the platform role only.
 PLATFORM_READ_TABLES = ("marketplace_category", "marketplace_listing", "marketplace_word", "platform_setting",
-                        "job_question", "job_complexity_tier")
+                        "job_question", "job_complexity_tier", "listed_post")
 #: Platform tables the tenant role may not touch at all: the Stripe event ledger, the platform's
 #: broadcasts, platform admins' second factor, the audit chain's head, job requests and the
 #: console's platform-wide metrics.

@@ -1,10 +1,13 @@
 """The apex feed: published posts from a person's favourite businesses and from businesses
 near a point (theirs, or a chosen city's), newest first.
 
-It spans businesses, so it reads through the platform role's explicit ``platform_scope`` with
-every filter in the one query: published, not hidden, business not suspended, and the
-business among the favourites or within the radius. Distances are great-circle kilometres
-(haversine on the businesses' points, degrees WGS 84). Hidden posts never appear.
+It spans businesses, so it never reads the tenant-owned ``post`` table: it reads the platform
+read model ``listed_post`` (kept by outbox events, :mod:`app.community.feed_index`) joined with
+``tenant`` (a platform table), under the platform role's explicit ``platform_scope``, with every
+filter in the one query: shown (published and not hidden when copied), business not suspended,
+and the business among the favourites or within the radius. Distances are great-circle
+kilometres (haversine on the businesses' points, degrees WGS 84). A post hidden, unpublished or
+deleted disappears as soon as the worker has handled its event.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.community.models import PUBLISHED, CustomerFavourite, Post
+from app.community.models import CustomerFavourite, ListedPost
 from app.extensions import db
 from app.geo import GeocoderUnavailable, PlaceNotFound, geocode
 from app.tenants.context import platform_scope
@@ -80,24 +83,25 @@ def feed(user_id: uuid.UUID | None, place: Place | None = None, *, radius_km: fl
          limit: int = FEED_PAGE, before: datetime | None = None) -> list[FeedPost]:
     """Published, visible posts from ``user_id``'s favourite businesses and from businesses
     within ``radius_km`` (capped at :data:`MAX_NEAR_KM`) of ``place``, newest first (at most
-    ``limit``; ``before`` pages back). Empty with neither a person nor a place. One query."""
+    ``limit``; ``before`` pages back). Empty with neither a person nor a place. One query, on
+    platform tables only."""
     radius = max(1.0, min(float(radius_km), MAX_NEAR_KM))
     fav = (sa.select(CustomerFavourite.business_id).where(CustomerFavourite.user_id == user_id)
            if user_id is not None else None)
-    is_fav = Post.tenant_id.in_(fav) if fav is not None else sa.false()
+    is_fav = ListedPost.business_id.in_(fav) if fav is not None else sa.false()
     dist = distance_expr(place.lat, place.lon) if place is not None else sa.null()
     near = (sa.and_(Tenant.latitude.is_not(None), dist <= radius) if place is not None else sa.false())
     if fav is None and place is None:
         return []
-    q = (sa.select(Post, Tenant, dist, is_fav)
-         .join(Tenant, Tenant.id == Post.tenant_id)
-         .where(Post.status == PUBLISHED, Post.hidden_at.is_(None), Tenant.suspended_at.is_(None),
-                sa.or_(is_fav, near))
-         .order_by(Post.published_at.desc(), Post.id).limit(limit))
+    q = (sa.select(ListedPost, Tenant, dist, is_fav)
+         .join(Tenant, Tenant.id == ListedPost.business_id)
+         .where(ListedPost.visible.is_(True), Tenant.suspended_at.is_(None), sa.or_(is_fav, near))
+         .order_by(ListedPost.published_at.desc(), ListedPost.post_id).limit(limit))
     if before is not None:
-        q = q.where(Post.published_at < before)
+        q = q.where(ListedPost.published_at < before)
     with platform_scope("apex feed: published posts of favourite and nearby businesses"):
         rows = db.session.execute(q).all()
-        out = [FeedPost(p.id, t.name, tenant_url(t), tenant_url(t, f"/posts/{p.id}"), t.logo_key, p.body, list(p.photo_keys or []), p.published_at,
+        out = [FeedPost(p.post_id, t.name, tenant_url(t), tenant_url(t, f"/posts/{p.post_id}"), t.logo_key, p.body,
+                        list(p.photo_keys or []), p.published_at,
                         float(d) if d is not None else None, bool(f)) for p, t, d, f in rows]
     return out

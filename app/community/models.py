@@ -152,3 +152,30 @@ class RecentlyViewed(db.Model):
     business_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="CASCADE"),
                                                    primary_key=True)
     viewed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ListedPost(db.Model):
+    """The apex feed's read model of one post (platform-level, migration ``m15g1_listed_post``):
+    a copy of a business's post kept by outbox events (:mod:`app.community.feed_index`), so the
+    feed never reads the tenant-owned ``post`` table across businesses.
+
+    ``visible`` is false once the post was unpublished, hidden or deleted (a tombstone);
+    ``source_at`` (tz-aware UTC, the database clock when the post was read) orders updates: a
+    write carrying an older ``source_at`` than the stored one is ignored, so jobs handled out of
+    order never bring back an older state. ``published_at`` tz-aware UTC.
+    """
+
+    __tablename__ = "listed_post"
+    __table_args__ = (
+        sa.Index("listed_post_feed", "published_at", postgresql_where=sa.text("visible")),
+        sa.Index("listed_post_business", "business_id", "published_at"),
+    )
+
+    post_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    business_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, sa.ForeignKey("tenant.id", ondelete="CASCADE"),
+                                                   nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    photo_keys: Mapped[list[str]] = mapped_column(postgresql.ARRAY(sa.String(200)), nullable=False, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    visible: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    source_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)

@@ -32,6 +32,7 @@ ROUTERS: tuple[str, ...] = (
     "app.checkout.tasks.payment_jobs_for_event",  # refunds and fees by policy, hold expiry
     "app.notifications.service.fanout_jobs_for_event",  # in-app, push and SMS notifications
     "app.community.tasks.jobs_for_event",  # guests' inquiry emails (confirmation, replies)
+    "app.community.feed_index.jobs_for_event",  # the apex feed's copies of posts (listed_post)
     "app.marketplace.tasks.listing_jobs_for_event",  # the marketplace read model (listings, ratings)
     "app.verification.tasks.jobs_for_event",  # verification decisions emailed to the owners
     "app.metrics.tasks.jobs_for_event",  # the metrics rollups of the booking's day

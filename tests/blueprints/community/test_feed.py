@@ -9,12 +9,24 @@ import sqlalchemy as sa
 from app.community import posts
 from app.community.models import Post
 from app.extensions import db
+from app.outbox.relay import relay_all
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Tenant
 from tests.factories import make_business, make_user
 from tests.helpers import csrf_from, login_as
+from tests.support.conftest_mail import run_jobs
 
 pytestmark = pytest.mark.integration
+
+
+def handle_events(app) -> None:
+    """What the worker does between a change and the feed: relay the outbox, run the jobs."""
+    with app.app_context():
+        try:
+            relay_all()
+            assert run_jobs(app) == []
+        finally:
+            db.session.remove()
 
 #: (slug, lat, lon): two shops in Copenhagen, one in London.
 SHOPS = (("bella", 55.6761, 12.5683), ("nordic", 55.70, 12.55), ("fixit", 51.5072, -0.1276))
@@ -37,9 +49,10 @@ def world(app):
                     posts.create_post(f"Draft of {slug}", author_user_id=None, publish=False)
                     db.session.commit()
             make_user("cara@example.com", name="Cara")
-            return ids
         finally:
             db.session.remove()
+    handle_events(app)
+    return ids
 
 
 def test_near_a_city_shows_the_posts_of_businesses_around_it(app, world):
@@ -69,6 +82,7 @@ def test_favourites_join_the_feed_wherever_they_are(app, world):
         posts.set_post_hidden(post_id, True)
         db.session.commit()
         db.session.remove()
+    handle_events(app)
     assert "News from fixit" not in cara.get("/feed?city=Copenhagen").text
 
 
