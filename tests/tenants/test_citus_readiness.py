@@ -76,10 +76,11 @@ def key_violations(conn: sa.Connection) -> list[str]:
     """What a tenant table's primary key, unique and exclusion constraints and unique indexes
     lack for Citus: one line per constraint or index without ``tenant_id`` (``=`` in an exclusion)."""
     kinds = _kinds(catalog_tables(conn))
+    uniques = conn.exec_driver_sql(_UNIQUES_SQL).all()
     out = []
     for table in (name for name, kind in kinds.items() if kind == "distributed"):
         has_pk = False
-        for tbl, name, what, cols, ops in conn.exec_driver_sql(_UNIQUES_SQL):
+        for tbl, name, what, cols, ops in uniques:
             if tbl != table:
                 continue
             has_pk = has_pk or what == "primary key"
@@ -142,7 +143,7 @@ def test_every_table_is_a_tenant_table_or_listed_as_reference_or_local(owner):
     assert kinds["tenant"] == kinds["user_account"] == "reference"
 
 
-def test_tenant_tables_are_exactly_the_tenant_scoped_models(owner):
+def test_tenant_tables_are_exactly_the_tenant_scoped_models(owner, app):  # app: every model imported
     tables = catalog_tables(owner)
     distributed = {t.name for t in tables if kind_of(t) == "distributed"}
     scoped = {mapper.local_table.name for mapper in db.Model.registry.mappers
