@@ -35,6 +35,7 @@ from app.metrics.rollups import recompute_days
 from app.notifications.preferences import grant_consent
 from app.reviews.demo import fill_demo_reviews
 from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.distribution import register_distribution_cli
 from app.tenants.models import Role, Tenant
 from app.tenants.service import add_membership, create_tenant
 from app.tenants.taxonomy_cli import register_taxonomy_cli
@@ -202,6 +203,7 @@ def register(app: Flask) -> None:
     register_marketplace_cli(app)
     register_metrics_cli(app)
     register_taxonomy_cli(app)
+    register_distribution_cli(app)
     register_audit_cli(app)
     register_admin_cli(app)
 

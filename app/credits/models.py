@@ -50,12 +50,13 @@ class CreditEntry(TenantScoped, db.Model):
     ``balance_after`` (``= before + amount``, never negative), ``kind`` (:class:`CreditEntryKind`),
     ``idempotency_key`` (unique per business), optional ``lead_id`` and ``checkout_session_id``,
     ``money_amount``/``money_currency`` paid for a purchase (minor units, ISO 4217), ``actor_user_id``
-    and a ``note``; ``seq`` orders entries across the database."""
+    and a ``note``; ``seq`` orders entries (unique per business)."""
 
     __tablename__ = "credit_entry"
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "idempotency_key", name="credit_entry_idempotent"),
+        sa.UniqueConstraint("tenant_id", "seq", name="credit_entry_seq"),
         sa.CheckConstraint("balance_after >= 0 and balance_before >= 0", name="credit_entry_not_negative"),
         sa.CheckConstraint("balance_after = balance_before + amount", name="credit_entry_adds_up"),
         sa.CheckConstraint("amount <> 0", name="credit_entry_moves"),
@@ -63,7 +64,7 @@ class CreditEntry(TenantScoped, db.Model):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
-    seq: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), nullable=False, unique=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     balance_before: Mapped[int] = mapped_column(sa.Integer, nullable=False)

@@ -151,11 +151,11 @@ class DispatchOffer(TenantScoped, db.Model):
         tenant_fk(["operator_id"], "dispatch_operator"),
         sa.CheckConstraint("outcome in ('live', 'accepted', 'declined', 'lapsed', 'cancelled')",
                            name="dispatch_offer_outcome"),
-        sa.Index("dispatch_offer_live_request", "request_id", unique=True,
+        sa.Index("dispatch_offer_live_request", "tenant_id", "request_id", unique=True,
                  postgresql_where=sa.text("outcome = 'live'")),
         sa.Index("dispatch_offer_live_operator", "tenant_id", "operator_id", unique=True,
                  postgresql_where=sa.text("outcome = 'live'")),
-        sa.Index("dispatch_offer_accepted_request", "request_id", unique=True,
+        sa.Index("dispatch_offer_accepted_request", "tenant_id", "request_id", unique=True,
                  postgresql_where=sa.text("outcome = 'accepted'")),
         sa.Index("dispatch_offer_once", "tenant_id", "request_id", "operator_id", unique=True),
     )

@@ -4,10 +4,12 @@ operator's progress (on the way, arrived, done) and the customer's cancel.
 Every step is a conditional ``UPDATE … WHERE`` on the state it expects, so of two racing
 writers exactly one moves the row and the other sees no row and stops (:class:`OfferGone`,
 :class:`InvalidTransition`): accept against lapse, two accepts, cancel against accept. An
-accepted offer is also unique per request in the database (``dispatch_offer_accepted_request``),
-and an operator's ``active_jobs`` only grows while below ``capacity``. The work runs in
-``platform_scope`` (``dispatch_request`` is a platform table); functions flush, audit the
-accept and the cancel, and tell the pages after the commit (:mod:`app.dispatch.notify`).
+accepted offer is unique per request across businesses through the request row (one ``offer_id``,
+locked ``FOR UPDATE`` by every offer and accept) and within a business in the database too
+(``dispatch_offer_accepted_request``: ``tenant_id`` in every unique key, for Citus), and an
+operator's ``active_jobs`` only grows while below ``capacity``. The work runs in ``platform_scope``
+(``dispatch_request`` is a platform table); functions flush, audit the accept and the cancel,
+and tell the pages after the commit (:mod:`app.dispatch.notify`).
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ class ConnectAccount(TenantScoped, db.Model):
 
     __tablename__ = "connect_account"
     __table_args__ = (sa.UniqueConstraint("tenant_id", name="connect_account_one"),
-                      sa.UniqueConstraint("stripe_account_id", name="connect_account_stripe_id"))
+                      sa.UniqueConstraint("tenant_id", "stripe_account_id", name="connect_account_stripe_id"),
+                      sa.Index("connect_account_stripe_lookup", "stripe_account_id"))
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     stripe_account_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
@@ -84,7 +85,8 @@ class BookingPayment(TenantScoped, db.Model):
     __tablename__ = "booking_payment"
     __table_args__ = (tenant_fk(["booking_id"], "booking"),
                       sa.UniqueConstraint("tenant_id", "booking_id", name="booking_payment_one"),
-                      sa.UniqueConstraint("payment_intent_id", name="booking_payment_pi"),
+                      sa.UniqueConstraint("tenant_id", "payment_intent_id", name="booking_payment_pi"),
+                      sa.Index("booking_payment_pi_lookup", "payment_intent_id"),
                       sa.Index("booking_payment_hold", "hold_expires_at",
                                postgresql_where=sa.text("status <> 'succeeded'")))
 
