@@ -185,16 +185,19 @@ class Chatter(User):
                                      self.pair["customer"], {"tenant_id": self.pair["tenant_id"]})
         self.staff = self.connect("chat connect (staff)", f"http://{self.pair['slug']}.localhost:{ports[-1]}",
                                   self.pair["staff"], {})
+        if self.staff is not None:
+            self.staff.on("chat:message", self.received)
 
-        @self.staff.on("chat:message")
-        def received(data: dict[str, Any]) -> None:
-            done = self.waiting.get(data.get("body", ""))
-            if done is not None:
-                done.set()
+    def received(self, data: dict[str, Any]) -> None:
+        """The staff side got a message: wake the task waiting for it."""
+        done = self.waiting.get(data.get("body", ""))
+        if done is not None:
+            done.set()
 
     def connect(self, name: str, url: str, cookie: str, extra: dict[str, Any]) -> socketio.Client | None:
         """A connected client that joined the conversation; the connect+join is reported as ``name``."""
-        sio = socketio.Client(reconnection=False)
+        debug = bool(os.environ.get("MULTINODE_DEBUG"))
+        sio = socketio.Client(reconnection=False, request_timeout=30, logger=debug, engineio_logger=debug)
         t0 = time.perf_counter()
         try:
             sio.connect(url, headers={"Cookie": f"session={cookie}"}, transports=["websocket"], wait_timeout=10)

@@ -194,6 +194,29 @@ def cluster(services: Mapping[str, str], smtp_url: str, workdir: Path) -> Iterat
 # --------------------------------------------------------------------------- the load
 
 
+def warm_up(world: dict[str, Any]) -> None:
+    """Request every kind of page once from each web process (templates compiled, pools open,
+    Socket.IO loaded) so the measured run starts warm.
+
+    Raises:
+        RuntimeError: a warm-up request failed.
+    """
+    import requests
+
+    with requests.Session() as http:
+        for port in world["ports"]:
+            biz = world["businesses"][0]
+            day = (datetime.now().date() + timedelta(days=1)).isoformat()
+            for host, path in [(biz["slug"], "/"), (biz["slug"], f"/book/{biz['service_ids'][0]}"),
+                               (biz["slug"], f"/api/v1/availability?service_id={biz['service_ids'][0]}&start={day}&end={day}"),
+                               ("", "/search?q=hair"), ("", "/api/v1/marketplace/search?q=hair"),
+                               ("", "/socket.io/?EIO=4&transport=polling")]:
+                name = f"{host}.localhost:{port}" if host else f"localhost:{port}"
+                resp = http.get(f"http://127.0.0.1:{port}{path}", headers={"Host": name}, timeout=120)
+                if resp.status_code != 200:
+                    raise RuntimeError(f"warm-up GET {name}{path}: {resp.status_code} {resp.text[:300]}")
+
+
 def run_locust(world_path: Path, workdir: Path, users: int, seconds: int) -> dict[str, Any]:
     """Run Locust headless for ``seconds`` with ``users`` users (spawned over about a tenth of
     the run); returns the outcome the scenario wrote (:data:`bench.locustfile.OUTCOME`) with its
@@ -350,6 +373,7 @@ def load_test(app: Any, services: Mapping[str, str], owner_dsn: str, workdir: Pa
         made = stack.enter_context(cluster(services, box.url, workdir))
         world["ports"] = made.ports
         world_path.write_text(json.dumps(world))
+        warm_up(world)
         progress(f"Locust: {users} users for {seconds} s")
         outcome = run_locust(world_path, workdir, users, seconds)
         progress("checking (waiting for the workers to drain)")
@@ -367,13 +391,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=40, help="Locust users (half on each web process)")
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("--light", action="store_true", help="seed bella and fixit only (no marketplace)")
+    parser.add_argument("--workdir", help="keep the logs, Locust's CSV files and the world here")
     args = parser.parse_args()
     seconds = round(args.minutes * 60)
     started = time.monotonic()
     with stack("plaza_bench_multinode") as st, tempfile.TemporaryDirectory(prefix="multinode-") as tmp:
+        workdir = Path(args.workdir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         from app import create_app
 
-        report = load_test(create_app(), st.env, st.owner_dsn, Path(tmp), users=args.users, seconds=seconds,
+        report = load_test(create_app(), st.env, st.owner_dsn, workdir, users=args.users, seconds=seconds,
                            full_seed=not args.light, progress=lambda s: print(f"[{time.monotonic() - started:5.0f} s] {s}",
                                                                                flush=True))
     verdict = "all properties held" if not report.problems else "PROBLEMS: " + " | ".join(report.problems)
