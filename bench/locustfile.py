@@ -12,7 +12,9 @@ and its staff member receives on B (Redis carries the message between them).
 
 Outcomes the harness checks after the run go to ``MULTINODE_OUT`` (JSON): the booking ids
 answered 201, how many bookings met a 409 conflict (expected: users race for the same
-slots), and how many chat messages were sent and received.
+slots, and now and then a second customer asks for the slot just booked, which must be
+refused), how many of those late second requests were booked anyway (must be none), and how
+many chat messages were sent and received.
 
 Everything is on loopback: ``*.localhost`` names resolve to 127.0.0.1 here.
 """
@@ -36,7 +38,7 @@ from locust import HttpUser, User, between, events, task
 
 WORLD: dict[str, Any] = json.loads(open(os.environ["MULTINODE_WORLD"]).read()) if os.environ.get(
     "MULTINODE_WORLD") else {"ports": [0], "businesses": [], "queries": [], "run": "none", "chat": []}
-OUTCOME: dict[str, Any] = {"booked": [], "conflicts": 0, "chat_sent": 0, "chat_received": 0}
+OUTCOME: dict[str, Any] = {"booked": [], "conflicts": 0, "late_booked": 0, "chat_sent": 0, "chat_received": 0}
 _next_user = itertools.count()
 _next_pair = itertools.count()
 _getaddrinfo = socket.getaddrinfo
@@ -154,16 +156,27 @@ class Booker(Customer):
         body = {"service_id": service, "start": slot["start"], "customer": {"name": "Load Test", "email": email}}
         if slot.get("staff_id"):
             body["staff_id"] = slot["staff_id"]
+        if self.post_booking(body, email) and slot.get("staff_id") and random.random() < 0.25:
+            # Someone else a moment too late for the same staff member and time: must be a 409.
+            late = f"load-{WORLD['run']}-{uuid.uuid4().hex[:12]}@example.com"
+            if self.post_booking({**body, "customer": {"name": "Load Test", "email": late}}, late):
+                OUTCOME["late_booked"] += 1
+
+    def post_booking(self, body: dict[str, Any], email: str) -> bool:
+        """``POST /api/v1/bookings``: True on 201 (recorded), False on 409 (counted); anything
+        else is a failure."""
         with self.client.post(self.biz_url("/api/v1/bookings"), json=body, name="POST /api/v1/bookings",
                               catch_response=True) as resp:
             if resp.status_code == 201:
                 OUTCOME["booked"].append({"id": resp.json()["id"], "email": email,
                                           "status": resp.json()["status"]})
-            elif resp.status_code == 409:
+                return True
+            if resp.status_code == 409:
                 OUTCOME["conflicts"] += 1
                 resp.success()
-            else:
-                resp.failure(f"{resp.status_code}: {resp.text[:200]}")
+                return False
+            resp.failure(f"{resp.status_code}: {resp.text[:200]}")
+            return False
 
 
 class Chatter(User):

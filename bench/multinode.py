@@ -298,6 +298,11 @@ class Report:
     problems: list[str] = field(default_factory=list)
     table: str = ""
     summary: list[str] = field(default_factory=list)
+    #: ``booked`` (201 answers), ``conflicts`` (409), ``confirmed`` (confirmation emails expected),
+    #: ``chat_received`` (messages received on the other process), ``requests`` (all, from Locust).
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Endpoint names in Locust's statistics.
+    endpoints: list[str] = field(default_factory=list)
 
 
 def check(outcome: dict[str, Any], owner_dsn: str, redis_url: str, box: Mailbox, run: str, logs: list[Path],
@@ -312,6 +317,8 @@ def check(outcome: dict[str, Any], owner_dsn: str, redis_url: str, box: Mailbox,
     if outcome["exceptions"]:
         report.problems.append(f"{len(outcome['exceptions'])} exceptions in the scenario: "
                                + "; ".join(e["Message"] for e in outcome["exceptions"]))
+    if outcome["late_booked"]:
+        report.problems.append(f"{outcome['late_booked']} requests for a slot just booked were booked too")
     stored = load_bookings(owner_dsn, run)
     missing = [b["id"] for b in outcome["booked"] if b["id"] not in stored]
     if missing:
@@ -345,6 +352,9 @@ def check(outcome: dict[str, Any], owner_dsn: str, redis_url: str, box: Mailbox,
         f"failed requests: {total['Failure Count']} of {total['Request Count']}; failed jobs: {failed}",
     ]
     report.table = stats_table(outcome["stats"])
+    report.counts = {"booked": len(outcome["booked"]), "conflicts": outcome["conflicts"], "confirmed": len(wanted),
+                     "chat_received": outcome["chat_received"], "requests": int(total["Request Count"])}
+    report.endpoints = [r["Name"] for r in outcome["stats"] if r["Name"] != "Aggregated"]
     return report
 
 
