@@ -255,12 +255,18 @@ def run_locust(world_path: Path, workdir: Path, users: int, seconds: int) -> dic
 def double_bookings(owner_dsn: str) -> list[tuple[Any, ...]]:
     """Pairs of live bookings of one staff member whose blocked times overlap (should be none)."""
     with psycopg.connect(owner_dsn, autocommit=True) as conn:
-        conn.execute("select set_config('app.platform', 'on', false)")
-        return conn.execute(
-            "select a.tenant_id, a.staff_id, a.id, b.id from booking a join booking b "
-            "on a.tenant_id = b.tenant_id and a.staff_id = b.staff_id and a.id < b.id "
-            "and tstzrange(a.blocked_from, a.blocked_until) && tstzrange(b.blocked_from, b.blocked_until) "
-            "where a.status = any(%s) and b.status = any(%s)", [list(LIVE), list(LIVE)]).fetchall()
+        return overlapping(conn)
+
+
+def overlapping(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+    """On an owner connection: ``(tenant_id, staff_id, booking id, booking id)`` of every two live
+    bookings of one staff member whose blocked times overlap."""
+    conn.execute("select set_config('app.platform', 'on', false)")
+    return conn.execute(
+        "select a.tenant_id, a.staff_id, a.id, b.id from booking a join booking b "
+        "on a.tenant_id = b.tenant_id and a.staff_id = b.staff_id and a.id < b.id "
+        "and tstzrange(a.blocked_from, a.blocked_until) && tstzrange(b.blocked_from, b.blocked_until) "
+        "where a.status = any(%s) and b.status = any(%s)", [list(LIVE), list(LIVE)]).fetchall()
 
 
 def load_bookings(owner_dsn: str, run: str) -> dict[str, tuple[str, str]]:
