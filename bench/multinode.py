@@ -62,10 +62,10 @@ LIVE = ("pending", "confirmed", "awaiting_payment")
 # --------------------------------------------------------------------------- seeding
 
 
-def seed(app: Any, world_path: Path, ports: list[int], pairs: int, *, full: bool) -> dict[str, Any]:
+def seed(app: Any, pairs: int, *, full: bool) -> dict[str, Any]:
     """Load the demo data (``full``: ``flask seed-demo`` with the marketplace; otherwise only
-    bella, fixit and the search read model, in this process), create ``pairs`` chat pairs and
-    write the world Locust reads (:mod:`bench.locustfile`) to ``world_path``; returns it."""
+    bella, fixit and the search read model, in this process) and create ``pairs`` chat pairs;
+    returns the world Locust reads (:mod:`bench.locustfile`), its ``ports`` still empty."""
     import sqlalchemy as sa
 
     from app.catalog.models import Service
@@ -93,10 +93,8 @@ def seed(app: Any, world_path: Path, ports: list[int], pairs: int, *, full: bool
             businesses.append({"slug": slug, "timezone": tenant.timezone, "service_ids": [str(s) for s in services]})
         chat = chat_pairs(app, pairs, BELLA["owner"])
         db.session.remove()
-    world = {"ports": ports, "businesses": businesses, "queries": list(QUERIES), "run": uuid.uuid4().hex[:8],
-             "chat": chat}
-    world_path.write_text(json.dumps(world))
-    return world
+    return {"ports": [], "businesses": businesses, "queries": list(QUERIES), "run": uuid.uuid4().hex[:8],
+            "chat": chat}
 
 
 def chat_pairs(app: Any, pairs: int, staff_email: str) -> list[dict[str, str]]:
@@ -383,11 +381,11 @@ def load_test(app: Any, services: Mapping[str, str], owner_dsn: str, workdir: Pa
     with ExitStack() as stack:
         box = stack.enter_context(running_mailbox())
         progress("seeding")
-        world_path = workdir / "world.json"
-        world = seed(app, world_path, [], pairs=max(2, users // 4), full=full_seed)
+        world = seed(app, pairs=max(2, users // 4), full=full_seed)
         progress("starting two web processes and two workers")
         made = stack.enter_context(cluster(services, box.url, workdir))
         world["ports"] = made.ports
+        world_path = workdir / "world.json"
         world_path.write_text(json.dumps(world))
         warm_up(world)
         progress(f"Locust: {users} users for {seconds} s")
