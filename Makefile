@@ -101,6 +101,10 @@ db-upgrade: install ## Apply migrations to DATABASE_URL (MIGRATION_DATABASE_URL 
 bench: install-dev ## Run the benchmarks in bench/ (localstripe comes with the dev requirements)
 	$(PY) bench/run.py
 
+.PHONY: load
+load: install-dev ## Multi-node load test: 2 web processes + 2 workers under Locust for 3 minutes (bench/multinode.py)
+	$(PY) bench/multinode.py
+
 backup: $(STAMP) ## Back up the embedded database (make run's var/postgres) to var/backups/plaza-<time>.dump
 	$(PY) scripts/backup.py
 
