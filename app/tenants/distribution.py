@@ -51,6 +51,7 @@ REFERENCE_TABLES: dict[str, str] = {
     "marketplace_word": "the search vocabulary",
     "marketplace_listing": "the marketplace read model: one row per business, read across businesses "
                            "by search (a read replica serves it first, docs/capacity.md)",
+    "listed_post": "the apex feed's read model of posts, read across businesses by the feed",
     "job_request": "leads (a tenant table) refer to the customer's request",
     "job_question": "the questions of a category, read when a request is made",
     "job_complexity_tier": "the price tiers of a category",

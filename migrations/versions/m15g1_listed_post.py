@@ -1,7 +1,7 @@
 """listed_post: the apex feed's read model of businesses' posts
 
 Revision ID: m15g1_listed_post
-Revises: m14s1_listing_category_earth
+Revises: m15e1_citus_keys
 Create Date: 2026-12-05 21:00:00
 
 Issue 11: no apex page reads tenant tables across businesses at query time. The feed of posts
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import apply_grants
 
 revision = "m15g1_listed_post"
-down_revision = "m14s1_listing_category_earth"
+down_revision = "m15e1_citus_keys"
 branch_labels = None
 depends_on = None
 
