@@ -161,18 +161,48 @@ def queue_direct(key: str, recipient: str, subject: str, channel: str = EMAIL,
         return row.id, row.status
 
 
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    """The row may be claimed at ``now``: queued, failed, or a ``sending`` lease run out."""
+    lease_cut = now - timedelta(seconds=lease_seconds())
+    return sa.or_(Delivery.status.in_(("queued", "failed")),
+                  sa.and_(Delivery.status == "sending",
+                          sa.or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < lease_cut)))
+
+
+def queue_and_claim(key: str, recipient: str, subject: str, now: datetime,
+                    channel: str = EMAIL) -> tuple[uuid.UUID, str, bool]:
+    """:func:`queue_direct` and :func:`claim` in one statement and one committed transaction:
+    the direct delivery ``key`` of the tenant in scope, inserted already claimed (``sending``,
+    lease from ``now``) or claimed if it exists and is claimable. Returns ``(id, status, claimed)``;
+    ``claimed`` False means another worker holds it or it is settled (``status`` says which)."""
+    tenant_id = require_tenant_id()
+    with own_transaction() as session:
+        taken = session.execute(
+            pg_insert(Delivery).values(
+                tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel=channel, recipient=recipient[:1000],
+                subject=subject[:250], status="sending", claimed_at=now, attempts=1,
+                log=[log_entry("queued", now), log_entry("sending", now)], created_at=now, updated_at=now,
+            ).on_conflict_do_update(
+                constraint="delivery_dedup_key", where=_claimable(now),
+                set_={"status": "sending", "claimed_at": now, "attempts": Delivery.attempts + 1, "updated_at": now,
+                      "log": _append_log("sending", now)},
+            ).returning(Delivery.id)).scalar()
+        if taken is not None:
+            _forget(taken)
+            return taken, "sending", True
+        row = session.execute(sa.select(Delivery.id, Delivery.status).where(
+            Delivery.tenant_id == tenant_id, Delivery.dedup_key == key)).one()
+        return row.id, row.status, False
+
+
 def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
     """Take delivery ``delivery_id`` for sending, in its own committed transaction: only from
     ``queued``/``failed`` or a ``sending`` lease older than :func:`lease_seconds`. True when this
     worker may send (the lease starts ``now``)."""
-    lease_cut = now - timedelta(seconds=lease_seconds())
     with own_transaction() as session:
         taken = session.execute(
             sa.update(Delivery)
-            .where(Delivery.id == delivery_id,
-                   sa.or_(Delivery.status.in_(("queued", "failed")),
-                          sa.and_(Delivery.status == "sending",
-                                  sa.or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < lease_cut))))
+            .where(Delivery.id == delivery_id, _claimable(now))
             .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now,
                     log=_append_log("sending", now))
             .returning(Delivery.id)).scalar()
@@ -249,19 +279,21 @@ Check = Callable[[Delivery], "str | None"]
 Send = Callable[[Delivery], "Sent | str | None"]
 
 
-def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
+def send_once(delivery_id: uuid.UUID, check: Check, send: Send, claimed_at: datetime | None = None) -> str:
     """The one send path: claim the delivery, run the last-minute ``check`` (a reason skips it),
     for email take a slot of the recipient's hourly cap, ``send`` it on its channel (returning
     the provider's id or a :class:`Sent`) and record the result. Returns ``sent``, ``skipped``, or ``already_<status>`` when it was not claimable
-    (settled, or another worker holds the lease). The caller's unit of work is untouched.
+    (settled, or another worker holds the lease). ``claimed_at``: the caller claimed the row
+    then already (:func:`queue_and_claim`). The caller's unit of work is untouched.
 
     Raises:
         DeliveryFailed: ``send`` raised; recorded as ``failed`` (with the error) for the retry.
     """
-    claimed_at = utcnow()
-    if not claim(delivery_id, claimed_at):
-        status = db.session.scalar(sa.select(Delivery.status).where(Delivery.id == delivery_id))
-        return f"already_{status}"
+    if claimed_at is None:
+        claimed_at = utcnow()
+        if not claim(delivery_id, claimed_at):
+            status = db.session.scalar(sa.select(Delivery.status).where(Delivery.id == delivery_id))
+            return f"already_{status}"
     delivery = db.session.get(Delivery, delivery_id)
     reason = check(delivery)
     if reason is None and delivery.channel == EMAIL and not take_send_slot(delivery.recipient):
@@ -288,32 +320,33 @@ def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
 
 
 def deliver(key: str, message: EmailMessage) -> Outcome:
-    """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued by
-    :func:`queue_direct`, then :func:`send_once`. Settled keys and a lease held by another worker
+    """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued and
+    claimed in one statement (:func:`queue_and_claim`), then :func:`send_once`. Settled keys and a lease held by another worker
     stop it; over the hourly cap it is recorded ``skipped``.
 
     Raises:
         DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
             taken over by a retry.
     """
-    delivery_id, status = queue_direct(key, str(message["To"]), str(message["Subject"] or ""))
-    if status in SETTLED:
-        return SETTLED[status]
+    claimed_at = utcnow()
+    delivery_id, status, claimed = queue_and_claim(key, str(message["To"]), str(message["Subject"] or ""),
+                                                   claimed_at)
+    if not claimed:
+        return SETTLED.get(status, Outcome.BUSY)
 
     def smtp(delivery: Delivery) -> Sent:
         message_id = str(message["Message-ID"] or "") or None
-        fence = delivery.claimed_at
         session = active_session()
         one_off = session is None
         session = session or SmtpSession(current_app.config["SMTP_URL"])
         try:  # raises smtplib.SMTPException, OSError, ValueError, LeaseLost
-            session.send(message, lambda: sent_on_commit(delivery.id, fence, message_id, None))
+            session.send(message, lambda: sent_on_commit(delivery.id, claimed_at, message_id, None))
         finally:
             if one_off:
                 session.close()
         return Sent(provider_id=message_id, recorded=True)
 
-    result = send_once(delivery_id, lambda delivery: None, smtp)
+    result = send_once(delivery_id, lambda delivery: None, smtp, claimed_at=claimed_at)
     if result == "sent":
         return Outcome.SENT
     if result == "skipped":

@@ -208,22 +208,31 @@ def _send_reminder_job(booking_id: str, which: str, starts_at_iso: str) -> str:
     return _send_reminder(facts, which).value
 
 
-def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
+def _send_reminder(facts: BookingFacts, which: str, *, in_language: bool = False) -> Outcome:
     """Reminder ``which`` to the booking's customer: their account's notification (every channel
-    they enabled; queued once this unit of work commits), or a guest's direct email."""
+    they enabled; queued once this unit of work commits), or a guest's direct email.
+    ``in_language``: ``facts`` were loaded inside the customer's :func:`speaking` already."""
     key = rules.reminder_key(facts.booking_id, which, facts.starts_at)
-    if not facts.customer_email and not customer_has_account(facts.booking_id):
+    has_account = customer_has_account(facts.booking_id)
+    if not facts.customer_email and not has_account:
         # Known by phone only: recorded once, so the sweep does not try again.
         return record_undeliverable(key, "", "no email address on record")
-    if customer_has_account(facts.booking_id):
+    if has_account:
         results = fanout.reminder_notices(str(facts.booking_id), which, facts.starts_at.isoformat())
         after_commit(lambda: dispatch.after_commit(results))
         return Outcome.SENT if any(r.new for r in results) else Outcome.ALREADY_SENT
+    if in_language:
+        return _email_reminder(key, facts, which)
     with speaking(booking_customer_locale(facts.booking_id)):
-        try:
-            message = booking_email(rules.load_booking_facts(facts.booking_id) or facts, reminder_kind(which))
-        except UndeliverableAddress as exc:
-            return record_undeliverable(key, facts.customer_email, str(exc))
+        return _email_reminder(key, rules.load_booking_facts(facts.booking_id) or facts, which)
+
+
+def _email_reminder(key: str, facts: BookingFacts, which: str) -> Outcome:
+    """Build (in the language in force) and send the reminder email to a guest, once under ``key``."""
+    try:
+        message = booking_email(facts, reminder_kind(which))
+    except UndeliverableAddress as exc:
+        return record_undeliverable(key, facts.customer_email or "", str(exc))
     return deliver(key, message)
 
 
@@ -351,14 +360,16 @@ def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
 
 
 def _sweep_one(booking_id: uuid.UUID, now: datetime) -> int:
-    """Send the booking's due reminder if it is not sent yet; 1 when sent now, else 0."""
-    facts = rules.load_booking_facts(booking_id)
-    if facts is None or facts.status != BookingStatus.CONFIRMED.value:
-        return 0
-    which = rules.due_reminder(facts.starts_at, rules.last_change_at(booking_id), now)
-    if which is None or is_sent(rules.reminder_key(booking_id, which, facts.starts_at)):
-        return 0
-    return 1 if _send_reminder(facts, which) == Outcome.SENT else 0
+    """Send the booking's due reminder if it is not sent yet; 1 when sent now, else 0. The facts
+    are loaded once, in the customer's language."""
+    with speaking(booking_customer_locale(booking_id)):
+        facts = rules.load_booking_facts(booking_id)
+        if facts is None or facts.status != BookingStatus.CONFIRMED.value:
+            return 0
+        which = rules.due_reminder(facts.starts_at, rules.last_change_at(booking_id), now)
+        if which is None or is_sent(rules.reminder_key(booking_id, which, facts.starts_at)):
+            return 0
+        return 1 if _send_reminder(facts, which, in_language=True) == Outcome.SENT else 0
 
 
 def reclaim_stale_deliveries(now: datetime | None = None) -> int:
