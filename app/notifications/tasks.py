@@ -240,6 +240,8 @@ def _email_reminder(key: str, facts: BookingFacts, which: str) -> Outcome:
 REMINDER_BATCH_SIZE = 100
 #: Most reminders one dispatch enqueues (the rest wait for the next run).
 REMINDER_DISPATCH_LIMIT = 50_000
+#: Failed sends in a row after which a batch stops (:func:`send_reminders_now`).
+FAILURES_BEFORE_GIVING_UP = 3
 #: Default of ``REMINDER_LEASE_SECONDS``.
 DEFAULT_REMINDER_LEASE_SECONDS = 30
 
@@ -316,25 +318,37 @@ def send_reminder_batch(tenant_id: str, booking_ids: list[str]) -> int:
 def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
     """Send the due, unsent reminders of ``booking_ids`` (tenant in scope) over one SMTP
     connection, each booking in its own unit of work (see :func:`send_reminder_batch`); returns
-    how many were sent now. ``now`` defaults to the current instant, read per booking."""
+    how many were sent now. ``now`` defaults to the current instant, read per booking.
+
+    After :data:`FAILURES_BEFORE_GIVING_UP` failed sends in a row (the SMTP server is down) the
+    batch stops; the bookings it did not finish keep their leases, so the dispatch hands them out
+    again only when those run out rather than every few seconds."""
     seconds = reminder_lease_seconds()
     renewed = time.monotonic()
     with unit_of_work():
         pending = rules.unsent_due_reminders([uuid.UUID(b) for b in booking_ids], now or utcnow())
-    sent = 0
+    sent, failures, unfinished = 0, 0, set()
     with reusing(current_app.config["SMTP_URL"]):
-        for booking_id in pending:
+        for index, booking_id in enumerate(pending):
+            if failures >= FAILURES_BEFORE_GIVING_UP:
+                unfinished.update(str(b) for b in pending[index:])
+                log.warning("reminder batch stopped: sending keeps failing", extra={"left": len(pending) - index})
+                break
             if time.monotonic() - renewed > seconds / 3:
                 _renew_leases(booking_ids, seconds)
                 renewed = time.monotonic()
             try:
                 with unit_of_work():
                     sent += _sweep_one(booking_id, now or utcnow())
+                failures = 0
             except DeliveryFailed:
-                pass  # recorded as failed; the next dispatch or the scheduled job's retry tries again
+                failures += 1  # recorded as failed; handed out again once its lease runs out
+                unfinished.add(str(booking_id))
             except Exception:  # noqa: BLE001 - one booking's error must not stop the batch
                 log.exception("reminder failed for a booking", extra={"booking_id": str(booking_id)})
-    get_redis().delete(*(_lease_key(b) for b in booking_ids))
+    done = [b for b in booking_ids if b not in unfinished]
+    if done:
+        get_redis().delete(*(_lease_key(b) for b in done))
     return sent
 
 
