@@ -1,5 +1,5 @@
 """Reminders at volume: many reminders due at once are split into batch jobs that two real
-``python worker.py`` processes share; one worker is killed with SIGKILL mid-way and the other
+``python worker.py`` processes share; one worker is killed with SIGKILL mid-send and the other
 delivers the rest, every customer getting their reminder exactly once."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from app.notifications.tasks import REMINDER_BATCH_SIZE, enqueue_reminder_batche
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -102,8 +103,15 @@ def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox
     workers = [_start_worker(env, log), _start_worker(env, log)]
     try:
         assert mailbox.wait_until(lambda: sum(reminders().values()) >= total // 4, 90), log.read_text()[-3000:]
-        _kill(workers[0])  # SIGKILL in the middle of its batch: its claims and leases stay behind
+        # From now on the server holds every reminder in DATA (then refuses it), so both workers are
+        # soon waiting for an answer: the SIGKILL lands mid-send, never in the instant between the
+        # server's 250 and the worker's commit (the one window for a duplicate, app.delivery.pipeline).
+        mailbox.hold_subject = "Reminder:"
+        assert wait_for(mailbox.holding.is_set, 30)
+        time.sleep(2)
+        _kill(workers[0])  # SIGKILL in the middle of its batch: its claim and leases stay behind
         at_kill = sum(reminders().values())
+        mailbox.hold_subject = None  # the held messages are refused with a 451 and sent again later
         assert mailbox.wait_until(lambda: len(reminders()) >= total, 90), log.read_text()[-3000:]
         time.sleep(2)  # a second copy of anything would arrive meanwhile
     finally:
