@@ -177,6 +177,7 @@ def register_request_hooks(app: Flask) -> None:
             g.tenant = None
             return None
         g.tenant = target.tenant
+        g.tenant_slug = target.tenant.slug if target.tenant else None  # read once: the access log runs after the commit
         resolved = target.tenant.id if target.tenant else None
         if known != resolved:
             if "tenant_token" in g:
@@ -192,7 +193,6 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def _log(resp):
         resp.headers["X-Request-Id"] = g.get("request_id", "")
-        tenant = g.get("tenant")
         user = None
         try:
             if current_user and current_user.is_authenticated:
@@ -202,7 +202,7 @@ def register_request_hooks(app: Flask) -> None:
         access.info("request", extra={
             "request_id": g.get("request_id"), "method": request.method, "path": request.path,
             "status": resp.status_code, "host": request.host,
-            "tenant": tenant.slug if tenant is not None else None, "user": user,
+            "tenant": g.get("tenant_slug"), "user": user,
             "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
         })
         return resp

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     AVAILABILITY_CACHE_SECONDS: int = Field(300, ge=0, description="Seconds an availability result stays cached.")
     DELIVERY_LEASE_SECONDS: int = Field(300, ge=1, description="Seconds a worker may hold a claimed delivery before "
                                                                "another takes the send over.")
+    REMINDER_LEASE_SECONDS: int = Field(30, ge=1, description="Seconds a due reminder stays handed to a batch job "
+                                                              "(renewed while it runs) before it is handed out again.")
     MANAGE_LINK_DAYS_AFTER: int = Field(30, ge=0, description="Days after a booking's end its manage link works.")
     SESSION_LIFETIME_DAYS: int = Field(14, ge=1, description="Days a login session (in Redis) lives without "
                                                              "activity.")

@@ -192,7 +192,7 @@ def create_booking(tenant: Tenant, *, service_id: uuid.UUID, staff_id: uuid.UUID
             if is_overlap(exc):
                 continue
             raise
-        write_items(booking, plans)
+        write_items(booking, plans, new=True)
         record_event(booking, "created", None, actor)
         emit_event({S.PENDING: "booking.requested", S.AWAITING_PAYMENT: "booking.awaiting_payment",
                S.AWAITING_EMAIL: "booking.awaiting_email"}.get(status, "booking.confirmed"), booking)

@@ -4,16 +4,15 @@ headers, and low-level SMTP from ``SMTP_URL`` (``smtp://user:pass@host:port``, `
 from __future__ import annotations
 
 import re
-import smtplib
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from app.delivery.smtp_session import SmtpSession, active_session
 from app.formatting import format_local
 from app.timeutil import zone
 from app.uow import PermanentFailure
@@ -77,24 +76,18 @@ def parse_mail_address(value: str | Address) -> Address:
 
 
 def smtp_send(smtp_url: str, message: EmailMessage, timeout: float = 30.0) -> None:
-    """Send ``message`` through the server at ``smtp_url``.
+    """Send ``message`` through the server at ``smtp_url``: over the open session of a
+    :func:`app.delivery.smtp_session.reusing` block to that server, else on a connection of its own.
 
     Raises:
         smtplib.SMTPException, OSError: the server refused or could not be reached.
     """
-    parts = urlsplit(smtp_url)
-    host = parts.hostname or "127.0.0.1"
-    query = parse_qs(parts.query)
-    if parts.scheme == "smtps":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=timeout)
-    else:
-        server = smtplib.SMTP(host, parts.port or 25, timeout=timeout)
-    with server:
-        if query.get("starttls", ["0"])[0] in {"1", "true", "yes"}:
-            server.starttls()
-        if parts.username:
-            server.login(unquote(parts.username), unquote(parts.password or ""))
-        server.send_message(message)
+    session = active_session()
+    if session is not None and session.smtp_url == smtp_url:
+        session.send(message)
+        return
+    with SmtpSession(smtp_url, timeout) as own:
+        own.send(message)
 
 
 def build_message(*, sender: str | Address, to: str | Address, subject: str, text: str, html: str | None = None,

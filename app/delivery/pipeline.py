@@ -23,9 +23,22 @@ as ``undeliverable`` with the reason (:func:`record_undeliverable`): final, like
 
 The claim and the result are each written in a transaction of their own
 (:func:`app.uow.own_transaction`): the claim has to be durable before the message leaves, so
-it cannot share the caller's unit of work, which is left untouched. A worker killed after the
-channel accepted the message but before step 4 committed causes one duplicate after the lease
-expires; that window is a few milliseconds, against a lost-forever message otherwise.
+it cannot share the caller's unit of work, which is left untouched.
+
+**Email is fenced by its claim.** The claim's ``claimed_at`` is the worker's token: an email's
+``sent`` row is written (``… WHERE status = 'sending' AND claimed_at = <token>``, the row then
+locked) *before* the SMTP server is asked to take the message, and committed as soon as the
+server answers ``250`` (:mod:`app.delivery.smtp_session`). So:
+
+* a worker whose lease was taken over (it stalled past ``DELIVERY_LEASE_SECONDS``) finds no row
+  to update and abandons the SMTP transaction before its end: two workers never both send, so
+  the lease can be short;
+* a worker killed before the server took the message sends nothing (the server drops an
+  unfinished DATA), and the message goes out once when the lease is taken over;
+* the one window for a duplicate: the server has taken the message and the worker is killed
+  (or PostgreSQL fails) before the single ``COMMIT`` round trip that follows the ``250``; the
+  row stays ``sending`` and the message is sent again after the lease. Under a millisecond on
+  loopback, against a lost-forever message if the order were the other way round.
 """
 
 from __future__ import annotations
@@ -33,7 +46,8 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -45,8 +59,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.config import config_str
 from app.delivery.mailcap import cap_reason, take_send_slot
-from app.delivery.mailer import smtp_send
 from app.delivery.models import Delivery
+from app.delivery.smtp_session import SmtpSession, active_session
 from app.extensions import db
 from app.tenants.context import require_tenant_id
 from app.timeutil import utcnow
@@ -73,6 +87,11 @@ class Outcome(enum.StrEnum):
 #: Delivery statuses that end the delivery for good (``skipped``: over the cap, turned off…).
 SETTLED = {"sent": Outcome.ALREADY_SENT, "undeliverable": Outcome.UNDELIVERABLE, "skipped": Outcome.SKIPPED}
 FINAL_STATUSES = tuple(SETTLED)
+
+
+class LeaseLost(Exception):
+    """Another worker took the delivery over (this worker's claim outlived its lease): this
+    worker must not send it."""
 
 
 class DeliveryFailed(Exception):
@@ -142,18 +161,48 @@ def queue_direct(key: str, recipient: str, subject: str, channel: str = EMAIL,
         return row.id, row.status
 
 
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    """The row may be claimed at ``now``: queued, failed, or a ``sending`` lease run out."""
+    lease_cut = now - timedelta(seconds=lease_seconds())
+    return sa.or_(Delivery.status.in_(("queued", "failed")),
+                  sa.and_(Delivery.status == "sending",
+                          sa.or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < lease_cut)))
+
+
+def queue_and_claim(key: str, recipient: str, subject: str, now: datetime,
+                    channel: str = EMAIL) -> tuple[uuid.UUID, str, bool]:
+    """:func:`queue_direct` and :func:`claim` in one statement and one committed transaction:
+    the direct delivery ``key`` of the tenant in scope, inserted already claimed (``sending``,
+    lease from ``now``) or claimed if it exists and is claimable. Returns ``(id, status, claimed)``;
+    ``claimed`` False means another worker holds it or it is settled (``status`` says which)."""
+    tenant_id = require_tenant_id()
+    with own_transaction() as session:
+        taken = session.execute(
+            pg_insert(Delivery).values(
+                tenant_id=tenant_id, id=uuid.uuid4(), dedup_key=key, channel=channel, recipient=recipient[:1000],
+                subject=subject[:250], status="sending", claimed_at=now, attempts=1,
+                log=[log_entry("queued", now), log_entry("sending", now)], created_at=now, updated_at=now,
+            ).on_conflict_do_update(
+                constraint="delivery_dedup_key", where=_claimable(now),
+                set_={"status": "sending", "claimed_at": now, "attempts": Delivery.attempts + 1, "updated_at": now,
+                      "log": _append_log("sending", now)},
+            ).returning(Delivery.id)).scalar()
+        if taken is not None:
+            _forget(taken)
+            return taken, "sending", True
+        row = session.execute(sa.select(Delivery.id, Delivery.status).where(
+            Delivery.tenant_id == tenant_id, Delivery.dedup_key == key)).one()
+        return row.id, row.status, False
+
+
 def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
     """Take delivery ``delivery_id`` for sending, in its own committed transaction: only from
     ``queued``/``failed`` or a ``sending`` lease older than :func:`lease_seconds`. True when this
     worker may send (the lease starts ``now``)."""
-    lease_cut = now - timedelta(seconds=lease_seconds())
     with own_transaction() as session:
         taken = session.execute(
             sa.update(Delivery)
-            .where(Delivery.id == delivery_id,
-                   sa.or_(Delivery.status.in_(("queued", "failed")),
-                          sa.and_(Delivery.status == "sending",
-                                  sa.or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < lease_cut))))
+            .where(Delivery.id == delivery_id, _claimable(now))
             .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1, updated_at=now,
                     log=_append_log("sending", now))
             .returning(Delivery.id)).scalar()
@@ -162,9 +211,10 @@ def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
 
 
 def finish(delivery_id: uuid.UUID, status: str, error: str | None = None, provider_id: str | None = None,
-           subject: str | None = None) -> None:
+           subject: str | None = None, claimed_at: datetime | None = None) -> None:
     """Record the delivery's result (and its log entry; the provider's id and the subject that
-    went out, when given) in its own committed transaction."""
+    went out, when given) in its own committed transaction; with ``claimed_at``, only while the
+    row still holds that claim (a claim taken over meanwhile is left to its new holder)."""
     now = utcnow()
     values: dict[str, object] = {"status": status, "error": error, "updated_at": now,
                                  "log": _append_log(status, now, error)}
@@ -174,8 +224,36 @@ def finish(delivery_id: uuid.UUID, status: str, error: str | None = None, provid
         values["provider_id"] = provider_id[:200]
     if subject:
         values["subject"] = subject[:250]
+    fence = [Delivery.claimed_at == claimed_at] if claimed_at is not None else []
     with own_transaction() as session:
-        session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(**values))
+        session.execute(sa.update(Delivery).where(Delivery.id == delivery_id, *fence).values(**values))
+    _forget(delivery_id)
+
+
+@contextmanager
+def sent_on_commit(delivery_id: uuid.UUID, claimed_at: datetime, provider_id: str | None,
+                   subject: str | None) -> Iterator[None]:
+    """Write the delivery's ``sent`` row (only while it holds the claim ``claimed_at``), keep it
+    uncommitted for the block (the SMTP ``.`` is written and answered there), commit as the
+    block exits normally; roll back when it raises.
+
+    Raises:
+        LeaseLost: the claim was taken over; nothing is written and the block does not run.
+    """
+    now = utcnow()
+    values: dict[str, object] = {"status": "sent", "error": None, "updated_at": now, "sent_at": now,
+                                 "log": _append_log("sent", now)}
+    if provider_id:
+        values["provider_id"] = provider_id[:200]
+    if subject:
+        values["subject"] = subject[:250]
+    with own_transaction() as session:
+        hit = session.execute(sa.update(Delivery).where(
+            Delivery.id == delivery_id, Delivery.status == "sending", Delivery.claimed_at == claimed_at,
+        ).values(**values).returning(Delivery.id)).scalar()
+        if hit is None:
+            raise LeaseLost(f"delivery {delivery_id} was taken over by another worker")
+        yield
     _forget(delivery_id)
 
 
@@ -193,24 +271,29 @@ class Sent:
 
     provider_id: str | None = None
     subject: str | None = None
+    #: True when the channel already recorded ``sent`` itself (email, :func:`sent_on_commit`).
+    recorded: bool = False
 
 
 Check = Callable[[Delivery], "str | None"]
 Send = Callable[[Delivery], "Sent | str | None"]
 
 
-def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
+def send_once(delivery_id: uuid.UUID, check: Check, send: Send, claimed_at: datetime | None = None) -> str:
     """The one send path: claim the delivery, run the last-minute ``check`` (a reason skips it),
     for email take a slot of the recipient's hourly cap, ``send`` it on its channel (returning
     the provider's id or a :class:`Sent`) and record the result. Returns ``sent``, ``skipped``, or ``already_<status>`` when it was not claimable
-    (settled, or another worker holds the lease). The caller's unit of work is untouched.
+    (settled, or another worker holds the lease). ``claimed_at``: the caller claimed the row
+    then already (:func:`queue_and_claim`). The caller's unit of work is untouched.
 
     Raises:
         DeliveryFailed: ``send`` raised; recorded as ``failed`` (with the error) for the retry.
     """
-    if not claim(delivery_id, utcnow()):
-        status = db.session.scalar(sa.select(Delivery.status).where(Delivery.id == delivery_id))
-        return f"already_{status}"
+    if claimed_at is None:
+        claimed_at = utcnow()
+        if not claim(delivery_id, claimed_at):
+            status = db.session.scalar(sa.select(Delivery.status).where(Delivery.id == delivery_id))
+            return f"already_{status}"
     delivery = db.session.get(Delivery, delivery_id)
     reason = check(delivery)
     if reason is None and delivery.channel == EMAIL and not take_send_slot(delivery.recipient):
@@ -220,36 +303,50 @@ def send_once(delivery_id: uuid.UUID, check: Check, send: Send) -> str:
         return "skipped"
     try:
         result = send(delivery)
+    except LeaseLost:
+        log.warning("delivery taken over by another worker", extra={"dedup_key": delivery.dedup_key})
+        return "already_sending"
     except Exception as exc:  # noqa: BLE001 - any channel failure (SMTP, push service, SMS provider) is recorded and retried
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        finish(delivery_id, "failed", error)
+        finish(delivery_id, "failed", error, claimed_at=claimed_at)
         log.warning("delivery failed", extra={"delivery_id": str(delivery_id), "dedup_key": delivery.dedup_key,
                                               "error": error})
         raise DeliveryFailed(f"sending {delivery.dedup_key!r} failed: {error}") from exc
     sent = result if isinstance(result, Sent) else Sent(provider_id=result)
-    finish(delivery_id, "sent", None, sent.provider_id, sent.subject)
+    if not sent.recorded:
+        finish(delivery_id, "sent", None, sent.provider_id, sent.subject, claimed_at=claimed_at)
     log.info("delivery sent", extra={"dedup_key": delivery.dedup_key, "channel": delivery.channel})
     return "sent"
 
 
 def deliver(key: str, message: EmailMessage) -> Outcome:
-    """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued by
-    :func:`queue_direct`, then :func:`send_once`. Settled keys and a lease held by another worker
+    """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued and
+    claimed in one statement (:func:`queue_and_claim`), then :func:`send_once`. Settled keys and a lease held by another worker
     stop it; over the hourly cap it is recorded ``skipped``.
 
     Raises:
         DeliveryFailed: the SMTP send failed; the delivery is marked ``failed`` and may be
             taken over by a retry.
     """
-    delivery_id, status = queue_direct(key, str(message["To"]), str(message["Subject"] or ""))
-    if status in SETTLED:
-        return SETTLED[status]
+    claimed_at = utcnow()
+    delivery_id, status, claimed = queue_and_claim(key, str(message["To"]), str(message["Subject"] or ""),
+                                                   claimed_at)
+    if not claimed:
+        return SETTLED.get(status, Outcome.BUSY)
 
-    def smtp(delivery: Delivery) -> str | None:
-        smtp_send(current_app.config["SMTP_URL"], message)  # raises smtplib.SMTPException, OSError, ValueError
-        return str(message["Message-ID"] or "") or None
+    def smtp(delivery: Delivery) -> Sent:
+        message_id = str(message["Message-ID"] or "") or None
+        session = active_session()
+        one_off = session is None
+        session = session or SmtpSession(current_app.config["SMTP_URL"])
+        try:  # raises smtplib.SMTPException, OSError, ValueError, LeaseLost
+            session.send(message, lambda: sent_on_commit(delivery.id, claimed_at, message_id, None))
+        finally:
+            if one_off:
+                session.close()
+        return Sent(provider_id=message_id, recorded=True)
 
-    result = send_once(delivery_id, lambda delivery: None, smtp)
+    result = send_once(delivery_id, lambda delivery: None, smtp, claimed_at=claimed_at)
     if result == "sent":
         return Outcome.SENT
     if result == "skipped":

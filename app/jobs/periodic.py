@@ -98,6 +98,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("plaza-metrics-nightly", "app.metrics.tasks.periodic_recompute", "transitions", 1800),
     PeriodicJob("plaza-sweep-leads", "app.leads.sweeps.periodic_sweep", "sweep", 600),
     PeriodicJob("plaza-dispatch-sweep", "app.dispatch.tasks.periodic_sweep", "relay", 120),
+    PeriodicJob("plaza-reminder-batches", "app.notifications.tasks.periodic_reminder_dispatch", "relay", 120),
 )
 
 

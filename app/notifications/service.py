@@ -185,6 +185,20 @@ def last_change_at(booking_id: uuid.UUID) -> datetime | None:
     return db.session.scalar(sa.select(sa.func.max(BookingEvent.at)).where(BookingEvent.booking_id == booking_id))
 
 
+def _due_unsent(now: datetime) -> sa.Select:
+    """Confirmed bookings starting within 24 h after ``now`` whose currently due reminder is not
+    sent yet: ``(tenant_id, id)`` ordered by start (see :func:`reminder_candidates`)."""
+    which = sa.case((Booking.starts_at <= now + REMINDERS["2h"], "2"), else_="24")
+    start_utc = sa.func.to_char(sa.func.timezone("UTC", Booking.starts_at), 'YYYY-MM-DD"T"HH24:MI:SS')
+    key = sa.func.concat("booking:", sa.cast(Booking.id, sa.String), ":reminder", which, ":", start_utc, "+00:00")
+    already_sent = sa.exists().where(Delivery.tenant_id == Booking.tenant_id, Delivery.dedup_key == key,
+                                     Delivery.status == "sent")
+    return (sa.select(Booking.tenant_id, Booking.id)
+            .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
+                   Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
+            .order_by(Booking.starts_at))
+
+
 def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """``(tenant_id, booking_id)`` of confirmed bookings, across tenants, starting within 24 h after
     ``now`` whose currently due reminder has not been sent yet.
@@ -193,18 +207,14 @@ def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID
     The "already sent" filter rebuilds the :func:`reminder_key` in SQL (start at whole seconds,
     as slots are); a start with fractional seconds is simply never filtered out here.
     """
-    which = sa.case((Booking.starts_at <= now + REMINDERS["2h"], "2"), else_="24")
-    start_utc = sa.func.to_char(sa.func.timezone("UTC", Booking.starts_at), 'YYYY-MM-DD"T"HH24:MI:SS')
-    key = sa.func.concat("booking:", sa.cast(Booking.id, sa.String), ":reminder", which, ":", start_utc, "+00:00")
-    already_sent = sa.exists().where(Delivery.tenant_id == Booking.tenant_id, Delivery.dedup_key == key,
-                                     Delivery.status == "sent")
     with platform_scope("reminder sweep"):
-        rows = db.session.execute(
-            sa.select(Booking.tenant_id, Booking.id)
-            .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
-                   Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
-            .order_by(Booking.starts_at).limit(limit))
-        return [(t, b) for t, b in rows]
+        return [(t, b) for t, b in db.session.execute(_due_unsent(now).limit(limit))]
+
+
+def unsent_due_reminders(booking_ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:
+    """Those of ``booking_ids`` (tenant in scope) that are still :func:`reminder_candidates` at
+    ``now``, in start order: one query, so a batch skips what another worker already sent."""
+    return [b for _, b in db.session.execute(_due_unsent(now).where(Booking.id.in_(booking_ids)))]
 
 
 def stale_deliveries(older_than: datetime, limit: int = 200) -> list[tuple[uuid.UUID, str]]:

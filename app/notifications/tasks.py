@@ -18,6 +18,7 @@ e.g. from tests or the CLI.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from flask import current_app
 from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
+from app.config import config_str
 from app.customers.ownership import account_of
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import UndeliverableAddress, account_email, local, smtp_send
@@ -37,6 +39,7 @@ from app.delivery.pipeline import (
     lease_seconds,
     record_undeliverable,
 )
+from app.delivery.smtp_session import reusing
 from app.extensions import db
 from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_on_platform
 from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
@@ -205,58 +208,182 @@ def _send_reminder_job(booking_id: str, which: str, starts_at_iso: str) -> str:
     return _send_reminder(facts, which).value
 
 
-def _send_reminder(facts: BookingFacts, which: str) -> Outcome:
+def _send_reminder(facts: BookingFacts, which: str, *, in_language: bool = False) -> Outcome:
     """Reminder ``which`` to the booking's customer: their account's notification (every channel
-    they enabled; queued once this unit of work commits), or a guest's direct email."""
+    they enabled; queued once this unit of work commits), or a guest's direct email.
+    ``in_language``: ``facts`` were loaded inside the customer's :func:`speaking` already."""
     key = rules.reminder_key(facts.booking_id, which, facts.starts_at)
-    if not facts.customer_email and not customer_has_account(facts.booking_id):
+    has_account = customer_has_account(facts.booking_id)
+    if not facts.customer_email and not has_account:
         # Known by phone only: recorded once, so the sweep does not try again.
         return record_undeliverable(key, "", "no email address on record")
-    if customer_has_account(facts.booking_id):
+    if has_account:
         results = fanout.reminder_notices(str(facts.booking_id), which, facts.starts_at.isoformat())
         after_commit(lambda: dispatch.after_commit(results))
         return Outcome.SENT if any(r.new for r in results) else Outcome.ALREADY_SENT
+    if in_language:
+        return _email_reminder(key, facts, which)
     with speaking(booking_customer_locale(facts.booking_id)):
-        try:
-            message = booking_email(rules.load_booking_facts(facts.booking_id) or facts, reminder_kind(which))
-        except UndeliverableAddress as exc:
-            return record_undeliverable(key, facts.customer_email, str(exc))
+        return _email_reminder(key, rules.load_booking_facts(facts.booking_id) or facts, which)
+
+
+def _email_reminder(key: str, facts: BookingFacts, which: str) -> Outcome:
+    """Build (in the language in force) and send the reminder email to a guest, once under ``key``."""
+    try:
+        message = booking_email(facts, reminder_kind(which))
+    except UndeliverableAddress as exc:
+        return record_undeliverable(key, facts.customer_email or "", str(exc))
     return deliver(key, message)
 
 
-def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
-    """Send every reminder due at ``now`` (default: the current instant) that has not been sent,
-    re-derived from the database across tenants; returns how many were sent now.
+#: Reminders per batch job (:func:`send_reminder_batch`), all of one business.
+REMINDER_BATCH_SIZE = 100
+#: Most reminders one dispatch enqueues (the rest wait for the next run).
+REMINDER_DISPATCH_LIMIT = 50_000
+#: Failed sends in a row after which a batch stops (:func:`send_reminders_now`).
+FAILURES_BEFORE_GIVING_UP = 3
+#: Default of ``REMINDER_LEASE_SECONDS``.
+DEFAULT_REMINDER_LEASE_SECONDS = 30
 
-    Recovers reminders whose scheduled job was lost or whose worker died. Each booking is
-    handled in its own tenant scope and unit of work; a failed send is logged and retried by
-    the next sweep. Commits (one unit of work per booking). Needs an app context.
+
+def reminder_lease_seconds() -> int:
+    """Seconds a booking's reminder stays handed to a batch job before the dispatcher hands it to
+    another (``REMINDER_LEASE_SECONDS``, default 30); a running batch renews its leases."""
+    return int(config_str("REMINDER_LEASE_SECONDS", str(DEFAULT_REMINDER_LEASE_SECONDS)))
+
+
+def _lease_key(booking_id: uuid.UUID | str) -> str:
+    return f"plaza:reminder-lease:{booking_id}"
+
+
+def _renew_leases(booking_ids: list[str], seconds: int) -> None:
+    pipe = get_redis().pipeline(transaction=False)
+    for booking_id in booking_ids:
+        pipe.set(_lease_key(booking_id), "1", ex=seconds)
+    pipe.execute()
+
+
+def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_DISPATCH_LIMIT) -> int:
+    """Hand every reminder due at ``now`` (default: the current instant) and not sent yet to batch
+    jobs: up to :data:`REMINDER_BATCH_SIZE` bookings of one business per
+    :func:`send_reminder_batch` job, so any number of workers split the work. Returns how many
+    jobs were enqueued. Needs an app context (commits the read).
+
+    A booking handed to a job is leased in Redis (``SET NX``, :func:`reminder_lease_seconds`): the
+    next dispatch skips it while the lease lives, and hands it out again once a killed worker's
+    lease has run out. Whatever the leases say, each message is sent at most once (the delivery
+    claim, :mod:`app.delivery.pipeline`); a lease only avoids handing the same work out twice.
     """
     now = now or utcnow()
     with unit_of_work():
         candidates = rules.reminder_candidates(now, limit)
-    sent = 0
-    for tenant_id, booking_id in candidates:
-        with tenant_scope(tenant_id):
+    if not candidates:
+        return 0
+    seconds = reminder_lease_seconds()
+    pipe = get_redis().pipeline(transaction=False)
+    for _, booking_id in candidates:
+        pipe.set(_lease_key(booking_id), "1", nx=True, ex=seconds)
+    by_tenant: dict[str, list[str]] = {}
+    for (tenant_id, booking_id), taken in zip(candidates, pipe.execute(), strict=True):
+        if taken:
+            by_tenant.setdefault(str(tenant_id), []).append(str(booking_id))
+    jobs = 0
+    for tenant_id, ids in by_tenant.items():
+        for i in range(0, len(ids), REMINDER_BATCH_SIZE):
+            enqueue(f"{TASKS}.send_reminder_batch", tenant_id, ids[i:i + REMINDER_BATCH_SIZE])
+            jobs += 1
+    return jobs
+
+
+def periodic_reminder_dispatch() -> int:
+    """Periodic job (every ``PLAZA_RELAY_INTERVAL`` seconds): :func:`enqueue_reminder_batches`."""
+    return run_on_platform(enqueue_reminder_batches)
+
+
+def send_reminder_batch(tenant_id: str, booking_ids: list[str]) -> int:
+    """Job: send the reminders due now to the customers of ``booking_ids`` (bookings of
+    ``tenant_id``) over one SMTP connection; returns how many were sent now.
+
+    One query first drops the bookings whose reminder is already sent (by another worker or an
+    earlier try); each remaining booking is then re-checked and sent in its own unit of work,
+    exactly as the sweep does (:func:`sweep_due_reminders`: language, preferences, the
+    recipient's cap). Each message is recorded ``sent`` as it is handed over
+    (:mod:`app.delivery.pipeline` says exactly what a worker killed meanwhile can cause); a
+    failed send is recorded and left to the next dispatch. The batch's leases are renewed while
+    it runs and dropped at its end.
+    """
+    return run_in_tenant(tenant_id, send_reminders_now, booking_ids, None)
+
+
+def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
+    """Send the due, unsent reminders of ``booking_ids`` (tenant in scope) over one SMTP
+    connection, each booking in its own unit of work (see :func:`send_reminder_batch`); returns
+    how many were sent now. ``now`` defaults to the current instant, read per booking.
+
+    After :data:`FAILURES_BEFORE_GIVING_UP` failed sends in a row (the SMTP server is down) the
+    batch stops; the bookings it did not finish keep their leases, so the dispatch hands them out
+    again only when those run out rather than every few seconds."""
+    seconds = reminder_lease_seconds()
+    renewed = time.monotonic()
+    with unit_of_work():
+        pending = rules.unsent_due_reminders([uuid.UUID(b) for b in booking_ids], now or utcnow())
+    sent, failures, unfinished = 0, 0, set()
+    with reusing(current_app.config["SMTP_URL"]):
+        for index, booking_id in enumerate(pending):
+            if failures >= FAILURES_BEFORE_GIVING_UP:
+                unfinished.update(str(b) for b in pending[index:])
+                log.warning("reminder batch stopped: sending keeps failing", extra={"left": len(pending) - index})
+                break
+            if time.monotonic() - renewed > seconds / 3:
+                _renew_leases(booking_ids, seconds)
+                renewed = time.monotonic()
             try:
                 with unit_of_work():
-                    sent += _sweep_one(booking_id, now)
+                    sent += _sweep_one(booking_id, now or utcnow())
+                failures = 0
             except DeliveryFailed:
-                pass  # recorded as failed; the next sweep or the scheduled job's retry tries again
-            except Exception:  # noqa: BLE001 - one booking's error must not stop the sweep of the others
-                log.exception("reminder sweep failed for a booking", extra={"booking_id": str(booking_id)})
+                failures += 1  # recorded as failed; handed out again once its lease runs out
+                unfinished.add(str(booking_id))
+            except Exception:  # noqa: BLE001 - one booking's error must not stop the batch
+                log.exception("reminder failed for a booking", extra={"booking_id": str(booking_id)})
+    done = [b for b in booking_ids if b not in unfinished]
+    if done:
+        get_redis().delete(*(_lease_key(b) for b in done))
+    return sent
+
+
+def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
+    """Send every reminder due at ``now`` (default: the current instant) that has not been sent,
+    re-derived from the database across tenants, in this process; returns how many were sent now.
+
+    The same path as the batch jobs (:func:`send_reminders_now`, one SMTP connection per batch),
+    without the queue: for tests and the CLI. Each booking is handled in its own tenant scope and
+    unit of work; a failed send is logged and retried by the next sweep. Needs an app context.
+    """
+    now = now or utcnow()
+    with unit_of_work():
+        candidates = rules.reminder_candidates(now, limit)
+    by_tenant: dict[uuid.UUID, list[str]] = {}
+    for tenant_id, booking_id in candidates:
+        by_tenant.setdefault(tenant_id, []).append(str(booking_id))
+    sent = 0
+    for tenant_id, ids in by_tenant.items():
+        with tenant_scope(tenant_id):
+            sent += send_reminders_now(ids, now)
     return sent
 
 
 def _sweep_one(booking_id: uuid.UUID, now: datetime) -> int:
-    """Send the booking's due reminder if it is not sent yet; 1 when sent now, else 0."""
-    facts = rules.load_booking_facts(booking_id)
-    if facts is None or facts.status != BookingStatus.CONFIRMED.value:
-        return 0
-    which = rules.due_reminder(facts.starts_at, rules.last_change_at(booking_id), now)
-    if which is None or is_sent(rules.reminder_key(booking_id, which, facts.starts_at)):
-        return 0
-    return 1 if _send_reminder(facts, which) == Outcome.SENT else 0
+    """Send the booking's due reminder if it is not sent yet; 1 when sent now, else 0. The facts
+    are loaded once, in the customer's language."""
+    with speaking(booking_customer_locale(booking_id)):
+        facts = rules.load_booking_facts(booking_id)
+        if facts is None or facts.status != BookingStatus.CONFIRMED.value:
+            return 0
+        which = rules.due_reminder(facts.starts_at, rules.last_change_at(booking_id), now)
+        if which is None or is_sent(rules.reminder_key(booking_id, which, facts.starts_at)):
+            return 0
+        return 1 if _send_reminder(facts, which, in_language=True) == Outcome.SENT else 0
 
 
 def reclaim_stale_deliveries(now: datetime | None = None) -> int:
@@ -292,12 +419,13 @@ def reclaim_stale_deliveries(now: datetime | None = None) -> int:
 
 
 def periodic_sweep() -> dict[str, int]:
-    """Periodic job: send due reminders (customers', and staff's for booking requests still
-    waiting), the staff's daily agendas due this morning, and re-enqueue stale deliveries
+    """Periodic job: hand due reminders to batch jobs (:func:`enqueue_reminder_batches`; also
+    run every few seconds by :func:`periodic_reminder_dispatch`), send staff's reminders for booking requests still
+    waiting, the staff's daily agendas due this morning, and re-enqueue stale deliveries
     (direct ones and notifications')."""
 
     def sweep() -> dict[str, int]:
-        return {"reminders": sweep_due_reminders(), "waiting": waiting.sweep_waiting_requests(),
+        return {"reminders": enqueue_reminder_batches(), "waiting": waiting.sweep_waiting_requests(),
                 "agendas": agenda.send_daily_agendas(), "reclaimed": reclaim_stale_deliveries(),
                 "notifications": requeue_stuck_deliveries()}
 

@@ -117,14 +117,15 @@ def test_periodic_jobs_are_installed_on_every_start_and_enqueued_by_one_leader(c
                          "plaza-sweep-payment-holds", "plaza-sweep-stripe-events", "plaza-sweep-marketplace",
                          "plaza-lift-sanctions", "plaza-sweep-broadcasts", "plaza-dispute-deadlines",
                          "plaza-sweep-verification", "plaza-metrics-nightly", "plaza-sweep-leads",
-                         "plaza-dispatch-sweep"]
+                         "plaza-dispatch-sweep", "plaza-reminder-batches"]
     assert [j.func_name for j in first.enqueue_jobs()] == [
         "app.outbox.relay.periodic_relay", "app.notifications.tasks.periodic_sweep",
         "app.booking.tasks.periodic_transitions", "app.checkout.tasks.periodic_hold_sweep",
         "app.billing.tasks.periodic_webhook_sweep", "app.marketplace.tasks.periodic_sweep",
         "app.admin.tasks.periodic_lift", "app.broadcasts.tasks.periodic_sweep", "app.disputes.tasks.periodic_deadlines",
         "app.verification.tasks.periodic_expiry_sweep", "app.metrics.tasks.periodic_recompute",
-        "app.leads.sweeps.periodic_sweep", "app.dispatch.tasks.periodic_sweep"]
+        "app.leads.sweeps.periodic_sweep", "app.dispatch.tasks.periodic_sweep",
+        "app.notifications.tasks.periodic_reminder_dispatch"]
     assert second.enqueue_jobs() == []  # not the leader
     queue = Queue(QUEUE_NAME, connection=conn)
     assert len(queue.jobs) == len(PERIODIC_JOBS)

@@ -1,0 +1,129 @@
+"""Reminders at volume: many reminders due at once are split into batch jobs that two real
+``python worker.py`` processes share; one worker is killed with SIGKILL mid-send and the other
+delivers the rest, every customer getting their reminder exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from redis import Redis
+from rq import Queue
+
+from app.delivery.models import Delivery
+from app.extensions import db
+from app.jobs.runner import QUEUE_NAME
+from app.notifications.tasks import REMINDER_BATCH_SIZE, enqueue_reminder_batches
+from app.tenants.context import platform_scope, tenant_scope
+from app.timeutil import utcnow
+from tests.factories import make_business
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+PER_BUSINESS = 100
+
+
+def _bookings_due(biz, count: int, start) -> list[str]:
+    """``count`` confirmed bookings of guests (one staff member each) starting at ``start``,
+    booked two days ago, so their 24-hour reminder is due now; returns the guests' addresses."""
+    addresses = []
+    with tenant_scope(biz.tenant_id):
+        service_id = biz.service_ids[0]
+        for i in range(count):
+            staff_id, customer_id = uuid.uuid4(), uuid.uuid4()
+            email = f"guest{i}@{biz.slug}.example"
+            addresses.append(email)
+            params = {"t": biz.tenant_id, "s": staff_id, "c": customer_id, "b": uuid.uuid4(), "svc": service_id,
+                      "email": email, "name": f"Guest {i}", "start": start, "end": start + timedelta(hours=1)}
+            db.session.execute(sa.text("insert into staff_member (tenant_id, id, name, bio, active, position, created_at) "
+                                       "values (:t, :s, 'Stylist', '', true, 9, now())"), params)
+            db.session.execute(sa.text("insert into customer (tenant_id, id, name, email, created_at) "
+                                       "values (:t, :c, :name, :email, now())"), params)
+            db.session.execute(sa.text(
+                "insert into booking (tenant_id, id, service_id, staff_id, customer_id, status, starts_at, ends_at, "
+                "blocked_from, blocked_until, price_amount, currency, customer_timezone, notes, created_at, updated_at) "
+                "values (:t, :b, :svc, :s, :c, 'confirmed', :start, :end, :start, :end, 50000, 'DKK', "
+                "'Europe/Copenhagen', '', now() - interval '2 days', now() - interval '2 days')"), params)
+        db.session.commit()
+    return addresses
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(20)
+
+
+def test_dispatch_hands_due_reminders_to_batch_jobs_once(ctx, services):
+    bella = make_business("bella")
+    _bookings_due(bella, REMINDER_BATCH_SIZE + 5, utcnow().replace(microsecond=0) + timedelta(hours=23))
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(services["REDIS_URL"]))
+    queue.empty()
+
+    assert enqueue_reminder_batches() == 2  # 105 reminders of one business: a full batch and a short one
+    assert sorted(len(job.args[1]) for job in queue.jobs) == [5, REMINDER_BATCH_SIZE]
+    assert enqueue_reminder_batches() == 0  # leased: not handed out again while the batches wait
+    queue.empty()
+
+
+def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox, services, tmp_path):
+    start = utcnow().replace(microsecond=0) + timedelta(hours=23, minutes=30)
+    addresses = [*_bookings_due(make_business("bella"), PER_BUSINESS, start),
+                 *_bookings_due(make_business("fixit"), PER_BUSINESS, start)]
+    total = len(addresses)
+
+    def reminders() -> Counter[str]:
+        return Counter(a.addr_spec for m in mailbox.messages if str(m["Subject"]).startswith("Reminder:")
+                       for a in m["To"].addresses)
+
+    log = tmp_path / "workers.log"
+    env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "SMTP_URL": mailbox.url,
+           "PLAZA_RELAY_INTERVAL": "1", "PLAZA_SWEEP_INTERVAL": "600", "PLAZA_TRANSITIONS_INTERVAL": "600",
+           "DELIVERY_LEASE_SECONDS": "3", "REMINDER_LEASE_SECONDS": "3", "LOG_LEVEL": "WARNING"}
+    env.pop("WORKER_FORK_PER_JOB", None)
+    workers = [_start_worker(env, log), _start_worker(env, log)]
+    try:
+        assert mailbox.wait_until(lambda: sum(reminders().values()) >= total // 4, 90), log.read_text()[-3000:]
+        # From now on the server holds every reminder in DATA (then refuses it), so both workers are
+        # soon waiting for an answer: the SIGKILL lands mid-send, never in the instant between the
+        # server's 250 and the worker's commit (the one window for a duplicate, app.delivery.pipeline).
+        mailbox.hold_subject = "Reminder:"
+        assert wait_for(mailbox.holding.is_set, 30)
+        time.sleep(2)
+        _kill(workers[0])  # SIGKILL in the middle of its batch: its claim and leases stay behind
+        at_kill = sum(reminders().values())
+        mailbox.hold_subject = None  # the held messages are refused with a 451 and sent again later
+        assert mailbox.wait_until(lambda: len(reminders()) >= total, 90), log.read_text()[-3000:]
+        time.sleep(2)  # a second copy of anything would arrive meanwhile
+    finally:
+        for worker in workers:
+            _kill(worker)
+
+    received = reminders()
+    assert at_kill < total  # the kill really was mid-way
+    assert set(received) == set(addresses)
+    assert [a for a, n in received.items() if n > 1] == []  # nobody got theirs twice
+    with platform_scope("test: the delivery rows"):
+        statuses = Counter(db.session.scalars(sa.select(Delivery.status).where(
+            Delivery.dedup_key.like("%:reminder24:%"))))
+        db.session.commit()
+    assert statuses == {"sent": total}
