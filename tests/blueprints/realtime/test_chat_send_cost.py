@@ -237,3 +237,27 @@ def test_a_staff_member_removed_after_joining_loses_access(app, world, server, s
 
     run(body())
     assert [m.body for m in stored(app, tid)] == ["on duty"]
+
+
+def test_a_guest_message_costs_at_most_three_statements_too(app, world, server, statements):
+    """A guest (manage link, no account) is re-checked on every event (their booking read: still
+    open, link not expired), then the same one-statement send."""
+    from tests.blueprints.realtime.test_chat_guest import connect_guest, make_guest
+
+    guest = make_guest(app, world.biz.tenant_id)
+
+    async def body():
+        g = ChatClient()
+        try:
+            await connect_guest(g, f"http://bella.localhost:{server}", guest.token)
+            assert (await g.call("join", {"conversation_id": guest.conversation_id}))["ok"]
+            statements.take()
+            for i in range(2):
+                assert (await g.call("send", {"conversation_id": guest.conversation_id, "body": f"guest {i}"}))["ok"]
+                per_message = statements.take()
+                assert 1 <= len(per_message) <= MAX_STATEMENTS, per_message
+        finally:
+            await g.close()
+
+    run(body())
+    assert [m.body for m in stored(app, world.biz.tenant_id)] == ["guest 0", "guest 1"]
