@@ -198,6 +198,10 @@ def refused_send(info: SocketInfo, j: Joined, text: str, client_id: Any) -> dict
         return REFUSED
     chat.ensure_may_post(conv, principal)  # raises ConversationClosed with the reason
     msg = chat.store_message(conv, principal, text)
+    me = chat.find_participant(conv, principal)
+    if me is not None:  # the next message takes the one-statement path again, with a fresh grant
+        info.joined[str(conv.id)] = Joined(conv.tenant_id, conv.id, me.id, principal,
+                                           sending.grant_for(conv, principal, me))
     payload = chat.message_payload(msg)
     conv_view = ConvView(conv.id, conv.tenant_id, conv.subject_type, conv.subject_id)
     after_commit(lambda: broadcast.message_posted(conv_view, payload))  # type: ignore[arg-type]
