@@ -26,7 +26,7 @@ Tenant in scope for every function; nothing commits.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,8 @@ class SendGrant:
     recipient_user_ids: tuple[uuid.UUID, ...] = ()
     url: str | None = None
     made_at: datetime = field(default_factory=utcnow)
+    #: The statement of :func:`post_granted`, built once when the grant is made (:func:`send_statement`).
+    statement: sa.Select | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,47 +123,59 @@ def grant_for(conv: Conversation, principal: Principal, participant: Participant
         return None
     url = inquiry_url(conv.subject_id, CUSTOMER if principal.role == STAFF else STAFF) if (
         conv.subject_type == INQUIRY) else None
-    return SendGrant(conv.tenant_id, conv.id, participant.id, principal, conv.subject_type, conv.subject_id,
-                     conds, tuple(recipients(conv, participant)), url)
+    grant = SendGrant(conv.tenant_id, conv.id, participant.id, principal, conv.subject_type, conv.subject_id,
+                      conds, tuple(recipients(conv, participant)), url)
+    return replace(grant, statement=send_statement(grant))
 
 
-def post_granted(grant: SendGrant, text: str) -> Sent | None:
-    """Store ``text`` (validated, rate counted) as ``grant``'s principal's message, in ONE
-    statement: the insert (only when every condition of the grant holds), the author's
-    delivered/read watermarks moved to its ``seq``, and the ``chat.message_created`` outbox row
-    (ids, subject, author role and name, preview; no recipients: the consumer reads them).
-    Returns ``None`` when a condition failed (nothing written). Tenant in scope."""
-    tid = require_tenant_id()
-    msg_id, event_id, now = uuid.uuid4(), uuid.uuid4(), utcnow()
-    name = (grant.principal.name or "")[:120]
-    m = Message.__table__
-    chosen = sa.select(sa.literal(tid, sa.Uuid), sa.literal(msg_id, sa.Uuid), sa.literal(grant.conversation_id, sa.Uuid),
-                       sa.literal(grant.participant_id, sa.Uuid), sa.literal(grant.principal.role),
-                       sa.literal(name), sa.literal(text), sa.literal(now, sa.DateTime(timezone=True)))
+def send_statement(grant: SendGrant) -> sa.Select:
+    """The one statement of :func:`post_granted` for ``grant``, built once (SQLAlchemy then
+    reuses its cache key and compiled form for every message): what changes per message is
+    bound at execution — ``msg_id``, ``event_id``, ``body``, ``now`` and ``facts`` (the outbox
+    payload without ``seq``, which the statement adds)."""
+    tid, m, p, o = grant.tenant_id, Message.__table__, Participant.__table__, OutboxEvent.__table__
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    chosen = sa.select(sa.literal(tid, sa.Uuid), sa.bindparam("msg_id", type_=sa.Uuid),
+                       sa.literal(grant.conversation_id, sa.Uuid), sa.literal(grant.participant_id, sa.Uuid),
+                       sa.literal(grant.principal.role), sa.literal((grant.principal.name or "")[:120]),
+                       sa.bindparam("body", type_=sa.Text), now)
     msg = (sa.insert(m).from_select(["tenant_id", "id", "conversation_id", "author_participant_id", "author_role",
                                      "author_name", "body", "created_at"], chosen.where(*grant.conditions))
            .returning(m.c.seq, m.c.conversation_id).cte("msg"))
-    p = Participant.__table__
     marks = (sa.update(p).where(p.c.tenant_id == tid, p.c.id == grant.participant_id,
                                 p.c.conversation_id == msg.c.conversation_id)
              .values(last_delivered_seq=sa.func.greatest(p.c.last_delivered_seq, msg.c.seq),
                      last_read_seq=sa.func.greatest(p.c.last_read_seq, msg.c.seq)).cte("marks"))
+    payload = sa.bindparam("facts", type_=JSONB).op("||")(sa.func.jsonb_build_object("seq", msg.c.seq))
+    event = (sa.insert(o).from_select(["id", "tenant_id", "kind", "payload", "created_at"], sa.select(
+        sa.bindparam("event_id", type_=sa.Uuid), sa.literal(tid, sa.Uuid), sa.literal(MESSAGE_CREATED), payload,
+        now).select_from(msg)).cte("event"))
+    return sa.select(msg.c.seq).add_cte(marks, event)
+
+
+def post_granted(grant: SendGrant, text: str) -> Sent | None:
+    """Store ``text`` (validated, rate counted) as ``grant``'s principal's message, in ONE
+    statement (:func:`send_statement`): the insert (only when every condition of the grant
+    holds), the author's delivered/read watermarks moved to its ``seq``, and the
+    ``chat.message_created`` outbox row (ids, subject, author role and name, preview; no
+    recipients: the consumer reads them). Returns ``None`` when a condition failed, or when
+    another tenant than the grant's is in scope (nothing written)."""
+    if require_tenant_id() != grant.tenant_id:
+        return None
+    msg_id, event_id, now = uuid.uuid4(), uuid.uuid4(), utcnow()
+    name = (grant.principal.name or "")[:120]
     facts: dict[str, Any] = {
         "conversation_id": str(grant.conversation_id), "message_id": str(msg_id), "subject_type": grant.subject_type,
         "subject_id": str(grant.subject_id), "author_role": grant.principal.role, "sender_name": name,
         "preview": text[:200]}
     if grant.url:
         facts["url"] = grant.url
-    o = OutboxEvent.__table__
-    payload = sa.literal(facts, JSONB).op("||")(
-        sa.func.jsonb_build_object("seq", msg.c.seq))
-    event = (sa.insert(o).from_select(["id", "tenant_id", "kind", "payload", "created_at"], sa.select(
-        sa.literal(event_id, sa.Uuid), sa.literal(tid, sa.Uuid), sa.literal(MESSAGE_CREATED), payload,
-        sa.literal(now, sa.DateTime(timezone=True))).select_from(msg)).cte("event"))
-    seq = db.session.execute(sa.select(msg.c.seq).add_cte(marks, event)).scalar_one_or_none()
+    statement = grant.statement if grant.statement is not None else send_statement(grant)
+    seq = db.session.execute(statement, {"msg_id": msg_id, "event_id": event_id, "body": text, "now": now,
+                                         "facts": facts}).scalar_one_or_none()
     if seq is None:
         return None
-    stored = Message(id=msg_id, seq=seq, tenant_id=tid, conversation_id=grant.conversation_id,
+    stored = Message(id=msg_id, seq=seq, tenant_id=grant.tenant_id, conversation_id=grant.conversation_id,
                      author_participant_id=grant.participant_id, author_role=grant.principal.role,
                      author_name=name, body=text, created_at=now)
     return Sent(msg_id, int(seq), now, message_payload(stored))
