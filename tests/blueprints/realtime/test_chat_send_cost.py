@@ -40,19 +40,27 @@ MAX_STATEMENTS = 3
 
 @pytest.fixture
 def server(app, monkeypatch) -> Iterator[int]:
-    """Plaza (HTTP and Socket.IO) served from this process on a free port; yields the port."""
+    """Plaza (HTTP and Socket.IO) served from this process on a free port; yields the port.
+
+    A fresh app for it (as production makes one per process): ``create_app`` binds the one
+    Socket.IO server to the app it builds, and other tests build apps too."""
+    from app import create_app
     from app.blueprints.realtime import connect
 
     port = free_port()
-    monkeypatch.setitem(app.config, "PORT", port)  # a Host naming this port is one Plaza serves
     # No watchdog task left behind in the test process (the tests here do not need its sweeps).
     monkeypatch.setattr(connect, "ensure_watchdog", lambda: None)
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    served = create_app({"TESTING": True, "SERVER_NAME": None, "PORT": port})
+    httpd = make_server("127.0.0.1", port, served, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield port
     httpd.shutdown()
     thread.join(10)
+    with served.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 class SendStatements:
