@@ -60,10 +60,30 @@ CLOSED_TO_CUSTOMER = frozenset({"cancelled"})
 POST_GUARDS: list[Callable[[Conversation, Principal], str | None]] = []
 
 
-def register_post_guard(guard: Callable[[Conversation, Principal], str | None]) -> None:
-    """Add ``guard`` to :data:`POST_GUARDS` once (idempotent)."""
+@dataclass(frozen=True)
+class GuardForm:
+    """How a post guard takes part in the socket's one-statement send (:mod:`app.chat.sending`):
+    ``applies(subject_type, role)`` says whether it concerns such a post at all (``None``:
+    always); ``condition(conversation, principal)`` builds, when the socket joins, the SQL
+    boolean that holds while the guard would let the principal post (``None``: the guard has
+    no SQL form, so every post it applies to takes the full path)."""
+
+    applies: Callable[[str, str], bool] | None = None
+    condition: Callable[[Conversation, Principal], Any] | None = None
+
+
+#: Guard -> its :class:`GuardForm` (guards registered without one apply always, with no SQL form).
+GUARD_FORMS: dict[Callable[[Conversation, Principal], str | None], GuardForm] = {}
+
+
+def register_post_guard(guard: Callable[[Conversation, Principal], str | None], *,
+                        applies: Callable[[str, str], bool] | None = None,
+                        condition: Callable[[Conversation, Principal], Any] | None = None) -> None:
+    """Add ``guard`` to :data:`POST_GUARDS` once (idempotent), with its :class:`GuardForm`
+    (``applies``, ``condition``) for the socket's one-statement send."""
     if guard not in POST_GUARDS:
         POST_GUARDS.append(guard)
+    GUARD_FORMS[guard] = GuardForm(applies, condition)
 
 
 @dataclass(frozen=True)
@@ -237,13 +257,29 @@ def post_message(conv: Conversation, principal: Principal, body: str | None) -> 
         EmptyMessage, MessageTooLong: invalid body (nothing stored, not counted).
         RateLimited: more than :data:`RATE_LIMIT` messages in :data:`RATE_WINDOW_SECONDS` (nothing stored).
     """
+    ensure_may_post(conv, principal)
+    text = validate_body(body)
+    check_rate(principal)
+    return store_message(conv, principal, text)
+
+
+def ensure_may_post(conv: Conversation, principal: Principal) -> None:
+    """Refuse ``principal`` a post in ``conv`` when :func:`closed_reason` or a post guard says so.
+
+    Raises:
+        ConversationClosed: with the user-facing sentence.
+    """
     reason = closed_reason(conv, principal)
     for guard in POST_GUARDS:
         reason = reason or guard(conv, principal)
     if reason is not None:
         raise ConversationClosed(reason)
-    text = validate_body(body)
-    check_rate(principal)
+
+
+def store_message(conv: Conversation, principal: Principal, text: str) -> Message:
+    """Store ``text`` (already validated, rate counted, the author allowed: :func:`post_message`)
+    as the message of ``principal`` in ``conv``; watermarks and the outbox event as
+    :func:`post_message` says. Flushes."""
     author = join_conversation(conv, principal)
     msg = Message(conversation_id=conv.id, author_participant_id=author.id, author_role=principal.role,
                   author_name=(principal.name or "")[:120], body=text)

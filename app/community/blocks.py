@@ -79,9 +79,35 @@ def message_guard(conv: Conversation, principal: chat.Principal) -> str | None:
     return str(BLOCKED_MESSAGE) if is_blocked(principal.user_id, email) else None
 
 
+def not_blocked_condition(conv: Conversation, principal: chat.Principal) -> sa.ColumnElement[bool]:
+    """:func:`message_guard` as one SQL boolean for the socket's one-statement send (made once
+    at join, evaluated by PostgreSQL with each message): no block of the business in scope names
+    the customer's account, the account's email, the booking's customer email or the inquiry's
+    email (compared trimmed and lower-cased, like :func:`app.identity.service.normalize_email`)."""
+    def normalized(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        return sa.func.lower(sa.func.trim(column))
+
+    named = []
+    if principal.user_id is not None:
+        named += [CustomerBlock.user_id == principal.user_id, CustomerBlock.email == sa.select(
+            normalized(User.email)).where(User.id == principal.user_id).scalar_subquery()]
+    if conv.subject_type == INQUIRY:
+        named.append(CustomerBlock.email == sa.select(normalized(Inquiry.email)).where(
+            Inquiry.tenant_id == conv.tenant_id, Inquiry.id == conv.subject_id).scalar_subquery())
+    elif conv.subject_type == BOOKING:
+        named.append(CustomerBlock.email == sa.select(normalized(Customer.email)).join(
+            Booking, sa.and_(Booking.tenant_id == Customer.tenant_id, Booking.customer_id == Customer.id))
+            .where(Booking.tenant_id == conv.tenant_id, Booking.id == conv.subject_id).scalar_subquery())
+    if not named:
+        return sa.true()
+    return ~sa.exists().where(CustomerBlock.tenant_id == conv.tenant_id, sa.or_(*named))
+
+
 def install() -> None:
-    """Register :func:`message_guard` with the chat domain (idempotent)."""
-    chat.register_post_guard(message_guard)
+    """Register :func:`message_guard` with the chat domain (idempotent): customers only, with
+    :func:`not_blocked_condition` as its SQL form."""
+    chat.register_post_guard(message_guard, applies=lambda _subject, role: role == chat.CUSTOMER,
+                             condition=not_blocked_condition)
 
 
 def block_person(*, user_id: uuid.UUID | None = None, email: str | None = None, name: str = "",

@@ -209,5 +209,5 @@ def record_first_contact(conv: Conversation, principal: chat.Principal) -> str |
     return None
 
 
-chat.register_post_guard(record_first_contact)
+chat.register_post_guard(record_first_contact, applies=lambda subject, role: subject == SUBJECT and role == STAFF)
 register_inbox_source(SUBJECT, list_lead_chats)

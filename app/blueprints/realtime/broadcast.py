@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.chat import service as chat
 from app.chat.models import Conversation, Message, Participant
+from app.chat.sending import SendGrant
 from app.extensions import db
 from app.realtime.emit import conversation_room, emit_to_room, emit_to_staff, emit_to_user
 
@@ -61,3 +62,19 @@ def receipts_payload(conv: Conversation) -> dict[str, object]:
     for role, delivered, read in rows:
         out[role] = {"delivered": int(delivered or 0), "read": int(read or 0)}
     return out
+
+
+def message_sent(grant: SendGrant, payload: dict[str, object]) -> None:
+    """A message stored by the socket's one-statement send (:mod:`app.chat.sending`): to the
+    conversation room; ``chat:unread`` with ``delta: 1`` (no count: none is read on the send
+    path) to the accounts of the grant but the author's; an activity ping to the business's
+    staff. No SQL."""
+    tenant_id, conversation_id = str(grant.tenant_id), str(grant.conversation_id)
+    emit_to_room(conversation_room(tenant_id, conversation_id), "chat:message", payload)
+    for user_id in grant.recipient_user_ids:
+        if user_id != grant.principal.user_id:
+            emit_to_user(user_id, "chat:unread", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                                  "delta": 1, "seq": payload["seq"]})
+    emit_to_staff(tenant_id, "chat:activity", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                               "subject_type": grant.subject_type,
+                                               "subject_id": str(grant.subject_id), "seq": payload["seq"]})

@@ -27,17 +27,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
 from app.blueprints.realtime import broadcast
 from app.blueprints.realtime.scope import SocketRefusal, tenant_event
 from app.blueprints.realtime.sockets import REFUSED, Joined, SocketInfo, emit_presence
-from app.chat import access
+from app.chat import access, sending
 from app.chat import service as chat
 from app.chat.errors import ChatError
 from app.chat.models import Conversation
-from app.extensions import socketio
+from app.extensions import db, socketio
+from app.identity.models import User
 from app.notifications import center, chat_messages
 from app.realtime import presence
 from app.realtime.emit import conversation_room
@@ -48,11 +48,15 @@ from app.web import parse_uuid
 
 def principal_of(info: SocketInfo, conv: Conversation) -> chat.Principal | None:
     """As whom this socket's actor takes part in ``conv``: a guest only in their booking's
-    conversation (as its customer); a user as staff or customer (see
+    conversation (as its customer); an account (read now: still there, not suspended, at the
+    socket's ``session_version``) as staff or customer (see
     :func:`app.chat.access.conversation_principal`). ``None`` to refuse."""
     if info.guest is not None:
         return access.guest_principal(conv, info.guest)
-    return access.conversation_principal(conv, current_user, as_staff=info.host_tenant_id is not None)
+    user = db.session.get(User, info.user_id) if info.user_id is not None else None
+    if user is None or user.suspended_at is not None or user.session_version != info.session_version:
+        return None
+    return access.conversation_principal(conv, user, as_staff=info.host_tenant_id is not None)
 
 
 def joined_conversation(info: SocketInfo, payload: dict[str, Any]) -> tuple[Joined, Conversation] | None:
@@ -86,8 +90,9 @@ def on_join(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     missed = chat.messages_since(conv, last)
     delivered = bool(missed) and chat.mark_delivered(conv, me, missed[-1].seq) > 0
     sid, tenant_id, conversation_id = request.sid, conv.tenant_id, conv.id
+    grant = sending.grant_for(conv, principal, me)
     join_room(conversation_room(tenant_id, conversation_id))
-    info.joined[str(conversation_id)] = Joined(tenant_id, conversation_id, me.id, principal)
+    info.joined[str(conversation_id)] = Joined(tenant_id, conversation_id, me.id, principal, grant)
     r = get_redis()
     presence.add(r, tenant_id, conversation_id, me.id, sid)
     answer = {"ok": True, "participant_id": str(me.id), "role": principal.role,
@@ -128,20 +133,79 @@ class ConvView:
 @tenant_event
 def on_send(info: SocketInfo, data: dict[str, Any]) -> dict[str, Any]:
     """Post a message to a joined conversation. The acknowledgement is the delivery ack to
-    the sender: ``{ok: true, message, client_id}`` once stored, or the error (nothing stored)."""
-    found = joined_conversation(info, data)
-    if found is None:
+    the sender: ``{ok: true, message, client_id}`` once stored, or the error (nothing stored).
+
+    With the join's :class:`~app.chat.sending.SendGrant` the message is stored in one statement
+    (:func:`app.chat.sending.post_granted`) whose conditions re-check, in the database, that the
+    author may still write; when they fail, the full checks run (:func:`refused_send`)."""
+    j = info.joined.get(str(data.get("conversation_id")))
+    if j is None:
         return REFUSED
-    j, conv = found
+    client_id = data.get("client_id")
+    body = data.get("body") if isinstance(data.get("body"), str) else ""
     try:
-        msg = chat.post_message(conv, j.principal, data.get("body") if isinstance(data.get("body"), str) else "")
+        if j.grant is None:
+            return send_in_full(info, j, body, client_id)
+        text = chat.validate_body(body)
+        chat.check_rate(j.principal)
+        sent = sending.post_granted(j.grant, text)
+        if sent is None:
+            return refused_send(info, j, text, client_id)
     except ChatError as exc:
-        raise SocketRefusal({"ok": False, "error": exc.message, "code": type(exc).__name__,
-                             "client_id": data.get("client_id")}) from exc
+        raise SocketRefusal(error_answer(exc, client_id)) from exc
+    grant, payload = j.grant, sent.payload
+    after_commit(lambda: broadcast.message_sent(grant, payload))
+    return {"ok": True, "message": payload, "client_id": client_id}
+
+
+def error_answer(exc: ChatError, client_id: Any) -> dict[str, Any]:
+    """The acknowledgement of a refused ``send``: ``{ok: false, error, code, client_id}``."""
+    return {"ok": False, "error": exc.message, "code": type(exc).__name__, "client_id": client_id}
+
+
+def send_in_full(info: SocketInfo, j: Joined, body: str, client_id: Any) -> dict[str, Any]:
+    """``send`` without a grant: the conversation re-read, :func:`app.chat.service.post_message`
+    (every check, then the ORM writes), the room told with fresh unread counts.
+
+    Raises:
+        ChatError: the post was refused (nothing stored).
+    """
+    conv = chat.get_conversation(j.conversation_id)
+    if conv is None:
+        return REFUSED
+    msg = chat.post_message(conv, j.principal, body)
     payload = chat.message_payload(msg)
     conv_view = ConvView(conv.id, conv.tenant_id, conv.subject_type, conv.subject_id)
     after_commit(lambda: broadcast.message_posted(conv_view, payload))  # type: ignore[arg-type]
-    return {"ok": True, "message": payload, "client_id": data.get("client_id")}
+    return {"ok": True, "message": payload, "client_id": client_id}
+
+
+def refused_send(info: SocketInfo, j: Joined, text: str, client_id: Any) -> dict[str, Any]:
+    """The one-statement send stored nothing: a condition of the grant no longer holds. Work out
+    why with the full checks, as a join would: no longer a participant (a staff member removed
+    from the business, a conversation gone) -> the socket leaves the room and is refused like a
+    missing room; the author may not write (a cancelled booking, a block) -> the refusal's
+    sentence. When everything holds again by now, the message is stored the full way.
+
+    Raises:
+        ChatError: the post was refused (e.g. ``ConversationClosed``).
+    """
+    conv = chat.get_conversation(j.conversation_id)
+    principal = principal_of(info, conv) if conv is not None else None
+    if principal is None or principal.role != j.principal.role:
+        info.joined.pop(str(j.conversation_id), None)
+        leave_room(conversation_room(j.tenant_id, j.conversation_id))
+        return REFUSED
+    chat.ensure_may_post(conv, principal)  # raises ConversationClosed with the reason
+    msg = chat.store_message(conv, principal, text)
+    me = chat.find_participant(conv, principal)
+    if me is not None:  # the next message takes the one-statement path again, with a fresh grant
+        info.joined[str(conv.id)] = Joined(conv.tenant_id, conv.id, me.id, principal,
+                                           sending.grant_for(conv, principal, me))
+    payload = chat.message_payload(msg)
+    conv_view = ConvView(conv.id, conv.tenant_id, conv.subject_type, conv.subject_id)
+    after_commit(lambda: broadcast.message_posted(conv_view, payload))  # type: ignore[arg-type]
+    return {"ok": True, "message": payload, "client_id": client_id}
 
 
 def seq_of(data: dict[str, Any]) -> int | None:

@@ -1,9 +1,12 @@
 """The wrapper every client event goes through: :func:`tenant_event`.
 
-It re-checks the actor (Flask-Login reloads a user from the socket's server-side session on
-every event, so a logout, an ended session, a changed password or a suspension ends access at
-once; a guest's booking is re-read, so a cancellation or the expiry of its manage link ends
-it), puts the tenant in scope, runs the handler as one unit of work
+It re-checks the actor without SQL (:func:`session_holds`: the socket's server-side login
+session, read from Redis on every event, must still be the one it was opened from and still be
+logged in as the same account at the same ``session_version``; a logout, an ended session, a
+changed password or a suspension deletes that session, so access ends at once — the account row
+itself is re-read by the watchdog every couple of seconds; a guest's booking is re-read, so a
+cancellation or the expiry of its manage link ends it), puts the tenant in scope (and the
+account as the acting user), runs the handler as one unit of work
 (:func:`app.uow.unit_of_work`: one commit when it returns, a rollback when it raises), then
 runs the effects the handler registered with :func:`app.uow.after_commit` (emits to other sockets),
 and cleans the DB session.
@@ -18,13 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
-from flask_login import current_user
 from flask_socketio import disconnect
 
 from app.blueprints.realtime.sockets import REFUSED, UNAUTHORIZED, SocketInfo, get_socket
 from app.chat import access
 from app.extensions import db
-from app.tenants.context import reset_tenant, set_tenant
+from app.tenants.context import reset_acting_user, reset_tenant, set_acting_user, set_tenant
 from app.tenants.models import Tenant
 from app.tenants.roles import hand_over_to_tenant_role
 from app.uow import unit_of_work
@@ -56,9 +58,7 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
     @functools.wraps(handler)
     def wrapped(data: Any = None, *_: Any) -> Any:
         info = get_socket(request.sid)
-        if info is None or (info.guest is None and (
-                not current_user.is_authenticated or current_user.id != info.user_id
-                or session.sid != info.session_id)):
+        if info is None or (info.guest is None and not session_holds(info)):
             disconnect()
             return UNAUTHORIZED
         payload = data if isinstance(data, dict) else {}
@@ -66,6 +66,7 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
         if tid is None:
             db.session.remove()
             return REFUSED
+        acting = set_acting_user(info.user_id)
         token = set_tenant(tid)
         try:
             hand_over_to_tenant_role()  # the business's events run on the tenant database role
@@ -85,8 +86,19 @@ def tenant_event(handler: Callable[[SocketInfo, dict[str, Any]], Any]) -> Callab
         finally:
             db.session.remove()
             reset_tenant(token)
+            reset_acting_user(acting)
 
     return wrapped
+
+
+def session_holds(info: SocketInfo) -> bool:
+    """True while the server-side login session of this event (Flask-Session, read from Redis)
+    is the one the account socket ``info`` was opened from and is still logged in as its account
+    at the same ``session_version`` (Flask-Login's ``_user_id``, ``<uuid>:<version>``). Ending a
+    session, logging out, a password change and a suspension delete the stored session
+    (:mod:`app.identity.sessions`), so they fail this at once. No SQL."""
+    return (info.user_id is not None and session.sid == info.session_id
+            and session.get("_user_id") == f"{info.user_id}:{info.session_version}")
 
 
 def tenant_for(info: SocketInfo, payload: dict[str, Any]) -> uuid.UUID | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.chat import access
+from app.chat.sending import SendGrant
 from app.chat.service import Principal
 from app.extensions import socketio
 from app.realtime import presence
@@ -32,6 +33,8 @@ class Joined:
     conversation_id: uuid.UUID
     participant_id: uuid.UUID
     principal: Principal
+    #: How this socket posts here in one statement (:mod:`app.chat.sending`); ``None``: the full path.
+    grant: SendGrant | None = None
 
 
 @dataclass

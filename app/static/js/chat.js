@@ -31,12 +31,16 @@
   var pageLang = document.documentElement.lang || "en-GB";
   window.plazaChatSocket = socket;
 
+  /* "chat:unread" carries the count ({unread}) after a join or a read, or "one more"
+   * ({delta}) after a message: the send path reads no counts. */
   function setBadges(data) {
     var badges = document.querySelectorAll('[data-unread-for="' + data.conversation_id + '"]');
     for (var i = 0; i < badges.length; i++) {
-      badges[i].textContent = t("unread", "%(num)s unread", { num: String(data.unread) });
-      badges[i].hidden = data.unread === 0;
-      badges[i].setAttribute("data-unread", String(data.unread));
+      var n = typeof data.unread === "number" ? data.unread
+        : (parseInt(badges[i].getAttribute("data-unread"), 10) || 0) + (data.delta || 0);
+      badges[i].textContent = t("unread", "%(num)s unread", { num: String(n) });
+      badges[i].hidden = n === 0;
+      badges[i].setAttribute("data-unread", String(n));
     }
   }
   socket.on("chat:unread", setBadges);
