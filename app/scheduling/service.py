@@ -20,17 +20,17 @@ from app.errors import InputError
 from app.extensions import db
 from app.redis_client import get_redis
 from app.scheduling.availability import (
-    BookingRules,
     Interval,
     ServiceSpec,
     Slot,
     StaffSchedule,
     TimeRange,
-    compute_slots,
     merge_any_staff,
 )
 from app.scheduling.busy import busy_bookings
 from app.scheduling.cache import cache_get, cache_set, raw_cache_get
+from app.scheduling.grid import as_slots, grid_slots, to_us
+from app.scheduling.inputs import load_plans
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
 
@@ -135,12 +135,10 @@ def _redis() -> redis.Redis | None:
         return None
 
 
-def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
-                      end_date: date, also: Sequence[Service] = ()) -> tuple[list[Slot], list[uuid.UUID]]:
-    """Every performer's slots over the dates, before lead time and horizon; and the
-    performer ids in preference order. Served from the Redis cache when possible. With
-    ``also`` (more services after ``service``, back to back) a slot is the whole chain's span,
-    offered by staff who perform every service (:func:`chain_performers`, :func:`chain_spec`).
+def _staff_durations(service: Service, staff_id: uuid.UUID | None,
+                     also: Sequence[Service] = ()) -> dict[uuid.UUID, int | None]:
+    """The performers of ``service`` (then ``also``, back to back) in preference order -> their
+    duration override in minutes (or ``None``); only ``staff_id`` when given.
 
     Raises:
         AvailabilityError: the staff member does not perform the service(s).
@@ -154,33 +152,57 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
         if staff_id not in staff_durations:
             raise AvailabilityError("staff_id", _("This staff member does not perform this service."))
         staff_durations = {staff_id: staff_durations[staff_id]}
+    return staff_durations
+
+
+#: "No horizon" for the cached computation (lead time and horizon are applied by callers), in µs.
+_NO_HORIZON_US = 100_000 * 86_400 * 1_000_000
+
+
+def _computed(tenant: Tenant, service: Service, staff_durations: dict[uuid.UUID, int | None], start_date: date,
+              end_date: date, also: Sequence[Service] = ()) -> list[tuple[int, int, str]]:
+    """Every performer's slots over the dates as ``(start_us, end_us, staff_id)`` (UTC microseconds),
+    before lead time and horizon, computed from PostgreSQL in one statement (:mod:`app.scheduling.inputs`)
+    on integers (:mod:`app.scheduling.grid`)."""
+    tz = zone(tenant.timezone)
+    first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
+    plans = load_plans(staff_durations, first, last, tenant_id=tenant.id)
+    earliest = to_us(first)
+    return grid_slots(tz=tz, plans=plans, service=chain_spec([service, *also]),
+                      slot_interval_minutes=tenant.slot_interval_minutes, start_date=start_date, end_date=end_date,
+                      earliest_us=earliest, horizon_us=earliest + _NO_HORIZON_US)
+
+
+def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
+                      end_date: date, also: Sequence[Service] = ()) -> tuple[list[Slot], list[uuid.UUID]]:
+    """Every performer's slots over the dates, before lead time and horizon; and the
+    performer ids in preference order. Served from the Redis cache when possible. With
+    ``also`` (more services after ``service``, back to back) a slot is the whole chain's span,
+    offered by staff who perform every service (:func:`chain_performers`, :func:`chain_spec`).
+
+    Raises:
+        AvailabilityError: the staff member does not perform the service(s).
+    """
+    staff_durations = _staff_durations(service, staff_id, also)
     order = list(staff_durations)
     client = _redis()
     key = ""
     if client is not None:
         try:
             key, cached = cache_get(client, tenant.id,
-                                    _cache_parts(tenant, service, staff_id, start_date, end_date, also))
+                                    ("us", *_cache_parts(tenant, service, staff_id, start_date, end_date, also)))
             if cached is not None:
-                return [Slot(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in cached], order
+                return as_slots(cached), order
         except redis.RedisError:
             client = None
-    tz = zone(tenant.timezone)
-    first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
-    last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
-    schedules = load_schedules(staff_durations, first, last, tenant_id=tenant.id)
-    spec = chain_spec([service, *also])
-    # Computed without lead time/horizon (applied by callers) so the cache does not depend on "now".
-    rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)
-    slots = compute_slots(tz=tz, schedules=schedules, service=spec, rules=rules, start_date=start_date,
-                          end_date=end_date, now=first)
+    rows = _computed(tenant, service, staff_durations, start_date, end_date, also)
     if client is not None:
         try:
-            cache_set(client, key, [[s.start.isoformat(), s.end.isoformat(), s.staff_id] for s in slots],
-                      current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
+            cache_set(client, key, rows, current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
         except redis.RedisError:
             pass
-    return slots, order
+    return as_slots(rows), order
 
 
 def _window(tenant: Tenant, now: datetime | None) -> tuple[datetime, datetime]:
@@ -252,11 +274,11 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
             if found is None:
                 raise AvailabilityError("service_id", _("There is no active service with this id."))
             service = found
-        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
+        staff_durations = _staff_durations(service, staff_id, also)
+        rows = _computed(tenant, service, staff_durations, start_date, end_date, also)
         if staff_id is None:
-            rank = {str(sid): i for i, sid in enumerate(order)}
-            slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))
-        packed = pack_rendered(slots, tz)
+            rows = merge_rows_any_staff(rows, [str(sid) for sid in staff_durations])
+        packed = pack_rows(rows, tz)
         if client is not None:
             try:
                 client.set(key, packed, ex=current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
@@ -267,20 +289,36 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     return b'{"timezone":' + json.dumps(tz_name).encode() + b',"slots":[' + b",".join(fragments[lo:hi]) + b"]}"
 
 
-def pack_rendered(slots: list[Slot], tz) -> bytes:
-    """Slots rendered as JSON fragments, packed with their start epochs for slicing:
+def merge_rows_any_staff(rows: list[tuple[int, int, str]], order: Sequence[str]) -> list[tuple[int, int, str]]:
+    """"Any staff" on ``(start_us, end_us, staff_id)`` rows sorted by start: one row per start,
+    the first staff member in ``order`` (staff ids as text, the business's preference) who is free.
+    The same choice as :func:`app.scheduling.availability.merge_any_staff` over slots sorted by
+    ``(start, rank)``."""
+    rank = {sid: i for i, sid in enumerate(order)}
+    chosen: dict[int, tuple[int, tuple[int, int, str]]] = {}
+    for row in rows:
+        r = rank.get(row[2], 0)
+        held = chosen.get(row[0])
+        if held is None or r < held[0]:
+            chosen[row[0]] = (r, row)
+    return [chosen[start][1] for start in sorted(chosen)]
+
+
+def pack_rows(rows: list[tuple[int, int, str]], tz) -> bytes:
+    """``(start_us, end_us, staff_id)`` rows rendered as JSON fragments with times written in
+    ``tz``, packed with their start epochs (seconds) for slicing:
     ``count (4 bytes) | starts (float64 each) | fragments joined by 0x1e``."""
-    starts = array("d", (s.start.timestamp() for s in slots))
+    starts = array("d", (s / 1_000_000 for s, _, _ in rows))
+    stamp = datetime.fromtimestamp
     fragments = b"\x1e".join(
         ('{"start":"%s","end":"%s","staff_id":"%s"}' % (  # noqa: UP031 - hot path
-            s.start.astimezone(tz).isoformat(timespec="seconds"), s.end.astimezone(tz).isoformat(timespec="seconds"),
-            s.staff_id)).encode()
-        for s in slots)
-    return len(slots).to_bytes(4, "big") + starts.tobytes() + fragments
+            stamp(s // 1_000_000, tz).isoformat(), stamp(e // 1_000_000, tz).isoformat(), sid)).encode()
+        for s, e, sid in rows)
+    return len(rows).to_bytes(4, "big") + starts.tobytes() + fragments
 
 
 def unpack_rendered(packed: bytes) -> tuple[array, list[bytes]]:
-    """Inverse of :func:`pack_rendered`: (start epochs, JSON fragments)."""
+    """Inverse of :func:`pack_rows`: (start epochs, JSON fragments)."""
     count = int.from_bytes(packed[:4], "big")
     starts = array("d")
     starts.frombytes(packed[4:4 + 8 * count])
