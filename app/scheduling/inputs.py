@@ -4,7 +4,9 @@ Working hours, date overrides, time off and the blocked ranges of slot-holding b
 back as rows of one ``UNION ALL`` (no ORM objects), busy instants already as integer
 microseconds since the epoch (``extract(epoch …)`` is exact in PostgreSQL), ready for
 :func:`app.scheduling.grid.grid_slots`. The tenant is filtered explicitly (a text statement gets
-no ORM tenant criteria); row-level security applies as to every statement.
+no ORM tenant criteria); row-level security applies as to every statement. Bookings are
+matched with the same ``tstzrange(blocked_from, blocked_until)`` overlap as the exclusion
+constraint ``booking_no_overlap``, so its GiST index finds them by time, not only by staff.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ union all
 select 2, staff_id, null, null, null, null, (extract(epoch from blocked_from) * 1000000)::bigint,
        (extract(epoch from blocked_until) * 1000000)::bigint
   from booking where tenant_id = :tid and staff_id = any(:ids) and status = any(:statuses)
-   and blocked_from < :until and blocked_until > :since
+   and tstzrange(blocked_from, blocked_until) && tstzrange(:since, :until)
 """)
 
 
