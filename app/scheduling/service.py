@@ -28,7 +28,7 @@ from app.scheduling.availability import (
     merge_any_staff,
 )
 from app.scheduling.busy import busy_bookings
-from app.scheduling.cache import cache_get, cache_set, raw_cache_get
+from app.scheduling.cache import cache_get, cache_set, current_version, entry_key, raw_cache_get
 from app.scheduling.grid import as_slots, grid_slots, to_us
 from app.scheduling.inputs import load_plans
 from app.tenants.models import Tenant
@@ -287,6 +287,52 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     starts, fragments = unpack_rendered(packed)
     lo, hi = bisect_left(starts, earliest.timestamp()), bisect_left(starts, latest.timestamp())
     return b'{"timezone":' + json.dumps(tz_name).encode() + b',"slots":[' + b",".join(fragments[lo:hi]) + b"]}"
+
+
+#: Days from today (the business's local date, inclusive) that :func:`warm_popular_ranges` computes.
+POPULAR_DAYS = 14
+
+
+def popular_range(tenant: Tenant, now: datetime | None = None) -> tuple[date, date]:
+    """The range customers ask for most, which :func:`warm_popular_ranges` keeps cached: today in
+    the business's zone and the 13 days after (the storefront's first two-week strip)."""
+    today = (now or utcnow()).astimezone(zone(tenant.timezone)).date()
+    return today, today + timedelta(days=POPULAR_DAYS - 1)
+
+
+def warm_popular_ranges(tenant_id: uuid.UUID, version: int) -> int:
+    """Compute and cache, under availability ``version``, each active service's "any staff" slots over
+    :func:`popular_range`: the storefront's entry and the API document in the business's zone.
+    Returns how many services were cached; ``-1`` (nothing done) when the tenant's version is no
+    longer ``version`` (a later change queued its own run), Redis is unavailable or the business is gone.
+
+    The version is read BEFORE any data (the business's own row included): every change whose bump is at most
+    ``version`` committed before the bump was applied, so the data read afterwards includes it,
+    and a change committed meanwhile bumps past ``version``, so nobody reads what is stored here.
+    """
+    client = _redis()
+    if client is None or current_version(client, tenant_id) != version:
+        return -1
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return -1
+    start_date, end_date = popular_range(tenant)
+    ttl = current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300)
+    tz = zone(tenant.timezone)
+    pipe = client.pipeline(transaction=False)
+    count = 0
+    for service in db.session.scalars(sa.select(Service).where(Service.active.is_(True)).order_by(Service.id)):
+        staff_durations = performers(service.id)
+        if not staff_durations:
+            continue
+        rows = _computed(tenant, service, staff_durations, start_date, end_date)
+        parts = _cache_parts(tenant, service, None, start_date, end_date)
+        pipe.set(entry_key(tenant.id, version, ("us", *parts)), json.dumps(rows), ex=ttl)
+        merged = merge_rows_any_staff(rows, [str(sid) for sid in staff_durations])
+        pipe.set(entry_key(tenant.id, version, ("doc.v2", *parts, tenant.timezone)), pack_rows(merged, tz), ex=ttl)
+        count += 1
+    pipe.execute()
+    return count
 
 
 def merge_rows_any_staff(rows: list[tuple[int, int, str]], order: Sequence[str]) -> list[tuple[int, int, str]]:
