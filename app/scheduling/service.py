@@ -321,7 +321,8 @@ def warm_popular_ranges(tenant_id: uuid.UUID, version: int) -> int:
     tz = zone(tenant.timezone)
     pipe = client.pipeline(transaction=False)
     count = 0
-    for service in db.session.scalars(sa.select(Service).where(Service.active.is_(True)).order_by(Service.id)):
+    for service in db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+                                   .order_by(Service.position, Service.name)):
         staff_durations = performers(service.id)
         if not staff_durations:
             continue
