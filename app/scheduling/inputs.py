@@ -5,8 +5,10 @@ back as rows of one ``UNION ALL`` (no ORM objects), busy instants already as int
 microseconds since the epoch (``extract(epoch …)`` is exact in PostgreSQL), ready for
 :func:`app.scheduling.grid.grid_slots`. The tenant is filtered explicitly (a text statement gets
 no ORM tenant criteria); row-level security applies as to every statement. Bookings are
-matched with the same ``tstzrange(blocked_from, blocked_until)`` overlap as the exclusion
-constraint ``booking_no_overlap``, so its GiST index finds them by time, not only by staff.
+matched by plain comparisons, not ``tstzrange(…) && tstzrange(…)``: the range operator is not
+leakproof, so under row-level security PostgreSQL must run the policy's function on every
+booking of the staff before it (measured: 5x the buffer reads), while ``<`` / ``>`` on
+timestamps run first and leave the policy a few hundred rows.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ union all
 select 2, staff_id, null, null, null, null, (extract(epoch from blocked_from) * 1000000)::bigint,
        (extract(epoch from blocked_until) * 1000000)::bigint
   from booking where tenant_id = :tid and staff_id = any(:ids) and status = any(:statuses)
-   and tstzrange(blocked_from, blocked_until) && tstzrange(:since, :until)
+   and blocked_from < :until and blocked_until > :since
 """)
 
 
