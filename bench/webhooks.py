@@ -91,7 +91,7 @@ def main() -> None:
             print(f"intake done: {intake_rate:.0f} events/s", file=sys.stderr)
             worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, start_new_session=True,
                                       env={**os.environ, "WORKER_FORK_PER_JOB": "true" if args.fork else "false"})
-            drain(st.owner_dsn)
+            drain(st.owner_dsn, st.redis_url)
             print("drained", file=sys.stderr)
             # receipt -> state change: toggle cancel_at_period_end at Stripe, send the event, wait for the row
             latencies = []
@@ -110,6 +110,8 @@ def main() -> None:
                     time.sleep(0.001)
                 latencies.append((time.perf_counter() - t0) * 1000)
             conn.close()
+            slowest = sorted(enumerate(latencies), key=lambda p: -p[1])[:5]
+            print("slowest (event #, ms): " + ", ".join(f"#{i} {ms:.0f}" for i, ms in slowest), file=sys.stderr)
         finally:
             stop(worker, web)
     table = ("| measurement | n | rate | median ms | p99 ms |\n|---|---|---|---|---|\n"
@@ -124,12 +126,23 @@ def main() -> None:
                            f"`python bench/webhooks.py --write{' --fork' if args.fork else ''}`.\n\n" + table)
 
 
-def drain(owner_dsn: str) -> None:
-    """Wait until every recorded event is processed."""
+def drain(owner_dsn: str, redis_url: str) -> None:
+    """Wait until every recorded event is processed and the worker's queue is empty (the periodic
+    jobs it queues when it starts, e.g. the sweeps and the metrics rollups, have run)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from app.jobs.runner import QUEUE_NAME
+
     with psycopg.connect(owner_dsn) as conn:
         while conn.execute("select count(*) from stripe_webhook_event where processed_at is null").fetchone()[0]:
             conn.rollback()
             time.sleep(0.05)
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    started = StartedJobRegistry(queue=queue)
+    while queue.count or started.count:
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":
