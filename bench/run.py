@@ -27,6 +27,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +40,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.devservices import free_port  # noqa: E402
+from app.mailcatcher import MailCatcher  # noqa: E402
 from bench.harness import ROOT, flask, gunicorn, percentile, record, stack, stop  # noqa: E402
 
 STAFF_TOTAL = 10
@@ -61,7 +63,8 @@ def scale_demo(owner_url: str) -> tuple[str, list[str], str]:
                 conn.execute("insert into working_hours (tenant_id, id, staff_id, weekday, start_time, end_time) "
                              "values (%s, gen_random_uuid(), %s, %s, %s, %s)", [tenant_id, sid, wd, s, e])
             staff.append(sid)
-        services = conn.execute("select id, duration_minutes from service where tenant_id = %s", [tenant_id]).fetchall()
+        services = conn.execute("select id, duration_minutes from service where tenant_id = %s "
+                                "order by position, name", [tenant_id]).fetchall()
         for svc, _ in services:
             for sid in staff:
                 conn.execute("insert into service_staff (tenant_id, service_id, staff_id) values (%s, %s, %s) "
@@ -113,7 +116,16 @@ def main() -> None:
     parser.add_argument("--gap-ms", type=int, default=250,
                         help="milliseconds between a change and the next availability request (the job's head start)")
     args = parser.parse_args()
-    with stack("plaza_bench", LOG_LEVEL="WARNING") as st:
+    mail = MailCatcher(Path(tempfile.mkdtemp(prefix="plaza-bench-mail-"))).start()  # the worker's emails land here
+    try:
+        run(args, mail.url)
+    finally:
+        mail.stop()
+
+
+def run(args: argparse.Namespace, smtp_url: str) -> None:
+    """Measure against a fresh stack whose mail goes to ``smtp_url``; print (and maybe record) the table."""
+    with stack("plaza_bench", LOG_LEVEL="WARNING", SMTP_URL=smtp_url) as st:
         flask(["seed-demo"])
         tenant_id, service_ids, staff_id = scale_demo(st.owner_url)
         port = free_port()
@@ -123,7 +135,7 @@ def main() -> None:
             results = measure(port, st.redis_url, tenant_id, service_ids, args.n)
             worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=os.environ,
                                       start_new_session=True)
-            time.sleep(3)  # the worker imports the app and starts listening
+            idle(st.redis_url)  # the periodic jobs the worker queues when it starts have run
             with psycopg.connect(st.owner_dsn) as conn:
                 slot_interval = conn.execute("select slot_interval_minutes from tenant where id = %s",
                                              [tenant_id]).fetchone()[0]
@@ -212,7 +224,26 @@ def after_change(port: int, redis_url: str, tenant_id: str, service_ids: list[st
                                              str(slot_interval), tz))
         warm += bool(r.exists(key))
         times += timed(session, "GET", popular, 1, host)
+    idle(redis_url)
     return times, warm / max(1, len(times))
+
+
+def idle(redis_url: str) -> None:
+    """Wait until the worker has started and its queue is empty with no job running."""
+    from redis import Redis
+    from rq import Queue, Worker
+    from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
+
+    from app.jobs.runner import QUEUE_NAME
+
+    conn = Redis.from_url(redis_url)
+    queue = Queue(QUEUE_NAME, connection=conn)
+    while not Worker.all(connection=conn):
+        time.sleep(0.1)
+    while queue.count or StartedJobRegistry(queue=queue).count:
+        time.sleep(0.1)
+    print(f"worker idle; jobs finished {FinishedJobRegistry(queue=queue).count}, "
+          f"failed {FailedJobRegistry(queue=queue).count}", file=sys.stderr)
 
 
 def free_slots_per_staff(session: requests.Session, base: str, host: str, service_id: str, start: date,
