@@ -19,11 +19,12 @@ import uuid
 
 import redis
 from flask import current_app
+from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.jobs.runner import enqueue, get_queue
+from app.jobs.runner import enqueue
 from app.redis_client import get_redis
 from app.tenants.context import current_tenant_id
 
@@ -49,6 +50,9 @@ def bump_version(tenant_id: uuid.UUID | None = None) -> None:
 #: The job that recomputes a tenant's popular ranges after a bump (dotted path: it lives in
 #: :mod:`app.scheduling`, above this module): ``(tenant_id as text, the new version)``.
 WARM_JOB = "app.scheduling.tasks.warm_availability"
+#: Its own RQ queue, which ``worker.py`` lists before the default one: a backlog of emails or
+#: rollups never makes the recompute late (it only waits for the job already running).
+WARM_QUEUE = "availability"
 
 
 @event.listens_for(Session, "after_commit")
@@ -63,7 +67,7 @@ def _apply_bumps(session: Session) -> None:
             pipe.incr(version_key(tid))
         versions = pipe.execute()
         if current_app.config.get("AVAILABILITY_WARM_AFTER_CHANGE"):
-            queue = get_queue()
+            queue = Queue(WARM_QUEUE, connection=get_redis())
             for tid, version in zip(tenants, versions, strict=True):
                 enqueue(WARM_JOB, str(tid), int(version), queue=queue)
     except (redis.RedisError, RuntimeError):

@@ -16,10 +16,9 @@ from rq import Queue
 
 from app.booking.desk import book_by_staff, desk_customer
 from app.booking.service import Actor
-from app.catalog.availability_version import WARM_JOB
+from app.catalog.availability_version import WARM_JOB, WARM_QUEUE
 from app.catalog.models import Service
 from app.extensions import db
-from app.jobs.runner import QUEUE_NAME
 from app.redis_client import get_redis
 from app.scheduling import service as scheduling_service
 from app.scheduling.cache import current_version, entry_key
@@ -87,7 +86,7 @@ def test_a_booking_queues_the_job_whose_cached_answer_no_longer_offers_the_taken
     _book_everyone(bella, ten)
 
     version = current_version(get_redis(), bella.tenant_id)
-    queued = [j for j in Queue(QUEUE_NAME, connection=get_redis()).jobs if j.func_name == WARM_JOB]
+    queued = [j for j in Queue(WARM_QUEUE, connection=get_redis()).jobs if j.func_name == WARM_JOB]
     assert queued and queued[-1].args == (str(bella.tenant_id), version)
     assert _doc(bella, version=version) is None  # nobody asked yet: cold
     assert warm_availability(*queued[-1].args) == len(bella.service_ids)
