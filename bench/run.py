@@ -13,7 +13,9 @@ client on loopback:
   the tenant's availability version is bumped and ``warm_availability`` is queued), waits
   ``--gap-ms`` (the next customer arriving), then times ``GET /api/v1/availability`` for the
   popular range (today and the 13 days after, any staff, the business's zone) and notes whether
-  the job had already cached it. The cold row above stays the computation itself.
+  the job had already cached it. The cold row above stays the computation itself. The
+  worker is busy meanwhile (a backlog of jobs from the scaled data in its ``default`` queue);
+  the recompute job's own queue comes first. The worker's emails go to a mail catcher.
 
 Prints a Markdown table and, with ``--write``, records it in ``bench/README.md``.
 Run: ``make bench`` (or ``.venv/bin/python bench/run.py --write``).
