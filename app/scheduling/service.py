@@ -8,6 +8,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import redis
@@ -29,7 +30,7 @@ from app.scheduling.availability import (
 )
 from app.scheduling.busy import busy_bookings
 from app.scheduling.cache import cache_get, cache_set, current_version, entry_key, raw_cache_get
-from app.scheduling.grid import as_slots, grid_slots, to_us
+from app.scheduling.grid import StaffPlan, as_slots, grid_slots, to_us
 from app.scheduling.inputs import load_plans
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
@@ -160,14 +161,19 @@ _NO_HORIZON_US = 100_000 * 86_400 * 1_000_000
 
 
 def _computed(tenant: Tenant, service: Service, staff_durations: dict[uuid.UUID, int | None], start_date: date,
-              end_date: date, also: Sequence[Service] = ()) -> list[tuple[int, int, str]]:
+              end_date: date, also: Sequence[Service] = (),
+              loaded: dict[uuid.UUID, StaffPlan] | None = None) -> list[tuple[int, int, str]]:
     """Every performer's slots over the dates as ``(start_us, end_us, staff_id)`` (UTC microseconds),
     before lead time and horizon, computed from PostgreSQL in one statement (:mod:`app.scheduling.inputs`)
-    on integers (:mod:`app.scheduling.grid`)."""
+    on integers (:mod:`app.scheduling.grid`). ``loaded``: the staff's plans already read over the same
+    dates (by :func:`load_plans` for several services at once); their durations are set here."""
     tz = zone(tenant.timezone)
     first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
     last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
-    plans = load_plans(staff_durations, first, last, tenant_id=tenant.id)
+    if loaded is None:
+        plans = load_plans(staff_durations, first, last, tenant_id=tenant.id)
+    else:
+        plans = [replace(loaded[sid], duration_minutes=minutes) for sid, minutes in staff_durations.items()]
     earliest = to_us(first)
     return grid_slots(tz=tz, plans=plans, service=chain_spec([service, *also]),
                       slot_interval_minutes=tenant.slot_interval_minutes, start_date=start_date, end_date=end_date,
@@ -302,7 +308,9 @@ def popular_range(tenant: Tenant, now: datetime | None = None) -> tuple[date, da
 
 def warm_popular_ranges(tenant_id: uuid.UUID, version: int) -> int:
     """Compute and cache, under availability ``version``, each active service's "any staff" slots over
-    :func:`popular_range`: the storefront's entry and the API document in the business's zone.
+    :func:`popular_range`: the storefront's entry and the API document in the business's zone. The
+    hours and busy time of every performer are read once (one statement) for all the services;
+    each service is stored as soon as it is computed, the business's first services first.
     Returns how many services were cached; ``-1`` (nothing done) when the tenant's version is no
     longer ``version`` (a later change queued its own run), Redis is unavailable or the business is gone.
 
@@ -318,21 +326,27 @@ def warm_popular_ranges(tenant_id: uuid.UUID, version: int) -> int:
         return -1
     start_date, end_date = popular_range(tenant)
     ttl = current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300)
+    services = list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+                                       .order_by(Service.position, Service.name)))
+    staff_of = {service.id: performers(service.id) for service in services}
+    everyone = {sid: None for durations in staff_of.values() for sid in durations}
     tz = zone(tenant.timezone)
-    pipe = client.pipeline(transaction=False)
+    since = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    until = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
+    loaded = {uuid.UUID(plan.staff_id): plan for plan in load_plans(everyone, since, until, tenant_id=tenant.id)}
     count = 0
-    for service in db.session.scalars(sa.select(Service).where(Service.active.is_(True))
-                                   .order_by(Service.position, Service.name)):
-        staff_durations = performers(service.id)
+    for service in services:  # the business's first services first, each stored as soon as it is computed
+        staff_durations = staff_of[service.id]
         if not staff_durations:
             continue
-        rows = _computed(tenant, service, staff_durations, start_date, end_date)
+        rows = _computed(tenant, service, staff_durations, start_date, end_date, loaded=loaded)
         parts = _cache_parts(tenant, service, None, start_date, end_date)
-        pipe.set(entry_key(tenant.id, version, ("us", *parts)), json.dumps(rows), ex=ttl)
         merged = merge_rows_any_staff(rows, [str(sid) for sid in staff_durations])
+        pipe = client.pipeline(transaction=False)
+        pipe.set(entry_key(tenant.id, version, ("us", *parts)), json.dumps(rows), ex=ttl)
         pipe.set(entry_key(tenant.id, version, ("doc.v2", *parts, tenant.timezone)), pack_rows(merged, tz), ex=ttl)
+        pipe.execute()
         count += 1
-    pipe.execute()
     return count
 
 
