@@ -1,5 +1,7 @@
 """RQ worker with its schedulers over the same app factory: ``python worker.py [queue ...]``.
 
+* Default queues, in priority order: ``availability`` (the recompute right after a change,
+  :data:`app.catalog.availability_version.WARM_QUEUE`), then ``default`` (everything else).
 * The app is created once per worker process and bound for the jobs; each job pushes its
   own app context and sets its tenant from its arguments (:mod:`app.jobs.runner`).
 * Jobs run in the worker process itself (RQ's ``SimpleWorker``): no fork per job, so a short
@@ -23,6 +25,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
 from app import create_app
+from app.catalog.availability_version import WARM_QUEUE
 from app.jobs.periodic import start_periodic_scheduler
 from app.jobs.runner import QUEUE_NAME, bind_job_app
 
@@ -33,7 +36,7 @@ def main() -> None:
     bind_job_app(app)
     url = app.config["REDIS_URL"]
     conn = Redis.from_url(url)
-    queues = [Queue(name, connection=conn) for name in (sys.argv[1:] or [QUEUE_NAME])]
+    queues = [Queue(name, connection=conn) for name in (sys.argv[1:] or [WARM_QUEUE, QUEUE_NAME])]
     periodic = start_periodic_scheduler(Redis.from_url(url))
     worker_class = Worker if app.extensions["plaza_settings"].WORKER_FORK_PER_JOB else SimpleWorker
     try:

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     MAIL_PER_RECIPIENT_PER_HOUR: int = Field(20, ge=1, description="Emails one address may receive per hour; over "
                                                                    "it the delivery is logged as skipped.")
     AVAILABILITY_CACHE_SECONDS: int = Field(300, ge=0, description="Seconds an availability result stays cached.")
+    AVAILABILITY_WARM_AFTER_CHANGE: bool = Field(True, description="true: after a change to a business's "
+                                                 "availability a job recomputes and caches its popular ranges "
+                                                 "(each service, any staff, 14 days from today); off under "
+                                                 "ENV=test.")
     DELIVERY_LEASE_SECONDS: int = Field(300, ge=1, description="Seconds a worker may hold a claimed delivery before "
                                                                "another takes the send over.")
     REMINDER_LEASE_SECONDS: int = Field(30, ge=1, description="Seconds a due reminder stays handed to a batch job "
@@ -302,6 +306,7 @@ class Settings(BaseSettings):
             "RATELIMIT_GLOBAL": self.RATELIMIT_DEFAULT,
             "WTF_CSRF_TIME_LIMIT": None,
             "TESTING": self.ENV == "test",
+            "AVAILABILITY_WARM_AFTER_CHANGE": self.AVAILABILITY_WARM_AFTER_CHANGE and self.ENV != "test",
             "PUSH_ALLOW_INSECURE": self.PUSH_ALLOW_INSECURE and not self.is_production,
             # Server-side sessions (Flask-Session on Redis, bound in app.identity.sessions.init_app).
             "SESSION_KEY_PREFIX": "plaza:session:",

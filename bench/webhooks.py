@@ -7,8 +7,10 @@ Pro subscription at localstripe, and serves Plaza with gunicorn (2 workers x 8 t
   keep-alive client and reports events/s and the response-time p99 (verify + ledger insert +
   enqueue);
 - receipt -> state change: for each event, the time from sending the POST to the moment the
-  business's ``billing_subscription`` row shows the change, with one RQ worker (``worker.py``,
-  a forked work horse per job) draining the queue (re-fetch from localstripe, upsert, commit).
+  business's ``billing_subscription`` row shows the change, with one RQ worker (``worker.py`` as
+  deployed: RQ's ``SimpleWorker``, jobs in the worker process, no fork; ``--fork`` sets
+  ``WORKER_FORK_PER_JOB=true`` for the old forked work horse per job) draining the queue
+  (re-fetch the subscription with its latest invoice from localstripe, upsert, commit).
 
 Prints a Markdown table; ``--write`` records it in ``bench/README.md`` (section "Webhooks").
 Run: ``.venv/bin/python bench/webhooks.py --write``.
@@ -17,10 +19,12 @@ Run: ``.venv/bin/python bench/webhooks.py --write``.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -41,7 +45,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=300, help="events per measurement")
+    parser.add_argument("--fork", action="store_true", help="the worker forks a work horse per job (the old way)")
     args = parser.parse_args()
+    worker_kind = "forked work horse per job" if args.fork else "SimpleWorker, no fork"
     with running_localstripe() as stripe_url, stack(
             "plaza_bench_wh", STRIPE_SECRET_KEY="sk_test_bench", STRIPE_API_BASE=stripe_url, STRIPE_MODE="local",
             STRIPE_PRICE_PRO=PRICE, STRIPE_WEBHOOK_SECRET=SECRET) as st:
@@ -83,8 +89,9 @@ def main() -> None:
                 assert r.status_code == 200, r.text
             intake_rate = args.n / (time.perf_counter() - start)
             print(f"intake done: {intake_rate:.0f} events/s", file=sys.stderr)
-            worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT)
-            drain(st.owner_dsn)
+            worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, start_new_session=True,
+                                      env={**os.environ, "WORKER_FORK_PER_JOB": "true" if args.fork else "false"})
+            drain(st.owner_dsn, st.redis_url)
             print("drained", file=sys.stderr)
             # receipt -> state change: toggle cancel_at_period_end at Stripe, send the event, wait for the row
             latencies = []
@@ -103,26 +110,39 @@ def main() -> None:
                     time.sleep(0.001)
                 latencies.append((time.perf_counter() - t0) * 1000)
             conn.close()
+            slowest = sorted(enumerate(latencies), key=lambda p: -p[1])[:5]
+            print("slowest (event #, ms): " + ", ".join(f"#{i} {ms:.0f}" for i, ms in slowest), file=sys.stderr)
         finally:
             stop(worker, web)
     table = ("| measurement | n | rate | median ms | p99 ms |\n|---|---|---|---|---|\n"
              f"| POST /webhooks/stripe (verify + ledger + enqueue) | {args.n} | {intake_rate:.0f} events/s | "
              f"{statistics.median(times):.2f} | {p99(times):.2f} |\n"
-             f"| receipt -> billing_subscription changed (1 worker) | {len(latencies)} | "
+             f"| receipt -> billing_subscription changed (1 worker: {worker_kind}) | {len(latencies)} | "
              f"{1000 / statistics.mean(latencies):.0f} events/s | {statistics.median(latencies):.2f} | "
              f"{p99(latencies):.2f} |\n")
     print(table)
     if args.write:
-        record("webhooks", "Recorded on this project's 2-core machine with `python bench/webhooks.py --write`.\n\n"
-               + table)
+        record("webhooks", f"Recorded {date.today().isoformat()} on this project's 2-core machine with "
+                           f"`python bench/webhooks.py --write{' --fork' if args.fork else ''}`.\n\n" + table)
 
 
-def drain(owner_dsn: str) -> None:
-    """Wait until every recorded event is processed."""
+def drain(owner_dsn: str, redis_url: str) -> None:
+    """Wait until every recorded event is processed and the worker's queue is empty (the periodic
+    jobs it queues when it starts, e.g. the sweeps and the metrics rollups, have run)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from app.jobs.runner import QUEUE_NAME
+
     with psycopg.connect(owner_dsn) as conn:
         while conn.execute("select count(*) from stripe_webhook_event where processed_at is null").fetchone()[0]:
             conn.rollback()
             time.sleep(0.05)
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    started = StartedJobRegistry(queue=queue)
+    while queue.count or started.count:
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -111,6 +111,11 @@ class StripeBilling:
         """The subscription as Stripe has it now."""
         return self._call(self.v1.subscriptions.retrieve, subscription_id)
 
+    def retrieve_subscription_with_invoice(self, subscription_id: str) -> dict:
+        """The subscription as Stripe has it now, its ``latest_invoice`` expanded to the invoice
+        object (``None`` when it has none): one request instead of two."""
+        return self._call(self.v1.subscriptions.retrieve, subscription_id, params={"expand": ["latest_invoice"]})
+
     def retrieve_invoice(self, invoice_id: str) -> dict:
         """The invoice as Stripe has it now."""
         return self._call(self.v1.invoices.retrieve, invoice_id)
@@ -206,8 +211,14 @@ class LocalBilling(StripeBilling):
         return None
 
 
+#: One gateway per (class, key, API base) per process: its SDK client keeps a keep-alive HTTP
+#: session per thread, so a webhook job's re-fetches reuse a connection instead of opening one.
+_GATEWAYS: dict[tuple[type, str, str | None], StripeBilling] = {}
+
+
 def get_gateway() -> StripeBilling:
-    """The configured gateway (``STRIPE_MODE=local`` -> :class:`LocalBilling`).
+    """The configured gateway (``STRIPE_MODE=local`` -> :class:`LocalBilling`), shared by the
+    process's threads and jobs while the settings stay the same (a changed key or base gets a new one).
 
     Raises:
         BillingGatewayError: ``STRIPE_SECRET_KEY`` is not set.
@@ -217,4 +228,7 @@ def get_gateway() -> StripeBilling:
         raise BillingGatewayError("billing is not configured (STRIPE_SECRET_KEY is unset)")
     base = setting("STRIPE_API_BASE") or None
     cls = LocalBilling if setting("STRIPE_MODE") == "local" else StripeBilling
-    return cls(key, base)
+    gateway = _GATEWAYS.get((cls, key, base))
+    if gateway is None:
+        gateway = _GATEWAYS[(cls, key, base)] = cls(key, base)
+    return gateway

@@ -226,7 +226,7 @@ def emit_subscription_events(row: BillingSubscription, changes: dict[str, tuple[
 
 
 def derive_subscription(subscription_id: str, gateway: StripeBilling | None = None) -> DeriveResult:
-    """Re-fetch subscription ``subscription_id`` (and its latest invoice) from Stripe and upsert
+    """Re-fetch subscription ``subscription_id`` with its latest invoice (one request) from Stripe and upsert
     its business's row. Works with or without a tenant in scope (finds the business by the
     Stripe ids or ``metadata.tenant_id``); flushes. Writes the owners' money outbox events
     (:func:`emit_subscription_events`) in the same transaction.
@@ -235,7 +235,7 @@ def derive_subscription(subscription_id: str, gateway: StripeBilling | None = No
         BillingGatewayError: Stripe could not be reached or refused.
     """
     gw = gateway or get_gateway()
-    sub = gw.retrieve_subscription(subscription_id)
+    sub = gw.retrieve_subscription_with_invoice(subscription_id)  # one round trip, the invoice expanded
     latest = sub.get("latest_invoice")
     invoice = gw.retrieve_invoice(latest) if isinstance(latest, str) and latest else (
         latest if isinstance(latest, dict) else None)

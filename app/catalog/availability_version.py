@@ -6,6 +6,10 @@ version, so a bump invalidates every cached answer of that tenant at once. Catal
 :func:`bump_version`; the bump is applied when the session commits, so a reader never caches
 old data under the new version, and dropped on rollback. It lives here, below scheduling and
 booking, so that both the writers and the cache reader can import it.
+
+After a bump, unless ``AVAILABILITY_WARM_AFTER_CHANGE`` is off, a job
+(:func:`app.scheduling.tasks.warm_availability`) recomputes the tenant's popular ranges under the
+new version, so the next customer finds them cached.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import logging
 import uuid
 
 import redis
+from flask import current_app
+from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.jobs.runner import enqueue
 from app.redis_client import get_redis
 from app.tenants.context import current_tenant_id
 
@@ -40,6 +47,14 @@ def bump_version(tenant_id: uuid.UUID | None = None) -> None:
     db.session().info.setdefault(PENDING_KEY, set()).add(tid)
 
 
+#: The job that recomputes a tenant's popular ranges after a bump (dotted path: it lives in
+#: :mod:`app.scheduling`, above this module): ``(tenant_id as text, the new version)``.
+WARM_JOB = "app.scheduling.tasks.warm_availability"
+#: Its own RQ queue, which ``worker.py`` lists before the default one: a backlog of emails or
+#: rollups never makes the recompute late (it only waits for the job already running).
+WARM_QUEUE = "availability"
+
+
 @event.listens_for(Session, "after_commit")
 def _apply_bumps(session: Session) -> None:
     pending = session.info.pop(PENDING_KEY, None)
@@ -47,9 +62,14 @@ def _apply_bumps(session: Session) -> None:
         return
     try:
         pipe = get_redis().pipeline()
-        for tid in pending:
+        tenants = list(pending)
+        for tid in tenants:
             pipe.incr(version_key(tid))
-        pipe.execute()
+        versions = pipe.execute()
+        if current_app.config.get("AVAILABILITY_WARM_AFTER_CHANGE"):
+            queue = Queue(WARM_QUEUE, connection=get_redis())
+            for tid, version in zip(tenants, versions, strict=True):
+                enqueue(WARM_JOB, str(tid), int(version), queue=queue)
     except (redis.RedisError, RuntimeError):
         log.exception("availability cache bump failed")
 

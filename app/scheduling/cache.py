@@ -15,13 +15,22 @@ import redis
 
 from app.catalog.availability_version import bump_version, version_key
 
-__all__ = ["bump_version", "cache_get", "cache_set", "raw_cache_get", "version_key"]
+__all__ = ["bump_version", "cache_get", "cache_set", "current_version", "entry_key", "raw_cache_get", "version_key"]
+
+
+def entry_key(tenant_id: uuid.UUID, version: int, parts: tuple[str, ...]) -> str:
+    """The Redis key of the cache entry of ``parts`` at availability ``version`` of the tenant."""
+    return f"plaza:t:{tenant_id}:avail:v{version}:" + ":".join(parts)
+
+
+def current_version(client: redis.Redis, tenant_id: uuid.UUID) -> int:
+    """The tenant's availability version now (0 when never bumped)."""
+    return int(client.get(version_key(tenant_id)) or 0)
 
 
 def cache_get(client: redis.Redis, tenant_id: uuid.UUID, parts: tuple[str, ...]) -> tuple[str, object | None]:
     """Return ``(key, value)`` for the cache entry of ``parts`` at the tenant's current version."""
-    version = int(client.get(version_key(tenant_id)) or 0)
-    key = f"plaza:t:{tenant_id}:avail:v{version}:" + ":".join(parts)
+    key = entry_key(tenant_id, current_version(client, tenant_id), parts)
     raw = client.get(key)
     return key, (json.loads(raw) if raw is not None else None)
 

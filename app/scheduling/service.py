@@ -8,6 +8,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import redis
@@ -20,17 +21,17 @@ from app.errors import InputError
 from app.extensions import db
 from app.redis_client import get_redis
 from app.scheduling.availability import (
-    BookingRules,
     Interval,
     ServiceSpec,
     Slot,
     StaffSchedule,
     TimeRange,
-    compute_slots,
     merge_any_staff,
 )
 from app.scheduling.busy import busy_bookings
-from app.scheduling.cache import cache_get, cache_set, raw_cache_get
+from app.scheduling.cache import cache_get, cache_set, current_version, entry_key, raw_cache_get
+from app.scheduling.grid import StaffPlan, as_slots, grid_slots, to_us
+from app.scheduling.inputs import load_plans
 from app.tenants.models import Tenant
 from app.timeutil import utcnow, zone
 
@@ -135,12 +136,10 @@ def _redis() -> redis.Redis | None:
         return None
 
 
-def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
-                      end_date: date, also: Sequence[Service] = ()) -> tuple[list[Slot], list[uuid.UUID]]:
-    """Every performer's slots over the dates, before lead time and horizon; and the
-    performer ids in preference order. Served from the Redis cache when possible. With
-    ``also`` (more services after ``service``, back to back) a slot is the whole chain's span,
-    offered by staff who perform every service (:func:`chain_performers`, :func:`chain_spec`).
+def _staff_durations(service: Service, staff_id: uuid.UUID | None,
+                     also: Sequence[Service] = ()) -> dict[uuid.UUID, int | None]:
+    """The performers of ``service`` (then ``also``, back to back) in preference order -> their
+    duration override in minutes (or ``None``); only ``staff_id`` when given.
 
     Raises:
         AvailabilityError: the staff member does not perform the service(s).
@@ -154,33 +153,62 @@ def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | No
         if staff_id not in staff_durations:
             raise AvailabilityError("staff_id", _("This staff member does not perform this service."))
         staff_durations = {staff_id: staff_durations[staff_id]}
+    return staff_durations
+
+
+#: "No horizon" for the cached computation (lead time and horizon are applied by callers), in µs.
+_NO_HORIZON_US = 100_000 * 86_400 * 1_000_000
+
+
+def _computed(tenant: Tenant, service: Service, staff_durations: dict[uuid.UUID, int | None], start_date: date,
+              end_date: date, also: Sequence[Service] = (),
+              loaded: dict[uuid.UUID, StaffPlan] | None = None) -> list[tuple[int, int, str]]:
+    """Every performer's slots over the dates as ``(start_us, end_us, staff_id)`` (UTC microseconds),
+    before lead time and horizon, computed from PostgreSQL in one statement (:mod:`app.scheduling.inputs`)
+    on integers (:mod:`app.scheduling.grid`). ``loaded``: the staff's plans already read over the same
+    dates (by :func:`load_plans` for several services at once); their durations are set here."""
+    tz = zone(tenant.timezone)
+    first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
+    if loaded is None:
+        plans = load_plans(staff_durations, first, last, tenant_id=tenant.id)
+    else:
+        plans = [replace(loaded[sid], duration_minutes=minutes) for sid, minutes in staff_durations.items()]
+    earliest = to_us(first)
+    return grid_slots(tz=tz, plans=plans, service=chain_spec([service, *also]),
+                      slot_interval_minutes=tenant.slot_interval_minutes, start_date=start_date, end_date=end_date,
+                      earliest_us=earliest, horizon_us=earliest + _NO_HORIZON_US)
+
+
+def _unfiltered_slots(tenant: Tenant, service: Service, staff_id: uuid.UUID | None, start_date: date,
+                      end_date: date, also: Sequence[Service] = ()) -> tuple[list[Slot], list[uuid.UUID]]:
+    """Every performer's slots over the dates, before lead time and horizon; and the
+    performer ids in preference order. Served from the Redis cache when possible. With
+    ``also`` (more services after ``service``, back to back) a slot is the whole chain's span,
+    offered by staff who perform every service (:func:`chain_performers`, :func:`chain_spec`).
+
+    Raises:
+        AvailabilityError: the staff member does not perform the service(s).
+    """
+    staff_durations = _staff_durations(service, staff_id, also)
     order = list(staff_durations)
     client = _redis()
     key = ""
     if client is not None:
         try:
             key, cached = cache_get(client, tenant.id,
-                                    _cache_parts(tenant, service, staff_id, start_date, end_date, also))
+                                    ("us", *_cache_parts(tenant, service, staff_id, start_date, end_date, also)))
             if cached is not None:
-                return [Slot(datetime.fromisoformat(a), datetime.fromisoformat(b), c) for a, b, c in cached], order
+                return as_slots(cached), order
         except redis.RedisError:
             client = None
-    tz = zone(tenant.timezone)
-    first = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
-    last = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
-    schedules = load_schedules(staff_durations, first, last, tenant_id=tenant.id)
-    spec = chain_spec([service, *also])
-    # Computed without lead time/horizon (applied by callers) so the cache does not depend on "now".
-    rules = BookingRules(lead_time_minutes=0, horizon_days=100000, slot_interval_minutes=tenant.slot_interval_minutes)
-    slots = compute_slots(tz=tz, schedules=schedules, service=spec, rules=rules, start_date=start_date,
-                          end_date=end_date, now=first)
+    rows = _computed(tenant, service, staff_durations, start_date, end_date, also)
     if client is not None:
         try:
-            cache_set(client, key, [[s.start.isoformat(), s.end.isoformat(), s.staff_id] for s in slots],
-                      current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
+            cache_set(client, key, rows, current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
         except redis.RedisError:
             pass
-    return slots, order
+    return as_slots(rows), order
 
 
 def _window(tenant: Tenant, now: datetime | None) -> tuple[datetime, datetime]:
@@ -252,11 +280,11 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
             if found is None:
                 raise AvailabilityError("service_id", _("There is no active service with this id."))
             service = found
-        slots, order = _unfiltered_slots(tenant, service, staff_id, start_date, end_date, also)
+        staff_durations = _staff_durations(service, staff_id, also)
+        rows = _computed(tenant, service, staff_durations, start_date, end_date, also)
         if staff_id is None:
-            rank = {str(sid): i for i, sid in enumerate(order)}
-            slots = merge_any_staff(sorted(slots, key=lambda s: (s.start, rank.get(s.staff_id, 0))))
-        packed = pack_rendered(slots, tz)
+            rows = merge_rows_any_staff(rows, [str(sid) for sid in staff_durations])
+        packed = pack_rows(rows, tz)
         if client is not None:
             try:
                 client.set(key, packed, ex=current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300))
@@ -267,20 +295,91 @@ def availability_json(tenant: Tenant, service: Service | uuid.UUID, *, staff_id:
     return b'{"timezone":' + json.dumps(tz_name).encode() + b',"slots":[' + b",".join(fragments[lo:hi]) + b"]}"
 
 
-def pack_rendered(slots: list[Slot], tz) -> bytes:
-    """Slots rendered as JSON fragments, packed with their start epochs for slicing:
+#: Days from today (the business's local date, inclusive) that :func:`warm_popular_ranges` computes.
+POPULAR_DAYS = 14
+
+
+def popular_range(tenant: Tenant, now: datetime | None = None) -> tuple[date, date]:
+    """The range customers ask for most, which :func:`warm_popular_ranges` keeps cached: today in
+    the business's zone and the 13 days after (the storefront's first two-week strip)."""
+    today = (now or utcnow()).astimezone(zone(tenant.timezone)).date()
+    return today, today + timedelta(days=POPULAR_DAYS - 1)
+
+
+def warm_popular_ranges(tenant_id: uuid.UUID, version: int) -> int:
+    """Compute and cache, under availability ``version``, each active service's "any staff" slots over
+    :func:`popular_range`: the storefront's entry and the API document in the business's zone. The
+    hours and busy time of every performer are read once (one statement) for all the services;
+    each service is stored as soon as it is computed, the business's first services first.
+    Returns how many services were cached; ``-1`` (nothing done) when the tenant's version is no
+    longer ``version`` (a later change queued its own run), Redis is unavailable or the business is gone.
+
+    The version is read BEFORE any data (the business's own row included): every change whose bump is at most
+    ``version`` committed before the bump was applied, so the data read afterwards includes it,
+    and a change committed meanwhile bumps past ``version``, so nobody reads what is stored here.
+    """
+    client = _redis()
+    if client is None or current_version(client, tenant_id) != version:
+        return -1
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        return -1
+    start_date, end_date = popular_range(tenant)
+    ttl = current_app.config.get("AVAILABILITY_CACHE_SECONDS", 300)
+    services = list(db.session.scalars(sa.select(Service).where(Service.active.is_(True))
+                                       .order_by(Service.position, Service.name)))
+    staff_of = {service.id: performers(service.id) for service in services}
+    everyone = {sid: None for durations in staff_of.values() for sid in durations}
+    tz = zone(tenant.timezone)
+    since = datetime.combine(start_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    until = datetime.combine(end_date, datetime.min.time(), tzinfo=tz).astimezone(UTC) + timedelta(days=2)
+    loaded = {uuid.UUID(plan.staff_id): plan for plan in load_plans(everyone, since, until, tenant_id=tenant.id)}
+    count = 0
+    for service in services:  # the business's first services first, each stored as soon as it is computed
+        staff_durations = staff_of[service.id]
+        if not staff_durations:
+            continue
+        rows = _computed(tenant, service, staff_durations, start_date, end_date, loaded=loaded)
+        parts = _cache_parts(tenant, service, None, start_date, end_date)
+        merged = merge_rows_any_staff(rows, [str(sid) for sid in staff_durations])
+        pipe = client.pipeline(transaction=False)
+        pipe.set(entry_key(tenant.id, version, ("us", *parts)), json.dumps(rows), ex=ttl)
+        pipe.set(entry_key(tenant.id, version, ("doc.v2", *parts, tenant.timezone)), pack_rows(merged, tz), ex=ttl)
+        pipe.execute()
+        count += 1
+    return count
+
+
+def merge_rows_any_staff(rows: list[tuple[int, int, str]], order: Sequence[str]) -> list[tuple[int, int, str]]:
+    """"Any staff" on ``(start_us, end_us, staff_id)`` rows sorted by start: one row per start,
+    the first staff member in ``order`` (staff ids as text, the business's preference) who is free.
+    The same choice as :func:`app.scheduling.availability.merge_any_staff` over slots sorted by
+    ``(start, rank)``."""
+    rank = {sid: i for i, sid in enumerate(order)}
+    chosen: dict[int, tuple[int, tuple[int, int, str]]] = {}
+    for row in rows:
+        r = rank.get(row[2], 0)
+        held = chosen.get(row[0])
+        if held is None or r < held[0]:
+            chosen[row[0]] = (r, row)
+    return [chosen[start][1] for start in sorted(chosen)]
+
+
+def pack_rows(rows: list[tuple[int, int, str]], tz) -> bytes:
+    """``(start_us, end_us, staff_id)`` rows rendered as JSON fragments with times written in
+    ``tz``, packed with their start epochs (seconds) for slicing:
     ``count (4 bytes) | starts (float64 each) | fragments joined by 0x1e``."""
-    starts = array("d", (s.start.timestamp() for s in slots))
+    starts = array("d", (s / 1_000_000 for s, _, _ in rows))
+    stamp = datetime.fromtimestamp
     fragments = b"\x1e".join(
         ('{"start":"%s","end":"%s","staff_id":"%s"}' % (  # noqa: UP031 - hot path
-            s.start.astimezone(tz).isoformat(timespec="seconds"), s.end.astimezone(tz).isoformat(timespec="seconds"),
-            s.staff_id)).encode()
-        for s in slots)
-    return len(slots).to_bytes(4, "big") + starts.tobytes() + fragments
+            stamp(s // 1_000_000, tz).isoformat(), stamp(e // 1_000_000, tz).isoformat(), sid)).encode()
+        for s, e, sid in rows)
+    return len(rows).to_bytes(4, "big") + starts.tobytes() + fragments
 
 
 def unpack_rendered(packed: bytes) -> tuple[array, list[bytes]]:
-    """Inverse of :func:`pack_rendered`: (start epochs, JSON fragments)."""
+    """Inverse of :func:`pack_rows`: (start epochs, JSON fragments)."""
     count = int.from_bytes(packed[:4], "big")
     starts = array("d")
     starts.frombytes(packed[4:4 + 8 * count])

@@ -219,6 +219,9 @@ class Trialing:
     def retrieve_invoice(self, invoice_id: str) -> dict:
         return self.gw.retrieve_invoice(invoice_id)
 
+    def retrieve_subscription_with_invoice(self, subscription_id: str) -> dict:
+        return self.retrieve_subscription(subscription_id)
+
 
 def trial_subscription(biz) -> str:
     """A Pro subscription of ``biz`` at localstripe; its id."""
