@@ -19,7 +19,7 @@ from app.catalog.service import create_service, create_staff_member, set_working
 from app.checkout.cli import register_billing_cli
 from app.community.cli import register_community_cli
 from app.community.feed_index import reindex_posts
-from app.demo import fill_demo_bookings
+from app.demo import BELLA_DANISH, add_danish_texts, fill_demo_bookings
 from app.demo_leads import seed_leads_demo
 from app.demo_marketplace import seed_marketplace
 from app.dispatch.demo import seed_dispatch_demo
@@ -136,10 +136,13 @@ def seed_demo(now: datetime | None = None) -> list[str]:
         with tenant_scope(tenant.id):
             added = fill_demo_bookings(tenant, now)
             reviewed = fill_demo_reviews(random.Random(tenant.slug))
+            translated = add_danish_texts(tenant, BELLA_DANISH) if spec is BELLA else 0  # issue 15 (A)
         if added:
             created.append(f"{spec['slug']}: {added} bookings")
         if reviewed:
             created.append(f"{spec['slug']}: {reviewed} reviews")
+        if translated:
+            created.append(f"{spec['slug']}: Danish texts for {translated}")
     created += seed_dispatch_demo(DEMO_PASSWORD)  # issue 13 (X): two on-demand businesses, operators online
     db.session.flush()
     return created

@@ -278,3 +278,40 @@ def _fill_day(tenant: Tenant, staff: StaffMember, index: int, day: date, ranges:
             _add_thread(booking, customer, staff_user_id, staff.name, rng, now)
         count += 1
     return count
+
+
+# --------------------------------------------------------------------------- issue 15 (A): Danish texts
+
+#: Bella's own texts in Danish (issue 14: a business writes its content in more than one
+#: language): the public description and each service's name and description, keyed by the
+#: service's name in the default language. A Danish reader of the storefront sees these.
+BELLA_DANISH: dict[str, object] = {
+    "description": "Et afslappet studie midt i København: klip, farve og styling ved tre frisører, "
+                   "der elsker deres fag.",
+    "services": {
+        "Women's haircut": ("Dameklip", "Klip, vask og føn."),
+        "Men's haircut": ("Herreklip", "Klassisk eller moderne klip."),
+        "Children's haircut": ("Børneklip", "Under 12 år."),
+        "Full colour": ("Helfarvning", "Farve fra rod til spids inkl. toner."),
+        "Highlights": ("Striber", "Folie, halvt hoved."),
+        "Beard trim": ("Skægtrim", "Formning med varmt håndklæde."),
+    },
+}
+
+
+def add_danish_texts(tenant: Tenant, texts: dict[str, object]) -> int:
+    """Give business ``tenant`` (in scope) the Danish ``texts`` (shaped like :data:`BELLA_DANISH`)
+    where it has no Danish text yet, so an owner's own edits are never overwritten; idempotent.
+    Returns how many rows (the business and its services) got Danish. Flushes."""
+    added = 0
+    if "da" not in (tenant.translations or {}) and texts.get("description"):
+        tenant.translations = {**(tenant.translations or {}), "da": {"description": str(texts["description"])}}
+        added += 1
+    names = texts.get("services") or {}
+    for service in db.session.scalars(sa.select(Service)):
+        danish = names.get(service.name) if isinstance(names, dict) else None
+        if danish and "da" not in (service.translations or {}):
+            service.translations = {**(service.translations or {}), "da": {"name": danish[0], "description": danish[1]}}
+            added += 1
+    db.session.flush()
+    return added

@@ -164,3 +164,19 @@ def test_the_command_commits_and_reports_what_it_added(app, ctx):
 
     with platform_scope("test: the demo's KPIs"):
         assert sum(r.bookings for r in db.session.scalars(sa.select(PlatformDay))) > 50
+
+
+def test_bellas_demo_texts_read_in_danish_for_a_danish_customer(app, ctx):
+    """The demo business wrote its description and services in Danish too: a Danish browser sees
+    Danish service names on bella's storefront, an English one the English; a second run keeps them."""
+    seed_demo(utcnow())
+    db.session.commit()
+    client = app.test_client()
+    danish = client.get("/", base_url="http://bella.localhost",
+                        headers={"Accept-Language": "da-DK,da;q=0.9"}).get_data(as_text=True)
+    assert "Dameklip" in danish and "Skægtrim" in danish and "Et afslappet studie" in danish
+    assert "Women&#39;s haircut" not in danish and "Women's haircut" not in danish
+    english = client.get("/", base_url="http://bella.localhost",
+                         headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert "Beard trim" in english and "Dameklip" not in english
+    assert not any("Danish" in line for line in seed_demo(utcnow()))

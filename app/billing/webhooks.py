@@ -27,6 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 import stripe
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.billing.gateway import get_gateway
@@ -34,6 +36,8 @@ from app.billing.models import BillingSubscription, StripeWebhookEvent
 from app.billing.plans import setting
 from app.billing.service import FINAL_STATUSES, derive_subscription, invoice_subscription_id
 from app.extensions import db
+from app.formatting import format_money
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.identity.models import User
 from app.tenants.context import platform_scope, tenant_scope
 from app.tenants.models import Membership, Role, Tenant
@@ -153,6 +157,13 @@ def _owner_email(tenant_id) -> str | None:
                                  .limit(1))
 
 
+def _reader(email: str, tenant_id) -> str:
+    """The language the owner with login ``email`` reads: their account's choice, else the business's default."""
+    row = db.session.execute(sa.select(User.locale, Tenant.default_locale).select_from(Tenant).outerjoin(
+        User, sa.func.lower(User.email) == email.lower()).where(Tenant.id == tenant_id)).first()
+    return (supported_locale(row[0]) or supported_locale(row[1]) if row else None) or DEFAULT_LANGUAGE
+
+
 def _business_name(tenant_id) -> str:
     return db.session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant_id)) or "your business"
 
@@ -173,19 +184,23 @@ def _invoice_effects(event: dict, tenant_id, invoice: dict) -> list[Effect]:
         attempt = int(event_invoice.get("attempt_count") or 1)
         amount = int(event_invoice.get("amount_due") or invoice.get("amount_due") or 0)
         currency = str(event_invoice.get("currency") or "usd").upper()
-        out.append(Effect(str(tenant_id), f"billing:dunning:{inv_id}:{attempt}", owner,
-                          f"Payment failed for your Plaza subscription ({name})",
-                          f"We could not charge your card for {amount / 100:.2f} {currency} "
-                          f"(attempt {attempt}). Please update your card on the billing page of your "
-                          "dashboard. Your booking page keeps taking bookings meanwhile; paid features "
-                          "pause if the invoice stays unpaid past the grace period."))
+        with force_locale(_reader(owner, tenant_id)):  # the owner's language
+            out.append(Effect(str(tenant_id), f"billing:dunning:{inv_id}:{attempt}", owner,
+                              _("Payment failed for your Plaza subscription (%(business)s)", business=name),
+                              _("We could not charge your card for %(amount)s (attempt %(attempt)s). Please update "
+                                "your card on the billing page of your dashboard. Your booking page keeps taking "
+                                "bookings meanwhile; paid features pause if the invoice stays unpaid past the grace "
+                                "period.", amount=format_money(amount, currency), attempt=attempt)))
     failed_before = db.session.scalar(sa.select(sa.func.count()).select_from(StripeWebhookEvent).where(
         StripeWebhookEvent.type == "invoice.payment_failed",
         StripeWebhookEvent.payload["data"]["object"]["id"].astext == inv_id)) or 0
     if invoice.get("status") == "paid" and failed_before:
-        out.append(Effect(str(tenant_id), f"billing:recovered:{inv_id}", owner,
-                          f"Payment received: your Plaza subscription is back in good standing ({name})",
-                          "Thank you: your payment went through and every feature of your plan is active again."))
+        with force_locale(_reader(owner, tenant_id)):
+            out.append(Effect(str(tenant_id), f"billing:recovered:{inv_id}", owner,
+                              _("Payment received: your Plaza subscription is back in good standing "
+                                "(%(business)s)", business=name),
+                              _("Thank you: your payment went through and every feature of your plan is active "
+                                "again.")))
     return out
 
 

@@ -22,6 +22,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.booking.models import Booking, Customer
 from app.checkout.errors import MissingRecord
@@ -31,6 +33,8 @@ from app.checkout.sync import sync_payment_intent
 from app.delivery.mailer import build_message, mail_address, sender
 from app.delivery.pipeline import deliver
 from app.extensions import db
+from app.i18n import DEFAULT_LANGUAGE, supported_locale
+from app.identity.models import User
 from app.jobs.runner import JobSpec, get_queue, run_in_tenant, run_on_platform
 from app.outbox.models import OutboxEvent
 from app.payments.holds import booking_payment
@@ -126,6 +130,19 @@ def periodic_hold_sweep() -> dict[str, int]:
     return run_on_platform(sweep_expired_holds)
 
 
+def customer_language(booking: Booking, customer: Customer, tenant: Tenant) -> str:
+    """The Babel identifier to write to the booking's customer in: their account's choice when the
+    record is linked to one, else the language they booked in, else their record's, else the
+    business's default, else English (as :func:`app.notifications.language.booking_customer_locale`,
+    which this layer cannot import)."""
+    chosen = (db.session.scalar(sa.select(User.locale).where(User.id == customer.user_id))
+              if customer.user_id else None)
+    for tag in (chosen, booking.locale, customer.locale, tenant.default_locale):
+        if supported_locale(tag):
+            return supported_locale(tag) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
 def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> str:
     """Job: tell the customer their payment arrived after the booking stopped waiting for it
     (the hold ended, or the booking was cancelled: the event's ``cause``) and was refunded (once).
@@ -150,11 +167,12 @@ def send_late_refund_email(tenant_id: str, booking_id: str, event_id: str) -> st
                    # events written before ``cause`` existed were all expired holds
                    "cause": event.payload.get("cause") or "hold_expired",
                    "cancelled_by": event.payload.get("cancelled_by")}
-        message = build_message(
-            sender=sender(tenant.name), to=mail_address(customer.name, customer.email),
-            subject=f"Your payment to {tenant.name} was refunded",
-            text=render_template("payments/email_late_refund.txt", **context),
-            html=render_template("payments/email_late_refund.html", **context))
+        with force_locale(customer_language(booking, customer, tenant)):  # the customer's, not the worker's
+            message = build_message(
+                sender=sender(tenant.name), to=mail_address(customer.name, customer.email),
+                subject=_("Your payment to %(business)s was refunded", business=tenant.name),
+                text=render_template("payments/email_late_refund.txt", **context),
+                html=render_template("payments/email_late_refund.html", **context))
         return deliver(f"booking:{booking_id}:late-refund:{event_id}", message).value
 
     return run_in_tenant(tenant_id, run)

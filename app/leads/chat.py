@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from app.booking.models import Customer
@@ -33,6 +34,8 @@ from app.identity.models import User
 from app.jobs.runner import enqueue, run_in_tenant
 from app.leads.inbox_links import email_link
 from app.leads.models import Lead
+from app.leads.recipients import job_request_locale
+from app.notifications.language import speaking
 from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -144,11 +147,13 @@ def _send_message_email(lead_id: uuid.UUID, message_id: uuid.UUID) -> str:
     if "@" not in lead.contact_email:
         return "skipped"
     business = db.session.get(Tenant, lead.tenant_id)
-    name = business.name if business is not None else "Your provider"
-    text = (f"{msg.author_name} of {name} wrote about “{lead.title}”:\n\n{msg.body}\n\n"
-            f"Answer in the chat of your request:\n{email_link(lead.job_request_id)}\n")
-    return str(deliver(f"lead-chat:{lead.id}:{msg.id}",
-                       account_email(lead.contact_email, f"{name}: a message about {lead.title}", text)))
+    with speaking(job_request_locale(lead.job_request_id, lead.tenant_id)):  # the customer's language
+        name = business.name if business is not None else _("Your provider")
+        text = (_("%(author)s of %(business)s wrote about “%(title)s”:", author=msg.author_name, business=name,
+                  title=lead.title) + f"\n\n{msg.body}\n\n"
+                + _("Answer in the chat of your request:") + f"\n{email_link(lead.job_request_id)}\n")
+        subject = _("%(business)s: a message about %(title)s", business=name, title=lead.title)
+    return str(deliver(f"lead-chat:{lead.id}:{msg.id}", account_email(lead.contact_email, subject, text)))
 
 
 def messages(lead: Lead, limit: int = 200) -> list[Message]:

@@ -41,6 +41,8 @@ from app.jobs.runner import enqueue, run_in_tenant
 from app.leads.chat import open_chat
 from app.leads.inbox_links import email_link
 from app.leads.models import CLAIM_HOLDING, JobRequest, Lead, LeadStatus
+from app.leads.recipients import job_request_locale
+from app.notifications.language import speaking
 from app.platform_settings import get_setting
 from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
@@ -198,10 +200,11 @@ def _send_claim_email(lead_id: str) -> str:
     if "@" not in lead.contact_email:
         return "skipped"
     business = db.session.get(Tenant, lead.tenant_id)
-    name = business.name if business is not None else "A provider"
-    text = (f"Hello {lead.contact_name or 'there'},\n\n"
-            f"{name} has taken on your request “{lead.title}” and will contact you soon, "
-            "by phone or in the request's chat.\n\n"
-            f"See your request, the quotes and the messages here:\n{email_link(lead.job_request_id)}\n")
-    return str(deliver(f"lead-claimed:{lead.id}", account_email(lead.contact_email,
-                                                                 f"{name} has your request: {lead.title}", text)))
+    with speaking(job_request_locale(lead.job_request_id, lead.tenant_id)):  # the customer's language
+        name = business.name if business is not None else _("A provider")
+        text = (_("Hello %(name)s,", name=lead.contact_name or _("there")) + "\n\n"
+                + _("%(business)s has taken on your request “%(title)s” and will contact you soon, by phone or in "
+                    "the request's chat.", business=name, title=lead.title) + "\n\n"
+                + _("See your request, the quotes and the messages here:") + f"\n{email_link(lead.job_request_id)}\n")
+        subject = _("%(business)s has your request: %(title)s", business=name, title=lead.title)
+    return str(deliver(f"lead-claimed:{lead.id}", account_email(lead.contact_email, subject, text)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from app.delivery.mailer import account_email
 from app.delivery.pipeline import deliver
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.formatting import format_money
 from app.jobs.runner import run_in_tenant
 from app.leads.models import Lead, LeadStatus
+from app.notifications.language import email_locale, speaking
 from app.tenants.context import require_tenant_id
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
@@ -42,19 +44,26 @@ def _send_lead_outcome(lead_id: str) -> str:
     if lead.status not in (LeadStatus.WON, LeadStatus.LOST):
         return "skipped"
     tenant = db.session.get(Tenant, tid)
-    title = lead.title or "a job request"
     link = tenant_url(tenant, "/dashboard/leads")
+    for email in emails:
+        with speaking(email_locale(email, tid)):  # each owner's own language
+            subject, text = outcome_mail(lead, link)
+        deliver(f"lead-outcome:{lead.id}:{lead.status}:{email}", account_email(email, subject, text))
+    return "sent"
+
+
+def outcome_mail(lead: Lead, link: str) -> tuple[str, str]:
+    """The outcome email's subject and plain text (lead ``won`` or ``lost``), in the language in
+    force; ``link`` is the business's leads page."""
+    title = lead.title or _("a job request")
     if lead.status == LeadStatus.WON:
         price = (f" ({format_money(lead.quote_min_amount, lead.quote_currency)}–"
                  f"{format_money(lead.quote_max_amount or 0, lead.quote_currency)})"
                  if lead.quote_min_amount is not None and lead.quote_currency else "")
-        subject = f"Quote accepted: {title}"
-        text = (f"Good news: the customer accepted your quote{price} for \"{title}\" and booked it.\n"
-                f"The booking is in your calendar; the customer's details are on the lead.\n\n{link}\n")
-    else:
-        subject = f"Not this time: {title}"
-        text = (f"The customer of \"{title}\" decided not to go ahead with your quote.\n"
-                f"You can see your other leads here:\n\n{link}\n")
-    for email in emails:
-        deliver(f"lead-outcome:{lead.id}:{lead.status}:{email}", account_email(email, subject, text))
-    return "sent"
+        return (_("Quote accepted: %(title)s", title=title),
+                _("Good news: the customer accepted your quote%(price)s for “%(title)s” and booked it.",
+                  price=price, title=title) + "\n"
+                + _("The booking is in your calendar; the customer's details are on the lead.") + f"\n\n{link}\n")
+    return (_("Not this time: %(title)s", title=title),
+            _("The customer of “%(title)s” decided not to go ahead with your quote.", title=title) + "\n"
+            + _("You can see your other leads here:") + f"\n\n{link}\n")

@@ -34,6 +34,8 @@ from app.leads.inbox_links import EMAIL_LINK_PATH as EMAIL_LINK_PATH
 from app.leads.inbox_links import email_link as email_link
 from app.leads.inbox_links import request_id_from_email_signature as request_id_from_email_signature
 from app.leads.models import JobRequest, JobRequestStatus, Lead, LeadStatus
+from app.leads.recipients import job_request_locale
+from app.notifications.language import speaking
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -104,7 +106,7 @@ def quote_line(lead: Lead) -> str:
     high = format_money(lead.quote_max_amount, lead.quote_currency)
     price = low if lead.quote_min_amount == lead.quote_max_amount else f"{low}–{high}"
     duration = format_duration(lead.quote_duration_minutes) if lead.quote_duration_minutes else ""
-    return f"{price}, about {duration}" if duration else price
+    return _("%(price)s, about %(duration)s", price=price, duration=duration) if duration else price
 
 
 def quote_lead(lead_id: uuid.UUID, data: QuoteInput, user: User, actor: AuditActor) -> Lead:
@@ -178,11 +180,13 @@ def _quote_sent(tenant_id: uuid.UUID, lead_id: uuid.UUID, quoted_at: str) -> str
         business = db.session.get(Tenant, tenant_id)
     if "@" not in lead.contact_email or lead.status != LeadStatus.QUOTED:
         return "skipped"
-    name = business.name if business is not None else "A provider"
-    text = (f"Hello {lead.contact_name or 'there'},\n\n{name} sent you a quote for “{lead.title}”: "
-            f"{quote_line(lead)}.\n\n{lead.quote_message}\n\n"
-            f"Confirm it, turn it down or ask a question here:\n{email_link(lead.job_request_id)}\n")
+    with speaking(job_request_locale(lead.job_request_id, tenant_id)):  # the customer's language
+        name = business.name if business is not None else _("A provider")
+        text = (_("Hello %(name)s,", name=lead.contact_name or _("there")) + "\n\n"
+                + _("%(business)s sent you a quote for “%(title)s”: %(quote)s.", business=name, title=lead.title,
+                    quote=quote_line(lead)) + f"\n\n{lead.quote_message}\n\n"
+                + _("Confirm it, turn it down or ask a question here:") + f"\n{email_link(lead.job_request_id)}\n")
+        subject = _("A quote from %(business)s: %(title)s", business=name, title=lead.title)
     with tenant_scope(tenant_id):
-        outcome = deliver(f"lead-quote:{lead.id}:{quoted_at}",
-                          account_email(lead.contact_email, f"A quote from {name}: {lead.title}", text))
+        outcome = deliver(f"lead-quote:{lead.id}:{quoted_at}", account_email(lead.contact_email, subject, text))
     return str(outcome)

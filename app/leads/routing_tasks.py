@@ -13,14 +13,17 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app.delivery.mailer import account_email
+from app.delivery.mailer import account_email, local
 from app.delivery.pipeline import deliver
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
 from app.leads.models import Lead, LeadStatus
 from app.leads.routing_offers import OFFERED_EVENT, route
+from app.notifications.language import email_locale, speaking
 from app.tenants.context import platform_scope, require_tenant_id
 from app.tenants.models import MANAGER_ROLES, Membership, Tenant
 from app.tenants.urls import tenant_url
@@ -72,13 +75,24 @@ def _send_offer_email(lead_id: str) -> str:
         return "skipped"
     tenant = db.session.get(Tenant, tenant_id)
     place = " ".join(p for p in (lead.postcode, lead.city) if p)
-    subject = f"New job request: {lead.title or 'a job'}{f' in {place}' if place else ''}"
-    expires = f"{lead.expires_at:%d %b %Y %H:%M} UTC" if lead.expires_at else "soon"
-    lines = [f"{tenant.name}: a customer's job request was routed to you.", "",
-             f"Job: {lead.title or 'see the details'}", f"Where: {place or 'not given'}", f"When: {lead.timing}",
-             f"Claiming it costs {lead.credits_cost} credit{'s' if lead.credits_cost != 1 else ''}.",
-             f"Claim it before {expires}: {tenant_url(tenant, INBOX_PATH)}", ""]
-    text = "\n".join(lines)
     for email in manager_emails(tenant_id):
+        with speaking(email_locale(email, tenant_id)):  # each manager's own language
+            subject, text = offer_mail(lead, tenant, place)
         deliver(f"lead-offered:{lead.id}:{email}", account_email(email, subject, text))
     return "sent"
+
+
+def offer_mail(lead: Lead, tenant: Tenant, place: str) -> tuple[str, str]:
+    """The offer email's subject and plain text, in the language in force: the job, where
+    (``place``: postcode and city, may be empty), when, the credits it costs and the deadline (in
+    the business's time zone)."""
+    title = lead.title or _("a job")
+    subject = (_("New job request: %(title)s in %(place)s", title=title, place=place) if place
+               else _("New job request: %(title)s", title=title))
+    expires = local(lead.expires_at, tenant.timezone or "UTC") if lead.expires_at else _("soon")
+    lines = [_("%(business)s: a customer's job request was routed to you.", business=tenant.name), "",
+             _("Job: %(title)s", title=lead.title or _("see the details")),
+             _("Where: %(place)s", place=place or _("not given")), _("When: %(timing)s", timing=lead.timing),
+             ngettext("Claiming it costs %(num)d credit.", "Claiming it costs %(num)d credits.", lead.credits_cost),
+             _("Claim it before %(when)s: %(link)s", when=expires, link=tenant_url(tenant, INBOX_PATH)), ""]
+    return subject, "\n".join(lines)

@@ -98,3 +98,11 @@ def speaking(locale: str | None) -> Iterator[str]:
     chosen = choose(locale)
     with force_locale(chosen):
         yield chosen
+
+
+def email_locale(email: str, tenant_id: uuid.UUID | str | None = None) -> str:
+    """The language to write to the account whose login is ``email`` (any case) about business
+    ``tenant_id``: their own choice, else the business's default, else English (no such account:
+    the business's default)."""
+    chosen = db.session.scalar(sa.select(User.locale).where(sa.func.lower(User.email) == email.strip().lower()))
+    return choose(chosen, tenant_locale(tenant_id))

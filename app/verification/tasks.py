@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.delivery.mailer import account_email
 from app.delivery.pipeline import deliver
@@ -26,6 +26,7 @@ from app.formatting import reader_locale
 from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.identity.models import User
 from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
+from app.notifications.language import email_locale, speaking
 from app.tenants.context import platform_scope, require_tenant_id, tenant_scope
 from app.tenants.models import Tenant
 from app.timeutil import utcnow
@@ -99,7 +100,7 @@ def _send_decision_email(document_id: str) -> str:
         return "skipped"
     approved = doc.status == DocumentStatus.APPROVED.value
     for email in emails:
-        with force_locale(reader_of(email)):
+        with speaking(email_locale(email, doc.tenant_id)):  # their choice, else the business's language
             subject, text = decision_mail(doc, business, approved)
         deliver(f"verification-decision:{doc.id}:{email}", account_email(email, subject, text))
     return "sent"
@@ -132,7 +133,7 @@ def expiry_sweep(today: date | None = None) -> int:
         if doc.reminded_days is not None and doc.reminded_days <= threshold:
             continue
         for email in owner_emails(doc.tenant_id):
-            with force_locale(reader_of(email)):
+            with speaking(email_locale(email, doc.tenant_id)):
                 subject, text = reminder_mail(doc, business, days_left)
             with tenant_scope(doc.tenant_id):
                 deliver(f"verification-reminder:{doc.id}:{threshold}:{email}", account_email(email, subject, text))

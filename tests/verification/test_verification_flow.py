@@ -197,3 +197,32 @@ def test_the_sweep_reminds_at_30_and_7_days_once_and_removes_the_badge_when_it_l
     assert _documents(bella)[0].status == "expired"
     with platform_scope("test"):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VerificationDocument)) == 1
+
+
+def test_the_decision_reaches_the_owner_in_the_businesss_language_unless_they_chose_one(app, bella, mailbox):
+    """An owner without a language of their own reads the business's (Danish here); one who chose
+    English reads English, about the same kind of decision."""
+    from app.identity.models import User
+    from app.tenants.models import Tenant
+
+    with platform_scope("test: bella writes Danish"):
+        db.session.execute(sa.update(Tenant).where(Tenant.id == bella.tenant_id).values(default_locale="da"))
+        db.session.commit()
+    make_user(ADMIN, is_platform_admin=True)
+    admin = _client(app, ADMIN, host="localhost")
+    _upload(_client(app, bella.owner_email))
+    [doc] = _documents(bella)
+    assert _decide(admin, doc.id, "reject", "Nummeret kan ikke læses.").status_code == 303
+    _deliver(app)
+    [danish] = mailbox.to(bella.owner_email)
+    assert subject_of(danish) == "Bella Barbers: dit dokument blev ikke godkendt"
+    assert "Nummeret kan ikke læses." in text_of(danish) and "not approved" not in text_of(danish)
+
+    db.session.execute(sa.update(User).where(User.email == bella.owner_email).values(locale="en"))
+    db.session.commit()
+    _upload(_client(app, bella.owner_email), title="Second licence")
+    second = next(d for d in _documents(bella) if d.title == "Second licence")
+    assert _decide(admin, second.id, "reject", "Blurred.").status_code == 303
+    _deliver(app)
+    english = [m for m in mailbox.to(bella.owner_email) if m is not danish]
+    assert [subject_of(m) for m in english] == ["Bella Barbers: your document was not approved"]

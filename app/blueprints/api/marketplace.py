@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from app.blueprints.api import bp
 from app.blueprints.api.marketplace_schemas import CategoryList, CategoryOut
 from app.extensions import limiter
+from app.marketplace.category_names import category_name
 from app.marketplace.search import SearchInputError, SearchResult, categories_with_counts, parse_search, search
 from app.tenants.urls import tenant_url
 from app.web import apex_only, problem
@@ -60,8 +61,12 @@ def _json(model) -> Response:
 @limiter.limit(SEARCH_LIMIT)
 def marketplace_categories() -> Response:
     """``{"categories": [{"slug", "name", "count"}]}``: the active categories and how many listed
-    businesses each has."""
-    return _json(CategoryList(categories=[CategoryOut(**c) for c in categories_with_counts()]))
+    businesses each has; names in the language of ``?lang=`` (``da``, ``en``), else of
+    ``Accept-Language`` (a category an admin named keeps their name)."""
+    language = request.args.get("lang")  # else the request's language (Accept-Language), as /services
+    return _json(CategoryList(categories=[CategoryOut(**{**c, "name": category_name(str(c["slug"]), str(c["name"]),
+                                                                                   language)})
+                                          for c in categories_with_counts()]))
 
 
 @bp.get("/marketplace/search")

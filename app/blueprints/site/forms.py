@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.blueprints.auth.forms import email_field
 from app.inputguard import person_name, single_line
+from app.marketplace.category_names import category_name
 from app.tenants.taxonomy import active_categories
 from app.tenants.zones import (
     SUPPORTED_CURRENCIES,
@@ -69,7 +70,7 @@ _strip = [lambda v: v.strip() if isinstance(v, str) else v]
 def category_choices(keep: str | None = None, keep_name: str = "") -> list[SelectChoice]:
     """The taxonomy's active categories as select choices (slug, name) after "Choose…"; ``keep``
     (a business's current, possibly retired, category slug named ``keep_name``) stays choosable."""
-    choices = [SelectChoice(c.slug, c.name) for c in active_categories()]
+    choices = [SelectChoice(c.slug, category_name(c.slug, c.name)) for c in active_categories()]
     if keep and keep not in {choice.value for choice in choices}:
         choices.insert(0, SelectChoice(keep, keep_name or keep))
     return [SelectChoice("", _("Choose…")), *choices]

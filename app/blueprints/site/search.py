@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from app.blueprints.api.marketplace import SEARCH_LIMIT
 from app.blueprints.site import bp
 from app.extensions import limiter
+from app.marketplace.category_names import category_name
 from app.marketplace.search import (
     DEFAULT_RADIUS_KM,
     SearchInputError,
@@ -67,7 +68,8 @@ def result_view(result: SearchResult) -> dict[str, Any]:
         book = tenant_url(row.slug, f"/book/{row.next_service_id}/details?" + urlencode(
             {"staff": "any", "start": row.next_available.isoformat()}))
     return {
-        "slug": row.slug, "name": row.name, "category": row.category_name, "city": row.city,
+        "slug": row.slug, "name": row.name, "category": category_name(row.category_slug, row.category_name),
+        "city": row.city,
         "url": tenant_url(row.slug), "distance_km": result.distance_km, "featured": result.featured,
         "rating_average": row.rating_average if row.rating_count else None, "rating_count": row.rating_count,
         "price_from": row.price_from_amount, "currency": row.price_currency,
@@ -110,7 +112,8 @@ def search_page() -> Response:
     results = [result_view(r) for r in found.results] if found else []
     context = {
         "args": args, "errors": errors, "page": found, "featured": featured, "results": results,
-        "points": map_points(featured + results), "categories": categories_with_counts(), "radii": RADII,
+        "points": map_points(featured + results), "radii": RADII,
+        "categories": [{**c, "name": category_name(str(c["slug"]), str(c["name"]))} for c in categories_with_counts()],
         "when": WHEN, "ratings": RATINGS, "sorts": SORTS, "default_radius": DEFAULT_RADIUS_KM,
         "page_url": page_url, "tile_url": current_app.config.get("MAP_TILE_URL", ""),
         "attribution": current_app.config.get("MAP_ATTRIBUTION", ""),

@@ -20,6 +20,7 @@ from app.blueprints.site.media import media_url
 from app.blueprints.storefront.views import home as storefront_home
 from app.extensions import db, limiter
 from app.identity.service import AccountError, account_for_signup, email_verification_token, handoff_token
+from app.marketplace.category_names import category_name
 from app.tenants.models import Tenant
 from app.tenants.service import SignupError, create_tenant, validate_slug
 from app.tenants.urls import external_url, host_label, tenant_url
@@ -38,7 +39,7 @@ def landing() -> Response:
     tenants = db.session.scalars(
         sa.select(Tenant).where(Tenant.suspended_at.is_(None)).order_by(sa.func.lower(Tenant.name)).limit(200)
     ).all()
-    businesses = [{"name": t.name, "category": t.category, "timezone": t.timezone, "city": t.city,
+    businesses = [{"name": t.name, "category": category_name(t.category_slug, t.category), "timezone": t.timezone, "city": t.city,
                    "logo": media_url(t.logo_key), "url": tenant_url(t), "host": host_label(t)} for t in tenants]
     return render_page("site/landing.html", businesses=businesses)
 

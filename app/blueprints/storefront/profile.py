@@ -24,6 +24,7 @@ from app.blueprints.storefront.dates import clock, weekday_names
 from app.catalog.models import Service
 from app.catalog.opening_hours import OpeningDay, opening_hours
 from app.formatting import format_money
+from app.marketplace.category_names import category_name
 from app.storage.urls import url_for_key
 from app.tenants.models import Tenant
 from app.tenants.photos import gallery
@@ -45,7 +46,7 @@ def summary(tenant: Tenant) -> str:
     """One line about the business for previews: the start of its description, or its category and city."""
     text = " ".join((tenant.description or "").split())
     if not text:
-        what = tenant.category or _("Book online")
+        what = category_name(tenant.category_slug, tenant.category) or _("Book online")
         text = _("%(what)s in %(city)s", what=what, city=tenant.city) if tenant.city else what
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…"
 
