@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -33,10 +31,10 @@ from app.timeutil import utcnow
 from tests.factories import make_business
 from tests.helpers import wait_for
 from tests.support.conftest_mail import calendar_of, run_jobs, subject_of
+from tests.support.workers import kill_worker, start_worker
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 ALICE = CustomerInput("Alice Andersen", "alice@example.com")
 BOB = CustomerInput("Bob Brown", "bob@example.com")
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -158,19 +156,6 @@ def _slot_between(biz, earliest: datetime, latest: datetime) -> datetime:
         return next(s.start for s in slots if earliest <= s.start < latest)
 
 
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(20)
-
-
 def _is_zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
@@ -217,7 +202,7 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
     env = {**os.environ, **{k: v for k, v in services.items() if k.isupper()}, "SMTP_URL": mailbox.url,
            "PLAZA_RELAY_INTERVAL": "1", "PLAZA_SWEEP_INTERVAL": "1", "PLAZA_TRANSITIONS_INTERVAL": "60",
            "DELIVERY_LEASE_SECONDS": "3", "RQ_LOG_LEVEL": "INFO", "LOG_LEVEL": "INFO"}
-    first = _start_worker(env, log)
+    first = start_worker(env, log)
     second = None
     try:
         # The worker relays the booking, sends the confirmation, and its sweep claims the reminder.
@@ -226,7 +211,7 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
         # SIGKILL mid-job, the worker and its children (RQ puts the work horse in its own
         # session, so it is found by parent pid): the claim stays behind with its lease.
         children = _children(first.pid)
-        _kill(first)
+        kill_worker(first)
         for pid in children:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -236,16 +221,16 @@ def test_worker_killed_mid_send_delivers_the_reminder_exactly_once(ctx, mailbox,
         assert delivery() == ("sending", 1)
         assert mailbox.to("alice@example.com", "Reminder:") == []
 
-        second = _start_worker(env, log)
+        second = start_worker(env, log)
         assert mailbox.wait_until(lambda: len(mailbox.to("alice@example.com", "Reminder:")) >= 1), \
             log.read_text()[-3000:]
         assert wait_for(lambda: delivery() is not None and delivery()[0] == "sent")
         assert mailbox.wait_until(lambda: len(mailbox.to("alice@example.com", "Booking confirmed")) >= 1)
-        _kill(second, signal.SIGTERM)  # a warm shutdown finishes what it is doing
+        kill_worker(second, signal.SIGTERM)  # a warm shutdown finishes what it is doing
     finally:
-        _kill(first)
+        kill_worker(first)
         if second is not None:
-            _kill(second)
+            kill_worker(second)
 
     assert len(mailbox.to("alice@example.com", "Reminder:")) == 1
     assert len(mailbox.to("alice@example.com", "Booking confirmed")) == 1

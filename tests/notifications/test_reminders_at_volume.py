@@ -5,15 +5,10 @@ delivers the rest, every customer getting their reminder exactly once."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
-from contextlib import suppress
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -28,10 +23,10 @@ from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business
 from tests.helpers import wait_for
+from tests.support.workers import kill_worker, start_worker
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 PER_BUSINESS = 100
 
 
@@ -58,19 +53,6 @@ def _bookings_due(biz, count: int, start) -> list[str]:
                 "'Europe/Copenhagen', '', now() - interval '2 days', now() - interval '2 days')"), params)
         db.session.commit()
     return addresses
-
-
-def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(20)
 
 
 def test_dispatch_hands_due_reminders_to_batch_jobs_once(ctx, services):
@@ -100,7 +82,7 @@ def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox
            "PLAZA_RELAY_INTERVAL": "1", "PLAZA_SWEEP_INTERVAL": "600", "PLAZA_TRANSITIONS_INTERVAL": "600",
            "DELIVERY_LEASE_SECONDS": "3", "REMINDER_LEASE_SECONDS": "3", "LOG_LEVEL": "WARNING"}
     env.pop("WORKER_FORK_PER_JOB", None)
-    workers = [_start_worker(env, log), _start_worker(env, log)]
+    workers = [start_worker(env, log), start_worker(env, log)]
     try:
         assert mailbox.wait_until(lambda: sum(reminders().values()) >= total // 4, 90), log.read_text()[-3000:]
         # From now on the server holds every reminder in DATA (then refuses it), so both workers are
@@ -109,14 +91,14 @@ def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox
         mailbox.hold_subject = "Reminder:"
         assert wait_for(mailbox.holding.is_set, 30)
         time.sleep(2)
-        _kill(workers[0])  # SIGKILL in the middle of its batch: its claim and leases stay behind
+        kill_worker(workers[0])  # SIGKILL in the middle of its batch: its claim and leases stay behind
         at_kill = sum(reminders().values())
         mailbox.hold_subject = None  # the held messages are refused with a 451 and sent again later
         assert mailbox.wait_until(lambda: len(reminders()) >= total, 90), log.read_text()[-3000:]
         time.sleep(2)  # a second copy of anything would arrive meanwhile
     finally:
         for worker in workers:
-            _kill(worker)
+            kill_worker(worker)
 
     received = reminders()
     assert at_kill < total  # the kill really was mid-way
