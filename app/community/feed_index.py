@@ -22,8 +22,8 @@ from app.community.models import ListedPost, Post
 from app.community.posts import POST_PUBLISHED, POST_REMOVED, is_visible
 from app.extensions import db
 from app.jobs.runner import JobSpec, run_in_tenant, run_on_platform
+from app.marketplace.tasks import all_business_ids
 from app.tenants.context import platform_scope, require_tenant_id
-from app.tenants.models import Tenant
 
 JOBS = "app.community.feed_index"
 
@@ -111,13 +111,7 @@ def sync_business() -> int:
     return sum(1 for r in rows if r["visible"])
 
 
-def business_ids() -> list[uuid.UUID]:
-    """Every business's id (platform role)."""
-    with platform_scope("apex feed reindex"):
-        return list(db.session.scalars(sa.select(Tenant.id).order_by(Tenant.created_at)))
-
-
 def reindex_posts() -> int:
     """Rebuild every business's copies, one unit of work per business; returns how many posts
     are shown in the feed afterwards."""
-    return sum(run_in_tenant(str(tid), sync_business) for tid in run_on_platform(business_ids))
+    return sum(run_in_tenant(str(tid), sync_business) for tid in run_on_platform(all_business_ids))
