@@ -135,8 +135,9 @@ def seed_demo(now: datetime | None = None) -> list[str]:
             created.append(spec["slug"])
         with tenant_scope(tenant.id):
             added = fill_demo_bookings(tenant, now)
+            # the Danish texts first: the demo's reviews snapshot their service's names in both languages
+            translated = add_danish_texts(tenant, BELLA_DANISH) if spec is BELLA else 0
             reviewed = fill_demo_reviews(random.Random(tenant.slug))
-            translated = add_danish_texts(tenant, BELLA_DANISH) if spec is BELLA else 0  # issue 15 (A)
         if added:
             created.append(f"{spec['slug']}: {added} bookings")
         if reviewed:

@@ -83,8 +83,10 @@ def services() -> Iterator[dict[str, str]]:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT, check=True,
-                   env={**os.environ, **env}, capture_output=True)
+    migrated = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade", "heads"], cwd=ROOT,
+                              env={**os.environ, **env}, capture_output=True, text=True)
+    if migrated.returncode != 0:
+        pytest.exit(f"the migrations failed:\n{migrated.stderr[-4000:]}", returncode=1)
     bouncer = None
     if os.environ.get("PLAZA_PGBOUNCER") == "1":  # the pooled run: the app's roles through PgBouncer
         roles = [urlsplit(url).username or "" for url in (urls.app, urls.platform)]
@@ -160,6 +162,28 @@ def ctx(app):
         yield app
         db.session.rollback()
         db.session.remove()
+
+
+@pytest.fixture
+def restore_taxonomy(ctx):
+    """The taxonomy is kept across tests (tests/support/database.py): put it back as it was."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.tenants.context import platform_scope
+    from app.tenants.models import MarketplaceCategory
+
+    before = {c.slug: (c.name, c.position, c.active) for c in db.session.scalars(sa.select(MarketplaceCategory))}
+    db.session.rollback()
+    yield
+    db.session.rollback()
+    with platform_scope("test: restore the taxonomy"):
+        for category in db.session.scalars(sa.select(MarketplaceCategory)).all():
+            if category.slug not in before:
+                db.session.delete(category)
+            else:
+                category.name, category.position, category.active = before[category.slug]
+        db.session.commit()
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 A review belongs to a business (``TenantScoped``, RLS like every tenant table) and hangs off its
 booking (unique per business and booking, composite foreign key, cascade) and the booking's
 customer. ``service_name`` and ``visit_at`` are snapshots taken when the review is written, so
-"Verified visit · Haircut · November 2026" stays true when the service is later renamed.
+"Verified visit · Haircut · November 2026" stays true when the service is later renamed;
+``translations`` snapshots the service name in the business's other languages, so a Danish
+reader reads "Dameklip" (:func:`app.catalog.translations.localized` with ``"service_name"``).
 
 Ratings are whole numbers 1–5: ``rating`` (overall, required) and the four optional
 dimensions of :data:`DIMENSIONS`. ``text`` is plain text (no HTML survives
@@ -18,7 +20,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -82,6 +84,8 @@ class Review(TenantScoped, db.Model):
     #: The name shown with the review: the customer's first name and last initial ("Anna K.").
     author_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     service_name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    #: The service name in other languages when reviewed: ``{"da": {"service_name": "Dameklip"}}``.
+    translations: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     visit_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     rating: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     quality: Mapped[int | None] = mapped_column(sa.SmallInteger)

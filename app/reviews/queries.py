@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.catalog.models import Service
+from app.catalog.translations import localized
 from app.extensions import db
 from app.reviews.models import DIMENSIONS, Review, ReviewStatus
 
@@ -108,6 +109,7 @@ def staff_reviews(*, rating: int | None = None, unreplied: bool = False, page: i
 
 
 def service_name_of(service_id: uuid.UUID) -> str:
-    """The name of service ``service_id`` of the business in scope (``"your visit"`` when missing),
-    for "How was your Haircut?"."""
-    return db.session.scalar(sa.select(Service.name).where(Service.id == service_id)) or "visit"
+    """The name of service ``service_id`` of the business in scope in the reader's language where
+    the business wrote one (``"visit"`` when missing), for "How was your Haircut?"."""
+    service = db.session.scalar(sa.select(Service).where(Service.id == service_id))
+    return localized(service, "name") if service is not None else "visit"

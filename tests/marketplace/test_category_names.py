@@ -54,7 +54,7 @@ def test_the_api_names_categories_in_the_asked_language(client, bella):
     assert names(query_string={"lang": "en"}, headers=DANISH)["pet-care"] == "Pet care"
 
 
-def test_a_category_an_admin_renamed_keeps_the_admins_name_in_every_language(client, bella):
+def test_a_category_an_admin_renamed_keeps_the_admins_name_in_every_language(client, bella, restore_taxonomy):
     with unit_of_work(), platform_scope("test: an admin renames"):
         rename_category("hair", "Hair & beauty studio")
     index(bella)

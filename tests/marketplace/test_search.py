@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.marketplace.search import NearUnresolvable, SearchInputError, categories_with_counts, parse_search, search
-from app.timeutil import utcnow
 from tests.marketplace.support import CAMDEN, COPENHAGEN, GREENWICH, SOHO, listed, set_listing
 
 pytestmark = pytest.mark.integration
@@ -62,16 +61,17 @@ def test_near_a_city_or_postcode_and_a_place_nobody_knows(town):
 
 
 def test_when_price_rating_and_open_now(town):
-    soon = utcnow() + timedelta(hours=1)
-    set_listing(town["fade"], next_available=soon)
-    set_listing(town["camden"], next_available=utcnow() + timedelta(days=3), rating_average=4.9, rating_count=40)
-    set_listing(town["green"], next_available=utcnow() + timedelta(days=20), rating_average=3.9, rating_count=12)
+    # a fixed "now" (10:00 London) so that "today" has hours left whenever the suite runs
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    set_listing(town["fade"], next_available=now + timedelta(hours=1))
+    set_listing(town["camden"], next_available=now + timedelta(days=3), rating_average=4.9, rating_count=40)
+    set_listing(town["green"], next_available=now + timedelta(days=20), rating_average=3.9, rating_count=12)
     base = {"category": "barber", "lat": SOHO[0], "lon": SOHO[1]}
-    assert names(run({**base, "available": "today"})) == ["Fade House"]
-    assert set(names(run({**base, "available": "week"}))) == {"Fade House", "Camden Cuts"}
-    assert names(run({**base, "min_rating": 4.5})) == ["Camden Cuts"]  # no reviews is not 0, nor 4.5
-    assert names(run({**base, "price_max": 2000})) == ["Camden Cuts"]
-    assert set(names(run({**base, "price_min": 2000}))) == {"Fade House", "Greenwich Barbers"}
+    assert names(run({**base, "available": "today"}, now)) == ["Fade House"]
+    assert set(names(run({**base, "available": "week"}, now))) == {"Fade House", "Camden Cuts"}
+    assert names(run({**base, "min_rating": 4.5}, now)) == ["Camden Cuts"]  # no reviews is not 0, nor 4.5
+    assert names(run({**base, "price_max": 2000}, now)) == ["Camden Cuts"]
+    assert set(names(run({**base, "price_min": 2000}, now))) == {"Fade House", "Greenwich Barbers"}
     # opening hours are 09:00-17:00 every day, London time
     monday_10 = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     monday_20 = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)

@@ -4,31 +4,14 @@ add|rename|retire|list``, and what businesses in a category see of them."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
-from app.tenants.context import platform_scope, tenant_scope
+from app.tenants.context import tenant_scope
 from app.tenants.models import MarketplaceCategory, Tenant
 from app.tenants.taxonomy import active_categories
 from tests.factories import make_business
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def restore_taxonomy(ctx):
-    """The taxonomy is kept across tests (tests/support/database.py): put it back as it was."""
-    before = {c.slug: (c.name, c.position, c.active) for c in db.session.scalars(sa.select(MarketplaceCategory))}
-    db.session.rollback()
-    yield
-    db.session.rollback()
-    with platform_scope("test: restore the taxonomy"):
-        for category in db.session.scalars(sa.select(MarketplaceCategory)).all():
-            if category.slug not in before:
-                db.session.delete(category)
-            else:
-                category.name, category.position, category.active = before[category.slug]
-        db.session.commit()
 
 
 def _run(app, *args: str):

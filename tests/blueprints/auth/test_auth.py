@@ -432,3 +432,16 @@ def test_rate_limit_page_is_clear(app, client):
     assert resp.status_code == 429
     text = re.sub(r"\s+", " ", resp.data.decode())
     assert "Too many attempts. Please wait a few minutes and try again." in text
+
+
+def test_an_htmx_request_that_lands_on_login_gets_the_form_not_an_error(client):
+    """A dashboard poll after the session ended is redirected to the login page and htmx follows
+    it with ``HX-Request``: the answer is the login form block (with its CSRF field), not a 500;
+    a wrong password over htmx re-renders the same block with the message."""
+    page = client.get("/login", headers={"HX-Request": "true"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="login-form"' in html and 'name="csrf_token"' in html
+    assert "<html" not in html
+    resp = client.post("/login", headers={"HX-Request": "true"},
+                       data={"csrf_token": csrf_from(page.data), "email": "nobody@example.com", "password": "wrong"})
+    assert resp.status_code == 422 and 'id="login-form"' in resp.get_data(as_text=True)

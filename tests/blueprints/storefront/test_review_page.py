@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from app.booking.links import manage_token
 from app.booking.models import Booking, BookingStatus
 from app.booking.service import Actor, transition
+from app.catalog.models import Service
 from app.extensions import db
 from app.reviews.links import review_path
 from app.reviews.models import Review
@@ -173,3 +174,37 @@ def test_posting_is_rate_limited(ctx, client):
     codes = [client.post(path, data={"csrf_token": token, "text": "x"}, base_url=BASE,
                          environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(11)]
     assert codes[:10] == [422] * 10 and codes[10] == 429
+
+
+def test_the_reviewed_service_reads_in_the_readers_language_and_stays_as_reviewed(ctx, client):
+    """bella wrote "Dameklip" for its Haircut: a Danish reader reads the review line and the review
+    page's question in Danish, an English one in English; renaming the service later changes
+    neither (the review keeps what was reviewed, in both languages)."""
+    biz = make_business("bella")
+    with tenant_scope(biz.tenant_id):
+        service = db.session.scalar(sa.select(Service).where(Service.id == biz.service_ids[0]))
+        service.translations = {"da": {"name": "Dameklip"}}
+        booking = visit(biz)
+        db.session.flush()
+        path = review_path(manage_token(booking))
+        create_review(booking, rating=5, text="Fint")
+        db.session.commit()
+    danish = {"Accept-Language": "da-DK,da;q=0.9"}
+    english = {"Accept-Language": "en-GB,en;q=0.8"}
+    assert "Bekræftet besøg · Dameklip · " in client.get("/", base_url=BASE, headers=danish).get_data(as_text=True)
+    assert "Verified visit · Haircut · " in client.get("/", base_url=BASE, headers=english).get_data(as_text=True)
+
+    with tenant_scope(biz.tenant_id):
+        service = db.session.scalar(sa.select(Service).where(Service.id == biz.service_ids[0]))
+        service.name, service.translations = "Cut & finish", {"da": {"name": "Klip og styling"}}
+        db.session.commit()
+    assert "Bekræftet besøg · Dameklip · " in client.get("/", base_url=BASE, headers=danish).get_data(as_text=True)
+    assert "Verified visit · Haircut · " in client.get("/", base_url=BASE, headers=english).get_data(as_text=True)
+
+    with tenant_scope(biz.tenant_id):
+        other = visit(biz, "bo@example.com", name="Bo Berg")
+        db.session.commit()
+        unreviewed = review_path(manage_token(other))
+    assert path != unreviewed
+    question = client.get(unreviewed, base_url=BASE, headers=danish).get_data(as_text=True)
+    assert "Klip og styling" in question and "Cut &amp; finish" not in question
