@@ -13,6 +13,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +26,7 @@ from app.extensions import db
 from app.geo import GeocoderUnavailable, PlaceNotFound, geocode
 from app.marketplace.models import MarketplaceListing as L
 from app.marketplace.ranking import SORTS, Candidate, Prior, pick_featured, rank, request_seed
-from app.marketplace.search_sql import Shape, bind, statement
+from app.marketplace.search_sql import RESULT_COLUMNS, Shape, bind, statement
 from app.tenants.models import MarketplaceCategory
 from app.tenants.roles import read_platform_tables
 from app.timeutil import utcnow
@@ -111,16 +112,19 @@ class SearchPage:
         return max(1, math.ceil(self.total / self.query.per_page))
 
 
-def _number(raw: dict[str, str], name: str, kind: type, lo: float, hi: float, message: str) -> float | int | None:
+def _number(raw: dict[str, str], name: str, kind: type, lo: float, hi: float,
+            message: Callable[[], str]) -> float | int | None:
+    """``raw[name]`` as ``kind`` within ``lo``..``hi``; ``None`` when absent. ``message`` makes
+    the (translated) error only when one is raised: most searches are valid."""
     value = (raw.get(name) or "").strip()
     if not value:
         return None
     try:
         number = kind(value)
     except ValueError:
-        raise SearchInputError(message, name) from None
+        raise SearchInputError(message(), name) from None
     if isinstance(number, float) and not math.isfinite(number) or not lo <= number <= hi:
-        raise SearchInputError(message, name)
+        raise SearchInputError(message(), name)
     return number
 
 
@@ -141,32 +145,32 @@ def parse_search(raw: dict[str, str], known_categories: frozenset[str] | set[str
         known = known_categories if known_categories is not None else category_slugs()
         if category not in known:
             raise SearchInputError(_("There is no such category."), "category")
-    lat = _number(raw, "lat", float, -90, 90, _("Latitude is a number of degrees from -90 to 90."))
-    lon = _number(raw, "lon", float, -180, 180, _("Longitude is a number of degrees from -180 to 180."))
+    lat = _number(raw, "lat", float, -90, 90, lambda: _("Latitude is a number of degrees from -90 to 90."))
+    lon = _number(raw, "lon", float, -180, 180, lambda: _("Longitude is a number of degrees from -180 to 180."))
     if (lat is None) != (lon is None):
         raise SearchInputError(_("Give both latitude and longitude."), "lon" if lon is None else "lat")
     near = (raw.get("near") or "").strip()
     if len(near) > 100:
         raise SearchInputError(_("A place is at most 100 characters."), "near")
     radius = _number(raw, "radius_km", float, 1, MAX_RADIUS_KM,
-                     _("The radius is a number of km from 1 to %(max)s.", max=MAX_RADIUS_KM))
+                     lambda: _("The radius is a number of km from 1 to %(max)s.", max=MAX_RADIUS_KM))
     available = (raw.get("available") or "any").strip()
     if available not in WINDOWS:
         raise SearchInputError(_("When is one of: any, today, week."), "available")
-    price_min = _number(raw, "price_min", int, 0, 10**9, _("The lowest price is a whole amount of minor units."))
-    price_max = _number(raw, "price_max", int, 0, 10**9, _("The highest price is a whole amount of minor units."))
+    price_min = _number(raw, "price_min", int, 0, 10**9, lambda: _("The lowest price is a whole amount of minor units."))
+    price_max = _number(raw, "price_max", int, 0, 10**9, lambda: _("The highest price is a whole amount of minor units."))
     if price_min is not None and price_max is not None and price_min > price_max:
         raise SearchInputError(_("The highest price is below the lowest."), "price_max")
-    min_rating = _number(raw, "min_rating", float, 1, 5, _("The minimum rating is a number of stars from 1 to 5."))
+    min_rating = _number(raw, "min_rating", float, 1, 5, lambda: _("The minimum rating is a number of stars from 1 to 5."))
     open_now = (raw.get("open_now") or "").strip().lower()
     if open_now not in ("", "0", "1", "true", "false", "on", "y", "n"):
         raise SearchInputError(_("Open now is true or false."), "open_now")
     sort = (raw.get("sort") or "relevance").strip()
     if sort not in SORTS:
         raise SearchInputError(_("Sort is one of: relevance, distance, rating, price."), "sort")
-    page = _number(raw, "page", int, 1, 1000, _("The page is a whole number from 1 to 1000."))
+    page = _number(raw, "page", int, 1, 1000, lambda: _("The page is a whole number from 1 to 1000."))
     per_page = _number(raw, "per_page", int, 1, MAX_PER_PAGE,
-                       _("Per page is a whole number from 1 to %(max)s.", max=MAX_PER_PAGE))
+                       lambda: _("Per page is a whole number from 1 to %(max)s.", max=MAX_PER_PAGE))
     return SearchQuery(q=q, category=category, lat=lat, lon=lon, near=near,
                        radius_km=radius if radius is not None else DEFAULT_RADIUS_KM, available=available,
                        price_min=price_min, price_max=price_max, min_rating=min_rating,
@@ -310,6 +314,20 @@ def _matches(conn: sa.Connection, query: SearchQuery, centre: tuple[float, float
     return fuzzy, rows
 
 
+#: Positions in a match row (:data:`app.marketplace.search_sql.RESULT_COLUMNS`, then the scores).
+_AT = {name: i for i, name in enumerate((*RESULT_COLUMNS, "text", "distance", "in_window"))}
+
+
+def _candidates(rows: list[sa.Row]) -> list[Candidate]:
+    """A :class:`~app.marketplace.ranking.Candidate` per match row, read by position: a search
+    near a city centre can match a few hundred listings, and this runs for each of them."""
+    i_id, i_text, i_dist, i_avg, i_count, i_win, i_price, i_tier, i_name = (_AT[k] for k in (
+        "business_id", "text", "distance", "rating_average", "rating_count", "in_window", "price_from_amount",
+        "plan_tier", "name"))
+    return [Candidate(r[i_id], float(r[i_text]), None if r[i_dist] is None else float(r[i_dist]), r[i_avg],
+                      r[i_count], bool(r[i_win]), r[i_price], r[i_tier], r[i_name]) for r in rows]
+
+
 def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     """Run ``query``: the page of organic results and its featured positions. Reads only the
     platform tables ``marketplace_listing`` and ``marketplace_word``, on a connection of their
@@ -326,11 +344,8 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     fuzzy, rows = read_platform_tables(lambda conn: _matches(conn, query, centre, now))
     if query.q and not fuzzy:  # only words that match nothing (e.g. "the")
         return SearchPage(query=query, centre=centre)
-    by_id = {r.business_id: r for r in rows}
-    candidates = [Candidate(id=r.business_id, text=float(r.text), distance_km=None if r.distance is None
-                            else float(r.distance), rating_average=r.rating_average, rating_count=r.rating_count,
-                            available=bool(r.in_window), price_from=r.price_from_amount, tier=r.plan_tier, name=r.name)
-                  for r in rows]
+    by_id = {r[0]: r for r in rows}
+    candidates = _candidates(rows)
     seed = request_seed(query.params(), now)
     ordered = rank(candidates, seed, query.sort, query.radius_km, prior())
     start = (query.page - 1) * query.per_page
