@@ -95,8 +95,10 @@ def open_inquiry_of(user_id: uuid.UUID) -> Inquiry | None:
 
 
 def start_inquiry(body: str | None, *, user_id: uuid.UUID | None = None, name: str | None = None,
-                  email: str | None = None) -> tuple[Inquiry, Message | None]:
+                  email: str | None = None, locale: str | None = None) -> tuple[Inquiry, Message | None]:
     """Start an inquiry with its first message ``body`` (validated like any chat message).
+    ``locale`` is the language the person writes in (Babel identifier, ``da``): a guest's
+    emails go out in it.
 
     A signed-in customer (``user_id``, shown as ``name``) posts at once and gets the message back.
     A guest (``name`` and ``email``) gets ``(inquiry, None)``: the message waits for their
@@ -118,7 +120,7 @@ def start_inquiry(body: str | None, *, user_id: uuid.UUID | None = None, name: s
             raise InvalidInquiry(_("Enter an email address like name@example.com."), "email")
     else:
         address = normalize_email(email or "") or None
-    inquiry = Inquiry(name=clean_name or "Customer", email=address, user_id=user_id)
+    inquiry = Inquiry(name=clean_name or "Customer", email=address, user_id=user_id, locale=locale)
     db.session.add(inquiry)
     db.session.flush()
     conv = inquiry_conversation(inquiry)

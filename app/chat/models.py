@@ -114,5 +114,7 @@ class Inquiry(TenantScoped, db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     user_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     pending_body: Mapped[str | None] = mapped_column(sa.Text)
+    #: The language the guest wrote in (Babel identifier, ``da``): their emails are in it.
+    locale: Mapped[str | None] = mapped_column(sa.String(12))
     confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False, default=utcnow)

@@ -44,10 +44,10 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
     return []
 
 
-def guest_locale(tenant: Tenant) -> str:
-    """The language a guest's inquiry emails are written in: the business's own (a guest has no
-    saved choice)."""
-    return supported_locale(tenant.default_locale) or DEFAULT_LANGUAGE
+def guest_locale(tenant: Tenant, inquiry: Inquiry) -> str:
+    """The language a guest's inquiry emails are written in: the one they wrote their inquiry in,
+    else (an inquiry from before languages were kept) the business's default."""
+    return supported_locale(inquiry.locale) or supported_locale(tenant.default_locale) or DEFAULT_LANGUAGE
 
 
 def guest_link(inquiry: Inquiry) -> str:
@@ -84,7 +84,7 @@ def _send_confirmation(inquiry_id: str) -> str:
     if inquiry.confirmed_at is not None:
         return "skipped: already confirmed"
     tenant = db.session.get(Tenant, inquiry.tenant_id)
-    with force_locale(guest_locale(tenant)):
+    with force_locale(guest_locale(tenant, inquiry)):
         msg = _email(inquiry, subject=_("Confirm your message to %(name)s", name=tenant.name),
                      heading=_("Confirm your message to %(name)s", name=tenant.name),
                      intro=_("Open the link to confirm your email address; your message is sent to the business then, "
@@ -118,7 +118,7 @@ def _send_reply(inquiry_id: str, message_id: str) -> str:
         return "skipped: read in the conversation"
     tenant = db.session.get(Tenant, inquiry.tenant_id)
     author = msg.author_name or tenant.name
-    with force_locale(guest_locale(tenant)):
+    with force_locale(guest_locale(tenant, inquiry)):
         email = _email(inquiry, subject=_("New message from %(author)s at %(name)s", author=author, name=tenant.name),
                        heading=_("New message from %(author)s", author=author),
                        intro=_("%(name)s answered your question.", name=tenant.name),

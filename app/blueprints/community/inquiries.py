@@ -25,6 +25,7 @@ from app.blueprints.community import bp
 from app.blueprints.community.forms import GuestInquiryForm, InquiryForm
 from app.blueprints.community.limits import guest_link_limits, inquiry_limits
 from app.blueprints.realtime import broadcast
+from app.catalog.translations import reader_locale_id
 from app.chat import access, inquiries
 from app.chat import service as chat
 from app.chat.errors import ChatError, ConversationClosed, RateLimited
@@ -73,9 +74,10 @@ def new_inquiry() -> Response:
                 else:
                     inquiry, msg = inquiries.start_inquiry(form.body.data, user_id=current_user.id,
                                                            name=current_user.name or current_user.email,
-                                                           email=current_user.email)
+                                                           email=current_user.email, locale=reader_locale_id())
             else:
-                inquiry, msg = inquiries.start_inquiry(form.body.data, name=form.name.data, email=form.email.data)
+                inquiry, msg = inquiries.start_inquiry(form.body.data, name=form.name.data, email=form.email.data,
+                                                       locale=reader_locale_id())
     except ConversationClosed as exc:
         return _form_page(form, status=403, error=exc.message)
     except ChatError as exc:

@@ -195,3 +195,33 @@ def test_staff_and_customer_are_notified_with_links_to_their_own_page(app, biz):
         [note] = [n for n in notifications_of(cara_id) if n.type == "new_message"]
         assert note.url.endswith(f"/inquiries/{inquiry_id}") and "/dashboard/" not in note.url
         db.session.remove()
+
+
+def test_a_guests_emails_are_in_the_language_they_wrote_in(app, biz, mailbox):
+    """Two guests of the same (English) business: the one whose browser reads Danish gets the
+    confirmation and the business's reply in Danish, the other in English."""
+    danish, english = {"Accept-Language": "da-DK,da;q=0.9"}, {"Accept-Language": "en-GB,en;q=0.8"}
+    for headers, name, email in ((danish, "Dorte Dansk", "dorte@example.com"),
+                                 (english, "Eve English", "eve@example.com")):
+        guest = _client(app)
+        guest.environ_base.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+        assert _send(guest, {"name": name, "email": email, "body": f"Hello from {name}"}).status_code == 303
+    _fan_out(app)
+    [dorte] = mailbox.to("dorte@example.com", "Bekræft din besked til")
+    [eve] = mailbox.to("eve@example.com", "Confirm your message to")
+    for mail, who in ((dorte, "Dorte Dansk"), (eve, "Eve English")):
+        link = re.search(r"(http://\S+/inquiry/\S+)", text_of(mail)).group(1)
+        guest = _client(app)
+        page = guest.get(urlsplit(link).path, base_url=BASE)
+        guest.post(urlsplit(link).path, data={"csrf_token": csrf_from(page.data), "action": "confirm"}, base_url=BASE)
+    owner = _client(app, biz.owner_email)
+    for who in ("Dorte Dansk", "Eve English"):
+        inbox = owner.get("/dashboard/messages", base_url=BASE).text
+        url = re.search(r'href="(/dashboard/inquiries/[^"]+)"[^>]*>(?:(?!</a>).)*' + who, inbox, re.S).group(1)
+        page = owner.get(url, base_url=BASE)
+        owner.post(url, data={"csrf_token": csrf_from(page.data), "body": f"Answer to {who}"}, base_url=BASE)
+    _fan_out(app)
+    [reply] = mailbox.to("dorte@example.com", "Ny besked fra")
+    assert "Answer to Dorte Dansk" in text_of(reply)
+    [reply] = mailbox.to("eve@example.com", "New message from")
+    assert "Answer to Eve English" in text_of(reply)
