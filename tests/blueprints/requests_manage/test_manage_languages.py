@@ -63,7 +63,7 @@ def test_a_danish_customer_picks_a_time_on_danish_days_and_a_24_hour_clock_and_b
                            for legend in legends), legends
     times = re.findall(r"<span>([^<]+)</span></label>", main)
     assert times and all(re.fullmatch(r"\d{2}\.\d{2}", t) for t in times), times
-    assert "AM" not in main and "PM" not in main
+    assert not re.search(r"\d\s?[AP]M\b", main)  # no 12-hour times (a token may hold the letters)
     refused = client.post(f"/requests/{req.id}/offers/{lead}/confirm", base_url=APEX, headers=DANISH,
                           data={"csrf_token": csrf_from(pick.data)})
     assert refused.status_code == 422 and "Vælg en af tiderne nedenfor." in refused.get_data(as_text=True)
