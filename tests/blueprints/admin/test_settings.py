@@ -22,22 +22,6 @@ APEX = "http://localhost"
 
 
 @pytest.fixture
-def restore_taxonomy(ctx):
-    """The taxonomy is kept across tests (tests/support/database.py): put it back as it was."""
-    before = {c.slug: (c.name, c.position, c.active) for c in db.session.scalars(sa.select(MarketplaceCategory))}
-    db.session.rollback()
-    yield
-    db.session.rollback()
-    with platform_scope("test: restore the taxonomy"):
-        for category in db.session.scalars(sa.select(MarketplaceCategory)).all():
-            if category.slug not in before:
-                db.session.delete(category)
-            else:
-                category.name, category.position, category.active = before[category.slug]
-        db.session.commit()
-
-
-@pytest.fixture
 def admin(ctx, client):
     make_user("root@plaza.test", is_platform_admin=True)
     login_admin(client, "root@plaza.test")
