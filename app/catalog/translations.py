@@ -58,6 +58,16 @@ def translation(obj: Any, language: str, field: str) -> str:
     return str((translations.get(language) or {}).get(field) or "")
 
 
+def field_translations(obj: Any, field: str, key: str) -> dict[str, dict[str, str]]:
+    """``obj``'s non-blank texts for ``field`` in every language it has, keyed ``key`` instead:
+    ``{"da": {key: "Dameklip"}}`` from ``{"da": {"name": "Dameklip"}}`` (``field`` ``"name"``).
+    What a row that snapshots another's text keeps (a review, the name of its service), so that
+    :func:`localized` reads ``key`` on it. ``{}`` for ``None`` or no translations."""
+    translations = getattr(obj, "translations", None) or {}
+    return {language: {key: fields[field]} for language, fields in translations.items()
+            if isinstance(fields, Mapping) and isinstance(fields.get(field), str) and fields[field].strip()}
+
+
 def set_translations(obj: Any, texts: Mapping[str, Mapping[str, str | None]]) -> dict[str, dict[str, str]]:
     """Replace ``obj.translations`` with ``texts`` (language -> field -> text), keeping only
     supported languages, :data:`TRANSLATABLE_FIELDS` and non-blank texts (stripped); returns

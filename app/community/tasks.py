@@ -24,8 +24,8 @@ from app.chat.models import CUSTOMER, INQUIRY, STAFF, Inquiry, Message, Particip
 from app.delivery.mailer import build_message, finish_message, mail_address, sender
 from app.delivery.pipeline import deliver
 from app.extensions import db
-from app.i18n import DEFAULT_LANGUAGE, supported_locale
 from app.jobs.runner import JobSpec, run_in_tenant
+from app.notifications.language import choose
 from app.tenants.models import Tenant
 from app.tenants.urls import tenant_url
 
@@ -47,7 +47,7 @@ def jobs_for_event(kind: str, tenant_id: str, event_id: str, payload: dict) -> l
 def guest_locale(tenant: Tenant, inquiry: Inquiry) -> str:
     """The language a guest's inquiry emails are written in: the one they wrote their inquiry in,
     else (an inquiry from before languages were kept) the business's default."""
-    return supported_locale(inquiry.locale) or supported_locale(tenant.default_locale) or DEFAULT_LANGUAGE
+    return choose(inquiry.locale, tenant.default_locale)
 
 
 def guest_link(inquiry: Inquiry) -> str:

@@ -318,12 +318,15 @@ def _matches(conn: sa.Connection, query: SearchQuery, centre: tuple[float, float
 _AT = {name: i for i, name in enumerate((*RESULT_COLUMNS, "text", "distance", "in_window"))}
 
 
+#: Where a :class:`~app.marketplace.ranking.Candidate`'s fields are in a match row.
+_CANDIDATE_AT = tuple(_AT[k] for k in ("business_id", "text", "distance", "rating_average", "rating_count",
+                                       "in_window", "price_from_amount", "plan_tier", "name"))
+
+
 def _candidates(rows: list[sa.Row]) -> list[Candidate]:
     """A :class:`~app.marketplace.ranking.Candidate` per match row, read by position: a search
     near a city centre can match a few hundred listings, and this runs for each of them."""
-    i_id, i_text, i_dist, i_avg, i_count, i_win, i_price, i_tier, i_name = (_AT[k] for k in (
-        "business_id", "text", "distance", "rating_average", "rating_count", "in_window", "price_from_amount",
-        "plan_tier", "name"))
+    i_id, i_text, i_dist, i_avg, i_count, i_win, i_price, i_tier, i_name = _CANDIDATE_AT
     return [Candidate(r[i_id], float(r[i_text]), None if r[i_dist] is None else float(r[i_dist]), r[i_avg],
                       r[i_count], bool(r[i_win]), r[i_price], r[i_tier], r[i_name]) for r in rows]
 
@@ -344,7 +347,7 @@ def search(query: SearchQuery, now: datetime | None = None) -> SearchPage:
     fuzzy, rows = read_platform_tables(lambda conn: _matches(conn, query, centre, now))
     if query.q and not fuzzy:  # only words that match nothing (e.g. "the")
         return SearchPage(query=query, centre=centre)
-    by_id = {r[0]: r for r in rows}
+    by_id = {r[_AT["business_id"]]: r for r in rows}
     candidates = _candidates(rows)
     seed = request_seed(query.params(), now)
     ordered = rank(candidates, seed, query.sort, query.radius_km, prior())

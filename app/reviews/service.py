@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from app.booking.models import Booking, BookingStatus, Customer
 from app.catalog.models import Service
+from app.catalog.translations import field_translations
 from app.extensions import db
 from app.formatting import format_number
 from app.outbox.events import emit
@@ -162,16 +163,6 @@ def announce_change(review: Review) -> dict[str, Any]:
     return payload
 
 
-def service_name_translations(service: Service | None) -> dict[str, dict[str, str]]:
-    """The snapshot of ``service``'s name in its other languages that a review keeps:
-    ``{"da": {"service_name": "Dameklip"}}`` from the service's ``{"da": {"name": ...}}``
-    (empty when it has none or there is no service)."""
-    if service is None:
-        return {}
-    return {lang: {"service_name": fields["name"]} for lang, fields in (service.translations or {}).items()
-            if isinstance(fields, dict) and str(fields.get("name") or "").strip()}
-
-
 def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] | None = None,
                   text: str | None = None, photo_keys: list[str] | None = None, now: datetime | None = None,
                   notify_business: bool = True, quiet: bool = False) -> Review:
@@ -198,7 +189,7 @@ def create_review(booking: Booking, *, rating: Any, ratings: Mapping[str, Any] |
     service_name = service.name if service is not None else "Visit"
     customer_name = db.session.scalar(sa.select(Customer.name).where(Customer.id == booking.customer_id)) or ""
     review = Review(booking_id=booking.id, customer_id=booking.customer_id, author_name=author_name(customer_name),
-                    service_name=service_name, translations=service_name_translations(service), visit_at=booking.starts_at, rating=overall, text=body, photo_keys=photos,
+                    service_name=service_name, translations=field_translations(service, "name", "service_name"), visit_at=booking.starts_at, rating=overall, text=body, photo_keys=photos,
                     status=ReviewStatus.VISIBLE.value, created_at=now, **dims)
     db.session.add(review)
     db.session.flush()
