@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, localedata
 from babel.dates import format_datetime, match_skeleton
@@ -77,11 +77,16 @@ def _widen(pattern: str, skeleton: str) -> str:
     return pattern
 
 
-def _skeleton_text(dt: datetime, skeleton: str, locale: Locale) -> str:
+@lru_cache(maxsize=512)
+def _skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    """The CLDR pattern ``locale`` has for ``skeleton`` (``"medium"`` when none matches): matching
+    a skeleton is slow and its answer never changes, so it is worked out once per process."""
     key = match_skeleton(skeleton, locale.datetime_skeletons)
-    if key is None:
-        return format_datetime(dt, "medium", locale=locale)
-    return format_datetime(dt, _widen(locale.datetime_skeletons[key].pattern, skeleton), locale=locale)
+    return "medium" if key is None else _widen(locale.datetime_skeletons[key].pattern, skeleton)
+
+
+def _skeleton_text(dt: datetime, skeleton: str, locale: Locale) -> str:
+    return format_datetime(dt, _skeleton_pattern(skeleton, locale), locale=locale)
 
 
 def format_local(dt: datetime, tz_name: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:

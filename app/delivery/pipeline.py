@@ -319,9 +319,19 @@ def send_once(delivery_id: uuid.UUID, check: Check, send: Send, claimed_at: date
     return "sent"
 
 
+@dataclass(frozen=True)
+class ClaimedEmail:
+    """A direct email delivery this worker holds: row ``id``, its ``dedup_key``, and the claim's
+    token ``claimed_at`` (tz-aware UTC; the lease runs from it)."""
+
+    id: uuid.UUID
+    dedup_key: str
+    claimed_at: datetime
+
+
 def deliver(key: str, message: EmailMessage) -> Outcome:
     """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued and
-    claimed in one statement (:func:`queue_and_claim`), then :func:`send_once`. Settled keys and a lease held by another worker
+    claimed in one statement (:func:`queue_and_claim`), then :func:`send_claimed`. Settled keys and a lease held by another worker
     stop it; over the hourly cap it is recorded ``skipped``.
 
     Raises:
@@ -333,22 +343,74 @@ def deliver(key: str, message: EmailMessage) -> Outcome:
                                                    claimed_at)
     if not claimed:
         return SETTLED.get(status, Outcome.BUSY)
+    return send_claimed(ClaimedEmail(delivery_id, key, claimed_at), message)
 
-    def smtp(delivery: Delivery) -> Sent:
-        message_id = str(message["Message-ID"] or "") or None
-        session = active_session()
-        one_off = session is None
-        session = session or SmtpSession(current_app.config["SMTP_URL"])
-        try:  # raises smtplib.SMTPException, OSError, ValueError, LeaseLost
-            session.send(message, lambda: sent_on_commit(delivery.id, claimed_at, message_id, None))
-        finally:
-            if one_off:
-                session.close()
-        return Sent(provider_id=message_id, recorded=True)
 
-    result = send_once(delivery_id, lambda delivery: None, smtp, claimed_at=claimed_at)
-    if result == "sent":
-        return Outcome.SENT
-    if result == "skipped":
+def claim_many(messages: dict[str, EmailMessage], now: datetime) -> dict[str, ClaimedEmail | Outcome]:
+    """:func:`queue_and_claim` for many direct emails of the tenant in scope in ONE statement and
+    one committed transaction (a batch of reminders): dedup key -> the :class:`ClaimedEmail` to
+    send with :func:`send_claimed`, or the :class:`Outcome` that says why not (settled before,
+    or :attr:`Outcome.BUSY`: another worker holds it). The lease of each claim starts at
+    ``now``, so claim only as many as this worker sends within :func:`lease_seconds`; one it
+    does not get to in time is taken over, and the fence keeps it from going out twice."""
+    if not messages:
+        return {}
+    tenant_id = require_tenant_id()
+    rows = [{"tenant_id": tenant_id, "id": uuid.uuid4(), "dedup_key": key, "channel": EMAIL,
+             "recipient": str(message["To"])[:1000], "subject": str(message["Subject"] or "")[:250],
+             "status": "sending", "claimed_at": now, "attempts": 1,
+             "log": [log_entry("queued", now), log_entry("sending", now)], "created_at": now, "updated_at": now}
+            for key, message in messages.items()]
+    with own_transaction() as session:
+        taken = dict(session.execute(
+            pg_insert(Delivery).values(rows).on_conflict_do_update(
+                constraint="delivery_dedup_key", where=_claimable(now),
+                set_={"status": "sending", "claimed_at": now, "attempts": Delivery.attempts + 1, "updated_at": now,
+                      "log": _append_log("sending", now)},
+            ).returning(Delivery.dedup_key, Delivery.id)).all())
+        missed = [key for key in messages if key not in taken]
+        statuses = dict(session.execute(sa.select(Delivery.dedup_key, Delivery.status).where(
+            Delivery.tenant_id == tenant_id, Delivery.dedup_key.in_(missed))).all()) if missed else {}
+    out: dict[str, ClaimedEmail | Outcome] = {}
+    for key in messages:
+        if key in taken:
+            _forget(taken[key])
+            out[key] = ClaimedEmail(taken[key], key, now)
+        else:
+            out[key] = SETTLED.get(statuses.get(key, ""), Outcome.BUSY)
+    return out
+
+
+def send_claimed(claimed: ClaimedEmail, message: EmailMessage) -> Outcome:
+    """Send ``message`` under the claim this worker holds: the recipient's hourly cap (over it:
+    recorded ``skipped``), then SMTP with the ``sent`` row written at the commit point
+    (:func:`sent_on_commit`; over the open session of an :func:`app.delivery.smtp_session.reusing`
+    block, else on a connection of its own). Returns :attr:`Outcome.SENT`, :attr:`Outcome.SKIPPED`,
+    or :attr:`Outcome.BUSY` when the claim was taken over meanwhile (nothing sent).
+
+    Raises:
+        DeliveryFailed: the SMTP send failed; recorded ``failed`` (with the error) for the retry.
+    """
+    if not take_send_slot(str(message["To"])):
+        finish(claimed.id, "skipped", cap_reason())
         return Outcome.SKIPPED
-    return SETTLED.get(result.removeprefix("already_"), Outcome.BUSY)
+    message_id = str(message["Message-ID"] or "") or None
+    session = active_session()
+    one_off = session is None
+    session = session or SmtpSession(current_app.config["SMTP_URL"])
+    try:  # raises smtplib.SMTPException, OSError, ValueError, LeaseLost
+        session.send(message, lambda: sent_on_commit(claimed.id, claimed.claimed_at, message_id, None))
+    except LeaseLost:
+        log.warning("delivery taken over by another worker", extra={"dedup_key": claimed.dedup_key})
+        return Outcome.BUSY
+    except Exception as exc:  # noqa: BLE001 - any SMTP failure is recorded and retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        finish(claimed.id, "failed", error, claimed_at=claimed.claimed_at)
+        log.warning("delivery failed", extra={"delivery_id": str(claimed.id), "dedup_key": claimed.dedup_key,
+                                              "error": error})
+        raise DeliveryFailed(f"sending {claimed.dedup_key!r} failed: {error}") from exc
+    finally:
+        if one_off:
+            session.close()
+    log.info("delivery sent", extra={"dedup_key": claimed.dedup_key, "channel": EMAIL})
+    return Outcome.SENT

@@ -10,7 +10,7 @@ handling messages for several recipients in one app context never keeps a previo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -59,13 +59,24 @@ def booking_customer_locale(booking_id: uuid.UUID | str) -> str:
     """The language of the customer of a booking (tenant in scope): their account's choice when
     the record is linked to one, else the language they booked in, else their record's, else the
     business's default, else English."""
-    row = db.session.execute(
-        sa.select(Booking.locale, Customer.locale, Customer.user_id, Booking.tenant_id)
-        .join(Customer, Customer.id == Booking.customer_id).where(Booking.id == uuid.UUID(str(booking_id)))).first()
-    if row is None:
-        return DEFAULT_LANGUAGE
-    booked, recorded, user_id, tenant_id = row
-    return choose(account_locale(user_id), booked, recorded, tenant_locale(tenant_id))
+    booking_id = uuid.UUID(str(booking_id))
+    return booking_customer_locales([booking_id]).get(booking_id, DEFAULT_LANGUAGE)
+
+
+def booking_customer_locales(booking_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """:func:`booking_customer_locale` of many bookings (tenant in scope) in one query: booking
+    id -> Babel identifier; unknown bookings absent."""
+    ids = list(set(booking_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Booking.id, Booking.locale, Customer.locale, User.locale, Tenant.default_locale)
+        .join(Customer, Customer.id == Booking.customer_id)
+        .join(Tenant, Tenant.id == Booking.tenant_id)
+        .outerjoin(User, User.id == Customer.user_id)
+        .where(Booking.id.in_(ids)))
+    return {booking_id: choose(chosen, booked, recorded, default)
+            for booking_id, booked, recorded, chosen, default in rows}
 
 
 def customer_locale(customer_id: uuid.UUID | str) -> str:

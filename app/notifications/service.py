@@ -24,19 +24,21 @@ Reminder rule (documented choice):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from app.booking.items import items_of, services_label
+from app.booking.items import items_by_booking, services_label
 from app.booking.models import Booking, BookingEvent, BookingStatus, Customer
 from app.booking.service import email_confirm_token, manage_token
 from app.catalog.models import Service, StaffMember
 from app.catalog.translations import localized
 from app.delivery.models import Delivery
+from app.delivery.pipeline import FINAL_STATUSES
 from app.extensions import db
+from app.i18n import language_of
 from app.jobs.runner import JobSpec
 from app.team.tasks import invitation_jobs
 from app.tenants.context import platform_scope
@@ -185,14 +187,25 @@ def last_change_at(booking_id: uuid.UUID) -> datetime | None:
     return db.session.scalar(sa.select(sa.func.max(BookingEvent.at)).where(BookingEvent.booking_id == booking_id))
 
 
+def last_changes(booking_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """:func:`last_change_at` of many bookings in one query: booking id -> its latest event's
+    time (bookings without events absent)."""
+    if not booking_ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(BookingEvent.booking_id, sa.func.max(BookingEvent.at))
+        .where(BookingEvent.booking_id.in_(list(booking_ids))).group_by(BookingEvent.booking_id)).all())
+
+
 def _due_unsent(now: datetime) -> sa.Select:
     """Confirmed bookings starting within 24 h after ``now`` whose currently due reminder is not
-    sent yet: ``(tenant_id, id)`` ordered by start (see :func:`reminder_candidates`)."""
+    settled yet (sent, skipped or undeliverable): ``(tenant_id, id)`` ordered by start (see
+    :func:`reminder_candidates`)."""
     which = sa.case((Booking.starts_at <= now + REMINDERS["2h"], "2"), else_="24")
     start_utc = sa.func.to_char(sa.func.timezone("UTC", Booking.starts_at), 'YYYY-MM-DD"T"HH24:MI:SS')
     key = sa.func.concat("booking:", sa.cast(Booking.id, sa.String), ":reminder", which, ":", start_utc, "+00:00")
     already_sent = sa.exists().where(Delivery.tenant_id == Booking.tenant_id, Delivery.dedup_key == key,
-                                     Delivery.status == "sent")
+                                     Delivery.status.in_(FINAL_STATUSES))
     return (sa.select(Booking.tenant_id, Booking.id)
             .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
                    Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
@@ -201,7 +214,8 @@ def _due_unsent(now: datetime) -> sa.Select:
 
 def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """``(tenant_id, booking_id)`` of confirmed bookings, across tenants, starting within 24 h after
-    ``now`` whose currently due reminder has not been sent yet.
+    ``now`` whose currently due reminder has not been settled yet (sent, or recorded as skipped or
+    undeliverable: nothing more would be tried).
 
     A platform-wide scan (``platform_scope``); callers re-check each booking in its tenant.
     The "already sent" filter rebuilds the :func:`reminder_key` in SQL (start at whole seconds,
@@ -271,6 +285,8 @@ class BookingFacts:
     #: The booking's services in order when it has several, each ``(name, minutes, price minor units)``;
     #: empty for one service (``service_name`` then names it; with several it joins them: ``Cut + Colour``).
     services: tuple[tuple[str, int, int], ...] = ()
+    #: The customer record (``None`` only in facts built by hand).
+    customer_id: uuid.UUID | None = None
 
 
 def manage_url(tenant: Tenant, booking: Booking) -> str:
@@ -312,33 +328,62 @@ def load_booking_facts(booking_id: uuid.UUID) -> BookingFacts | None:
     Raises:
         MissingBookingRecord: the booking exists but a row it points to does not.
     """
-    booking = db.session.scalar(sa.select(Booking).where(Booking.id == booking_id))
-    if booking is None:
-        return None
-    tenant = db.session.get(Tenant, booking.tenant_id)
-    service = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
-    staff = db.session.scalar(sa.select(StaffMember).where(StaffMember.id == booking.staff_id))
-    customer = db.session.scalar(sa.select(Customer).where(Customer.id == booking.customer_id))
-    if tenant is None or service is None or staff is None or customer is None:
-        raise MissingBookingRecord(f"booking {booking_id} lacks its business, service, staff member or customer")
-    events = db.session.scalar(sa.select(sa.func.count()).select_from(BookingEvent)
-                               .where(BookingEvent.booking_id == booking.id)) or 1
-    items = items_of(booking.id)
-    several = tuple((i.name, i.duration_minutes, i.price_amount) for i in items) if len(items) > 1 else ()
-    return BookingFacts(
-        booking_id=booking.id, tenant_id=booking.tenant_id, status=booking.status,
-        starts_at=booking.starts_at, ends_at=booking.ends_at,
-        business_name=tenant.name, business_timezone=tenant.timezone,
-        service_name=services_label([s[0] for s in several]) if several else localized(service, "name"),
-        services=several, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
-        staff_name=staff.name, staff_email=staff.email,
-        customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
-        customer_timezone=valid_zone(booking.customer_timezone, tenant.timezone),
-        price_amount=booking.price_amount, currency=booking.currency, notes=booking.notes or "",
-        cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
-        manage_url=manage_url(tenant, booking), business_url=tenant_url(tenant),
-        sequence=max(0, events - 1), created_at=booking.created_at, business_location=tenant.location,
-    )
+    return load_booking_facts_many([booking_id]).get(booking_id)
+
+
+def load_booking_facts_many(booking_ids: Sequence[uuid.UUID],
+                            locales: Mapping[uuid.UUID, str] | None = None) -> dict[uuid.UUID, BookingFacts]:
+    """The facts of many bookings of the tenant in scope in a fixed number of queries (seven,
+    however many bookings): booking id -> :class:`BookingFacts`, bookings that do not exist
+    absent. Each service name is in the language of ``locales[booking id]`` (a Babel
+    identifier, e.g. each customer's), else the reader's.
+
+    Raises:
+        MissingBookingRecord: a booking exists but a row it points to does not.
+    """
+    ids = list(dict.fromkeys(booking_ids))
+    if not ids:
+        return {}
+    bookings = list(db.session.scalars(sa.select(Booking).where(Booking.id.in_(ids))))
+    if not bookings:
+        return {}
+    services = {s.id: s for s in db.session.scalars(
+        sa.select(Service).where(Service.id.in_({b.service_id for b in bookings})))}
+    staff = {s.id: s for s in db.session.scalars(
+        sa.select(StaffMember).where(StaffMember.id.in_({b.staff_id for b in bookings})))}
+    customers = {c.id: c for c in db.session.scalars(
+        sa.select(Customer).where(Customer.id.in_({b.customer_id for b in bookings})))}
+    events = dict(db.session.execute(
+        sa.select(BookingEvent.booking_id, sa.func.count()).where(BookingEvent.booking_id.in_(ids))
+        .group_by(BookingEvent.booking_id)).all())
+    items = items_by_booking(ids)
+    facts: dict[uuid.UUID, BookingFacts] = {}
+    for booking in bookings:
+        tenant = db.session.get(Tenant, booking.tenant_id)
+        service, member, customer = (services.get(booking.service_id), staff.get(booking.staff_id),
+                                     customers.get(booking.customer_id))
+        if tenant is None or service is None or member is None or customer is None:
+            raise MissingBookingRecord(f"booking {booking.id} lacks its business, service, staff member or customer")
+        listed = items.get(booking.id, [])
+        several = tuple((i.name, i.duration_minutes, i.price_amount) for i in listed) if len(listed) > 1 else ()
+        locale = (locales or {}).get(booking.id)
+        facts[booking.id] = BookingFacts(
+            booking_id=booking.id, tenant_id=booking.tenant_id, status=booking.status,
+            starts_at=booking.starts_at, ends_at=booking.ends_at,
+            business_name=tenant.name, business_timezone=tenant.timezone,
+            service_name=(services_label([s[0] for s in several]) if several
+                          else localized(service, "name", language_of(locale) if locale else None)),
+            services=several, duration_minutes=int((booking.ends_at - booking.starts_at).total_seconds() // 60),
+            staff_name=member.name, staff_email=member.email,
+            customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone,
+            customer_timezone=valid_zone(booking.customer_timezone, tenant.timezone),
+            price_amount=booking.price_amount, currency=booking.currency, notes=booking.notes or "",
+            cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
+            manage_url=manage_url(tenant, booking), business_url=tenant_url(tenant),
+            sequence=max(0, (events.get(booking.id) or 1) - 1), created_at=booking.created_at,
+            business_location=tenant.location, customer_id=customer.id,
+        )
+    return facts
 
 
 def customer_email_relevant(facts: BookingFacts, kind: str, now: datetime) -> bool:

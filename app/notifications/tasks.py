@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,16 +29,20 @@ from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
 from app.config import config_str
-from app.customers.ownership import account_of
+from app.customers.ownership import account_of, accounts_of
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import UndeliverableAddress, account_email, local, smtp_send
 from app.delivery.pipeline import (
+    ClaimedEmail,
     DeliveryFailed,
     Outcome,
+    claim_many,
     deliver,
+    finish,
     is_sent,
     lease_seconds,
     record_undeliverable,
+    send_claimed,
 )
 from app.delivery.smtp_session import reusing
 from app.extensions import db
@@ -45,7 +50,7 @@ from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_o
 from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind, staff_email
-from app.notifications.language import booking_customer_locale, speaking, tenant_locale
+from app.notifications.language import booking_customer_locale, booking_customer_locales, speaking, tenant_locale
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
@@ -316,9 +321,16 @@ def send_reminder_batch(tenant_id: str, booking_ids: list[str]) -> int:
 
 
 def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
-    """Send the due, unsent reminders of ``booking_ids`` (tenant in scope) over one SMTP
-    connection, each booking in its own unit of work (see :func:`send_reminder_batch`); returns
-    how many were sent now. ``now`` defaults to the current instant, read per booking.
+    """Send the due, unsettled reminders of ``booking_ids`` (tenant in scope) over one SMTP
+    connection (see :func:`send_reminder_batch`); returns how many were sent now. ``now``
+    defaults to the current instant, read per chunk.
+
+    Works in chunks of :data:`REMINDER_CHUNK`: one read transaction loads every booking's facts,
+    language and account in a fixed number of queries and builds the guests' messages
+    (:func:`_guest_reminders`); one statement claims them all (:func:`app.delivery.pipeline.claim_many`);
+    each is then sent with its own ``sent`` row at the commit point, so a worker killed mid-chunk
+    sends nothing twice. A customer with an account gets the reminder through their
+    notifications, one booking at a time as before (:func:`_sweep_one`).
 
     After :data:`FAILURES_BEFORE_GIVING_UP` failed sends in a row (the SMTP server is down) the
     batch stops; the bookings it did not finish keep their leases, so the dispatch hands them out
@@ -329,27 +341,85 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
         pending = rules.unsent_due_reminders([uuid.UUID(b) for b in booking_ids], now or utcnow())
     sent, failures, unfinished = 0, 0, set()
     with reusing(current_app.config["SMTP_URL"]):
-        for index, booking_id in enumerate(pending):
+        for first in range(0, len(pending), REMINDER_CHUNK):
             if failures >= FAILURES_BEFORE_GIVING_UP:
-                unfinished.update(str(b) for b in pending[index:])
-                log.warning("reminder batch stopped: sending keeps failing", extra={"left": len(pending) - index})
+                unfinished.update(str(b) for b in pending[first:])
+                log.warning("reminder batch stopped: sending keeps failing", extra={"left": len(pending) - first})
                 break
             if time.monotonic() - renewed > seconds / 3:
                 _renew_leases(booking_ids, seconds)
                 renewed = time.monotonic()
+            chunk = pending[first:first + REMINDER_CHUNK]
             try:
                 with unit_of_work():
-                    sent += _sweep_one(booking_id, now or utcnow())
-                failures = 0
-            except DeliveryFailed:
-                failures += 1  # recorded as failed; handed out again once its lease runs out
-                unfinished.add(str(booking_id))
-            except Exception:  # noqa: BLE001 - one booking's error must not stop the batch
-                log.exception("reminder failed for a booking", extra={"booking_id": str(booking_id)})
+                    guests, account_holders = _guest_reminders(chunk, now or utcnow())
+            except Exception:  # noqa: BLE001 - one chunk's error must not stop the batch
+                log.exception("reminders failed for a chunk of bookings", extra={"bookings": len(chunk)})
+                continue
+            for booking_id in account_holders:
+                try:
+                    with unit_of_work():
+                        sent += _sweep_one(booking_id, now or utcnow())
+                except Exception:  # noqa: BLE001 - one booking's error must not stop the batch
+                    log.exception("reminder failed for a booking", extra={"booking_id": str(booking_id)})
+            claims = claim_many({key: message for key, (_, message) in guests.items()}, utcnow())
+            for key, (booking_id, message) in guests.items():
+                claimed = claims[key]
+                if not isinstance(claimed, ClaimedEmail):
+                    continue
+                if failures >= FAILURES_BEFORE_GIVING_UP:
+                    finish(claimed.id, "failed", "not tried: sending keeps failing", claimed_at=claimed.claimed_at)
+                    unfinished.add(str(booking_id))
+                    continue
+                try:
+                    sent += 1 if send_claimed(claimed, message) == Outcome.SENT else 0
+                    failures = 0
+                except DeliveryFailed:
+                    failures += 1  # recorded as failed; handed out again once its lease runs out
+                    unfinished.add(str(booking_id))
     done = [b for b in booking_ids if b not in unfinished]
     if done:
         get_redis().delete(*(_lease_key(b) for b in done))
     return sent
+
+
+#: Bookings read, built and claimed together by :func:`send_reminders_now` (the claims' leases
+#: start together, so a chunk is what one worker sends well within ``DELIVERY_LEASE_SECONDS``).
+REMINDER_CHUNK = 25
+
+
+def _guest_reminders(booking_ids: list[uuid.UUID], now: datetime
+                     ) -> tuple[dict[str, tuple[uuid.UUID, EmailMessage]], list[uuid.UUID]]:
+    """For the bookings whose reminder is due at ``now`` (tenant in scope, one read transaction):
+    the guests' reminder emails, each in its customer's language, by dedup key ``-> (booking id,
+    message)``; and the bookings whose customer has an account (their notifications carry it).
+    A guest with no usable address is recorded ``undeliverable`` here, once."""
+    languages = booking_customer_locales(booking_ids)
+    facts_by_id = rules.load_booking_facts_many(booking_ids, languages)
+    changes = rules.last_changes(booking_ids)
+    accounts = accounts_of(f.customer_id for f in facts_by_id.values() if f.customer_id is not None)
+    guests: dict[str, tuple[uuid.UUID, EmailMessage]] = {}
+    account_holders: list[uuid.UUID] = []
+    for booking_id in booking_ids:
+        facts = facts_by_id.get(booking_id)
+        if facts is None or facts.status != BookingStatus.CONFIRMED.value:
+            continue
+        which = rules.due_reminder(facts.starts_at, changes.get(booking_id), now)
+        if which is None:
+            continue
+        if facts.customer_id in accounts:
+            account_holders.append(booking_id)
+            continue
+        key = rules.reminder_key(booking_id, which, facts.starts_at)
+        if not facts.customer_email:  # known by phone only: recorded once, so the sweep does not try again
+            record_undeliverable(key, "", "no email address on record")
+            continue
+        with speaking(languages.get(booking_id)):
+            try:
+                guests[key] = (booking_id, booking_email(facts, reminder_kind(which)))
+            except UndeliverableAddress as exc:
+                record_undeliverable(key, facts.customer_email, str(exc))
+    return guests, account_holders
 
 
 def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:

@@ -18,7 +18,8 @@ from rq import Queue
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.jobs.runner import QUEUE_NAME
-from app.notifications.tasks import REMINDER_BATCH_SIZE, enqueue_reminder_batches
+from app.notifications.service import reminder_candidates
+from app.notifications.tasks import REMINDER_BATCH_SIZE, enqueue_reminder_batches, sweep_due_reminders
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business
@@ -109,3 +110,35 @@ def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox
             Delivery.dedup_key.like("%:reminder24:%"))))
         db.session.commit()
     assert statuses == {"sent": total}
+
+
+def test_a_batch_writes_each_guest_in_their_language_and_settles_what_it_cannot_send(ctx, mailbox):
+    """One batch of guests: a Danish and an English customer each get their reminder once in their
+    own language; a customer known by phone only is recorded undeliverable once and is then no
+    longer a candidate, so the dispatcher does not hand it out every second."""
+    bella = make_business("bella")
+    start = utcnow().replace(microsecond=0) + timedelta(hours=23, minutes=30)
+    english_address, danish_address, phone_only = _bookings_due(bella, 3, start)
+    with tenant_scope(bella.tenant_id):
+        db.session.execute(sa.text("update booking set locale = 'da' where customer_id in "
+                                   "(select id from customer where email = :e)"), {"e": danish_address})
+        db.session.execute(sa.text("update customer set email = null, phone = '+4520000000' where email = :e"),
+                           {"e": phone_only})
+        db.session.commit()
+
+    assert sweep_due_reminders() == 2
+    [english] = mailbox.to(english_address, "Reminder:")
+    [danish] = mailbox.to(danish_address, "Påmindelse:")
+    assert "Guest 0" in str(english["To"]) and "Guest 1" in str(danish["To"])
+    assert mailbox.to(english_address, "Påmindelse:") == [] and mailbox.to(danish_address, "Reminder:") == []
+    with platform_scope("test: the delivery rows"):
+        statuses = Counter(db.session.scalars(sa.select(Delivery.status).where(
+            Delivery.dedup_key.like("%:reminder24:%"))))
+        db.session.commit()
+    assert statuses == {"sent": 2, "undeliverable": 1}
+
+    assert sweep_due_reminders() == 0
+    with platform_scope("test: candidates"):
+        assert reminder_candidates(utcnow()) == []  # sent and undeliverable alike are settled
+        db.session.commit()
+    assert len(mailbox.to(english_address)) == 1 and len(mailbox.to(danish_address)) == 1
