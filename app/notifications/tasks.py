@@ -330,7 +330,8 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
     (:func:`_guest_reminders`); one statement claims them all (:func:`app.delivery.pipeline.claim_many`);
     each is then sent with its own ``sent`` row at the commit point, so a worker killed mid-chunk
     sends nothing twice. A customer with an account gets the reminder through their
-    notifications, one booking at a time as before (:func:`_sweep_one`).
+    notifications, one booking at a time as before (:func:`_sweep_one`); so does every booking of
+    a chunk whose read failed (a row missing), so one bad booking holds back no other.
 
     After :data:`FAILURES_BEFORE_GIVING_UP` failed sends in a row (the SMTP server is down) the
     batch stops; the bookings it did not finish keep their leases, so the dispatch hands them out
@@ -352,14 +353,18 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
             chunk = pending[first:first + REMINDER_CHUNK]
             try:
                 with unit_of_work():
-                    guests, account_holders = _guest_reminders(chunk, now or utcnow())
-            except Exception:  # noqa: BLE001 - one chunk's error must not stop the batch
-                log.exception("reminders failed for a chunk of bookings", extra={"bookings": len(chunk)})
-                continue
-            for booking_id in account_holders:
+                    guests, one_by_one = _guest_reminders(chunk, now or utcnow())
+            except Exception:  # noqa: BLE001 - one booking's bad row must not hold back the others
+                log.exception("reminders of a chunk failed; sending them one by one", extra={"bookings": len(chunk)})
+                guests, one_by_one = {}, chunk
+            for booking_id in one_by_one:
                 try:
                     with unit_of_work():
                         sent += _sweep_one(booking_id, now or utcnow())
+                    failures = 0
+                except DeliveryFailed:
+                    failures += 1  # recorded as failed; handed out again once its lease runs out
+                    unfinished.add(str(booking_id))
                 except Exception:  # noqa: BLE001 - one booking's error must not stop the batch
                     log.exception("reminder failed for a booking", extra={"booking_id": str(booking_id)})
             claims = claim_many({key: message for key, (_, message) in guests.items()}, utcnow())

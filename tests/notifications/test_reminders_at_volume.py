@@ -142,3 +142,24 @@ def test_a_batch_writes_each_guest_in_their_language_and_settles_what_it_cannot_
         assert reminder_candidates(utcnow()) == []  # sent and undeliverable alike are settled
         db.session.commit()
     assert len(mailbox.to(english_address)) == 1 and len(mailbox.to(danish_address)) == 1
+
+
+def test_a_chunk_that_cannot_be_read_is_sent_one_booking_at_a_time(ctx, mailbox, monkeypatch):
+    """When reading a chunk's facts fails (a row changed by hand), every reminder of the chunk
+    still goes out, each on its own, and none twice."""
+    from app.notifications import service as rules
+
+    bella = make_business("bella")
+    start = utcnow().replace(microsecond=0) + timedelta(hours=23, minutes=30)
+    addresses = _bookings_due(bella, 4, start)
+    whole = rules.load_booking_facts_many
+
+    def fails_for_a_chunk(booking_ids, locales=None):
+        if len(booking_ids) > 1:
+            raise rules.MissingBookingRecord("a booking lacks its customer")
+        return whole(booking_ids, locales)
+
+    monkeypatch.setattr(rules, "load_booking_facts_many", fails_for_a_chunk)
+    assert sweep_due_reminders() == 4
+    assert sorted(a for a in addresses if len(mailbox.to(a, "Reminder:")) == 1) == sorted(addresses)
+    assert sweep_due_reminders() == 0
