@@ -21,15 +21,13 @@ import logging
 import time
 import uuid
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app
 from rq import get_current_job
 
 from app.booking.models import Booking, BookingStatus
-from app.config import config_str
-from app.customers.ownership import account_of, accounts_of
+from app.customers.ownership import account_of
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.mailer import UndeliverableAddress, account_email, local, smtp_send
 from app.delivery.pipeline import (
@@ -50,7 +48,14 @@ from app.jobs.runner import enqueue, enqueue_at, get_queue, run_in_tenant, run_o
 from app.notifications import agenda, chat_messages, dispatch, fanout, waiting
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind, staff_email
-from app.notifications.language import booking_customer_locale, booking_customer_locales, speaking, tenant_locale
+from app.notifications.language import booking_customer_locale, speaking, tenant_locale
+from app.notifications.reminder_batch import (
+    REMINDER_CHUNK,
+    guest_reminders,
+    lease_key,
+    reminder_lease_seconds,
+    renew_leases,
+)
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
 from app.outbox.models import OutboxEvent
@@ -247,27 +252,6 @@ REMINDER_BATCH_SIZE = 100
 REMINDER_DISPATCH_LIMIT = 50_000
 #: Failed sends in a row after which a batch stops (:func:`send_reminders_now`).
 FAILURES_BEFORE_GIVING_UP = 3
-#: Default of ``REMINDER_LEASE_SECONDS``.
-DEFAULT_REMINDER_LEASE_SECONDS = 30
-
-
-def reminder_lease_seconds() -> int:
-    """Seconds a booking's reminder stays handed to a batch job before the dispatcher hands it to
-    another (``REMINDER_LEASE_SECONDS``, default 30); a running batch renews its leases."""
-    return int(config_str("REMINDER_LEASE_SECONDS", str(DEFAULT_REMINDER_LEASE_SECONDS)))
-
-
-def _lease_key(booking_id: uuid.UUID | str) -> str:
-    return f"plaza:reminder-lease:{booking_id}"
-
-
-def _renew_leases(booking_ids: list[str], seconds: int) -> None:
-    pipe = get_redis().pipeline(transaction=False)
-    for booking_id in booking_ids:
-        pipe.set(_lease_key(booking_id), "1", ex=seconds)
-    pipe.execute()
-
-
 def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_DISPATCH_LIMIT) -> int:
     """Hand every reminder due at ``now`` (default: the current instant) and not sent yet to batch
     jobs: up to :data:`REMINDER_BATCH_SIZE` bookings of one business per
@@ -287,7 +271,7 @@ def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_
     seconds = reminder_lease_seconds()
     pipe = get_redis().pipeline(transaction=False)
     for _, booking_id in candidates:
-        pipe.set(_lease_key(booking_id), "1", nx=True, ex=seconds)
+        pipe.set(lease_key(booking_id), "1", nx=True, ex=seconds)
     by_tenant: dict[str, list[str]] = {}
     for (tenant_id, booking_id), taken in zip(candidates, pipe.execute(), strict=True):
         if taken:
@@ -325,9 +309,9 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
     connection (see :func:`send_reminder_batch`); returns how many were sent now. ``now``
     defaults to the current instant, read per chunk.
 
-    Works in chunks of :data:`REMINDER_CHUNK`: one read transaction loads every booking's facts,
+    Works in chunks of :data:`~app.notifications.reminder_batch.REMINDER_CHUNK`: one read transaction loads every booking's facts,
     language and account in a fixed number of queries and builds the guests' messages
-    (:func:`_guest_reminders`); one statement claims them all (:func:`app.delivery.pipeline.claim_many`);
+    (:func:`app.notifications.reminder_batch.guest_reminders`); one statement claims them all (:func:`app.delivery.pipeline.claim_many`);
     each is then sent with its own ``sent`` row at the commit point, so a worker killed mid-chunk
     sends nothing twice. A customer with an account gets the reminder through their
     notifications, one booking at a time as before (:func:`_sweep_one`); so does every booking of
@@ -348,12 +332,12 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
                 log.warning("reminder batch stopped: sending keeps failing", extra={"left": len(pending) - first})
                 break
             if time.monotonic() - renewed > seconds / 3:
-                _renew_leases(booking_ids, seconds)
+                renew_leases(booking_ids, seconds)
                 renewed = time.monotonic()
             chunk = pending[first:first + REMINDER_CHUNK]
             try:
                 with unit_of_work():
-                    guests, one_by_one = _guest_reminders(chunk, now or utcnow())
+                    guests, one_by_one = guest_reminders(chunk, now or utcnow())
             except Exception:  # noqa: BLE001 - one booking's bad row must not hold back the others
                 log.exception("reminders of a chunk failed; sending them one by one", extra={"bookings": len(chunk)})
                 guests, one_by_one = {}, chunk
@@ -384,47 +368,8 @@ def send_reminders_now(booking_ids: list[str], now: datetime | None) -> int:
                     unfinished.add(str(booking_id))
     done = [b for b in booking_ids if b not in unfinished]
     if done:
-        get_redis().delete(*(_lease_key(b) for b in done))
+        get_redis().delete(*(lease_key(b) for b in done))
     return sent
-
-
-#: Bookings read, built and claimed together by :func:`send_reminders_now` (the claims' leases
-#: start together, so a chunk is what one worker sends well within ``DELIVERY_LEASE_SECONDS``).
-REMINDER_CHUNK = 25
-
-
-def _guest_reminders(booking_ids: list[uuid.UUID], now: datetime
-                     ) -> tuple[dict[str, tuple[uuid.UUID, EmailMessage]], list[uuid.UUID]]:
-    """For the bookings whose reminder is due at ``now`` (tenant in scope, one read transaction):
-    the guests' reminder emails, each in its customer's language, by dedup key ``-> (booking id,
-    message)``; and the bookings whose customer has an account (their notifications carry it).
-    A guest with no usable address is recorded ``undeliverable`` here, once."""
-    languages = booking_customer_locales(booking_ids)
-    facts_by_id = rules.load_booking_facts_many(booking_ids, languages)
-    changes = rules.last_changes(booking_ids)
-    accounts = accounts_of(f.customer_id for f in facts_by_id.values() if f.customer_id is not None)
-    guests: dict[str, tuple[uuid.UUID, EmailMessage]] = {}
-    account_holders: list[uuid.UUID] = []
-    for booking_id in booking_ids:
-        facts = facts_by_id.get(booking_id)
-        if facts is None or facts.status != BookingStatus.CONFIRMED.value:
-            continue
-        which = rules.due_reminder(facts.starts_at, changes.get(booking_id), now)
-        if which is None:
-            continue
-        if facts.customer_id in accounts:
-            account_holders.append(booking_id)
-            continue
-        key = rules.reminder_key(booking_id, which, facts.starts_at)
-        if not facts.customer_email:  # known by phone only: recorded once, so the sweep does not try again
-            record_undeliverable(key, "", "no email address on record")
-            continue
-        with speaking(languages.get(booking_id)):
-            try:
-                guests[key] = (booking_id, booking_email(facts, reminder_kind(which)))
-            except UndeliverableAddress as exc:
-                record_undeliverable(key, facts.customer_email, str(exc))
-    return guests, account_holders
 
 
 def sweep_due_reminders(now: datetime | None = None, limit: int = 500) -> int:
