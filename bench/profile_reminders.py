@@ -41,14 +41,15 @@ def main() -> None:
     smtp.start()
     try:
         with stack("plaza_bench_remprof", SMTP_URL=f"smtp://127.0.0.1:{port}", LOG_LEVEL="WARNING",
-                   MAIL_PER_RECIPIENT_PER_HOUR="20"):
-            profile(args.n, handler)
+                   MAIL_PER_RECIPIENT_PER_HOUR="20") as st:
+            profile(args.n, handler, st.owner_dsn)
     finally:
         smtp.stop()
 
 
-def profile(n: int, handler: Counting) -> None:
-    """Print CPU, wall and SQL per reminder, then cProfile's top functions."""
+def profile(n: int, handler: Counting, owner_dsn: str) -> None:
+    """Print CPU, wall and SQL per reminder, then cProfile's top functions (``owner_dsn``: the
+    stack's migration role, to seed and read the bookings)."""
     import psycopg
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -60,8 +61,8 @@ def profile(n: int, handler: Counting) -> None:
     app = create_app()
     bind_job_app(app)
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
-    seed(app, os_owner_dsn(), n, due)
-    with psycopg.connect(os_owner_dsn()) as conn:
+    seed(app, owner_dsn, n, due)
+    with psycopg.connect(owner_dsn) as conn:
         conn.execute("select set_config('app.platform', 'on', false)")
         rows = conn.execute("select tenant_id, id from booking order by tenant_id, id").fetchall()
     batches: list[tuple[str, list[str]]] = []
@@ -103,13 +104,6 @@ def profile(n: int, handler: Counting) -> None:
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
     print(out.getvalue())
-
-
-def os_owner_dsn() -> str:
-    """The migration role's DSN of the stack in ``os.environ`` (for psycopg)."""
-    import os
-
-    return os.environ["MIGRATION_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
 
 
 if __name__ == "__main__":

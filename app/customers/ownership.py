@@ -65,7 +65,7 @@ def accounts_of(customer_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]
     rows = db.session.execute(sa.select(Customer.id, Customer.user_id, Customer.email)
                               .where(Customer.id.in_(ids))).all()
     owners = {row.id: row.user_id for row in rows if row.user_id is not None}
-    unlinked = {row.email: row.id for row in rows if row.user_id is None and row.email}
+    unlinked = {row.email for row in rows if row.user_id is None and row.email}
     if unlinked:
         # Several records may share an address; each of them belongs to the verified account.
         verified = dict(db.session.execute(sa.select(User.email, User.id).where(

@@ -271,8 +271,16 @@ class Sent:
 
     provider_id: str | None = None
     subject: str | None = None
-    #: True when the channel already recorded ``sent`` itself (email, :func:`sent_on_commit`).
-    recorded: bool = False
+
+
+def _recorded_failure(delivery_id: uuid.UUID, dedup_key: str, claimed_at: datetime,
+                      exc: Exception) -> DeliveryFailed:
+    """Record the channel's failure ``exc`` on the delivery (``failed``, while this claim holds it)
+    and return the :class:`DeliveryFailed` for the caller to raise."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    finish(delivery_id, "failed", error, claimed_at=claimed_at)
+    log.warning("delivery failed", extra={"delivery_id": str(delivery_id), "dedup_key": dedup_key, "error": error})
+    return DeliveryFailed(f"sending {dedup_key!r} failed: {error}")
 
 
 Check = Callable[[Delivery], "str | None"]
@@ -303,18 +311,10 @@ def send_once(delivery_id: uuid.UUID, check: Check, send: Send, claimed_at: date
         return "skipped"
     try:
         result = send(delivery)
-    except LeaseLost:
-        log.warning("delivery taken over by another worker", extra={"dedup_key": delivery.dedup_key})
-        return "already_sending"
     except Exception as exc:  # noqa: BLE001 - any channel failure (SMTP, push service, SMS provider) is recorded and retried
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        finish(delivery_id, "failed", error, claimed_at=claimed_at)
-        log.warning("delivery failed", extra={"delivery_id": str(delivery_id), "dedup_key": delivery.dedup_key,
-                                              "error": error})
-        raise DeliveryFailed(f"sending {delivery.dedup_key!r} failed: {error}") from exc
+        raise _recorded_failure(delivery_id, delivery.dedup_key, claimed_at, exc) from exc
     sent = result if isinstance(result, Sent) else Sent(provider_id=result)
-    if not sent.recorded:
-        finish(delivery_id, "sent", None, sent.provider_id, sent.subject, claimed_at=claimed_at)
+    finish(delivery_id, "sent", None, sent.provider_id, sent.subject, claimed_at=claimed_at)
     log.info("delivery sent", extra={"dedup_key": delivery.dedup_key, "channel": delivery.channel})
     return "sent"
 
@@ -404,11 +404,7 @@ def send_claimed(claimed: ClaimedEmail, message: EmailMessage) -> Outcome:
         log.warning("delivery taken over by another worker", extra={"dedup_key": claimed.dedup_key})
         return Outcome.BUSY
     except Exception as exc:  # noqa: BLE001 - any SMTP failure is recorded and retried
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        finish(claimed.id, "failed", error, claimed_at=claimed.claimed_at)
-        log.warning("delivery failed", extra={"delivery_id": str(claimed.id), "dedup_key": claimed.dedup_key,
-                                              "error": error})
-        raise DeliveryFailed(f"sending {claimed.dedup_key!r} failed: {error}") from exc
+        raise _recorded_failure(claimed.id, claimed.dedup_key, claimed.claimed_at, exc) from exc
     finally:
         if one_off:
             session.close()

@@ -184,7 +184,7 @@ def due_reminder(starts_at: datetime, last_change_at: datetime | None, now: date
 
 def last_change_at(booking_id: uuid.UUID) -> datetime | None:
     """Time of the booking's latest recorded event (created, confirmed, rescheduled…)."""
-    return db.session.scalar(sa.select(sa.func.max(BookingEvent.at)).where(BookingEvent.booking_id == booking_id))
+    return last_changes([booking_id]).get(booking_id)
 
 
 def last_changes(booking_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
