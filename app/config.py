@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     PLAZA_RELAY_INTERVAL: int = Field(5, ge=1, description="Seconds between outbox relay runs (worker).")
     PLAZA_SWEEP_INTERVAL: int = Field(60, ge=1, description="Seconds between reminder / stale delivery sweeps.")
     PLAZA_TRANSITIONS_INTERVAL: int = Field(300, ge=1, description="Seconds between automatic booking transitions.")
+    WORKER_PROCESSES: int = Field(1, ge=1, le=64, description="Worker processes one `python worker.py` runs "
+                                                              "(RQ's worker pool, which restarts one that dies); "
+                                                              "about one per core of the machine.")
     WORKER_FORK_PER_JOB: bool = Field(False, description="true: the worker forks a work horse per job (RQ's "
                                                          "Worker); false: jobs run in the worker process itself "
                                                          "(RQ's SimpleWorker), each in a fresh app context.")

@@ -15,8 +15,12 @@ Floor: a bare ``python-socketio`` server (threading mode, same gunicorn gthread 
 process, no Redis, no database) relaying ``send`` to a room of two, with the same 200 clients
 and the same send pattern.
 
+``--balanced`` spreads the senders as a balancer would: every other pair has its customer on B
+and its staff member on A, so each process takes half the sends (and every message still
+crosses from one process to the other through Redis).
+
 Prints a Markdown table; ``--write`` records it in ``bench/README.md`` (section "Chat").
-Run: ``.venv/bin/python bench/chat.py --write``.
+Run: ``.venv/bin/python bench/chat.py --write [--balanced]``.
 """
 
 from __future__ import annotations
@@ -173,8 +177,10 @@ def setup_plaza(env: dict[str, str]) -> list[dict[str, str]]:
 
 
 async def run_plaza(port_a: int, port_b: int, data: list[dict[str, str]], messages: int,
-                    rates: list[tuple[int, float]]) -> dict[tuple[int, float], list[float]]:
-    """200 clients on two Plaza processes; latencies of customer(A) -> staff(B)."""
+                    rates: list[tuple[int, float]], balanced: bool = False) -> dict[tuple[int, float], list[float]]:
+    """200 clients on two Plaza processes; latencies of customer -> staff, always across the two
+    processes: every customer on A and every staff member on B, or with ``balanced`` every other
+    pair the other way round (as a balancer spreads clients), so each process takes half the sends."""
     clients: list[Any] = []
     pairs: list[Pair] = []
 
@@ -182,9 +188,10 @@ async def run_plaza(port_a: int, port_b: int, data: list[dict[str, str]], messag
         return None
 
     try:
-        for d in data:
-            customer = await make_client(f"http://localhost:{port_a}", d["customer"], noop)
-            staff = await make_client(f"http://{d['slug']}.localhost:{port_b}", d["staff"], noop)
+        for i, d in enumerate(data):
+            customer_port, staff_port = (port_b, port_a) if balanced and i % 2 else (port_a, port_b)
+            customer = await make_client(f"http://localhost:{customer_port}", d["customer"], noop)
+            staff = await make_client(f"http://{d['slug']}.localhost:{staff_port}", d["staff"], noop)
             clients += [customer, staff]
             for sock, extra in ((customer, {"tenant_id": d["tenant_id"]}), (staff, {})):
                 ack = await sock.call("join", {"conversation_id": d["conversation_id"], **extra}, timeout=10)
@@ -247,6 +254,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=400, help="messages per measurement")
+    parser.add_argument("--balanced", action="store_true",
+                        help="spread senders over both processes (every other pair's customer on B, its staff on A)")
     args = parser.parse_args()
     rates = [(5, 0.25), (10, 0.1)]  # 20 and 100 messages/s, sent 5 or 10 at a time
 
@@ -257,7 +266,7 @@ def main() -> None:
         port_a, port_b, port_floor = free_port(), free_port(), free_port()
         procs = [gunicorn("wsgi:app", port, workers=1, threads=260) for port in (port_a, port_b)]
         try:
-            plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates))
+            plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates, args.balanced))
         finally:
             stop(*procs)
         floor_proc = gunicorn("bench.chat:echo_app()", port_floor, workers=1, threads=260)
@@ -268,7 +277,8 @@ def main() -> None:
 
     lines = [
         f"Recorded {time.strftime('%Y-%m-%d')} on this project's 2-core machine (clients, both web processes, "
-        f"PostgreSQL and Redis all on it) with `python bench/chat.py --write`: {PAIRS * 2} WebSocket clients, "
+        f"PostgreSQL and Redis all on it) with `python bench/chat.py --write{' --balanced' if args.balanced else ''}`: "
+        f"{PAIRS * 2} WebSocket clients, "
         f"{args.n} messages per row after a 50-message warm-up.",
         "",
         "| measurement | rate | received/sent | median ms | p99 ms | median / floor median | p99 / floor p99 |",
@@ -277,13 +287,14 @@ def main() -> None:
     for wave, gap in rates:
         rate = f"{wave / gap:.0f} msg/s"
         lines.append(row("bare python-socketio relay, 1 process (floor)", rate, floor[(wave, gap)], args.n, None))
-        lines.append(row("Plaza chat, customer on process A -> staff on process B", rate, plaza[(wave, gap)],
-                         args.n, floor[(wave, gap)]))
+        layout = ("customers on A and B, each to staff on the other process" if args.balanced
+                  else "customer on process A -> staff on process B")
+        lines.append(row(f"Plaza chat, {layout}", rate, plaza[(wave, gap)], args.n, floor[(wave, gap)]))
     lines += ["", verdict(plaza[rates[-1]], floor[rates[-1]], args.n)]
     table = "\n".join(lines)
     print(table)
     if args.write:
-        record("chat", table)
+        record("chat-balanced" if args.balanced else "chat", table)
 
 
 if __name__ == "__main__":

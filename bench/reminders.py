@@ -14,7 +14,10 @@ Reports whether every reminder arrived, duplicates (recipients who got more than
 be 0), the time from ``D`` to the last delivery (target: under 60 s), and throughput. Prints a
 Markdown table and, with ``--write``, records it in ``bench/README.md``.
 
-Run: ``.venv/bin/python bench/reminders.py --write`` (about 5-8 minutes at 10,000; gives up 8 minutes after the workers start; ``-n 1000`` for a quick check).
+``--processes 2`` gives each worker two processes (``WORKER_PROCESSES``, RQ's worker pool), so
+the one left after the kill still uses both cores; killing a worker kills all of its processes.
+
+Run: ``.venv/bin/python bench/reminders.py --write [--processes 2]`` (about 5-8 minutes at 10,000; gives up 8 minutes after the workers start; ``-n 1000`` for a quick check).
 """
 
 from __future__ import annotations
@@ -136,8 +139,9 @@ def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
         proc.wait(5)
 
 
-def run(n: int, log: Path) -> dict[str, float]:
-    """Set everything up, send, kill, wait; the measurements."""
+def run(n: int, log: Path, processes: int = 1) -> dict[str, float]:
+    """Set everything up, send, kill, wait; the measurements (``processes``: ``WORKER_PROCESSES``
+    of each worker)."""
     handler = Counting()
     port = free_port()
     smtp = Controller(handler, hostname="127.0.0.1", port=port)
@@ -145,7 +149,7 @@ def run(n: int, log: Path) -> dict[str, float]:
     settings = {"SMTP_URL": f"smtp://127.0.0.1:{port}", "LOG_LEVEL": "WARNING", "RQ_LOG_LEVEL": "WARNING",
                 "PLAZA_RELAY_INTERVAL": "1", "PLAZA_SWEEP_INTERVAL": "600", "PLAZA_TRANSITIONS_INTERVAL": "600",
                 "DELIVERY_LEASE_SECONDS": "15", "REMINDER_LEASE_SECONDS": "10",
-                "MAIL_PER_RECIPIENT_PER_HOUR": "20"}
+                "MAIL_PER_RECIPIENT_PER_HOUR": "20", "WORKER_PROCESSES": str(processes)}
     try:
         with stack("plaza_bench_reminders", **settings) as st:
             from app import create_app
@@ -195,24 +199,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=10_000, help="reminders due at the same instant")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="WORKER_PROCESSES of each of the two workers (1: one process each)")
     parser.add_argument("--log", default="/tmp/plaza-bench-reminders-workers.log", help="the workers' log")
     args = parser.parse_args()
     log = Path(args.log)
     log.unlink(missing_ok=True)
-    r = run(args.n, log)
+    r = run(args.n, log, args.processes)
     ok = r["delivered"] == r["n"] and r["duplicates"] == 0 and r["last"] < 60
     table = "\n".join([
-        "| reminders due | delivered | sent twice | recorded sent | first / last delivery after due | "
+        "| reminders due | processes per worker | delivered | sent twice | recorded sent | first / last delivery after due | "
         "worker killed at | throughput | target (all, none twice, < 60 s) |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {r['n']:,} | {r['delivered']:,} | {r['duplicates']} | {r['recorded']:,} | "
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {r['n']:,} | {args.processes} | {r['delivered']:,} | {r['duplicates']} | {r['recorded']:,} | "
         f"{r['first']:.1f} s / {r['last']:.1f} s | {r['killed']:.1f} s | {r['rate']:.0f} mails/s | "
         f"{'met' if ok else 'NOT met'} |"])
     print(table)
     if args.write:
-        record("reminders", f"Recorded {date.today().isoformat()} on this project's 2-core machine with "
-                            f"`python bench/reminders.py --write`: {BUSINESSES} businesses, two `worker.py` "
-                            f"processes, one killed with SIGKILL after {KILL_AT:.0%} of the mails arrived.\n\n{table}")
+        record("reminders" if args.processes == 1 else f"reminders-{args.processes}-processes", f"Recorded {date.today().isoformat()} on this project's 2-core machine with "
+                            f"`python bench/reminders.py --write --processes {args.processes}`: {BUSINESSES} businesses, "
+                            f"two workers (`python worker.py` with `WORKER_PROCESSES={args.processes}`), one "
+                            f"killed with SIGKILL after {KILL_AT:.0%} of the mails arrived.\n\n{table}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from app.delivery.mailer import build_message, finish_message, local, mail_addre
 from app.formatting import format_duration, format_money
 from app.notifications.ics import booking_calendar
 from app.notifications.service import BookingFacts, email_confirm_url
-from app.payments.ledger import booking_ledger
+from app.payments.ledger import paid_amounts
 from app.reviews.links import review_url_for
 
 
@@ -97,9 +97,11 @@ def _times(facts: BookingFacts) -> dict[str, str]:
     }
 
 
-def _paid(facts: BookingFacts) -> str | None:
-    """What the customer has paid on the booking so far, formatted (``None``: nothing)."""
-    paid = sum(e.amount for e in booking_ledger(facts.booking_id) if e.kind in ("payment", "refund"))
+def _paid(facts: BookingFacts, paid: int | None) -> str | None:
+    """What the customer has paid on the booking so far (``paid`` minor units, read from the
+    ledger when ``None``), formatted (``None``: nothing)."""
+    if paid is None:
+        paid = paid_amounts([facts.booking_id]).get(facts.booking_id, 0)
     return format_money(paid, facts.currency) if paid > 0 else None
 
 
@@ -113,9 +115,11 @@ def no_show_policy(facts: BookingFacts) -> str:
 
 
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
-                  now: datetime | None = None, to: Address | None = None) -> EmailMessage:
+                  now: datetime | None = None, to: Address | None = None, paid: int | None = None) -> EmailMessage:
     """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send,
-    to ``to`` (default: the customer record's name and address).
+    to ``to`` (default: the customer record's name and address). ``paid``: what the customer
+    has paid so far in minor units, when the caller read it already (a batch, for many bookings
+    at once: :func:`app.payments.ledger.paid_amounts`); else it is read here.
 
     Plain text and HTML bodies from ``emails/booking.txt`` / ``.html``; the booking as
     ``booking.ics`` (METHOD REQUEST, or CANCEL for a cancelled booking).
@@ -141,7 +145,7 @@ def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | 
                            else policy_lines_for_booking(facts.booking_id)),
         "after_visit": kind in AFTER_VISIT,
         "no_show_policy": no_show_policy(facts) if kind == "no_show" else None,
-        "paid": _paid(facts),
+        "paid": _paid(facts, paid),
         "confirm_url": email_confirm_url(facts) if kind == "confirm_email" else None,
         "review_url": review_url_for(facts.booking_id) if kind == "completed" else None,
     }

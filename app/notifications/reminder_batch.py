@@ -8,7 +8,7 @@ Tenant in scope for :func:`guest_reminders`; nothing here commits.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from app.booking.models import BookingStatus
@@ -19,6 +19,7 @@ from app.delivery.pipeline import record_undeliverable
 from app.notifications import service as rules
 from app.notifications.emails import booking_email, reminder_kind
 from app.notifications.language import booking_customer_locales, speaking
+from app.payments.ledger import paid_amounts
 from app.redis_client import get_redis
 
 #: Default of ``REMINDER_LEASE_SECONDS``.
@@ -44,6 +45,42 @@ def renew_leases(booking_ids: list[str], seconds: int) -> None:
     pipe.execute()
 
 
+#: Redis keys of the reminder dispatch: the instant the last scan read up to, and the marker
+#: whose expiry calls for the next full scan.
+LAST_SCAN_KEY = "plaza:reminder-dispatch:last-scan"
+FULL_SCAN_KEY = "plaza:reminder-dispatch:full-scan"
+#: Seconds the instant of an incremental scan is moved back, for clocks that differ between workers.
+SCAN_OVERLAP_SECONDS = 5
+
+
+def scan_since(now: datetime, seconds: int) -> datetime | None:
+    """Where the reminder dispatch at ``now`` starts reading: ``None`` for a full scan of every
+    unsettled due reminder, which happens at most once per ``seconds`` (the lease length) and
+    whenever there is no earlier scan to go on; else the instant the last scan read up to (less
+    :data:`SCAN_OVERLAP_SECONDS`), so only reminders that fell due since then are read.
+
+    Everything an earlier scan saw was leased then; the full scan hands out again what a killed
+    or stopped batch left when its lease ran out (within two lease lengths), and catches a booking
+    confirmed when its reminder was already due."""
+    redis = get_redis()
+    last = redis.get(LAST_SCAN_KEY)
+    full_scan_due = redis.set(FULL_SCAN_KEY, "1", nx=True, ex=seconds)
+    if last is None or full_scan_due:
+        return None
+    since = datetime.fromtimestamp(float(last), UTC) - timedelta(seconds=SCAN_OVERLAP_SECONDS)
+    return since if since < now else None
+
+
+def scanned_up_to(now: datetime, seconds: int, *, complete: bool = True) -> None:
+    """Record that the dispatch has read every reminder due at ``now`` (kept ``2 * seconds``, so a
+    dispatch that stopped for longer starts again with a full scan); a scan cut short by its
+    limit (``complete`` false) makes the next one a full scan instead."""
+    if complete:
+        get_redis().set(LAST_SCAN_KEY, repr(now.timestamp()), ex=2 * seconds)
+    else:
+        get_redis().delete(LAST_SCAN_KEY)
+
+
 #: Bookings read, built and claimed together by :func:`app.notifications.tasks.send_reminders_now`
 #: (the claims' leases start together, so a chunk is what one worker sends well within
 #: ``DELIVERY_LEASE_SECONDS``).
@@ -60,6 +97,7 @@ def guest_reminders(booking_ids: list[uuid.UUID], now: datetime
     facts_by_id = rules.load_booking_facts_many(booking_ids, languages)
     changes = rules.last_changes(booking_ids)
     accounts = accounts_of(f.customer_id for f in facts_by_id.values() if f.customer_id is not None)
+    paid = paid_amounts(booking_ids)
     guests: dict[str, tuple[uuid.UUID, EmailMessage]] = {}
     account_holders: list[uuid.UUID] = []
     for booking_id in booking_ids:
@@ -78,7 +116,7 @@ def guest_reminders(booking_ids: list[uuid.UUID], now: datetime
             continue
         with speaking(languages.get(booking_id)):
             try:
-                guests[key] = (booking_id, booking_email(facts, reminder_kind(which)))
+                guests[key] = (booking_id, booking_email(facts, reminder_kind(which), paid=paid.get(booking_id, 0)))
             except UndeliverableAddress as exc:
                 record_undeliverable(key, facts.customer_email, str(exc))
     return guests, account_holders

@@ -197,32 +197,39 @@ def last_changes(booking_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
         .where(BookingEvent.booking_id.in_(list(booking_ids))).group_by(BookingEvent.booking_id)).all())
 
 
-def _due_unsent(now: datetime) -> sa.Select:
+def _due_unsent(now: datetime, since: datetime | None = None) -> sa.Select:
     """Confirmed bookings starting within 24 h after ``now`` whose currently due reminder is not
     settled yet (sent, skipped or undeliverable): ``(tenant_id, id)`` ordered by start (see
-    :func:`reminder_candidates`)."""
+    :func:`reminder_candidates`); with ``since``, only those whose reminder fell due after it."""
     which = sa.case((Booking.starts_at <= now + REMINDERS["2h"], "2"), else_="24")
     start_utc = sa.func.to_char(sa.func.timezone("UTC", Booking.starts_at), 'YYYY-MM-DD"T"HH24:MI:SS')
     key = sa.func.concat("booking:", sa.cast(Booking.id, sa.String), ":reminder", which, ":", start_utc, "+00:00")
     already_sent = sa.exists().where(Delivery.tenant_id == Booking.tenant_id, Delivery.dedup_key == key,
                                      Delivery.status.in_(FINAL_STATUSES))
-    return (sa.select(Booking.tenant_id, Booking.id)
-            .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
-                   Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
-            .order_by(Booking.starts_at))
+    query = (sa.select(Booking.tenant_id, Booking.id)
+             .where(Booking.status == BookingStatus.CONFIRMED.value, Booking.starts_at > now,
+                    Booking.starts_at <= now + REMINDERS["24h"], ~already_sent)
+             .order_by(Booking.starts_at))
+    if since is not None:  # a reminder falls due once its start comes within its lead time
+        query = query.where(sa.or_(*(sa.and_(Booking.starts_at > since + lead, Booking.starts_at <= now + lead)
+                                     for lead in REMINDERS.values())))
+    return query
 
 
-def reminder_candidates(now: datetime, limit: int = 500) -> list[tuple[uuid.UUID, uuid.UUID]]:
+def reminder_candidates(now: datetime, limit: int = 500,
+                        since: datetime | None = None) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """``(tenant_id, booking_id)`` of confirmed bookings, across tenants, starting within 24 h after
     ``now`` whose currently due reminder has not been settled yet (sent, or recorded as skipped or
-    undeliverable: nothing more would be tried).
+    undeliverable: nothing more would be tried). With ``since`` (an instant before ``now``), only
+    those whose reminder fell due after ``since``: a booking starting in more than 24 h (or 2 h)
+    from ``since``; the rest were seen by the scan at ``since``.
 
     A platform-wide scan (``platform_scope``); callers re-check each booking in its tenant.
     The "already sent" filter rebuilds the :func:`reminder_key` in SQL (start at whole seconds,
     as slots are); a start with fractional seconds is simply never filtered out here.
     """
     with platform_scope("reminder sweep"):
-        return [(t, b) for t, b in db.session.execute(_due_unsent(now).limit(limit))]
+        return [(t, b) for t, b in db.session.execute(_due_unsent(now, since).limit(limit))]
 
 
 def unsent_due_reminders(booking_ids: list[uuid.UUID], now: datetime) -> list[uuid.UUID]:

@@ -55,6 +55,8 @@ from app.notifications.reminder_batch import (
     lease_key,
     reminder_lease_seconds,
     renew_leases,
+    scan_since,
+    scanned_up_to,
 )
 from app.notifications.sending import requeue_stuck_deliveries
 from app.notifications.service import BookingFacts
@@ -260,15 +262,18 @@ def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_
 
     A booking handed to a job is leased in Redis (``SET NX``, :func:`reminder_lease_seconds`): the
     next dispatch skips it while the lease lives, and hands it out again once a killed worker's
-    lease has run out. Whatever the leases say, each message is sent at most once (the delivery
+    lease has run out. Between full scans a dispatch reads only what fell due since the last
+    (:func:`~app.notifications.reminder_batch.scan_since`): thousands due are not re-read each second. Whatever the leases say, each message is sent at most once (the delivery
     claim, :mod:`app.delivery.pipeline`); a lease only avoids handing the same work out twice.
     """
     now = now or utcnow()
+    seconds = reminder_lease_seconds()
+    since = scan_since(now, seconds)  # a full scan once per lease, else what fell due since the last
     with unit_of_work():
-        candidates = rules.reminder_candidates(now, limit)
+        candidates = rules.reminder_candidates(now, limit, since)
+    scanned_up_to(now, seconds, complete=len(candidates) < limit)
     if not candidates:
         return 0
-    seconds = reminder_lease_seconds()
     pipe = get_redis().pipeline(transaction=False)
     for _, booking_id in candidates:
         pipe.set(lease_key(booking_id), "1", nx=True, ex=seconds)

@@ -57,6 +57,18 @@ def booking_ledger(booking_id: uuid.UUID) -> list[LedgerEntry]:
                                    .order_by(LedgerEntry.created_at, LedgerEntry.id)))
 
 
+def paid_amounts(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """What customers have paid on each of ``booking_ids`` so far, net of refunds (minor units of
+    the booking's currency), in one query; a booking with no payment is absent."""
+    if not booking_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(LedgerEntry.booking_id, sa.func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.booking_id.in_(booking_ids), LedgerEntry.kind.in_(("payment", "refund")))
+        .group_by(LedgerEntry.booking_id))
+    return {booking_id: int(total) for booking_id, total in rows}
+
+
 def ledger_refund(booking_id: uuid.UUID, currency: str, refund: dict, description: str, notify: bool = True) -> None:
     """Record Stripe refund ``refund`` (its JSON shape; ``amount`` minor units) of booking
     ``booking_id`` once it has succeeded (a pending one is recorded by the sync that sees it

@@ -39,3 +39,9 @@ def fail(message: str) -> None:
 def sleep(seconds: str) -> None:
     """Outlive a short job timeout."""
     time.sleep(float(seconds))
+
+
+def note_and_sleep(key: str, marker: str, seconds: str) -> None:
+    """Record this process (as :func:`note_on_platform`), then keep it busy for ``seconds``."""
+    run_on_platform(_note, key, marker)
+    time.sleep(float(seconds))

@@ -18,8 +18,10 @@ from rq import Queue
 from app.delivery.models import Delivery
 from app.extensions import db
 from app.jobs.runner import QUEUE_NAME
+from app.notifications.reminder_batch import FULL_SCAN_KEY, lease_key
 from app.notifications.service import reminder_candidates
 from app.notifications.tasks import REMINDER_BATCH_SIZE, enqueue_reminder_batches, sweep_due_reminders
+from app.payments.ledger import record_ledger
 from app.tenants.context import platform_scope, tenant_scope
 from app.timeutil import utcnow
 from tests.factories import make_business
@@ -66,6 +68,34 @@ def test_dispatch_hands_due_reminders_to_batch_jobs_once(ctx, services):
     assert sorted(len(job.args[1]) for job in queue.jobs) == [5, REMINDER_BATCH_SIZE]
     assert enqueue_reminder_batches() == 0  # leased: not handed out again while the batches wait
     queue.empty()
+
+
+def test_dispatch_between_full_scans_reads_only_what_fell_due_and_a_full_scan_recovers_lost_leases(ctx, services):
+    """Between full scans the dispatch reads only reminders that fell due since the last one; a
+    booking whose lease ran out (its worker killed) is handed out again by the next full scan."""
+    bella = make_business("bella")
+    now = utcnow().replace(microsecond=0)
+    due_now = _bookings_due(bella, 3, now + timedelta(hours=23))
+    due_later = _bookings_due(make_business("fixit"), 2, now + timedelta(hours=24, minutes=1))
+    redis = Redis.from_url(services["REDIS_URL"])
+    queue = Queue(QUEUE_NAME, connection=redis)
+    queue.empty()
+
+    def handed_out() -> list[str]:
+        ids = sorted(b for job in queue.jobs for b in job.args[1])
+        queue.empty()
+        return ids
+
+    assert enqueue_reminder_batches(now) == 1  # the first dispatch is a full scan: bella's three
+    first = handed_out()
+    assert len(first) == len(due_now)
+    redis.delete(lease_key(first[0]))  # its worker was killed and the lease ran out
+    assert enqueue_reminder_batches(now + timedelta(seconds=30)) == 0  # nothing fell due since
+    assert enqueue_reminder_batches(now + timedelta(minutes=2)) == 1  # fixit's two fell due meanwhile
+    assert len(handed_out()) == len(due_later)
+    redis.delete(FULL_SCAN_KEY)  # a lease length later the next dispatch is a full scan again
+    assert enqueue_reminder_batches(now + timedelta(minutes=3)) == 1
+    assert handed_out() == [first[0]]
 
 
 def test_two_workers_one_killed_deliver_every_reminder_exactly_once(ctx, mailbox, services, tmp_path):
@@ -124,12 +154,17 @@ def test_a_batch_writes_each_guest_in_their_language_and_settles_what_it_cannot_
                                    "(select id from customer where email = :e)"), {"e": danish_address})
         db.session.execute(sa.text("update customer set email = null, phone = '+4520000000' where email = :e"),
                            {"e": phone_only})
+        english_booking = db.session.scalar(sa.text("select b.id from booking b join customer c on c.id = b.customer_id "
+                                                    "where c.email = :e"), {"e": english_address})
+        record_ledger(kind="payment", amount=10000, currency="DKK", key="test:deposit", booking_id=english_booking)
         db.session.commit()
 
     assert sweep_due_reminders() == 2
     [english] = mailbox.to(english_address, "Reminder:")
     [danish] = mailbox.to(danish_address, "Påmindelse:")
     assert "Guest 0" in str(english["To"]) and "Guest 1" in str(danish["To"])
+    assert "Paid:" in english.get_body(("plain",)).get_content()  # the deposit, read for the whole chunk at once
+    assert "Paid:" not in danish.get_body(("plain",)).get_content() and "Betalt" not in danish.get_body(("plain",)).get_content()
     assert mailbox.to(english_address, "Påmindelse:") == [] and mailbox.to(danish_address, "Reminder:") == []
     with platform_scope("test: the delivery rows"):
         statuses = Counter(db.session.scalars(sa.select(Delivery.status).where(
