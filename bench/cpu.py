@@ -101,6 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help="record the table in bench/README.md")
     parser.add_argument("-n", type=int, default=200, help="operations per measurement")
+    parser.add_argument("--profile-booking", action="store_true",
+                        help="print where the booking POSTs spent their CPU (cProfile on process time, cumulative)")
     parser.add_argument("--profile-worker", action="store_true",
                         help="print where the worker run spent its CPU (cProfile on process time, cumulative)")
     args = parser.parse_args()
@@ -116,7 +118,7 @@ def main() -> None:
             flask(["seed-demo"])
             tenant_id, service_ids, _ = scale_demo(st.owner_url)
             meter = measure(st.owner_dsn, st.redis_url, tenant_id, service_ids, args.n, Path(mail_dir),
-                            args.profile_worker)
+                            args.profile_worker, args.profile_booking)
     finally:
         stop(catcher)
     table = meter.table()
@@ -127,9 +129,9 @@ def main() -> None:
 
 
 def measure(owner_dsn: str, redis_url: str, tenant_id: str, service_ids: list[str], n: int,
-            mail_dir: Path, profile_worker: bool = False) -> Meter:
+            mail_dir: Path, profile_worker: bool = False, profile_booking: bool = False) -> Meter:
     """CPU per operation of each measurement, in this process (``mail_dir``: the catcher's folder;
-    ``profile_worker``: print where the worker run's time went)."""
+    ``profile_worker`` / ``profile_booking``: print where the worker run's / the POSTs' time went)."""
     import redis
     from rq import Queue, SimpleWorker
 
@@ -184,7 +186,17 @@ def measure(owner_dsn: str, redis_url: str, tenant_id: str, service_ids: list[st
             "service_id": service_ids[0], "staff_id": chosen[i]["staff_id"], "start": chosen[i]["start"],
             "customer": {"name": f"Bench {i}", "email": f"bench{i}@example.com"}}))
 
+    if profile_booking:
+        booking_profiler = cProfile.Profile(time.process_time)
+        unprofiled = book
+
+        def book(i: int) -> None:
+            booking_profiler.runcall(unprofiled, i)
+
     meter.run("POST /api/v1/bookings", n_book, book)
+    if profile_booking:
+        pstats.Stats(booking_profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+            r"/app/|sqlalchemy/orm/session|flask_limiter|jinja2/environment|werkzeug/test", 60)
 
     def work(_i: int) -> None:
         with app.app_context():

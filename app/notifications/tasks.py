@@ -263,17 +263,15 @@ def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_
     A booking handed to a job is leased in Redis (``SET NX``, :func:`reminder_lease_seconds`): the
     next dispatch skips it while the lease lives, and hands it out again once a killed worker's
     lease has run out. Between full scans a dispatch reads only what fell due since the last
-    (:func:`~app.notifications.reminder_batch.scan_since`): thousands due are not re-read each second. Whatever the leases say, each message is sent at most once (the delivery
-    claim, :mod:`app.delivery.pipeline`); a lease only avoids handing the same work out twice.
+    (:func:`~app.notifications.reminder_batch.scan_since`): thousands due are not re-read each
+    second. Whatever the leases say, each message is sent at most once (the delivery claim,
+    :mod:`app.delivery.pipeline`); a lease only avoids handing the same work out twice.
     """
     now = now or utcnow()
     seconds = reminder_lease_seconds()
     since = scan_since(now, seconds)  # a full scan once per lease, else what fell due since the last
     with unit_of_work():
         candidates = rules.reminder_candidates(now, limit, since)
-    scanned_up_to(now, seconds, complete=len(candidates) < limit)
-    if not candidates:
-        return 0
     pipe = get_redis().pipeline(transaction=False)
     for _, booking_id in candidates:
         pipe.set(lease_key(booking_id), "1", nx=True, ex=seconds)
@@ -281,6 +279,7 @@ def enqueue_reminder_batches(now: datetime | None = None, limit: int = REMINDER_
     for (tenant_id, booking_id), taken in zip(candidates, pipe.execute(), strict=True):
         if taken:
             by_tenant.setdefault(str(tenant_id), []).append(str(booking_id))
+    scanned_up_to(now, seconds, complete=len(candidates) < limit)  # once all it read is leased
     jobs = 0
     for tenant_id, ids in by_tenant.items():
         for i in range(0, len(ids), REMINDER_BATCH_SIZE):
