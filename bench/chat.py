@@ -15,18 +15,22 @@ Floor: a bare ``python-socketio`` server (threading mode, same gunicorn gthread 
 process, no Redis, no database) relaying ``send`` to a room of two, with the same 200 clients
 and the same send pattern.
 
+``--poisson`` sends one message at a time with exponentially distributed gaps at the same mean
+rate (independent senders) instead of waves.
+
 ``--balanced`` spreads the senders as a balancer would: every other pair has its customer on B
 and its staff member on A, so each process takes half the sends (and every message still
 crosses from one process to the other through Redis).
 
 Prints a Markdown table; ``--write`` records it in ``bench/README.md`` (section "Chat").
-Run: ``.venv/bin/python bench/chat.py --write [--balanced]``.
+Run: ``.venv/bin/python bench/chat.py --write [--balanced] [--poisson]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 import time
@@ -93,9 +97,12 @@ async def make_client(url: str, cookie: str | None, on_message: Any) -> Any:
     return sio
 
 
-async def measure(pairs: list[Pair], messages: int, wave: int, gap: float) -> list[float]:
+async def measure(pairs: list[Pair], messages: int, wave: int, gap: float, poisson: bool = False) -> list[float]:
     """Send ``messages`` messages, ``wave`` at a time every ``gap`` seconds, rotating over the
-    pairs; return send->receipt latencies in ms."""
+    pairs; return send->receipt latencies in ms. With ``poisson``, one at a time at the same mean
+    rate, the gaps drawn from an exponential distribution (independent senders; the same seeded
+    sequence for every run)."""
+    rng = random.Random(15)
     sent: dict[str, float] = {}
     latencies: list[float] = []
     done = asyncio.Event()
@@ -112,15 +119,20 @@ async def measure(pairs: list[Pair], messages: int, wave: int, gap: float) -> li
 
     for pair in pairs:
         pair.receiver.handlers["/"]["chat:message"] = receiver_for(pair)
-    n = 0
+    n, started, due = 0, time.perf_counter(), 0.0
     while n < messages:
-        for _ in range(min(wave, messages - n)):
+        for _ in range(1 if poisson else min(wave, messages - n)):
             pair = pairs[n % len(pairs)]
             body = f"bench {n} {uuid.uuid4().hex[:8]}"
             sent[body] = time.perf_counter()
             asyncio.ensure_future(pair.sender.emit("send", {**pair.payload, "body": body}))
             n += 1
-        await asyncio.sleep(gap)
+        if poisson:  # the next send at an absolute time, so the mean rate holds despite sleep overshoot
+            due += rng.expovariate(wave / gap)
+            await asyncio.sleep(max(0.0, due - (time.perf_counter() - started)))
+        else:
+            await asyncio.sleep(gap)
+    print(time.strftime("%H:%M:%S"), f"sent {messages} in {time.perf_counter() - started:.1f} s (aimed at {wave / gap:.0f}/s)", file=sys.stderr)
     try:
         await asyncio.wait_for(done.wait(), 30)
     except TimeoutError:
@@ -177,7 +189,8 @@ def setup_plaza(env: dict[str, str]) -> list[dict[str, str]]:
 
 
 async def run_plaza(port_a: int, port_b: int, data: list[dict[str, str]], messages: int,
-                    rates: list[tuple[int, float]], balanced: bool = False) -> dict[tuple[int, float], list[float]]:
+                    rates: list[tuple[int, float]], balanced: bool = False,
+                    poisson: bool = False) -> dict[tuple[int, float], list[float]]:
     """200 clients on two Plaza processes; latencies of customer -> staff, always across the two
     processes: every customer on A and every staff member on B, or with ``balanced`` every other
     pair the other way round (as a balancer spreads clients), so each process takes half the sends."""
@@ -200,14 +213,15 @@ async def run_plaza(port_a: int, port_b: int, data: list[dict[str, str]], messag
         await measure(pairs, 50, *rates[0])  # warm-up
         out = {}
         for wave, gap in rates:
-            out[(wave, gap)] = await measure(pairs, messages, wave, gap)
+            out[(wave, gap)] = await measure(pairs, messages, wave, gap, poisson)
             await asyncio.sleep(12)  # let the per-author rate-limit windows pass
         return out
     finally:
         await close_all(clients)
 
 
-async def run_floor(port: int, messages: int, rates: list[tuple[int, float]]) -> dict[tuple[int, float], list[float]]:
+async def run_floor(port: int, messages: int, rates: list[tuple[int, float]],
+                    poisson: bool = False) -> dict[tuple[int, float], list[float]]:
     """200 clients on the bare relay; same pattern."""
     clients: list[Any] = []
     pairs: list[Pair] = []
@@ -224,7 +238,7 @@ async def run_floor(port: int, messages: int, rates: list[tuple[int, float]]) ->
                 await sock.call("join", {"room": f"r{i}"}, timeout=10)
             pairs.append(Pair(a, b, {"room": f"r{i}"}))
         await measure(pairs, 50, *rates[0])
-        return {(wave, gap): await measure(pairs, messages, wave, gap) for wave, gap in rates}
+        return {(wave, gap): await measure(pairs, messages, wave, gap, poisson) for wave, gap in rates}
     finally:
         await close_all(clients)
 
@@ -256,6 +270,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=400, help="messages per measurement")
     parser.add_argument("--balanced", action="store_true",
                         help="spread senders over both processes (every other pair's customer on B, its staff on A)")
+    parser.add_argument("--poisson", action="store_true",
+                        help="send one message at a time with exponential gaps (same mean rate) instead of waves")
     args = parser.parse_args()
     rates = [(5, 0.25), (10, 0.1)]  # 20 and 100 messages/s, sent 5 or 10 at a time
 
@@ -266,18 +282,19 @@ def main() -> None:
         port_a, port_b, port_floor = free_port(), free_port(), free_port()
         procs = [gunicorn("wsgi:app", port, workers=1, threads=260) for port in (port_a, port_b)]
         try:
-            plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates, args.balanced))
+            plaza = asyncio.run(run_plaza(port_a, port_b, data, args.n, rates, args.balanced, args.poisson))
         finally:
             stop(*procs)
         floor_proc = gunicorn("bench.chat:echo_app()", port_floor, workers=1, threads=260)
         try:
-            floor = asyncio.run(run_floor(port_floor, args.n, rates))
+            floor = asyncio.run(run_floor(port_floor, args.n, rates, args.poisson))
         finally:
             stop(floor_proc)
 
     lines = [
         f"Recorded {time.strftime('%Y-%m-%d')} on this project's 2-core machine (clients, both web processes, "
-        f"PostgreSQL and Redis all on it) with `python bench/chat.py --write{' --balanced' if args.balanced else ''}`: "
+        f"PostgreSQL and Redis all on it) with `python bench/chat.py --write{' --balanced' if args.balanced else ''}"
+        f"{' --poisson' if args.poisson else ''} -n {args.n}`: "
         f"{PAIRS * 2} WebSocket clients, "
         f"{args.n} messages per row after a 50-message warm-up.",
         "",
@@ -285,7 +302,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
     ]
     for wave, gap in rates:
-        rate = f"{wave / gap:.0f} msg/s"
+        rate = f"{wave / gap:.0f} msg/s" + (" (Poisson)" if args.poisson else f" ({wave} at a time)")
         lines.append(row("bare python-socketio relay, 1 process (floor)", rate, floor[(wave, gap)], args.n, None))
         layout = ("customers on A and B, each to staff on the other process" if args.balanced
                   else "customer on process A -> staff on process B")
@@ -294,7 +311,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        record("chat-balanced" if args.balanced else "chat", table)
+        record("chat" + ("-balanced" if args.balanced else "") + ("-poisson" if args.poisson else ""), table)
 
 
 if __name__ == "__main__":
