@@ -392,8 +392,9 @@ def fanout_event(tenant_id: str, event_id: str) -> int:
 def reminder_notices(booking_id: str, which: str, starts_at_iso: str) -> list[Notified]:
     """Reminder ``which`` (``24h``/``2h``) of a booking for the customer's account, on every
     channel their preferences enable (the email under the reminder's own dedup key, so a
-    reminder is emailed once); once per booking start. Tenant in scope; flushes."""
-    return notify_booking(f"reminder:{starts_at_iso}", "reminder", {"booking_id": booking_id},
+    reminder is emailed once); once per booking and start (two bookings of one account starting
+    at the same instant each get theirs). Tenant in scope; flushes."""
+    return notify_booking(f"reminder:{booking_id}:{starts_at_iso}", "reminder", {"booking_id": booking_id},
                           type_audiences=[(f"booking_reminder_{which}", ("customer",))])
 
 

@@ -166,6 +166,22 @@ def test_reminders_reach_the_center_once(ctx, mailbox):
     assert len(mailbox.to(ALICE_EMAIL, "Reminder:")) == 1
 
 
+def test_an_account_booked_at_two_businesses_at_the_same_time_gets_both_reminders(ctx, mailbox):
+    """The reminder's source is the booking and its start, not the start alone: before, the second
+    business's reminder was taken for a repeat of the first one's (whose notification the second
+    business cannot see), and the batch failed on it at every dispatch."""
+    alice_id = alice()
+    start = day_at(3, 10)
+    book(bella(), start, user_id=alice_id)
+    book(make_business("fixit"), start, user_id=alice_id)
+    deliver_all(ctx)
+    assert sweep_due_reminders(start - timedelta(hours=23, minutes=59)) == 2
+    assert run_jobs(ctx) == []
+    reminders = [n for n in notifications_of(alice_id) if n.type == "booking_reminder_24h"]
+    assert len(reminders) == 2
+    assert len(mailbox.to(ALICE_EMAIL, "Reminder:")) == 2
+
+
 def test_staff_hear_about_their_own_bookings_owners_about_all(ctx, mailbox):
     biz = bella()
     alice_id = alice()
