@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.disputes.errors import InvalidMove
 from app.extensions import db
 from app.payments.gateway import get_payments
 from app.payments.holds import booking_payment, intent_metadata
-from app.payments.ledger import ledger_refund
-from app.payments.models import LedgerEntry
-
-#: Ledger kinds that move the customer's money on a booking (payment positive, refund negative).
-CUSTOMER_MONEY_KINDS = ("payment", "refund")
+from app.payments.ledger import ledger_refund, paid_amounts
 
 
 def refundable_amount(booking_id: uuid.UUID) -> int:
     """What the customer paid for ``booking_id`` and has not had refunded, in minor units,
     from the ledger (0 for an unpaid booking)."""
-    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.booking_id == booking_id, LedgerEntry.kind.in_(CUSTOMER_MONEY_KINDS)))
-    return max(0, int(total or 0))
+    return max(0, paid_amounts([booking_id]).get(booking_id, 0))
 
 
 def refund_for_case(*, tenant_id: uuid.UUID, booking_id: uuid.UUID, case_id: uuid.UUID, amount: int,

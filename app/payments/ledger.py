@@ -51,10 +51,8 @@ def ledger_entries(limit: int | None = None) -> list[LedgerEntry]:
     return list(db.session.scalars(q))
 
 
-def booking_ledger(booking_id: uuid.UUID) -> list[LedgerEntry]:
-    """Ledger rows of one booking, oldest first."""
-    return list(db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.booking_id == booking_id)
-                                   .order_by(LedgerEntry.created_at, LedgerEntry.id)))
+#: Ledger kinds that move the customer's money on a booking (payment positive, refund negative).
+CUSTOMER_MONEY_KINDS = ("payment", "refund")
 
 
 def paid_amounts(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
@@ -64,7 +62,7 @@ def paid_amounts(booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         return {}
     rows = db.session.execute(
         sa.select(LedgerEntry.booking_id, sa.func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.booking_id.in_(booking_ids), LedgerEntry.kind.in_(("payment", "refund")))
+        .where(LedgerEntry.booking_id.in_(booking_ids), LedgerEntry.kind.in_(CUSTOMER_MONEY_KINDS))
         .group_by(LedgerEntry.booking_id))
     return {booking_id: int(total) for booking_id, total in rows}
 
