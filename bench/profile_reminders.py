@@ -102,6 +102,7 @@ def profile(n: int, handler: Counting, owner_dsn: str) -> None:
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
     stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("cumulative").print_stats("/app/", 40)
     stats.sort_stats("tottime").print_stats(25)
     print(out.getvalue())
 

@@ -15,7 +15,7 @@ from app.chat import service as chat
 from app.chat.models import Conversation, Message, Participant
 from app.chat.sending import SendGrant
 from app.extensions import db
-from app.realtime.emit import conversation_room, emit_to_room, emit_to_staff, emit_to_user
+from app.realtime.emit import batched, conversation_room, emit_to_room, emit_to_staff, emit_to_user
 
 
 def message_posted(conv: Conversation, msg: Message | dict[str, object]) -> None:
@@ -27,14 +27,16 @@ def message_posted(conv: Conversation, msg: Message | dict[str, object]) -> None
     """
     payload = msg if isinstance(msg, dict) else chat.message_payload(msg)
     tenant_id, conversation_id = str(payload["tenant_id"]), str(payload["conversation_id"])
-    emit_to_room(conversation_room(tenant_id, conversation_id), "chat:message", payload)
     author = uuid.UUID(str(payload["author_participant_id"]))
-    for p, count in chat.unread_by_account(conv, except_participant_id=author):
-        emit_to_user(p.user_id, "chat:unread", {"conversation_id": conversation_id, "tenant_id": tenant_id,
-                                                "unread": count, "last_read_seq": p.last_read_seq})
-    emit_to_staff(tenant_id, "chat:activity", {"conversation_id": conversation_id, "tenant_id": tenant_id,
-                                               "subject_type": conv.subject_type, "subject_id": str(conv.subject_id),
-                                               "seq": payload["seq"]})
+    unread = chat.unread_by_account(conv, except_participant_id=author)
+    with batched():  # one Redis round trip for the three kinds of event
+        emit_to_room(conversation_room(tenant_id, conversation_id), "chat:message", payload)
+        for p, count in unread:
+            emit_to_user(p.user_id, "chat:unread", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                                    "unread": count, "last_read_seq": p.last_read_seq})
+        emit_to_staff(tenant_id, "chat:activity", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                                   "subject_type": conv.subject_type,
+                                                   "subject_id": str(conv.subject_id), "seq": payload["seq"]})
 
 
 def unread_changed(conv: Conversation, participant: Participant) -> None:
@@ -68,13 +70,14 @@ def message_sent(grant: SendGrant, payload: dict[str, object]) -> None:
     """A message stored by the socket's one-statement send (:mod:`app.chat.sending`): to the
     conversation room; ``chat:unread`` with ``delta: 1`` (no count: none is read on the send
     path) to the accounts of the grant but the author's; an activity ping to the business's
-    staff. No SQL."""
+    staff, all published in one Redis round trip. No SQL."""
     tenant_id, conversation_id = str(grant.tenant_id), str(grant.conversation_id)
-    emit_to_room(conversation_room(tenant_id, conversation_id), "chat:message", payload)
-    for user_id in grant.recipient_user_ids:
-        if user_id != grant.principal.user_id:
-            emit_to_user(user_id, "chat:unread", {"conversation_id": conversation_id, "tenant_id": tenant_id,
-                                                  "delta": 1, "seq": payload["seq"]})
-    emit_to_staff(tenant_id, "chat:activity", {"conversation_id": conversation_id, "tenant_id": tenant_id,
-                                               "subject_type": grant.subject_type,
-                                               "subject_id": str(grant.subject_id), "seq": payload["seq"]})
+    with batched():  # one Redis round trip for the three kinds of event
+        emit_to_room(conversation_room(tenant_id, conversation_id), "chat:message", payload)
+        for user_id in grant.recipient_user_ids:
+            if user_id != grant.principal.user_id:
+                emit_to_user(user_id, "chat:unread", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                                      "delta": 1, "seq": payload["seq"]})
+        emit_to_staff(tenant_id, "chat:activity", {"conversation_id": conversation_id, "tenant_id": tenant_id,
+                                                   "subject_type": grant.subject_type,
+                                                   "subject_id": str(grant.subject_id), "seq": payload["seq"]})

@@ -446,3 +446,34 @@ def test_emit_to_user_from_any_process_reaches_every_tab(app, world, web_pair, s
                 await c.close()
 
     run(body())
+
+
+def test_emits_batched_in_one_block_arrive_in_order_once_the_block_ends(app, world, web_pair, services):
+    """``app.realtime.emit.batched`` (how a chat message tells the room, the badges and the staff
+    in one Redis round trip) holds the block's emits, then every socket on every process gets
+    them all, in the order they were made."""
+    from app.realtime.emit import batched, emit_to_user
+
+    a, b = web_pair
+
+    async def body():
+        tab1 = ChatClient(session_cookie(app, world.customer_email))
+        tab2 = ChatClient(session_cookie(app, world.customer_email))
+        try:
+            await tab1.connect(a.url())
+            await tab2.connect(b.url())
+            with batched():
+                for n in (1, 2, 3):
+                    emit_to_user(world.customer_user_id, "notifications:badge", {"unread": n},
+                                 redis_url=services["REDIS_URL"])
+                await asyncio.sleep(0.5)
+                assert not tab1.events["notifications:badge"] and not tab2.events["notifications:badge"]
+            await tab1.wait_for(lambda: len(tab1.events["notifications:badge"]) == 3)
+            await tab2.wait_for(lambda: len(tab2.events["notifications:badge"]) == 3)
+            assert [e["unread"] for e in tab1.events["notifications:badge"]] == [1, 2, 3]
+            assert [e["unread"] for e in tab2.events["notifications:badge"]] == [1, 2, 3]
+        finally:
+            for c in (tab1, tab2):
+                await c.close()
+
+    run(body())
