@@ -56,12 +56,32 @@ HOST_TABLES = ("tenant_domain",)
 #: True when the transaction's ``app.tenant_id`` carries the proof only the app can make
 #: (``app.tenant_proof``, a MAC over the id with the key in ``rls_key``; migration h1_tenant_proof).
 PROVEN = "plaza_tenant_proven()"
+#: The transaction's ``app.tenant_id`` as a uuid when it carries the app's proof, else NULL
+#: (migration m17a1_rls_proof_once). Policies compare with it through a scalar sub-select, so
+#: PostgreSQL works it out once per statement (an InitPlan) instead of once per row.
+PROVEN_ID = "(select plaza_proven_tenant_id())"
+
+
+def function_installed(signature: str) -> bool:
+    """True when the function ``signature`` (e.g. ``plaza_tenant_proven()``) exists in schema public."""
+    return bool(op.get_bind().exec_driver_sql(
+        f"select to_regprocedure('public.{signature}') is not null").scalar())
 
 
 def tenant_proof_installed() -> bool:
     """True once migration ``h1_tenant_proof`` created ``plaza_tenant_proven()``."""
-    return bool(op.get_bind().exec_driver_sql(
-        "select to_regprocedure('public.plaza_tenant_proven()') is not null").scalar())
+    return function_installed("plaza_tenant_proven()")
+
+
+def own_tenant(column: str) -> str:
+    """The policy test that a row's ``column`` (``tenant_id``, or ``id`` of ``tenant``) is the
+    transaction's business, in the strongest form the database has so far: compared once per
+    statement with the proven id (from m17a1), per row with the id and its proof (from h1), or
+    with the bare id (before h1)."""
+    if function_installed("plaza_proven_tenant_id()"):
+        return f"{column} = {PROVEN_ID}"
+    own = f"{column}::text = current_setting('app.tenant_id', true)"
+    return f"({own} and {PROVEN})" if tenant_proof_installed() else own
 
 
 def require_groups() -> None:
@@ -93,9 +113,7 @@ def tenant_policies(table: str) -> None:
     op.execute(f"alter table {table} force row level security")
     for name in ("tenant_isolation", "tenant_rows", "platform_rows", "platform_person_rows", "platform_host_lookup"):
         op.execute(f"drop policy if exists {name} on {table}")
-    mine = "tenant_id::text = current_setting('app.tenant_id', true)"
-    if tenant_proof_installed():  # from h1_tenant_proof on: the tenant id must carry the app's proof
-        mine = f"({mine} and {PROVEN})"
+    mine = own_tenant("tenant_id")
     person = table in PERSON_TABLES and _has_column(table, "user_id")
     if person:  # the logged-in person's platform-wide rows (no business) show on every host
         mine = f"({mine} or (tenant_id is null and {PERSON_MINE}))"

@@ -44,7 +44,7 @@ REFERENCE_TABLES: dict[str, str] = {
                     "across the platform",
     "tenant_domain": "a custom domain maps to one business across the platform (primary key domain), "
                      "looked up before any tenant is in scope",
-    "rls_key": "plaza_tenant_proven() reads it inside every tenant policy, on every node",
+    "rls_key": "plaza_proven_tenant_id() reads it inside every tenant policy, on every node",
     "sanction": "suspensions checked when a host or a person is resolved",
     "platform_setting": "operator settings read by every process",
     "marketplace_category": "the taxonomy tenant.category_slug refers to",

@@ -42,7 +42,8 @@ def rls_params(tenant_id: uuid.UUID | None, user_id: uuid.UUID | None, platform:
 def tenant_proof(tenant_id: uuid.UUID) -> str:
     """The proof that goes with ``app.tenant_id`` (hex ``sha256(key || sha256(key || id))``).
 
-    Every tenant policy requires it (migration ``h1_tenant_proof``, ``plaza_tenant_proven()``),
+    Every tenant policy requires it (migration ``h1_tenant_proof``; ``plaza_proven_tenant_id()``
+    since ``m17a1_rls_proof_once``, checked once per statement),
     so a statement injected on a tenant host cannot point ``app.tenant_id`` at another
     business: the key is in ``rls_key``, which only the platform role can read. It is read
     once per process through the platform role's pool. Returns ``""`` before the migration.

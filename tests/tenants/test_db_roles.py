@@ -110,6 +110,31 @@ def test_tenant_role_sees_only_its_tenant_whatever_it_sets(ctx, services):
                                 [b.tenant_id]).rowcount == 0
 
 
+def test_switching_the_tenant_part_way_through_a_statement_shows_nothing_of_the_other(ctx, services):
+    """The proof is checked once per statement (an InitPlan), together with the id it proves: a
+    statement that proves its own business and then points ``app.tenant_id`` at another one
+    row by row (``set_config`` in the select list or the WHERE clause) still sees only rows of
+    the business it proved, never the other's."""
+    a, b = _two_businesses(ctx)
+    with psycopg.connect(_url(services, "DATABASE_URL"), autocommit=True) as conn:
+        conn.execute(*tenant_settings(a.tenant_id, local=False))
+        own = conn.execute("select count(*) from booking").fetchone()[0]
+        assert own == 1
+        for sql in (
+            "select tenant_id, set_config('app.tenant_id', %(b)s::text, false) from booking",
+            "select tenant_id from booking where set_config('app.tenant_id', %(b)s::text, false) is not null",
+            "select tenant_id from (select set_config('app.tenant_id', %(b)s::text, false) as s) x, booking",
+            "select tenant_id from booking where tenant_id = %(b)s::uuid "
+            "or set_config('app.tenant_id', %(b)s::text, false) is null",
+        ):
+            conn.execute(*tenant_settings(a.tenant_id, local=False))
+            seen = {r[0] for r in conn.execute(sql, {"b": str(b.tenant_id)})}
+            assert b.tenant_id not in seen, sql
+            # once switched, the next statement proves nothing: the other business stays hidden
+            assert conn.execute("select count(*) from booking where tenant_id = %s",
+                                [b.tenant_id]).fetchone()[0] == 0, sql
+
+
 def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(services):
     """New tables cannot forget it: every table with a tenant_id column is checked."""
     with psycopg.connect(_url(services, "OWNER_URL")) as conn:
@@ -125,9 +150,8 @@ def test_every_tenant_table_has_forced_rls_and_no_bypass_for_the_tenant_role(ser
             for name, roles, qual, check in policies:
                 if set(roles) & {"public", "plaza_tenant"}:
                     assert "app.platform" not in qual + check, f"{table}.{name}: a bypass the tenant role can set"
-                    assert "app.tenant_id" in qual, f"{table}.{name}: not limited to the tenant"
-                    assert "plaza_tenant_proven()" in qual and "plaza_tenant_proven()" in check, \
-                        f"{table}.{name}: a tenant id without the app's proof"
+                    assert "plaza_proven_tenant_id()" in qual and "plaza_proven_tenant_id()" in check, \
+                        f"{table}.{name}: not limited to the tenant the app proved"
                     if table in ("notification", "delivery", "marketing_consent"):
                         assert "app.user_id" in qual and "app.user_id" in check, f"{table}.{name}: every person's rows"
 
