@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from app.blueprints.api.schemas import DAY_PATTERN, INSTANT_PATTERN, BookingCreate, parse_day, parse_rfc3339
 from app.delivery.mailer import UndeliverableAddress, build_message, mail_address, parse_mail_address
+from app.delivery.smtp_session import envelope
 from app.inputguard import PERSON_NAME_PATTERN, find_control_character, json_strings, person_name_problem
 
 pytestmark = pytest.mark.unit
@@ -85,6 +86,7 @@ def test_any_display_name_gives_exactly_one_recipient(name):
     assert to.addr_spec == "bob@example.com"
     assert [a.addr_spec for a in parsed["From"].addresses] == ["noreply@plaza.test"]
     assert parsed["Bcc"] is None and "\n" not in str(parsed["Subject"])
+    assert envelope(msg) == ("noreply@plaza.test", ["bob@example.com"])  # what SMTP is told: one recipient
 
 
 @pytest.mark.parametrize("bad", ["bob@example.com\r\nBcc: x@evil.example", "a@b.c, c@d.e", "", "no-at-sign",

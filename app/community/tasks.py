@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import uuid
-from email.message import EmailMessage
+from email.message import Message as MimeMessage
 
 import sqlalchemy as sa
 from flask import render_template
@@ -57,7 +57,7 @@ def guest_link(inquiry: Inquiry) -> str:
 
 
 def _email(inquiry: Inquiry, *, subject: str, heading: str, intro: str, action: str,
-           messages: list[dict]) -> EmailMessage:
+           messages: list[dict]) -> MimeMessage:
     tenant = db.session.get(Tenant, inquiry.tenant_id)
     context = {"heading": heading, "intro": intro, "action": action, "messages": messages,
                "business": tenant.name, "url": guest_link(inquiry)}

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 import sqlalchemy as sa
 from flask import current_app
@@ -60,7 +60,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from app.config import config_str
 from app.delivery.mailcap import cap_reason, take_send_slot
 from app.delivery.models import Delivery
-from app.delivery.smtp_session import SmtpSession, active_session
+from app.delivery.smtp_session import SmtpSession, active_session, addresses_of, header_text
 from app.extensions import db
 from app.tenants.context import require_tenant_id
 from app.timeutil import utcnow
@@ -329,7 +329,7 @@ class ClaimedEmail:
     claimed_at: datetime
 
 
-def deliver(key: str, message: EmailMessage) -> Outcome:
+def deliver(key: str, message: Message) -> Outcome:
     """Send the direct email ``message`` once under delivery ``key`` (tenant in scope): queued and
     claimed in one statement (:func:`queue_and_claim`), then :func:`send_claimed`. Settled keys and a lease held by another worker
     stop it; over the hourly cap it is recorded ``skipped``.
@@ -339,14 +339,14 @@ def deliver(key: str, message: EmailMessage) -> Outcome:
             taken over by a retry.
     """
     claimed_at = utcnow()
-    delivery_id, status, claimed = queue_and_claim(key, str(message["To"]), str(message["Subject"] or ""),
+    delivery_id, status, claimed = queue_and_claim(key, header_text(message, "To"), header_text(message, "Subject"),
                                                    claimed_at)
     if not claimed:
         return SETTLED.get(status, Outcome.BUSY)
     return send_claimed(ClaimedEmail(delivery_id, key, claimed_at), message)
 
 
-def claim_many(messages: dict[str, EmailMessage], now: datetime) -> dict[str, ClaimedEmail | Outcome]:
+def claim_many(messages: dict[str, Message], now: datetime) -> dict[str, ClaimedEmail | Outcome]:
     """:func:`queue_and_claim` for many direct emails of the tenant in scope in ONE statement and
     one committed transaction (a batch of reminders): dedup key -> the :class:`ClaimedEmail` to
     send with :func:`send_claimed`, or the :class:`Outcome` that says why not (settled before,
@@ -357,7 +357,7 @@ def claim_many(messages: dict[str, EmailMessage], now: datetime) -> dict[str, Cl
         return {}
     tenant_id = require_tenant_id()
     rows = [{"tenant_id": tenant_id, "id": uuid.uuid4(), "dedup_key": key, "channel": EMAIL,
-             "recipient": str(message["To"])[:1000], "subject": str(message["Subject"] or "")[:250],
+             "recipient": header_text(message, "To")[:1000], "subject": header_text(message, "Subject")[:250],
              "status": "sending", "claimed_at": now, "attempts": 1,
              "log": [log_entry("queued", now), log_entry("sending", now)], "created_at": now, "updated_at": now}
             for key, message in messages.items()]
@@ -381,7 +381,7 @@ def claim_many(messages: dict[str, EmailMessage], now: datetime) -> dict[str, Cl
     return out
 
 
-def send_claimed(claimed: ClaimedEmail, message: EmailMessage) -> Outcome:
+def send_claimed(claimed: ClaimedEmail, message: Message) -> Outcome:
     """Send ``message`` under the claim this worker holds: the recipient's hourly cap (over it:
     recorded ``skipped``), then SMTP with the ``sent`` row written at the commit point
     (:func:`sent_on_commit`; over the open session of an :func:`app.delivery.smtp_session.reusing`
@@ -391,10 +391,10 @@ def send_claimed(claimed: ClaimedEmail, message: EmailMessage) -> Outcome:
     Raises:
         DeliveryFailed: the SMTP send failed; recorded ``failed`` (with the error) for the retry.
     """
-    if not take_send_slot(str(message["To"])):
+    if not take_send_slot(",".join(addresses_of(message, "To"))):
         finish(claimed.id, "skipped", cap_reason())
         return Outcome.SKIPPED
-    message_id = str(message["Message-ID"] or "") or None
+    message_id = header_text(message, "Message-ID") or None
     session = active_session()
     one_off = session is None
     session = session or SmtpSession(current_app.config["SMTP_URL"])

@@ -25,7 +25,9 @@ import smtplib
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses
 from urllib.parse import parse_qs, unquote, urlsplit
 
 CRLF = b"\r\n"
@@ -75,19 +77,44 @@ def no_delay(server: smtplib.SMTP) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def wire_bytes(message: EmailMessage) -> bytes:
+def wire_bytes(message: Message) -> bytes:
     """``message`` as SMTP DATA: CRLF line ends, leading dots doubled, ending in CRLF (no final ``.``)."""
     raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     data = _LEADING_DOT.sub(b"..", _LINE_ENDS.sub(CRLF, raw))
     return data if data.endswith(CRLF) else data + CRLF
 
 
-def envelope(message: EmailMessage) -> tuple[str, list[str]]:
+def header_text(message: Message, name: str) -> str:
+    """Header ``name`` of ``message`` as readable text (``""`` when absent), RFC 2047 encoded
+    words decoded: ``Alice Ørsted <alice@example.com>``, not ``=?utf-8?b?…?= <…>``. For
+    messages built by :func:`app.delivery.mailer.build_message` and ``EmailMessage`` alike."""
+    value = message[name]
+    if value is None:
+        return ""
+    if type(value) is not str:  # a Header, an Unfolded value, or EmailMessage's parsed header: text already
+        return str(value)
+    return str(make_header(decode_header(value))) if "=?" in value else value  # as written, e.g. an address
+
+
+def addresses_of(message: Message, field: str) -> list[str]:
+    """The ``addr-spec`` of every address in header ``field`` of ``message`` (``[]`` when absent).
+
+    Read from the header as written, never from decoded text: an RFC 2047 encoded display name
+    stays one atom there, whereas decoded it could read as ``Bob <x@evil.example>, …`` and add a
+    recipient. ``EmailMessage`` headers give their parsed addresses."""
+    value = message[field]
+    if value is None:
+        return []
+    parsed = getattr(value, "addresses", None)
+    if parsed is not None:
+        return [a.addr_spec for a in parsed]
+    return [addr for _, addr in getaddresses([str(value)]) if addr]
+
+
+def envelope(message: Message) -> tuple[str, list[str]]:
     """``(from, [recipients])`` of ``message``: the From address and every To/Cc address."""
-    sender = message["From"].addresses[0].addr_spec
-    recipients = [a.addr_spec for field in ("To", "Cc") if message[field] is not None
-                  for a in message[field].addresses]
-    return sender, recipients
+    senders = addresses_of(message, "From")
+    return (senders[0] if senders else ""), [*addresses_of(message, "To"), *addresses_of(message, "Cc")]
 
 
 class SmtpSession:
@@ -154,7 +181,7 @@ class SmtpSession:
             except (smtplib.SMTPException, OSError):
                 self.close()
 
-    def send(self, message: EmailMessage, commit_point: CommitPoint | None = None) -> None:
+    def send(self, message: Message, commit_point: CommitPoint | None = None) -> None:
         """Send ``message`` on the session's connection; ``commit_point`` (see the module) is
         entered just before the final ``.`` is written and left once the server accepted it.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from app.booking.models import BookingStatus
 from app.delivery.mailer import mail_address
@@ -93,7 +93,7 @@ def stale_reason(n: Notification, now: datetime) -> str | None:
     return None
 
 
-def build(n: Notification, user: User, now: datetime | None = None) -> EmailMessage | None:
+def build(n: Notification, user: User, now: datetime | None = None) -> Message | None:
     """The booking email of ``n`` to ``user``'s address, ready to send, or ``None`` when ``n``
     has none (then the plain notification email goes). Tenant in scope.
 

@@ -25,7 +25,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message as MimeMessage
 
 import sqlalchemy as sa
 from flask import render_template
@@ -204,7 +204,7 @@ def _send_guest_email(conversation_id: str, message_id: str) -> str:
     return deliver(dedup_key(conv.id, msg.id), guest_email(booking, customer, unread or [msg])).value
 
 
-def guest_email(booking, customer, messages: list) -> EmailMessage:
+def guest_email(booking, customer, messages: list) -> MimeMessage:
     """The email telling ``customer`` (a guest) about ``messages`` (oldest first) in the
     booking's conversation, with the link to the manage-link chat page; in the language the
     customer booked in (:func:`app.notifications.language.booking_customer_locale`)."""
@@ -212,7 +212,7 @@ def guest_email(booking, customer, messages: list) -> EmailMessage:
         return _guest_email(booking, customer, messages)
 
 
-def _guest_email(booking, customer, messages: list) -> EmailMessage:
+def _guest_email(booking, customer, messages: list) -> MimeMessage:
     tenant = db.session.get(Tenant, booking.tenant_id)
     found = db.session.scalar(sa.select(Service).where(Service.id == booking.service_id))
     service = localized(found, "name") if found is not None else ""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -115,7 +115,7 @@ def no_show_policy(facts: BookingFacts) -> str:
 
 
 def booking_email(facts: BookingFacts, kind: str, *, previous_start: datetime | None = None,
-                  now: datetime | None = None, to: Address | None = None, paid: int | None = None) -> EmailMessage:
+                  now: datetime | None = None, to: Address | None = None, paid: int | None = None) -> Message:
     """The customer email ``kind`` (a key of :data:`WORDING`) for the booking, ready to send,
     to ``to`` (default: the customer record's name and address). ``paid``: what the customer
     has paid so far in minor units, when the caller read it already (a batch, for many bookings
@@ -169,7 +169,7 @@ def booking_dashboard_url(facts: BookingFacts) -> str:
 
 
 def staff_email(facts: BookingFacts, kind: str, to: str | Address, now: datetime | None = None,
-                context: Mapping[str, object] | None = None) -> EmailMessage:
+                context: Mapping[str, object] | None = None) -> Message:
     """The email telling staff at ``to`` about a booking (a key of :data:`STAFF_WORDING`: a new
     booking or request, a customer's cancellation or move, a request still waiting), with a link
     to the booking in the dashboard; times in the business's zone. ``context`` (the

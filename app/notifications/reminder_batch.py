@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 from app.booking.models import BookingStatus
 from app.config import config_str
@@ -88,7 +88,7 @@ REMINDER_CHUNK = 25
 
 
 def guest_reminders(booking_ids: list[uuid.UUID], now: datetime
-                    ) -> tuple[dict[str, tuple[uuid.UUID, EmailMessage]], list[uuid.UUID]]:
+                    ) -> tuple[dict[str, tuple[uuid.UUID, Message]], list[uuid.UUID]]:
     """For the bookings whose reminder is due at ``now`` (tenant in scope, one read transaction):
     the guests' reminder emails, each in its customer's language, by dedup key ``-> (booking id,
     message)``; and the bookings whose customer has an account (their notifications carry it).
@@ -98,7 +98,7 @@ def guest_reminders(booking_ids: list[uuid.UUID], now: datetime
     changes = rules.last_changes(booking_ids)
     accounts = accounts_of(f.customer_id for f in facts_by_id.values() if f.customer_id is not None)
     paid = paid_amounts(booking_ids)
-    guests: dict[str, tuple[uuid.UUID, EmailMessage]] = {}
+    guests: dict[str, tuple[uuid.UUID, Message]] = {}
     account_holders: list[uuid.UUID] = []
     for booking_id in booking_ids:
         facts = facts_by_id.get(booking_id)

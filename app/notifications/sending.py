@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from app.billing.service import sms_quota_reason
 from app.delivery.models import Delivery
 from app.delivery.pipeline import Sent, lease_seconds, send_once
+from app.delivery.smtp_session import header_text
 from app.extensions import db
 from app.identity.models import User
 from app.jobs.runner import run_on_platform
@@ -97,7 +98,7 @@ def deliver_now(delivery_id: uuid.UUID) -> str:
         user = db.session.get(User, d.user_id)
         if d.channel == registry.EMAIL:  # the subject that went out goes in the log
             message = EmailChannel().send_message(n, user)
-            return Sent(str(message["Message-ID"]), str(message["Subject"] or ""))
+            return Sent(header_text(message, "Message-ID"), header_text(message, "Subject"))
         return get_channel(d.channel).send(n, d, user)
 
     return send_once(delivery_id, check, send)

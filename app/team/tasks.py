@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from email.message import EmailMessage
+from email.message import Message
 
 import sqlalchemy as sa
 from flask import render_template
@@ -36,7 +36,7 @@ def invitation_jobs(kind: str, tenant_id: str, event_id: str, payload: dict) -> 
     return []
 
 
-def invitation_email(invitation: StaffInvitation, tenant: Tenant, inviter_name: str) -> EmailMessage:
+def invitation_email(invitation: StaffInvitation, tenant: Tenant, inviter_name: str) -> Message:
     """The email inviting ``invitation.email`` to log in to ``tenant``, with the accept link
     (``emails/staff_invite.txt`` / ``.html``), sent as ``"<Business> via Plaza" <MAIL_FROM>``;
     in the language in force (:func:`_send_invitation_email` speaks the invitee's)."""

@@ -12,7 +12,7 @@ preferences page.
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.message import Message
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -32,7 +32,7 @@ def unsubscribe_url(user: User, type_key: str) -> str:
     return platform_url(f"/notifications/unsubscribe/{preferences.unsubscribe_token(user.id, type_key)}")
 
 
-def build_email(notification: Notification, user: User) -> EmailMessage:
+def build_email(notification: Notification, user: User) -> Message:
     """The email for ``notification`` to ``user``, in their language (their account's choice, else
     the business's default, else English): the booking email for a booking notification
     (:func:`app.notifications.booking_mail.build`), else plain text and HTML from ``notifications/email.*``."""
@@ -45,7 +45,7 @@ def build_email(notification: Notification, user: User) -> EmailMessage:
         return _build_email(notification, user)
 
 
-def _build_email(notification: Notification, user: User) -> EmailMessage:
+def _build_email(notification: Notification, user: User) -> Message:
     if notification.tenant_id is not None and booking_mail.about_booking(notification):
         with tenant_scope(notification.tenant_id):
             message = booking_mail.build(notification, user)
@@ -73,7 +73,7 @@ class EmailChannel:
 
     name = "email"
 
-    def send_message(self, notification: Notification, user: User) -> EmailMessage:
+    def send_message(self, notification: Notification, user: User) -> Message:
         """Build and send the email; returns the message that went out.
 
         Raises:
