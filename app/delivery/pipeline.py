@@ -391,7 +391,7 @@ def send_claimed(claimed: ClaimedEmail, message: Message) -> Outcome:
     Raises:
         DeliveryFailed: the SMTP send failed; recorded ``failed`` (with the error) for the retry.
     """
-    if not take_send_slot(",".join(addresses_of(message, "To"))):
+    if not take_send_slot(next(iter(addresses_of(message, "To")), "")):
         finish(claimed.id, "skipped", cap_reason())
         return Outcome.SKIPPED
     message_id = header_text(message, "Message-ID") or None

@@ -60,8 +60,8 @@ class PipelinedRedisManager(socketio.RedisManager):
     def publish_all(self, messages: list[dict[str, Any]]) -> None:
         """Publish ``messages`` (socketio's emit packets) in order in one pipeline; when Redis
         fails meanwhile, each is published again on its own with the manager's reconnect and
-        retry (a message may then reach a room twice; clients drop a chat message they have by
-        its ``seq``)."""
+        retry (a message may then reach a room twice: clients drop a chat message they have by
+        its ``seq``, and an unread badge may count one too many until the page is reloaded)."""
         try:
             if self.redis is None:
                 raise redis.ConnectionError("not connected yet")
