@@ -62,6 +62,16 @@ PROVEN = "plaza_tenant_proven()"
 PROVEN_ID = "(select plaza_proven_tenant_id())"
 
 
+def tenant_tables() -> list[str]:
+    """The tables of schema public with a ``tenant_id`` column, by name."""
+    rows = op.get_bind().exec_driver_sql(
+        "select c.relname from pg_class c join pg_attribute a on a.attrelid = c.oid "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = 'public' and c.relkind = 'r' and a.attname = 'tenant_id' and not a.attisdropped "
+        "order by c.relname").fetchall()
+    return [r[0] for r in rows]
+
+
 def function_installed(signature: str) -> bool:
     """True when the function ``signature`` (e.g. ``plaza_tenant_proven()``) exists in schema public."""
     return bool(op.get_bind().exec_driver_sql(

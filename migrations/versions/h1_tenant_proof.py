@@ -13,7 +13,7 @@ Revises: g1_tenant_row_rls
 """
 from alembic import op
 
-from migrations.rls import PLATFORM_GROUP, TENANT_GROUP, apply_grants, require_groups, tenant_policies
+from migrations.rls import PLATFORM_GROUP, TENANT_GROUP, apply_grants, require_groups, tenant_policies, tenant_tables
 
 revision = "h1_tenant_proof"
 down_revision = "g1_tenant_row_rls"
@@ -21,15 +21,6 @@ branch_labels = None
 depends_on = None
 
 OWN = "id::text = current_setting('app.tenant_id', true)"
-
-
-def _tenant_tables() -> list[str]:
-    rows = op.get_bind().exec_driver_sql(
-        "select c.relname from pg_class c join pg_attribute a on a.attrelid = c.oid "
-        "join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = 'public' and c.relkind = 'r' and a.attname = 'tenant_id' and not a.attisdropped "
-        "order by c.relname").fetchall()
-    return [r[0] for r in rows]
 
 
 def upgrade():
@@ -45,7 +36,7 @@ def upgrade():
         "from rls_key k where k.id = 1 $$")
     op.execute("revoke all on function plaza_tenant_proven() from public")
     op.execute(f"grant execute on function plaza_tenant_proven() to {TENANT_GROUP}, {PLATFORM_GROUP}")
-    for table in _tenant_tables():
+    for table in tenant_tables():
         tenant_policies(table)
     proven = f"({OWN} and plaza_tenant_proven())"
     op.execute("drop policy if exists tenant_rows on tenant")
@@ -58,5 +49,5 @@ def downgrade():
     op.execute(f"create policy tenant_rows on tenant using ({OWN}) with check ({OWN})")
     op.execute("drop function plaza_tenant_proven() cascade")  # drops the proven policies too
     op.execute("drop table rls_key")
-    for table in _tenant_tables():
+    for table in tenant_tables():
         tenant_policies(table)

@@ -18,7 +18,15 @@ Revises: m16a2_inquiry_locale
 """
 from alembic import op
 
-from migrations.rls import PLATFORM_GROUP, TENANT_GROUP, apply_grants, own_tenant, require_groups, tenant_policies
+from migrations.rls import (
+    PLATFORM_GROUP,
+    TENANT_GROUP,
+    apply_grants,
+    own_tenant,
+    require_groups,
+    tenant_policies,
+    tenant_tables,
+)
 
 revision = "m17a1_rls_proof_once"
 down_revision = "m16a2_inquiry_locale"
@@ -26,19 +34,10 @@ branch_labels = None
 depends_on = None
 
 
-def _tenant_tables() -> list[str]:
-    rows = op.get_bind().exec_driver_sql(
-        "select c.relname from pg_class c join pg_attribute a on a.attrelid = c.oid "
-        "join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = 'public' and c.relkind = 'r' and a.attname = 'tenant_id' and not a.attisdropped "
-        "order by c.relname").fetchall()
-    return [r[0] for r in rows]
-
-
 def _rewrite_policies() -> None:
     """Recreate the tenant policies of every table (and the ``tenant`` row's) in the form
     :func:`migrations.rls.own_tenant` gives for the functions now installed."""
-    for table in _tenant_tables():
+    for table in tenant_tables():
         tenant_policies(table)
     own = own_tenant("id")
     op.execute("drop policy if exists tenant_rows on tenant")
