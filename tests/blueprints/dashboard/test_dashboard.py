@@ -69,8 +69,9 @@ def _snapshot(services) -> str:
     with psycopg.connect(url) as conn:
         for table in ("booking", "booking_event", "service", "service_staff", "staff_member", "working_hours",
                       "date_override", "time_off", "api_token", "staff_invitation", "tenant"):
-            for row in conn.execute(f"select * from {table} order by 1, 2"):  # noqa: S608 - fixed names
-                digest.update(repr(row).encode())
+            # Whole rows sorted here: ORDER BY 1, 2 leaves ties (service_staff) in the plan's order.
+            for text in sorted(repr(row) for row in conn.execute(f"select * from {table}")):  # noqa: S608 - fixed names
+                digest.update(text.encode())
     return digest.hexdigest()
 
 
