@@ -8,6 +8,7 @@ set, those servers are used instead of the embedded ones.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -97,6 +98,9 @@ def services() -> Iterator[dict[str, str]]:
         # Tests' own psycopg connections to those URLs go through it too: no prepared statements.
         psycopg.connect = functools.partial(psycopg.connect, prepare_threshold=None)
     yield {**env, "OWNER_URL": owner_url, "ADMIN_URL": admin_url}
+    # The in-process Socket.IO listener keeps retrying the Redis stopped below until the
+    # interpreter exits; its retries would print tracebacks to a closed stream after the report.
+    logging.disable(logging.CRITICAL)
     if bouncer is not None:
         bouncer.stop()
     if pg is not None:
