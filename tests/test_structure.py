@@ -14,6 +14,7 @@ these checks cover what they cannot express.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -160,4 +161,14 @@ def test_our_own_modules_are_never_optional():
                 body_imports = [t for t, _, _ in imported(ast.Module(body=node.body, type_ignores=[]), m)]
                 if any(t.startswith("app") for t in body_imports):
                     offenders.append(f"{m}:{node.lineno}")
+    assert offenders == []
+
+
+def test_no_page_template_has_an_inline_style():
+    """The pages' CSP is ``style-src 'self'``: a browser drops a ``style="…"`` attribute (a bar
+    whose width was one drew full, whatever its value). Emails keep theirs: mail clients need them."""
+    templates = APP / "templates"
+    offenders = [f"{path.relative_to(APP.parent)}:{n}" for path in templates.rglob("*.html")
+                 if "emails" not in path.relative_to(templates).parts
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if re.search(r"\sstyle\s*=", line)]
     assert offenders == []

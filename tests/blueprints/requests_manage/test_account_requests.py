@@ -4,6 +4,7 @@ own review's rating first, else the listing's); only their own requests."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -75,6 +76,10 @@ def test_my_requests_in_tabs_with_spending_and_best_providers(client, history):
     for month, amount in months.items():
         named = datetime.strptime(month, "%Y-%m").strftime("%B %Y")  # the month in words: "November 2026"
         assert f'<tr data-month="{month}"><td>{named}</td><td>{format_money(amount, "USD")}</td>' in html
+    top = max(months.values())
+    for month, amount in months.items():  # each bar as long as its share of the biggest month (an SVG
+        row = html.split(f'<tr data-month="{month}">')[1].split("</tr>")[0]  # attribute: the CSP blocks styles)
+        assert f'<rect width="{max(1, math.ceil(100 * amount / top))}" height="10"/>' in row
     providers = html.split("Best-rated providers")[1]
     assert providers.index("Tapco") < providers.index("Fixit") and "4.8" in providers
     completed = client.get("/account/requests?tab=completed", base_url=BASE, headers={"HX-Request": "true"})

@@ -78,6 +78,11 @@ def test_from_the_email_link_to_a_review_on_the_profile(ctx, client, mailbox):
     assert "Verified visit · Haircut · " + start.strftime("%B %Y") in shown
     profile = client.get("/", base_url=BASE).get_data(as_text=True)
     assert "5.0" in profile and "1 verified review" in profile and "Lovely cut, thank you!" in profile
+    # a bar per rated dimension, as long as its score (an SVG attribute: the CSP blocks inline styles)
+    bars = dict(re.findall(r'<dt>([^<]+)</dt>\s*<dd><svg class="rv-bar"[^>]*><rect class="rv-bar-fill" width="([\d.]+)"',
+                           profile))
+    assert bars == {"Quality": "100.0", "Value for money": "80.0"}
+    assert profile.count("Not rated yet") == 2 and " style=" not in profile
 
 
 def test_no_reviews_yet_is_said_not_zero_stars(ctx, client):
