@@ -191,6 +191,15 @@ def restore_taxonomy(ctx):
 
 
 @pytest.fixture
+def media_root(app, tmp_path):
+    """Uploaded files go to a temporary folder for the test (``MEDIA_ROOT``); yields its path."""
+    before = app.config.get("MEDIA_ROOT")
+    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
+    yield tmp_path / "media"
+    app.config["MEDIA_ROOT"] = before
+
+
+@pytest.fixture
 def client(app):
     """A Flask test client."""
     return app.test_client()

@@ -38,14 +38,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 @pytest.fixture
-def media_root(app, tmp_path):
-    before = app.config.get("MEDIA_ROOT")
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_ROOT"] = before
-
-
-@pytest.fixture
 def bella(ctx, media_root):
     return listed("bella", name="Bella Barbers")
 

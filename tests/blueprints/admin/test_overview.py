@@ -30,15 +30,6 @@ APEX = "http://localhost"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-@pytest.fixture
-def media_root(app, tmp_path):
-    """Uploaded documents go to a temporary folder for the test."""
-    before = app.config.get("MEDIA_ROOT")
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_ROOT"] = before
-
-
 def _queues(client, **headers) -> dict[str, str]:
     """Each queue's card on the overview, as text without tags and extra spaces."""
     page = client.get("/admin/", base_url=APEX, headers=headers)

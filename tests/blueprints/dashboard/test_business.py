@@ -31,15 +31,6 @@ FORM = {"name": "Bella Hair Studio", "category": "hair", "timezone": "Europe/Cop
 
 
 @pytest.fixture
-def media_root(app, tmp_path):
-    """Uploaded files go to a temporary folder for the test."""
-    before = app.config.get("MEDIA_ROOT")
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_ROOT"] = before
-
-
-@pytest.fixture
 def bella(ctx):
     return make_business("bella")
 

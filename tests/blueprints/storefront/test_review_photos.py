@@ -22,15 +22,6 @@ pytestmark = pytest.mark.integration
 BASE = "http://bella.localhost"
 
 
-@pytest.fixture
-def media_root(app, tmp_path):
-    """Uploaded files go to a temporary folder for the test."""
-    before = app.config.get("MEDIA_ROOT")
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["MEDIA_ROOT"] = before
-
-
 def _jpeg_with_gps(colour=(200, 30, 90)) -> bytes:
     image = Image.new("RGB", (900, 600), colour)
     exif = image.getexif()
