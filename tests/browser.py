@@ -1,7 +1,8 @@
 """Browser fixtures for the e2e suite: one headless Chromium per session, a fresh context per test.
 
 Every context made from the ``browser`` fixture (``new_page`` or ``browser.new_context``/``new_page``
-in a test) is audited with axe-core (node_modules/axe-core, ``make assets``): each page load and
+in a test) fails the test when the browser refuses anything under the Content-Security-Policy, and
+is audited with axe-core (node_modules/axe-core, ``make assets``): each page load and
 each settled HTMX swap runs axe with the WCAG 2.x A/AA rules in the page, and the test fails at
 teardown when any ``serious`` or ``critical`` violation was seen (rule id, page, target, summary).
 :func:`assert_accessible` checks one page on demand.
@@ -83,6 +84,24 @@ AUDIT_SCRIPT = """
 #: Blocking violations reported by audited pages during the current test: (url, violation) pairs.
 AXE_FINDINGS: list[tuple[str, dict]] = []
 
+# Runs in every document of an audited context: reports each Content-Security-Policy violation of
+# Plaza's own pages (what the browser silently refused: an inline style, a script, an image) to the
+# test through the ``__plazaCspReport`` binding.
+CSP_SCRIPT = """
+(() => {
+  if (!/(^|[.])localhost$|^127[.]0[.]0[.]1$/.test(location.hostname)) return;
+  document.addEventListener("securitypolicyviolation", (e) => {
+    if (!window.__plazaCspReport) return;
+    const where = e.sourceFile ? `${e.sourceFile}:${e.lineNumber}` : "";
+    window.__plazaCspReport(location.href, e.effectiveDirective || e.violatedDirective, e.blockedURI || "inline",
+                            where, (e.sample || "").slice(0, 80));
+  });
+})();
+"""
+
+#: Content-Security-Policy violations seen by audited pages during the current test, as text lines.
+CSP_FINDINGS: list[str] = []
+
 
 def format_violations(findings: list[tuple[str, dict]]) -> str:
     """One entry per rule and target (with axe's summary), followed by the pages it was seen on."""
@@ -128,12 +147,16 @@ def assert_accessible(page, context: str | None = None) -> None:
 
 
 def audit_context(context) -> None:
-    """Have every page of ``context`` audited by axe on load and after HTMX swaps (into AXE_FINDINGS)."""
+    """Have every page of ``context`` audited by axe on load and after HTMX swaps (into AXE_FINDINGS),
+    and its Content-Security-Policy violations reported (into CSP_FINDINGS)."""
     context.add_init_script(path=str(AXE_JS))
     context.add_init_script(script=AUDIT_SCRIPT % {"tags": json.dumps(AXE_TAGS), "blocking": json.dumps(BLOCKING),
                                                    "scope": json.dumps(SCOPE)})
     context.expose_binding("__plazaAxeReport",
                            lambda source, url, found: AXE_FINDINGS.extend((url, v) for v in found))
+    context.add_init_script(script=CSP_SCRIPT)
+    context.expose_binding("__plazaCspReport", lambda source, url, directive, blocked, where, sample: CSP_FINDINGS.append(
+        f"{directive} refused {blocked} {where} {sample!r} on {url}"))
 
 
 def settle_audits(context) -> None:
@@ -206,8 +229,10 @@ def browser() -> Iterator:
 
 @pytest.fixture(autouse=True)
 def axe_audit(request) -> Iterator[None]:
-    """Fail a browser test at teardown when an audited page showed a serious/critical axe violation."""
+    """Fail a browser test at teardown when an audited page showed a serious/critical axe violation
+    or the browser refused something under the Content-Security-Policy."""
     AXE_FINDINGS.clear()
+    CSP_FINDINGS.clear()
     yield
     if "browser" not in request.fixturenames:
         return
@@ -218,8 +243,13 @@ def axe_audit(request) -> Iterator[None]:
         context.close()
     audited.contexts_made.clear()
     audited.owned.clear()
+    refused = sorted(set(CSP_FINDINGS))
+    CSP_FINDINGS.clear()
     findings = list(AXE_FINDINGS)
     AXE_FINDINGS.clear()
+    if refused:
+        pytest.fail("CSP: the browser refused parts of the pages this test visited\n" + "\n".join(refused[:20]),
+                    pytrace=False)
     if findings:
         text = format_violations(findings)
         if os.environ.get("PLAZA_AXE_LOG"):  # a file collecting them as they come (long runs)
