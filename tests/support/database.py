@@ -81,20 +81,20 @@ class TableCleaner:
         Raises:
             psycopg.errors.DeadlockDetected: on the last attempt as well.
         """
-        for attempt in range(1, attempts + 1):
-            tables = self.written_tables()
-            if not tables:
-                return tables
+        for _ in range(attempts - 1):
             try:
-                self.owner().execute(sql.SQL("truncate {} cascade").format(
-                    sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+                return self._truncate_written()
             except psycopg.errors.DeadlockDetected:
-                if attempt == attempts:
-                    raise
                 time.sleep(0.2)
-            else:
-                return tables
-        return []
+        return self._truncate_written()
+
+    def _truncate_written(self) -> list[str]:
+        """One attempt of :meth:`clean`."""
+        tables = self.written_tables()
+        if tables:
+            self.owner().execute(sql.SQL("truncate {} cascade").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+        return tables
 
     def close(self) -> None:
         """Close both connections."""
